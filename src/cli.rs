@@ -1,0 +1,73 @@
+//! Command line (clap derive). The `///` comments are the help text.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Inspect ML model releases for code that runs on load, without loading them.
+#[derive(Debug, Parser)]
+#[command(name = "aibom", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan model directories or files for unsafe deserialization.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable table.
+    Human,
+    /// The JSON report (schemas/scan-report.schema.json).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Directories or files to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this severity [default: high].
+    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Globals that are not on the allowlist fail the scan.
+    #[arg(long)]
+    pub strict: bool,
+    /// Treat this pickle global (dotted path) as safe; repeatable.
+    #[arg(long = "allow-global", value_name = "MODULE.NAME")]
+    pub allow_globals: Vec<String>,
+    /// Skip relative paths matching this glob; repeatable.
+    #[arg(long = "skip", value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// Also scan the .git directory.
+    #[arg(long)]
+    pub include_git: bool,
+    /// Configuration file [default: ./aibom.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Never show progress.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Colour in the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}

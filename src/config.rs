@@ -1,0 +1,165 @@
+//! `aibom.toml` -> validated settings. Unknown keys are an error.
+//!
+//! ```toml
+//! [scan]
+//! fail-on = "high"          # info | low | medium | high | critical
+//! strict = false            # globals off the allowlist fail the scan
+//! skip = ["docs/**"]        # relative paths (globs) not to scan
+//! include-git = false
+//!
+//! [pickle]
+//! allow-globals = ["mylib.layers.Dense"]
+//! ```
+
+use crate::finding::Severity;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The file looked for in the current directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "aibom.toml";
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    scan: RawScan,
+    #[serde(default)]
+    pickle: RawPickle,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawScan {
+    fail_on: Option<String>,
+    strict: Option<bool>,
+    #[serde(default)]
+    skip: Vec<String>,
+    include_git: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPickle {
+    #[serde(default)]
+    allow_globals: Vec<String>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// Where it came from, if a file was read.
+    pub source: Option<PathBuf>,
+    pub fail_on: Option<Severity>,
+    pub strict: Option<bool>,
+    pub skip: Vec<String>,
+    pub include_git: Option<bool>,
+    pub allow_globals: Vec<String>,
+}
+
+impl Config {
+    /// Loads `explicit`, or `aibom.toml` in the current directory if present, or defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = PathBuf::from(DEFAULT_FILE);
+                if !p.is_file() {
+                    return Ok(Config::default());
+                }
+                p
+            }
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: shown.clone(),
+            source: e,
+        })?;
+        let mut c = Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: shown,
+            message,
+        })?;
+        c.source = Some(path);
+        Ok(c)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let fail_on = raw
+            .scan
+            .fail_on
+            .map(|s| s.parse::<Severity>())
+            .transpose()
+            .map_err(|e| format!("scan.fail-on: {e}"))?;
+        for g in &raw.scan.skip {
+            Glob::new(g).map_err(|e| format!("scan.skip: {e}"))?;
+        }
+        Ok(Config {
+            source: None,
+            fail_on,
+            strict: raw.scan.strict,
+            skip: raw.scan.skip,
+            include_git: raw.scan.include_git,
+            allow_globals: raw.pickle.allow_globals,
+        })
+    }
+}
+
+/// Compiles skip globs (already validated or given on the command line).
+pub fn globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| format!("skip glob {g:?}: {e}"))?);
+    }
+    b.build().map(Some).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_file_that_uses_every_key() {
+        let c = Config::parse(
+            r#"
+[scan]
+fail-on = "critical"
+strict = true
+skip = ["docs/**", "*.md"]
+include-git = true
+
+[pickle]
+allow-globals = ["mylib.layers.Dense"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.fail_on, Some(Severity::Critical));
+        assert_eq!(c.strict, Some(true));
+        assert_eq!(c.skip.len(), 2);
+        assert_eq!(c.include_git, Some(true));
+        assert_eq!(c.allow_globals, vec!["mylib.layers.Dense"]);
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_values() {
+        assert!(Config::parse("[scan]\nfail_on = \"high\"\n").is_err());
+        assert!(Config::parse("[scan]\nfail-on = \"severe\"\n").is_err());
+        assert!(Config::parse("[other]\n").is_err());
+        assert!(Config::parse("[scan]\nskip = [\"[\"]\n").is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! SHA-256 digests as a type, and the single-pass hashing reader.
+//!
+//! [`HashingFile`] gives the inspectors random access to a file while computing its SHA-256 in
+//! one sequential pass: every byte is read from disk once for the digest, in order; inspectors
+//! that read ahead of the hash pass pull it forward (so a pickle or safetensors header read is
+//! the hash read), and the few structural reads behind it (a zip's central directory and its
+//! member headers) are small positioned reads.
+
+use crate::source::Source;
+use sha2::{Digest, Sha256 as Hasher};
+use std::cell::RefCell;
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::str::FromStr;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256(pub [u8; 32]);
+
+impl Sha256 {
+    pub fn of(bytes: &[u8]) -> Self {
+        Sha256(Hasher::digest(bytes).into())
+    }
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({})", self.to_hex())
+    }
+}
+
+impl FromStr for Sha256 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out)
+            .map_err(|e| format!("not a SHA-256 hex digest ({e}): {s:?}"))?;
+        Ok(Sha256(out))
+    }
+}
+
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+/// Size of the sequential reads of the hash pass.
+const CHUNK: usize = 1 << 20;
+
+struct HashState {
+    hasher: Hasher,
+    /// Bytes hashed so far (always a prefix of the file).
+    hashed: u64,
+    /// The last chunk the hash pass read: `[hashed - cache.len(), hashed)`.
+    cache: Vec<u8>,
+    /// Bytes read from disk, by the hash pass and by reads behind it.
+    read_from_disk: u64,
+}
+
+/// A file opened for inspection, hashed as it is read.
+pub struct HashingFile {
+    file: File,
+    len: u64,
+    state: RefCell<HashState>,
+}
+
+impl HashingFile {
+    pub fn new(file: File, len: u64) -> Self {
+        HashingFile {
+            file,
+            len,
+            state: RefCell::new(HashState {
+                hasher: Hasher::new(),
+                hashed: 0,
+                cache: Vec::new(),
+                read_from_disk: 0,
+            }),
+        }
+    }
+
+    /// Reads, hashes and caches the next chunk of the hash pass.
+    fn step(&self, st: &mut HashState) -> io::Result<()> {
+        let start = st.hashed;
+        let n = usize::try_from((self.len - start).min(CHUNK as u64)).unwrap_or(CHUNK);
+        st.cache.resize(n, 0);
+        let got = read_full_at(&self.file, &mut st.cache, start)?;
+        if got < n {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "file shrank while being read (expected {} bytes, ended at {})",
+                    self.len,
+                    start + got as u64
+                ),
+            ));
+        }
+        let HashState { hasher, cache, .. } = st;
+        hasher.update(&cache[..]);
+        st.hashed += n as u64;
+        st.read_from_disk += n as u64;
+        Ok(())
+    }
+
+    /// Hashes whatever the inspection did not read and returns the digest and the number of
+    /// bytes read from disk.
+    pub fn finish(self) -> io::Result<(Sha256, u64)> {
+        {
+            let mut st = self.state.borrow_mut();
+            while st.hashed < self.len {
+                self.step(&mut st)?;
+            }
+        }
+        // A file that grew while we read it is not the file we hashed.
+        let mut probe = [0u8; 1];
+        if self.file.read_at(&mut probe, self.len)? != 0 {
+            return Err(io::Error::other(format!(
+                "file grew while being read (expected {} bytes)",
+                self.len
+            )));
+        }
+        let st = self.state.into_inner();
+        Ok((Sha256(st.hasher.finalize().into()), st.read_from_disk))
+    }
+}
+
+fn read_full_at(file: &File, buf: &mut [u8], mut off: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], off) {
+            Ok(0) => break,
+            Ok(n) => {
+                done += n;
+                off += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+impl Source for HashingFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if off >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.len - off) as usize;
+        let mut st = self.state.borrow_mut();
+        let mut done = 0usize;
+        while done < want {
+            let pos = off + done as u64;
+            let cache_start = st.hashed - st.cache.len() as u64;
+            if pos >= cache_start && pos < st.hashed {
+                // Served from the chunk the hash pass just read.
+                let from = (pos - cache_start) as usize;
+                let n = (st.cache.len() - from).min(want - done);
+                buf[done..done + n].copy_from_slice(&st.cache[from..from + n]);
+                done += n;
+            } else if pos >= st.hashed {
+                // Ahead of the hash pass: the hash pass reads it.
+                self.step(&mut st)?;
+            } else {
+                // Behind the hash pass: a positioned read (structural data only).
+                let upto = (off + want as u64).min(cache_start);
+                let n = (upto - pos) as usize;
+                let got = read_full_at(&self.file, &mut buf[done..done + n], pos)?;
+                st.read_from_disk += got as u64;
+                if got < n {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shrank while being read",
+                    ));
+                }
+                done += n;
+            }
+        }
+        Ok(want)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, HashingFile) {
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        t.write_all(bytes).unwrap();
+        let f = File::open(t.path()).unwrap();
+        let hf = HashingFile::new(f, bytes.len() as u64);
+        (t, hf)
+    }
+
+    #[test]
+    fn digest_matches_one_shot_hash_whatever_the_read_pattern() {
+        let data: Vec<u8> = (0..(3 * CHUNK + 123))
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        let expected = Sha256::of(&data);
+        // Reads ahead, behind, across chunk borders, and none at all.
+        let patterns: Vec<Vec<(u64, usize)>> = vec![
+            vec![],
+            vec![(0, 10)],
+            vec![(data.len() as u64 - 22, 22), (5, 100)],
+            vec![
+                (CHUNK as u64 - 3, 10),
+                (0, 4),
+                (2 * CHUNK as u64 + 7, CHUNK),
+            ],
+        ];
+        for p in patterns {
+            let (_t, hf) = file_with(&data);
+            for (off, n) in p {
+                let mut buf = vec![0u8; n];
+                let got = hf.read_at(off, &mut buf).unwrap();
+                assert_eq!(&buf[..got], &data[off as usize..off as usize + got]);
+            }
+            let (d, read) = hf.finish().unwrap();
+            assert_eq!(d, expected);
+            assert!(read >= data.len() as u64);
+        }
+    }
+
+    #[test]
+    fn parses_and_prints_hex_digests() {
+        let d = Sha256::of(b"abc");
+        assert_eq!(
+            d.to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(d.to_hex().parse::<Sha256>().unwrap(), d);
+        assert!("xyz".parse::<Sha256>().is_err());
+    }
+}

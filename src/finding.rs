@@ -1,0 +1,321 @@
+//! Findings: what the inspection found, as data.
+//!
+//! A malicious pickle is a [`Finding`], not an error: `Err` is reserved for "the tool could not
+//! do its job". Every finding carries a stable [`Code`]; codes are public API (config keys, SARIF
+//! rule ids, the README table) and never change meaning once released.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+    }
+}
+
+/// What a finding says about the file: it decides the file's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Loading the file could run code or touch the system.
+    Security,
+    /// The bytes are broken, ambiguous or inconsistent.
+    Integrity,
+    /// The file could not be fully inspected.
+    Coverage,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $kind:ident, $sev:ident, $cwe:expr, $summary:literal; )*) => {
+        /// Stable finding codes. See the README table; a test keeps them unique.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The kebab-case identifier used in every output.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+            /// Whether the finding is about danger, broken bytes or missing coverage.
+            pub fn kind(self) -> Kind {
+                match self { $( Code::$variant => Kind::$kind, )* }
+            }
+            /// Severity unless the policy says otherwise.
+            pub fn default_severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+            /// The CWE this code maps to, if any.
+            pub fn cwe(self) -> Option<u32> {
+                match self { $( Code::$variant => $cwe, )* }
+            }
+            /// One line for documentation and rule descriptions.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Pickle: code that runs on load.
+    PickleDangerousGlobal = "pickle-dangerous-global", Security, Critical, Some(502),
+        "the pickle imports a global on the denylist (runs code, reaches files, network or other loaders)";
+    PickleDangerousCall = "pickle-dangerous-call", Security, Critical, Some(502),
+        "the pickle calls a denylisted callable while loading";
+    PickleUnknownGlobal = "pickle-unknown-global", Security, Medium, Some(502),
+        "the pickle imports a global that is not on the allowlist of globals known to be safe in model files";
+    PickleDynamicGlobal = "pickle-dynamic-global", Security, Critical, Some(502),
+        "STACK_GLOBAL operands are not constant strings: the imported name is computed at load time";
+    PickleDunderAccess = "pickle-dunder-access", Security, Critical, Some(502),
+        "a global's dotted name or an attribute lookup reaches interpreter internals (dunder attributes)";
+    PickleBuildOnGlobal = "pickle-build-on-global", Security, Critical, Some(502),
+        "BUILD or an item/append opcode mutates a class, function or module object (gadget rewiring)";
+    PickleExtensionCode = "pickle-extension-code", Security, High, Some(502),
+        "EXT1/EXT2/EXT4 fetches a callable from the copyreg extension registry, which depends on the loading process";
+    PickleNestedUnscannable = "pickle-nested-unscannable", Security, High, Some(502),
+        "bytes passed to a loader inside the pickle could not be scanned";
+    PickleFrameOverrun = "pickle-frame-overrun", Integrity, High, None,
+        "an opcode or its argument crosses the end of a declared FRAME (scanners and loaders disagree here)";
+    PickleMalformed = "pickle-malformed", Integrity, High, None,
+        "the pickle stream breaks (invalid opcode, truncation, stack underflow, missing memo entry); anything before the break ran when loaded";
+    PickleTrailingData = "pickle-trailing-data", Integrity, Medium, None,
+        "bytes follow the last pickle stream and are not another pickle";
+    PickleOutOfBandBuffer = "pickle-out-of-band-buffer", Integrity, Medium, None,
+        "the pickle expects out-of-band buffers (protocol 5 NEXT_BUFFER) that a plain loader does not supply";
+    PickleLimitExceeded = "pickle-limit-exceeded", Coverage, High, Some(400),
+        "a pickle analysis limit was reached; the rest of the stream was not analysed";
+    // Containers.
+    Polyglot = "polyglot", Integrity, High, Some(434),
+        "the bytes have more than one valid interpretation (e.g. pickle and zip); every interpretation was scanned";
+    ZipCrcMismatch = "zip-crc-mismatch", Integrity, High, None,
+        "a zip member's CRC-32 does not match its bytes (PyTorch loads it anyway, Python's zipfile refuses it)";
+    ZipHeaderMismatch = "zip-header-mismatch", Integrity, High, None,
+        "a zip member's local header disagrees with its central directory entry";
+    ZipDuplicateName = "zip-duplicate-name", Integrity, High, None,
+        "two zip members share a name; loaders disagree on which one they read";
+    ZipPathTraversal = "zip-path-traversal", Security, High, Some(22),
+        "a zip member name is absolute or climbs out with '..'";
+    ZipEncryptedFlag = "zip-encrypted-flag", Integrity, High, None,
+        "a zip member is marked encrypted or carries flag bits that some readers reject and PyTorch ignores";
+    ZipHiddenEntry = "zip-hidden-entry", Integrity, High, None,
+        "a zip member is present in the local headers but absent from the central directory (or the other way round)";
+    ZipTrailingData = "zip-trailing-data", Integrity, High, None,
+        "bytes before the first or after the last zip structure carry content";
+    ZipBomb = "zip-bomb", Integrity, High, Some(409),
+        "a compressed member expands past the size or ratio limit; decompression stopped at the cap";
+    ZipMalformed = "zip-malformed", Integrity, High, None,
+        "the zip structure is broken or uses an unsupported compression method";
+    ArchiveDepthExceeded = "archive-depth-exceeded", Coverage, High, Some(400),
+        "archives or nested pickles are nested deeper than the limit; the inner content was not inspected";
+    ArchiveMalformed = "archive-malformed", Integrity, High, None,
+        "a compressed stream or archive (gzip, bzip2, xz, lzma, zstd, 7z) is broken";
+    TorchScriptCode = "torchscript-code", Security, Medium, Some(94),
+        "a TorchScript archive carries code that torch.jit.load compiles and runs";
+    NpyObjectArray = "npy-object-array", Security, Low, Some(502),
+        "a NumPy array has an object dtype: loading it unpickles (allow_pickle=True); its pickle was scanned";
+    NpyMalformed = "npy-malformed", Integrity, High, None,
+        "the NumPy .npy header is invalid or the data does not match the declared shape";
+    SafetensorsMalformed = "safetensors-malformed", Integrity, High, None,
+        "the safetensors header is invalid (length, JSON, dtypes, shapes, offsets or metadata)";
+    // Files and directories.
+    FormatMismatch = "format-mismatch", Integrity, High, None,
+        "the file name claims a model format that its bytes are not";
+    EmptyFile = "empty-file", Integrity, Low, None,
+        "the file is empty";
+    UnknownFormat = "unknown-format", Coverage, Info, None,
+        "the format was not recognised; the file is hashed but not inspected";
+    SymlinkEscape = "symlink-escape", Security, High, Some(59),
+        "a symbolic link points outside the scanned root (absolute or '..' past the root); it was not followed";
+    SymlinkBroken = "symlink-broken", Integrity, High, Some(59),
+        "a symbolic link points at nothing";
+    PartialDownload = "partial-download", Integrity, High, None,
+        "an unfinished download (*.incomplete) is present: the release is incomplete";
+    ReadError = "read-error", Coverage, High, None,
+        "the file could not be read completely; it was not fully inspected";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Code {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown finding code {s:?}"))
+    }
+}
+
+/// Where a finding is: the file (relative to the scanned root, `/`-separated), the member chain
+/// inside archives or nested pickles, and a byte offset within the innermost stream.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(m) = &self.member {
+            write!(f, "!{m}")?;
+        }
+        if let Some(o) = self.offset {
+            write!(f, "@{o}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Machine-readable evidence. Fields are optional; each code documents which it fills.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Module of an imported or called global, after CPython's `fix_imports` mapping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// Name within the module (may be dotted: attribute traversal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The opcode that did it (`REDUCE`, `STACK_GLOBAL`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opcode: Option<String>,
+    /// Which rule of the policy matched (a denylist entry, an allowlist miss, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// What was expected, for integrity findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was found, for integrity findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+}
+
+impl Evidence {
+    pub fn global(module: &str, name: &str, opcode: &str) -> Self {
+        Evidence {
+            module: Some(module.to_owned()),
+            name: Some(name.to_owned()),
+            opcode: Some(opcode.to_owned()),
+            ..Evidence::default()
+        }
+    }
+
+    pub fn mismatch(expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        Evidence {
+            expected: Some(expected.into()),
+            actual: Some(actual.into()),
+            ..Evidence::default()
+        }
+    }
+}
+
+/// One thing the inspection found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub location: Location,
+    pub message: String,
+    #[serde(skip_serializing_if = "is_empty_evidence")]
+    pub evidence: Evidence,
+}
+
+fn is_empty_evidence(e: &Evidence) -> bool {
+    *e == Evidence::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {c}");
+            assert!(
+                c.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                "{c} is not kebab-case"
+            );
+            assert_eq!(c.as_str().parse::<Code>().unwrap(), *c);
+        }
+    }
+
+    #[test]
+    fn severity_orders_from_info_to_critical() {
+        assert!(Severity::Info < Severity::Low);
+        assert!(Severity::High < Severity::Critical);
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        assert!("severe".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn location_displays_member_and_offset() {
+        let l = Location {
+            path: "model.pt".into(),
+            member: Some("archive/data.pkl".into()),
+            offset: Some(12),
+        };
+        assert_eq!(l.to_string(), "model.pt!archive/data.pkl@12");
+    }
+}

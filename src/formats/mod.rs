@@ -1,0 +1,264 @@
+//! Format parsers. Every parser has the same entry shape:
+//!
+//! ```text
+//! fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()>
+//! ```
+//!
+//! It reads untrusted bytes from `src` within [`Limits`], records findings and facts in `ctx`,
+//! and returns `Err` only when the underlying file cannot be read (malformed bytes are findings).
+//! Containers call back into [`inspect_source`] for their members, so every member goes through
+//! the same content detection, whatever its name.
+
+pub mod compressed;
+pub mod npy;
+pub mod pickle;
+pub mod safetensors;
+pub mod sevenz;
+pub mod zip;
+
+use crate::detect::{self, Format};
+use crate::finding::{Code, Evidence, Finding, Location, Severity};
+use crate::limits::Limits;
+use crate::scan::policy::Policy;
+use crate::source::Source;
+use serde::Serialize;
+use std::io;
+
+/// Facts extracted for the report and the AIBOM.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Facts {
+    /// Every global a pickle imports (deduplicated per member), with its classification.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub globals: Vec<pickle::GlobalUse>,
+    /// Every call site in the pickles (deduplicated per member and callee).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<pickle::CallSite>,
+    /// Pickle streams analysed (back to back, nested and in members).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pickle_streams: u64,
+    /// Opcodes interpreted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pickle_opcodes: u64,
+    /// Archive members, in archive order, with their detected format.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safetensors: Option<safetensors::SafetensorsFacts>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arrays: Vec<npy::NpyFacts>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One member of an archive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    /// Member path, `!`-joined for nested archives.
+    pub name: String,
+    pub size: u64,
+    pub format: Format,
+}
+
+/// The state a parser works in: where it is, what it may spend, where its results go.
+pub struct Ctx<'a> {
+    pub limits: &'a Limits,
+    pub policy: &'a Policy,
+    /// The file, relative to the scanned root.
+    pub path: &'a str,
+    /// Members entered so far (archive members, nested pickles).
+    member: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub facts: Facts,
+    /// Findings dropped because `max_findings` was reached.
+    pub dropped_findings: u64,
+    /// Decompressed bytes produced so far in this file.
+    pub decompressed: u64,
+}
+
+/// Findings kept per file; beyond this only a count is kept.
+const MAX_FINDINGS: usize = 1000;
+
+impl<'a> Ctx<'a> {
+    pub fn new(limits: &'a Limits, policy: &'a Policy, path: &'a str) -> Self {
+        Ctx {
+            limits,
+            policy,
+            path,
+            member: Vec::new(),
+            findings: Vec::new(),
+            facts: Facts::default(),
+            dropped_findings: 0,
+            decompressed: 0,
+        }
+    }
+
+    /// Nesting depth: 0 for the file itself.
+    pub fn depth(&self) -> u32 {
+        self.member.len() as u32
+    }
+
+    /// The current member chain, `!`-joined.
+    pub fn member(&self) -> Option<String> {
+        (!self.member.is_empty()).then(|| self.member.join("!"))
+    }
+
+    pub fn location(&self, offset: Option<u64>) -> Location {
+        Location {
+            path: self.path.to_owned(),
+            member: self.member(),
+            offset,
+        }
+    }
+
+    /// Records a finding at the current location with the code's default severity.
+    pub fn report(&mut self, code: Code, offset: Option<u64>, message: impl Into<String>) {
+        self.report_with(
+            code,
+            code.default_severity(),
+            offset,
+            message,
+            Evidence::default(),
+        );
+    }
+
+    pub fn report_with(
+        &mut self,
+        code: Code,
+        severity: Severity,
+        offset: Option<u64>,
+        message: impl Into<String>,
+        evidence: Evidence,
+    ) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped_findings += 1;
+            return;
+        }
+        let finding = Finding {
+            code,
+            severity,
+            location: self.location(offset),
+            message: message.into(),
+            evidence,
+        };
+        // The same thing found twice at the same place (e.g. a zip member seen through both
+        // the central directory and its local header) is one finding.
+        if !self.findings.contains(&finding) {
+            self.findings.push(finding);
+        }
+    }
+
+    /// Runs `f` inside a member; refuses (with a finding) past the depth limit.
+    pub fn enter<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Self) -> io::Result<T>,
+    ) -> io::Result<Option<T>> {
+        if self.depth() >= self.limits.max_depth {
+            self.report(
+                Code::ArchiveDepthExceeded,
+                None,
+                format!(
+                    "{name:?} is nested more than {} levels deep; not inspected",
+                    self.limits.max_depth
+                ),
+            );
+            return Ok(None);
+        }
+        self.member.push(name.to_owned());
+        let out = f(self);
+        self.member.pop();
+        out.map(Some)
+    }
+
+    /// Accounts for decompressed output; returns false once the per-file total is spent.
+    pub fn spend_decompressed(&mut self, n: u64) -> bool {
+        self.decompressed = self.decompressed.saturating_add(n);
+        self.decompressed <= self.limits.max_decompressed_total
+    }
+}
+
+/// Detects the format of `src` from its bytes (the name only breaks ties) and runs its parser.
+/// Returns the detected format.
+pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
+    let head = src.read_vec(0, detect::HEAD_LEN)?;
+    let format = detect::detect(&head, src.len(), name);
+    let claimed = detect::claimed_by_name(name);
+
+    if let Some(claim) = claimed {
+        if !claim.accepts(format) {
+            let sev = if format == Format::Empty {
+                Severity::High
+            } else {
+                Code::FormatMismatch.default_severity()
+            };
+            ctx.report_with(
+                Code::FormatMismatch,
+                sev,
+                None,
+                format!(
+                    "the name says {} but the bytes are {}",
+                    claim.describe(),
+                    format.describe()
+                ),
+                Evidence::mismatch(claim.describe(), format.describe()),
+            );
+        }
+    }
+
+    let refined = match format {
+        Format::Empty => {
+            if claimed.is_none() {
+                ctx.report(Code::EmptyFile, None, "the file is empty");
+            }
+            format
+        }
+        Format::Pickle | Format::PytorchLegacy => pickle::inspect(src, ctx)?,
+        Format::Zip => zip::inspect(src, ctx, None)?,
+        Format::Safetensors => {
+            safetensors::inspect(src, ctx)?;
+            format
+        }
+        Format::Npy => {
+            npy::inspect(src, ctx)?;
+            format
+        }
+        Format::Gzip | Format::Zlib | Format::Bzip2 | Format::Xz | Format::Lzma | Format::Zstd => {
+            compressed::inspect(src, ctx, format)?
+        }
+        Format::SevenZ => {
+            sevenz::inspect(src, ctx)?;
+            format
+        }
+        Format::Unknown => {
+            ctx.report(
+                Code::UnknownFormat,
+                None,
+                "format not recognised from the bytes; hashed only",
+            );
+            format
+        }
+        _ => format,
+    };
+
+    // A zip end-of-central-directory record behind bytes that are not a zip: a loader that
+    // looks for the directory at the end (Python's zipfile, miniz) sees an archive where the
+    // format detected from the start saw something else. Scan that interpretation too.
+    // This runs after the main parser so that the read of the file's end is part of the hash
+    // pass rather than a second read.
+    if format != Format::Zip && format != Format::Empty {
+        if let Some(eocd) = zip::find_eocd(src)? {
+            ctx.report(
+                Code::Polyglot,
+                None,
+                format!(
+                    "the bytes are {} from the start and also a zip archive found from its end; both were scanned",
+                    format.describe()
+                ),
+            );
+            zip::inspect(src, ctx, Some(eocd))?;
+        }
+    }
+    Ok(refined)
+}

@@ -1,0 +1,1872 @@
+//! Static analysis of pickle streams (protocols 0-5).
+//!
+//! A symbolic interpreter runs every opcode the way CPython's `_pickle.c` does — stack, mark
+//! stack with its fence, memo — but with inert values: nothing is imported, called or
+//! constructed. What a loader would import (`GLOBAL`, `INST`, `STACK_GLOBAL`, `EXT*`) and call
+//! (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, and `BUILD` or item opcodes that mutate a
+//! global) is resolved from tracked *values*, so strings that reach `STACK_GLOBAL` through the
+//! memo, protocol-0 `STRING` opcodes or any other path are seen; operands that are not constant
+//! strings are themselves a finding.
+//!
+//! Where scanners and the loader have disagreed, this mirrors the loader:
+//! - `FRAME` does not bound reads: CPython's C unpickler reads an argument past the end of a
+//!   declared frame, so frames are only checked, never trusted (`pickle-frame-overrun`).
+//! - Back-to-back pickles are all scanned (legacy `torch.save` writes five; attackers append).
+//! - A stream that breaks after its payload is reported with both the payload and the break.
+//! - Bytes handed to a loader inside the pickle (`pickle.loads`, `torch.storage._load_from_bytes`)
+//!   are scanned as a file of their own.
+//!
+//! Opcode reference: CPython `Lib/pickletools.py` and `Modules/_pickle.c`.
+
+use super::Ctx;
+use crate::detect::Format;
+use crate::finding::{Code, Evidence, Severity};
+use crate::scan::policy::Class;
+use crate::source::{Source, SourceReader};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, BufRead};
+use std::rc::Rc;
+
+/// Start of every legacy (non-zip) `torch.save` file: protocol 2 and the magic number
+/// 0x1950a86a20f9469cfc6c as a LONG1.
+pub const LEGACY_TORCH_PREFIX: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+/// A global imported by a pickle.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GlobalUse {
+    pub module: String,
+    pub name: String,
+    /// `allowed`, `denied`, `dunder`, `unknown` (the policy's verdict).
+    pub class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Offset of the first opcode that imported it.
+    pub offset: u64,
+    pub opcode: &'static str,
+    pub count: u64,
+}
+
+/// A place where loading the pickle calls something.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CallSite {
+    /// Dotted path of the callable, or `<dynamic>` when it could not be resolved.
+    pub callee: String,
+    pub opcode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Offset of the first such call.
+    pub offset: u64,
+    pub count: u64,
+}
+
+/// Facts kept per file are capped; past these, only counts grow.
+const MAX_GLOBAL_FACTS: usize = 10_000;
+/// Elements of a tuple kept for resolving call arguments.
+const MAX_TUPLE_KEPT: usize = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/// A string or bytes value, kept whole up to a limit.
+#[derive(Debug)]
+struct Blob {
+    data: Vec<u8>,
+    /// Full length in the stream.
+    len: u64,
+}
+
+impl Blob {
+    fn truncated(&self) -> bool {
+        (self.data.len() as u64) < self.len
+    }
+    fn text(&self) -> Option<&str> {
+        if self.truncated() {
+            None
+        } else {
+            std::str::from_utf8(&self.data).ok()
+        }
+    }
+}
+
+/// Something a loader could reach: a module, or an attribute path inside one.
+#[derive(Debug)]
+struct Ref {
+    module: String,
+    name: String,
+}
+
+impl Ref {
+    fn path(&self) -> String {
+        if self.name.is_empty() {
+            self.module.clone()
+        } else {
+            format!("{}.{}", self.module, self.name)
+        }
+    }
+    fn attr(&self, attr: &str) -> Ref {
+        let name = if self.name.is_empty() {
+            attr.to_owned()
+        } else {
+            format!("{}.{attr}", self.name)
+        };
+        Ref {
+            module: self.module.clone(),
+            name,
+        }
+    }
+}
+
+/// Inert stand-ins for the objects a loader would build.
+#[derive(Debug, Clone)]
+enum Value {
+    /// Floats, booleans, lists, sets: nothing that matters for resolution.
+    Opaque,
+    None,
+    Int(i64),
+    /// A dict's first entries (joblib array headers are dicts).
+    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    /// `numpy.dtype(<str>)`.
+    Dtype(Rc<str>),
+    Str(Rc<Blob>),
+    Bytes(Rc<Blob>),
+    Ref(Rc<Ref>),
+    /// The result of a call; `callee` is None when the callable was not resolvable.
+    Call(Option<Rc<Ref>>),
+    Tuple(Rc<[Value]>),
+}
+
+fn tuple(items: Vec<Value>) -> Value {
+    if items.iter().all(|v| matches!(v, Value::Opaque)) {
+        Value::Opaque
+    } else {
+        let mut items = items;
+        items.truncate(MAX_TUPLE_KEPT);
+        Value::Tuple(items.into())
+    }
+}
+
+/// Entries kept per dict.
+const MAX_DICT_KEPT: usize = 32;
+
+impl Value {
+    /// Worth keeping in the memo: it can name, carry or build something a loader resolves.
+    fn interesting(&self) -> bool {
+        match self {
+            Value::Opaque | Value::None | Value::Int(_) => false,
+            Value::Tuple(t) => t.iter().any(Value::interesting),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .any(|(k, v)| k.interesting() || v.interesting()),
+            _ => true,
+        }
+    }
+
+    fn dict_get(&self, key: &str) -> Option<Value> {
+        let Value::Dict(d) = self else { return None };
+        d.borrow().iter().find_map(|(k, v)| match k {
+            Value::Str(b) if b.text() == Some(key) => Some(v.clone()),
+            _ => None,
+        })
+    }
+}
+
+fn args_of(v: &Value) -> &[Value] {
+    match v {
+        Value::Tuple(t) => t,
+        _ => &[],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+/// Why a stream stopped early.
+enum Break {
+    /// The loader would raise here: the rest of the stream never runs.
+    Invalid(String),
+    /// An analysis limit was reached.
+    Limit(String),
+    /// Reading the underlying file failed: the tool cannot do its job.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Break {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            // Short data and corrupt compressed input are properties of the bytes.
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData => {
+                Break::Invalid(format!("read failed: {e}"))
+            }
+            _ => Break::Io(e),
+        }
+    }
+}
+
+type Res<T> = Result<T, Break>;
+
+fn invalid<T>(msg: impl Into<String>) -> Res<T> {
+    Err(Break::Invalid(msg.into()))
+}
+
+struct Input<'r> {
+    r: &'r mut dyn BufRead,
+    pos: u64,
+}
+
+impl Input<'_> {
+    fn peek(&mut self) -> Res<Option<u8>> {
+        Ok(self.r.fill_buf()?.first().copied())
+    }
+
+    fn byte(&mut self, what: &str) -> Res<u8> {
+        match self.peek()? {
+            Some(b) => {
+                self.r.consume(1);
+                self.pos += 1;
+                Ok(b)
+            }
+            None => invalid(format!("pickle data was truncated (in {what})")),
+        }
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
+        let mut out = [0u8; N];
+        let mut done = 0;
+        while done < N {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                return invalid(format!("pickle data was truncated (in {what})"));
+            }
+            let n = buf.len().min(N - done);
+            out[done..done + n].copy_from_slice(&buf[..n]);
+            self.r.consume(n);
+            self.pos += n as u64;
+            done += n;
+        }
+        Ok(out)
+    }
+
+    /// Reads a `\n`-terminated line (without the newline).
+    fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                return invalid(format!("pickle data was truncated (in {what})"));
+            }
+            if let Some(i) = memchr(buf) {
+                if out.len() + i > max {
+                    return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                }
+                out.extend_from_slice(&buf[..i]);
+                self.r.consume(i + 1);
+                self.pos += i as u64 + 1;
+                return Ok(out);
+            }
+            let n = buf.len();
+            if out.len() + n > max {
+                return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+            }
+            out.extend_from_slice(buf);
+            self.r.consume(n);
+            self.pos += n as u64;
+        }
+    }
+
+    /// Reads `n` bytes, keeping at most `keep` of them.
+    fn take(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
+        let mut data = Vec::with_capacity((n.min(keep as u64) as usize).min(1 << 16));
+        let mut left = n;
+        while left > 0 {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                return invalid(format!(
+                    "pickle data was truncated ({what} declares {n} bytes, {} missing)",
+                    left
+                ));
+            }
+            let m = (buf.len() as u64).min(left) as usize;
+            let room = keep.saturating_sub(data.len()).min(m);
+            data.extend_from_slice(&buf[..room]);
+            self.r.consume(m);
+            self.pos += m as u64;
+            left -= m as u64;
+        }
+        Ok(Blob { data, len: n })
+    }
+}
+
+fn memchr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memo
+
+/// The memo: which indices are set (all of them), and the values worth keeping.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<u64>,
+    sparse: HashSet<u64>,
+    values: HashMap<u64, Value>,
+    len: u64,
+}
+
+const DENSE_MAX: u64 = 1 << 27;
+
+impl Memo {
+    fn contains(&self, i: u64) -> bool {
+        if i < DENSE_MAX {
+            self.dense
+                .get((i / 64) as usize)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        } else {
+            self.sparse.contains(&i)
+        }
+    }
+
+    fn put(&mut self, i: u64, v: Value) {
+        if !self.contains(i) {
+            self.len += 1;
+            if i < DENSE_MAX {
+                let w = (i / 64) as usize;
+                if self.dense.len() <= w {
+                    self.dense.resize(w + 1, 0);
+                }
+                self.dense[w] |= 1 << (i % 64);
+            } else {
+                self.sparse.insert(i);
+            }
+        }
+        if v.interesting() {
+            self.values.insert(i, v);
+        } else {
+            self.values.remove(&i);
+        }
+    }
+
+    fn get(&self, i: u64) -> Option<Value> {
+        if !self.contains(i) {
+            return None;
+        }
+        Some(self.values.get(&i).cloned().unwrap_or(Value::Opaque))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine
+
+enum End {
+    /// STOP reached.
+    Stop,
+    /// The stream broke; what ran before the break is reported.
+    Broken,
+    /// A limit was hit; the rest was not analysed.
+    Limited,
+}
+
+struct Machine<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Memo,
+    kept_bytes: usize,
+    frame_end: Option<u64>,
+    frame_overrun_reported: bool,
+    /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
+    seen_globals: HashMap<(String, String), usize>,
+    seen_calls: HashMap<(String, &'static str), usize>,
+    /// Imports and calls this stream found (to tell a broken payload from trailing junk).
+    activity: u64,
+    /// Frames an opcode ran past: (frame end, end of the opcode's argument).
+    overruns: Vec<(u64, u64)>,
+    /// Attributes set on globals by BUILD (`numpy.prod.a = "os"`): a later import of that
+    /// dotted name yields the value set, as it would at load time.
+    attrs: HashMap<String, Value>,
+}
+
+impl<'c, 'a> Machine<'c, 'a> {
+    fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        Machine {
+            ctx,
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Memo::default(),
+            kept_bytes: 0,
+            frame_end: None,
+            frame_overrun_reported: false,
+            seen_globals: HashMap::new(),
+            seen_calls: HashMap::new(),
+            activity: 0,
+            overruns: Vec::new(),
+            attrs: HashMap::new(),
+        }
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn push(&mut self, v: Value) -> Res<()> {
+        if self.stack.len() >= self.ctx.limits.max_pickle_stack {
+            return Err(Break::Limit(format!(
+                "stack deeper than {} objects",
+                self.ctx.limits.max_pickle_stack
+            )));
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Res<Value> {
+        if self.stack.len() <= self.fence() {
+            return invalid("unpickling stack underflow");
+        }
+        Ok(self.stack.pop().unwrap_or(Value::Opaque))
+    }
+
+    fn top(&self) -> Res<&Value> {
+        if self.stack.len() <= self.fence() {
+            return invalid("unpickling stack underflow");
+        }
+        self.stack
+            .last()
+            .map_or_else(|| invalid("unpickling stack underflow"), Ok)
+    }
+
+    fn pop_mark(&mut self) -> Res<Vec<Value>> {
+        let Some(k) = self.marks.pop() else {
+            return invalid("could not find MARK");
+        };
+        Ok(self.stack.split_off(k.min(self.stack.len())))
+    }
+
+    /// Keeps `blob` whole if the stream's budget allows, else only a prefix.
+    fn keep(&mut self, n: u64) -> usize {
+        let budget = self
+            .ctx
+            .limits
+            .max_pickle_kept_bytes
+            .saturating_sub(self.kept_bytes);
+        let keep = (n.min(self.ctx.limits.max_kept_value as u64) as usize).min(budget);
+        let keep = keep.max(256.min(n as usize));
+        self.kept_bytes = self.kept_bytes.saturating_add(keep);
+        keep
+    }
+
+    // --- imports and calls -------------------------------------------------------------------
+
+    /// A loader's `find_class(module, name)`: classify and record.
+    fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
+        self.activity += 1;
+        let class = self.ctx.policy.classify(module, name);
+        let member = self.ctx.member();
+        let key = (module.to_owned(), name.to_owned());
+        if let Some(&i) = self.seen_globals.get(&key) {
+            if let Some(g) = self.ctx.facts.globals.get_mut(i) {
+                g.count += 1;
+            }
+        } else {
+            let idx = self.ctx.facts.globals.len();
+            if idx < MAX_GLOBAL_FACTS {
+                self.ctx.facts.globals.push(GlobalUse {
+                    module: module.to_owned(),
+                    name: name.to_owned(),
+                    class: class.label(),
+                    member,
+                    offset: at,
+                    opcode,
+                    count: 1,
+                });
+            }
+            self.seen_globals.insert(key, idx);
+            self.report_class(&class, module, name, opcode, at, None);
+        }
+        let r = Ref {
+            module: module.to_owned(),
+            name: name.to_owned(),
+        };
+        if let Some(v) = self.attrs.get(&r.path()) {
+            return v.clone();
+        }
+        Value::Ref(Rc::new(r))
+    }
+
+    fn report_class(
+        &mut self,
+        class: &Class,
+        module: &str,
+        name: &str,
+        opcode: &'static str,
+        at: u64,
+        via: Option<&str>,
+    ) {
+        let path = if name.is_empty() {
+            module.to_owned()
+        } else {
+            format!("{module}.{name}")
+        };
+        let how = via.map(|v| format!(" through {v}")).unwrap_or_default();
+        let mut ev = Evidence::global(module, name, opcode);
+        match class {
+            Class::Allowed => {}
+            Class::Denied { rule, reason } => {
+                ev.rule = Some(format!("denylist: {rule}"));
+                self.ctx.report_with(
+                    Code::PickleDangerousGlobal,
+                    Severity::Critical,
+                    Some(at),
+                    format!("imports {path}{how}: {reason}"),
+                    ev,
+                );
+            }
+            Class::Dunder { attr } => {
+                ev.rule = Some(format!("dunder attribute {attr}"));
+                self.ctx.report_with(
+                    Code::PickleDunderAccess,
+                    Severity::Critical,
+                    Some(at),
+                    format!(
+                        "reaches {path}{how}: the attribute {attr} exposes interpreter internals"
+                    ),
+                    ev,
+                );
+            }
+            Class::Unknown => {
+                ev.rule = Some("not on the allowlist".into());
+                let sev = self.ctx.policy.unknown_severity();
+                let dotted = if name.contains('.') {
+                    " (attribute traversal)"
+                } else {
+                    ""
+                };
+                self.ctx.report_with(
+                    Code::PickleUnknownGlobal,
+                    sev,
+                    Some(at),
+                    format!("imports {path}{how}{dotted}, which is not on the allowlist of known-safe globals"),
+                    ev,
+                );
+            }
+        }
+    }
+
+    /// A call made while loading: `callee(*args)`.
+    fn call(&mut self, callee: Value, args: Value, opcode: &'static str, at: u64) -> Res<Value> {
+        self.activity += 1;
+        let r = match &callee {
+            Value::Ref(r) => Some(r.clone()),
+            Value::Call(_) => None,
+            // Calling a string or a number fails in the loader; nothing runs.
+            _ => return Ok(Value::Opaque),
+        };
+        let callee_name = r
+            .as_ref()
+            .map(|r| r.path())
+            .unwrap_or_else(|| "<dynamic>".to_owned());
+        let member = self.ctx.member();
+        let key = (callee_name.clone(), opcode);
+        if let Some(&i) = self.seen_calls.get(&key) {
+            if let Some(c) = self.ctx.facts.calls.get_mut(i) {
+                c.count += 1;
+            }
+        } else {
+            let idx = self.ctx.facts.calls.len();
+            if idx < MAX_GLOBAL_FACTS {
+                self.ctx.facts.calls.push(CallSite {
+                    callee: callee_name.clone(),
+                    opcode,
+                    member,
+                    offset: at,
+                    count: 1,
+                });
+            }
+            self.seen_calls.insert(key, idx);
+            if let Some(r) = &r {
+                if let Class::Denied { rule, reason } = self.ctx.policy.classify(&r.module, &r.name)
+                {
+                    let mut ev = Evidence::global(&r.module, &r.name, opcode);
+                    ev.rule = Some(format!("denylist: {rule}"));
+                    self.ctx.report_with(
+                        Code::PickleDangerousCall,
+                        Severity::Critical,
+                        Some(at),
+                        format!("calls {callee_name} while loading ({opcode}): {reason}"),
+                        ev,
+                    );
+                }
+            }
+        }
+        let Some(r) = r else {
+            return Ok(Value::Call(None));
+        };
+        self.evaluate(&r, &args, opcode, at)
+    }
+
+    /// What a few well-known callables return, so that what they reach is classified too.
+    fn evaluate(&mut self, r: &Rc<Ref>, args: &Value, opcode: &'static str, at: u64) -> Res<Value> {
+        let path = r.path();
+        let args = args_of(args);
+        let text = |i: usize| match args.get(i) {
+            Some(Value::Str(b)) => b.text().map(str::to_owned),
+            _ => None,
+        };
+        match path.as_str() {
+            "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
+                if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
+                    let derived = Rc::new(base.attr(&attr));
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            "importlib.import_module"
+            | "builtins.__import__"
+            | "__builtin__.__import__"
+            | "importlib.__import__" => {
+                if let Some(m) = text(0) {
+                    let derived = Rc::new(Ref {
+                        module: m,
+                        name: String::new(),
+                    });
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            "pkgutil.resolve_name" => {
+                if let Some(spec) = text(0) {
+                    let (module, name) = match spec.split_once(':') {
+                        Some((m, n)) => (m.to_owned(), n.to_owned()),
+                        None => match spec.rsplit_once('.') {
+                            Some((m, n)) => (m.to_owned(), n.to_owned()),
+                            None => (spec.clone(), String::new()),
+                        },
+                    };
+                    let derived = Rc::new(Ref { module, name });
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            // Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
+            "_codecs.encode" | "codecs.encode" => {
+                if let (Some(Value::Str(s)), enc) = (args.first(), text(1)) {
+                    let enc = enc.unwrap_or_else(|| "utf-8".into()).to_ascii_lowercase();
+                    if let Some(t) = s.text() {
+                        let data = if matches!(
+                            enc.as_str(),
+                            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1"
+                        ) {
+                            t.chars()
+                                .map(|c| u8::try_from(c as u32).ok())
+                                .collect::<Option<Vec<u8>>>()
+                        } else {
+                            Some(t.as_bytes().to_vec())
+                        };
+                        if let Some(data) = data {
+                            let len = data.len() as u64;
+                            return Ok(Value::Bytes(Rc::new(Blob { data, len })));
+                        }
+                    } else if s.truncated() {
+                        // Too long to keep: the bytes are as long as the text.
+                        return Ok(Value::Bytes(Rc::new(Blob {
+                            data: s.data.clone(),
+                            len: s.len,
+                        })));
+                    }
+                }
+            }
+            "numpy.dtype" | "numpy.core.multiarray.dtype" | "numpy._core.multiarray.dtype" => {
+                if let Some(d) = text(0) {
+                    return Ok(Value::Dtype(d.into()));
+                }
+            }
+            "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {
+                if let Some(v @ Value::Bytes(_)) = args.first() {
+                    return Ok(v.clone());
+                }
+            }
+            p if is_loader(p) => {
+                self.nested(&path, args.first(), opcode, at)?;
+            }
+            _ => {}
+        }
+        Ok(Value::Call(Some(r.clone())))
+    }
+
+    /// Something reached at load time through an import helper: classify it like an import.
+    fn reached(&mut self, r: &Ref, opcode: &'static str, at: u64, via: &str) {
+        let class = self.ctx.policy.classify(&r.module, &r.name);
+        self.report_class(&class, &r.module, &r.name, opcode, at, Some(via));
+    }
+
+    /// Bytes handed to a loader: scan them as a file of their own.
+    fn nested(
+        &mut self,
+        loader: &str,
+        arg: Option<&Value>,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<()> {
+        match arg {
+            Some(Value::Bytes(b)) if !b.truncated() => {
+                let name = format!("<bytes passed to {loader} at {at}>");
+                let data = b.data.clone();
+                self.ctx
+                    .enter(&name, |ctx| super::inspect_source(&data, ctx, ""))
+                    .map_err(Break::Io)?;
+            }
+            other => {
+                let why = match other {
+                    Some(Value::Bytes(b)) => format!(
+                        "its {} bytes exceed the kept-value limit ({} bytes)",
+                        b.len, self.ctx.limits.max_kept_value
+                    ),
+                    _ => "its argument is computed at load time".to_owned(),
+                };
+                let mut ev = Evidence::default();
+                ev.opcode = Some(opcode.to_owned());
+                ev.name = Some(loader.to_owned());
+                self.ctx.report_with(
+                    Code::PickleNestedUnscannable,
+                    Code::PickleNestedUnscannable.default_severity(),
+                    Some(at),
+                    format!("{loader} loads data that could not be scanned: {why}"),
+                    ev,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
+    fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        if let Value::Ref(r) = self.top()? {
+            let r = r.clone();
+            self.activity += 1;
+            let ev = Evidence::global(&r.module, &r.name, opcode);
+            self.ctx.report_with(
+                Code::PickleBuildOnGlobal,
+                Severity::Critical,
+                Some(at),
+                format!(
+                    "{opcode} sets state on the global object {} itself (rewires a class or function at load time)",
+                    r.path()
+                ),
+                ev,
+            );
+        }
+        Ok(())
+    }
+
+    // --- the interpreter ---------------------------------------------------------------------
+
+    /// Runs one stream until STOP, a break or a limit.
+    fn run(&mut self, inp: &mut Input) -> Res<End> {
+        let limits = self.ctx.limits;
+        loop {
+            if self.ctx.facts.pickle_opcodes >= limits.max_pickle_opcodes {
+                return Err(Break::Limit(format!(
+                    "more than {} opcodes in this file",
+                    limits.max_pickle_opcodes
+                )));
+            }
+            self.ctx.facts.pickle_opcodes += 1;
+            let at = inp.pos;
+            if let Some(fe) = self.frame_end {
+                if at >= fe {
+                    self.frame_end = None;
+                }
+            }
+            let op = inp.byte("opcode")?;
+            let stop = self.step(op, at, inp)?;
+            if let Some(fe) = self.frame_end {
+                if at < fe && inp.pos > fe && !self.frame_overrun_reported && op != 0x95 {
+                    self.frame_overrun_reported = true;
+                    self.overruns.push((fe, inp.pos));
+                    self.ctx.report_with(
+                        Code::PickleFrameOverrun,
+                        Code::PickleFrameOverrun.default_severity(),
+                        Some(at),
+                        format!(
+                            "opcode {} at {at} runs to {} past the frame ending at {fe}; CPython reads on, frame-honouring scanners stop",
+                            op_name(op),
+                            inp.pos
+                        ),
+                        Evidence::mismatch(format!("end <= {fe}"), inp.pos.to_string()),
+                    );
+                }
+            }
+            if stop {
+                return Ok(End::Stop);
+            }
+        }
+    }
+
+    /// Executes one opcode; returns true on STOP.
+    fn step(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
+        let limits = self.ctx.limits;
+        match op {
+            b'(' => {
+                self.marks.push(self.stack.len());
+            }
+            b'.' => {
+                self.pop()?;
+                return Ok(true);
+            }
+            b'0' => {
+                if self.marks.last() == Some(&self.stack.len()) {
+                    self.marks.pop();
+                } else {
+                    self.pop()?;
+                }
+            }
+            b'1' => {
+                self.pop_mark()?;
+            }
+            b'2' => {
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+            // Numbers: arguments are framed, values do not matter.
+            b'F' => {
+                inp.line(limits.max_line, "FLOAT")?;
+                self.push(Value::Opaque)?;
+            }
+            b'I' | b'L' => {
+                let line = inp.line(limits.max_line, op_name(op))?;
+                let text = String::from_utf8_lossy(&line);
+                let v = match text.trim().trim_end_matches('L').parse::<i64>() {
+                    Ok(n) if text.trim() != "00" && text.trim() != "01" => Value::Int(n),
+                    _ => Value::Opaque,
+                };
+                self.push(v)?;
+            }
+            b'J' => {
+                let n = i32::from_le_bytes(inp.array::<4>("BININT")?);
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'K' => {
+                let n = inp.byte("BININT1")?;
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'M' => {
+                let n = u16::from_le_bytes(inp.array::<2>("BININT2")?);
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'G' => {
+                inp.array::<8>("BINFLOAT")?;
+                self.push(Value::Opaque)?;
+            }
+            0x8a => {
+                let n = inp.byte("LONG1")?;
+                let b = inp.take(u64::from(n), 8, "LONG1")?;
+                let v = if n == 0 {
+                    Value::Int(0)
+                } else if n <= 8 {
+                    let mut le = [0u8; 8];
+                    le[..b.data.len()].copy_from_slice(&b.data);
+                    if b.data.last().is_some_and(|x| x & 0x80 != 0) {
+                        le[b.data.len()..].fill(0xff);
+                    }
+                    Value::Int(i64::from_le_bytes(le))
+                } else {
+                    Value::Opaque
+                };
+                self.push(v)?;
+            }
+            0x8b => {
+                let n = i32::from_le_bytes(inp.array::<4>("LONG4")?);
+                if n < 0 {
+                    return invalid("LONG pickle has negative byte count");
+                }
+                inp.take(n as u64, 0, "LONG4")?;
+                self.push(Value::Opaque)?;
+            }
+            b'N' => {
+                self.push(Value::None)?;
+            }
+            b'}' => {
+                self.push(Value::Dict(Rc::new(RefCell::new(Vec::new()))))?;
+            }
+            0x88 | 0x89 | b']' | 0x8f => {
+                self.push(Value::Opaque)?;
+            }
+            b')' => {
+                self.push(Value::Opaque)?;
+            }
+            // Strings.
+            b'S' => {
+                let line = inp.line(limits.max_line, "STRING")?;
+                let s = unquote_string(&line)?;
+                let blob = self.blob_from(s);
+                self.push(Value::Str(blob))?;
+            }
+            b'V' => {
+                let line = inp.line(limits.max_line, "UNICODE")?;
+                let blob = self.blob_from(raw_unicode_escape(&line).into_bytes());
+                self.push(Value::Str(blob))?;
+            }
+            b'T' => {
+                let n = i32::from_le_bytes(inp.array::<4>("BINSTRING")?);
+                if n < 0 {
+                    return invalid("BINSTRING pickle has negative byte count");
+                }
+                let v = self.read_blob(inp, n as u64, "BINSTRING", true)?;
+                self.push(v)?;
+            }
+            b'U' => {
+                let n = inp.byte("SHORT_BINSTRING")?;
+                let v = self.read_blob(inp, u64::from(n), "SHORT_BINSTRING", true)?;
+                self.push(v)?;
+            }
+            b'X' => {
+                let n = u32::from_le_bytes(inp.array::<4>("BINUNICODE")?);
+                let v = self.read_text(inp, u64::from(n), "BINUNICODE")?;
+                self.push(v)?;
+            }
+            0x8c => {
+                let n = inp.byte("SHORT_BINUNICODE")?;
+                let v = self.read_text(inp, u64::from(n), "SHORT_BINUNICODE")?;
+                self.push(v)?;
+            }
+            0x8d => {
+                let n = u64::from_le_bytes(inp.array::<8>("BINUNICODE8")?);
+                let v = self.read_text(inp, n, "BINUNICODE8")?;
+                self.push(v)?;
+            }
+            // Bytes.
+            b'B' => {
+                let n = u32::from_le_bytes(inp.array::<4>("BINBYTES")?);
+                let v = self.read_blob(inp, u64::from(n), "BINBYTES", false)?;
+                self.push(v)?;
+            }
+            b'C' => {
+                let n = inp.byte("SHORT_BINBYTES")?;
+                let v = self.read_blob(inp, u64::from(n), "SHORT_BINBYTES", false)?;
+                self.push(v)?;
+            }
+            0x8e | 0x96 => {
+                let n = u64::from_le_bytes(inp.array::<8>(op_name(op))?);
+                let v = self.read_blob(inp, n, op_name(op), false)?;
+                self.push(v)?;
+            }
+            0x97 => {
+                self.ctx.report(
+                    Code::PickleOutOfBandBuffer,
+                    Some(at),
+                    "NEXT_BUFFER needs out-of-band buffers; a plain loader raises here",
+                );
+                self.push(Value::Opaque)?;
+            }
+            0x98 => {
+                self.top()?;
+            }
+            // Containers.
+            b'd' => {
+                let items = self.pop_mark()?;
+                let mut pairs = Vec::new();
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    if pairs.len() < MAX_DICT_KEPT {
+                        pairs.push((k, v));
+                    }
+                }
+                self.push(Value::Dict(Rc::new(RefCell::new(pairs))))?;
+            }
+            b'l' | 0x91 => {
+                self.pop_mark()?;
+                self.push(Value::Opaque)?;
+            }
+            b't' => {
+                let items = self.pop_mark()?;
+                self.push(tuple(items))?;
+            }
+            0x85..=0x87 => {
+                let n = usize::from(op - 0x84);
+                if self.stack.len() < self.fence() + n {
+                    return invalid("unpickling stack underflow");
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.push(tuple(items))?;
+            }
+            b'a' => {
+                self.pop()?;
+                self.mutate("APPEND", at)?;
+            }
+            b'e' => {
+                self.pop_mark()?;
+                self.mutate("APPENDS", at)?;
+            }
+            b's' => {
+                let v = self.pop()?;
+                let k = self.pop()?;
+                self.mutate("SETITEM", at)?;
+                self.dict_insert(vec![k, v])?;
+            }
+            b'u' => {
+                let items = self.pop_mark()?;
+                if items.len() % 2 != 0 {
+                    return invalid("odd number of items for SETITEMS");
+                }
+                self.mutate("SETITEMS", at)?;
+                self.dict_insert(items)?;
+            }
+            0x90 => {
+                self.pop_mark()?;
+                self.mutate("ADDITEMS", at)?;
+            }
+            b'b' => {
+                let state = self.pop()?;
+                self.mutate("BUILD", at)?;
+                if let Value::Ref(r) = self.top()? {
+                    let base = r.path();
+                    self.record_attrs(&base, &state);
+                }
+                if let Value::Call(Some(r)) = self.top()? {
+                    if is_joblib_array_wrapper(&r.path()) {
+                        // joblib ends the current frame before writing the array data.
+                        if self.frame_end == Some(inp.pos) {
+                            self.frame_end = None;
+                        }
+                        self.joblib_array(&state, inp)?;
+                    }
+                }
+            }
+            // Memo.
+            b'p' => {
+                let line = inp.line(limits.max_line, "PUT")?;
+                let i = parse_index(&line, "PUT")?;
+                self.memo_put(i)?;
+            }
+            b'q' => {
+                let i = inp.byte("BINPUT")?;
+                self.memo_put(u64::from(i))?;
+            }
+            b'r' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINPUT")?);
+                self.memo_put(u64::from(i))?;
+            }
+            0x94 => {
+                let i = self.memo.len;
+                self.memo_put(i)?;
+            }
+            b'g' => {
+                let line = inp.line(limits.max_line, "GET")?;
+                let i = parse_index(&line, "GET")?;
+                self.memo_get(i)?;
+            }
+            b'h' => {
+                let i = inp.byte("BINGET")?;
+                self.memo_get(u64::from(i))?;
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINGET")?);
+                self.memo_get(u64::from(i))?;
+            }
+            // Imports.
+            b'c' => {
+                let (m, n) = self.two_lines(inp, "GLOBAL")?;
+                let v = self.import(&m, &n, "GLOBAL", at);
+                self.push(v)?;
+            }
+            0x93 => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let v = self.stack_global(module, name, at)?;
+                self.push(v)?;
+            }
+            0x82..=0x84 => {
+                let code = match op {
+                    0x82 => u32::from(inp.byte("EXT1")?),
+                    0x83 => u32::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
+                    _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
+                };
+                self.activity += 1;
+                let ev = Evidence {
+                    opcode: Some(op_name(op).to_owned()),
+                    actual: Some(code.to_string()),
+                    ..Evidence::default()
+                };
+                self.ctx.report_with(
+                    Code::PickleExtensionCode,
+                    Code::PickleExtensionCode.default_severity(),
+                    Some(at),
+                    format!(
+                        "{} fetches extension code {code} from the copyreg registry: what it resolves to depends on the loading process",
+                        op_name(op)
+                    ),
+                    ev,
+                );
+                self.push(Value::Call(None))?;
+            }
+            // Calls.
+            b'R' => {
+                let args = self.pop()?;
+                let callee = self.pop()?;
+                let v = self.call(callee, args, "REDUCE", at)?;
+                self.push(v)?;
+            }
+            b'i' => {
+                let (m, n) = self.two_lines(inp, "INST")?;
+                let callee = self.import(&m, &n, "INST", at);
+                let args = self.pop_mark()?;
+                let v = self.call(callee, tuple(args), "INST", at)?;
+                self.push(v)?;
+            }
+            b'o' => {
+                let mut items = self.pop_mark()?;
+                if items.is_empty() {
+                    return invalid("OBJ with no class");
+                }
+                let callee = items.remove(0);
+                let v = self.call(callee, tuple(items), "OBJ", at)?;
+                self.push(v)?;
+            }
+            0x81 => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.call(cls, args, "NEWOBJ", at)?;
+                self.push(v)?;
+            }
+            0x92 => {
+                let _kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.call(cls, args, "NEWOBJ_EX", at)?;
+                self.push(v)?;
+            }
+            // Persistent ids: resolved by the loader's persistent_load (torch: storages).
+            b'P' => {
+                inp.line(limits.max_line, "PERSID")?;
+                self.persistent(at)?;
+            }
+            b'Q' => {
+                self.pop()?;
+                self.persistent(at)?;
+            }
+            // Framing and protocol.
+            0x80 => {
+                let p = inp.byte("PROTO")?;
+                if p > 5 {
+                    return invalid(format!("unsupported pickle protocol: {p}"));
+                }
+            }
+            0x95 => {
+                let n = u64::from_le_bytes(inp.array::<8>("FRAME")?);
+                let end = inp.pos.saturating_add(n);
+                self.frame_end = Some(end);
+            }
+            other => {
+                return invalid(format!("invalid load key {:#04x}", other));
+            }
+        }
+        Ok(false)
+    }
+
+    /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`.
+    fn record_attrs(&mut self, base: &str, state: &Value) {
+        let dicts: Vec<&Value> = match state {
+            Value::Tuple(t) => t.iter().take(2).collect(),
+            other => vec![other],
+        };
+        for d in dicts {
+            if let Value::Dict(entries) = d {
+                for (k, v) in entries.borrow().iter() {
+                    if let Value::Str(k) = k {
+                        if let Some(k) = k.text() {
+                            if self.attrs.len() < MAX_GLOBAL_FACTS {
+                                self.attrs.insert(format!("{base}.{k}"), v.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn dict_insert(&mut self, items: Vec<Value>) -> Res<()> {
+        if let Value::Dict(d) = self.top()? {
+            let mut d = d.borrow_mut();
+            let mut it = items.into_iter();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                if d.len() >= MAX_DICT_KEPT {
+                    break;
+                }
+                d.push((k, v));
+            }
+        }
+        Ok(())
+    }
+
+    /// joblib writes a NumPy array's bytes into the pickle stream right after the BUILD of
+    /// its `NumpyArrayWrapper` (`joblib/numpy_pickle.py`, `write_array`/`read_array`): an
+    /// optional alignment padding (one length byte, then that many bytes), then the raw data;
+    /// or, for object arrays, a whole pickle of its own. Skip the raw data exactly as
+    /// `NumpyUnpickler` does; analyse the embedded pickle.
+    fn joblib_array(&mut self, state: &Value, inp: &mut Input) -> Res<()> {
+        let dtype = match state.dict_get("dtype") {
+            Some(Value::Dtype(d)) => d,
+            _ => return invalid("joblib array wrapper without a readable dtype"),
+        };
+        if dtype
+            .trim_start_matches(['<', '>', '|', '='])
+            .starts_with('O')
+        {
+            let mut sub = Machine::new(&mut *self.ctx);
+            return match sub.run(inp)? {
+                End::Stop => Ok(()),
+                _ => invalid("embedded object-array pickle did not end"),
+            };
+        }
+        let Some(itemsize) = super::npy::itemsize(&dtype) else {
+            return invalid(format!("joblib array of unsupported dtype {dtype:?}"));
+        };
+        let shape = match state.dict_get("shape") {
+            Some(Value::Tuple(t)) => t
+                .iter()
+                .map(|d| match d {
+                    Value::Int(n) => u64::try_from(*n).ok(),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u64>>>(),
+            Some(Value::Opaque) => Some(Vec::new()),
+            _ => None,
+        };
+        let Some(shape) = shape else {
+            return invalid("joblib array wrapper without a readable shape");
+        };
+        let Some(nbytes) = shape.iter().try_fold(itemsize, |a, &d| a.checked_mul(d)) else {
+            return invalid("joblib array size overflows");
+        };
+        if let Some(Value::Int(_)) = state.dict_get("numpy_array_alignment_bytes") {
+            let pad = inp.byte("joblib alignment padding")?;
+            inp.take(u64::from(pad), 0, "joblib alignment padding")?;
+        }
+        inp.take(nbytes, 0, "joblib array data")?;
+        Ok(())
+    }
+
+    fn persistent(&mut self, at: u64) -> Res<()> {
+        let key = ("<persistent_load>".to_owned(), "BINPERSID");
+        if let Some(&i) = self.seen_calls.get(&key) {
+            if let Some(c) = self.ctx.facts.calls.get_mut(i) {
+                c.count += 1;
+            }
+        } else if self.ctx.facts.calls.len() < MAX_GLOBAL_FACTS {
+            self.seen_calls.insert(key, self.ctx.facts.calls.len());
+            let member = self.ctx.member();
+            self.ctx.facts.calls.push(CallSite {
+                callee: "<persistent_load>".into(),
+                opcode: "BINPERSID",
+                member,
+                offset: at,
+                count: 1,
+            });
+        }
+        self.push(Value::Opaque)
+    }
+
+    fn two_lines(&mut self, inp: &mut Input, what: &str) -> Res<(String, String)> {
+        let max = self.ctx.limits.max_line;
+        let m = inp.line(max, what)?;
+        let n = inp.line(max, what)?;
+        match (String::from_utf8(m), String::from_utf8(n)) {
+            (Ok(m), Ok(n)) => Ok((m, n)),
+            _ => invalid(format!("{what} module or name is not UTF-8")),
+        }
+    }
+
+    fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
+        match (&module, &name) {
+            (Value::Str(m), Value::Str(n)) if m.text().is_some() && n.text().is_some() => {
+                let (m, n) = (
+                    m.text().unwrap_or("").to_owned(),
+                    n.text().unwrap_or("").to_owned(),
+                );
+                Ok(self.import(&m, &n, "STACK_GLOBAL", at))
+            }
+            // CPython: "STACK_GLOBAL requires str"; the load fails here.
+            (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
+            _ => {
+                self.activity += 1;
+                let describe = |v: &Value| match v {
+                    Value::Str(b) => format!("a string of {} bytes", b.len),
+                    Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
+                    Value::Call(None) => "the result of a dynamic call".to_owned(),
+                    Value::Ref(r) => format!("the object {}", r.path()),
+                    Value::Tuple(_) => "a tuple".to_owned(),
+                    Value::Bytes(_) => "bytes".to_owned(),
+                    Value::Opaque => "a value computed at load time".to_owned(),
+                    Value::None => "None".to_owned(),
+                    Value::Int(n) => format!("the integer {n}"),
+                    Value::Dict(_) => "a dict".to_owned(),
+                    Value::Dtype(_) => "a dtype".to_owned(),
+                };
+                let ev = Evidence {
+                    opcode: Some("STACK_GLOBAL".into()),
+                    actual: Some(format!(
+                        "module: {}; name: {}",
+                        describe(&module),
+                        describe(&name)
+                    )),
+                    ..Evidence::default()
+                };
+                self.ctx.report_with(
+                    Code::PickleDynamicGlobal,
+                    Severity::Critical,
+                    Some(at),
+                    format!(
+                        "STACK_GLOBAL imports a name computed at load time (module: {}, name: {})",
+                        describe(&module),
+                        describe(&name)
+                    ),
+                    ev,
+                );
+                Ok(Value::Call(None))
+            }
+        }
+    }
+
+    fn memo_put(&mut self, i: u64) -> Res<()> {
+        let v = self.top()?.clone();
+        if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
+            return Err(Break::Limit(format!(
+                "more than {} memo entries",
+                self.ctx.limits.max_memo_entries
+            )));
+        }
+        self.memo.put(i, v);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, i: u64) -> Res<()> {
+        match self.memo.get(i) {
+            Some(v) => self.push(v),
+            None => invalid(format!("memo value not found at index {i}")),
+        }
+    }
+
+    fn blob_from(&mut self, data: Vec<u8>) -> Rc<Blob> {
+        let len = data.len() as u64;
+        let keep = self.keep(len);
+        let mut data = data;
+        data.truncate(keep);
+        Rc::new(Blob { data, len })
+    }
+
+    fn read_blob(&mut self, inp: &mut Input, n: u64, what: &str, text: bool) -> Res<Value> {
+        let keep = self.keep(n);
+        let blob = Rc::new(inp.take(n, keep, what)?);
+        Ok(if text {
+            // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
+            let s: String = blob.data.iter().map(|&b| b as char).collect();
+            let data = s.into_bytes();
+            Value::Str(Rc::new(Blob {
+                len: if blob.truncated() {
+                    blob.len
+                } else {
+                    data.len() as u64
+                },
+                data,
+            }))
+        } else {
+            Value::Bytes(blob)
+        })
+    }
+
+    fn read_text(&mut self, inp: &mut Input, n: u64, what: &str) -> Res<Value> {
+        let keep = self.keep(n);
+        let blob = inp.take(n, keep, what)?;
+        if blob.truncated() {
+            return Ok(Value::Str(Rc::new(blob)));
+        }
+        let data = match String::from_utf8(blob.data) {
+            Ok(s) => s.into_bytes(),
+            // CPython decodes with surrogatepass; anything else fails to load.
+            Err(e) => String::from_utf8_lossy(e.as_bytes())
+                .into_owned()
+                .into_bytes(),
+        };
+        Ok(Value::Str(Rc::new(Blob {
+            len: data.len() as u64,
+            data,
+        })))
+    }
+}
+
+fn is_joblib_array_wrapper(path: &str) -> bool {
+    matches!(
+        path,
+        "joblib.numpy_pickle.NumpyArrayWrapper"
+            | "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"
+    )
+}
+
+fn is_loader(path: &str) -> bool {
+    matches!(
+        path,
+        "pickle.loads"
+            | "pickle.load"
+            | "pickle._loads"
+            | "pickle._load"
+            | "_pickle.loads"
+            | "_pickle.load"
+            | "cPickle.loads"
+            | "cPickle.load"
+            | "dill.loads"
+            | "dill.load"
+            | "dill._dill.loads"
+            | "cloudpickle.loads"
+            | "joblib.load"
+            | "numpy.loads"
+            | "torch.load"
+            | "torch.serialization.load"
+            | "torch.storage._load_from_bytes"
+            | "torch.serialization._load_from_bytes"
+    )
+}
+
+fn parse_index(line: &[u8], what: &str) -> Res<u64> {
+    let s = std::str::from_utf8(line).unwrap_or("").trim();
+    match s.parse::<i64>() {
+        Ok(i) if i >= 0 => Ok(i as u64),
+        Ok(_) => invalid(format!("negative {what} argument")),
+        Err(_) => invalid(format!("invalid {what} argument {s:?}")),
+    }
+}
+
+/// Protocol 0 `STRING`: a quoted Python literal with backslash escapes.
+fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
+    let inner = match line {
+        [q, inner @ .., q2] if line.len() >= 2 && q == q2 && (*q == b'\'' || *q == b'"') => inner,
+        _ => return invalid("the STRING opcode argument must be quoted"),
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let c = inner[i];
+        if c != b'\\' || i + 1 >= inner.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = inner[i + 1];
+        i += 2;
+        match e {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                let mut k = 0;
+                while k < 2 && i < inner.len() && (b'0'..=b'7').contains(&inner[i]) {
+                    v = v * 8 + u32::from(inner[i] - b'0');
+                    i += 1;
+                    k += 1;
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' => {
+                let hex = inner
+                    .get(i..i + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => return invalid("invalid \\x escape in STRING"),
+                }
+            }
+            b'\n' => {}
+            b'\\' | b'\'' | b'"' => out.push(e),
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Protocol 0 `UNICODE`: raw-unicode-escape (`\uXXXX`, `\UXXXXXXXX`, other bytes latin-1).
+fn raw_unicode_escape(line: &[u8]) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        let c = line[i];
+        if c == b'\\' && i + 1 < line.len() && (line[i + 1] == b'u' || line[i + 1] == b'U') {
+            let n = if line[i + 1] == b'u' { 4 } else { 8 };
+            if let Some(ch) = line
+                .get(i + 2..i + 2 + n)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+            {
+                out.push(ch);
+                i += 2 + n;
+                continue;
+            }
+        }
+        out.push(c as char);
+        i += 1;
+    }
+    out
+}
+
+/// The opcode's name, for messages.
+pub fn op_name(op: u8) -> &'static str {
+    match op {
+        b'(' => "MARK",
+        b'.' => "STOP",
+        b'0' => "POP",
+        b'1' => "POP_MARK",
+        b'2' => "DUP",
+        b'F' => "FLOAT",
+        b'I' => "INT",
+        b'J' => "BININT",
+        b'K' => "BININT1",
+        b'L' => "LONG",
+        b'M' => "BININT2",
+        b'N' => "NONE",
+        b'P' => "PERSID",
+        b'Q' => "BINPERSID",
+        b'R' => "REDUCE",
+        b'S' => "STRING",
+        b'T' => "BINSTRING",
+        b'U' => "SHORT_BINSTRING",
+        b'V' => "UNICODE",
+        b'X' => "BINUNICODE",
+        b'a' => "APPEND",
+        b'b' => "BUILD",
+        b'c' => "GLOBAL",
+        b'd' => "DICT",
+        b'}' => "EMPTY_DICT",
+        b'e' => "APPENDS",
+        b'g' => "GET",
+        b'h' => "BINGET",
+        b'i' => "INST",
+        b'j' => "LONG_BINGET",
+        b'l' => "LIST",
+        b']' => "EMPTY_LIST",
+        b'o' => "OBJ",
+        b'p' => "PUT",
+        b'q' => "BINPUT",
+        b'r' => "LONG_BINPUT",
+        b's' => "SETITEM",
+        b't' => "TUPLE",
+        b')' => "EMPTY_TUPLE",
+        b'u' => "SETITEMS",
+        b'G' => "BINFLOAT",
+        b'B' => "BINBYTES",
+        b'C' => "SHORT_BINBYTES",
+        0x80 => "PROTO",
+        0x81 => "NEWOBJ",
+        0x82 => "EXT1",
+        0x83 => "EXT2",
+        0x84 => "EXT4",
+        0x85 => "TUPLE1",
+        0x86 => "TUPLE2",
+        0x87 => "TUPLE3",
+        0x88 => "NEWTRUE",
+        0x89 => "NEWFALSE",
+        0x8a => "LONG1",
+        0x8b => "LONG4",
+        0x8c => "SHORT_BINUNICODE",
+        0x8d => "BINUNICODE8",
+        0x8e => "BINBYTES8",
+        0x8f => "EMPTY_SET",
+        0x90 => "ADDITEMS",
+        0x91 => "FROZENSET",
+        0x92 => "NEWOBJ_EX",
+        0x93 => "STACK_GLOBAL",
+        0x94 => "MEMOIZE",
+        0x95 => "FRAME",
+        0x96 => "BYTEARRAY8",
+        0x97 => "NEXT_BUFFER",
+        0x98 => "READONLY_BUFFER",
+        _ => "UNKNOWN",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection of protocol 0/1 pickles (no magic byte)
+
+/// Dry run of the opcode grammar over the first bytes: a protocol 0/1 pickle either reaches
+/// STOP inside the window or runs through it without an error and with a plausible start.
+pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
+    let mut i = 0usize;
+    let mut ops = 0usize;
+    let whole = head.len() as u64 >= len;
+    // The first opcode of a stream pushes something or opens a MARK.
+    if !matches!(
+        head.first(),
+        Some(
+            b'(' | b'c'
+                | b'i'
+                | b'}'
+                | b']'
+                | b')'
+                | b'N'
+                | b'I'
+                | b'L'
+                | b'F'
+                | b'S'
+                | b'V'
+                | b'X'
+                | b'U'
+                | b'T'
+                | b'K'
+                | b'J'
+                | b'M'
+                | b'G'
+                | b'B'
+                | b'C'
+                | 0x88
+                | 0x89
+                | 0x8c
+                | 0x95
+                | 0x80
+        )
+    ) {
+        return false;
+    }
+    let line_end = |i: usize| head.get(i..).and_then(memchr).map(|n| i + n + 1);
+    while i < head.len() {
+        let op = head[i];
+        i += 1;
+        ops += 1;
+        let next = match op {
+            b'.' => return ops >= 2,
+            b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
+            | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
+            | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 => Some(i),
+            b'F' | b'I' | b'L' | b'g' | b'p' => line_end(i).filter(|&e| {
+                head[i..e - 1]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
+            }),
+            b'S' | b'V' | b'P' => line_end(i),
+            b'c' | b'i' => line_end(i).and_then(|e| {
+                let ok = |s: &[u8]| {
+                    !s.is_empty()
+                        && s.iter()
+                            .all(|c| c.is_ascii_alphanumeric() || b"_.".contains(c))
+                };
+                let e2 = line_end(e)?;
+                (ok(&head[i..e - 1]) && ok(&head[e..e2 - 1])).then_some(e2)
+            }),
+            b'K' | b'h' | b'q' | 0x82 => Some(i + 1),
+            b'M' | 0x83 => Some(i + 2),
+            b'J' | b'j' | b'r' | 0x84 => Some(i + 4),
+            b'G' => Some(i + 8),
+            b'U' | b'C' | 0x8c | 0x8a => head.get(i).map(|&n| i + 1 + usize::from(n)),
+            b'T' | b'X' | b'B' => head
+                .get(i..i + 4)
+                .map(|b| i + 4 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+            0x80 => head.get(i).filter(|&&p| p <= 5).map(|_| i + 1),
+            0x95 => Some(i + 8),
+            _ => return false,
+        };
+        match next {
+            Some(n) => i = n,
+            // The argument runs past the window: plausible only if the file goes on.
+            None => return !whole && ops >= 4,
+        }
+    }
+    !whole && ops >= 8
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/// What reading back-to-back streams found, besides findings.
+struct Streams {
+    format: Format,
+    /// Frames that an opcode ran past: (frame end, end of the opcode), offsets in the reader.
+    overruns: Vec<(u64, u64)>,
+    /// Where a stream broke (offset in the reader).
+    broken_at: Option<u64>,
+}
+
+/// Alternative interpretations tried after a frame overrun or a break.
+const MAX_REINTERPRETATIONS: usize = 4;
+/// How far past a break to look for another pickle.
+const RESYNC_WINDOW: u64 = 1 << 20;
+
+/// Inspects a source holding one or more pickle streams (a pickle file, a legacy torch
+/// checkpoint, a zip member). Returns the refined format.
+///
+/// With random access, two more readings are tried, so that a loader that reads the bytes
+/// differently cannot see what the scan did not:
+/// - after a FRAME overrun, the bytes from the frame's end are also parsed as opcodes (what a
+///   frame-honouring reader would do next);
+/// - after a break, a pickle that starts later (a PROTO opcode) is parsed too: attackers
+///   append a working payload after a stream built to crash scanners.
+///
+/// A reading is reported only when it finds something dangerous (under the member
+/// `<pickle at N, ...>`); the overrun and the break are findings in any case.
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+    let mut r = SourceReader::new(src, 0);
+    let out = read_streams(&mut r, ctx)?;
+    for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
+        // Which byte a buffered reader resumes at after an overrun depends on its buffer
+        // sizes, so every position in the overrun is a possible start.
+        let starts: Vec<u64> = (fe..end.min(fe + RESYNC_WINDOW)).collect();
+        reinterpret(src, &starts, "after the FRAME ending at", ctx)?;
+    }
+    if let Some(b) = out.broken_at {
+        let window = src.read_vec(b, RESYNC_WINDOW as usize)?;
+        let starts: Vec<u64> = window
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] == 0x80 && w[1] <= 5)
+            .map(|(i, _)| b + i as u64)
+            .take(64)
+            .collect();
+        reinterpret(src, &starts, "after the break at", ctx)?;
+    }
+    Ok(out.format)
+}
+
+/// Tries each start as the beginning of a pickle, on the side and with a small budget; the
+/// first reading that finds something dangerous is reported in full.
+fn reinterpret(src: &dyn Source, starts: &[u64], why: &str, ctx: &mut Ctx) -> io::Result<()> {
+    let small = crate::limits::Limits {
+        max_pickle_opcodes: 10_000,
+        max_pickle_streams: 2,
+        ..ctx.limits.clone()
+    };
+    let mut tried = 0usize;
+    for &start in starts {
+        let mut head = [0u8; 1];
+        if src.read_at(start, &mut head)? == 0 || op_name(head[0]) == "UNKNOWN" {
+            continue;
+        }
+        tried += 1;
+        if tried > 1 << 20 {
+            break;
+        }
+        let mut scratch = Ctx::new(&small, ctx.policy, ctx.path);
+        let mut r = SourceReader::new(src, start);
+        read_streams(&mut r, &mut scratch)?;
+        let dangerous = scratch
+            .findings
+            .iter()
+            .any(|f| f.code.kind() == crate::finding::Kind::Security);
+        if dangerous {
+            let label = format!("<pickle at {start}, {why} {}>", starts[0]);
+            ctx.enter(&label, |ctx| {
+                let mut r = SourceReader::new(src, start);
+                read_streams(&mut r, ctx).map(|_| ())
+            })?;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).
+pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
+    read_streams(r, ctx).map(|s| s.format)
+}
+
+fn read_streams(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Streams> {
+    let legacy = r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX);
+    let mut inp = Input { r, pos: 0 };
+    let mut streams = 0usize;
+    let first_global = ctx.facts.globals.len();
+    let mut overruns = Vec::new();
+    let mut broken_at = None;
+    loop {
+        match inp.peek() {
+            Ok(None) => break,
+            Ok(Some(_)) => {}
+            Err(Break::Io(e)) => return Err(e),
+            Err(_) => break,
+        }
+        // Legacy torch: magic, protocol, sys info, the object, the storage keys; then raw
+        // storage bytes that no loader parses as pickle.
+        if legacy && streams == 5 {
+            break;
+        }
+        if streams >= ctx.limits.max_pickle_streams {
+            ctx.report(
+                Code::PickleLimitExceeded,
+                Some(inp.pos),
+                format!(
+                    "more than {} pickle streams back to back; the rest was not analysed",
+                    ctx.limits.max_pickle_streams
+                ),
+            );
+            break;
+        }
+        let start = inp.pos;
+        let findings_before = ctx.findings.len();
+        let mut m = Machine::new(ctx);
+        let res = m.run(&mut inp);
+        let activity = m.activity;
+        overruns.append(&mut m.overruns);
+        drop(m);
+        ctx.facts.pickle_streams += 1;
+        streams += 1;
+        let end = match res {
+            Ok(e) => e,
+            Err(Break::Io(e)) => return Err(e),
+            Err(Break::Invalid(msg)) => {
+                if streams > 1 && activity == 0 {
+                    // Not another pickle: bytes after the last stream.
+                    ctx.findings.truncate(findings_before);
+                    ctx.report_with(
+                        Code::PickleTrailingData,
+                        Code::PickleTrailingData.default_severity(),
+                        Some(start),
+                        format!("bytes after the last pickle stream are not a pickle ({msg})"),
+                        Evidence::mismatch("end of data", format!("data at offset {start}")),
+                    );
+                    break;
+                }
+                ctx.report(
+                    Code::PickleMalformed,
+                    Some(inp.pos),
+                    format!("pickle stream {streams} (starting at {start}) breaks: {msg}; everything before this point runs when loaded"),
+                );
+                broken_at = Some(inp.pos);
+                End::Broken
+            }
+            Err(Break::Limit(msg)) => {
+                ctx.report(
+                    Code::PickleLimitExceeded,
+                    Some(inp.pos),
+                    format!("analysis stopped: {msg}; the rest of the stream was not analysed"),
+                );
+                End::Limited
+            }
+        };
+        match end {
+            End::Stop => {}
+            End::Broken | End::Limited => break,
+        }
+    }
+    let format = if legacy {
+        Format::PytorchLegacy
+    } else if ctx
+        .facts
+        .globals
+        .get(first_global..)
+        .unwrap_or(&[])
+        .iter()
+        .any(|g| g.module.starts_with("joblib."))
+    {
+        Format::Joblib
+    } else {
+        Format::Pickle
+    };
+    Ok(Streams {
+        format,
+        overruns,
+        broken_at,
+    })
+}

@@ -1,0 +1,55 @@
+//! aibom: inspect ML model releases for code that runs on load, without loading them.
+//!
+//! The pipeline, as the modules are laid out:
+//!
+//! ```text
+//! scan:  paths -> discover (walk, links) -> detect (bytes -> Format)
+//!              -> formats::* (pickle, zip, safetensors, npy, compressed, 7z; nested members
+//!                 go back through detect) -> ScanReport -> report::{human, json}
+//! ```
+//!
+//! Every file is read once: [`digest::HashingFile`] computes the SHA-256 in the same pass as the
+//! inspection. Findings are data ([`finding::Finding`] with a stable [`finding::Code`]); `Err`
+//! means the tool could not do its job. The exit status is computed once, per command, from the
+//! report.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod detect;
+pub mod digest;
+pub mod discover;
+pub mod finding;
+pub mod formats;
+pub mod limits;
+pub mod report;
+pub mod scan;
+pub mod source;
+
+/// How a run ended, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: nothing at or above the fail-on level.
+    Success,
+    /// 1: findings at or above the fail-on level.
+    Failure,
+    /// 2: the tool could not run (bad arguments, unreadable input).
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        cli::Command::Scan(args) => commands::scan::run(args),
+    }
+}

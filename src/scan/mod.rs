@@ -1,0 +1,354 @@
+//! The scan: discover -> detect -> formats -> [`ScanReport`], the one model every renderer reads.
+//!
+//! Files are processed in parallel (one file per task, rayon); each file is read once, its
+//! SHA-256 computed in the same pass as its inspection (see [`crate::digest::HashingFile`]).
+
+pub mod policy;
+
+use crate::detect::Format;
+use crate::digest::{HashingFile, Sha256};
+use crate::discover::{self, Artifact, DiscoverError, Discovery, WalkOptions};
+use crate::finding::{Code, Finding, Kind, Severity};
+use crate::formats::{self, Ctx, Facts};
+use crate::limits::Limits;
+use policy::Policy;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The version of the JSON report format (`schemas/scan-report.schema.json`).
+pub const REPORT_VERSION: &str = "1";
+
+/// A file's verdict, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Inspected and nothing at or above the fail-on level.
+    Clean,
+    /// Recognised or not, but its content could not be (fully) inspected.
+    Unsupported,
+    /// The bytes are broken, ambiguous or inconsistent.
+    Malformed,
+    /// A security finding at or above the fail-on level.
+    Unsafe,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Malformed => "malformed",
+            Verdict::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Everything known about one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    /// The link text, when the file was reached through a symbolic link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub format: Format,
+    pub size: u64,
+    /// Absent only when the file could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub facts: Facts,
+}
+
+/// One scan target (a directory or a file as given on the command line).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub root: String,
+    pub files: Vec<FileReport>,
+    /// Findings about the tree itself: links, partial downloads.
+    pub findings: Vec<Finding>,
+}
+
+/// Totals of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files: u64,
+    pub bytes: u64,
+    pub verdict: Option<Verdict>,
+    pub clean: u64,
+    pub unsupported: u64,
+    pub malformed: u64,
+    pub unsafe_files: u64,
+    /// Findings per severity, including those about the tree.
+    pub findings: std::collections::BTreeMap<Severity, u64>,
+    /// Files that could not be read: the scan is incomplete.
+    pub unreadable: u64,
+}
+
+/// The scan's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub report_version: &'static str,
+    pub tool: Tool,
+    pub fail_on: Severity,
+    pub strict: bool,
+    pub targets: Vec<TargetReport>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub policy_version: String,
+}
+
+impl ScanReport {
+    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+        self.targets.iter().flat_map(|t| t.files.iter())
+    }
+
+    /// Every finding, of files and of trees.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.targets.iter().flat_map(|t| {
+            t.findings
+                .iter()
+                .chain(t.files.iter().flat_map(|f| f.findings.iter()))
+        })
+    }
+}
+
+/// How to scan.
+pub struct ScanOptions {
+    pub limits: Limits,
+    pub policy: Policy,
+    pub fail_on: Severity,
+    pub walk: WalkOptions,
+    pub progress: bool,
+}
+
+/// Verdict of one file from its findings and format.
+pub fn verdict(findings: &[Finding], format: Format, fail_on: Severity) -> Verdict {
+    if findings
+        .iter()
+        .any(|f| f.code.kind() == Kind::Security && f.severity >= fail_on)
+    {
+        Verdict::Unsafe
+    } else if findings.iter().any(|f| f.code.kind() == Kind::Integrity) {
+        Verdict::Malformed
+    } else if findings.iter().any(|f| f.code.kind() == Kind::Coverage) || !format.is_inspected() {
+        Verdict::Unsupported
+    } else {
+        Verdict::Clean
+    }
+}
+
+fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
+    let mut ctx = Ctx::new(&opts.limits, &opts.policy, &a.rel);
+    let result = File::open(&a.path).and_then(|file| {
+        let src = HashingFile::new(file, a.size);
+        let format = formats::inspect_source(&src, &mut ctx, &a.rel)?;
+        let (digest, _) = src.finish()?;
+        Ok((format, digest))
+    });
+    let (format, sha256) = match result {
+        Ok((f, d)) => (f, Some(d)),
+        Err(e) => {
+            ctx.report(
+                Code::ReadError,
+                None,
+                format!("could not read the file: {e}"),
+            );
+            (Format::Unknown, None)
+        }
+    };
+    if ctx.dropped_findings > 0 {
+        let n = ctx.dropped_findings;
+        ctx.dropped_findings = 0;
+        ctx.findings.pop();
+        ctx.report(
+            Code::PickleLimitExceeded,
+            None,
+            format!("{} more findings were not recorded (limit per file)", n + 1),
+        );
+    }
+    let mut findings = std::mem::take(&mut ctx.findings);
+    findings.sort_by(|a, b| {
+        (a.location.member.as_deref(), a.location.offset, a.code).cmp(&(
+            b.location.member.as_deref(),
+            b.location.offset,
+            b.code,
+        ))
+    });
+    let facts = std::mem::take(&mut ctx.facts);
+    FileReport {
+        path: a.rel.clone(),
+        link: a.link.clone(),
+        format,
+        size: a.size,
+        sha256,
+        verdict: verdict(&findings, format, opts.fail_on),
+        findings,
+        facts,
+    }
+}
+
+/// Discovers every target first (so a missing path fails before any work), then inspects all
+/// files in parallel.
+pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, DiscoverError> {
+    let discoveries: Vec<Discovery> = targets
+        .iter()
+        .map(|t| discover::discover(t, &opts.walk))
+        .collect::<Result<_, _>>()?;
+    let total_bytes: u64 = discoveries
+        .iter()
+        .flat_map(|d| d.artifacts.iter())
+        .map(|a| a.size)
+        .sum();
+    let total_files: u64 = discoveries.iter().map(|d| d.artifacts.len() as u64).sum();
+    let progress = crate::report::progress::Progress::new(opts.progress, total_files, total_bytes);
+    let done_bytes = AtomicU64::new(0);
+
+    let mut out = Vec::new();
+    for d in discoveries {
+        let mut files: Vec<FileReport> = d
+            .artifacts
+            .par_iter()
+            .map(|a| {
+                let r = inspect_artifact(a, opts);
+                let b = done_bytes.fetch_add(a.size, Ordering::Relaxed) + a.size;
+                progress.file_done(b);
+                r
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut tree_findings = d.findings;
+        tree_findings.sort_by(|a, b| (&a.location, a.code).cmp(&(&b.location, b.code)));
+        out.push(TargetReport {
+            root: d.root,
+            files,
+            findings: tree_findings,
+        });
+    }
+    progress.finish();
+    let mut report = ScanReport {
+        report_version: REPORT_VERSION,
+        tool: Tool {
+            name: "aibom",
+            version: env!("CARGO_PKG_VERSION"),
+            policy_version: opts.policy.version().to_owned(),
+        },
+        fail_on: opts.fail_on,
+        strict: opts.policy.strict,
+        targets: out,
+        summary: Summary::default(),
+    };
+    report.summary = summarize(&report);
+    Ok(report)
+}
+
+fn summarize(r: &ScanReport) -> Summary {
+    let mut s = Summary::default();
+    for f in r.files() {
+        s.files += 1;
+        s.bytes += f.size;
+        match f.verdict {
+            Verdict::Clean => s.clean += 1,
+            Verdict::Unsupported => s.unsupported += 1,
+            Verdict::Malformed => s.malformed += 1,
+            Verdict::Unsafe => s.unsafe_files += 1,
+        }
+        if f.sha256.is_none() {
+            s.unreadable += 1;
+        }
+        s.verdict = s.verdict.max(Some(f.verdict));
+    }
+    for t in &r.targets {
+        // Findings about the tree count towards the run's verdict as if they were a file's.
+        if !t.findings.is_empty() {
+            let v = verdict(&t.findings, Format::Empty, r.fail_on);
+            s.verdict = s.verdict.max(Some(v));
+        }
+    }
+    for f in r.findings() {
+        *s.findings.entry(f.severity).or_default() += 1;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ScanOptions {
+        ScanOptions {
+            limits: Limits::default(),
+            policy: Policy::new(&[], false).unwrap(),
+            fail_on: Severity::High,
+            walk: WalkOptions::default(),
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_completely_is_never_clean() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.pkl");
+        std::fs::write(&p, b"\x80\x04N.").unwrap();
+        // The walk saw 100 bytes; the file has 4 by the time it is read.
+        let a = Artifact {
+            rel: "x.pkl".into(),
+            path: p,
+            size: 100,
+            link: None,
+        };
+        let r = inspect_artifact(&a, &opts());
+        assert!(r.sha256.is_none());
+        assert!(r.findings.iter().any(|f| f.code == Code::ReadError));
+        assert_ne!(r.verdict, Verdict::Clean);
+    }
+
+    #[test]
+    fn verdict_orders_unsafe_over_malformed_over_unsupported() {
+        let f = |code: Code, severity: Severity| Finding {
+            code,
+            severity,
+            location: crate::finding::Location {
+                path: "x".into(),
+                member: None,
+                offset: None,
+            },
+            message: "m".into(),
+            evidence: Default::default(),
+        };
+        let hi = Severity::High;
+        assert_eq!(verdict(&[], Format::Pickle, hi), Verdict::Clean);
+        assert_eq!(verdict(&[], Format::Gguf, hi), Verdict::Unsupported);
+        assert_eq!(
+            verdict(
+                &[f(Code::PickleUnknownGlobal, Severity::Medium)],
+                Format::Pickle,
+                hi
+            ),
+            Verdict::Clean
+        );
+        assert_eq!(
+            verdict(
+                &[
+                    f(Code::PickleMalformed, hi),
+                    f(Code::PickleDangerousCall, Severity::Critical)
+                ],
+                Format::Pickle,
+                hi
+            ),
+            Verdict::Unsafe
+        );
+        assert_eq!(
+            verdict(&[f(Code::PickleMalformed, hi)], Format::Pickle, hi),
+            Verdict::Malformed
+        );
+    }
+}

@@ -1,0 +1,426 @@
+//! The pickle-global policy: which imports are known safe, which are dangerous, and the rest.
+//!
+//! The lists are data (`allowlist.txt`, `denylist.txt` beside this file), embedded at build
+//! time and versioned with `policy-version`, so a verdict never depends on what is installed on
+//! the scanning machine. Each entry carries a one-line reason. Users extend the allowlist from
+//! `aibom.toml` (`[pickle] allow-globals`) or `--allow-global`.
+//!
+//! Classification of `module` + `name` (the name may be dotted: protocol 4 resolves it as an
+//! attribute chain):
+//! 1. A dunder attribute anywhere in the name (`__builtins__`, `__globals__`, ...) is
+//!    [`Class::Dunder`].
+//! 2. Denylist: every prefix of the full dotted path, and of the path starting at each name
+//!    component (an attribute can be a re-exported module: `torch.serialization.os.system`
+//!    reaches `os.system`), is looked up. Both the path as written and after CPython's protocol 2
+//!    `fix_imports` mapping (`__builtin__` -> `builtins`, `commands` -> `subprocess`, ...) are
+//!    checked.
+//! 3. Allowlist: exact paths only.
+//! 4. Everything else is [`Class::Unknown`].
+
+use crate::finding::Severity;
+use std::collections::HashMap;
+
+const DENYLIST: &str = include_str!("denylist.txt");
+const ALLOWLIST: &str = include_str!("allowlist.txt");
+
+/// The policy's verdict on one global.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Class {
+    Allowed,
+    Denied { rule: String, reason: String },
+    Dunder { attr: String },
+    Unknown,
+}
+
+impl Class {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Class::Allowed => "allowed",
+            Class::Denied { .. } => "denied",
+            Class::Dunder { .. } => "dunder",
+            Class::Unknown => "unknown",
+        }
+    }
+}
+
+/// A parsed list entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Parses the list format: `dotted.path<TAB or 2+ spaces>reason`, `#` comments, blank lines.
+/// A trailing `.*` on a path means the whole module (the same as the bare module).
+pub fn parse_list(text: &str) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let split = line
+            .find('\t')
+            .or_else(|| line.find("  "))
+            .ok_or_else(|| format!("line {}: no reason after the name: {line:?}", i + 1))?;
+        let path = line[..split].trim();
+        let reason = line[split..].trim();
+        let path = path.strip_suffix(".*").unwrap_or(path);
+        if path.is_empty()
+            || reason.is_empty()
+            || !path
+                .split('.')
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        {
+            return Err(format!("line {}: malformed entry {line:?}", i + 1));
+        }
+        out.push(Entry {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The classification policy in force for a scan.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    deny: HashMap<String, String>,
+    allow: HashMap<String, String>,
+    /// Unknown globals fail the scan (`--strict`).
+    pub strict: bool,
+    version: String,
+}
+
+impl Policy {
+    /// The built-in lists, plus the user's additional allowed globals.
+    pub fn new(extra_allow: &[String], strict: bool) -> Result<Self, String> {
+        let deny = parse_list(DENYLIST).map_err(|e| format!("built-in denylist: {e}"))?;
+        let allow = parse_list(ALLOWLIST).map_err(|e| format!("built-in allowlist: {e}"))?;
+        let version = DENYLIST
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("# policy-version:"))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "unversioned".to_owned());
+        let mut policy = Policy {
+            deny: deny.into_iter().map(|e| (e.path, e.reason)).collect(),
+            allow: allow.into_iter().map(|e| (e.path, e.reason)).collect(),
+            strict,
+            version,
+        };
+        for g in extra_allow {
+            let g = g.trim();
+            if g.is_empty() || g.split('.').any(|s| s.is_empty()) {
+                return Err(format!("allowed global {g:?} is not a dotted path"));
+            }
+            policy.allow.insert(
+                g.to_owned(),
+                "allowed by the user's configuration".to_owned(),
+            );
+        }
+        Ok(policy)
+    }
+
+    /// The version of the built-in lists (recorded in reports and AIBOMs).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn denylist_len(&self) -> usize {
+        self.deny.len()
+    }
+
+    pub fn allowlist_len(&self) -> usize {
+        self.allow.len()
+    }
+
+    /// Severity of an import that is on neither list.
+    pub fn unknown_severity(&self) -> Severity {
+        if self.strict {
+            Severity::High
+        } else {
+            Severity::Medium
+        }
+    }
+
+    pub fn classify(&self, module: &str, name: &str) -> Class {
+        let mut worst = self.classify_one(module, name);
+        if let Some((m, n)) = fix_imports(module, name) {
+            let mapped = self.classify_one(&m, &n);
+            worst = match (&worst, &mapped) {
+                (Class::Denied { .. }, _) => worst,
+                (_, Class::Denied { .. }) => mapped,
+                (Class::Dunder { .. }, _) => worst,
+                (_, Class::Dunder { .. }) => mapped,
+                (Class::Allowed, _) | (_, Class::Allowed) => Class::Allowed,
+                _ => worst,
+            };
+        }
+        worst
+    }
+
+    fn classify_one(&self, module: &str, name: &str) -> Class {
+        let module_segs: Vec<&str> = module.split('.').collect();
+        let name_segs: Vec<&str> = if name.is_empty() {
+            Vec::new()
+        } else {
+            name.split('.').collect()
+        };
+        let full: Vec<&str> = module_segs.iter().chain(&name_segs).copied().collect();
+        // Denylist: the path as written, and from each attribute component on.
+        let starts = std::iter::once(0).chain(module_segs.len()..full.len());
+        for start in starts {
+            let cand = &full[start..];
+            let mut prefix = String::new();
+            for seg in cand {
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(seg);
+                if let Some(reason) = self.deny.get(&prefix) {
+                    return Class::Denied {
+                        rule: prefix,
+                        reason: reason.clone(),
+                    };
+                }
+            }
+        }
+        let path = full.join(".");
+        if let Some(attr) = name_segs.iter().find(|s| is_dunder(s)) {
+            if !self.allow.contains_key(&path) {
+                return Class::Dunder {
+                    attr: (*attr).to_owned(),
+                };
+            }
+        }
+        if self.allow.contains_key(&path) {
+            return Class::Allowed;
+        }
+        Class::Unknown
+    }
+}
+
+fn is_dunder(s: &str) -> bool {
+    s.len() > 4 && s.starts_with("__") && s.ends_with("__")
+}
+
+/// CPython's protocol 2 compatibility mapping (`Lib/_compat_pickle.py`): Python 2 names that
+/// `find_class` rewrites before importing. Only the security-relevant and common entries.
+fn fix_imports(module: &str, name: &str) -> Option<(String, String)> {
+    const NAMES: &[((&str, &str), (&str, &str))] = &[
+        (("__builtin__", "xrange"), ("builtins", "range")),
+        (("__builtin__", "reduce"), ("functools", "reduce")),
+        (("__builtin__", "intern"), ("sys", "intern")),
+        (("__builtin__", "unichr"), ("builtins", "chr")),
+        (("__builtin__", "unicode"), ("builtins", "str")),
+        (("__builtin__", "long"), ("builtins", "int")),
+        (("__builtin__", "basestring"), ("builtins", "str")),
+        (("itertools", "izip"), ("builtins", "zip")),
+        (("itertools", "imap"), ("builtins", "map")),
+        (("itertools", "ifilter"), ("builtins", "filter")),
+        (("urllib", "urlopen"), ("urllib.request", "urlopen")),
+        (("urllib", "urlretrieve"), ("urllib.request", "urlretrieve")),
+        (("urllib", "urlcleanup"), ("urllib.request", "urlcleanup")),
+        (
+            ("urllib", "pathname2url"),
+            ("urllib.request", "pathname2url"),
+        ),
+        (
+            ("urllib", "url2pathname"),
+            ("urllib.request", "url2pathname"),
+        ),
+        (("urllib", "getproxies"), ("urllib.request", "getproxies")),
+        (("urllib2", "urlopen"), ("urllib.request", "urlopen")),
+        (("UserDict", "UserDict"), ("collections", "UserDict")),
+        (("UserList", "UserList"), ("collections", "UserList")),
+        (("UserString", "UserString"), ("collections", "UserString")),
+        (("whichdb", "whichdb"), ("dbm", "whichdb")),
+        (("_socket", "fromfd"), ("socket", "fromfd")),
+        (
+            ("_multiprocessing", "Connection"),
+            ("multiprocessing.connection", "Connection"),
+        ),
+        (
+            ("multiprocessing.process", "Process"),
+            ("multiprocessing.context", "Process"),
+        ),
+        (
+            ("multiprocessing.forking", "Popen"),
+            ("multiprocessing.popen_fork", "Popen"),
+        ),
+    ];
+    const MODULES: &[(&str, &str)] = &[
+        ("__builtin__", "builtins"),
+        ("copy_reg", "copyreg"),
+        ("Queue", "queue"),
+        ("SocketServer", "socketserver"),
+        ("ConfigParser", "configparser"),
+        ("repr", "reprlib"),
+        ("tkFileDialog", "tkinter.filedialog"),
+        ("tkSimpleDialog", "tkinter.simpledialog"),
+        ("tkColorChooser", "tkinter.colorchooser"),
+        ("tkCommonDialog", "tkinter.commondialog"),
+        ("Dialog", "tkinter.dialog"),
+        ("Tkdnd", "tkinter.dnd"),
+        ("tkFont", "tkinter.font"),
+        ("tkMessageBox", "tkinter.messagebox"),
+        ("ScrolledText", "tkinter.scrolledtext"),
+        ("Tkconstants", "tkinter.constants"),
+        ("Tix", "tkinter.tix"),
+        ("ttk", "tkinter.ttk"),
+        ("Tkinter", "tkinter"),
+        ("markupbase", "_markupbase"),
+        ("_winreg", "winreg"),
+        ("thread", "_thread"),
+        ("dummy_thread", "_dummy_thread"),
+        ("dbhash", "dbm.bsd"),
+        ("dumbdbm", "dbm.dumb"),
+        ("dbm", "dbm.ndbm"),
+        ("gdbm", "dbm.gnu"),
+        ("xmlrpclib", "xmlrpc.client"),
+        ("DocXMLRPCServer", "xmlrpc.server"),
+        ("SimpleXMLRPCServer", "xmlrpc.server"),
+        ("httplib", "http.client"),
+        ("htmlentitydefs", "html.entities"),
+        ("HTMLParser", "html.parser"),
+        ("Cookie", "http.cookies"),
+        ("cookielib", "http.cookiejar"),
+        ("BaseHTTPServer", "http.server"),
+        ("SimpleHTTPServer", "http.server"),
+        ("CGIHTTPServer", "http.server"),
+        ("test.test_support", "test.support"),
+        ("commands", "subprocess"),
+        ("urlparse", "urllib.parse"),
+        ("robotparser", "urllib.robotparser"),
+        ("urllib2", "urllib.request"),
+        ("anydbm", "dbm"),
+        ("_abcoll", "collections.abc"),
+        ("cPickle", "pickle"),
+        ("_elementtree", "xml.etree.ElementTree"),
+        ("FileDialog", "tkinter.filedialog"),
+        ("SimpleDialog", "tkinter.simpledialog"),
+        ("UserDict", "collections"),
+        ("UserList", "collections"),
+        ("UserString", "collections"),
+        ("whichdb", "dbm"),
+        ("StringIO", "io"),
+        ("cStringIO", "io"),
+        ("exceptions", "builtins"),
+        ("future_builtins", "builtins"),
+    ];
+    if let Some((_, (m, n))) = NAMES.iter().find(|((m, n), _)| *m == module && *n == name) {
+        return Some(((*m).to_owned(), (*n).to_owned()));
+    }
+    MODULES
+        .iter()
+        .find(|(from, _)| *from == module)
+        .map(|(_, to)| ((*to).to_owned(), name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::new(&[], false).unwrap()
+    }
+
+    #[test]
+    fn builtin_lists_parse_and_are_versioned() {
+        let p = policy();
+        assert!(p.denylist_len() > 100, "denylist has {}", p.denylist_len());
+        assert!(
+            p.allowlist_len() > 50,
+            "allowlist has {}",
+            p.allowlist_len()
+        );
+        assert_ne!(p.version(), "unversioned");
+    }
+
+    #[test]
+    fn denies_os_system_and_its_aliases() {
+        let p = policy();
+        for (m, n) in [
+            ("os", "system"),
+            ("posix", "system"),
+            ("nt", "system"),
+            ("subprocess", "Popen"),
+            ("__builtin__", "eval"),
+            ("builtins", "exec"),
+            ("commands", "getoutput"),
+            ("os.path", "join"),
+        ] {
+            assert!(
+                matches!(p.classify(m, n), Class::Denied { .. }),
+                "{m}.{n} should be denied"
+            );
+        }
+    }
+
+    #[test]
+    fn denies_dotted_attribute_paths_into_dangerous_modules() {
+        let p = policy();
+        assert!(matches!(
+            p.classify("pathlib", "os.system"),
+            Class::Denied { .. }
+        ));
+        assert!(matches!(
+            p.classify("torch", "serialization.os.system"),
+            Class::Denied { .. }
+        ));
+    }
+
+    #[test]
+    fn flags_dunder_attributes() {
+        let p = policy();
+        assert!(matches!(
+            p.classify("numpy", "__builtins__"),
+            Class::Dunder { .. }
+        ));
+        assert!(matches!(
+            p.classify("collections", "OrderedDict.__class__"),
+            Class::Dunder { .. }
+        ));
+    }
+
+    #[test]
+    fn allows_common_model_globals_exactly() {
+        let p = policy();
+        assert_eq!(p.classify("collections", "OrderedDict"), Class::Allowed);
+        assert_eq!(
+            p.classify("torch._utils", "_rebuild_tensor_v2"),
+            Class::Allowed
+        );
+        assert_eq!(p.classify("copy_reg", "_reconstructor"), Class::Allowed);
+        // A dotted tail is not the allowlisted global.
+        assert_ne!(
+            p.classify("collections", "OrderedDict.fromkeys"),
+            Class::Allowed
+        );
+    }
+
+    #[test]
+    fn does_not_confuse_submodules_with_stdlib_modules() {
+        let p = policy();
+        // scipy.signal is not the stdlib signal module.
+        assert!(!matches!(
+            p.classify("scipy.signal._filter_design", "ZerosPolesGain"),
+            Class::Denied { .. }
+        ));
+    }
+
+    #[test]
+    fn user_allowlist_extends_the_builtin_one() {
+        let p = Policy::new(&["mylib.layers.Dense".to_owned()], true).unwrap();
+        assert_eq!(p.classify("mylib.layers", "Dense"), Class::Allowed);
+        assert_eq!(p.classify("mylib.layers", "Other"), Class::Unknown);
+        assert_eq!(p.unknown_severity(), Severity::High);
+        assert!(Policy::new(&["bad..name".to_owned()], false).is_err());
+    }
+
+    #[test]
+    fn parse_list_rejects_entries_without_reason() {
+        assert!(parse_list("os.system\n").is_err());
+        assert!(parse_list("# c\n\nos.*\tcode execution\n").unwrap()[0].path == "os");
+    }
+}

@@ -1,0 +1,176 @@
+//! The command line: exit codes, output formats, determinism.
+
+use crate::support::*;
+use std::fs;
+
+const MAL: &[u8] = b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x11echo aibom-sample\x85R.";
+const BENIGN: &[u8] = b"\x80\x04}\x94\x8c\x01a\x94K\x01s.";
+
+#[test]
+fn exits_0_on_clean_1_on_unsafe_2_on_missing_path() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("ok.pkl"), BENIGN).unwrap();
+    let out = run(&["scan", "ok.pkl"], d.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    fs::write(d.path().join("bad.pkl"), MAL).unwrap();
+    let out = run(&["scan", "."], d.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("pickle-dangerous-call"), "{stdout}");
+    assert!(stdout.contains("os.system"), "{stdout}");
+
+    let out = run(&["scan", "does-not-exist"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist"));
+}
+
+#[test]
+fn empty_directory_is_an_error_not_a_pass() {
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir(d.path().join("empty")).unwrap();
+    let out = run(&["scan", "empty"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to scan"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    assert_eq!(run(&["scan"], d.path()).status.code(), Some(2));
+    assert_eq!(
+        run(&["scan", "--fail-on", "severe", "."], d.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["frobnicate"], d.path()).status.code(), Some(2));
+}
+
+#[test]
+fn fail_on_moves_the_threshold() {
+    let d = tempfile::tempdir().unwrap();
+    // An import that is on neither list: medium by default.
+    fs::write(
+        d.path().join("unknown.pkl"),
+        b"\x80\x04\x8c\x05mylib\x8c\x05Thing\x93)\x81.",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&["scan", "unknown.pkl"], d.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["scan", "--fail-on", "medium", "unknown.pkl"], d.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["scan", "--strict", "unknown.pkl"], d.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(
+            &[
+                "scan",
+                "--strict",
+                "--allow-global",
+                "mylib.Thing",
+                "unknown.pkl"
+            ],
+            d.path()
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn config_file_sets_policy_and_rejects_unknown_keys() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(
+        d.path().join("unknown.pkl"),
+        b"\x80\x04\x8c\x05mylib\x8c\x05Thing\x93)\x81.",
+    )
+    .unwrap();
+    fs::write(d.path().join("aibom.toml"), "[scan]\nstrict = true\n").unwrap();
+    assert_eq!(
+        run(&["scan", "unknown.pkl"], d.path()).status.code(),
+        Some(1)
+    );
+    fs::write(
+        d.path().join("aibom.toml"),
+        "[scan]\nstrict = true\n[pickle]\nallow-globals = [\"mylib.Thing\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&["scan", "unknown.pkl"], d.path()).status.code(),
+        Some(0)
+    );
+    fs::write(d.path().join("aibom.toml"), "[scan]\nstrictness = 1\n").unwrap();
+    let out = run(&["scan", "unknown.pkl"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aibom.toml"));
+}
+
+#[test]
+fn json_output_validates_and_is_byte_identical_across_runs() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("bad.pkl"), MAL).unwrap();
+    fs::write(d.path().join("ok.pkl"), BENIGN).unwrap();
+    fs::write(d.path().join("notes.txt"), b"hello\n").unwrap();
+    let (code, v) = scan_json(d.path(), &[]);
+    assert_eq!(code, 1);
+    assert_valid(&v);
+    let file = &v["targets"][0]["files"][0];
+    assert_eq!(file["path"], "bad.pkl");
+    assert_eq!(file["verdict"], "unsafe");
+    assert_eq!(file["format"], "pickle");
+    assert_eq!(file["sha256"], hex_sha256(MAL));
+    let first = bin()
+        .args(["scan", "--format", "json"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    let second = bin()
+        .args(["scan", "--format", "json"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(first.stdout, second.stdout);
+}
+
+fn hex_sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+#[test]
+fn writes_the_report_atomically_to_a_file() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("ok.pkl"), BENIGN).unwrap();
+    let out = run(
+        &["scan", "ok.pkl", "--format", "json", "-o", "report.json"],
+        d.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(d.path().join("report.json")).unwrap()).unwrap();
+    assert_valid(&v);
+    let leftovers: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}

@@ -1,0 +1,80 @@
+//! Shared helpers: run the binary, locate samples, write small fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aibom"));
+    c.env_remove("CI").env("NO_COLOR", "1");
+    c
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn samples() -> PathBuf {
+    repo().join("samples")
+}
+
+pub fn run(args: &[&str], cwd: &Path) -> Output {
+    bin()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run aibom")
+}
+
+pub fn scan_json(path: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["scan", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = bin()
+        .args(&args)
+        .arg(path)
+        .current_dir(repo())
+        .output()
+        .expect("run aibom");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{} is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// All finding codes of a JSON report (files and trees).
+pub fn codes(report: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in report["targets"].as_array().into_iter().flatten() {
+        for f in t["findings"].as_array().into_iter().flatten() {
+            out.push(f["code"].as_str().unwrap_or_default().to_owned());
+        }
+        for file in t["files"].as_array().into_iter().flatten() {
+            for f in file["findings"].as_array().into_iter().flatten() {
+                out.push(f["code"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    out
+}
+
+pub fn schema_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(repo().join("schemas/scan-report.schema.json"))
+        .expect("schema file");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+pub fn assert_valid(report: &serde_json::Value) {
+    let v = schema_validator();
+    let errors: Vec<String> = v
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}"
+    );
+}
