@@ -818,7 +818,7 @@ def malicious(c: Corpus) -> None:
     c.add(m + "numpy_prod_memo.pkl",
           P5 + g0("numpy", "prod") + b"N(Va\nVos\nd\x86bN(Vb\nVsystem\nd\x86b0" + g0("numpy", "prod.a") + b"p0\n"
           + g0("numpy", "prod.b") + b"p1\n00g0\ng1\n\x93V" + CMD.encode() + b"\n\x85R.",
-          "unsafe", ["pickle-build-on-global", "pickle-dynamic-global"],
+          "unsafe", ["pickle-build-on-global", DG, DC],
           "#13 modelscan #85: BUILD writes strings onto numpy.prod, GLOBAL 'numpy prod.a' fetches them, STACK_GLOBAL from memo GETs")
     c.add(m + "memo_stack_global.pkl",
           P4 + su("os") + b"\x94" + su("system") + b"\x94" + su("pad") + b"0h\x00h\x01\x93" + su(CMD) + b"\x85R.",
@@ -990,7 +990,7 @@ def malformed(c: Corpus) -> None:
     c.add(f + "escaping_symlink/config.json", HF_CONFIG)
     c.link(f + "escaping_symlink/weights.bin", "/etc/hostname")
     c.link(f + "escaping_symlink/other.bin", "../../outside")
-    c.exp(f + "escaping_symlink", "malformed", ["symlink-escape"],
+    c.exp(f + "escaping_symlink", "unsafe", ["symlink-escape"],
           "weights.bin -> /etc/hostname (absolute) and other.bin -> ../../outside (escapes the root)")
     c.add(f + "partial_download/config.json", HF_CONFIG)
     c.add(f + "partial_download/model.safetensors.incomplete", st_model()[:40])

@@ -120,7 +120,7 @@ impl Claim {
             Claim::Safetensors => f == F::Safetensors,
             Claim::Torch => matches!(
                 f,
-                F::PytorchZip | F::TorchScript | F::PytorchLegacy | F::Pickle | F::Zip | F::SevenZ
+                F::PytorchZip | F::TorchScript | F::PytorchLegacy | F::Pickle | F::Zip
             ),
             Claim::Pickle => matches!(f, F::Pickle | F::PytorchLegacy | F::Joblib),
             Claim::Joblib => matches!(

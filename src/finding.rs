@@ -152,7 +152,7 @@ codes! {
         "archives or nested pickles are nested deeper than the limit; the inner content was not inspected";
     ArchiveMalformed = "archive-malformed", Integrity, High, None,
         "a compressed stream or archive (gzip, bzip2, xz, lzma, zstd, 7z) is broken";
-    TorchScriptCode = "torchscript-code", Security, Medium, Some(94),
+    TorchScriptCode = "torchscript-code", Security, High, Some(94),
         "a TorchScript archive carries code that torch.jit.load compiles and runs";
     NpyObjectArray = "npy-object-array", Security, Low, Some(502),
         "a NumPy array has an object dtype: loading it unpickles (allow_pickle=True); its pickle was scanned";

@@ -38,6 +38,8 @@ pub struct Limits {
     pub max_npy_header: u64,
     /// Bytes of a member or nested blob loaded into memory to be scanned as a whole.
     pub max_in_memory: u64,
+    /// Findings kept per file; past this only a count is kept.
+    pub max_findings: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +60,7 @@ impl Default for Limits {
             max_safetensors_header: 100_000_000,
             max_npy_header: 1 << 20,
             max_in_memory: 256 << 20,
+            max_findings: 1000,
         }
     }
 }

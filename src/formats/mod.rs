@@ -16,7 +16,7 @@ pub mod safetensors;
 pub mod sevenz;
 pub mod zip;
 
-use crate::detect::{self, Format};
+use crate::detect::{self, Claim, Format};
 use crate::finding::{Code, Evidence, Finding, Location, Severity};
 use crate::limits::Limits;
 use crate::scan::policy::Policy;
@@ -77,9 +77,6 @@ pub struct Ctx<'a> {
     pub decompressed: u64,
 }
 
-/// Findings kept per file; beyond this only a count is kept.
-const MAX_FINDINGS: usize = 1000;
-
 impl<'a> Ctx<'a> {
     pub fn new(limits: &'a Limits, policy: &'a Policy, path: &'a str) -> Self {
         Ctx {
@@ -131,7 +128,7 @@ impl<'a> Ctx<'a> {
         message: impl Into<String>,
         evidence: Evidence,
     ) {
-        if self.findings.len() >= MAX_FINDINGS {
+        if self.findings.len() >= self.limits.max_findings {
             self.dropped_findings += 1;
             return;
         }
@@ -187,15 +184,18 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     let claimed = detect::claimed_by_name(name);
 
     if let Some(claim) = claimed {
-        if !claim.accepts(format) {
-            let sev = if format == Format::Empty {
-                Severity::High
-            } else {
-                Code::FormatMismatch.default_severity()
-            };
+        if format == Format::Empty {
+            ctx.report_with(
+                Code::EmptyFile,
+                Severity::High,
+                None,
+                format!("the file is empty but its name says {}", claim.describe()),
+                Evidence::mismatch(claim.describe(), "0 bytes"),
+            );
+        } else if !claim.accepts(format) {
             ctx.report_with(
                 Code::FormatMismatch,
-                sev,
+                Code::FormatMismatch.default_severity(),
                 None,
                 format!(
                     "the name says {} but the bytes are {}",
@@ -231,12 +231,24 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             sevenz::inspect(src, ctx)?;
             format
         }
+        // Unrecognised bytes under a name that claims a format aibom parses: the parser says
+        // what is wrong with them.
+        Format::Unknown if claimed == Some(Claim::Safetensors) => {
+            safetensors::inspect(src, ctx)?;
+            format
+        }
+        Format::Unknown if claimed == Some(Claim::Npy) => {
+            npy::inspect(src, ctx)?;
+            format
+        }
         Format::Unknown => {
-            ctx.report(
-                Code::UnknownFormat,
-                None,
-                "format not recognised from the bytes; hashed only",
-            );
+            if claimed.is_none() {
+                ctx.report(
+                    Code::UnknownFormat,
+                    None,
+                    "format not recognised from the bytes; hashed only",
+                );
+            }
             format
         }
         _ => format,

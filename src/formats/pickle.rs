@@ -567,24 +567,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             .as_ref()
             .map(|r| r.path())
             .unwrap_or_else(|| "<dynamic>".to_owned());
-        let member = self.ctx.member();
-        let key = (callee_name.clone(), opcode);
-        if let Some(&i) = self.seen_calls.get(&key) {
-            if let Some(c) = self.ctx.facts.calls.get_mut(i) {
-                c.count += 1;
-            }
-        } else {
-            let idx = self.ctx.facts.calls.len();
-            if idx < MAX_GLOBAL_FACTS {
-                self.ctx.facts.calls.push(CallSite {
-                    callee: callee_name.clone(),
-                    opcode,
-                    member,
-                    offset: at,
-                    count: 1,
-                });
-            }
-            self.seen_calls.insert(key, idx);
+        if self.record_call(&callee_name, opcode, at) {
             if let Some(r) = &r {
                 if let Class::Denied { rule, reason } = self.ctx.policy.classify(&r.module, &r.name)
                 {
@@ -809,6 +792,12 @@ impl<'c, 'a> Machine<'c, 'a> {
         let limits = self.ctx.limits;
         match op {
             b'(' => {
+                if self.marks.len() >= limits.max_pickle_stack {
+                    return Err(Break::Limit(format!(
+                        "more than {} open MARKs",
+                        limits.max_pickle_stack
+                    )));
+                }
                 self.marks.push(self.stack.len());
             }
             b'.' => {
@@ -1025,6 +1014,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.record_attrs(&base, &state);
                 }
                 if let Value::Call(Some(r)) = self.top()? {
+                    let r = r.clone();
+                    // BUILD calls the object's __setstate__ (or sets its attributes).
+                    self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
                     if is_joblib_array_wrapper(&r.path()) {
                         // joblib ends the current frame before writing the array data.
                         if self.frame_end == Some(inp.pos) {
@@ -1084,6 +1076,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                     _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
                 };
                 self.activity += 1;
+                if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
+                    let member = self.ctx.member();
+                    self.ctx.facts.globals.push(GlobalUse {
+                        module: "<copyreg extension registry>".into(),
+                        name: code.to_string(),
+                        class: "unknown",
+                        member,
+                        offset: at,
+                        opcode: op_name(op),
+                        count: 1,
+                    });
+                }
                 let ev = Evidence {
                     opcode: Some(op_name(op).to_owned()),
                     actual: Some(code.to_string()),
@@ -1140,11 +1144,11 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Persistent ids: resolved by the loader's persistent_load (torch: storages).
             b'P' => {
                 inp.line(limits.max_line, "PERSID")?;
-                self.persistent(at)?;
+                self.persistent("PERSID", at)?;
             }
             b'Q' => {
                 self.pop()?;
-                self.persistent(at)?;
+                self.persistent("BINPERSID", at)?;
             }
             // Framing and protocol.
             0x80 => {
@@ -1248,24 +1252,34 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
-    fn persistent(&mut self, at: u64) -> Res<()> {
-        let key = ("<persistent_load>".to_owned(), "BINPERSID");
+    fn persistent(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        self.record_call("<persistent_load>", opcode, at);
+        self.push(Value::Opaque)
+    }
+
+    /// Records a call site; returns true the first time this callee and opcode are seen in
+    /// the stream.
+    fn record_call(&mut self, callee: &str, opcode: &'static str, at: u64) -> bool {
+        let key = (callee.to_owned(), opcode);
         if let Some(&i) = self.seen_calls.get(&key) {
             if let Some(c) = self.ctx.facts.calls.get_mut(i) {
                 c.count += 1;
             }
-        } else if self.ctx.facts.calls.len() < MAX_GLOBAL_FACTS {
-            self.seen_calls.insert(key, self.ctx.facts.calls.len());
+            return false;
+        }
+        let idx = self.ctx.facts.calls.len();
+        if idx < MAX_GLOBAL_FACTS {
             let member = self.ctx.member();
             self.ctx.facts.calls.push(CallSite {
-                callee: "<persistent_load>".into(),
-                opcode: "BINPERSID",
+                callee: callee.to_owned(),
+                opcode,
                 member,
                 offset: at,
                 count: 1,
             });
         }
-        self.push(Value::Opaque)
+        self.seen_calls.insert(key, idx);
+        true
     }
 
     fn two_lines(&mut self, inp: &mut Input, what: &str) -> Res<(String, String)> {

@@ -13,18 +13,25 @@ use super::Ctx;
 use crate::detect::{self, Format};
 use crate::finding::Code;
 use crate::source::Source;
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 
 /// `Read + Seek` over a [`Source`].
+/// Real read failures of the file are flagged, so that they are not taken for corrupt data.
 struct Seekable<'a> {
     src: &'a dyn Source,
     pos: u64,
+    failed: Rc<Cell<bool>>,
 }
 
 impl Read for Seekable<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.src.read_at(self.pos, buf)?;
+        let n = self
+            .src
+            .read_at(self.pos, buf)
+            .inspect_err(|_| self.failed.set(true))?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -73,7 +80,12 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
 
 /// Outer error: the file could not be read. Inner error: the archive is malformed.
 fn scan(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Result<(), String>> {
-    let seekable = Seekable { src, pos: 0 };
+    let failed = Rc::new(Cell::new(false));
+    let seekable = Seekable {
+        src,
+        pos: 0,
+        failed: failed.clone(),
+    };
     let mut reader =
         match sevenz_rust2::ArchiveReader::new(seekable, sevenz_rust2::Password::empty()) {
             Ok(r) => r,
@@ -96,7 +108,7 @@ fn scan(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Result<(), String>> {
         let res = member(ctx, &name, entry.size(), data, max);
         match res {
             Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            Err(e) if !failed.get() => {
                 ctx.report(
                     Code::ArchiveMalformed,
                     None,
