@@ -268,7 +268,9 @@ fn looks_like_safetensors(head: &[u8], len: u64) -> bool {
 fn looks_like_zlib(head: &[u8]) -> bool {
     match head {
         [cmf, flg, ..] => {
-            cmf & 0x0f == 8 && (cmf >> 4) <= 7 && ((*cmf as u16) << 8 | *flg as u16) % 31 == 0
+            cmf & 0x0f == 8
+                && (cmf >> 4) <= 7
+                && ((*cmf as u16) << 8 | *flg as u16).is_multiple_of(31)
         }
         _ => false,
     }

@@ -183,10 +183,10 @@ pub fn discover(target: &Path, opts: &WalkOptions) -> Result<Discovery, Discover
         }
         let rel_path = entry.path().strip_prefix(target).unwrap_or(entry.path());
         let rel = rel_string(rel_path);
-        if let Some(skip) = &opts.skip {
-            if skip.is_match(&rel) {
-                continue;
-            }
+        if let Some(skip) = &opts.skip
+            && skip.is_match(&rel)
+        {
+            continue;
         }
         let ft = entry.file_type();
         if ft.is_dir() {

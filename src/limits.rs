@@ -30,8 +30,11 @@ pub struct Limits {
     pub max_decompressed: u64,
     /// Bytes produced by decompression in one top-level file, over all members.
     pub max_decompressed_total: u64,
-    /// Compression ratio above which a member larger than 1 MiB is a bomb.
+    /// Compression ratio above which a member is a bomb, once its output passes
+    /// `ratio_min_output` (plain deflate tops out near 1032:1, reached only by runs of one
+    /// byte, so sparse but legitimate arrays stay below both).
     pub max_ratio: u64,
+    pub ratio_min_output: u64,
     /// Longest safetensors JSON header (the reference implementation caps it at 100 MB).
     pub max_safetensors_header: u64,
     /// Longest NumPy .npy header.
@@ -56,7 +59,8 @@ impl Default for Limits {
             max_archive_entries: 100_000,
             max_decompressed: 4 << 30,
             max_decompressed_total: 16 << 30,
-            max_ratio: 200,
+            max_ratio: 1000,
+            ratio_min_output: 256 << 20,
             max_safetensors_header: 100_000_000,
             max_npy_header: 1 << 20,
             max_in_memory: 256 << 20,

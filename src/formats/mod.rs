@@ -259,9 +259,11 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     // format detected from the start saw something else. Scan that interpretation too.
     // This runs after the main parser so that the read of the file's end is part of the hash
     // pass rather than a second read.
-    if format != Format::Zip && format != Format::Empty {
-        if let Some(eocd) = zip::find_eocd(src)? {
-            ctx.report(
+    if format != Format::Zip
+        && format != Format::Empty
+        && let Some(eocd) = zip::find_eocd(src)?
+    {
+        ctx.report(
                 Code::Polyglot,
                 None,
                 format!(
@@ -269,8 +271,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
                     format.describe()
                 ),
             );
-            zip::inspect(src, ctx, Some(eocd))?;
-        }
+        zip::inspect(src, ctx, Some(eocd))?;
     }
     Ok(refined)
 }

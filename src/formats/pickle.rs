@@ -567,21 +567,19 @@ impl<'c, 'a> Machine<'c, 'a> {
             .as_ref()
             .map(|r| r.path())
             .unwrap_or_else(|| "<dynamic>".to_owned());
-        if self.record_call(&callee_name, opcode, at) {
-            if let Some(r) = &r {
-                if let Class::Denied { rule, reason } = self.ctx.policy.classify(&r.module, &r.name)
-                {
-                    let mut ev = Evidence::global(&r.module, &r.name, opcode);
-                    ev.rule = Some(format!("denylist: {rule}"));
-                    self.ctx.report_with(
-                        Code::PickleDangerousCall,
-                        Severity::Critical,
-                        Some(at),
-                        format!("calls {callee_name} while loading ({opcode}): {reason}"),
-                        ev,
-                    );
-                }
-            }
+        if self.record_call(&callee_name, opcode, at)
+            && let Some(r) = &r
+            && let Class::Denied { rule, reason } = self.ctx.policy.classify(&r.module, &r.name)
+        {
+            let mut ev = Evidence::global(&r.module, &r.name, opcode);
+            ev.rule = Some(format!("denylist: {rule}"));
+            self.ctx.report_with(
+                Code::PickleDangerousCall,
+                Severity::Critical,
+                Some(at),
+                format!("calls {callee_name} while loading ({opcode}): {reason}"),
+                ev,
+            );
         }
         let Some(r) = r else {
             return Ok(Value::Call(None));
@@ -708,9 +706,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                     ),
                     _ => "its argument is computed at load time".to_owned(),
                 };
-                let mut ev = Evidence::default();
-                ev.opcode = Some(opcode.to_owned());
-                ev.name = Some(loader.to_owned());
+                let ev = Evidence {
+                    opcode: Some(opcode.to_owned()),
+                    name: Some(loader.to_owned()),
+                    ..Evidence::default()
+                };
                 self.ctx.report_with(
                     Code::PickleNestedUnscannable,
                     Code::PickleNestedUnscannable.default_severity(),
@@ -757,18 +757,22 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             self.ctx.facts.pickle_opcodes += 1;
             let at = inp.pos;
-            if let Some(fe) = self.frame_end {
-                if at >= fe {
-                    self.frame_end = None;
-                }
+            if let Some(fe) = self.frame_end
+                && at >= fe
+            {
+                self.frame_end = None;
             }
             let op = inp.byte("opcode")?;
             let stop = self.step(op, at, inp)?;
-            if let Some(fe) = self.frame_end {
-                if at < fe && inp.pos > fe && !self.frame_overrun_reported && op != 0x95 {
-                    self.frame_overrun_reported = true;
-                    self.overruns.push((fe, inp.pos));
-                    self.ctx.report_with(
+            if let Some(fe) = self.frame_end
+                && at < fe
+                && inp.pos > fe
+                && !self.frame_overrun_reported
+                && op != 0x95
+            {
+                self.frame_overrun_reported = true;
+                self.overruns.push((fe, inp.pos));
+                self.ctx.report_with(
                         Code::PickleFrameOverrun,
                         Code::PickleFrameOverrun.default_severity(),
                         Some(at),
@@ -779,7 +783,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                         ),
                         Evidence::mismatch(format!("end <= {fe}"), inp.pos.to_string()),
                     );
-                }
             }
             if stop {
                 return Ok(End::Stop);
@@ -1178,12 +1181,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         for d in dicts {
             if let Value::Dict(entries) = d {
                 for (k, v) in entries.borrow().iter() {
-                    if let Value::Str(k) = k {
-                        if let Some(k) = k.text() {
-                            if self.attrs.len() < MAX_GLOBAL_FACTS {
-                                self.attrs.insert(format!("{base}.{k}"), v.clone());
-                            }
-                        }
+                    if let Value::Str(k) = k
+                        && let Some(k) = k.text()
+                        && self.attrs.len() < MAX_GLOBAL_FACTS
+                    {
+                        self.attrs.insert(format!("{base}.{k}"), v.clone());
                     }
                 }
             }

@@ -65,8 +65,6 @@ const DEFLATED: u16 = 8;
 /// directory of huge names cannot make the scan hold gigabytes.
 const MAX_NAME: usize = 1024;
 
-/// The ratio limit applies to outputs larger than this.
-const RATIO_MIN_OUTPUT: u64 = 1 << 20;
 /// Read size for sequential scans of member data.
 const CHUNK: usize = 64 << 10;
 
@@ -675,6 +673,7 @@ struct Inflate<'a> {
     out: u64,
     cap: u64,
     max_ratio: u64,
+    ratio_min_output: u64,
     /// The deflate stream ended.
     finished: bool,
     /// The input ended before the deflate stream did.
@@ -683,14 +682,15 @@ struct Inflate<'a> {
 }
 
 impl<'a> Inflate<'a> {
-    fn new(src: &'a dyn Source, cap: u64, max_ratio: u64) -> Self {
+    fn new(src: &'a dyn Source, cap: u64, limits: &crate::limits::Limits) -> Self {
         Inflate {
             input: SourceReader::new(src, 0),
             z: flate2::Decompress::new(false),
             crc: flate2::Crc::new(),
             out: 0,
             cap,
-            max_ratio,
+            max_ratio: limits.max_ratio,
+            ratio_min_output: limits.ratio_min_output,
             finished: false,
             truncated: false,
             stop: None,
@@ -752,7 +752,7 @@ impl Read for Inflate<'_> {
         let n = self.step(&mut buf[..want])?;
         self.crc.update(&buf[..n]);
         self.out += n as u64;
-        if self.out > RATIO_MIN_OUTPUT
+        if self.out > self.ratio_min_output
             && self.out > self.max_ratio.saturating_mul(self.z.total_in())
         {
             self.stop = Some(Stop::Ratio);
@@ -1640,7 +1640,7 @@ impl<'s> Zip<'s> {
         let cap = limits.max_decompressed.min(per_file_left);
         let mem = limits.max_in_memory;
         let win = Window::new(self.src, v.data_off, v.window);
-        let mut inf = Inflate::new(&win, cap, limits.max_ratio);
+        let mut inf = Inflate::new(&win, cap, limits);
 
         // Small (or undeclared) members are decompressed into memory and inspected as a whole;
         // larger ones only as a pickle stream.
@@ -2391,9 +2391,7 @@ mod tests {
 
     #[test]
     fn large_deflated_pickle_is_streamed() {
-        let mut big = MAL[..MAL.len() - 1].to_vec();
         // A pickle whose declared size is past the in-memory limit: pad with a long BINBYTES.
-        big.pop();
         let mut p = b"\x80\x02cos\nsystem\n".to_vec();
         let pad = vec![b'a'; 300_000];
         p.extend_from_slice(b"B");
@@ -2552,6 +2550,12 @@ mod tests {
         let r = run(&bytes);
         assert!(has(&r, Code::ZipTrailingData), "{:?}", r.codes);
         assert_eq!(r.format, Format::PytorchZip);
+        // What hides there is scanned for what it is.
+        let mut bytes = build(&pytorch(SAFE));
+        bytes.extend_from_slice(MAL);
+        let r = run(&bytes);
+        assert!(has(&r, Code::ZipTrailingData), "{:?}", r.codes);
+        assert!(has(&r, Code::PickleDangerousGlobal), "{:?}", r.codes);
     }
 
     #[test]
@@ -2576,8 +2580,16 @@ mod tests {
         let r = run_with(&bytes, limits);
         assert!(has(&r, Code::ZipBomb), "{:?}", r.codes);
         // The ratio limit alone catches it too.
-        let r = run(&bytes);
+        let limits = Limits {
+            max_ratio: 200,
+            ratio_min_output: 1 << 20,
+            ..Limits::default()
+        };
+        let r = run_with(&bytes, limits);
         assert!(has(&r, Code::ZipBomb), "{:?}", r.codes);
+        // A sparse array of 20 MiB (np.savez_compressed of zeros) is not a bomb by default.
+        let r = run(&bytes);
+        assert!(!has(&r, Code::ZipBomb), "{:?}", r.codes);
         // So does the per-file budget.
         let limits = Limits {
             max_decompressed_total: 1 << 20,

@@ -1,5 +1,7 @@
 //! Integration tests: one binary, a module per concern.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod docs;
 mod oracle;

@@ -64,7 +64,12 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
     for e in walkdir::WalkDir::new(samples()).sort_by_file_name() {
         let e = e.unwrap();
         if e.file_type().is_file() && e.metadata().unwrap().len() < 64 << 10 {
-            let name = e.path().strip_prefix(samples()).unwrap().display().to_string();
+            let name = e
+                .path()
+                .strip_prefix(samples())
+                .unwrap()
+                .display()
+                .to_string();
             out.push((name, std::fs::read(e.path()).unwrap()));
         }
     }
@@ -96,7 +101,10 @@ fn mutated_samples_never_panic_or_hang() {
     }
     assert!(runs > 3000);
     // Generous: a hang would take far longer; this is not a benchmark.
-    assert!(slowest < Duration::from_secs(5), "slowest input took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "slowest input took {slowest:?}"
+    );
 }
 
 #[test]
@@ -148,7 +156,11 @@ fn deep_nesting_and_huge_counts_hit_limits_not_the_stack() {
         }
     }
     memo.push(b'.');
-    for (name, bytes) in [("marks.pkl", marks), ("lists.pkl", lists), ("memo.pkl", memo)] {
+    for (name, bytes) in [
+        ("marks.pkl", marks),
+        ("lists.pkl", lists),
+        ("memo.pkl", memo),
+    ] {
         let t = inspect(&bytes, name, &limits, &policy);
         assert!(t < Duration::from_secs(10), "{name} took {t:?}");
     }

@@ -186,12 +186,12 @@ impl Policy {
             }
         }
         let path = full.join(".");
-        if let Some(attr) = name_segs.iter().find(|s| is_dunder(s)) {
-            if !self.allow.contains_key(&path) {
-                return Class::Dunder {
-                    attr: (*attr).to_owned(),
-                };
-            }
+        if let Some(attr) = name_segs.iter().find(|s| is_dunder(s))
+            && !self.allow.contains_key(&path)
+        {
+            return Class::Dunder {
+                attr: (*attr).to_owned(),
+            };
         }
         if self.allow.contains_key(&path) {
             return Class::Allowed;
@@ -207,7 +207,8 @@ fn is_dunder(s: &str) -> bool {
 /// CPython's protocol 2 compatibility mapping (`Lib/_compat_pickle.py`): Python 2 names that
 /// `find_class` rewrites before importing. Only the security-relevant and common entries.
 fn fix_imports(module: &str, name: &str) -> Option<(String, String)> {
-    const NAMES: &[((&str, &str), (&str, &str))] = &[
+    type Global = (&'static str, &'static str);
+    const NAMES: &[(Global, Global)] = &[
         (("__builtin__", "xrange"), ("builtins", "range")),
         (("__builtin__", "reduce"), ("functools", "reduce")),
         (("__builtin__", "intern"), ("sys", "intern")),
