@@ -7,8 +7,8 @@
 //! - a link that is absolute or climbs out of the root is never followed: `symlink-escape`;
 //! - a link to nothing: `symlink-broken`.
 //!
-//! In a hub cache repo folder (`blobs/` and `snapshots/` side by side), blobs reached through a
-//! snapshot link are listed under the link names only. `.git/` is skipped unless asked; unfinished
+//! In a hub cache (`blobs/` and `snapshots/` side by side), blobs reached through a snapshot
+//! link are listed under the link names only. `.git/` is skipped unless asked; unfinished
 //! downloads (`*.incomplete`) are a finding.
 
 use crate::finding::{Code, Finding, Location};
@@ -156,7 +156,6 @@ pub fn discover(target: &Path, opts: &WalkOptions) -> Result<Discovery, Discover
         path: shown.clone(),
         source: e,
     })?;
-    let hub_cache = target.join("blobs").is_dir() && target.join("snapshots").is_dir();
     // Scanning a snapshot of a hub cache repo (`<repo>/snapshots/<rev>`, the path users hand
     // to loaders): its links may also resolve into that repo's `blobs/`, and nowhere else.
     let snapshot_of = snapshot_repo(&root_real);
@@ -275,16 +274,17 @@ pub fn discover(target: &Path, opts: &WalkOptions) -> Result<Discovery, Discover
             link: None,
         });
     }
-    if hub_cache {
-        // Blobs reached through a snapshot link appear under the link names only.
-        let linked: std::collections::HashSet<PathBuf> = artifacts
-            .iter()
-            .filter(|a| a.link.is_some())
-            .map(|a| a.path.clone())
-            .collect();
+    // Hub cache blobs reached through a snapshot link appear under the link names only
+    // (in a repo folder, or in a whole cache of repo folders).
+    let linked: std::collections::HashSet<PathBuf> = artifacts
+        .iter()
+        .filter(|a| a.link.is_some())
+        .map(|a| a.path.clone())
+        .collect();
+    if !linked.is_empty() {
         artifacts.retain(|a| {
             a.link.is_some()
-                || !a.rel.starts_with("blobs/")
+                || !a.rel.split('/').any(|c| c == "blobs")
                 || !std::fs::canonicalize(&a.path)
                     .map(|p| linked.contains(&p))
                     .unwrap_or(false)
