@@ -680,6 +680,55 @@ def benign(c: Corpus) -> None:
     c.add(d + "generation_config.json", HF_GENCFG)
     c.exp(d.rstrip("/"), "clean", [], "Hugging Face model directory: config, model card with YAML front matter, safetensors, tokenizer")
 
+    # A LoRA adapter directory as PEFT saves it, with a model card that names its base model,
+    # datasets and evaluation results, pinned requirements and a chat template.
+    a = b + "lora_adapter/"
+    c.add(a + "adapter_config.json", jdump({
+        "base_model_name_or_path": "aibom/tiny-base", "revision": None, "peft_type": "LORA",
+        "task_type": "CAUSAL_LM", "r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
+        "target_modules": ["q_proj", "v_proj"], "inference_mode": True}))
+    c.add(a + "adapter_model.safetensors", safetensors(
+        [("base_model.model.q_proj.lora_A.weight", "F32", (1, 2), f32(0.25, -0.5)),
+         ("base_model.model.q_proj.lora_B.weight", "F32", (2, 1), f32(1.0, 0.0))]))
+    c.add(a + "README.md", b"""---
+license: llama2
+language:
+  - en
+  - fr
+pipeline_tag: text-generation
+library_name: peft
+base_model: aibom/tiny-base
+base_model_relation: adapter
+datasets:
+  - aibom/tiny-instructions
+  - aibom/tiny-eval
+tags:
+  - lora
+  - aibom-sample
+model-index:
+  - name: aibom-tiny-lora
+    results:
+      - task:
+          type: text-generation
+        dataset:
+          name: aibom tiny eval
+          type: aibom/tiny-eval
+          split: test
+        metrics:
+          - type: accuracy
+            value: 0.5
+---
+
+# aibom tiny LoRA adapter
+
+A test adapter for aibom's sample corpus.
+""")
+    c.add(a + "requirements.txt", b"peft==0.11.1\ntorch>=2.1\n")
+    c.add(a + "tokenizer_config.json", jdump({
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "chat_template": "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"}))
+    c.exp(a.rstrip("/"), "clean", [], "PEFT LoRA adapter: adapter_config.json, card with base model, datasets, model-index, pinned requirements, chat template")
+
     # huggingface_hub cache: blobs named by etag (git blob SHA-1 for regular files, SHA-256 for
     # LFS files), refs/main holds the commit, snapshots/<commit>/ are relative links to blobs.
     repo = b + "hub_cache/models--aibom--tiny/"

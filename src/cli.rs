@@ -15,6 +15,53 @@ pub struct Cli {
 pub enum Command {
     /// Scan model directories or files for unsafe deserialization.
     Scan(ScanArgs),
+    /// Write a CycloneDX 1.6 AIBOM of a model directory.
+    Generate(GenerateArgs),
+    /// Check an AIBOM against the CycloneDX 1.6 schema and the rules a schema cannot express.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The model directory.
+    pub dir: PathBuf,
+    /// Write the AIBOM here (atomically) instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this severity [default: high].
+    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Globals that are not on the allowlist fail the scan.
+    #[arg(long)]
+    pub strict: bool,
+    /// Treat this pickle global (dotted path) as safe; repeatable.
+    #[arg(long = "allow-global", value_name = "MODULE.NAME")]
+    pub allow_globals: Vec<String>,
+    /// Skip relative paths matching this glob; repeatable.
+    #[arg(long = "skip", value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// Configuration file [default: ./aibom.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Record this time (RFC 3339, UTC) as metadata.timestamp [default: SOURCE_DATE_EPOCH if
+    /// set, otherwise no timestamp, so the output is reproducible].
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Never show progress.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The AIBOM (CycloneDX 1.6 JSON).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,7 @@
 //! means the tool could not do its job. The exit status is computed once, per command, from the
 //! report.
 
+pub mod bom;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -51,5 +52,7 @@ impl ExitStatus {
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Generate(args) => commands::generate::run(args),
+        cli::Command::Validate(args) => commands::validate::run(args),
     }
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand: configuration -> pipeline -> renderer -> status.
 
+pub mod generate;
 pub mod scan;
+pub mod validate;
 
 use std::io::{self, Write};
 use std::path::Path;

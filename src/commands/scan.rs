@@ -12,34 +12,69 @@ use crate::scan::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 
-pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let cfg = Config::load(args.config.as_deref())?;
-    let fail_on = match &args.fail_on {
-        Some(s) => s.parse::<Severity>().map_err(anyhow::Error::msg)?,
+/// The settings shared by the commands that scan: flags over `aibom.toml` over defaults.
+pub struct Settings<'a> {
+    pub config: Option<&'a std::path::Path>,
+    pub fail_on: Option<&'a str>,
+    pub strict: bool,
+    pub allow_globals: &'a [String],
+    pub skip: &'a [String],
+    pub include_git: bool,
+    pub progress: bool,
+    pub keep_metadata: bool,
+}
+
+pub fn options(s: &Settings) -> Result<ScanOptions> {
+    let cfg = Config::load(s.config)?;
+    let fail_on = match s.fail_on {
+        Some(v) => v.parse::<Severity>().map_err(anyhow::Error::msg)?,
         None => cfg.fail_on.unwrap_or(Severity::High),
     };
-    let strict = args.strict || cfg.strict.unwrap_or(false);
+    let strict = s.strict || cfg.strict.unwrap_or(false);
     let mut allow = cfg.allow_globals.clone();
-    allow.extend(args.allow_globals.iter().cloned());
+    allow.extend(s.allow_globals.iter().cloned());
     let policy = Policy::new(&allow, strict).map_err(anyhow::Error::msg)?;
     let mut skip = cfg.skip.clone();
-    skip.extend(args.skip.iter().cloned());
+    skip.extend(s.skip.iter().cloned());
     let walk = WalkOptions {
-        include_git: args.include_git || cfg.include_git.unwrap_or(false),
+        include_git: s.include_git || cfg.include_git.unwrap_or(false),
         skip: config::globset(&skip).map_err(anyhow::Error::msg)?,
     };
-    let opts = ScanOptions {
+    Ok(ScanOptions {
         limits: Limits::default(),
         policy,
         fail_on,
         walk,
-        progress: !args.no_progress,
-    };
+        progress: s.progress,
+        keep_metadata: s.keep_metadata,
+    })
+}
+
+/// Runs the scan on a pool of `jobs` threads (all cores when None).
+pub fn scan_with(
+    paths: &[std::path::PathBuf],
+    opts: &ScanOptions,
+    jobs: Option<usize>,
+) -> Result<ScanReport> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(jobs.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
-    let report = pool.install(|| scan::scan(&args.paths, &opts))?;
+    Ok(pool.install(|| scan::scan(paths, opts))?)
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitStatus> {
+    let opts = options(&Settings {
+        config: args.config.as_deref(),
+        fail_on: args.fail_on.as_deref(),
+        strict: args.strict,
+        allow_globals: &args.allow_globals,
+        skip: &args.skip,
+        include_git: args.include_git,
+        progress: !args.no_progress,
+        keep_metadata: false,
+    })?;
+    let report = scan_with(&args.paths, &opts, args.jobs)?;
 
     let color = match args.color {
         ColorChoice::Always => true,

@@ -11,6 +11,7 @@ use crate::discover::{self, Artifact, DiscoverError, Discovery, WalkOptions};
 use crate::finding::{Code, Finding, Kind, Severity};
 use crate::formats::{self, Ctx, Facts};
 use crate::limits::Limits;
+use crate::source::Source;
 use policy::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -61,7 +62,33 @@ pub struct FileReport {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     pub facts: Facts,
+    /// The bytes of small metadata files (model card, configs, requirements, licences), read
+    /// in the same pass, for `generate`. Never serialised.
+    #[serde(skip)]
+    pub content: Option<Vec<u8>>,
 }
+
+/// Metadata files whose content `generate` reads (by base name).
+pub fn is_metadata_file(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let lower = base.to_ascii_lowercase();
+    matches!(
+        base,
+        "README.md"
+            | "config.json"
+            | "generation_config.json"
+            | "adapter_config.json"
+            | "tokenizer_config.json"
+            | "requirements.txt"
+            | "pyproject.toml"
+            | "chat_template.jinja"
+            | "model.safetensors.index.json"
+    ) || lower.starts_with("license")
+        || lower.starts_with("copying")
+}
+
+/// Largest metadata file kept in memory.
+const MAX_METADATA: u64 = 1 << 20;
 
 /// One scan target (a directory or a file as given on the command line).
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +155,8 @@ pub struct ScanOptions {
     pub fail_on: Severity,
     pub walk: WalkOptions,
     pub progress: bool,
+    /// Keep the bytes of small metadata files (see [`is_metadata_file`]).
+    pub keep_metadata: bool,
 }
 
 /// Verdict of one file from its findings and format.
@@ -148,21 +177,28 @@ pub fn verdict(findings: &[Finding], format: Format, fail_on: Severity) -> Verdi
 
 fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
     let mut ctx = Ctx::new(&opts.limits, &opts.policy, &a.rel);
+    let keep = opts.keep_metadata && a.size <= MAX_METADATA && is_metadata_file(&a.rel);
     let result = File::open(&a.path).and_then(|file| {
         let src = HashingFile::new(file, a.size);
         let format = formats::inspect_source(&src, &mut ctx, &a.rel)?;
+        // Small files sit in the hash pass's first chunk: this is not a second disk read.
+        let content = if keep {
+            Some(src.read_vec(0, a.size as usize)?)
+        } else {
+            None
+        };
         let (digest, _) = src.finish()?;
-        Ok((format, digest))
+        Ok((format, digest, content))
     });
-    let (format, sha256) = match result {
-        Ok((f, d)) => (f, Some(d)),
+    let (format, sha256, content) = match result {
+        Ok((f, d, c)) => (f, Some(d), c),
         Err(e) => {
             ctx.report(
                 Code::ReadError,
                 None,
                 format!("could not read the file: {e}"),
             );
-            (Format::Unknown, None)
+            (Format::Unknown, None, None)
         }
     };
     if ctx.dropped_findings > 0 {
@@ -193,6 +229,7 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
         verdict: verdict(&findings, format, opts.fail_on),
         findings,
         facts,
+        content,
     }
 }
 
@@ -290,6 +327,7 @@ mod tests {
             fail_on: Severity::High,
             walk: WalkOptions::default(),
             progress: false,
+            keep_metadata: false,
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod cli;
 mod docs;
+mod generate;
 mod oracle;
 mod robustness;
 mod samples;

@@ -1,0 +1,751 @@
+//! ScanReport + directory metadata -> CycloneDX 1.6 AIBOM.
+//!
+//! Layout (all bom-refs unique, every reference resolvable):
+//! - `metadata.component`: the model being shipped (for an adapter directory, the adapter),
+//!   with every file of the directory nested as a `file` component (SHA-256, size, format,
+//!   verdict) and `compositions[{aggregate: complete, assemblies: [model]}]`, so a verifier can
+//!   reject any file that is not listed;
+//! - top-level `components`: base models (`machine-learning-model`), datasets (`data`) and
+//!   Python libraries (`library`, `pkg:pypi`), each linked from the model by `dependencies`;
+//!   the model's `pedigree.ancestors` names its base models;
+//! - `vulnerabilities`: one entry per inspection finding, `affects` the file it is about.
+//!
+//! Values come from the files (see the README's mapping table); nothing is invented. Properties
+//! use the registered `cdx:ai-ml:*` names where one exists, in `modelCard.properties`, and the
+//! `aibom:` namespace otherwise.
+
+use super::card::{self, DirInfo};
+use super::model::*;
+use crate::finding::{Finding, Severity};
+use crate::scan::{FileReport, ScanReport, TargetReport, Verdict};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Choices that are not derived from the directory.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// RFC 3339 UTC timestamp, written only when given.
+    pub timestamp: Option<String>,
+}
+
+const TOOL: &str = "aibom";
+
+fn prop(name: &str, value: impl Into<String>) -> Property {
+    Property::new(name, value)
+}
+
+/// `pkg:huggingface/<namespace>/<name>[@<revision>]` for a hub repo id `namespace/name`.
+pub fn hf_purl(repo_id: &str, revision: Option<&str>) -> Option<String> {
+    let (ns, name) = repo_id.split_once('/')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if !ok(ns) || !ok(name) || name.contains('/') {
+        return None;
+    }
+    Some(match revision {
+        Some(r) => format!("pkg:huggingface/{ns}/{name}@{}", r.to_ascii_lowercase()),
+        None => format!("pkg:huggingface/{ns}/{name}"),
+    })
+}
+
+/// An SPDX licence id for a card's licence string (case-insensitive), from the SPDX list
+/// CycloneDX ships (`schemas/cyclonedx/spdx.SNAPSHOT.schema.json`).
+pub fn spdx_id(s: &str) -> Option<&'static str> {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let ids = IDS.get_or_init(|| {
+        let schema: Value = serde_json::from_str(include_str!(
+            "../../schemas/cyclonedx/spdx.SNAPSHOT.schema.json"
+        ))
+        .unwrap_or(Value::Null);
+        schema["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    ids.iter()
+        .find(|id| id.eq_ignore_ascii_case(s.trim()))
+        .map(String::as_str)
+}
+
+fn license_choice(card: Option<&Value>) -> Vec<LicenseChoice> {
+    let Some(lic) = card::scalar(card, "license") else {
+        return Vec::new();
+    };
+    let license = match spdx_id(&lic) {
+        Some(id) => License {
+            id: Some(id.to_owned()),
+            acknowledgement: Some(Acknowledgement::Declared),
+            ..License::default()
+        },
+        None => {
+            // `other` points at license_name / license_link.
+            let name = if lic.eq_ignore_ascii_case("other") {
+                card::scalar(card, "license_name").unwrap_or(lic)
+            } else {
+                lic
+            };
+            License {
+                name: Some(name),
+                url: card::scalar(card, "license_link").filter(|u| u.starts_with("http")),
+                acknowledgement: Some(Acknowledgement::Declared),
+                ..License::default()
+            }
+        }
+    };
+    vec![LicenseChoice::License { license }]
+}
+
+fn rating(s: Severity) -> RatingSeverity {
+    match s {
+        Severity::Critical => RatingSeverity::Critical,
+        Severity::High => RatingSeverity::High,
+        Severity::Medium => RatingSeverity::Medium,
+        Severity::Low => RatingSeverity::Low,
+        Severity::Info => RatingSeverity::Info,
+    }
+}
+
+fn file_ref(path: &str) -> String {
+    format!("file:{path}")
+}
+
+/// The files whose metadata describes the model: at the root, or in the pinned snapshot of a
+/// hub cache repo folder.
+fn model_root_prefix(info: &DirInfo, target: &TargetReport) -> String {
+    if let Some(rev) = info.hub.as_ref().and_then(|h| h.revision.as_ref()) {
+        let prefix = format!("snapshots/{rev}/");
+        if target.files.iter().any(|f| f.path.starts_with(&prefix)) {
+            return prefix;
+        }
+    }
+    String::new()
+}
+
+/// Reads the metadata files of the model root into `info`.
+pub fn absorb_metadata(info: &mut DirInfo, target: &TargetReport) {
+    let prefix = model_root_prefix(info, target);
+    for f in &target.files {
+        let Some(rel) = f.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if rel.contains('/') {
+            continue;
+        }
+        if let Some(bytes) = &f.content {
+            card::absorb(info, &f.path, bytes);
+        }
+    }
+}
+
+fn file_component(f: &FileReport) -> Component {
+    let mut properties = vec![
+        prop("aibom:file:size", f.size.to_string()),
+        prop("aibom:file:format", f.format.describe()),
+        prop("aibom:file:verdict", f.verdict.as_str()),
+    ];
+    if let Some(l) = &f.link {
+        properties.push(prop("aibom:file:symlink", l.clone()));
+    }
+    if f.sha256.is_none() {
+        properties.push(prop(
+            "aibom:file:inspection",
+            "not inspected: the file could not be read",
+        ));
+    } else if f.verdict == Verdict::Unsupported {
+        properties.push(prop(
+            "aibom:file:inspection",
+            "not fully inspected: format not supported for inspection",
+        ));
+    }
+    if let Some(st) = &f.facts.safetensors {
+        properties.push(prop(
+            "aibom:safetensors:tensor-count",
+            st.tensor_count.to_string(),
+        ));
+        properties.push(prop(
+            "aibom:safetensors:parameter-count",
+            st.parameter_count.to_string(),
+        ));
+        let dtypes: Vec<String> = st.dtypes.keys().cloned().collect();
+        properties.push(prop("aibom:safetensors:dtypes", dtypes.join(",")));
+    }
+    if !f.facts.globals.is_empty() {
+        let mut imports: Vec<String> = f
+            .facts
+            .globals
+            .iter()
+            .map(|g| format!("{}.{}", g.module, g.name))
+            .collect();
+        imports.sort();
+        imports.dedup();
+        properties.push(prop("aibom:pickle:imports", imports.join(",")));
+    }
+    properties.sort();
+    Component {
+        kind: Some(ComponentType::File),
+        bom_ref: Some(file_ref(&f.path)),
+        name: f.path.clone(),
+        hashes: f
+            .sha256
+            .map(|d| Hash {
+                alg: HashAlg::Sha256,
+                content: d.to_hex(),
+            })
+            .into_iter()
+            .collect(),
+        properties,
+        ..Component::default()
+    }
+}
+
+fn vulnerability(n: usize, f: &Finding, affects: &str) -> Vulnerability {
+    let ev = &f.evidence;
+    let mut detail = vec![format!("location: {}", f.location)];
+    for (k, v) in [
+        ("module", &ev.module),
+        ("name", &ev.name),
+        ("opcode", &ev.opcode),
+        ("rule", &ev.rule),
+        ("expected", &ev.expected),
+        ("actual", &ev.actual),
+    ] {
+        if let Some(v) = v {
+            detail.push(format!("{k}: {v}"));
+        }
+    }
+    let mut properties = vec![
+        prop("aibom:finding:code", f.code.as_str()),
+        prop(
+            "aibom:finding:kind",
+            format!("{:?}", f.code.kind()).to_lowercase(),
+        ),
+        prop("aibom:finding:path", f.location.path.clone()),
+    ];
+    if let Some(m) = &f.location.member {
+        properties.push(prop("aibom:finding:member", m.clone()));
+    }
+    if let Some(o) = f.location.offset {
+        properties.push(prop("aibom:finding:offset", o.to_string()));
+    }
+    Vulnerability {
+        bom_ref: format!("finding:{n}"),
+        id: f.code.as_str().to_owned(),
+        source: Source {
+            name: TOOL.to_owned(),
+            url: None,
+        },
+        ratings: vec![Rating {
+            source: Source {
+                name: TOOL.to_owned(),
+                url: None,
+            },
+            severity: rating(f.severity),
+            method: "other".to_owned(),
+        }],
+        cwes: f.code.cwe().into_iter().collect(),
+        description: f.message.clone(),
+        detail: Some(detail.join("; ")),
+        affects: vec![Affects {
+            reference: affects.to_owned(),
+        }],
+        properties,
+    }
+}
+
+/// Model-card properties: registered `cdx:ai-ml:*` names, then `aibom:*`.
+fn card_properties(info: &DirInfo, params: Option<u64>) -> Vec<Property> {
+    let card = info.card.as_ref();
+    let cfg = info.config.as_ref();
+    let mut p = Vec::new();
+    let langs = card::strings(card, "language");
+    if !langs.is_empty() {
+        p.push(prop("cdx:ai-ml:model:language", langs.join(",")));
+    }
+    if let Some(n) = params {
+        p.push(prop("cdx:ai-ml:model:parameter:count", n.to_string()));
+    }
+    let ctx_len = [
+        "max_position_embeddings",
+        "n_positions",
+        "max_seq_len",
+        "seq_length",
+    ]
+    .iter()
+    .find_map(|k| card::scalar(cfg, k));
+    if let Some(c) = ctx_len {
+        p.push(prop("cdx:ai-ml:model:hyperparameter:context_length", c));
+    }
+    for (key, name) in [
+        ("hidden_size", "hidden_size"),
+        ("num_hidden_layers", "num_hidden_layers"),
+        ("num_attention_heads", "num_attention_heads"),
+        ("num_key_value_heads", "num_key_value_heads"),
+        ("intermediate_size", "intermediate_size"),
+        ("vocab_size", "vocab_size"),
+        ("hidden_act", "hidden_act"),
+    ] {
+        if let Some(v) = card::scalar(cfg, key) {
+            p.push(prop(&format!("cdx:ai-ml:model:hyperparameter:{name}"), v));
+        }
+    }
+    let quant = cfg
+        .and_then(|c| c.get("quantization_config"))
+        .and_then(|q| {
+            let method = card::scalar(Some(q), "quant_method")?;
+            Some(match card::scalar(Some(q), "bits") {
+                Some(b) => format!("{method}-{b}bit"),
+                None => method,
+            })
+        })
+        .or_else(|| card::scalar(cfg, "torch_dtype"))
+        .or_else(|| card::scalar(cfg, "dtype"));
+    if let Some(q) = quant {
+        p.push(prop("cdx:ai-ml:model:hyperparameter:quantization", q));
+    }
+    if let Some(t) = card::scalar(info.tokenizer_config.as_ref(), "tokenizer_class") {
+        p.push(prop(
+            "cdx:ai-ml:tokenizer:hyperparameter:tokenizer_class",
+            t,
+        ));
+    }
+    if info.adapter_config.is_some() {
+        let peft = card::scalar(info.adapter_config.as_ref(), "peft_type")
+            .map(|t| t.to_ascii_lowercase())
+            .unwrap_or_else(|| "adapter".into());
+        p.push(prop("cdx:ai-ml:model:parameter:tune_method", peft));
+    }
+    // Not registered: own namespace.
+    for key in ["library_name", "base_model_relation"] {
+        if let Some(v) = card::scalar(card, key) {
+            p.push(prop(&format!("aibom:card:{key}"), v));
+        }
+    }
+    if let Some(v) = card::scalar(cfg, "transformers_version") {
+        p.push(prop("aibom:config:transformers_version", v));
+    }
+    let ac = info.adapter_config.as_ref();
+    for key in [
+        "peft_type",
+        "task_type",
+        "r",
+        "lora_alpha",
+        "lora_dropout",
+        "use_dora",
+        "base_model_name_or_path",
+        "revision",
+    ] {
+        if let Some(v) = card::scalar(ac, key) {
+            p.push(prop(&format!("aibom:adapter:{key}"), v));
+        }
+    }
+    for key in ["target_modules", "modules_to_save"] {
+        let v = card::strings(ac, key);
+        if !v.is_empty() {
+            p.push(prop(&format!("aibom:adapter:{key}"), v.join(",")));
+        }
+    }
+    let gc = info.generation_config.as_ref();
+    for key in [
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_new_tokens",
+        "do_sample",
+    ] {
+        if let Some(v) = card::scalar(gc, key) {
+            p.push(prop(&format!("aibom:generation:{key}"), v));
+        }
+    }
+    p.sort();
+    p
+}
+
+fn model_index(card: Option<&Value>) -> Vec<PerformanceMetric> {
+    let mut out = Vec::new();
+    let Some(Value::Array(models)) = card.and_then(|c| c.get("model-index")) else {
+        return out;
+    };
+    for m in models {
+        for r in m
+            .get("results")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let ds = r.get("dataset");
+            let slice = card::scalar(ds, "name")
+                .or_else(|| card::scalar(ds, "type"))
+                .map(|n| match card::scalar(ds, "split") {
+                    Some(s) => format!("{n} ({s})"),
+                    None => n,
+                });
+            for metric in r
+                .get("metrics")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let kind = card::scalar(Some(metric), "type")
+                    .or_else(|| card::scalar(Some(metric), "name"));
+                let value = card::scalar(Some(metric), "value");
+                if kind.is_some() || value.is_some() {
+                    out.push(PerformanceMetric {
+                        kind,
+                        value,
+                        slice: slice.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Builds the AIBOM of one scanned directory.
+pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts: &Options) -> Bom {
+    let card = info.card.as_ref();
+    let cfg = info.config.as_ref();
+    let hub = info.hub.as_ref();
+    let is_adapter = info.adapter_config.is_some();
+
+    // Identity.
+    let dir_name = std::path::Path::new(&target.root)
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| target.root.clone());
+    let name = hub.map(|h| h.repo_id.clone()).unwrap_or(dir_name);
+    let version = hub.and_then(|h| h.revision.clone());
+    let purl = hub
+        .filter(|h| h.kind == "model")
+        .and_then(|h| hf_purl(&h.repo_id, h.revision.as_deref()));
+    let model_ref = format!("model:{name}");
+
+    let mut components: BTreeMap<String, Component> = BTreeMap::new();
+    let mut depends: BTreeSet<String> = BTreeSet::new();
+
+    // Datasets named by the card.
+    let mut dataset_refs = Vec::new();
+    for ds in card::strings(card, "datasets") {
+        let r = format!("dataset:{ds}");
+        components.entry(r.clone()).or_insert_with(|| Component {
+            kind: Some(ComponentType::Data),
+            bom_ref: Some(r.clone()),
+            name: ds.clone(),
+            data: vec![ComponentData {
+                kind: DataType::Dataset,
+                name: Some(ds.clone()),
+                contents: None,
+                description: None,
+            }],
+            properties: vec![prop("aibom:source", "README.md front matter: datasets")],
+            ..Component::default()
+        });
+        depends.insert(r.clone());
+        dataset_refs.push(DatasetRef { reference: r });
+    }
+
+    // Base models: the card's base_model and the adapter's base_model_name_or_path.
+    let mut bases: Vec<(String, Option<String>, &str)> = card::strings(card, "base_model")
+        .into_iter()
+        .map(|b| (b, None, "README.md front matter: base_model"))
+        .collect();
+    if let Some(b) = card::scalar(info.adapter_config.as_ref(), "base_model_name_or_path") {
+        let rev = card::scalar(info.adapter_config.as_ref(), "revision");
+        if let Some(existing) = bases.iter_mut().find(|(n, _, _)| *n == b) {
+            existing.1 = existing.1.take().or(rev);
+        } else {
+            bases.push((b, rev, "adapter_config.json: base_model_name_or_path"));
+        }
+    }
+    let relation = card::scalar(card, "base_model_relation")
+        .or_else(|| is_adapter.then(|| "adapter".to_owned()));
+    let mut ancestors = Vec::new();
+    for (b, rev, source) in &bases {
+        let r = format!("model:{b}");
+        let base_purl = hf_purl(b, rev.as_deref());
+        components.entry(r.clone()).or_insert_with(|| Component {
+            kind: Some(ComponentType::MachineLearningModel),
+            bom_ref: Some(r.clone()),
+            name: b.clone(),
+            version: rev.clone(),
+            purl: base_purl.clone(),
+            properties: vec![prop("aibom:source", *source)],
+            ..Component::default()
+        });
+        depends.insert(r);
+        ancestors.push(Component {
+            kind: Some(ComponentType::MachineLearningModel),
+            name: b.clone(),
+            version: rev.clone(),
+            purl: base_purl,
+            ..Component::default()
+        });
+    }
+
+    // Libraries: pinned requirements, the card's library, transformers from config.json.
+    let mut libs: BTreeMap<String, Option<String>> = info.requirements.clone();
+    if let Some(l) = card::scalar(card, "library_name") {
+        libs.entry(l.to_ascii_lowercase()).or_insert(None);
+    }
+    if card::scalar(cfg, "transformers_version").is_some() {
+        libs.entry("transformers".into()).or_insert(None);
+    }
+    if is_adapter {
+        libs.entry("peft".into()).or_insert(None);
+    }
+    for (lib, ver) in libs {
+        let purl = match &ver {
+            Some(v) => format!("pkg:pypi/{lib}@{v}"),
+            None => format!("pkg:pypi/{lib}"),
+        };
+        components.entry(purl.clone()).or_insert_with(|| Component {
+            kind: Some(ComponentType::Library),
+            bom_ref: Some(purl.clone()),
+            name: lib.clone(),
+            version: ver.clone(),
+            purl: Some(purl.clone()),
+            ..Component::default()
+        });
+        depends.insert(purl);
+    }
+
+    // Parameter count: the sum over safetensors weights.
+    let params: Option<u64> = {
+        let counts: Vec<u64> = target
+            .files
+            .iter()
+            .filter_map(|f| f.facts.safetensors.as_ref().map(|s| s.parameter_count))
+            .collect();
+        (!counts.is_empty()).then(|| counts.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+    };
+
+    let mut card_props = card_properties(info, params);
+    let chat_template = info
+        .tokenizer_config
+        .as_ref()
+        .is_some_and(|t| t.get("chat_template").is_some())
+        || target
+            .files
+            .iter()
+            .any(|f| f.path.rsplit('/').next() == Some("chat_template.jinja"));
+    if chat_template {
+        card_props.push(prop("cdx:ai-ml:model:template:chat", "true"));
+    }
+    let remote_code = [cfg, info.tokenizer_config.as_ref()]
+        .iter()
+        .any(|c| c.and_then(|c| c.get("auto_map")).is_some())
+        && target.files.iter().any(|f| f.path.ends_with(".py"));
+    if remote_code {
+        card_props.push(prop("aibom:remote-code", "true"));
+    }
+    card_props.sort();
+
+    let model_card = ModelCard {
+        model_parameters: Some(ModelParameters {
+            task: card::scalar(card, "pipeline_tag"),
+            architecture_family: card::scalar(cfg, "model_type"),
+            model_architecture: card::strings(cfg, "architectures").into_iter().next(),
+            datasets: dataset_refs,
+        }),
+        quantitative_analysis: {
+            let m = model_index(card);
+            (!m.is_empty()).then_some(QuantitativeAnalysis {
+                performance_metrics: m,
+            })
+        },
+        considerations: None,
+        properties: card_props,
+    };
+
+    let mut model_props = vec![prop(
+        "aibom:model:kind",
+        if is_adapter { "adapter" } else { "model" },
+    )];
+    for n in &info.notes {
+        model_props.push(prop("aibom:metadata:note", n.clone()));
+    }
+    for l in &info.license_files {
+        model_props.push(prop("aibom:license-file", l.clone()));
+    }
+    model_props.sort();
+
+    let model = Component {
+        kind: Some(ComponentType::MachineLearningModel),
+        bom_ref: Some(model_ref.clone()),
+        name: name.clone(),
+        version,
+        licenses: license_choice(card),
+        purl,
+        properties: model_props,
+        components: target.files.iter().map(file_component).collect(),
+        pedigree: (!ancestors.is_empty()).then(|| Pedigree {
+            ancestors,
+            notes: relation.map(|r| format!("base_model_relation: {r}")),
+        }),
+        model_card: Some(model_card),
+        tags: card::strings(card, "tags"),
+        ..Component::default()
+    };
+
+    // Findings.
+    let mut vulnerabilities = Vec::new();
+    for f in &target.files {
+        for x in &f.findings {
+            vulnerabilities.push(vulnerability(
+                vulnerabilities.len() + 1,
+                x,
+                &file_ref(&f.path),
+            ));
+        }
+    }
+    for x in &target.findings {
+        let affected = target
+            .files
+            .iter()
+            .find(|f| f.path == x.location.path)
+            .map(|f| file_ref(&f.path))
+            .unwrap_or_else(|| model_ref.clone());
+        vulnerabilities.push(vulnerability(vulnerabilities.len() + 1, x, &affected));
+    }
+
+    let mut dependencies = vec![Dependency {
+        reference: model_ref.clone(),
+        depends_on: depends.into_iter().collect(),
+    }];
+    for r in components.keys() {
+        dependencies.push(Dependency {
+            reference: r.clone(),
+            depends_on: Vec::new(),
+        });
+    }
+    dependencies.sort();
+
+    let mut meta_props = vec![
+        prop(
+            "aibom:scan:verdict",
+            report
+                .summary
+                .verdict
+                .map(Verdict::as_str)
+                .unwrap_or("clean"),
+        ),
+        prop("aibom:scan:fail-on", report.fail_on.as_str()),
+        prop("aibom:scan:strict", report.strict.to_string()),
+    ];
+    meta_props.sort();
+
+    let mut bom = Bom {
+        schema: SCHEMA_URL.to_owned(),
+        bom_format: "CycloneDX".to_owned(),
+        spec_version: SPEC_VERSION.to_owned(),
+        serial_number: None,
+        version: 1,
+        metadata: Metadata {
+            timestamp: opts.timestamp.clone(),
+            lifecycles: vec![Lifecycle {
+                phase: Phase::Build,
+            }],
+            tools: Some(Tools {
+                components: vec![Component {
+                    kind: Some(ComponentType::Application),
+                    name: TOOL.to_owned(),
+                    version: Some(report.tool.version.to_owned()),
+                    properties: vec![prop(
+                        "aibom:policy-version",
+                        report.tool.policy_version.clone(),
+                    )],
+                    ..Component::default()
+                }],
+            }),
+            component: Some(model),
+            properties: meta_props,
+        },
+        components: components.into_values().collect(),
+        dependencies,
+        compositions: vec![Composition {
+            aggregate: Aggregate::Complete,
+            assemblies: vec![model_ref],
+            dependencies: Vec::new(),
+        }],
+        vulnerabilities,
+        properties: Vec::new(),
+    };
+    bom.serial_number = Some(serial_of(&bom));
+    bom
+}
+
+/// `urn:uuid:` + UUIDv5 of the document's canonical bytes without the serial: the same
+/// content always gets the same serial, different content a different one.
+pub fn serial_of(bom: &Bom) -> String {
+    let mut b = bom.clone();
+    b.serial_number = None;
+    let bytes = serde_json::to_vec(&b).unwrap_or_default();
+    // A fixed namespace for aibom documents (UUIDv5 of the DNS name "aibom").
+    let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, b"aibom");
+    format!("urn:uuid:{}", uuid::Uuid::new_v5(&ns, &bytes))
+}
+
+/// RFC 3339 UTC time for seconds since the Unix epoch (for `SOURCE_DATE_EPOCH`).
+pub fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_epoch_seconds_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn builds_hugging_face_purls_only_for_repo_ids() {
+        assert_eq!(
+            hf_purl("org/name", Some("ABCDEF")).as_deref(),
+            Some("pkg:huggingface/org/name@abcdef")
+        );
+        assert_eq!(
+            hf_purl("org/name", None).as_deref(),
+            Some("pkg:huggingface/org/name")
+        );
+        assert_eq!(hf_purl("./local/path", None), None);
+        assert_eq!(hf_purl("name-only", None), None);
+    }
+
+    #[test]
+    fn normalises_spdx_ids_case_insensitively() {
+        assert_eq!(spdx_id("apache-2.0"), Some("Apache-2.0"));
+        assert_eq!(spdx_id("MIT"), Some("MIT"));
+        assert_eq!(spdx_id("llama2"), None);
+        assert_eq!(spdx_id("openrail"), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! CycloneDX 1.6 AIBOM: wire types ([`model`]), what a model directory says about itself
+//! ([`card`]), assembly from a scan ([`assemble`]) and validation ([`validate`]).
+
+pub mod assemble;
+pub mod card;
+pub mod model;
+pub mod validate;
+
+/// Serialises a BOM as stable, pretty JSON with a trailing newline.
+pub fn to_json(bom: &model::Bom) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(bom).unwrap_or_default();
+    out.push(b'\n');
+    out
+}

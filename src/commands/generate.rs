@@ -1,0 +1,66 @@
+//! `aibom generate DIR`: scan (one pass) -> directory metadata -> AIBOM -> write atomically.
+
+use super::scan::{Settings, options, scan_with, status};
+use crate::ExitStatus;
+use crate::bom::{self, assemble, card};
+use crate::cli::GenerateArgs;
+use anyhow::{Context, Result, bail};
+
+pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
+    let timestamp = timestamp(args.timestamp.as_deref())?;
+    let opts = options(&Settings {
+        config: args.config.as_deref(),
+        fail_on: args.fail_on.as_deref(),
+        strict: args.strict,
+        allow_globals: &args.allow_globals,
+        skip: &args.skip,
+        include_git: false,
+        progress: !args.no_progress,
+        keep_metadata: true,
+    })?;
+    if !args.dir.is_dir() {
+        bail!("{}: not a directory", args.dir.display());
+    }
+    let report = scan_with(std::slice::from_ref(&args.dir), &opts, args.jobs)?;
+    let target = report
+        .targets
+        .first()
+        .context("the scan returned no target")?;
+    let mut info = card::DirInfo {
+        hub: card::hub_identity(&args.dir),
+        ..card::DirInfo::default()
+    };
+    assemble::absorb_metadata(&mut info, target);
+    let doc = assemble::assemble(&report, target, &info, &assemble::Options { timestamp });
+    let bytes = bom::to_json(&doc);
+    match &args.output {
+        Some(p) => super::write_atomic(p, &bytes)
+            .with_context(|| format!("writing the AIBOM to {}", p.display()))?,
+        None => super::write_stdout(&bytes)?,
+    }
+    Ok(status(&report))
+}
+
+/// `--timestamp` (RFC 3339, checked) or `SOURCE_DATE_EPOCH` (seconds), else none.
+fn timestamp(flag: Option<&str>) -> Result<Option<String>> {
+    if let Some(t) = flag {
+        let ok = t.len() >= 20
+            && t.as_bytes().get(4) == Some(&b'-')
+            && t.as_bytes().get(10) == Some(&b'T')
+            && (t.ends_with('Z') || t.contains('+') || t[19..].contains('-'));
+        if !ok {
+            bail!("--timestamp {t:?} is not an RFC 3339 date-time such as 2026-01-31T12:00:00Z");
+        }
+        return Ok(Some(t.to_owned()));
+    }
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => {
+            let secs: i64 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
+            Ok(Some(assemble::rfc3339(secs)))
+        }
+        _ => Ok(None),
+    }
+}
