@@ -8,13 +8,25 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Writes `bytes` to `path` atomically (a temporary file in the same directory, then a
-/// rename), so a reader never sees a half-written report.
+/// rename), so a reader never sees a half-written file. A path that is not a regular file
+/// (`/dev/null`, a FIFO, a terminal) is written in place: renaming over it would replace the
+/// device with a file. A symbolic link is followed, and its target replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(bytes).and_then(|_| f.flush());
+        }
+    }
+    let real = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let dir = real
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
+    let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
@@ -23,7 +35,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &real)
     })();
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -37,5 +49,49 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, symlink};
+
+    #[test]
+    fn write_atomic_never_replaces_a_device_or_fifo_with_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"report").unwrap();
+        assert_eq!(reader.join().unwrap(), b"report");
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        assert!(
+            std::fs::symlink_metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+
+    #[test]
+    fn write_atomic_follows_a_symlink_and_keeps_it() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("real.json");
+        std::fs::write(&target, b"old").unwrap();
+        let link = d.path().join("link.json");
+        symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 }
