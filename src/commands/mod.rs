@@ -12,11 +12,11 @@ use std::path::Path;
 /// (`/dev/null`, a FIFO, a terminal) is written in place: renaming over it would replace the
 /// device with a file. A symbolic link is followed, and its target replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            return f.write_all(bytes).and_then(|_| f.flush());
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        return f.write_all(bytes).and_then(|_| f.flush());
     }
     let real = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
@@ -73,7 +73,12 @@ mod tests {
         };
         write_atomic(&fifo, b"report").unwrap();
         assert_eq!(reader.join().unwrap(), b"report");
-        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
         write_atomic(Path::new("/dev/null"), b"x").unwrap();
         assert!(
             std::fs::symlink_metadata("/dev/null")
@@ -91,7 +96,12 @@ mod tests {
         let link = d.path().join("link.json");
         symlink(&target, &link).unwrap();
         write_atomic(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 }
