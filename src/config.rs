@@ -9,6 +9,17 @@
 //!
 //! [pickle]
 //! allow-globals = ["mylib.layers.Dense"]
+//!
+//! [model]                   # facts only the owners can state (generate)
+//! owners = ["ML platform <mlp@example.com>"]
+//! intended-use = ["internal support chat"]
+//!
+//! [[dataset]]
+//! name = "org/support-tickets"
+//! role = "fine-tuning"
+//! provenance = "exported from the ticket system, 2026-05"
+//! classification = "confidential"
+//! sensitive-data = ["customer names"]
 //! ```
 
 use crate::finding::Severity;
@@ -38,6 +49,45 @@ struct RawConfig {
     scan: RawScan,
     #[serde(default)]
     pickle: RawPickle,
+    model: Option<DeclaredModel>,
+    #[serde(default)]
+    dataset: Vec<DeclaredDataset>,
+}
+
+/// Facts about the model that only its owners can state (`[model]`); recorded in the AIBOM
+/// as declared by the owner.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeclaredModel {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub owners: Vec<String>,
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub intended_use: Vec<String>,
+    #[serde(default)]
+    pub limitations: Vec<String>,
+}
+
+/// A dataset's provenance and governance as its owners state them (`[[dataset]]`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeclaredDataset {
+    pub name: String,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// training, fine-tuning, evaluation, ...
+    pub role: Option<String>,
+    pub provenance: Option<String>,
+    pub license: Option<String>,
+    pub classification: Option<String>,
+    #[serde(default)]
+    pub sensitive_data: Vec<String>,
+    #[serde(default)]
+    pub owners: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +117,8 @@ pub struct Config {
     pub skip: Vec<String>,
     pub include_git: Option<bool>,
     pub allow_globals: Vec<String>,
+    pub model: Option<DeclaredModel>,
+    pub datasets: Vec<DeclaredDataset>,
 }
 
 impl Config {
@@ -106,6 +158,16 @@ impl Config {
         for g in &raw.scan.skip {
             Glob::new(g).map_err(|e| format!("scan.skip: {e}"))?;
         }
+        for d in &raw.dataset {
+            if d.name.trim().is_empty() {
+                return Err("dataset.name must not be empty".into());
+            }
+            if let Some(u) = &d.url
+                && !(u.starts_with("https://") || u.starts_with("http://"))
+            {
+                return Err(format!("dataset {:?}: url must be http(s): {u:?}", d.name));
+            }
+        }
         Ok(Config {
             source: None,
             fail_on,
@@ -113,6 +175,8 @@ impl Config {
             skip: raw.scan.skip,
             include_git: raw.scan.include_git,
             allow_globals: raw.pickle.allow_globals,
+            model: raw.model,
+            datasets: raw.dataset,
         })
     }
 }
@@ -145,9 +209,32 @@ include-git = true
 
 [pickle]
 allow-globals = ["mylib.layers.Dense"]
+
+[model]
+name = "org/model"
+version = "1.2.0"
+description = "d"
+owners = ["ML platform"]
+users = ["support agents"]
+intended-use = ["support chat"]
+limitations = ["English only"]
+
+[[dataset]]
+name = "org/tickets"
+url = "https://example.com/tickets"
+description = "tickets"
+role = "fine-tuning"
+provenance = "export 2026-05"
+license = "proprietary"
+classification = "confidential"
+sensitive-data = ["customer names"]
+owners = ["support ops"]
 "#,
         )
         .unwrap();
+        let m = c.model.unwrap();
+        assert_eq!(m.owners, vec!["ML platform"]);
+        assert_eq!(c.datasets[0].sensitive_data, vec!["customer names"]);
         assert_eq!(c.fail_on, Some(Severity::Critical));
         assert_eq!(c.strict, Some(true));
         assert_eq!(c.skip.len(), 2);
@@ -161,5 +248,7 @@ allow-globals = ["mylib.layers.Dense"]
         assert!(Config::parse("[scan]\nfail-on = \"severe\"\n").is_err());
         assert!(Config::parse("[other]\n").is_err());
         assert!(Config::parse("[scan]\nskip = [\"[\"]\n").is_err());
+        assert!(Config::parse("[model]\nowner = \"x\"\n").is_err());
+        assert!(Config::parse("[[dataset]]\nname = \"d\"\nurl = \"file:///x\"\n").is_err());
     }
 }

@@ -16,6 +16,7 @@
 
 use super::card::{self, DirInfo};
 use super::model::*;
+use crate::config::{DeclaredDataset, DeclaredModel};
 use crate::finding::{Finding, Severity};
 use crate::scan::{FileReport, ScanReport, TargetReport, Verdict};
 use serde_json::Value;
@@ -26,7 +27,14 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Options {
     /// RFC 3339 UTC timestamp, written only when given.
     pub timestamp: Option<String>,
+    /// Facts the owners declared in `aibom.toml` (`[model]`, `[[dataset]]`).
+    pub declared_model: Option<DeclaredModel>,
+    pub declared_datasets: Vec<DeclaredDataset>,
 }
+
+/// Marks facts that come from the owners' declaration rather than from the directory.
+const DECLARED: &str = "aibom:declared-by";
+const DECLARED_SOURCE: &str = "owner (aibom.toml)";
 
 const TOOL: &str = "aibom";
 
@@ -408,6 +416,95 @@ fn model_index(card: Option<&Value>) -> Vec<PerformanceMetric> {
     out
 }
 
+fn dataset_component(
+    r: &str,
+    name: &str,
+    source: &str,
+    declared: Option<&DeclaredDataset>,
+) -> Component {
+    let mut properties = vec![prop("aibom:source", source)];
+    let mut data = ComponentData {
+        kind: DataType::Dataset,
+        name: Some(name.to_owned()),
+        ..ComponentData::default()
+    };
+    let mut licenses = Vec::new();
+    if let Some(d) = declared {
+        properties.push(prop(DECLARED, DECLARED_SOURCE));
+        for (k, v) in [("role", &d.role), ("provenance", &d.provenance)] {
+            if let Some(v) = v {
+                properties.push(prop(&format!("aibom:dataset:{k}"), v.clone()));
+            }
+        }
+        data.description = d.description.clone();
+        data.contents = d.url.clone().map(|u| DataContents { url: Some(u) });
+        data.classification = d.classification.clone();
+        data.sensitive_data = d.sensitive_data.clone();
+        if !d.owners.is_empty() {
+            data.governance = Some(DataGovernance {
+                owners: d
+                    .owners
+                    .iter()
+                    .map(|o| DataGovernanceParty {
+                        organization: OrganizationalEntity { name: o.clone() },
+                    })
+                    .collect(),
+            });
+        }
+        if let Some(l) = &d.license {
+            licenses.push(LicenseChoice::License {
+                license: match spdx_id(l) {
+                    Some(id) => License {
+                        id: Some(id.to_owned()),
+                        acknowledgement: Some(Acknowledgement::Declared),
+                        ..License::default()
+                    },
+                    None => License {
+                        name: Some(l.clone()),
+                        acknowledgement: Some(Acknowledgement::Declared),
+                        ..License::default()
+                    },
+                },
+            });
+        }
+    } else {
+        properties.push(prop(
+            "aibom:dataset:unknown",
+            "provenance, licence, classification and owners not declared",
+        ));
+    }
+    properties.sort();
+    Component {
+        kind: Some(ComponentType::Data),
+        bom_ref: Some(r.to_owned()),
+        name: name.to_owned(),
+        licenses,
+        data: vec![data],
+        properties,
+        ..Component::default()
+    }
+}
+
+/// A card licence that a licence file contradicts, or licence files that disagree.
+fn license_conflict(info: &DirInfo) -> Option<String> {
+    let recognised: BTreeSet<&str> = info.license_texts.values().flatten().copied().collect();
+    if recognised.len() > 1 {
+        return Some(format!(
+            "licence files disagree: {}",
+            recognised.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let card = card::scalar(info.card.as_ref(), "license")?.to_ascii_lowercase();
+    let file = recognised.into_iter().next()?;
+    let same = card == file
+        || card.starts_with(file)
+        || (file == "bsd" && card.starts_with("bsd"))
+        || (file == "lgpl" && card.starts_with("lgpl"))
+        || (file == "openrail" && card.contains("openrail"));
+    (!same && card != "other")
+        .then(|| format!("the model card declares {card} but a licence file reads as {file}"))
+}
+
 /// Builds the AIBOM of one scanned directory.
 pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts: &Options) -> Bom {
     let card = info.card.as_ref();
@@ -421,8 +518,14 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| target.root.clone());
-    let name = hub.map(|h| h.repo_id.clone()).unwrap_or(dir_name);
-    let version = hub.and_then(|h| h.revision.clone());
+    let dm = opts.declared_model.as_ref();
+    let name = hub
+        .map(|h| h.repo_id.clone())
+        .or_else(|| dm.and_then(|m| m.name.clone()))
+        .unwrap_or(dir_name);
+    let version = hub
+        .and_then(|h| h.revision.clone())
+        .or_else(|| dm.and_then(|m| m.version.clone()));
     let purl = hub
         .filter(|h| h.kind == "model")
         .and_then(|h| hf_purl(&h.repo_id, h.revision.as_deref()));
@@ -431,23 +534,23 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
     let mut components: BTreeMap<String, Component> = BTreeMap::new();
     let mut depends: BTreeSet<String> = BTreeSet::new();
 
-    // Datasets named by the card.
+    // Datasets named by the card, and those the owners declared.
     let mut dataset_refs = Vec::new();
-    for ds in card::strings(card, "datasets") {
+    let mut names: Vec<(String, &str)> = card::strings(card, "datasets")
+        .into_iter()
+        .map(|d| (d, "README.md front matter: datasets"))
+        .collect();
+    for d in &opts.declared_datasets {
+        if !names.iter().any(|(n, _)| *n == d.name) {
+            names.push((d.name.clone(), DECLARED_SOURCE));
+        }
+    }
+    for (ds, source) in names {
         let r = format!("dataset:{ds}");
-        components.entry(r.clone()).or_insert_with(|| Component {
-            kind: Some(ComponentType::Data),
-            bom_ref: Some(r.clone()),
-            name: ds.clone(),
-            data: vec![ComponentData {
-                kind: DataType::Dataset,
-                name: Some(ds.clone()),
-                contents: None,
-                description: None,
-            }],
-            properties: vec![prop("aibom:source", "README.md front matter: datasets")],
-            ..Component::default()
-        });
+        let declared = opts.declared_datasets.iter().find(|d| d.name == ds);
+        components
+            .entry(r.clone())
+            .or_insert_with(|| dataset_component(&r, &ds, source, declared));
         depends.insert(r.clone());
         dataset_refs.push(DatasetRef { reference: r });
     }
@@ -561,7 +664,19 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
                 performance_metrics: m,
             })
         },
-        considerations: None,
+        considerations: {
+            // The owners' declaration first, then what the card states.
+            let mut c = Considerations::default();
+            if let Some(m) = dm {
+                c.users = m.users.clone();
+                c.use_cases = m.intended_use.clone();
+                c.technical_limitations = m.limitations.clone();
+            }
+            c.use_cases.extend(info.use_cases.iter().cloned());
+            c.technical_limitations
+                .extend(info.limitations.iter().cloned());
+            (c != Considerations::default()).then_some(c)
+        },
         properties: card_props,
     };
 
@@ -572,20 +687,97 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
     for n in &info.notes {
         model_props.push(prop("aibom:metadata:note", n.clone()));
     }
-    for l in &info.license_files {
-        model_props.push(prop("aibom:license-file", l.clone()));
+    for (path, recognised) in &info.license_texts {
+        model_props.push(prop(
+            "aibom:license-file",
+            format!("{path}: {}", recognised.unwrap_or("not recognised")),
+        ));
+    }
+    if let Some(conflict) = license_conflict(info) {
+        model_props.push(prop("aibom:license:conflict", conflict));
+    }
+    if let Some(m) = dm {
+        model_props.push(prop(DECLARED, DECLARED_SOURCE));
+        for o in &m.owners {
+            model_props.push(prop("aibom:declared:owner", o.clone()));
+        }
+        if hub.is_some() {
+            if let Some(n) = &m.name {
+                model_props.push(prop("aibom:declared:name", n.clone()));
+            }
+            if let Some(v) = &m.version {
+                model_props.push(prop("aibom:declared:version", v.clone()));
+            }
+        }
     }
     model_props.sort();
+
+    // Prompts and code that steer behaviour: the chat template as a component of its own
+    // (hashed, so a changed template is a changed AIBOM), remote code files flagged.
+    if let Some(t) = info
+        .tokenizer_config
+        .as_ref()
+        .and_then(|t| t.get("chat_template"))
+    {
+        let text = match t {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let r = "template:tokenizer_config.json#chat_template".to_owned();
+        components.insert(
+            r.clone(),
+            Component {
+                kind: Some(ComponentType::Data),
+                bom_ref: Some(r.clone()),
+                name: "chat_template".to_owned(),
+                hashes: vec![Hash {
+                    alg: HashAlg::Sha256,
+                    content: crate::digest::Sha256::of(text.as_bytes()).to_hex(),
+                }],
+                data: vec![ComponentData {
+                    kind: DataType::Configuration,
+                    name: Some("chat_template".to_owned()),
+                    description: Some(
+                        "Jinja chat template from tokenizer_config.json; it shapes every prompt"
+                            .to_owned(),
+                    ),
+                    ..ComponentData::default()
+                }],
+                properties: vec![
+                    prop("aibom:source", "tokenizer_config.json: chat_template"),
+                    prop("aibom:template:length", text.len().to_string()),
+                ],
+                ..Component::default()
+            },
+        );
+        depends.insert(r);
+    }
+    let mut files: Vec<Component> = target.files.iter().map(file_component).collect();
+    for f in &mut files {
+        let base = f.name.rsplit('/').next().unwrap_or(&f.name).to_owned();
+        let role = if base == "chat_template.jinja" {
+            Some("chat-template")
+        } else if remote_code && base.ends_with(".py") {
+            Some("remote-code")
+        } else {
+            None
+        };
+        if let Some(role) = role {
+            f.properties.push(prop("aibom:file:role", role));
+            f.properties.sort();
+        }
+    }
 
     let model = Component {
         kind: Some(ComponentType::MachineLearningModel),
         bom_ref: Some(model_ref.clone()),
         name: name.clone(),
         version,
+        description: dm.and_then(|m| m.description.clone()),
         licenses: license_choice(card),
         purl,
         properties: model_props,
-        components: target.files.iter().map(file_component).collect(),
+        components: files,
         pedigree: (!ancestors.is_empty()).then(|| Pedigree {
             ancestors,
             notes: relation.map(|r| format!("base_model_relation: {r}")),

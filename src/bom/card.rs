@@ -24,6 +24,11 @@ pub struct DirInfo {
     pub hub: Option<HubIdentity>,
     /// Problems met while reading metadata (unparsable YAML, JSON ...).
     pub notes: Vec<String>,
+    /// Licence each licence file appears to be (`None`: not recognised), by path.
+    pub license_texts: BTreeMap<String, Option<&'static str>>,
+    /// Use cases and limitations stated in the model card's body.
+    pub use_cases: Vec<String>,
+    pub limitations: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +114,9 @@ pub fn absorb(info: &mut DirInfo, path: &str, bytes: &[u8]) {
     let lower = base.to_ascii_lowercase();
     if lower.starts_with("license") || lower.starts_with("copying") {
         info.license_files.push(path.to_owned());
+        let text = String::from_utf8_lossy(bytes);
+        info.license_texts
+            .insert(path.to_owned(), recognise_license(&text));
         return;
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
@@ -130,6 +138,15 @@ pub fn absorb(info: &mut DirInfo, path: &str, bytes: &[u8]) {
     };
     match base {
         "README.md" => {
+            let body = front_matter(text)
+                .map(|fm| {
+                    let start = text.find(fm).unwrap_or(0) + fm.len();
+                    text[start..].split_once('\n').map(|(_, b)| b).unwrap_or("")
+                })
+                .unwrap_or(text);
+            let (uses, limits) = card_sections(body);
+            info.use_cases = uses;
+            info.limitations = limits;
             if let Some(fm) = front_matter(text) {
                 match serde_saphyr::from_str::<Value>(fm) {
                     Ok(v) if v.is_object() => info.card = Some(v),
@@ -150,6 +167,102 @@ pub fn absorb(info: &mut DirInfo, path: &str, bytes: &[u8]) {
         "pyproject.toml" => pyproject(info, path, text),
         _ => {}
     }
+}
+
+/// Licence texts recognised by their opening words (id as on Hugging Face cards, lowercase,
+/// so it compares with a card's `license`).
+fn recognise_license(text: &str) -> Option<&'static str> {
+    let head: String = text
+        .chars()
+        .take(4000)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let has = |s: &str| head.contains(s);
+    Some(if has("apache license") && has("version 2.0") {
+        "apache-2.0"
+    } else if has("mit license") || has("permission is hereby granted, free of charge") {
+        "mit"
+    } else if has("gnu lesser general public license") {
+        "lgpl"
+    } else if has("gnu affero general public license") {
+        "agpl-3.0"
+    } else if has("gnu general public license") && has("version 3") {
+        "gpl-3.0"
+    } else if has("gnu general public license") && has("version 2") {
+        "gpl-2.0"
+    } else if has("attribution-noncommercial-sharealike 4.0") {
+        "cc-by-nc-sa-4.0"
+    } else if has("attribution-noncommercial 4.0") || has("attribution-noncommercial-4.0") {
+        "cc-by-nc-4.0"
+    } else if has("attribution-sharealike 4.0") {
+        "cc-by-sa-4.0"
+    } else if has("creative commons attribution 4.0") {
+        "cc-by-4.0"
+    } else if has("llama 2 community license") {
+        "llama2"
+    } else if has("llama 3.1 community license") {
+        "llama3.1"
+    } else if has("llama 3 community license") {
+        "llama3"
+    } else if has("gemma terms of use") {
+        "gemma"
+    } else if has("openrail") || has("responsible ai license") {
+        "openrail"
+    } else if has("redistribution and use in source and binary forms") {
+        "bsd"
+    } else {
+        return None;
+    })
+}
+
+/// Paragraphs under the card's "Uses" / "Limitations" headings (the Hugging Face model card
+/// template's sections), first 1,000 characters of each section.
+fn card_sections(body: &str) -> (Vec<String>, Vec<String>) {
+    #[derive(PartialEq)]
+    enum In {
+        None,
+        Uses,
+        Limits,
+    }
+    let mut cur = In::None;
+    let mut uses = String::new();
+    let mut limits = String::new();
+    for line in body.lines() {
+        if let Some(h) = line.strip_prefix('#') {
+            let h = h.trim_start_matches('#').trim().to_ascii_lowercase();
+            cur = if h.contains("limitation") || h.contains("risks") || h.contains("bias") {
+                In::Limits
+            } else if h == "uses" || h.contains("intended use") || h.contains("direct use") {
+                In::Uses
+            } else {
+                In::None
+            };
+            continue;
+        }
+        let target = match cur {
+            In::Uses => &mut uses,
+            In::Limits => &mut limits,
+            In::None => continue,
+        };
+        let t = line.trim();
+        if t.is_empty() || t.starts_with("<!--") || t.starts_with("[More Information Needed]") {
+            continue;
+        }
+        if target.len() < 1000 {
+            if !target.is_empty() {
+                target.push(' ');
+            }
+            target.push_str(t);
+        }
+    }
+    let clip = |s: String| -> Vec<String> {
+        if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![s.chars().take(1000).collect()]
+        }
+    };
+    (clip(uses), clip(limits))
 }
 
 /// `name==version` pins get a version; anything else is recorded unpinned.
@@ -270,6 +383,22 @@ mod tests {
         assert_eq!(info.requirements["transformers"], None);
         assert_eq!(info.requirements["safetensors"].as_deref(), Some("0.4.3"));
         assert_eq!(info.license_files, vec!["LICENSE"]);
+    }
+
+    #[test]
+    fn reads_use_and_limitation_sections_and_recognises_licence_texts() {
+        let mut info = DirInfo::default();
+        absorb(
+            &mut info,
+            "README.md",
+            b"---\nlicense: mit\n---\n# M\n## Uses\nChat about cats.\n\n## Bias, Risks, and Limitations\nMakes things up.\n## Training\nNo.\n",
+        );
+        assert_eq!(info.use_cases, vec!["Chat about cats."]);
+        assert_eq!(info.limitations, vec!["Makes things up."]);
+        absorb(&mut info, "LICENSE", b"                                 Apache License\n                           Version 2.0, January 2004");
+        assert_eq!(info.license_texts["LICENSE"], Some("apache-2.0"));
+        absorb(&mut info, "LICENSE.txt", b"all rights reserved");
+        assert_eq!(info.license_texts["LICENSE.txt"], None);
     }
 
     #[test]

@@ -254,12 +254,14 @@ pub struct PerformanceMetric {
 #[serde(rename_all = "camelCase")]
 pub struct Considerations {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub use_cases: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub technical_limitations: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentData {
     #[serde(rename = "type")]
@@ -269,14 +271,37 @@ pub struct ComponentData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contents: Option<DataContents>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_data: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governance: Option<DataGovernance>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DataGovernance {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<DataGovernanceParty>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataGovernanceParty {
+    pub organization: OrganizationalEntity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationalEntity {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataType {
     SourceCode,
     Configuration,
+    #[default]
     Dataset,
     Definition,
     Other,

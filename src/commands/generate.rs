@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
     let timestamp = timestamp(args.timestamp.as_deref())?;
-    let opts = options(&Settings {
+    let (opts, declared) = options(&Settings {
         config: args.config.as_deref(),
         fail_on: args.fail_on.as_deref(),
         strict: args.strict,
@@ -31,7 +31,16 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
         ..card::DirInfo::default()
     };
     assemble::absorb_metadata(&mut info, target);
-    let doc = assemble::assemble(&report, target, &info, &assemble::Options { timestamp });
+    let doc = assemble::assemble(
+        &report,
+        target,
+        &info,
+        &assemble::Options {
+            timestamp,
+            declared_model: declared.model,
+            declared_datasets: declared.datasets,
+        },
+    );
     let bytes = bom::to_json(&doc);
     match &args.output {
         Some(p) => super::write_atomic(p, &bytes)

@@ -24,7 +24,8 @@ pub struct Settings<'a> {
     pub keep_metadata: bool,
 }
 
-pub fn options(s: &Settings) -> Result<ScanOptions> {
+/// The scan options, and the configuration they were read from.
+pub fn options(s: &Settings) -> Result<(ScanOptions, Config)> {
     let cfg = Config::load(s.config)?;
     let fail_on = match s.fail_on {
         Some(v) => v.parse::<Severity>().map_err(anyhow::Error::msg)?,
@@ -40,14 +41,15 @@ pub fn options(s: &Settings) -> Result<ScanOptions> {
         include_git: s.include_git || cfg.include_git.unwrap_or(false),
         skip: config::globset(&skip).map_err(anyhow::Error::msg)?,
     };
-    Ok(ScanOptions {
+    let opts = ScanOptions {
         limits: Limits::default(),
         policy,
         fail_on,
         walk,
         progress: s.progress,
         keep_metadata: s.keep_metadata,
-    })
+    };
+    Ok((opts, cfg))
 }
 
 /// Runs the scan on a pool of `jobs` threads (all cores when None).
@@ -64,7 +66,7 @@ pub fn scan_with(
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let opts = options(&Settings {
+    let (opts, _) = options(&Settings {
         config: args.config.as_deref(),
         fail_on: args.fail_on.as_deref(),
         strict: args.strict,

@@ -245,3 +245,153 @@ fn writes_the_aibom_atomically() {
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(doc["specVersion"], "1.6");
 }
+
+fn props(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn owner_declared_facts_are_recorded_and_marked_as_declared() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("aibom.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[model]
+description = "Support assistant adapter"
+owners = ["ML platform"]
+users = ["support agents"]
+intended-use = ["drafting replies to customers"]
+limitations = ["English and French only"]
+
+[[dataset]]
+name = "aibom/tiny-instructions"
+url = "https://example.com/datasets/tiny-instructions"
+role = "fine-tuning"
+provenance = "written by the support team, 2026-05"
+license = "cc-by-4.0"
+classification = "internal"
+sensitive-data = ["customer names"]
+owners = ["Support operations"]
+
+[[dataset]]
+name = "internal/red-team-prompts"
+role = "evaluation"
+"#,
+    )
+    .unwrap();
+    let (_, bytes) = generate(
+        &samples().join("benign/lora_adapter"),
+        &["--config", cfg.to_str().unwrap()],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(aibom::bom::validate::validate(&doc).is_empty());
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["description"], "Support assistant adapter");
+    let mp = props(model);
+    assert!(mp.contains(&("aibom:declared-by".into(), "owner (aibom.toml)".into())));
+    assert!(mp.contains(&("aibom:declared:owner".into(), "ML platform".into())));
+    let cons = &model["modelCard"]["considerations"];
+    assert_eq!(cons["users"][0], "support agents");
+    assert_eq!(cons["useCases"][0], "drafting replies to customers");
+    let ds: Vec<&serde_json::Value> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "data")
+        .collect();
+    let tiny = ds
+        .iter()
+        .find(|c| c["name"] == "aibom/tiny-instructions")
+        .unwrap();
+    assert_eq!(tiny["data"][0]["classification"], "internal");
+    assert_eq!(tiny["data"][0]["sensitiveData"][0], "customer names");
+    assert_eq!(
+        tiny["data"][0]["governance"]["owners"][0]["organization"]["name"],
+        "Support operations"
+    );
+    assert_eq!(tiny["licenses"][0]["license"]["id"], "CC-BY-4.0");
+    assert!(props(tiny).contains(&("aibom:dataset:role".into(), "fine-tuning".into())));
+    // Named only by the owners: still a dataset of the model.
+    let red = ds
+        .iter()
+        .find(|c| c["name"] == "internal/red-team-prompts")
+        .unwrap();
+    let refs: Vec<&str> = model["modelCard"]["modelParameters"]["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ref"].as_str().unwrap())
+        .collect();
+    assert!(refs.contains(&red["bom-ref"].as_str().unwrap()));
+    // Undeclared datasets say what is unknown about them.
+    let eval = ds.iter().find(|c| c["name"] == "aibom/tiny-eval").unwrap();
+    assert!(
+        props(eval)
+            .iter()
+            .any(|(k, _)| k == "aibom:dataset:unknown")
+    );
+}
+
+#[test]
+fn a_licence_file_that_contradicts_the_card_is_flagged() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("model");
+    std::fs::create_dir(&m).unwrap();
+    for f in ["README.md", "config.json", "model.safetensors"] {
+        std::fs::copy(samples().join("benign/hf_model").join(f), m.join(f)).unwrap();
+    }
+    std::fs::write(
+        m.join("LICENSE"),
+        "MIT License\n\nPermission is hereby granted, free of charge, to any person",
+    )
+    .unwrap();
+    let (_, bytes) = generate(&m, &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mp = props(&doc["metadata"]["component"]);
+    let conflict = mp
+        .iter()
+        .find(|(k, _)| k == "aibom:license:conflict")
+        .expect("conflict flagged");
+    assert!(
+        conflict.1.contains("apache-2.0") && conflict.1.contains("mit"),
+        "{conflict:?}"
+    );
+}
+
+/// Golden AIBOMs: a change in what is recorded shows up as a diff in review. Regenerate with
+/// `AIBOM_BLESS=1 cargo test --test it snapshot`.
+#[test]
+fn snapshot_aiboms_are_pinned() {
+    for (dir, name) in [
+        ("benign/hf_model", "hf_model"),
+        ("benign/lora_adapter", "lora_adapter"),
+        ("malicious/hf_dir_with_payload", "hf_dir_with_payload"),
+    ] {
+        let (_, bytes) = generate(&samples().join(dir), &[]);
+        let path = repo()
+            .join("tests/snapshots")
+            .join(format!("{name}.cdx.json"));
+        if std::env::var_os("AIBOM_BLESS").is_some() {
+            std::fs::write(&path, &bytes).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            want == bytes,
+            "{dir}: the AIBOM differs from {} (AIBOM_BLESS=1 to accept):\n{}",
+            path.display(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
