@@ -19,6 +19,80 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Check an AIBOM against the CycloneDX 1.6 schema and the rules a schema cannot express.
     Validate(ValidateArgs),
+    /// Sign a model directory (OpenSSF model signing bundle) and bind its AIBOM to it.
+    Sign(SignArgs),
+    /// Verify a model directory against its signatures, its AIBOM and a release policy.
+    Verify(VerifyArgs),
+    /// Write a new ECDSA key pair (private key readable by the owner only).
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The model directory.
+    pub dir: PathBuf,
+    /// Private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
+    #[arg(long)]
+    pub private_key: PathBuf,
+    /// Where to write the model signature (Sigstore bundle JSON).
+    #[arg(long)]
+    pub signature: PathBuf,
+    /// Also sign this AIBOM, bound to the same model digest.
+    #[arg(long)]
+    pub bom: Option<PathBuf>,
+    /// Where to write the AIBOM attestation [default: the signature path + ".bom"].
+    #[arg(long)]
+    pub bom_signature: Option<PathBuf>,
+    /// Paths (relative to DIR) to leave out, besides .git, .gitattributes, .github, .gitignore
+    /// and the signature files; repeatable.
+    #[arg(long = "ignore-path", value_name = "PATH")]
+    pub ignore_paths: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The model directory as it is about to be deployed.
+    pub dir: PathBuf,
+    /// A model signature (repeatable: one per signing party).
+    #[arg(long = "signature", required = true)]
+    pub signatures: Vec<PathBuf>,
+    /// A trusted public key (PEM); repeatable.
+    #[arg(long = "public-key")]
+    pub public_keys: Vec<PathBuf>,
+    /// Trusted CA certificates (PEM) for certificate-method signatures; repeatable.
+    #[arg(long = "certificate-chain")]
+    pub certificate_chains: Vec<PathBuf>,
+    /// The AIBOM that must be signed for this model and match the directory.
+    #[arg(long)]
+    pub bom: Option<PathBuf>,
+    /// Release policy (required signers, findings, exceptions) [default: ./aibom.toml if present].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Paths (relative to DIR) to leave out, besides the defaults and the signature files.
+    #[arg(long = "ignore-path", value_name = "PATH")]
+    pub ignore_paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CurveChoice {
+    P256,
+    P384,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (PKCS#8 PEM, mode 0600); never overwritten.
+    #[arg(long)]
+    pub private_key: PathBuf,
+    /// Where to write the public key (SPKI PEM); never overwritten.
+    #[arg(long)]
+    pub public_key: PathBuf,
+    /// The curve.
+    #[arg(long, value_enum, default_value_t = CurveChoice::P256)]
+    pub curve: CurveChoice,
 }
 
 #[derive(Debug, clap::Args)]

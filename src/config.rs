@@ -52,6 +52,52 @@ struct RawConfig {
     model: Option<DeclaredModel>,
     #[serde(default)]
     dataset: Vec<DeclaredDataset>,
+    verify: Option<VerifyPolicy>,
+}
+
+/// The release gate (`[verify]`): who must sign, which findings refuse a release, and the
+/// accountable exceptions.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VerifyPolicy {
+    /// Roles that must sign (`[[verify.signer]]`).
+    #[serde(default)]
+    pub signer: Vec<SignerSpec>,
+    /// At least this many roles must be satisfied [default: all of them].
+    pub threshold: Option<usize>,
+    /// Files that may be present without being signed (globs, relative to the directory).
+    #[serde(default)]
+    pub allow_unsigned: Vec<String>,
+    /// Findings recorded in the AIBOM at or above this severity refuse the release
+    /// [default: high].
+    pub fail_on: Option<String>,
+    /// Findings accepted on purpose (`[[verify.exception]]`).
+    #[serde(default)]
+    pub exception: Vec<ExceptionSpec>,
+}
+
+/// One required signing role and how to recognise it: a public key, a CA, or a keyless
+/// identity with its OIDC issuer.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignerSpec {
+    pub role: String,
+    pub public_key: Option<std::path::PathBuf>,
+    pub certificate_ca: Option<std::path::PathBuf>,
+    pub identity: Option<String>,
+    pub issuer: Option<String>,
+}
+
+/// An accepted finding: its code and path, optionally pinned to the file's SHA-256 (changed
+/// bytes bring the finding back), with a reason and an expiry date (YYYY-MM-DD).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExceptionSpec {
+    pub code: String,
+    pub path: String,
+    pub sha256: Option<String>,
+    pub reason: String,
+    pub expires: Option<String>,
 }
 
 /// Facts about the model that only its owners can state (`[model]`); recorded in the AIBOM
@@ -119,6 +165,7 @@ pub struct Config {
     pub allow_globals: Vec<String>,
     pub model: Option<DeclaredModel>,
     pub datasets: Vec<DeclaredDataset>,
+    pub verify: Option<VerifyPolicy>,
 }
 
 impl Config {
@@ -168,6 +215,58 @@ impl Config {
                 return Err(format!("dataset {:?}: url must be http(s): {u:?}", d.name));
             }
         }
+        if let Some(v) = &raw.verify {
+            for s in &v.signer {
+                let kinds = [
+                    s.public_key.is_some(),
+                    s.certificate_ca.is_some(),
+                    s.identity.is_some() || s.issuer.is_some(),
+                ]
+                .iter()
+                .filter(|k| **k)
+                .count();
+                if kinds != 1 {
+                    return Err(format!(
+                        "verify.signer {:?}: give exactly one of public-key, certificate-ca, or identity + issuer",
+                        s.role
+                    ));
+                }
+                if s.identity.is_some() != s.issuer.is_some() {
+                    return Err(format!(
+                        "verify.signer {:?}: identity and issuer go together",
+                        s.role
+                    ));
+                }
+            }
+            if let Some(t) = v.threshold
+                && (t == 0 || t > v.signer.len())
+            {
+                return Err(format!(
+                    "verify.threshold {t} must be between 1 and the number of signers ({})",
+                    v.signer.len()
+                ));
+            }
+            if let Some(f) = &v.fail_on {
+                f.parse::<Severity>()
+                    .map_err(|e| format!("verify.fail-on: {e}"))?;
+            }
+            for g in &v.allow_unsigned {
+                Glob::new(g).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
+            }
+            for x in &v.exception {
+                if x.reason.trim().is_empty() {
+                    return Err(format!("verify.exception {}: a reason is required", x.code));
+                }
+                if let Some(e) = &x.expires
+                    && !is_date(e)
+                {
+                    return Err(format!(
+                        "verify.exception {}: expires {e:?} is not YYYY-MM-DD",
+                        x.code
+                    ));
+                }
+            }
+        }
         Ok(Config {
             source: None,
             fail_on,
@@ -177,8 +276,19 @@ impl Config {
             allow_globals: raw.pickle.allow_globals,
             model: raw.model,
             datasets: raw.dataset,
+            verify: raw.verify,
         })
     }
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Compiles skip globs (already validated or given on the command line).

@@ -56,6 +56,26 @@ impl serde::Serialize for Sha256 {
     }
 }
 
+/// SHA-256 of a file, streamed in large reads; also returns the number of bytes hashed.
+pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
+    use std::io::Read;
+    let mut f = File::open(path)?;
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((Sha256(h.finalize().into()), total))
+}
+
 /// Size of the sequential reads of the hash pass.
 const CHUNK: usize = 1 << 20;
 

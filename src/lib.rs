@@ -25,7 +25,9 @@ pub mod formats;
 pub mod limits;
 pub mod report;
 pub mod scan;
+pub mod sign;
 pub mod source;
+pub mod verify;
 
 /// How a run ended, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,5 +56,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Generate(args) => commands::generate::run(args),
         cli::Command::Validate(args) => commands::validate::run(args),
+        cli::Command::Sign(args) => commands::sign::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
+        cli::Command::Keygen(args) => commands::keygen::run(args),
     }
 }

@@ -1,8 +1,11 @@
 //! One file per subcommand: configuration -> pipeline -> renderer -> status.
 
 pub mod generate;
+pub mod keygen;
 pub mod scan;
+pub mod sign;
 pub mod validate;
+pub mod verify;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -1,0 +1,108 @@
+//! `aibom sign DIR --private-key K --signature S [--bom B]`: an OMS bundle over every file,
+//! and with an AIBOM, an attestation binding it to the same model digest.
+
+use crate::ExitStatus;
+use crate::bom::validate;
+use crate::cli::SignArgs;
+use crate::sign::{bundle, keys::SigningKey, manifest, statement};
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+/// `path` relative to `root` when it lies inside it (so it is left out of the manifest).
+pub fn inside(root: &Path, path: &Path) -> Option<String> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+    let full = parent.join(path.file_name()?);
+    full.strip_prefix(&root)
+        .ok()
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+}
+
+/// The ignore list: model-signing's defaults, the signature files, and the user's.
+pub fn ignores(root: &Path, sig_files: &[&Path], extra: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = statement::DEFAULT_IGNORES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    v.extend(sig_files.iter().filter_map(|p| inside(root, p)));
+    v.extend(extra.iter().map(|e| e.trim_matches('/').to_owned()));
+    v.sort();
+    v.dedup();
+    v
+}
+
+pub fn run(args: SignArgs) -> Result<ExitStatus> {
+    if !args.dir.is_dir() {
+        bail!("{}: not a directory", args.dir.display());
+    }
+    let pem = std::fs::read_to_string(&args.private_key)
+        .with_context(|| format!("reading {}", args.private_key.display()))?;
+    let key =
+        SigningKey::from_pem(&pem).with_context(|| format!("{}", args.private_key.display()))?;
+    let bom_sig: PathBuf = args.bom_signature.clone().unwrap_or_else(|| {
+        let mut p = args.signature.clone().into_os_string();
+        p.push(".bom");
+        p.into()
+    });
+    let ignored = ignores(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    let listing = manifest::list(&args.dir, &ignored)?;
+    if let Some(i) = listing.irregular.first() {
+        bail!(
+            "refusing to sign {}: {i:?} (symbolic links, unfinished downloads and non-UTF-8 names are not signed)",
+            args.dir.display()
+        );
+    }
+    let resources = manifest::resources(&listing.entries)?;
+    let name = std::fs::canonicalize(&args.dir)?
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".".into());
+    let hint = key.verifying_key().hint()?;
+
+    let payload = statement::model_statement(&name, &resources, &ignored);
+    let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
+    let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
+    super::write_atomic(&args.signature, &out)
+        .with_context(|| format!("writing {}", args.signature.display()))?;
+    eprintln!(
+        "signed {} files of {} -> {}",
+        resources.len(),
+        args.dir.display(),
+        args.signature.display()
+    );
+
+    if let Some(bom_path) = &args.bom {
+        let text =
+            std::fs::read(bom_path).with_context(|| format!("reading {}", bom_path.display()))?;
+        let bom: serde_json::Value = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not JSON", bom_path.display()))?;
+        let problems = validate::validate(&bom);
+        if !problems.is_empty() {
+            bail!(
+                "{} is not a valid AIBOM ({} problems, first: {})",
+                bom_path.display(),
+                problems.len(),
+                problems[0]
+            );
+        }
+        // The AIBOM must describe these bytes: every file it lists has this digest.
+        let mismatches = crate::verify::bom_file_mismatches(&bom, &resources);
+        if let Some(m) = mismatches.first() {
+            bail!(
+                "{} does not describe {}: {m} ({} differences)",
+                bom_path.display(),
+                args.dir.display(),
+                mismatches.len()
+            );
+        }
+        let root = statement::root_digest(resources.iter().map(|r| &r.digest));
+        let payload = statement::bom_statement(&name, &root, &bom);
+        let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
+        let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
+        super::write_atomic(&bom_sig, &out)
+            .with_context(|| format!("writing {}", bom_sig.display()))?;
+        eprintln!("bound {} -> {}", bom_path.display(), bom_sig.display());
+    }
+    Ok(ExitStatus::Success)
+}

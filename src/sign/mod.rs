@@ -1,0 +1,13 @@
+//! Signing: OpenSSF Model Signing (OMS) bundles over a model directory, and an in-toto
+//! attestation that binds the AIBOM to the same model digest.
+//!
+//! ```text
+//! sign:   walk + hash (parallel) -> Statement (resources, root digest) -> DSSE PAE -> ECDSA
+//!         -> Sigstore bundle v0.3 (model.sig); with an AIBOM, the same over the AIBOM predicate
+//! ```
+
+pub mod bundle;
+pub mod keys;
+pub mod manifest;
+pub mod statement;
+pub mod x509;
