@@ -9,3 +9,4 @@ mod oracle;
 mod robustness;
 mod samples;
 mod support;
+mod verify;
