@@ -131,11 +131,11 @@ impl Default for Policy {
     }
 }
 
-/// The inputs: signature files (path, bytes), their AIBOM attestations when present, and the
-/// AIBOM (path, bytes).
+/// The inputs: signature files (path, bytes; `None` when the file is missing), their AIBOM
+/// attestations when present, and the AIBOM (path, bytes).
 pub struct Inputs {
     pub dir: PathBuf,
-    pub signatures: Vec<(PathBuf, Vec<u8>)>,
+    pub signatures: Vec<(PathBuf, Option<Vec<u8>>)>,
     pub attestations: Vec<Option<(PathBuf, Vec<u8>)>>,
     pub bom: Option<(PathBuf, Vec<u8>)>,
     pub extra_ignores: Vec<String>,
@@ -290,8 +290,10 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     // 1. Signatures over the bytes as stored, then the statements they carry.
     for (i, (path, bytes)) in inputs.signatures.iter().enumerate() {
         let shown = path.display().to_string();
-        let result = bundle::open(bytes)
-            .map_err(|e| e.to_string())
+        let result = bytes
+            .as_deref()
+            .ok_or_else(|| "the signature file is missing".to_owned())
+            .and_then(|b| bundle::open(b).map_err(|e| e.to_string()))
             .and_then(|o| authenticate(&o, trust).map(|a| (o, a)))
             .and_then(|(o, a)| {
                 statement::parse(&o.payload)

@@ -110,7 +110,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let mut signatures = Vec::new();
     let mut attestations = Vec::new();
     for s in &args.signatures {
-        signatures.push((s.clone(), read(s)?));
+        let bytes = match std::fs::read(s) {
+            Ok(b) => Some(b),
+            // A missing signature refuses the release; it does not stop the tool.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", s.display())),
+        };
+        signatures.push((s.clone(), bytes));
         let mut att = s.clone().into_os_string();
         att.push(".bom");
         let att = PathBuf::from(att);

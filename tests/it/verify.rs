@@ -607,3 +607,12 @@ fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
     );
     assert_eq!(fs::read(&k).unwrap(), before);
 }
+
+#[test]
+fn a_missing_signature_file_refuses_the_release() {
+    let r = release();
+    fs::remove_file(&r.sig).unwrap();
+    let (code, v) = verify(&r, &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(serde_json::to_string(&v).unwrap().contains("missing"));
+}
