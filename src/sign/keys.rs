@@ -37,8 +37,25 @@ pub enum VerifyingKey {
     P384(p384::ecdsa::VerifyingKey),
 }
 
+/// The first PEM block with one of `labels` (key files may carry other blocks, such as the
+/// `EC PARAMETERS` block `openssl ecparam -genkey` writes before the key).
+fn pem_block<'a>(text: &'a str, labels: &[&str]) -> Option<&'a str> {
+    for label in labels {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        if let Some(a) = text.find(&begin)
+            && let Some(b) = text[a..].find(&end)
+        {
+            return Some(&text[a..a + b + end.len()]);
+        }
+    }
+    None
+}
+
 impl SigningKey {
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let pem =
+            pem_block(text, &["PRIVATE KEY", "EC PRIVATE KEY"]).ok_or(KeyError::PrivateKey)?;
         if let Ok(k) =
             p256::SecretKey::from_pkcs8_pem(pem).or_else(|_| p256::SecretKey::from_sec1_pem(pem))
         {
@@ -105,7 +122,8 @@ pub enum Curve {
 }
 
 impl VerifyingKey {
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let pem = pem_block(text, &["PUBLIC KEY"]).ok_or(KeyError::PublicKey)?;
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
             return Ok(VerifyingKey::P256(k));
         }
@@ -158,5 +176,47 @@ impl VerifyingKey {
             VerifyingKey::P256(_) => "P-256",
             VerifyingKey::P384(_) => "P-384",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_verifies_on_both_curves_and_round_trips_pem() {
+        for curve in [Curve::P256, Curve::P384] {
+            let k = SigningKey::generate(curve);
+            let again = SigningKey::from_pem(&k.to_pem().unwrap()).unwrap();
+            let sig = again.sign(b"payload");
+            let vk = VerifyingKey::from_pem(&k.verifying_key().to_pem().unwrap()).unwrap();
+            assert!(vk.verify(b"payload", &sig));
+            assert!(!vk.verify(b"payloaD", &sig));
+            assert_eq!(vk.hint().unwrap().len(), 64);
+        }
+    }
+
+    #[test]
+    fn reads_sec1_keys_after_an_ec_parameters_block() {
+        // As written by `openssl ecparam -name prime256v1 -genkey` (test key, not a secret).
+        let k = SigningKey::generate(Curve::P256);
+        let SigningKey::P256(inner) = &k else {
+            panic!()
+        };
+        let sec1 = p256::SecretKey::from(inner.as_nonzero_scalar())
+            .to_sec1_pem(LineEnding::LF)
+            .unwrap();
+        let text = format!(
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}",
+            sec1.as_str()
+        );
+        let back = SigningKey::from_pem(&text).unwrap();
+        assert_eq!(back.verifying_key(), k.verifying_key());
+        assert!(
+            SigningKey::from_pem(
+                "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+            )
+            .is_err()
+        );
     }
 }
