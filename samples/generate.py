@@ -55,6 +55,7 @@ CODES = {
     "zip-path-traversal", "zip-encrypted-flag", "zip-hidden-entry", "zip-trailing-data",
     "zip-malformed", "torchscript-code", "npy-malformed", "safetensors-malformed",
     "format-mismatch", "empty-file", "symlink-escape", "symlink-broken", "partial-download",
+    "remote-code",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -728,6 +729,21 @@ A test adapter for aibom's sample corpus.
         "tokenizer_class": "PreTrainedTokenizerFast",
         "chat_template": "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"}))
     c.exp(a.rstrip("/"), "clean", [], "PEFT LoRA adapter: adapter_config.json, card with base model, datasets, model-index, pinned requirements, chat template")
+
+    # Hugging Face remote code: auto_map names a class in a Python file of the repository,
+    # which from_pretrained(trust_remote_code=True) imports and runs.
+    rc = "malicious/remote_code/"
+    c.add(rc + "config.json", jdump({
+        "architectures": ["AibomRemoteModel"], "model_type": "aibom-remote",
+        "auto_map": {"AutoConfig": "configuration_aibom.AibomConfig",
+                     "AutoModel": "modeling_aibom.AibomRemoteModel"}}))
+    c.add(rc + "configuration_aibom.py", b"class AibomConfig:\n    model_type = 'aibom-remote'\n")
+    c.add(rc + "modeling_aibom.py",
+          b"print('aibom-sample')  # runs at import time when trust_remote_code=True\n"
+          b"class AibomRemoteModel:\n    pass\n")
+    c.add(rc + "model.safetensors", st_model())
+    c.exp(rc.rstrip("/"), "unsafe", ["remote-code"],
+          "config.json auto_map points at modeling_aibom.py: loading needs trust_remote_code and runs it")
 
     # huggingface_hub cache: blobs named by etag (git blob SHA-1 for regular files, SHA-256 for
     # LFS files), refs/main holds the commit, snapshots/<commit>/ are relative links to blobs.

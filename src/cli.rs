@@ -62,6 +62,16 @@ pub struct VerifyArgs {
     /// Trusted CA certificates (PEM) for certificate-method signatures; repeatable.
     #[arg(long = "certificate-chain")]
     pub certificate_chains: Vec<PathBuf>,
+    /// Sigstore trusted root (trusted_root.json) for keyless signatures; read from the file,
+    /// never fetched.
+    #[arg(long)]
+    pub trust_root: Option<PathBuf>,
+    /// Keyless signer identity (certificate SAN) to accept; with --issuer.
+    #[arg(long, requires = "issuer")]
+    pub identity: Option<String>,
+    /// OIDC issuer of the keyless identity; with --identity.
+    #[arg(long, requires = "identity")]
+    pub issuer: Option<String>,
     /// The AIBOM that must be signed for this model and match the directory.
     #[arg(long)]
     pub bom: Option<PathBuf>,

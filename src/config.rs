@@ -65,6 +65,8 @@ pub struct VerifyPolicy {
     pub signer: Vec<SignerSpec>,
     /// At least this many roles must be satisfied [default: all of them].
     pub threshold: Option<usize>,
+    /// Sigstore trusted root for keyless roles (relative to this file).
+    pub trust_root: Option<std::path::PathBuf>,
     /// Files that may be present without being signed (globs, relative to the directory).
     #[serde(default)]
     pub allow_unsigned: Vec<String>,

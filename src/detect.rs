@@ -37,6 +37,8 @@ pub enum Format {
     Gguf,
     Hdf5,
     Onnx,
+    /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
+    SavedModel,
     Json,
     Text,
     Unknown,
@@ -66,6 +68,7 @@ impl Format {
             Format::Gguf => "GGUF",
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
+            Format::SavedModel => "TensorFlow SavedModel",
             Format::Json => "JSON",
             Format::Text => "text",
             Format::Unknown => "unknown",
@@ -74,10 +77,7 @@ impl Format {
 
     /// Formats whose content aibom inspects in depth (the rest are recognised and hashed).
     pub fn is_inspected(self) -> bool {
-        !matches!(
-            self,
-            Format::Gguf | Format::Hdf5 | Format::Onnx | Format::Unknown
-        )
+        !matches!(self, Format::Hdf5 | Format::Unknown)
     }
 }
 
@@ -235,6 +235,10 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     // (ir_version, field 1 varint) is the tie-break.
     if extension(name) == "onnx" && head.first() == Some(&0x08) {
         return Format::Onnx;
+    }
+    let base = name.rsplit('/').next().unwrap_or(name);
+    if base == "saved_model.pb" && matches!(head.first(), Some(&0x08) | Some(&0x12)) {
+        return Format::SavedModel;
     }
     Format::Unknown
 }

@@ -160,6 +160,33 @@ codes! {
         "the NumPy .npy header is invalid or the data does not match the declared shape";
     SafetensorsMalformed = "safetensors-malformed", Integrity, High, None,
         "the safetensors header is invalid (length, JSON, dtypes, shapes, offsets or metadata)";
+    // Other model formats and what they carry.
+    GgufMalformed = "gguf-malformed", Integrity, High, None,
+        "the GGUF header, metadata or tensor table is invalid or exceeds a limit";
+    ChatTemplateInjection = "chat-template-injection", Security, Critical, Some(1336),
+        "a Jinja chat template reaches Python internals (dunder attributes, os, subprocess, imports): template injection runs code when the template is rendered";
+    OnnxMalformed = "onnx-malformed", Integrity, High, None,
+        "the ONNX protobuf is invalid, truncated or nested past the limit";
+    OnnxExternalDataEscape = "onnx-external-data-escape", Security, High, Some(22),
+        "an ONNX tensor's external data location is absolute, climbs out with '..' or leaves the model directory";
+    OnnxCustomOperator = "onnx-custom-operator", Security, Low, None,
+        "an ONNX node uses an operator domain outside the standard ones; running it needs a custom operator library";
+    KerasLambda = "keras-lambda", Security, Critical, Some(94),
+        "a Keras model has a Lambda layer: loading it unmarshals and runs Python bytecode";
+    KerasCustomObject = "keras-custom-object", Security, Medium, Some(502),
+        "a Keras config names a class or function outside Keras (module or registered_name), imported when the model loads";
+    KerasMalformed = "keras-malformed", Integrity, High, None,
+        "the Keras archive or HDF5 model config is invalid";
+    SavedModelDangerousOp = "savedmodel-dangerous-op", Security, High, Some(94),
+        "a TensorFlow SavedModel graph uses operations that touch the file system or run Python (ReadFile, WriteFile, PyFunc, ...)";
+    SavedModelMalformed = "savedmodel-malformed", Integrity, High, None,
+        "the TensorFlow SavedModel protobuf is invalid";
+    RemoteCode = "remote-code", Security, High, Some(94),
+        "the model needs trust_remote_code: auto_map points at Python files in the repository that run when it loads";
+    LfsPointer = "lfs-pointer", Integrity, High, None,
+        "a Git LFS pointer file stands where the weights should be: the release is incomplete";
+    SecretExposed = "secret-exposed", Security, High, Some(798),
+        "a credential (access token, API key, private key) is committed in the model repository";
     // Files and directories.
     FormatMismatch = "format-mismatch", Integrity, High, None,
         "the file name claims a model format that its bytes are not";

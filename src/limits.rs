@@ -43,6 +43,50 @@ pub struct Limits {
     pub max_in_memory: u64,
     /// Findings kept per file; past this only a count is kept.
     pub max_findings: usize,
+    /// Metadata key-value pairs declared in one GGUF file (published models have a few dozen).
+    pub max_gguf_kv: u64,
+    /// Tensors declared in one GGUF file (the largest published models have a few thousand).
+    pub max_gguf_tensors: u64,
+    /// Longest GGUF string: keys, values, array elements and tensor names (a whole
+    /// `tokenizer.huggingface.json` stored as one string is a few MB).
+    pub max_gguf_string: u64,
+    /// Elements of one GGUF array (vocabularies and merge lists have a few hundred thousand).
+    pub max_gguf_array: u64,
+    /// Nesting depth of GGUF arrays in arrays (the spec allows nesting; llama.cpp reads none).
+    pub max_gguf_array_depth: u32,
+    /// Dimensions of one GGUF tensor (ggml's `GGML_MAX_DIMS` is 4; llama.cpp rejects more).
+    pub max_gguf_dims: u32,
+    /// Bytes of one chat template checked for template injection; the rest of a longer one is
+    /// not checked, and a finding says so (real templates are a few KB to a few tens of KB).
+    pub max_template: usize,
+    /// Protobuf messages nested in messages (ONNX, TensorFlow SavedModel). The reference
+    /// protobuf parsers stop at 100 (`SetRecursionLimit` default, prost's `RECURSION_LIMIT`),
+    /// so nothing deeper loads anyway; the walker is recursive and this bounds its stack.
+    pub max_proto_depth: u32,
+    /// ONNX graphs nested in node attributes (If/Loop/Scan bodies). Each level costs three
+    /// protobuf messages (graph, node, attribute), so 100 messages allow about 33 levels.
+    pub max_onnx_graph_depth: u32,
+    /// Longest small protobuf message decoded in memory as a whole (opset ids, metadata
+    /// entries, external-data entries, TensorFlow `MetaInfoDef` and `OpDef`). Containers
+    /// (graphs, nodes, tensors) are walked field by field instead and never loaded.
+    pub max_proto_message: u64,
+    /// Entries kept in one table of facts (op histograms, metadata, names listed in a finding);
+    /// past this only counts are kept.
+    pub max_fact_entries: usize,
+    /// Longest string kept in facts and messages (names, op types, metadata values).
+    pub max_fact_string: usize,
+    /// Bytes of a Keras model config (`config.json`, `metadata.json`, the HDF5 `model_config`
+    /// attribute) parsed as JSON; a larger config is reported, not parsed.
+    pub max_keras_config: u64,
+    /// Bytes from the start of an HDF5 file read to find its root attributes (Keras writes
+    /// them before the weights, so they sit near the start).
+    pub max_hdf5_metadata: u64,
+    /// Nesting depth walked in a model config or JSON document (serde_json stops at 128).
+    pub max_json_depth: usize,
+    /// Bytes of a text or JSON file held in memory at once: smaller files are parsed whole
+    /// (notebooks, tokenizer configs, templates); larger ones are scanned for secrets in
+    /// overlapping windows of this size.
+    pub max_text_window: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +109,22 @@ impl Default for Limits {
             max_npy_header: 1 << 20,
             max_in_memory: 256 << 20,
             max_findings: 1000,
+            max_gguf_kv: 1 << 16,
+            max_gguf_tensors: 1 << 20,
+            max_gguf_string: 64 << 20,
+            max_gguf_array: 1 << 24,
+            max_gguf_array_depth: 3,
+            max_gguf_dims: 4,
+            max_template: 1 << 20,
+            max_proto_depth: 100,
+            max_onnx_graph_depth: 32,
+            max_proto_message: 16 << 20,
+            max_fact_entries: 1000,
+            max_fact_string: 4096,
+            max_keras_config: 32 << 20,
+            max_hdf5_metadata: 32 << 20,
+            max_json_depth: 64,
+            max_text_window: 16 << 20,
         }
     }
 }

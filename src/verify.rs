@@ -78,6 +78,10 @@ pub struct Verdict {
 /// What a verifier trusts.
 #[derive(Default)]
 pub struct Trust {
+    /// A Sigstore `trusted_root.json` (bytes) for keyless signatures.
+    pub trusted_root: Option<Vec<u8>>,
+    /// Keyless identities (certificate identity, OIDC issuer) that may sign.
+    pub identities: Vec<(String, String)>,
     /// Public keys, with a label (their file) for messages.
     pub keys: Vec<(String, VerifyingKey)>,
     /// DER CA certificates (anchors) and intermediates.
@@ -141,10 +145,21 @@ pub struct Inputs {
     pub extra_ignores: Vec<String>,
 }
 
+/// Who a verified signature came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SignerId {
+    Key(VerifyingKey),
+    /// The leaf key and the chain as carried in the bundle (re-checked per role's CA).
+    Certificate(VerifyingKey, Vec<Vec<u8>>),
+    Keyless {
+        identity: String,
+        issuer: String,
+    },
+}
+
 struct Accepted {
     identity: String,
-    key: VerifyingKey,
-    certificate_chain_ok: Option<Vec<Vec<u8>>>,
+    signer: SignerId,
 }
 
 fn check(
@@ -170,7 +185,9 @@ fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, Stri
     match &opened.method {
         Method::Key { hint } => {
             if trust.keys.is_empty() {
-                return Err("signed with a key, but no --public-key or key role was configured".into());
+                return Err(
+                    "signed with a key, but no --public-key or key role was configured".into(),
+                );
             }
             let mut tried = Vec::new();
             for (label, key) in &trust.keys {
@@ -183,9 +200,12 @@ fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, Stri
                 }
                 if key.verify(&pae, &opened.signature) {
                     return Ok(Accepted {
-                        identity: format!("key {label} ({} {}…)", key.curve_name(), &key_hint[..16]),
-                        key: key.clone(),
-                        certificate_chain_ok: None,
+                        identity: format!(
+                            "key {label} ({} {}…)",
+                            key.curve_name(),
+                            &key_hint[..16]
+                        ),
+                        signer: SignerId::Key(key.clone()),
                     });
                 }
                 tried.push(format!("{label} (signature does not verify)"));
@@ -195,15 +215,22 @@ fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, Stri
                     "the bundle names key hint {h}, which is none of the configured keys: {}",
                     tried.join(", ")
                 ),
-                _ => format!("no configured key verifies the signature: {}", tried.join(", ")),
+                _ => format!(
+                    "no configured key verifies the signature: {}",
+                    tried.join(", ")
+                ),
             })
         }
         Method::Certificate { chain } => {
             if trust.anchors.is_empty() {
-                return Err("signed with a certificate, but no --certificate-chain CA was configured".into());
+                return Err(
+                    "signed with a certificate, but no --certificate-chain CA was configured"
+                        .into(),
+                );
             }
-            let leaf = crate::sign::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None)
-                .map_err(|e| format!("certificate chain: {e}"))?;
+            let leaf =
+                crate::sign::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None)
+                    .map_err(|e| format!("certificate chain: {e}"))?;
             if !leaf.key.verify(&pae, &opened.signature) {
                 return Err(format!(
                     "the signature does not verify with the certificate of {}",
@@ -212,13 +239,52 @@ fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, Stri
             }
             Ok(Accepted {
                 identity: format!("certificate {}", leaf.path.join(" <- ")),
-                key: leaf.key,
-                certificate_chain_ok: Some(chain.clone()),
+                signer: SignerId::Certificate(leaf.key, chain.clone()),
             })
         }
-        Method::Sigstore => Err(
-            "keyless (Sigstore) signatures cannot be verified by this version of aibom; the release is refused".into(),
-        ),
+        Method::Sigstore => {
+            let Some(root) = &trust.trusted_root else {
+                return Err(
+                    "a keyless (Sigstore) signature, but no --trust-root was configured".into(),
+                );
+            };
+            if trust.identities.is_empty() {
+                return Err("a keyless (Sigstore) signature, but no --identity/--issuer (or keyless role) was configured".into());
+            }
+            // The subject the signature must cover; the library checks the envelope's
+            // signature over these exact payload bytes.
+            let subject = statement::parse(&opened.payload)
+                .map_err(|e| format!("signed statement: {e}"))?
+                .subject();
+            let mut errors = Vec::new();
+            for (identity, issuer) in &trust.identities {
+                match crate::sign::keyless::verify(&opened.raw, root, &subject.0, identity, issuer)
+                {
+                    Ok(signer) => {
+                        return Ok(Accepted {
+                            identity: format!("keyless {} ({})", signer.identity, signer.issuer),
+                            signer: SignerId::Keyless {
+                                identity: signer.identity,
+                                issuer: signer.issuer,
+                            },
+                        });
+                    }
+                    Err(e) => errors.push(format!("{identity} ({issuer}): {e}")),
+                }
+            }
+            Err(format!(
+                "keyless verification failed: {}",
+                errors.join("; ")
+            ))
+        }
+    }
+}
+
+/// The same party: the same key, the same certificate key, or the same keyless identity.
+fn same_signer(a: &SignerId, b: &SignerId) -> bool {
+    match (a, b) {
+        (SignerId::Certificate(ka, _), SignerId::Certificate(kb, _)) => ka == kb,
+        _ => a == b,
     }
 }
 
@@ -647,9 +713,7 @@ fn bind_attestations(
             .map_err(|e| e.to_string())
             .and_then(|o| authenticate(&o, trust).map(|a| (o, a)))
             .and_then(|(o, a)| {
-                if a.key != accepted.key
-                    || a.certificate_chain_ok.is_some() != accepted.certificate_chain_ok.is_some()
-                {
+                if !same_signer(&a.signer, &accepted.signer) {
                     return Err(format!(
                         "signed by {}, not by the model's signer {}",
                         a.identity, accepted.identity
@@ -799,19 +863,24 @@ fn roles(
         let hit = models.iter().find(|(i, a, _)| {
             usable(*i)
                 && match &role.trust {
-                    RoleTrust::Key(k) => a.key == *k && a.certificate_chain_ok.is_none(),
-                    RoleTrust::Ca(anchors) => {
-                        a.certificate_chain_ok.as_ref().is_some_and(|chain| {
-                            crate::sign::x509::verify_chain(
-                                chain,
-                                &trust.intermediates,
-                                anchors,
-                                None,
-                            )
-                            .is_ok_and(|leaf| leaf.key == a.key)
-                        })
+                    RoleTrust::Key(k) => a.signer == SignerId::Key(k.clone()),
+                    RoleTrust::Ca(anchors) => match &a.signer {
+                        SignerId::Certificate(key, chain) => crate::sign::x509::verify_chain(
+                            chain,
+                            &trust.intermediates,
+                            anchors,
+                            None,
+                        )
+                        .is_ok_and(|leaf| leaf.key == *key),
+                        _ => false,
+                    },
+                    RoleTrust::Keyless { identity, issuer } => {
+                        a.signer
+                            == SignerId::Keyless {
+                                identity: identity.clone(),
+                                issuer: issuer.clone(),
+                            }
                     }
-                    RoleTrust::Keyless { .. } => false,
                 }
         });
         let outcome = match hit {
@@ -826,9 +895,9 @@ fn roles(
                 satisfied: false,
                 by: None,
                 reason: match &role.trust {
-                    RoleTrust::Keyless { identity, issuer } => format!(
-                        "requires a keyless signature by {identity} ({issuer}); keyless verification is not available in this version"
-                    ),
+                    RoleTrust::Keyless { identity, issuer } => {
+                        format!("no valid keyless signature by {identity} ({issuer})")
+                    }
                     _ if need_bom => {
                         "no valid signature with a bound AIBOM from this role's key or CA"
                             .to_owned()

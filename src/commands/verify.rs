@@ -52,6 +52,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         trust.intermediates.extend(certs);
     }
 
+    if let Some(p) = &args.trust_root {
+        trust.trusted_root = Some(read(p)?);
+    }
+    if let (Some(id), Some(iss)) = (&args.identity, &args.issuer) {
+        trust.identities.push((id.clone(), iss.clone()));
+    }
     let cfg = Config::load(args.policy.as_deref())?;
     let base: PathBuf = cfg
         .source
@@ -73,15 +79,20 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
                 trust.anchors.extend(certs.iter().cloned());
                 RoleTrust::Ca(certs)
             } else {
-                RoleTrust::Keyless {
-                    identity: s.identity.clone().unwrap_or_default(),
-                    issuer: s.issuer.clone().unwrap_or_default(),
-                }
+                let (identity, issuer) = (
+                    s.identity.clone().unwrap_or_default(),
+                    s.issuer.clone().unwrap_or_default(),
+                );
+                trust.identities.push((identity.clone(), issuer.clone()));
+                RoleTrust::Keyless { identity, issuer }
             };
             policy.roles.push(Role {
                 name: s.role.clone(),
                 trust: trust_kind,
             });
+        }
+        if let (None, Some(root)) = (&trust.trusted_root, &v.trust_root) {
+            trust.trusted_root = Some(read(&base.join(root))?);
         }
         policy.threshold = v.threshold;
         policy.allow_unsigned =
@@ -101,9 +112,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             })
             .collect();
     }
-    if trust.keys.is_empty() && trust.anchors.is_empty() {
+    if trust.keys.is_empty() && trust.anchors.is_empty() && trust.identities.is_empty() {
         bail!(
-            "nothing to verify against: give --public-key or --certificate-chain, or signer roles in the policy"
+            "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in the policy"
         );
     }
 

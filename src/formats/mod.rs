@@ -10,10 +10,16 @@
 //! the same content detection, whatever its name.
 
 pub mod compressed;
+pub mod gguf;
+pub mod keras;
 pub mod npy;
+pub mod onnx;
 pub mod pickle;
 pub mod safetensors;
+pub mod savedmodel;
 pub mod sevenz;
+pub mod template;
+pub mod text;
 pub mod zip;
 
 use crate::detect::{self, Claim, Format};
@@ -46,6 +52,14 @@ pub struct Facts {
     pub safetensors: Option<safetensors::SafetensorsFacts>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arrays: Vec<npy::NpyFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gguf: Option<gguf::GgufFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<onnx::OnnxFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keras: Option<keras::KerasFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub savedmodel: Option<savedmodel::SavedModelFacts>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -215,7 +229,33 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             format
         }
         Format::Pickle | Format::PytorchLegacy => pickle::inspect(src, ctx)?,
-        Format::Zip => zip::inspect(src, ctx, None)?,
+        Format::Zip => {
+            let refined = zip::inspect(src, ctx, None)?;
+            if refined == Format::Keras {
+                keras::inspect_zip(src, ctx)?;
+            }
+            refined
+        }
+        Format::Gguf => {
+            gguf::inspect(src, ctx)?;
+            format
+        }
+        Format::Onnx => {
+            onnx::inspect(src, ctx)?;
+            format
+        }
+        Format::SavedModel => {
+            savedmodel::inspect(src, ctx)?;
+            format
+        }
+        Format::Hdf5 => {
+            keras::inspect_h5(src, ctx)?;
+            format
+        }
+        Format::Json | Format::Text => {
+            text::inspect(src, ctx, name, format)?;
+            format
+        }
         Format::Safetensors => {
             safetensors::inspect(src, ctx)?;
             format

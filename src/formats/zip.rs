@@ -2159,6 +2159,96 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Resul
     Ok(z.refine(ctx))
 }
 
+/// Reads the content of member `name` the way Python's `zipfile` finds it (Keras opens its
+/// archives with `zipfile`): the last central directory entry of that name, its local header
+/// for the data offset, stored or deflated data. Returns `None` when the archive has no usable
+/// central directory, no such member, or the member's header or compression method cannot be
+/// read. Content longer than `max` bytes is cut at `max + 1` bytes, so a result longer than
+/// `max` means "too large"; corrupt deflate data gives what was decoded before the damage.
+///
+/// This only reads: what is wrong with the archive is reported by [`inspect`], which has
+/// already run over the same bytes. Every size and offset is untrusted and checked; the work is
+/// bounded by the central directory's declared size and by `max`.
+pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let Some(e) = find_eocd(src)? else {
+        return Ok(None);
+    };
+    let len = src.len();
+    let cd_end = e.cd_offset.saturating_add(e.cd_size).min(len);
+    let win = Window::new(src, e.cd_offset, cd_end.saturating_sub(e.cd_offset));
+    let mut r = SourceReader::new(&win, 0);
+    let mut found: Option<(u16, u64, u64)> = None;
+    let mut count = 0u64;
+    while count < e.entries {
+        count += 1;
+        let mut fixed = [0u8; CENTRAL_LEN];
+        match r.read_exact(&mut fixed) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(err) => return Err(err),
+        }
+        if u32_at(&fixed, 0) != Some(CENTRAL_SIG) {
+            break;
+        }
+        let g16 = |i| u16_at(&fixed, i).unwrap_or(0);
+        let g32 = |i| u32_at(&fixed, i).unwrap_or(0);
+        let (nlen, xlen, clen) = (
+            usize::from(g16(28)),
+            usize::from(g16(30)),
+            usize::from(g16(32)),
+        );
+        let mut var = vec![0u8; nlen + xlen + clen];
+        match r.read_exact(&mut var) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(err) => return Err(err),
+        }
+        if var.get(..nlen) != Some(name.as_bytes()) {
+            continue;
+        }
+        let extra = var.get(nlen..nlen + xlen).unwrap_or_default();
+        let (method, csize32, usize32, off32) = (g16(10), g32(20), g32(24), g32(42));
+        let (mut csize, mut rel) = (u64::from(csize32), u64::from(off32));
+        if let Some(z) = extra_field(extra, 1) {
+            // Only the fields that overflow are present, in this order.
+            let mut i = 0;
+            let mut next = |present: bool| -> Option<u64> {
+                if !present {
+                    return None;
+                }
+                let v = u64_at(z, i);
+                i += 8;
+                v
+            };
+            let _ = next(usize32 == u32::MAX);
+            csize = next(csize32 == u32::MAX).unwrap_or(csize);
+            rel = next(off32 == u32::MAX).unwrap_or(rel);
+        }
+        if let Some(local_off) = e.base.checked_add(rel) {
+            found = Some((method, csize, local_off));
+        }
+    }
+    let Some((method, csize, local_off)) = found else {
+        return Ok(None);
+    };
+    let LocalRead::Found(l) = read_local(src, local_off)? else {
+        return Ok(None);
+    };
+    let data = Window::new(src, l.data_off, csize);
+    let cap = max.saturating_add(1);
+    let mut out = Vec::new();
+    match method {
+        STORED => read_capped(&mut SourceReader::new(&data, 0), &mut out, cap)?,
+        DEFLATED => {
+            let limits = crate::limits::Limits::default();
+            let mut inf = Inflate::new(&data, cap, &limits);
+            read_capped(&mut inf, &mut out, cap)?;
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,8 @@ pub fn verdict(findings: &[Finding], format: Format, fail_on: Severity) -> Verdi
 
 fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
     let mut ctx = Ctx::new(&opts.limits, &opts.policy, &a.rel);
-    let keep = opts.keep_metadata && a.size <= MAX_METADATA && is_metadata_file(&a.rel);
+    // Metadata files are kept for the directory-level checks (remote code) and `generate`.
+    let keep = a.size <= MAX_METADATA && is_metadata_file(&a.rel);
     let result = File::open(&a.path).and_then(|file| {
         let src = HashingFile::new(file, a.size);
         let format = formats::inspect_source(&src, &mut ctx, &a.rel)?;
@@ -262,6 +263,12 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
             })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        remote_code(&mut files, opts.fail_on);
+        if !opts.keep_metadata {
+            for f in &mut files {
+                f.content = None;
+            }
+        }
         let mut tree_findings = d.findings;
         tree_findings.sort_by(|a, b| (&a.location, a.code).cmp(&(&b.location, b.code)));
         out.push(TargetReport {
@@ -285,6 +292,79 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
     };
     report.summary = summarize(&report);
     Ok(report)
+}
+
+/// Hugging Face remote code: `auto_map` in `config.json` / `tokenizer_config.json` names
+/// classes in Python files of the repository (or of another repository, `org/repo--module.Class`)
+/// that `from_pretrained(..., trust_remote_code=True)` imports and runs.
+fn remote_code(files: &mut [FileReport], fail_on: Severity) {
+    let py: std::collections::BTreeSet<String> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".py"))
+        .map(|f| f.path.clone())
+        .collect();
+    for f in files.iter_mut() {
+        let base = f.path.rsplit('/').next().unwrap_or(&f.path);
+        if base != "config.json" && base != "tokenizer_config.json" {
+            continue;
+        }
+        let Some(bytes) = &f.content else { continue };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            continue;
+        };
+        let Some(map) = v.get("auto_map").and_then(|m| m.as_object()) else {
+            continue;
+        };
+        let dir = f
+            .path
+            .rsplit_once('/')
+            .map(|(d, _)| format!("{d}/"))
+            .unwrap_or_default();
+        let mut targets: Vec<String> = Vec::new();
+        for (key, val) in map {
+            let refs: Vec<&str> = match val {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            for r in refs.into_iter().take(64) {
+                let (repo, dotted) = match r.split_once("--") {
+                    Some((repo, d)) => (Some(repo), d),
+                    None => (None, r),
+                };
+                let module = dotted.rsplit_once('.').map(|(m, _)| m).unwrap_or(dotted);
+                let file = format!("{dir}{}.py", module.replace('.', "/"));
+                let what = match repo {
+                    Some(repo) => format!("{key} -> {r} (code from the repository {repo})"),
+                    None if py.contains(&file) => format!("{key} -> {r} ({file})"),
+                    None => format!("{key} -> {r} ({file}, not in the directory)"),
+                };
+                targets.push(what);
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let list = targets.join("; ");
+        f.findings.push(Finding {
+            code: Code::RemoteCode,
+            severity: Code::RemoteCode.default_severity(),
+            location: crate::finding::Location {
+                path: f.path.clone(),
+                member: None,
+                offset: None,
+            },
+            message: format!(
+                "loading needs trust_remote_code and runs the repository's Python code: {list}"
+            ),
+            evidence: crate::finding::Evidence {
+                rule: Some("auto_map".into()),
+                actual: Some(list.chars().take(500).collect()),
+                ..Default::default()
+            },
+        });
+        f.verdict = verdict(&f.findings, f.format, fail_on);
+    }
 }
 
 fn summarize(r: &ScanReport) -> Summary {
@@ -364,7 +444,7 @@ mod tests {
         };
         let hi = Severity::High;
         assert_eq!(verdict(&[], Format::Pickle, hi), Verdict::Clean);
-        assert_eq!(verdict(&[], Format::Gguf, hi), Verdict::Unsupported);
+        assert_eq!(verdict(&[], Format::Hdf5, hi), Verdict::Unsupported);
         assert_eq!(
             verdict(
                 &[f(Code::PickleUnknownGlobal, Severity::Medium)],

@@ -112,6 +112,8 @@ pub struct Opened {
     pub payload: Vec<u8>,
     /// The first signature (model-signing verifies only `signatures[0]`), DER.
     pub signature: Vec<u8>,
+    /// The bundle file's bytes, for verifiers that parse it themselves (keyless).
+    pub raw: Vec<u8>,
 }
 
 /// DSSE pre-authentication encoding (DSSE v1 protocol): what the signature covers.
@@ -169,6 +171,7 @@ pub fn open(bytes: &[u8]) -> Result<Opened, BundleError> {
         method,
         payload,
         signature,
+        raw: bytes.to_vec(),
     })
 }
 

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod bundle;
+pub mod keyless;
 pub mod keys;
 pub mod manifest;
 pub mod statement;

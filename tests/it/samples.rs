@@ -11,9 +11,30 @@ struct Expected {
     why: String,
 }
 
+/// `samples/expected.json` (the standard-library generator) and
+/// `samples/formats/*/expected.json` (samples made with the formats' own libraries); keys are
+/// paths relative to `samples/`.
 fn expected() -> BTreeMap<String, Expected> {
-    let text = std::fs::read_to_string(samples().join("expected.json")).expect("expected.json");
-    serde_json::from_str(&text).expect("expected.json parses")
+    let mut files = vec![samples().join("expected.json")];
+    if let Ok(dirs) = std::fs::read_dir(samples().join("formats")) {
+        let mut more: Vec<_> = dirs
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("expected.json"))
+            .filter(|p| p.is_file())
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
+    let mut all = BTreeMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("expected.json");
+        let part: BTreeMap<String, Expected> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for (k, v) in part {
+            assert!(all.insert(k.clone(), v).is_none(), "{k} is expected twice");
+        }
+    }
+    all
 }
 
 #[test]

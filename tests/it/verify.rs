@@ -616,3 +616,59 @@ fn a_missing_signature_file_refuses_the_release() {
     assert_eq!(code, 1, "{v:#}");
     assert!(serde_json::to_string(&v).unwrap().contains("missing"));
 }
+
+#[test]
+fn verifies_a_keyless_signature_offline_against_a_trusted_root() {
+    let v = vectors();
+    let model = v.join("oms-v1.1.0/sigstore");
+    let sig = model.join("model.sig");
+    let root = v.join("sigstore-public-good-trusted_root.json");
+    let args = |identity: &str| {
+        vec![
+            "verify".to_owned(),
+            s(&model).into(),
+            "--signature".into(),
+            s(&sig).into(),
+            "--trust-root".into(),
+            s(&root).into(),
+            "--identity".into(),
+            identity.into(),
+            "--issuer".into(),
+            "https://sigstore.verify.ibm.com/oauth2".into(),
+            "--ignore-path".into(),
+            "ignore-me".into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        aibom(&a)
+    };
+    let (code, out, err) = run(args("stefanb@us.ibm.com"));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run(args("someone@example.com"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("identity"), "{out}");
+    // A policy role can require that identity.
+    let d = tempfile::tempdir().unwrap();
+    let policy = d.path().join("aibom.toml");
+    fs::write(
+        &policy,
+        format!(
+            "[verify]\ntrust-root = \"{}\"\n[[verify.signer]]\nrole = \"release\"\nidentity = \"stefanb@us.ibm.com\"\nissuer = \"https://sigstore.verify.ibm.com/oauth2\"\n",
+            s(&root)
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = aibom(&[
+        "verify",
+        s(&model),
+        "--signature",
+        s(&sig),
+        "--policy",
+        s(&policy),
+        "--ignore-path",
+        "ignore-me",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("role release"), "{out}");
+}

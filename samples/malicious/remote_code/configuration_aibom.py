@@ -1,0 +1,2 @@
+class AibomConfig:
+    model_type = 'aibom-remote'

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Writes schemas/scan-report.schema.json from the finding codes and formats in the source.
+
+Run after adding a finding code or a format: `python3 schemas/make_scan_report_schema.py`.
+The tests check that the schema lists exactly the codes of src/finding.rs, and that every
+report validates against it.
+"""
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+finding = (ROOT / "src/finding.rs").read_text()
+codes = re.findall(r'= "([a-z0-9-]+)", (?:Security|Integrity|Coverage),', finding)
+detect = (ROOT / "src/detect.rs").read_text()
+enum = detect[detect.index("pub enum Format {"):]
+enum = enum[:enum.index("}")]
+variants = [v for v in re.findall(r"^\s+([A-Z][A-Za-z0-9]*),", enum, re.M)]
+
+
+def kebab(name):
+    if name == "SevenZ":
+        return "7z"
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+formats = [kebab(v) for v in variants]
+sev = ["info", "low", "medium", "high", "critical"]
+verdicts = ["clean", "unsupported", "malformed", "unsafe"]
+string_map = {"type": "object", "additionalProperties": {"type": "string"}}
+finding_schema = {
+    "type": "object", "additionalProperties": False,
+    "required": ["code", "severity", "location", "message"],
+    "properties": {
+        "code": {"enum": codes},
+        "severity": {"enum": sev},
+        "location": {"type": "object", "additionalProperties": False, "required": ["path"],
+                     "properties": {"path": {"type": "string", "minLength": 1},
+                                    "member": {"type": "string"},
+                                    "offset": {"type": "integer", "minimum": 0}}},
+        "message": {"type": "string", "minLength": 1},
+        "evidence": {"type": "object", "additionalProperties": False,
+                     "properties": {k: {"type": "string"} for k in
+                                    ["module", "name", "opcode", "rule", "expected", "actual"]}},
+    },
+}
+facts = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "globals": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["module", "name", "class", "offset", "opcode", "count"],
+            "properties": {"module": {"type": "string"}, "name": {"type": "string"},
+                           "class": {"enum": ["allowed", "denied", "dunder", "unknown"]},
+                           "member": {"type": "string"}, "offset": {"type": "integer"},
+                           "opcode": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}}},
+        "calls": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["callee", "opcode", "offset", "count"],
+            "properties": {"callee": {"type": "string"}, "opcode": {"type": "string"},
+                           "member": {"type": "string"}, "offset": {"type": "integer"},
+                           "count": {"type": "integer", "minimum": 1}}}},
+        "pickle_streams": {"type": "integer"},
+        "pickle_opcodes": {"type": "integer"},
+        "members": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "size", "format"],
+            "properties": {"name": {"type": "string"}, "size": {"type": "integer"},
+                           "format": {"enum": formats}}}},
+        "safetensors": {"type": "object", "additionalProperties": False,
+                        "required": ["header_len", "tensor_count", "parameter_count", "dtypes"],
+                        "properties": {"header_len": {"type": "integer"},
+                                       "tensor_count": {"type": "integer"},
+                                       "parameter_count": {"type": "integer"},
+                                       "dtypes": {"type": "object",
+                                                  "additionalProperties": {"type": "integer"}},
+                                       "metadata": string_map}},
+        "arrays": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["descr", "shape", "fortran_order", "object"],
+            "properties": {"member": {"type": "string"}, "descr": {"type": "string"},
+                           "shape": {"type": "array", "items": {"type": "integer"}},
+                           "fortran_order": {"type": "boolean"}, "object": {"type": "boolean"}}}},
+        # Header facts of other formats; their fields are documented with their Rust types
+        # (src/formats/<format>.rs) and may grow within report version 1.
+        "gguf": {"type": "object"},
+        "onnx": {"type": "object"},
+        "keras": {"type": "object"},
+        "savedmodel": {"type": "object"},
+    },
+}
+schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://aibom.dev/schemas/scan-report/1",
+    "title": "aibom scan report",
+    "description": "Output of `aibom scan --format json`. report_version 1. Fields are only ever added within a version.",
+    "type": "object", "additionalProperties": False,
+    "required": ["report_version", "tool", "fail_on", "strict", "targets", "summary"],
+    "properties": {
+        "report_version": {"const": "1"},
+        "tool": {"type": "object", "additionalProperties": False,
+                 "required": ["name", "version", "policy_version"],
+                 "properties": {"name": {"const": "aibom"}, "version": {"type": "string"},
+                                "policy_version": {"type": "string"}}},
+        "fail_on": {"enum": sev},
+        "strict": {"type": "boolean"},
+        "targets": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["root", "files", "findings"],
+            "properties": {"root": {"type": "string"},
+                           "files": {"type": "array", "items": {"$ref": "#/$defs/file"}},
+                           "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}}}}},
+        "summary": {"type": "object", "additionalProperties": False,
+                    "required": ["files", "bytes", "verdict", "clean", "unsupported", "malformed",
+                                 "unsafe_files", "findings", "unreadable"],
+                    "properties": {"files": {"type": "integer", "minimum": 0},
+                                   "bytes": {"type": "integer", "minimum": 0},
+                                   "verdict": {"enum": verdicts + [None]},
+                                   "clean": {"type": "integer"}, "unsupported": {"type": "integer"},
+                                   "malformed": {"type": "integer"},
+                                   "unsafe_files": {"type": "integer"},
+                                   "findings": {"type": "object", "propertyNames": {"enum": sev},
+                                                "additionalProperties": {"type": "integer"}},
+                                   "unreadable": {"type": "integer"}}},
+    },
+    "$defs": {
+        "finding": finding_schema,
+        "file": {"type": "object", "additionalProperties": False,
+                 "required": ["path", "format", "size", "verdict", "findings", "facts"],
+                 "properties": {
+                     "path": {"type": "string", "minLength": 1,
+                              "description": "relative to the target root, '/'-separated"},
+                     "link": {"type": "string",
+                              "description": "symbolic link text, when reached through a link"},
+                     "format": {"enum": formats},
+                     "size": {"type": "integer", "minimum": 0},
+                     "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                     "verdict": {"enum": verdicts},
+                     "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+                     "facts": {"$ref": "#/$defs/facts"}}},
+        "facts": facts,
+    },
+}
+(ROOT / "schemas/scan-report.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+print(f"{len(codes)} codes, {len(formats)} formats")
