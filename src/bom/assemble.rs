@@ -184,6 +184,73 @@ fn file_component(f: &FileReport) -> Component {
         let dtypes: Vec<String> = st.dtypes.keys().cloned().collect();
         properties.push(prop("aibom:safetensors:dtypes", dtypes.join(",")));
     }
+    if let Some(g) = &f.facts.gguf {
+        let pairs = [
+            ("aibom:gguf:version", Some(g.version.to_string())),
+            ("aibom:gguf:architecture", g.architecture.clone()),
+            ("aibom:gguf:name", g.name.clone()),
+            ("aibom:gguf:license", g.license.clone()),
+            ("aibom:gguf:file-type", g.file_type_name.clone()),
+            ("aibom:gguf:size-label", g.size_label.clone()),
+            (
+                "aibom:gguf:context-length",
+                g.context_length.map(|c| c.to_string()),
+            ),
+            ("aibom:gguf:tensor-count", Some(g.tensor_count.to_string())),
+            (
+                "aibom:gguf:parameter-count",
+                Some(g.parameter_count.to_string()),
+            ),
+            (
+                "aibom:gguf:chat-template-sha256",
+                g.chat_template_sha256.clone(),
+            ),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                properties.push(prop(k, v));
+            }
+        }
+    }
+    if let Some(o) = &f.facts.onnx {
+        let opsets: Vec<String> = o
+            .opset_imports
+            .iter()
+            .map(|(d, v)| format!("{}={v}", if d.is_empty() { "ai.onnx" } else { d }))
+            .collect();
+        let pairs = [
+            ("aibom:onnx:producer", o.producer_name.clone()),
+            ("aibom:onnx:producer-version", o.producer_version.clone()),
+            ("aibom:onnx:ir-version", o.ir_version.map(|v| v.to_string())),
+            (
+                "aibom:onnx:opsets",
+                (!opsets.is_empty()).then(|| opsets.join(",")),
+            ),
+            ("aibom:onnx:node-count", Some(o.node_count.to_string())),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                properties.push(prop(k, v));
+            }
+        }
+    }
+    if let Some(k) = &f.facts.keras {
+        let pairs = [
+            ("aibom:keras:version", k.keras_version.clone()),
+            ("aibom:keras:backend", k.backend.clone()),
+            ("aibom:keras:model-class", k.model_class.clone()),
+            ("aibom:keras:layer-count", Some(k.layer_count.to_string())),
+            (
+                "aibom:keras:lambda-layers",
+                Some(k.lambda_layers.to_string()),
+            ),
+        ];
+        for (key, v) in pairs {
+            if let Some(v) = v {
+                properties.push(prop(key, v));
+            }
+        }
+    }
     if !f.facts.globals.is_empty() {
         let mut imports: Vec<String> = f
             .facts
@@ -485,6 +552,26 @@ fn dataset_component(
     }
 }
 
+/// The licence a GGUF file declares (`general.license`), when the card declares none.
+fn gguf_license(g: Option<&crate::formats::gguf::GgufFacts>) -> Vec<LicenseChoice> {
+    let Some(l) = g.and_then(|g| g.license.as_ref()) else {
+        return Vec::new();
+    };
+    let license = match spdx_id(l) {
+        Some(id) => License {
+            id: Some(id.to_owned()),
+            acknowledgement: Some(Acknowledgement::Declared),
+            ..License::default()
+        },
+        None => License {
+            name: Some(l.clone()),
+            acknowledgement: Some(Acknowledgement::Declared),
+            ..License::default()
+        },
+    };
+    vec![LicenseChoice::License { license }]
+}
+
 /// A card licence that a licence file contradicts, or licence files that disagree.
 fn license_conflict(info: &DirInfo) -> Option<String> {
     let recognised: BTreeSet<&str> = info.license_texts.values().flatten().copied().collect();
@@ -555,6 +642,9 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
         dataset_refs.push(DatasetRef { reference: r });
     }
 
+    // A GGUF file's own metadata stands in for a model card and config it has none of.
+    let gguf = target.files.iter().find_map(|f| f.facts.gguf.as_ref());
+
     // Base models: the card's base_model and the adapter's base_model_name_or_path.
     let mut bases: Vec<(String, Option<String>, &str)> = card::strings(card, "base_model")
         .into_iter()
@@ -566,6 +656,16 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
             existing.1 = existing.1.take().or(rev);
         } else {
             bases.push((b, rev, "adapter_config.json: base_model_name_or_path"));
+        }
+    }
+    for b in gguf.map(|g| g.base_models.as_slice()).unwrap_or(&[]) {
+        let id = match (&b.organization, &b.name) {
+            (Some(o), Some(n)) => format!("{o}/{n}"),
+            (None, Some(n)) => n.clone(),
+            _ => continue,
+        };
+        if !bases.iter().any(|(n, _, _)| *n == id) {
+            bases.push((id, None, "GGUF metadata: general.base_model"));
         }
     }
     let relation = card::scalar(card, "base_model_relation")
@@ -630,11 +730,35 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
         (!counts.is_empty()).then(|| counts.iter().fold(0u64, |a, b| a.saturating_add(*b)))
     };
 
+    let params = params.or_else(|| gguf.map(|g| g.parameter_count).filter(|n| *n > 0));
     let mut card_props = card_properties(info, params);
-    let chat_template = info
-        .tokenizer_config
-        .as_ref()
-        .is_some_and(|t| t.get("chat_template").is_some())
+    if let Some(g) = gguf {
+        let has = |p: &[Property], n: &str| p.iter().any(|x| x.name == n);
+        if let Some(c) = g.context_length
+            && !has(&card_props, "cdx:ai-ml:model:hyperparameter:context_length")
+        {
+            card_props.push(prop(
+                "cdx:ai-ml:model:hyperparameter:context_length",
+                c.to_string(),
+            ));
+        }
+        if let Some(q) = &g.file_type_name
+            && !has(&card_props, "cdx:ai-ml:model:hyperparameter:quantization")
+        {
+            card_props.push(prop(
+                "cdx:ai-ml:model:hyperparameter:quantization",
+                q.clone(),
+            ));
+        }
+        if let Some(sz) = &g.size_label {
+            card_props.push(prop("aibom:gguf:size-label", sz.clone()));
+        }
+    }
+    let chat_template = gguf.is_some_and(|g| g.chat_template_sha256.is_some())
+        || info
+            .tokenizer_config
+            .as_ref()
+            .is_some_and(|t| t.get("chat_template").is_some())
         || target
             .files
             .iter()
@@ -654,7 +778,8 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
     let model_card = ModelCard {
         model_parameters: Some(ModelParameters {
             task: card::scalar(card, "pipeline_tag"),
-            architecture_family: card::scalar(cfg, "model_type"),
+            architecture_family: card::scalar(cfg, "model_type")
+                .or_else(|| gguf.and_then(|g| g.architecture.clone())),
             model_architecture: card::strings(cfg, "architectures").into_iter().next(),
             datasets: dataset_refs,
         }),
@@ -774,7 +899,10 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
         name: name.clone(),
         version,
         description: dm.and_then(|m| m.description.clone()),
-        licenses: license_choice(card),
+        licenses: {
+            let l = license_choice(card);
+            if l.is_empty() { gguf_license(gguf) } else { l }
+        },
         purl,
         properties: model_props,
         components: files,

@@ -395,3 +395,49 @@ fn snapshot_aiboms_are_pinned() {
         );
     }
 }
+
+#[test]
+fn gguf_metadata_fills_the_model_card_and_findings_from_other_formats_are_recorded() {
+    let (_, bytes) = generate(&samples().join("formats/gguf/benign"), &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(aibom::bom::validate::validate(&doc).is_empty());
+    let model = &doc["metadata"]["component"];
+    assert_eq!(
+        model["modelCard"]["modelParameters"]["architectureFamily"],
+        "llama"
+    );
+    assert_eq!(model["licenses"][0]["license"]["id"], "Apache-2.0");
+    let p: BTreeMap<String, String> = props(&model["modelCard"]).into_iter().collect();
+    assert_eq!(p["cdx:ai-ml:model:hyperparameter:context_length"], "2048");
+    assert_eq!(p["cdx:ai-ml:model:template:chat"], "true");
+    assert!(p.contains_key("cdx:ai-ml:model:hyperparameter:quantization"));
+    assert!(
+        model["pedigree"]["ancestors"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    // Findings of every format become vulnerabilities of the AIBOM.
+    for (dir, code) in [
+        ("formats/gguf/malicious", "chat-template-injection"),
+        ("formats/onnx/malicious", "onnx-external-data-escape"),
+        ("formats/keras/malicious", "keras-lambda"),
+        ("formats/secrets/malicious", "secret-exposed"),
+        ("malicious/remote_code", "remote-code"),
+    ] {
+        let (_, bytes) = generate(&samples().join(dir), &[]);
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(aibom::bom::validate::validate(&doc).is_empty(), "{dir}");
+        let ids: Vec<&str> = doc["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&code), "{dir}: {ids:?}");
+        // A secret is never copied into the AIBOM.
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("AibomFake"),
+            "{dir}"
+        );
+    }
+}
