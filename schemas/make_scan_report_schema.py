@@ -44,6 +44,10 @@ finding_schema = {
                                     ["module", "name", "opcode", "rule", "expected", "actual"]}},
     },
 }
+excepted = {"type": "array", "items": {
+    "type": "object", "additionalProperties": False, "required": ["finding", "reason"],
+    "properties": {"finding": {"$ref": "#/$defs/finding"}, "reason": {"type": "string"},
+                   "expires": {"type": "string"}}}}
 facts = {
     "type": "object", "additionalProperties": False,
     "properties": {
@@ -108,7 +112,16 @@ schema = {
             "required": ["root", "files", "findings"],
             "properties": {"root": {"type": "string"},
                            "files": {"type": "array", "items": {"$ref": "#/$defs/file"}},
-                           "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}}}}},
+                           "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+                           "excepted": excepted}}},
+        "exceptions": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["code", "path", "reason", "status", "matched"],
+            "properties": {"code": {"type": "string"}, "path": {"type": "string"},
+                           "sha256": {"type": "string"}, "reason": {"type": "string"},
+                           "expires": {"type": "string"},
+                           "status": {"enum": ["applied", "expired", "unused"]},
+                           "matched": {"type": "integer", "minimum": 0}}}},
         "summary": {"type": "object", "additionalProperties": False,
                     "required": ["files", "bytes", "verdict", "clean", "unsupported", "malformed",
                                  "unsafe_files", "findings", "unreadable"],
@@ -136,6 +149,7 @@ schema = {
                      "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                      "verdict": {"enum": verdicts},
                      "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+                     "excepted": excepted,
                      "facts": {"$ref": "#/$defs/facts"}}},
         "facts": facts,
     },

@@ -25,6 +25,34 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Write a new ECDSA key pair (private key readable by the owner only).
     Keygen(KeygenArgs),
+    /// What changed between two releases' AIBOMs.
+    Diff(DiffArgs),
+    /// Write a commented default aibom.toml.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "aibom.toml")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The AIBOM of the earlier release (CycloneDX 1.5-1.7 JSON, from any generator).
+    pub old: PathBuf,
+    /// The AIBOM of the new release.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+    /// Fail (exit 1) on these kinds of drift; repeatable: `new-finding` (at or above
+    /// --fail-on-severity), `escalated-finding`, `weights-changed-same-version`,
+    /// `license-changed`, `base-model-changed`, `file-added`, `file-removed`, `file-changed`,
+    /// `dataset-changed`, `dependency-changed`, `any`.
+    #[arg(long = "fail-on", value_name = "KIND")]
+    pub fail_on: Vec<String>,
+    /// The severity from which `new-finding` and `escalated-finding` count [default: high].
+    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on_severity: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,6 +184,28 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Readable table.
+    Human,
+    /// The JSON report (schemas/scan-report.schema.json).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Readable table.
+    Human,
+    /// The changes as data.
+    Json,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -169,8 +219,8 @@ pub struct ScanArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Human)]
+    pub format: ScanFormat,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,

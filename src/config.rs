@@ -53,6 +53,8 @@ struct RawConfig {
     #[serde(default)]
     dataset: Vec<DeclaredDataset>,
     verify: Option<VerifyPolicy>,
+    #[serde(default)]
+    exception: Vec<ExceptionSpec>,
 }
 
 /// The release gate (`[verify]`): who must sign, which findings refuse a release, and the
@@ -168,6 +170,8 @@ pub struct Config {
     pub model: Option<DeclaredModel>,
     pub datasets: Vec<DeclaredDataset>,
     pub verify: Option<VerifyPolicy>,
+    /// Accepted findings (`[[exception]]`), applied by scan, generate and verify.
+    pub exceptions: Vec<ExceptionSpec>,
 }
 
 impl Config {
@@ -255,20 +259,9 @@ impl Config {
             for g in &v.allow_unsigned {
                 Glob::new(g).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
             }
-            for x in &v.exception {
-                if x.reason.trim().is_empty() {
-                    return Err(format!("verify.exception {}: a reason is required", x.code));
-                }
-                if let Some(e) = &x.expires
-                    && !is_date(e)
-                {
-                    return Err(format!(
-                        "verify.exception {}: expires {e:?} is not YYYY-MM-DD",
-                        x.code
-                    ));
-                }
-            }
+            check_exceptions(&v.exception, "verify.exception")?;
         }
+        check_exceptions(&raw.exception, "exception")?;
         Ok(Config {
             source: None,
             fail_on,
@@ -279,8 +272,40 @@ impl Config {
             model: raw.model,
             datasets: raw.dataset,
             verify: raw.verify,
+            exceptions: raw.exception,
         })
     }
+}
+
+fn check_exceptions(list: &[ExceptionSpec], table: &str) -> Result<(), String> {
+    for x in list {
+        x.code
+            .parse::<crate::finding::Code>()
+            .map_err(|e| format!("{table}: {e}"))?;
+        if x.reason.trim().is_empty() {
+            return Err(format!("{table} {}: a reason is required", x.code));
+        }
+        if x.path.trim().is_empty() {
+            return Err(format!("{table} {}: a path is required", x.code));
+        }
+        if let Some(e) = &x.expires
+            && !is_date(e)
+        {
+            return Err(format!(
+                "{table} {}: expires {e:?} is not YYYY-MM-DD",
+                x.code
+            ));
+        }
+        if let Some(h) = &x.sha256
+            && h.parse::<crate::digest::Sha256>().is_err()
+        {
+            return Err(format!(
+                "{table} {}: sha256 {h:?} is not 64 hex digits",
+                x.code
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_date(s: &str) -> bool {

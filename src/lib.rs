@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod diff;
 pub mod digest;
 pub mod discover;
 pub mod finding;
@@ -59,5 +60,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Sign(args) => commands::sign::run(args),
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Keygen(args) => commands::keygen::run(args),
+        cli::Command::Diff(args) => commands::diff::run(args),
+        cli::Command::Init { path } => commands::init::run(&path),
     }
 }

@@ -327,6 +327,7 @@ fn vulnerability(n: usize, f: &Finding, affects: &str) -> Vulnerability {
         cwes: f.code.cwe().into_iter().collect(),
         description: f.message.clone(),
         detail: Some(detail.join("; ")),
+        analysis: None,
         affects: vec![Affects {
             reference: affects.to_owned(),
         }],
@@ -924,6 +925,27 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
                 x,
                 &file_ref(&f.path),
             ));
+        }
+    }
+    // Findings an exception accepted: recorded, with the owners' reason and expiry.
+    for f in &target.files {
+        for x in &f.excepted {
+            let mut v = vulnerability(vulnerabilities.len() + 1, &x.finding, &file_ref(&f.path));
+            v.analysis = Some(Analysis {
+                state: "exploitable".into(),
+                response: vec!["will_not_fix".into()],
+                detail: Some(match &x.expires {
+                    Some(e) => format!("accepted by an exception until {e}: {}", x.reason),
+                    None => format!("accepted by an exception: {}", x.reason),
+                }),
+            });
+            v.properties
+                .push(prop("aibom:exception:reason", x.reason.clone()));
+            if let Some(e) = &x.expires {
+                v.properties
+                    .push(prop("aibom:exception:expires", e.clone()));
+            }
+            vulnerabilities.push(v);
         }
     }
     for x in &target.findings {

@@ -1,6 +1,8 @@
 //! One file per subcommand: configuration -> pipeline -> renderer -> status.
 
+pub mod diff;
 pub mod generate;
+pub mod init;
 pub mod keygen;
 pub mod scan;
 pub mod sign;
@@ -44,6 +46,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     res
+}
+
+/// Today's date, YYYY-MM-DD (UTC), for exception expiry.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::bom::assemble::rfc3339(secs)[..10].to_owned()
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a quiet success.

@@ -1,7 +1,7 @@
 //! `aibom scan`: configuration -> scan -> render -> exit status.
 
 use crate::ExitStatus;
-use crate::cli::{ColorChoice, OutputFormat, ScanArgs};
+use crate::cli::{ColorChoice, ScanArgs, ScanFormat};
 use crate::config::{self, Config};
 use crate::discover::WalkOptions;
 use crate::finding::Severity;
@@ -48,6 +48,8 @@ pub fn options(s: &Settings) -> Result<(ScanOptions, Config)> {
         walk,
         progress: s.progress,
         keep_metadata: s.keep_metadata,
+        exceptions: cfg.exceptions.clone(),
+        today: super::today(),
     };
     Ok((opts, cfg))
 }
@@ -89,8 +91,9 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     };
     let mut buf = Vec::new();
     match args.format {
-        OutputFormat::Human => report::human::write(&report, &mut buf, color)?,
-        OutputFormat::Json => report::json::write(&report, &mut buf)?,
+        ScanFormat::Human => report::human::write(&report, &mut buf, color)?,
+        ScanFormat::Json => report::json::write(&report, &mut buf)?,
+        ScanFormat::Sarif => report::sarif::write(&report, &mut buf)?,
     }
     match &args.output {
         Some(p) => super::write_atomic(p, &buf)

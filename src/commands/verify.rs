@@ -29,15 +29,6 @@ fn load_certs(path: &Path) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
-/// Today's date, YYYY-MM-DD (UTC), for exception expiry.
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    crate::bom::assemble::rfc3339(secs)[..10].to_owned()
-}
-
 pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
         bail!("{}: not a directory", args.dir.display());
@@ -65,7 +56,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
     let mut policy = Policy {
-        today: today(),
+        today: super::today(),
         ..Policy::default()
     };
     if let Some(v) = &cfg.verify {
@@ -112,6 +103,15 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             })
             .collect();
     }
+    policy
+        .exceptions
+        .extend(cfg.exceptions.iter().map(|x| Exception {
+            code: x.code.clone(),
+            path: x.path.clone(),
+            sha256: x.sha256.clone(),
+            reason: x.reason.clone(),
+            expires: x.expires.clone(),
+        }));
     if trust.keys.is_empty() && trust.anchors.is_empty() && trust.identities.is_empty() {
         bail!(
             "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in the policy"

@@ -85,6 +85,23 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                 )?;
             }
         }
+        for f in &t.files {
+            for x in &f.excepted {
+                writeln!(
+                    out,
+                    "  excepted {} {} {}: {} (reason: {}{})",
+                    x.finding.severity,
+                    f.path,
+                    x.finding.code,
+                    x.finding.message,
+                    x.reason,
+                    x.expires
+                        .as_ref()
+                        .map(|e| format!(", until {e}"))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
         for x in &t.findings {
             writeln!(
                 out,
@@ -99,6 +116,18 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                 x.message
             )?;
         }
+    }
+    for e in &report.exceptions {
+        let status = match e.status {
+            crate::scan::exceptions::Status::Applied => "applied",
+            crate::scan::exceptions::Status::Expired => "EXPIRED (no longer applies)",
+            crate::scan::exceptions::Status::Unused => "unused",
+        };
+        writeln!(
+            out,
+            "exception {} in {}: {status}, {} findings ({})",
+            e.code, e.path, e.matched, e.reason
+        )?;
     }
     let s = &report.summary;
     let counts: Vec<String> = Severity::ALL

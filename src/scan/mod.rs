@@ -3,6 +3,7 @@
 //! Files are processed in parallel (one file per task, rayon); each file is read once, its
 //! SHA-256 computed in the same pass as its inspection (see [`crate::digest::HashingFile`]).
 
+pub mod exceptions;
 pub mod policy;
 
 use crate::detect::Format;
@@ -61,6 +62,9 @@ pub struct FileReport {
     pub sha256: Option<Sha256>,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// Findings accepted by an exception of the configuration (not counted for the verdict).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excepted: Vec<exceptions::Excepted>,
     pub facts: Facts,
     /// The bytes of small metadata files (model card, configs, requirements, licences), read
     /// in the same pass, for `generate`. Never serialised.
@@ -97,6 +101,8 @@ pub struct TargetReport {
     pub files: Vec<FileReport>,
     /// Findings about the tree itself: links, partial downloads.
     pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excepted: Vec<exceptions::Excepted>,
 }
 
 /// Totals of a scan.
@@ -123,6 +129,9 @@ pub struct ScanReport {
     pub fail_on: Severity,
     pub strict: bool,
     pub targets: Vec<TargetReport>,
+    /// What became of each configured exception.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<exceptions::Outcome>,
     pub summary: Summary,
 }
 
@@ -157,6 +166,9 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Keep the bytes of small metadata files (see [`is_metadata_file`]).
     pub keep_metadata: bool,
+    /// Accepted findings (`[[exception]]`), and today's date (YYYY-MM-DD) for their expiry.
+    pub exceptions: Vec<crate::config::ExceptionSpec>,
+    pub today: String,
 }
 
 /// Verdict of one file from its findings and format.
@@ -229,6 +241,7 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
         sha256,
         verdict: verdict(&findings, format, opts.fail_on),
         findings,
+        excepted: Vec::new(),
         facts,
         content,
     }
@@ -275,9 +288,11 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
             root: d.root,
             files,
             findings: tree_findings,
+            excepted: Vec::new(),
         });
     }
     progress.finish();
+    let outcomes = exceptions::apply(&mut out, &opts.exceptions, &opts.today, opts.fail_on);
     let mut report = ScanReport {
         report_version: REPORT_VERSION,
         tool: Tool {
@@ -288,6 +303,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         fail_on: opts.fail_on,
         strict: opts.policy.strict,
         targets: out,
+        exceptions: outcomes,
         summary: Summary::default(),
     };
     report.summary = summarize(&report);
@@ -408,6 +424,8 @@ mod tests {
             walk: WalkOptions::default(),
             progress: false,
             keep_metadata: false,
+            exceptions: Vec::new(),
+            today: String::new(),
         }
     }
 

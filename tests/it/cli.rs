@@ -174,3 +174,94 @@ fn writes_the_report_atomically_to_a_file() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn exceptions_accept_findings_with_a_reason_until_they_expire_or_the_bytes_change() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("bad.pkl"), MAL).unwrap();
+    let sha = hex_sha256(MAL);
+    let cfg = |expires: &str, pin: &str| {
+        format!(
+            "[[exception]]\ncode = \"pickle-dangerous-global\"\npath = \"bad.pkl\"\nreason = \"sandboxed, SEC-1\"\n{expires}{pin}\n\
+             [[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"bad.pkl\"\nreason = \"sandboxed, SEC-1\"\n{expires}{pin}\n\
+             [[exception]]\ncode = \"zip-bomb\"\npath = \"gone.zip\"\nreason = \"old\"\n"
+        )
+    };
+    fs::write(
+        d.path().join("aibom.toml"),
+        cfg(
+            "expires = \"2099-01-01\"\n",
+            &format!("sha256 = \"{sha}\"\n"),
+        ),
+    )
+    .unwrap();
+    let out = run(&["scan", "--format", "json", "bad.pkl"], d.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&v);
+    assert_eq!(v["targets"][0]["files"][0]["verdict"], "clean");
+    assert_eq!(
+        v["targets"][0]["files"][0]["excepted"][0]["reason"],
+        "sandboxed, SEC-1"
+    );
+    let statuses: Vec<&str> = v["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["applied", "applied", "unused"]);
+    // The AIBOM records the accepted findings with the reason.
+    let out = run(&["generate", ".", "--no-progress"], d.path());
+    assert_eq!(out.status.code(), Some(0));
+    let bom: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = &bom["vulnerabilities"][0]["analysis"];
+    assert!(
+        a["detail"].as_str().unwrap().contains("sandboxed, SEC-1"),
+        "{bom}"
+    );
+    // Expired: the findings are back and the report says so.
+    fs::write(
+        d.path().join("aibom.toml"),
+        cfg("expires = \"2001-01-01\"\n", ""),
+    )
+    .unwrap();
+    let out = run(&["scan", "--format", "json", "bad.pkl"], d.path());
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exceptions"][0]["status"], "expired");
+    // Pinned to other bytes: the findings are back.
+    fs::write(
+        d.path().join("aibom.toml"),
+        cfg("", &format!("sha256 = \"{}\"\n", "0".repeat(64))),
+    )
+    .unwrap();
+    assert_eq!(run(&["scan", "bad.pkl"], d.path()).status.code(), Some(1));
+    // No reason: a configuration error.
+    fs::write(
+        d.path().join("aibom.toml"),
+        "[[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"bad.pkl\"\nreason = \"\"\n",
+    )
+    .unwrap();
+    assert_eq!(run(&["scan", "bad.pkl"], d.path()).status.code(), Some(2));
+}
+
+#[test]
+fn init_writes_a_default_configuration_once() {
+    let d = tempfile::tempdir().unwrap();
+    assert_eq!(run(&["init"], d.path()).status.code(), Some(0));
+    let text = fs::read_to_string(d.path().join("aibom.toml")).unwrap();
+    assert!(text.contains("fail-on = \"high\""));
+    assert_eq!(run(&["init"], d.path()).status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(d.path().join("aibom.toml")).unwrap(),
+        text
+    );
+    fs::write(d.path().join("ok.pkl"), BENIGN).unwrap();
+    assert_eq!(run(&["scan", "ok.pkl"], d.path()).status.code(), Some(0));
+}

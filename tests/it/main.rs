@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod diff;
 mod docs;
 mod generate;
 mod oracle;
 mod robustness;
 mod samples;
+mod sarif;
 mod support;
 mod verify;

@@ -1,0 +1,104 @@
+//! `aibom diff OLD NEW`: read two AIBOMs -> compare -> render -> gate on `--fail-on`.
+
+use crate::ExitStatus;
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::diff::{self, Diff, Document, Drift};
+use crate::finding::Severity;
+use crate::report;
+use anyhow::{Context, Result, bail};
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+/// Largest AIBOM read (bytes). A 100,000-file model gives a few tens of MB.
+const MAX_DOCUMENT: u64 = 512 * 1024 * 1024;
+
+fn load(path: &Path) -> Result<Document> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCUMENT + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > MAX_DOCUMENT {
+        bail!(
+            "{} is larger than {MAX_DOCUMENT} bytes: not read",
+            path.display()
+        );
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    Document::from_value(&value).with_context(|| format!("{} is not an AIBOM", path.display()))
+}
+
+/// The `--fail-on` kinds, each value possibly a comma-separated list.
+fn gates(args: &DiffArgs) -> Result<Vec<Drift>> {
+    let mut out = Vec::new();
+    for v in args.fail_on.iter().flat_map(|v| v.split(',')) {
+        let d: Drift = v
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(args: DiffArgs) -> Result<ExitStatus> {
+    let gates = gates(&args)?;
+    let threshold: Severity = args
+        .fail_on_severity
+        .as_deref()
+        .unwrap_or("high")
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--fail-on-severity: {e}"))?;
+    let old = load(&args.old)?;
+    let new = load(&args.new)?;
+    let d = diff::compare(&old, &new);
+
+    let mut buf = Vec::new();
+    match args.format {
+        DiffFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            report::diff::human(&d, &mut buf, color)?
+        }
+        DiffFormat::Json => report::diff::json(&d, &mut buf)?,
+        DiffFormat::Markdown => report::diff::markdown(&d, &mut buf)?,
+    }
+    super::write_stdout(&buf)?;
+    Ok(status(&d, &gates, threshold))
+}
+
+/// The exit status of a diff: the only place it is decided. A gate trips on a matching change,
+/// and also when the part of the documents it watches could not be compared (fail-closed);
+/// each tripped gate is named on stderr.
+pub fn status(d: &Diff, gates: &[Drift], threshold: Severity) -> ExitStatus {
+    let mut failed = false;
+    for &g in gates {
+        let n = d.count(g, threshold);
+        let undecided = d.undecided(g);
+        if n > 0 {
+            let s = if n == 1 { "" } else { "s" };
+            eprintln!("aibom: diff: --fail-on {g}: {n} matching change{s}");
+            failed = true;
+        }
+        if !undecided.is_empty() {
+            let why: Vec<String> = undecided
+                .iter()
+                .map(|u| {
+                    let side = u.side.map(|s| s.as_str()).unwrap_or("both");
+                    format!("{side}: {}", u.reason)
+                })
+                .collect();
+            eprintln!(
+                "aibom: diff: --fail-on {g}: could not be decided ({})",
+                why.join("; ")
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}

@@ -1,0 +1,113 @@
+//! `aibom init`: writes a commented default `aibom.toml`; never overwrites one.
+
+use crate::ExitStatus;
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+
+/// The default configuration, every key commented. A test parses it.
+pub const DEFAULT: &str = r#"# aibom configuration. Unknown keys are an error. Command-line flags override these.
+
+[scan]
+# Findings at or above this severity fail scan and generate (exit 1):
+# info | low | medium | high | critical
+fail-on = "high"
+# Globals that are on neither the allowlist nor the denylist fail the scan too.
+strict = false
+# Relative paths (globs) not to scan.
+skip = []
+# Also scan the .git directory.
+include-git = false
+
+[pickle]
+# Globals your models legitimately use, beyond the built-in allowlist.
+allow-globals = []
+
+# Accepted findings: each names the finding code and the path, a reason and, best, an
+# expiry date. With sha256, changed bytes bring the finding back. Expired exceptions stop
+# applying and say so; unused ones are reported.
+# [[exception]]
+# code = "pickle-unknown-global"
+# path = "legacy/model.bin"
+# sha256 = "..."
+# reason = "vendor model, loaded in a sandbox; ticket SEC-123"
+# expires = "2027-06-30"
+
+# Facts only the model's owners can state; recorded in the AIBOM as declared by the owner.
+# [model]
+# description = "..."
+# owners = ["ML platform"]
+# users = ["support agents"]
+# intended-use = ["..."]
+# limitations = ["..."]
+#
+# [[dataset]]
+# name = "org/dataset"
+# url = "https://..."
+# role = "fine-tuning"
+# provenance = "..."
+# license = "cc-by-4.0"
+# classification = "internal"
+# sensitive-data = ["..."]
+# owners = ["..."]
+
+# The deploy gate (aibom verify --policy).
+# [verify]
+# threshold = 2
+# fail-on = "high"
+# allow-unsigned = []
+# trust-root = "trusted_root.json"
+#
+# [[verify.signer]]
+# role = "ml-platform"
+# public-key = "keys/ml-platform.pub"
+#
+# [[verify.signer]]
+# role = "security"
+# certificate-ca = "keys/security-ca.pem"
+#
+# [[verify.signer]]
+# role = "risk"
+# identity = "risk-approvals@example.com"
+# issuer = "https://accounts.google.com"
+"#;
+
+pub fn run(path: &Path) -> Result<ExitStatus> {
+    if path.exists() {
+        bail!("{} exists; not overwriting it", path.display());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut f, DEFAULT.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_configuration_parses_and_so_does_every_commented_key() {
+        crate::config::Config::parse(super::DEFAULT).unwrap();
+        // Uncomment every commented key line: the full file must parse too.
+        let full: String = super::DEFAULT
+            .lines()
+            .map(|l| {
+                let t = l.trim_start_matches("# ");
+                if t.starts_with('[') || t.contains(" = ") {
+                    t.to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = crate::config::Config::parse(&full.replace("sha256 = \"...\"\n", ""))
+            .unwrap_or_else(|e| panic!("{e}\n{full}"));
+        assert_eq!(c.exceptions.len(), 1);
+        assert!(c.model.is_some());
+        assert_eq!(c.verify.unwrap().signer.len(), 3);
+    }
+}
