@@ -27,6 +27,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// What changed between two releases' AIBOMs.
     Diff(DiffArgs),
+    /// Render an AIBOM for auditors: one self-contained HTML file, or Markdown.
+    Report(ReportArgs),
     /// Write a commented default aibom.toml.
     Init {
         /// Where to write it.
@@ -140,6 +142,17 @@ pub struct GenerateArgs {
     /// Write the AIBOM here (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    /// Record this time (RFC 3339, UTC) as metadata.timestamp [default: SOURCE_DATE_EPOCH if
+    /// set, otherwise no timestamp, so the output is reproducible].
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    #[command(flatten)]
+    pub inspection: InspectionArgs,
+}
+
+/// How files are inspected: shared by `scan` and `generate`.
+#[derive(Debug, clap::Args)]
+pub struct InspectionArgs {
     /// Fail (exit 1) on findings at or above this severity [default: high].
     #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
@@ -152,13 +165,12 @@ pub struct GenerateArgs {
     /// Skip relative paths matching this glob; repeatable.
     #[arg(long = "skip", value_name = "GLOB")]
     pub skip: Vec<String>,
+    /// Also scan the .git directory.
+    #[arg(long)]
+    pub include_git: bool,
     /// Configuration file [default: ./aibom.toml if present].
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Record this time (RFC 3339, UTC) as metadata.timestamp [default: SOURCE_DATE_EPOCH if
-    /// set, otherwise no timestamp, so the output is reproducible].
-    #[arg(long)]
-    pub timestamp: Option<String>,
     /// Worker threads [default: one per core].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -195,6 +207,40 @@ pub enum ScanFormat {
     Sarif,
 }
 
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained, offline HTML file.
+    Html,
+    /// Markdown.
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The AIBOM (CycloneDX JSON).
+    pub bom: PathBuf,
+    /// Where to write the report (atomically) [default: stdout].
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Signature files to show as approvals (verified with --public-key / --certificate-chain
+    /// / --trust-root with --identity and --issuer, as in verify); repeatable.
+    #[arg(long = "signature")]
+    pub signatures: Vec<PathBuf>,
+    /// A trusted public key for the signatures; repeatable.
+    #[arg(long = "public-key")]
+    pub public_keys: Vec<PathBuf>,
+    /// Trusted CA certificates for certificate signatures; repeatable.
+    #[arg(long = "certificate-chain")]
+    pub certificate_chains: Vec<PathBuf>,
+    /// Configuration with the exceptions to show [default: ./aibom.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
@@ -224,31 +270,9 @@ pub struct ScanArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Fail (exit 1) on findings at or above this severity [default: high].
-    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
-    pub fail_on: Option<String>,
-    /// Globals that are not on the allowlist fail the scan.
-    #[arg(long)]
-    pub strict: bool,
-    /// Treat this pickle global (dotted path) as safe; repeatable.
-    #[arg(long = "allow-global", value_name = "MODULE.NAME")]
-    pub allow_globals: Vec<String>,
-    /// Skip relative paths matching this glob; repeatable.
-    #[arg(long = "skip", value_name = "GLOB")]
-    pub skip: Vec<String>,
-    /// Also scan the .git directory.
-    #[arg(long)]
-    pub include_git: bool,
-    /// Configuration file [default: ./aibom.toml if present].
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Worker threads [default: one per core].
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Never show progress.
-    #[arg(long)]
-    pub no_progress: bool,
     /// Colour in the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub inspection: InspectionArgs,
 }

@@ -62,5 +62,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Keygen(args) => commands::keygen::run(args),
         cli::Command::Diff(args) => commands::diff::run(args),
         cli::Command::Init { path } => commands::init::run(&path),
+        cli::Command::Report(args) => commands::report::run(args),
     }
 }

@@ -82,32 +82,38 @@ pub fn spdx_id(s: &str) -> Option<&'static str> {
         .map(String::as_str)
 }
 
-fn license_choice(card: Option<&Value>) -> Vec<LicenseChoice> {
-    let Some(lic) = card::scalar(card, "license") else {
-        return Vec::new();
-    };
-    let license = match spdx_id(&lic) {
+/// A declared licence: its SPDX id when it is one, else its name (and URL).
+fn declared_license(lic: &str, name: Option<String>, url: Option<String>) -> LicenseChoice {
+    let license = match spdx_id(lic) {
         Some(id) => License {
             id: Some(id.to_owned()),
             acknowledgement: Some(Acknowledgement::Declared),
             ..License::default()
         },
-        None => {
-            // `other` points at license_name / license_link.
-            let name = if lic.eq_ignore_ascii_case("other") {
-                card::scalar(card, "license_name").unwrap_or(lic)
-            } else {
-                lic
-            };
-            License {
-                name: Some(name),
-                url: card::scalar(card, "license_link").filter(|u| u.starts_with("http")),
-                acknowledgement: Some(Acknowledgement::Declared),
-                ..License::default()
-            }
-        }
+        None => License {
+            name: Some(name.unwrap_or_else(|| lic.to_owned())),
+            url: url.filter(|u| u.starts_with("http")),
+            acknowledgement: Some(Acknowledgement::Declared),
+            ..License::default()
+        },
     };
-    vec![LicenseChoice::License { license }]
+    LicenseChoice::License { license }
+}
+
+fn license_choice(card: Option<&Value>) -> Vec<LicenseChoice> {
+    let Some(lic) = card::scalar(card, "license") else {
+        return Vec::new();
+    };
+    // `other` points at license_name / license_link.
+    let name = lic
+        .eq_ignore_ascii_case("other")
+        .then(|| card::scalar(card, "license_name"))
+        .flatten();
+    vec![declared_license(
+        &lic,
+        name,
+        card::scalar(card, "license_link"),
+    )]
 }
 
 fn rating(s: Severity) -> RatingSeverity {
@@ -520,20 +526,7 @@ fn dataset_component(
             });
         }
         if let Some(l) = &d.license {
-            licenses.push(LicenseChoice::License {
-                license: match spdx_id(l) {
-                    Some(id) => License {
-                        id: Some(id.to_owned()),
-                        acknowledgement: Some(Acknowledgement::Declared),
-                        ..License::default()
-                    },
-                    None => License {
-                        name: Some(l.clone()),
-                        acknowledgement: Some(Acknowledgement::Declared),
-                        ..License::default()
-                    },
-                },
-            });
+            licenses.push(declared_license(l, None, None));
         }
     } else {
         properties.push(prop(
@@ -555,22 +548,10 @@ fn dataset_component(
 
 /// The licence a GGUF file declares (`general.license`), when the card declares none.
 fn gguf_license(g: Option<&crate::formats::gguf::GgufFacts>) -> Vec<LicenseChoice> {
-    let Some(l) = g.and_then(|g| g.license.as_ref()) else {
-        return Vec::new();
-    };
-    let license = match spdx_id(l) {
-        Some(id) => License {
-            id: Some(id.to_owned()),
-            acknowledgement: Some(Acknowledgement::Declared),
-            ..License::default()
-        },
-        None => License {
-            name: Some(l.clone()),
-            acknowledgement: Some(Acknowledgement::Declared),
-            ..License::default()
-        },
-    };
-    vec![LicenseChoice::License { license }]
+    g.and_then(|g| g.license.as_ref())
+        .map(|l| declared_license(l, None, None))
+        .into_iter()
+        .collect()
 }
 
 /// A card licence that a licence file contradicts, or licence files that disagree.

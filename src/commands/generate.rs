@@ -1,6 +1,6 @@
 //! `aibom generate DIR`: scan (one pass) -> directory metadata -> AIBOM -> write atomically.
 
-use super::scan::{Settings, options, scan_with, status};
+use super::scan::{options, scan_with, status};
 use crate::ExitStatus;
 use crate::bom::{self, assemble, card};
 use crate::cli::GenerateArgs;
@@ -8,20 +8,11 @@ use anyhow::{Context, Result, bail};
 
 pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
     let timestamp = timestamp(args.timestamp.as_deref())?;
-    let (opts, declared) = options(&Settings {
-        config: args.config.as_deref(),
-        fail_on: args.fail_on.as_deref(),
-        strict: args.strict,
-        allow_globals: &args.allow_globals,
-        skip: &args.skip,
-        include_git: false,
-        progress: !args.no_progress,
-        keep_metadata: true,
-    })?;
+    let (opts, declared) = options(&args.inspection, true)?;
     if !args.dir.is_dir() {
         bail!("{}: not a directory", args.dir.display());
     }
-    let report = scan_with(std::slice::from_ref(&args.dir), &opts, args.jobs)?;
+    let report = scan_with(std::slice::from_ref(&args.dir), &opts, args.inspection.jobs)?;
     let target = report
         .targets
         .first()

@@ -4,6 +4,7 @@ pub mod diff;
 pub mod generate;
 pub mod init;
 pub mod keygen;
+pub mod report;
 pub mod scan;
 pub mod sign;
 pub mod validate;

@@ -1,7 +1,7 @@
 //! `aibom scan`: configuration -> scan -> render -> exit status.
 
 use crate::ExitStatus;
-use crate::cli::{ColorChoice, ScanArgs, ScanFormat};
+use crate::cli::{ColorChoice, InspectionArgs, ScanArgs, ScanFormat};
 use crate::config::{self, Config};
 use crate::discover::WalkOptions;
 use crate::finding::Severity;
@@ -12,22 +12,11 @@ use crate::scan::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 
-/// The settings shared by the commands that scan: flags over `aibom.toml` over defaults.
-pub struct Settings<'a> {
-    pub config: Option<&'a std::path::Path>,
-    pub fail_on: Option<&'a str>,
-    pub strict: bool,
-    pub allow_globals: &'a [String],
-    pub skip: &'a [String],
-    pub include_git: bool,
-    pub progress: bool,
-    pub keep_metadata: bool,
-}
-
-/// The scan options, and the configuration they were read from.
-pub fn options(s: &Settings) -> Result<(ScanOptions, Config)> {
-    let cfg = Config::load(s.config)?;
-    let fail_on = match s.fail_on {
+/// The scan options (flags over `aibom.toml` over defaults), and the configuration they were
+/// read from. `keep_metadata`: keep small metadata files' bytes for `generate`.
+pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, Config)> {
+    let cfg = Config::load(s.config.as_deref())?;
+    let fail_on = match s.fail_on.as_deref() {
         Some(v) => v.parse::<Severity>().map_err(anyhow::Error::msg)?,
         None => cfg.fail_on.unwrap_or(Severity::High),
     };
@@ -46,8 +35,8 @@ pub fn options(s: &Settings) -> Result<(ScanOptions, Config)> {
         policy,
         fail_on,
         walk,
-        progress: s.progress,
-        keep_metadata: s.keep_metadata,
+        progress: !s.no_progress,
+        keep_metadata,
         exceptions: cfg.exceptions.clone(),
         today: super::today(),
     };
@@ -68,17 +57,8 @@ pub fn scan_with(
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let (opts, _) = options(&Settings {
-        config: args.config.as_deref(),
-        fail_on: args.fail_on.as_deref(),
-        strict: args.strict,
-        allow_globals: &args.allow_globals,
-        skip: &args.skip,
-        include_git: args.include_git,
-        progress: !args.no_progress,
-        keep_metadata: false,
-    })?;
-    let report = scan_with(&args.paths, &opts, args.jobs)?;
+    let (opts, _) = options(&args.inspection, false)?;
+    let report = scan_with(&args.paths, &opts, args.inspection.jobs)?;
 
     let color = match args.color {
         ColorChoice::Always => true,

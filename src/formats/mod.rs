@@ -15,6 +15,7 @@ pub mod keras;
 pub mod npy;
 pub mod onnx;
 pub mod pickle;
+pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
 pub mod sevenz;

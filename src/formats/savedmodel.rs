@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Frozen graphs keep their weights in `Const` nodes, so the file is walked field by field with
-//! the protobuf walker shared with ONNX ([`super::onnx::wire`]); only a function's `OpDef`
+//! the protobuf walker shared with ONNX ([`super::protobuf`]); only a function's `OpDef`
 //! signature is decoded whole, with [`prost`]. Every op of the graph and of every library
 //! function is counted; ops that touch the file system, run Python or reach the network are
 //! `savedmodel-dangerous-op`, once per op type with a count and the nodes (the op list follows
@@ -33,7 +33,7 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
-use super::onnx::wire::{Field, Input, WireError};
+use super::protobuf::{Field, Input, WireError};
 use crate::finding::{Code, Evidence, Severity};
 use crate::source::Source;
 use serde::Serialize;
@@ -553,7 +553,7 @@ impl Walk<'_, '_> {
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
-    use super::super::onnx::wire::enc::*;
+    use super::super::protobuf::enc::*;
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
