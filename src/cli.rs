@@ -77,6 +77,10 @@ pub struct SignArgs {
     /// and the signature files; repeatable.
     #[arg(long = "ignore-path", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
+    /// Sign symbolic links that resolve to files inside DIR, under the link's name (links that
+    /// leave DIR are always refused).
+    #[arg(long)]
+    pub allow_symlinks: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +115,10 @@ pub struct VerifyArgs {
     /// Paths (relative to DIR) to leave out, besides the defaults and the signature files.
     #[arg(long = "ignore-path", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
+    /// Accept symbolic links that resolve to files inside DIR (hashed under the link's name);
+    /// links that leave DIR are always refused.
+    #[arg(long)]
+    pub allow_symlinks: bool,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

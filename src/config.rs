@@ -72,6 +72,9 @@ pub struct VerifyPolicy {
     /// Files that may be present without being signed (globs, relative to the directory).
     #[serde(default)]
     pub allow_unsigned: Vec<String>,
+    /// Accept symbolic links that resolve to files inside the directory.
+    #[serde(default)]
+    pub allow_symlinks: bool,
     /// Findings recorded in the AIBOM at or above this severity refuse the release
     /// [default: high].
     pub fail_on: Option<String>,

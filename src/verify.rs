@@ -143,6 +143,8 @@ pub struct Inputs {
     pub attestations: Vec<Option<(PathBuf, Vec<u8>)>>,
     pub bom: Option<(PathBuf, Vec<u8>)>,
     pub extra_ignores: Vec<String>,
+    /// Follow links that resolve to files inside the directory.
+    pub allow_symlinks: bool,
 }
 
 /// Who a verified signature came from.
@@ -433,7 +435,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     ignored.extend(inputs.extra_ignores.iter().cloned());
     ignored.sort();
     ignored.dedup();
-    let listing = manifest::list(&inputs.dir, &ignored)?;
+    let listing = manifest::list(&inputs.dir, &ignored, inputs.allow_symlinks)?;
     for irr in &listing.irregular {
         let (kind, subject, actual) = match irr {
             Irregular::Symlink { name, target } => (

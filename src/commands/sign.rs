@@ -46,7 +46,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         p.into()
     });
     let ignored = ignores(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
-    let listing = manifest::list(&args.dir, &ignored)?;
+    let listing = manifest::list(&args.dir, &ignored, args.allow_symlinks)?;
     if let Some(i) = listing.irregular.first() {
         bail!(
             "refusing to sign {}: {i:?} (symbolic links, unfinished downloads and non-UTF-8 names are not signed)",
@@ -60,7 +60,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .unwrap_or_else(|| ".".into());
     let hint = key.verifying_key().hint()?;
 
-    let payload = statement::model_statement(&name, &resources, &ignored);
+    let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks);
     let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
     let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
     super::write_atomic(&args.signature, &out)

@@ -146,6 +146,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         attestations,
         bom,
         extra_ignores: args.ignore_paths.clone(),
+        allow_symlinks: args.allow_symlinks
+            || cfg.verify.as_ref().is_some_and(|v| v.allow_symlinks),
     };
     let verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;

@@ -46,8 +46,12 @@ pub fn sort_names<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
     items.sort_by(|a, b| name(a).split('/').cmp(name(b).split('/')));
 }
 
-pub fn list(root: &Path, ignored: &[String]) -> io::Result<Listing> {
+/// Lists the files under `root`. With `allow_symlinks`, a link whose target resolves to a
+/// regular file inside `root` is hashed under the link's name (as model-signing does with
+/// `allow_symlinks`); every other link is reported and never followed.
+pub fn list(root: &Path, ignored: &[String], allow_symlinks: bool) -> io::Result<Listing> {
     let mut out = Listing::default();
+    let real_root = std::fs::canonicalize(root)?;
     for e in WalkDir::new(root).follow_links(false).sort_by_file_name() {
         let e = e.map_err(|e| {
             e.into_io_error()
@@ -75,7 +79,13 @@ pub fn list(root: &Path, ignored: &[String]) -> io::Result<Listing> {
             let target = std::fs::read_link(e.path())
                 .map(|t| t.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            out.irregular.push(Irregular::Symlink { name, target });
+            let inside = std::fs::canonicalize(e.path())
+                .ok()
+                .filter(|real| real.starts_with(&real_root) && real.is_file());
+            match inside {
+                Some(real) if allow_symlinks => out.entries.push(Entry { name, path: real }),
+                _ => out.irregular.push(Irregular::Symlink { name, target }),
+            }
             continue;
         }
         if !e.file_type().is_file() {
@@ -158,7 +168,7 @@ mod tests {
         std::fs::write(d.path().join(".cache/x"), b"x").unwrap();
         std::fs::write(d.path().join("w.bin.incomplete"), b"x").unwrap();
         std::os::unix::fs::symlink("w.bin.incomplete", d.path().join("link")).unwrap();
-        let l = list(d.path(), &[]).unwrap();
+        let l = list(d.path(), &[], false).unwrap();
         let names: Vec<_> = l.entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, vec![".cache/x", "w.bin.incomplete"]);
         assert!(l.irregular.contains(&Irregular::Incomplete {

@@ -102,6 +102,7 @@ pub fn model_statement(
     subject_name: &str,
     resources: &[Resource],
     ignore_paths: &[String],
+    allow_symlinks: bool,
 ) -> Vec<u8> {
     let root = root_digest(resources.iter().map(|r| &r.digest));
     let res: Vec<Value> = resources
@@ -117,7 +118,7 @@ pub fn model_statement(
             "serialization": {
                 "method": "files",
                 "hash_type": "sha256",
-                "allow_symlinks": false,
+                "allow_symlinks": allow_symlinks,
                 "ignore_paths": ignore_paths,
             }
         }
@@ -258,7 +259,7 @@ mod tests {
     #[test]
     fn round_trips_a_model_statement() {
         let r = vec![res("a.bin", b"a"), res("sub/b.json", b"b")];
-        let bytes = model_statement("m", &r, &[".git".into()]);
+        let bytes = model_statement("m", &r, &[".git".into()], false);
         let Statement::Model {
             subject, resources, ..
         } = parse(&bytes).unwrap()
@@ -288,16 +289,16 @@ mod tests {
             "C:/x",
             "a\\b",
         ] {
-            let bytes = model_statement("m", &[res(bad, b"x")], &[]);
+            let bytes = model_statement("m", &[res(bad, b"x")], &[], false);
             assert!(
                 matches!(parse(&bytes), Err(StatementError::Name { .. })),
                 "{bad}"
             );
         }
-        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[]);
+        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[], false);
         assert!(matches!(parse(&bytes), Err(StatementError::Duplicate(_))));
         let mut v: Value =
-            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[])).unwrap();
+            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false)).unwrap();
         v["subject"][0]["digest"]["sha256"] = Sha256::of(b"other").to_hex().into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),
@@ -307,7 +308,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_types_and_serializations() {
-        let mut v: Value = serde_json::from_slice(&model_statement("m", &[], &[])).unwrap();
+        let mut v: Value = serde_json::from_slice(&model_statement("m", &[], &[], false)).unwrap();
         v["predicate"]["serialization"]["method"] = "shards".into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),

@@ -672,3 +672,48 @@ fn verifies_a_keyless_signature_offline_against_a_trusted_root() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("role release"), "{out}");
 }
+
+#[test]
+fn symlinks_inside_the_model_are_signed_and_accepted_only_when_allowed() {
+    let r = release();
+    std::os::unix::fs::symlink("a.b", r.model.join("alias.b")).unwrap();
+    let sig = r.dir.join("links.sig");
+    let (code, _, err) = aibom(&[
+        "sign",
+        s(&r.model),
+        "--private-key",
+        s(&r.key),
+        "--signature",
+        s(&sig),
+    ]);
+    assert_eq!(code, 2, "refused without --allow-symlinks: {err}");
+    let (code, _, err) = aibom(&[
+        "sign",
+        s(&r.model),
+        "--private-key",
+        s(&r.key),
+        "--signature",
+        s(&sig),
+        "--allow-symlinks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let base = [
+        "verify",
+        s(&r.model),
+        "--signature",
+        s(&sig),
+        "--public-key",
+        s(&r.pubkey),
+    ];
+    let (code, out, _) = aibom(&base);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("symlink"), "{out}");
+    let mut allowed = base.to_vec();
+    allowed.push("--allow-symlinks");
+    let (code, out, _) = aibom(&allowed);
+    assert_eq!(code, 0, "{out}");
+    // A link that leaves the directory is refused even when links are allowed.
+    std::os::unix::fs::symlink("/etc/hostname", r.model.join("host")).unwrap();
+    let (code, out, _) = aibom(&allowed);
+    assert_eq!(code, 1, "{out}");
+}
