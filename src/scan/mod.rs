@@ -265,9 +265,13 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
 
     let mut out = Vec::new();
     for d in discoveries {
-        let mut files: Vec<FileReport> = d
-            .artifacts
+        // Largest files first, one task each: a few multi-GB shards among small files keep
+        // every core busy to the end (the report is sorted by path afterwards).
+        let mut order: Vec<&Artifact> = d.artifacts.iter().collect();
+        order.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.rel.cmp(&b.rel)));
+        let mut files: Vec<FileReport> = order
             .par_iter()
+            .with_max_len(1)
             .map(|a| {
                 let r = inspect_artifact(a, opts);
                 let b = done_bytes.fetch_add(a.size, Ordering::Relaxed) + a.size;

@@ -104,12 +104,25 @@ pub fn list(root: &Path, ignored: &[String], allow_symlinks: bool) -> io::Result
     Ok(out)
 }
 
-/// Hashes every entry in parallel; keeps the order.
+/// Hashes every entry in parallel, largest files first and one task each (so a few large
+/// shards keep every core busy); returns the results in the entries' order.
 pub fn hash(entries: &[Entry]) -> Vec<(String, io::Result<Sha256>)> {
-    entries
+    let mut order: Vec<(usize, u64)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, std::fs::metadata(&e.path).map(|m| m.len()).unwrap_or(0)))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut done: Vec<(usize, String, io::Result<Sha256>)> = order
         .par_iter()
-        .map(|e| (e.name.clone(), hash_file(&e.path).map(|(d, _)| d)))
-        .collect()
+        .with_max_len(1)
+        .map(|&(i, _)| {
+            let e = &entries[i];
+            (i, e.name.clone(), hash_file(&e.path).map(|(d, _)| d))
+        })
+        .collect();
+    done.sort_by_key(|(i, _, _)| *i);
+    done.into_iter().map(|(_, n, d)| (n, d)).collect()
 }
 
 /// Hashes every entry; the first unreadable file is an error.
