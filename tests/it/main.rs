@@ -7,6 +7,7 @@ mod diff;
 mod docs;
 mod generate;
 mod oracle;
+mod report;
 mod robustness;
 mod samples;
 mod sarif;
