@@ -159,8 +159,10 @@ enum SignerId {
     },
 }
 
-struct Accepted {
-    identity: String,
+/// Who a verified signature came from.
+pub struct Accepted {
+    /// For people: `key <file> (P-256 …)`, `certificate <path>`, `keyless <id> (<issuer>)`.
+    pub identity: String,
     signer: SignerId,
 }
 
@@ -182,7 +184,9 @@ fn check(
 }
 
 /// Verifies the signature of an opened bundle against the trust; returns who signed.
-fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, String> {
+/// Verifies an opened bundle's signature over its stored payload against the configured
+/// trust (never a key taken from the bundle); returns who signed, or why it is refused.
+pub fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, String> {
     let pae = bundle::pae(bundle::PAYLOAD_TYPE, &opened.payload);
     match &opened.method {
         Method::Key { hint } => {

@@ -2476,88 +2476,6 @@ pub struct SignatureInput {
     pub attestation: Option<(String, Vec<u8>)>,
 }
 
-fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<(String, String), String> {
-    let pae = bundle::pae(bundle::PAYLOAD_TYPE, &opened.payload);
-    match &opened.method {
-        Method::Key { hint } => {
-            if trust.keys.is_empty() {
-                return Err("signed with a key, but no --public-key was given".into());
-            }
-            for (label, key) in &trust.keys {
-                let key_hint = key.hint().map_err(|e| e.to_string())?;
-                if hint.as_ref().is_some_and(|h| *h != key_hint) {
-                    continue;
-                }
-                if key.verify(&pae, &opened.signature) {
-                    let short = key_hint.get(..16).unwrap_or(&key_hint);
-                    return Ok((
-                        "key".into(),
-                        format!("key {label} ({} {short}…)", key.curve_name()),
-                    ));
-                }
-            }
-            Err(match hint {
-                Some(h) => {
-                    format!("no configured public key verifies it (the bundle names key hint {h})")
-                }
-                None => "no configured public key verifies it".into(),
-            })
-        }
-        Method::Certificate { chain } => {
-            if trust.anchors.is_empty() {
-                return Err(
-                    "signed with a certificate, but no --certificate-chain CA was given".into(),
-                );
-            }
-            let leaf =
-                crate::sign::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None)
-                    .map_err(|e| format!("certificate chain: {e}"))?;
-            if !leaf.key.verify(&pae, &opened.signature) {
-                return Err(format!(
-                    "the signature does not verify with the certificate of {}",
-                    leaf.subject
-                ));
-            }
-            Ok((
-                "certificate".into(),
-                format!("certificate {}", leaf.path.join(" <- ")),
-            ))
-        }
-        Method::Sigstore => {
-            let Some(root) = &trust.trusted_root else {
-                return Err(
-                    "a keyless (Sigstore) signature, but no trust root is configured".into(),
-                );
-            };
-            if trust.identities.is_empty() {
-                return Err(
-                    "a keyless (Sigstore) signature, but no keyless signer is configured".into(),
-                );
-            }
-            let subject = statement::parse(&opened.payload)
-                .map_err(|e| format!("signed statement: {e}"))?
-                .subject();
-            let mut errors = Vec::new();
-            for (identity, issuer) in &trust.identities {
-                match crate::sign::keyless::verify(&opened.raw, root, &subject.0, identity, issuer)
-                {
-                    Ok(s) => {
-                        return Ok((
-                            "keyless".into(),
-                            format!("keyless {} ({})", s.identity, s.issuer),
-                        ));
-                    }
-                    Err(e) => errors.push(format!("{identity} ({issuer}): {e}")),
-                }
-            }
-            Err(format!(
-                "keyless verification failed: {}",
-                errors.join("; ")
-            ))
-        }
-    }
-}
-
 fn method_name(m: &Method) -> &'static str {
     match m {
         Method::Key { .. } => "key",
@@ -2573,7 +2491,10 @@ fn check_bundle(
 ) -> Result<(String, String, Statement), (Option<String>, String)> {
     let opened = bundle::open(bytes).map_err(|e| (None, e.to_string()))?;
     let method = method_name(&opened.method).to_owned();
-    let (_, signer) = authenticate(&opened, trust).map_err(|e| (Some(method.clone()), e))?;
+    // The same check as `aibom verify`.
+    let signer = crate::verify::authenticate(&opened, trust)
+        .map_err(|e| (Some(method.clone()), e))?
+        .identity;
     let st = statement::parse(&opened.payload)
         .map_err(|e| (Some(method.clone()), format!("signed statement: {e}")))?;
     Ok((method, signer, st))
