@@ -28,6 +28,7 @@
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 
+use crate::bom::read::{kind_of, property_values as props, purl_base};
 use crate::detect::Format;
 use crate::digest::Sha256;
 use crate::finding::Severity;
@@ -679,17 +680,6 @@ pub struct Document {
     notes: Vec<(Section, String, Vec<String>)>,
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key)
         .and_then(Value::as_str)
@@ -697,31 +687,8 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// `properties[]` values named `name`.
-fn props<'a>(v: &'a Value, name: &str) -> impl Iterator<Item = &'a str> {
-    v.get("properties")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(move |p| p.get("name").and_then(Value::as_str) == Some(name))
-        .filter_map(|p| p.get("value").and_then(Value::as_str))
-}
-
 fn prop<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     props(v, name).next()
-}
-
-/// A package URL without its version, qualifiers and subpath (purl spec: the version follows
-/// the last `@` after the name), so `pkg:pypi/peft@0.11.1` and `pkg:pypi/peft@0.12.0` are the
-/// same package. <https://github.com/package-url/purl-spec>
-fn purl_base(purl: &str) -> String {
-    let p = purl.split('#').next().unwrap_or(purl);
-    let p = p.split('?').next().unwrap_or(p);
-    let name_start = p.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match p.get(name_start..).and_then(|n| n.find('@')) {
-        Some(at) => p.get(..name_start + at).unwrap_or(p).to_owned(),
-        None => p.to_owned(),
-    }
 }
 
 /// Licence ids, names and expressions of a component (CycloneDX `licenses[]`: either

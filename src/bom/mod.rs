@@ -4,6 +4,7 @@
 pub mod assemble;
 pub mod card;
 pub mod model;
+pub mod read;
 pub mod validate;
 
 /// Serialises a BOM as stable, pretty JSON with a trailing newline.

@@ -23,6 +23,7 @@
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 
+use crate::bom::read::{kind_of, properties as props};
 use crate::digest::Sha256;
 use crate::finding::{Code, Severity};
 use crate::sign::bundle::{self, Method};
@@ -668,14 +669,6 @@ fn at(v: &Value, pointer: &str) -> Option<String> {
     v.pointer(pointer).and_then(text)
 }
 
-fn props(v: &Value) -> impl Iterator<Item = (&str, &str)> {
-    v.get("properties")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p.get("name")?.as_str()?, p.get("value")?.as_str()?)))
-}
-
 fn prop(v: &Value, name: &str) -> Option<String> {
     props(v)
         .find(|(n, _)| *n == name)
@@ -689,17 +682,6 @@ fn non_empty(v: Option<&Value>) -> bool {
         Some(Value::Object(o)) => !o.is_empty(),
         Some(Value::String(s)) => !s.trim().is_empty(),
         Some(_) => true,
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -824,12 +806,9 @@ fn licenses_of(v: &Value) -> Vec<(String, bool, Option<String>)> {
 }
 
 /// A purl without version, qualifiers and subpath, for matching.
+/// A purl without its version, compared case-insensitively here.
 fn purl_base(p: &str) -> String {
-    let p = p.split(['?', '#']).next().unwrap_or(p);
-    match p.rfind('@') {
-        Some(i) if i > p.find('/').unwrap_or(0) => p[..i].to_ascii_lowercase(),
-        _ => p.to_ascii_lowercase(),
-    }
+    crate::bom::read::purl_base(p).to_ascii_lowercase()
 }
 
 fn purl_versioned(p: &str) -> bool {
