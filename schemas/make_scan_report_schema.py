@@ -47,7 +47,7 @@ finding_schema = {
 excepted = {"type": "array", "items": {
     "type": "object", "additionalProperties": False, "required": ["finding", "reason"],
     "properties": {"finding": {"$ref": "#/$defs/finding"}, "reason": {"type": "string"},
-                   "expires": {"type": "string"}}}}
+                   "owner": {"type": "string"}, "expires": {"type": "string"}}}}
 facts = {
     "type": "object", "additionalProperties": False,
     "properties": {
@@ -119,7 +119,7 @@ schema = {
             "required": ["code", "path", "reason", "status", "matched"],
             "properties": {"code": {"type": "string"}, "path": {"type": "string"},
                            "sha256": {"type": "string"}, "reason": {"type": "string"},
-                           "expires": {"type": "string"},
+                           "owner": {"type": "string"}, "expires": {"type": "string"},
                            "status": {"enum": ["applied", "expired", "unused"]},
                            "matched": {"type": "integer", "minimum": 0}}}},
         "summary": {"type": "object", "additionalProperties": False,

@@ -104,6 +104,8 @@ pub struct ExceptionSpec {
     pub path: String,
     pub sha256: Option<String>,
     pub reason: String,
+    /// Who accepted the risk (a person or team), for the audit trail.
+    pub owner: Option<String>,
     pub expires: Option<String>,
 }
 

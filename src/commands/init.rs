@@ -30,6 +30,7 @@ allow-globals = []
 # path = "legacy/model.bin"
 # sha256 = "..."
 # reason = "vendor model, loaded in a sandbox; ticket SEC-123"
+# owner = "security team"
 # expires = "2027-06-30"
 
 # Facts only the model's owners can state; recorded in the AIBOM as declared by the owner.

@@ -1830,7 +1830,7 @@ fn read_exceptions(
             path: Some(x.path.clone()),
             reason: Some(x.reason.clone()),
             expires: x.expires.clone(),
-            owner: None,
+            owner: x.owner.clone(),
             sha256: x.sha256.clone(),
             source: "aibom.toml".into(),
             matches: Some(matches),

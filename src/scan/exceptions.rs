@@ -14,6 +14,8 @@ pub struct Excepted {
     pub finding: Finding,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
 
@@ -36,6 +38,8 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     pub status: Status,
@@ -76,6 +80,7 @@ fn apply_to(
                     excepted.push(Excepted {
                         finding: f,
                         reason: x.reason.clone(),
+                        owner: x.owner.clone(),
                         expires: x.expires.clone(),
                     });
                 }
@@ -123,6 +128,7 @@ pub fn apply(
             path: x.path.clone(),
             sha256: x.sha256.clone(),
             reason: x.reason.clone(),
+            owner: x.owner.clone(),
             expires: x.expires.clone(),
             status: if x.expires.as_deref().is_some_and(|e| e < today) {
                 Status::Expired

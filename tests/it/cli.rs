@@ -182,7 +182,7 @@ fn exceptions_accept_findings_with_a_reason_until_they_expire_or_the_bytes_chang
     let sha = hex_sha256(MAL);
     let cfg = |expires: &str, pin: &str| {
         format!(
-            "[[exception]]\ncode = \"pickle-dangerous-global\"\npath = \"bad.pkl\"\nreason = \"sandboxed, SEC-1\"\n{expires}{pin}\n\
+            "[[exception]]\ncode = \"pickle-dangerous-global\"\npath = \"bad.pkl\"\nreason = \"sandboxed, SEC-1\"\nowner = \"security team\"\n{expires}{pin}\n\
              [[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"bad.pkl\"\nreason = \"sandboxed, SEC-1\"\n{expires}{pin}\n\
              [[exception]]\ncode = \"zip-bomb\"\npath = \"gone.zip\"\nreason = \"old\"\n"
         )
