@@ -68,7 +68,7 @@ def input_layer() -> dict:
             "registered_name": None}
 
 
-def dense(name: str, units: int, activation: str = "relu") -> dict:
+def dense(name: str, units: int, activation: str = "relu", inputs: int = 3) -> dict:
     return {
         "module": "keras.layers", "class_name": "Dense",
         "config": {
@@ -80,7 +80,7 @@ def dense(name: str, units: int, activation: str = "relu") -> dict:
             "kernel_constraint": None, "bias_constraint": None,
         },
         "registered_name": None,
-        "build_config": {"input_shape": [None, 3]},
+        "build_config": {"input_shape": [None, inputs]},
     }
 
 
@@ -121,7 +121,12 @@ def sequential(layers: list[dict], compile_config: dict | None = None) -> dict:
     }
 
 
-def keras_zip(config: bytes) -> bytes:
+# Real weight files made by Keras itself (weights/make_weights.py), for the samples that real
+# Keras must load; the others carry a placeholder Keras never reaches (it refuses them first).
+WEIGHTS = ROOT / "weights"
+
+
+def keras_zip(config: bytes, weights: bytes = H5_PLACEHOLDER) -> bytes:
     """A .keras archive: members in the order Keras writes them, deflated like zipfile's
     ZIP_DEFLATED, fixed timestamps and permissions."""
     metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved": DATE_SAVED}).encode()
@@ -129,7 +134,7 @@ def keras_zip(config: bytes) -> bytes:
     with zipfile.ZipFile(out, "w") as z:
         for name, data, method in (("metadata.json", metadata, zipfile.ZIP_DEFLATED),
                                    ("config.json", config, zipfile.ZIP_DEFLATED),
-                                   ("model.weights.h5", H5_PLACEHOLDER, zipfile.ZIP_STORED)):
+                                   ("model.weights.h5", weights, zipfile.ZIP_STORED)):
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = method
             info.external_attr = 0o644 << 16
@@ -224,8 +229,10 @@ def build() -> tuple[dict[str, bytes | None], dict[str, dict]]:
             "verdict": verdict, "codes": codes, "why": why}
 
     add("benign/dense.keras",
-        keras_zip(config_bytes(sequential([dense("dense", 4), dense("dense_1", 2, "linear")],
-                                          {"optimizer": "adam", "loss": "mse"}))),
+        keras_zip(config_bytes(sequential([dense("dense", 4),
+                                           dense("dense_1", 2, "linear", inputs=4)],
+                                          {"optimizer": "adam", "loss": "mse"})),
+                  (WEIGHTS / "dense.weights.h5").read_bytes()),
         "clean", [],
         "Keras 3 archive: Sequential of InputLayer and two Dense layers, keras.* modules only")
     add("malicious/lambda.keras",
@@ -242,7 +249,8 @@ def build() -> tuple[dict[str, bytes | None], dict[str, dict]]:
                    "registered_name": "function"}
     add("malicious/builtins_function.keras",
         keras_zip(config_bytes(sequential([dense("dense", 2)],
-                                          {"optimizer": "adam", "loss": builtins_fn}))),
+                                          {"optimizer": "adam", "loss": builtins_fn})),
+                  (WEIGHTS / "one_dense.weights.h5").read_bytes()),
         "unsafe", ["keras-custom-object"],
         "compile_config loss is the function builtins.exec: a gadget from a dangerous module "
         "(critical), not a custom layer")
