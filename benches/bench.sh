@@ -145,6 +145,7 @@ import generate; generate.write_big_opcodes(Path(sys.argv[2]))' "$REPO/samples" 
 fi
 
 # --- measuring ------------------------------------------------------------------------------
+# "cold" drops this machine's page cache; in a VM the host may still cache the disk image.
 echo 'sync; echo 3 > /proc/sys/vm/drop_caches' > "$WORK/drop-caches.sh"
 DROP="bash $WORK/drop-caches.sh"
 if $DROP 2>/dev/null; then CACHE=cold; else CACHE=warm-only; log "cannot drop the page cache: warm-cache figures only"; fi
@@ -164,11 +165,11 @@ others_pct() {
 }
 
 # bench NAME PREPARE CMD: RUNS runs of CMD (saved as raw/NAME.sh, run by bash), PREPARE (a
-# plain command line, may be empty) before each. /usr/bin/time appends "seconds maxrss_kb exit user sys" per run to raw/NAME.times; with
-# hyperfine, raw/NAME.hyperfine.json has its statistics (they include time's ~1 ms). It first
-# waits for a quiet machine, and measures again (3 tries at most) when other processes took
-# more than 10% of the CPU meanwhile, both within the AIBOM_BENCH_WAIT budget; raw/NAME.others
-# keeps that percentage.
+# plain command line, may be empty) before each. /usr/bin/time appends "seconds maxrss_kb exit
+# user sys" per run to raw/NAME.times; with hyperfine, raw/NAME.hyperfine.json has its
+# statistics (they include time's ~1 ms). It first waits for a quiet machine, and measures
+# again (3 tries at most) when other processes took more than 10% of the CPU meanwhile, both
+# within the AIBOM_BENCH_WAIT budget; raw/NAME.others keeps that percentage.
 bench() {
     local name=$1 prep=$2 cmd=$3 try before others
     local timed="/usr/bin/time -a -f '%e %M %x %U %S' -o $RAW/$name.times bash $RAW/$name.sh"
@@ -280,7 +281,7 @@ for target in ("big_opcodes", "samples"):
 (work / "results.json").write_text(json.dumps(res, indent=2))
 
 rel = res["release"]
-print(f"aibom {rev}; {runs} runs each; page cache: {cache}")
+print(f"aibom {rev}; {runs} runs each; page cache: {cache}" + (" (guest cache dropped before each cold run)" if cache == "cold" else ""))
 print(f"\nRelease {data}: {rel['files']} files, {nbytes / 2**30:.2f} GiB; aibom exit {rel['aibom_exit']}, "
       f"verdict {rel['aibom_summary'].get('verdict')}; aibom SHA-256 == sha256sum: {rel['sha256_match_sha256sum']}")
 for mode in ("cold", "warm"):

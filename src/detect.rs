@@ -200,6 +200,17 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if starts(crate::formats::pickle::LEGACY_TORCH_PREFIX) {
         return Format::PytorchLegacy;
     }
+    // A safetensors header length of 128, 384, ... starts with the bytes of a pickle PROTO
+    // opcode: a header that fits the file and opens a JSON object decides for safetensors (the
+    // pickle reading is still tried, see formats::inspect_source).
+    if looks_like_safetensors(head, len)
+        && head
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .is_some_and(|b: [u8; 8]| u64::from_le_bytes(b) <= len - 8)
+    {
+        return Format::Safetensors;
+    }
     if head.first() == Some(&0x80) && head.get(1).is_some_and(|p| *p <= 5) {
         return Format::Pickle;
     }
@@ -328,6 +339,17 @@ mod tests {
     fn protocol0_pickle_starting_like_zlib_is_a_pickle() {
         let b = b"(S'echo aibom-sample'\nios\nsystem\n.";
         assert_eq!(detect(b, b.len() as u64, "x.pkl"), Format::Pickle);
+    }
+
+    #[test]
+    fn safetensors_whose_header_length_looks_like_a_pickle_proto_is_safetensors() {
+        let mut b = 384u64.to_le_bytes().to_vec();
+        b.push(b'{');
+        b.resize(8 + 384, b' ');
+        assert_eq!(
+            detect(&b, b.len() as u64, "m.safetensors"),
+            Format::Safetensors
+        );
     }
 
     #[test]

@@ -259,6 +259,23 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         Format::Safetensors => {
             safetensors::inspect(src, ctx)?;
+            // The same bytes also start like a pickle: a pickle loader would run them.
+            if head.first() == Some(&0x80) && head.get(1).is_some_and(|p| *p <= 5) {
+                let mut scratch = Ctx::new(ctx.limits, ctx.policy, ctx.path);
+                pickle::inspect(src, &mut scratch)?;
+                if scratch
+                    .findings
+                    .iter()
+                    .any(|f| f.code.kind() == crate::finding::Kind::Security)
+                {
+                    ctx.report(
+                        Code::Polyglot,
+                        None,
+                        "the bytes are safetensors and also a pickle that imports or calls something; both were scanned",
+                    );
+                    ctx.enter("<as pickle>", |ctx| pickle::inspect(src, ctx))?;
+                }
+            }
             format
         }
         Format::Npy => {
