@@ -17,6 +17,7 @@ pub mod bom;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod date;
 pub mod detect;
 pub mod diff;
 pub mod digest;

@@ -29,7 +29,11 @@ use crate::limits::Limits;
 use crate::scan::policy::Policy;
 use crate::source::Source;
 use serde::Serialize;
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
 use std::io;
+use std::rc::Rc;
 
 /// Facts extracted for the report and the AIBOM.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -76,6 +80,60 @@ pub struct Member {
     pub format: Format,
 }
 
+/// The work a whole file may cost, shared by every context that inspects it: the file itself,
+/// its members, nested pickles and the side readings tried after a frame overrun or a break.
+/// A scratch context (see [`Ctx::scratch`]) spends from the same budget, so no re-reading gets
+/// a fresh allowance.
+#[derive(Debug)]
+pub struct Budget {
+    /// Pickle opcodes interpreted, by every context of the file.
+    pickle_opcodes: Cell<u64>,
+    max_pickle_opcodes: u64,
+    /// Opcodes left for side readings (frame-overrun and after-break re-readings).
+    reread_left: Cell<u64>,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            pickle_opcodes: Cell::new(0),
+            max_pickle_opcodes: limits.max_pickle_opcodes,
+            reread_left: Cell::new(limits.max_reread_opcodes),
+        }
+    }
+
+    /// Charges one pickle opcode; false once the file's allowance is spent.
+    pub fn spend_opcode(&self) -> bool {
+        let n = self.pickle_opcodes.get();
+        if n >= self.max_pickle_opcodes {
+            return false;
+        }
+        self.pickle_opcodes.set(n + 1);
+        true
+    }
+
+    /// Pickle opcodes interpreted so far, by every context of the file.
+    pub fn pickle_opcodes(&self) -> u64 {
+        self.pickle_opcodes.get()
+    }
+
+    /// The file's opcode allowance.
+    pub fn max_pickle_opcodes(&self) -> u64 {
+        self.max_pickle_opcodes
+    }
+
+    /// Opcodes left for side readings.
+    pub fn reread_left(&self) -> u64 {
+        self.reread_left.get()
+    }
+
+    /// Charges `n` opcodes of side readings.
+    pub fn spend_reread(&self, n: u64) {
+        self.reread_left
+            .set(self.reread_left.get().saturating_sub(n));
+    }
+}
+
 /// The state a parser works in: where it is, what it may spend, where its results go.
 pub struct Ctx<'a> {
     pub limits: &'a Limits,
@@ -86,10 +144,22 @@ pub struct Ctx<'a> {
     member: Vec<String>,
     pub findings: Vec<Finding>,
     pub facts: Facts,
-    /// Findings dropped because `max_findings` was reached.
-    pub dropped_findings: u64,
+    /// Findings not listed because a cap was reached, per code (see [`Ctx::report_with`]).
+    pub capped: BTreeMap<Code, u64>,
+    /// Codes with at least one listed finding: the first of each code is always listed, so
+    /// the listed findings alone give the file's verdict.
+    listed: BTreeSet<Code>,
+    /// Findings listed below the gate, and at or above it.
+    below_gate: usize,
+    at_gate: usize,
+    /// Severity from which findings are always kept (the run's `--fail-on`; criticals always).
+    gate: Severity,
+    /// Index of listed findings by hash, to drop exact repeats without a linear search.
+    seen: HashMap<u64, Vec<usize>>,
+    hasher: RandomState,
     /// Decompressed bytes produced so far in this file.
     pub decompressed: u64,
+    budget: Rc<Budget>,
 }
 
 impl<'a> Ctx<'a> {
@@ -101,14 +171,54 @@ impl<'a> Ctx<'a> {
             member: Vec::new(),
             findings: Vec::new(),
             facts: Facts::default(),
-            dropped_findings: 0,
+            capped: BTreeMap::new(),
+            listed: BTreeSet::new(),
+            below_gate: 0,
+            at_gate: 0,
+            gate: Severity::High,
+            seen: HashMap::new(),
+            hasher: RandomState::new(),
             decompressed: 0,
+            budget: Rc::new(Budget::new(limits)),
         }
+    }
+
+    /// Sets the severity from which findings are never capped (the run's `--fail-on`).
+    pub fn with_gate(mut self, gate: Severity) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// A context for a side reading of the same file: its own findings and facts, tighter
+    /// `limits`, but the file's budget.
+    pub fn scratch<'b>(&'b self, limits: &'b Limits) -> Ctx<'b> {
+        Ctx {
+            limits,
+            policy: self.policy,
+            path: self.path,
+            member: self.member.clone(),
+            findings: Vec::new(),
+            facts: Facts::default(),
+            capped: BTreeMap::new(),
+            listed: BTreeSet::new(),
+            below_gate: 0,
+            at_gate: 0,
+            gate: self.gate,
+            seen: HashMap::new(),
+            hasher: self.hasher.clone(),
+            decompressed: self.decompressed,
+            budget: Rc::clone(&self.budget),
+        }
+    }
+
+    /// The file's work budget.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// Nesting depth: 0 for the file itself.
     pub fn depth(&self) -> u32 {
-        self.member.len() as u32
+        u32::try_from(self.member.len()).unwrap_or(u32::MAX)
     }
 
     /// The current member chain, `!`-joined.
@@ -135,6 +245,10 @@ impl<'a> Ctx<'a> {
         );
     }
 
+    /// Records a finding. Findings at or above the gate (and every critical one) are kept up
+    /// to `max_gate_findings`; the others up to `max_findings`; the first of each code always.
+    /// Past a cap a finding is only counted, per code, so a flood of minor findings can never
+    /// push out a dangerous one, nor hide a kind of finding that decides the verdict.
     pub fn report_with(
         &mut self,
         code: Code,
@@ -143,10 +257,13 @@ impl<'a> Ctx<'a> {
         message: impl Into<String>,
         evidence: Evidence,
     ) {
-        if self.findings.len() >= self.limits.max_findings {
-            self.dropped_findings += 1;
-            return;
-        }
+        let keep = severity >= self.gate || severity == Severity::Critical;
+        let full = !self.listed.insert(code)
+            && if keep {
+                self.at_gate >= self.limits.max_gate_findings
+            } else {
+                self.below_gate >= self.limits.max_findings
+            };
         let finding = Finding {
             code,
             severity,
@@ -156,8 +273,21 @@ impl<'a> Ctx<'a> {
         };
         // The same thing found twice at the same place (e.g. a zip member seen through both
         // the central directory and its local header) is one finding.
-        if !self.findings.contains(&finding) {
-            self.findings.push(finding);
+        let h = self.hasher.hash_one(&finding);
+        let same = self.seen.entry(h).or_default();
+        if same.iter().any(|&i| self.findings.get(i) == Some(&finding)) {
+            return;
+        }
+        if full {
+            *self.capped.entry(code).or_insert(0) += 1;
+            return;
+        }
+        same.push(self.findings.len());
+        self.findings.push(finding);
+        if keep {
+            self.at_gate += 1;
+        } else {
+            self.below_gate += 1;
         }
     }
 
@@ -261,13 +391,15 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             safetensors::inspect(src, ctx)?;
             // The same bytes also start like a pickle: a pickle loader would run them.
             if head.first() == Some(&0x80) && head.get(1).is_some_and(|p| *p <= 5) {
-                let mut scratch = Ctx::new(ctx.limits, ctx.policy, ctx.path);
-                pickle::inspect(src, &mut scratch)?;
-                if scratch
-                    .findings
-                    .iter()
-                    .any(|f| f.code.kind() == crate::finding::Kind::Security)
-                {
+                let dangerous = {
+                    let mut scratch = ctx.scratch(ctx.limits);
+                    pickle::inspect(src, &mut scratch)?;
+                    scratch
+                        .findings
+                        .iter()
+                        .any(|f| f.code.kind() == crate::finding::Kind::Security)
+                };
+                if dangerous {
                     ctx.report(
                         Code::Polyglot,
                         None,

@@ -6,6 +6,7 @@ mod cli;
 mod diff;
 mod docs;
 mod generate;
+mod hostile;
 mod oracle;
 mod report;
 mod robustness;
