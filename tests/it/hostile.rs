@@ -87,7 +87,6 @@ fn a_flood_of_minor_findings_never_hides_a_dangerous_call() {
         &["scan", "--format", "sarif", p.to_str().unwrap()],
         d.path(),
     );
-    let sarif = String::from_utf8_lossy(&out.stdout);
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let artifact = &sarif["runs"][0]["artifacts"][0]["properties"];
     assert_eq!(
