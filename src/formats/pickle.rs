@@ -156,23 +156,49 @@ enum Value {
     /// `numpy.dtype(<str>)`.
     Dtype(Rc<str>),
     Str(Rc<Blob>),
+    /// A string of at most [`SHORT`] bytes, held inline (module and attribute names, keys,
+    /// vocabulary): no allocation for the commonest value in opcode-heavy pickles.
+    Short(Short),
     Bytes(Rc<Blob>),
     Ref(Rc<Ref>),
     /// The result of a call; `callee` is None when the callable was not resolvable.
     Call(Option<Rc<Ref>>),
-    Tuple(Rc<Vec<Value>>),
+    Tuple(Rc<[Value]>),
     /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
     /// Used as an import operand it fails closed (`pickle-dynamic-global`).
     Lost,
+}
+
+/// Longest string held inline in a [`Value::Short`].
+const SHORT: usize = 22;
+
+#[derive(Debug, Clone, Copy)]
+struct Short {
+    len: u8,
+    bytes: [u8; SHORT],
+}
+
+impl Short {
+    fn new(s: &str) -> Option<Short> {
+        let b = s.as_bytes();
+        let mut bytes = [0u8; SHORT];
+        bytes.get_mut(..b.len())?.copy_from_slice(b);
+        Some(Short {
+            len: u8::try_from(b.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
+    }
 }
 
 fn tuple(items: Vec<Value>) -> Value {
     if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
-        let mut items = items;
-        items.truncate(MAX_TUPLE_KEPT);
-        Value::Tuple(Rc::new(items))
+        Value::Tuple(items.into_iter().take(MAX_TUPLE_KEPT).collect())
     }
 }
 
@@ -211,6 +237,7 @@ impl Value {
     fn cost(&self) -> usize {
         match self {
             Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
+            Value::Short(_) => VALUE_OVERHEAD,
             Value::Tuple(t) => t
                 .iter()
                 .map(Value::cost)
@@ -225,12 +252,31 @@ impl Value {
         }
     }
 
+    /// The text of a string value kept whole.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Value::Str(b) => b.text(),
+            Value::Short(s) => s.text(),
+            _ => None,
+        }
+    }
+
+    /// A string value: inline when short.
+    fn string(data: Vec<u8>, len: u64) -> Value {
+        if data.len() as u64 == len
+            && let Ok(t) = std::str::from_utf8(&data)
+            && let Some(s) = Short::new(t)
+        {
+            return Value::Short(s);
+        }
+        Value::Str(Rc::new(Blob::new(data, len)))
+    }
+
     fn dict_get(&self, key: &str) -> Option<Value> {
         let Value::Dict(d) = self else { return None };
-        d.borrow().iter().find_map(|(k, v)| match k {
-            Value::Str(b) if b.text() == Some(key) => Some(v.clone()),
-            _ => None,
-        })
+        d.borrow()
+            .iter()
+            .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
     }
 }
 
@@ -274,26 +320,68 @@ fn invalid<T>(msg: impl Into<String>) -> Res<T> {
 
 struct Input<'r> {
     r: &'r mut dyn BufRead,
+    /// Bytes taken from `r` and not yet consumed: `buf[start..end]`. Reading through a local
+    /// buffer keeps the per-opcode cost to a bounds check instead of two dynamic calls.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
     pos: u64,
     /// Bytes the stream holds from its start, when known (random-access sources).
     len: Option<u64>,
 }
 
-impl Input<'_> {
+const INPUT_BUF: usize = 64 << 10;
+
+impl<'r> Input<'r> {
+    fn new(r: &'r mut dyn BufRead, len: Option<u64>) -> Self {
+        Input {
+            r,
+            buf: vec![0; INPUT_BUF],
+            start: 0,
+            end: 0,
+            pos: 0,
+            len,
+        }
+    }
+
     /// Bytes left after the current position, when the length is known.
     fn remaining(&self) -> Option<u64> {
         self.len.map(|l| l.saturating_sub(self.pos))
     }
 
+    /// The buffered bytes, refilled when empty; empty at the end of the data.
+    fn avail(&mut self) -> Res<&[u8]> {
+        if self.start >= self.end {
+            let src = self.r.fill_buf()?;
+            let n = src.len().min(self.buf.len());
+            if let (Some(dst), Some(src)) = (self.buf.get_mut(..n), src.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.r.consume(n);
+            self.start = 0;
+            self.end = n;
+        }
+        Ok(self.buf.get(self.start..self.end).unwrap_or(&[]))
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.end);
+        self.pos += n as u64;
+    }
+
     fn peek(&mut self) -> Res<Option<u8>> {
-        Ok(self.r.fill_buf()?.first().copied())
+        Ok(self.avail()?.first().copied())
     }
 
     fn byte(&mut self, what: &str) -> Res<u8> {
+        if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
+            self.start += 1;
+            self.pos += 1;
+            return Ok(b);
+        }
         match self.peek()? {
             Some(b) => {
-                self.r.consume(1);
-                self.pos += 1;
+                self.consume(1);
                 Ok(b)
             }
             None => invalid(format!("pickle data was truncated (in {what})")),
@@ -302,45 +390,50 @@ impl Input<'_> {
 
     fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
         let mut out = [0u8; N];
+        self.fill(&mut out, what)?;
+        Ok(out)
+    }
+
+    /// Fills `out` from the stream.
+    fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {
         let mut done = 0;
-        while done < N {
-            let buf = self.r.fill_buf()?;
+        while let Some(rest) = out.get_mut(done..).filter(|r| !r.is_empty()) {
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
-            let n = buf.len().min(N - done);
-            out[done..done + n].copy_from_slice(&buf[..n]);
-            self.r.consume(n);
-            self.pos += n as u64;
+            let n = buf.len().min(rest.len());
+            if let (Some(dst), Some(src)) = (rest.get_mut(..n), buf.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.consume(n);
             done += n;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Reads a `\n`-terminated line (without the newline).
     fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
         let mut out = Vec::new();
         loop {
-            let buf = self.r.fill_buf()?;
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
             if let Some(i) = memchr(buf) {
-                if out.len() + i > max {
+                if out.len().saturating_add(i) > max {
                     return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
                 }
-                out.extend_from_slice(&buf[..i]);
-                self.r.consume(i + 1);
-                self.pos += i as u64 + 1;
+                out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
+                self.consume(i + 1);
                 return Ok(out);
             }
             let n = buf.len();
-            if out.len() + n > max {
+            if out.len().saturating_add(n) > max {
                 return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
             }
             out.extend_from_slice(buf);
-            self.r.consume(n);
-            self.pos += n as u64;
+            self.consume(n);
         }
     }
 
@@ -349,18 +442,16 @@ impl Input<'_> {
         let mut data = Vec::with_capacity((n.min(keep as u64) as usize).min(1 << 16));
         let mut left = n;
         while left > 0 {
-            let buf = self.r.fill_buf()?;
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!(
-                    "pickle data was truncated ({what} declares {n} bytes, {} missing)",
-                    left
+                    "pickle data was truncated ({what} declares {n} bytes, {left} missing)"
                 ));
             }
-            let m = (buf.len() as u64).min(left) as usize;
+            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
             let room = keep.saturating_sub(data.len()).min(m);
-            data.extend_from_slice(&buf[..room]);
-            self.r.consume(m);
-            self.pos += m as u64;
+            data.extend_from_slice(buf.get(..room).unwrap_or(&[]));
+            self.consume(m);
             left -= m as u64;
         }
         Ok(Blob::new(data, n))
@@ -457,7 +548,8 @@ impl Memo {
     }
 
     fn put(&mut self, i: u64, v: Value, soft: usize, hard: usize) -> Put {
-        if !self.contains(i) {
+        let existed = self.contains(i);
+        if !existed {
             self.len += 1;
             if i < DENSE_MAX {
                 bit_set(&mut self.dense, i, true);
@@ -466,10 +558,12 @@ impl Memo {
                 self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
             }
         }
-        if let Some((_, c)) = self.values.remove(&i) {
-            self.cost = self.cost.saturating_sub(c);
+        if existed {
+            if let Some((_, c)) = self.values.remove(&i) {
+                self.cost = self.cost.saturating_sub(c);
+            }
+            self.set_lost(i, false);
         }
-        self.set_lost(i, false);
         if !v.interesting() {
             return if self.cost > hard {
                 Put::Full
@@ -817,10 +911,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn evaluate(&mut self, r: &Rc<Ref>, args: &Value, opcode: &'static str, at: u64) -> Res<Value> {
         let path = r.path();
         let args = args_of(args);
-        let text = |i: usize| match args.get(i) {
-            Some(Value::Str(b)) => b.text().map(str::to_owned),
-            _ => None,
-        };
+        let text = |i: usize| args.get(i).and_then(Value::text).map(str::to_owned);
         match path.as_str() {
             "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
                 if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
@@ -858,7 +949,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
             "_codecs.encode" | "codecs.encode" => {
-                if let (Some(Value::Str(s)), enc) = (args.first(), text(1)) {
+                if let (Some(s @ (Value::Str(_) | Value::Short(_))), enc) = (args.first(), text(1))
+                {
                     let enc = enc.unwrap_or_else(|| "utf-8".into()).to_ascii_lowercase();
                     if let Some(t) = s.text() {
                         let data = if matches!(
@@ -873,14 +965,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                         };
                         if let Some(data) = data {
                             let len = data.len() as u64;
-                            return Ok(Value::Bytes(Rc::new(Blob { data, len })));
+                            return Ok(Value::Bytes(Rc::new(Blob::new(data, len))));
                         }
-                    } else if s.truncated() {
+                    } else if let Value::Str(b) = s
+                        && b.truncated()
+                    {
                         // Too long to keep: the bytes are as long as the text.
-                        return Ok(Value::Bytes(Rc::new(Blob {
-                            data: s.data.clone(),
-                            len: s.len,
-                        })));
+                        return Ok(Value::Bytes(Rc::new(Blob::new(b.data.clone(), b.len))));
                     }
                 }
             }
@@ -1130,13 +1221,13 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'S' => {
                 let line = inp.line(limits.max_line, "STRING")?;
                 let s = unquote_string(&line)?;
-                let blob = self.blob_from(s);
-                self.push(Value::Str(blob))?;
+                let v = self.string_from(s);
+                self.push(v)?;
             }
             b'V' => {
                 let line = inp.line(limits.max_line, "UNICODE")?;
-                let blob = self.blob_from(raw_unicode_escape(&line).into_bytes());
-                self.push(Value::Str(blob))?;
+                let v = self.string_from(raw_unicode_escape(&line).into_bytes());
+                self.push(v)?;
             }
             b'T' => {
                 let n = i32::from_le_bytes(inp.array::<4>("BINSTRING")?);
@@ -1218,9 +1309,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if self.stack.len() < self.fence() + n {
                     return invalid("unpickling stack underflow");
                 }
-                let items = self.stack.split_off(self.stack.len().saturating_sub(n));
-                self.cool(&items);
-                self.push(tuple(items))?;
+                let from = self.stack.len().saturating_sub(n);
+                let items = self.stack.get(from..).unwrap_or(&[]);
+                let hot = items.iter().filter(|v| v.interesting()).count();
+                // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
+                let v = if items.iter().all(|v| matches!(v, Value::Opaque)) {
+                    self.stack.truncate(from);
+                    Value::Opaque
+                } else {
+                    self.hot = self.hot.saturating_sub(hot);
+                    Value::Tuple(self.stack.drain(from..).collect())
+                };
+                self.push(v)?;
             }
             b'a' => {
                 self.pop()?;
@@ -1421,8 +1521,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         for d in dicts {
             if let Value::Dict(entries) = d {
                 for (k, v) in entries.borrow().iter() {
-                    if let Value::Str(k) = k
-                        && let Some(k) = k.text()
+                    if let Some(k) = k.text()
                         && self.attrs.len() < MAX_GLOBAL_FACTS
                     {
                         self.attrs.insert(format!("{base}.{k}"), v.clone());
@@ -1536,7 +1635,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
         match (&module, &name) {
-            (Value::Str(m), Value::Str(n)) if m.text().is_some() && n.text().is_some() => {
+            (m, n) if m.text().is_some() && n.text().is_some() => {
                 let (m, n) = (
                     m.text().unwrap_or("").to_owned(),
                     n.text().unwrap_or("").to_owned(),
@@ -1549,6 +1648,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.activity += 1;
                 let describe = |v: &Value| match v {
                     Value::Str(b) => format!("a string of {} bytes", b.len),
+                    Value::Short(s) => format!("a string of {} bytes", s.len),
                     Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
                     Value::Call(None) => "the result of a dynamic call".to_owned(),
                     Value::Ref(r) => format!("the object {}", r.path()),
@@ -1671,12 +1771,12 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    fn blob_from(&mut self, data: Vec<u8>) -> Rc<Blob> {
+    fn string_from(&mut self, data: Vec<u8>) -> Value {
         let len = data.len() as u64;
         let keep = self.keep(len);
         let mut data = data;
         data.truncate(keep);
-        Rc::new(Blob { data, len })
+        Value::string(data, len)
     }
 
     fn read_blob(&mut self, inp: &mut Input, n: u64, what: &str, text: bool) -> Res<Value> {
@@ -1688,14 +1788,12 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
             let s: String = blob.data.iter().map(|&b| b as char).collect();
             let data = s.into_bytes();
-            Value::Str(Rc::new(Blob {
-                len: if blob.truncated() {
-                    blob.len
-                } else {
-                    data.len() as u64
-                },
-                data,
-            }))
+            let len = if blob.truncated() {
+                blob.len
+            } else {
+                data.len() as u64
+            };
+            Value::string(data, len)
         } else {
             Value::Bytes(blob)
         })
@@ -1704,6 +1802,14 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn read_text(&mut self, inp: &mut Input, n: u64, what: &str) -> Res<Value> {
         let at = inp.pos;
         self.check_declared(inp, n, at, what);
+        if n <= SHORT as u64 {
+            let mut buf = [0u8; SHORT];
+            let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
+            inp.fill(short, what)?;
+            let t = String::from_utf8_lossy(short).into_owned();
+            let len = t.len() as u64;
+            return Ok(Value::string(t.into_bytes(), len));
+        }
         let keep = self.keep(n);
         let mut blob = inp.take(n, keep, what)?;
         if blob.truncated() {
@@ -2161,7 +2267,7 @@ fn read_streams_from(
     side: Option<(&Rc<RefCell<Visited>>, u64)>,
 ) -> io::Result<Streams> {
     let legacy = r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX);
-    let mut inp = Input { r, pos: 0, len };
+    let mut inp = Input::new(r, len);
     let mut streams = 0usize;
     let first_global = ctx.facts.globals.len();
     let mut overruns = Vec::new();
