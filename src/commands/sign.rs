@@ -52,7 +52,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         bail!(
             "refusing to sign {}: {} ({} such entries; symbolic links, FIFOs, sockets, devices, unfinished downloads, non-UTF-8 names and names with a backslash or a drive prefix are not signed)",
             args.dir.display(),
-            crate::report::escape::terminal(&i.to_string()),
+            i,
             listing.irregular.len()
         );
     }
