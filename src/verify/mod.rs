@@ -540,9 +540,6 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
             &ignores,
             policy.allow_unsigned.as_ref(),
         );
-        if m.resources.is_empty() {
-            // Reported once, with the pins (signature_pins).
-        }
     }
 
     // 5. The AIBOM: schema, binding to each signed model digest, file list and findings.

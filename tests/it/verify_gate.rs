@@ -95,7 +95,7 @@ impl Lab {
         fs::write(m.join("config.json"), r#"{"model_type":"bert"}"#).unwrap();
         fs::write(m.join("tokenizer.json"), r#"{"version":"1.0"}"#).unwrap();
         let mut h = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.to_vec();
-        while h.len() % 8 != 0 {
+        while !h.len().is_multiple_of(8) {
             h.push(b' ');
         }
         let mut st = (h.len() as u64).to_le_bytes().to_vec();
@@ -854,7 +854,7 @@ fn an_unreadable_directory_under_git_is_never_entered_2n() {
     fs::write(m.join(".git/locked/x"), "x").unwrap();
     fs::set_permissions(m.join(".git/locked"), fs::Permissions::from_mode(0o000)).unwrap();
     // Root reads any directory: run as nobody when possible, so the permission bites.
-    let mut c = if unsafe_is_root() && Path::new("/usr/bin/setpriv").exists() {
+    let mut c = if running_as_root() && Path::new("/usr/bin/setpriv").exists() {
         let mut c = std::process::Command::new("/usr/bin/setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(env!("CARGO_BIN_EXE_aibom"));
@@ -884,7 +884,7 @@ fn an_unreadable_directory_under_git_is_never_entered_2n() {
 }
 
 /// Whether the tests run as root (the owner of `/proc/self` is uid 0).
-fn unsafe_is_root() -> bool {
+fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
@@ -913,6 +913,23 @@ fn a_file_name_cannot_inject_lines_or_escapes_into_the_human_verdict_6c() {
     assert!(!out.contains('\x1b'), "{out:?}");
     assert!(!out.lines().any(|l| l.ends_with(": ACCEPTED")), "{out}");
     assert!(out.contains("x\\nok   files"), "{out}");
+}
+
+#[test]
+fn scan_human_output_escapes_file_names_6c() {
+    let d = tempfile::tempdir().unwrap();
+    fs::copy(
+        samples().join("malicious/reduce_os_system_p4.pkl"),
+        d.path().join("w\n\x1b[8mhidden\u{202e}lkp.pkl"),
+    )
+    .unwrap();
+    let (_, out, _) = aibom(&["scan", "--no-progress", s(d.path())]);
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert!(!out.contains('\u{202e}'), "{out:?}");
+    assert!(
+        out.contains("w\\n\\u{1b}[8mhidden\\u{202e}lkp.pkl"),
+        "{out}"
+    );
 }
 
 // --- B13: the signed allow_symlinks binds; the README states the hint rule (2b-flag, 3a) --
