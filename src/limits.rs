@@ -149,3 +149,34 @@ impl Default for Limits {
         }
     }
 }
+
+/// Caps on what `verify` (and `sign`) read beside the model directory: signatures, AIBOM
+/// attestations, the AIBOM, the policy and the trust files it names. Each is read only if it is
+/// a regular file (opened non-blocking, so a FIFO is refused instead of waited on), and only up
+/// to its cap; a larger file is refused, never read whole.
+#[derive(Debug, Clone)]
+pub struct VerifyLimits {
+    /// A model signature (an OMS bundle lists every file: 100,000 files take about 20 MB).
+    pub max_signature: u64,
+    /// An AIBOM attestation (the AIBOM itself, base64-encoded inside the bundle).
+    pub max_attestation: u64,
+    /// The AIBOM given with `--bom`.
+    pub max_bom: u64,
+    /// The policy file, public keys, CA certificates and the Sigstore trusted root.
+    pub max_trust_file: u64,
+    /// Bytes of unsigned files hashed to tell a renamed file from a missing one (only when a
+    /// signed file is missing; larger extra files are refused without being read).
+    pub max_rename_probe: u64,
+}
+
+impl Default for VerifyLimits {
+    fn default() -> Self {
+        VerifyLimits {
+            max_signature: 64 << 20,
+            max_attestation: 384 << 20,
+            max_bom: 256 << 20,
+            max_trust_file: 16 << 20,
+            max_rename_probe: 256 << 20,
+        }
+    }
+}

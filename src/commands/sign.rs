@@ -46,11 +46,14 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         p.into()
     });
     let ignored = ignores(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    // The same listing and name rule as `verify`: what sign writes, verify can accept.
     let listing = manifest::list(&args.dir, &ignored, args.allow_symlinks)?;
     if let Some(i) = listing.irregular.first() {
         bail!(
-            "refusing to sign {}: {i:?} (symbolic links, unfinished downloads and non-UTF-8 names are not signed)",
-            args.dir.display()
+            "refusing to sign {}: {} ({} such entries; symbolic links, FIFOs, sockets, devices, unfinished downloads, non-UTF-8 names and names with a backslash or a drive prefix are not signed)",
+            args.dir.display(),
+            i,
+            listing.irregular.len()
         );
     }
     let resources = manifest::resources(&listing.entries)?;
@@ -73,8 +76,11 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
     );
 
     if let Some(bom_path) = &args.bom {
-        let text =
-            std::fs::read(bom_path).with_context(|| format!("reading {}", bom_path.display()))?;
+        let text = crate::verify::input::read_regular(
+            bom_path,
+            crate::limits::VerifyLimits::default().max_bom,
+        )
+        .with_context(|| format!("reading {}", bom_path.display()))?;
         let bom: serde_json::Value = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not JSON", bom_path.display()))?;
         let problems = validate::validate(&bom);

@@ -3,6 +3,7 @@
 
 pub mod auditor;
 pub mod diff;
+pub mod escape;
 pub mod html;
 pub mod human;
 pub mod json;

@@ -48,6 +48,8 @@ pub struct Resource {
 pub enum Statement {
     Model {
         subject: Sha256,
+        /// `subject[0].name`: the model's name as the signer gave it.
+        subject_name: String,
         resources: Vec<Resource>,
         ignore_paths: Vec<String>,
         allow_symlinks: bool,
@@ -152,6 +154,11 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
     let [subject] = subjects.as_slice() else {
         return Err(StatementError::Subject);
     };
+    let subject_name = subject
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let subject: Sha256 = subject
         .get("digest")
         .and_then(|d| d.get("sha256"))
@@ -236,6 +243,7 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
             }
             Ok(Statement::Model {
                 subject,
+                subject_name,
                 resources,
                 ignore_paths,
                 allow_symlinks,

@@ -14,3 +14,4 @@ mod samples;
 mod sarif;
 mod support;
 mod verify;
+mod verify_gate;
