@@ -251,7 +251,8 @@ pub struct ReportArgs {
     /// Trusted CA certificates for certificate signatures; repeatable.
     #[arg(long = "certificate-chain")]
     pub certificate_chains: Vec<PathBuf>,
-    /// Configuration with the exceptions to show [default: ./aibom.toml if present].
+    /// Configuration with the exceptions to show [default: ./aibom.toml if present]; its
+    /// signer roles are trusted for approvals only when it is named here.
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
