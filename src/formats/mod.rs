@@ -274,21 +274,42 @@ impl<'a> Ctx<'a> {
         // The same thing found twice at the same place (e.g. a zip member seen through both
         // the central directory and its local header) is one finding.
         let h = self.hasher.hash_one(&finding);
-        let same = self.seen.entry(h).or_default();
-        if same.iter().any(|&i| self.findings.get(i) == Some(&finding)) {
+        if self
+            .seen
+            .get(&h)
+            .is_some_and(|same| same.iter().any(|&i| self.findings.get(i) == Some(&finding)))
+        {
             return;
         }
         if full {
+            // Counted only: nothing is kept per capped finding, so a flood costs no memory.
             *self.capped.entry(code).or_insert(0) += 1;
             return;
         }
-        same.push(self.findings.len());
+        self.seen.entry(h).or_default().push(self.findings.len());
         self.findings.push(finding);
         if keep {
             self.at_gate += 1;
         } else {
             self.below_gate += 1;
         }
+    }
+
+    /// Counts a finding of `code` at `severity` without building it when it would only be
+    /// counted anyway (its code is listed already and its cap is reached); returns whether it
+    /// did. Hot reporters call this first so that a flood costs no formatting.
+    pub fn count_if_capped(&mut self, code: Code, severity: Severity) -> bool {
+        let keep = severity >= self.gate || severity == Severity::Critical;
+        let full = self.listed.contains(&code)
+            && if keep {
+                self.at_gate >= self.limits.max_gate_findings
+            } else {
+                self.below_gate >= self.limits.max_findings
+            };
+        if full {
+            *self.capped.entry(code).or_insert(0) += 1;
+        }
+        full
     }
 
     /// Runs `f` inside a member; refuses (with a finding) past the depth limit.

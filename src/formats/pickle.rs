@@ -802,7 +802,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                     count: 1,
                 });
             }
-            self.seen_globals.insert(key, idx);
+            // Past the facts cap, imports are no longer remembered (memory stays bounded);
+            // a repeat is then reported again, and the finding caps count it.
+            if idx < MAX_GLOBAL_FACTS {
+                self.seen_globals.insert(key, idx);
+            }
             self.report_class(&class, module, name, opcode, at, None);
         }
         let r = Ref {
@@ -824,6 +828,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         at: u64,
         via: Option<&str>,
     ) {
+        if matches!(class, Class::Allowed)
+            || (matches!(class, Class::Unknown)
+                && self.ctx.count_if_capped(
+                    Code::PickleUnknownGlobal,
+                    self.ctx.policy.unknown_severity(),
+                ))
+        {
+            return;
+        }
         let path = if name.is_empty() {
             module.to_owned()
         } else {
@@ -856,8 +869,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 );
             }
             Class::Unknown => {
-                ev.rule = Some("not on the allowlist".into());
                 let sev = self.ctx.policy.unknown_severity();
+                ev.rule = Some("not on the allowlist".into());
                 let dotted = if name.contains('.') {
                     " (attribute traversal)"
                 } else {
@@ -1619,7 +1632,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 count: 1,
             });
         }
-        self.seen_calls.insert(key, idx);
+        if idx < MAX_GLOBAL_FACTS {
+            self.seen_calls.insert(key, idx);
+        }
         true
     }
 
