@@ -95,6 +95,9 @@ pub struct VerifyPolicy {
     pub model_name: Option<String>,
     /// The AIBOM must record a model version at least this (numeric, dotted: `1.4`).
     pub min_version: Option<String>,
+    /// The AIBOM must record exactly this model version (a hub commit, a release tag): the
+    /// pin for versions that cannot be ordered.
+    pub version: Option<String>,
     /// Every signature must carry a verified signing time no older than this (`30d`, `12h`,
     /// `90m`, `3600s`, `2w`); key and certificate signatures carry none, so they are refused.
     pub max_signature_age: Option<String>,

@@ -67,6 +67,7 @@ allow-globals = []
 # the oldest signature time accepted (keyless signatures carry a verified time).
 # model-name = "org/model"
 # min-version = "1.4"
+# version = "0123456789abcdef0123456789abcdef01234567"
 # max-signature-age = "90d"
 #
 # [[verify.signer]]

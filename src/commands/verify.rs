@@ -179,6 +179,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         policy.require_bom = v.require_bom;
         policy.model_name = v.model_name.clone();
         policy.min_version = v.min_version.clone();
+        policy.version = v.version.clone();
         policy.max_signature_age = v
             .max_signature_age
             .as_deref()

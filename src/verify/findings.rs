@@ -303,6 +303,31 @@ pub fn version_pin(checks: &mut Checks, bom: Option<&Value>, min: &str) {
     );
 }
 
+/// `version` in the policy: the AIBOM records exactly this model version (a hub commit or a
+/// release tag, which have no order).
+pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Value>, want: &str) {
+    let expected = format!("an AIBOM recording model version {want}");
+    let have = bom.and_then(|b| {
+        b.pointer("/metadata/component/version")
+            .and_then(Value::as_str)
+    });
+    let (ok, actual) = match (bom, have) {
+        (None, _) => (
+            false,
+            "no AIBOM given (--bom): the version cannot be checked".to_owned(),
+        ),
+        (Some(_), None) => (false, "the AIBOM records no version".to_owned()),
+        (Some(_), Some(h)) => (h == want, h.to_owned()),
+    };
+    checks.push(
+        CheckKind::ModelVersion,
+        ok,
+        "the release",
+        &expected,
+        &actual,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,6 +128,8 @@ pub struct Policy {
     pub model_name: Option<String>,
     /// The AIBOM's model version must be at least this (numeric, dotted).
     pub min_version: Option<String>,
+    /// The AIBOM's model version must be exactly this.
+    pub version: Option<String>,
     /// Every signature must carry a verified time no older than this many seconds.
     pub max_signature_age: Option<u64>,
     /// The current time; `None` when the clock cannot be read (dated exceptions then expire,
@@ -147,6 +149,7 @@ impl Default for Policy {
             require_bom: false,
             model_name: None,
             min_version: None,
+            version: None,
             max_signature_age: None,
             now: now(),
         }
@@ -613,6 +616,9 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     }
     if let Some(min) = &policy.min_version {
         findings::version_pin(&mut checks, bom_value, min);
+    }
+    if let Some(exact) = &policy.version {
+        findings::exact_version_pin(&mut checks, bom_value, exact);
     }
     if inputs.rescan.is_some() {
         findings::rescan_policy(

@@ -1214,6 +1214,12 @@ fn the_policy_pins_the_model_name_and_a_minimum_version_5a_3e3() {
     let (code, v) = run("[verify]\nmodel-name = \"other-model\"\n");
     assert_eq!(code, 1, "{v:#}");
     assert!(blocking(&v).contains(&"model-name".to_owned()), "{v:#}");
+    // An exact pin, for versions without an order (a hub revision).
+    let (code, v) = run("[verify]\nversion = \"1.2.0\"\n");
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = run("[verify]\nversion = \"0123abc\"\n");
+    assert_eq!(code, 1, "{v:#}");
+    assert!(blocking(&v).contains(&"model-version".to_owned()), "{v:#}");
     // A key signature carries no verified time: a maximum age cannot be met.
     let (code, v) = run("[verify]\nmax-signature-age = \"3650d\"\n");
     assert_eq!(code, 1, "{v:#}");
