@@ -32,7 +32,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
             declared_datasets: declared.datasets,
         },
     );
-    let bytes = bom::to_json(&doc);
+    let bytes = bom::to_json(&doc).context("serialising the AIBOM")?;
     match &args.output {
         Some(p) => super::write_atomic(p, &bytes)
             .with_context(|| format!("writing the AIBOM to {}", p.display()))?,

@@ -63,7 +63,8 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .unwrap_or_else(|| ".".into());
     let hint = key.verifying_key().hint()?;
 
-    let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks);
+    let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks)
+        .context("serialising the signed statement")?;
     let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
     let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
     super::write_atomic(&args.signature, &out)
@@ -103,7 +104,8 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             );
         }
         let root = statement::root_digest(resources.iter().map(|r| &r.digest));
-        let payload = statement::bom_statement(&name, &root, &bom);
+        let payload = statement::bom_statement(&name, &root, &bom)
+            .context("serialising the AIBOM attestation")?;
         let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
         let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
         super::write_atomic(&bom_sig, &out)

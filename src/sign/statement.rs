@@ -105,7 +105,7 @@ pub fn model_statement(
     resources: &[Resource],
     ignore_paths: &[String],
     allow_symlinks: bool,
-) -> Vec<u8> {
+) -> serde_json::Result<Vec<u8>> {
     let root = root_digest(resources.iter().map(|r| &r.digest));
     let res: Vec<Value> = resources
         .iter()
@@ -125,18 +125,22 @@ pub fn model_statement(
             }
         }
     });
-    serde_json::to_vec(&v).unwrap_or_default()
+    serde_json::to_vec(&v)
 }
 
 /// The AIBOM attestation: the AIBOM as predicate, the model's root digest as subject.
-pub fn bom_statement(subject_name: &str, root: &Sha256, bom: &Value) -> Vec<u8> {
+pub fn bom_statement(
+    subject_name: &str,
+    root: &Sha256,
+    bom: &Value,
+) -> serde_json::Result<Vec<u8>> {
     let v = json!({
         "_type": STATEMENT_TYPE,
         "subject": [{"name": subject_name, "digest": {"sha256": root.to_hex()}}],
         "predicateType": BOM_PREDICATE,
         "predicate": bom,
     });
-    serde_json::to_vec(&v).unwrap_or_default()
+    serde_json::to_vec(&v)
 }
 
 /// Parses and checks a statement (names, duplicates, root digest).
@@ -267,7 +271,7 @@ mod tests {
     #[test]
     fn round_trips_a_model_statement() {
         let r = vec![res("a.bin", b"a"), res("sub/b.json", b"b")];
-        let bytes = model_statement("m", &r, &[".git".into()], false);
+        let bytes = model_statement("m", &r, &[".git".into()], false).unwrap();
         let Statement::Model {
             subject, resources, ..
         } = parse(&bytes).unwrap()
@@ -297,16 +301,17 @@ mod tests {
             "C:/x",
             "a\\b",
         ] {
-            let bytes = model_statement("m", &[res(bad, b"x")], &[], false);
+            let bytes = model_statement("m", &[res(bad, b"x")], &[], false).unwrap();
             assert!(
                 matches!(parse(&bytes), Err(StatementError::Name { .. })),
                 "{bad}"
             );
         }
-        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[], false);
+        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[], false).unwrap();
         assert!(matches!(parse(&bytes), Err(StatementError::Duplicate(_))));
         let mut v: Value =
-            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false)).unwrap();
+            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false).unwrap())
+                .unwrap();
         v["subject"][0]["digest"]["sha256"] = Sha256::of(b"other").to_hex().into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),
@@ -316,7 +321,8 @@ mod tests {
 
     #[test]
     fn rejects_unknown_types_and_serializations() {
-        let mut v: Value = serde_json::from_slice(&model_statement("m", &[], &[], false)).unwrap();
+        let mut v: Value =
+            serde_json::from_slice(&model_statement("m", &[], &[], false).unwrap()).unwrap();
         v["predicate"]["serialization"]["method"] = "shards".into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),

@@ -429,7 +429,8 @@ fn a_signed_statement_that_lists_nothing_and_ignores_everything_is_refused_3s() 
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     let stmt: serde_json::Value =
-        serde_json::from_slice(&statement::model_statement("m", &[], &ignore, false)).unwrap();
+        serde_json::from_slice(&statement::model_statement("m", &[], &ignore, false).unwrap())
+            .unwrap();
     let sig = lab.forge("k", &stmt, "m.sig");
     let (code, v) = verify(&[
         s(&m),
