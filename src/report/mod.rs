@@ -8,5 +8,4 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
-pub mod progress;
 pub mod sarif;

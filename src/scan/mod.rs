@@ -5,6 +5,7 @@
 
 pub mod exceptions;
 pub mod policy;
+pub mod progress;
 
 use crate::detect::Format;
 use crate::digest::{HashingFile, Sha256};
@@ -274,7 +275,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         .map(|a| a.size)
         .sum();
     let total_files: u64 = discoveries.iter().map(|d| d.artifacts.len() as u64).sum();
-    let progress = crate::report::progress::Progress::new(opts.progress, total_files, total_bytes);
+    let progress = progress::Progress::new(opts.progress, total_files, total_bytes);
     let done_bytes = AtomicU64::new(0);
 
     let mut out = Vec::new();
