@@ -8,9 +8,12 @@
 //! and returns `Err` only when the underlying file cannot be read (malformed bytes are findings).
 //! Containers call back into [`inspect_source`] for their members, so every member goes through
 //! the same content detection, whatever its name.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
 pub mod gguf;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod keras;
 pub mod npy;
 pub mod onnx;
@@ -18,6 +21,8 @@ pub mod pickle;
 pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod sevenz;
 pub mod template;
 pub mod text;
@@ -108,7 +113,7 @@ impl Budget {
         if n >= self.max_pickle_opcodes {
             return false;
         }
-        self.pickle_opcodes.set(n + 1);
+        self.pickle_opcodes.set(n.saturating_add(1));
         true
     }
 
@@ -279,15 +284,16 @@ impl<'a> Ctx<'a> {
             return;
         }
         if full {
-            *self.capped.entry(code).or_insert(0) += 1;
+            let capped = self.capped.entry(code).or_insert(0);
+            *capped = capped.saturating_add(1);
             return;
         }
         same.push(self.findings.len());
         self.findings.push(finding);
         if keep {
-            self.at_gate += 1;
+            self.at_gate = self.at_gate.saturating_add(1);
         } else {
-            self.below_gate += 1;
+            self.below_gate = self.below_gate.saturating_add(1);
         }
     }
 
