@@ -1,6 +1,7 @@
 //! Format detection from content. The file name never decides; it only breaks ties between
 //! formats the bytes cannot tell apart, and it tells what the file *claims* to be, so that a
 //! mismatch (a pickle named `model.safetensors`) is reported.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use serde::Serialize;
 
@@ -207,7 +208,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
         && head
             .get(..8)
             .and_then(|b| b.try_into().ok())
-            .is_some_and(|b: [u8; 8]| u64::from_le_bytes(b) <= len - 8)
+            .is_some_and(|b: [u8; 8]| u64::from_le_bytes(b) <= len.saturating_sub(8))
     {
         return Format::Safetensors;
     }
@@ -262,7 +263,7 @@ fn head_text(head: &[u8], len: u64) -> &[u8] {
             Err(e) if e.error_len().is_none() => e.valid_up_to(),
             Err(_) => head.len(),
         };
-        &head[..cut]
+        head.get(..cut).unwrap_or(head)
     } else {
         head
     }
@@ -292,6 +293,7 @@ fn looks_like_zlib(head: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -8,9 +8,12 @@
 //! and returns `Err` only when the underlying file cannot be read (malformed bytes are findings).
 //! Containers call back into [`inspect_source`] for their members, so every member goes through
 //! the same content detection, whatever its name.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
 pub mod gguf;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod keras;
 pub mod npy;
 pub mod onnx;
@@ -18,6 +21,8 @@ pub mod pickle;
 pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod sevenz;
 pub mod template;
 pub mod text;
@@ -30,7 +35,7 @@ use crate::scan::policy::Policy;
 use crate::source::Source;
 use serde::Serialize;
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::rc::Rc;
@@ -108,7 +113,7 @@ impl Budget {
         if n >= self.max_pickle_opcodes {
             return false;
         }
-        self.pickle_opcodes.set(n + 1);
+        self.pickle_opcodes.set(n.saturating_add(1));
         true
     }
 
@@ -148,7 +153,7 @@ pub struct Ctx<'a> {
     pub capped: BTreeMap<Code, u64>,
     /// Codes with at least one listed finding: the first of each code is always listed, so
     /// the listed findings alone give the file's verdict.
-    listed: BTreeSet<Code>,
+    listed: BTreeMap<Code, usize>,
     /// Findings listed below the gate, and at or above it.
     below_gate: usize,
     at_gate: usize,
@@ -172,7 +177,7 @@ impl<'a> Ctx<'a> {
             findings: Vec::new(),
             facts: Facts::default(),
             capped: BTreeMap::new(),
-            listed: BTreeSet::new(),
+            listed: BTreeMap::new(),
             below_gate: 0,
             at_gate: 0,
             gate: Severity::High,
@@ -200,7 +205,7 @@ impl<'a> Ctx<'a> {
             findings: Vec::new(),
             facts: Facts::default(),
             capped: BTreeMap::new(),
-            listed: BTreeSet::new(),
+            listed: BTreeMap::new(),
             below_gate: 0,
             at_gate: 0,
             gate: self.gate,
@@ -257,13 +262,7 @@ impl<'a> Ctx<'a> {
         message: impl Into<String>,
         evidence: Evidence,
     ) {
-        let keep = severity >= self.gate || severity == Severity::Critical;
-        let full = !self.listed.insert(code)
-            && if keep {
-                self.at_gate >= self.limits.max_gate_findings
-            } else {
-                self.below_gate >= self.limits.max_findings
-            };
+        let full = self.is_full(code, severity);
         let finding = Finding {
             code,
             severity,
@@ -283,31 +282,79 @@ impl<'a> Ctx<'a> {
         }
         if full {
             // Counted only: nothing is kept per capped finding, so a flood costs no memory.
-            *self.capped.entry(code).or_insert(0) += 1;
+            let capped = self.capped.entry(code).or_insert(0);
+            *capped = capped.saturating_add(1);
             return;
         }
         self.seen.entry(h).or_default().push(self.findings.len());
+        self.count(&finding, true);
         self.findings.push(finding);
-        if keep {
-            self.at_gate += 1;
-        } else {
-            self.below_gate += 1;
-        }
     }
 
-    /// Counts a finding of `code` at `severity` without building it when it would only be
-    /// counted anyway (its code is listed already and its cap is reached); returns whether it
-    /// did. Hot reporters call this first so that a flood costs no formatting.
-    pub fn count_if_capped(&mut self, code: Code, severity: Severity) -> bool {
+    /// Whether one more finding of `code` at `severity` would only be counted: its code is
+    /// listed already and the cap of its side of the gate is reached.
+    fn is_full(&self, code: Code, severity: Severity) -> bool {
         let keep = severity >= self.gate || severity == Severity::Critical;
-        let full = self.listed.contains(&code)
+        self.listed.get(&code).is_some_and(|n| *n > 0)
             && if keep {
                 self.at_gate >= self.limits.max_gate_findings
             } else {
                 self.below_gate >= self.limits.max_findings
-            };
+            }
+    }
+
+    /// Adds (or, with `add` false, removes) a listed finding to the per-code and per-side counts.
+    fn count(&mut self, f: &Finding, add: bool) {
+        let keep = f.severity >= self.gate || f.severity == Severity::Critical;
+        let side = if keep {
+            &mut self.at_gate
+        } else {
+            &mut self.below_gate
+        };
+        let n = self.listed.entry(f.code).or_insert(0);
+        if add {
+            *side = side.saturating_add(1);
+            *n = n.saturating_add(1);
+        } else {
+            *side = side.saturating_sub(1);
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Keeps, of the findings from index `start` on, those `keep` accepts; the index of
+    /// repeats and the counts follow. Costs the length of that tail, not of all findings.
+    pub fn retain_findings_from(&mut self, start: usize, mut keep: impl FnMut(&Finding) -> bool) {
+        let start = start.min(self.findings.len());
+        let tail = self.findings.split_off(start);
+        for (k, f) in tail.iter().enumerate() {
+            let i = start.saturating_add(k);
+            let h = self.hasher.hash_one(f);
+            if let Some(v) = self.seen.get_mut(&h) {
+                v.retain(|&j| j != i);
+                if v.is_empty() {
+                    self.seen.remove(&h);
+                }
+            }
+            self.count(f, false);
+        }
+        for f in tail {
+            if keep(&f) {
+                let h = self.hasher.hash_one(&f);
+                self.seen.entry(h).or_default().push(self.findings.len());
+                self.count(&f, true);
+                self.findings.push(f);
+            }
+        }
+    }
+
+    /// Counts a finding of `code` at `severity` without building it when it would only be
+    /// counted anyway (see [`Ctx::is_full`]); returns whether it did. Hot reporters call this
+    /// first so that a flood costs no formatting.
+    pub fn count_if_capped(&mut self, code: Code, severity: Severity) -> bool {
+        let full = self.is_full(code, severity);
         if full {
-            *self.capped.entry(code).or_insert(0) += 1;
+            let capped = self.capped.entry(code).or_insert(0);
+            *capped = capped.saturating_add(1);
         }
         full
     }
@@ -485,4 +532,61 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         zip::inspect(src, ctx, Some(eocd))?;
     }
     Ok(refined)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(limits: &'a Limits, policy: &'a Policy) -> Ctx<'a> {
+        Ctx::new(limits, policy, "f").with_gate(Severity::High)
+    }
+
+    #[test]
+    fn findings_at_the_gate_are_never_capped_and_the_rest_are_counted() {
+        let limits = Limits {
+            max_findings: 3,
+            ..Limits::default()
+        };
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        for i in 0..10 {
+            c.report(Code::PickleUnknownGlobal, Some(i), "minor");
+        }
+        c.report(Code::PickleTrailingData, Some(99), "first of its code");
+        c.report(Code::PickleDangerousCall, Some(100), "gate");
+        let listed: Vec<Code> = c.findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            listed
+                .iter()
+                .filter(|c| **c == Code::PickleUnknownGlobal)
+                .count(),
+            3
+        );
+        assert!(
+            listed.contains(&Code::PickleTrailingData),
+            "first of a code is listed"
+        );
+        assert!(listed.contains(&Code::PickleDangerousCall));
+        assert_eq!(c.capped.get(&Code::PickleUnknownGlobal), Some(&7));
+    }
+
+    #[test]
+    fn exact_repeats_are_one_finding_even_after_findings_are_removed() {
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        c.report(Code::UnknownFormat, Some(1), "a");
+        c.report(Code::PickleMalformed, Some(2), "b");
+        c.report(Code::PickleMalformed, Some(2), "b");
+        assert_eq!(c.findings.len(), 2);
+        c.retain_findings_from(0, |f| f.code != Code::UnknownFormat);
+        assert_eq!(c.findings.len(), 1);
+        // The index follows the shift: the repeat is still recognised, the removed one is new.
+        c.report(Code::PickleMalformed, Some(2), "b");
+        c.report(Code::UnknownFormat, Some(1), "a");
+        assert_eq!(c.findings.len(), 2);
+        assert_eq!(c.listed.get(&Code::UnknownFormat), Some(&1));
+    }
 }

@@ -17,6 +17,7 @@
 //!   are scanned as a file of their own.
 //!
 //! Opcode reference: CPython `Lib/pickletools.py` and `Modules/_pickle.c`.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::detect::Format;
@@ -366,7 +367,7 @@ impl<'r> Input<'r> {
 
     fn consume(&mut self, n: usize) {
         self.start = self.start.saturating_add(n).min(self.end);
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64); // a stream offset
     }
 
     fn peek(&mut self) -> Res<Option<u8>> {
@@ -375,8 +376,9 @@ impl<'r> Input<'r> {
 
     fn byte(&mut self, what: &str) -> Res<u8> {
         if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
-            self.start += 1;
-            self.pos += 1;
+            // The per-opcode path: start < end <= buf.len(), and pos is a stream offset.
+            self.start = self.start.wrapping_add(1);
+            self.pos = self.pos.wrapping_add(1);
             return Ok(b);
         }
         match self.peek()? {
@@ -407,7 +409,7 @@ impl<'r> Input<'r> {
                 dst.copy_from_slice(src);
             }
             self.consume(n);
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(())
     }
@@ -425,7 +427,7 @@ impl<'r> Input<'r> {
                     return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
                 }
                 out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
-                self.consume(i + 1);
+                self.consume(i.saturating_add(1)); // with the newline at `i`
                 return Ok(out);
             }
             let n = buf.len();
@@ -452,7 +454,7 @@ impl<'r> Input<'r> {
             let room = keep.saturating_sub(data.len()).min(m);
             data.extend_from_slice(buf.get(..room).unwrap_or(&[]));
             self.consume(m);
-            left -= m as u64;
+            left = left.saturating_sub(m as u64); // m <= left
         }
         Ok(Blob::new(data, n))
     }
@@ -550,7 +552,7 @@ impl Memo {
     fn put(&mut self, i: u64, v: Value, soft: usize, hard: usize) -> Put {
         let existed = self.contains(i);
         if !existed {
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
             if i < DENSE_MAX {
                 bit_set(&mut self.dense, i, true);
             } else {
@@ -728,7 +730,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             )));
         }
         if v.interesting() {
-            self.hot += 1;
+            self.hot = self.hot.saturating_add(1);
         }
         self.stack.push(v);
         Ok(())
@@ -781,13 +783,13 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
-        self.activity += 1;
+        self.activity = self.activity.saturating_add(1);
         let class = self.ctx.policy.classify(module, name);
         let member = self.ctx.member();
         let key = (module.to_owned(), name.to_owned());
         if let Some(&i) = self.seen_globals.get(&key) {
             if let Some(g) = self.ctx.facts.globals.get_mut(i) {
-                g.count += 1;
+                g.count = g.count.saturating_add(1);
             }
         } else {
             let idx = self.ctx.facts.globals.len();
@@ -889,7 +891,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// A call made while loading: `callee(*args)`.
     fn call(&mut self, callee: Value, args: Value, opcode: &'static str, at: u64) -> Res<Value> {
-        self.activity += 1;
+        self.activity = self.activity.saturating_add(1);
         let r = match &callee {
             Value::Ref(r) => Some(r.clone()),
             Value::Call(_) => None,
@@ -1057,7 +1059,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
-            self.activity += 1;
+            self.activity = self.activity.saturating_add(1);
             let ev = Evidence::global(&r.module, &r.name, opcode);
             self.ctx.report_with(
                 Code::PickleBuildOnGlobal,
@@ -1089,7 +1091,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                         .min(self.ctx.budget().max_pickle_opcodes())
                 )));
             }
-            self.ctx.facts.pickle_opcodes += 1;
+            let opcodes = &mut self.ctx.facts.pickle_opcodes;
+            *opcodes = opcodes.saturating_add(1);
             let at = inp.pos;
             if let Some(v) = &self.visited
                 && self.hot == 0
@@ -1199,10 +1202,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let v = if n == 0 {
                     Value::Int(0)
                 } else if n <= 8 {
-                    let mut le = [0u8; 8];
-                    le[..b.data.len()].copy_from_slice(&b.data);
-                    if b.data.last().is_some_and(|x| x & 0x80 != 0) {
-                        le[b.data.len()..].fill(0xff);
+                    // Two's complement, little-endian: sign-extend past the given bytes.
+                    let negative = b.data.last().is_some_and(|x| x & 0x80 != 0);
+                    let mut le = [if negative { 0xff } else { 0 }; 8];
+                    for (to, from) in le.iter_mut().zip(&b.data) {
+                        *to = *from;
                     }
                     Value::Int(i64::from_le_bytes(le))
                 } else {
@@ -1318,8 +1322,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(tuple(items))?;
             }
             0x85..=0x87 => {
-                let n = usize::from(op - 0x84);
-                if self.stack.len() < self.fence() + n {
+                let n = usize::from(op.saturating_sub(0x84)); // 1 to 3
+                if self.stack.len() < self.fence().saturating_add(n) {
                     return invalid("unpickling stack underflow");
                 }
                 let from = self.stack.len().saturating_sub(n);
@@ -1430,7 +1434,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     0x83 => u32::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
                     _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
                 };
-                self.activity += 1;
+                self.activity = self.activity.saturating_add(1);
                 if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
                     let member = self.ctx.member();
                     self.ctx.facts.globals.push(GlobalUse {
@@ -1617,7 +1621,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         let key = (callee.to_owned(), opcode);
         if let Some(&i) = self.seen_calls.get(&key) {
             if let Some(c) = self.ctx.facts.calls.get_mut(i) {
-                c.count += 1;
+                c.count = c.count.saturating_add(1);
             }
             return false;
         }
@@ -1660,7 +1664,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             // CPython: "STACK_GLOBAL requires str"; the load fails here.
             (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
             _ => {
-                self.activity += 1;
+                self.activity = self.activity.saturating_add(1);
                 let describe = |v: &Value| match v {
                     Value::Str(b) => format!("a string of {} bytes", b.len),
                     Value::Short(s) => format!("a string of {} bytes", s.len),
@@ -1750,7 +1754,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             return;
         }
         self.exhaustion_reported = true;
-        self.activity += 1;
+        self.activity = self.activity.saturating_add(1);
         self.ctx.report_with(
             Code::PickleLoaderExhaustion,
             Code::PickleLoaderExhaustion.default_severity(),
@@ -1903,38 +1907,44 @@ fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
         _ => return invalid("the STRING opcode argument must be quoted"),
     };
     let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let c = inner[i];
-        if c != b'\\' || i + 1 >= inner.len() {
+    let mut rest = inner;
+    while let Some((&c, tail)) = rest.split_first() {
+        rest = tail;
+        if c != b'\\' {
             out.push(c);
-            i += 1;
             continue;
         }
-        let e = inner[i + 1];
-        i += 2;
+        let Some((&e, tail)) = rest.split_first() else {
+            // A backslash that ends the string is kept.
+            out.push(c);
+            continue;
+        };
+        rest = tail;
+        let octal = |d: &u8| char::from(*d).to_digit(8);
         match e {
             b'n' => out.push(b'\n'),
             b't' => out.push(b'\t'),
             b'r' => out.push(b'\r'),
             b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                let mut k = 0;
-                while k < 2 && i < inner.len() && (b'0'..=b'7').contains(&inner[i]) {
-                    v = v * 8 + u32::from(inner[i] - b'0');
-                    i += 1;
-                    k += 1;
+                // Up to three octal digits: at most 0o777.
+                let mut v = octal(&e).unwrap_or(0);
+                for _ in 0..2 {
+                    let Some((d, tail)) =
+                        rest.split_first().and_then(|(d, t)| Some((octal(d)?, t)))
+                    else {
+                        break;
+                    };
+                    v = v.saturating_mul(8).saturating_add(d);
+                    rest = tail;
                 }
                 out.push((v & 0xff) as u8);
             }
             b'x' => {
-                let hex = inner
-                    .get(i..i + 2)
-                    .and_then(|h| std::str::from_utf8(h).ok());
+                let hex = rest.get(..2).and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);
-                        i += 2;
+                        rest = rest.get(2..).unwrap_or_default();
                     }
                     None => return invalid("invalid \\x escape in STRING"),
                 }
@@ -1953,24 +1963,25 @@ fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
 /// Protocol 0 `UNICODE`: raw-unicode-escape (`\uXXXX`, `\UXXXXXXXX`, other bytes latin-1).
 fn raw_unicode_escape(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        let c = line[i];
-        if c == b'\\' && i + 1 < line.len() && (line[i + 1] == b'u' || line[i + 1] == b'U') {
-            let n = if line[i + 1] == b'u' { 4 } else { 8 };
-            if let Some(ch) = line
-                .get(i + 2..i + 2 + n)
+    let mut rest = line;
+    while let Some((&c, tail)) = rest.split_first() {
+        if c == b'\\'
+            && let Some((&u @ (b'u' | b'U'), after)) = tail.split_first()
+        {
+            let n = if u == b'u' { 4 } else { 8 };
+            if let Some(ch) = after
+                .get(..n)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u32::from_str_radix(h, 16).ok())
                 .and_then(char::from_u32)
             {
                 out.push(ch);
-                i += 2 + n;
+                rest = after.get(n..).unwrap_or_default();
                 continue;
             }
         }
         out.push(c as char);
-        i += 1;
+        rest = tail;
     }
     out
 }
@@ -2092,41 +2103,56 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
     ) {
         return false;
     }
-    let line_end = |i: usize| head.get(i..).and_then(memchr).map(|n| i + n + 1);
-    while i < head.len() {
-        let op = head[i];
-        i += 1;
-        ops += 1;
+    // The line at `i` (without its newline) and the position after it. Positions are below
+    // `head.len()` plus an argument length of at most 2^32: they cannot overflow.
+    let line_at = |i: usize| {
+        let rest = head.get(i..)?;
+        let n = memchr(rest)?;
+        Some((rest.get(..n)?, i.saturating_add(n).saturating_add(1)))
+    };
+    while let Some(&op) = head.get(i) {
+        i = i.saturating_add(1);
+        ops = ops.saturating_add(1);
         let next = match op {
             b'.' => return ops >= 2,
             b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
             | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
             | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 => Some(i),
-            b'F' | b'I' | b'L' | b'g' | b'p' => line_end(i).filter(|&e| {
-                head[i..e - 1]
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
-            }),
-            b'S' | b'V' | b'P' => line_end(i),
-            b'c' | b'i' => line_end(i).and_then(|e| {
+            b'F' | b'I' | b'L' | b'g' | b'p' => line_at(i)
+                .filter(|(arg, _)| {
+                    arg.iter()
+                        .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
+                })
+                .map(|(_, e)| e),
+            b'S' | b'V' | b'P' => line_at(i).map(|(_, e)| e),
+            b'c' | b'i' => line_at(i).and_then(|(module, e)| {
                 let ok = |s: &[u8]| {
                     !s.is_empty()
                         && s.iter()
                             .all(|c| c.is_ascii_alphanumeric() || b"_.".contains(c))
                 };
-                let e2 = line_end(e)?;
-                (ok(&head[i..e - 1]) && ok(&head[e..e2 - 1])).then_some(e2)
+                let (name, e2) = line_at(e)?;
+                (ok(module) && ok(name)).then_some(e2)
             }),
-            b'K' | b'h' | b'q' | 0x82 => Some(i + 1),
-            b'M' | 0x83 => Some(i + 2),
-            b'J' | b'j' | b'r' | 0x84 => Some(i + 4),
-            b'G' => Some(i + 8),
-            b'U' | b'C' | 0x8c | 0x8a => head.get(i).map(|&n| i + 1 + usize::from(n)),
+            b'K' | b'h' | b'q' | 0x82 => Some(i.saturating_add(1)),
+            b'M' | 0x83 => Some(i.saturating_add(2)),
+            b'J' | b'j' | b'r' | 0x84 => Some(i.saturating_add(4)),
+            b'G' => Some(i.saturating_add(8)),
+            b'U' | b'C' | 0x8c | 0x8a => head
+                .get(i)
+                .map(|&n| i.saturating_add(1).saturating_add(usize::from(n))),
             b'T' | b'X' | b'B' => head
-                .get(i..i + 4)
-                .map(|b| i + 4 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
-            0x80 => head.get(i).filter(|&&p| p <= 5).map(|_| i + 1),
-            0x95 => Some(i + 8),
+                .get(i..i.saturating_add(4))
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(|b| {
+                    i.saturating_add(4)
+                        .saturating_add(u32::from_le_bytes(b) as usize)
+                }),
+            0x80 => head
+                .get(i)
+                .filter(|&&p| p <= 5)
+                .map(|_| i.saturating_add(1)),
+            0x95 => Some(i.saturating_add(8)),
             _ => return false,
         };
         match next {
@@ -2202,7 +2228,7 @@ fn reinterpret(
     for (i, &b) in window.iter().enumerate() {
         let start = from.saturating_add(i as u64);
         let plausible = match only {
-            Some(o) => b == o && window.get(i + 1).is_some_and(|p| *p <= 5),
+            Some(o) => b == o && window.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
             None => op_name(b) != "UNKNOWN",
         };
         if !plausible || visited.borrow().is_marked(start) {
@@ -2215,7 +2241,7 @@ fn reinterpret(
                 .saturating_sub(budget.pickle_opcodes()),
         );
         if left == 0 {
-            untried += 1;
+            untried = untried.saturating_add(1);
             continue;
         }
         let small = crate::limits::Limits {
@@ -2321,15 +2347,15 @@ fn read_streams_from(
         let activity = m.activity;
         overruns.append(&mut m.overruns);
         drop(m);
-        ctx.facts.pickle_streams += 1;
-        streams += 1;
+        ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
+        streams = streams.saturating_add(1);
         let end = match res {
             Ok(e) => e,
             Err(Break::Io(e)) => return Err(e),
             Err(Break::Invalid(msg)) => {
                 if streams > 1 && activity == 0 {
                     // Not another pickle: bytes after the last stream.
-                    ctx.findings.truncate(findings_before);
+                    ctx.retain_findings_from(findings_before, |_| false);
                     ctx.report_with(
                         Code::PickleTrailingData,
                         Code::PickleTrailingData.default_severity(),
@@ -2383,6 +2409,7 @@ fn read_streams_from(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::finding::Code;

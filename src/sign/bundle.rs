@@ -2,6 +2,7 @@
 //! (protobuf-JSON camelCase names). Reading is lenient where model-signing is (a `keyid` that
 //! is `""`, absent or null; `tlogEntries` absent or empty; pre-1.1 `rawBytes` public keys) and
 //! strict where it matters (media type, payload type, exactly what was signed).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -215,6 +216,7 @@ pub fn key_bundle(payload: &[u8], sig: &[u8], hint: &str) -> Bundle {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

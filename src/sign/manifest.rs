@@ -14,6 +14,7 @@
 //! (`O_NONBLOCK`), the opened descriptor must be a regular file of the size the walk saw, and
 //! no more than that size is read: a file swapped for a link to `/dev/zero` or a FIFO after the
 //! walk is refused, never read forever.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::statement::{Resource, check_name};
 use crate::digest::Sha256;
@@ -302,8 +303,13 @@ pub fn hash_exact(file: File, e: &Entry) -> Result<Sha256, HashError> {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(io_err(err)),
         };
-        h.update(&buf[..n]);
-        total += n as u64;
+        let Some(read) = buf.get(..n) else {
+            return Err(io_err(io::Error::other(
+                "read reported more bytes than its buffer holds",
+            )));
+        };
+        h.update(read);
+        total = total.saturating_add(n as u64);
     }
     if total != e.size {
         return Err(HashError::Changed {
@@ -324,12 +330,12 @@ pub fn hash_exact(file: File, e: &Entry) -> Result<Sha256, HashError> {
 /// Runs `f` on every entry in parallel, largest files first and one task each (so a few
 /// large shards keep every core busy); returns the results in the entries' order.
 pub fn par_map<T: Send>(entries: &[&Entry], f: impl Fn(&Entry) -> T + Sync) -> Vec<T> {
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|a, b| entries[*b].size.cmp(&entries[*a].size).then(a.cmp(b)));
+    let mut order: Vec<(usize, &Entry)> = entries.iter().map(|e| &**e).enumerate().collect();
+    order.sort_by(|(a, ea), (b, eb)| eb.size.cmp(&ea.size).then(a.cmp(b)));
     let mut done: Vec<(usize, T)> = order
         .par_iter()
         .with_max_len(1)
-        .map(|&i| (i, f(entries[i])))
+        .map(|&(i, e)| (i, f(e)))
         .collect();
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, t)| t).collect()
@@ -356,6 +362,7 @@ pub fn resources(entries: &[Entry]) -> Result<Vec<Resource>, HashError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,7 @@
 //! (`https://model_signing/signature/v1.0`: every file with its digest) or an AIBOM
 //! attestation (`https://cyclonedx.org/bom`), both over the same subject, the model's root
 //! digest: SHA-256 over the raw per-file digests in the order the resources are listed.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::digest::Sha256;
 use serde_json::{Value, json};
@@ -85,7 +86,7 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.starts_with('/') || name.contains('\\') || name.contains('\0') {
         return Err("absolute, or with a backslash or NUL");
     }
-    if name.len() >= 2 && name.as_bytes()[1] == b':' {
+    if name.as_bytes().get(1) == Some(&b':') {
         return Err("a drive path");
     }
     for c in name.split('/') {
@@ -258,6 +259,7 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
