@@ -3,6 +3,8 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod pickle;
+
 use serde::Serialize;
 
 /// Bytes read from the start of a file for detection.
@@ -198,7 +200,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if starts(b"\x28\xb5\x2f\xfd") {
         return Format::Zstd;
     }
-    if starts(crate::formats::pickle::LEGACY_TORCH_PREFIX) {
+    if starts(pickle::LEGACY_TORCH_PREFIX) {
         return Format::PytorchLegacy;
     }
     // A safetensors header length of 128, 384, ... starts with the bytes of a pickle PROTO
@@ -221,7 +223,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     // Protocol 0/1 pickles have no magic: a short dry run of the opcode grammar decides. It
     // comes before the zlib and lzma checks because a protocol-0 pickle can start with bytes
     // that are also a valid zlib header (`(S` is 0x28 0x53).
-    if crate::formats::pickle::looks_like_pickle(head, len) {
+    if pickle::looks_like_pickle(head, len) {
         return Format::Pickle;
     }
     if looks_like_zlib(head) {

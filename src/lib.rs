@@ -36,6 +36,7 @@ pub mod discover;
 pub mod finding;
 pub mod formats;
 pub mod limits;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;

@@ -6,31 +6,7 @@ use crate::bom::validate;
 use crate::cli::SignArgs;
 use crate::sign::{bundle, keys::SigningKey, manifest, statement};
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
-
-/// `path` relative to `root` when it lies inside it (so it is left out of the manifest).
-pub fn inside(root: &Path, path: &Path) -> Option<String> {
-    let root = std::fs::canonicalize(root).ok()?;
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
-    let full = parent.join(path.file_name()?);
-    full.strip_prefix(&root)
-        .ok()
-        .map(|r| r.to_string_lossy().replace('\\', "/"))
-}
-
-/// The ignore list: model-signing's defaults, the signature files, and the user's.
-pub fn ignores(root: &Path, sig_files: &[&Path], extra: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = statement::DEFAULT_IGNORES
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    v.extend(sig_files.iter().filter_map(|p| inside(root, p)));
-    v.extend(extra.iter().map(|e| e.trim_matches('/').to_owned()));
-    v.sort();
-    v.dedup();
-    v
-}
+use std::path::PathBuf;
 
 pub fn run(args: SignArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
@@ -45,7 +21,8 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         p.push(".bom");
         p.into()
     });
-    let ignored = ignores(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    let ignored =
+        manifest::ignore_list(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
     // The same listing and name rule as `verify`: what sign writes, verify can accept.
     let listing = manifest::list(&args.dir, &ignored, args.allow_symlinks)?;
     if let Some(i) = listing.irregular.first() {

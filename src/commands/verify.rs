@@ -234,11 +234,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let rescan = if args.rescan {
         Some(Rescan {
             limits: Limits::default(),
-            policy: crate::scan::policy::Policy::new(
-                &cfg.allow_globals,
-                cfg.strict.unwrap_or(false),
-            )
-            .map_err(anyhow::Error::msg)?,
+            policy: crate::policy::Policy::new(&cfg.allow_globals, cfg.strict.unwrap_or(false))
+                .map_err(anyhow::Error::msg)?,
         })
     } else {
         None

@@ -212,7 +212,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
     use std::io::Write;
 
     const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";

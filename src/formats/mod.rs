@@ -31,7 +31,7 @@ pub mod zip;
 use crate::detect::{self, Claim, Format};
 use crate::finding::{Code, Evidence, Finding, Location, Severity};
 use crate::limits::Limits;
-use crate::scan::policy::Policy;
+use crate::policy::Policy;
 use crate::source::Source;
 use serde::Serialize;
 use std::cell::Cell;

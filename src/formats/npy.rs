@@ -293,7 +293,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn npy(header: &str, data: &[u8]) -> Vec<u8> {
         let mut h = header.to_owned();

@@ -190,7 +190,7 @@ fn check_duplicate_keys(text: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn file(header: &str, data_len: usize) -> Vec<u8> {
         let mut v = (header.len() as u64).to_le_bytes().to_vec();

@@ -1381,7 +1381,7 @@ mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn check_with(template: &str, limits: &Limits) -> Vec<Finding> {
         let policy = Policy::new(&[], false).unwrap();

@@ -903,7 +903,7 @@ mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     // Fake, pattern-valid tokens (never real credentials): "AibomFake" plus filler.
     const HF: &str = "hf_AibomFakeQwErTyUiOpAsDfGhJkLzXcVbN1";

@@ -2277,7 +2277,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
     use std::io::Write;
 
     const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";

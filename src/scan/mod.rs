@@ -4,7 +4,7 @@
 //! SHA-256 computed in the same pass as its inspection (see [`crate::digest::HashingFile`]).
 
 pub mod exceptions;
-pub mod policy;
+
 pub mod progress;
 
 use crate::detect::Format;
@@ -13,8 +13,8 @@ use crate::discover::{self, Artifact, DiscoverError, Discovery, WalkOptions};
 use crate::finding::{Code, Finding, Kind, Severity};
 use crate::formats::{self, Ctx, Facts};
 use crate::limits::Limits;
+use crate::policy::Policy;
 use crate::source::Source;
-use policy::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fs::File;

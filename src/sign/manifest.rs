@@ -361,6 +361,30 @@ pub fn resources(entries: &[Entry]) -> Result<Vec<Resource>, HashError> {
         .collect()
 }
 
+/// `path` relative to `root` when it lies inside it (so it is left out of the manifest).
+pub fn inside(root: &Path, path: &Path) -> Option<String> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+    let full = parent.join(path.file_name()?);
+    full.strip_prefix(&root)
+        .ok()
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+}
+
+/// The ignore list: model-signing's defaults, the signature files, and the user's.
+pub fn ignore_list(root: &Path, sig_files: &[&Path], extra: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = super::statement::DEFAULT_IGNORES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    v.extend(sig_files.iter().filter_map(|p| inside(root, p)));
+    v.extend(extra.iter().map(|e| e.trim_matches('/').to_owned()));
+    v.sort();
+    v.dedup();
+    v
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {

@@ -200,7 +200,7 @@ pub struct SignatureFile {
 /// Re-inspecting the hashed files (`--rescan`), with these caps and pickle policy.
 pub struct Rescan {
     pub limits: Limits,
-    pub policy: crate::scan::policy::Policy,
+    pub policy: crate::policy::Policy,
 }
 
 /// The inputs.
@@ -788,16 +788,16 @@ fn verifier_ignores(inputs: &Inputs) -> Vec<String> {
         .map(|s| (*s).to_owned())
         .collect();
     for s in &inputs.signatures {
-        v.extend(crate::commands::sign::inside(&inputs.dir, &s.path));
+        v.extend(crate::sign::manifest::inside(&inputs.dir, &s.path));
         let mut att = s.path.clone().into_os_string();
         att.push(".bom");
-        v.extend(crate::commands::sign::inside(
+        v.extend(crate::sign::manifest::inside(
             &inputs.dir,
             &PathBuf::from(att),
         ));
     }
     if let Some((p, _)) = &inputs.bom {
-        v.extend(crate::commands::sign::inside(&inputs.dir, p));
+        v.extend(crate::sign::manifest::inside(&inputs.dir, p));
     }
     v.extend(
         inputs

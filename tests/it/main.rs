@@ -7,6 +7,7 @@ mod diff;
 mod docs;
 mod generate;
 mod hostile;
+mod layers;
 mod oracle;
 mod report;
 mod robustness;
