@@ -105,7 +105,12 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
                     .map(|b| (att.display().to_string(), b)),
             });
         }
-        Some(auditor::approvals(&inputs, &trust, &doc))
+        Some(auditor::approvals(
+            &inputs,
+            &trust,
+            &doc,
+            &crate::digest::Sha256::of(&bytes),
+        ))
     };
 
     let report = auditor::read(

@@ -81,8 +81,18 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             );
         }
         let root = statement::root_digest(resources.iter().map(|r| &r.digest));
-        let payload = statement::bom_statement(&name, &root, &bom)
-            .context("serialising the AIBOM attestation")?;
+        let bom_name = bom_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "aibom.cdx.json".into());
+        let payload = statement::bom_statement(
+            &name,
+            &root,
+            &bom,
+            &bom_name,
+            &crate::digest::Sha256::of(&text),
+        )
+        .context("serialising the AIBOM attestation")?;
         let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
         let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
         super::write_atomic(&bom_sig, &out)

@@ -2504,7 +2504,14 @@ fn inventory(bom: &Value, resources: &[Resource]) -> (bool, String) {
 
 /// Checks each signature against `trust` and against this AIBOM. The model digest is what the
 /// signature covers; only `aibom verify DIR` can recompute it from the files.
-pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> Vec<Approval> {
+/// `bom_sha256` is the SHA-256 of the AIBOM file's bytes: attestations that name it bind
+/// those exact bytes.
+pub fn approvals(
+    signatures: &[SignatureInput],
+    trust: &Trust,
+    bom: &Value,
+    bom_sha256: &crate::digest::Sha256,
+) -> Vec<Approval> {
     let mut out = Vec::new();
     for s in signatures {
         let mut a = Approval {
@@ -2537,16 +2544,24 @@ pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> V
                         a.inventory_matches = Some(ok);
                         a.inventory = Some(text);
                     }
-                    Statement::Bom { bom: predicate, .. } => {
+                    Statement::Bom {
+                        bom: predicate,
+                        bom_sha256: signed,
+                        ..
+                    } => {
                         // An AIBOM attestation given directly.
                         a.valid = true;
                         a.attestation_file = Some(s.shown.clone());
-                        a.attestation = if predicate == bom {
-                            AttestationState::Binds
-                        } else {
-                            AttestationState::Other(
+                        a.attestation = match crate::sign::statement::bom_binding(
+                            predicate,
+                            signed.as_ref(),
+                            bom,
+                            bom_sha256,
+                        ) {
+                            Ok(_) => AttestationState::Binds,
+                            Err(_) => AttestationState::Other(
                                 "this is an AIBOM attestation of another document".into(),
-                            )
+                            ),
                         };
                         a.problem =
                             Some("this is an AIBOM attestation, not a model signature".into());
@@ -2566,12 +2581,18 @@ pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> V
                     Statement::Bom {
                         subject,
                         bom: predicate,
+                        bom_sha256: signed,
                     },
                 )) => {
-                    if predicate != *bom {
-                        AttestationState::Other(
-                            "its predicate is another AIBOM than this one".into(),
-                        )
+                    if let Err(e) = crate::sign::statement::bom_binding(
+                        &predicate,
+                        signed.as_ref(),
+                        bom,
+                        bom_sha256,
+                    ) {
+                        AttestationState::Other(format!(
+                            "it binds another AIBOM than this one: {e}"
+                        ))
                     } else if model_subject.is_some_and(|m| m != subject) {
                         AttestationState::Other(format!(
                             "it binds this AIBOM to model digest {}, not to the signed {}",

@@ -58,7 +58,51 @@ pub enum Statement {
     Bom {
         subject: Sha256,
         bom: Value,
+        /// The SHA-256 of the AIBOM file's exact bytes (the second subject); absent in
+        /// attestations written before the bytes were bound.
+        bom_sha256: Option<Sha256>,
     },
+}
+
+/// How an AIBOM attestation binds the AIBOM it is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BomBinding {
+    /// The file's exact bytes, by SHA-256 (and the predicate is that document).
+    Bytes,
+    /// An older attestation without the digest: the predicate equals the document as JSON.
+    Json,
+}
+
+impl BomBinding {
+    pub fn describe(self) -> &'static str {
+        match self {
+            BomBinding::Bytes => "bound: the AIBOM's exact bytes (SHA-256)",
+            BomBinding::Json => {
+                "bound: an older attestation without the AIBOM's digest, compared as JSON"
+            }
+        }
+    }
+}
+
+/// Whether an attestation's predicate and signed digest bind the AIBOM `bom`, whose file bytes
+/// hash to `bom_sha256`.
+pub fn bom_binding(
+    predicate: &Value,
+    signed_sha256: Option<&Sha256>,
+    bom: &Value,
+    bom_sha256: &Sha256,
+) -> Result<BomBinding, String> {
+    match signed_sha256 {
+        Some(d) if d != bom_sha256 => Err(format!(
+            "the signed AIBOM bytes have SHA-256 {d}; the AIBOM given has {bom_sha256}"
+        )),
+        Some(_) if predicate != bom => {
+            Err("the attestation's predicate is not the AIBOM its digest names".to_owned())
+        }
+        Some(_) => Ok(BomBinding::Bytes),
+        None if predicate != bom => Err("the signed AIBOM differs from the AIBOM given".to_owned()),
+        None => Ok(BomBinding::Json),
+    }
 }
 
 impl Statement {
@@ -129,15 +173,22 @@ pub fn model_statement(
     serde_json::to_vec(&v)
 }
 
-/// The AIBOM attestation: the AIBOM as predicate, the model's root digest as subject.
+/// The AIBOM attestation: the AIBOM as predicate; the model's root digest as first subject and
+/// the AIBOM file's exact bytes (`bom_name`, `bom_sha256`) as the second, so a document that
+/// parses the same but reads differently (duplicate keys, other number forms) is not it.
 pub fn bom_statement(
     subject_name: &str,
     root: &Sha256,
     bom: &Value,
+    bom_name: &str,
+    bom_sha256: &Sha256,
 ) -> serde_json::Result<Vec<u8>> {
     let v = json!({
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": subject_name, "digest": {"sha256": root.to_hex()}}],
+        "subject": [
+            {"name": subject_name, "digest": {"sha256": root.to_hex()}},
+            {"name": bom_name, "digest": {"sha256": bom_sha256.to_hex()}},
+        ],
         "predicateType": BOM_PREDICATE,
         "predicate": bom,
     });
@@ -156,8 +207,23 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
         .get("subject")
         .and_then(Value::as_array)
         .ok_or(StatementError::Subject)?;
-    let [subject] = subjects.as_slice() else {
-        return Err(StatementError::Subject);
+    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
+    // A model statement has one subject (OMS); an AIBOM attestation one or two (the AIBOM's
+    // own bytes second).
+    let (subject, bom_subject) = match (subjects.as_slice(), pt) {
+        ([s], _) => (s, None),
+        ([s, b], BOM_PREDICATE) => (s, Some(b)),
+        _ => return Err(StatementError::Subject),
+    };
+    let bom_sha256 = match bom_subject {
+        None => None,
+        Some(b) => Some(
+            b.get("digest")
+                .and_then(|d| d.get("sha256"))
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Sha256>().ok())
+                .ok_or(StatementError::Subject)?,
+        ),
     };
     let subject_name = subject
         .get("name")
@@ -170,12 +236,12 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok())
         .ok_or(StatementError::Subject)?;
-    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
     let predicate = v.get("predicate").cloned().unwrap_or(Value::Null);
     match pt {
         BOM_PREDICATE => Ok(Statement::Bom {
             subject,
             bom: predicate,
+            bom_sha256,
         }),
         OMS_PREDICATE => {
             let ser = predicate
@@ -268,6 +334,39 @@ mod tests {
             name: name.into(),
             digest: Sha256::of(content),
         }
+    }
+
+    #[test]
+    fn an_aibom_attestation_names_the_aibom_bytes_and_a_model_statement_has_one_subject() {
+        let root = Sha256::of(b"model");
+        let doc = json!({"bomFormat": "CycloneDX"});
+        let digest = Sha256::of(b"{\"bomFormat\": \"CycloneDX\"}");
+        let bytes = bom_statement("m", &root, &doc, "model.cdx.json", &digest).unwrap();
+        let Statement::Bom {
+            subject,
+            bom,
+            bom_sha256,
+        } = parse(&bytes).unwrap()
+        else {
+            panic!("not an AIBOM attestation");
+        };
+        assert_eq!((subject, bom_sha256), (root, Some(digest)));
+        assert_eq!(
+            bom_binding(&bom, bom_sha256.as_ref(), &doc, &digest),
+            Ok(BomBinding::Bytes)
+        );
+        // The same JSON from other bytes is not the signed AIBOM.
+        let other = Sha256::of(b"{\"bomFormat\":\"CycloneDX\"}");
+        assert!(bom_binding(&bom, bom_sha256.as_ref(), &doc, &other).is_err());
+        // Without the digest (older attestations), the JSON value decides.
+        assert_eq!(bom_binding(&bom, None, &doc, &other), Ok(BomBinding::Json));
+        // A model statement with a second subject is refused.
+        let mut v: Value =
+            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false).unwrap())
+                .unwrap();
+        let second = v["subject"][0].clone();
+        v["subject"].as_array_mut().unwrap().push(second);
+        assert!(parse(&serde_json::to_vec(&v).unwrap()).is_err());
     }
 
     #[test]

@@ -577,7 +577,20 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                         format!("{} problems, first: {p}", problems.len())
                     }),
                 );
-                bind_attestations(&mut checks, &mut signers, inputs, trust, &models, doc);
+                let bom_sha256 = inputs
+                    .bom
+                    .as_ref()
+                    .map(|(_, b)| crate::digest::Sha256::of(b))
+                    .unwrap_or_else(|| crate::digest::Sha256::of(b""));
+                bind_attestations(
+                    &mut checks,
+                    &mut signers,
+                    inputs,
+                    trust,
+                    &models,
+                    doc,
+                    &bom_sha256,
+                );
                 // The files the approving signatures cover (files admitted by allow-unsigned
                 // or ignored are not the AIBOM's business).
                 let approving: Vec<&Model> = models
@@ -1007,7 +1020,8 @@ fn compare(
 }
 
 /// Each valid signer's AIBOM attestation: verified with the same trust, signed by the same
-/// signer, subject equal to the signed model digest, predicate equal to the AIBOM given.
+/// signer, subject equal to the signed model digest, and the AIBOM given: its exact bytes by
+/// SHA-256 (older attestations without the digest: its JSON value).
 fn bind_attestations(
     checks: &mut Checks,
     signers: &mut [Signer],
@@ -1015,6 +1029,7 @@ fn bind_attestations(
     trust: &Trust,
     models: &[Model],
     bom: &Value,
+    bom_sha256: &crate::digest::Sha256,
 ) {
     for m in models {
         let sf = &inputs.signatures[m.index];
@@ -1045,16 +1060,15 @@ fn bind_attestations(
                         Statement::Bom {
                             subject,
                             bom: predicate,
+                            bom_sha256: signed,
                         } => {
                             if subject != m.subject {
                                 Err(format!(
                                     "binds model digest {subject}, the signed model is {}",
                                     m.subject
                                 ))
-                            } else if predicate != *bom {
-                                Err("the signed AIBOM differs from the AIBOM given".to_owned())
                             } else {
-                                Ok(())
+                                statement::bom_binding(&predicate, signed.as_ref(), bom, bom_sha256)
                             }
                         }
                         Statement::Model { .. } => {
@@ -1064,13 +1078,17 @@ fn bind_attestations(
             ),
         };
         let ok = res.is_ok();
+        let actual = match res {
+            Ok(b) => b.describe().to_owned(),
+            Err(e) => e,
+        };
         checks.push_for(
             Some(m.index),
             CheckKind::AibomBound,
             ok,
             &shown,
             expected,
-            &res.err().unwrap_or_else(|| "bound".into()),
+            &actual,
         );
         if let Some(s) = signers.get_mut(m.index) {
             s.bom_bound = Some(ok);

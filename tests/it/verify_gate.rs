@@ -1288,3 +1288,101 @@ fn a_signer_recorded_ignore_is_honoured_only_when_the_policy_allows_it() {
     let (code, v) = verify(&allowed);
     assert_eq!(code, 0, "{v:#}");
 }
+
+// --- D6: the AIBOM is bound by its bytes ---------------------------------------------------
+
+#[test]
+fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
+    let lab = Lab::new();
+    let m = lab.mk("m");
+    let bom = lab.generate(&m, "bom.json");
+    assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
+    let att = payload_of(&lab.p("m.sig.bom"));
+    let subjects = att["subject"].as_array().unwrap();
+    assert_eq!(subjects.len(), 2, "{att:#}");
+    let text = fs::read_to_string(&bom).unwrap();
+    assert_eq!(
+        subjects[1]["digest"]["sha256"],
+        aibom::digest::Sha256::of(text.as_bytes()).to_hex()
+    );
+    let run = |b: &Path| {
+        verify(&[
+            s(&m),
+            "--signature",
+            s(&lab.p("m.sig")),
+            "--public-key",
+            s(&lab.p("k.pub")),
+            "--bom",
+            s(b),
+        ])
+    };
+    let (code, v) = run(&bom);
+    assert_eq!(code, 0, "{v:#}");
+    let bound = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "aibom-bound")
+        .unwrap()
+        .clone();
+    assert!(
+        bound["actual"].as_str().unwrap().contains("exact bytes"),
+        "{bound:#}"
+    );
+
+    // A fake `metadata` first, the signed one last: serde_json keeps the last, a first-wins
+    // reader sees the fake. The bytes differ, so it is not the signed AIBOM.
+    let dup = text.replacen(
+        '{',
+        "{\n  \"metadata\": {\"component\": {\"name\": \"fake\"}},",
+        1,
+    );
+    let dup_p = lab.p("dup.json");
+    fs::write(&dup_p, &dup).unwrap();
+    let (code, v) = run(&dup_p);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
+    // The same document, reformatted.
+    let flat: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let flat_p = lab.p("flat.json");
+    fs::write(&flat_p, serde_json::to_vec(&flat).unwrap()).unwrap();
+    let (code, v) = run(&flat_p);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
+}
+
+#[test]
+fn an_older_attestation_without_the_aibom_digest_is_still_read_and_says_so() {
+    let lab = Lab::new();
+    let m = lab.mk("m");
+    let bom = lab.generate(&m, "bom.json");
+    assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
+    // The attestation as earlier releases wrote it: one subject, the model.
+    let mut att = payload_of(&lab.p("m.sig.bom"));
+    att["subject"].as_array_mut().unwrap().truncate(1);
+    lab.forge("k", &att, "m.sig.bom");
+    let (code, v) = verify(&[
+        s(&m),
+        "--signature",
+        s(&lab.p("m.sig")),
+        "--public-key",
+        s(&lab.p("k.pub")),
+        "--bom",
+        s(&bom),
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    let bound = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "aibom-bound")
+        .unwrap()
+        .clone();
+    assert!(
+        bound["actual"]
+            .as_str()
+            .unwrap()
+            .contains("compared as JSON"),
+        "{bound:#}"
+    );
+}
