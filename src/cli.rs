@@ -52,9 +52,9 @@ pub struct DiffArgs {
     /// `dataset-changed`, `dependency-changed`, `any`.
     #[arg(long = "fail-on", value_name = "KIND")]
     pub fail_on: Vec<String>,
-    /// The severity from which `new-finding` and `escalated-finding` count [default: high].
-    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
-    pub fail_on_severity: Option<String>,
+    /// The severity from which `new-finding` and `escalated-finding` count.
+    #[arg(long, value_enum, default_value_t = crate::finding::Severity::High)]
+    pub fail_on_severity: crate::finding::Severity,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,8 +169,8 @@ pub struct GenerateArgs {
 #[derive(Debug, clap::Args)]
 pub struct InspectionArgs {
     /// Fail (exit 1) on findings at or above this severity [default: high].
-    #[arg(long, value_parser = ["info", "low", "medium", "high", "critical"])]
-    pub fail_on: Option<String>,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<crate::finding::Severity>,
     /// Globals that are not on the allowlist fail the scan.
     #[arg(long)]
     pub strict: bool,
@@ -291,4 +291,28 @@ pub struct ScanArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub inspection: InspectionArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn severities_are_parsed_once_by_the_command_line() {
+        let cli = Cli::try_parse_from(["aibom", "scan", "--fail-on", "critical", "."]).unwrap();
+        let Command::Scan(args) = cli.command else {
+            panic!("not scan");
+        };
+        assert_eq!(
+            args.inspection.fail_on,
+            Some(crate::finding::Severity::Critical)
+        );
+        assert!(Cli::try_parse_from(["aibom", "scan", "--fail-on", "severe", "."]).is_err());
+    }
 }

@@ -7,9 +7,11 @@
 use serde::Serialize;
 use std::fmt;
 
-/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`. Also a command-line
+/// value (`--fail-on high`), parsed once by clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,

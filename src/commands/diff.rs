@@ -45,12 +45,7 @@ fn gates(args: &DiffArgs) -> Result<Vec<Drift>> {
 
 pub fn run(args: DiffArgs) -> Result<ExitStatus> {
     let gates = gates(&args)?;
-    let threshold: Severity = args
-        .fail_on_severity
-        .as_deref()
-        .unwrap_or("high")
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("--fail-on-severity: {e}"))?;
+    let threshold: Severity = args.fail_on_severity;
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let d = diff::compare(&old, &new);

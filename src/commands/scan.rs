@@ -16,10 +16,7 @@ use std::io::IsTerminal;
 /// read from. `keep_metadata`: keep small metadata files' bytes for `generate`.
 pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, Config)> {
     let cfg = Config::load(s.config.as_deref())?;
-    let fail_on = match s.fail_on.as_deref() {
-        Some(v) => v.parse::<Severity>().map_err(anyhow::Error::msg)?,
-        None => cfg.fail_on.unwrap_or(Severity::High),
-    };
+    let fail_on = s.fail_on.or(cfg.fail_on).unwrap_or(Severity::High);
     let strict = s.strict || cfg.strict.unwrap_or(false);
     let mut allow = cfg.allow_globals.clone();
     allow.extend(s.allow_globals.iter().cloned());
