@@ -384,20 +384,7 @@ fn snapshot_aiboms_are_pinned() {
         ("malicious/hf_dir_with_payload", "hf_dir_with_payload"),
     ] {
         let (_, bytes) = generate(&samples().join(dir), &[]);
-        let path = repo()
-            .join("tests/snapshots")
-            .join(format!("{name}.cdx.json"));
-        if std::env::var_os("AIBOM_BLESS").is_some() {
-            std::fs::write(&path, &bytes).unwrap();
-            continue;
-        }
-        let want = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            want == bytes,
-            "{dir}: the AIBOM differs from {} (AIBOM_BLESS=1 to accept):\n{}",
-            path.display(),
-            String::from_utf8_lossy(&bytes)
-        );
+        snapshot(&format!("{name}.cdx.json"), &bytes);
     }
 }
 

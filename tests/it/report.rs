@@ -63,18 +63,7 @@ fn html_of(bom: &Path, cwd: &Path) -> String {
 
 /// Pins `text` as `tests/snapshots/report/<name>`.
 fn snapshot(name: &str, text: &str) {
-    let path = repo().join("tests/snapshots/report").join(name);
-    if std::env::var_os("AIBOM_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        want == text,
-        "{name} differs from {} (AIBOM_BLESS=1 to accept):\n{text}",
-        path.display()
-    );
+    crate::support::snapshot(&format!("report/{name}"), text.as_bytes());
 }
 
 #[test]

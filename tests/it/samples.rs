@@ -96,3 +96,26 @@ fn scanning_all_samples_is_deterministic_and_schema_valid() {
     // Every file in the tree is hashed (unreadable ones would be missing a digest).
     assert_eq!(a["summary"]["unreadable"], 0);
 }
+
+/// The exact codes each sample gives (not only those `expected.json` requires), pinned: a new
+/// or lost code on any sample shows up here as a diff (`AIBOM_BLESS=1` accepts it).
+#[test]
+fn every_sample_gives_exactly_its_pinned_codes() {
+    let mut pinned = BTreeMap::new();
+    for path in expected().keys() {
+        let (_, report) = scan_json(&samples().join(path), &[]);
+        let mut got = codes(&report);
+        got.sort();
+        got.dedup();
+        pinned.insert(
+            path.clone(),
+            serde_json::json!({
+                "verdict": report["summary"]["verdict"],
+                "codes": got,
+            }),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&pinned).unwrap();
+    text.push('\n');
+    snapshot("samples/codes.json", text.as_bytes());
+}

@@ -78,3 +78,21 @@ pub fn assert_valid(report: &serde_json::Value) {
         "report does not match its schema: {errors:#?}"
     );
 }
+
+/// Pins `bytes` as `tests/snapshots/<rel>`: the test fails when they differ, and
+/// `AIBOM_BLESS=1` rewrites the snapshot instead.
+pub fn snapshot(rel: &str, bytes: &[u8]) {
+    let path = repo().join("tests/snapshots").join(rel);
+    if std::env::var_os("AIBOM_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        return;
+    }
+    let want = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        want == bytes,
+        "{rel} differs from {} (AIBOM_BLESS=1 to accept):\n{}",
+        path.display(),
+        String::from_utf8_lossy(bytes)
+    );
+}
