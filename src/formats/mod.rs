@@ -198,21 +198,12 @@ impl<'a> Ctx<'a> {
     /// `limits`, but the file's budget.
     pub fn scratch<'b>(&'b self, limits: &'b Limits) -> Ctx<'b> {
         Ctx {
-            limits,
-            policy: self.policy,
-            path: self.path,
             member: self.member.clone(),
-            findings: Vec::new(),
-            facts: Facts::default(),
-            capped: BTreeMap::new(),
-            listed: BTreeMap::new(),
-            below_gate: 0,
-            at_gate: 0,
             gate: self.gate,
-            seen: HashMap::new(),
             hasher: self.hasher.clone(),
             decompressed: self.decompressed,
             budget: Rc::clone(&self.budget),
+            ..Ctx::new(limits, self.policy, self.path)
         }
     }
 

@@ -269,44 +269,32 @@ pub fn version_at_least(have: &[u64], min: &[u64]) -> bool {
         .is_none_or(|(h, m)| h > m)
 }
 
-/// The policy's `min-version` against the AIBOM's `metadata.component.version`.
+/// `min-version` in the policy: the AIBOM records this model version or a later one (numeric,
+/// dotted).
 pub fn version_pin(checks: &mut Checks, bom: Option<&Value>, min: &str) {
-    let expected = format!("an AIBOM recording model version {min} or later");
-    let Some(bom) = bom else {
-        checks.push(
-            CheckKind::ModelVersion,
-            false,
-            "the release",
-            &expected,
-            "no AIBOM given (--bom): the version cannot be checked",
-        );
-        return;
-    };
-    let have = bom
-        .pointer("/metadata/component/version")
-        .and_then(Value::as_str);
-    let (ok, actual) = match (have, numeric_version(min)) {
-        (None, _) => (false, "the AIBOM records no version".to_owned()),
-        (Some(h), Some(m)) => match numeric_version(h) {
-            Some(hv) if version_at_least(&hv, &m) => (true, h.to_owned()),
-            Some(_) => (false, format!("{h}, older than {min}")),
-            None => (false, format!("{h:?}, which cannot be ordered")),
-        },
-        (Some(h), None) => (false, format!("{h}; the pin {min:?} cannot be ordered")),
-    };
-    checks.push(
-        CheckKind::ModelVersion,
-        ok,
-        "the release",
-        &expected,
-        &actual,
-    );
+    version_check(checks, bom, &format!("{min} or later"), |h| {
+        match (numeric_version(h), numeric_version(min)) {
+            (Some(hv), Some(m)) if version_at_least(&hv, &m) => (true, h.to_owned()),
+            (Some(_), Some(_)) => (false, format!("{h}, older than {min}")),
+            (None, Some(_)) => (false, format!("{h:?}, which cannot be ordered")),
+            (_, None) => (false, format!("{h}; the pin {min:?} cannot be ordered")),
+        }
+    });
 }
 
 /// `version` in the policy: the AIBOM records exactly this model version (a hub commit or a
 /// release tag, which have no order).
 pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Value>, want: &str) {
-    let expected = format!("an AIBOM recording model version {want}");
+    version_check(checks, bom, want, |h| (h == want, h.to_owned()));
+}
+
+/// The model version the AIBOM records, judged by `judge` (ok, what was found).
+fn version_check(
+    checks: &mut Checks,
+    bom: Option<&Value>,
+    wanted: &str,
+    judge: impl Fn(&str) -> (bool, String),
+) {
     let have = bom.and_then(|b| {
         b.pointer("/metadata/component/version")
             .and_then(Value::as_str)
@@ -317,13 +305,13 @@ pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Value>, want: &str) {
             "no AIBOM given (--bom): the version cannot be checked".to_owned(),
         ),
         (Some(_), None) => (false, "the AIBOM records no version".to_owned()),
-        (Some(_), Some(h)) => (h == want, h.to_owned()),
+        (Some(_), Some(h)) => judge(h),
     };
     checks.push(
         CheckKind::ModelVersion,
         ok,
         "the release",
-        &expected,
+        &format!("an AIBOM recording model version {wanted}"),
         &actual,
     );
 }

@@ -1291,6 +1291,17 @@ fn a_signer_recorded_ignore_is_honoured_only_when_the_policy_allows_it() {
 
 // --- D6: the AIBOM is bound by its bytes ---------------------------------------------------
 
+/// The first check of `kind` in a verdict.
+fn check(v: &serde_json::Value, kind: &str) -> serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} check: {v:#}"))
+        .clone()
+}
+
 #[test]
 fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
     let lab = Lab::new();
@@ -1318,13 +1329,7 @@ fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
     };
     let (code, v) = run(&bom);
     assert_eq!(code, 0, "{v:#}");
-    let bound = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "aibom-bound")
-        .unwrap()
-        .clone();
+    let bound = check(&v, "aibom-bound");
     assert!(
         bound["actual"].as_str().unwrap().contains("exact bytes"),
         "{bound:#}"
@@ -1371,13 +1376,7 @@ fn an_older_attestation_without_the_aibom_digest_is_still_read_and_says_so() {
         s(&bom),
     ]);
     assert_eq!(code, 0, "{v:#}");
-    let bound = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "aibom-bound")
-        .unwrap()
-        .clone();
+    let bound = check(&v, "aibom-bound");
     assert!(
         bound["actual"]
             .as_str()
