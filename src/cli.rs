@@ -83,13 +83,9 @@ pub struct SignArgs {
     pub allow_symlinks: bool,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct VerifyArgs {
-    /// The model directory as it is about to be deployed.
-    pub dir: PathBuf,
-    /// A model signature (repeatable: one per signing party).
-    #[arg(long = "signature", required = true)]
-    pub signatures: Vec<PathBuf>,
+/// Who may sign: the trust flags of `verify` and `report`, written once.
+#[derive(Debug, Default, clap::Args)]
+pub struct TrustArgs {
     /// A trusted public key (PEM); repeatable.
     #[arg(long = "public-key")]
     pub public_keys: Vec<PathBuf>,
@@ -106,6 +102,27 @@ pub struct VerifyArgs {
     /// OIDC issuer of the keyless identity; with --identity.
     #[arg(long, requires = "identity")]
     pub issuer: Option<String>,
+}
+
+impl TrustArgs {
+    /// Whether any trust was given on the command line.
+    pub fn is_empty(&self) -> bool {
+        self.public_keys.is_empty()
+            && self.certificate_chains.is_empty()
+            && self.trust_root.is_none()
+            && self.identity.is_none()
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The model directory as it is about to be deployed.
+    pub dir: PathBuf,
+    /// A model signature (repeatable: one per signing party).
+    #[arg(long = "signature", required = true)]
+    pub signatures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The AIBOM that must be signed for this model and match the directory.
     #[arg(long)]
     pub bom: Option<PathBuf>,
@@ -245,12 +262,8 @@ pub struct ReportArgs {
     /// / --trust-root with --identity and --issuer, as in verify); repeatable.
     #[arg(long = "signature")]
     pub signatures: Vec<PathBuf>,
-    /// A trusted public key for the signatures; repeatable.
-    #[arg(long = "public-key")]
-    pub public_keys: Vec<PathBuf>,
-    /// Trusted CA certificates for certificate signatures; repeatable.
-    #[arg(long = "certificate-chain")]
-    pub certificate_chains: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Configuration with the exceptions to show [default: ./aibom.toml if present]; its
     /// signer roles are trusted for approvals only when it is named here.
     #[arg(long)]

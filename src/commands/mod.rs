@@ -7,6 +7,7 @@ pub mod keygen;
 pub mod report;
 pub mod scan;
 pub mod sign;
+pub mod trust;
 pub mod validate;
 pub mod verify;
 

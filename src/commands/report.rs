@@ -4,64 +4,38 @@
 //!
 //! The report never decides anything: it exits 0 whenever it could be written.
 
+use super::trust::TrustFiles;
 use crate::ExitStatus;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::report::auditor::{self, Inputs, SignatureInput};
-use crate::sign::keys::VerifyingKey;
 use crate::verify::Trust;
+use crate::verify::input::read_regular;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
-}
-
-fn load_key(path: &Path) -> Result<VerifyingKey> {
-    let pem = String::from_utf8(read(path)?)
-        .with_context(|| format!("{} is not text", path.display()))?;
-    VerifyingKey::from_pem(&pem).with_context(|| format!("{}", path.display()))
-}
-
-fn load_certs(path: &Path) -> Result<Vec<Vec<u8>>> {
-    let text = String::from_utf8(read(path)?)
-        .with_context(|| format!("{} is not text", path.display()))?;
-    crate::sign::x509::pem_certificates(&text).with_context(|| format!("{}", path.display()))
+    read_regular(path, crate::limits::VerifyLimits::default().max_bom)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// The trust to check signatures against: the flags, then the signer roles of the policy
-/// given with `--config`.
+/// given with `--config` (never one picked up implicitly: a model volume may ship its own
+/// aibom.toml), read as `verify` reads them.
 fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
-    let mut trust = Trust::default();
-    for p in &args.public_keys {
-        trust.keys.push((p.display().to_string(), load_key(p)?));
-    }
-    for p in &args.certificate_chains {
-        let certs = load_certs(p)?;
-        trust.anchors.extend(certs.iter().cloned());
-        trust.intermediates.extend(certs);
-    }
+    let files = TrustFiles::new(None)?;
+    let mut trust = super::trust::from_flags(&args.trust, &files)?;
     let base: PathBuf = cfg
         .source
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    // Trust never comes from a file picked up implicitly (a model volume may ship its own
-    // aibom.toml): signer roles count only from a configuration named with --config.
     if let Some(v) = cfg.verify.as_ref().filter(|_| args.config.is_some()) {
         for s in &v.signer {
-            if let Some(k) = &s.public_key {
-                trust
-                    .keys
-                    .push((format!("role {}", s.role), load_key(&base.join(k))?));
-            } else if let Some(ca) = &s.certificate_ca {
-                trust.anchors.extend(load_certs(&base.join(ca))?);
-            } else if let (Some(id), Some(iss)) = (&s.identity, &s.issuer) {
-                trust.identities.push((id.clone(), iss.clone()));
-            }
+            super::trust::role(s, &base, &files, &mut trust)?;
         }
-        if let Some(root) = &v.trust_root {
-            trust.trusted_root = Some(read(&base.join(root))?);
+        if let (None, Some(root)) = (&trust.trusted_root, &v.trust_root) {
+            trust.trusted_root = Some(files.read(&base.join(root), "Sigstore trusted root")?);
         }
     }
     Ok(trust)
@@ -78,17 +52,19 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     }
 
     let approvals = if args.signatures.is_empty() {
-        if !args.public_keys.is_empty() || !args.certificate_chains.is_empty() {
+        if !args.trust.is_empty() {
             bail!(
-                "--public-key and --certificate-chain check signatures: give them with --signature"
+                "--public-key, --certificate-chain and --trust-root check signatures: give them with --signature"
             );
         }
         None
     } else {
         let trust = trust(&args, &cfg)?;
         let mut inputs = Vec::new();
+        let limits = crate::limits::VerifyLimits::default();
         for s in &args.signatures {
-            let bytes = match std::fs::read(s) {
+            // Regular files only, opened non-blocking, under the verifier's caps.
+            let bytes = match read_regular(s, limits.max_signature) {
                 Ok(b) => Some(b),
                 // A missing signature is reported, not fatal.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -100,7 +76,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
             inputs.push(SignatureInput {
                 shown: s.display().to_string(),
                 bytes,
-                attestation: std::fs::read(&att)
+                attestation: read_regular(&att, limits.max_attestation)
                     .ok()
                     .map(|b| (att.display().to_string(), b)),
             });

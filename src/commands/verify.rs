@@ -6,59 +6,19 @@
 //! certificate or trusted root is read from inside the directory being verified. Everything
 //! read beside the model is a regular file, opened non-blocking, under a size cap.
 
+use super::trust::TrustFiles;
 use crate::ExitStatus;
 use crate::cli::{OutputFormat, VerifyArgs};
 use crate::config::{self, Config, ExceptionSpec};
 use crate::limits::{Limits, VerifyLimits};
 use crate::report::escape::terminal;
-use crate::sign::keys::VerifyingKey;
 use crate::verify::input::read_regular;
 use crate::verify::{
-    self, Attestation, Exception, Inputs, Policy, Rescan, Role, RoleTrust, SignatureFile, Trust,
-    Verdict,
+    self, Attestation, Exception, Inputs, Policy, Rescan, Role, SignatureFile, Verdict,
 };
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Reads a file that configures trust: never from inside the directory being verified.
-struct TrustFiles {
-    dir_real: PathBuf,
-    dir_shown: String,
-    cap: u64,
-}
-
-impl TrustFiles {
-    fn read(&self, path: &Path, what: &str) -> Result<Vec<u8>> {
-        let real = std::fs::canonicalize(path)
-            .with_context(|| format!("reading {what} {}", path.display()))?;
-        if real.starts_with(&self.dir_real) {
-            bail!(
-                "{what} {} lies inside the directory being verified ({}): a release cannot vouch for itself; keep trust configuration outside it",
-                path.display(),
-                self.dir_shown
-            );
-        }
-        read_regular(path, self.cap).with_context(|| format!("reading {what} {}", path.display()))
-    }
-
-    fn key(&self, path: &Path) -> Result<VerifyingKey> {
-        let pem = String::from_utf8(self.read(path, "public key")?)
-            .with_context(|| format!("{} is not text", path.display()))?;
-        VerifyingKey::from_pem(&pem).with_context(|| format!("{}", path.display()))
-    }
-
-    fn certs(&self, path: &Path) -> Result<Vec<Vec<u8>>> {
-        let text = String::from_utf8(self.read(path, "certificate file")?)
-            .with_context(|| format!("{} is not text", path.display()))?;
-        let certs = crate::sign::x509::pem_certificates(&text)
-            .with_context(|| format!("{}", path.display()))?;
-        if certs.is_empty() {
-            bail!("{}: no certificate found", path.display());
-        }
-        Ok(certs)
-    }
-}
 
 fn exception(x: &ExceptionSpec) -> Result<Exception> {
     Ok(Exception {
@@ -85,27 +45,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         bail!("{}: not a directory", args.dir.display());
     }
     let limits = VerifyLimits::default();
-    let files = TrustFiles {
-        dir_real: std::fs::canonicalize(&args.dir)
-            .with_context(|| format!("reading {}", args.dir.display()))?,
-        dir_shown: args.dir.display().to_string(),
-        cap: limits.max_trust_file,
-    };
-    let mut trust = Trust::default();
-    for p in &args.public_keys {
-        trust.keys.push((p.display().to_string(), files.key(p)?));
-    }
-    for p in &args.certificate_chains {
-        let certs = files.certs(p)?;
-        trust.anchors.extend(certs.iter().cloned());
-        trust.intermediates.extend(certs);
-    }
-    if let Some(p) = &args.trust_root {
-        trust.trusted_root = Some(files.read(p, "Sigstore trusted root")?);
-    }
-    if let (Some(id), Some(iss)) = (&args.identity, &args.issuer) {
-        trust.identities.push((id.clone(), iss.clone()));
-    }
+    let files = TrustFiles::new(Some(&args.dir))?;
+    let mut trust = super::trust::from_flags(&args.trust, &files)?;
 
     // The policy only when named, and never from inside the directory.
     let cfg = match &args.policy {
@@ -127,22 +68,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let mut policy = Policy::default();
     if let Some(v) = &cfg.verify {
         for s in &v.signer {
-            let trust_kind = if let Some(k) = &s.public_key {
-                let key = files.key(&base.join(k))?;
-                trust.keys.push((format!("role {}", s.role), key.clone()));
-                RoleTrust::Key(key)
-            } else if let Some(ca) = &s.certificate_ca {
-                let certs = files.certs(&base.join(ca))?;
-                trust.anchors.extend(certs.iter().cloned());
-                RoleTrust::Ca(certs)
-            } else {
-                let (identity, issuer) = (
-                    s.identity.clone().unwrap_or_default(),
-                    s.issuer.clone().unwrap_or_default(),
-                );
-                trust.identities.push((identity.clone(), issuer.clone()));
-                RoleTrust::Keyless { identity, issuer }
-            };
+            let trust_kind = super::trust::role(s, &base, &files, &mut trust)?;
             policy.roles.push(Role {
                 name: s.role.clone(),
                 trust: trust_kind,
