@@ -73,6 +73,9 @@ struct Blob {
     data: Vec<u8>,
     /// Full length in the stream.
     len: u64,
+    /// Bytes charged to the live total when made, returned exactly when dropped (the data may
+    /// be taken out in between).
+    charged: usize,
 }
 
 /// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
@@ -90,9 +93,9 @@ fn live_blob_bytes() -> usize {
 
 impl Blob {
     fn new(data: Vec<u8>, len: u64) -> Self {
-        let cost = data.capacity().saturating_add(VALUE_OVERHEAD);
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(cost)));
-        Blob { data, len }
+        let charged = data.capacity().saturating_add(VALUE_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
+        Blob { data, len, charged }
     }
 
     fn truncated(&self) -> bool {
@@ -109,8 +112,8 @@ impl Blob {
 
 impl Drop for Blob {
     fn drop(&mut self) {
-        let cost = self.data.capacity().saturating_add(VALUE_OVERHEAD);
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(cost)));
+        let charged = self.charged;
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
     }
 }
 
@@ -215,6 +218,22 @@ impl Value {
                 .iter()
                 .any(|(k, v)| k.interesting() || v.interesting()),
             _ => true,
+        }
+    }
+
+    /// The value, or opaque when it is or holds a dict (see [`Machine::dict_insert`]).
+    fn without_dicts(self) -> Value {
+        fn holds_dict(v: &Value) -> bool {
+            match v {
+                Value::Dict(_) => true,
+                Value::Tuple(t) => t.iter().any(holds_dict),
+                _ => false,
+            }
+        }
+        if holds_dict(&self) {
+            Value::Opaque
+        } else {
+            self
         }
     }
 
@@ -1541,10 +1560,13 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// SETITEM(S) into a tracked dict. A key or value that holds a dict is kept as opaque: a
+    /// dict inserted into itself (or into a dict it contains) would be a reference cycle, whose
+    /// memory would never be freed; and nothing resolves through a dict inside a dict.
     fn dict_insert(&mut self, items: Vec<Value>) -> Res<()> {
         if let Value::Dict(d) = self.top()? {
             let mut d = d.borrow_mut();
-            let mut it = items.into_iter();
+            let mut it = items.into_iter().map(Value::without_dicts);
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
                 if d.len() >= MAX_DICT_KEPT {
                     break;
@@ -2372,6 +2394,30 @@ mod tests {
             codes,
             [Code::PickleDangerousGlobal, Code::PickleLoaderExhaustion]
         );
+    }
+
+    #[test]
+    fn a_dict_inserted_into_itself_makes_no_reference_cycle() {
+        // MARK, DICT, DUP, EMPTY_DICT, SETITEM: d[d] = {} (found by fuzzing: the cycle leaked).
+        let before = live_blob_bytes();
+        let (codes, _) = run(b"(d2}s");
+        assert_eq!(codes, [Code::PickleMalformed]);
+        // d = {a: a}; d[b] = d, with strings long enough to be kept on the heap (a dict holding
+        // a string is worth keeping in the memo, so the GET returns the dict itself).
+        let x = |c: u8| {
+            let mut v = b"X\x1e\x00\x00\x00".to_vec();
+            v.extend_from_slice(&[c; 30]);
+            v
+        };
+        let mut b = b"\x80\x02}".to_vec();
+        b.extend(x(b'a'));
+        b.extend(x(b'a'));
+        b.extend_from_slice(b"sq\x00(");
+        b.extend(x(b'b'));
+        b.extend_from_slice(b"h\x00u.");
+        let (codes, _) = run(&b);
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(live_blob_bytes(), before, "every kept value was freed");
     }
 
     #[test]
