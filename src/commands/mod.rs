@@ -52,11 +52,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Today's date, YYYY-MM-DD (UTC), for exception expiry.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    crate::bom::assemble::rfc3339(secs)[..10].to_owned()
+    // A clock that cannot be read gives the last date there is, so that every dated exception
+    // counts as expired: fail closed, never "nothing ever expires".
+    let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
+        return "9999-12-31".to_owned();
+    };
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
+    crate::bom::assemble::rfc3339(secs)
+        .get(..10)
+        .unwrap_or("9999-12-31")
+        .to_owned()
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a quiet success.
