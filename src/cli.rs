@@ -109,14 +109,21 @@ pub struct VerifyArgs {
     /// The AIBOM that must be signed for this model and match the directory.
     #[arg(long)]
     pub bom: Option<PathBuf>,
-    /// Release policy (required signers, findings, exceptions) [default: ./aibom.toml if present].
+    /// Release policy (required signers, findings, exceptions, pins). Never read implicitly:
+    /// without it, only the trust given by flags applies and ./aibom.toml is ignored. Refused
+    /// when it lies inside DIR (the directory being verified cannot vouch for itself).
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// Inspect every signed file again in the same read that hashes it, and refuse findings at
+    /// or above the policy's fail-on that the AIBOM does not record.
+    #[arg(long)]
+    pub rescan: bool,
     /// Paths (relative to DIR) to leave out, besides the defaults and the signature files.
     #[arg(long = "ignore-path", value_name = "PATH")]
     pub ignore_paths: Vec<String>,
-    /// Accept symbolic links that resolve to files inside DIR (hashed under the link's name);
-    /// links that leave DIR are always refused.
+    /// Accept symbolic links that resolve to files inside DIR (hashed under the link's name),
+    /// where the signature was made with --allow-symlinks too; links that leave DIR are always
+    /// refused.
     #[arg(long)]
     pub allow_symlinks: bool,
     /// Output format.
@@ -244,7 +251,8 @@ pub struct ReportArgs {
     /// Trusted CA certificates for certificate signatures; repeatable.
     #[arg(long = "certificate-chain")]
     pub certificate_chains: Vec<PathBuf>,
-    /// Configuration with the exceptions to show [default: ./aibom.toml if present].
+    /// Configuration with the exceptions to show [default: ./aibom.toml if present]; its
+    /// signer roles are trusted for approvals only when it is named here.
     #[arg(long)]
     pub config: Option<PathBuf>,
 }

@@ -81,6 +81,26 @@ pub struct VerifyPolicy {
     /// Findings accepted on purpose (`[[verify.exception]]`).
     #[serde(default)]
     pub exception: Vec<ExceptionSpec>,
+    /// Refuse a release verified without `--bom`, so the findings gate always runs.
+    #[serde(default)]
+    pub require_bom: bool,
+    /// Roles one signer could fill together (the same key, a CA and its sub-CA) are accepted;
+    /// each role still needs its own signer. Without it such a policy is refused at load.
+    #[serde(default)]
+    pub allow_overlapping_roles: bool,
+    /// Paths a signer may leave out of its manifest (globs; a signer's other ignores are not
+    /// honoured) [default: .git, .gitattributes, .github, .gitignore].
+    pub signed_ignores: Option<Vec<String>>,
+    /// The signed model name (the statement's subject name) must be this.
+    pub model_name: Option<String>,
+    /// The AIBOM must record a model version at least this (numeric, dotted: `1.4`).
+    pub min_version: Option<String>,
+    /// The AIBOM must record exactly this model version (a hub commit, a release tag): the
+    /// pin for versions that cannot be ordered.
+    pub version: Option<String>,
+    /// Every signature must carry a verified signing time no older than this (`30d`, `12h`,
+    /// `90m`, `3600s`, `2w`); key and certificate signatures carry none, so they are refused.
+    pub max_signature_age: Option<String>,
 }
 
 /// One required signing role and how to recognise it: a public key, a CA, or a keyless
@@ -227,7 +247,17 @@ impl Config {
             }
         }
         if let Some(v) = &raw.verify {
+            let mut names = std::collections::BTreeSet::new();
             for s in &v.signer {
+                if s.role.trim().is_empty() {
+                    return Err("verify.signer: a role name is required".into());
+                }
+                if !names.insert(s.role.as_str()) {
+                    return Err(format!(
+                        "verify.signer {:?} is listed twice: each role is one party",
+                        s.role
+                    ));
+                }
                 let kinds = [
                     s.public_key.is_some(),
                     s.certificate_ca.is_some(),
@@ -261,8 +291,22 @@ impl Config {
                 f.parse::<Severity>()
                     .map_err(|e| format!("verify.fail-on: {e}"))?;
             }
-            for g in &v.allow_unsigned {
-                Glob::new(g).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
+            path_globset(&v.allow_unsigned).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
+            if let Some(g) = &v.signed_ignores {
+                path_globset(g).map_err(|e| format!("verify.signed-ignores: {e}"))?;
+            }
+            if let Some(m) = &v.min_version
+                && !m.split('.').all(|p| {
+                    let p = p.trim_start_matches(['v', 'V']);
+                    !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
+                })
+            {
+                return Err(format!(
+                    "verify.min-version {m:?}: give a numeric version such as \"1.4\" or \"2026.11.1\""
+                ));
+            }
+            if let Some(a) = &v.max_signature_age {
+                parse_age(a).map_err(|e| format!("verify.max-signature-age: {e}"))?;
             }
             check_exceptions(&v.exception, "verify.exception")?;
         }
@@ -293,13 +337,8 @@ fn check_exceptions(list: &[ExceptionSpec], table: &str) -> Result<(), String> {
         if x.path.trim().is_empty() {
             return Err(format!("{table} {}: a path is required", x.code));
         }
-        if let Some(e) = &x.expires
-            && !is_date(e)
-        {
-            return Err(format!(
-                "{table} {}: expires {e:?} is not YYYY-MM-DD",
-                x.code
-            ));
+        if let Some(e) = &x.expires {
+            parse_date(e).map_err(|why| format!("{table} {}: expires {why}", x.code))?;
         }
         if let Some(h) = &x.sha256
             && h.parse::<crate::digest::Sha256>().is_err()
@@ -313,14 +352,55 @@ fn check_exceptions(list: &[ExceptionSpec], table: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_date(s: &str) -> bool {
+/// A calendar date written `YYYY-MM-DD` that exists (`2026-02-29` and `9999-99-99` do not).
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
     let b = s.as_bytes();
-    b.len() == 10
+    let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(format!("{s:?} is not YYYY-MM-DD"));
+    }
+    s.parse::<jiff::civil::Date>()
+        .map_err(|_| format!("{s:?} is not a calendar date"))
+}
+
+/// A duration written `<n>s`, `<n>m`, `<n>h`, `<n>d` or `<n>w`, in seconds.
+pub fn parse_age(s: &str) -> Result<u64, String> {
+    let bad = || format!("{s:?} is not a duration such as 30d, 12h, 90m, 3600s or 2w");
+    let t = s.trim();
+    let split = t.len().checked_sub(1).ok_or_else(bad)?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(per).filter(|v| *v > 0).ok_or_else(bad)
+}
+
+/// Compiles globs over `/`-separated relative paths where `*` and `?` stay within one
+/// component and `**` crosses them (`logs/*` matches `logs/a.txt`, not `logs/sub/a.txt`).
+pub fn path_globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("glob {g:?}: {e}"))?;
+        b.add(glob);
+    }
+    b.build().map(Some).map_err(|e| e.to_string())
 }
 
 /// Compiles skip globs (already validated or given on the command line).
@@ -382,6 +462,98 @@ owners = ["support ops"]
         assert_eq!(c.skip.len(), 2);
         assert_eq!(c.include_git, Some(true));
         assert_eq!(c.allow_globals, vec!["mylib.layers.Dense"]);
+    }
+
+    #[test]
+    fn parses_a_verify_policy_that_uses_every_key() {
+        let c = Config::parse(
+            r#"
+[verify]
+threshold = 1
+trust-root = "trusted_root.json"
+allow-unsigned = ["logs/**"]
+allow-symlinks = true
+fail-on = "critical"
+require-bom = true
+allow-overlapping-roles = true
+signed-ignores = [".git", "cache/**"]
+model-name = "org/model"
+min-version = "1.4"
+max-signature-age = "30d"
+
+[[verify.signer]]
+role = "ml-platform"
+public-key = "keys/mlp.pub"
+
+[[verify.signer]]
+role = "security"
+certificate-ca = "keys/ca.pem"
+
+[[verify.signer]]
+role = "risk"
+identity = "risk@example.com"
+issuer = "https://accounts.google.com"
+
+[[verify.exception]]
+code = "pickle-unknown-global"
+path = "legacy/model.bin"
+sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+reason = "vendor model, ticket SEC-123"
+owner = "security"
+expires = "2027-06-30"
+"#,
+        )
+        .unwrap();
+        let v = c.verify.unwrap();
+        assert!(v.require_bom && v.allow_overlapping_roles && v.allow_symlinks);
+        assert_eq!(v.signer.len(), 3);
+        assert_eq!(v.min_version.as_deref(), Some("1.4"));
+        assert_eq!(
+            parse_age(v.max_signature_age.as_deref().unwrap()),
+            Ok(30 * 86_400)
+        );
+    }
+
+    #[test]
+    fn rejects_impossible_expiry_dates() {
+        for bad in [
+            "9999-99-99",
+            "2026-99-99",
+            "2026-02-30",
+            "2027-02-29",
+            "2026-1-01",
+        ] {
+            let text = format!(
+                "[[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"w.pkl\"\nreason = \"r\"\nexpires = \"{bad}\"\n"
+            );
+            assert!(Config::parse(&text).is_err(), "{bad}");
+            assert!(
+                Config::parse(&format!("[verify]\n[[verify.{}", &text[2..])).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(parse_date("2028-02-29").is_ok());
+    }
+
+    #[test]
+    fn rejects_duplicate_roles_and_bad_pins() {
+        let two = "[verify]\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"k.pub\"\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"k2.pub\"\n";
+        assert!(Config::parse(two).unwrap_err().contains("twice"));
+        assert!(Config::parse("[verify]\nmin-version = \"abc\"\n").is_err());
+        assert!(Config::parse("[verify]\nmax-signature-age = \"soon\"\n").is_err());
+        assert!(Config::parse("[verify]\nmax-signature-age = \"0d\"\n").is_err());
+    }
+
+    #[test]
+    fn path_globs_keep_star_within_one_component() {
+        let g = path_globset(&["logs/*".into(), "*.txt".into(), "cache/**".into()])
+            .unwrap()
+            .unwrap();
+        assert!(g.is_match("logs/run.log"));
+        assert!(!g.is_match("logs/sub/modeling_evil.py"));
+        assert!(g.is_match("notes.txt"));
+        assert!(!g.is_match("sub/evil.txt"));
+        assert!(g.is_match("cache/a/b/c"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Format detection from content. The file name never decides; it only breaks ties between
 //! formats the bytes cannot tell apart, and it tells what the file *claims* to be, so that a
 //! mismatch (a pickle named `model.safetensors`) is reported.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+pub mod pickle;
 
 use serde::Serialize;
 
@@ -197,7 +200,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if starts(b"\x28\xb5\x2f\xfd") {
         return Format::Zstd;
     }
-    if starts(crate::formats::pickle::LEGACY_TORCH_PREFIX) {
+    if starts(pickle::LEGACY_TORCH_PREFIX) {
         return Format::PytorchLegacy;
     }
     // A safetensors header length of 128, 384, ... starts with the bytes of a pickle PROTO
@@ -207,7 +210,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
         && head
             .get(..8)
             .and_then(|b| b.try_into().ok())
-            .is_some_and(|b: [u8; 8]| u64::from_le_bytes(b) <= len - 8)
+            .is_some_and(|b: [u8; 8]| u64::from_le_bytes(b) <= len.saturating_sub(8))
     {
         return Format::Safetensors;
     }
@@ -220,7 +223,7 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     // Protocol 0/1 pickles have no magic: a short dry run of the opcode grammar decides. It
     // comes before the zlib and lzma checks because a protocol-0 pickle can start with bytes
     // that are also a valid zlib header (`(S` is 0x28 0x53).
-    if crate::formats::pickle::looks_like_pickle(head, len) {
+    if pickle::looks_like_pickle(head, len) {
         return Format::Pickle;
     }
     if looks_like_zlib(head) {
@@ -262,7 +265,7 @@ fn head_text(head: &[u8], len: u64) -> &[u8] {
             Err(e) if e.error_len().is_none() => e.valid_up_to(),
             Err(_) => head.len(),
         };
-        &head[..cut]
+        head.get(..cut).unwrap_or(head)
     } else {
         head
     }
@@ -292,6 +295,7 @@ fn looks_like_zlib(head: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -5,8 +5,9 @@
 //! that read ahead of the hash pass pull it forward (so a pickle or safetensors header read is
 //! the hash read), and the few structural reads behind it (a zip's central directory and its
 //! member headers) are small positioned reads.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use crate::source::Source;
+use crate::source::{Source, copy_prefix};
 use sha2::{Digest, Sha256 as Hasher};
 use std::cell::RefCell;
 use std::fmt;
@@ -70,8 +71,13 @@ pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        h.update(&buf[..n]);
-        total += n as u64;
+        let Some(read) = buf.get(..n) else {
+            return Err(io::Error::other(
+                "read reported more bytes than its buffer holds",
+            ));
+        };
+        h.update(read);
+        total = total.saturating_add(n as u64);
     }
     Ok((Sha256(h.finalize().into()), total))
 }
@@ -113,7 +119,7 @@ impl HashingFile {
     /// Reads, hashes and caches the next chunk of the hash pass.
     fn step(&self, st: &mut HashState) -> io::Result<()> {
         let start = st.hashed;
-        let n = usize::try_from((self.len - start).min(CHUNK as u64)).unwrap_or(CHUNK);
+        let n = usize::try_from(self.len.saturating_sub(start).min(CHUNK as u64)).unwrap_or(CHUNK);
         st.cache.resize(n, 0);
         let got = read_full_at(&self.file, &mut st.cache, start)?;
         if got < n {
@@ -122,14 +128,15 @@ impl HashingFile {
                 format!(
                     "file shrank while being read (expected {} bytes, ended at {})",
                     self.len,
-                    start + got as u64
+                    start.saturating_add(got as u64)
                 ),
             ));
         }
         let HashState { hasher, cache, .. } = st;
         hasher.update(&cache[..]);
-        st.hashed += n as u64;
-        st.read_from_disk += n as u64;
+        // Both bounded by the file length (the second by bytes read, with the few reads behind).
+        st.hashed = st.hashed.saturating_add(n as u64);
+        st.read_from_disk = st.read_from_disk.saturating_add(n as u64);
         Ok(())
     }
 
@@ -156,13 +163,13 @@ impl HashingFile {
 }
 
 fn read_full_at(file: &File, buf: &mut [u8], mut off: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], off) {
+    let mut done = 0usize;
+    while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+        match file.read_at(rest, off) {
             Ok(0) => break,
             Ok(n) => {
-                done += n;
-                off += n as u64;
+                done = done.saturating_add(n);
+                off = off.saturating_add(n as u64);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -180,34 +187,40 @@ impl Source for HashingFile {
         if off >= self.len || buf.is_empty() {
             return Ok(0);
         }
-        let want = (buf.len() as u64).min(self.len - off) as usize;
+        let want = (buf.len() as u64).min(self.len.saturating_sub(off)) as usize;
+        let Some(buf) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        // Every position below is under `off + want <= len`, and the cache sits below `hashed`.
+        let end = off.saturating_add(want as u64);
         let mut st = self.state.borrow_mut();
         let mut done = 0usize;
-        while done < want {
-            let pos = off + done as u64;
-            let cache_start = st.hashed - st.cache.len() as u64;
+        while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            let pos = off.saturating_add(done as u64);
+            let cache_start = st.hashed.saturating_sub(st.cache.len() as u64);
             if pos >= cache_start && pos < st.hashed {
                 // Served from the chunk the hash pass just read.
-                let from = (pos - cache_start) as usize;
-                let n = (st.cache.len() - from).min(want - done);
-                buf[done..done + n].copy_from_slice(&st.cache[from..from + n]);
-                done += n;
+                let from = pos.saturating_sub(cache_start) as usize;
+                let n = copy_prefix(rest, st.cache.get(from..).unwrap_or_default());
+                done = done.saturating_add(n);
             } else if pos >= st.hashed {
                 // Ahead of the hash pass: the hash pass reads it.
                 self.step(&mut st)?;
             } else {
                 // Behind the hash pass: a positioned read (structural data only).
-                let upto = (off + want as u64).min(cache_start);
-                let n = (upto - pos) as usize;
-                let got = read_full_at(&self.file, &mut buf[done..done + n], pos)?;
-                st.read_from_disk += got as u64;
+                let n = end.min(cache_start).saturating_sub(pos) as usize;
+                let Some(part) = rest.get_mut(..n) else {
+                    return Ok(0);
+                };
+                let got = read_full_at(&self.file, part, pos)?;
+                st.read_from_disk = st.read_from_disk.saturating_add(got as u64);
                 if got < n {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "file shrank while being read",
                     ));
                 }
-                done += n;
+                done = done.saturating_add(n);
             }
         }
         Ok(want)
@@ -215,6 +228,7 @@ impl Source for HashingFile {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use std::io::Write;

@@ -10,6 +10,7 @@
 //! In a hub cache (`blobs/` and `snapshots/` side by side), blobs reached through a snapshot
 //! link are listed under the link names only. `.git/` is skipped unless asked; unfinished
 //! downloads (`*.incomplete`) are a finding.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::finding::{Code, Finding, Location};
 use globset::GlobSet;
@@ -301,6 +302,7 @@ pub fn discover(target: &Path, opts: &WalkOptions) -> Result<Discovery, Discover
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use std::fs;

@@ -127,6 +127,10 @@ codes! {
         "the pickle expects out-of-band buffers (protocol 5 NEXT_BUFFER) that a plain loader does not supply";
     PickleLimitExceeded = "pickle-limit-exceeded", Coverage, High, Some(400),
         "a pickle analysis limit was reached; the rest of the stream was not analysed";
+    PickleLoaderExhaustion = "pickle-loader-exhaustion", Integrity, High, Some(789),
+        "a memo index or declared frame length would make CPython's unpickler allocate far more memory than the file holds";
+    FindingsCapped = "findings-capped", Coverage, Low, None,
+        "more findings below the gate than the per-file cap: the rest are counted per code, not listed";
     // Containers.
     Polyglot = "polyglot", Integrity, High, Some(434),
         "the bytes have more than one valid interpretation (e.g. pickle and zip); every interpretation was scanned";
@@ -229,7 +233,7 @@ impl std::str::FromStr for Code {
 
 /// Where a finding is: the file (relative to the scanned root, `/`-separated), the member chain
 /// inside archives or nested pickles, and a byte offset within the innermost stream.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -252,7 +256,7 @@ impl fmt::Display for Location {
 }
 
 /// Machine-readable evidence. Fields are optional; each code documents which it fills.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Evidence {
     /// Module of an imported or called global, after CPython's `fix_imports` mapping.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -294,7 +298,7 @@ impl Evidence {
 }
 
 /// One thing the inspection found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,

@@ -1,15 +1,26 @@
 //! aibom: inspect ML model releases for code that runs on load, without loading them.
 //!
-//! The pipeline, as the modules are laid out:
+//! The pipelines, as the modules are laid out:
 //!
 //! ```text
-//! scan:  paths -> discover (walk, links) -> detect (bytes -> Format)
-//!              -> formats::* (pickle, zip, safetensors, npy, compressed, 7z; nested members
-//!                 go back through detect) -> ScanReport -> report::{human, json}
+//! scan:     paths -> discover (walk, links) -> detect (bytes -> Format)
+//!                 -> formats::* (pickle, zip, 7z, compressed, npy, safetensors, gguf, onnx,
+//!                    savedmodel, keras/hdf5, text; members go back through detect)
+//!                 -> scan::ScanReport -> report::{human, json, sarif}
+//! generate: ScanReport + directory metadata (bom::card) -> bom::assemble -> bom::to_json
+//!                 (stable bytes) -> [sign]
+//! sign:     discover -> sign::manifest (names, hashes) -> sign::statement -> sign::bundle
+//!                 (DSSE, key or certificate) [+ the AIBOM attestation]
+//! verify:   signature bytes -> sign::{bundle, keys, x509, keyless} (who signed what)
+//!                 -> verify (walk + hash, per-signer manifests, roles, AIBOM, findings policy)
+//!                 -> Verdict -> human/json
+//! review:   AIBOM(s) -> bom::read -> diff (what changed) / report::auditor (the audit model)
+//!                 -> report::{diff, html, markdown}
 //! ```
 //!
 //! Every file is read once: [`digest::HashingFile`] computes the SHA-256 in the same pass as the
-//! inspection. Findings are data ([`finding::Finding`] with a stable [`finding::Code`]); `Err`
+//! inspection. Every limit is in [`limits`]; reaching one is a finding that can only make a
+//! verdict worse. Findings are data ([`finding::Finding`] with a stable [`finding::Code`]); `Err`
 //! means the tool could not do its job. The exit status is computed once, per command, from the
 //! report.
 
@@ -17,6 +28,7 @@ pub mod bom;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod date;
 pub mod detect;
 pub mod diff;
 pub mod digest;
@@ -24,6 +36,7 @@ pub mod discover;
 pub mod finding;
 pub mod formats;
 pub mod limits;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;

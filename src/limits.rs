@@ -14,7 +14,8 @@ pub struct Limits {
     pub max_pickle_stack: usize,
     /// Memo entries (MEMOIZE/PUT) per pickle stream.
     pub max_memo_entries: u64,
-    /// Bytes of strings and bytes kept in the memo and on the stack of one stream.
+    /// Bytes of strings and bytes held at once (stack, memo, attributes) while inspecting one
+    /// file; values past it are not kept whole.
     pub max_pickle_kept_bytes: usize,
     /// Longest string or bytes value kept whole (longer ones keep a prefix and their length).
     pub max_kept_value: usize,
@@ -41,8 +42,25 @@ pub struct Limits {
     pub max_npy_header: u64,
     /// Bytes of a member or nested blob loaded into memory to be scanned as a whole.
     pub max_in_memory: u64,
-    /// Findings kept per file; past this only a count is kept.
+    /// Findings below the gate (`--fail-on`) listed per file; past this they are counted per
+    /// code (`findings-capped`). Findings at or above the gate, and every critical one, are
+    /// never capped by this.
     pub max_findings: usize,
+    /// Findings at or above the gate listed per file. Only a file that already holds this many
+    /// gate-failing findings reaches it; the rest are counted per code, and the verdict is
+    /// already the worst.
+    pub max_gate_findings: usize,
+    /// Pickle opcodes per file spent on side readings: the positions after a FRAME overrun
+    /// and the pickles after a break. Every position is a candidate start, but a reading stops
+    /// where an earlier one already passed in the same (inert) state, so the work stays
+    /// linear; this caps what an adversary can still force. Spent, it is a
+    /// `pickle-limit-exceeded` finding.
+    pub max_reread_opcodes: u64,
+    /// Bytes of memo values kept for resolving later imports and calls, per pickle stream.
+    /// Past it, strings, bytes, tuples and dicts are no longer kept (their memo slots are
+    /// marked); references to globals and call results always are. A later import whose
+    /// operand was not kept is reported as dynamic (critical): it fails closed.
+    pub max_memo_kept_bytes: usize,
     /// Metadata key-value pairs declared in one GGUF file (published models have a few dozen).
     pub max_gguf_kv: u64,
     /// Tensors declared in one GGUF file (the largest published models have a few thousand).
@@ -95,8 +113,8 @@ impl Default for Limits {
             max_pickle_opcodes: 200_000_000,
             max_pickle_stack: 1_000_000,
             max_memo_entries: 50_000_000,
-            max_pickle_kept_bytes: 256 << 20,
-            max_kept_value: 64 << 20,
+            max_pickle_kept_bytes: 24 << 20,
+            max_kept_value: 16 << 20,
             max_line: 1 << 20,
             max_pickle_streams: 64,
             max_depth: 6,
@@ -109,6 +127,9 @@ impl Default for Limits {
             max_npy_header: 1 << 20,
             max_in_memory: 256 << 20,
             max_findings: 1000,
+            max_gate_findings: 50_000,
+            max_reread_opcodes: 4_000_000,
+            max_memo_kept_bytes: 16 << 20,
             max_gguf_kv: 1 << 16,
             max_gguf_tensors: 1 << 20,
             max_gguf_string: 64 << 20,
@@ -125,6 +146,37 @@ impl Default for Limits {
             max_hdf5_metadata: 32 << 20,
             max_json_depth: 64,
             max_text_window: 16 << 20,
+        }
+    }
+}
+
+/// Caps on what `verify` (and `sign`) read beside the model directory: signatures, AIBOM
+/// attestations, the AIBOM, the policy and the trust files it names. Each is read only if it is
+/// a regular file (opened non-blocking, so a FIFO is refused instead of waited on), and only up
+/// to its cap; a larger file is refused, never read whole.
+#[derive(Debug, Clone)]
+pub struct VerifyLimits {
+    /// A model signature (an OMS bundle lists every file: 100,000 files take about 20 MB).
+    pub max_signature: u64,
+    /// An AIBOM attestation (the AIBOM itself, base64-encoded inside the bundle).
+    pub max_attestation: u64,
+    /// The AIBOM given with `--bom`.
+    pub max_bom: u64,
+    /// The policy file, public keys, CA certificates and the Sigstore trusted root.
+    pub max_trust_file: u64,
+    /// Bytes of unsigned files hashed to tell a renamed file from a missing one (only when a
+    /// signed file is missing; larger extra files are refused without being read).
+    pub max_rename_probe: u64,
+}
+
+impl Default for VerifyLimits {
+    fn default() -> Self {
+        VerifyLimits {
+            max_signature: 64 << 20,
+            max_attestation: 384 << 20,
+            max_bom: 256 << 20,
+            max_trust_file: 16 << 20,
+            max_rename_probe: 256 << 20,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! decompressed member, a nested pickle) or a [`Window`] onto part of another source (a stored
 //! zip member). Parsers never assume one read fills a buffer: [`Source::read_exact_at`] and
 //! [`SourceReader`] report short data as `UnexpectedEof`.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::io::{self, BufRead, Read};
 
@@ -19,9 +20,10 @@ pub trait Source {
 
     /// Reads exactly `buf.len()` bytes at `off`.
     fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> io::Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            let n = self.read_at(off + done as u64, &mut buf[done..])?;
+        let mut done = 0usize;
+        while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            // `off + done` never passes the source's length: each read is within it.
+            let n = self.read_at(off.saturating_add(done as u64), rest)?;
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -31,7 +33,7 @@ pub trait Source {
                     ),
                 ));
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(())
     }
@@ -57,9 +59,7 @@ impl Source for [u8] {
         let Some(rest) = self.get(off..) else {
             return Ok(0);
         };
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        Ok(n)
+        Ok(copy_prefix(buf, rest))
     }
 }
 
@@ -83,7 +83,7 @@ impl<'a> Window<'a> {
     /// The window is clamped to the inner source's length.
     pub fn new(inner: &'a dyn Source, start: u64, len: u64) -> Self {
         let start = start.min(inner.len());
-        let len = len.min(inner.len() - start);
+        let len = len.min(inner.len().saturating_sub(start));
         Window { inner, start, len }
     }
 }
@@ -96,8 +96,12 @@ impl Source for Window<'_> {
         if off >= self.len {
             return Ok(0);
         }
-        let n = (buf.len() as u64).min(self.len - off) as usize;
-        self.inner.read_at(self.start + off, &mut buf[..n])
+        let n = (buf.len() as u64).min(self.len.saturating_sub(off)) as usize;
+        let Some(buf) = buf.get_mut(..n) else {
+            return Ok(0);
+        };
+        // Below `start + len`, which `new` clamped to the inner length.
+        self.inner.read_at(self.start.saturating_add(off), buf)
     }
 }
 
@@ -127,8 +131,7 @@ impl<'a> SourceReader<'a> {
 impl Read for SourceReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
+        let n = copy_prefix(out, avail);
         self.consume(n);
         Ok(n)
     }
@@ -138,18 +141,28 @@ impl BufRead for SourceReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.start == self.end {
             let n = self.src.read_at(self.pos, &mut self.buf)?;
-            self.pos += n as u64;
+            self.pos = self.pos.saturating_add(n as u64);
             self.start = 0;
             self.end = n;
         }
-        Ok(&self.buf[self.start..self.end])
+        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
     }
     fn consume(&mut self, amt: usize) {
-        self.start = (self.start + amt).min(self.end);
+        self.start = self.start.saturating_add(amt).min(self.end);
     }
 }
 
+/// Copies as many bytes as both slices hold; returns how many.
+pub(crate) fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    if let (Some(dst), Some(src)) = (dst.get_mut(..n), src.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    n
+}
+
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -268,6 +268,14 @@ fn file_component(f: &FileReport) -> Component {
         imports.dedup();
         properties.push(prop("aibom:pickle:imports", imports.join(",")));
     }
+    // Findings counted but not listed (a per-file cap): the count per code, so the AIBOM says
+    // what its vulnerabilities leave out.
+    for (code, n) in &f.capped_findings {
+        properties.push(prop(
+            &format!("aibom:file:capped-findings:{}", code.as_str()),
+            n.to_string(),
+        ));
+    }
     properties.sort();
     Component {
         kind: Some(ComponentType::File),

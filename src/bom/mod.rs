@@ -7,9 +7,10 @@ pub mod model;
 pub mod read;
 pub mod validate;
 
-/// Serialises a BOM as stable, pretty JSON with a trailing newline.
-pub fn to_json(bom: &model::Bom) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(bom).unwrap_or_default();
+/// Serialises a BOM as stable, pretty JSON with a trailing newline. A failure is an error,
+/// never an empty document written with success.
+pub fn to_json(bom: &model::Bom) -> serde_json::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(bom)?;
     out.push(b'\n');
-    out
+    Ok(out)
 }

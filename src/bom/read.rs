@@ -1,5 +1,6 @@
 //! Lenient readers over CycloneDX JSON (any generator, spec 1.4-1.7), shared by the parts that
 //! read AIBOMs rather than write them (`diff`, `report`).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use serde_json::Value;
 
@@ -35,14 +36,13 @@ pub fn property_values<'a>(v: &'a Value, name: &str) -> impl Iterator<Item = &'a
 /// `pkg:pypi/peft`), case preserved (purl types such as `huggingface` are case-sensitive).
 pub fn purl_base(purl: &str) -> String {
     let p = purl.split(['?', '#']).next().unwrap_or(purl);
-    let name_start = p.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match p.get(name_start..).and_then(|n| n.find('@')) {
-        Some(at) => p.get(..name_start + at).unwrap_or(p).to_owned(),
-        None => p.to_owned(),
-    }
+    let name = p.rsplit_once('/').map_or(p, |(_, name)| name);
+    let version = name.find('@').and_then(|at| name.get(at..)).unwrap_or("");
+    p.strip_suffix(version).unwrap_or(p).to_owned()
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

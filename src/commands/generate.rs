@@ -32,7 +32,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
             declared_datasets: declared.datasets,
         },
     );
-    let bytes = bom::to_json(&doc);
+    let bytes = bom::to_json(&doc).context("serialising the AIBOM")?;
     match &args.output {
         Some(p) => super::write_atomic(p, &bytes)
             .with_context(|| format!("writing the AIBOM to {}", p.display()))?,
@@ -44,11 +44,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
 /// `--timestamp` (RFC 3339, checked) or `SOURCE_DATE_EPOCH` (seconds), else none.
 fn timestamp(flag: Option<&str>) -> Result<Option<String>> {
     if let Some(t) = flag {
-        let ok = t.len() >= 20
-            && t.as_bytes().get(4) == Some(&b'-')
-            && t.as_bytes().get(10) == Some(&b'T')
-            && (t.ends_with('Z') || t.contains('+') || t[19..].contains('-'));
-        if !ok {
+        if !crate::date::is_rfc3339(t) {
             bail!("--timestamp {t:?} is not an RFC 3339 date-time such as 2026-01-31T12:00:00Z");
         }
         return Ok(Some(t.to_owned()));

@@ -57,6 +57,18 @@ allow-globals = []
 # fail-on = "high"
 # allow-unsigned = []
 # trust-root = "trusted_root.json"
+# Refuse a release verified without its AIBOM (so its findings are always checked).
+# require-bom = true
+# Paths a signer may leave out of its manifest (default: VCS metadata only).
+# signed-ignores = [".git", ".gitattributes", ".github", ".gitignore"]
+# Let one signer identity be listed under several roles (each role still needs its own).
+# allow-overlapping-roles = false
+# Rollback and substitution pins: the statement's model name, the lowest AIBOM version, and
+# the oldest signature time accepted (keyless signatures carry a verified time).
+# model-name = "org/model"
+# min-version = "1.4"
+# version = "0123456789abcdef0123456789abcdef01234567"
+# max-signature-age = "90d"
 #
 # [[verify.signer]]
 # role = "ml-platform"

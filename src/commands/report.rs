@@ -29,7 +29,8 @@ fn load_certs(path: &Path) -> Result<Vec<Vec<u8>>> {
     crate::sign::x509::pem_certificates(&text).with_context(|| format!("{}", path.display()))
 }
 
-/// The trust to check signatures against: the flags, then the signer roles of the policy.
+/// The trust to check signatures against: the flags, then the signer roles of the policy
+/// given with `--config`.
 fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
     let mut trust = Trust::default();
     for p in &args.public_keys {
@@ -45,7 +46,9 @@ fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    if let Some(v) = &cfg.verify {
+    // Trust never comes from a file picked up implicitly (a model volume may ship its own
+    // aibom.toml): signer roles count only from a configuration named with --config.
+    if let Some(v) = cfg.verify.as_ref().filter(|_| args.config.is_some()) {
         for s in &v.signer {
             if let Some(k) = &s.public_key {
                 trust
@@ -102,7 +105,12 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
                     .map(|b| (att.display().to_string(), b)),
             });
         }
-        Some(auditor::approvals(&inputs, &trust, &doc))
+        Some(auditor::approvals(
+            &inputs,
+            &trust,
+            &doc,
+            &crate::digest::Sha256::of(&bytes),
+        ))
     };
 
     let report = auditor::read(

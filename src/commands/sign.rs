@@ -6,31 +6,7 @@ use crate::bom::validate;
 use crate::cli::SignArgs;
 use crate::sign::{bundle, keys::SigningKey, manifest, statement};
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
-
-/// `path` relative to `root` when it lies inside it (so it is left out of the manifest).
-pub fn inside(root: &Path, path: &Path) -> Option<String> {
-    let root = std::fs::canonicalize(root).ok()?;
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let parent = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
-    let full = parent.join(path.file_name()?);
-    full.strip_prefix(&root)
-        .ok()
-        .map(|r| r.to_string_lossy().replace('\\', "/"))
-}
-
-/// The ignore list: model-signing's defaults, the signature files, and the user's.
-pub fn ignores(root: &Path, sig_files: &[&Path], extra: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = statement::DEFAULT_IGNORES
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    v.extend(sig_files.iter().filter_map(|p| inside(root, p)));
-    v.extend(extra.iter().map(|e| e.trim_matches('/').to_owned()));
-    v.sort();
-    v.dedup();
-    v
-}
+use std::path::PathBuf;
 
 pub fn run(args: SignArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
@@ -45,12 +21,16 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         p.push(".bom");
         p.into()
     });
-    let ignored = ignores(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    let ignored =
+        manifest::ignore_list(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    // The same listing and name rule as `verify`: what sign writes, verify can accept.
     let listing = manifest::list(&args.dir, &ignored, args.allow_symlinks)?;
     if let Some(i) = listing.irregular.first() {
         bail!(
-            "refusing to sign {}: {i:?} (symbolic links, unfinished downloads and non-UTF-8 names are not signed)",
-            args.dir.display()
+            "refusing to sign {}: {} ({} such entries; symbolic links, FIFOs, sockets, devices, unfinished downloads, non-UTF-8 names and names with a backslash or a drive prefix are not signed)",
+            args.dir.display(),
+            i,
+            listing.irregular.len()
         );
     }
     let resources = manifest::resources(&listing.entries)?;
@@ -60,7 +40,8 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .unwrap_or_else(|| ".".into());
     let hint = key.verifying_key().hint()?;
 
-    let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks);
+    let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks)
+        .context("serialising the signed statement")?;
     let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
     let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
     super::write_atomic(&args.signature, &out)
@@ -73,8 +54,11 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
     );
 
     if let Some(bom_path) = &args.bom {
-        let text =
-            std::fs::read(bom_path).with_context(|| format!("reading {}", bom_path.display()))?;
+        let text = crate::verify::input::read_regular(
+            bom_path,
+            crate::limits::VerifyLimits::default().max_bom,
+        )
+        .with_context(|| format!("reading {}", bom_path.display()))?;
         let bom: serde_json::Value = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not JSON", bom_path.display()))?;
         let problems = validate::validate(&bom);
@@ -97,7 +81,18 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             );
         }
         let root = statement::root_digest(resources.iter().map(|r| &r.digest));
-        let payload = statement::bom_statement(&name, &root, &bom);
+        let bom_name = bom_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "aibom.cdx.json".into());
+        let payload = statement::bom_statement(
+            &name,
+            &root,
+            &bom,
+            &bom_name,
+            &crate::digest::Sha256::of(&text),
+        )
+        .context("serialising the AIBOM attestation")?;
         let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
         let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
         super::write_atomic(&bom_sig, &out)

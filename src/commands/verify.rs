@@ -1,72 +1,138 @@
 //! `aibom verify DIR --signature S... [--public-key K] [--certificate-chain CA] [--bom B]
-//! [--policy aibom.toml]`: inputs -> [`crate::verify::verify`] -> verdict -> exit status.
+//! [--policy P] [--rescan]`: trust (flags, then the policy's roles) + inputs ->
+//! [`crate::verify::verify`] -> verdict -> exit status.
+//!
+//! Trust is never configured implicitly: no `./aibom.toml` is read, and no policy, key,
+//! certificate or trusted root is read from inside the directory being verified. Everything
+//! read beside the model is a regular file, opened non-blocking, under a size cap.
 
 use crate::ExitStatus;
 use crate::cli::{OutputFormat, VerifyArgs};
-use crate::config::Config;
+use crate::config::{self, Config, ExceptionSpec};
+use crate::limits::{Limits, VerifyLimits};
+use crate::report::escape::terminal;
 use crate::sign::keys::VerifyingKey;
-use crate::verify::{self, Exception, Inputs, Policy, Role, RoleTrust, Trust, Verdict};
+use crate::verify::input::read_regular;
+use crate::verify::{
+    self, Attestation, Exception, Inputs, Policy, Rescan, Role, RoleTrust, SignatureFile, Trust,
+    Verdict,
+};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+/// Reads a file that configures trust: never from inside the directory being verified.
+struct TrustFiles {
+    dir_real: PathBuf,
+    dir_shown: String,
+    cap: u64,
 }
 
-fn load_key(path: &Path) -> Result<VerifyingKey> {
-    let pem = String::from_utf8(read(path)?).context("the key is not text")?;
-    VerifyingKey::from_pem(&pem).with_context(|| format!("{}", path.display()))
-}
-
-fn load_certs(path: &Path) -> Result<Vec<Vec<u8>>> {
-    let text = String::from_utf8(read(path)?).context("the certificate file is not text")?;
-    let certs = crate::sign::x509::pem_certificates(&text)
-        .with_context(|| format!("{}", path.display()))?;
-    if certs.is_empty() {
-        bail!("{}: no certificate found", path.display());
+impl TrustFiles {
+    fn read(&self, path: &Path, what: &str) -> Result<Vec<u8>> {
+        let real = std::fs::canonicalize(path)
+            .with_context(|| format!("reading {what} {}", path.display()))?;
+        if real.starts_with(&self.dir_real) {
+            bail!(
+                "{what} {} lies inside the directory being verified ({}): a release cannot vouch for itself; keep trust configuration outside it",
+                path.display(),
+                self.dir_shown
+            );
+        }
+        read_regular(path, self.cap).with_context(|| format!("reading {what} {}", path.display()))
     }
-    Ok(certs)
+
+    fn key(&self, path: &Path) -> Result<VerifyingKey> {
+        let pem = String::from_utf8(self.read(path, "public key")?)
+            .with_context(|| format!("{} is not text", path.display()))?;
+        VerifyingKey::from_pem(&pem).with_context(|| format!("{}", path.display()))
+    }
+
+    fn certs(&self, path: &Path) -> Result<Vec<Vec<u8>>> {
+        let text = String::from_utf8(self.read(path, "certificate file")?)
+            .with_context(|| format!("{} is not text", path.display()))?;
+        let certs = crate::sign::x509::pem_certificates(&text)
+            .with_context(|| format!("{}", path.display()))?;
+        if certs.is_empty() {
+            bail!("{}: no certificate found", path.display());
+        }
+        Ok(certs)
+    }
+}
+
+fn exception(x: &ExceptionSpec) -> Result<Exception> {
+    Ok(Exception {
+        code: x.code.clone(),
+        path: x.path.clone(),
+        sha256: x
+            .sha256
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        reason: x.reason.clone(),
+        expires: x
+            .expires
+            .as_deref()
+            .map(config::parse_date)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    })
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
         bail!("{}: not a directory", args.dir.display());
     }
+    let limits = VerifyLimits::default();
+    let files = TrustFiles {
+        dir_real: std::fs::canonicalize(&args.dir)
+            .with_context(|| format!("reading {}", args.dir.display()))?,
+        dir_shown: args.dir.display().to_string(),
+        cap: limits.max_trust_file,
+    };
     let mut trust = Trust::default();
     for p in &args.public_keys {
-        trust.keys.push((p.display().to_string(), load_key(p)?));
+        trust.keys.push((p.display().to_string(), files.key(p)?));
     }
     for p in &args.certificate_chains {
-        let certs = load_certs(p)?;
+        let certs = files.certs(p)?;
         trust.anchors.extend(certs.iter().cloned());
         trust.intermediates.extend(certs);
     }
-
     if let Some(p) = &args.trust_root {
-        trust.trusted_root = Some(read(p)?);
+        trust.trusted_root = Some(files.read(p, "Sigstore trusted root")?);
     }
     if let (Some(id), Some(iss)) = (&args.identity, &args.issuer) {
         trust.identities.push((id.clone(), iss.clone()));
     }
-    let cfg = Config::load(args.policy.as_deref())?;
+
+    // The policy only when named, and never from inside the directory.
+    let cfg = match &args.policy {
+        Some(p) => {
+            let text = String::from_utf8(files.read(p, "policy")?)
+                .with_context(|| format!("{} is not text", p.display()))?;
+            let mut c =
+                Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            c.source = Some(p.clone());
+            c
+        }
+        None => Config::default(),
+    };
     let base: PathBuf = cfg
         .source
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    let mut policy = Policy {
-        today: super::today(),
-        ..Policy::default()
-    };
+    let mut policy = Policy::default();
     if let Some(v) = &cfg.verify {
         for s in &v.signer {
             let trust_kind = if let Some(k) = &s.public_key {
-                let key = load_key(&base.join(k))?;
+                let key = files.key(&base.join(k))?;
                 trust.keys.push((format!("role {}", s.role), key.clone()));
                 RoleTrust::Key(key)
             } else if let Some(ca) = &s.certificate_ca {
-                let certs = load_certs(&base.join(ca))?;
+                let certs = files.certs(&base.join(ca))?;
                 trust.anchors.extend(certs.iter().cloned());
                 RoleTrust::Ca(certs)
             } else {
@@ -82,78 +148,113 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
                 trust: trust_kind,
             });
         }
+        let overlaps = verify::roles::overlaps(&policy.roles);
+        if let Some((a, b, why)) = overlaps.first()
+            && !v.allow_overlapping_roles
+        {
+            bail!(
+                "{}: roles {a:?} and {b:?} could be filled by one signer ({why}); give each role its own key, CA or identity, or set allow-overlapping-roles = true (each role then still needs its own signer)",
+                args.policy
+                    .as_deref()
+                    .unwrap_or(Path::new("policy"))
+                    .display()
+            );
+        }
         if let (None, Some(root)) = (&trust.trusted_root, &v.trust_root) {
-            trust.trusted_root = Some(read(&base.join(root))?);
+            trust.trusted_root = Some(files.read(&base.join(root), "Sigstore trusted root")?);
         }
         policy.threshold = v.threshold;
         policy.allow_unsigned =
-            crate::config::globset(&v.allow_unsigned).map_err(anyhow::Error::msg)?;
+            config::path_globset(&v.allow_unsigned).map_err(anyhow::Error::msg)?;
+        if let Some(g) = &v.signed_ignores {
+            policy.signed_ignores = Some(
+                config::path_globset(g)
+                    .map_err(anyhow::Error::msg)?
+                    .unwrap_or_default(),
+            );
+        }
         if let Some(f) = &v.fail_on {
             policy.fail_on = f.parse().map_err(anyhow::Error::msg)?;
         }
-        policy.exceptions = v
-            .exception
-            .iter()
-            .map(|x| Exception {
-                code: x.code.clone(),
-                path: x.path.clone(),
-                sha256: x.sha256.clone(),
-                reason: x.reason.clone(),
-                expires: x.expires.clone(),
-            })
-            .collect();
+        policy.require_bom = v.require_bom;
+        policy.model_name = v.model_name.clone();
+        policy.min_version = v.min_version.clone();
+        policy.version = v.version.clone();
+        policy.max_signature_age = v
+            .max_signature_age
+            .as_deref()
+            .map(config::parse_age)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        for x in &v.exception {
+            policy.exceptions.push(exception(x)?);
+        }
     }
-    policy
-        .exceptions
-        .extend(cfg.exceptions.iter().map(|x| Exception {
-            code: x.code.clone(),
-            path: x.path.clone(),
-            sha256: x.sha256.clone(),
-            reason: x.reason.clone(),
-            expires: x.expires.clone(),
-        }));
+    for x in &cfg.exceptions {
+        policy.exceptions.push(exception(x)?);
+    }
     if trust.keys.is_empty() && trust.anchors.is_empty() && trust.identities.is_empty() {
         bail!(
-            "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in the policy"
+            "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in a --policy"
         );
     }
 
     let mut signatures = Vec::new();
-    let mut attestations = Vec::new();
     for s in &args.signatures {
-        let bytes = match std::fs::read(s) {
-            Ok(b) => Some(b),
-            // A missing signature refuses the release; it does not stop the tool.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", s.display())),
-        };
-        signatures.push((s.clone(), bytes));
+        // A missing or unreadable signature is reported, and counted against its role; it
+        // does not stop the tool.
+        let bytes = read_regular(s, limits.max_signature).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "the signature file is missing".to_owned(),
+            _ => format!("the signature file cannot be used: {e}"),
+        });
         let mut att = s.clone().into_os_string();
         att.push(".bom");
         let att = PathBuf::from(att);
-        attestations.push(match std::fs::read(&att) {
-            Ok(b) => Some((att, b)),
-            Err(_) => None,
+        let attestation = match read_regular(&att, limits.max_attestation) {
+            Ok(b) => Attestation::Present(att, b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Attestation::Absent,
+            Err(e) => {
+                let why = format!("the attestation cannot be used: {e}");
+                Attestation::Unreadable(att, why)
+            }
+        };
+        signatures.push(SignatureFile {
+            path: s.clone(),
+            bytes,
+            attestation,
         });
     }
     let bom = match &args.bom {
-        Some(p) => Some((p.clone(), read(p)?)),
+        Some(p) => Some((
+            p.clone(),
+            read_regular(p, limits.max_bom).with_context(|| format!("reading {}", p.display()))?,
+        )),
         None => None,
+    };
+    let rescan = if args.rescan {
+        Some(Rescan {
+            limits: Limits::default(),
+            policy: crate::policy::Policy::new(&cfg.allow_globals, cfg.strict.unwrap_or(false))
+                .map_err(anyhow::Error::msg)?,
+        })
+    } else {
+        None
     };
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
-        attestations,
         bom,
         extra_ignores: args.ignore_paths.clone(),
         allow_symlinks: args.allow_symlinks
             || cfg.verify.as_ref().is_some_and(|v| v.allow_symlinks),
+        rescan,
+        limits,
     };
     let verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;
     let out = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
-        OutputFormat::Human => human(&verdict),
+        OutputFormat::Human => human(&verdict, args.policy.as_deref()),
     };
     super::write_stdout(out.as_bytes())?;
     Ok(if verdict.accepted {
@@ -163,16 +264,35 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     })
 }
 
-fn human(v: &Verdict) -> String {
+/// The readable verdict. Every field that can carry a file name or other text from the
+/// release is escaped ([`terminal`]).
+fn human(v: &Verdict, policy: Option<&Path>) -> String {
     let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "policy: {}",
+        policy.map_or("none (trust from the command line only)".into(), |p| {
+            terminal(&p.display().to_string()).into_owned()
+        })
+    );
     for c in &v.checks {
-        let mark = if c.ok { "ok  " } else { "FAIL" };
-        let _ = writeln!(s, "{mark} {:<18} {}", c.check, c.subject);
+        let mark = match (c.ok, c.blocking) {
+            (true, _) => "ok  ",
+            (false, true) => "FAIL",
+            (false, false) => "warn",
+        };
+        let _ = writeln!(
+            s,
+            "{mark} {:<18} {}",
+            c.check.as_str(),
+            terminal(&c.subject)
+        );
         if !c.ok {
             let _ = writeln!(
                 s,
                 "       expected: {}\n       actual:   {}",
-                c.expected, c.actual
+                terminal(&c.expected),
+                terminal(&c.actual)
             );
         }
     }
@@ -180,15 +300,15 @@ fn human(v: &Verdict) -> String {
         let _ = writeln!(
             s,
             "role {:<16} {}: {}",
-            r.role,
+            terminal(&r.role),
             if r.satisfied { "signed" } else { "MISSING" },
-            r.reason
+            terminal(&r.reason)
         );
     }
     let _ = writeln!(
         s,
         "{}: {}{}",
-        v.directory,
+        terminal(&v.directory),
         if v.accepted { "ACCEPTED" } else { "REFUSED" },
         v.model_digest
             .as_ref()

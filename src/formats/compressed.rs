@@ -9,6 +9,7 @@
 //!
 //! [`Limits::max_decompressed`]: crate::limits::Limits::max_decompressed
 //! [`Limits::max_in_memory`]: crate::limits::Limits::max_in_memory
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::detect::{self, Format};
@@ -67,15 +68,16 @@ impl<R: Read> Read for Capped<R> {
                 }
             };
         }
-        let room = (self.cap - self.produced).min(buf.len() as u64) as usize;
-        let n = self.inner.read(&mut buf[..room]).map_err(|e| {
+        let room = self.cap.saturating_sub(self.produced).min(buf.len() as u64) as usize;
+        let buf = buf.get_mut(..room).unwrap_or_default();
+        let n = self.inner.read(buf).map_err(|e| {
             if self.io_failed.get() {
                 e
             } else {
                 io::Error::new(io::ErrorKind::InvalidData, e.to_string())
             }
         })?;
-        self.produced += n as u64;
+        self.produced = self.produced.saturating_add(n as u64);
         Ok(n)
     }
 }
@@ -160,7 +162,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
         _ => {
             let mut data = Vec::new();
             let max = ctx.limits.max_in_memory;
-            let res = (&mut r).take(max + 1).read_to_end(&mut data);
+            let res = (&mut r).take(max.saturating_add(1)).read_to_end(&mut data);
             match res {
                 Ok(_) if data.len() as u64 > max => {
                     ctx.report(
@@ -206,10 +208,11 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
     use std::io::Write;
 
     const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";

@@ -1267,7 +1267,7 @@ fn base_model_field(key: &str) -> Option<(u32, &str)> {
 mod tests {
     use super::*;
     use crate::finding::Finding;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     /// Builds GGUF bytes field by field.
     #[derive(Default, Clone)]

@@ -767,7 +767,7 @@ mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
     use std::io::Write;
 
     fn policy() -> Policy {

@@ -8,9 +8,12 @@
 //! and returns `Err` only when the underlying file cannot be read (malformed bytes are findings).
 //! Containers call back into [`inspect_source`] for their members, so every member goes through
 //! the same content detection, whatever its name.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
 pub mod gguf;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod keras;
 pub mod npy;
 pub mod onnx;
@@ -18,6 +21,8 @@ pub mod pickle;
 pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
+// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod sevenz;
 pub mod template;
 pub mod text;
@@ -26,10 +31,14 @@ pub mod zip;
 use crate::detect::{self, Claim, Format};
 use crate::finding::{Code, Evidence, Finding, Location, Severity};
 use crate::limits::Limits;
-use crate::scan::policy::Policy;
+use crate::policy::Policy;
 use crate::source::Source;
 use serde::Serialize;
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, RandomState};
 use std::io;
+use std::rc::Rc;
 
 /// Facts extracted for the report and the AIBOM.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -76,6 +85,60 @@ pub struct Member {
     pub format: Format,
 }
 
+/// The work a whole file may cost, shared by every context that inspects it: the file itself,
+/// its members, nested pickles and the side readings tried after a frame overrun or a break.
+/// A scratch context (see [`Ctx::scratch`]) spends from the same budget, so no re-reading gets
+/// a fresh allowance.
+#[derive(Debug)]
+pub struct Budget {
+    /// Pickle opcodes interpreted, by every context of the file.
+    pickle_opcodes: Cell<u64>,
+    max_pickle_opcodes: u64,
+    /// Opcodes left for side readings (frame-overrun and after-break re-readings).
+    reread_left: Cell<u64>,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            pickle_opcodes: Cell::new(0),
+            max_pickle_opcodes: limits.max_pickle_opcodes,
+            reread_left: Cell::new(limits.max_reread_opcodes),
+        }
+    }
+
+    /// Charges one pickle opcode; false once the file's allowance is spent.
+    pub fn spend_opcode(&self) -> bool {
+        let n = self.pickle_opcodes.get();
+        if n >= self.max_pickle_opcodes {
+            return false;
+        }
+        self.pickle_opcodes.set(n.saturating_add(1));
+        true
+    }
+
+    /// Pickle opcodes interpreted so far, by every context of the file.
+    pub fn pickle_opcodes(&self) -> u64 {
+        self.pickle_opcodes.get()
+    }
+
+    /// The file's opcode allowance.
+    pub fn max_pickle_opcodes(&self) -> u64 {
+        self.max_pickle_opcodes
+    }
+
+    /// Opcodes left for side readings.
+    pub fn reread_left(&self) -> u64 {
+        self.reread_left.get()
+    }
+
+    /// Charges `n` opcodes of side readings.
+    pub fn spend_reread(&self, n: u64) {
+        self.reread_left
+            .set(self.reread_left.get().saturating_sub(n));
+    }
+}
+
 /// The state a parser works in: where it is, what it may spend, where its results go.
 pub struct Ctx<'a> {
     pub limits: &'a Limits,
@@ -86,10 +149,22 @@ pub struct Ctx<'a> {
     member: Vec<String>,
     pub findings: Vec<Finding>,
     pub facts: Facts,
-    /// Findings dropped because `max_findings` was reached.
-    pub dropped_findings: u64,
+    /// Findings not listed because a cap was reached, per code (see [`Ctx::report_with`]).
+    pub capped: BTreeMap<Code, u64>,
+    /// Codes with at least one listed finding: the first of each code is always listed, so
+    /// the listed findings alone give the file's verdict.
+    listed: BTreeMap<Code, usize>,
+    /// Findings listed below the gate, and at or above it.
+    below_gate: usize,
+    at_gate: usize,
+    /// Severity from which findings are always kept (the run's `--fail-on`; criticals always).
+    gate: Severity,
+    /// Index of listed findings by hash, to drop exact repeats without a linear search.
+    seen: HashMap<u64, Vec<usize>>,
+    hasher: RandomState,
     /// Decompressed bytes produced so far in this file.
     pub decompressed: u64,
+    budget: Rc<Budget>,
 }
 
 impl<'a> Ctx<'a> {
@@ -101,14 +176,54 @@ impl<'a> Ctx<'a> {
             member: Vec::new(),
             findings: Vec::new(),
             facts: Facts::default(),
-            dropped_findings: 0,
+            capped: BTreeMap::new(),
+            listed: BTreeMap::new(),
+            below_gate: 0,
+            at_gate: 0,
+            gate: Severity::High,
+            seen: HashMap::new(),
+            hasher: RandomState::new(),
             decompressed: 0,
+            budget: Rc::new(Budget::new(limits)),
         }
+    }
+
+    /// Sets the severity from which findings are never capped (the run's `--fail-on`).
+    pub fn with_gate(mut self, gate: Severity) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// A context for a side reading of the same file: its own findings and facts, tighter
+    /// `limits`, but the file's budget.
+    pub fn scratch<'b>(&'b self, limits: &'b Limits) -> Ctx<'b> {
+        Ctx {
+            limits,
+            policy: self.policy,
+            path: self.path,
+            member: self.member.clone(),
+            findings: Vec::new(),
+            facts: Facts::default(),
+            capped: BTreeMap::new(),
+            listed: BTreeMap::new(),
+            below_gate: 0,
+            at_gate: 0,
+            gate: self.gate,
+            seen: HashMap::new(),
+            hasher: self.hasher.clone(),
+            decompressed: self.decompressed,
+            budget: Rc::clone(&self.budget),
+        }
+    }
+
+    /// The file's work budget.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// Nesting depth: 0 for the file itself.
     pub fn depth(&self) -> u32 {
-        self.member.len() as u32
+        u32::try_from(self.member.len()).unwrap_or(u32::MAX)
     }
 
     /// The current member chain, `!`-joined.
@@ -135,6 +250,10 @@ impl<'a> Ctx<'a> {
         );
     }
 
+    /// Records a finding. Findings at or above the gate (and every critical one) are kept up
+    /// to `max_gate_findings`; the others up to `max_findings`; the first of each code always.
+    /// Past a cap a finding is only counted, per code, so a flood of minor findings can never
+    /// push out a dangerous one, nor hide a kind of finding that decides the verdict.
     pub fn report_with(
         &mut self,
         code: Code,
@@ -143,10 +262,7 @@ impl<'a> Ctx<'a> {
         message: impl Into<String>,
         evidence: Evidence,
     ) {
-        if self.findings.len() >= self.limits.max_findings {
-            self.dropped_findings += 1;
-            return;
-        }
+        let full = self.is_full(code, severity);
         let finding = Finding {
             code,
             severity,
@@ -156,9 +272,91 @@ impl<'a> Ctx<'a> {
         };
         // The same thing found twice at the same place (e.g. a zip member seen through both
         // the central directory and its local header) is one finding.
-        if !self.findings.contains(&finding) {
-            self.findings.push(finding);
+        let h = self.hasher.hash_one(&finding);
+        if self
+            .seen
+            .get(&h)
+            .is_some_and(|same| same.iter().any(|&i| self.findings.get(i) == Some(&finding)))
+        {
+            return;
         }
+        if full {
+            // Counted only: nothing is kept per capped finding, so a flood costs no memory.
+            let capped = self.capped.entry(code).or_insert(0);
+            *capped = capped.saturating_add(1);
+            return;
+        }
+        self.seen.entry(h).or_default().push(self.findings.len());
+        self.count(&finding, true);
+        self.findings.push(finding);
+    }
+
+    /// Whether one more finding of `code` at `severity` would only be counted: its code is
+    /// listed already and the cap of its side of the gate is reached.
+    fn is_full(&self, code: Code, severity: Severity) -> bool {
+        let keep = severity >= self.gate || severity == Severity::Critical;
+        self.listed.get(&code).is_some_and(|n| *n > 0)
+            && if keep {
+                self.at_gate >= self.limits.max_gate_findings
+            } else {
+                self.below_gate >= self.limits.max_findings
+            }
+    }
+
+    /// Adds (or, with `add` false, removes) a listed finding to the per-code and per-side counts.
+    fn count(&mut self, f: &Finding, add: bool) {
+        let keep = f.severity >= self.gate || f.severity == Severity::Critical;
+        let side = if keep {
+            &mut self.at_gate
+        } else {
+            &mut self.below_gate
+        };
+        let n = self.listed.entry(f.code).or_insert(0);
+        if add {
+            *side = side.saturating_add(1);
+            *n = n.saturating_add(1);
+        } else {
+            *side = side.saturating_sub(1);
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Keeps, of the findings from index `start` on, those `keep` accepts; the index of
+    /// repeats and the counts follow. Costs the length of that tail, not of all findings.
+    pub fn retain_findings_from(&mut self, start: usize, mut keep: impl FnMut(&Finding) -> bool) {
+        let start = start.min(self.findings.len());
+        let tail = self.findings.split_off(start);
+        for (k, f) in tail.iter().enumerate() {
+            let i = start.saturating_add(k);
+            let h = self.hasher.hash_one(f);
+            if let Some(v) = self.seen.get_mut(&h) {
+                v.retain(|&j| j != i);
+                if v.is_empty() {
+                    self.seen.remove(&h);
+                }
+            }
+            self.count(f, false);
+        }
+        for f in tail {
+            if keep(&f) {
+                let h = self.hasher.hash_one(&f);
+                self.seen.entry(h).or_default().push(self.findings.len());
+                self.count(&f, true);
+                self.findings.push(f);
+            }
+        }
+    }
+
+    /// Counts a finding of `code` at `severity` without building it when it would only be
+    /// counted anyway (see [`Ctx::is_full`]); returns whether it did. Hot reporters call this
+    /// first so that a flood costs no formatting.
+    pub fn count_if_capped(&mut self, code: Code, severity: Severity) -> bool {
+        let full = self.is_full(code, severity);
+        if full {
+            let capped = self.capped.entry(code).or_insert(0);
+            *capped = capped.saturating_add(1);
+        }
+        full
     }
 
     /// Runs `f` inside a member; refuses (with a finding) past the depth limit.
@@ -261,13 +459,15 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             safetensors::inspect(src, ctx)?;
             // The same bytes also start like a pickle: a pickle loader would run them.
             if head.first() == Some(&0x80) && head.get(1).is_some_and(|p| *p <= 5) {
-                let mut scratch = Ctx::new(ctx.limits, ctx.policy, ctx.path);
-                pickle::inspect(src, &mut scratch)?;
-                if scratch
-                    .findings
-                    .iter()
-                    .any(|f| f.code.kind() == crate::finding::Kind::Security)
-                {
+                let dangerous = {
+                    let mut scratch = ctx.scratch(ctx.limits);
+                    pickle::inspect(src, &mut scratch)?;
+                    scratch
+                        .findings
+                        .iter()
+                        .any(|f| f.code.kind() == crate::finding::Kind::Security)
+                };
+                if dangerous {
                     ctx.report(
                         Code::Polyglot,
                         None,
@@ -332,4 +532,61 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         zip::inspect(src, ctx, Some(eocd))?;
     }
     Ok(refined)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(limits: &'a Limits, policy: &'a Policy) -> Ctx<'a> {
+        Ctx::new(limits, policy, "f").with_gate(Severity::High)
+    }
+
+    #[test]
+    fn findings_at_the_gate_are_never_capped_and_the_rest_are_counted() {
+        let limits = Limits {
+            max_findings: 3,
+            ..Limits::default()
+        };
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        for i in 0..10 {
+            c.report(Code::PickleUnknownGlobal, Some(i), "minor");
+        }
+        c.report(Code::PickleTrailingData, Some(99), "first of its code");
+        c.report(Code::PickleDangerousCall, Some(100), "gate");
+        let listed: Vec<Code> = c.findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            listed
+                .iter()
+                .filter(|c| **c == Code::PickleUnknownGlobal)
+                .count(),
+            3
+        );
+        assert!(
+            listed.contains(&Code::PickleTrailingData),
+            "first of a code is listed"
+        );
+        assert!(listed.contains(&Code::PickleDangerousCall));
+        assert_eq!(c.capped.get(&Code::PickleUnknownGlobal), Some(&7));
+    }
+
+    #[test]
+    fn exact_repeats_are_one_finding_even_after_findings_are_removed() {
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        c.report(Code::UnknownFormat, Some(1), "a");
+        c.report(Code::PickleMalformed, Some(2), "b");
+        c.report(Code::PickleMalformed, Some(2), "b");
+        assert_eq!(c.findings.len(), 2);
+        c.retain_findings_from(0, |f| f.code != Code::UnknownFormat);
+        assert_eq!(c.findings.len(), 1);
+        // The index follows the shift: the repeat is still recognised, the removed one is new.
+        c.report(Code::PickleMalformed, Some(2), "b");
+        c.report(Code::UnknownFormat, Some(1), "a");
+        assert_eq!(c.findings.len(), 2);
+        assert_eq!(c.listed.get(&Code::UnknownFormat), Some(&1));
+    }
 }

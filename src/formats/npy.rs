@@ -4,6 +4,7 @@
 //! Layout (numpy `lib/format.py`): `\x93NUMPY`, major, minor, header length (u16 LE for 1.0,
 //! u32 LE for 2.0 and 3.0), the header `{'descr': ..., 'fortran_order': ..., 'shape': (...), }`
 //! padded with spaces and ending in `\n`, then the data.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::finding::{Code, Evidence};
@@ -39,15 +40,19 @@ struct P<'a> {
 const MAX_NESTING: u32 = 16;
 
 impl P<'_> {
+    /// Steps past one byte the caller has just seen (so `i` stays at most `s.len()`).
+    fn bump(&mut self) {
+        self.i = self.i.saturating_add(1);
+    }
     fn ws(&mut self) {
         while self.s.get(self.i).is_some_and(|c| c.is_ascii_whitespace()) {
-            self.i += 1;
+            self.bump();
         }
     }
     fn eat(&mut self, c: u8) -> bool {
         self.ws();
         if self.s.get(self.i) == Some(&c) {
-            self.i += 1;
+            self.bump();
             true
         } else {
             false
@@ -57,33 +62,34 @@ impl P<'_> {
         if depth > MAX_NESTING {
             return Err("header nests too deeply".into());
         }
+        let deeper = depth.saturating_add(1); // at most MAX_NESTING + 1
         self.ws();
         match self.s.get(self.i) {
             Some(&q @ (b'\'' | b'"')) => {
-                self.i += 1;
+                self.bump();
                 let start = self.i;
                 while self.s.get(self.i).is_some_and(|&c| c != q) {
-                    self.i += 1;
+                    self.bump();
                 }
                 let body = self.s.get(start..self.i).ok_or("unterminated string")?;
                 if self.s.get(self.i) != Some(&q) {
                     return Err("unterminated string".into());
                 }
-                self.i += 1;
+                self.bump();
                 Ok(Lit::Str(String::from_utf8_lossy(body).into_owned()))
             }
             Some(b'{') => {
-                self.i += 1;
+                self.bump();
                 let mut items = Vec::new();
                 loop {
                     if self.eat(b'}') {
                         return Ok(Lit::Dict(items));
                     }
-                    let k = self.lit(depth + 1)?;
+                    let k = self.lit(deeper)?;
                     if !self.eat(b':') {
                         return Err("expected ':' in dict".into());
                     }
-                    let v = self.lit(depth + 1)?;
+                    let v = self.lit(deeper)?;
                     items.push((k, v));
                     if !self.eat(b',') {
                         if self.eat(b'}') {
@@ -94,14 +100,14 @@ impl P<'_> {
                 }
             }
             Some(&open @ (b'(' | b'[')) => {
-                self.i += 1;
+                self.bump();
                 let close = if open == b'(' { b')' } else { b']' };
                 let mut items = Vec::new();
                 loop {
                     if self.eat(close) {
                         return Ok(Lit::Seq(items));
                     }
-                    items.push(self.lit(depth + 1)?);
+                    items.push(self.lit(deeper)?);
                     if !self.eat(b',') {
                         if self.eat(close) {
                             return Ok(Lit::Seq(items));
@@ -113,13 +119,13 @@ impl P<'_> {
             Some(c) if c.is_ascii_digit() => {
                 let start = self.i;
                 while self.s.get(self.i).is_some_and(|c| c.is_ascii_digit()) {
-                    self.i += 1;
+                    self.bump();
                 }
                 // Python 2 headers may write longs as `3L`.
                 if self.s.get(self.i) == Some(&b'L') {
-                    self.i += 1;
+                    self.bump();
                 }
-                let digits = std::str::from_utf8(&self.s[start..self.i])
+                let digits = std::str::from_utf8(self.s.get(start..self.i).unwrap_or_default())
                     .unwrap_or("")
                     .trim_end_matches('L');
                 digits
@@ -129,8 +135,9 @@ impl P<'_> {
             }
             _ => {
                 for (word, v) in [("True", true), ("False", false)] {
-                    if self.s[self.i..].starts_with(word.as_bytes()) {
-                        self.i += word.len();
+                    let rest = self.s.get(self.i..).unwrap_or_default();
+                    if rest.starts_with(word.as_bytes()) {
+                        self.i = self.i.saturating_add(word.len());
                         return Ok(Lit::Bool(v));
                     }
                 }
@@ -172,23 +179,20 @@ fn malformed(ctx: &mut Ctx, msg: String) {
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
     let len = src.len();
     let pre = src.read_vec(0, 12)?;
-    if pre.len() < 10 {
+    let [_, _, _, _, _, _, major, minor, h0, h1, ref rest @ ..] = pre[..] else {
         malformed(ctx, "file ends inside the .npy preamble".into());
         return Ok(());
-    }
-    let (major, minor) = (pre[6], pre[7]);
-    let (hlen, start) = match major {
-        1 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10u64),
-        2 | 3 if pre.len() >= 12 => (
-            u64::from(u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]])),
-            12u64,
-        ),
+    };
+    let (hlen, start) = match (major, rest) {
+        (1, _) => (u64::from(u16::from_le_bytes([h0, h1])), 10u64),
+        (2 | 3, &[h2, h3, ..]) => (u64::from(u32::from_le_bytes([h0, h1, h2, h3])), 12u64),
         _ => {
             malformed(ctx, format!("unsupported .npy version {major}.{minor}"));
             return Ok(());
         }
     };
-    if hlen > ctx.limits.max_npy_header || start + hlen > len {
+    let data_start = start.saturating_add(hlen); // below 2^32 + 12
+    if hlen > ctx.limits.max_npy_header || data_start > len {
         ctx.report_with(
             Code::NpyMalformed,
             Code::NpyMalformed.default_severity(),
@@ -245,7 +249,6 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
     };
     // Object dtypes: `|O`, `O8`, or any field of a structured dtype.
     let object = has_object(&descr);
-    let data_start = start + hlen;
     ctx.facts.arrays.push(NpyFacts {
         member: ctx.member(),
         descr: descr_text.clone(),
@@ -259,13 +262,13 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
             Some(data_start),
             format!("object array ({descr_text}): numpy.load(allow_pickle=True) unpickles the data; scanned below"),
         );
-        let data = Window::new(src, data_start, len - data_start);
+        let data = Window::new(src, data_start, len.saturating_sub(data_start));
         super::pickle::inspect(&data, ctx)?;
         return Ok(());
     }
     if let Some(size) = itemsize(&descr_text) {
         let expected = shape.iter().try_fold(size, |acc, &d| acc.checked_mul(d));
-        let actual = len - data_start;
+        let actual = len.saturating_sub(data_start);
         if expected != Some(actual) {
             ctx.report_with(
                 Code::NpyMalformed,
@@ -286,10 +289,11 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn npy(header: &str, data: &[u8]) -> Vec<u8> {
         let mut h = header.to_owned();

@@ -624,7 +624,7 @@ mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn run_with(bytes: &[u8], limits: &Limits) -> (Vec<Finding>, Option<OnnxFacts>) {
         let policy = Policy::new(&[], false).unwrap();

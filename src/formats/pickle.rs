@@ -17,21 +17,19 @@
 //!   are scanned as a file of their own.
 //!
 //! Opcode reference: CPython `Lib/pickletools.py` and `Modules/_pickle.c`.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::detect::Format;
+use crate::detect::pickle::{LEGACY_TORCH_PREFIX, memchr, op_name};
 use crate::finding::{Code, Evidence, Severity};
-use crate::scan::policy::Class;
+use crate::policy::Class;
 use crate::source::{Source, SourceReader};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{self, BufRead};
 use std::rc::Rc;
-
-/// Start of every legacy (non-zip) `torch.save` file: protocol 2 and the magic number
-/// 0x1950a86a20f9469cfc6c as a LONG1.
-pub const LEGACY_TORCH_PREFIX: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 
 /// A global imported by a pickle.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -77,7 +75,26 @@ struct Blob {
     len: u64,
 }
 
+/// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
+const VALUE_OVERHEAD: usize = 64;
+
+thread_local! {
+    /// Bytes held by live [`Blob`]s on this thread. A file is inspected on one thread from
+    /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
+    static LIVE_BLOB_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn live_blob_bytes() -> usize {
+    LIVE_BLOB_BYTES.with(|c| c.get())
+}
+
 impl Blob {
+    fn new(data: Vec<u8>, len: u64) -> Self {
+        let cost = data.capacity().saturating_add(VALUE_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(cost)));
+        Blob { data, len }
+    }
+
     fn truncated(&self) -> bool {
         (self.data.len() as u64) < self.len
     }
@@ -87,6 +104,13 @@ impl Blob {
         } else {
             std::str::from_utf8(&self.data).ok()
         }
+    }
+}
+
+impl Drop for Blob {
+    fn drop(&mut self) {
+        let cost = self.data.capacity().saturating_add(VALUE_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(cost)));
     }
 }
 
@@ -130,20 +154,49 @@ enum Value {
     /// `numpy.dtype(<str>)`.
     Dtype(Rc<str>),
     Str(Rc<Blob>),
+    /// A string of at most [`SHORT`] bytes, held inline (module and attribute names, keys,
+    /// vocabulary): no allocation for the commonest value in opcode-heavy pickles.
+    Short(Short),
     Bytes(Rc<Blob>),
     Ref(Rc<Ref>),
     /// The result of a call; `callee` is None when the callable was not resolvable.
     Call(Option<Rc<Ref>>),
     Tuple(Rc<[Value]>),
+    /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
+    /// Used as an import operand it fails closed (`pickle-dynamic-global`).
+    Lost,
+}
+
+/// Longest string held inline in a [`Value::Short`].
+const SHORT: usize = 22;
+
+#[derive(Debug, Clone, Copy)]
+struct Short {
+    len: u8,
+    bytes: [u8; SHORT],
+}
+
+impl Short {
+    fn new(s: &str) -> Option<Short> {
+        let b = s.as_bytes();
+        let mut bytes = [0u8; SHORT];
+        bytes.get_mut(..b.len())?.copy_from_slice(b);
+        Some(Short {
+            len: u8::try_from(b.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
+    }
 }
 
 fn tuple(items: Vec<Value>) -> Value {
     if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
-        let mut items = items;
-        items.truncate(MAX_TUPLE_KEPT);
-        Value::Tuple(items.into())
+        Value::Tuple(items.into_iter().take(MAX_TUPLE_KEPT).collect())
     }
 }
 
@@ -156,6 +209,7 @@ impl Value {
         match self {
             Value::Opaque | Value::None | Value::Int(_) => false,
             Value::Tuple(t) => t.iter().any(Value::interesting),
+            Value::Lost => true,
             Value::Dict(d) => d
                 .borrow()
                 .iter()
@@ -164,12 +218,63 @@ impl Value {
         }
     }
 
+    /// Holds a reference to a global or a call result: such values are always kept.
+    fn holds_ref(&self) -> bool {
+        match self {
+            Value::Ref(_) | Value::Call(_) => true,
+            Value::Tuple(t) => t.iter().any(Value::holds_ref),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .any(|(k, v)| k.holds_ref() || v.holds_ref()),
+            _ => false,
+        }
+    }
+
+    /// Approximate heap bytes a memo entry for this value costs.
+    fn cost(&self) -> usize {
+        match self {
+            Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
+            Value::Short(_) => VALUE_OVERHEAD,
+            Value::Tuple(t) => t
+                .iter()
+                .map(Value::cost)
+                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .map(|(k, v)| k.cost().saturating_add(v.cost()))
+                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.len()),
+            _ => VALUE_OVERHEAD,
+        }
+    }
+
+    /// The text of a string value kept whole.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Value::Str(b) => b.text(),
+            Value::Short(s) => s.text(),
+            _ => None,
+        }
+    }
+
+    /// A string value: inline when short.
+    fn string(data: Vec<u8>, len: u64) -> Value {
+        if data.len() as u64 == len
+            && let Ok(t) = std::str::from_utf8(&data)
+            && let Some(s) = Short::new(t)
+        {
+            return Value::Short(s);
+        }
+        Value::Str(Rc::new(Blob::new(data, len)))
+    }
+
     fn dict_get(&self, key: &str) -> Option<Value> {
         let Value::Dict(d) = self else { return None };
-        d.borrow().iter().find_map(|(k, v)| match k {
-            Value::Str(b) if b.text() == Some(key) => Some(v.clone()),
-            _ => None,
-        })
+        d.borrow()
+            .iter()
+            .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
     }
 }
 
@@ -213,19 +318,69 @@ fn invalid<T>(msg: impl Into<String>) -> Res<T> {
 
 struct Input<'r> {
     r: &'r mut dyn BufRead,
+    /// Bytes taken from `r` and not yet consumed: `buf[start..end]`. Reading through a local
+    /// buffer keeps the per-opcode cost to a bounds check instead of two dynamic calls.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
     pos: u64,
+    /// Bytes the stream holds from its start, when known (random-access sources).
+    len: Option<u64>,
 }
 
-impl Input<'_> {
+const INPUT_BUF: usize = 64 << 10;
+
+impl<'r> Input<'r> {
+    fn new(r: &'r mut dyn BufRead, len: Option<u64>) -> Self {
+        Input {
+            r,
+            buf: vec![0; INPUT_BUF],
+            start: 0,
+            end: 0,
+            pos: 0,
+            len,
+        }
+    }
+
+    /// Bytes left after the current position, when the length is known.
+    fn remaining(&self) -> Option<u64> {
+        self.len.map(|l| l.saturating_sub(self.pos))
+    }
+
+    /// The buffered bytes, refilled when empty; empty at the end of the data.
+    fn avail(&mut self) -> Res<&[u8]> {
+        if self.start >= self.end {
+            let src = self.r.fill_buf()?;
+            let n = src.len().min(self.buf.len());
+            if let (Some(dst), Some(src)) = (self.buf.get_mut(..n), src.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.r.consume(n);
+            self.start = 0;
+            self.end = n;
+        }
+        Ok(self.buf.get(self.start..self.end).unwrap_or(&[]))
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.end);
+        self.pos = self.pos.saturating_add(n as u64); // a stream offset
+    }
+
     fn peek(&mut self) -> Res<Option<u8>> {
-        Ok(self.r.fill_buf()?.first().copied())
+        Ok(self.avail()?.first().copied())
     }
 
     fn byte(&mut self, what: &str) -> Res<u8> {
+        if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
+            // The per-opcode path: start < end <= buf.len(), and pos is a stream offset.
+            self.start = self.start.wrapping_add(1);
+            self.pos = self.pos.wrapping_add(1);
+            return Ok(b);
+        }
         match self.peek()? {
             Some(b) => {
-                self.r.consume(1);
-                self.pos += 1;
+                self.consume(1);
                 Ok(b)
             }
             None => invalid(format!("pickle data was truncated (in {what})")),
@@ -234,45 +389,50 @@ impl Input<'_> {
 
     fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
         let mut out = [0u8; N];
+        self.fill(&mut out, what)?;
+        Ok(out)
+    }
+
+    /// Fills `out` from the stream.
+    fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {
         let mut done = 0;
-        while done < N {
-            let buf = self.r.fill_buf()?;
+        while let Some(rest) = out.get_mut(done..).filter(|r| !r.is_empty()) {
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
-            let n = buf.len().min(N - done);
-            out[done..done + n].copy_from_slice(&buf[..n]);
-            self.r.consume(n);
-            self.pos += n as u64;
-            done += n;
+            let n = buf.len().min(rest.len());
+            if let (Some(dst), Some(src)) = (rest.get_mut(..n), buf.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.consume(n);
+            done = done.saturating_add(n);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Reads a `\n`-terminated line (without the newline).
     fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
         let mut out = Vec::new();
         loop {
-            let buf = self.r.fill_buf()?;
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
             if let Some(i) = memchr(buf) {
-                if out.len() + i > max {
+                if out.len().saturating_add(i) > max {
                     return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
                 }
-                out.extend_from_slice(&buf[..i]);
-                self.r.consume(i + 1);
-                self.pos += i as u64 + 1;
+                out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
+                self.consume(i.saturating_add(1)); // with the newline at `i`
                 return Ok(out);
             }
             let n = buf.len();
-            if out.len() + n > max {
+            if out.len().saturating_add(n) > max {
                 return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
             }
             out.extend_from_slice(buf);
-            self.r.consume(n);
-            self.pos += n as u64;
+            self.consume(n);
         }
     }
 
@@ -281,78 +441,164 @@ impl Input<'_> {
         let mut data = Vec::with_capacity((n.min(keep as u64) as usize).min(1 << 16));
         let mut left = n;
         while left > 0 {
-            let buf = self.r.fill_buf()?;
+            let buf = self.avail()?;
             if buf.is_empty() {
                 return invalid(format!(
-                    "pickle data was truncated ({what} declares {n} bytes, {} missing)",
-                    left
+                    "pickle data was truncated ({what} declares {n} bytes, {left} missing)"
                 ));
             }
-            let m = (buf.len() as u64).min(left) as usize;
+            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
             let room = keep.saturating_sub(data.len()).min(m);
-            data.extend_from_slice(&buf[..room]);
-            self.r.consume(m);
-            self.pos += m as u64;
-            left -= m as u64;
+            data.extend_from_slice(buf.get(..room).unwrap_or(&[]));
+            self.consume(m);
+            left = left.saturating_sub(m as u64); // m <= left
         }
-        Ok(Blob { data, len: n })
+        Ok(Blob::new(data, n))
     }
-}
-
-fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
 }
 
 // ---------------------------------------------------------------------------------------------
 // Memo
 
 /// The memo: which indices are set (all of them), and the values worth keeping.
+///
+/// Indices are a bitset (dense below [`DENSE_MAX`], a map above); values are kept only when
+/// they can name, carry or build something a loader resolves ([`Value::interesting`]).
+/// References to globals and call results are always kept (up to the hard cap, which stops
+/// the analysis); strings, bytes, tuples and dicts only while the soft budget lasts, after
+/// which their slots are marked lost and read back as [`Value::Lost`].
 #[derive(Default)]
 struct Memo {
     dense: Vec<u64>,
-    sparse: HashSet<u64>,
-    values: HashMap<u64, Value>,
+    lost: Vec<u64>,
+    /// Indices at or above `DENSE_MAX`, with their lost mark.
+    sparse: HashMap<u64, bool>,
+    values: HashMap<u64, (Value, usize)>,
     len: u64,
+    /// Heap bytes of kept values and sparse entries.
+    cost: usize,
+    /// Some slot was marked lost.
+    lost_any: bool,
 }
 
-const DENSE_MAX: u64 = 1 << 27;
+const DENSE_MAX: u64 = 1 << 25;
+const SPARSE_ENTRY_COST: usize = 48;
+
+enum Put {
+    Done,
+    /// The hard cap was reached: the analysis must stop.
+    Full,
+}
+
+fn bit_get(bits: &[u64], i: u64) -> bool {
+    usize::try_from(i / 64)
+        .ok()
+        .and_then(|w| bits.get(w))
+        .is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) {
+    let Ok(w) = usize::try_from(i / 64) else {
+        return;
+    };
+    if bits.len() <= w {
+        if !on {
+            return;
+        }
+        bits.resize(w.saturating_add(1), 0);
+    }
+    if let Some(word) = bits.get_mut(w) {
+        if on {
+            *word |= 1 << (i % 64);
+        } else {
+            *word &= !(1 << (i % 64));
+        }
+    }
+}
 
 impl Memo {
     fn contains(&self, i: u64) -> bool {
         if i < DENSE_MAX {
-            self.dense
-                .get((i / 64) as usize)
-                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+            bit_get(&self.dense, i)
         } else {
-            self.sparse.contains(&i)
+            self.sparse.contains_key(&i)
         }
     }
 
-    fn put(&mut self, i: u64, v: Value) {
-        if !self.contains(i) {
-            self.len += 1;
+    fn is_lost(&self, i: u64) -> bool {
+        if i < DENSE_MAX {
+            bit_get(&self.lost, i)
+        } else {
+            self.sparse.get(&i).copied().unwrap_or(false)
+        }
+    }
+
+    fn set_lost(&mut self, i: u64, lost: bool) {
+        self.lost_any |= lost;
+        if i < DENSE_MAX {
+            bit_set(&mut self.lost, i, lost);
+        } else if let Some(l) = self.sparse.get_mut(&i) {
+            *l = lost;
+        }
+    }
+
+    fn put(&mut self, i: u64, v: Value, soft: usize, hard: usize) -> Put {
+        let existed = self.contains(i);
+        if !existed {
+            self.len = self.len.saturating_add(1);
             if i < DENSE_MAX {
-                let w = (i / 64) as usize;
-                if self.dense.len() <= w {
-                    self.dense.resize(w + 1, 0);
-                }
-                self.dense[w] |= 1 << (i % 64);
+                bit_set(&mut self.dense, i, true);
             } else {
-                self.sparse.insert(i);
+                self.sparse.insert(i, false);
+                self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
             }
         }
-        if v.interesting() {
-            self.values.insert(i, v);
-        } else {
-            self.values.remove(&i);
+        if existed {
+            if let Some((_, c)) = self.values.remove(&i) {
+                self.cost = self.cost.saturating_sub(c);
+            }
+            self.set_lost(i, false);
         }
+        if !v.interesting() {
+            return if self.cost > hard {
+                Put::Full
+            } else {
+                Put::Done
+            };
+        }
+        let c = v.cost();
+        let total = self.cost.saturating_add(c);
+        if v.holds_ref() {
+            if total > hard {
+                return Put::Full;
+            }
+        } else if total > soft {
+            self.set_lost(i, true);
+            return Put::Done;
+        }
+        self.cost = total;
+        self.values.insert(i, (v, c));
+        Put::Done
     }
 
     fn get(&self, i: u64) -> Option<Value> {
         if !self.contains(i) {
             return None;
         }
-        Some(self.values.get(&i).cloned().unwrap_or(Value::Opaque))
+        if self.is_lost(i) {
+            return Some(Value::Lost);
+        }
+        Some(
+            self.values
+                .get(&i)
+                .map(|(v, _)| v.clone())
+                .unwrap_or(Value::Opaque),
+        )
+    }
+
+    /// No value worth tracking is kept (only inert ones).
+    fn inert(&self) -> bool {
+        self.values.is_empty() && !self.lost_any
     }
 }
 
@@ -362,6 +608,9 @@ impl Memo {
 enum End {
     /// STOP reached.
     Stop,
+    /// A side reading reached a position an earlier reading passed in the same inert state:
+    /// what follows was already analysed.
+    Merged,
     /// The stream broke; what ran before the break is reported.
     Broken,
     /// A limit was hit; the rest was not analysed.
@@ -373,7 +622,6 @@ struct Machine<'c, 'a> {
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: Memo,
-    kept_bytes: usize,
     frame_end: Option<u64>,
     frame_overrun_reported: bool,
     /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
@@ -386,6 +634,55 @@ struct Machine<'c, 'a> {
     /// Attributes set on globals by BUILD (`numpy.prod.a = "os"`): a later import of that
     /// dotted name yields the value set, as it would at load time.
     attrs: HashMap<String, Value>,
+    /// Values on the stack that are [`Value::interesting`].
+    hot: usize,
+    /// For side readings: positions passed in an inert state by earlier readings.
+    visited: Option<Rc<RefCell<Visited>>>,
+    /// Offset of this reading's start in the source (for `visited`).
+    base: u64,
+    exhaustion_reported: bool,
+}
+
+/// Positions (as opcode starts) that side readings have passed with nothing interesting on
+/// the stack, in the memo or in attributes. From such a position, any later reading in the
+/// same inert state runs the same opcodes with the same effect on what aibom tracks, so it
+/// stops there: every position is tried as a start, and the total work stays linear.
+struct Visited {
+    start: u64,
+    bits: Vec<u64>,
+}
+
+impl Visited {
+    fn new(start: u64, len: u64) -> Self {
+        let words = usize::try_from(len.div_ceil(64)).unwrap_or(0);
+        Visited {
+            start,
+            bits: vec![0; words],
+        }
+    }
+
+    /// Marks `pos`; returns true when it was already marked (positions outside the window
+    /// are never marked).
+    fn mark(&mut self, pos: u64) -> bool {
+        let Some(i) = pos.checked_sub(self.start) else {
+            return false;
+        };
+        let Some(word) = usize::try_from(i / 64)
+            .ok()
+            .and_then(|w| self.bits.get_mut(w))
+        else {
+            return false;
+        };
+        let bit = 1u64 << (i % 64);
+        let was = *word & bit != 0;
+        *word |= bit;
+        was
+    }
+
+    fn is_marked(&self, pos: u64) -> bool {
+        pos.checked_sub(self.start)
+            .is_some_and(|i| bit_get(&self.bits, i))
+    }
 }
 
 impl<'c, 'a> Machine<'c, 'a> {
@@ -395,7 +692,6 @@ impl<'c, 'a> Machine<'c, 'a> {
             stack: Vec::new(),
             marks: Vec::new(),
             memo: Memo::default(),
-            kept_bytes: 0,
             frame_end: None,
             frame_overrun_reported: false,
             seen_globals: HashMap::new(),
@@ -403,7 +699,16 @@ impl<'c, 'a> Machine<'c, 'a> {
             activity: 0,
             overruns: Vec::new(),
             attrs: HashMap::new(),
+            hot: 0,
+            visited: None,
+            base: 0,
+            exhaustion_reported: false,
         }
+    }
+
+    fn cool(&mut self, removed: &[Value]) {
+        let n = removed.iter().filter(|v| v.interesting()).count();
+        self.hot = self.hot.saturating_sub(n);
     }
 
     fn fence(&self) -> usize {
@@ -417,6 +722,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.ctx.limits.max_pickle_stack
             )));
         }
+        if v.interesting() {
+            self.hot = self.hot.saturating_add(1);
+        }
         self.stack.push(v);
         Ok(())
     }
@@ -425,7 +733,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         if self.stack.len() <= self.fence() {
             return invalid("unpickling stack underflow");
         }
-        Ok(self.stack.pop().unwrap_or(Value::Opaque))
+        let v = self.stack.pop().unwrap_or(Value::Opaque);
+        if v.interesting() {
+            self.hot = self.hot.saturating_sub(1);
+        }
+        Ok(v)
     }
 
     fn top(&self) -> Res<&Value> {
@@ -441,33 +753,36 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(k) = self.marks.pop() else {
             return invalid("could not find MARK");
         };
-        Ok(self.stack.split_off(k.min(self.stack.len())))
+        let items = self.stack.split_off(k.min(self.stack.len()));
+        self.cool(&items);
+        Ok(items)
     }
 
-    /// Keeps `blob` whole if the stream's budget allows, else only a prefix.
+    /// How many of `n` bytes to keep: all of them while the live kept bytes of this thread
+    /// (this file) stay within `max_pickle_kept_bytes` and one value within
+    /// `max_kept_value`; else a prefix, or nothing (a value not kept whole is never used
+    /// as a name: it fails closed).
     fn keep(&mut self, n: u64) -> usize {
-        let budget = self
+        let room = self
             .ctx
             .limits
             .max_pickle_kept_bytes
-            .saturating_sub(self.kept_bytes);
-        let keep = (n.min(self.ctx.limits.max_kept_value as u64) as usize).min(budget);
-        let keep = keep.max(256.min(n as usize));
-        self.kept_bytes = self.kept_bytes.saturating_add(keep);
-        keep
+            .saturating_sub(live_blob_bytes());
+        let cap = u64::try_from(self.ctx.limits.max_kept_value.min(room)).unwrap_or(u64::MAX);
+        usize::try_from(n.min(cap)).unwrap_or(0)
     }
 
     // --- imports and calls -------------------------------------------------------------------
 
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
-        self.activity += 1;
+        self.activity = self.activity.saturating_add(1);
         let class = self.ctx.policy.classify(module, name);
         let member = self.ctx.member();
         let key = (module.to_owned(), name.to_owned());
         if let Some(&i) = self.seen_globals.get(&key) {
             if let Some(g) = self.ctx.facts.globals.get_mut(i) {
-                g.count += 1;
+                g.count = g.count.saturating_add(1);
             }
         } else {
             let idx = self.ctx.facts.globals.len();
@@ -482,7 +797,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                     count: 1,
                 });
             }
-            self.seen_globals.insert(key, idx);
+            // Past the facts cap, imports are no longer remembered (memory stays bounded);
+            // a repeat is then reported again, and the finding caps count it.
+            if idx < MAX_GLOBAL_FACTS {
+                self.seen_globals.insert(key, idx);
+            }
             self.report_class(&class, module, name, opcode, at, None);
         }
         let r = Ref {
@@ -504,6 +823,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         at: u64,
         via: Option<&str>,
     ) {
+        if matches!(class, Class::Allowed)
+            || (matches!(class, Class::Unknown)
+                && self.ctx.count_if_capped(
+                    Code::PickleUnknownGlobal,
+                    self.ctx.policy.unknown_severity(),
+                ))
+        {
+            return;
+        }
         let path = if name.is_empty() {
             module.to_owned()
         } else {
@@ -536,8 +864,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 );
             }
             Class::Unknown => {
-                ev.rule = Some("not on the allowlist".into());
                 let sev = self.ctx.policy.unknown_severity();
+                ev.rule = Some("not on the allowlist".into());
                 let dotted = if name.contains('.') {
                     " (attribute traversal)"
                 } else {
@@ -556,7 +884,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// A call made while loading: `callee(*args)`.
     fn call(&mut self, callee: Value, args: Value, opcode: &'static str, at: u64) -> Res<Value> {
-        self.activity += 1;
+        self.activity = self.activity.saturating_add(1);
         let r = match &callee {
             Value::Ref(r) => Some(r.clone()),
             Value::Call(_) => None,
@@ -591,10 +919,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn evaluate(&mut self, r: &Rc<Ref>, args: &Value, opcode: &'static str, at: u64) -> Res<Value> {
         let path = r.path();
         let args = args_of(args);
-        let text = |i: usize| match args.get(i) {
-            Some(Value::Str(b)) => b.text().map(str::to_owned),
-            _ => None,
-        };
+        let text = |i: usize| args.get(i).and_then(Value::text).map(str::to_owned);
         match path.as_str() {
             "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
                 if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
@@ -632,7 +957,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
             "_codecs.encode" | "codecs.encode" => {
-                if let (Some(Value::Str(s)), enc) = (args.first(), text(1)) {
+                if let (Some(s @ (Value::Str(_) | Value::Short(_))), enc) = (args.first(), text(1))
+                {
                     let enc = enc.unwrap_or_else(|| "utf-8".into()).to_ascii_lowercase();
                     if let Some(t) = s.text() {
                         let data = if matches!(
@@ -647,14 +973,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                         };
                         if let Some(data) = data {
                             let len = data.len() as u64;
-                            return Ok(Value::Bytes(Rc::new(Blob { data, len })));
+                            return Ok(Value::Bytes(Rc::new(Blob::new(data, len))));
                         }
-                    } else if s.truncated() {
+                    } else if let Value::Str(b) = s
+                        && b.truncated()
+                    {
                         // Too long to keep: the bytes are as long as the text.
-                        return Ok(Value::Bytes(Rc::new(Blob {
-                            data: s.data.clone(),
-                            len: s.len,
-                        })));
+                        return Ok(Value::Bytes(Rc::new(Blob::new(b.data.clone(), b.len))));
                     }
                 }
             }
@@ -727,7 +1052,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
-            self.activity += 1;
+            self.activity = self.activity.saturating_add(1);
             let ev = Evidence::global(&r.module, &r.name, opcode);
             self.ctx.report_with(
                 Code::PickleBuildOnGlobal,
@@ -749,14 +1074,27 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn run(&mut self, inp: &mut Input) -> Res<End> {
         let limits = self.ctx.limits;
         loop {
-            if self.ctx.facts.pickle_opcodes >= limits.max_pickle_opcodes {
+            if self.ctx.facts.pickle_opcodes >= limits.max_pickle_opcodes
+                || !self.ctx.budget().spend_opcode()
+            {
                 return Err(Break::Limit(format!(
                     "more than {} opcodes in this file",
-                    limits.max_pickle_opcodes
+                    limits
+                        .max_pickle_opcodes
+                        .min(self.ctx.budget().max_pickle_opcodes())
                 )));
             }
-            self.ctx.facts.pickle_opcodes += 1;
+            let opcodes = &mut self.ctx.facts.pickle_opcodes;
+            *opcodes = opcodes.saturating_add(1);
             let at = inp.pos;
+            if let Some(v) = &self.visited
+                && self.hot == 0
+                && self.attrs.is_empty()
+                && self.memo.inert()
+                && v.borrow_mut().mark(self.base.saturating_add(at))
+            {
+                return Ok(End::Merged);
+            }
             if let Some(fe) = self.frame_end
                 && at >= fe
             {
@@ -857,10 +1195,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let v = if n == 0 {
                     Value::Int(0)
                 } else if n <= 8 {
-                    let mut le = [0u8; 8];
-                    le[..b.data.len()].copy_from_slice(&b.data);
-                    if b.data.last().is_some_and(|x| x & 0x80 != 0) {
-                        le[b.data.len()..].fill(0xff);
+                    // Two's complement, little-endian: sign-extend past the given bytes.
+                    let negative = b.data.last().is_some_and(|x| x & 0x80 != 0);
+                    let mut le = [if negative { 0xff } else { 0 }; 8];
+                    for (to, from) in le.iter_mut().zip(&b.data) {
+                        *to = *from;
                     }
                     Value::Int(i64::from_le_bytes(le))
                 } else {
@@ -892,13 +1231,13 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'S' => {
                 let line = inp.line(limits.max_line, "STRING")?;
                 let s = unquote_string(&line)?;
-                let blob = self.blob_from(s);
-                self.push(Value::Str(blob))?;
+                let v = self.string_from(s);
+                self.push(v)?;
             }
             b'V' => {
                 let line = inp.line(limits.max_line, "UNICODE")?;
-                let blob = self.blob_from(raw_unicode_escape(&line).into_bytes());
-                self.push(Value::Str(blob))?;
+                let v = self.string_from(raw_unicode_escape(&line).into_bytes());
+                self.push(v)?;
             }
             b'T' => {
                 let n = i32::from_le_bytes(inp.array::<4>("BINSTRING")?);
@@ -976,12 +1315,22 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(tuple(items))?;
             }
             0x85..=0x87 => {
-                let n = usize::from(op - 0x84);
-                if self.stack.len() < self.fence() + n {
+                let n = usize::from(op.saturating_sub(0x84)); // 1 to 3
+                if self.stack.len() < self.fence().saturating_add(n) {
                     return invalid("unpickling stack underflow");
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
-                self.push(tuple(items))?;
+                let from = self.stack.len().saturating_sub(n);
+                let items = self.stack.get(from..).unwrap_or(&[]);
+                let hot = items.iter().filter(|v| v.interesting()).count();
+                // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
+                let v = if items.iter().all(|v| matches!(v, Value::Opaque)) {
+                    self.stack.truncate(from);
+                    Value::Opaque
+                } else {
+                    self.hot = self.hot.saturating_sub(hot);
+                    Value::Tuple(self.stack.drain(from..).collect())
+                };
+                self.push(v)?;
             }
             b'a' => {
                 self.pop()?;
@@ -1033,19 +1382,19 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'p' => {
                 let line = inp.line(limits.max_line, "PUT")?;
                 let i = parse_index(&line, "PUT")?;
-                self.memo_put(i)?;
+                self.memo_put(i, at)?;
             }
             b'q' => {
                 let i = inp.byte("BINPUT")?;
-                self.memo_put(u64::from(i))?;
+                self.memo_put(u64::from(i), at)?;
             }
             b'r' => {
                 let i = u32::from_le_bytes(inp.array::<4>("LONG_BINPUT")?);
-                self.memo_put(u64::from(i))?;
+                self.memo_put(u64::from(i), at)?;
             }
             0x94 => {
                 let i = self.memo.len;
-                self.memo_put(i)?;
+                self.memo_put(i, at)?;
             }
             b'g' => {
                 let line = inp.line(limits.max_line, "GET")?;
@@ -1078,7 +1427,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     0x83 => u32::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
                     _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
                 };
-                self.activity += 1;
+                self.activity = self.activity.saturating_add(1);
                 if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
                     let member = self.ctx.member();
                     self.ctx.facts.globals.push(GlobalUse {
@@ -1162,6 +1511,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             0x95 => {
                 let n = u64::from_le_bytes(inp.array::<8>("FRAME")?);
+                self.check_declared(inp, n, at, "FRAME");
                 let end = inp.pos.saturating_add(n);
                 self.frame_end = Some(end);
             }
@@ -1181,8 +1531,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         for d in dicts {
             if let Value::Dict(entries) = d {
                 for (k, v) in entries.borrow().iter() {
-                    if let Value::Str(k) = k
-                        && let Some(k) = k.text()
+                    if let Some(k) = k.text()
                         && self.attrs.len() < MAX_GLOBAL_FACTS
                     {
                         self.attrs.insert(format!("{base}.{k}"), v.clone());
@@ -1265,7 +1614,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         let key = (callee.to_owned(), opcode);
         if let Some(&i) = self.seen_calls.get(&key) {
             if let Some(c) = self.ctx.facts.calls.get_mut(i) {
-                c.count += 1;
+                c.count = c.count.saturating_add(1);
             }
             return false;
         }
@@ -1280,7 +1629,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 count: 1,
             });
         }
-        self.seen_calls.insert(key, idx);
+        if idx < MAX_GLOBAL_FACTS {
+            self.seen_calls.insert(key, idx);
+        }
         true
     }
 
@@ -1296,7 +1647,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
         match (&module, &name) {
-            (Value::Str(m), Value::Str(n)) if m.text().is_some() && n.text().is_some() => {
+            (m, n) if m.text().is_some() && n.text().is_some() => {
                 let (m, n) = (
                     m.text().unwrap_or("").to_owned(),
                     n.text().unwrap_or("").to_owned(),
@@ -1306,9 +1657,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             // CPython: "STACK_GLOBAL requires str"; the load fails here.
             (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
             _ => {
-                self.activity += 1;
+                self.activity = self.activity.saturating_add(1);
                 let describe = |v: &Value| match v {
                     Value::Str(b) => format!("a string of {} bytes", b.len),
+                    Value::Short(s) => format!("a string of {} bytes", s.len),
                     Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
                     Value::Call(None) => "the result of a dynamic call".to_owned(),
                     Value::Ref(r) => format!("the object {}", r.path()),
@@ -1319,6 +1671,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Value::Int(n) => format!("the integer {n}"),
                     Value::Dict(_) => "a dict".to_owned(),
                     Value::Dtype(_) => "a dtype".to_owned(),
+                    Value::Lost => format!(
+                        "a memoized value not kept (the memo budget of {} was spent)",
+                        human_bytes(self.ctx.limits.max_memo_kept_bytes as u64)
+                    ),
                 };
                 let ev = Evidence {
                     opcode: Some("STACK_GLOBAL".into()),
@@ -1345,7 +1701,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    fn memo_put(&mut self, i: u64) -> Res<()> {
+    fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
         let v = self.top()?.clone();
         if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
             return Err(Break::Limit(format!(
@@ -1353,8 +1709,71 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.ctx.limits.max_memo_entries
             )));
         }
-        self.memo.put(i, v);
-        Ok(())
+        // CPython's C unpickler keeps the memo as an array and grows it to twice the index
+        // (`_Unpickler_MemoPut`): 16 bytes per index. A pickler numbers its memo entries in
+        // order, so an index far beyond what the bytes so far could have memoized only makes
+        // the loader allocate.
+        let alloc = i.saturating_mul(16);
+        if alloc >= LOADER_ALLOC_FLAG && i > at.saturating_mul(2).saturating_add(1 << 20) {
+            self.exhausts(
+                at,
+                format!(
+                    "memo index {i} at offset {at} makes CPython's unpickler allocate about {} for its memo",
+                    human_bytes(alloc)
+                ),
+                format!("an index near the {at} bytes read so far"),
+                i.to_string(),
+            );
+        }
+        let limits = self.ctx.limits;
+        match self.memo.put(
+            i,
+            v,
+            limits.max_memo_kept_bytes,
+            limits.max_memo_kept_bytes.saturating_mul(2),
+        ) {
+            Put::Done => Ok(()),
+            Put::Full => Err(Break::Limit(format!(
+                "the memo holds more than {} of references to globals and call results",
+                human_bytes(limits.max_memo_kept_bytes.saturating_mul(2) as u64)
+            ))),
+        }
+    }
+
+    /// A count or length that would make the loader allocate far past the file: the load
+    /// fails with MemoryError (or exhausts the host) before anything after it runs.
+    fn exhausts(&mut self, at: u64, message: String, expected: String, actual: String) {
+        if self.exhaustion_reported {
+            return;
+        }
+        self.exhaustion_reported = true;
+        self.activity = self.activity.saturating_add(1);
+        self.ctx.report_with(
+            Code::PickleLoaderExhaustion,
+            Code::PickleLoaderExhaustion.default_severity(),
+            Some(at),
+            message,
+            Evidence::mismatch(expected, actual),
+        );
+    }
+
+    /// Checks a declared length against what the data can hold.
+    fn check_declared(&mut self, inp: &Input, n: u64, at: u64, what: &str) {
+        if let Some(rem) = inp.remaining()
+            && n >= LOADER_ALLOC_FLAG
+            && n > rem.saturating_mul(2).saturating_add(64 << 20)
+        {
+            self.exhausts(
+                at,
+                format!(
+                    "{what} at offset {at} declares {} but only {} follow: the loader allocates for the declared size first",
+                    human_bytes(n),
+                    human_bytes(rem)
+                ),
+                format!("at most {rem} bytes"),
+                n.to_string(),
+            );
+        }
     }
 
     fn memo_get(&mut self, i: u64) -> Res<()> {
@@ -1364,51 +1783,72 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    fn blob_from(&mut self, data: Vec<u8>) -> Rc<Blob> {
+    fn string_from(&mut self, data: Vec<u8>) -> Value {
         let len = data.len() as u64;
         let keep = self.keep(len);
         let mut data = data;
         data.truncate(keep);
-        Rc::new(Blob { data, len })
+        Value::string(data, len)
     }
 
     fn read_blob(&mut self, inp: &mut Input, n: u64, what: &str, text: bool) -> Res<Value> {
+        let at = inp.pos;
+        self.check_declared(inp, n, at, what);
         let keep = self.keep(n);
         let blob = Rc::new(inp.take(n, keep, what)?);
         Ok(if text {
             // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
             let s: String = blob.data.iter().map(|&b| b as char).collect();
             let data = s.into_bytes();
-            Value::Str(Rc::new(Blob {
-                len: if blob.truncated() {
-                    blob.len
-                } else {
-                    data.len() as u64
-                },
-                data,
-            }))
+            let len = if blob.truncated() {
+                blob.len
+            } else {
+                data.len() as u64
+            };
+            Value::string(data, len)
         } else {
             Value::Bytes(blob)
         })
     }
 
     fn read_text(&mut self, inp: &mut Input, n: u64, what: &str) -> Res<Value> {
+        let at = inp.pos;
+        self.check_declared(inp, n, at, what);
+        if n <= SHORT as u64 {
+            let mut buf = [0u8; SHORT];
+            let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
+            inp.fill(short, what)?;
+            let t = String::from_utf8_lossy(short).into_owned();
+            let len = t.len() as u64;
+            return Ok(Value::string(t.into_bytes(), len));
+        }
         let keep = self.keep(n);
-        let blob = inp.take(n, keep, what)?;
+        let mut blob = inp.take(n, keep, what)?;
         if blob.truncated() {
             return Ok(Value::Str(Rc::new(blob)));
         }
-        let data = match String::from_utf8(blob.data) {
+        let data = match String::from_utf8(std::mem::take(&mut blob.data)) {
             Ok(s) => s.into_bytes(),
             // CPython decodes with surrogatepass; anything else fails to load.
             Err(e) => String::from_utf8_lossy(e.as_bytes())
                 .into_owned()
                 .into_bytes(),
         };
-        Ok(Value::Str(Rc::new(Blob {
-            len: data.len() as u64,
-            data,
-        })))
+        let len = data.len() as u64;
+        Ok(Value::Str(Rc::new(Blob::new(data, len))))
+    }
+}
+
+/// An allocation the loader would make that is worth reporting when it also dwarfs the data.
+const LOADER_ALLOC_FLAG: u64 = 1 << 30;
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        _ if n >= 1 << 40 => format!("{} TiB", n >> 40),
+        _ if n >= 1 << 30 => format!("{} GiB", n >> 30),
+        _ if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        _ if n >= 1 << 10 => format!("{} KiB", n >> 10),
+        _ => format!("{n} bytes"),
     }
 }
 
@@ -1460,38 +1900,44 @@ fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
         _ => return invalid("the STRING opcode argument must be quoted"),
     };
     let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let c = inner[i];
-        if c != b'\\' || i + 1 >= inner.len() {
+    let mut rest = inner;
+    while let Some((&c, tail)) = rest.split_first() {
+        rest = tail;
+        if c != b'\\' {
             out.push(c);
-            i += 1;
             continue;
         }
-        let e = inner[i + 1];
-        i += 2;
+        let Some((&e, tail)) = rest.split_first() else {
+            // A backslash that ends the string is kept.
+            out.push(c);
+            continue;
+        };
+        rest = tail;
+        let octal = |d: &u8| char::from(*d).to_digit(8);
         match e {
             b'n' => out.push(b'\n'),
             b't' => out.push(b'\t'),
             b'r' => out.push(b'\r'),
             b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                let mut k = 0;
-                while k < 2 && i < inner.len() && (b'0'..=b'7').contains(&inner[i]) {
-                    v = v * 8 + u32::from(inner[i] - b'0');
-                    i += 1;
-                    k += 1;
+                // Up to three octal digits: at most 0o777.
+                let mut v = octal(&e).unwrap_or(0);
+                for _ in 0..2 {
+                    let Some((d, tail)) =
+                        rest.split_first().and_then(|(d, t)| Some((octal(d)?, t)))
+                    else {
+                        break;
+                    };
+                    v = v.saturating_mul(8).saturating_add(d);
+                    rest = tail;
                 }
                 out.push((v & 0xff) as u8);
             }
             b'x' => {
-                let hex = inner
-                    .get(i..i + 2)
-                    .and_then(|h| std::str::from_utf8(h).ok());
+                let hex = rest.get(..2).and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);
-                        i += 2;
+                        rest = rest.get(2..).unwrap_or_default();
                     }
                     None => return invalid("invalid \\x escape in STRING"),
                 }
@@ -1510,189 +1956,27 @@ fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
 /// Protocol 0 `UNICODE`: raw-unicode-escape (`\uXXXX`, `\UXXXXXXXX`, other bytes latin-1).
 fn raw_unicode_escape(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        let c = line[i];
-        if c == b'\\' && i + 1 < line.len() && (line[i + 1] == b'u' || line[i + 1] == b'U') {
-            let n = if line[i + 1] == b'u' { 4 } else { 8 };
-            if let Some(ch) = line
-                .get(i + 2..i + 2 + n)
+    let mut rest = line;
+    while let Some((&c, tail)) = rest.split_first() {
+        if c == b'\\'
+            && let Some((&u @ (b'u' | b'U'), after)) = tail.split_first()
+        {
+            let n = if u == b'u' { 4 } else { 8 };
+            if let Some(ch) = after
+                .get(..n)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u32::from_str_radix(h, 16).ok())
                 .and_then(char::from_u32)
             {
                 out.push(ch);
-                i += 2 + n;
+                rest = after.get(n..).unwrap_or_default();
                 continue;
             }
         }
         out.push(c as char);
-        i += 1;
+        rest = tail;
     }
     out
-}
-
-/// The opcode's name, for messages.
-pub fn op_name(op: u8) -> &'static str {
-    match op {
-        b'(' => "MARK",
-        b'.' => "STOP",
-        b'0' => "POP",
-        b'1' => "POP_MARK",
-        b'2' => "DUP",
-        b'F' => "FLOAT",
-        b'I' => "INT",
-        b'J' => "BININT",
-        b'K' => "BININT1",
-        b'L' => "LONG",
-        b'M' => "BININT2",
-        b'N' => "NONE",
-        b'P' => "PERSID",
-        b'Q' => "BINPERSID",
-        b'R' => "REDUCE",
-        b'S' => "STRING",
-        b'T' => "BINSTRING",
-        b'U' => "SHORT_BINSTRING",
-        b'V' => "UNICODE",
-        b'X' => "BINUNICODE",
-        b'a' => "APPEND",
-        b'b' => "BUILD",
-        b'c' => "GLOBAL",
-        b'd' => "DICT",
-        b'}' => "EMPTY_DICT",
-        b'e' => "APPENDS",
-        b'g' => "GET",
-        b'h' => "BINGET",
-        b'i' => "INST",
-        b'j' => "LONG_BINGET",
-        b'l' => "LIST",
-        b']' => "EMPTY_LIST",
-        b'o' => "OBJ",
-        b'p' => "PUT",
-        b'q' => "BINPUT",
-        b'r' => "LONG_BINPUT",
-        b's' => "SETITEM",
-        b't' => "TUPLE",
-        b')' => "EMPTY_TUPLE",
-        b'u' => "SETITEMS",
-        b'G' => "BINFLOAT",
-        b'B' => "BINBYTES",
-        b'C' => "SHORT_BINBYTES",
-        0x80 => "PROTO",
-        0x81 => "NEWOBJ",
-        0x82 => "EXT1",
-        0x83 => "EXT2",
-        0x84 => "EXT4",
-        0x85 => "TUPLE1",
-        0x86 => "TUPLE2",
-        0x87 => "TUPLE3",
-        0x88 => "NEWTRUE",
-        0x89 => "NEWFALSE",
-        0x8a => "LONG1",
-        0x8b => "LONG4",
-        0x8c => "SHORT_BINUNICODE",
-        0x8d => "BINUNICODE8",
-        0x8e => "BINBYTES8",
-        0x8f => "EMPTY_SET",
-        0x90 => "ADDITEMS",
-        0x91 => "FROZENSET",
-        0x92 => "NEWOBJ_EX",
-        0x93 => "STACK_GLOBAL",
-        0x94 => "MEMOIZE",
-        0x95 => "FRAME",
-        0x96 => "BYTEARRAY8",
-        0x97 => "NEXT_BUFFER",
-        0x98 => "READONLY_BUFFER",
-        _ => "UNKNOWN",
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Detection of protocol 0/1 pickles (no magic byte)
-
-/// Dry run of the opcode grammar over the first bytes: a protocol 0/1 pickle either reaches
-/// STOP inside the window or runs through it without an error and with a plausible start.
-pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
-    let mut i = 0usize;
-    let mut ops = 0usize;
-    let whole = head.len() as u64 >= len;
-    // The first opcode of a stream pushes something or opens a MARK.
-    if !matches!(
-        head.first(),
-        Some(
-            b'(' | b'c'
-                | b'i'
-                | b'}'
-                | b']'
-                | b')'
-                | b'N'
-                | b'I'
-                | b'L'
-                | b'F'
-                | b'S'
-                | b'V'
-                | b'X'
-                | b'U'
-                | b'T'
-                | b'K'
-                | b'J'
-                | b'M'
-                | b'G'
-                | b'B'
-                | b'C'
-                | 0x88
-                | 0x89
-                | 0x8c
-                | 0x95
-                | 0x80
-        )
-    ) {
-        return false;
-    }
-    let line_end = |i: usize| head.get(i..).and_then(memchr).map(|n| i + n + 1);
-    while i < head.len() {
-        let op = head[i];
-        i += 1;
-        ops += 1;
-        let next = match op {
-            b'.' => return ops >= 2,
-            b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
-            | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
-            | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 => Some(i),
-            b'F' | b'I' | b'L' | b'g' | b'p' => line_end(i).filter(|&e| {
-                head[i..e - 1]
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
-            }),
-            b'S' | b'V' | b'P' => line_end(i),
-            b'c' | b'i' => line_end(i).and_then(|e| {
-                let ok = |s: &[u8]| {
-                    !s.is_empty()
-                        && s.iter()
-                            .all(|c| c.is_ascii_alphanumeric() || b"_.".contains(c))
-                };
-                let e2 = line_end(e)?;
-                (ok(&head[i..e - 1]) && ok(&head[e..e2 - 1])).then_some(e2)
-            }),
-            b'K' | b'h' | b'q' | 0x82 => Some(i + 1),
-            b'M' | 0x83 => Some(i + 2),
-            b'J' | b'j' | b'r' | 0x84 => Some(i + 4),
-            b'G' => Some(i + 8),
-            b'U' | b'C' | 0x8c | 0x8a => head.get(i).map(|&n| i + 1 + usize::from(n)),
-            b'T' | b'X' | b'B' => head
-                .get(i..i + 4)
-                .map(|b| i + 4 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
-            0x80 => head.get(i).filter(|&&p| p <= 5).map(|_| i + 1),
-            0x95 => Some(i + 8),
-            _ => return false,
-        };
-        match next {
-            Some(n) => i = n,
-            // The argument runs past the window: plausible only if the file goes on.
-            None => return !whole && ops >= 4,
-        }
-    }
-    !whole && ops >= 8
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1707,91 +1991,139 @@ struct Streams {
     broken_at: Option<u64>,
 }
 
-/// Alternative interpretations tried after a frame overrun or a break.
+/// Frame overruns whose tails are re-read.
 const MAX_REINTERPRETATIONS: usize = 4;
-/// How far past a break to look for another pickle.
+/// How far past a frame end or a break to look for another reading.
 const RESYNC_WINDOW: u64 = 1 << 20;
 
 /// Inspects a source holding one or more pickle streams (a pickle file, a legacy torch
 /// checkpoint, a zip member). Returns the refined format.
 ///
-/// With random access, two more readings are tried, so that a loader that reads the bytes
+/// With random access, more readings are tried, so that a loader that reads the bytes
 /// differently cannot see what the scan did not:
-/// - after a FRAME overrun, the bytes from the frame's end are also parsed as opcodes (what a
-///   frame-honouring reader would do next);
+/// - after a FRAME overrun, every position from the frame's end on is a possible start (which
+///   byte a buffered reader resumes at depends on its buffer sizes);
 /// - after a break, a pickle that starts later (a PROTO opcode) is parsed too: attackers
 ///   append a working payload after a stream built to crash scanners.
 ///
-/// A reading is reported only when it finds something dangerous (under the member
-/// `<pickle at N, ...>`); the overrun and the break are findings in any case.
+/// Side readings share one [`Visited`] map and stop where an earlier reading passed in the
+/// same inert state, so trying every position costs about one pass over the window; their
+/// opcodes are charged to the file's budget (`max_reread_opcodes`), and a budget that runs out
+/// is a `pickle-limit-exceeded` finding. A reading is reported only when it finds something
+/// dangerous (under the member `<pickle at N, ...>`); the overrun and the break are findings in
+/// any case.
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
     let mut r = SourceReader::new(src, 0);
-    let out = read_streams(&mut r, ctx)?;
+    let out = read_streams(&mut r, Some(src.len()), ctx)?;
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
-        // Which byte a buffered reader resumes at after an overrun depends on its buffer
-        // sizes, so every position in the overrun is a possible start.
-        let starts: Vec<u64> = (fe..end.min(fe + RESYNC_WINDOW)).collect();
-        reinterpret(src, &starts, "after the FRAME ending at", ctx)?;
+        let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
+        reinterpret(src, fe, stop, None, "after the FRAME ending at", ctx)?;
     }
     if let Some(b) = out.broken_at {
-        let window = src.read_vec(b, RESYNC_WINDOW as usize)?;
-        let starts: Vec<u64> = window
-            .windows(2)
-            .enumerate()
-            .filter(|(_, w)| w[0] == 0x80 && w[1] <= 5)
-            .map(|(i, _)| b + i as u64)
-            .take(64)
-            .collect();
-        reinterpret(src, &starts, "after the break at", ctx)?;
+        let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
+        reinterpret(src, b, stop, Some(0x80), "after the break at", ctx)?;
     }
     Ok(out.format)
 }
 
-/// Tries each start as the beginning of a pickle, on the side and with a small budget; the
-/// first reading that finds something dangerous is reported in full.
-fn reinterpret(src: &dyn Source, starts: &[u64], why: &str, ctx: &mut Ctx) -> io::Result<()> {
-    let small = crate::limits::Limits {
-        max_pickle_opcodes: 10_000,
-        max_pickle_streams: 2,
-        ..ctx.limits.clone()
-    };
-    let mut tried = 0usize;
-    for &start in starts {
-        let mut head = [0u8; 1];
-        if src.read_at(start, &mut head)? == 0 || op_name(head[0]) == "UNKNOWN" {
+/// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
+/// pickle, on the side; the first reading that finds something dangerous is reported in full.
+fn reinterpret(
+    src: &dyn Source,
+    from: u64,
+    to: u64,
+    only: Option<u8>,
+    why: &str,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
+    let window = src.read_vec(from, usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
+    let mut found = None;
+    let mut untried = 0u64;
+    for (i, &b) in window.iter().enumerate() {
+        let start = from.saturating_add(i as u64);
+        let plausible = match only {
+            Some(o) => b == o && window.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
+            None => op_name(b) != "UNKNOWN",
+        };
+        if !plausible || visited.borrow().is_marked(start) {
             continue;
         }
-        tried += 1;
-        if tried > 1 << 20 {
+        let budget = ctx.budget();
+        let left = budget.reread_left().min(
+            budget
+                .max_pickle_opcodes()
+                .saturating_sub(budget.pickle_opcodes()),
+        );
+        if left == 0 {
+            untried = untried.saturating_add(1);
+            continue;
+        }
+        let small = crate::limits::Limits {
+            max_pickle_opcodes: left,
+            max_pickle_streams: 2,
+            ..ctx.limits.clone()
+        };
+        let (spent, dangerous) = {
+            let mut scratch = ctx.scratch(&small);
+            let mut r = SourceReader::new(src, start);
+            read_streams_from(
+                &mut r,
+                src.len().checked_sub(start),
+                &mut scratch,
+                Some((&visited, start)),
+            )?;
+            let dangerous = scratch
+                .findings
+                .iter()
+                .any(|f| f.code.kind() == crate::finding::Kind::Security);
+            (scratch.facts.pickle_opcodes, dangerous)
+        };
+        ctx.budget().spend_reread(spent);
+        if dangerous {
+            found = Some(start);
             break;
         }
-        let mut scratch = Ctx::new(&small, ctx.policy, ctx.path);
-        let mut r = SourceReader::new(src, start);
-        read_streams(&mut r, &mut scratch)?;
-        let dangerous = scratch
-            .findings
-            .iter()
-            .any(|f| f.code.kind() == crate::finding::Kind::Security);
-        if dangerous {
-            let label = format!("<pickle at {start}, {why} {}>", starts[0]);
-            ctx.enter(&label, |ctx| {
-                let mut r = SourceReader::new(src, start);
-                read_streams(&mut r, ctx).map(|_| ())
-            })?;
-            return Ok(());
-        }
+    }
+    if untried > 0 {
+        ctx.report(
+            Code::PickleLimitExceeded,
+            Some(from),
+            format!(
+                "{untried} possible pickle starts {why} {from} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
+                ctx.limits.max_reread_opcodes, ctx.limits.max_pickle_opcodes
+            ),
+        );
+    }
+    if let Some(start) = found {
+        let label = format!("<pickle at {start}, {why} {from}>");
+        ctx.enter(&label, |ctx| {
+            let mut r = SourceReader::new(src, start);
+            read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
+        })?;
     }
     Ok(())
 }
 
 /// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).
 pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
-    read_streams(r, ctx).map(|s| s.format)
+    read_streams(r, None, ctx).map(|s| s.format)
 }
 
-fn read_streams(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Streams> {
+fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
+    read_streams_from(r, len, ctx, None)
+}
+
+/// Reads back-to-back streams; `len` is the data's length when known, `side` the map of a
+/// side reading and the reading's start in the source.
+fn read_streams_from(
+    r: &mut dyn BufRead,
+    len: Option<u64>,
+    ctx: &mut Ctx,
+    side: Option<(&Rc<RefCell<Visited>>, u64)>,
+) -> io::Result<Streams> {
     let legacy = r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX);
-    let mut inp = Input { r, pos: 0 };
+    let mut inp = Input::new(r, len);
     let mut streams = 0usize;
     let first_global = ctx.facts.globals.len();
     let mut overruns = Vec::new();
@@ -1822,19 +2154,23 @@ fn read_streams(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Streams> {
         let start = inp.pos;
         let findings_before = ctx.findings.len();
         let mut m = Machine::new(ctx);
+        if let Some((v, base)) = side {
+            m.visited = Some(Rc::clone(v));
+            m.base = base;
+        }
         let res = m.run(&mut inp);
         let activity = m.activity;
         overruns.append(&mut m.overruns);
         drop(m);
-        ctx.facts.pickle_streams += 1;
-        streams += 1;
+        ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
+        streams = streams.saturating_add(1);
         let end = match res {
             Ok(e) => e,
             Err(Break::Io(e)) => return Err(e),
             Err(Break::Invalid(msg)) => {
                 if streams > 1 && activity == 0 {
                     // Not another pickle: bytes after the last stream.
-                    ctx.findings.truncate(findings_before);
+                    ctx.retain_findings_from(findings_before, |_| false);
                     ctx.report_with(
                         Code::PickleTrailingData,
                         Code::PickleTrailingData.default_severity(),
@@ -1863,7 +2199,7 @@ fn read_streams(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Streams> {
         };
         match end {
             End::Stop => {}
-            End::Broken | End::Limited => break,
+            End::Merged | End::Broken | End::Limited => break,
         }
     }
     let format = if legacy {
@@ -1885,4 +2221,167 @@ fn read_streams(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Streams> {
         overruns,
         broken_at,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use crate::finding::Code;
+    use crate::limits::Limits;
+    use crate::policy::Policy;
+
+    fn run_with(bytes: &[u8], limits: &Limits) -> (Vec<Code>, u64) {
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(limits, &policy, "t.pkl");
+        inspect(&bytes.to_vec(), &mut ctx).unwrap();
+        let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+        codes.sort();
+        (codes, ctx.budget().pickle_opcodes())
+    }
+
+    fn run(bytes: &[u8]) -> (Vec<Code>, u64) {
+        run_with(bytes, &Limits::default())
+    }
+
+    fn overrun(n: u32, fill: u8) -> Vec<u8> {
+        let mut b = b"\x80\x04\x95".to_vec();
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.push(b'B');
+        b.extend_from_slice(&n.to_le_bytes());
+        b.resize(b.len() + n as usize, fill);
+        b
+    }
+
+    #[test]
+    fn frame_overrun_rereading_costs_about_one_pass() {
+        // Every byte after the frame end is a start; the readings merge, so the work is a
+        // small multiple of the bytes, not their square.
+        for fill in [b'N', b'(', b'K'] {
+            let b = overrun(200_000, fill);
+            let (codes, ops) = run(&b);
+            assert!(codes.contains(&Code::PickleFrameOverrun), "{codes:?}");
+            assert!(
+                ops <= 3 * b.len() as u64,
+                "{} opcodes for {} bytes",
+                ops,
+                b.len()
+            );
+        }
+    }
+
+    #[test]
+    fn frame_overrun_hiding_a_call_is_found_by_rereading() {
+        // The payload sits inside the BINBYTES data that overruns the frame.
+        let hidden = b"cos\nsystem\n(Vecho aibom-sample\ntR.";
+        let mut b = b"\x80\x04\x95".to_vec();
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.push(b'B');
+        b.extend_from_slice(&(hidden.len() as u32 + 100).to_le_bytes());
+        b.extend_from_slice(&[b'N'; 100]);
+        b.extend_from_slice(hidden);
+        b.push(b'.');
+        let (codes, _) = run(&b);
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    }
+
+    #[test]
+    fn spent_reread_budget_is_a_limit_finding() {
+        let limits = Limits {
+            max_reread_opcodes: 10,
+            ..Limits::default()
+        };
+        // Distinct opcodes that never merge quickly: MARKs open fresh states.
+        let (codes, _) = run_with(&overrun(5_000, b'('), &limits);
+        assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    }
+
+    #[test]
+    fn file_opcode_budget_is_shared_by_side_readings() {
+        let limits = Limits {
+            max_pickle_opcodes: 1_000,
+            ..Limits::default()
+        };
+        let (codes, ops) = run_with(&overrun(50_000, b'N'), &limits);
+        assert!(ops <= 1_000, "{ops}");
+        assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    }
+
+    /// `n` memoized strings, then an import whose module string comes back from the memo.
+    fn memo_then_import(n: u32) -> Vec<u8> {
+        let mut b = b"\x80\x04\x8c\x02os\x94".to_vec();
+        for i in 0..n {
+            let s = format!("word{i}");
+            b.push(0x8c);
+            b.push(s.len() as u8);
+            b.extend_from_slice(s.as_bytes());
+            b.extend_from_slice(b"\x940");
+        }
+        b.extend_from_slice(b"h\x00\x8c\x06system\x93\x8c\x04echo\x85R.");
+        b
+    }
+
+    #[test]
+    fn memo_values_past_the_budget_fail_closed() {
+        // Within budget: the import resolves to os.system.
+        let (codes, _) = run(&memo_then_import(1000));
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+        // The early string is kept even past the budget (only later ones are not).
+        let tight = Limits {
+            max_memo_kept_bytes: 4096,
+            ..Limits::default()
+        };
+        let (codes, _) = run_with(&memo_then_import(1000), &tight);
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+        // A string memoized after the budget is spent comes back as lost: dynamic, critical.
+        let mut b = b"\x80\x04".to_vec();
+        for i in 0..1000u32 {
+            let s = format!("word{i}");
+            b.push(0x8c);
+            b.push(s.len() as u8);
+            b.extend_from_slice(s.as_bytes());
+            b.extend_from_slice(b"r");
+            b.extend_from_slice(&i.to_le_bytes());
+            b.push(b'0');
+        }
+        b.extend_from_slice(b"j\xe7\x03\x00\x00\x8c\x06system\x93.");
+        let (codes, _) = run_with(&b, &tight);
+        assert_eq!(codes, [Code::PickleDynamicGlobal]);
+    }
+
+    #[test]
+    fn references_to_globals_past_the_hard_memo_cap_stop_the_analysis() {
+        let tight = Limits {
+            max_memo_kept_bytes: 1024,
+            ..Limits::default()
+        };
+        let mut b = b"\x80\x02cbuiltins\nlen\n".to_vec();
+        for i in 0..1000u32 {
+            b.push(b'r');
+            b.extend_from_slice(&i.to_le_bytes());
+        }
+        b.push(b'.');
+        let (codes, _) = run_with(&b, &tight);
+        assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    }
+
+    #[test]
+    fn huge_memo_index_is_loader_exhaustion_but_the_rest_is_still_read() {
+        let (codes, _) = run(b"\x80\x02Nr\xff\xff\xff\xff0cos\nsystem\n.");
+        assert_eq!(
+            codes,
+            [Code::PickleDangerousGlobal, Code::PickleLoaderExhaustion]
+        );
+    }
+
+    #[test]
+    fn kept_bytes_are_returned_when_values_are_dropped() {
+        let before = live_blob_bytes();
+        {
+            let b = Blob::new(vec![0; 1000], 1000);
+            assert!(live_blob_bytes() >= before + 1000);
+            drop(b);
+        }
+        assert_eq!(live_blob_bytes(), before);
+    }
 }

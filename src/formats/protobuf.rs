@@ -8,6 +8,7 @@
 //! multi-gigabyte model costs one sequential pass and constant memory.
 
 #![allow(clippy::len_without_is_empty)]
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::source::Source;
 use std::io;

@@ -13,6 +13,7 @@
 //! - the header starts with `{` (the reference loader requires it).
 //!
 //! [`Limits::max_safetensors_header`]: crate::limits::Limits::max_safetensors_header
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::finding::{Code, Evidence};
@@ -62,6 +63,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
     let mut le = [0u8; 8];
     src.read_exact_at(0, &mut le)?;
     let n = u64::from_le_bytes(le);
+    let room = len.saturating_sub(8); // len >= 8, checked above
     let max = ctx.limits.max_safetensors_header;
     if n > max {
         malformed(
@@ -72,12 +74,12 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         );
         return Ok(());
     }
-    if n > len - 8 {
+    if n > room {
         malformed(
             ctx,
             Some(0),
             format!("header length {n} runs past the end of the {len}-byte file"),
-            Evidence::mismatch(format!("<= {}", len - 8), n.to_string()),
+            Evidence::mismatch(format!("<= {room}"), n.to_string()),
         );
         return Ok(());
     }
@@ -121,7 +123,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
             return Ok(());
         }
     };
-    let data_len = len - 8 - n;
+    let data_len = room.saturating_sub(n); // n <= room, checked above
     let covered = meta.data_len() as u64;
     if covered != data_len {
         let what = if covered < data_len {
@@ -131,7 +133,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         };
         malformed(
             ctx,
-            Some(8 + n),
+            Some(n.saturating_add(8)),
             format!("data section is {data_len} bytes but the tensors cover {covered}: {what}"),
             Evidence::mismatch(covered.to_string(), data_len.to_string()),
         );
@@ -142,14 +144,15 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         ..SafetensorsFacts::default()
     };
     for info in meta.tensors().values() {
-        facts.tensor_count += 1;
+        facts.tensor_count = facts.tensor_count.saturating_add(1);
         let elems = info
             .shape
             .iter()
             .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
             .unwrap_or(u64::MAX);
         facts.parameter_count = facts.parameter_count.saturating_add(elems);
-        *facts.dtypes.entry(format!("{:?}", info.dtype)).or_default() += 1;
+        let dtype = facts.dtypes.entry(format!("{:?}", info.dtype)).or_default();
+        *dtype = dtype.saturating_add(1);
     }
     if let Some(m) = meta.metadata() {
         facts.metadata = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -183,10 +186,11 @@ fn check_duplicate_keys(text: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn file(header: &str, data_len: usize) -> Vec<u8> {
         let mut v = (header.len() as u64).to_le_bytes().to_vec();

@@ -557,7 +557,7 @@ mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn run(bytes: &[u8]) -> (Vec<Finding>, Option<SavedModelFacts>) {
         let limits = Limits::default();

@@ -28,7 +28,7 @@
 //! Benign templates of real models (Llama 3, Mistral, Qwen2, ChatML, Gemma, Phi-3, Zephyr)
 //! use `messages`, `loop`, `namespace(...)`, `raise_exception`, `.strip()`, `|trim` and
 //! `|tojson`, none of which match; the tests keep copies of them.
-#![warn(clippy::indexing_slicing)]
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::finding::{Code, Evidence, Severity};
@@ -1376,12 +1376,12 @@ fn brace_format(f: &str, args: &[CVal]) -> Option<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     fn check_with(template: &str, limits: &Limits) -> Vec<Finding> {
         let policy = Policy::new(&[], false).unwrap();

@@ -26,6 +26,7 @@
 //! parsed (templates and notebook outputs live in small files).
 //!
 //! [`Limits::max_text_window`]: crate::limits::Limits::max_text_window
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::detect::Format;
@@ -93,17 +94,22 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
     let mut line = 1u64;
     loop {
         let buf = src.read_vec(start, win)?;
-        let last = start + buf.len() as u64 >= len || buf.len() < win;
+        let last = start.saturating_add(buf.len() as u64) >= len || buf.len() < win;
         let from = if start == 0 { 0 } else { CONTEXT };
-        let to = if last { buf.len() } else { buf.len() - CONTEXT };
+        // Unless last, the buffer is a full window of at least MIN_WINDOW > 2 * CONTEXT bytes.
+        let to = if last {
+            buf.len()
+        } else {
+            buf.len().saturating_sub(CONTEXT)
+        };
         secrets.scan(&buf, from, to, start, line);
         if last {
             break;
         }
         // The next window's core starts where this one's ends, behind CONTEXT bytes.
-        let next = to - CONTEXT;
-        line += count_lines(buf.get(..next).unwrap_or_default());
-        start += next as u64;
+        let next = to.saturating_sub(CONTEXT);
+        line = line.saturating_add(count_lines(buf.get(..next).unwrap_or_default()));
+        start = start.saturating_add(next as u64);
     }
     secrets.report(ctx, name);
     Ok(())
@@ -334,15 +340,16 @@ impl Secrets {
     /// offset of `buf[0]` and `line` its line number.
     fn scan(&mut self, buf: &[u8], from: usize, to: usize, base: u64, line: u64) {
         let hits = find_secrets(buf, from, to, self.env);
-        let core_start = base + from as u64;
+        // File offsets and line numbers: bounded by the file's length.
+        let core_start = base.saturating_add(from as u64);
         self.ahead.retain(|(_, off)| *off >= core_start);
         let mut line = line;
         let mut pos = 0;
         for h in hits {
-            line += count_lines(buf.get(pos..h.start).unwrap_or_default());
+            line = line.saturating_add(count_lines(buf.get(pos..h.start).unwrap_or_default()));
             pos = h.start;
             let secret = buf.get(h.start..h.end).unwrap_or_default();
-            let off = base + h.start as u64;
+            let off = base.saturating_add(h.start as u64);
             let key = (fingerprint(h.kind, secret), off);
             if self.ahead.contains(&key) {
                 continue;
@@ -360,11 +367,11 @@ impl Secrets {
         let Some(cells) = nb.get("cells").and_then(Value::as_array) else {
             return;
         };
-        for (ci, cell) in cells.iter().enumerate() {
+        for (ci, cell) in (1u64..).zip(cells) {
             let Some(outputs) = cell.get("outputs").and_then(Value::as_array) else {
                 continue;
             };
-            for (oi, out) in outputs.iter().enumerate() {
+            for (oi, out) in (1u64..).zip(outputs) {
                 let mut texts = Vec::new();
                 collect_text(out.get("text"), &mut texts);
                 collect_text(out.get("traceback"), &mut texts);
@@ -379,9 +386,10 @@ impl Secrets {
                     let mut hits = find_secrets(b, 0, b.len(), false);
                     hits.sort_by_key(|h| h.start);
                     for h in hits {
-                        let line = 1 + count_lines(b.get(..h.start).unwrap_or_default());
+                        let line =
+                            count_lines(b.get(..h.start).unwrap_or_default()).saturating_add(1);
                         let secret = b.get(h.start..h.end).unwrap_or_default();
-                        let place = format!("cell {}, output {}, line {line}", ci + 1, oi + 1);
+                        let place = format!("cell {ci}, output {oi}, line {line}");
                         self.add(&h, secret, None, place, false);
                     }
                 }
@@ -402,7 +410,7 @@ impl Secrets {
         let fp = fingerprint(h.kind, secret);
         if let Some(&i) = self.seen.get(&fp) {
             if count_repeats && let Some(f) = self.found.get_mut(i) {
-                f.more += 1;
+                f.more = f.more.saturating_add(1);
             }
             return;
         }
@@ -498,7 +506,9 @@ fn is_b64(b: u8) -> bool {
 
 /// The byte before `i` is not of `class` (or there is none).
 fn boundary_before(buf: &[u8], i: usize, class: fn(u8) -> bool) -> bool {
-    i == 0 || buf.get(i - 1).is_none_or(|b| !class(*b))
+    i.checked_sub(1)
+        .and_then(|before| buf.get(before))
+        .is_none_or(|b| !class(*b))
 }
 
 /// Length of the run of `class` bytes at `at`, counted up to `MAX_BODY + 1`.
@@ -506,7 +516,7 @@ fn run(buf: &[u8], at: usize, class: fn(u8) -> bool) -> usize {
     buf.get(at..)
         .unwrap_or_default()
         .iter()
-        .take(MAX_BODY + 1)
+        .take(MAX_BODY.saturating_add(1))
         .take_while(|b| class(**b))
         .count()
 }
@@ -516,7 +526,7 @@ fn starts_with_at(buf: &[u8], i: usize, p: &[u8]) -> bool {
 }
 
 fn starts_with_ci(buf: &[u8], i: usize, p: &[u8]) -> bool {
-    buf.get(i..i + p.len())
+    buf.get(i..i.saturating_add(p.len()))
         .is_some_and(|s| s.eq_ignore_ascii_case(p))
 }
 
@@ -549,14 +559,13 @@ fn placeholder(body: &[u8]) -> bool {
         return true;
     }
     let mut seen = [false; 256];
-    let mut distinct = 0;
     for b in body {
-        if !seen[usize::from(*b)] {
-            seen[usize::from(*b)] = true;
-            distinct += 1;
+        if let Some(seen) = seen.get_mut(usize::from(*b)) {
+            *seen = true;
         }
     }
-    distinct * 3 < body.len()
+    let distinct = seen.iter().filter(|s| **s).count();
+    distinct.saturating_mul(3) < body.len()
 }
 
 fn mixed_case(b: &[u8]) -> bool {
@@ -581,12 +590,13 @@ fn prefixed(
     if !starts_with_at(buf, i, prefix) {
         return None;
     }
-    let body_at = i + prefix.len();
+    // Positions in `buf` plus lengths of at most a few hundred bytes.
+    let body_at = i.saturating_add(prefix.len());
     let n = run(buf, body_at, class);
     if n < min || n > max {
         return None;
     }
-    let end = body_at + n;
+    let end = body_at.saturating_add(n);
     if buf.get(end).is_some_and(|b| is_token(*b)) {
         return None;
     }
@@ -604,7 +614,7 @@ fn prefixed(
 
 fn huggingface(buf: &[u8], i: usize) -> Option<Hit> {
     let h = prefixed(buf, i, b"hf_", is_alnum, 34, MAX_BODY, Kind::HuggingFace)?;
-    mixed_case(buf.get(i + 3..h.end)?).then_some(h)
+    mixed_case(buf.get(i.saturating_add(3)..h.end)?).then_some(h)
 }
 
 fn aws_key_id(buf: &[u8], i: usize) -> Option<Hit> {
@@ -618,21 +628,22 @@ fn aws_secret_at(buf: &[u8], at: usize) -> Option<Hit> {
     if !boundary_before(buf, at, is_b64) || run(buf, at, is_b64) != 40 {
         return None;
     }
-    let body = buf.get(at..at + 40)?;
+    let end = at.saturating_add(40);
+    let body = buf.get(at..end)?;
     if placeholder(body) || !mixed_case(body) || !has_digit(body) {
         return None;
     }
     Some(Hit {
         kind: Kind::AwsSecretAccessKey,
         start: at,
-        end: at + 40,
+        end,
         shown: shown(body),
     })
 }
 
 /// The secret key that usually follows an access key id (credentials files and CSVs).
 fn aws_secret_near(buf: &[u8], after: usize) -> Option<Hit> {
-    let end = buf.len().min(after + AWS_PAIR_DISTANCE);
+    let end = buf.len().min(after.saturating_add(AWS_PAIR_DISTANCE));
     (after..end).find_map(|j| aws_secret_at(buf, j))
 }
 
@@ -649,7 +660,7 @@ fn aws_secret_named(buf: &[u8], i: usize) -> Option<Hit> {
     let name = AWS_SECRET_NAMES
         .iter()
         .find(|n| starts_with_ci(buf, i, n))?;
-    let mut j = i + name.len();
+    let mut j = i.saturating_add(name.len());
     let mut assigned = false;
     for _ in 0..8 {
         match buf.get(j) {
@@ -657,7 +668,7 @@ fn aws_secret_named(buf: &[u8], i: usize) -> Option<Hit> {
             Some(b' ' | b'\t' | b'"' | b'\'') => {}
             _ => break,
         }
-        j += 1;
+        j = j.saturating_add(1);
     }
     if !assigned {
         return None;
@@ -685,7 +696,7 @@ fn slack(buf: &[u8], i: usize) -> Option<Hit> {
     let h = kinds
         .iter()
         .find_map(|p| prefixed(buf, i, p, is_slack, 20, MAX_BODY, Kind::Slack))?;
-    has_digit(buf.get(i + 5..h.end)?).then_some(h)
+    has_digit(buf.get(i.saturating_add(5)..h.end)?).then_some(h)
 }
 
 fn google(buf: &[u8], i: usize) -> Option<Hit> {
@@ -698,7 +709,7 @@ fn sk_key(buf: &[u8], i: usize) -> Option<Hit> {
         return prefixed(buf, i, b"sk-ant-", is_token, 32, MAX_BODY, Kind::Anthropic);
     }
     let h = prefixed(buf, i, b"sk-", is_token, 32, MAX_BODY, Kind::OpenAi)?;
-    let body = buf.get(i + 3..h.end)?;
+    let body = buf.get(i.saturating_add(3)..h.end)?;
     (mixed_case(body) && has_digit(body)).then_some(h)
 }
 
@@ -713,30 +724,33 @@ fn private_key(buf: &[u8], i: usize) -> Option<Hit> {
     if !starts_with_at(buf, i, BEGIN) {
         return None;
     }
-    let at = i + BEGIN.len();
-    let kind = PEM_KINDS
-        .iter()
-        .find(|k| starts_with_at(buf, at, k) && starts_with_at(buf, at + k.len(), TAIL))?;
-    let header_end = at + kind.len() + TAIL.len();
+    // Positions in `buf` plus a few hundred bytes at most.
+    let at = i.saturating_add(BEGIN.len());
+    let kind = PEM_KINDS.iter().find(|k| {
+        starts_with_at(buf, at, k) && starts_with_at(buf, at.saturating_add(k.len()), TAIL)
+    })?;
+    let header_end = at.saturating_add(kind.len()).saturating_add(TAIL.len());
     // Line breaks, escaped line breaks and JSON list punctuation before the data.
     let mut j = header_end;
     for _ in 0..64 {
-        match (buf.get(j), buf.get(j + 1)) {
-            (Some(b'\\'), Some(b'n' | b'r')) => j += 2,
-            (Some(b' ' | b'\t' | b'\r' | b'\n' | b'"' | b','), _) => j += 1,
+        let step = match (buf.get(j), buf.get(j.saturating_add(1))) {
+            (Some(b'\\'), Some(b'n' | b'r')) => 2,
+            (Some(b' ' | b'\t' | b'\r' | b'\n' | b'"' | b','), _) => 1,
             _ => break,
-        }
+        };
+        j = j.saturating_add(step);
     }
     let data = run(buf, j, |b| is_b64(b) || b == b'=');
+    let data_end = j.saturating_add(data);
     let encrypted = starts_with_at(buf, j, b"Proc-Type:");
-    if !encrypted && (data < 32 || placeholder(buf.get(j..j + data)?)) {
+    if !encrypted && (data < 32 || placeholder(buf.get(j..data_end)?)) {
         return None;
     }
     let label = String::from_utf8_lossy(kind).trim().to_owned();
     Some(Hit {
         kind: Kind::PrivateKey,
         start: i,
-        end: j + data,
+        end: data_end,
         shown: if label.is_empty() {
             "PRIVATE KEY header".to_owned()
         } else {
@@ -766,9 +780,11 @@ fn find_secrets(buf: &[u8], from: usize, to: usize, env: bool) -> Vec<Hit> {
             b'-' => private_key(buf, i),
             _ => None,
         };
+        // i < to <= buf.len(): the step cannot overflow.
+        let next = i.saturating_add(1);
         match hit {
             Some(h) => {
-                i = h.end.max(i + 1);
+                i = h.end.max(next);
                 if h.kind == Kind::AwsAccessKeyId
                     && let Some(s) = aws_secret_near(buf, h.end)
                 {
@@ -776,7 +792,7 @@ fn find_secrets(buf: &[u8], from: usize, to: usize, env: bool) -> Vec<Hit> {
                 }
                 hits.push(h);
             }
-            None => i += 1,
+            None => i = next,
         }
     }
     if env {
@@ -806,7 +822,7 @@ fn secret_key_name(key: &str) -> bool {
     parts.iter().any(|p| SECRET_PARTS.contains(p))
         || parts
             .windows(2)
-            .any(|w| SECRET_PAIRS.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+            .any(|w| SECRET_PAIRS.iter().any(|(a, b)| *w == [*a, *b]))
 }
 
 /// Values that are not secrets: references, booleans, numbers, placeholders.
@@ -827,15 +843,17 @@ fn env_assignments(buf: &[u8], from: usize, to: usize, hits: &mut Vec<Hit>) {
         let eol = buf
             .get(p..)
             .and_then(|r| r.iter().position(|b| *b == b'\n'))
-            .map_or(buf.len(), |n| p + n);
-        let at_line_start = p == 0 || buf.get(p - 1) == Some(&b'\n');
+            .map_or(buf.len(), |n| p.saturating_add(n));
+        let at_line_start = p
+            .checked_sub(1)
+            .is_none_or(|before| buf.get(before) == Some(&b'\n'));
         if at_line_start
             && !hits.iter().any(|h| h.start >= p && h.start < eol)
             && let Some(h) = env_line(buf, p, eol)
         {
             hits.push(h);
         }
-        p = eol + 1;
+        p = eol.saturating_add(1);
     }
 }
 
@@ -866,21 +884,26 @@ fn env_line(buf: &[u8], start: usize, eol: usize) -> Option<Hit> {
         return None;
     }
     let eq = text.find('=')?;
-    let vstart = start + eq + 1 + text.get(eq + 1..)?.find(value)?;
+    // Positions inside `buf`.
+    let after_eq = eq.saturating_add(1);
+    let vstart = start
+        .saturating_add(after_eq)
+        .saturating_add(text.get(after_eq..)?.find(value)?);
     Some(Hit {
         kind: Kind::Assignment,
         start: vstart,
-        end: vstart + value.len(),
+        end: vstart.saturating_add(value.len()),
         shown: format!("assigned to {key}"),
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
 
     // Fake, pattern-valid tokens (never real credentials): "AibomFake" plus filler.
     const HF: &str = "hf_AibomFakeQwErTyUiOpAsDfGhJkLzXcVbN1";

@@ -27,6 +27,7 @@
 //! bounded by the source, allocations by the limits, and every loop advances.
 //!
 //! [`Limits::max_depth`]: crate::limits::Limits::max_depth
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::{Ctx, Member};
 use crate::detect::{self, Format};
@@ -126,18 +127,18 @@ pub fn find_eocd(src: &dyn Source) -> io::Result<Option<Eocd>> {
         return Ok(None);
     }
     let tail_len = len.min(EOCD_LEN + MAX_COMMENT);
-    let tail_start = len - tail_len;
+    let tail_start = len.saturating_sub(tail_len); // tail_len <= len
     let tail = src.read_vec(tail_start, to_usize(tail_len))?;
     let sig = EOCD_SIG.to_le_bytes();
     let last = tail.len().saturating_sub(EOCD_LEN as usize);
-    let mut tried = 0;
+    let mut tried = 0usize;
     for i in (0..=last).rev() {
-        if tail.get(i..i + 4) != Some(&sig[..]) {
+        if tail.get(i..i.saturating_add(4)) != Some(&sig[..]) {
             continue;
         }
-        tried += 1;
+        tried = tried.saturating_add(1);
         let rec = tail.get(i..).unwrap_or_default();
-        if let Some(e) = parse_eocd(src, tail_start + i as u64, rec)? {
+        if let Some(e) = parse_eocd(src, tail_start.saturating_add(i as u64), rec)? {
             return Ok(Some(e));
         }
         if tried >= MAX_EOCD_CANDIDATES {
@@ -209,7 +210,10 @@ fn parse_eocd(src: &dyn Source, off: u64, rec: &[u8]) -> io::Result<Option<Eocd>
         }
     }
 
-    let end = off + EOCD_LEN + u64::from(comment);
+    // `off` is inside the file; the rest is at most 64 KiB.
+    let end = off
+        .saturating_add(EOCD_LEN)
+        .saturating_add(u64::from(comment));
     // Python's layout: the directory ends right before the end records and every recorded
     // offset is shifted by whatever precedes the archive. Then the recorded offsets as they are.
     let mut layouts = Vec::with_capacity(2);
@@ -392,7 +396,7 @@ fn overlap(dir: Option<&Dir>, walked: &[Walked], data_off: u64, window: u64) -> 
         return Overlap::Member;
     }
     if let Some(e) = dir.and_then(|d| d.eocd) {
-        let tail_end = e.end.max(e.offset + EOCD_LEN);
+        let tail_end = e.end.max(e.offset.saturating_add(EOCD_LEN));
         if data_off < tail_end && e.cd_offset < end {
             return Overlap::Directory;
         }
@@ -459,9 +463,10 @@ fn escapes(name: &[u8]) -> bool {
 /// The data of extra field `id` in an extra block.
 fn extra_field(extra: &[u8], id: u16) -> Option<&[u8]> {
     let mut i = 0usize;
-    while let (Some(fid), Some(size)) = (u16_at(extra, i), u16_at(extra, i + 2)) {
-        let start = i + 4;
-        let end = start + usize::from(size);
+    // Indices into `extra` plus at most 64 KiB: they cannot overflow.
+    while let (Some(fid), Some(size)) = (u16_at(extra, i), u16_at(extra, i.saturating_add(2))) {
+        let start = i.saturating_add(4);
+        let end = start.saturating_add(usize::from(size));
         let data = extra.get(start..end)?;
         if fid == id {
             return Some(data);
@@ -491,12 +496,13 @@ fn read_local(src: &dyn Source, off: u64) -> io::Result<LocalRead> {
         return Ok(LocalRead::Truncated);
     };
     let (nlen, xlen) = (usize::from(nlen), usize::from(xlen));
-    let var = src.read_vec(off.saturating_add(LOCAL_LEN), nlen + xlen)?;
-    if var.len() < nlen + xlen {
+    let var_len = nlen.saturating_add(xlen); // two u16 lengths
+    let var = src.read_vec(off.saturating_add(LOCAL_LEN), var_len)?;
+    if var.len() < var_len {
         return Ok(LocalRead::Truncated);
     }
     let (name, extra) = var.split_at(nlen);
-    let Some(data_off) = off.checked_add(LOCAL_LEN + (nlen + xlen) as u64) else {
+    let Some(data_off) = off.checked_add(LOCAL_LEN.saturating_add(var_len as u64)) else {
         return Ok(LocalRead::Truncated);
     };
     let mut l = Local {
@@ -560,25 +566,31 @@ fn read_descriptor(
     let forms = [
         (
             false,
-            u32_at(&b, o + 4).map(u64::from),
-            u32_at(&b, o + 8).map(u64::from),
-            o + 12,
+            u32_at(&b, o.saturating_add(4)).map(u64::from),
+            u32_at(&b, o.saturating_add(8)).map(u64::from),
+            o.saturating_add(12),
         ),
-        (true, u64_at(&b, o + 4), u64_at(&b, o + 12), o + 20),
+        (
+            true,
+            u64_at(&b, o.saturating_add(4)),
+            u64_at(&b, o.saturating_add(12)),
+            o.saturating_add(20),
+        ),
     ];
     for (wide, cs, us, n) in forms {
         let (Some(csize), Some(usize)) = (cs, us) else {
             continue;
         };
-        let mut score = 0;
+        // One bit per criterion, the most telling highest.
+        let mut score = 0u32;
         if expect_csize == Some(csize) {
-            score += 4;
+            score |= 4;
         }
         if known_sig(u32_at(&b, n)) || at_end(n) {
-            score += 2;
+            score |= 2;
         }
         if wide == zip64 {
-            score += 1;
+            score |= 1;
         }
         let d = Descriptor {
             crc,
@@ -595,13 +607,13 @@ fn read_descriptor(
 
 /// Reads as much of `buf` as the source holds at `off`.
 fn read_full(src: &dyn Source, off: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        let n = src.read_at(off.saturating_add(done as u64), &mut buf[done..])?;
+    let mut done = 0usize;
+    while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+        let n = src.read_at(off.saturating_add(done as u64), rest)?;
         if n == 0 {
             break;
         }
-        done += n;
+        done = done.saturating_add(n);
     }
     Ok(done)
 }
@@ -648,7 +660,7 @@ impl Source for CrcTracker<'_> {
         let end = off.saturating_add(n as u64);
         if off <= *pos
             && *pos < end
-            && let Some(new) = buf.get(to_usize(*pos - off)..n)
+            && let Some(new) = buf.get(to_usize(pos.saturating_sub(off))..n)
         {
             crc.update(new);
             *pos = end;
@@ -702,14 +714,14 @@ impl<'a> Inflate<'a> {
     }
 
     fn step(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let mut idle = 0;
+        let mut idle = 0u32;
         loop {
             let input = self.input.fill_buf()?;
             let eof = input.is_empty();
             let (in0, out0) = (self.z.total_in(), self.z.total_out());
             let res = self.z.decompress(input, out, flate2::FlushDecompress::None);
-            let used = to_usize(self.z.total_in() - in0);
-            let made = to_usize(self.z.total_out() - out0);
+            let used = to_usize(self.z.total_in().saturating_sub(in0));
+            let made = to_usize(self.z.total_out().saturating_sub(out0));
             self.input.consume(used);
             match res {
                 Ok(flate2::Status::StreamEnd) => self.finished = true,
@@ -724,7 +736,7 @@ impl<'a> Inflate<'a> {
                 return Ok(0);
             }
             if used == 0 {
-                idle += 1;
+                idle = idle.saturating_add(1);
                 if idle > 2 {
                     self.stop = Some(Stop::Corrupt("the inflater makes no progress".into()));
                     return Ok(0);
@@ -749,9 +761,12 @@ impl Read for Inflate<'_> {
             return Ok(0);
         }
         let want = buf.len().min(to_usize(room));
-        let n = self.step(&mut buf[..want])?;
-        self.crc.update(&buf[..n]);
-        self.out += n as u64;
+        let Some(buf) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        let n = self.step(buf)?;
+        self.crc.update(buf.get(..n).unwrap_or_default());
+        self.out = self.out.saturating_add(n as u64);
         if self.out > self.ratio_min_output
             && self.out > self.max_ratio.saturating_mul(self.z.total_in())
         {
@@ -792,16 +807,9 @@ fn inspect_member(
             Some(p) => format!("{p}!{name}"),
             None => name.to_owned(),
         };
-        let mut i = before;
-        while i < ctx.findings.len() {
-            let f = &ctx.findings[i];
-            if f.code == Code::UnknownFormat && f.location.member.as_deref() == Some(chain.as_str())
-            {
-                ctx.findings.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        ctx.retain_findings_from(before, |f| {
+            !(f.code == Code::UnknownFormat && f.location.member.as_deref() == Some(chain.as_str()))
+        });
     }
     Ok(out)
 }
@@ -815,17 +823,22 @@ fn read_capped(r: &mut impl Read, out: &mut Vec<u8>, max: u64) -> io::Result<()>
             return Ok(());
         }
         let want = chunk.len().min(to_usize(room));
-        let n = r.read(&mut chunk[..want])?;
-        if n == 0 {
+        let n = r.read(chunk.get_mut(..want).unwrap_or_default())?;
+        let Some(read) = chunk.get(..n) else {
+            return Ok(());
+        };
+        if read.is_empty() {
             return Ok(());
         }
-        if out.capacity() - out.len() < n {
-            let target = (out.len() + n)
+        if out.spare_capacity_mut().len() < n {
+            let target = out
+                .len()
+                .saturating_add(n)
                 .max(out.capacity().saturating_mul(2))
                 .min(to_usize(max));
             out.reserve_exact(target.saturating_sub(out.len()));
         }
-        out.extend_from_slice(&chunk[..n]);
+        out.extend_from_slice(read);
     }
 }
 
@@ -933,7 +946,7 @@ impl<'s> Zip<'s> {
                 Some(e.end),
                 format!(
                     "{} bytes follow the end-of-central-directory record and its comment",
-                    self.len - e.end
+                    self.len.saturating_sub(e.end)
                 ),
             );
         }
@@ -944,13 +957,13 @@ impl<'s> Zip<'s> {
                 Some(cd_end),
                 format!(
                     "{} bytes between the central directory and its end record belong to no zip structure",
-                    e.tail - cd_end
+                    e.tail.saturating_sub(cd_end)
                 ),
             );
         }
 
         let max = ctx.limits.max_archive_entries;
-        let win = Window::new(self.src, e.cd_offset, self.len - e.cd_offset.min(self.len));
+        let win = Window::new(self.src, e.cd_offset, self.len.saturating_sub(e.cd_offset));
         let mut r = SourceReader::new(&win, 0);
         let mut pos = 0u64;
         let mut dir = Dir {
@@ -967,7 +980,7 @@ impl<'s> Zip<'s> {
             if dir.entries.len() >= max {
                 ctx.report(
                     Code::ZipMalformed,
-                    Some(e.cd_offset + pos),
+                    Some(e.cd_offset.saturating_add(pos)),
                     format!(
                         "the central directory has more than {max} entries; the rest were not inspected"
                     ),
@@ -976,7 +989,8 @@ impl<'s> Zip<'s> {
                 broken = true;
                 break;
             }
-            let at = e.cd_offset + pos;
+            // Inside the file: the directory was found there, `pos` is what was read of it.
+            let at = e.cd_offset.saturating_add(pos);
             let mut fixed = [0u8; CENTRAL_LEN];
             match r.read_exact(&mut fixed) {
                 Ok(()) => {}
@@ -1018,7 +1032,7 @@ impl<'s> Zip<'s> {
                 usize::from(g16(30)),
                 usize::from(g16(32)),
             );
-            let mut var = vec![0u8; nlen + xlen + clen];
+            let mut var = vec![0u8; nlen.saturating_add(xlen).saturating_add(clen)]; // u16 lengths
             match r.read_exact(&mut var) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
@@ -1033,7 +1047,7 @@ impl<'s> Zip<'s> {
                 }
                 Err(err) => return Err(err),
             }
-            pos += (CENTRAL_LEN + var.len()) as u64;
+            pos = pos.saturating_add(CENTRAL_LEN.saturating_add(var.len()) as u64);
             let name = var.get(..nlen.min(MAX_NAME)).unwrap_or_default().to_vec();
             if nlen > MAX_NAME {
                 ctx.report(
@@ -1044,7 +1058,7 @@ impl<'s> Zip<'s> {
                     ),
                 );
             }
-            let extra = var.get(nlen..nlen + xlen).unwrap_or_default();
+            let extra = var.get(nlen..nlen.saturating_add(xlen)).unwrap_or_default();
             let (csize32, usize32, off32, disk16) = (g32(20), g32(24), g32(42), g16(34));
             let mut c = Central {
                 flags: g16(8),
@@ -1067,7 +1081,7 @@ impl<'s> Zip<'s> {
                                 return Some(None);
                             }
                             let v = u64_at(z, i)?;
-                            i += 8;
+                            i = i.saturating_add(8);
                             Some(Some(v))
                         };
                         let u = next(usize32 == u32::MAX);
@@ -1241,13 +1255,16 @@ impl<'s> Zip<'s> {
             };
             let i = dir.offsets.partition_point(|o| *o <= pos);
             let bound = dir.offsets.get(i).copied().unwrap_or(limit).min(limit);
-            let next = self.find_sig(pos + 1, bound, LOCAL_SIG)?.unwrap_or(bound);
+            // pos < limit and pos < bound: the gap is not empty.
+            let next = self
+                .find_sig(pos.saturating_add(1), bound, LOCAL_SIG)?
+                .unwrap_or(bound);
             ctx.report(
                 Code::ZipTrailingData,
                 Some(pos),
                 format!(
                     "{} bytes at offset {pos} belong to no member (not a local header, not the central directory); they were scanned",
-                    next - pos
+                    next.saturating_sub(pos)
                 ),
             );
             self.scan_unlisted(ctx, pos, next)?;
@@ -1265,13 +1282,13 @@ impl<'s> Zip<'s> {
             let n = read_full(self.src, at, &mut buf)?;
             let got = buf.get(..n).unwrap_or_default();
             if let Some(i) = got.windows(4).position(|w| w == pat) {
-                let found = at + i as u64;
+                let found = at.saturating_add(i as u64);
                 return Ok((found < to).then_some(found));
             }
             if n < buf.len() {
                 break;
             }
-            at += CHUNK as u64;
+            at = at.saturating_add(CHUNK as u64);
         }
         Ok(None)
     }
@@ -1293,24 +1310,29 @@ impl<'s> Zip<'s> {
             let got = buf.get(..n).unwrap_or_default();
             let scan = got.len().min(CHUNK);
             for i in 0..scan {
-                if got.get(i..i + 4) != Some(&pat[..]) {
+                // `i` is below CHUNK; `at` is a file offset at or after `data_off`.
+                if got.get(i..i.saturating_add(4)) != Some(&pat[..]) {
                     continue;
                 }
-                if at + i as u64 >= limit {
+                if at.saturating_add(i as u64) >= limit {
                     return Ok(None);
                 }
-                let dist = at - data_off + i as u64;
+                let dist = at.saturating_sub(data_off).saturating_add(i as u64);
                 let narrow = (
-                    u32_at(got, i + 8).map(u64::from),
-                    u32_at(got, i + 12).map(u64::from),
+                    u32_at(got, i.saturating_add(8)).map(u64::from),
+                    u32_at(got, i.saturating_add(12)).map(u64::from),
                     16,
                 );
-                let wide = (u64_at(got, i + 8), u64_at(got, i + 16), 24);
+                let wide = (
+                    u64_at(got, i.saturating_add(8)),
+                    u64_at(got, i.saturating_add(16)),
+                    24,
+                );
                 for (cs, us, len) in [narrow, wide] {
                     if cs == Some(dist) && us == Some(dist) {
                         crc.update(got.get(..i).unwrap_or_default());
                         let d = Descriptor {
-                            crc: u32_at(got, i + 4).unwrap_or(0),
+                            crc: u32_at(got, i.saturating_add(4)).unwrap_or(0),
                             csize: dist,
                             usize: dist,
                             len,
@@ -1323,7 +1345,7 @@ impl<'s> Zip<'s> {
             if n < buf.len() && scan == n {
                 break;
             }
-            at += scan as u64;
+            at = at.saturating_add(scan as u64);
         }
         Ok(None)
     }
@@ -1883,7 +1905,8 @@ impl<'s> Zip<'s> {
         };
         let mut counts: HashMap<&[u8], (usize, usize)> = HashMap::new();
         for (i, n) in names.iter().enumerate() {
-            counts.entry(n).or_insert((0, i)).0 += 1;
+            let (count, _) = counts.entry(n).or_insert((0, i));
+            *count = count.saturating_add(1);
         }
         let mut dups: Vec<(usize, &[u8], usize)> = counts
             .into_iter()
@@ -2180,7 +2203,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
     let mut found: Option<(u16, u64, u64)> = None;
     let mut count = 0u64;
     while count < e.entries {
-        count += 1;
+        count = count.saturating_add(1); // below e.entries
         let mut fixed = [0u8; CENTRAL_LEN];
         match r.read_exact(&mut fixed) {
             Ok(()) => {}
@@ -2197,7 +2220,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
             usize::from(g16(30)),
             usize::from(g16(32)),
         );
-        let mut var = vec![0u8; nlen + xlen + clen];
+        let mut var = vec![0u8; nlen.saturating_add(xlen).saturating_add(clen)]; // u16 lengths
         match r.read_exact(&mut var) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => break,
@@ -2206,7 +2229,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
         if var.get(..nlen) != Some(name.as_bytes()) {
             continue;
         }
-        let extra = var.get(nlen..nlen + xlen).unwrap_or_default();
+        let extra = var.get(nlen..nlen.saturating_add(xlen)).unwrap_or_default();
         let (method, csize32, usize32, off32) = (g16(10), g32(20), g32(24), g32(42));
         let (mut csize, mut rel) = (u64::from(csize32), u64::from(off32));
         if let Some(z) = extra_field(extra, 1) {
@@ -2217,7 +2240,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
                     return None;
                 }
                 let v = u64_at(z, i);
-                i += 8;
+                i = i.saturating_add(8);
                 v
             };
             let _ = next(usize32 == u32::MAX);
@@ -2250,10 +2273,11 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::limits::Limits;
-    use crate::scan::policy::Policy;
+    use crate::policy::Policy;
     use std::io::Write;
 
     const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";

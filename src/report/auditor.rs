@@ -487,6 +487,8 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(PickleTrailingData, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(PickleOutOfBandBuffer, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
     mapping!(PickleLimitExceeded, &[400], NONE, SUPPLY_CHAIN, COVERAGE_NIST, NONE),
+    mapping!(PickleLoaderExhaustion, &[789, 400], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
+    mapping!(FindingsCapped, &[], NONE, SUPPLY_CHAIN, COVERAGE_NIST, NONE),
     mapping!(Polyglot, &[434, 436], &["AML.T0010.003", "AML.T0011.000"], SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(ZipCrcMismatch, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(ZipHeaderMismatch, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
@@ -622,6 +624,7 @@ pub fn cwe_name(id: u32) -> Option<&'static str> {
         436 => "Interpretation Conflict",
         502 => "Deserialization of Untrusted Data",
         646 => "Reliance on File Name or Extension of Externally-Supplied File",
+        789 => "Memory Allocation with Excessive Size Value",
         798 => "Use of Hard-coded Credentials",
         1336 => "Improper Neutralization of Special Elements Used in a Template Engine",
         _ => return None,
@@ -2501,7 +2504,14 @@ fn inventory(bom: &Value, resources: &[Resource]) -> (bool, String) {
 
 /// Checks each signature against `trust` and against this AIBOM. The model digest is what the
 /// signature covers; only `aibom verify DIR` can recompute it from the files.
-pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> Vec<Approval> {
+/// `bom_sha256` is the SHA-256 of the AIBOM file's bytes: attestations that name it bind
+/// those exact bytes.
+pub fn approvals(
+    signatures: &[SignatureInput],
+    trust: &Trust,
+    bom: &Value,
+    bom_sha256: &crate::digest::Sha256,
+) -> Vec<Approval> {
     let mut out = Vec::new();
     for s in signatures {
         let mut a = Approval {
@@ -2534,16 +2544,24 @@ pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> V
                         a.inventory_matches = Some(ok);
                         a.inventory = Some(text);
                     }
-                    Statement::Bom { bom: predicate, .. } => {
+                    Statement::Bom {
+                        bom: predicate,
+                        bom_sha256: signed,
+                        ..
+                    } => {
                         // An AIBOM attestation given directly.
                         a.valid = true;
                         a.attestation_file = Some(s.shown.clone());
-                        a.attestation = if predicate == bom {
-                            AttestationState::Binds
-                        } else {
-                            AttestationState::Other(
+                        a.attestation = match crate::sign::statement::bom_binding(
+                            predicate,
+                            signed.as_ref(),
+                            bom,
+                            bom_sha256,
+                        ) {
+                            Ok(_) => AttestationState::Binds,
+                            Err(_) => AttestationState::Other(
                                 "this is an AIBOM attestation of another document".into(),
-                            )
+                            ),
                         };
                         a.problem =
                             Some("this is an AIBOM attestation, not a model signature".into());
@@ -2563,12 +2581,18 @@ pub fn approvals(signatures: &[SignatureInput], trust: &Trust, bom: &Value) -> V
                     Statement::Bom {
                         subject,
                         bom: predicate,
+                        bom_sha256: signed,
                     },
                 )) => {
-                    if predicate != *bom {
-                        AttestationState::Other(
-                            "its predicate is another AIBOM than this one".into(),
-                        )
+                    if let Err(e) = crate::sign::statement::bom_binding(
+                        &predicate,
+                        signed.as_ref(),
+                        bom,
+                        bom_sha256,
+                    ) {
+                        AttestationState::Other(format!(
+                            "it binds another AIBOM than this one: {e}"
+                        ))
                     } else if model_subject.is_some_and(|m| m != subject) {
                         AttestationState::Other(format!(
                             "it binds this AIBOM to model digest {}, not to the signed {}",

@@ -279,11 +279,44 @@ fn human_components(
 pub fn human(d: &Diff, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let mut buf = Vec::new();
     human_table(d, &mut buf, color)?;
-    // Columns are padded; a blank last column leaves trailing spaces.
+    // Columns are padded; a blank last column leaves trailing spaces. Everything in the table
+    // but the painter's own colour codes comes from the AIBOMs: escape it line by line.
     for line in String::from_utf8_lossy(&buf).lines() {
-        writeln!(out, "{}", line.trim_end())?;
+        writeln!(out, "{}", keep_painter_sgr(line.trim_end()))?;
     }
     Ok(())
+}
+
+/// The colour sequences [`Painter`] writes, and nothing else, pass through unescaped.
+const PAINTER_SGR: [&str; 7] = [
+    "\x1b[0m",
+    "\x1b[1m",
+    "\x1b[31m",
+    "\x1b[32m",
+    "\x1b[33m",
+    "\x1b[36m",
+    "\x1b[1;31m",
+];
+
+fn keep_painter_sgr(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find('\x1b') {
+        let (text, tail) = rest.split_at(i);
+        out.push_str(&super::escape::terminal(text));
+        match PAINTER_SGR.iter().find(|sgr| tail.starts_with(**sgr)) {
+            Some(sgr) => {
+                out.push_str(sgr);
+                rest = tail.get(sgr.len()..).unwrap_or("");
+            }
+            None => {
+                out.push_str(&super::escape::terminal("\x1b"));
+                rest = tail.get(1..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(&super::escape::terminal(rest));
+    out
 }
 
 fn human_table(d: &Diff, out: &mut dyn Write, color: bool) -> io::Result<()> {
@@ -500,7 +533,7 @@ fn cell(s: &str) -> String {
     }
     t.replace('\\', "\\\\")
         .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+        .replace(|c: char| c.is_control(), " ")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -808,4 +841,19 @@ pub fn markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
         table(out, "notes", "| Document | Section | Why |", &rows)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::keep_painter_sgr;
+
+    #[test]
+    fn names_cannot_inject_lines_or_escapes_but_colours_stay() {
+        let line = "\x1b[32m+\x1b[0m model x\u{1b}[8mhidden\rACCEPTED";
+        let got = keep_painter_sgr(line);
+        assert!(got.starts_with("\x1b[32m+\x1b[0m model x"), "{got:?}");
+        assert!(!got.contains("\x1b[8m"), "{got:?}");
+        assert!(!got.contains('\r'), "{got:?}");
+        assert_eq!(keep_painter_sgr("plain"), "plain");
+    }
 }

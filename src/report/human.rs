@@ -1,6 +1,7 @@
 //! The readable table: one line per file, then its findings, then a summary.
 
 use crate::finding::Severity;
+use crate::report::escape::terminal;
 use crate::scan::{ScanReport, Verdict};
 use std::io::{self, Write};
 
@@ -33,11 +34,11 @@ fn severity_color(s: Severity) -> &'static str {
 
 pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
     for t in &report.targets {
-        writeln!(out, "{}", paint(&t.root, "1", color))?;
+        writeln!(out, "{}", paint(&terminal(&t.root), "1", color))?;
         let width = t
             .files
             .iter()
-            .map(|f| f.path.len())
+            .map(|f| terminal(&f.path).len())
             .max()
             .unwrap_or(4)
             .clamp(4, 60);
@@ -60,7 +61,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                 out,
                 "  {} {:<w$} {:<22} {:>12}  {}",
                 paint(&v, verdict_color(f.verdict), color),
-                f.path,
+                terminal(&f.path),
                 f.format.describe(),
                 f.size,
                 digest,
@@ -70,7 +71,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                 let sev = format!("{:<8}", x.severity.as_str());
                 let mut at = String::new();
                 if let Some(m) = &x.location.member {
-                    at.push_str(&format!(" in {m}"));
+                    at.push_str(&format!(" in {}", terminal(m)));
                 }
                 if let Some(o) = x.location.offset {
                     at.push_str(&format!(" at byte {o}"));
@@ -81,7 +82,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                     paint(&sev, severity_color(x.severity), color),
                     x.code,
                     at,
-                    x.message
+                    terminal(&x.message)
                 )?;
             }
         }
@@ -91,10 +92,10 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                     out,
                     "  excepted {} {} {}: {} (reason: {}{})",
                     x.finding.severity,
-                    f.path,
+                    terminal(&f.path),
                     x.finding.code,
-                    x.finding.message,
-                    x.reason,
+                    terminal(&x.finding.message),
+                    terminal(&x.reason),
                     x.expires
                         .as_ref()
                         .map(|e| format!(", until {e}"))
@@ -111,9 +112,9 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
                     severity_color(x.severity),
                     color
                 ),
-                x.location.path,
+                terminal(&x.location.path),
                 x.code,
-                x.message
+                terminal(&x.message)
             )?;
         }
     }
@@ -126,7 +127,10 @@ pub fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Resul
         writeln!(
             out,
             "exception {} in {}: {status}, {} findings ({})",
-            e.code, e.path, e.matched, e.reason
+            e.code,
+            terminal(&e.path),
+            e.matched,
+            terminal(&e.reason)
         )?;
     }
     let s = &report.summary;

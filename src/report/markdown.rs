@@ -28,16 +28,18 @@ pub fn md(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' | '\t' => out.push(' '),
+            // Line breaks and every other control (escape sequences for whoever `cat`s the
+            // file) become a space.
+            c if c.is_control() => out.push(' '),
             _ => out.push(c),
         }
     }
     out
 }
 
-/// A code span when `s` can be one safely (no backtick, pipe or line break), else [`md`].
+/// A code span when `s` can be one safely (no backtick, pipe or control), else [`md`].
 fn code(s: &str) -> String {
-    if s.is_empty() || s.contains(['`', '|', '\n', '\r']) {
+    if s.is_empty() || s.contains(['`', '|']) || s.chars().any(char::is_control) {
         md(s)
     } else {
         format!("`{s}`")

@@ -3,9 +3,9 @@
 
 pub mod auditor;
 pub mod diff;
+pub mod escape;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
-pub mod progress;
 pub mod sarif;

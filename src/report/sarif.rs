@@ -180,6 +180,9 @@ struct Hashes {
 struct ArtifactProperties {
     format: crate::detect::Format,
     verdict: crate::scan::Verdict,
+    /// Findings counted but not listed (a per-file cap), per code.
+    #[serde(rename = "cappedFindings", skip_serializing_if = "BTreeMap::is_empty")]
+    capped_findings: BTreeMap<crate::finding::Code, u64>,
 }
 
 #[derive(Serialize)]
@@ -358,6 +361,7 @@ fn artifact(f: &FileReport, uri: String) -> Artifact {
         properties: ArtifactProperties {
             format: f.format,
             verdict: f.verdict,
+            capped_findings: f.capped_findings.clone(),
         },
     }
 }
@@ -648,6 +652,7 @@ mod tests {
             sha256: None,
             verdict: Verdict::Clean,
             findings: Vec::new(),
+            capped_findings: Default::default(),
             excepted: Vec::new(),
             facts: Default::default(),
             content: None,

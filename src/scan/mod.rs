@@ -4,7 +4,8 @@
 //! SHA-256 computed in the same pass as its inspection (see [`crate::digest::HashingFile`]).
 
 pub mod exceptions;
-pub mod policy;
+
+pub mod progress;
 
 use crate::detect::Format;
 use crate::digest::{HashingFile, Sha256};
@@ -12,8 +13,8 @@ use crate::discover::{self, Artifact, DiscoverError, Discovery, WalkOptions};
 use crate::finding::{Code, Finding, Kind, Severity};
 use crate::formats::{self, Ctx, Facts};
 use crate::limits::Limits;
+use crate::policy::Policy;
 use crate::source::Source;
-use policy::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fs::File;
@@ -62,6 +63,10 @@ pub struct FileReport {
     pub sha256: Option<Sha256>,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// Findings counted but not listed because a per-file cap was reached, per code (only
+    /// findings below the gate are capped before `max_gate_findings`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub capped_findings: std::collections::BTreeMap<Code, u64>,
     /// Findings accepted by an exception of the configuration (not counted for the verdict).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excepted: Vec<exceptions::Excepted>,
@@ -188,7 +193,7 @@ pub fn verdict(findings: &[Finding], format: Format, fail_on: Severity) -> Verdi
 }
 
 fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
-    let mut ctx = Ctx::new(&opts.limits, &opts.policy, &a.rel);
+    let mut ctx = Ctx::new(&opts.limits, &opts.policy, &a.rel).with_gate(opts.fail_on);
     // Metadata files are kept for the directory-level checks (remote code) and `generate`.
     let keep = a.size <= MAX_METADATA && is_metadata_file(&a.rel);
     let result = File::open(&a.path).and_then(|file| {
@@ -214,15 +219,24 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
             (Format::Unknown, None, None)
         }
     };
-    if ctx.dropped_findings > 0 {
-        let n = ctx.dropped_findings;
-        ctx.dropped_findings = 0;
-        ctx.findings.pop();
-        ctx.report(
-            Code::PickleLimitExceeded,
-            None,
-            format!("{} more findings were not recorded (limit per file)", n + 1),
-        );
+    let capped = std::mem::take(&mut ctx.capped);
+    if !capped.is_empty() {
+        let total: u64 = capped.values().sum();
+        let per_code: Vec<String> = capped
+            .iter()
+            .map(|(c, n)| format!("{} {n}", c.as_str()))
+            .collect();
+        // Listed whatever the caps: it is the only record of what was counted.
+        ctx.findings.push(Finding {
+            code: Code::FindingsCapped,
+            severity: Code::FindingsCapped.default_severity(),
+            location: ctx.location(None),
+            message: format!(
+                "{total} more findings were counted, not listed (per-file cap): {}",
+                per_code.join(", ")
+            ),
+            evidence: crate::finding::Evidence::default(),
+        });
     }
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort_by(|a, b| {
@@ -241,6 +255,7 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
         sha256,
         verdict: verdict(&findings, format, opts.fail_on),
         findings,
+        capped_findings: capped,
         excepted: Vec::new(),
         facts,
         content,
@@ -260,7 +275,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         .map(|a| a.size)
         .sum();
     let total_files: u64 = discoveries.iter().map(|d| d.artifacts.len() as u64).sum();
-    let progress = crate::report::progress::Progress::new(opts.progress, total_files, total_bytes);
+    let progress = progress::Progress::new(opts.progress, total_files, total_bytes);
     let done_bytes = AtomicU64::new(0);
 
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! (protobuf-JSON camelCase names). Reading is lenient where model-signing is (a `keyid` that
 //! is `""`, absent or null; `tlogEntries` absent or empty; pre-1.1 `rawBytes` public keys) and
 //! strict where it matters (media type, payload type, exactly what was signed).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,10 +27,15 @@ pub enum BundleError {
     Base64(&'static str),
     #[error("no verification material (public key, certificate chain or certificate)")]
     NoMaterial,
+    #[error("more than one kind of verification material ({0}); a bundle carries one")]
+    SeveralMaterials(String),
 }
 
+/// Exactly the three members an OMS bundle has. Any other member is refused, in particular a
+/// second content type (`messageSignature`): a Sigstore library reading the same file could
+/// verify that one while aibom reads the statement of the `dsseEnvelope`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bundle {
     pub media_type: String,
     pub verification_material: VerificationMaterial,
@@ -149,6 +155,18 @@ pub fn open(bytes: &[u8]) -> Result<Opened, BundleError> {
         .decode(first.sig.as_bytes())
         .map_err(|_| BundleError::Base64("the signature"))?;
     let vm = &bundle.verification_material;
+    let kinds: Vec<&str> = [
+        ("publicKey", vm.public_key.is_some()),
+        ("x509CertificateChain", vm.x509_certificate_chain.is_some()),
+        ("certificate", vm.certificate.is_some()),
+    ]
+    .iter()
+    .filter(|(_, present)| *present)
+    .map(|(k, _)| *k)
+    .collect();
+    if kinds.len() > 1 {
+        return Err(BundleError::SeveralMaterials(kinds.join(", ")));
+    }
     let method = if let Some(chain) = &vm.x509_certificate_chain {
         let certs = chain
             .certificates
@@ -198,6 +216,7 @@ pub fn key_bundle(payload: &[u8], sig: &[u8], hint: &str) -> Bundle {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -234,6 +253,34 @@ mod tests {
         assert!(matches!(
             open(b"{\"mediaType\": 1"),
             Err(BundleError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_a_second_content_type_and_unknown_members() {
+        let b = key_bundle(b"{}", b"sig", "h");
+        for (key, value) in [
+            (
+                "messageSignature",
+                serde_json::json!({"messageDigest": {"algorithm": "SHA2_256", "digest": ""}, "signature": ""}),
+            ),
+            ("extra", serde_json::json!([[[]]])),
+        ] {
+            let mut j = serde_json::to_value(&b).unwrap();
+            j[key] = value;
+            assert!(
+                matches!(
+                    open(&serde_json::to_vec(&j).unwrap()),
+                    Err(BundleError::Json(_))
+                ),
+                "{key}"
+            );
+        }
+        let mut j = serde_json::to_value(&b).unwrap();
+        j["verificationMaterial"]["certificate"] = serde_json::json!({"rawBytes": "AAAA"});
+        assert!(matches!(
+            open(&serde_json::to_vec(&j).unwrap()),
+            Err(BundleError::SeveralMaterials(_))
         ));
     }
 

@@ -23,7 +23,7 @@
 //! Sigstore signature by the expected signer over a statement about `subject_digest`.
 
 use sigstore_verify::trust_root::TrustedRoot;
-use sigstore_verify::types::{Bundle, MediaType, Sha256Hash};
+use sigstore_verify::types::{Bundle, MediaType, Sha256Hash, SignatureContent};
 use sigstore_verify::{Error as SigstoreError, VerificationPolicy, Verifier};
 use thiserror::Error;
 
@@ -61,11 +61,17 @@ fn shown(value: &Option<String>) -> String {
         .map_or_else(|| "absent".to_owned(), |v| format!("{v:?}"))
 }
 
-/// Who signed, as the verified Fulcio certificate says.
+/// Who signed, as the verified Fulcio certificate says, and what the library verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeylessSigner {
     pub identity: String,
     pub issuer: String,
+    /// The DSSE payload whose signature the library verified (the caller must read exactly
+    /// this statement).
+    pub payload: Vec<u8>,
+    /// The earliest verified signing time (Rekor integrated time or an RFC 3161 timestamp),
+    /// Unix seconds.
+    pub signed_at: Option<i64>,
 }
 
 /// Verifies a keyless Sigstore bundle (the exact bytes of the signature file) offline against the
@@ -111,6 +117,15 @@ pub fn verify(
         )));
     }
 
+    // Only a DSSE envelope: a bundle that also carries a message signature would have the
+    // library verify one content and the caller read the other.
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return Err(KeylessError::Bundle(
+            "the content is a message signature, not a DSSE envelope".into(),
+        ));
+    };
+    let payload = envelope.payload.as_bytes().to_vec();
+
     // The default policy verifies everything (chain, SCT, tlog); no `skip_*` is ever applied.
     let policy = VerificationPolicy::new(identity, issuer);
     let result = verifier
@@ -153,9 +168,17 @@ pub fn verify(
             actual: result.issuer().map(str::to_owned),
         });
     }
+    let signed_at = result
+        .integrated_time()
+        .into_iter()
+        .chain(result.verified_timestamps().iter().copied())
+        .map(|t| t.as_second())
+        .min();
     Ok(KeylessSigner {
         identity: identity.to_owned(),
         issuer: issuer.to_owned(),
+        payload,
+        signed_at,
     })
 }
 
@@ -197,13 +220,14 @@ mod tests {
     #[test]
     fn accepts_the_model_signing_v1_1_0_keyless_vector() {
         let signer = check(BUNDLE).unwrap();
-        assert_eq!(
-            signer,
-            KeylessSigner {
-                identity: IDENTITY.into(),
-                issuer: ISSUER.into()
-            }
-        );
+        assert_eq!(signer.identity, IDENTITY);
+        assert_eq!(signer.issuer, ISSUER);
+        let payload = bundle_json()["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(signer.payload, STANDARD.decode(payload).unwrap());
+        assert!(signer.signed_at.is_some_and(|t| t > 1_700_000_000));
     }
 
     #[test]

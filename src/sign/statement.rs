@@ -2,6 +2,7 @@
 //! (`https://model_signing/signature/v1.0`: every file with its digest) or an AIBOM
 //! attestation (`https://cyclonedx.org/bom`), both over the same subject, the model's root
 //! digest: SHA-256 over the raw per-file digests in the order the resources are listed.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::digest::Sha256;
 use serde_json::{Value, json};
@@ -48,6 +49,8 @@ pub struct Resource {
 pub enum Statement {
     Model {
         subject: Sha256,
+        /// `subject[0].name`: the model's name as the signer gave it.
+        subject_name: String,
         resources: Vec<Resource>,
         ignore_paths: Vec<String>,
         allow_symlinks: bool,
@@ -55,7 +58,51 @@ pub enum Statement {
     Bom {
         subject: Sha256,
         bom: Value,
+        /// The SHA-256 of the AIBOM file's exact bytes (the second subject); absent in
+        /// attestations written before the bytes were bound.
+        bom_sha256: Option<Sha256>,
     },
+}
+
+/// How an AIBOM attestation binds the AIBOM it is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BomBinding {
+    /// The file's exact bytes, by SHA-256 (and the predicate is that document).
+    Bytes,
+    /// An older attestation without the digest: the predicate equals the document as JSON.
+    Json,
+}
+
+impl BomBinding {
+    pub fn describe(self) -> &'static str {
+        match self {
+            BomBinding::Bytes => "bound: the AIBOM's exact bytes (SHA-256)",
+            BomBinding::Json => {
+                "bound: an older attestation without the AIBOM's digest, compared as JSON"
+            }
+        }
+    }
+}
+
+/// Whether an attestation's predicate and signed digest bind the AIBOM `bom`, whose file bytes
+/// hash to `bom_sha256`.
+pub fn bom_binding(
+    predicate: &Value,
+    signed_sha256: Option<&Sha256>,
+    bom: &Value,
+    bom_sha256: &Sha256,
+) -> Result<BomBinding, String> {
+    match signed_sha256 {
+        Some(d) if d != bom_sha256 => Err(format!(
+            "the signed AIBOM bytes have SHA-256 {d}; the AIBOM given has {bom_sha256}"
+        )),
+        Some(_) if predicate != bom => {
+            Err("the attestation's predicate is not the AIBOM its digest names".to_owned())
+        }
+        Some(_) => Ok(BomBinding::Bytes),
+        None if predicate != bom => Err("the signed AIBOM differs from the AIBOM given".to_owned()),
+        None => Ok(BomBinding::Json),
+    }
 }
 
 impl Statement {
@@ -83,7 +130,7 @@ pub fn check_name(name: &str) -> Result<(), &'static str> {
     if name.starts_with('/') || name.contains('\\') || name.contains('\0') {
         return Err("absolute, or with a backslash or NUL");
     }
-    if name.len() >= 2 && name.as_bytes()[1] == b':' {
+    if name.as_bytes().get(1) == Some(&b':') {
         return Err("a drive path");
     }
     for c in name.split('/') {
@@ -103,7 +150,7 @@ pub fn model_statement(
     resources: &[Resource],
     ignore_paths: &[String],
     allow_symlinks: bool,
-) -> Vec<u8> {
+) -> serde_json::Result<Vec<u8>> {
     let root = root_digest(resources.iter().map(|r| &r.digest));
     let res: Vec<Value> = resources
         .iter()
@@ -123,18 +170,29 @@ pub fn model_statement(
             }
         }
     });
-    serde_json::to_vec(&v).unwrap_or_default()
+    serde_json::to_vec(&v)
 }
 
-/// The AIBOM attestation: the AIBOM as predicate, the model's root digest as subject.
-pub fn bom_statement(subject_name: &str, root: &Sha256, bom: &Value) -> Vec<u8> {
+/// The AIBOM attestation: the AIBOM as predicate; the model's root digest as first subject and
+/// the AIBOM file's exact bytes (`bom_name`, `bom_sha256`) as the second, so a document that
+/// parses the same but reads differently (duplicate keys, other number forms) is not it.
+pub fn bom_statement(
+    subject_name: &str,
+    root: &Sha256,
+    bom: &Value,
+    bom_name: &str,
+    bom_sha256: &Sha256,
+) -> serde_json::Result<Vec<u8>> {
     let v = json!({
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": subject_name, "digest": {"sha256": root.to_hex()}}],
+        "subject": [
+            {"name": subject_name, "digest": {"sha256": root.to_hex()}},
+            {"name": bom_name, "digest": {"sha256": bom_sha256.to_hex()}},
+        ],
         "predicateType": BOM_PREDICATE,
         "predicate": bom,
     });
-    serde_json::to_vec(&v).unwrap_or_default()
+    serde_json::to_vec(&v)
 }
 
 /// Parses and checks a statement (names, duplicates, root digest).
@@ -149,21 +207,41 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
         .get("subject")
         .and_then(Value::as_array)
         .ok_or(StatementError::Subject)?;
-    let [subject] = subjects.as_slice() else {
-        return Err(StatementError::Subject);
+    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
+    // A model statement has one subject (OMS); an AIBOM attestation one or two (the AIBOM's
+    // own bytes second).
+    let (subject, bom_subject) = match (subjects.as_slice(), pt) {
+        ([s], _) => (s, None),
+        ([s, b], BOM_PREDICATE) => (s, Some(b)),
+        _ => return Err(StatementError::Subject),
     };
+    let bom_sha256 = match bom_subject {
+        None => None,
+        Some(b) => Some(
+            b.get("digest")
+                .and_then(|d| d.get("sha256"))
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Sha256>().ok())
+                .ok_or(StatementError::Subject)?,
+        ),
+    };
+    let subject_name = subject
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let subject: Sha256 = subject
         .get("digest")
         .and_then(|d| d.get("sha256"))
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok())
         .ok_or(StatementError::Subject)?;
-    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
     let predicate = v.get("predicate").cloned().unwrap_or(Value::Null);
     match pt {
         BOM_PREDICATE => Ok(Statement::Bom {
             subject,
             bom: predicate,
+            bom_sha256,
         }),
         OMS_PREDICATE => {
             let ser = predicate
@@ -236,6 +314,7 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
             }
             Ok(Statement::Model {
                 subject,
+                subject_name,
                 resources,
                 ignore_paths,
                 allow_symlinks,
@@ -246,6 +325,7 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -257,9 +337,42 @@ mod tests {
     }
 
     #[test]
+    fn an_aibom_attestation_names_the_aibom_bytes_and_a_model_statement_has_one_subject() {
+        let root = Sha256::of(b"model");
+        let doc = json!({"bomFormat": "CycloneDX"});
+        let digest = Sha256::of(b"{\"bomFormat\": \"CycloneDX\"}");
+        let bytes = bom_statement("m", &root, &doc, "model.cdx.json", &digest).unwrap();
+        let Statement::Bom {
+            subject,
+            bom,
+            bom_sha256,
+        } = parse(&bytes).unwrap()
+        else {
+            panic!("not an AIBOM attestation");
+        };
+        assert_eq!((subject, bom_sha256), (root, Some(digest)));
+        assert_eq!(
+            bom_binding(&bom, bom_sha256.as_ref(), &doc, &digest),
+            Ok(BomBinding::Bytes)
+        );
+        // The same JSON from other bytes is not the signed AIBOM.
+        let other = Sha256::of(b"{\"bomFormat\":\"CycloneDX\"}");
+        assert!(bom_binding(&bom, bom_sha256.as_ref(), &doc, &other).is_err());
+        // Without the digest (older attestations), the JSON value decides.
+        assert_eq!(bom_binding(&bom, None, &doc, &other), Ok(BomBinding::Json));
+        // A model statement with a second subject is refused.
+        let mut v: Value =
+            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false).unwrap())
+                .unwrap();
+        let second = v["subject"][0].clone();
+        v["subject"].as_array_mut().unwrap().push(second);
+        assert!(parse(&serde_json::to_vec(&v).unwrap()).is_err());
+    }
+
+    #[test]
     fn round_trips_a_model_statement() {
         let r = vec![res("a.bin", b"a"), res("sub/b.json", b"b")];
-        let bytes = model_statement("m", &r, &[".git".into()], false);
+        let bytes = model_statement("m", &r, &[".git".into()], false).unwrap();
         let Statement::Model {
             subject, resources, ..
         } = parse(&bytes).unwrap()
@@ -289,16 +402,17 @@ mod tests {
             "C:/x",
             "a\\b",
         ] {
-            let bytes = model_statement("m", &[res(bad, b"x")], &[], false);
+            let bytes = model_statement("m", &[res(bad, b"x")], &[], false).unwrap();
             assert!(
                 matches!(parse(&bytes), Err(StatementError::Name { .. })),
                 "{bad}"
             );
         }
-        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[], false);
+        let bytes = model_statement("m", &[res("a", b"x"), res("a", b"y")], &[], false).unwrap();
         assert!(matches!(parse(&bytes), Err(StatementError::Duplicate(_))));
         let mut v: Value =
-            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false)).unwrap();
+            serde_json::from_slice(&model_statement("m", &[res("a", b"x")], &[], false).unwrap())
+                .unwrap();
         v["subject"][0]["digest"]["sha256"] = Sha256::of(b"other").to_hex().into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),
@@ -308,7 +422,8 @@ mod tests {
 
     #[test]
     fn rejects_unknown_types_and_serializations() {
-        let mut v: Value = serde_json::from_slice(&model_statement("m", &[], &[], false)).unwrap();
+        let mut v: Value =
+            serde_json::from_slice(&model_statement("m", &[], &[], false).unwrap()).unwrap();
         v["predicate"]["serialization"]["method"] = "shards".into();
         assert!(matches!(
             parse(&serde_json::to_vec(&v).unwrap()),

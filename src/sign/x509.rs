@@ -224,6 +224,13 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ChainError> {
     Ok(out)
 }
 
+/// The subject and issuer names (DER) of a certificate, to tell whether one configured CA
+/// issued another (a policy whose roles one signer could fill).
+pub fn names(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ChainError> {
+    let c = Cert::parse(der, "a configured CA certificate".to_string())?;
+    Ok((c.subject_name, c.issuer_name))
+}
+
 /// Verifies `chain` (leaf first, then any intermediates, all DER, as carried in a bundle's
 /// x509CertificateChain) up to one of `anchors` (DER CA certificates the verifier was configured
 /// with; `extra` are intermediates the verifier was given, e.g. from --certificate-chain files).

@@ -155,8 +155,10 @@ class Env:
 
     # --- the two verifiers ---------------------------------------------------------------
 
-    def aibom_verify(self, model, sigs, keys=(), chains=(), bom=None, ignore=()):
+    def aibom_verify(self, model, sigs, keys=(), chains=(), bom=None, ignore=(), policy=None):
         cmd = [self.aibom, "verify", model]
+        if policy is not None:
+            cmd += ["--policy", policy]
         for s in sigs:
             cmd += ["--signature", s]
         for k in keys:
@@ -629,7 +631,7 @@ def vector_cases(env, keys):
     # oms-v1.1.0/elliptic-key (key method, P-384; ignore-me ignored)
     ek, ek_pub = oms / "elliptic-key", oms / "keys" / "signing-key-pub.pem"
 
-    def ek_run(mutate=None, pub=None, ignore=True, expect=True):
+    def ek_run(mutate=None, pub=None, ignore=True, expect=True, policy=None, aibom_expect=None):
         def run():
             need(ek / "model.sig", ek_pub)
             d = copy_of(ek, "elliptic-key")
@@ -637,18 +639,35 @@ def vector_cases(env, keys):
                 mutate(d)
             key = pub() if pub else ek_pub
             sig = d / "model.sig"
-            a = env.aibom_verify(d, [sig], keys=[key], ignore=["ignore-me"] if ignore else [])
+            a = env.aibom_verify(d, [sig], keys=[key], ignore=["ignore-me"] if ignore else [],
+                                 policy=policy() if policy else None)
             m = env.ms_verify_key(d, sig, key, ignore=[d / "ignore-me"] if ignore else [])
-            return both(expect, a, m)
+            if aibom_expect is None:
+                return both(expect, a, m)
+            check_a = aibom_accepts if aibom_expect else aibom_refuses
+            check_m = ms_accepts if expect else ms_refuses
+            return check_a(a) or check_m(m)
         return run
+
+    def signed_ignores_policy():
+        # Outside the verified directory: aibom refuses a policy that lies inside it.
+        p = env.tmp / "signed-ignores.toml"
+        p.write_text('[verify]\nsigned-ignores = [".git", ".gitattributes", ".github", '
+                     '".gitignore", "ignore-me"]\n')
+        return p
 
     name = "vector oms-v1.1.0/elliptic-key"
     env.case(f"{name} -> both accept", ek_run())
     env.case(f"{name} one byte flipped in signme-1 -> both refuse",
              ek_run(mutate=lambda d: flip_byte(d / "signme-1", 0), expect=False))
-    # The signed serialization.ignore_paths lists ignore-me: both tools honour it.
+    # The signed serialization.ignore_paths lists ignore-me. model_signing honours any signed
+    # ignore; aibom honours only those the policy's signed-ignores allows (default: VCS
+    # metadata), so one signer can never opt files out of the check on its own.
     env.case(f"{name} no ignore path given (ignore-me is in the signed ignore_paths) "
-             "-> both accept", ek_run(ignore=False))
+             "-> model_signing accepts, aibom refuses by default",
+             ek_run(ignore=False, aibom_expect=False))
+    env.case(f"{name} no ignore path given, policy signed-ignores allows ignore-me "
+             "-> both accept", ek_run(ignore=False, policy=signed_ignores_policy))
     env.case(f"{name} extra file added -> both refuse",
              ek_run(mutate=lambda d: (d / "signme-3").write_bytes(b"x\n"), expect=False))
     env.case(f"{name} another P-384 key -> both refuse",

@@ -507,6 +507,33 @@ fn signatures_show_signer_digest_and_whether_they_bind_this_aibom() {
         "{row}"
     );
 
+    // An aibom.toml found in the working directory (say, shipped on a model volume) names the
+    // signer's key as a role: it is not trusted unless given with --config.
+    std::fs::write(
+        t.join("aibom.toml"),
+        format!(
+            "[verify]\n[[verify.signer]]\nrole = \"release\"\npublic-key = {:?}\n",
+            public.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let implicit = [
+        bom.to_str().unwrap(),
+        "-f",
+        "markdown",
+        "--signature",
+        sig.to_str().unwrap(),
+    ];
+    let r = report(&implicit, t);
+    let row = r.stdout.lines().find(|l| l.contains("model.sig")).unwrap();
+    assert!(row.contains("**invalid**"), "{row}");
+    let mut named = implicit.to_vec();
+    named.extend(["--config", "aibom.toml"]);
+    let r = report(&named, t);
+    let row = r.stdout.lines().find(|l| l.contains("model.sig")).unwrap();
+    assert!(row.contains("| valid |"), "{row}");
+    std::fs::remove_file(t.join("aibom.toml")).unwrap();
+
     // A missing signature file is reported, not fatal.
     let r = report(
         &[

@@ -6,7 +6,7 @@
 use crate::support::*;
 use aibom::formats::{Ctx, inspect_source};
 use aibom::limits::Limits;
-use aibom::scan::policy::Policy;
+use aibom::policy::Policy;
 use std::time::{Duration, Instant};
 
 /// xorshift64*: small, deterministic.

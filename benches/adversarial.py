@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Adversarial benchmark: inputs built to hang, blind or exhaust a scanner, at 1 MB and 100 MB.
+
+For every shape, aibom scans the file (one job, so one core) and `openssl dgst -sha256` hashes
+it; both are timed side by side (median of --runs) and aibom's peak RSS is read from
+/usr/bin/time. The ratio is aibom's time over openssl's: hashing is the floor for a tool that
+must read every byte. Goals: every 1 MB input in under 0.2 s, every 100 MB input within 3x of
+hashing it, RSS under 64 MiB throughout.
+
+With --peers, picklescan, modelaudit and fickling (from --venv, as benches/bench.sh installs
+them) are timed on the opcode-heavy pickles too, each under --timeout.
+
+The inputs are generated at run time in WORKDIR (never in the repository). A benign model
+directory (--dir-gib, default 2) is generated too and scanned with the default jobs (all cores)
+against openssl on all cores. Standard library only.
+
+Usage: python3 benches/adversarial.py [WORKDIR] [--aibom BIN] [--runs N] [--peers]
+       [--venv DIR] [--json OUT] [--sizes 1,100] [--dir-gib 2]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MB = 1_000_000
+PEER_ENV = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_ANALYTICS="1", NO_COLOR="1",
+                HF_HUB_OFFLINE="1", TERM="dumb")
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+def frame_overrun(size, fill):
+    """PROTO 4, FRAME 1, BINBYTES n, fill * n: every later byte is a re-reading start."""
+    n = size - 16
+    return b"\x80\x04\x95" + struct.pack("<Q", 1) + b"B" + struct.pack("<I", n) + fill * n
+
+
+def finding_flood(size):
+    """Unknown imports (each a medium finding) until `size`, then os.system called."""
+    out = bytearray(b"\x80\x02")
+    i = 0
+    tail = b"cos\nsystem\nX" + struct.pack("<I", 17) + b"echo aibom-sample\x85R."
+    while len(out) < size - len(tail):
+        out += b"cmylib\nT%d\n0" % i
+        i += 1
+    return bytes(out + tail)
+
+
+def opcode_heavy(size):
+    """What pickle.dump([(i, 'k%d' % i, float(i)) ...], f, 4) writes (benign), to `size`."""
+    out = bytearray(b"\x80\x04]\x94(")
+    i = 0
+    while len(out) < size - 2:
+        s = b"k%d" % i
+        out += b"J" + struct.pack("<i", i) + b"\x8c" + bytes([len(s)]) + s + b"\x94G"
+        out += struct.pack(">d", float(i)) + b"\x87\x94"
+        i += 1
+        if i % 1000 == 0:
+            out += b"e("
+    return bytes(out + b"e.")
+
+
+def memo_flood(size):
+    """A string memoized at fresh indices, the way a vocabulary pickle does, to `size`."""
+    out = bytearray(b"\x80\x04")
+    i = 0
+    while len(out) < size - 1:
+        s = b"w%d" % i
+        out += b"\x8c" + bytes([len(s)]) + s + b"r" + struct.pack("<I", i) + b"0"
+        i += 1
+    return bytes(out + b"N.")
+
+
+def mark_flood(size):
+    """Open MARKs and empty lists (the stack and mark stack grow with the input)."""
+    return b"\x80\x02" + b"(]" * ((size - 3) // 2) + b"."
+
+
+def zip_many(size):
+    """A stored zip of many tiny members (both directories walked)."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        i = 0
+        while buf.tell() < size * 0.45:
+            z.writestr("archive/data/%d" % i, b"x")
+            i += 1
+    return buf.getvalue()
+
+
+SHAPES = [
+    ("frame overrun, NONE flood", lambda n: frame_overrun(n, b"N")),
+    ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
+    ("unknown-import flood + os.system", finding_flood),
+    ("memo flood (fresh indices)", memo_flood),
+    ("MARK + list flood", mark_flood),
+    ("opcode-heavy benign tuples", opcode_heavy),
+    ("zip of tiny members", zip_many),
+]
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+def timed(cmd, runs, timeout=None, env=None):
+    """(median seconds, peak RSS KiB of the slowest run, exit code); None time on timeout."""
+    times, rss, code = [], 0, None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True,
+                               timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return None, 0, None
+        times.append(time.perf_counter() - t0)
+        code = p.returncode
+        last = p.stderr.decode(errors="replace").strip().splitlines()
+        try:
+            rss = max(rss, int(last[-1]))
+        except (IndexError, ValueError):
+            pass
+    return statistics.median(times), rss, code
+
+
+def fmt_s(t):
+    return "timeout" if t is None else f"{t:.3f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("work", nargs="?", default="/tmp/aibom-adversarial")
+    ap.add_argument("--aibom")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sizes", default="1,100", help="sizes in MB")
+    ap.add_argument("--peers", action="store_true")
+    ap.add_argument("--venv", default="/tmp/aibom-peers")
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--dir-gib", type=float, default=2)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+
+    work = Path(a.work).resolve()
+    if REPO in work.parents or work == REPO:
+        sys.exit("work dir must be outside the repository")
+    work.mkdir(parents=True, exist_ok=True)
+    aibom = a.aibom
+    if not aibom:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+        aibom = str(work / "aibom")
+        shutil.copy(REPO / "target/release/aibom", aibom)
+    openssl = shutil.which("openssl") or sys.exit("openssl is needed")
+
+    rows = []
+    for size_mb in [int(s) for s in a.sizes.split(",")]:
+        for name, make in SHAPES:
+            slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+            path = work / f"{slug}-{size_mb}MB.bin"
+            if not path.exists() or path.stat().st_size < size_mb * MB * 0.4:
+                path.write_bytes(make(size_mb * MB))
+            t, rss, code = timed([aibom, "scan", "-j", "1", "--no-progress", str(path)],
+                                 a.runs, a.timeout)
+            h, _, _ = timed([openssl, "dgst", "-sha256", str(path)], a.runs)
+            row = {"shape": name, "bytes": path.stat().st_size, "aibom_s": t,
+                   "aibom_rss_kib": rss, "aibom_exit": code, "openssl_s": h,
+                   "ratio": (t / h) if t and h else None}
+            if a.peers and ("opcode-heavy" in name or "flood +" in name):
+                for peer, cmd in (("picklescan", ["picklescan", "-p"]),
+                                  ("modelaudit", ["modelaudit", "scan"]),
+                                  ("fickling", ["fickling", "--check-safety"])):
+                    exe = Path(a.venv) / "bin" / cmd[0]
+                    if exe.exists():
+                        pt, prss, pcode = timed([str(exe)] + cmd[1:] + [str(path)], 1,
+                                                a.timeout, PEER_ENV)
+                        row[peer] = {"s": pt, "rss_kib": prss, "exit": pcode}
+            rows.append(row)
+            print(f"{name:36} {row['bytes'] / MB:7.1f} MB  aibom {fmt_s(t):>10} "
+                  f"{rss / 1024:6.1f} MiB  exit {code}  openssl {fmt_s(h):>10}  "
+                  f"ratio {row['ratio'] or 0:5.2f}"
+                  + "".join(f"  {p} {fmt_s(row[p]['s'])} {row[p]['rss_kib'] / 1024:.0f} MiB"
+                            f" exit {row[p]['exit']}"
+                            for p in ("picklescan", "modelaudit", "fickling") if p in row),
+                  flush=True)
+
+    if a.dir_gib > 0:
+        d = work / f"model-{a.dir_gib}GiB"
+        marker = d / ".done"
+        if not marker.exists():
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+            # safetensors shards of random-looking bytes and a small config.
+            shard = 256 << 20
+            total = int(a.dir_gib * (1 << 30))
+            block = os.urandom(1 << 20)
+            for k in range(max(1, total // shard)):
+                header = json.dumps({"w": {"dtype": "U8", "shape": [shard],
+                                           "data_offsets": [0, shard]}}).encode()
+                header += b" " * (-len(header) % 8)
+                with open(d / f"model-{k:05}.safetensors", "wb") as f:
+                    f.write(struct.pack("<Q", len(header)) + header)
+                    for _ in range(shard >> 20):
+                        f.write(block)
+            (d / "config.json").write_text('{"model_type": "llama"}')
+            marker.write_text("ok")
+        files = sorted(str(p) for p in d.glob("*.safetensors"))
+        t, rss, code = timed([aibom, "scan", "--no-progress", str(d)], a.runs)
+        h, _, _ = timed(["sh", "-c", 'printf "%s\\n" "$@" | xargs -P2 -n1 openssl dgst -sha256 >/dev/null',
+                         "sh"] + files, a.runs)
+        row = {"shape": f"benign model directory ({a.dir_gib} GiB, all cores)",
+               "bytes": sum(os.path.getsize(f) for f in files), "aibom_s": t,
+               "aibom_rss_kib": rss, "aibom_exit": code, "openssl_s": h,
+               "ratio": (t / h) if t and h else None}
+        rows.append(row)
+        print(f"{row['shape']:36} {row['bytes'] / MB:7.1f} MB  aibom {fmt_s(t):>10} "
+              f"{rss / 1024:6.1f} MiB  exit {code}  openssl {fmt_s(h):>10}  "
+              f"ratio {row['ratio'] or 0:5.2f}", flush=True)
+
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+//! Dates and times as the command line and configuration give them: checked on bytes, never by
+//! slicing a `str` (which panics inside a multi-byte character).
+//!
+//! RFC 3339 section 5.6: `full-date "T" full-time`, with `time-offset = "Z" / ("+" / "-")
+//! HH:MM`, an optional fraction of a second, and a real calendar date (leap years included).
+
+/// Whether `year` is a leap year in the proleptic Gregorian calendar.
+fn leap(year: u32) -> bool {
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+}
+
+/// Days in `month` (1-12) of `year`; 0 for a month that does not exist.
+pub fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// The decimal number in `b` (all ASCII digits), or None.
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    b.iter().try_fold(0u32, |n, d| {
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD` with a real month and day: `(year, month, day)`.
+pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let y = digits(b.get(0..4)?)?;
+    let m = digits(b.get(5..7)?)?;
+    let d = digits(b.get(8..10)?)?;
+    (d >= 1 && d <= days_in_month(y, m)).then_some((y, m, d))
+}
+
+/// Whether `s` is an RFC 3339 date-time such as `2026-01-31T12:00:00Z`.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(date), Some(sep)) = (s.get(0..10), b.get(10)) else {
+        return false;
+    };
+    if parse_date(date).is_none() || !matches!(sep, b'T' | b't') {
+        return false;
+    }
+    let Some(time) = b.get(11..) else {
+        return false;
+    };
+    // HH:MM:SS
+    let (Some(hms), Some(rest)) = (time.get(0..8), time.get(8..)) else {
+        return false;
+    };
+    if hms.get(2) != Some(&b':') || hms.get(5) != Some(&b':') {
+        return false;
+    }
+    let ok_hms = matches!(
+        (
+            hms.get(0..2).and_then(digits),
+            hms.get(3..5).and_then(digits),
+            hms.get(6..8).and_then(digits),
+        ),
+        (Some(h), Some(m), Some(s)) if h <= 23 && m <= 59 && s <= 60
+    );
+    if !ok_hms {
+        return false;
+    }
+    // Optional fraction.
+    let mut rest = rest;
+    if rest.first() == Some(&b'.') {
+        let n = rest
+            .iter()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if n == 0 {
+            return false;
+        }
+        rest = rest.get(n + 1..).unwrap_or(&[]);
+    }
+    match rest {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => matches!(
+            (digits(&[*h1, *h2]), digits(&[*m1, *m2])),
+            (Some(h), Some(m)) if h <= 23 && m <= 59
+        ),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_rfc3339_date_times() {
+        for t in [
+            "2026-01-31T12:00:00Z",
+            "2026-01-31t12:00:00z",
+            "2024-02-29T23:59:60+01:00",
+            "2026-12-05T01:02:03.123456-05:30",
+        ] {
+            assert!(is_rfc3339(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_or_impossible_date_times() {
+        for t in [
+            "2026-01-31T12:00:0éxx",
+            "2026-01-31T12:00:00",
+            "2026-02-30T12:00:00Z",
+            "2025-02-29T12:00:00Z",
+            "2026-13-01T12:00:00Z",
+            "2026-01-31T24:00:00Z",
+            "2026-01-31T12:00:00.Z",
+            "2026-01-31T12:00:00+0100",
+            "é026-01-31T12:00:00Z",
+            "2026-01-31",
+            "",
+        ] {
+            assert!(!is_rfc3339(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn dates_must_exist_in_the_calendar() {
+        assert_eq!(parse_date("2024-02-29"), Some((2024, 2, 29)));
+        for d in [
+            "2026-99-99",
+            "9999-99-99",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-1-01",
+        ] {
+            assert_eq!(parse_date(d), None, "{d}");
+        }
+    }
+}

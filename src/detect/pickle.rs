@@ -1,0 +1,190 @@
+//! The pickle opcode grammar that detection needs: the legacy `torch.save` magic, opcode names,
+//! and a dry run over the first bytes that tells a protocol 0/1 pickle (which has no magic
+//! byte) from text. A leaf: the pickle parser (`formats::pickle`) builds on it, never the other
+//! way round.
+//!
+//! Opcode reference: CPython `Lib/pickletools.py`.
+
+/// Start of every legacy (non-zip) `torch.save` file: protocol 2 and the magic number
+/// 0x1950a86a20f9469cfc6c as a LONG1.
+pub const LEGACY_TORCH_PREFIX: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+/// Position of the first newline.
+pub(crate) fn memchr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+/// The opcode's name, for messages.
+pub fn op_name(op: u8) -> &'static str {
+    match op {
+        b'(' => "MARK",
+        b'.' => "STOP",
+        b'0' => "POP",
+        b'1' => "POP_MARK",
+        b'2' => "DUP",
+        b'F' => "FLOAT",
+        b'I' => "INT",
+        b'J' => "BININT",
+        b'K' => "BININT1",
+        b'L' => "LONG",
+        b'M' => "BININT2",
+        b'N' => "NONE",
+        b'P' => "PERSID",
+        b'Q' => "BINPERSID",
+        b'R' => "REDUCE",
+        b'S' => "STRING",
+        b'T' => "BINSTRING",
+        b'U' => "SHORT_BINSTRING",
+        b'V' => "UNICODE",
+        b'X' => "BINUNICODE",
+        b'a' => "APPEND",
+        b'b' => "BUILD",
+        b'c' => "GLOBAL",
+        b'd' => "DICT",
+        b'}' => "EMPTY_DICT",
+        b'e' => "APPENDS",
+        b'g' => "GET",
+        b'h' => "BINGET",
+        b'i' => "INST",
+        b'j' => "LONG_BINGET",
+        b'l' => "LIST",
+        b']' => "EMPTY_LIST",
+        b'o' => "OBJ",
+        b'p' => "PUT",
+        b'q' => "BINPUT",
+        b'r' => "LONG_BINPUT",
+        b's' => "SETITEM",
+        b't' => "TUPLE",
+        b')' => "EMPTY_TUPLE",
+        b'u' => "SETITEMS",
+        b'G' => "BINFLOAT",
+        b'B' => "BINBYTES",
+        b'C' => "SHORT_BINBYTES",
+        0x80 => "PROTO",
+        0x81 => "NEWOBJ",
+        0x82 => "EXT1",
+        0x83 => "EXT2",
+        0x84 => "EXT4",
+        0x85 => "TUPLE1",
+        0x86 => "TUPLE2",
+        0x87 => "TUPLE3",
+        0x88 => "NEWTRUE",
+        0x89 => "NEWFALSE",
+        0x8a => "LONG1",
+        0x8b => "LONG4",
+        0x8c => "SHORT_BINUNICODE",
+        0x8d => "BINUNICODE8",
+        0x8e => "BINBYTES8",
+        0x8f => "EMPTY_SET",
+        0x90 => "ADDITEMS",
+        0x91 => "FROZENSET",
+        0x92 => "NEWOBJ_EX",
+        0x93 => "STACK_GLOBAL",
+        0x94 => "MEMOIZE",
+        0x95 => "FRAME",
+        0x96 => "BYTEARRAY8",
+        0x97 => "NEXT_BUFFER",
+        0x98 => "READONLY_BUFFER",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Dry run of the opcode grammar over the first bytes: a protocol 0/1 pickle either reaches
+/// STOP inside the window or runs through it without an error and with a plausible start.
+pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
+    let mut i = 0usize;
+    let mut ops = 0usize;
+    let whole = head.len() as u64 >= len;
+    // The first opcode of a stream pushes something or opens a MARK.
+    if !matches!(
+        head.first(),
+        Some(
+            b'(' | b'c'
+                | b'i'
+                | b'}'
+                | b']'
+                | b')'
+                | b'N'
+                | b'I'
+                | b'L'
+                | b'F'
+                | b'S'
+                | b'V'
+                | b'X'
+                | b'U'
+                | b'T'
+                | b'K'
+                | b'J'
+                | b'M'
+                | b'G'
+                | b'B'
+                | b'C'
+                | 0x88
+                | 0x89
+                | 0x8c
+                | 0x95
+                | 0x80
+        )
+    ) {
+        return false;
+    }
+    // The line at `i` (without its newline) and the position after it. Positions are below
+    // `head.len()` plus an argument length of at most 2^32: they cannot overflow.
+    let line_at = |i: usize| {
+        let rest = head.get(i..)?;
+        let n = memchr(rest)?;
+        Some((rest.get(..n)?, i.saturating_add(n).saturating_add(1)))
+    };
+    while let Some(&op) = head.get(i) {
+        i = i.saturating_add(1);
+        ops = ops.saturating_add(1);
+        let next = match op {
+            b'.' => return ops >= 2,
+            b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
+            | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
+            | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 => Some(i),
+            b'F' | b'I' | b'L' | b'g' | b'p' => line_at(i)
+                .filter(|(arg, _)| {
+                    arg.iter()
+                        .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
+                })
+                .map(|(_, e)| e),
+            b'S' | b'V' | b'P' => line_at(i).map(|(_, e)| e),
+            b'c' | b'i' => line_at(i).and_then(|(module, e)| {
+                let ok = |s: &[u8]| {
+                    !s.is_empty()
+                        && s.iter()
+                            .all(|c| c.is_ascii_alphanumeric() || b"_.".contains(c))
+                };
+                let (name, e2) = line_at(e)?;
+                (ok(module) && ok(name)).then_some(e2)
+            }),
+            b'K' | b'h' | b'q' | 0x82 => Some(i.saturating_add(1)),
+            b'M' | 0x83 => Some(i.saturating_add(2)),
+            b'J' | b'j' | b'r' | 0x84 => Some(i.saturating_add(4)),
+            b'G' => Some(i.saturating_add(8)),
+            b'U' | b'C' | 0x8c | 0x8a => head
+                .get(i)
+                .map(|&n| i.saturating_add(1).saturating_add(usize::from(n))),
+            b'T' | b'X' | b'B' => head
+                .get(i..i.saturating_add(4))
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(|b| {
+                    i.saturating_add(4)
+                        .saturating_add(u32::from_le_bytes(b) as usize)
+                }),
+            0x80 => head
+                .get(i)
+                .filter(|&&p| p <= 5)
+                .map(|_| i.saturating_add(1)),
+            0x95 => Some(i.saturating_add(8)),
+            _ => return false,
+        };
+        match next {
+            Some(n) => i = n,
+            // The argument runs past the window: plausible only if the file goes on.
+            None => return !whole && ops >= 4,
+        }
+    }
+    !whole && ops >= 8
+}

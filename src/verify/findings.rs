@@ -1,0 +1,390 @@
+//! What the AIBOM records (files, findings, version) against the directory and the policy.
+
+use super::checks::{CheckKind, Checks};
+use super::{Exception, Policy};
+use crate::digest::Sha256;
+use crate::finding::{Finding, Severity};
+use crate::sign::statement::Resource;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every file component of an AIBOM whose digest differs from `resources`, and files missing
+/// on either side (signature files excluded).
+pub fn bom_file_mismatches(bom: &Value, resources: &[Resource]) -> Vec<String> {
+    let listed: BTreeMap<String, String> = bom
+        .pointer("/metadata/component/components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("file"))
+        .filter_map(|c| {
+            let name = c.get("name")?.as_str()?.to_owned();
+            let digest = c
+                .get("hashes")?
+                .as_array()?
+                .iter()
+                .find(|h| h.get("alg").and_then(Value::as_str) == Some("SHA-256"))?
+                .get("content")?
+                .as_str()?
+                .to_ascii_lowercase();
+            Some((name, digest))
+        })
+        .collect();
+    let actual: BTreeMap<&str, String> = resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.digest.to_hex()))
+        .collect();
+    let mut out = Vec::new();
+    for (name, d) in &actual {
+        match listed.get(*name) {
+            Some(l) if l == d => {}
+            Some(l) => out.push(format!("{name}: the AIBOM records {l}, the file is {d}")),
+            None => out.push(format!("{name}: present but not in the AIBOM")),
+        }
+    }
+    for name in listed.keys() {
+        if !actual.contains_key(name.as_str()) {
+            out.push(format!("{name}: in the AIBOM but not present"));
+        }
+    }
+    out
+}
+
+/// The highest severity a vulnerability's ratings give. A rating that is absent, `unknown`
+/// or not a severity at all fails closed: `Err` with what was found. CycloneDX `none` is the
+/// lowest severity, `info`.
+fn severity_of(v: &Value) -> Result<Severity, String> {
+    let ratings = v
+        .get("ratings")
+        .and_then(Value::as_array)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| "no rating".to_owned())?;
+    let mut best: Option<Severity> = None;
+    for r in ratings {
+        let s = r
+            .get("severity")
+            .and_then(Value::as_str)
+            .ok_or_else(|| "a rating without a severity".to_owned())?;
+        let sev = match s {
+            "none" => Severity::Info,
+            other => other
+                .parse::<Severity>()
+                .map_err(|_| format!("severity {other:?}"))?,
+        };
+        best = best.max(Some(sev));
+    }
+    best.ok_or_else(|| "no rating".to_owned())
+}
+
+fn prop<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get("properties")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+        .get("value")?
+        .as_str()
+}
+
+/// Whether `x` has expired: past its date, or dated while the clock cannot be read.
+fn expired(x: &Exception, policy: &Policy) -> bool {
+    match (x.expires, policy.today()) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(e), Some(today)) => e < today,
+    }
+}
+
+/// The exception accepting `code` in `path` (pinned bytes included), if any.
+fn exception_for<'p>(
+    policy: &'p Policy,
+    code: &str,
+    path: &str,
+    actual: &BTreeMap<String, Sha256>,
+) -> Option<(usize, &'p Exception)> {
+    policy.exceptions.iter().enumerate().find(|(_, x)| {
+        x.code == code
+            && x.path == path
+            && x.sha256
+                .as_ref()
+                .is_none_or(|h| actual.get(path).is_some_and(|d| d == h))
+    })
+}
+
+fn expiry_text(x: &Exception) -> String {
+    x.expires.map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// Findings the AIBOM records at or above the policy's level (or with a severity that does not
+/// parse) refuse the release, unless an unexpired exception for that code and path (and, if
+/// pinned, those bytes) accepts them. Returns the exceptions used.
+pub fn findings_policy(
+    checks: &mut Checks,
+    bom: &Value,
+    actual: &BTreeMap<String, Sha256>,
+    policy: &Policy,
+    used: &mut BTreeSet<usize>,
+) {
+    let empty = Vec::new();
+    let vulns = bom
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    for v in vulns {
+        let sev = severity_of(v);
+        if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) {
+            continue;
+        }
+        let sev_text = match &sev {
+            Ok(s) => s.to_string(),
+            Err(e) => format!("{e}, which fails closed"),
+        };
+        let code = v.get("id").and_then(Value::as_str).unwrap_or("?");
+        let path = prop(v, "aibom:finding:path").unwrap_or("?");
+        let subject = format!("{code} in {path}");
+        let expected = format!("below {} or excepted", policy.fail_on);
+        match exception_for(policy, code, path, actual) {
+            Some((_, x)) if expired(x, policy) => checks.push(
+                CheckKind::Finding,
+                false,
+                &subject,
+                &expected,
+                &format!(
+                    "{sev_text}; the exception expired on {} (or the clock cannot be read)",
+                    expiry_text(x)
+                ),
+            ),
+            Some((n, x)) => {
+                used.insert(n);
+                checks.push(
+                    CheckKind::FindingExcepted,
+                    true,
+                    &subject,
+                    &expected,
+                    &format!("{sev_text}, excepted: {}", x.reason),
+                );
+            }
+            None => checks.push(
+                CheckKind::Finding,
+                false,
+                &subject,
+                &expected,
+                &format!(
+                    "{sev_text}: {}",
+                    v.get("description").and_then(Value::as_str).unwrap_or("")
+                ),
+            ),
+        }
+    }
+}
+
+/// Findings `--rescan` found at or above the policy's level: each must be recorded in the AIBOM
+/// (same code and path; the recorded one then goes through [`findings_policy`]) or accepted by
+/// an unexpired exception.
+pub fn rescan_policy(
+    checks: &mut Checks,
+    found: &[(String, Finding)],
+    bom: Option<&Value>,
+    actual: &BTreeMap<String, Sha256>,
+    policy: &Policy,
+    used: &mut BTreeSet<usize>,
+) {
+    let recorded: BTreeSet<(String, String)> = bom
+        .and_then(|b| b.get("vulnerabilities"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| {
+            Some((
+                v.get("id")?.as_str()?.to_owned(),
+                prop(v, "aibom:finding:path")?.to_owned(),
+            ))
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (path, f) in found {
+        if f.severity < policy.fail_on {
+            continue;
+        }
+        let code = f.code.as_str();
+        if recorded.contains(&(code.to_owned(), path.clone()))
+            || !seen.insert((code.to_owned(), path.clone()))
+        {
+            continue;
+        }
+        let subject = format!("{code} in {path}");
+        let expected = "recorded in the signed AIBOM, or excepted";
+        match exception_for(policy, code, path, actual) {
+            Some((n, x)) if !expired(x, policy) => {
+                used.insert(n);
+                checks.push(
+                    CheckKind::RescanFinding,
+                    true,
+                    &subject,
+                    expected,
+                    &format!("{}, not in the AIBOM, excepted: {}", f.severity, x.reason),
+                );
+            }
+            _ => checks.push(
+                CheckKind::RescanFinding,
+                false,
+                &subject,
+                expected,
+                &format!("{}, not in the AIBOM: {}", f.severity, f.message),
+            ),
+        }
+    }
+}
+
+/// Exceptions no finding used, listed so stale ones are noticed.
+pub fn unused_exceptions(checks: &mut Checks, policy: &Policy, used: &BTreeSet<usize>) {
+    for (n, x) in policy.exceptions.iter().enumerate() {
+        if !used.contains(&n) {
+            checks.push(
+                CheckKind::ExceptionUnused,
+                true,
+                &format!("{} in {}", x.code, x.path),
+                "an exception that matches a finding",
+                "unused (no such finding, or the pinned bytes changed)",
+            );
+        }
+    }
+}
+
+/// A version as numbers (`v1.2.3`, `1.2`, `2026.11.1`); `None` when any part is not a number
+/// (a git revision, `1.0-rc1`): such a version cannot be ordered, and a pin on it fails closed.
+pub fn numeric_version(v: &str) -> Option<Vec<u64>> {
+    let v = v.strip_prefix(['v', 'V']).unwrap_or(v);
+    v.split('.')
+        .map(|p| p.parse::<u64>().ok().filter(|_| !p.starts_with('+')))
+        .collect()
+}
+
+/// Compares two numeric versions, missing parts counting as 0 (`1.2` = `1.2.0`).
+pub fn version_at_least(have: &[u64], min: &[u64]) -> bool {
+    let n = have.len().max(min.len());
+    let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..n)
+        .map(|i| (get(have, i), get(min, i)))
+        .find(|(h, m)| h != m)
+        .is_none_or(|(h, m)| h > m)
+}
+
+/// The policy's `min-version` against the AIBOM's `metadata.component.version`.
+pub fn version_pin(checks: &mut Checks, bom: Option<&Value>, min: &str) {
+    let expected = format!("an AIBOM recording model version {min} or later");
+    let Some(bom) = bom else {
+        checks.push(
+            CheckKind::ModelVersion,
+            false,
+            "the release",
+            &expected,
+            "no AIBOM given (--bom): the version cannot be checked",
+        );
+        return;
+    };
+    let have = bom
+        .pointer("/metadata/component/version")
+        .and_then(Value::as_str);
+    let (ok, actual) = match (have, numeric_version(min)) {
+        (None, _) => (false, "the AIBOM records no version".to_owned()),
+        (Some(h), Some(m)) => match numeric_version(h) {
+            Some(hv) if version_at_least(&hv, &m) => (true, h.to_owned()),
+            Some(_) => (false, format!("{h}, older than {min}")),
+            None => (false, format!("{h:?}, which cannot be ordered")),
+        },
+        (Some(h), None) => (false, format!("{h}; the pin {min:?} cannot be ordered")),
+    };
+    checks.push(
+        CheckKind::ModelVersion,
+        ok,
+        "the release",
+        &expected,
+        &actual,
+    );
+}
+
+/// `version` in the policy: the AIBOM records exactly this model version (a hub commit or a
+/// release tag, which have no order).
+pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Value>, want: &str) {
+    let expected = format!("an AIBOM recording model version {want}");
+    let have = bom.and_then(|b| {
+        b.pointer("/metadata/component/version")
+            .and_then(Value::as_str)
+    });
+    let (ok, actual) = match (bom, have) {
+        (None, _) => (
+            false,
+            "no AIBOM given (--bom): the version cannot be checked".to_owned(),
+        ),
+        (Some(_), None) => (false, "the AIBOM records no version".to_owned()),
+        (Some(_), Some(h)) => (h == want, h.to_owned()),
+    };
+    checks.push(
+        CheckKind::ModelVersion,
+        ok,
+        "the release",
+        &expected,
+        &actual,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_unknown_or_missing_severity_fails_closed() {
+        assert_eq!(
+            severity_of(&json!({"ratings": [{"severity": "high"}]})),
+            Ok(Severity::High)
+        );
+        assert_eq!(
+            severity_of(&json!({"ratings": [{"severity": "none"}]})),
+            Ok(Severity::Info)
+        );
+        for v in [
+            json!({"ratings": [{"severity": "unknown"}]}),
+            json!({"ratings": [{"severity": "severe"}]}),
+            json!({"ratings": [{"severity": "low"}, {"method": "other"}]}),
+            json!({"ratings": []}),
+            json!({}),
+        ] {
+            assert!(severity_of(&v).is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn orders_numeric_versions_and_refuses_the_rest() {
+        let v = |s| numeric_version(s).unwrap();
+        assert!(version_at_least(&v("1.2.0"), &v("1.2")));
+        assert!(version_at_least(&v("v1.10"), &v("1.9.9")));
+        assert!(!version_at_least(&v("1.2"), &v("1.2.1")));
+        assert!(numeric_version("1.0-rc1").is_none());
+        assert!(numeric_version("a1b2c3d").is_none());
+        assert!(numeric_version("").is_none());
+    }
+
+    #[test]
+    fn a_clock_that_cannot_be_read_expires_dated_exceptions() {
+        let x = Exception {
+            code: "pickle-dangerous-call".into(),
+            path: "w.pkl".into(),
+            sha256: None,
+            reason: "r".into(),
+            expires: Some(jiff::civil::date(2099, 12, 31)),
+        };
+        let mut policy = Policy {
+            now: None,
+            ..Policy::default()
+        };
+        assert!(expired(&x, &policy));
+        let undated = Exception {
+            expires: None,
+            ..x.clone()
+        };
+        assert!(!expired(&undated, &policy));
+        policy.now = Some(jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        assert!(!expired(&x, &policy));
+    }
+}

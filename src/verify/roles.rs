@@ -1,0 +1,244 @@
+//! Signer roles of the release policy: who may fill a role, and which signatures fill which
+//! role.
+//!
+//! A role is filled by a distinct signer: one key, one certificate key, or one keyless identity
+//! fills at most one role, however many signature files it made and however many roles would
+//! accept it (a bipartite matching of roles to signers). At policy load, [`overlaps`] lists the
+//! roles one signer could fill together (the same key, the same keyless identity, one CA that
+//! issued the other); the policy is refused unless it sets `allow-overlapping-roles`, and even
+//! then each role needs its own signer.
+
+use super::Trust;
+use crate::sign::keys::VerifyingKey;
+
+/// How a role is recognised.
+pub enum RoleTrust {
+    Key(VerifyingKey),
+    /// DER CA certificates: a certificate signature whose chain ends at one of them.
+    Ca(Vec<Vec<u8>>),
+    Keyless {
+        identity: String,
+        issuer: String,
+    },
+}
+
+pub struct Role {
+    pub name: String,
+    pub trust: RoleTrust,
+}
+
+/// Who a verified signature came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerId {
+    Key(VerifyingKey),
+    /// The leaf key and the chain as carried in the bundle (re-checked per role's CA).
+    Certificate(VerifyingKey, Vec<Vec<u8>>),
+    Keyless {
+        identity: String,
+        issuer: String,
+    },
+}
+
+impl SignerId {
+    /// The same party: the same key, the same certificate key, or the same keyless identity.
+    pub fn same_party(&self, other: &SignerId) -> bool {
+        match (self, other) {
+            (SignerId::Certificate(a, _), SignerId::Certificate(b, _)) => a == b,
+            _ => self == other,
+        }
+    }
+}
+
+/// Whether `signer` is one the role accepts.
+pub fn fills(role: &Role, signer: &SignerId, trust: &Trust) -> bool {
+    match (&role.trust, signer) {
+        (RoleTrust::Key(k), SignerId::Key(s)) => k == s,
+        (RoleTrust::Ca(anchors), SignerId::Certificate(key, chain)) => {
+            crate::sign::x509::verify_chain(chain, &trust.intermediates, anchors, None)
+                .is_ok_and(|leaf| leaf.key == *key)
+        }
+        (
+            RoleTrust::Keyless { identity, issuer },
+            SignerId::Keyless {
+                identity: i,
+                issuer: s,
+            },
+        ) => identity == i && issuer == s,
+        _ => false,
+    }
+}
+
+/// Pairs of roles one signer could fill together, with why.
+pub fn overlaps(roles: &[Role]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (i, a) in roles.iter().enumerate() {
+        for b in &roles[i + 1..] {
+            let why = match (&a.trust, &b.trust) {
+                (RoleTrust::Key(x), RoleTrust::Key(y)) if x == y => {
+                    Some("the same public key".to_owned())
+                }
+                (
+                    RoleTrust::Keyless {
+                        identity: i1,
+                        issuer: s1,
+                    },
+                    RoleTrust::Keyless {
+                        identity: i2,
+                        issuer: s2,
+                    },
+                ) if i1 == i2 && s1 == s2 => Some(format!("the same keyless identity {i1}")),
+                (RoleTrust::Ca(x), RoleTrust::Ca(y)) => ca_overlap(x, y),
+                _ => None,
+            };
+            if let Some(why) = why {
+                out.push((a.name.clone(), b.name.clone(), why));
+            }
+        }
+    }
+    out
+}
+
+/// Two sets of CA certificates overlap when they share a certificate or a subject, or one
+/// names the other as its issuer (a CA and its sub-CA): one leaf could then chain to both.
+fn ca_overlap(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<String> {
+    let names = |certs: &[Vec<u8>]| -> Vec<(Vec<u8>, Vec<u8>)> {
+        certs
+            .iter()
+            .filter_map(|c| crate::sign::x509::names(c).ok())
+            .collect()
+    };
+    if a.iter().any(|x| b.contains(x)) {
+        return Some("the same CA certificate".to_owned());
+    }
+    let (na, nb) = (names(a), names(b));
+    for (sa, ia) in &na {
+        for (sb, ib) in &nb {
+            if sa == sb {
+                return Some("CA certificates with the same subject".to_owned());
+            }
+            if ib == sa || ia == sb {
+                return Some("one CA issued the other (a CA and its sub-CA)".to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// Assigns roles to distinct signers. `parties` are the distinct signers of the signatures
+/// that count; returns, per role, the index of the party that fills it.
+pub fn assign(roles: &[Role], parties: &[&SignerId], trust: &Trust) -> Vec<Option<usize>> {
+    let adj: Vec<Vec<usize>> = roles
+        .iter()
+        .map(|r| {
+            (0..parties.len())
+                .filter(|p| fills(r, parties[*p], trust))
+                .collect()
+        })
+        .collect();
+    let mut party_role: Vec<Option<usize>> = vec![None; parties.len()];
+    for r in 0..roles.len() {
+        let mut seen = vec![false; parties.len()];
+        augment(r, &adj, &mut seen, &mut party_role);
+    }
+    let mut out = vec![None; roles.len()];
+    for (p, r) in party_role.iter().enumerate() {
+        if let Some(r) = r {
+            out[*r] = Some(p);
+        }
+    }
+    out
+}
+
+/// Kuhn's augmenting path: gives role `r` a party, moving others along if needed.
+fn augment(
+    r: usize,
+    adj: &[Vec<usize>],
+    seen: &mut [bool],
+    party_role: &mut [Option<usize>],
+) -> bool {
+    for &p in &adj[r] {
+        if seen[p] {
+            continue;
+        }
+        seen[p] = true;
+        if party_role[p].is_none_or(|other| augment(other, adj, seen, party_role)) {
+            party_role[p] = Some(r);
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::keys::{Curve, SigningKey};
+
+    fn key() -> VerifyingKey {
+        SigningKey::generate(Curve::P256).verifying_key()
+    }
+
+    fn role(name: &str, k: &VerifyingKey) -> Role {
+        Role {
+            name: name.into(),
+            trust: RoleTrust::Key(k.clone()),
+        }
+    }
+
+    #[test]
+    fn one_signer_fills_one_role() {
+        let k = key();
+        let roles = vec![role("a", &k), role("b", &k)];
+        let id = SignerId::Key(k.clone());
+        let got = assign(&roles, &[&id], &Trust::default());
+        assert_eq!(got.iter().filter(|x| x.is_some()).count(), 1);
+    }
+
+    #[test]
+    fn the_matching_moves_a_signer_to_let_every_role_be_filled() {
+        // Party 0 fills a or b, party 1 only a: a greedy pass would give a to party 0.
+        let (k0, k1) = (key(), key());
+        let roles = vec![
+            Role {
+                name: "a".into(),
+                trust: RoleTrust::Key(k0.clone()),
+            },
+            role("b", &k1),
+        ];
+        let (p0, p1) = (SignerId::Key(k0), SignerId::Key(k1));
+        let got = assign(&roles, &[&p0, &p1], &Trust::default());
+        assert_eq!(got, vec![Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn overlapping_keys_and_identities_are_found() {
+        let k = key();
+        let roles = vec![
+            role("a", &k),
+            role("b", &k),
+            role("c", &key()),
+            Role {
+                name: "d".into(),
+                trust: RoleTrust::Keyless {
+                    identity: "x@example.com".into(),
+                    issuer: "https://i".into(),
+                },
+            },
+            Role {
+                name: "e".into(),
+                trust: RoleTrust::Keyless {
+                    identity: "x@example.com".into(),
+                    issuer: "https://i".into(),
+                },
+            },
+        ];
+        let pairs: Vec<(String, String)> = overlaps(&roles)
+            .into_iter()
+            .map(|(a, b, _)| (a, b))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("a".into(), "b".into()), ("d".into(), "e".into())]
+        );
+    }
+}
