@@ -16,11 +16,31 @@ fuzz_target!(|data: &[u8]| {
         let d = diff::compare(&read, &read);
         assert!(d.model.is_empty(), "self-diff: model {:?}", d.model);
         assert!(d.files.is_empty(), "self-diff: files {:?}", d.files);
-        assert!(d.components.is_empty(), "self-diff: components {:?}", d.components);
-        assert!(d.base_models.is_empty(), "self-diff: base models {:?}", d.base_models);
-        assert!(d.licenses.is_empty(), "self-diff: licenses {:?}", d.licenses);
-        assert!(d.findings.is_empty(), "self-diff: findings {:?}", d.findings);
-        assert!(d.chat_templates.is_empty(), "self-diff: templates {:?}", d.chat_templates);
+        assert!(
+            d.components.is_empty(),
+            "self-diff: components {:?}",
+            d.components
+        );
+        assert!(
+            d.base_models.is_empty(),
+            "self-diff: base models {:?}",
+            d.base_models
+        );
+        assert!(
+            d.licenses.is_empty(),
+            "self-diff: licenses {:?}",
+            d.licenses
+        );
+        assert!(
+            d.findings.is_empty(),
+            "self-diff: findings {:?}",
+            d.findings
+        );
+        assert!(
+            d.chat_templates.is_empty(),
+            "self-diff: templates {:?}",
+            d.chat_templates
+        );
         let mut out = Vec::new();
         aibom::report::diff::markdown(&d, &mut out).expect("writing to a Vec");
     }

@@ -12,6 +12,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let max = 1 << 20;
     if let Ok(Some(member)) = zip::read_member(&bytes, "config.json", max) {
-        assert!(member.len() as u64 <= max, "read_member returned more than its cap");
+        assert!(
+            member.len() as u64 <= max,
+            "read_member returned more than its cap"
+        );
     }
 });

@@ -8,7 +8,7 @@ use aibom::detect::Format;
 use aibom::finding::Severity;
 use aibom::formats::Ctx;
 use aibom::limits::Limits;
-use aibom::scan::policy::Policy;
+use aibom::policy::Policy;
 use std::io;
 use std::sync::OnceLock;
 
