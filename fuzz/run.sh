@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs one fuzz target on one core: new inputs go to fuzz/work/<target>/, the committed seeds in
+# fuzz/corpus/<target>/ are read only, crashes land in fuzz/artifacts/<target>/.
+#
+#   fuzz/run.sh TARGET [libFuzzer flags...]      e.g. fuzz/run.sh zip -runs=1000000
+#
+# Defaults: no time limit unless given, 1 s per input, 2 GiB RSS (and per allocation).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+target="$1"
+shift
+case "$target" in
+    onnx | savedmodel) dict=proto ;;
+    keras) dict=hdf5 ;;
+    bundle | statement) dict=oms ;;
+    *) dict="$target" ;;
+esac
+dict="$here/dicts/$dict.dict"
+dict_flag=()
+[[ -f "$dict" ]] && dict_flag=("-dict=$dict")
+mkdir -p "$here/work/$target" "$here/corpus/$target"
+cd "$here"
+RUSTC_BOOTSTRAP=1 exec cargo fuzz run "$target" "work/$target" "corpus/$target" -- \
+    -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 "${dict_flag[@]}" "$@"
