@@ -49,12 +49,32 @@ pub fn inspect_with<T>(
 
 /// Invariants of a context after any inspection.
 pub fn check(ctx: &Ctx) {
+    // Below the gate (a context's default is high), at most `max_findings` plus the first of
+    // each code are listed; at or above it, at most `max_gate_findings` plus the same. A code
+    // that was counted past a cap always has a listed finding, so the verdict is right.
+    let below = ctx
+        .findings
+        .iter()
+        .filter(|f| f.severity < Severity::High)
+        .count();
+    let codes = aibom::finding::Code::ALL.len();
     assert!(
-        ctx.findings.len() <= ctx.limits.max_findings,
-        "{} findings kept, over the cap of {}",
-        ctx.findings.len(),
+        below <= ctx.limits.max_findings + codes,
+        "{below} findings below the gate, over the cap of {}",
         ctx.limits.max_findings
     );
+    assert!(
+        ctx.findings.len() - below <= ctx.limits.max_gate_findings + codes,
+        "{} findings at the gate, over the cap of {}",
+        ctx.findings.len() - below,
+        ctx.limits.max_gate_findings
+    );
+    for code in ctx.capped.keys() {
+        assert!(
+            ctx.findings.iter().any(|f| f.code == *code),
+            "{code:?} was counted past a cap but none of it is listed"
+        );
+    }
     assert_eq!(ctx.depth(), 0, "a member was entered and never left");
     for f in &ctx.findings {
         assert_eq!(f.location.path, ctx.path, "a finding names another file");
