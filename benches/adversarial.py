@@ -100,6 +100,7 @@ def zip_many(size):
 SHAPES = [
     ("frame overrun, NONE flood", lambda n: frame_overrun(n, b"N")),
     ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
+    ("frame overrun, REDUCE flood (every start breaks at once)", lambda n: frame_overrun(n, b"R")),
     ("unknown-import flood + os.system", finding_flood),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),

@@ -121,7 +121,8 @@ impl<'a> SourceReader<'a> {
         SourceReader {
             src,
             pos,
-            buf: vec![0; READ_BUF],
+            // Allocated at the first read: a reader that is never read costs nothing.
+            buf: Vec::new(),
             start: 0,
             end: 0,
         }
@@ -140,6 +141,9 @@ impl Read for SourceReader<'_> {
 impl BufRead for SourceReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.start == self.end {
+            if self.buf.is_empty() {
+                self.buf = vec![0; READ_BUF];
+            }
             let n = self.src.read_at(self.pos, &mut self.buf)?;
             self.pos = self.pos.saturating_add(n as u64);
             self.start = 0;

@@ -165,6 +165,9 @@ pub struct Ctx<'a> {
     /// Decompressed bytes produced so far in this file.
     pub decompressed: u64,
     budget: Rc<Budget>,
+    /// A side reading only asks whether anything dangerous is there: it keeps security
+    /// findings and drops the rest unbuilt.
+    security_only: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -185,6 +188,7 @@ impl<'a> Ctx<'a> {
             hasher: RandomState::new(),
             decompressed: 0,
             budget: Rc::new(Budget::new(limits)),
+            security_only: false,
         }
     }
 
@@ -194,8 +198,8 @@ impl<'a> Ctx<'a> {
         self
     }
 
-    /// A context for a side reading of the same file: its own findings and facts, tighter
-    /// `limits`, but the file's budget.
+    /// A context for a side reading of the same file: its own findings (security ones only)
+    /// and facts, tighter `limits`, but the file's budget.
     pub fn scratch<'b>(&'b self, limits: &'b Limits) -> Ctx<'b> {
         Ctx {
             member: self.member.clone(),
@@ -203,6 +207,7 @@ impl<'a> Ctx<'a> {
             hasher: self.hasher.clone(),
             decompressed: self.decompressed,
             budget: Rc::clone(&self.budget),
+            security_only: true,
             ..Ctx::new(limits, self.policy, self.path)
         }
     }
@@ -253,6 +258,9 @@ impl<'a> Ctx<'a> {
         message: impl Into<String>,
         evidence: Evidence,
     ) {
+        if self.security_only && code.kind() != crate::finding::Kind::Security {
+            return;
+        }
         let full = self.is_full(code, severity);
         let finding = Finding {
             code,

@@ -26,6 +26,7 @@ use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
 use crate::source::{Source, SourceReader};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, BufRead};
@@ -339,7 +340,7 @@ struct Input<'r> {
     r: &'r mut dyn BufRead,
     /// Bytes taken from `r` and not yet consumed: `buf[start..end]`. Reading through a local
     /// buffer keeps the per-opcode cost to a bounds check instead of two dynamic calls.
-    buf: Vec<u8>,
+    buf: Cow<'r, [u8]>,
     start: usize,
     end: usize,
     pos: u64,
@@ -350,12 +351,14 @@ struct Input<'r> {
 const INPUT_BUF: usize = 64 << 10;
 
 impl<'r> Input<'r> {
-    fn new(r: &'r mut dyn BufRead, len: Option<u64>) -> Self {
+    /// `data`: bytes already in memory that come first (a side reading's window); `r` goes
+    /// on after them. The local buffer is only allocated when `r` is read.
+    fn new(r: &'r mut dyn BufRead, data: &'r [u8], len: Option<u64>) -> Self {
         Input {
             r,
-            buf: vec![0; INPUT_BUF],
+            buf: Cow::Borrowed(data),
             start: 0,
-            end: 0,
+            end: data.len(),
             pos: 0,
             len,
         }
@@ -370,9 +373,14 @@ impl<'r> Input<'r> {
     fn avail(&mut self) -> Res<&[u8]> {
         if self.start >= self.end {
             let src = self.r.fill_buf()?;
-            let n = src.len().min(self.buf.len());
-            if let (Some(dst), Some(src)) = (self.buf.get_mut(..n), src.get(..n)) {
-                dst.copy_from_slice(src);
+            let n = src.len().min(INPUT_BUF);
+            if n > 0 {
+                if matches!(self.buf, Cow::Borrowed(_)) || self.buf.len() < INPUT_BUF {
+                    self.buf = Cow::Owned(vec![0; INPUT_BUF]);
+                }
+                if let (Some(dst), Some(src)) = (self.buf.to_mut().get_mut(..n), src.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
             }
             self.r.consume(n);
             self.start = 0;
@@ -2088,9 +2096,12 @@ fn reinterpret(
         };
         let (spent, dangerous) = {
             let mut scratch = ctx.scratch(&small);
-            let mut r = SourceReader::new(src, start);
+            // The window is in memory: the reading starts there and goes on into the rest of
+            // the file only if it gets that far (the reader allocates nothing until then).
+            let mut rest = SourceReader::new(src, to);
             read_streams_from(
-                &mut r,
+                &mut rest,
+                window.get(i..).unwrap_or(&[]),
                 src.len().checked_sub(start),
                 &mut scratch,
                 Some((&visited, start)),
@@ -2133,19 +2144,24 @@ pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> 
 }
 
 fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
-    read_streams_from(r, len, ctx, None)
+    read_streams_from(r, &[], len, ctx, None)
 }
 
 /// Reads back-to-back streams; `len` is the data's length when known, `side` the map of a
 /// side reading and the reading's start in the source.
 fn read_streams_from(
     r: &mut dyn BufRead,
+    data: &[u8],
     len: Option<u64>,
     ctx: &mut Ctx,
     side: Option<(&Rc<RefCell<Visited>>, u64)>,
 ) -> io::Result<Streams> {
-    let legacy = r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX);
-    let mut inp = Input::new(r, len);
+    let legacy = if data.is_empty() {
+        r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
+    } else {
+        data.starts_with(LEGACY_TORCH_PREFIX)
+    };
+    let mut inp = Input::new(r, data, len);
     let mut streams = 0usize;
     let first_global = ctx.facts.globals.len();
     let mut overruns = Vec::new();
