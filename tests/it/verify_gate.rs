@@ -1302,12 +1302,31 @@ fn check(v: &serde_json::Value, kind: &str) -> serde_json::Value {
         .clone()
 }
 
-#[test]
-fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
-    let lab = Lab::new();
+/// A model signed with key `k` together with its AIBOM: (model, AIBOM).
+fn signed_with_bom(lab: &Lab) -> (PathBuf, PathBuf) {
     let m = lab.mk("m");
     let bom = lab.generate(&m, "bom.json");
     assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
+    (m, bom)
+}
+
+/// `verify` of that model with key `k` and the AIBOM at `bom`.
+fn verify_with_bom(lab: &Lab, m: &Path, bom: &Path) -> (i32, serde_json::Value) {
+    verify(&[
+        s(m),
+        "--signature",
+        s(&lab.p("m.sig")),
+        "--public-key",
+        s(&lab.p("k.pub")),
+        "--bom",
+        s(bom),
+    ])
+}
+
+#[test]
+fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
+    let lab = Lab::new();
+    let (m, bom) = signed_with_bom(&lab);
     let att = payload_of(&lab.p("m.sig.bom"));
     let subjects = att["subject"].as_array().unwrap();
     assert_eq!(subjects.len(), 2, "{att:#}");
@@ -1316,18 +1335,7 @@ fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
         subjects[1]["digest"]["sha256"],
         aibom::digest::Sha256::of(text.as_bytes()).to_hex()
     );
-    let run = |b: &Path| {
-        verify(&[
-            s(&m),
-            "--signature",
-            s(&lab.p("m.sig")),
-            "--public-key",
-            s(&lab.p("k.pub")),
-            "--bom",
-            s(b),
-        ])
-    };
-    let (code, v) = run(&bom);
+    let (code, v) = verify_with_bom(&lab, &m, &bom);
     assert_eq!(code, 0, "{v:#}");
     let bound = check(&v, "aibom-bound");
     assert!(
@@ -1344,37 +1352,26 @@ fn an_aibom_with_duplicate_keys_or_reformatted_is_not_the_signed_one_3l() {
     );
     let dup_p = lab.p("dup.json");
     fs::write(&dup_p, &dup).unwrap();
-    let (code, v) = run(&dup_p);
-    assert_eq!(code, 1, "{v:#}");
-    assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
     // The same document, reformatted.
     let flat: serde_json::Value = serde_json::from_str(&text).unwrap();
     let flat_p = lab.p("flat.json");
     fs::write(&flat_p, serde_json::to_vec(&flat).unwrap()).unwrap();
-    let (code, v) = run(&flat_p);
-    assert_eq!(code, 1, "{v:#}");
-    assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
+    for other in [&dup_p, &flat_p] {
+        let (code, v) = verify_with_bom(&lab, &m, other);
+        assert_eq!(code, 1, "{v:#}");
+        assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
+    }
 }
 
 #[test]
 fn an_older_attestation_without_the_aibom_digest_is_still_read_and_says_so() {
     let lab = Lab::new();
-    let m = lab.mk("m");
-    let bom = lab.generate(&m, "bom.json");
-    assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
+    let (m, bom) = signed_with_bom(&lab);
     // The attestation as earlier releases wrote it: one subject, the model.
     let mut att = payload_of(&lab.p("m.sig.bom"));
     att["subject"].as_array_mut().unwrap().truncate(1);
     lab.forge("k", &att, "m.sig.bom");
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-        "--bom",
-        s(&bom),
-    ]);
+    let (code, v) = verify_with_bom(&lab, &m, &bom);
     assert_eq!(code, 0, "{v:#}");
     let bound = check(&v, "aibom-bound");
     assert!(
