@@ -128,6 +128,15 @@ impl Lab {
         (code, err)
     }
 
+    /// `verify --format json` of `m` with `m.sig` and key `k`, extra flags appended.
+    fn verify_k(&self, m: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+        let sig = self.p("m.sig");
+        let key = self.p("k.pub");
+        let mut a = vec![s(m), "--signature", s(&sig), "--public-key", s(&key)];
+        a.extend_from_slice(extra);
+        verify(&a)
+    }
+
     fn policy(&self, text: &str) -> PathBuf {
         let p = self.p("policy.toml");
         fs::write(&p, text).unwrap();
@@ -569,15 +578,7 @@ fn fifos_sockets_and_device_nodes_in_the_directory_are_refused_2f_2g_2h() {
     let lab = Lab::new();
     let m = lab.mk("m");
     assert_eq!(lab.sign(&m, "k", "m.sig", &[]).0, 0);
-    let run = || {
-        verify(&[
-            s(&m),
-            "--signature",
-            s(&lab.p("m.sig")),
-            "--public-key",
-            s(&lab.p("k.pub")),
-        ])
-    };
+    let run = || lab.verify_k(&m, &[]);
     mkfifo(&m.join("tokenizer_config.json"));
     let (code, v) = run();
     assert_eq!(code, 1, "{v:#}");
@@ -745,17 +746,7 @@ fn files_allowed_unsigned_are_not_required_in_the_aibom_4a6() {
     fs::create_dir(m.join("logs")).unwrap();
     fs::write(m.join("logs/run.log"), "run\n").unwrap();
     let policy = lab.policy("[verify]\nallow-unsigned = [\"logs/**\"]\n");
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-        "--bom",
-        s(&bom),
-        "--policy",
-        s(&policy),
-    ]);
+    let (code, v) = lab.verify_k(&m, &["--bom", s(&bom), "--policy", s(&policy)]);
     assert_eq!(code, 0, "{v:#}");
 }
 
@@ -830,13 +821,7 @@ fn odd_names_under_git_do_not_refuse_the_release_2m() {
         "x",
     )
     .unwrap();
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-    ]);
+    let (code, v) = lab.verify_k(&m, &[]);
     assert_eq!(code, 0, "{v:#}");
 }
 
@@ -942,14 +927,7 @@ fn allow_symlinks_at_verify_alone_does_not_accept_links_signed_without_it_2b_fla
     fs::create_dir(m.join(".git")).unwrap();
     fs::rename(m.join("model.safetensors"), m.join(".git/blob")).unwrap();
     std::os::unix::fs::symlink(".git/blob", m.join("model.safetensors")).unwrap();
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-        "--allow-symlinks",
-    ]);
+    let (code, v) = lab.verify_k(&m, &["--allow-symlinks"]);
     assert_eq!(code, 1, "{v:#}");
     assert!(blocking(&v).contains(&"symlink".to_owned()), "{v:#}");
 }
@@ -1056,15 +1034,7 @@ fn the_policy_can_require_the_aibom_so_findings_are_always_checked_4c8() {
     let (m, bom) = malicious_release(&lab);
     assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
     let policy = lab.policy("[verify]\nrequire-bom = true\nfail-on = \"high\"\n");
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-        "--policy",
-        s(&policy),
-    ]);
+    let (code, v) = lab.verify_k(&m, &["--policy", s(&policy)]);
     assert_eq!(code, 1, "{v:#}");
     assert!(blocking(&v).contains(&"aibom-required".to_owned()), "{v:#}");
 }
@@ -1081,15 +1051,7 @@ fn a_finding_with_an_unknown_severity_fails_closed_6d() {
     }
     fs::write(&bom, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
-    let (code, v) = verify(&[
-        s(&m),
-        "--signature",
-        s(&lab.p("m.sig")),
-        "--public-key",
-        s(&lab.p("k.pub")),
-        "--bom",
-        s(&bom),
-    ]);
+    let (code, v) = lab.verify_k(&m, &["--bom", s(&bom)]);
     assert_eq!(code, 1, "{v:#}");
     assert!(blocking(&v).contains(&"finding".to_owned()), "{v:#}");
 }
@@ -1156,15 +1118,7 @@ fn allow_unsigned_star_does_not_cross_directories_4a1_4a2() {
         fs::create_dir_all(m.join(extra).parent().unwrap()).unwrap();
         fs::write(m.join(extra), "x").unwrap();
         let policy = lab.policy(&format!("[verify]\nallow-unsigned = [\"{glob}\"]\n"));
-        let (code, v) = verify(&[
-            s(&m),
-            "--signature",
-            s(&lab.p("m.sig")),
-            "--public-key",
-            s(&lab.p("k.pub")),
-            "--policy",
-            s(&policy),
-        ]);
+        let (code, v) = lab.verify_k(&m, &["--policy", s(&policy)]);
         assert_eq!(code, 1, "{glob} admitted {extra}: {v:#}");
     }
 }
@@ -1195,17 +1149,7 @@ fn the_policy_pins_the_model_name_and_a_minimum_version_5a_3e3() {
     assert_eq!(lab.sign(&m, "k", "m.sig", &["--bom", s(&bom)]).0, 0);
     let run = |policy: &str| {
         let p = lab.policy(policy);
-        verify(&[
-            s(&m),
-            "--signature",
-            s(&lab.p("m.sig")),
-            "--public-key",
-            s(&lab.p("k.pub")),
-            "--bom",
-            s(&bom),
-            "--policy",
-            s(&p),
-        ])
+        lab.verify_k(&m, &["--bom", s(&bom), "--policy", s(&p)])
     };
     let (code, v) = run("[verify]\nmin-version = \"1.2\"\nmodel-name = \"m\"\n");
     assert_eq!(code, 0, "{v:#}");
