@@ -352,21 +352,7 @@ fn check_exceptions(list: &[ExceptionSpec], table: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A calendar date written `YYYY-MM-DD` that exists (`2026-02-29` and `9999-99-99` do not).
-pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
-    let b = s.as_bytes();
-    let shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
-        return Err(format!("{s:?} is not YYYY-MM-DD"));
-    }
-    s.parse::<jiff::civil::Date>()
-        .map_err(|_| format!("{s:?} is not a calendar date"))
-}
+pub use crate::date::parse_date;
 
 /// A duration written `<n>s`, `<n>m`, `<n>h`, `<n>d` or `<n>w`, in seconds.
 pub fn parse_age(s: &str) -> Result<u64, String> {

@@ -2,22 +2,25 @@
 //! slicing a `str` (which panics inside a multi-byte character).
 //!
 //! RFC 3339 section 5.6: `full-date "T" full-time`, with `time-offset = "Z" / ("+" / "-")
-//! HH:MM`, an optional fraction of a second, and a real calendar date (leap years included).
+//! HH:MM`, an optional fraction of a second, and a real calendar date (leap years included,
+//! checked by `jiff`).
 
-/// Whether `year` is a leap year in the proleptic Gregorian calendar.
-fn leap(year: u32) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
-}
-
-/// Days in `month` (1-12) of `year`; 0 for a month that does not exist.
-pub fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap(year) => 29,
-        2 => 28,
-        _ => 0,
+/// A calendar date written `YYYY-MM-DD` that exists (`2026-02-29` and `9999-99-99` do not).
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return Err(format!("{s:?} is not YYYY-MM-DD"));
     }
+    s.parse::<jiff::civil::Date>()
+        .map_err(|_| format!("{s:?} is not a calendar date"))
 }
 
 /// The decimal number in `b` (all ASCII digits), or None.
@@ -30,25 +33,13 @@ fn digits(b: &[u8]) -> Option<u32> {
     })
 }
 
-/// `YYYY-MM-DD` with a real month and day: `(year, month, day)`.
-pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    let y = digits(b.get(0..4)?)?;
-    let m = digits(b.get(5..7)?)?;
-    let d = digits(b.get(8..10)?)?;
-    (d >= 1 && d <= days_in_month(y, m)).then_some((y, m, d))
-}
-
 /// Whether `s` is an RFC 3339 date-time such as `2026-01-31T12:00:00Z`.
 pub fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     let (Some(date), Some(sep)) = (s.get(0..10), b.get(10)) else {
         return false;
     };
-    if parse_date(date).is_none() || !matches!(sep, b'T' | b't') {
+    if parse_date(date).is_err() || !matches!(sep, b'T' | b't') {
         return false;
     }
     let Some(time) = b.get(11..) else {
@@ -132,7 +123,10 @@ mod tests {
 
     #[test]
     fn dates_must_exist_in_the_calendar() {
-        assert_eq!(parse_date("2024-02-29"), Some((2024, 2, 29)));
+        assert_eq!(
+            parse_date("2024-02-29").map(|d| (d.year(), d.month(), d.day())),
+            Ok((2024, 2, 29))
+        );
         for d in [
             "2026-99-99",
             "9999-99-99",
@@ -140,7 +134,7 @@ mod tests {
             "2026-04-31",
             "2026-1-01",
         ] {
-            assert_eq!(parse_date(d), None, "{d}");
+            assert!(parse_date(d).is_err(), "{d}");
         }
     }
 }
