@@ -118,30 +118,44 @@ impl Drop for Blob {
     }
 }
 
-/// Something a loader could reach: a module, or an attribute path inside one.
+/// Something a loader could reach: a module, or an attribute path inside one. Held as its
+/// dotted path (one allocation), split where the module ends.
 #[derive(Debug)]
 struct Ref {
-    module: String,
-    name: String,
+    path: Box<str>,
+    module_len: usize,
 }
 
 impl Ref {
-    fn path(&self) -> String {
-        if self.name.is_empty() {
-            self.module.clone()
-        } else {
-            format!("{}.{}", self.module, self.name)
+    fn new(module: &str, name: &str) -> Ref {
+        let mut path =
+            String::with_capacity(module.len().saturating_add(name.len()).saturating_add(1));
+        path.push_str(module);
+        if !name.is_empty() {
+            path.push('.');
+            path.push_str(name);
+        }
+        Ref {
+            path: path.into_boxed_str(),
+            module_len: module.len(),
         }
     }
+    fn module(&self) -> &str {
+        self.path.get(..self.module_len).unwrap_or("")
+    }
+    fn name(&self) -> &str {
+        self.path
+            .get(self.module_len.saturating_add(1)..)
+            .unwrap_or("")
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
     fn attr(&self, attr: &str) -> Ref {
-        let name = if self.name.is_empty() {
-            attr.to_owned()
+        if self.name().is_empty() {
+            Ref::new(self.module(), attr)
         } else {
-            format!("{}.{attr}", self.name)
-        };
-        Ref {
-            module: self.module.clone(),
-            name,
+            Ref::new(self.module(), &format!("{}.{attr}", self.name()))
         }
     }
 }
@@ -441,6 +455,13 @@ impl<'r> Input<'r> {
     /// Reads a `\n`-terminated line (without the newline).
     fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
         let mut out = Vec::new();
+        self.line_into(&mut out, max, what)?;
+        Ok(out)
+    }
+
+    /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
+    fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
+        out.clear();
         loop {
             let buf = self.avail()?;
             if buf.is_empty() {
@@ -452,7 +473,7 @@ impl<'r> Input<'r> {
                 }
                 out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
                 self.consume(i.saturating_add(1)); // with the newline at `i`
-                return Ok(out);
+                return Ok(());
             }
             let n = buf.len();
             if out.len().saturating_add(n) > max {
@@ -499,8 +520,8 @@ struct Memo {
     dense: Vec<u64>,
     lost: Vec<u64>,
     /// Indices at or above `DENSE_MAX`, with their lost mark.
-    sparse: HashMap<u64, bool>,
-    values: HashMap<u64, (Value, usize)>,
+    sparse: foldhash::HashMap<u64, bool>,
+    values: foldhash::HashMap<u64, (Value, usize)>,
     len: u64,
     /// Heap bytes of kept values and sparse entries.
     cost: usize,
@@ -652,7 +673,10 @@ struct Machine<'c, 'a> {
     frame_end: Option<u64>,
     frame_overrun_reported: bool,
     /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
-    seen_globals: HashMap<(String, String), usize>,
+    seen_globals: foldhash::HashMap<Box<str>, usize>,
+    /// Reused for [`Machine::import`]'s lookup key and the two lines of `GLOBAL`/`INST`.
+    key_buf: String,
+    line_bufs: [Vec<u8>; 2],
     seen_calls: HashMap<(String, &'static str), usize>,
     /// Imports and calls this stream found (to tell a broken payload from trailing junk).
     activity: u64,
@@ -721,7 +745,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             memo: Memo::default(),
             frame_end: None,
             frame_overrun_reported: false,
-            seen_globals: HashMap::new(),
+            seen_globals: foldhash::HashMap::default(),
+            key_buf: String::new(),
+            line_bufs: [Vec::new(), Vec::new()],
             seen_calls: HashMap::new(),
             activity: 0,
             overruns: Vec::new(),
@@ -805,15 +831,29 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
         self.activity = self.activity.saturating_add(1);
         let class = self.ctx.policy.classify(module, name);
-        let member = self.ctx.member();
-        let key = (module.to_owned(), name.to_owned());
-        if let Some(&i) = self.seen_globals.get(&key) {
+        // The key (module, NUL, name) is unambiguous for names that can be imported at all; a
+        // module or name holding NUL is never remembered, so it is reported every time.
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        let rememberable = !module.as_bytes().contains(&0) && !name.as_bytes().contains(&0);
+        key.push_str(module);
+        key.push('\0');
+        key.push_str(name);
+        let seen = if rememberable {
+            self.seen_globals.get(key.as_str()).copied()
+        } else {
+            None
+        };
+        if let Some(i) = seen {
             if let Some(g) = self.ctx.facts.globals.get_mut(i) {
                 g.count = g.count.saturating_add(1);
             }
         } else {
             let idx = self.ctx.facts.globals.len();
+            // Past the facts cap, imports are no longer remembered (memory stays bounded);
+            // a repeat is then reported again, and the finding caps count it.
             if idx < MAX_GLOBAL_FACTS {
+                let member = self.ctx.member();
                 self.ctx.facts.globals.push(GlobalUse {
                     module: module.to_owned(),
                     name: name.to_owned(),
@@ -823,19 +863,17 @@ impl<'c, 'a> Machine<'c, 'a> {
                     opcode,
                     count: 1,
                 });
-            }
-            // Past the facts cap, imports are no longer remembered (memory stays bounded);
-            // a repeat is then reported again, and the finding caps count it.
-            if idx < MAX_GLOBAL_FACTS {
-                self.seen_globals.insert(key, idx);
+                if rememberable {
+                    self.seen_globals.insert(key.as_str().into(), idx);
+                }
             }
             self.report_class(&class, module, name, opcode, at, None);
         }
-        let r = Ref {
-            module: module.to_owned(),
-            name: name.to_owned(),
-        };
-        if let Some(v) = self.attrs.get(&r.path()) {
+        self.key_buf = key;
+        let r = Ref::new(module, name);
+        if !self.attrs.is_empty()
+            && let Some(v) = self.attrs.get(r.path())
+        {
             return v.clone();
         }
         Value::Ref(Rc::new(r))
@@ -918,15 +956,12 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Calling a string or a number fails in the loader; nothing runs.
             _ => return Ok(Value::Opaque),
         };
-        let callee_name = r
-            .as_ref()
-            .map(|r| r.path())
-            .unwrap_or_else(|| "<dynamic>".to_owned());
-        if self.record_call(&callee_name, opcode, at)
+        let callee_name = r.as_ref().map_or("<dynamic>", |r| r.path());
+        if self.record_call(callee_name, opcode, at)
             && let Some(r) = &r
-            && let Class::Denied { rule, reason } = self.ctx.policy.classify(&r.module, &r.name)
+            && let Class::Denied { rule, reason } = self.ctx.policy.classify(r.module(), r.name())
         {
-            let mut ev = Evidence::global(&r.module, &r.name, opcode);
+            let mut ev = Evidence::global(r.module(), r.name(), opcode);
             ev.rule = Some(format!("denylist: {rule}"));
             self.ctx.report_with(
                 Code::PickleDangerousCall,
@@ -944,7 +979,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// What a few well-known callables return, so that what they reach is classified too.
     fn evaluate(&mut self, r: &Rc<Ref>, args: &Value, opcode: &'static str, at: u64) -> Res<Value> {
-        let path = r.path();
+        let path = r.path().to_owned();
         let args = args_of(args);
         let text = |i: usize| args.get(i).and_then(Value::text).map(str::to_owned);
         match path.as_str() {
@@ -960,10 +995,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             | "__builtin__.__import__"
             | "importlib.__import__" => {
                 if let Some(m) = text(0) {
-                    let derived = Rc::new(Ref {
-                        module: m,
-                        name: String::new(),
-                    });
+                    let derived = Rc::new(Ref::new(&m, ""));
                     self.reached(&derived, opcode, at, &path);
                     return Ok(Value::Ref(derived));
                 }
@@ -977,7 +1009,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                             None => (spec.clone(), String::new()),
                         },
                     };
-                    let derived = Rc::new(Ref { module, name });
+                    let derived = Rc::new(Ref::new(&module, &name));
                     self.reached(&derived, opcode, at, &path);
                     return Ok(Value::Ref(derived));
                 }
@@ -1030,8 +1062,8 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Something reached at load time through an import helper: classify it like an import.
     fn reached(&mut self, r: &Ref, opcode: &'static str, at: u64, via: &str) {
-        let class = self.ctx.policy.classify(&r.module, &r.name);
-        self.report_class(&class, &r.module, &r.name, opcode, at, Some(via));
+        let class = self.ctx.policy.classify(r.module(), r.name());
+        self.report_class(&class, r.module(), r.name(), opcode, at, Some(via));
     }
 
     /// Bytes handed to a loader: scan them as a file of their own.
@@ -1080,7 +1112,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
             self.activity = self.activity.saturating_add(1);
-            let ev = Evidence::global(&r.module, &r.name, opcode);
+            let ev = Evidence::global(r.module(), r.name(), opcode);
             self.ctx.report_with(
                 Code::PickleBuildOnGlobal,
                 Severity::Critical,
@@ -1389,14 +1421,14 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let state = self.pop()?;
                 self.mutate("BUILD", at)?;
                 if let Value::Ref(r) = self.top()? {
-                    let base = r.path();
+                    let base = r.path().to_owned();
                     self.record_attrs(&base, &state);
                 }
                 if let Value::Call(Some(r)) = self.top()? {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
-                    if is_joblib_array_wrapper(&r.path()) {
+                    if is_joblib_array_wrapper(r.path()) {
                         // joblib ends the current frame before writing the array data.
                         if self.frame_end == Some(inp.pos) {
                             self.frame_end = None;
@@ -1438,8 +1470,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // Imports.
             b'c' => {
-                let (m, n) = self.two_lines(inp, "GLOBAL")?;
-                let v = self.import(&m, &n, "GLOBAL", at);
+                let v = self.import_lines(inp, "GLOBAL", at)?;
                 self.push(v)?;
             }
             0x93 => {
@@ -1492,8 +1523,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(v)?;
             }
             b'i' => {
-                let (m, n) = self.two_lines(inp, "INST")?;
-                let callee = self.import(&m, &n, "INST", at);
+                let callee = self.import_lines(inp, "INST", at)?;
                 let args = self.pop_mark()?;
                 let v = self.call(callee, tuple(args), "INST", at)?;
                 self.push(v)?;
@@ -1665,14 +1695,21 @@ impl<'c, 'a> Machine<'c, 'a> {
         true
     }
 
-    fn two_lines(&mut self, inp: &mut Input, what: &str) -> Res<(String, String)> {
+    /// `GLOBAL`/`INST`: module and name on two lines, imported.
+    fn import_lines(&mut self, inp: &mut Input, what: &'static str, at: u64) -> Res<Value> {
         let max = self.ctx.limits.max_line;
-        let m = inp.line(max, what)?;
-        let n = inp.line(max, what)?;
-        match (String::from_utf8(m), String::from_utf8(n)) {
-            (Ok(m), Ok(n)) => Ok((m, n)),
-            _ => invalid(format!("{what} module or name is not UTF-8")),
-        }
+        let [mut m, mut n] = std::mem::take(&mut self.line_bufs);
+        let read = inp
+            .line_into(&mut m, max, what)
+            .and_then(|()| inp.line_into(&mut n, max, what));
+        let v = read.and_then(
+            |()| match (std::str::from_utf8(&m), std::str::from_utf8(&n)) {
+                (Ok(module), Ok(name)) => Ok(self.import(module, name, what, at)),
+                _ => invalid(format!("{what} module or name is not UTF-8")),
+            },
+        );
+        self.line_bufs = [m, n];
+        v
     }
 
     fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
@@ -1848,6 +1885,11 @@ impl<'c, 'a> Machine<'c, 'a> {
             let mut buf = [0u8; SHORT];
             let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
             inp.fill(short, what)?;
+            if let Ok(t) = std::str::from_utf8(short)
+                && let Some(s) = Short::new(t)
+            {
+                return Ok(Value::Short(s));
+            }
             let t = String::from_utf8_lossy(short).into_owned();
             let len = t.len() as u64;
             return Ok(Value::string(t.into_bytes(), len));

@@ -18,7 +18,7 @@
 //! 4. Everything else is [`Class::Unknown`].
 
 use crate::finding::Severity;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 const DENYLIST: &str = include_str!("denylist.txt");
 const ALLOWLIST: &str = include_str!("allowlist.txt");
@@ -160,44 +160,67 @@ impl Policy {
     }
 
     fn classify_one(&self, module: &str, name: &str) -> Class {
-        let module_segs: Vec<&str> = module.split('.').collect();
-        let name_segs: Vec<&str> = if name.is_empty() {
-            Vec::new()
+        // The dotted path, built once in a buffer this thread reuses; every candidate below is
+        // a slice of it.
+        thread_local! {
+            static FULL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        FULL.with(|full| match full.try_borrow_mut() {
+            Ok(mut full) => self.classify_path(module, name, &mut full),
+            Err(_) => self.classify_path(module, name, &mut String::new()),
+        })
+    }
+
+    fn classify_path(&self, module: &str, name: &str, full: &mut String) -> Class {
+        full.clear();
+        full.push_str(module);
+        if !name.is_empty() {
+            full.push('.');
+            full.push_str(name);
+        }
+        // Denylist: every prefix of the path as written, and of the path starting at each
+        // name component (the byte after the module, and after each dot in the name).
+        let name_at = if name.is_empty() {
+            full.len()
         } else {
-            name.split('.').collect()
+            module.len().saturating_add(1)
         };
-        let full: Vec<&str> = module_segs.iter().chain(&name_segs).copied().collect();
-        // Denylist: the path as written, and from each attribute component on.
-        let starts = std::iter::once(0).chain(module_segs.len()..full.len());
+        let name_starts = dots(full.get(name_at..).unwrap_or(""))
+            .map(|i| name_at.saturating_add(i).saturating_add(1));
+        let starts = std::iter::once(0)
+            .chain((!name.is_empty()).then_some(name_at))
+            .chain(name_starts);
         for start in starts {
-            let cand = &full[start..];
-            let mut prefix = String::new();
-            for seg in cand {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(seg);
-                if let Some(reason) = self.deny.get(&prefix) {
+            let cand = full.get(start..).unwrap_or("");
+            let ends = dots(cand).chain(std::iter::once(cand.len()));
+            for end in ends {
+                let prefix = cand.get(..end).unwrap_or("");
+                if let Some(reason) = self.deny.get(prefix) {
                     return Class::Denied {
-                        rule: prefix,
+                        rule: prefix.to_owned(),
                         reason: reason.clone(),
                     };
                 }
             }
         }
-        let path = full.join(".");
-        if let Some(attr) = name_segs.iter().find(|s| is_dunder(s))
-            && !self.allow.contains_key(&path)
-        {
+        let allowed = self.allow.contains_key(full.as_str());
+        if !allowed && let Some(attr) = name.split('.').find(|s| is_dunder(s)) {
             return Class::Dunder {
-                attr: (*attr).to_owned(),
+                attr: attr.to_owned(),
             };
         }
-        if self.allow.contains_key(&path) {
+        if allowed {
             return Class::Allowed;
         }
         Class::Unknown
     }
+}
+
+/// Byte offsets of the dots in `s`.
+fn dots(s: &str) -> impl Iterator<Item = usize> + '_ {
+    s.bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'.').then_some(i))
 }
 
 fn is_dunder(s: &str) -> bool {
@@ -309,13 +332,21 @@ fn fix_imports(module: &str, name: &str) -> Option<(String, String)> {
         ("exceptions", "builtins"),
         ("future_builtins", "builtins"),
     ];
-    if let Some((_, (m, n))) = NAMES.iter().find(|((m, n), _)| *m == module && *n == name) {
+    // Every entry's module is in MODULES' keys or NAMES' modules: one lookup rejects the rest.
+    type Tables = (HashMap<Global, Global>, HashMap<&'static str, &'static str>);
+    static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    let (names, modules) = TABLES.get_or_init(|| {
+        (
+            NAMES.iter().copied().collect(),
+            MODULES.iter().copied().collect(),
+        )
+    });
+    if let Some((m, n)) = names.get(&(module, name)) {
         return Some(((*m).to_owned(), (*n).to_owned()));
     }
-    MODULES
-        .iter()
-        .find(|(from, _)| *from == module)
-        .map(|(_, to)| ((*to).to_owned(), name.to_owned()))
+    modules
+        .get(module)
+        .map(|to| ((*to).to_owned(), name.to_owned()))
 }
 
 #[cfg(test)]
