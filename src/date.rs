@@ -4,6 +4,7 @@
 //! RFC 3339 section 5.6: `full-date "T" full-time`, with `time-offset = "Z" / ("+" / "-")
 //! HH:MM`, an optional fraction of a second, and a real calendar date (leap years included,
 //! checked by `jiff`).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 /// A calendar date written `YYYY-MM-DD` that exists (`2026-02-29` and `9999-99-99` do not).
 pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
@@ -29,7 +30,7 @@ fn digits(b: &[u8]) -> Option<u32> {
         return None;
     }
     b.iter().try_fold(0u32, |n, d| {
-        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        n.checked_mul(10)?.checked_add(char::from(*d).to_digit(10)?)
     })
 }
 
@@ -65,16 +66,12 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
     // Optional fraction.
     let mut rest = rest;
-    if rest.first() == Some(&b'.') {
-        let n = rest
-            .iter()
-            .skip(1)
-            .take_while(|c| c.is_ascii_digit())
-            .count();
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return false;
         }
-        rest = rest.get(n + 1..).unwrap_or(&[]);
+        rest = frac.get(n..).unwrap_or(&[]);
     }
     match rest {
         [b'Z' | b'z'] => true,
@@ -87,6 +84,7 @@ pub fn is_rfc3339(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

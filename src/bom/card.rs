@@ -2,6 +2,7 @@
 //! `generation_config.json`, `adapter_config.json`, `tokenizer_config.json`, requirements, licence
 //! files and the Hugging Face hub cache layout. Every value here comes from a file; nothing is
 //! guessed. Parse failures are kept as notes, never fatal.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -63,9 +64,13 @@ pub fn hub_identity(root: &Path) -> Option<HubIdentity> {
         return None;
     }
     let repo_id = rest.join("/");
-    let repo_dir: std::path::PathBuf = comps[..=i].iter().collect();
-    let revision = match comps.get(i + 1).map(String::as_str) {
-        Some("snapshots") => comps.get(i + 2).filter(|r| is_commit(r)).cloned(),
+    // `i` indexes `comps`, so the split is in range; `after` is what follows the repo folder.
+    let (upto, after) = comps.split_at_checked(i.checked_add(1)?)?;
+    let repo_dir: std::path::PathBuf = upto.iter().collect();
+    let revision = match after.split_first() {
+        Some((snapshots, tail)) if snapshots == "snapshots" => {
+            tail.first().filter(|r| is_commit(r)).cloned()
+        }
         None => {
             let snaps: Vec<String> = std::fs::read_dir(repo_dir.join("snapshots"))
                 .ok()?
@@ -101,9 +106,9 @@ pub fn front_matter(text: &str) -> Option<&str> {
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "---" {
-            return Some(&rest[..offset]);
+            return rest.get(..offset); // `offset` ends a line, a character boundary
         }
-        offset += line.len();
+        offset = offset.saturating_add(line.len()); // at most rest.len()
     }
     None
 }
@@ -140,8 +145,11 @@ pub fn absorb(info: &mut DirInfo, path: &str, bytes: &[u8]) {
         "README.md" => {
             let body = front_matter(text)
                 .map(|fm| {
-                    let start = text.find(fm).unwrap_or(0) + fm.len();
-                    text[start..].split_once('\n').map(|(_, b)| b).unwrap_or("")
+                    let start = text.find(fm).unwrap_or(0).saturating_add(fm.len());
+                    text.get(start..)
+                        .and_then(|t| t.split_once('\n'))
+                        .map(|(_, b)| b)
+                        .unwrap_or("")
                 })
                 .unwrap_or(text);
             let (uses, limits) = card_sections(body);
@@ -275,11 +283,15 @@ fn requirement(info: &mut DirInfo, spec: &str) {
     let end = spec
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
         .unwrap_or(spec.len());
-    let name = spec[..end].to_ascii_lowercase().replace('_', "-");
+    // `find` returns a character boundary, so the split succeeds.
+    let Some((name, rest)) = spec.split_at_checked(end) else {
+        return;
+    };
+    let name = name.to_ascii_lowercase().replace('_', "-");
     if name.is_empty() {
         return;
     }
-    let rest = spec[end..].trim();
+    let rest = rest.trim();
     let rest = match rest.strip_prefix('[') {
         Some(r) => r
             .split_once(']')
@@ -343,6 +355,7 @@ pub fn scalar(v: Option<&Value>, key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -4,6 +4,7 @@
 //! way round.
 //!
 //! Opcode reference: CPython `Lib/pickletools.py`.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 /// Start of every legacy (non-zip) `torch.save` file: protocol 2 and the magic number
 /// 0x1950a86a20f9469cfc6c as a LONG1.

@@ -47,6 +47,7 @@
 //! fallback.
 //!
 //! [`Limits::max_hdf5_metadata`]: crate::limits::Limits::max_hdf5_metadata
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::finding::{Code, Evidence, Severity};
@@ -357,7 +358,7 @@ fn scan_for_config(prefix: &[u8]) -> Option<Vec<u8>> {
     const NAME: &[u8] = b"model_config";
     const START: &[u8] = b"{\"class_name\"";
     let at = find(prefix, NAME, 0)?;
-    let start = find(prefix, START, at + NAME.len())?;
+    let start = find(prefix, START, at.checked_add(NAME.len())?)?;
     let rest = prefix.get(start..)?;
     let mut stream =
         serde_json::Deserializer::from_slice(rest).into_iter::<serde::de::IgnoredAny>();
@@ -376,7 +377,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     hay.get(from..)?
         .windows(needle.len())
         .position(|w| w == needle)
-        .map(|p| p + from)
+        .and_then(|p| p.checked_add(from))
 }
 
 /// Walks a parsed config, reports what it finds and fills `facts`.
@@ -398,11 +399,8 @@ fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    let head = s.get(..s.floor_char_boundary(max)).unwrap_or_default();
+    format!("{head}…")
 }
 
 /// How an object sits in its parent.
@@ -468,11 +466,8 @@ impl Walk {
         // Deep trees make long paths: keep the end, which says where.
         const MAX_PATH: usize = 240;
         if s.len() > MAX_PATH {
-            let mut cut = s.len() - MAX_PATH;
-            while !s.is_char_boundary(cut) {
-                cut += 1;
-            }
-            s = format!("…{}", &s[cut..]);
+            let cut = s.ceil_char_boundary(s.len().saturating_sub(MAX_PATH));
+            s = format!("…{}", s.get(cut..).unwrap_or_default());
         }
         s
     }
@@ -505,11 +500,12 @@ impl Walk {
                         ("layers", Value::Array(items)) => {
                             for (i, item) in items.iter().enumerate() {
                                 self.path.push(format!("[{i}]"));
-                                self.visit(item, depth + 2, Role::Layer, in_lambda);
+                                let deeper = depth.saturating_add(2);
+                                self.visit(item, deeper, Role::Layer, in_lambda);
                                 self.path.pop();
                             }
                         }
-                        _ => self.visit(child, depth + 1, role, in_lambda),
+                        _ => self.visit(child, depth.saturating_add(1), role, in_lambda),
                     }
                     self.path.pop();
                 }
@@ -517,7 +513,7 @@ impl Walk {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     self.path.push(format!("[{i}]"));
-                    self.visit(item, depth + 1, Role::Other, in_lambda);
+                    self.visit(item, depth.saturating_add(1), Role::Other, in_lambda);
                     self.path.pop();
                 }
             }
@@ -535,13 +531,14 @@ impl Walk {
     ) {
         let config = map.get("config");
         if role == Role::Layer {
-            self.layers += 1;
+            self.layers = self.layers.saturating_add(1);
             let key = if self.classes.len() < self.max_entries || self.classes.contains_key(class) {
                 self.clip(class)
             } else {
                 "(other)".to_owned()
             };
-            *self.classes.entry(key).or_default() += 1;
+            let n = self.classes.entry(key).or_default();
+            *n = n.saturating_add(1);
         }
         if class == "Lambda" && !*in_lambda {
             let site = self.lambda_layer(config);
@@ -632,7 +629,7 @@ impl Walk {
             .iter_mut()
             .find(|c| c.module == module && c.name == name && c.registered_name == registered)
         {
-            c.count += 1;
+            c.count = c.count.saturating_add(1);
         } else if self.custom.len() < self.max_entries {
             let dangerous = is_dangerous(module.as_deref(), &name);
             self.custom.push(CustomObject {
@@ -763,6 +760,7 @@ fn describe_code(code: Option<&Value>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::finding::Finding;
@@ -861,6 +859,22 @@ mod tests {
             findings: ctx.findings,
             facts: ctx.facts.keras,
         }
+    }
+
+    #[test]
+    fn clips_and_long_paths_cut_at_character_boundaries() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "abc…");
+        // 'é' is two bytes: a cut inside it keeps the text before it.
+        assert_eq!(clip("aéb", 2), "a…");
+        assert_eq!(clip("éé", 1), "…");
+        let limits = Limits::default();
+        let p = policy();
+        let ctx = Ctx::new(&limits, &p, "m.keras");
+        let mut w = Walk::new(&ctx);
+        // 243 bytes: the last 240 start inside the second 'é', so the cut moves past it.
+        w.path = vec!["é".repeat(120), "xy".into()];
+        assert_eq!(w.path(), format!("…{}.xy", "é".repeat(118)));
     }
 
     fn run(bytes: &[u8], name: &str) -> Run {

@@ -12,8 +12,6 @@
 
 pub mod compressed;
 pub mod gguf;
-// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod keras;
 pub mod npy;
 pub mod onnx;
@@ -21,8 +19,6 @@ pub mod pickle;
 pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
-// Not yet clean under the two lints above; a `#![warn(..)]` in the file overrides this.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub mod sevenz;
 pub mod template;
 pub mod text;

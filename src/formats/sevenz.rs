@@ -8,6 +8,7 @@
 //! hostile bytes becomes an `archive-malformed` finding instead of ending the scan.
 //!
 //! [`Limits::max_in_memory`]: crate::limits::Limits::max_in_memory
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
 use crate::detect::{self, Format};
@@ -32,7 +33,7 @@ impl Read for Seekable<'_> {
             .src
             .read_at(self.pos, buf)
             .inspect_err(|_| self.failed.set(true))?;
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64);
         Ok(n)
     }
 }
@@ -160,7 +161,7 @@ fn member(ctx: &mut Ctx, name: &str, size: u64, data: &mut dyn Read, max: u64) -
         ctx.enter(name, |ctx| super::pickle::inspect_stream(&mut r, ctx))?;
     }
     let rest = io::copy(&mut r, &mut io::sink())?;
-    ctx.spend_decompressed(rest + head.len() as u64);
+    ctx.spend_decompressed(rest.saturating_add(head.len() as u64));
     ctx.facts.members.push(super::Member {
         name: full,
         size,

@@ -21,6 +21,7 @@
 //! is only what the caller passes in. The statement itself (predicate, resources, one subject) is
 //! the caller's to check (see `statement.rs`); this module says only that the bundle is a valid
 //! Sigstore signature by the expected signer over a statement about `subject_digest`.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Bundle, MediaType, Sha256Hash, SignatureContent};
@@ -183,6 +184,7 @@ pub fn verify(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use base64::Engine;

@@ -6,6 +6,7 @@
 //! `cryptography` writes it (64-column base64, LF line endings), which is what
 //! `to_public_key_pem(LineEnding::LF)` produces; it is computed from the key, so a key file
 //! with other line endings or comments still matches.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::digest::Sha256;
 use p256::elliptic_curve::Generate;
@@ -44,9 +45,11 @@ fn pem_block<'a>(text: &'a str, labels: &[&str]) -> Option<&'a str> {
         let begin = format!("-----BEGIN {label}-----");
         let end = format!("-----END {label}-----");
         if let Some(a) = text.find(&begin)
-            && let Some(b) = text[a..].find(&end)
+            && let Some(from_begin) = text.get(a..)
+            && let Some(b) = from_begin.find(&end)
         {
-            return Some(&text[a..a + b + end.len()]);
+            // `b` is where `end` starts in `from_begin`, so the block ends inside it.
+            return from_begin.get(..b.checked_add(end.len())?);
         }
     }
     None
@@ -180,6 +183,7 @@ impl VerifyingKey {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -21,6 +21,7 @@
 //! candidate, never uses a certificate twice in one path, and stops at 8 certificates. A path
 //! ends at a certificate that is byte-equal to an anchor (the anchor's own signature is not
 //! checked). Revocation is not checked.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::keys::VerifyingKey;
 use base64::Engine;
@@ -186,7 +187,7 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ChainError> {
             }
             Some(b) => {
                 if line == END {
-                    let n = out.len() + 1;
+                    let n = out.len().saturating_add(1);
                     let der = STANDARD
                         .decode(b.as_bytes())
                         .map_err(|e| ChainError::Pem(format!("certificate block {n}: {e}")))?;
@@ -199,12 +200,12 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ChainError> {
                 } else if line.starts_with("-----") {
                     return Err(ChainError::Pem(format!(
                         "certificate block {} has no `{END}` line",
-                        out.len() + 1
+                        out.len().saturating_add(1)
                     )));
                 } else if line.contains(':') {
                     return Err(ChainError::Pem(format!(
                         "certificate block {} has headers (encrypted or non-standard PEM)",
-                        out.len() + 1
+                        out.len().saturating_add(1)
                     )));
                 } else {
                     b.push_str(line);
@@ -215,7 +216,7 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ChainError> {
     if body.is_some() {
         return Err(ChainError::Pem(format!(
             "certificate block {} has no `{END}` line",
-            out.len() + 1
+            out.len().saturating_add(1)
         )));
     }
     if out.is_empty() {
@@ -253,21 +254,16 @@ pub fn verify_chain(
     let leaf = Cert::parse(leaf_der, "the signing (leaf) certificate".to_string())?;
     let anchors: Vec<Cert<'_>> = anchors
         .iter()
-        .enumerate()
-        .map(|(i, d)| Cert::parse(d, format!("trust anchor {}", i + 1)))
+        .zip(1u64..)
+        .map(|(d, n)| Cert::parse(d, format!("trust anchor {n}")))
         .collect::<Result<_, _>>()?;
     let mut pool: Vec<Cert<'_>> = Vec::new();
-    for (i, d) in intermediates.iter().enumerate() {
-        pool.push(Cert::parse(
-            d,
-            format!("bundle chain certificate {}", i + 2),
-        )?);
+    // Numbered as in the bundle's chain, where the leaf is certificate 1.
+    for (d, n) in intermediates.iter().zip(2u64..) {
+        pool.push(Cert::parse(d, format!("bundle chain certificate {n}"))?);
     }
-    for (i, d) in extra.iter().enumerate() {
-        pool.push(Cert::parse(
-            d,
-            format!("extra chain certificate {}", i + 1),
-        )?);
+    for (d, n) in extra.iter().zip(1u64..) {
+        pool.push(Cert::parse(d, format!("extra chain certificate {n}"))?);
     }
     pool.extend(anchors.iter().cloned());
 
@@ -371,9 +367,11 @@ impl<'a> Cert<'a> {
             .extensions()
             .map(|e| e.as_slice())
             .unwrap_or(&[]);
-        for (i, e) in exts.iter().enumerate() {
+        let mut rest = exts;
+        while let Some((e, later)) = rest.split_first() {
+            rest = later;
             let oid = e.extn_id.to_string();
-            if exts.iter().skip(i + 1).any(|o| o.extn_id == e.extn_id) {
+            if later.iter().any(|o| o.extn_id == e.extn_id) {
                 return Err(ChainError::DuplicateExtension {
                     subject: self.subject.clone(),
                     oid,
@@ -612,7 +610,7 @@ impl Search<'_, '_> {
             if cand.subject_name != cur.issuer_name || path.contains(&idx) {
                 continue;
             }
-            self.examined += 1;
+            self.examined = self.examined.saturating_add(1);
             if self.examined > MAX_CANDIDATES {
                 return Err(ChainError::SearchLimit);
             }
@@ -786,6 +784,7 @@ fn display_unix(t: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     //! Vectors: `tests/vectors/oms-v1.1.0/` (model-signing v1.1.0, see its README). The inline
     //! EC fixtures were made once with OpenSSL 3.0 (`openssl req`/`openssl x509 -req`, 100-year
