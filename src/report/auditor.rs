@@ -2483,7 +2483,8 @@ fn check_bundle(
 }
 
 fn inventory(bom: &Value, resources: &[Resource]) -> (bool, String) {
-    let mismatches = crate::verify::bom_file_mismatches(bom, resources);
+    let mismatches =
+        crate::verify::bom_file_mismatches(&crate::bom::read::Document::read_any(bom), resources);
     match mismatches.first() {
         None => (
             true,
