@@ -71,6 +71,12 @@ impl<'a> Field<'a> {
     }
 }
 
+impl<'a> From<&'a Value> for Field<'a> {
+    fn from(v: &'a Value) -> Field<'a> {
+        Field(Some(v))
+    }
+}
+
 /// A JSON value read as an object: a field of a value that is not an object is absent.
 #[derive(Debug, Clone, Copy)]
 pub struct Object<'a>(&'a Value);
