@@ -2,10 +2,10 @@
 //!
 //! Reading is lenient. Documents may come from aibom or from another generator (cdxgen, the
 //! OWASP generator, a hand-written one) and be CycloneDX 1.5, 1.6 or 1.7 JSON; aibom's own
-//! `aibom:*` properties are used when present and never required. [`Document::from_value`] is
-//! the boundary: it walks `metadata.component` (the model, its `pedigree.ancestors`, its nested
-//! components), `components[]` recursively, `dependencies[]` and `vulnerabilities[]` once, and
-//! writes down every part it could not read. [`compare`] then works on the two readings only.
+//! `aibom:*` properties are used when present and never required. [`Document::read`] takes what
+//! the diff compares from the shared reader ([`crate::bom::read::Document`]: the model, its
+//! `pedigree.ancestors`, every component, `dependencies[]` and `vulnerabilities[]`) and writes
+//! down every part it could not read. [`compare`] then works on the two readings only.
 //!
 //! What is compared, and how things are matched across the two documents:
 //! - files: `file` components by path (the `name`, or a single `evidence.occurrences[].location`),
@@ -28,7 +28,7 @@
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 
-use crate::bom::read::{kind_of, property_values as props, purl_base};
+use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem, Shape, kind_of, purl_base};
 use crate::detect::Format;
 use crate::digest::Sha256;
 use crate::finding::Severity;
@@ -37,14 +37,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// A document that cannot be compared at all.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("the document is not a JSON object but {found}")]
-    NotAnObject { found: &'static str },
-    #[error("bomFormat is {found:?}, not \"CycloneDX\"")]
-    NotCycloneDx { found: String },
-}
+pub use crate::bom::read::Error;
 
 /// Which document a remark is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -659,7 +652,8 @@ impl Found {
     }
 }
 
-/// One CycloneDX document, read leniently: what could be read, and notes on what could not.
+/// One CycloneDX document as the diff compares it, from a [`read::Document`]: what could be
+/// read, and notes on what could not.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     info: DocumentInfo,
@@ -680,32 +674,15 @@ pub struct Document {
     notes: Vec<(Section, String, Vec<String>)>,
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn prop<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
-    props(v, name).next()
-}
-
-/// Licence ids, names and expressions of a component (CycloneDX `licenses[]`: either
-/// `{license: {id | name}}` or `{expression}`).
-fn licenses_of(v: &Value) -> Vec<String> {
+/// Licence ids, names and expressions of a component, sorted, deduplicated.
+fn licenses_of(v: Object<'_>) -> Vec<String> {
     let mut out: Vec<String> = v
-        .get("licenses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .licenses()
         .filter_map(|l| {
-            str_of(l, "expression").map(str::to_owned).or_else(|| {
-                let lic = l.get("license")?;
-                str_of(lic, "id")
-                    .or_else(|| str_of(lic, "name"))
-                    .map(str::to_owned)
-            })
+            l.expression
+                .trimmed()
+                .or_else(|| l.id.trimmed().or_else(|| l.name.trimmed()))
+                .map(str::to_owned)
         })
         .collect();
     out.sort();
@@ -713,14 +690,17 @@ fn licenses_of(v: &Value) -> Vec<String> {
     out
 }
 
-fn is_adapter(v: &Value) -> bool {
-    if prop(v, "aibom:model:kind") == Some("adapter") {
+fn is_adapter(v: Object<'_>) -> bool {
+    if v.property("aibom:model:kind") == Some("adapter") {
         return true;
     }
-    let tune = prop(v, "cdx:ai-ml:model:parameter:tune_method").or_else(|| {
-        v.get("modelCard")
-            .and_then(|m| prop(m, "cdx:ai-ml:model:parameter:tune_method"))
-    });
+    let tune = v
+        .property("cdx:ai-ml:model:parameter:tune_method")
+        .or_else(|| {
+            v.get("modelCard")
+                .object()
+                .property("cdx:ai-ml:model:parameter:tune_method")
+        });
     tune.is_some_and(|t| {
         matches!(
             t.to_ascii_lowercase().as_str(),
@@ -729,7 +709,7 @@ fn is_adapter(v: &Value) -> bool {
     })
 }
 
-fn category(kind: &str, v: &Value) -> Category {
+fn category(kind: &str, v: Object<'_>) -> Category {
     match kind {
         "machine-learning-model" if is_adapter(v) => Category::Adapter,
         "machine-learning-model" => Category::Model,
@@ -797,20 +777,20 @@ fn is_weights(path: &str, format: Option<&str>) -> bool {
             .is_some_and(|(_, ext)| WEIGHT_EXTENSIONS.contains(&ext))
 }
 
-/// A component's SHA-256, or why there is none.
-fn sha256_of(v: &Value) -> Result<Option<Sha256>, String> {
-    let hashes = match v.get("hashes") {
-        None => return Ok(None),
-        Some(Value::Array(a)) => a,
-        Some(other) => return Err(format!("hashes is {}", kind_of(other))),
-    };
-    for h in hashes {
-        let alg = str_of(h, "alg")
+/// A component's SHA-256 (any spelling of the algorithm's name), or why there is none.
+fn sha256_of(v: Object<'_>) -> Result<Option<Sha256>, String> {
+    if let Shape::Other(found) = v.get("hashes").shape() {
+        return Err(format!("hashes is {found}"));
+    }
+    for h in v.hashes() {
+        let alg = h
+            .alg
+            .trimmed()
             .unwrap_or_default()
             .to_ascii_uppercase()
             .replace(['-', '_'], "");
         if alg == "SHA256" {
-            let content = str_of(h, "content").unwrap_or_default();
+            let content = h.content.trimmed().unwrap_or_default();
             return content
                 .to_ascii_lowercase()
                 .parse::<Sha256>()
@@ -821,116 +801,75 @@ fn sha256_of(v: &Value) -> Result<Option<Sha256>, String> {
     Ok(None)
 }
 
-fn is_template(kind: &str, v: &Value) -> bool {
+fn is_template(kind: &str, v: Object<'_>) -> bool {
     kind == "data"
-        && (str_of(v, "bom-ref").is_some_and(|r| r.starts_with("template:"))
-            || str_of(v, "name").is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
-            || v.get("data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .any(|d| {
-                    str_of(d, "name").is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
-                }))
+        && (v
+            .get("bom-ref")
+            .trimmed()
+            .is_some_and(|r| r.starts_with("template:"))
+            || v.get("name")
+                .trimmed()
+                .is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
+            || v.data().any(|d| {
+                d.get("name")
+                    .trimmed()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
+            }))
 }
 
-fn full_name(v: &Value) -> Option<String> {
-    let name = str_of(v, "name")?;
-    Some(match str_of(v, "group") {
+/// `group/name`, or the name.
+fn full_name(v: Object<'_>) -> Option<String> {
+    let name = v.get("name").trimmed()?;
+    Some(match v.get("group").trimmed() {
         Some(g) => format!("{g}/{name}"),
         None => name.to_owned(),
     })
 }
 
-fn read_comp(v: &Value, kind: &str, name: String) -> Comp {
+fn read_comp(v: Object<'_>, kind: &str, name: String) -> Comp {
     Comp {
         category: category(kind, v),
         kind: kind.to_owned(),
         name,
-        version: str_of(v, "version").map(str::to_owned),
-        purl: str_of(v, "purl").map(str::to_owned),
+        version: v.get("version").trimmed().map(str::to_owned),
+        purl: v.get("purl").trimmed().map(str::to_owned),
         licenses: licenses_of(v),
     }
 }
 
 impl Document {
-    /// Reads a parsed CycloneDX JSON document. Only a value that is not an object, or an
-    /// object whose `bomFormat` names another format, is rejected; everything else is read as
-    /// far as it goes and the rest noted.
+    /// Reads a parsed CycloneDX JSON document (see [`read::Document::from_value`]).
     pub fn from_value(doc: &Value) -> Result<Document, Error> {
-        let Value::Object(_) = doc else {
-            return Err(Error::NotAnObject {
-                found: kind_of(doc),
-            });
-        };
+        read::Document::from_value(doc).map(|d| Document::read(&d))
+    }
+
+    /// What the diff compares of a document, with notes on every part it could not read.
+    pub fn read(doc: &read::Document<'_>) -> Document {
         let mut d = Document::default();
-        match doc.get("bomFormat") {
-            Some(Value::String(s)) if s == "CycloneDX" => {}
-            Some(Value::String(s)) => return Err(Error::NotCycloneDx { found: s.clone() }),
-            Some(other) => {
-                return Err(Error::NotCycloneDx {
-                    found: kind_of(other).to_owned(),
-                });
-            }
-            None => d.note(
-                Section::Document,
-                "no bomFormat: read as CycloneDX anyway",
-                vec![],
-            ),
+        for n in &doc.notes {
+            d.structure_note(n);
         }
-        d.read_spec_version(doc);
-        let metadata = doc.get("metadata");
-        if let Some(m) = metadata
-            && !m.is_object()
-        {
-            d.note(
-                Section::Document,
-                &format!("metadata is {}: not read", kind_of(m)),
-                vec![],
-            );
+        d.read_spec_version(doc.root);
+        d.read_tools(doc);
+        if let Some(m) = doc.model {
+            d.read_root(m);
         }
-        let metadata = metadata.filter(|m| m.is_object());
-        if let Some(m) = metadata {
-            d.read_tools(m);
-        }
-        match metadata.and_then(|m| m.get("component")) {
-            Some(c @ Value::Object(_)) => d.read_root(c),
-            Some(other) => d.note(
-                Section::Model,
-                &format!(
-                    "metadata.component is {}: the model's identity, licence and base models are not compared",
-                    kind_of(other)
-                ),
-                vec![],
-            ),
-            None => d.note(
-                Section::Model,
-                "no metadata.component: the model's identity, licence and base models are not compared",
-                vec![],
-            ),
-        }
-        match doc.get("components") {
-            None => {}
-            Some(Value::Array(a)) => d.walk(a, "components"),
-            Some(other) => d.note(
-                Section::Components,
-                &format!("components is {}: not read", kind_of(other)),
-                vec![],
-            ),
+        for c in &doc.components {
+            d.read_component(c);
         }
         d.read_dependencies(doc);
         // aibom writes `vulnerabilities` only when there are findings and marks every document
         // it wrote after a scan with `aibom:scan:verdict`; other generators may not scan at all.
-        let scanned = metadata.is_some_and(|m| prop(m, "aibom:scan:verdict").is_some());
-        match doc.get("vulnerabilities") {
-            Some(Value::Array(a)) => d.read_findings(a),
-            Some(other) => d.note(
+        let scanned = doc.metadata.property("aibom:scan:verdict").is_some();
+        match doc.vulnerabilities {
+            Shape::Array(a) => d.read_findings(a),
+            Shape::Other(found) => d.note(
                 Section::Findings,
-                &format!("vulnerabilities is {}: findings not read", kind_of(other)),
+                &format!("vulnerabilities is {found}: findings not read"),
                 vec![],
             ),
-            None if scanned => d.findings = Some(Vec::new()),
-            None => d.note(
+            Shape::Absent if scanned => d.findings = Some(Vec::new()),
+            Shape::Absent => d.note(
                 Section::Findings,
                 "no vulnerabilities section: findings were not recorded",
                 vec![],
@@ -943,15 +882,68 @@ impl Document {
                 vec![],
             );
         }
-        Ok(d)
+        d
     }
 
     fn note(&mut self, section: Section, reason: &str, items: Vec<String>) {
         self.notes.push((section, reason.to_owned(), items));
     }
 
-    fn read_spec_version(&mut self, doc: &Value) {
-        let Some(v) = str_of(doc, "specVersion") else {
+    /// The reader's notes, worded for the diff; sections the diff reads itself
+    /// (`vulnerabilities`) or does not compare (the model card's datasets) are left out.
+    fn structure_note(&mut self, n: &Note) {
+        let at = n.at.as_str();
+        let (section, reason) = match (at, n.problem) {
+            (_, Problem::NoBomFormat) => (
+                Section::Document,
+                "no bomFormat: read as CycloneDX anyway".to_owned(),
+            ),
+            ("metadata", Problem::NotAnObject { found }) => {
+                (Section::Document, format!("metadata is {found}: not read"))
+            }
+            ("metadata.component", Problem::Missing) => (
+                Section::Model,
+                "no metadata.component: the model's identity, licence and base models are not compared".to_owned(),
+            ),
+            ("metadata.component", Problem::NotAnObject { found }) => (
+                Section::Model,
+                format!(
+                    "metadata.component is {found}: the model's identity, licence and base models are not compared"
+                ),
+            ),
+            ("metadata.component.pedigree.ancestors", Problem::NotAnArray { found }) => (
+                Section::BaseModels,
+                format!("pedigree.ancestors is {found}: not read"),
+            ),
+            ("dependencies", Problem::Missing) => (
+                Section::Dependencies,
+                "no dependencies section: dependency edges not recorded".to_owned(),
+            ),
+            ("dependencies", Problem::NotAnArray { found }) => (
+                Section::Dependencies,
+                format!("dependencies is {found}: not read"),
+            ),
+            ("vulnerabilities" | "metadata.component.modelCard.modelParameters.datasets", _) => {
+                return;
+            }
+            (_, Problem::NotAnArray { found } | Problem::NotAnObject { found }) => {
+                (Section::Components, format!("{at} is {found}: not read"))
+            }
+            (_, Problem::TooDeep) => {
+                // The whole path is long; the top-level entry says where.
+                let top = at.find(']').and_then(|i| at.get(..=i)).unwrap_or(at);
+                (
+                    Section::Components,
+                    format!("components nest deeper than {MAX_DEPTH} levels in {top}: the rest is not read"),
+                )
+            }
+            (_, Problem::Missing) => return,
+        };
+        self.note(section, &reason, vec![]);
+    }
+
+    fn read_spec_version(&mut self, doc: Object<'_>) {
+        let Some(v) = doc.get("specVersion").trimmed() else {
             self.note(
                 Section::Document,
                 "no specVersion: read as CycloneDX 1.6",
@@ -987,21 +979,10 @@ impl Document {
         }
     }
 
-    /// `metadata.tools`: a 1.4-style array of `{vendor, name, version}`, or the 1.5+ object of
-    /// `components[]` and `services[]`.
-    fn read_tools(&mut self, m: &Value) {
-        let list: Vec<&Value> = match m.get("tools") {
-            Some(Value::Array(a)) => a.iter().collect(),
-            Some(Value::Object(o)) => ["components", "services"]
-                .iter()
-                .filter_map(|k| o.get(*k).and_then(Value::as_array))
-                .flatten()
-                .collect(),
-            _ => Vec::new(),
-        };
-        for t in list {
+    fn read_tools(&mut self, doc: &read::Document<'_>) {
+        for t in doc.tools().1 {
             if let Some(name) = full_name(t) {
-                self.info.tools.push(match str_of(t, "version") {
+                self.info.tools.push(match t.get("version").trimmed() {
                     Some(v) => format!("{name} {v}"),
                     None => name,
                 });
@@ -1009,8 +990,8 @@ impl Document {
         }
     }
 
-    fn read_root(&mut self, c: &Value) {
-        let kind = str_of(c, "type").unwrap_or("application").to_owned();
+    fn read_root(&mut self, c: Object<'_>) {
+        let kind = c.get("type").trimmed().unwrap_or("application").to_owned();
         let name = full_name(c).unwrap_or_else(|| "(unnamed)".to_owned());
         let root = read_comp(c, &kind, name.clone());
         self.info.model = Some(ModelIdentity {
@@ -1018,112 +999,73 @@ impl Document {
             version: root.version.clone(),
             purl: root.purl.clone(),
         });
-        if let Some(r) = str_of(c, "bom-ref") {
+        if let Some(r) = c.get("bom-ref").trimmed() {
             self.root_ref = Some(r.to_owned());
             self.labels.insert(r.to_owned(), name);
         }
         self.root = Some(root);
-        match c.get("pedigree").and_then(|p| p.get("ancestors")) {
-            None => {}
-            Some(Value::Array(a)) => {
-                for (i, anc) in a.iter().enumerate() {
-                    match full_name(anc) {
-                        Some(n) => {
-                            let kind = str_of(anc, "type").unwrap_or("machine-learning-model");
-                            self.ancestors.push(read_comp(anc, kind, n));
-                        }
-                        None => self.note(
-                            Section::BaseModels,
-                            &format!("pedigree.ancestors[{i}] has no name: not compared"),
-                            vec![],
-                        ),
-                    }
+        for (i, anc) in c.ancestors().objects().enumerate() {
+            match full_name(anc) {
+                Some(n) => {
+                    let kind = anc
+                        .get("type")
+                        .trimmed()
+                        .unwrap_or("machine-learning-model");
+                    self.ancestors.push(read_comp(anc, kind, n));
                 }
-            }
-            Some(other) => self.note(
-                Section::BaseModels,
-                &format!("pedigree.ancestors is {}: not read", kind_of(other)),
-                vec![],
-            ),
-        }
-        match c.get("components") {
-            None => {}
-            Some(Value::Array(a)) => self.walk(a, "metadata.component.components"),
-            Some(other) => self.note(
-                Section::Components,
-                &format!(
-                    "metadata.component.components is {}: not read",
-                    kind_of(other)
+                None => self.note(
+                    Section::BaseModels,
+                    &format!("pedigree.ancestors[{i}] has no name: not compared"),
+                    vec![],
                 ),
-                vec![],
-            ),
+            }
         }
     }
 
-    fn walk(&mut self, list: &[Value], at: &str) {
-        for (i, c) in list.iter().enumerate() {
-            let here = format!("{at}[{i}]");
-            if !c.is_object() {
+    fn read_component(&mut self, c: &read::Component<'_>) {
+        let here = c.at.as_str();
+        let kind = match c.get("type").trimmed() {
+            Some(k) => k.to_owned(),
+            None => {
+                // Still compared: a remark, not a gap.
                 self.note(
-                    Section::Components,
-                    &format!("{here} is {}: not read", kind_of(c)),
+                    Section::Document,
+                    &format!("{here} has no type: compared as an other component"),
                     vec![],
                 );
-                continue;
+                "unknown".to_owned()
             }
-            let kind = match str_of(c, "type") {
-                Some(k) => k.to_owned(),
-                None => {
-                    // Still compared: a remark, not a gap.
-                    self.note(
-                        Section::Document,
-                        &format!("{here} has no type: compared as an other component"),
-                        vec![],
-                    );
-                    "unknown".to_owned()
-                }
-            };
-            if kind == "file" {
-                self.read_file(c, &here);
-            } else if is_template(&kind, c) {
-                self.read_template(c, &here);
-            } else {
-                match full_name(c) {
-                    Some(name) => {
-                        if let Some(r) = str_of(c, "bom-ref") {
-                            self.labels.insert(r.to_owned(), name.clone());
-                        }
-                        self.components.push(read_comp(c, &kind, name));
+        };
+        if kind == "file" {
+            self.read_file(c.object, here);
+        } else if is_template(&kind, c.object) {
+            self.read_template(c.object, here);
+        } else {
+            match full_name(c.object) {
+                Some(name) => {
+                    if let Some(r) = c.get("bom-ref").trimmed() {
+                        self.labels.insert(r.to_owned(), name.clone());
                     }
-                    None => self.note(
-                        Section::Components,
-                        &format!("{here} has no name: not compared"),
-                        vec![],
-                    ),
+                    self.components.push(read_comp(c.object, &kind, name));
                 }
-            }
-            match c.get("components") {
-                None => {}
-                Some(Value::Array(a)) => self.walk(a, &format!("{here}.components")),
-                Some(other) => self.note(
+                None => self.note(
                     Section::Components,
-                    &format!("{here}.components is {}: not read", kind_of(other)),
+                    &format!("{here} has no name: not compared"),
                     vec![],
                 ),
             }
         }
     }
 
-    fn read_file(&mut self, c: &Value, here: &str) {
+    fn read_file(&mut self, c: Object<'_>, here: &str) {
         let locations: Vec<&str> = c
             .get("evidence")
-            .and_then(|e| e.get("occurrences"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|o| str_of(o, "location"))
+            .object()
+            .get("occurrences")
+            .objects()
+            .filter_map(|o| o.get("location").trimmed())
             .collect();
-        let path = match (locations.as_slice(), str_of(c, "name")) {
+        let path = match (locations.as_slice(), c.get("name").trimmed()) {
             ([one], _) => (*one).to_owned(),
             (_, Some(n)) => n.to_owned(),
             ([first, ..], None) => (*first).to_owned(),
@@ -1136,7 +1078,7 @@ impl Document {
                 return;
             }
         };
-        if let Some(r) = str_of(c, "bom-ref") {
+        if let Some(r) = c.get("bom-ref").trimmed() {
             self.labels.insert(r.to_owned(), path.clone());
         }
         let sha256 = match sha256_of(c) {
@@ -1146,8 +1088,8 @@ impl Document {
                 None
             }
         };
-        let format = prop(c, "aibom:file:format").map(str::to_owned);
-        if let Some(t) = prop(c, "aibom:gguf:chat-template-sha256") {
+        let format = c.property("aibom:file:format").map(str::to_owned);
+        if let Some(t) = c.property("aibom:gguf:chat-template-sha256") {
             let digest = t.to_ascii_lowercase().parse::<Sha256>().ok();
             if digest.is_none() {
                 self.note(
@@ -1159,7 +1101,7 @@ impl Document {
             self.templates
                 .insert(format!("{path} (GGUF chat template)"), digest);
         }
-        if prop(c, "aibom:file:role") == Some("chat-template") {
+        if c.property("aibom:file:role") == Some("chat-template") {
             self.templates.insert(path.clone(), sha256);
         }
         let entry = FileEntry {
@@ -1180,13 +1122,14 @@ impl Document {
         }
     }
 
-    fn read_template(&mut self, c: &Value, here: &str) {
-        let name = str_of(c, "bom-ref")
+    fn read_template(&mut self, c: Object<'_>, here: &str) {
+        let bom_ref = c.get("bom-ref").trimmed();
+        let name = bom_ref
             .and_then(|r| r.strip_prefix("template:"))
             .map(str::to_owned)
             .or_else(|| full_name(c))
             .unwrap_or_else(|| here.to_owned());
-        if let Some(r) = str_of(c, "bom-ref") {
+        if let Some(r) = bom_ref {
             self.labels.insert(r.to_owned(), name.clone());
         }
         let digest = match sha256_of(c) {
@@ -1199,39 +1142,18 @@ impl Document {
         self.templates.insert(name, digest);
     }
 
-    fn read_dependencies(&mut self, doc: &Value) {
-        let list = match doc.get("dependencies") {
-            None => {
-                self.note(
-                    Section::Dependencies,
-                    "no dependencies section: dependency edges not recorded",
-                    vec![],
-                );
-                return;
-            }
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                self.note(
-                    Section::Dependencies,
-                    &format!("dependencies is {}: not read", kind_of(other)),
-                    vec![],
-                );
-                return;
-            }
-        };
+    fn read_dependencies(&mut self, doc: &read::Document<'_>) {
+        if !doc.dependencies.is_array() {
+            return;
+        }
         let mut edges = BTreeSet::new();
         let mut unreadable = 0usize;
-        for d in list {
-            let Some(from) = str_of(d, "ref") else {
+        for d in doc.dependencies() {
+            let Some(from) = d.get("ref").trimmed() else {
                 unreadable += 1;
                 continue;
             };
-            for to in d
-                .get("dependsOn")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for to in d.get("dependsOn").items() {
                 match to.as_str() {
                     Some(to) => {
                         edges.insert((from.to_owned(), to.to_owned()));
@@ -1261,20 +1183,22 @@ impl Document {
                 );
                 continue;
             }
-            let id = str_of(v, "id")
-                .or_else(|| prop(v, "aibom:finding:code"))
-                .or_else(|| str_of(v, "bom-ref"))
+            let v = Object::new(v);
+            let id = v
+                .get("id")
+                .trimmed()
+                .or_else(|| v.property("aibom:finding:code"))
+                .or_else(|| v.get("bom-ref").trimmed())
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("vulnerabilities[{i}]"));
-            let path = prop(v, "aibom:finding:path")
+            let path = v
+                .property("aibom:finding:path")
                 .map(str::to_owned)
                 .or_else(|| {
                     let mut refs: Vec<&str> = v
                         .get("affects")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|a| str_of(a, "ref"))
+                        .objects()
+                        .filter_map(|a| a.get("ref").trimmed())
                         .map(|r| r.strip_prefix("file:").unwrap_or(r))
                         .collect();
                     refs.sort();
@@ -1282,22 +1206,21 @@ impl Document {
                     (!refs.is_empty()).then(|| refs.join(", "))
                 });
             let severity = v
-                .get("ratings")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|r| str_of(r, "severity"))
+                .rated_severities()
+                .filter_map(|s| s.trimmed())
                 .map(Rating::parse)
                 .max()
                 .unwrap_or(Rating::Unknown);
             out.push(Found {
                 id,
                 path,
-                member: prop(v, "aibom:finding:member").map(str::to_owned),
-                offset: prop(v, "aibom:finding:offset").map(str::to_owned),
+                member: v.property("aibom:finding:member").map(str::to_owned),
+                offset: v.property("aibom:finding:offset").map(str::to_owned),
                 severity,
-                description: str_of(v, "description")
-                    .or_else(|| str_of(v, "detail"))
+                description: v
+                    .get("description")
+                    .trimmed()
+                    .or_else(|| v.get("detail").trimmed())
                     .map(str::to_owned),
             });
         }

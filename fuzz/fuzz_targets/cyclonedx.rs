@@ -1,8 +1,8 @@
-//! CycloneDX documents as aibom reads them: the diff reader (a document compared with itself
-//! has no changes), the audit report reader and its HTML/Markdown renderers, and validation
+//! CycloneDX documents as aibom reads them: the shared reader, the diff (a document compared
+//! with itself has no changes), the audit report and its HTML/Markdown renderers, and validation
 //! (the 1.6 schema plus the semantic checks).
 #![no_main]
-use aibom::bom::validate;
+use aibom::bom::{read, validate};
 use aibom::diff::{self, Document};
 use aibom::report::{auditor, html, markdown};
 use libfuzzer_sys::fuzz_target;
@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    if let Ok(read) = Document::from_value(&doc) {
+    if let Ok(bom) = read::Document::from_value(&doc) {
+        let read = Document::read(&bom);
         let d = diff::compare(&read, &read);
         assert!(d.model.is_empty(), "self-diff: model {:?}", d.model);
         assert!(d.files.is_empty(), "self-diff: files {:?}", d.files);
@@ -43,8 +44,7 @@ fuzz_target!(|data: &[u8]| {
         );
         let mut out = Vec::new();
         aibom::report::diff::markdown(&d, &mut out).expect("writing to a Vec");
-    }
-    if let Ok(report) = auditor::read(&doc, auditor::Inputs::default()) {
+        let report = auditor::report(&bom, auditor::Inputs::default());
         let mut out = Vec::new();
         html::render(&report, &mut out).expect("writing to a Vec");
         markdown::render(&report, &mut out).expect("writing to a Vec");

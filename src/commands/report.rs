@@ -1,6 +1,6 @@
 //! `aibom report AIBOM [-o FILE] [--format html|markdown] [--signature S ...]`: the AIBOM
 //! (bytes as stored) + configured exceptions + checked signatures ->
-//! [`crate::report::auditor::read`] -> HTML or Markdown -> a file (atomically) or stdout.
+//! [`crate::bom::read`] -> [`crate::report::auditor::report`] -> HTML or Markdown -> a file (atomically) or stdout.
 //!
 //! The report never decides anything: it exits 0 whenever it could be written.
 
@@ -45,6 +45,8 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     let bytes = read(&args.bom)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", args.bom.display()))?;
+    // Reported after the configuration and the trust, which are checked first.
+    let read_doc = crate::bom::read::Document::from_value(&doc);
     let cfg = Config::load(args.config.as_deref())?;
     let mut exceptions = cfg.exceptions.clone();
     if let Some(v) = &cfg.verify {
@@ -81,16 +83,15 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
                     .map(|b| (att.display().to_string(), b)),
             });
         }
-        Some(auditor::approvals(
-            &inputs,
-            &trust,
-            &doc,
-            &crate::digest::Sha256::of(&bytes),
-        ))
+        read_doc
+            .as_ref()
+            .ok()
+            .map(|d| auditor::approvals(&inputs, &trust, d, &crate::digest::Sha256::of(&bytes)))
     };
 
-    let report = auditor::read(
-        &doc,
+    let read_doc = read_doc.with_context(|| format!("{}", args.bom.display()))?;
+    let report = auditor::report(
+        &read_doc,
         Inputs {
             file_name: args
                 .bom
@@ -100,8 +101,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
             configured_exceptions: exceptions,
             approvals,
         },
-    )
-    .with_context(|| format!("{}", args.bom.display()))?;
+    );
 
     let text = match args.format {
         ReportFormat::Html => crate::report::html::to_string(&report),

@@ -71,7 +71,10 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             );
         }
         // The AIBOM must describe these bytes: every file it lists has this digest.
-        let mismatches = crate::verify::bom_file_mismatches(&bom, &resources);
+        let mismatches = crate::verify::bom_file_mismatches(
+            &crate::bom::read::Document::read_any(&bom),
+            &resources,
+        );
         if let Some(m) = mismatches.first() {
             bail!(
                 "{} does not describe {}: {m} ({} differences)",

@@ -23,7 +23,7 @@
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 
-use crate::bom::read::{kind_of, properties as props};
+use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem};
 use crate::digest::Sha256;
 use crate::finding::{Code, Severity};
 use crate::sign::bundle::{self, Method};
@@ -36,13 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const NOT_RECORDED: &str = "not recorded";
 
 /// A document that cannot be reported on at all.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("the AIBOM is not a JSON object but {found}")]
-    NotAnObject { found: &'static str },
-    #[error("bomFormat is {found:?}, not \"CycloneDX\"")]
-    NotCycloneDx { found: String },
-}
+pub use crate::bom::read::Error as ReadError;
 
 // ---------------------------------------------------------------------------------------------
 // The model.
@@ -655,63 +649,47 @@ pub struct Inputs {
     pub approvals: Option<Vec<Approval>>,
 }
 
+/// A JSON scalar as display text ([`read::Field::text`]).
 fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    read::Field::from(v).text()
 }
 
-fn field(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(text)
-}
-
-fn at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(text)
-}
-
-fn prop(v: &Value, name: &str) -> Option<String> {
-    props(v)
-        .find(|(n, _)| *n == name)
-        .map(|(_, val)| val.to_owned())
-}
-
-fn non_empty(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-        Some(Value::String(s)) => !s.trim().is_empty(),
-        Some(_) => true,
-    }
-}
-
-/// Collects notes while reading arrays that may be missing or malformed.
-struct Reader {
-    notes: Vec<String>,
-}
-
-impl Reader {
-    fn list<'a>(&mut self, v: &'a Value, key: &str, place: &str) -> &'a [Value] {
-        match v.get(key) {
-            None | Some(Value::Null) => &[],
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                self.notes.push(format!(
-                    "{place}.{key} is {} instead of an array; it was not read",
-                    kind_of(other)
-                ));
-                &[]
-            }
+/// The reader's notes, worded for the report, in reading order. The report reads no further
+/// than the reader does, and says nothing of parts it does not show (the diff's remarks on
+/// `metadata` and `pedigree.ancestors`); a section that is `null` counts as absent.
+fn worded(n: &Note) -> Option<String> {
+    let at = n.at.as_str();
+    Some(match n.problem {
+        Problem::NoBomFormat => "bomFormat is missing; the document was read as CycloneDX".into(),
+        Problem::Missing | Problem::NotAnObject { found: "null" } if at == "metadata.component" => {
+            "metadata.component is missing: the document does not say which model it describes"
+                .into()
         }
-    }
+        Problem::NotAnObject { found } if at.ends_with(']') => {
+            format!("a component is {found} instead of an object; it was not read")
+        }
+        Problem::NotAnArray { found } if found != "null" => {
+            let place = match at {
+                "components" | "dependencies" | "vulnerabilities" => format!("document.{at}"),
+                "metadata.component.components" => at.to_owned(),
+                "metadata.component.modelCard.modelParameters.datasets" => {
+                    "modelCard.modelParameters.datasets".to_owned()
+                }
+                "metadata.component.pedigree.ancestors" => return None,
+                _ => "component.components".to_owned(),
+            };
+            format!("{place} is {found} instead of an array; it was not read")
+        }
+        Problem::TooDeep => {
+            format!("components nest deeper than {MAX_DEPTH} levels; the rest was not read")
+        }
+        _ => return None,
+    })
 }
 
 /// A component anywhere in the document.
 struct Comp<'a> {
-    v: &'a Value,
+    v: Object<'a>,
     kind: String,
     bom_ref: Option<String>,
     name: String,
@@ -719,56 +697,37 @@ struct Comp<'a> {
     in_model: bool,
 }
 
-fn walk<'a>(
-    r: &mut Reader,
-    list: &'a [Value],
-    in_model: bool,
-    depth: usize,
-    out: &mut Vec<Comp<'a>>,
-) {
-    if depth > 16 {
-        r.notes
-            .push("components nest deeper than 16 levels; the rest was not read".into());
-        return;
-    }
-    for c in list {
-        if !c.is_object() {
-            r.notes.push(format!(
-                "a component is {} instead of an object; it was not read",
-                kind_of(c)
-            ));
-            continue;
-        }
-        let name = match (field(c, "group"), field(c, "name")) {
+impl<'a> Comp<'a> {
+    fn of(c: &read::Component<'a>) -> Comp<'a> {
+        let name = match (c.get("group").text(), c.get("name").text()) {
             (Some(g), Some(n)) if !n.starts_with(&format!("{g}/")) => format!("{g}/{n}"),
             (_, Some(n)) => n,
-            (_, None) => field(c, "bom-ref").unwrap_or_else(|| "(unnamed)".into()),
+            (_, None) => c
+                .get("bom-ref")
+                .text()
+                .unwrap_or_else(|| "(unnamed)".into()),
         };
-        out.push(Comp {
-            v: c,
-            kind: field(c, "type").unwrap_or_default(),
-            bom_ref: field(c, "bom-ref"),
+        Comp {
+            v: c.object,
+            kind: c.get("type").text().unwrap_or_default(),
+            bom_ref: c.get("bom-ref").text(),
             name,
-            in_model,
-        });
-        let nested = r.list(c, "components", "component");
-        walk(r, nested, in_model, depth + 1, out);
+            in_model: c.in_model,
+        }
     }
 }
 
-fn hashes(v: &Value) -> Vec<(String, String)> {
+/// `(algorithm, hex)` of each hash, SHA-256 first.
+fn hashes(v: Object<'_>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = v
-        .get("hashes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|h| Some((field(h, "alg")?, field(h, "content")?.to_ascii_lowercase())))
+        .hashes()
+        .filter_map(|h| Some((h.alg.text()?, h.content.text()?.to_ascii_lowercase())))
         .collect();
     out.sort_by_key(|(alg, _)| (alg != "SHA-256", alg.clone()));
     out
 }
 
-fn sha256(v: &Value) -> Option<String> {
+fn sha256(v: Object<'_>) -> Option<String> {
     hashes(v)
         .into_iter()
         .find(|(a, _)| a == "SHA-256")
@@ -786,22 +745,16 @@ pub fn is_non_commercial(license: &str) -> bool {
 }
 
 /// `(text, spdx, url)` of each licence of a component.
-fn licenses_of(v: &Value) -> Vec<(String, bool, Option<String>)> {
+fn licenses_of(v: Object<'_>) -> Vec<(String, bool, Option<String>)> {
     let mut out = Vec::new();
-    for l in v
-        .get("licenses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(e) = field(l, "expression") {
+    for l in v.licenses() {
+        if let Some(e) = l.expression.text() {
             out.push((e, true, None));
-        } else if let Some(lic) = l.get("license") {
-            let url = field(lic, "url");
-            if let Some(id) = field(lic, "id") {
-                out.push((id, true, url));
-            } else if let Some(name) = field(lic, "name") {
-                out.push((name, false, url));
+        } else if l.has_license {
+            if let Some(id) = l.id.text() {
+                out.push((id, true, l.url.text()));
+            } else if let Some(name) = l.name.text() {
+                out.push((name, false, l.url.text()));
             }
         }
     }
@@ -822,11 +775,8 @@ fn is_dataset(c: &Comp<'_>) -> bool {
     c.kind == "data"
         && (c
             .v
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .any(|d| field(d, "type").as_deref() == Some("dataset"))
+            .data()
+            .any(|d| d.get("type").text().as_deref() == Some("dataset"))
             || c.bom_ref
                 .as_deref()
                 .is_some_and(|r| r.starts_with("dataset:")))
@@ -842,61 +792,35 @@ fn is_template(c: &Comp<'_>) -> bool {
             || c.name.to_ascii_lowercase().contains("template"))
 }
 
-/// Reads the report model from an AIBOM.
+/// Reads the report model from an AIBOM (see [`report`]).
 pub fn read(doc: &Value, inputs: Inputs) -> Result<AuditReport, ReadError> {
-    if !doc.is_object() {
-        return Err(ReadError::NotAnObject {
-            found: kind_of(doc),
-        });
-    }
-    let mut r = Reader { notes: Vec::new() };
-    match field(doc, "bomFormat") {
-        Some(f) if f != "CycloneDX" => return Err(ReadError::NotCycloneDx { found: f }),
-        Some(_) => {}
-        None => r
-            .notes
-            .push("bomFormat is missing; the document was read as CycloneDX".into()),
-    }
-    let empty = Value::Null;
-    let meta = doc.get("metadata").unwrap_or(&empty);
-    let model = meta.get("component").unwrap_or(&empty);
-    if model.is_null() {
-        r.notes.push(
-            "metadata.component is missing: the document does not say which model it describes"
-                .into(),
-        );
-    }
-    let card = model.get("modelCard").unwrap_or(&empty);
-    let params = card.get("modelParameters").unwrap_or(&empty);
+    read::Document::from_value(doc).map(|d| report(&d, inputs))
+}
+
+/// The report model of a document read by [`read::Document`].
+pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
+    let notes: Vec<String> = d.notes.iter().filter_map(worded).collect();
+    let model = d.model.unwrap_or_else(Object::empty);
+    let card = model.get("modelCard").object();
+    let params = card.get("modelParameters").object();
 
     // Every component, once.
-    let mut comps = Vec::new();
-    let nested = r.list(model, "components", "metadata.component");
-    walk(&mut r, nested, true, 0, &mut comps);
-    let top = r.list(doc, "components", "document");
-    walk(&mut r, top, false, 0, &mut comps);
+    let comps: Vec<Comp<'_>> = d.components.iter().map(Comp::of).collect();
     let by_ref: BTreeMap<&str, usize> = comps
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.bom_ref.as_deref().map(|r| (r, i)))
         .collect();
-    let model_ref = field(model, "bom-ref");
+    let model_ref = model.get("bom-ref").text();
 
     // Dependencies: what the model uses directly.
-    let deps = r.list(doc, "dependencies", "document");
     let mut direct: BTreeSet<String> = BTreeSet::new();
     let mut edges: Vec<(String, String)> = Vec::new();
-    for d in deps {
-        let Some(from) = field(d, "ref") else {
+    for dep in d.dependencies() {
+        let Some(from) = dep.get("ref").text() else {
             continue;
         };
-        for to in d
-            .get("dependsOn")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(text)
-        {
+        for to in dep.get("dependsOn").items().iter().filter_map(text) {
             if Some(&from) == model_ref.as_ref() {
                 direct.insert(to.clone());
             }
@@ -904,20 +828,20 @@ pub fn read(doc: &Value, inputs: Inputs) -> Result<AuditReport, ReadError> {
         }
     }
 
-    let identity = read_identity(doc, meta, model, card, params, &inputs);
+    let identity = read_identity(d, model, card, params, &inputs);
     let files = read_files(&comps);
-    let datasets = read_datasets(&mut r, params, &comps, &by_ref, &direct);
-    let findings = read_findings(&mut r, doc, &comps, &by_ref, &identity);
+    let datasets = read_datasets(d, &comps, &by_ref, &direct);
+    let findings = read_findings(d, &comps, &by_ref, &identity);
     let lineage = read_lineage(model, &comps, &edges, &datasets, &identity);
     let licenses = read_licenses(model, &comps, &identity);
     let dependencies = read_dependencies(&comps, &direct);
     let prompts = read_prompts(card, &comps, &files, &findings);
-    let exceptions = read_exceptions(doc, &findings, &inputs.configured_exceptions);
+    let exceptions = read_exceptions(d, &findings, &inputs.configured_exceptions);
     let completeness = assess(
-        doc, meta, model, card, params, &comps, &by_ref, &files, &findings, &identity,
+        d, model, card, params, &comps, &by_ref, &files, &findings, &identity,
     );
 
-    Ok(AuditReport {
+    AuditReport {
         identity,
         files,
         lineage,
@@ -929,18 +853,18 @@ pub fn read(doc: &Value, inputs: Inputs) -> Result<AuditReport, ReadError> {
         exceptions,
         approvals: inputs.approvals,
         completeness,
-        notes: r.notes,
-    })
+        notes,
+    }
 }
 
 fn read_identity(
-    doc: &Value,
-    meta: &Value,
-    model: &Value,
-    card: &Value,
-    params: &Value,
+    d: &read::Document<'_>,
+    model: Object<'_>,
+    card: Object<'_>,
+    params: Object<'_>,
     inputs: &Inputs,
 ) -> Identity {
+    let (doc, meta) = (d.root, d.metadata);
     let mut provider = Vec::new();
     for (holder, key, label) in [
         (model, "supplier", "supplier"),
@@ -948,107 +872,99 @@ fn read_identity(
         (meta, "supplier", "supplier"),
         (meta, "manufacturer", "manufacturer"),
     ] {
-        if let Some(n) = holder.get(key).and_then(|o| field(o, "name")) {
+        if let Some(n) = holder.get(key).object().get("name").text() {
             provider.push(format!("{label}: {n}"));
         }
     }
-    if let Some(p) = field(model, "publisher") {
+    if let Some(p) = model.get("publisher").text() {
         provider.push(format!("publisher: {p}"));
     }
-    if let Some(a) = field(model, "author") {
+    if let Some(a) = model.get("author").text() {
         provider.push(format!("author: {a}"));
     }
-    for a in model
-        .get("authors")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(n) = field(a, "name").or_else(|| field(a, "email")) {
+    for a in model.get("authors").objects() {
+        if let Some(n) = a.get("name").text().or_else(|| a.get("email").text()) {
             provider.push(format!("author: {n}"));
         }
     }
     provider.dedup();
 
     let mut tools = Vec::new();
-    match meta.get("tools") {
-        Some(Value::Array(legacy)) => {
+    match d.tools() {
+        (true, legacy) => {
             for t in legacy {
                 tools.push(Tool {
-                    name: match (field(t, "vendor"), field(t, "name")) {
+                    name: match (t.get("vendor").text(), t.get("name").text()) {
                         (Some(v), Some(n)) => format!("{v} {n}"),
                         (_, Some(n)) => n,
                         (Some(v), None) => v,
                         (None, None) => continue,
                     },
-                    version: field(t, "version"),
-                    policy_version: prop(t, "aibom:policy-version"),
+                    version: t.get("version").text(),
+                    policy_version: t.property("aibom:policy-version").map(str::to_owned),
                 });
             }
         }
-        Some(Value::Object(o)) => {
-            for key in ["components", "services"] {
-                for t in o.get(key).and_then(Value::as_array).into_iter().flatten() {
-                    let Some(name) = field(t, "name") else {
-                        continue;
-                    };
-                    tools.push(Tool {
-                        name: match t.get("group").and_then(text) {
-                            Some(g) => format!("{g}/{name}"),
-                            None => name,
-                        },
-                        version: field(t, "version"),
-                        policy_version: prop(t, "aibom:policy-version"),
-                    });
-                }
+        (false, current) => {
+            for t in current {
+                let Some(name) = t.get("name").text() else {
+                    continue;
+                };
+                tools.push(Tool {
+                    name: match t.get("group").text() {
+                        Some(g) => format!("{g}/{name}"),
+                        None => name,
+                    },
+                    version: t.get("version").text(),
+                    policy_version: t.property("aibom:policy-version").map(str::to_owned),
+                });
             }
         }
-        _ => {}
     }
 
-    let kind = prop(model, "aibom:model:kind").or_else(|| {
-        at(model, "/pedigree/notes")
-            .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
-    });
+    let kind = model
+        .property("aibom:model:kind")
+        .map(str::to_owned)
+        .or_else(|| {
+            model
+                .at("/pedigree/notes")
+                .text()
+                .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
+        });
     let architecture = match (
-        field(params, "modelArchitecture"),
-        field(params, "architectureFamily"),
+        params.get("modelArchitecture").text(),
+        params.get("architectureFamily").text(),
     ) {
         (Some(a), Some(f)) => Some(format!("{a} ({f})")),
         (a, f) => a.or(f),
     };
-    let scan = props(meta)
+    let scan = meta
+        .properties()
         .filter_map(|(n, v)| Some((n.strip_prefix("aibom:scan:")?.to_owned(), v.to_owned())))
         .collect();
     Identity {
-        name: field(model, "name"),
-        version: field(model, "version"),
-        purl: field(model, "purl"),
-        bom_ref: field(model, "bom-ref"),
-        component_type: field(model, "type"),
-        description: field(model, "description"),
+        name: model.get("name").text(),
+        version: model.get("version").text(),
+        purl: model.get("purl").text(),
+        bom_ref: model.get("bom-ref").text(),
+        component_type: model.get("type").text(),
+        description: model.get("description").text(),
         provider,
         kind,
-        task: field(params, "task"),
+        task: params.get("task").text(),
         architecture,
-        parameters: prop(card, "cdx:ai-ml:model:parameter:count"),
-        tags: model
-            .get("tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(text)
-            .collect(),
-        serial: field(doc, "serialNumber"),
-        bom_version: field(doc, "version"),
-        spec_version: field(doc, "specVersion"),
-        timestamp: field(meta, "timestamp"),
+        parameters: card
+            .property("cdx:ai-ml:model:parameter:count")
+            .map(str::to_owned),
+        tags: model.get("tags").items().iter().filter_map(text).collect(),
+        serial: doc.get("serialNumber").text(),
+        bom_version: doc.get("version").text(),
+        spec_version: doc.get("specVersion").text(),
+        timestamp: meta.get("timestamp").text(),
         lifecycles: meta
             .get("lifecycles")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|l| field(l, "phase").or_else(|| field(l, "name")))
+            .objects()
+            .filter_map(|l| l.get("phase").text().or_else(|| l.get("name").text()))
             .collect(),
         tools,
         scan,
@@ -1064,10 +980,14 @@ fn read_files(comps: &[Comp<'_>]) -> Files {
         .map(|c| FileRow {
             path: c.name.clone(),
             hashes: hashes(c.v),
-            size: prop(c.v, "aibom:file:size").and_then(|s| s.parse().ok()),
-            format: prop(c.v, "aibom:file:format"),
-            verdict: prop(c.v, "aibom:file:verdict"),
-            role: prop(c.v, "aibom:file:role"),
+            size: c
+                .v
+                .property("aibom:file:size")
+                .map(str::to_owned)
+                .and_then(|s| s.parse().ok()),
+            format: c.v.property("aibom:file:format").map(str::to_owned),
+            verdict: c.v.property("aibom:file:verdict").map(str::to_owned),
+            role: c.v.property("aibom:file:role").map(str::to_owned),
         })
         .collect();
     rows.sort_by(|a, b| a.path.cmp(&b.path));
@@ -1081,52 +1001,48 @@ fn read_files(comps: &[Comp<'_>]) -> Files {
 }
 
 fn dataset_row(c: &Comp<'_>) -> DatasetRow {
-    let data: Vec<&Value> =
-        c.v.get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .collect();
+    let data: Vec<Object<'_>> = c.v.get("data").objects().collect();
     dataset_from(c.v, &data, c.name.clone())
 }
 
 /// A dataset from its component (`holder`) and `data[]` entries (or an inline dataset).
-fn dataset_from(holder: &Value, data: &[&Value], name: String) -> DatasetRow {
+fn dataset_from(holder: Object<'_>, data: &[Object<'_>], name: String) -> DatasetRow {
     let mut row = DatasetRow {
         name,
-        version: field(holder, "version"),
-        role: prop(holder, "aibom:dataset:role"),
-        description: field(holder, "description"),
+        version: holder.get("version").text(),
+        role: holder.property("aibom:dataset:role").map(str::to_owned),
+        description: holder.get("description").text(),
         licenses: licenses_of(holder).into_iter().map(|l| l.0).collect(),
-        provenance_note: prop(holder, "aibom:dataset:provenance"),
-        unknown: prop(holder, "aibom:dataset:unknown"),
-        declared_by: prop(holder, "aibom:declared-by"),
+        provenance_note: holder
+            .property("aibom:dataset:provenance")
+            .map(str::to_owned),
+        unknown: holder.property("aibom:dataset:unknown").map(str::to_owned),
+        declared_by: holder.property("aibom:declared-by").map(str::to_owned),
         ..DatasetRow::default()
     };
     for d in data {
-        row.description = row.description.or_else(|| field(d, "description"));
-        row.classification = row.classification.or_else(|| field(d, "classification"));
+        row.description = row.description.or_else(|| d.get("description").text());
+        row.classification = row
+            .classification
+            .or_else(|| d.get("classification").text());
         row.source_url = row
             .source_url
-            .or_else(|| at(d, "/contents/url"))
-            .or_else(|| at(d, "/contents/attachment/url"));
-        for s in d
-            .get("sensitiveData")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(text)
-        {
+            .or_else(|| d.at("/contents/url").text())
+            .or_else(|| d.at("/contents/attachment/url").text());
+        for s in d.get("sensitiveData").items().iter().filter_map(text) {
             row.sensitive_data.push(s);
         }
-        if let Some(g) = d.get("governance") {
+        if let Some(g) = d.get("governance").value().map(Object::new) {
             for (key, label) in [
                 ("owners", "owner"),
                 ("custodians", "custodian"),
                 ("stewards", "steward"),
             ] {
-                for p in g.get(key).and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(n) = at(p, "/organization/name").or_else(|| at(p, "/contact/name"))
+                for p in g.get(key).objects() {
+                    if let Some(n) = p
+                        .at("/organization/name")
+                        .text()
+                        .or_else(|| p.at("/contact/name").text())
                     {
                         row.owners.push(format!("{n} ({label})"));
                     }
@@ -1137,10 +1053,8 @@ fn dataset_from(holder: &Value, data: &[&Value], name: String) -> DatasetRow {
     if row.source_url.is_none()
         && let Some(u) = holder
             .get("externalReferences")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find_map(|e| field(e, "url"))
+            .objects()
+            .find_map(|e| e.get("url").text())
     {
         row.source_url = Some(u);
     }
@@ -1157,20 +1071,15 @@ fn dataset_from(holder: &Value, data: &[&Value], name: String) -> DatasetRow {
 }
 
 fn read_datasets(
-    r: &mut Reader,
-    params: &Value,
+    doc: &read::Document<'_>,
     comps: &[Comp<'_>],
     by_ref: &BTreeMap<&str, usize>,
     direct: &BTreeSet<String>,
 ) -> Datasets {
     let mut rows = Vec::new();
     let mut seen: BTreeSet<usize> = BTreeSet::new();
-    for (i, d) in r
-        .list(params, "datasets", "modelCard.modelParameters")
-        .iter()
-        .enumerate()
-    {
-        if let Some(reference) = field(d, "ref") {
+    for (i, d) in doc.datasets.items().iter().map(Object::new).enumerate() {
+        if let Some(reference) = d.get("ref").text() {
             match by_ref.get(reference.as_str()) {
                 Some(&ci) => {
                     if seen.insert(ci)
@@ -1187,8 +1096,11 @@ fn read_datasets(
                 }),
             }
         } else if d.is_object() {
-            let name = field(d, "name").unwrap_or_else(|| format!("inline dataset {}", i + 1));
-            rows.push(dataset_from(&Value::Null, &[d], name));
+            let name = d
+                .get("name")
+                .text()
+                .unwrap_or_else(|| format!("inline dataset {}", i + 1));
+            rows.push(dataset_from(Object::empty(), &[d], name));
         }
     }
     // Data components the model depends on, or that no model card names (other generators).
@@ -1206,36 +1118,26 @@ fn read_datasets(
     Datasets { rows }
 }
 
-fn severity_of(v: &Value) -> Option<Severity> {
-    v.get("ratings")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| field(r, "severity")?.parse::<Severity>().ok())
-        .max()
-}
-
 fn read_findings(
-    r: &mut Reader,
-    doc: &Value,
+    doc: &read::Document<'_>,
     comps: &[Comp<'_>],
     by_ref: &BTreeMap<&str, usize>,
     identity: &Identity,
 ) -> Findings {
-    let recorded = doc.get("vulnerabilities").is_some_and(Value::is_array)
-        || identity.tools.iter().any(|t| t.name == "aibom");
+    let recorded =
+        doc.vulnerabilities.is_array() || identity.tools.iter().any(|t| t.name == "aibom");
     let mut rows = Vec::new();
-    for v in r.list(doc, "vulnerabilities", "document") {
-        let id = field(v, "id").unwrap_or_else(|| "(no id)".into());
-        let code = prop(v, "aibom:finding:code")
+    for v in doc.vulnerabilities() {
+        let id = v.get("id").text().unwrap_or_else(|| "(no id)".into());
+        let code = v
+            .property("aibom:finding:code")
+            .map(str::to_owned)
             .and_then(|c| c.parse::<Code>().ok())
             .or_else(|| id.parse::<Code>().ok());
         let mut affected: Vec<String> = v
             .get("affects")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|a| field(a, "ref"))
+            .objects()
+            .filter_map(|a| a.get("ref").text())
             .map(|reference| match by_ref.get(reference.as_str()) {
                 Some(&i) => comps.get(i).map(|c| c.name.clone()).unwrap_or(reference),
                 None if Some(&reference) == identity.bom_ref.as_ref() => {
@@ -1245,20 +1147,22 @@ fn read_findings(
             })
             .collect();
         if affected.is_empty()
-            && let Some(p) = prop(v, "aibom:finding:path")
+            && let Some(p) = v.property("aibom:finding:path").map(str::to_owned)
         {
             affected.push(p);
         }
-        let analysis = v.get("analysis");
-        let state = analysis.and_then(|a| field(a, "state"));
+        let analysis = v.get("analysis").object();
+        let state = analysis.get("state").text();
         let responses: Vec<String> = analysis
-            .and_then(|a| a.get("response"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+            .get("response")
+            .items()
+            .iter()
             .filter_map(text)
             .collect();
-        let accepted = prop(v, "aibom:exception:reason").is_some()
+        let accepted = v
+            .property("aibom:exception:reason")
+            .map(str::to_owned)
+            .is_some()
             || matches!(
                 state.as_deref(),
                 Some("not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree")
@@ -1269,17 +1173,16 @@ fn read_findings(
         rows.push(FindingRow {
             id,
             code,
-            severity: severity_of(v),
+            severity: v.severity(),
             affected,
-            member: prop(v, "aibom:finding:member"),
-            offset: prop(v, "aibom:finding:offset"),
-            description: field(v, "description"),
-            detail: field(v, "detail"),
+            member: v.property("aibom:finding:member").map(str::to_owned),
+            offset: v.property("aibom:finding:offset").map(str::to_owned),
+            description: v.get("description").text(),
+            detail: v.get("detail").text(),
             cwes: v
                 .get("cwes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+                .items()
+                .iter()
                 .filter_map(Value::as_u64)
                 .filter_map(|c| u32::try_from(c).ok())
                 .collect(),
@@ -1295,10 +1198,11 @@ fn read_findings(
 }
 
 /// Node identity for matching ancestors with components: purl without version, else name.
-fn node_key(v: &Value) -> Option<String> {
-    field(v, "purl")
+fn node_key(v: Object<'_>) -> Option<String> {
+    v.get("purl")
+        .text()
         .map(|p| format!("purl:{}", purl_base(&p)))
-        .or_else(|| field(v, "name").map(|n| format!("name:{n}")))
+        .or_else(|| v.get("name").text().map(|n| format!("name:{n}")))
 }
 
 #[derive(Default)]
@@ -1310,20 +1214,20 @@ struct Graph {
 }
 
 impl Graph {
-    fn node(&mut self, key: &str, v: &Value, source: &str) {
+    fn node(&mut self, key: &str, v: Object<'_>, source: &str) {
         let entry = self.nodes.entry(key.to_owned()).or_insert_with(|| {
             (
-                field(v, "name").unwrap_or_else(|| key.to_owned()),
-                field(v, "version"),
-                field(v, "purl"),
+                v.get("name").text().unwrap_or_else(|| key.to_owned()),
+                v.get("version").text(),
+                v.get("purl").text(),
                 source.to_owned(),
             )
         });
         if entry.2.is_none() {
-            entry.2 = field(v, "purl");
+            entry.2 = v.get("purl").text();
         }
         if entry.1.is_none() {
-            entry.1 = field(v, "version");
+            entry.1 = v.get("version").text();
         }
     }
 
@@ -1331,7 +1235,7 @@ impl Graph {
     fn ancestors(
         &mut self,
         child: &str,
-        v: &Value,
+        v: Object<'_>,
         label: &str,
         keys: &BTreeMap<String, String>,
         depth: usize,
@@ -1339,12 +1243,7 @@ impl Graph {
         if depth > 8 {
             return;
         }
-        for a in v
-            .pointer("/pedigree/ancestors")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for a in v.at("/pedigree/ancestors").objects() {
             let Some(k) = node_key(a) else {
                 continue;
             };
@@ -1387,7 +1286,7 @@ impl Graph {
 const MAX_PER_COLUMN: usize = 6;
 
 fn read_lineage(
-    model: &Value,
+    model: Object<'_>,
     comps: &[Comp<'_>],
     deps: &[(String, String)],
     datasets: &Datasets,
@@ -1402,10 +1301,13 @@ fn read_lineage(
         let Some(k) = node_key(c.v) else {
             continue;
         };
-        let source = prop(c.v, "aibom:source").unwrap_or_else(|| "components".into());
+        let source =
+            c.v.property("aibom:source")
+                .map(str::to_owned)
+                .unwrap_or_else(|| "components".into());
         g.node(&k, c.v, &source);
         keys.insert(k.clone(), k.clone());
-        if let Some(n) = field(c.v, "name") {
+        if let Some(n) = c.v.get("name").text() {
             keys.entry(format!("name:{n}")).or_insert_with(|| k.clone());
         }
         if let Some(r) = &c.bom_ref {
@@ -1415,13 +1317,16 @@ fn read_lineage(
     if let Some(r) = &identity.bom_ref {
         ref_key.insert(r.clone(), SUBJECT.into());
     }
-    let relation = at(model, "/pedigree/notes")
+    let relation = model
+        .at("/pedigree/notes")
+        .text()
         .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
         .or_else(|| {
-            prop(
-                model.get("modelCard").unwrap_or(&Value::Null),
-                "aibom:card:base_model_relation",
-            )
+            model
+                .get("modelCard")
+                .object()
+                .property("aibom:card:base_model_relation")
+                .map(str::to_owned)
         })
         .unwrap_or_else(|| "base model".into());
     g.ancestors(SUBJECT, model, &relation, &keys, 0);
@@ -1642,9 +1547,9 @@ impl Lineage {
     }
 }
 
-fn read_licenses(model: &Value, comps: &[Comp<'_>], identity: &Identity) -> Licenses {
+fn read_licenses(model: Object<'_>, comps: &[Comp<'_>], identity: &Identity) -> Licenses {
     let mut rows = Vec::new();
-    let mut add = |name: &str, role: &str, v: &Value, always: bool| {
+    let mut add = |name: &str, role: &str, v: Object<'_>, always: bool| {
         let ls = licenses_of(v);
         if ls.is_empty() {
             if always {
@@ -1689,12 +1594,14 @@ fn read_licenses(model: &Value, comps: &[Comp<'_>], identity: &Identity) -> Lice
         let always = matches!(role, "base model" | "dataset");
         add(&c.name, role, c.v, always);
     }
-    let mut remarks: Vec<String> = props(model)
+    let mut remarks: Vec<String> = model
+        .properties()
         .filter(|(n, _)| *n == "aibom:license:conflict")
         .map(|(_, v)| format!("conflict: {v}"))
         .collect();
     remarks.extend(
-        props(model)
+        model
+            .properties()
             .filter(|(n, _)| *n == "aibom:license-file")
             .map(|(_, v)| format!("licence file {v}")),
     );
@@ -1706,8 +1613,8 @@ fn read_dependencies(comps: &[Comp<'_>], direct: &BTreeSet<String>) -> Vec<Depen
         .iter()
         .filter(|c| !matches!(c.kind.as_str(), "file" | "machine-learning-model" | "data"))
         .map(|c| {
-            let version = field(c.v, "version");
-            let purl = field(c.v, "purl");
+            let version = c.v.get("version").text();
+            let purl = c.v.get("purl").text();
             DependencyRow {
                 name: c.name.clone(),
                 kind: if c.kind.is_empty() {
@@ -1726,29 +1633,37 @@ fn read_dependencies(comps: &[Comp<'_>], direct: &BTreeSet<String>) -> Vec<Depen
     rows
 }
 
-fn read_prompts(card: &Value, comps: &[Comp<'_>], files: &Files, findings: &Findings) -> Prompts {
+fn read_prompts(
+    card: Object<'_>,
+    comps: &[Comp<'_>],
+    files: &Files,
+    findings: &Findings,
+) -> Prompts {
     let mut p = Prompts {
-        chat_template_flag: prop(card, "cdx:ai-ml:model:template:chat"),
-        remote_code_flag: prop(card, "aibom:remote-code"),
+        chat_template_flag: card
+            .property("cdx:ai-ml:model:template:chat")
+            .map(str::to_owned),
+        remote_code_flag: card.property("aibom:remote-code").map(str::to_owned),
         ..Prompts::default()
     };
     for c in comps.iter().filter(|c| is_template(c)) {
         p.templates.push(TemplateRow {
             name: c.name.clone(),
             sha256: sha256(c.v),
-            source: prop(c.v, "aibom:source"),
-            length: prop(c.v, "aibom:template:length"),
+            source: c.v.property("aibom:source").map(str::to_owned),
+            length: c.v.property("aibom:template:length").map(str::to_owned),
             description: c
                 .v
                 .get("data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .find_map(|d| field(d, "description")),
+                .objects()
+                .find_map(|d| d.get("description").text()),
         });
     }
     for c in comps.iter().filter(|c| c.kind == "file") {
-        if let Some(h) = prop(c.v, "aibom:gguf:chat-template-sha256") {
+        if let Some(h) =
+            c.v.property("aibom:gguf:chat-template-sha256")
+                .map(str::to_owned)
+        {
             p.templates.push(TemplateRow {
                 name: format!("{} (embedded chat template)", c.name),
                 sha256: Some(h),
@@ -1776,47 +1691,38 @@ fn read_prompts(card: &Value, comps: &[Comp<'_>], files: &Files, findings: &Find
 }
 
 fn read_exceptions(
-    doc: &Value,
+    doc: &read::Document<'_>,
     findings: &Findings,
     configured: &[crate::config::ExceptionSpec],
 ) -> Vec<ExceptionRow> {
     let mut rows = Vec::new();
-    for v in doc
-        .get("vulnerabilities")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for v in doc.vulnerabilities() {
         let analysis = v.get("analysis");
-        let reason = prop(v, "aibom:exception:reason");
-        if analysis.is_none() && reason.is_none() {
+        let reason = v.property("aibom:exception:reason").map(str::to_owned);
+        if analysis.value().is_none() && reason.is_none() {
             continue;
         }
-        let a = analysis.unwrap_or(&Value::Null);
+        let a = analysis.object();
         let mut analysed = Vec::new();
-        if let Some(s) = field(a, "state") {
+        if let Some(s) = a.get("state").text() {
             analysed.push(format!("state {s}"));
         }
-        let responses: Vec<String> = a
-            .get("response")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(text)
-            .collect();
+        let responses: Vec<String> = a.get("response").items().iter().filter_map(text).collect();
         if !responses.is_empty() {
             analysed.push(format!("response {}", responses.join(", ")));
         }
-        if let Some(j) = field(a, "justification") {
+        if let Some(j) = a.get("justification").text() {
             analysed.push(format!("justification {j}"));
         }
         rows.push(ExceptionRow {
-            finding: field(v, "id").unwrap_or_else(|| "(no id)".into()),
-            path: prop(v, "aibom:finding:path")
-                .or_else(|| v.pointer("/affects/0/ref").and_then(text)),
-            reason: reason.or_else(|| field(a, "detail")),
-            expires: prop(v, "aibom:exception:expires"),
-            owner: prop(v, "aibom:exception:owner"),
+            finding: v.get("id").text().unwrap_or_else(|| "(no id)".into()),
+            path: v
+                .property("aibom:finding:path")
+                .map(str::to_owned)
+                .or_else(|| v.at("/affects/0/ref").text()),
+            reason: reason.or_else(|| a.get("detail").text()),
+            expires: v.property("aibom:exception:expires").map(str::to_owned),
+            owner: v.property("aibom:exception:owner").map(str::to_owned),
             sha256: None,
             source: "AIBOM (vulnerabilities[].analysis)".into(),
             matches: None,
@@ -1846,18 +1752,11 @@ fn read_exceptions(
 // ---------------------------------------------------------------------------------------------
 // Completeness: typed fields only.
 
-/// Whether `v` at `pointer` holds something (non-empty string, array, object, number).
-fn has(v: &Value, pointer: &str) -> bool {
-    non_empty(v.pointer(pointer))
-}
-
-fn ext_ref_types(v: &Value) -> BTreeSet<String> {
+fn ext_ref_types(v: Object<'_>) -> BTreeSet<String> {
     v.get("externalReferences")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|e| field(e, "url").is_some())
-        .filter_map(|e| field(e, "type"))
+        .objects()
+        .filter(|e| e.get("url").text().is_some())
+        .filter_map(|e| e.get("type").text())
         .collect()
 }
 
@@ -1867,11 +1766,10 @@ fn status(ok: bool) -> Status {
 
 #[allow(clippy::too_many_arguments)]
 fn assess(
-    doc: &Value,
-    meta: &Value,
-    model: &Value,
-    card: &Value,
-    params: &Value,
+    doc: &read::Document<'_>,
+    model: Object<'_>,
+    card: Object<'_>,
+    params: Object<'_>,
     comps: &[Comp<'_>],
     by_ref: &BTreeMap<&str, usize>,
     files: &Files,
@@ -1896,7 +1794,7 @@ fn assess(
             scored,
         });
     };
-    let considerations = card.get("considerations").unwrap_or(&Value::Null);
+    let considerations = card.get("considerations").object();
     let shown = |v: Option<String>| v.unwrap_or_else(|| NOT_RECORDED.into());
 
     // Identity.
@@ -1907,8 +1805,8 @@ fn assess(
         "Model name",
         XI_1C,
         "metadata.component.name",
-        status(has(model, "/name")),
-        shown(field(model, "name")),
+        status(model.at("/name").is_recorded()),
+        shown(model.get("name").text()),
         true,
     );
     add(
@@ -1916,8 +1814,8 @@ fn assess(
         "Version or revision",
         XI_1C,
         "metadata.component.version",
-        status(has(model, "/version")),
-        shown(field(model, "version")),
+        status(model.at("/version").is_recorded()),
+        shown(model.get("version").text()),
         true,
     );
     add(
@@ -1925,8 +1823,8 @@ fn assess(
         "Package URL (identity)",
         "NIST MANAGE 3.2; BSI/G7 minimum elements",
         "metadata.component.purl",
-        status(has(model, "/purl")),
-        shown(field(model, "purl")),
+        status(model.at("/purl").is_recorded()),
+        shown(model.get("purl").text()),
         true,
     );
     let provider = [
@@ -1937,9 +1835,9 @@ fn assess(
         "/author",
     ]
     .iter()
-    .any(|p| has(model, p))
-        || has(meta, "/supplier/name")
-        || has(meta, "/manufacturer/name");
+    .any(|p| model.at(p).is_recorded())
+        || doc.metadata.at("/supplier/name").is_recorded()
+        || doc.metadata.at("/manufacturer/name").is_recorded();
     add(
         ID,
         "Provider",
@@ -1958,8 +1856,8 @@ fn assess(
         "Date of the record",
         "EU AI Act Annex XI §1(c) (date of release)",
         "metadata.timestamp",
-        status(has(meta, "/timestamp")),
-        shown(field(meta, "timestamp")),
+        status(doc.metadata.at("/timestamp").is_recorded()),
+        shown(doc.metadata.get("timestamp").text()),
         true,
     );
     let refs = ext_ref_types(model);
@@ -2017,14 +1915,11 @@ fn assess(
         "Intended task",
         "EU AI Act Annex XI §1(a)",
         "modelCard.modelParameters.task",
-        status(has(params, "/task")),
-        shown(field(params, "task")),
+        status(params.at("/task").is_recorded()),
+        shown(params.get("task").text()),
         true,
     );
-    let uses = considerations
-        .get("useCases")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let uses = considerations.get("useCases").items().len();
     add(
         USE,
         "Intended use cases",
@@ -2038,10 +1933,7 @@ fn assess(
         },
         true,
     );
-    let users = considerations
-        .get("users")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let users = considerations.get("users").items().len();
     add(
         USE,
         "Intended users",
@@ -2095,7 +1987,8 @@ fn assess(
 
     // Architecture.
     const ARCH: &str = "Architecture and interface";
-    let arch = has(params, "/modelArchitecture") || has(params, "/architectureFamily");
+    let arch = params.at("/modelArchitecture").is_recorded()
+        || params.at("/architectureFamily").is_recorded();
     add(
         ARCH,
         "Architecture",
@@ -2105,7 +1998,9 @@ fn assess(
         shown(identity.architecture.clone()),
         true,
     );
-    let params_count = prop(card, "cdx:ai-ml:model:parameter:count");
+    let params_count = card
+        .property("cdx:ai-ml:model:parameter:count")
+        .map(str::to_owned);
     add(
         ARCH,
         "Number of parameters",
@@ -2118,8 +2013,12 @@ fn assess(
     let io = |key: &str| {
         params
             .get(key)
+            .value()
             .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|x| field(x, "format").is_some()))
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|x| Object::new(x).get("format").text().is_some())
+            })
     };
     let (i, o) = (io("inputs"), io("outputs"));
     add(
@@ -2148,14 +2047,11 @@ fn assess(
         "Training approach",
         "EU AI Act Annex XI §2(b)",
         "modelCard.modelParameters.approach.type",
-        status(has(params, "/approach/type")),
-        shown(at(params, "/approach/type")),
+        status(params.at("/approach/type").is_recorded()),
+        shown(params.at("/approach/type").text()),
         true,
     );
-    let ancestors = model
-        .pointer("/pedigree/ancestors")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let ancestors = model.at("/pedigree/ancestors").items().len();
     add(
         TRAIN,
         "Pre-trained (base) models",
@@ -2170,14 +2066,10 @@ fn assess(
         true,
     );
     // The datasets the model card names, resolved.
-    let named: Vec<&Value> = params
-        .get("datasets")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    let named: Vec<Object<'_>> = params.get("datasets").objects().collect();
     let resolved: Vec<DatasetRow> = named
         .iter()
-        .map(|d| match field(d, "ref") {
+        .map(|d| match d.get("ref").text() {
             Some(r) => match by_ref.get(r.as_str()).and_then(|&i| comps.get(i)) {
                 Some(c) => dataset_row(c),
                 None => DatasetRow {
@@ -2186,7 +2078,7 @@ fn assess(
                     ..DatasetRow::default()
                 },
             },
-            None => dataset_from(&Value::Null, &[d], String::new()),
+            None => dataset_from(Object::empty(), &[*d], String::new()),
         })
         .collect();
     add(
@@ -2284,10 +2176,9 @@ fn assess(
             true,
         );
     }
-    let energy = has(
-        considerations,
-        "/environmentalConsiderations/energyConsumptions",
-    );
+    let energy = considerations
+        .at("/environmentalConsiderations/energyConsumptions")
+        .is_recorded();
     add(
         TRAIN,
         "Compute and energy used in training",
@@ -2305,9 +2196,9 @@ fn assess(
     // Evaluation and risk.
     const EVAL: &str = "Evaluation and risk";
     let metrics = card
-        .pointer("/quantitativeAnalysis/performanceMetrics")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+        .at("/quantitativeAnalysis/performanceMetrics")
+        .items()
+        .len();
     add(
         EVAL,
         "Evaluation results",
@@ -2321,12 +2212,7 @@ fn assess(
         },
         true,
     );
-    let count = |k: &str| {
-        considerations
-            .get(k)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len)
-    };
+    let count = |k: &str| considerations.get(k).items().len();
     let lim = count("technicalLimitations");
     add(
         EVAL,
@@ -2387,12 +2273,9 @@ fn assess(
     );
     let model_deps = match &identity.bom_ref {
         Some(r) => doc
-            .get("dependencies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|d| field(d, "ref").as_deref() == Some(r))
-            .filter_map(|d| d.get("dependsOn").and_then(Value::as_array))
+            .dependencies()
+            .filter(|d| d.get("ref").text().as_deref() == Some(r))
+            .filter_map(|d| d.get("dependsOn").value().and_then(Value::as_array))
             .map(Vec::len)
             .sum(),
         None => 0,
@@ -2410,7 +2293,8 @@ fn assess(
         },
         true,
     );
-    let claims = has(doc, "/declarations/claims") || has(doc, "/declarations/attestations");
+    let claims = doc.root.at("/declarations/claims").is_recorded()
+        || doc.root.at("/declarations/attestations").is_recorded();
     add(
         EVAL,
         "Copyright policy (general-purpose AI)",
@@ -2482,7 +2366,7 @@ fn check_bundle(
     Ok((method, signer, st))
 }
 
-fn inventory(bom: &Value, resources: &[Resource]) -> (bool, String) {
+fn inventory(bom: &read::Document<'_>, resources: &[Resource]) -> (bool, String) {
     let mismatches = crate::verify::bom_file_mismatches(bom, resources);
     match mismatches.first() {
         None => (
@@ -2509,9 +2393,10 @@ fn inventory(bom: &Value, resources: &[Resource]) -> (bool, String) {
 pub fn approvals(
     signatures: &[SignatureInput],
     trust: &Trust,
-    bom: &Value,
+    doc: &read::Document<'_>,
     bom_sha256: &crate::digest::Sha256,
 ) -> Vec<Approval> {
+    let bom = doc.root.value();
     let mut out = Vec::new();
     for s in signatures {
         let mut a = Approval {
@@ -2540,7 +2425,7 @@ pub fn approvals(
                     } => {
                         a.valid = true;
                         model_subject = Some(*subject);
-                        let (ok, text) = inventory(bom, resources);
+                        let (ok, text) = inventory(doc, resources);
                         a.inventory_matches = Some(ok);
                         a.inventory = Some(text);
                     }

@@ -2,30 +2,27 @@
 
 use super::checks::{CheckKind, Checks};
 use super::{Exception, Policy};
+use crate::bom::read::Document;
 use crate::digest::Sha256;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::sign::statement::Resource;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every file component of an AIBOM whose digest differs from `resources`, and files missing
-/// on either side (signature files excluded).
-pub fn bom_file_mismatches(bom: &Value, resources: &[Resource]) -> Vec<String> {
+/// Every file the AIBOM lists for the model (`metadata.component.components[type=file]`, by
+/// `name`) whose SHA-256 differs from `resources`, and files missing on either side
+/// (signature files excluded).
+pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<String> {
     let listed: BTreeMap<String, String> = bom
-        .pointer("/metadata/component/components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|c| c.get("type").and_then(Value::as_str) == Some("file"))
+        .components
+        .iter()
+        .filter(|c| c.in_model && c.depth == 0 && c.get("type").str() == Some("file"))
         .filter_map(|c| {
-            let name = c.get("name")?.as_str()?.to_owned();
+            let name = c.get("name").str()?.to_owned();
             let digest = c
-                .get("hashes")?
-                .as_array()?
-                .iter()
-                .find(|h| h.get("alg").and_then(Value::as_str) == Some("SHA-256"))?
-                .get("content")?
-                .as_str()?
+                .hashes()
+                .find(|h| h.alg.str() == Some("SHA-256"))?
+                .content
+                .str()?
                 .to_ascii_lowercase();
             Some((name, digest))
         })
@@ -48,41 +45,6 @@ pub fn bom_file_mismatches(bom: &Value, resources: &[Resource]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The highest severity a vulnerability's ratings give. A rating that is absent, `unknown`
-/// or not a severity at all fails closed: `Err` with what was found. CycloneDX `none` is the
-/// lowest severity, `info`.
-fn severity_of(v: &Value) -> Result<Severity, String> {
-    let ratings = v
-        .get("ratings")
-        .and_then(Value::as_array)
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| "no rating".to_owned())?;
-    let mut best: Option<Severity> = None;
-    for r in ratings {
-        let s = r
-            .get("severity")
-            .and_then(Value::as_str)
-            .ok_or_else(|| "a rating without a severity".to_owned())?;
-        let sev = match s {
-            "none" => Severity::Info,
-            other => other
-                .parse::<Severity>()
-                .map_err(|_| format!("severity {other:?}"))?,
-        };
-        best = best.max(Some(sev));
-    }
-    best.ok_or_else(|| "no rating".to_owned())
-}
-
-fn prop<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
-    v.get("properties")?
-        .as_array()?
-        .iter()
-        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
-        .get("value")?
-        .as_str()
 }
 
 /// Whether `x` has expired: past its date, or dated while the clock cannot be read.
@@ -119,18 +81,13 @@ fn expiry_text(x: &Exception) -> String {
 /// pinned, those bytes) accepts them. Returns the exceptions used.
 pub fn findings_policy(
     checks: &mut Checks,
-    bom: &Value,
+    bom: &Document<'_>,
     actual: &BTreeMap<String, Sha256>,
     policy: &Policy,
     used: &mut BTreeSet<usize>,
 ) {
-    let empty = Vec::new();
-    let vulns = bom
-        .get("vulnerabilities")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
-    for v in vulns {
-        let sev = severity_of(v);
+    for v in bom.vulnerabilities() {
+        let sev = v.severity_fail_closed();
         if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) {
             continue;
         }
@@ -138,8 +95,8 @@ pub fn findings_policy(
             Ok(s) => s.to_string(),
             Err(e) => format!("{e}, which fails closed"),
         };
-        let code = v.get("id").and_then(Value::as_str).unwrap_or("?");
-        let path = prop(v, "aibom:finding:path").unwrap_or("?");
+        let code = v.get("id").str().unwrap_or("?");
+        let path = v.first_property("aibom:finding:path").str().unwrap_or("?");
         let subject = format!("{code} in {path}");
         let expected = format!("below {} or excepted", policy.fail_on);
         match exception_for(policy, code, path, actual) {
@@ -168,10 +125,7 @@ pub fn findings_policy(
                 false,
                 &subject,
                 &expected,
-                &format!(
-                    "{sev_text}: {}",
-                    v.get("description").and_then(Value::as_str).unwrap_or("")
-                ),
+                &format!("{sev_text}: {}", v.get("description").str().unwrap_or("")),
             ),
         }
     }
@@ -183,20 +137,18 @@ pub fn findings_policy(
 pub fn rescan_policy(
     checks: &mut Checks,
     found: &[(String, Finding)],
-    bom: Option<&Value>,
+    bom: Option<&Document<'_>>,
     actual: &BTreeMap<String, Sha256>,
     policy: &Policy,
     used: &mut BTreeSet<usize>,
 ) {
     let recorded: BTreeSet<(String, String)> = bom
-        .and_then(|b| b.get("vulnerabilities"))
-        .and_then(Value::as_array)
         .into_iter()
-        .flatten()
+        .flat_map(|b| b.vulnerabilities())
         .filter_map(|v| {
             Some((
-                v.get("id")?.as_str()?.to_owned(),
-                prop(v, "aibom:finding:path")?.to_owned(),
+                v.get("id").str()?.to_owned(),
+                v.first_property("aibom:finding:path").str()?.to_owned(),
             ))
         })
         .collect();
@@ -271,7 +223,7 @@ pub fn version_at_least(have: &[u64], min: &[u64]) -> bool {
 
 /// `min-version` in the policy: the AIBOM records this model version or a later one (numeric,
 /// dotted).
-pub fn version_pin(checks: &mut Checks, bom: Option<&Value>, min: &str) {
+pub fn version_pin(checks: &mut Checks, bom: Option<&Document<'_>>, min: &str) {
     version_check(checks, bom, &format!("{min} or later"), |h| {
         match (numeric_version(h), numeric_version(min)) {
             (Some(hv), Some(m)) if version_at_least(&hv, &m) => (true, h.to_owned()),
@@ -284,21 +236,18 @@ pub fn version_pin(checks: &mut Checks, bom: Option<&Value>, min: &str) {
 
 /// `version` in the policy: the AIBOM records exactly this model version (a hub commit or a
 /// release tag, which have no order).
-pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Value>, want: &str) {
+pub fn exact_version_pin(checks: &mut Checks, bom: Option<&Document<'_>>, want: &str) {
     version_check(checks, bom, want, |h| (h == want, h.to_owned()));
 }
 
 /// The model version the AIBOM records, judged by `judge` (ok, what was found).
 fn version_check(
     checks: &mut Checks,
-    bom: Option<&Value>,
+    bom: Option<&Document<'_>>,
     wanted: &str,
     judge: impl Fn(&str) -> (bool, String),
 ) {
-    let have = bom.and_then(|b| {
-        b.pointer("/metadata/component/version")
-            .and_then(Value::as_str)
-    });
+    let have = bom.and_then(|b| b.model?.get("version").str());
     let (ok, actual) = match (bom, have) {
         (None, _) => (
             false,
@@ -319,7 +268,12 @@ fn version_check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::finding::Severity;
+    use serde_json::{Value, json};
+
+    fn severity_of(v: &Value) -> Result<Severity, String> {
+        crate::bom::read::Object::new(v).severity_fail_closed()
+    }
 
     #[test]
     fn an_unknown_or_missing_severity_fails_closed() {

@@ -32,6 +32,7 @@ pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
 pub use roles::{Role, RoleTrust};
 
+use crate::bom::read;
 use crate::digest::{HashingFile, Sha256};
 use crate::finding::{Finding, Severity};
 use crate::limits::{Limits, VerifyLimits};
@@ -562,12 +563,14 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         );
     }
     let bom_value = bom.as_ref().and_then(|(_, v)| v.as_ref().ok());
+    let bom_read = bom_value.map(read::Document::read_any);
+    let empty = read::Document::read_any(&Value::Null);
     let mut used = BTreeSet::new();
     if let Some((shown, parsed)) = &bom {
         match parsed {
             Err(e) => checks.push(CheckKind::Aibom, false, shown, "a CycloneDX 1.6 AIBOM", e),
-            Ok(doc) => {
-                let problems = crate::bom::validate::validate(doc);
+            Ok(value) => {
+                let problems = crate::bom::validate::validate(value);
                 checks.push(
                     CheckKind::AibomValid,
                     problems.is_empty(),
@@ -588,7 +591,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                     inputs,
                     trust,
                     &models,
-                    doc,
+                    value,
                     &bom_sha256,
                 );
                 // The files the approving signatures cover (files admitted by allow-unsigned
@@ -614,6 +617,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                         digest: *d,
                     })
                     .collect();
+                let doc = bom_read.as_ref().unwrap_or(&empty);
                 for m in bom_file_mismatches(doc, &resources) {
                     checks.push(
                         CheckKind::AibomFile,
@@ -628,16 +632,16 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         }
     }
     if let Some(min) = &policy.min_version {
-        findings::version_pin(&mut checks, bom_value, min);
+        findings::version_pin(&mut checks, bom_read.as_ref(), min);
     }
     if let Some(exact) = &policy.version {
-        findings::exact_version_pin(&mut checks, bom_value, exact);
+        findings::exact_version_pin(&mut checks, bom_read.as_ref(), exact);
     }
     if inputs.rescan.is_some() {
         findings::rescan_policy(
             &mut checks,
             &rescan_found,
-            bom_value,
+            bom_read.as_ref(),
             &digests,
             policy,
             &mut used,

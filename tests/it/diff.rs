@@ -544,6 +544,18 @@ fn compares_against_a_foreign_cyclonedx_1_5_document_and_says_what_it_could_not(
     snapshots("foreign_cdx15", &old, &new, tmp.path());
 }
 
+/// A document with a wrong-typed or unreadable entry in every section (`tests/cdx/`), compared
+/// with a foreign one: every note and whatever could still be read, pinned.
+#[test]
+fn reads_what_it_can_of_a_malformed_document_and_notes_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = repo().join("tests/cdx/malformed.cdx.json");
+    let new = tmp.path().join("cdxgen.json");
+    std::fs::write(&new, serde_json::to_vec_pretty(&foreign_cdx15()).unwrap()).unwrap();
+    snapshots("malformed_to_foreign", &old, &new, tmp.path());
+    snapshots("foreign_to_malformed", &new, &old, tmp.path());
+}
+
 #[test]
 fn identical_documents_have_no_changes() {
     let old = repo().join("tests/snapshots/lora_adapter.cdx.json");

@@ -334,6 +334,20 @@ fn reads_another_generators_document_and_says_what_is_not_recorded() {
     assert!(md.contains("**NON-COMMERCIAL**"));
     assert!(md.contains("| Timestamp | 2025-01-02T03:04:05Z |"));
     assert!(md.contains("*not recorded*"));
+    snapshot("foreign.md", &md);
+}
+
+/// A document with a wrong-typed or unreadable entry in every section (`tests/cdx/`): the
+/// report says what it could not read and shows the rest, pinned in both formats.
+#[test]
+fn reports_what_it_can_of_a_malformed_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("malformed.cdx.json");
+    std::fs::copy(repo().join("tests/cdx/malformed.cdx.json"), &path).unwrap();
+    let md = report(&[path.to_str().unwrap(), "-f", "markdown"], tmp.path());
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    snapshot("malformed.md", &md.stdout);
+    snapshot("malformed.html", &html_of(&path, tmp.path()));
 }
 
 #[test]
