@@ -36,6 +36,7 @@ use crate::source::{Source, SourceReader, Window};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
@@ -260,10 +261,11 @@ struct Local {
     crc: u32,
     csize: u64,
     usize: u64,
-    /// The name (at most [`MAX_NAME`] bytes of it).
-    name: Vec<u8>,
-    /// The name's full length.
-    name_len: usize,
+    /// The name (at most [`MAX_NAME`] bytes of it); shared by a member's local header and
+    /// directory entry when they agree.
+    name: Rc<[u8]>,
+    /// The name's full length (a 16-bit field).
+    name_len: u16,
     /// Absolute offset of the member's data.
     data_off: u64,
     zip64: bool,
@@ -307,10 +309,11 @@ struct Central {
     crc: u32,
     csize: u64,
     usize: u64,
-    /// The name (at most [`MAX_NAME`] bytes of it).
-    name: Vec<u8>,
-    /// The name's full length.
-    name_len: usize,
+    /// The name (at most [`MAX_NAME`] bytes of it); shared by a member's local header and
+    /// directory entry when they agree.
+    name: Rc<[u8]>,
+    /// The name's full length (a 16-bit field).
+    name_len: u16,
     /// Absolute offset of the local header it points at.
     local_off: u64,
 }
@@ -320,8 +323,8 @@ struct Central {
 struct Dir {
     eocd: Option<Eocd>,
     entries: Vec<Central>,
-    /// Entry indices by local header offset.
-    at: HashMap<u64, Vec<usize>>,
+    /// The first entry index at each local header offset.
+    at: HashMap<u64, usize>,
     /// Local header offsets, sorted.
     offsets: Vec<u64>,
     /// Found and parsed without structural errors: "not in the directory" means something.
@@ -331,7 +334,8 @@ struct Dir {
 /// A local header found by the sequential walk.
 struct Walked {
     local: Local,
-    desc: Option<Descriptor>,
+    /// Boxed: most members have none, and one is kept per member walked.
+    desc: Option<Box<Descriptor>>,
 }
 
 /// One member's bytes as scanned (one per distinct view of the data).
@@ -353,6 +357,8 @@ struct Scanned {
     /// The whole content was produced (not truncated, capped or corrupt).
     complete: bool,
     format: Format,
+    /// The next view of the same data, if any.
+    next: Option<usize>,
 }
 
 /// A view of a member's data to scan.
@@ -512,8 +518,8 @@ fn read_local(src: &dyn Source, off: u64) -> io::Result<LocalRead> {
         crc,
         csize: u64::from(csize),
         usize: u64::from(usize),
-        name: name.get(..MAX_NAME).unwrap_or(name).to_vec(),
-        name_len: nlen,
+        name: name.get(..MAX_NAME).unwrap_or(name).into(),
+        name_len: u16::try_from(nlen).unwrap_or(u16::MAX),
         data_off,
         zip64: false,
     };
@@ -855,9 +861,13 @@ struct Zip<'s> {
     /// The walk reached the directory (or the end) without stopping early.
     walk_complete: bool,
     scanned: Vec<Scanned>,
-    scanned_at: HashMap<(u64, u16), Vec<usize>>,
+    /// The first and last scanned view of each (data offset, method); views of the same data
+    /// are chained through [`Scanned::next`].
+    scanned_at: HashMap<(u64, u16), (usize, usize)>,
     /// Names (as the loader sees them) and the content scanned for each, for the format.
-    listing: Vec<(String, Option<usize>)>,
+    /// (Raw names shared with the directory entries and local headers; read as text in
+    /// [`Zip::refine`].)
+    listing: Vec<(Rc<[u8]>, Option<usize>)>,
     /// No read so far went backwards or jumped ahead: member data is read as the hash pass
     /// reads it, so checking even large members' CRCs costs no extra I/O.
     sequential: bool,
@@ -894,7 +904,7 @@ impl<'s> Zip<'s> {
 
     fn central_at(&self, off: u64) -> Option<&Central> {
         let d = self.dir.as_ref()?;
-        let i = *d.at.get(&off)?.first()?;
+        let i = *d.at.get(&off)?;
         d.entries.get(i)
     }
 
@@ -1066,8 +1076,8 @@ impl<'s> Zip<'s> {
                 crc: g32(16),
                 csize: u64::from(csize32),
                 usize: u64::from(usize32),
-                name,
-                name_len: nlen,
+                name: name.into(),
+                name_len: u16::try_from(nlen).unwrap_or(u16::MAX),
                 local_off: 0,
             };
             let mut rel = u64::from(off32);
@@ -1125,8 +1135,16 @@ impl<'s> Zip<'s> {
                 continue;
             };
             c.local_off = local_off;
+            if let Some(w) = self
+                .walked_at
+                .get(&local_off)
+                .and_then(|&i| self.walked.get(i))
+                && w.local.name == c.name
+            {
+                c.name = Rc::clone(&w.local.name);
+            }
             let idx = dir.entries.len();
-            dir.at.entry(local_off).or_default().push(idx);
+            dir.at.entry(local_off).or_insert(idx);
             dir.offsets.push(local_off);
             dir.entries.push(c);
         }
@@ -1499,7 +1517,10 @@ impl<'s> Zip<'s> {
         self.walked_at
             .entry(local.offset)
             .or_insert(self.walked.len());
-        self.walked.push(Walked { local, desc });
+        self.walked.push(Walked {
+            local,
+            desc: desc.map(Box::new),
+        });
     }
 
     fn unsupported(&mut self, ctx: &mut Ctx, name: &str, off: u64, method: u16) {
@@ -1538,24 +1559,27 @@ impl<'s> Zip<'s> {
                 ),
             ),
         }
-        if let Some(list) = self.scanned_at.get(&(v.data_off, v.method)) {
-            for &i in list {
-                let Some(s) = self.scanned.get(i) else {
-                    continue;
-                };
-                // The inflater's output depends only on the input it consumed: a view that holds
-                // all of it gives the same result.
-                let same = s.window == v.window
-                    || (v.method == DEFLATED && !s.input_ended && s.consumed <= v.window);
-                if same {
-                    if !s.complete
-                        && let (Some(size), Some(m)) =
-                            (v.declared_usize, ctx.facts.members.get_mut(s.fact))
-                    {
-                        m.size = size;
-                    }
-                    return Ok(Some(i));
+        let mut next = self
+            .scanned_at
+            .get(&(v.data_off, v.method))
+            .map(|&(first, _)| first);
+        while let Some(i) = next {
+            let Some(s) = self.scanned.get(i) else {
+                break;
+            };
+            next = s.next;
+            // The inflater's output depends only on the input it consumed: a view that holds
+            // all of it gives the same result.
+            let same = s.window == v.window
+                || (v.method == DEFLATED && !s.input_ended && s.consumed <= v.window);
+            if same {
+                if !s.complete
+                    && let (Some(size), Some(m)) =
+                        (v.declared_usize, ctx.facts.members.get_mut(s.fact))
+                {
+                    m.size = size;
                 }
+                return Ok(Some(i));
             }
         }
         if v.method != STORED && v.method != DEFLATED {
@@ -1581,10 +1605,17 @@ impl<'s> Zip<'s> {
             m.format = s.format;
         }
         let idx = self.scanned.len();
-        self.scanned_at
-            .entry((v.data_off, v.method))
-            .or_default()
-            .push(idx);
+        match self.scanned_at.get_mut(&(v.data_off, v.method)) {
+            Some((_, last)) => {
+                let prev = std::mem::replace(last, idx);
+                if let Some(p) = self.scanned.get_mut(prev) {
+                    p.next = Some(idx);
+                }
+            }
+            None => {
+                self.scanned_at.insert((v.data_off, v.method), (idx, idx));
+            }
+        }
         self.scanned.push(s);
         Ok(Some(idx))
     }
@@ -1619,6 +1650,7 @@ impl<'s> Zip<'s> {
             crc: None,
             complete: n == v.window,
             format: Format::Empty,
+            next: None,
         };
         if n == 0 {
             // Directories and empty files: nothing to scan.
@@ -1769,6 +1801,7 @@ impl<'s> Zip<'s> {
             crc: complete.then(|| inf.crc.sum()),
             complete,
             format,
+            next: None,
         })
     }
 
@@ -1778,6 +1811,9 @@ impl<'s> Zip<'s> {
     fn reconcile(&mut self, ctx: &mut Ctx) -> io::Result<()> {
         let dir = self.dir.take().unwrap_or_default();
         let has_dir = dir.eocd.is_some();
+        if has_dir {
+            self.listing.reserve_exact(dir.entries.len());
+        }
         let mut matched = vec![false; self.walked.len()];
         for c in &dir.entries {
             let name = lossy(&c.name);
@@ -1789,7 +1825,7 @@ impl<'s> Zip<'s> {
                         *m = true;
                     }
                     match self.walked.get(i) {
-                        Some(w) => (w.local.clone(), w.desc),
+                        Some(w) => (w.local.clone(), w.desc.as_deref().copied()),
                         None => continue,
                     }
                 }
@@ -1820,7 +1856,7 @@ impl<'s> Zip<'s> {
                                 "the central directory lists {name:?} at offset {off}, where there is no local file header; loaders cannot read it and it was not inspected"
                             ),
                         );
-                        self.listing.push((name, None));
+                        self.listing.push((Rc::clone(&c.name), None));
                         continue;
                     }
                 },
@@ -1834,7 +1870,7 @@ impl<'s> Zip<'s> {
                     size: c.usize,
                     format: Format::Unknown,
                 });
-                self.listing.push((name, None));
+                self.listing.push((Rc::clone(&c.name), None));
                 continue;
             }
             let overlap = overlap(Some(&dir), &self.walked, local.data_off, c.csize);
@@ -1853,7 +1889,7 @@ impl<'s> Zip<'s> {
             if let Some(i) = idx {
                 self.check_data(ctx, &name, off, Some(c.crc), Some(c.usize), i);
             }
-            self.listing.push((name, idx));
+            self.listing.push((Rc::clone(&c.name), idx));
         }
 
         // Local headers the directory does not list.
@@ -1875,7 +1911,7 @@ impl<'s> Zip<'s> {
             }
             self.check_name(ctx, &l.name, l.offset);
             self.check_flags(ctx, &name, l.offset, l.flags);
-            let (crc, usize) = match w.desc {
+            let (crc, usize) = match w.desc.as_deref() {
                 Some(d) => (Some(d.crc), Some(d.usize)),
                 None => (
                     l.crc_known().then_some(l.crc),
@@ -1885,23 +1921,20 @@ impl<'s> Zip<'s> {
             let idx = self
                 .scanned_at
                 .get(&(l.data_off, l.method))
-                .and_then(|v| v.first().copied());
+                .map(|&(first, _)| first);
             if let Some(idx) = idx {
                 self.check_data(ctx, &name, l.offset, crc, usize, idx);
             }
             if !has_dir {
-                self.listing.push((name, idx));
+                self.listing.push((Rc::clone(&l.name), idx));
             }
         }
 
         // Duplicate names, as the loaders see them.
         let names: Vec<&[u8]> = if has_dir {
-            dir.entries.iter().map(|c| c.name.as_slice()).collect()
+            dir.entries.iter().map(|c| &c.name[..]).collect()
         } else {
-            self.walked
-                .iter()
-                .map(|w| w.local.name.as_slice())
-                .collect()
+            self.walked.iter().map(|w| &w.local.name[..]).collect()
         };
         let mut counts: HashMap<&[u8], (usize, usize)> = HashMap::new();
         for (i, n) in names.iter().enumerate() {
@@ -2116,7 +2149,12 @@ impl<'s> Zip<'s> {
     // The format
 
     fn refine(&self, ctx: &mut Ctx) -> Format {
-        let names: Vec<&str> = self.listing.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<std::borrow::Cow<str>> = self
+            .listing
+            .iter()
+            .map(|(n, _)| String::from_utf8_lossy(n))
+            .collect();
+        let names: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
         let base = |n: &str| -> String { n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned() };
         let code_files = names
             .iter()
@@ -2154,7 +2192,7 @@ impl<'s> Zip<'s> {
         let files: Vec<Option<Format>> = self
             .listing
             .iter()
-            .filter(|(n, _)| !n.ends_with('/'))
+            .filter(|(n, _)| !n.ends_with(b"/"))
             .map(|(_, i)| i.and_then(|i| self.scanned.get(i)).map(|s| s.format))
             .collect();
         if !files.is_empty() && files.iter().all(|f| *f == Some(Format::Npy)) {
@@ -2177,6 +2215,10 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Resul
     }
     let start = z.walk_start(ctx, polyglot)?;
     z.walk(ctx, start)?;
+    // What the walk grew by doubling is returned before the directory is read (100,000 tiny
+    // members hold a few MiB of spare capacity).
+    z.walked.shrink_to_fit();
+    ctx.facts.members.shrink_to_fit();
     z.ensure_dir(ctx, None)?;
     z.reconcile(ctx)?;
     Ok(z.refine(ctx))
