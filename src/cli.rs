@@ -193,10 +193,10 @@ pub struct InspectionArgs {
     pub strict: bool,
     /// Treat this pickle global (dotted path) as safe; repeatable.
     #[arg(long = "allow-global", value_name = "MODULE.NAME")]
-    pub allow_globals: Vec<String>,
+    pub allow_globals: Vec<crate::policy::AllowedGlobal>,
     /// Skip relative paths matching this glob; repeatable.
     #[arg(long = "skip", value_name = "GLOB")]
-    pub skip: Vec<String>,
+    pub skip: Vec<globset::Glob>,
     /// Also scan the .git directory.
     #[arg(long)]
     pub include_git: bool,
