@@ -508,7 +508,8 @@ pub use crate::date::parse_date;
 pub fn parse_age(s: &str) -> Result<u64, String> {
     let bad = || format!("{s:?} is not a duration such as 30d, 12h, 90m, 3600s or 2w");
     let t = s.trim();
-    let split = t.len().checked_sub(1).ok_or_else(bad)?;
+    // The unit is the last character, which may be several bytes long.
+    let split = t.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
     let (n, unit) = t.split_at(split);
     let n: u64 = n.parse().map_err(|_| bad())?;
     let per = match unit {
@@ -718,5 +719,118 @@ expires = "2027-06-30"
         assert!(Config::parse("[scan]\nskip = [\"[\"]\n").is_err());
         assert!(Config::parse("[model]\nowner = \"x\"\n").is_err());
         assert!(Config::parse("[[dataset]]\nname = \"d\"\nurl = \"file:///x\"\n").is_err());
+    }
+
+    /// The message `text` is refused with at load.
+    fn refused(text: &str) -> String {
+        Config::parse(text).expect_err(text)
+    }
+
+    #[test]
+    fn exception_with_impossible_date_is_refused_at_load() {
+        let e = refused(
+            "[[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"w.pkl\"\nreason = \"r\"\nexpires = \"2026-99-99\"\n",
+        );
+        assert!(
+            e.starts_with("exception pickle-dangerous-call: expires"),
+            "{e}"
+        );
+        assert!(e.contains("2026-99-99"), "{e}");
+    }
+
+    #[test]
+    fn unknown_severity_in_fail_on_is_refused_at_load() {
+        let e = refused("[scan]\nfail-on = \"severe\"\n");
+        assert!(e.starts_with("scan.fail-on: unknown severity"), "{e}");
+        let e = refused("[verify]\nfail-on = \"severe\"\n");
+        assert!(e.starts_with("verify.fail-on: unknown severity"), "{e}");
+    }
+
+    #[test]
+    fn exception_with_unknown_code_or_bad_pin_is_refused_at_load() {
+        let x = |code: &str, extra: &str| {
+            format!("[[exception]]\ncode = \"{code}\"\npath = \"w.pkl\"\nreason = \"r\"\n{extra}")
+        };
+        let e = refused(&x("pickle-bad", ""));
+        assert!(e.starts_with("exception: unknown finding code"), "{e}");
+        let e = refused(&format!(
+            "[verify]\n[[verify.{}",
+            &x("pickle-dangerous-call", "sha256 = \"abc\"\n")[2..]
+        ));
+        assert!(
+            e.starts_with("verify.exception pickle-dangerous-call: sha256 \"abc\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn allowed_global_that_is_not_a_dotted_path_is_refused_at_load() {
+        for bad in ["a..b", "", ".x"] {
+            let e = refused(&format!("[pickle]\nallow-globals = [\"{bad}\"]\n"));
+            assert!(e.starts_with("pickle.allow-globals: allowed global"), "{e}");
+        }
+        let c = Config::parse("[pickle]\nallow-globals = [\" mylib.Dense \"]\n").unwrap();
+        assert_eq!(c.allow_globals[0].as_str(), "mylib.Dense");
+    }
+
+    #[test]
+    fn min_version_that_cannot_be_ordered_is_refused_at_load() {
+        for bad in [
+            "vv1",
+            "1.v2",
+            "V1.V2",
+            "99999999999999999999",
+            "1.0-rc1",
+            "abc",
+        ] {
+            let e = refused(&format!("[verify]\nmin-version = \"{bad}\"\n"));
+            assert!(e.starts_with("verify.min-version"), "{bad}: {e}");
+        }
+        for good in ["1.4", "v2.0.1", "V3", "2026.11.1"] {
+            let c = Config::parse(&format!("[verify]\nmin-version = \"{good}\"\n")).unwrap();
+            assert_eq!(c.verify.unwrap().min_version.unwrap().as_str(), good);
+        }
+    }
+
+    #[test]
+    fn signer_with_no_or_two_kinds_of_trust_is_refused_at_load() {
+        let signer = |body: &str| format!("[verify]\n[[verify.signer]]\nrole = \"a\"\n{body}");
+        for body in [
+            "",
+            "public-key = \"k.pub\"\ncertificate-ca = \"ca.pem\"\n",
+            "public-key = \"k.pub\"\nidentity = \"i\"\nissuer = \"https://x\"\n",
+        ] {
+            assert!(
+                refused(&signer(body)).contains("give exactly one of"),
+                "{body}"
+            );
+        }
+        for body in ["identity = \"i\"\n", "issuer = \"https://x\"\n"] {
+            assert!(refused(&signer(body)).contains("go together"), "{body}");
+        }
+    }
+
+    #[test]
+    fn bad_globs_are_refused_at_load_naming_the_key() {
+        assert!(refused("[scan]\nskip = [\"[\"]\n").starts_with("scan.skip:"));
+        assert!(
+            refused("[verify]\nallow-unsigned = [\"[\"]\n").starts_with("verify.allow-unsigned:")
+        );
+        assert!(
+            refused("[verify]\nsigned-ignores = [\"[\"]\n").starts_with("verify.signed-ignores:")
+        );
+        let c = Config::parse("[verify]\nsigned-ignores = []\n").unwrap();
+        let none = c.verify.unwrap().signed_ignores.unwrap();
+        assert!(!none.is_match(".git"), "an empty list honours no ignore");
+    }
+
+    #[test]
+    fn a_duration_ending_in_a_multibyte_character_is_refused_not_a_panic() {
+        assert!(parse_age("5é").is_err());
+        assert!(parse_age("é").is_err());
+        assert!(
+            refused("[verify]\nmax-signature-age = \"30日\"\n")
+                .starts_with("verify.max-signature-age")
+        );
     }
 }
