@@ -50,8 +50,15 @@ pub struct DiffArgs {
     /// --fail-on-severity), `escalated-finding`, `weights-changed-same-version`,
     /// `license-changed`, `base-model-changed`, `file-added`, `file-removed`, `file-changed`,
     /// `dataset-changed`, `dependency-changed`, `any`.
-    #[arg(long = "fail-on", value_name = "KIND")]
-    pub fail_on: Vec<String>,
+    #[arg(
+        long = "fail-on",
+        value_name = "KIND",
+        value_delimiter = ',',
+        value_parser = Trimmed::<crate::diff::Drift>::default(),
+        ignore_case = true,
+        hide_possible_values = true
+    )]
+    pub fail_on: Vec<crate::diff::Drift>,
     /// The severity from which `new-finding` and `escalated-finding` count.
     #[arg(long, value_enum, default_value_t = crate::finding::Severity::High)]
     pub fail_on_severity: crate::finding::Severity,
@@ -193,10 +200,10 @@ pub struct InspectionArgs {
     pub strict: bool,
     /// Treat this pickle global (dotted path) as safe; repeatable.
     #[arg(long = "allow-global", value_name = "MODULE.NAME")]
-    pub allow_globals: Vec<String>,
+    pub allow_globals: Vec<crate::policy::AllowedGlobal>,
     /// Skip relative paths matching this glob; repeatable.
     #[arg(long = "skip", value_name = "GLOB")]
-    pub skip: Vec<String>,
+    pub skip: Vec<globset::Glob>,
     /// Also scan the .git directory.
     #[arg(long)]
     pub include_git: bool,
@@ -327,5 +334,42 @@ mod tests {
             Some(crate::finding::Severity::Critical)
         );
         assert!(Cli::try_parse_from(["aibom", "scan", "--fail-on", "severe", "."]).is_err());
+    }
+}
+
+/// A [`ValueEnum`] value with the spaces around it ignored, so a comma-separated list may be
+/// written `file-added, file-removed`.
+#[derive(Clone)]
+pub struct Trimmed<E>(std::marker::PhantomData<E>);
+
+impl<E> Default for Trimmed<E> {
+    fn default() -> Self {
+        Trimmed(std::marker::PhantomData)
+    }
+}
+
+impl<E: ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Trimmed<E> {
+    type Value = E;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<E, clap::Error> {
+        let value = value
+            .to_str()
+            .map_or(value, |s| std::ffi::OsStr::new(s.trim()));
+        clap::builder::EnumValueParser::<E>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            E::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
     }
 }

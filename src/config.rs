@@ -1,4 +1,5 @@
-//! `aibom.toml` -> validated settings. Unknown keys are an error.
+//! `aibom.toml` -> typed settings, parsed and checked once at load (errors name the key). Unknown
+//! keys are an error.
 //!
 //! ```toml
 //! [scan]
@@ -22,7 +23,13 @@
 //! sensitive-data = ["customer names"]
 //! ```
 
-use crate::finding::Severity;
+mod exception;
+
+pub use exception::{Exception, Subject};
+
+use crate::digest::Sha256;
+use crate::finding::{Code, Severity};
+use crate::policy::AllowedGlobal;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -52,81 +59,171 @@ struct RawConfig {
     model: Option<DeclaredModel>,
     #[serde(default)]
     dataset: Vec<DeclaredDataset>,
-    verify: Option<VerifyPolicy>,
+    verify: Option<RawVerify>,
     #[serde(default)]
-    exception: Vec<ExceptionSpec>,
+    exception: Vec<RawException>,
+}
+
+/// `[verify]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVerify {
+    #[serde(default)]
+    signer: Vec<RawSigner>,
+    threshold: Option<usize>,
+    trust_root: Option<PathBuf>,
+    #[serde(default)]
+    allow_unsigned: Vec<String>,
+    #[serde(default)]
+    allow_symlinks: bool,
+    fail_on: Option<String>,
+    #[serde(default)]
+    exception: Vec<RawException>,
+    #[serde(default)]
+    require_bom: bool,
+    #[serde(default)]
+    allow_overlapping_roles: bool,
+    signed_ignores: Option<Vec<String>>,
+    model_name: Option<String>,
+    min_version: Option<String>,
+    version: Option<String>,
+    max_signature_age: Option<String>,
+}
+
+/// `[[verify.signer]]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSigner {
+    role: String,
+    public_key: Option<PathBuf>,
+    certificate_ca: Option<PathBuf>,
+    identity: Option<String>,
+    issuer: Option<String>,
+}
+
+/// `[[exception]]` and `[[verify.exception]]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawException {
+    code: String,
+    path: String,
+    sha256: Option<String>,
+    reason: String,
+    owner: Option<String>,
+    expires: Option<String>,
 }
 
 /// The release gate (`[verify]`): who must sign, which findings refuse a release, and the
 /// accountable exceptions.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default, Clone)]
 pub struct VerifyPolicy {
-    /// Roles that must sign (`[[verify.signer]]`).
-    #[serde(default)]
-    pub signer: Vec<SignerSpec>,
-    /// At least this many roles must be satisfied [default: all of them].
+    /// Roles that must sign (`[[verify.signer]]`), each role named once.
+    pub signers: Vec<Signer>,
+    /// At least this many roles must be satisfied (between 1 and the number of roles)
+    /// [default: all of them].
     pub threshold: Option<usize>,
     /// Sigstore trusted root for keyless roles (relative to this file).
-    pub trust_root: Option<std::path::PathBuf>,
-    /// Files that may be present without being signed (globs, relative to the directory).
-    #[serde(default)]
-    pub allow_unsigned: Vec<String>,
+    pub trust_root: Option<PathBuf>,
+    /// Files that may be present without being signed (`/`-separated globs, relative to the
+    /// directory); `None` when none are listed.
+    pub allow_unsigned: Option<GlobSet>,
     /// Accept symbolic links that resolve to files inside the directory.
-    #[serde(default)]
     pub allow_symlinks: bool,
     /// Findings recorded in the AIBOM at or above this severity refuse the release
     /// [default: high].
-    pub fail_on: Option<String>,
+    pub fail_on: Option<Severity>,
     /// Findings accepted on purpose (`[[verify.exception]]`).
-    #[serde(default)]
-    pub exception: Vec<ExceptionSpec>,
+    pub exceptions: Vec<Exception>,
     /// Refuse a release verified without `--bom`, so the findings gate always runs.
-    #[serde(default)]
     pub require_bom: bool,
     /// Roles one signer could fill together (the same key, a CA and its sub-CA) are accepted;
     /// each role still needs its own signer. Without it such a policy is refused at load.
-    #[serde(default)]
     pub allow_overlapping_roles: bool,
     /// Paths a signer may leave out of its manifest (globs; a signer's other ignores are not
-    /// honoured) [default: .git, .gitattributes, .github, .gitignore].
-    pub signed_ignores: Option<Vec<String>>,
+    /// honoured). `None`: the key is absent [default: .git, .gitattributes, .github,
+    /// .gitignore]; an empty set: no ignore is honoured.
+    pub signed_ignores: Option<GlobSet>,
     /// The signed model name (the statement's subject name) must be this.
     pub model_name: Option<String>,
-    /// The AIBOM must record a model version at least this (numeric, dotted: `1.4`).
-    pub min_version: Option<String>,
+    /// The AIBOM must record a model version at least this.
+    pub min_version: Option<NumericVersion>,
     /// The AIBOM must record exactly this model version (a hub commit, a release tag): the
     /// pin for versions that cannot be ordered.
     pub version: Option<String>,
-    /// Every signature must carry a verified signing time no older than this (`30d`, `12h`,
-    /// `90m`, `3600s`, `2w`); key and certificate signatures carry none, so they are refused.
-    pub max_signature_age: Option<String>,
+    /// Every signature must carry a verified signing time no older than this many seconds;
+    /// key and certificate signatures carry none, so they are refused.
+    pub max_signature_age: Option<u64>,
 }
 
-/// One required signing role and how to recognise it: a public key, a CA, or a keyless
-/// identity with its OIDC issuer.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SignerSpec {
+/// One required signing role (`[[verify.signer]]`) and how to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
     pub role: String,
-    pub public_key: Option<std::path::PathBuf>,
-    pub certificate_ca: Option<std::path::PathBuf>,
-    pub identity: Option<String>,
-    pub issuer: Option<String>,
+    pub trust: SignerTrust,
 }
 
-/// An accepted finding: its code and path, optionally pinned to the file's SHA-256 (changed
-/// bytes bring the finding back), with a reason and an expiry date (YYYY-MM-DD).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ExceptionSpec {
-    pub code: String,
-    pub path: String,
-    pub sha256: Option<String>,
-    pub reason: String,
-    /// Who accepted the risk (a person or team), for the audit trail.
-    pub owner: Option<String>,
-    pub expires: Option<String>,
+/// How a signing role is recognised: exactly one kind of trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerTrust {
+    /// `public-key`: a PEM public key file (relative to the policy file).
+    PublicKey(PathBuf),
+    /// `certificate-ca`: a PEM file of CA certificates (relative to the policy file).
+    CertificateCa(PathBuf),
+    /// `identity` + `issuer`: a keyless (Sigstore) certificate identity and its OIDC issuer.
+    Keyless { identity: String, issuer: String },
+}
+
+/// A version that can be ordered: dotted decimal numbers after an optional `v` (`1.4`,
+/// `v2.0.1`, `2026.11.1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumericVersion {
+    text: String,
+    parts: Vec<u64>,
+}
+
+impl NumericVersion {
+    /// The version as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `self` is `min` or later, missing parts counting as 0 (`1.2` = `1.2.0`).
+    pub fn at_least(&self, min: &NumericVersion) -> bool {
+        let n = self.parts.len().max(min.parts.len());
+        let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        (0..n)
+            .map(|i| (get(&self.parts, i), get(&min.parts, i)))
+            .find(|(h, m)| h != m)
+            .is_none_or(|(h, m)| h > m)
+    }
+}
+
+impl std::str::FromStr for NumericVersion {
+    type Err = ();
+    /// `None` when any part is not a number (a git revision, `1.0-rc1`): such a version
+    /// cannot be ordered.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let v = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        let parts = v
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(());
+                }
+                p.parse::<u64>().map_err(|_| ())
+            })
+            .collect::<Result<Vec<u64>, ()>>()?;
+        Ok(NumericVersion {
+            text: s.to_owned(),
+            parts,
+        })
+    }
+}
+
+impl std::fmt::Display for NumericVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// Facts about the model that only its owners can state (`[model]`); recorded in the AIBOM
@@ -182,21 +279,22 @@ struct RawPickle {
     allow_globals: Vec<String>,
 }
 
-/// Validated configuration.
+/// Validated configuration: every value parsed once, here.
 #[derive(Debug, Default)]
 pub struct Config {
     /// Where it came from, if a file was read.
     pub source: Option<PathBuf>,
     pub fail_on: Option<Severity>,
     pub strict: Option<bool>,
-    pub skip: Vec<String>,
+    /// Relative paths not to scan (compiled globs).
+    pub skip: Vec<Glob>,
     pub include_git: Option<bool>,
-    pub allow_globals: Vec<String>,
+    pub allow_globals: Vec<AllowedGlobal>,
     pub model: Option<DeclaredModel>,
     pub datasets: Vec<DeclaredDataset>,
     pub verify: Option<VerifyPolicy>,
     /// Accepted findings (`[[exception]]`), applied by scan, generate and verify.
-    pub exceptions: Vec<ExceptionSpec>,
+    pub exceptions: Vec<Exception>,
 }
 
 impl Config {
@@ -233,9 +331,18 @@ impl Config {
             .map(|s| s.parse::<Severity>())
             .transpose()
             .map_err(|e| format!("scan.fail-on: {e}"))?;
-        for g in &raw.scan.skip {
-            Glob::new(g).map_err(|e| format!("scan.skip: {e}"))?;
-        }
+        let skip = raw
+            .scan
+            .skip
+            .iter()
+            .map(|g| Glob::new(g).map_err(|e| format!("scan.skip: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allow_globals = raw
+            .pickle
+            .allow_globals
+            .iter()
+            .map(|g| g.parse().map_err(|e| format!("pickle.allow-globals: {e}")))
+            .collect::<Result<Vec<AllowedGlobal>, _>>()?;
         for d in &raw.dataset {
             if d.name.trim().is_empty() {
                 return Err("dataset.name must not be empty".into());
@@ -246,110 +353,153 @@ impl Config {
                 return Err(format!("dataset {:?}: url must be http(s): {u:?}", d.name));
             }
         }
-        if let Some(v) = &raw.verify {
-            let mut names = std::collections::BTreeSet::new();
-            for s in &v.signer {
-                if s.role.trim().is_empty() {
-                    return Err("verify.signer: a role name is required".into());
-                }
-                if !names.insert(s.role.as_str()) {
-                    return Err(format!(
-                        "verify.signer {:?} is listed twice: each role is one party",
-                        s.role
-                    ));
-                }
-                let kinds = [
-                    s.public_key.is_some(),
-                    s.certificate_ca.is_some(),
-                    s.identity.is_some() || s.issuer.is_some(),
-                ]
-                .iter()
-                .filter(|k| **k)
-                .count();
-                if kinds != 1 {
-                    return Err(format!(
-                        "verify.signer {:?}: give exactly one of public-key, certificate-ca, or identity + issuer",
-                        s.role
-                    ));
-                }
-                if s.identity.is_some() != s.issuer.is_some() {
-                    return Err(format!(
-                        "verify.signer {:?}: identity and issuer go together",
-                        s.role
-                    ));
-                }
-            }
-            if let Some(t) = v.threshold
-                && (t == 0 || t > v.signer.len())
-            {
-                return Err(format!(
-                    "verify.threshold {t} must be between 1 and the number of signers ({})",
-                    v.signer.len()
-                ));
-            }
-            if let Some(f) = &v.fail_on {
-                f.parse::<Severity>()
-                    .map_err(|e| format!("verify.fail-on: {e}"))?;
-            }
-            path_globset(&v.allow_unsigned).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
-            if let Some(g) = &v.signed_ignores {
-                path_globset(g).map_err(|e| format!("verify.signed-ignores: {e}"))?;
-            }
-            if let Some(m) = &v.min_version
-                && !m.split('.').all(|p| {
-                    let p = p.trim_start_matches(['v', 'V']);
-                    !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
-                })
-            {
-                return Err(format!(
-                    "verify.min-version {m:?}: give a numeric version such as \"1.4\" or \"2026.11.1\""
-                ));
-            }
-            if let Some(a) = &v.max_signature_age {
-                parse_age(a).map_err(|e| format!("verify.max-signature-age: {e}"))?;
-            }
-            check_exceptions(&v.exception, "verify.exception")?;
-        }
-        check_exceptions(&raw.exception, "exception")?;
+        let verify = raw.verify.map(verify_policy).transpose()?;
+        let exceptions = exceptions(raw.exception, "exception")?;
         Ok(Config {
             source: None,
             fail_on,
             strict: raw.scan.strict,
-            skip: raw.scan.skip,
+            skip,
             include_git: raw.scan.include_git,
-            allow_globals: raw.pickle.allow_globals,
+            allow_globals,
             model: raw.model,
             datasets: raw.dataset,
-            verify: raw.verify,
-            exceptions: raw.exception,
+            verify,
+            exceptions,
         })
     }
 }
 
-fn check_exceptions(list: &[ExceptionSpec], table: &str) -> Result<(), String> {
-    for x in list {
-        x.code
-            .parse::<crate::finding::Code>()
-            .map_err(|e| format!("{table}: {e}"))?;
-        if x.reason.trim().is_empty() {
-            return Err(format!("{table} {}: a reason is required", x.code));
-        }
-        if x.path.trim().is_empty() {
-            return Err(format!("{table} {}: a path is required", x.code));
-        }
-        if let Some(e) = &x.expires {
-            parse_date(e).map_err(|why| format!("{table} {}: expires {why}", x.code))?;
-        }
-        if let Some(h) = &x.sha256
-            && h.parse::<crate::digest::Sha256>().is_err()
-        {
+fn signer(s: RawSigner, names: &mut std::collections::BTreeSet<String>) -> Result<Signer, String> {
+    if s.role.trim().is_empty() {
+        return Err("verify.signer: a role name is required".into());
+    }
+    if !names.insert(s.role.clone()) {
+        return Err(format!(
+            "verify.signer {:?} is listed twice: each role is one party",
+            s.role
+        ));
+    }
+    let trust = match (s.public_key, s.certificate_ca, s.identity, s.issuer) {
+        (Some(k), None, None, None) => SignerTrust::PublicKey(k),
+        (None, Some(ca), None, None) => SignerTrust::CertificateCa(ca),
+        (None, None, Some(identity), Some(issuer)) => SignerTrust::Keyless { identity, issuer },
+        (None, None, Some(_), None) | (None, None, None, Some(_)) => {
             return Err(format!(
-                "{table} {}: sha256 {h:?} is not 64 hex digits",
-                x.code
+                "verify.signer {:?}: identity and issuer go together",
+                s.role
             ));
         }
+        _ => {
+            return Err(format!(
+                "verify.signer {:?}: give exactly one of public-key, certificate-ca, or identity + issuer",
+                s.role
+            ));
+        }
+    };
+    Ok(Signer {
+        role: s.role,
+        trust,
+    })
+}
+
+fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, String> {
+    let mut names = std::collections::BTreeSet::new();
+    let signers = v
+        .signer
+        .into_iter()
+        .map(|s| signer(s, &mut names))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(t) = v.threshold
+        && (t == 0 || t > signers.len())
+    {
+        return Err(format!(
+            "verify.threshold {t} must be between 1 and the number of signers ({})",
+            signers.len()
+        ));
     }
-    Ok(())
+    let fail_on = v
+        .fail_on
+        .map(|f| f.parse::<Severity>())
+        .transpose()
+        .map_err(|e| format!("verify.fail-on: {e}"))?;
+    let allow_unsigned =
+        path_globset(&v.allow_unsigned).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
+    let signed_ignores = v
+        .signed_ignores
+        .map(|g| path_globset(&g).map(Option::unwrap_or_default))
+        .transpose()
+        .map_err(|e| format!("verify.signed-ignores: {e}"))?;
+    let min_version = v
+        .min_version
+        .map(|m| {
+            m.parse::<NumericVersion>().map_err(|()| {
+                format!(
+                    "verify.min-version {m:?}: give a numeric version such as \"1.4\" or \"2026.11.1\""
+                )
+            })
+        })
+        .transpose()?;
+    let max_signature_age = v
+        .max_signature_age
+        .map(|a| parse_age(&a))
+        .transpose()
+        .map_err(|e| format!("verify.max-signature-age: {e}"))?;
+    let exceptions = exceptions(v.exception, "verify.exception")?;
+    Ok(VerifyPolicy {
+        signers,
+        threshold: v.threshold,
+        trust_root: v.trust_root,
+        allow_unsigned,
+        allow_symlinks: v.allow_symlinks,
+        fail_on,
+        exceptions,
+        require_bom: v.require_bom,
+        allow_overlapping_roles: v.allow_overlapping_roles,
+        signed_ignores,
+        model_name: v.model_name,
+        min_version,
+        version: v.version,
+        max_signature_age,
+    })
+}
+
+fn exceptions(list: Vec<RawException>, table: &str) -> Result<Vec<Exception>, String> {
+    list.into_iter()
+        .map(|x| {
+            let code = x
+                .code
+                .parse::<Code>()
+                .map_err(|e| format!("{table}: {e}"))?;
+            if x.reason.trim().is_empty() {
+                return Err(format!("{table} {}: a reason is required", x.code));
+            }
+            if x.path.trim().is_empty() {
+                return Err(format!("{table} {}: a path is required", x.code));
+            }
+            let expires = x
+                .expires
+                .map(|e| parse_date(&e))
+                .transpose()
+                .map_err(|why| format!("{table} {}: expires {why}", x.code))?;
+            let sha256 = x
+                .sha256
+                .map(|h| {
+                    h.parse::<Sha256>().map_err(|_| {
+                        format!("{table} {}: sha256 {h:?} is not 64 hex digits", x.code)
+                    })
+                })
+                .transpose()?;
+            Ok(Exception {
+                code,
+                path: x.path,
+                sha256,
+                reason: x.reason,
+                owner: x.owner,
+                expires,
+            })
+        })
+        .collect()
 }
 
 pub use crate::date::parse_date;
@@ -358,7 +508,8 @@ pub use crate::date::parse_date;
 pub fn parse_age(s: &str) -> Result<u64, String> {
     let bad = || format!("{s:?} is not a duration such as 30d, 12h, 90m, 3600s or 2w");
     let t = s.trim();
-    let split = t.len().checked_sub(1).ok_or_else(bad)?;
+    // The unit is the last character, which may be several bytes long.
+    let split = t.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
     let (n, unit) = t.split_at(split);
     let n: u64 = n.parse().map_err(|_| bad())?;
     let per = match unit {
@@ -389,14 +540,16 @@ pub fn path_globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
     b.build().map(Some).map_err(|e| e.to_string())
 }
 
-/// Compiles skip globs (already validated or given on the command line).
-pub fn globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
-    if globs.is_empty() {
-        return Ok(None);
-    }
+/// One set of skip globs (compiled at load or on the command line); `None` when empty.
+pub fn skip_set<'a>(globs: impl IntoIterator<Item = &'a Glob>) -> Result<Option<GlobSet>, String> {
     let mut b = GlobSetBuilder::new();
+    let mut any = false;
     for g in globs {
-        b.add(Glob::new(g).map_err(|e| format!("skip glob {g:?}: {e}"))?);
+        b.add(g.clone());
+        any = true;
+    }
+    if !any {
+        return Ok(None);
     }
     b.build().map(Some).map_err(|e| e.to_string())
 }
@@ -447,7 +600,7 @@ owners = ["support ops"]
         assert_eq!(c.strict, Some(true));
         assert_eq!(c.skip.len(), 2);
         assert_eq!(c.include_git, Some(true));
-        assert_eq!(c.allow_globals, vec!["mylib.layers.Dense"]);
+        assert_eq!(c.allow_globals, vec!["mylib.layers.Dense".parse().unwrap()]);
     }
 
     #[test]
@@ -492,12 +645,28 @@ expires = "2027-06-30"
         .unwrap();
         let v = c.verify.unwrap();
         assert!(v.require_bom && v.allow_overlapping_roles && v.allow_symlinks);
-        assert_eq!(v.signer.len(), 3);
-        assert_eq!(v.min_version.as_deref(), Some("1.4"));
         assert_eq!(
-            parse_age(v.max_signature_age.as_deref().unwrap()),
-            Ok(30 * 86_400)
+            v.signers.iter().map(|s| &s.trust).collect::<Vec<_>>(),
+            [
+                &SignerTrust::PublicKey("keys/mlp.pub".into()),
+                &SignerTrust::CertificateCa("keys/ca.pem".into()),
+                &SignerTrust::Keyless {
+                    identity: "risk@example.com".into(),
+                    issuer: "https://accounts.google.com".into()
+                },
+            ]
         );
+        assert_eq!(v.min_version.as_ref().map(|m| m.as_str()), Some("1.4"));
+        assert_eq!(v.max_signature_age, Some(30 * 86_400));
+        assert_eq!(v.fail_on, Some(Severity::Critical));
+        let g = v.allow_unsigned.unwrap();
+        assert!(g.is_match("logs/a/b") && !g.is_match("model.bin"));
+        assert!(v.signed_ignores.unwrap().is_match("cache/x"));
+        let x = &v.exceptions[0];
+        assert_eq!(x.code, Code::PickleUnknownGlobal);
+        assert_eq!(x.expires, Some(jiff::civil::date(2027, 6, 30)));
+        assert_eq!(x.sha256, Some(Sha256::of(b"")));
+        assert_eq!(x.owner.as_deref(), Some("security"));
     }
 
     #[test]
@@ -550,5 +719,118 @@ expires = "2027-06-30"
         assert!(Config::parse("[scan]\nskip = [\"[\"]\n").is_err());
         assert!(Config::parse("[model]\nowner = \"x\"\n").is_err());
         assert!(Config::parse("[[dataset]]\nname = \"d\"\nurl = \"file:///x\"\n").is_err());
+    }
+
+    /// The message `text` is refused with at load.
+    fn refused(text: &str) -> String {
+        Config::parse(text).expect_err(text)
+    }
+
+    #[test]
+    fn exception_with_impossible_date_is_refused_at_load() {
+        let e = refused(
+            "[[exception]]\ncode = \"pickle-dangerous-call\"\npath = \"w.pkl\"\nreason = \"r\"\nexpires = \"2026-99-99\"\n",
+        );
+        assert!(
+            e.starts_with("exception pickle-dangerous-call: expires"),
+            "{e}"
+        );
+        assert!(e.contains("2026-99-99"), "{e}");
+    }
+
+    #[test]
+    fn unknown_severity_in_fail_on_is_refused_at_load() {
+        let e = refused("[scan]\nfail-on = \"severe\"\n");
+        assert!(e.starts_with("scan.fail-on: unknown severity"), "{e}");
+        let e = refused("[verify]\nfail-on = \"severe\"\n");
+        assert!(e.starts_with("verify.fail-on: unknown severity"), "{e}");
+    }
+
+    #[test]
+    fn exception_with_unknown_code_or_bad_pin_is_refused_at_load() {
+        let x = |code: &str, extra: &str| {
+            format!("[[exception]]\ncode = \"{code}\"\npath = \"w.pkl\"\nreason = \"r\"\n{extra}")
+        };
+        let e = refused(&x("pickle-bad", ""));
+        assert!(e.starts_with("exception: unknown finding code"), "{e}");
+        let e = refused(&format!(
+            "[verify]\n[[verify.{}",
+            &x("pickle-dangerous-call", "sha256 = \"abc\"\n")[2..]
+        ));
+        assert!(
+            e.starts_with("verify.exception pickle-dangerous-call: sha256 \"abc\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn allowed_global_that_is_not_a_dotted_path_is_refused_at_load() {
+        for bad in ["a..b", "", ".x"] {
+            let e = refused(&format!("[pickle]\nallow-globals = [\"{bad}\"]\n"));
+            assert!(e.starts_with("pickle.allow-globals: allowed global"), "{e}");
+        }
+        let c = Config::parse("[pickle]\nallow-globals = [\" mylib.Dense \"]\n").unwrap();
+        assert_eq!(c.allow_globals[0].as_str(), "mylib.Dense");
+    }
+
+    #[test]
+    fn min_version_that_cannot_be_ordered_is_refused_at_load() {
+        for bad in [
+            "vv1",
+            "1.v2",
+            "V1.V2",
+            "99999999999999999999",
+            "1.0-rc1",
+            "abc",
+        ] {
+            let e = refused(&format!("[verify]\nmin-version = \"{bad}\"\n"));
+            assert!(e.starts_with("verify.min-version"), "{bad}: {e}");
+        }
+        for good in ["1.4", "v2.0.1", "V3", "2026.11.1"] {
+            let c = Config::parse(&format!("[verify]\nmin-version = \"{good}\"\n")).unwrap();
+            assert_eq!(c.verify.unwrap().min_version.unwrap().as_str(), good);
+        }
+    }
+
+    #[test]
+    fn signer_with_no_or_two_kinds_of_trust_is_refused_at_load() {
+        let signer = |body: &str| format!("[verify]\n[[verify.signer]]\nrole = \"a\"\n{body}");
+        for body in [
+            "",
+            "public-key = \"k.pub\"\ncertificate-ca = \"ca.pem\"\n",
+            "public-key = \"k.pub\"\nidentity = \"i\"\nissuer = \"https://x\"\n",
+        ] {
+            assert!(
+                refused(&signer(body)).contains("give exactly one of"),
+                "{body}"
+            );
+        }
+        for body in ["identity = \"i\"\n", "issuer = \"https://x\"\n"] {
+            assert!(refused(&signer(body)).contains("go together"), "{body}");
+        }
+    }
+
+    #[test]
+    fn bad_globs_are_refused_at_load_naming_the_key() {
+        assert!(refused("[scan]\nskip = [\"[\"]\n").starts_with("scan.skip:"));
+        assert!(
+            refused("[verify]\nallow-unsigned = [\"[\"]\n").starts_with("verify.allow-unsigned:")
+        );
+        assert!(
+            refused("[verify]\nsigned-ignores = [\"[\"]\n").starts_with("verify.signed-ignores:")
+        );
+        let c = Config::parse("[verify]\nsigned-ignores = []\n").unwrap();
+        let none = c.verify.unwrap().signed_ignores.unwrap();
+        assert!(!none.is_match(".git"), "an empty list honours no ignore");
+    }
+
+    #[test]
+    fn a_duration_ending_in_a_multibyte_character_is_refused_not_a_panic() {
+        assert!(parse_age("5é").is_err());
+        assert!(parse_age("é").is_err());
+        assert!(
+            refused("[verify]\nmax-signature-age = \"30日\"\n")
+                .starts_with("verify.max-signature-age")
+        );
     }
 }

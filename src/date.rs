@@ -24,6 +24,17 @@ pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
         .map_err(|_| format!("{s:?} is not a calendar date"))
 }
 
+/// Today's date (UTC), or `None` when the system clock cannot be read (before 1970, or past
+/// what a date can hold). Callers fail closed on `None`: dated exceptions expire.
+pub fn today() -> Option<jiff::civil::Date> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let t = jiff::Timestamp::from_second(i64::try_from(secs).ok()?).ok()?;
+    Some(t.to_zoned(jiff::tz::TimeZone::UTC).date())
+}
+
 /// The decimal number in `b` (all ASCII digits), or None.
 fn digits(b: &[u8]) -> Option<u32> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
@@ -116,6 +127,13 @@ mod tests {
             "",
         ] {
             assert!(!is_rfc3339(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_parsed_date_prints_as_written() {
+        for d in ["0000-01-01", "0999-12-31", "2028-02-29", "9999-12-31"] {
+            assert_eq!(parse_date(d).unwrap().to_string(), d);
         }
     }
 

@@ -177,8 +177,9 @@ impl Category {
 }
 
 /// Kinds of drift `--fail-on` can gate on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
 pub enum Drift {
     /// A new finding at or above the severity threshold.
     NewFinding,

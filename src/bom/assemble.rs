@@ -932,7 +932,7 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
                 .push(prop("aibom:exception:reason", x.reason.clone()));
             if let Some(e) = &x.expires {
                 v.properties
-                    .push(prop("aibom:exception:expires", e.clone()));
+                    .push(prop("aibom:exception:expires", e.to_string()));
             }
             vulnerabilities.push(v);
         }

@@ -29,22 +29,19 @@ fn load(path: &Path) -> Result<Document> {
     Document::from_value(&value).with_context(|| format!("{} is not an AIBOM", path.display()))
 }
 
-/// The `--fail-on` kinds, each value possibly a comma-separated list.
-fn gates(args: &DiffArgs) -> Result<Vec<Drift>> {
+/// The `--fail-on` kinds, each once, in the order given.
+fn gates(args: &DiffArgs) -> Vec<Drift> {
     let mut out = Vec::new();
-    for v in args.fail_on.iter().flat_map(|v| v.split(',')) {
-        let d: Drift = v
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
+    for &d in &args.fail_on {
         if !out.contains(&d) {
             out.push(d);
         }
     }
-    Ok(out)
+    out
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitStatus> {
-    let gates = gates(&args)?;
+    let gates = gates(&args);
     let threshold: Severity = args.fail_on_severity;
     let old = load(&args.old)?;
     let new = load(&args.new)?;

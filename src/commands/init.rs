@@ -121,6 +121,6 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{full}"));
         assert_eq!(c.exceptions.len(), 1);
         assert!(c.model.is_some());
-        assert_eq!(c.verify.unwrap().signer.len(), 3);
+        assert_eq!(c.verify.unwrap().signers.len(), 3);
     }
 }

@@ -50,20 +50,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     res
 }
 
-/// Today's date, YYYY-MM-DD (UTC), for exception expiry.
-pub fn today() -> String {
-    // A clock that cannot be read gives the last date there is, so that every dated exception
-    // counts as expired: fail closed, never "nothing ever expires".
-    let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
-        return "9999-12-31".to_owned();
-    };
-    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
-    crate::bom::assemble::rfc3339(secs)
-        .get(..10)
-        .unwrap_or("9999-12-31")
-        .to_owned()
-}
-
 /// Writes to stdout; a closed pipe (`| head`) is a quiet success.
 pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();

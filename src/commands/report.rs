@@ -31,7 +31,7 @@ fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
     if let Some(v) = cfg.verify.as_ref().filter(|_| args.config.is_some()) {
-        for s in &v.signer {
+        for s in &v.signers {
             super::trust::role(s, &base, &files, &mut trust)?;
         }
         if let (None, Some(root)) = (&trust.trusted_root, &v.trust_root) {
@@ -50,7 +50,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     let cfg = Config::load(args.config.as_deref())?;
     let mut exceptions = cfg.exceptions.clone();
     if let Some(v) = &cfg.verify {
-        exceptions.extend(v.exception.iter().cloned());
+        exceptions.extend(v.exceptions.iter().cloned());
     }
 
     let approvals = if args.signatures.is_empty() {

@@ -21,11 +21,9 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
     let mut allow = cfg.allow_globals.clone();
     allow.extend(s.allow_globals.iter().cloned());
     let policy = Policy::new(&allow, strict).map_err(anyhow::Error::msg)?;
-    let mut skip = cfg.skip.clone();
-    skip.extend(s.skip.iter().cloned());
     let walk = WalkOptions {
         include_git: s.include_git || cfg.include_git.unwrap_or(false),
-        skip: config::globset(&skip).map_err(anyhow::Error::msg)?,
+        skip: config::skip_set(cfg.skip.iter().chain(&s.skip)).map_err(anyhow::Error::msg)?,
     };
     let opts = ScanOptions {
         limits: Limits::default(),
@@ -35,7 +33,7 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         progress: !s.no_progress,
         keep_metadata,
         exceptions: cfg.exceptions.clone(),
-        today: super::today(),
+        today: crate::date::today(),
     };
     Ok((opts, cfg))
 }

@@ -4,7 +4,7 @@
 //! verified: a release cannot vouch for itself.
 
 use crate::cli::TrustArgs;
-use crate::config::SignerSpec;
+use crate::config::{Signer, SignerTrust};
 use crate::limits::VerifyLimits;
 use crate::sign::keys::VerifyingKey;
 use crate::verify::input::read_regular;
@@ -89,26 +89,24 @@ pub fn from_flags(args: &TrustArgs, files: &TrustFiles) -> Result<Trust> {
 
 /// One signer role of a policy (paths relative to `base`, the policy's folder): how it is
 /// recognised, also added to `trust` so its signatures can be checked.
-pub fn role(
-    s: &SignerSpec,
-    base: &Path,
-    files: &TrustFiles,
-    trust: &mut Trust,
-) -> Result<RoleTrust> {
-    Ok(if let Some(k) = &s.public_key {
-        let key = files.key(&base.join(k))?;
-        trust.keys.push((format!("role {}", s.role), key.clone()));
-        RoleTrust::Key(key)
-    } else if let Some(ca) = &s.certificate_ca {
-        let certs = files.certs(&base.join(ca))?;
-        trust.anchors.extend(certs.iter().cloned());
-        RoleTrust::Ca(certs)
-    } else {
-        let (identity, issuer) = (
-            s.identity.clone().unwrap_or_default(),
-            s.issuer.clone().unwrap_or_default(),
-        );
-        trust.identities.push((identity.clone(), issuer.clone()));
-        RoleTrust::Keyless { identity, issuer }
+pub fn role(s: &Signer, base: &Path, files: &TrustFiles, trust: &mut Trust) -> Result<RoleTrust> {
+    Ok(match &s.trust {
+        SignerTrust::PublicKey(k) => {
+            let key = files.key(&base.join(k))?;
+            trust.keys.push((format!("role {}", s.role), key.clone()));
+            RoleTrust::Key(key)
+        }
+        SignerTrust::CertificateCa(ca) => {
+            let certs = files.certs(&base.join(ca))?;
+            trust.anchors.extend(certs.iter().cloned());
+            RoleTrust::Ca(certs)
+        }
+        SignerTrust::Keyless { identity, issuer } => {
+            trust.identities.push((identity.clone(), issuer.clone()));
+            RoleTrust::Keyless {
+                identity: identity.clone(),
+                issuer: issuer.clone(),
+            }
+        }
     })
 }

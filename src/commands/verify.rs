@@ -9,36 +9,14 @@
 use super::trust::TrustFiles;
 use crate::ExitStatus;
 use crate::cli::{OutputFormat, VerifyArgs};
-use crate::config::{self, Config, ExceptionSpec};
+use crate::config::Config;
 use crate::limits::{Limits, VerifyLimits};
 use crate::report::escape::terminal;
 use crate::verify::input::read_regular;
-use crate::verify::{
-    self, Attestation, Exception, Inputs, Policy, Rescan, Role, SignatureFile, Verdict,
-};
+use crate::verify::{self, Attestation, Inputs, Policy, Rescan, Role, SignatureFile, Verdict};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-fn exception(x: &ExceptionSpec) -> Result<Exception> {
-    Ok(Exception {
-        code: x.code.clone(),
-        path: x.path.clone(),
-        sha256: x
-            .sha256
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        reason: x.reason.clone(),
-        expires: x
-            .expires
-            .as_deref()
-            .map(config::parse_date)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    })
-}
 
 pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
@@ -67,7 +45,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .unwrap_or_default();
     let mut policy = Policy::default();
     if let Some(v) = &cfg.verify {
-        for s in &v.signer {
+        for s in &v.signers {
             let trust_kind = super::trust::role(s, &base, &files, &mut trust)?;
             policy.roles.push(Role {
                 name: s.role.clone(),
@@ -90,35 +68,19 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             trust.trusted_root = Some(files.read(&base.join(root), "Sigstore trusted root")?);
         }
         policy.threshold = v.threshold;
-        policy.allow_unsigned =
-            config::path_globset(&v.allow_unsigned).map_err(anyhow::Error::msg)?;
-        if let Some(g) = &v.signed_ignores {
-            policy.signed_ignores = Some(
-                config::path_globset(g)
-                    .map_err(anyhow::Error::msg)?
-                    .unwrap_or_default(),
-            );
-        }
-        if let Some(f) = &v.fail_on {
-            policy.fail_on = f.parse().map_err(anyhow::Error::msg)?;
+        policy.allow_unsigned = v.allow_unsigned.clone();
+        policy.signed_ignores = v.signed_ignores.clone();
+        if let Some(f) = v.fail_on {
+            policy.fail_on = f;
         }
         policy.require_bom = v.require_bom;
         policy.model_name = v.model_name.clone();
         policy.min_version = v.min_version.clone();
         policy.version = v.version.clone();
-        policy.max_signature_age = v
-            .max_signature_age
-            .as_deref()
-            .map(config::parse_age)
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
-        for x in &v.exception {
-            policy.exceptions.push(exception(x)?);
-        }
+        policy.max_signature_age = v.max_signature_age;
+        policy.exceptions.extend(v.exceptions.iter().cloned());
     }
-    for x in &cfg.exceptions {
-        policy.exceptions.push(exception(x)?);
-    }
+    policy.exceptions.extend(cfg.exceptions.iter().cloned());
     if trust.keys.is_empty() && trust.anchors.is_empty() && trust.identities.is_empty() {
         bail!(
             "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in a --policy"

@@ -82,6 +82,28 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, String> {
     Ok(out)
 }
 
+/// A pickle global the user allows (`[pickle] allow-globals`, `--allow-global`): a dotted path
+/// without empty components, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedGlobal(String);
+
+impl AllowedGlobal {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for AllowedGlobal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let g = s.trim();
+        if g.is_empty() || g.split('.').any(|s| s.is_empty()) {
+            return Err(format!("allowed global {g:?} is not a dotted path"));
+        }
+        Ok(AllowedGlobal(g.to_owned()))
+    }
+}
+
 /// The classification policy in force for a scan.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -94,7 +116,7 @@ pub struct Policy {
 
 impl Policy {
     /// The built-in lists, plus the user's additional allowed globals.
-    pub fn new(extra_allow: &[String], strict: bool) -> Result<Self, String> {
+    pub fn new(extra_allow: &[AllowedGlobal], strict: bool) -> Result<Self, String> {
         let deny = parse_list(DENYLIST).map_err(|e| format!("built-in denylist: {e}"))?;
         let allow = parse_list(ALLOWLIST).map_err(|e| format!("built-in allowlist: {e}"))?;
         let version = DENYLIST
@@ -109,12 +131,8 @@ impl Policy {
             version,
         };
         for g in extra_allow {
-            let g = g.trim();
-            if g.is_empty() || g.split('.').any(|s| s.is_empty()) {
-                return Err(format!("allowed global {g:?} is not a dotted path"));
-            }
             policy.allow.insert(
-                g.to_owned(),
+                g.0.clone(),
                 "allowed by the user's configuration".to_owned(),
             );
         }
@@ -443,11 +461,17 @@ mod tests {
 
     #[test]
     fn user_allowlist_extends_the_builtin_one() {
-        let p = Policy::new(&["mylib.layers.Dense".to_owned()], true).unwrap();
+        let p = Policy::new(&["mylib.layers.Dense".parse().unwrap()], true).unwrap();
         assert_eq!(p.classify("mylib.layers", "Dense"), Class::Allowed);
         assert_eq!(p.classify("mylib.layers", "Other"), Class::Unknown);
         assert_eq!(p.unknown_severity(), Severity::High);
-        assert!(Policy::new(&["bad..name".to_owned()], false).is_err());
+        for bad in ["bad..name", "", " ", ".x", "x."] {
+            assert!(bad.parse::<AllowedGlobal>().is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            " mylib.Dense ".parse::<AllowedGlobal>().unwrap().as_str(),
+            "mylib.Dense"
+        );
     }
 
     #[test]

@@ -644,7 +644,7 @@ pub struct Inputs {
     /// The exact bytes of the AIBOM file.
     pub bytes: Option<Vec<u8>>,
     /// Exceptions configured in aibom.toml.
-    pub configured_exceptions: Vec<crate::config::ExceptionSpec>,
+    pub configured_exceptions: Vec<crate::config::Exception>,
     /// Checked signatures, when `--signature` was given.
     pub approvals: Option<Vec<Approval>>,
 }
@@ -836,7 +836,7 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
     let licenses = read_licenses(model, &comps, &identity);
     let dependencies = read_dependencies(&comps, &direct);
     let prompts = read_prompts(card, &comps, &files, &findings);
-    let exceptions = read_exceptions(d, &findings, &inputs.configured_exceptions);
+    let exceptions = read_exceptions(d, &findings, &files, &inputs.configured_exceptions);
     let completeness = assess(
         d, model, card, params, &comps, &by_ref, &files, &findings, &identity,
     );
@@ -1693,7 +1693,8 @@ fn read_prompts(
 fn read_exceptions(
     doc: &read::Document<'_>,
     findings: &Findings,
-    configured: &[crate::config::ExceptionSpec],
+    files: &Files,
+    configured: &[crate::config::Exception],
 ) -> Vec<ExceptionRow> {
     let mut rows = Vec::new();
     for v in doc.vulnerabilities() {
@@ -1729,18 +1730,35 @@ fn read_exceptions(
             analysis: (!analysed.is_empty()).then(|| analysed.join("; ")),
         });
     }
+    // The SHA-256 the AIBOM records for each file, for exceptions pinned to bytes.
+    let recorded: BTreeMap<&str, crate::digest::Sha256> = files
+        .rows
+        .iter()
+        .filter_map(|f| {
+            let (_, hex) = f.hashes.iter().find(|(alg, _)| alg == "SHA-256")?;
+            Some((f.path.as_str(), hex.parse().ok()?))
+        })
+        .collect();
     for x in configured {
         let matches = findings.rows.iter().any(|f| {
-            (f.id == x.code || f.code.is_some_and(|c| c.as_str() == x.code))
-                && f.affected.contains(&x.path)
+            let codes = std::iter::once(f.id.as_str()).chain(f.code.map(|c| c.as_str()));
+            codes.into_iter().any(|code| {
+                f.affected.iter().any(|path| {
+                    x.matches(&crate::config::Subject {
+                        code,
+                        path,
+                        sha256: recorded.get(path.as_str()),
+                    })
+                })
+            })
         });
         rows.push(ExceptionRow {
-            finding: x.code.clone(),
+            finding: x.code.to_string(),
             path: Some(x.path.clone()),
             reason: Some(x.reason.clone()),
-            expires: x.expires.clone(),
+            expires: x.expires.map(|d| d.to_string()),
             owner: x.owner.clone(),
-            sha256: x.sha256.clone(),
+            sha256: x.sha256.map(|d| d.to_hex()),
             source: "aibom.toml".into(),
             matches: Some(matches),
             analysis: None,

@@ -371,10 +371,9 @@ fn suppression(x: &Excepted) -> [Suppression; 1] {
         kind: "external",
         status: "accepted",
         justification: x.reason.clone(),
-        properties: x
-            .expires
-            .clone()
-            .map(|expires| SuppressionProperties { expires }),
+        properties: x.expires.map(|d| SuppressionProperties {
+            expires: d.to_string(),
+        }),
     }]
 }
 
@@ -386,13 +385,12 @@ fn notification(o: &Outcome) -> Option<Notification> {
             "warning",
             format!(
                 "expired on {}; the {} findings it named are active again",
-                o.expires.as_deref().unwrap_or("?"),
+                o.expires.map_or_else(|| "?".to_owned(), |d| d.to_string()),
                 o.matched
             ),
         ),
         Status::Unused => ("note", "matched no finding".to_owned()),
     };
-    let code = o.code.parse::<Code>().ok();
     Some(Notification {
         level,
         message: Text {
@@ -401,9 +399,9 @@ fn notification(o: &Outcome) -> Option<Notification> {
                 o.code, o.path, o.reason
             ),
         },
-        associated_rule: code.map(|c| RuleReference {
-            id: c.as_str(),
-            index: rule_index(c),
+        associated_rule: Some(RuleReference {
+            id: o.code.as_str(),
+            index: rule_index(o.code),
         }),
     })
 }

@@ -1,12 +1,21 @@
-//! Accountable exceptions (`[[exception]]` in `aibom.toml`): a finding accepted on purpose,
-//! with a reason, optionally pinned to the file's SHA-256 (changed bytes bring the finding
-//! back) and an expiry date (an expired exception stops applying, and says so). Exceptions are
-//! applied before any verdict or exit status is decided; unused ones are reported.
+//! Applying accountable exceptions ([`crate::config::Exception`]) to a scan: an expired
+//! exception stops applying, and says so. Exceptions are applied before any verdict or exit
+//! status is decided; unused ones are reported.
 
 use super::{FileReport, TargetReport, verdict};
-use crate::config::ExceptionSpec;
-use crate::finding::{Finding, Severity};
-use serde::Serialize;
+use crate::config::{Exception, Subject};
+use crate::digest::Sha256;
+use crate::finding::{Code, Finding, Severity};
+use jiff::civil::Date;
+use serde::{Serialize, Serializer};
+
+/// A date as written in the configuration (`YYYY-MM-DD`).
+fn date<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(d),
+        None => s.serialize_none(),
+    }
+}
 
 /// A finding an exception accepted.
 #[derive(Debug, Clone, Serialize)]
@@ -15,8 +24,8 @@ pub struct Excepted {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "date")]
+    pub expires: Option<Date>,
 }
 
 /// What became of one exception.
@@ -33,55 +42,49 @@ pub enum Status {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
-    pub code: String,
+    pub code: Code,
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "date")]
+    pub expires: Option<Date>,
     pub status: Status,
     /// Findings it accepted (or would have, for an expired one).
     pub matched: u64,
-}
-
-fn matches(x: &ExceptionSpec, f: &Finding, file_sha: Option<&str>) -> bool {
-    x.code == f.code.as_str()
-        && x.path == f.location.path
-        && x.sha256
-            .as_ref()
-            .is_none_or(|h| file_sha.is_some_and(|s| s.eq_ignore_ascii_case(h)))
 }
 
 /// Moves accepted findings out of `findings` into `excepted`; counts matches per exception.
 fn apply_to(
     findings: &mut Vec<Finding>,
     excepted: &mut Vec<Excepted>,
-    file_sha: Option<&str>,
-    rules: &[ExceptionSpec],
-    today: &str,
+    file_sha: Option<&Sha256>,
+    rules: &[Exception],
+    today: Option<Date>,
     counts: &mut [u64],
 ) {
     let mut keep = Vec::with_capacity(findings.len());
     for f in findings.drain(..) {
-        let hit = rules
-            .iter()
-            .enumerate()
-            .find(|(_, x)| matches(x, &f, file_sha));
+        let hit = rules.iter().enumerate().find(|(_, x)| {
+            x.matches(&Subject {
+                code: f.code.as_str(),
+                path: &f.location.path,
+                sha256: file_sha,
+            })
+        });
         match hit {
             Some((i, x)) => {
                 counts[i] += 1;
-                let expired = x.expires.as_deref().is_some_and(|e| e < today);
-                if expired {
+                if x.expired(today) {
                     keep.push(f);
                 } else {
                     excepted.push(Excepted {
                         finding: f,
                         reason: x.reason.clone(),
                         owner: x.owner.clone(),
-                        expires: x.expires.clone(),
+                        expires: x.expires,
                     });
                 }
             }
@@ -94,25 +97,18 @@ fn apply_to(
 /// Applies the exceptions to every target; returns what became of each.
 pub fn apply(
     targets: &mut [TargetReport],
-    rules: &[ExceptionSpec],
-    today: &str,
+    rules: &[Exception],
+    today: Option<Date>,
     fail_on: Severity,
 ) -> Vec<Outcome> {
     let mut counts = vec![0u64; rules.len()];
     for t in targets.iter_mut() {
         for f in t.files.iter_mut() {
-            let sha = f.sha256.map(|d| d.to_hex());
+            let sha = f.sha256;
             let FileReport {
                 findings, excepted, ..
             } = f;
-            apply_to(
-                findings,
-                excepted,
-                sha.as_deref(),
-                rules,
-                today,
-                &mut counts,
-            );
+            apply_to(findings, excepted, sha.as_ref(), rules, today, &mut counts);
             f.verdict = verdict(&f.findings, f.format, fail_on);
         }
         let TargetReport {
@@ -124,13 +120,13 @@ pub fn apply(
         .iter()
         .zip(counts)
         .map(|(x, n)| Outcome {
-            code: x.code.clone(),
+            code: x.code,
             path: x.path.clone(),
-            sha256: x.sha256.clone(),
+            sha256: x.sha256,
             reason: x.reason.clone(),
             owner: x.owner.clone(),
-            expires: x.expires.clone(),
-            status: if x.expires.as_deref().is_some_and(|e| e < today) {
+            expires: x.expires,
+            status: if x.expired(today) {
                 Status::Expired
             } else if n == 0 {
                 Status::Unused

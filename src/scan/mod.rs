@@ -171,9 +171,10 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Keep the bytes of small metadata files (see [`is_metadata_file`]).
     pub keep_metadata: bool,
-    /// Accepted findings (`[[exception]]`), and today's date (YYYY-MM-DD) for their expiry.
-    pub exceptions: Vec<crate::config::ExceptionSpec>,
-    pub today: String,
+    /// Accepted findings (`[[exception]]`), and today's date for their expiry (`None`: the
+    /// clock cannot be read, and dated exceptions expire).
+    pub exceptions: Vec<crate::config::Exception>,
+    pub today: Option<jiff::civil::Date>,
 }
 
 /// Verdict of one file from its findings and format.
@@ -311,7 +312,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         });
     }
     progress.finish();
-    let outcomes = exceptions::apply(&mut out, &opts.exceptions, &opts.today, opts.fail_on);
+    let outcomes = exceptions::apply(&mut out, &opts.exceptions, opts.today, opts.fail_on);
     let mut report = ScanReport {
         report_version: REPORT_VERSION,
         tool: Tool {
@@ -444,7 +445,7 @@ mod tests {
             progress: false,
             keep_metadata: false,
             exceptions: Vec::new(),
-            today: String::new(),
+            today: None,
         }
     }
 

@@ -1,8 +1,9 @@
 //! What the AIBOM records (files, findings, version) against the directory and the policy.
 
+use super::Policy;
 use super::checks::{CheckKind, Checks};
-use super::{Exception, Policy};
 use crate::bom::read::Document;
+use crate::config::{Exception, NumericVersion, Subject};
 use crate::digest::Sha256;
 use crate::finding::Finding;
 use crate::sign::statement::Resource;
@@ -49,27 +50,27 @@ pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<St
 
 /// Whether `x` has expired: past its date, or dated while the clock cannot be read.
 fn expired(x: &Exception, policy: &Policy) -> bool {
-    match (x.expires, policy.today()) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(e), Some(today)) => e < today,
-    }
+    x.expired(policy.today())
 }
 
-/// The exception accepting `code` in `path` (pinned bytes included), if any.
+/// The exception accepting `code` in `path` (pinned to the bytes hashed in the directory), if
+/// any.
 fn exception_for<'p>(
     policy: &'p Policy,
     code: &str,
     path: &str,
     actual: &BTreeMap<String, Sha256>,
 ) -> Option<(usize, &'p Exception)> {
-    policy.exceptions.iter().enumerate().find(|(_, x)| {
-        x.code == code
-            && x.path == path
-            && x.sha256
-                .as_ref()
-                .is_none_or(|h| actual.get(path).is_some_and(|d| d == h))
-    })
+    let subject = Subject {
+        code,
+        path,
+        sha256: actual.get(path),
+    };
+    policy
+        .exceptions
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.matches(&subject))
 }
 
 fn expiry_text(x: &Exception) -> String {
@@ -202,36 +203,19 @@ pub fn unused_exceptions(checks: &mut Checks, policy: &Policy, used: &BTreeSet<u
     }
 }
 
-/// A version as numbers (`v1.2.3`, `1.2`, `2026.11.1`); `None` when any part is not a number
-/// (a git revision, `1.0-rc1`): such a version cannot be ordered, and a pin on it fails closed.
-pub fn numeric_version(v: &str) -> Option<Vec<u64>> {
-    let v = v.strip_prefix(['v', 'V']).unwrap_or(v);
-    v.split('.')
-        .map(|p| p.parse::<u64>().ok().filter(|_| !p.starts_with('+')))
-        .collect()
-}
-
-/// Compares two numeric versions, missing parts counting as 0 (`1.2` = `1.2.0`).
-pub fn version_at_least(have: &[u64], min: &[u64]) -> bool {
-    let n = have.len().max(min.len());
-    let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
-    (0..n)
-        .map(|i| (get(have, i), get(min, i)))
-        .find(|(h, m)| h != m)
-        .is_none_or(|(h, m)| h > m)
-}
-
-/// `min-version` in the policy: the AIBOM records this model version or a later one (numeric,
-/// dotted).
-pub fn version_pin(checks: &mut Checks, bom: Option<&Document<'_>>, min: &str) {
-    version_check(checks, bom, &format!("{min} or later"), |h| {
-        match (numeric_version(h), numeric_version(min)) {
-            (Some(hv), Some(m)) if version_at_least(&hv, &m) => (true, h.to_owned()),
-            (Some(_), Some(_)) => (false, format!("{h}, older than {min}")),
-            (None, Some(_)) => (false, format!("{h:?}, which cannot be ordered")),
-            (_, None) => (false, format!("{h}; the pin {min:?} cannot be ordered")),
-        }
-    });
+/// `min-version` in the policy: the AIBOM records this model version or a later one. A
+/// recorded version that cannot be ordered (a git revision, `1.0-rc1`) fails closed.
+pub fn version_pin(checks: &mut Checks, bom: Option<&Document<'_>>, min: &NumericVersion) {
+    version_check(
+        checks,
+        bom,
+        &format!("{min} or later"),
+        |h| match h.parse::<NumericVersion>() {
+            Ok(hv) if hv.at_least(min) => (true, h.to_owned()),
+            Ok(_) => (false, format!("{h}, older than {min}")),
+            Err(()) => (false, format!("{h:?}, which cannot be ordered")),
+        },
+    );
 }
 
 /// `version` in the policy: the AIBOM records exactly this model version (a hub commit or a
@@ -298,22 +282,31 @@ mod tests {
 
     #[test]
     fn orders_numeric_versions_and_refuses_the_rest() {
-        let v = |s| numeric_version(s).unwrap();
-        assert!(version_at_least(&v("1.2.0"), &v("1.2")));
-        assert!(version_at_least(&v("v1.10"), &v("1.9.9")));
-        assert!(!version_at_least(&v("1.2"), &v("1.2.1")));
-        assert!(numeric_version("1.0-rc1").is_none());
-        assert!(numeric_version("a1b2c3d").is_none());
-        assert!(numeric_version("").is_none());
+        let v = |s: &str| s.parse::<NumericVersion>().unwrap();
+        assert!(v("1.2.0").at_least(&v("1.2")));
+        assert!(v("v1.10").at_least(&v("1.9.9")));
+        assert!(!v("1.2").at_least(&v("1.2.1")));
+        for bad in [
+            "1.0-rc1",
+            "a1b2c3d",
+            "",
+            "1.+2",
+            "vv1",
+            "1.v2",
+            "99999999999999999999",
+        ] {
+            assert!(bad.parse::<NumericVersion>().is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn a_clock_that_cannot_be_read_expires_dated_exceptions() {
         let x = Exception {
-            code: "pickle-dangerous-call".into(),
+            code: crate::finding::Code::PickleDangerousCall,
             path: "w.pkl".into(),
             sha256: None,
             reason: "r".into(),
+            owner: None,
             expires: Some(jiff::civil::date(2099, 12, 31)),
         };
         let mut policy = Policy {

@@ -102,17 +102,6 @@ pub struct Trust {
     pub intermediates: Vec<Vec<u8>>,
 }
 
-/// An accepted finding.
-#[derive(Debug, Clone)]
-pub struct Exception {
-    pub code: String,
-    pub path: String,
-    pub sha256: Option<Sha256>,
-    pub reason: String,
-    /// The last day it applies (a real calendar date).
-    pub expires: Option<jiff::civil::Date>,
-}
-
 /// The release policy.
 pub struct Policy {
     pub roles: Vec<Role>,
@@ -122,13 +111,13 @@ pub struct Policy {
     /// ignores are not honoured. `None`: model-signing's defaults only.
     pub signed_ignores: Option<GlobSet>,
     pub fail_on: Severity,
-    pub exceptions: Vec<Exception>,
+    pub exceptions: Vec<crate::config::Exception>,
     /// Refuse a release verified without an AIBOM.
     pub require_bom: bool,
     /// The signed subject name must be this.
     pub model_name: Option<String>,
-    /// The AIBOM's model version must be at least this (numeric, dotted).
-    pub min_version: Option<String>,
+    /// The AIBOM's model version must be at least this.
+    pub min_version: Option<crate::config::NumericVersion>,
     /// The AIBOM's model version must be exactly this.
     pub version: Option<String>,
     /// Every signature must carry a verified time no older than this many seconds.

@@ -239,6 +239,8 @@ fn fail_on_exit_codes_follow_the_drift_kinds() {
         (&["any"][..], 1),
         (&["escalated-finding,base-model-changed"][..], 0),
         (&["base-model-changed", "file-added"][..], 1),
+        (&["Base-Model-Changed, escalated-finding"][..], 0),
+        (&["escalated-finding, File-Added"][..], 1),
     ] {
         let mut args = Vec::new();
         for k in kinds {

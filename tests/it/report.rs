@@ -402,6 +402,52 @@ expires = "2099-12-31"
 }
 
 #[test]
+fn a_configured_exception_pinned_to_other_bytes_than_recorded_matches_no_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("payload.cdx.json");
+    generate(
+        &samples().join("malicious/hf_dir_with_payload"),
+        &out,
+        &[],
+        tmp.path(),
+    );
+    let bom: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let recorded = bom["metadata"]["component"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "pytorch_model.bin")
+        .and_then(|c| {
+            c["hashes"]
+                .as_array()?
+                .iter()
+                .find(|h| h["alg"] == "SHA-256")
+        })
+        .and_then(|h| h["content"].as_str())
+        .unwrap()
+        .to_owned();
+    let section = |pin: &str| {
+        std::fs::write(
+            tmp.path().join("aibom.toml"),
+            format!(
+                "[[exception]]\ncode = \"pickle-dangerous-global\"\npath = \"pytorch_model.bin\"\nreason = \"SEC-42\"\nsha256 = \"{pin}\"\n"
+            ),
+        )
+        .unwrap();
+        let md = report(&[out.to_str().unwrap(), "-f", "markdown"], tmp.path()).stdout;
+        md[md.find("## Exceptions").unwrap()..md.find("## Signatures").unwrap()].to_owned()
+    };
+    let same = section(&recorded.to_uppercase());
+    assert!(same.contains("a finding matches"), "{same}");
+    assert!(
+        same.contains(&recorded),
+        "the pin is shown in lower case: {same}"
+    );
+    let other = section(&"0".repeat(64));
+    assert!(other.contains("no finding matches"), "{other}");
+}
+
+#[test]
 fn signatures_show_signer_digest_and_whether_they_bind_this_aibom() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();

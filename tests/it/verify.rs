@@ -717,3 +717,32 @@ fn symlinks_inside_the_model_are_signed_and_accepted_only_when_allowed() {
     let (code, out, _) = aibom(&allowed);
     assert_eq!(code, 1, "{out}");
 }
+
+#[test]
+fn a_policy_value_that_could_only_fail_later_is_refused_at_load_naming_key_and_file() {
+    let r = release();
+    let policy = r.dir.join("policy.toml");
+    for (body, key) in [
+        // Read only by --rescan before: now refused whether or not it rescans.
+        (
+            "[pickle]\nallow-globals = [\"a..b\"]\n",
+            "pickle.allow-globals",
+        ),
+        // Accepted, then refused every release as "cannot be ordered".
+        ("[verify]\nmin-version = \"1.v2\"\n", "verify.min-version"),
+    ] {
+        fs::write(&policy, body).unwrap();
+        let (code, out, err) = aibom(&[
+            "verify",
+            s(&r.model),
+            "--signature",
+            s(&r.sig),
+            "--public-key",
+            s(&r.pubkey),
+            "--policy",
+            s(&policy),
+        ]);
+        assert_eq!(code, 2, "{body}: {out}");
+        assert!(err.contains("policy.toml") && err.contains(key), "{err}");
+    }
+}
