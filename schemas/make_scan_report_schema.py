@@ -18,9 +18,12 @@ enum = enum[:enum.index("}")]
 variants = [v for v in re.findall(r"^\s+([A-Z][A-Za-z0-9]*),", enum, re.M)]
 
 
+RENAMED = {"SevenZ": "7z", "FastText": "fasttext", "Word2Vec": "word2vec", "NetCdf": "netcdf"}
+
+
 def kebab(name):
-    if name == "SevenZ":
-        return "7z"
+    if name in RENAMED:
+        return RENAMED[name]
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
@@ -66,6 +69,7 @@ facts = {
                            "count": {"type": "integer", "minimum": 1}}}},
         "pickle_streams": {"type": "integer"},
         "pickle_opcodes": {"type": "integer"},
+        "pickle_trailing_whitespace": {"type": "integer", "minimum": 1},
         "members": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["name", "size", "format"],
             "properties": {"name": {"type": "string"}, "size": {"type": "integer"},
@@ -90,6 +94,11 @@ facts = {
         "onnx": {"type": "object"},
         "keras": {"type": "object"},
         "savedmodel": {"type": "object"},
+        "tflite": {"type": "object", "additionalProperties": False,
+                   "required": ["version", "operator_codes"],
+                   "properties": {"version": {"type": "integer"},
+                                  "operator_codes": {"type": "integer"},
+                                  "custom_ops": {"type": "array", "items": {"type": "string"}}}},
     },
 }
 schema = {
@@ -149,6 +158,10 @@ schema = {
                      "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                      "verdict": {"enum": verdicts},
                      "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+                     "capped_findings": {
+                         "description": "Findings counted but not listed because a per-file cap was reached, per finding code (see the findings-capped finding).",
+                         "type": "object",
+                         "additionalProperties": {"type": "integer", "minimum": 1}},
                      "excepted": excepted,
                      "facts": {"$ref": "#/$defs/facts"}}},
         "facts": facts,

@@ -42,6 +42,21 @@ pub enum Format {
     Onnx,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
+    /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
+    Tflite,
+    /// fastText binary model (magic number 0x2f4f16ba).
+    #[serde(rename = "fasttext")]
+    FastText,
+    /// word2vec C binary vectors (`<count> <dimensions>` line, then float32 rows).
+    #[serde(rename = "word2vec")]
+    Word2Vec,
+    /// MATLAB MAT-file (level 5 or 7.3, by its text header).
+    Matlab,
+    /// IDL SAVE file (`SR\0\x04`, compressed `SR\0\x06`).
+    IdlSave,
+    /// NetCDF classic or 64-bit offset file (`CDF\x01`, `CDF\x02`, `CDF\x05`).
+    #[serde(rename = "netcdf")]
+    NetCdf,
     Json,
     Text,
     Unknown,
@@ -72,6 +87,12 @@ impl Format {
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
             Format::SavedModel => "TensorFlow SavedModel",
+            Format::Tflite => "TensorFlow Lite",
+            Format::FastText => "fastText binary",
+            Format::Word2Vec => "word2vec binary",
+            Format::Matlab => "MATLAB MAT-file",
+            Format::IdlSave => "IDL SAVE file",
+            Format::NetCdf => "NetCDF",
             Format::Json => "JSON",
             Format::Text => "text",
             Format::Unknown => "unknown",
@@ -79,8 +100,38 @@ impl Format {
     }
 
     /// Formats whose content aibom inspects in depth (the rest are recognised and hashed).
+    /// The data-only formats (fastText, word2vec, MATLAB, IDL, NetCDF) count as inspected:
+    /// their loaders read numbers and strings and have no way to run code, so recognising the
+    /// header is the whole of what there is to check.
     pub fn is_inspected(self) -> bool {
         !matches!(self, Format::Hdf5 | Format::Unknown)
+    }
+
+    /// Formats some loader runs code from (pickles, the archives and compressed streams that
+    /// carry them, object arrays, HDF5 Keras models): bytes of one of these under a name that
+    /// claims another format are a disguise worth reporting.
+    pub fn can_run_code_on_load(self) -> bool {
+        use Format as F;
+        matches!(
+            self,
+            F::Pickle
+                | F::PytorchLegacy
+                | F::Joblib
+                | F::Zip
+                | F::PytorchZip
+                | F::TorchScript
+                | F::Npz
+                | F::Keras
+                | F::Npy
+                | F::Gzip
+                | F::Zlib
+                | F::Bzip2
+                | F::Xz
+                | F::Lzma
+                | F::Zstd
+                | F::SevenZ
+                | F::Hdf5
+        )
     }
 }
 
@@ -116,6 +167,19 @@ impl Claim {
         }
     }
 
+    /// The name implies exactly one format (`*.safetensors`, `*.gguf`, `*.npy`, ...): any other
+    /// bytes are a mismatch. Names such as `.bin`, `.pt`, `.pkl` are used by many formats
+    /// (fastText, word2vec, sentencepiece tables, CoreML weights, ...): for those only bytes of
+    /// a *different* format that can run code on load are a mismatch (see [`Claim::mismatch`]).
+    pub fn is_exclusive(self) -> bool {
+        !matches!(self, Claim::Torch | Claim::Pickle | Claim::Joblib)
+    }
+
+    /// Whether bytes of format `f` under this name are reported as a mismatch.
+    pub fn mismatch(self, f: Format) -> bool {
+        !self.accepts(f) && (self.is_exclusive() || f.can_run_code_on_load())
+    }
+
     /// Whether content of format `f` is a legitimate instance of what the name claims.
     pub fn accepts(self, f: Format) -> bool {
         use Format as F;
@@ -125,7 +189,11 @@ impl Claim {
                 f,
                 F::PytorchZip | F::TorchScript | F::PytorchLegacy | F::Pickle | F::Zip
             ),
-            Claim::Pickle => matches!(f, F::Pickle | F::PytorchLegacy | F::Joblib),
+            // `torch.save(obj, "x.pkl")` writes a zip (fastai's `export.pkl`, for one).
+            Claim::Pickle => matches!(
+                f,
+                F::Pickle | F::PytorchLegacy | F::Joblib | F::PytorchZip | F::Zip
+            ),
             Claim::Joblib => matches!(
                 f,
                 F::Pickle | F::Joblib | F::Zlib | F::Gzip | F::Bzip2 | F::Xz | F::Lzma | F::Zstd
@@ -203,6 +271,31 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if starts(pickle::LEGACY_TORCH_PREFIX) {
         return Format::PytorchLegacy;
     }
+    if joblib_zfile_header(head).is_some() {
+        return Format::Joblib;
+    }
+    if head.get(4..8) == Some(b"TFL3") {
+        return Format::Tflite;
+    }
+    // fastText: magic 793712314 (0x2f4f16ba) little-endian, then a small version number.
+    if starts(b"\xba\x16\x4f\x2f") && head.get(5..8) == Some(&[0, 0, 0][..]) {
+        return Format::FastText;
+    }
+    // MAT-file level 5 and 7.3: a 116-byte text header `MATLAB <version> MAT-file, ...`.
+    if starts(b"MATLAB ")
+        && head
+            .get(..32)
+            .is_some_and(|h| h.windows(9).any(|w| w == b" MAT-file"))
+    {
+        return Format::Matlab;
+    }
+    // IDL SAVE: `SR`, then 0x0004, or 0x0006 for a compressed file.
+    if starts(b"SR\x00\x04") || starts(b"SR\x00\x06") {
+        return Format::IdlSave;
+    }
+    if starts(b"CDF\x01") || starts(b"CDF\x02") || starts(b"CDF\x05") {
+        return Format::NetCdf;
+    }
     // A safetensors header length of 128, 384, ... starts with the bytes of a pickle PROTO
     // opcode: a header that fits the file and opens a JSON object decides for safetensors (the
     // pickle reading is still tried, see formats::inspect_source).
@@ -234,7 +327,18 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if starts(b"\x5d\x00\x00") {
         return Format::Lzma;
     }
-    if let Ok(text) = std::str::from_utf8(head_text(head, len)) {
+    // ONNX is a protobuf with no magic number: a `.onnx` name plus a plausible first field
+    // (ir_version, field 1 varint) is the tie-break. It comes before the text check: a
+    // single-operator model of 100 bytes can be all valid UTF-8.
+    if extension(name) == "onnx" && head.first() == Some(&0x08) {
+        return Format::Onnx;
+    }
+    if looks_like_word2vec(head, len) {
+        return Format::Word2Vec;
+    }
+    if let Ok(text) = std::str::from_utf8(head_text(head, len))
+        && !has_binary_controls(text)
+    {
         let trimmed = text.trim_start_matches('\u{feff}').trim_start();
         if (trimmed.starts_with('{') || trimmed.starts_with('['))
             && (len as usize <= head.len() || !text.contains('\0'))
@@ -245,16 +349,66 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
             return Format::Text;
         }
     }
-    // ONNX is a protobuf with no magic number: a `.onnx` name plus a plausible first field
-    // (ir_version, field 1 varint) is the tie-break.
-    if extension(name) == "onnx" && head.first() == Some(&0x08) {
-        return Format::Onnx;
-    }
     let base = name.rsplit('/').next().unwrap_or(name);
     if base == "saved_model.pb" && matches!(head.first(), Some(&0x08) | Some(&0x12)) {
         return Format::SavedModel;
     }
     Format::Unknown
+}
+
+/// C0 control characters that text files do not hold (everything below 0x20 but tab, line
+/// feed, form feed, carriage return and escape): their presence makes bytes binary.
+fn has_binary_controls(text: &str) -> bool {
+    text.bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0c | b'\r' | 0x1b))
+}
+
+/// word2vec's C binary format: an ASCII header `<count> <dimensions>\n` (both positive), then
+/// `count` rows of a word, a space and `dimensions` float32 values. The header must be short,
+/// and the row after it must start with a word: the bytes after the header are not text.
+fn looks_like_word2vec(head: &[u8], len: u64) -> bool {
+    let Some(nl) = head.iter().take(40).position(|&b| b == b'\n') else {
+        return false;
+    };
+    let Ok(line) = std::str::from_utf8(head.get(..nl).unwrap_or_default()) else {
+        return false;
+    };
+    let mut parts = line.trim_end_matches('\r').split(' ');
+    let (Some(count), Some(dims), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(count), Ok(dims)) = (count.parse::<u64>(), dims.parse::<u64>()) else {
+        return false;
+    };
+    if count == 0 || dims == 0 || dims > 100_000 {
+        return false;
+    }
+    // Each row holds at least a one-byte word, a space and 4 bytes per dimension.
+    let row = dims.saturating_mul(4).saturating_add(2);
+    let body = len.saturating_sub(nl as u64).saturating_sub(1);
+    if body < row.min(count.saturating_mul(row)) {
+        return false;
+    }
+    // The float data makes the rest binary: text with a numeric first line is not word2vec.
+    let rest = head.get(nl.saturating_add(1)..).unwrap_or_default();
+    std::str::from_utf8(rest).is_err() || has_binary_controls(&String::from_utf8_lossy(rest))
+}
+
+/// A joblib < 0.10 compressed file (`write_zfile`): `ZF`, the hex length of the data (`0x...`,
+/// Python 2 may add `L`) left-justified in a space-padded field (19 or 20 bytes, by version),
+/// then a zlib stream. Returns where the zlib stream starts and the declared length.
+pub fn joblib_zfile_header(head: &[u8]) -> Option<(usize, u64)> {
+    let rest = head.strip_prefix(b"ZF0x")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let hex = std::str::from_utf8(rest.get(..digits)?).ok()?;
+    let n = u64::from_str_radix(hex, 16).ok()?;
+    let mut at = 4usize.checked_add(digits)?;
+    if head.get(at) == Some(&b'L') {
+        at = at.checked_add(1)?;
+    }
+    let pad = head.get(at..)?.iter().take_while(|&&b| b == b' ').count();
+    at = at.checked_add(pad)?;
+    (digits > 0 && (21..=24).contains(&at) && looks_like_zlib(head.get(at..)?)).then_some((at, n))
 }
 
 /// The head without a UTF-8 sequence cut at the end of the read window.
@@ -329,6 +483,65 @@ mod tests {
                     "{bytes:?} named {name}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_tiny_onnx_model_that_is_all_valid_utf8_is_onnx_not_text() {
+        // `08 03 12 07 "pytorch"`: ir_version 3, producer_name, as in onnx's node test models.
+        let b = b"\x08\x03\x12\x07pytorch\x1a\x030.2:\x1e\n\x0c\n\x01x\x12\x01y\"\x04Relu";
+        assert_eq!(detect(b, b.len() as u64, "model.onnx"), Format::Onnx);
+        // Without the name the control bytes still make it binary, never text.
+        assert_eq!(detect(b, b.len() as u64, "model"), Format::Unknown);
+    }
+
+    #[test]
+    fn data_only_formats_are_recognised_by_their_headers() {
+        let mut ft = vec![0xba, 0x16, 0x4f, 0x2f, 12, 0, 0, 0];
+        ft.extend_from_slice(&[0u8; 64]);
+        assert_eq!(detect(&ft, ft.len() as u64, "m.bin"), Format::FastText);
+        let mut w2v = b"2 3\nhello ".to_vec();
+        w2v.extend_from_slice(&[
+            0x00, 0x00, 0x80, 0x3f, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, b'\n',
+        ]);
+        w2v.extend_from_slice(b"world ");
+        w2v.extend_from_slice(&[
+            0x00, 0x00, 0x80, 0x3f, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, b'\n',
+        ]);
+        assert_eq!(detect(&w2v, w2v.len() as u64, "v.bin"), Format::Word2Vec);
+        // A text file whose first line is two numbers stays text.
+        let text = b"2 3\nhello world\n";
+        assert_eq!(detect(text, text.len() as u64, "v.txt"), Format::Text);
+        let mat = b"MATLAB 5.0 MAT-file, Platform: posix, Created on: Mon Jan  1 00:00:00 2024";
+        assert_eq!(detect(mat, mat.len() as u64, "a.mat"), Format::Matlab);
+        assert_eq!(detect(b"SR\x00\x04\x00\x00", 6, "a.sav"), Format::IdlSave);
+        assert_eq!(detect(b"CDF\x01\x00\x00", 6, "a.nc"), Format::NetCdf);
+        let mut tfl = vec![0x1c, 0, 0, 0];
+        tfl.extend_from_slice(b"TFL3");
+        assert_eq!(detect(&tfl, tfl.len() as u64, "m.bin"), Format::Tflite);
+    }
+
+    #[test]
+    fn a_shared_extension_is_a_mismatch_only_for_bytes_that_can_run_code() {
+        // `.bin` is fastText, word2vec, sentencepiece tables, CoreML weights, ... as well.
+        for f in [
+            Format::Unknown,
+            Format::Text,
+            Format::FastText,
+            Format::Onnx,
+        ] {
+            assert!(!Claim::Torch.mismatch(f), "{f:?}");
+        }
+        // A pickle carrier under a name that promises something else is a disguise.
+        for f in [Format::Gzip, Format::SevenZ, Format::Npy] {
+            assert!(Claim::Torch.mismatch(f), "{f:?}");
+        }
+        // `torch.save(obj, "export.pkl")` writes a zip.
+        assert!(!Claim::Pickle.mismatch(Format::PytorchZip));
+        // A name that implies one format: anything else is a mismatch.
+        for f in [Format::Unknown, Format::Text, Format::Pickle] {
+            assert!(Claim::Safetensors.mismatch(f), "{f:?}");
+            assert!(Claim::Gguf.mismatch(f), "{f:?}");
         }
     }
 

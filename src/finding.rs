@@ -187,6 +187,12 @@ codes! {
         "a TensorFlow SavedModel graph uses operations that touch the file system or run Python (ReadFile, WriteFile, PyFunc, ...)";
     SavedModelMalformed = "savedmodel-malformed", Integrity, High, None,
         "the TensorFlow SavedModel protobuf is invalid";
+    TfliteCustomOp = "tflite-custom-op", Security, Low, Some(829),
+        "a TensorFlow Lite model uses a custom operator: the application must register a native kernel for it";
+    TfliteFlexOp = "tflite-flex-op", Security, Medium, Some(829),
+        "a TensorFlow Lite model runs a full TensorFlow kernel through the Flex delegate (high when the kernel reads or writes files)";
+    TfliteMalformed = "tflite-malformed", Integrity, Medium, None,
+        "the TensorFlow Lite FlatBuffer's offsets to its operator codes are broken; they were not checked";
     RemoteCode = "remote-code", Security, High, Some(94),
         "the model needs trust_remote_code: auto_map points at Python files in the repository that run when it loads";
     LfsPointer = "lfs-pointer", Integrity, High, None,

@@ -22,13 +22,14 @@ pub mod savedmodel;
 pub mod sevenz;
 pub mod template;
 pub mod text;
+pub mod tflite;
 pub mod zip;
 
 use crate::detect::{self, Claim, Format};
 use crate::finding::{Code, Evidence, Finding, Location, Severity};
 use crate::limits::Limits;
 use crate::policy::Policy;
-use crate::source::Source;
+use crate::source::{Source, Window};
 use serde::Serialize;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -66,6 +67,12 @@ pub struct Facts {
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub savedmodel: Option<savedmodel::SavedModelFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tflite: Option<tflite::TfliteFacts>,
+    /// Bytes of ASCII whitespace after the last pickle stream (old NumPy wrote a newline after
+    /// an object array's pickle): no loader reads them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pickle_trailing_whitespace: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -400,7 +407,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
                 format!("the file is empty but its name says {}", claim.describe()),
                 Evidence::mismatch(claim.describe(), "0 bytes"),
             );
-        } else if !claim.accepts(format) {
+        } else if claim.mismatch(format) {
             ctx.report_with(
                 Code::FormatMismatch,
                 Code::FormatMismatch.default_severity(),
@@ -494,8 +501,19 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             npy::inspect(src, ctx)?;
             format
         }
+        Format::Tflite => {
+            tflite::inspect(src, ctx)?;
+            format
+        }
+        // joblib < 0.10 `write_zfile`: a 21-byte header, then zlib (the pickle, or an array).
+        Format::Joblib => {
+            let start = detect::joblib_zfile_header(&head).map_or(0, |(at, _)| at as u64);
+            let body = Window::new(src, start, src.len().saturating_sub(start));
+            compressed::inspect(&body, ctx, Format::Zlib)?;
+            format
+        }
         Format::Unknown => {
-            if claimed.is_none() {
+            if !claimed.is_some_and(Claim::is_exclusive) {
                 ctx.report(
                     Code::UnknownFormat,
                     None,
@@ -516,7 +534,11 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         && format != Format::Empty
         && let Some(eocd) = zip::find_eocd(src)?
     {
-        ctx.report(
+        // TFLite metadata packs the model's associated files (labels, vocabularies) as a zip
+        // appended to the FlatBuffer: the documented layout, not a disguise. Its members are
+        // still scanned.
+        if format != Format::Tflite {
+            ctx.report(
                 Code::Polyglot,
                 None,
                 format!(
@@ -524,6 +546,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
                     format.describe()
                 ),
             );
+        }
         zip::inspect(src, ctx, Some(eocd))?;
     }
     Ok(refined)

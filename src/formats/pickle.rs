@@ -2220,6 +2220,18 @@ fn read_streams_from(
         if legacy && streams == 5 {
             break;
         }
+        // Whitespace after the last stream (old NumPy wrote a newline after an object array's
+        // pickle): no loader reads it; a fact, not trailing data.
+        if streams > 0
+            && let Some(rem) = inp.remaining().filter(|&r| r <= 64)
+            && let Ok(avail) = inp.avail()
+            && avail.len() as u64 == rem
+            && avail.iter().all(u8::is_ascii_whitespace)
+        {
+            ctx.facts.pickle_trailing_whitespace =
+                ctx.facts.pickle_trailing_whitespace.saturating_add(rem);
+            break;
+        }
         if streams >= ctx.limits.max_pickle_streams {
             ctx.report(
                 Code::PickleLimitExceeded,
@@ -2331,6 +2343,19 @@ mod tests {
         b.extend_from_slice(&n.to_le_bytes());
         b.resize(b.len() + n as usize, fill);
         b
+    }
+
+    #[test]
+    fn whitespace_after_the_last_stream_is_a_fact_not_trailing_data() {
+        // Old NumPy wrote a newline after an object array's pickle.
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+        inspect(&b"\x80\x02N.\n".to_vec(), &mut ctx).unwrap();
+        assert!(ctx.findings.is_empty(), "{:?}", ctx.findings);
+        assert_eq!(ctx.facts.pickle_trailing_whitespace, 1);
+        // Anything else after the stream still is.
+        assert_eq!(run(b"\x80\x02N.\nx").0, vec![Code::PickleTrailingData]);
     }
 
     #[test]

@@ -160,9 +160,9 @@ def build() -> tuple[dict[str, bytes], dict[str, dict]]:
 
     files["malicious/lfs_pointer/pytorch_model.bin"] = lfs_pointer()
     files["malicious/lfs_pointer/config.json"] = js(model_config())
-    exp("malicious/lfs_pointer/pytorch_model.bin", "malformed", ["lfs-pointer", "format-mismatch"],
+    exp("malicious/lfs_pointer/pytorch_model.bin", "malformed", ["lfs-pointer"],
         "a Git LFS pointer (version, oid sha256, size) where the weights should be: cloned "
-        "without git-lfs; also text named like a checkpoint")
+        "without git-lfs (text under a .bin name is not a mismatch by itself: many formats use .bin)")
     exp("malicious/lfs_pointer", "malformed", ["lfs-pointer"],
         "model directory whose only weights file is an LFS pointer")
 
