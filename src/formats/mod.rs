@@ -239,6 +239,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a finding at the current location with the code's default severity.
+    /// Whether a finding of `code` would be recorded (a scratch context records only security
+    /// findings): lets a caller skip building a message nobody reads.
+    pub fn records(&self, code: Code) -> bool {
+        !self.security_only || code.kind() == crate::finding::Kind::Security
+    }
+
     pub fn report(&mut self, code: Code, offset: Option<u64>, message: impl Into<String>) {
         self.report_with(
             code,

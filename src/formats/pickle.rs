@@ -2272,11 +2272,13 @@ fn read_streams_from(
                     );
                     break;
                 }
-                ctx.report(
-                    Code::PickleMalformed,
-                    Some(inp.pos),
-                    format!("pickle stream {streams} (starting at {start}) breaks: {msg}; everything before this point runs when loaded"),
-                );
+                if ctx.records(Code::PickleMalformed) {
+                    ctx.report(
+                        Code::PickleMalformed,
+                        Some(inp.pos),
+                        format!("pickle stream {streams} (starting at {start}) breaks: {msg}; everything before this point runs when loaded"),
+                    );
+                }
                 broken_at = Some(inp.pos);
                 End::Broken
             }
