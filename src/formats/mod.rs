@@ -22,6 +22,7 @@ pub mod savedmodel;
 pub mod sevenz;
 pub mod template;
 pub mod text;
+pub mod torchscript;
 pub mod zip;
 
 use crate::detect::{self, Claim, Format};
@@ -66,6 +67,8 @@ pub struct Facts {
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub savedmodel: Option<savedmodel::SavedModelFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub torchscript: Option<torchscript::TorchScriptFacts>,
 }
 
 fn is_zero(n: &u64) -> bool {
