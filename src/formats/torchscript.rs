@@ -216,6 +216,7 @@ pub enum Unanalysed {
     NotUtf8,
     Unterminated,
     Unresolved(String),
+    TooManyTargets { cap: usize },
 }
 
 impl Unanalysed {
@@ -230,6 +231,9 @@ impl Unanalysed {
             }
             Unanalysed::NotUtf8 => "it is not UTF-8 text".into(),
             Unanalysed::Unterminated => "a string or bracket is left open at its end".into(),
+            Unanalysed::TooManyTargets { cap } => format!(
+                "it references more than {cap} distinct operators and classes, and the rest were not kept"
+            ),
             Unanalysed::Unresolved(what) => format!(
                 "{what} is used as a value, so the operator or class it reaches cannot be read from the source"
             ),
@@ -249,6 +253,8 @@ pub struct Analysis {
     max_file: u64,
     max_total: u64,
     total: u64,
+    /// Entries in `uses`.
+    kept: usize,
 }
 
 impl Analysis {
@@ -262,6 +268,7 @@ impl Analysis {
             max_file: limits.max_torchscript_code,
             max_total: limits.max_torchscript_code_total,
             total: 0,
+            kept: 0,
         }
     }
 
@@ -306,7 +313,13 @@ impl Analysis {
         };
         self.facts.code_files = self.facts.code_files.saturating_add(1);
         let mut found: BTreeMap<Target, Uses> = BTreeMap::new();
+        let max_targets = self.max_entries.saturating_mul(16);
+        let mut overflow = false;
         let result = lex(text, |target, in_setstate| {
+            if found.len() >= max_targets && !found.contains_key(&target) {
+                overflow = true;
+                return;
+            }
             let u = found.entry(target).or_default();
             u.count = u.count.saturating_add(1);
             if in_setstate {
@@ -318,6 +331,9 @@ impl Analysis {
                 self.facts.setstate_methods = self.facts.setstate_methods.saturating_add(setstates);
             }
             Err(why) => self.fail(member, why),
+        }
+        if overflow {
+            self.fail(member, Unanalysed::TooManyTargets { cap: max_targets });
         }
         self.add(member, found);
     }
@@ -374,6 +390,13 @@ impl Analysis {
             .into_iter()
             .filter(|(t, _)| t.class() != Class::Core)
             .collect();
+        let cap = self.max_entries.saturating_mul(16);
+        if self.kept.saturating_add(kept.len()) > cap {
+            // Memory stays bounded; the file still fails, as unanalysed.
+            self.fail(member, Unanalysed::TooManyTargets { cap });
+            return;
+        }
+        self.kept = self.kept.saturating_add(kept.len());
         if !kept.is_empty() {
             let e = self.uses.entry(member.to_owned()).or_default();
             for (t, u) in kept {
@@ -497,6 +520,8 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
     let mut indent = 0usize;
     // Enclosing `def`s: (indent, is __setstate__).
     let mut defs: Vec<(usize, bool)> = Vec::new();
+    // How many of them are `__setstate__` (kept as a count: the stack may be deep).
+    let mut in_setstate = 0usize;
     let mut setstates = 0u64;
     let mut prev = Tok::Other;
     let mut after_def = false;
@@ -520,8 +545,14 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
             match b.get(j) {
                 None | Some(b'\n') | Some(b'\r') | Some(b'#') => {}
                 Some(_) => {
-                    while defs.last().is_some_and(|(d, _)| *d >= width) {
+                    while let Some(&(d, s)) = defs.last() {
+                        if d < width {
+                            break;
+                        }
                         defs.pop();
+                        if s {
+                            in_setstate = in_setstate.saturating_sub(1);
+                        }
                     }
                     indent = width;
                 }
@@ -541,7 +572,7 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
                 i = i.saturating_add(1);
                 line_start = true;
                 if !chain.is_empty() {
-                    close(&mut chain, &defs, &mut found)?;
+                    close(&mut chain, in_setstate > 0, &mut found)?;
                     chain_open = false;
                 }
                 prev = Tok::Other;
@@ -626,6 +657,7 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
                 let s = name == "__setstate__";
                 if s {
                     setstates = setstates.saturating_add(1);
+                    in_setstate = in_setstate.saturating_add(1);
                 }
                 defs.push((def_indent, s));
             }
@@ -639,7 +671,7 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
             }
             Tok::Ident(name) if prev != Tok::Dot => {
                 if !chain.is_empty() {
-                    close(&mut chain, &defs, &mut found)?;
+                    close(&mut chain, in_setstate > 0, &mut found)?;
                 }
                 if name == "def" {
                     after_def = true;
@@ -651,7 +683,7 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
             Tok::Dot if !chain.is_empty() && !chain_open => chain_open = true,
             _ => {
                 if !chain.is_empty() {
-                    close(&mut chain, &defs, &mut found)?;
+                    close(&mut chain, in_setstate > 0, &mut found)?;
                     chain_open = false;
                 }
             }
@@ -659,7 +691,7 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
         prev = tok;
     }
     if !chain.is_empty() {
-        close(&mut chain, &defs, &mut found)?;
+        close(&mut chain, in_setstate > 0, &mut found)?;
     }
     if depth > 0 {
         return Err(Unanalysed::Unterminated);
@@ -670,10 +702,9 @@ fn lex(text: &str, mut found: impl FnMut(Target, bool)) -> Result<u64, Unanalyse
 /// Ends the current chain (the next token is not `.`) and reports what it refers to.
 fn close(
     chain: &mut Vec<&str>,
-    defs: &[(usize, bool)],
+    in_setstate: bool,
     found: &mut dyn FnMut(Target, bool),
 ) -> Result<(), Unanalysed> {
-    let in_setstate = defs.iter().any(|(_, s)| *s);
     let r = resolve(chain);
     chain.clear();
     if let Some(t) = r? {
@@ -855,6 +886,22 @@ mod tests {
         };
         assert_eq!(class("quantized").class(), Class::Core);
         assert_eq!(class("myns").class(), Class::Foreign);
+    }
+
+    #[test]
+    fn fails_closed_past_the_distinct_target_cap() {
+        let limits = crate::limits::Limits {
+            max_fact_entries: 1,
+            ..Default::default()
+        };
+        let mut a = Analysis::new(&limits);
+        let mut src = String::from("def f(x):\n");
+        for i in 0..20 {
+            src.push_str(&format!("  _{i} = ops.n{i}.op(x)\n"));
+        }
+        src.push_str("  return torch.from_file(\"f\")\n");
+        a.source("a.py", src.as_bytes());
+        assert_eq!(a.unanalysed[0].1, Unanalysed::TooManyTargets { cap: 16 });
     }
 
     #[test]
