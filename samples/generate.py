@@ -55,7 +55,7 @@ CODES = {
     "zip-path-traversal", "zip-encrypted-flag", "zip-hidden-entry", "zip-trailing-data",
     "zip-malformed", "torchscript-code", "npy-malformed", "safetensors-malformed",
     "format-mismatch", "empty-file", "symlink-escape", "symlink-broken", "partial-download",
-    "remote-code",
+    "remote-code", "torchscript-dangerous-op", "torchscript-custom-op",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -444,6 +444,28 @@ def tzip(members, prefix="archive/", base=0, trailing=b"") -> bytes:
     return build_zip(torch_entries(members, prefix), base=base, trailing=trailing)
 
 
+def torchscript(name: str, setstate: bytes = b"") -> bytes:
+    """torch.jit.save layout (torch/csrc/jit/serialization/export_module.cpp), as in real archives
+    such as silero-vad's: <name>/data.pkl (the module object, class __torch__.model.Model),
+    <name>/code/__torch__/model.py (printed TorchScript, deflated), constants.pkl, version,
+    byteorder. `setstate` is the body of a __setstate__ method (run by torch.jit.load)."""
+    code = (b"class Model(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n"
+            b"  def forward(self: __torch__.model.Model,\n    x: Tensor) -> Tensor:\n"
+            b"    _0 = \"Expected a 2D input, got {}D\"\n"
+            b"    if torch.ne(torch.dim(x), 2):\n"
+            b"      ops.prim.RaiseException(torch.format(_0, torch.dim(x)), \"builtins.ValueError\")\n"
+            b"    else:\n      pass\n"
+            b"    _1 = torch.to(torch.relu(torch.add(x, 1)), ops.prim.device(x))\n"
+            b"    return _1\n")
+    if setstate:
+        code += (b"  def __setstate__(self: __torch__.model.Model,\n    state: Tuple[bool]) -> NoneType:\n"
+                 + setstate + b"    self.training = (state)[0]\n    return None\n")
+    data = mini(NewObj(Global("__torch__.model", "Model"), (), state={"training": False}), 2)
+    return build_zip([Entry(name + "/" + n, d, align=64, deflate=n.endswith(".py")) for n, d in [
+        ("data.pkl", data), ("code/__torch__/model.py", code), ("constants.pkl", mini((), 2)),
+        ("version", b"3\n"), ("byteorder", b"little")]])
+
+
 # ---------------------------------------------------------------------------------------------
 # 7z writer: the smallest valid archive, one folder per file, each with the "Copy" coder (id 0x00),
 # per 7-Zip's DOC/7zFormat.txt. Checked with the sevenz-rust2 crate's reader (names, bytes, CRCs).
@@ -654,6 +676,9 @@ def benign(c: Corpus) -> None:
 
     c.add(b + "torch_zip_benign.pt", tzip([("data.pkl", DATA_PKL), ("data/0", TENSOR_BYTES)]), "clean", [],
           "torch.save zip: archive/data.pkl (OrderedDict, _rebuild_tensor_v2, BINPERSID storage), data/0, version, byteorder; 64-byte aligned records")
+
+    c.add(b + "torchscript_module.pt", torchscript("torchscript_module"), "clean", [],
+          "torch.jit.save layout (data.pkl, deflated code/__torch__/model.py calling only torch.* (aten) and ops.prim.*, constants.pkl, version, byteorder): the code is analysed and plain aten/prim ops are facts")
 
     legacy_state = mini(torch_state_dict(("storage", FLOAT_STORAGE, "0", "cpu", 4, None)), 2)
     c.add(b + "legacy_torch.bin", legacy_torch(legacy_state), "clean", [],
@@ -966,16 +991,17 @@ def malicious(c: Corpus) -> None:
     inner = build_zip([Entry("data.pkl", MAL)])
     c.add(m + "nested_zip.zip", build_zip([Entry("inner.zip", inner)]), "unsafe", [DG],
           "a zip containing a zip containing a malicious data.pkl")
-    ts_code = (b"class Model(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n"
-               b"  def forward(self: __torch__.Model,\n    x: Tensor) -> Tensor:\n"
-               b"    ops.prim.Print(\"aibom-sample\")\n    return x\n")
-    ts_data = mini(NewObj(Global("__torch__", "Model"), (), state={"training": True}), 2)
-    c.add(m + "torchscript_code.pt",
-          build_zip([Entry("torchscript_code/" + n, d, align=64) for n, d in [
-              ("data.pkl", ts_data), ("code/__torch__.py", ts_code), ("constants.pkl", mini((), 2)),
-              ("version", b"3\n"), ("byteorder", b"little")]]),
-          "unsafe", ["torchscript-code"],
-          "TorchScript archive: code/__torch__.py is compiled and run by torch.jit.load's module; pickles are benign")
+    for name, body, codes, why in [
+        ("torchscript_setstate_from_file", b"    _0 = torch.from_file(\"aibom-sample\", False, 8)\n",
+         ["torchscript-dangerous-op"],
+         "TorchScript __setstate__ (run by torch.jit.load while loading) calls torch.from_file: reads a file named by the archive"),
+        ("torchscript_custom_op", b"    _0 = ops.aibom_sample.echo(\"aibom-sample\")\n", ["torchscript-custom-op"],
+         "TorchScript __setstate__ calls ops.aibom_sample.echo: a custom op namespace only a native library the deployment loads can provide"),
+        ("torchscript_getattr_op", b"    _0 = getattr(torch, \"from_file\")(\"aibom-sample\", False, 8)\n",
+         ["torchscript-code"],
+         "TorchScript __setstate__ reaches an operator through getattr(torch, ...): not resolvable from the source, so not analysed (fails closed)"),
+    ]:
+        c.add(m + name + ".pt", torchscript(name, setstate=body), "unsafe", codes, why)
     c.add(m + "zip_duplicate_name.pt",
           build_zip([Entry("archive/data.pkl", DATA_PKL, align=64), Entry("archive/data.pkl", MAL, align=64),
                      Entry("archive/data/0", TENSOR_BYTES, align=64), Entry("archive/byteorder", b"little", align=64),

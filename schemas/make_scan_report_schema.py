@@ -94,6 +94,7 @@ facts = {
         "onnx": {"type": "object"},
         "keras": {"type": "object"},
         "savedmodel": {"type": "object"},
+        "torchscript": {"type": "object"},
         "tflite": {"type": "object", "additionalProperties": False,
                    "required": ["version", "operator_codes"],
                    "properties": {"version": {"type": "integer"},

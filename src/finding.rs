@@ -159,7 +159,7 @@ codes! {
     ArchiveMalformed = "archive-malformed", Integrity, High, None,
         "a compressed stream or archive (gzip, bzip2, xz, lzma, zstd, 7z) is broken";
     TorchScriptCode = "torchscript-code", Security, High, Some(94),
-        "a TorchScript archive carries code that torch.jit.load compiles and runs";
+        "a TorchScript archive carries code that could not be analysed (too large, unreadable, not UTF-8, or reaching an operator through a computed name); torch.jit.load compiles and runs it";
     NpyObjectArray = "npy-object-array", Security, Low, Some(502),
         "a NumPy array has an object dtype: loading it unpickles (allow_pickle=True); its pickle was scanned";
     NpyMalformed = "npy-malformed", Integrity, High, None,
@@ -199,6 +199,10 @@ codes! {
         "a Git LFS pointer file stands where the weights should be: the release is incomplete";
     SecretExposed = "secret-exposed", Security, High, Some(798),
         "a credential (access token, API key, private key) is committed in the model repository";
+    TorchScriptDangerousOp = "torchscript-dangerous-op", Security, High, Some(94),
+        "TorchScript code calls an operator that touches the host: files (aten::from_file, aten::save) or the network (RPC, c10d collectives); critical inside __setstate__, which runs while loading";
+    TorchScriptCustomOp = "torchscript-custom-op", Security, Medium, Some(829),
+        "TorchScript code uses an operator or custom class outside libtorch's namespaces: loading needs a native library the deployment must load first; high inside __setstate__";
     // Files and directories.
     FormatMismatch = "format-mismatch", Integrity, High, None,
         "the file name claims a model format that its bytes are not";

@@ -105,6 +105,13 @@ pub struct Limits {
     /// (notebooks, tokenizer configs, templates); larger ones are scanned for secrets in
     /// overlapping windows of this size.
     pub max_text_window: u64,
+    /// Bytes of one TorchScript source file (`code/**/*.py`) lexed for the ops it calls (the
+    /// printed source of large real models is a few hundred KB per file); a larger file is
+    /// not analysed, and a finding says so.
+    pub max_torchscript_code: u64,
+    /// Bytes of TorchScript source lexed over one archive; past it the rest is not analysed,
+    /// and a finding says so.
+    pub max_torchscript_code_total: u64,
 }
 
 impl Default for Limits {
@@ -146,6 +153,8 @@ impl Default for Limits {
             max_hdf5_metadata: 32 << 20,
             max_json_depth: 64,
             max_text_window: 16 << 20,
+            max_torchscript_code: 16 << 20,
+            max_torchscript_code_total: 256 << 20,
         }
     }
 }

@@ -257,6 +257,29 @@ fn file_component(f: &FileReport) -> Component {
             }
         }
     }
+    if let Some(t) = &f.facts.torchscript {
+        let namespaces: Vec<String> = t
+            .op_namespaces
+            .iter()
+            .map(|(ns, n)| format!("{ns}={n}"))
+            .collect();
+        properties.push(prop(
+            "aibom:torchscript:code-files",
+            t.code_files.to_string(),
+        ));
+        properties.push(prop(
+            "aibom:torchscript:op-namespaces",
+            namespaces.join(","),
+        ));
+        properties.push(prop(
+            "aibom:torchscript:setstate-methods",
+            t.setstate_methods.to_string(),
+        ));
+        if !t.custom_classes.is_empty() {
+            let classes: Vec<&str> = t.custom_classes.keys().map(String::as_str).collect();
+            properties.push(prop("aibom:torchscript:custom-classes", classes.join(",")));
+        }
+    }
     if !f.facts.globals.is_empty() {
         let mut imports: Vec<String> = f
             .facts

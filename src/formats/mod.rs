@@ -23,6 +23,7 @@ pub mod sevenz;
 pub mod template;
 pub mod text;
 pub mod tflite;
+pub mod torchscript;
 pub mod zip;
 
 use crate::detect::{self, Claim, Format};
@@ -69,6 +70,8 @@ pub struct Facts {
     pub savedmodel: Option<savedmodel::SavedModelFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tflite: Option<tflite::TfliteFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub torchscript: Option<torchscript::TorchScriptFacts>,
     /// Bytes of ASCII whitespace after the last pickle stream (old NumPy wrote a newline after
     /// an object array's pickle): no loader reads them.
     #[serde(skip_serializing_if = "is_zero")]

@@ -29,7 +29,7 @@
 //! [`Limits::max_depth`]: crate::limits::Limits::max_depth
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::{Ctx, Member};
+use super::{Ctx, Member, torchscript};
 use crate::detect::{self, Format};
 use crate::finding::{Code, Evidence};
 use crate::source::{Source, SourceReader, Window};
@@ -2148,7 +2148,8 @@ impl<'s> Zip<'s> {
     // -----------------------------------------------------------------------------------------
     // The format
 
-    fn refine(&self, ctx: &mut Ctx) -> Format {
+    /// `before`: the number of findings when the archive's inspection began.
+    fn refine(&self, ctx: &mut Ctx, before: usize) -> Format {
         let names: Vec<std::borrow::Cow<str>> = self
             .listing
             .iter()
@@ -2166,16 +2167,7 @@ impl<'s> Zip<'s> {
             .count();
         let constants = names.iter().any(|n| base(n) == "constants.pkl");
         if code_files > 0 || constants {
-            if code_files > 0 {
-                ctx.report(
-                    Code::TorchScriptCode,
-                    None,
-                    format!(
-                        "TorchScript archive with {code_files} code file{}: torch.jit.load compiles and runs them",
-                        if code_files == 1 { "" } else { "s" }
-                    ),
-                );
-            }
+            self.torchscript(ctx, before);
             return Format::TorchScript;
         }
         if names
@@ -2202,12 +2194,96 @@ impl<'s> Zip<'s> {
     }
 }
 
+impl Zip<'_> {
+    /// Analyses a TorchScript archive's source ([`torchscript`]): every `code/**/*.py` member
+    /// is read again (stored or deflated, capped) and lexed for the operators it calls. The
+    /// pickles' `__torch__.*` globals are the archive's own TorchScript classes, resolved by
+    /// torch.jit.load against that source and never imported: their "unknown global" findings
+    /// give way to this analysis, except custom classes (`__torch__.torch.classes.*`), which it
+    /// judges.
+    fn torchscript(&self, ctx: &mut Ctx, before: usize) {
+        let mut a = torchscript::Analysis::new(ctx.limits);
+        // Where each scanned view's data is.
+        let mut data_at: HashMap<usize, (u64, u16)> = HashMap::new();
+        for (&(off, method), &(first, _)) in &self.scanned_at {
+            let mut next = Some(first);
+            while let Some(i) = next {
+                if data_at.insert(i, (off, method)).is_some() {
+                    break;
+                }
+                next = self.scanned.get(i).and_then(|s| s.next);
+            }
+        }
+        for (raw, idx) in &self.listing {
+            let name = String::from_utf8_lossy(raw);
+            let is_code = name.ends_with(".py") && name.split('/').any(|p| p == "code");
+            if !is_code {
+                continue;
+            }
+            let view = idx.and_then(|i| Some((self.scanned.get(i)?, data_at.get(&i)?)));
+            let text = match view {
+                Some((s, &(off, method))) if s.complete => {
+                    self.read_view(off, s.window, method, a.budget(), ctx.limits)
+                }
+                _ => None,
+            };
+            match text {
+                Some(t) => a.source(&name, &t),
+                None => a.unreadable(&name),
+            }
+        }
+        let prefix = self.parent.as_ref().map(|p| format!("{p}!"));
+        let mut classes = Vec::new();
+        ctx.retain_findings_from(before, |f| {
+            let module = f.evidence.module.as_deref().unwrap_or_default();
+            let own = f.code == Code::PickleUnknownGlobal
+                && (module == "__torch__" || module.starts_with("__torch__."));
+            if own {
+                let member = f.location.member.as_deref().unwrap_or_default();
+                let member = match &prefix {
+                    Some(p) => member.strip_prefix(p.as_str()).unwrap_or(member),
+                    None => member,
+                };
+                let name = f.evidence.name.clone().unwrap_or_default();
+                classes.push((member.to_owned(), module.to_owned(), name));
+            }
+            !own
+        });
+        for (member, module, name) in &classes {
+            a.pickled_class(member, module, name);
+        }
+        a.finish(ctx);
+    }
+
+    /// The content of stored or deflated data at `off` (`window` bytes), cut at `max + 1`
+    /// bytes; None if it cannot be read.
+    fn read_view(
+        &self,
+        off: u64,
+        window: u64,
+        method: u16,
+        max: u64,
+        limits: &crate::limits::Limits,
+    ) -> Option<Vec<u8>> {
+        let data = Window::new(self.src, off, window);
+        let cap = max.saturating_add(1);
+        let mut out = Vec::new();
+        let read = match method {
+            STORED => read_capped(&mut SourceReader::new(&data, 0), &mut out, cap),
+            DEFLATED => read_capped(&mut Inflate::new(&data, cap, limits), &mut out, cap),
+            _ => return None,
+        };
+        read.ok().map(|()| out)
+    }
+}
+
 /// Inspects a zip archive; `eocd` may be given (already found) or None (find it). Returns the
 /// refined format.
 ///
 /// With `eocd` given the archive sits behind other content (a polyglot, reported by the
 /// caller): the walk of the local headers starts where the archive does.
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Result<Format> {
+    let before = ctx.findings.len();
     let mut z = Zip::new(src, ctx);
     let polyglot = eocd.is_some();
     if let Some(e) = eocd {
@@ -2221,7 +2297,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Resul
     ctx.facts.members.shrink_to_fit();
     z.ensure_dir(ctx, None)?;
     z.reconcile(ctx)?;
-    Ok(z.refine(ctx))
+    Ok(z.refine(ctx, before))
 }
 
 /// Reads the content of member `name` the way Python's `zipfile` finds it (Keras opens its
@@ -2832,6 +2908,28 @@ mod tests {
     }
 
     #[test]
+    fn judges_torchscript_code_and_drops_its_own_class_globals() {
+        // data.pkl: GLOBAL '__torch__.m M', EMPTY_TUPLE, NEWOBJ, STOP (a TorchScript class).
+        let data = b"\x80\x02c__torch__.m\nM\n)\x81.";
+        let code = b"class M(Module):\n  def __setstate__(self: __torch__.m.M,\n    s: Tuple[int]) -> NoneType:\n    _0 = torch.from_file(\"f\")\n    return None\n  def forward(self: __torch__.m.M) -> Tensor:\n    return ops.myns.op(torch.zeros([1]))\n";
+        let r = run(&build(&[
+            stored("m/data.pkl", data),
+            stored("m/constants.pkl", SAFE),
+            deflated("m/code/__torch__/m.py", code),
+        ]));
+        assert_eq!(r.format, Format::TorchScript);
+        assert!(has(&r, Code::TorchScriptDangerousOp), "{:?}", r.codes);
+        assert!(has(&r, Code::TorchScriptCustomOp), "{:?}", r.codes);
+        assert!(!has(&r, Code::PickleUnknownGlobal), "{:?}", r.codes);
+
+        // A code member that cannot be read (unsupported method) fails closed.
+        let mut bad = stored("m/code/__torch__/m.py", b"def f(x):\n  pass\n");
+        bad.method = 12;
+        let r = run(&build(&[stored("m/data.pkl", SAFE), bad]));
+        assert!(has(&r, Code::TorchScriptCode), "{:?}", r.codes);
+    }
+
+    #[test]
     fn refines_npz_torchscript_and_keras() {
         let npy = b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }                                                            \n\0\0\0\0";
         let r = run(&build(&[stored("a.npy", npy), deflated("b.npy", npy)]));
@@ -2843,7 +2941,7 @@ mod tests {
             stored("m/code/__torch__/m.py", b"def forward(self):\n  pass\n"),
         ]));
         assert_eq!(r.format, Format::TorchScript);
-        assert!(has(&r, Code::TorchScriptCode), "{:?}", r.codes);
+        assert!(r.codes.is_empty(), "{:?}", r.codes);
 
         let r = run(&build(&[
             stored("config.json", b"{}"),

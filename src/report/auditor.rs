@@ -515,6 +515,8 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(RemoteCode, &[94], &["AML.T0010.001", "AML.T0011.000"], SUPPLY_CHAIN, &["MEASURE 2.7", "MANAGE 3.1"], ART15_5),
     mapping!(LfsPointer, &[], MODEL_ATLAS, SUPPLY_CHAIN, &["MANAGE 3.1"], NONE),
     mapping!(SecretExposed, &[798], &["AML.T0055"], &["LLM02"], &["MEASURE 2.7", "MEASURE 2.10"], ART15_5),
+    mapping!(TorchScriptDangerousOp, &[94], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
+    mapping!(TorchScriptCustomOp, &[829], &["AML.T0010.001", "AML.T0011.000"], SUPPLY_CHAIN, &["MAP 4.1", "MEASURE 2.7"], ART15_5),
     mapping!(FormatMismatch, &[646], &["AML.T0010.003", "AML.T0011.000"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(EmptyFile, &[], NONE, SUPPLY_CHAIN, &["MANAGE 3.1"], NONE),
     mapping!(UnknownFormat, &[], NONE, SUPPLY_CHAIN, &["MEASURE 1.1"], NONE),
