@@ -6,7 +6,9 @@
 //! (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, and `BUILD` or item opcodes that mutate a
 //! global) is resolved from tracked *values*, so strings that reach `STACK_GLOBAL` through the
 //! memo, protocol-0 `STRING` opcodes or any other path are seen; operands that are not constant
-//! strings are themselves a finding.
+//! strings are themselves a finding. Higher-order helpers on the denylist (`functools.partial`,
+//! `map`, `getattr`, ...) are judged by the callable or attribute they are given, not by their
+//! import (see `Helper`).
 //!
 //! Where scanners and the loader have disagreed, this mirrors the loader:
 //! - `FRAME` does not bound reads: CPython's C unpickler reads an argument past the end of a
