@@ -698,6 +698,15 @@ def benign(c: Corpus) -> None:
     c.add(b + "model_joblib_zlib.joblib", zlib.compress(mini(jlz, 4), 3), "clean", [],
           "joblib.dump(compress=3): the same joblib stream, zlib-compressed (starts with 'x^')")
 
+    # gensim's TfidfModel keeps functools.partial(smartirs_normalize) as an attribute; this is
+    # pickle.dumps(model, 2) byte for byte (written with stand-in modules, never gensim).
+    normalize = Global("gensim.models.tfidfmodel", "smartirs_normalize")
+    tfidf = NewObj(Global("gensim.models.tfidfmodel", "TfidfModel"), (), state={
+        "normalize": Reduce(Global("functools", "partial"), (normalize,), state=(normalize, (), {}, None)),
+        "num_docs": 9, "smartirs": "nfc"})
+    c.add(b + "partial_in_state.pkl", mini(tfidf, 2), "clean", ["pickle-unknown-global"],
+          "gensim-shaped model whose attribute is functools.partial(smartirs_normalize), stored, never called: only the unknown gensim globals are reported")
+
     d = b + "hf_model/"
     c.add(d + "config.json", HF_CONFIG)
     c.add(d + "README.md", HF_README)
@@ -939,6 +948,14 @@ def malicious(c: Corpus) -> None:
           b"c__builtin__\n__import__\n(Vos\ntRp0\n0c__builtin__\ngetattr\n(g0\nVsystem\ntRp1\n0g1\n(V"
           + CMD.encode() + b"\ntR.",
           "unsafe", [DG, DC], "#20 GHSA-h4rm-mm56-xf63: __import__('os') then getattr(m, 'system') through PUT/POP/GET")
+    c.add(m + "partial_called.pkl",
+          mini(Reduce(Reduce(Global("functools", "partial"), (Global("os", "system"), CMD)), ()), 2),
+          "unsafe", [DG, DC],
+          "functools.partial(os.system, cmd) called by a second REDUCE: a partial is judged by what it wraps, and calling it calls that")
+    c.add(m + "map_os_system.pkl",
+          P4 + sg("builtins", "list") + sg("builtins", "map") + sg("os", "system") + plist(su(CMD))
+          + b"\x86R\x85R.",
+          "unsafe", [DG, DC], "list(map(os.system, [cmd])): map is judged by the function it is given")
     c.add(m + "frame_divergence.pkl", frame_divergence(8192), "unsafe", ["pickle-frame-overrun"],
           "#21 gh-154848: BINBYTES length straddles a 2-byte FRAME; linear parsers see bytes, CPython's C unpickler on a file runs os.system")
     c.add(m + "frame_divergence_zip.pt", tzip([("data.pkl", frame_divergence(None))]), "unsafe", ["pickle-frame-overrun"],

@@ -58,7 +58,7 @@ facts = {
             "type": "object", "additionalProperties": False,
             "required": ["module", "name", "class", "offset", "opcode", "count"],
             "properties": {"module": {"type": "string"}, "name": {"type": "string"},
-                           "class": {"enum": ["allowed", "denied", "dunder", "unknown"]},
+                           "class": {"enum": ["allowed", "denied", "higher-order", "dunder", "unknown"]},
                            "member": {"type": "string"}, "offset": {"type": "integer"},
                            "opcode": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}}},
         "calls": {"type": "array", "items": {

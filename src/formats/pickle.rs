@@ -6,7 +6,9 @@
 //! (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, and `BUILD` or item opcodes that mutate a
 //! global) is resolved from tracked *values*, so strings that reach `STACK_GLOBAL` through the
 //! memo, protocol-0 `STRING` opcodes or any other path are seen; operands that are not constant
-//! strings are themselves a finding.
+//! strings are themselves a finding. Higher-order helpers on the denylist (`functools.partial`,
+//! `map`, `getattr`, ...) are judged by the callable or attribute they are given, not by their
+//! import (see `Helper`).
 //!
 //! Where scanners and the loader have disagreed, this mirrors the loader:
 //! - `FRAME` does not bound reads: CPython's C unpickler reads an argument past the end of a
@@ -37,7 +39,7 @@ use std::rc::Rc;
 pub struct GlobalUse {
     pub module: String,
     pub name: String,
-    /// `allowed`, `denied`, `dunder`, `unknown` (the policy's verdict).
+    /// `allowed`, `denied`, `higher-order`, `dunder`, `unknown` (the policy's verdict).
     pub class: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
@@ -179,6 +181,12 @@ enum Value {
     Ref(Rc<Ref>),
     /// The result of a call; `callee` is None when the callable was not resolvable.
     Call(Option<Rc<Ref>>),
+    /// A callable object made by a higher-order helper (`functools.partial`) that calls
+    /// `target` when it is called; `target` was judged when the object was made.
+    Bound {
+        helper: Rc<Ref>,
+        target: Rc<Ref>,
+    },
     Tuple(Rc<[Value]>),
     /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
     /// Used as an import operand it fails closed (`pickle-dynamic-global`).
@@ -255,7 +263,7 @@ impl Value {
     /// Holds a reference to a global or a call result: such values are always kept.
     fn holds_ref(&self) -> bool {
         match self {
-            Value::Ref(_) | Value::Call(_) => true,
+            Value::Ref(_) | Value::Call(_) | Value::Bound { .. } => true,
             Value::Tuple(t) => t.iter().any(Value::holds_ref),
             Value::Dict(d) => d
                 .borrow()
@@ -692,6 +700,11 @@ struct Machine<'c, 'a> {
     /// Offset of this reading's start in the source (for `visited`).
     base: u64,
     exhaustion_reported: bool,
+    /// A higher-order helper ([`Helper`]) was imported or reached in this stream: its uses
+    /// are judged ([`Machine::loose`] has nothing to look for until then).
+    helpers: bool,
+    /// (helper, what it was given) pairs already reported in this stream.
+    judged: foldhash::HashSet<Box<str>>,
 }
 
 /// Positions (as opcode starts) that side readings have passed with nothing interesting on
@@ -756,6 +769,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             visited: None,
             base: 0,
             exhaustion_reported: false,
+            helpers: false,
+            judged: foldhash::HashSet::default(),
         }
     }
 
@@ -902,11 +917,17 @@ impl<'c, 'a> Machine<'c, 'a> {
         } else {
             format!("{module}.{name}")
         };
+        if matches!(class, Class::HigherOrder { .. }) && Helper::of(&path).is_some() {
+            // Importing it runs nothing: each use is judged (`higher_order`, `loose`).
+            self.helpers = true;
+            return;
+        }
         let how = via.map(|v| format!(" through {v}")).unwrap_or_default();
         let mut ev = Evidence::global(module, name, opcode);
         match class {
             Class::Allowed => {}
-            Class::Denied { rule, reason } => {
+            // A helper this analysis cannot judge is denied.
+            Class::Denied { rule, reason } | Class::HigherOrder { rule, reason } => {
                 ev.rule = Some(format!("denylist: {rule}"));
                 self.ctx.report_with(
                     Code::PickleDangerousGlobal,
@@ -952,6 +973,8 @@ impl<'c, 'a> Machine<'c, 'a> {
         self.activity = self.activity.saturating_add(1);
         let r = match &callee {
             Value::Ref(r) => Some(r.clone()),
+            // Calling a partial object calls what it wraps.
+            Value::Bound { target, .. } => Some(target.clone()),
             Value::Call(_) => None,
             // Calling a string or a number fails in the loader; nothing runs.
             _ => return Ok(Value::Opaque),
@@ -974,7 +997,241 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(r) = r else {
             return Ok(Value::Call(None));
         };
+        if self.helpers
+            && let Some(h) = Helper::of(r.path())
+            && let Class::HigherOrder { .. } = self.ctx.policy.classify(r.module(), r.name())
+        {
+            return self.higher_order(h, &r, &args, opcode, at);
+        }
         self.evaluate(&r, &args, opcode, at)
+    }
+
+    /// A call of a higher-order helper, judged by what it is given (see [`Helper`]).
+    fn higher_order(
+        &mut self,
+        h: Helper,
+        r: &Rc<Ref>,
+        args: &Value,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        let items = args_of(args);
+        match h {
+            Helper::Getattr => {
+                if let (Some(Value::Ref(_)), Some(_)) =
+                    (items.first(), items.get(1).and_then(Value::text))
+                {
+                    return self.evaluate(r, args, opcode, at);
+                }
+                let what = match (items.first(), items.get(1)) {
+                    (Some(Value::Ref(_)), Some(name)) => {
+                        format!("an attribute name that is {}", self.describe(name))
+                    }
+                    (Some(obj), _) => format!("an object that is {}", self.describe(obj)),
+                    (None, _) => "arguments that were not kept".to_owned(),
+                };
+                self.unresolved(r, &what, opcode, at);
+            }
+            Helper::CallNow => {
+                if let Some(f @ (Value::Ref(_) | Value::Bound { .. })) = items.first() {
+                    let rest = tuple(items.get(1..).unwrap_or(&[]).to_vec());
+                    return self.call(f.clone(), rest, opcode, at);
+                }
+                self.wrapped(r, items.first(), None, false, opcode, at)?;
+            }
+            Helper::Calls { none_ok } => {
+                self.wrapped(r, items.first(), None, none_ok, opcode, at)?;
+            }
+            Helper::Partial => {
+                if let Some(target) =
+                    self.wrapped(r, items.first(), items.get(1), false, opcode, at)?
+                {
+                    return Ok(Value::Bound {
+                        helper: r.clone(),
+                        target,
+                    });
+                }
+            }
+        }
+        Ok(Value::Call(Some(r.clone())))
+    }
+
+    /// Judges the callable `fun` handed to `helper` as if the helper called it (with `data`
+    /// as its first argument, when known). Returns it when it could be resolved.
+    fn wrapped(
+        &mut self,
+        helper: &Rc<Ref>,
+        fun: Option<&Value>,
+        data: Option<&Value>,
+        none_ok: bool,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Option<Rc<Ref>>> {
+        let t = match fun {
+            Some(Value::Ref(t)) => t.clone(),
+            // A partial object: what it calls was judged when it was made.
+            Some(Value::Bound { target, .. }) => return Ok(Some(target.clone())),
+            Some(Value::None) if none_ok => return Ok(None),
+            other => {
+                let what = match other {
+                    Some(v) => format!("a callable that is {}", self.describe(v)),
+                    None => "a callable that was not kept".to_owned(),
+                };
+                self.unresolved(helper, &what, opcode, at);
+                return Ok(None);
+            }
+        };
+        match self.ctx.policy.classify(t.module(), t.name()) {
+            // An unknown callable was reported when it was imported or reached.
+            Class::Allowed | Class::Unknown => {}
+            Class::HigherOrder { .. } => {
+                let what = format!("another higher-order helper, {}", t.path());
+                self.unresolved(helper, &what, opcode, at);
+                return Ok(None);
+            }
+            Class::Denied { rule, reason } => {
+                self.handed(helper, &t, format!("denylist: {rule}"), &reason, opcode, at);
+            }
+            Class::Dunder { attr } => {
+                let why = format!("the attribute {attr} exposes interpreter internals");
+                self.handed(
+                    helper,
+                    &t,
+                    format!("dunder attribute {attr}"),
+                    &why,
+                    opcode,
+                    at,
+                );
+            }
+        }
+        if is_loader(t.path()) {
+            self.nested(t.path(), data, opcode, at)?;
+        }
+        Ok(Some(t))
+    }
+
+    /// True the first time `helper` given `what` is reported in this stream.
+    fn first_judgement(&mut self, helper: &str, what: &str) -> bool {
+        let key = format!("{helper}\0{what}");
+        if self.judged.contains(key.as_str()) {
+            return false;
+        }
+        if self.judged.len() < MAX_GLOBAL_FACTS {
+            self.judged.insert(key.into_boxed_str());
+        }
+        true
+    }
+
+    /// A denied callable handed to a helper that calls it.
+    fn handed(
+        &mut self,
+        helper: &Ref,
+        t: &Ref,
+        rule: String,
+        why: &str,
+        opcode: &'static str,
+        at: u64,
+    ) {
+        if !self.first_judgement(helper.path(), t.path()) {
+            return;
+        }
+        let mut ev = Evidence::global(t.module(), t.name(), opcode);
+        ev.rule = Some(rule);
+        self.ctx.report_with(
+            Code::PickleDangerousCall,
+            Severity::Critical,
+            Some(at),
+            format!(
+                "hands {} to {} ({opcode}), which calls it: {why}",
+                t.path(),
+                helper.path()
+            ),
+            ev,
+        );
+    }
+
+    /// A helper whose callable or attribute is not resolved fails closed: it counts as the
+    /// denylist entry it is.
+    fn unresolved(&mut self, helper: &Ref, what: &str, opcode: &'static str, at: u64) {
+        if !self.first_judgement(helper.path(), "") {
+            return;
+        }
+        let (rule, reason) = match self.ctx.policy.classify(helper.module(), helper.name()) {
+            Class::HigherOrder { rule, reason } | Class::Denied { rule, reason } => (rule, reason),
+            _ => (helper.path().to_owned(), "a higher-order helper".to_owned()),
+        };
+        let mut ev = Evidence::global(helper.module(), helper.name(), opcode);
+        ev.rule = Some(format!("denylist: {rule}"));
+        self.ctx.report_with(
+            Code::PickleDangerousCall,
+            Severity::Critical,
+            Some(at),
+            format!(
+                "calls {} ({opcode}) with {what}: what it calls or reaches is not resolved, so it counts as denied: {reason}",
+                helper.path()
+            ),
+            ev,
+        );
+    }
+
+    /// Higher-order helpers among values packed into a container or handed over as an
+    /// argument or state rather than called by the pickle: something else may call them
+    /// (`copyreg.__newobj__`, `copyreg._reconstructor`, a `__setstate__`) with arguments this
+    /// analysis does not see, so each fails closed as the denylisted import it is.
+    fn loose(&mut self, items: &[Value], opcode: &'static str, at: u64) {
+        if !self.helpers {
+            return;
+        }
+        for v in items {
+            let Value::Ref(r) = v else { continue };
+            if Helper::of(r.path()).is_none() || !self.first_judgement(r.path(), "\0") {
+                continue;
+            }
+            let (rule, reason) = match self.ctx.policy.classify(r.module(), r.name()) {
+                Class::HigherOrder { rule, reason } | Class::Denied { rule, reason } => {
+                    (rule, reason)
+                }
+                _ => continue,
+            };
+            let mut ev = Evidence::global(r.module(), r.name(), opcode);
+            ev.rule = Some(format!("denylist: {rule}"));
+            self.ctx.report_with(
+                Code::PickleDangerousGlobal,
+                Severity::Critical,
+                Some(at),
+                format!(
+                    "imports {} and hands it on as a value ({opcode}) instead of calling it: what calls it, with what, is not resolved: {reason}",
+                    r.path()
+                ),
+                ev,
+            );
+        }
+    }
+
+    /// BUILD on a partial object: `partial.__setstate__((func, args, kwargs, dict))` replaces
+    /// what it calls, so that is judged too.
+    fn rebind(&mut self, state: &Value, at: u64) -> Res<()> {
+        let (p, bound) = match self.top()? {
+            Value::Bound { helper, .. } => (helper.clone(), true),
+            Value::Call(Some(r)) if Helper::of(r.path()) == Some(Helper::Partial) => {
+                (r.clone(), false)
+            }
+            _ => return Ok(()),
+        };
+        if bound {
+            // A plain call result's __setstate__ is recorded by BUILD itself.
+            self.record_call(&format!("{}.__setstate__", p.path()), "BUILD", at);
+        }
+        let items = args_of(state);
+        let data = items.get(1).map(args_of).and_then(<[Value]>::first);
+        let v = match self.wrapped(&p, items.first(), data, false, "BUILD", at)? {
+            Some(target) => Value::Bound { helper: p, target },
+            None => Value::Call(Some(p)),
+        };
+        if let Some(top) = self.stack.last_mut() {
+            *top = v;
+        }
+        Ok(())
     }
 
     /// What a few well-known callables return, so that what they reach is classified too.
@@ -1356,6 +1613,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Containers.
             b'd' => {
                 let items = self.pop_mark()?;
+                self.loose(&items, "DICT", at);
                 let mut pairs = Vec::new();
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -1366,11 +1624,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(Value::Dict(Rc::new(RefCell::new(pairs))))?;
             }
             b'l' | 0x91 => {
-                self.pop_mark()?;
+                let items = self.pop_mark()?;
+                self.loose(&items, op_name(op), at);
                 self.push(Value::Opaque)?;
             }
             b't' => {
                 let items = self.pop_mark()?;
+                self.loose(&items, "TUPLE", at);
                 self.push(tuple(items))?;
             }
             0x85..=0x87 => {
@@ -1387,21 +1647,27 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Value::Opaque
                 } else {
                     self.hot = self.hot.saturating_sub(hot);
-                    Value::Tuple(self.stack.drain(from..).collect())
+                    let t: Rc<[Value]> = self.stack.drain(from..).collect();
+                    self.loose(&t, op_name(op), at);
+                    Value::Tuple(t)
                 };
                 self.push(v)?;
             }
             b'a' => {
-                self.pop()?;
+                let v = self.pop()?;
+                self.loose(std::slice::from_ref(&v), "APPEND", at);
                 self.mutate("APPEND", at)?;
             }
             b'e' => {
-                self.pop_mark()?;
+                let items = self.pop_mark()?;
+                self.loose(&items, "APPENDS", at);
                 self.mutate("APPENDS", at)?;
             }
             b's' => {
                 let v = self.pop()?;
                 let k = self.pop()?;
+                self.loose(std::slice::from_ref(&k), "SETITEM", at);
+                self.loose(std::slice::from_ref(&v), "SETITEM", at);
                 self.mutate("SETITEM", at)?;
                 self.dict_insert(vec![k, v])?;
             }
@@ -1410,15 +1676,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if items.len() % 2 != 0 {
                     return invalid("odd number of items for SETITEMS");
                 }
+                self.loose(&items, "SETITEMS", at);
                 self.mutate("SETITEMS", at)?;
                 self.dict_insert(items)?;
             }
             0x90 => {
-                self.pop_mark()?;
+                let items = self.pop_mark()?;
+                self.loose(&items, "ADDITEMS", at);
                 self.mutate("ADDITEMS", at)?;
             }
             b'b' => {
                 let state = self.pop()?;
+                self.loose(std::slice::from_ref(&state), "BUILD", at);
                 self.mutate("BUILD", at)?;
                 if let Value::Ref(r) = self.top()? {
                     let base = r.path().to_owned();
@@ -1436,6 +1705,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                         self.joblib_array(&state, inp)?;
                     }
                 }
+                self.rebind(&state, at)?;
             }
             // Memo.
             b'p' => {
@@ -1525,6 +1795,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'i' => {
                 let callee = self.import_lines(inp, "INST", at)?;
                 let args = self.pop_mark()?;
+                self.loose(&args, "INST", at);
                 let v = self.call(callee, tuple(args), "INST", at)?;
                 self.push(v)?;
             }
@@ -1534,6 +1805,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return invalid("OBJ with no class");
                 }
                 let callee = items.remove(0);
+                self.loose(&items, "OBJ", at);
                 let v = self.call(callee, tuple(items), "OBJ", at)?;
                 self.push(v)?;
             }
@@ -1725,31 +1997,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
             _ => {
                 self.activity = self.activity.saturating_add(1);
-                let describe = |v: &Value| match v {
-                    Value::Str(b) => format!("a string of {} bytes", b.len),
-                    Value::Short(s) => format!("a string of {} bytes", s.len),
-                    Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
-                    Value::Call(None) => "the result of a dynamic call".to_owned(),
-                    Value::Ref(r) => format!("the object {}", r.path()),
-                    Value::Tuple(_) => "a tuple".to_owned(),
-                    Value::Bytes(_) => "bytes".to_owned(),
-                    Value::Opaque => "a value computed at load time".to_owned(),
-                    Value::None => "None".to_owned(),
-                    Value::Int(n) => format!("the integer {n}"),
-                    Value::Dict(_) => "a dict".to_owned(),
-                    Value::Dtype(_) => "a dtype".to_owned(),
-                    Value::Lost => format!(
-                        "a memoized value not kept (the memo budget of {} was spent)",
-                        human_bytes(self.ctx.limits.max_memo_kept_bytes as u64)
-                    ),
-                };
+                let (m, n) = (self.describe(&module), self.describe(&name));
                 let ev = Evidence {
                     opcode: Some("STACK_GLOBAL".into()),
-                    actual: Some(format!(
-                        "module: {}; name: {}",
-                        describe(&module),
-                        describe(&name)
-                    )),
+                    actual: Some(format!("module: {m}; name: {n}")),
                     ..Evidence::default()
                 };
                 self.ctx.report_with(
@@ -1757,14 +2008,37 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Severity::Critical,
                     Some(at),
                     format!(
-                        "STACK_GLOBAL imports a name computed at load time (module: {}, name: {})",
-                        describe(&module),
-                        describe(&name)
+                        "STACK_GLOBAL imports a name computed at load time (module: {m}, name: {n})"
                     ),
                     ev,
                 );
                 Ok(Value::Call(None))
             }
+        }
+    }
+
+    /// What a value is, for messages.
+    fn describe(&self, v: &Value) -> String {
+        match v {
+            Value::Str(b) => format!("a string of {} bytes", b.len),
+            Value::Short(s) => format!("a string of {} bytes", s.len),
+            Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
+            Value::Call(None) => "the result of a dynamic call".to_owned(),
+            Value::Ref(r) => format!("the object {}", r.path()),
+            Value::Bound { helper, target } => {
+                format!("a {} of {}", helper.path(), target.path())
+            }
+            Value::Tuple(_) => "a tuple".to_owned(),
+            Value::Bytes(_) => "bytes".to_owned(),
+            Value::Opaque => "a value computed at load time".to_owned(),
+            Value::None => "None".to_owned(),
+            Value::Int(n) => format!("the integer {n}"),
+            Value::Dict(_) => "a dict".to_owned(),
+            Value::Dtype(_) => "a dtype".to_owned(),
+            Value::Lost => format!(
+                "a memoized value not kept (the memo budget of {} was spent)",
+                human_bytes(self.ctx.limits.max_memo_kept_bytes as u64)
+            ),
         }
     }
 
@@ -1930,6 +2204,52 @@ fn is_joblib_array_wrapper(path: &str) -> bool {
         "joblib.numpy_pickle.NumpyArrayWrapper"
             | "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"
     )
+}
+
+/// How a higher-order helper (a denylist entry marked `higher-order:`, see
+/// [`Class::HigherOrder`]) is judged: by the callable or attribute it is given, as if that
+/// were called. A helper the policy marks but this table does not know is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    /// `functools.partial(func, *args, **kwargs)`: calling the result calls `func`; BUILD
+    /// state `(func, args, kwargs, dict)` replaces it (`partial.__setstate__`).
+    Partial,
+    /// Calls its first argument, now or once iterated (`map`, `filter`, `functools.reduce`,
+    /// `itertools.starmap`, ...); with `none_ok`, `None` there means no call at all
+    /// (`filter(None, items)`). Every such helper takes the callable positionally only, so a
+    /// NEWOBJ_EX keyword cannot hand it a second one.
+    Calls { none_ok: bool },
+    /// `operator.call(func, *args)`: the call `func(*args)`, made now.
+    CallNow,
+    /// `getattr(obj, name[, default])`: the attribute it reaches ([`Machine::evaluate`]).
+    Getattr,
+}
+
+/// Every helper this analysis judges, under each name a loader resolves it by.
+const HELPERS: &[(&str, Helper)] = &[
+    ("functools.partial", Helper::Partial),
+    ("builtins.map", Helper::Calls { none_ok: false }),
+    ("__builtin__.map", Helper::Calls { none_ok: false }),
+    ("itertools.imap", Helper::Calls { none_ok: false }),
+    ("builtins.filter", Helper::Calls { none_ok: true }),
+    ("__builtin__.filter", Helper::Calls { none_ok: true }),
+    ("itertools.ifilter", Helper::Calls { none_ok: true }),
+    ("itertools.filterfalse", Helper::Calls { none_ok: true }),
+    ("functools.reduce", Helper::Calls { none_ok: false }),
+    ("__builtin__.reduce", Helper::Calls { none_ok: false }),
+    ("functools.cmp_to_key", Helper::Calls { none_ok: false }),
+    ("itertools.starmap", Helper::Calls { none_ok: false }),
+    ("itertools.dropwhile", Helper::Calls { none_ok: false }),
+    ("itertools.takewhile", Helper::Calls { none_ok: false }),
+    ("operator.call", Helper::CallNow),
+    ("builtins.getattr", Helper::Getattr),
+    ("__builtin__.getattr", Helper::Getattr),
+];
+
+impl Helper {
+    fn of(path: &str) -> Option<Helper> {
+        HELPERS.iter().find(|(p, _)| *p == path).map(|&(_, h)| h)
+    }
 }
 
 fn is_loader(path: &str) -> bool {
@@ -2514,5 +2834,224 @@ mod tests {
             drop(b);
         }
         assert_eq!(live_blob_bytes(), before);
+    }
+
+    // --- higher-order helpers ----------------------------------------------------------------
+
+    /// What one scan found: finding codes, and the facts as (callee) and (path, class).
+    struct Seen {
+        codes: Vec<Code>,
+        calls: Vec<String>,
+        globals: Vec<(String, &'static str)>,
+    }
+
+    fn seen(bytes: &[u8]) -> Seen {
+        let policy = Policy::new(&[], false).unwrap();
+        let limits = Limits::default();
+        let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+        inspect(&bytes.to_vec(), &mut ctx).unwrap();
+        let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+        codes.sort();
+        Seen {
+            codes,
+            calls: ctx.facts.calls.iter().map(|c| c.callee.clone()).collect(),
+            globals: ctx
+                .facts
+                .globals
+                .iter()
+                .map(|g| (format!("{}.{}", g.module, g.name), g.class))
+                .collect(),
+        }
+    }
+
+    fn critical(s: &Seen) -> bool {
+        s.codes
+            .iter()
+            .any(|c| c.default_severity() == Severity::Critical)
+    }
+
+    /// Protocol 2: `functools.partial(<target>)` with the state a pickler writes,
+    /// `(func, (), {}, None)`, func fetched from the memo; then `tail` and STOP.
+    fn partial_of(target: &[u8], tail: &[u8]) -> Vec<u8> {
+        let mut b = b"\x80\x02cfunctools\npartial\nq\x00".to_vec();
+        b.extend_from_slice(target);
+        b.extend_from_slice(b"q\x01\x85R(h\x01)}Ntb");
+        b.extend_from_slice(tail);
+        b.push(b'.');
+        b
+    }
+
+    #[test]
+    fn partial_of_a_denylisted_function_stored_only_is_critical() {
+        let s = seen(&partial_of(b"cos\nsystem\n", b""));
+        assert!(
+            s.codes.contains(&Code::PickleDangerousCall),
+            "{:?}",
+            s.codes
+        );
+        assert!(critical(&s));
+    }
+
+    #[test]
+    fn partial_of_an_allowlisted_function_stored_only_is_clean() {
+        let s = seen(&partial_of(b"ccollections\nOrderedDict\n", b""));
+        assert!(s.codes.is_empty(), "{:?}", s.codes);
+        assert!(
+            s.globals
+                .contains(&("functools.partial".to_owned(), "higher-order")),
+            "{:?}",
+            s.globals
+        );
+    }
+
+    #[test]
+    fn partial_of_an_unknown_function_is_only_the_unknown_import() {
+        let s = seen(&partial_of(b"cmylib.ops\nnormalize\n", b""));
+        assert_eq!(s.codes, [Code::PickleUnknownGlobal]);
+    }
+
+    #[test]
+    fn partial_whose_target_is_computed_at_load_is_critical() {
+        // STACK_GLOBAL of a call result: the import itself is dynamic, and so is the target.
+        let b = b"\x80\x04\x8c\tfunctools\x8c\x07partial\x93\x8c\x0bcollections\x8c\x0bOrderedDict\x93)R\x8c\x06system\x93\x85R.";
+        let s = seen(b);
+        assert!(
+            s.codes.contains(&Code::PickleDynamicGlobal),
+            "{:?}",
+            s.codes
+        );
+        assert!(
+            s.codes.contains(&Code::PickleDangerousCall),
+            "{:?}",
+            s.codes
+        );
+        // A call result wrapped directly: nothing names what the partial calls.
+        let b = b"\x80\x04\x8c\tfunctools\x8c\x07partial\x93\x8c\x0bcollections\x8c\x0bOrderedDict\x93)R\x85R.";
+        assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+    }
+
+    #[test]
+    fn partial_rebound_by_build_state_is_judged() {
+        // partial(OrderedDict), then BUILD (os.system, (), None, None).
+        let b =
+            b"\x80\x02cfunctools\npartial\nccollections\nOrderedDict\n\x85R(cos\nsystem\n)NNtb.";
+        assert!(seen(b).codes.contains(&Code::PickleDangerousCall));
+        // ... or BUILD state that names nothing.
+        let b = b"\x80\x02cfunctools\npartial\nccollections\nOrderedDict\n\x85R(K\x01)NNtb.";
+        assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+    }
+
+    #[test]
+    fn partial_later_called_is_judged_as_a_call_of_what_it_wraps() {
+        let s = seen(&partial_of(
+            b"cos\nsystem\n",
+            b"(X\x11\x00\x00\x00echo aibom-sampletR",
+        ));
+        assert!(s.calls.contains(&"os.system".to_owned()), "{:?}", s.calls);
+        assert!(s.codes.contains(&Code::PickleDangerousCall));
+        let s = seen(&partial_of(b"ccollections\nOrderedDict\n", b")R"));
+        assert!(s.codes.is_empty(), "{:?}", s.codes);
+        assert!(
+            s.calls.contains(&"collections.OrderedDict".to_owned()),
+            "{:?}",
+            s.calls
+        );
+    }
+
+    #[test]
+    fn map_and_filter_with_os_system_are_critical() {
+        for helper in [
+            "builtins\nmap",
+            "builtins\nfilter",
+            "itertools\nimap",
+            "functools\nreduce",
+        ] {
+            // list(helper(os.system, ['echo aibom-sample']))
+            let mut b = b"\x80\x02c__builtin__\nlist\nc".to_vec();
+            b.extend_from_slice(helper.as_bytes());
+            b.extend_from_slice(b"\ncos\nsystem\n](X\x11\x00\x00\x00echo aibom-samplee\x86R\x85R.");
+            let s = seen(&b);
+            assert!(
+                s.codes.contains(&Code::PickleDangerousCall),
+                "{helper}: {:?}",
+                s.codes
+            );
+        }
+        // filter(None, [...]) calls nothing; map(str, [...]) calls an allowed constructor.
+        let b = b"\x80\x02cbuiltins\nfilter\nN]\x86R.";
+        assert!(seen(b).codes.is_empty());
+        let b = b"\x80\x02cbuiltins\nmap\nc__builtin__\nstr\n]\x86R.";
+        assert!(seen(b).codes.is_empty(), "{:?}", seen(b).codes);
+        // map(<call result>, [...]) fails closed.
+        let b = b"\x80\x02cbuiltins\nmap\nccollections\nOrderedDict\n)R]\x86R.";
+        assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+    }
+
+    #[test]
+    fn getattr_is_judged_by_the_attribute_it_reaches() {
+        // getattr(OrderedDict, 'fromkeys'): an unknown attribute, medium only.
+        let b = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\nX\x08\x00\x00\x00fromkeys\x86R.";
+        assert_eq!(seen(b).codes, [Code::PickleUnknownGlobal]);
+        // getattr(<call result>, 'x') cannot be resolved.
+        let b =
+            b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)RX\x01\x00\x00\x00x\x86R.";
+        assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+        // getattr(OrderedDict, '__globals__') reaches interpreter internals.
+        let b = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\nX\x0b\x00\x00\x00__globals__\x86R.";
+        assert_eq!(seen(b).codes, [Code::PickleDunderAccess]);
+    }
+
+    #[test]
+    fn a_helper_handed_on_as_a_value_fails_closed() {
+        // copyreg.__newobj__(functools.partial, builtins.getattr, numpy.ndarray, 'tofile'):
+        // only allowlisted callables are called by the pickle itself.
+        let b = b"\x80\x02ccopyreg\n__newobj__\n(cfunctools\npartial\ncbuiltins\ngetattr\ncnumpy\nndarray\nX\x06\x00\x00\x00tofiletR)R.";
+        let s = seen(b);
+        assert!(
+            s.codes.contains(&Code::PickleDangerousGlobal),
+            "{:?}",
+            s.codes
+        );
+        // In a list, as an attribute value, as BUILD state.
+        for b in [
+            &b"\x80\x02](cbuiltins\nmap\ne."[..],
+            b"\x80\x02}X\x01\x00\x00\x00fcbuiltins\ngetattr\ns.",
+            b"\x80\x02ccollections\nOrderedDict\n)Rcfunctools\npartial\nb.",
+        ] {
+            assert_eq!(seen(b).codes, [Code::PickleDangerousGlobal], "{b:?}");
+        }
+    }
+
+    #[test]
+    fn gensim_shaped_partial_in_model_state_is_neither_critical_nor_high() {
+        // pickle.dumps(m, 2) and (m, 4) of a model whose attribute is
+        // functools.partial(gensim.models.tfidfmodel.smartirs_normalize), written with
+        // stand-in modules (the pickle records only module and name).
+        let p2 = b"\x80\x02cgensim.models.tfidfmodel\nTfidfModel\nq\x00)\x81q\x01}q\x02(X\t\x00\x00\x00normalizeq\x03cfunctools\npartial\nq\x04cgensim.models.tfidfmodel\nsmartirs_normalize\nq\x05\x85q\x06Rq\x07(h\x05)}q\x08Ntq\tbX\x08\x00\x00\x00num_docsq\nK\tX\x08\x00\x00\x00smartirsq\x0bX\x03\x00\x00\x00nfcq\x0cub.";
+        let p4 = b"\x80\x04\x95\x9c\x00\x00\x00\x00\x00\x00\x00\x8c\x18gensim.models.tfidfmodel\x94\x8c\nTfidfModel\x94\x93\x94)\x81\x94}\x94(\x8c\tnormalize\x94\x8c\tfunctools\x94\x8c\x07partial\x94\x93\x94h\x00\x8c\x12smartirs_normalize\x94\x93\x94\x85\x94R\x94(h\n)}\x94Nt\x94b\x8c\x08num_docs\x94K\t\x8c\x08smartirs\x94\x8c\x03nfc\x94ub.";
+        for b in [&p2[..], &p4[..]] {
+            let s = seen(b);
+            assert_eq!(
+                s.codes,
+                [Code::PickleUnknownGlobal, Code::PickleUnknownGlobal],
+                "{:?}",
+                s.globals
+            );
+        }
+    }
+
+    #[test]
+    fn every_higher_order_entry_of_the_denylist_has_a_judge() {
+        let policy = Policy::new(&[], false).unwrap();
+        let marked: Vec<&str> = policy.higher_order().collect();
+        for path in &marked {
+            assert!(
+                Helper::of(path).is_some(),
+                "{path} is marked but not judged"
+            );
+        }
+        for (path, _) in HELPERS {
+            assert!(marked.contains(path), "{path} is judged but not marked");
+        }
     }
 }

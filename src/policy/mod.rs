@@ -14,6 +14,11 @@
 //!    reaches `os.system`), is looked up. Both the path as written and after CPython's protocol 2
 //!    `fix_imports` mapping (`__builtin__` -> `builtins`, `commands` -> `subprocess`, ...) are
 //!    checked.
+//!    A denylist entry whose reason starts with `higher-order:` (`functools.partial`,
+//!    `builtins.map`, `builtins.getattr`, ...) is [`Class::HigherOrder`] instead, when the path
+//!    is exactly that entry: such a helper runs nothing by being imported, only what it is
+//!    given does, so the scanner judges each use of it by its arguments. Below it
+//!    (`functools.partial.func`) or reached through another module, it stays denied.
 //! 3. Allowlist: exact paths only.
 //! 4. Everything else is [`Class::Unknown`].
 
@@ -22,13 +27,27 @@ use foldhash::HashMap;
 
 const DENYLIST: &str = include_str!("denylist.txt");
 const ALLOWLIST: &str = include_str!("allowlist.txt");
+/// Marks a denylist entry as a higher-order helper (the reason follows).
+const HIGHER_ORDER: &str = "higher-order:";
 
 /// The policy's verdict on one global.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Class {
     Allowed,
-    Denied { rule: String, reason: String },
-    Dunder { attr: String },
+    Denied {
+        rule: String,
+        reason: String,
+    },
+    /// A denylisted helper whose danger is only the callable or attribute it is handed
+    /// (`functools.partial`, `builtins.map`, `builtins.getattr`): not dangerous to import; each
+    /// use is judged by what it is given, and denied where that cannot be resolved.
+    HigherOrder {
+        rule: String,
+        reason: String,
+    },
+    Dunder {
+        attr: String,
+    },
     Unknown,
 }
 
@@ -37,6 +56,7 @@ impl Class {
         match self {
             Class::Allowed => "allowed",
             Class::Denied { .. } => "denied",
+            Class::HigherOrder { .. } => "higher-order",
             Class::Dunder { .. } => "dunder",
             Class::Unknown => "unknown",
         }
@@ -108,6 +128,8 @@ impl std::str::FromStr for AllowedGlobal {
 #[derive(Debug, Clone)]
 pub struct Policy {
     deny: HashMap<String, String>,
+    /// Denylist entries marked `higher-order:` (see [`Class::HigherOrder`]).
+    higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
@@ -124,8 +146,28 @@ impl Policy {
             .find_map(|l| l.trim().strip_prefix("# policy-version:"))
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| "unversioned".to_owned());
+        let mut higher_order = foldhash::HashSet::default();
+        let mut deny_map = HashMap::default();
+        for e in deny {
+            let reason = match e.reason.strip_prefix(HIGHER_ORDER) {
+                Some(r) => {
+                    // A whole module is never a helper: only exact names are.
+                    if !e.path.contains('.') || r.trim().is_empty() {
+                        return Err(format!(
+                            "built-in denylist: higher-order entry {} must be an exact name with a reason",
+                            e.path
+                        ));
+                    }
+                    higher_order.insert(e.path.clone());
+                    r.trim().to_owned()
+                }
+                None => e.reason,
+            };
+            deny_map.insert(e.path, reason);
+        }
         let mut policy = Policy {
-            deny: deny.into_iter().map(|e| (e.path, e.reason)).collect(),
+            deny: deny_map,
+            higher_order,
             allow: allow.into_iter().map(|e| (e.path, e.reason)).collect(),
             strict,
             version,
@@ -152,6 +194,11 @@ impl Policy {
         self.allow.len()
     }
 
+    /// The denylist entries that are higher-order helpers, in no particular order.
+    pub fn higher_order(&self) -> impl Iterator<Item = &str> {
+        self.higher_order.iter().map(String::as_str)
+    }
+
     /// Severity of an import that is on neither list.
     pub fn unknown_severity(&self) -> Severity {
         if self.strict {
@@ -170,6 +217,8 @@ impl Policy {
                 (_, Class::Denied { .. }) => mapped,
                 (Class::Dunder { .. }, _) => worst,
                 (_, Class::Dunder { .. }) => mapped,
+                (Class::HigherOrder { .. }, _) => worst,
+                (_, Class::HigherOrder { .. }) => mapped,
                 (Class::Allowed, _) | (_, Class::Allowed) => Class::Allowed,
                 _ => worst,
             };
@@ -208,18 +257,30 @@ impl Policy {
         let starts = std::iter::once(0)
             .chain((!name.is_empty()).then_some(name_at))
             .chain(name_starts);
+        // A higher-order helper is the whole path as written; any other match denies.
+        let mut helper = None;
         for start in starts {
             let cand = full.get(start..).unwrap_or("");
             let ends = dots(cand).chain(std::iter::once(cand.len()));
             for end in ends {
                 let prefix = cand.get(..end).unwrap_or("");
                 if let Some(reason) = self.deny.get(prefix) {
+                    if start == 0 && end == cand.len() && self.higher_order.contains(prefix) {
+                        helper = Some((prefix, reason));
+                        continue;
+                    }
                     return Class::Denied {
                         rule: prefix.to_owned(),
                         reason: reason.clone(),
                     };
                 }
             }
+        }
+        if let Some((rule, reason)) = helper {
+            return Class::HigherOrder {
+                rule: rule.to_owned(),
+                reason: reason.clone(),
+            };
         }
         let allowed = self.allow.contains_key(full.as_str());
         if !allowed && let Some(attr) = name.split('.').find(|s| is_dunder(s)) {
@@ -431,6 +492,41 @@ mod tests {
             p.classify("collections", "OrderedDict.__class__"),
             Class::Dunder { .. }
         ));
+    }
+
+    #[test]
+    fn higher_order_helpers_are_judged_by_use_only_under_their_exact_name() {
+        let p = policy();
+        let higher = |m, n| matches!(p.classify(m, n), Class::HigherOrder { .. });
+        for (m, n) in [
+            ("functools", "partial"),
+            ("builtins", "map"),
+            ("builtins", "getattr"),
+            ("__builtin__", "filter"),
+            // Python 2 names: both readings are helpers.
+            ("__builtin__", "reduce"),
+            ("itertools", "imap"),
+        ] {
+            assert!(higher(m, n), "{m}.{n} should be higher-order");
+        }
+        for (m, n) in [
+            // Below a helper, another module's copy of it, a re-export: denied.
+            ("functools", "partial.func"),
+            ("_functools", "partial"),
+            ("somelib", "functools.partial"),
+            ("builtins", "hasattr"),
+            ("operator", "attrgetter"),
+            ("operator", "methodcaller"),
+        ] {
+            assert!(
+                matches!(p.classify(m, n), Class::Denied { .. }),
+                "{m}.{n} should be denied"
+            );
+        }
+        assert_eq!(p.classify("functools", "partial").label(), "higher-order");
+        let mut names: Vec<_> = p.higher_order().collect();
+        names.sort_unstable();
+        assert!(names.contains(&"functools.partial"), "{names:?}");
     }
 
     #[test]
