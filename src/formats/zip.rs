@@ -33,7 +33,7 @@ use super::{Ctx, Member, torchscript};
 use crate::detect::{self, Format};
 use crate::finding::{Code, Evidence};
 use crate::source::{Source, SourceReader, Window};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -62,6 +62,15 @@ const FLAGS_ENCRYPTION: u16 = FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MAS
 
 const STORED: u16 = 0;
 const DEFLATED: u16 = 8;
+const BZIP2: u16 = 12;
+const LZMA: u16 = 14;
+const ZSTD: u16 = 93;
+
+/// Methods Python's zipfile (and NumPy, Keras through it) also reads: 12 bzip2, 14 LZMA,
+/// 93 zstd (3.14). Members using them are decompressed into memory and inspected.
+fn decoded_method(m: u16) -> bool {
+    matches!(m, BZIP2 | LZMA | ZSTD)
+}
 
 /// Member names longer than this keep only this prefix (with their full length), so that a
 /// directory of huge names cannot make the scan hold gigabytes.
@@ -789,6 +798,83 @@ impl Read for Inflate<'_> {
 /// Inside an archive, members of no recognised format are normal (tensor storages, vocabulary
 /// files): they are listed in the member facts rather than reported one by one as
 /// `unknown-format`.
+/// A reader that records whether reading the source itself failed: any other error a
+/// decoder returns is about the data, whatever its `ErrorKind`.
+struct Flagged<'a, R> {
+    inner: R,
+    failed: &'a Cell<bool>,
+}
+
+impl<R: Read> Read for Flagged<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|_| self.failed.set(true))
+    }
+}
+
+/// Decompresses a bzip2 (12), LZMA (14) or zstd (93) member's data into `out`, reading at most
+/// `cap` + 1 bytes of output (more than `cap` means the member is larger).
+fn decode_member(
+    win: &dyn Source,
+    method: u16,
+    declared: Option<u64>,
+    cap: u64,
+    out: &mut Vec<u8>,
+    failed: &Cell<bool>,
+) -> io::Result<()> {
+    // Dictionary memory of the LZMA decoder is bounded, as for joblib's streams.
+    const MEM_LIMIT_KB: u32 = 256 * 1024;
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let limit = cap.saturating_add(1);
+    let r = Flagged {
+        inner: SourceReader::new(win, 0),
+        failed,
+    };
+    match method {
+        BZIP2 => bzip2::read::MultiBzDecoder::new(r)
+            .take(limit)
+            .read_to_end(out)
+            .map(|_| ()),
+        ZSTD => ruzstd::decoding::StreamingDecoder::new(r)
+            .map_err(|e| invalid(e.to_string()))?
+            .take(limit)
+            .read_to_end(out)
+            .map(|_| ()),
+        LZMA => {
+            // The zip LZMA header (APPNOTE 5.8.8): version (2 bytes), size of the properties
+            // (2 bytes, 5), the properties (lc/lp/pb, dictionary size). Rewritten as the
+            // lzma-alone header the decoder reads: properties, then the uncompressed size, or
+            // "unknown" when the stream ends with a marker.
+            let head = win.read_vec(0, 4)?;
+            let props_len = match head.as_slice() {
+                [_, _, a, b] => usize::from(u16::from_le_bytes([*a, *b])),
+                _ => return Err(invalid("the LZMA header is truncated".into())),
+            };
+            if props_len != 5 {
+                return Err(invalid(format!(
+                    "the LZMA properties are {props_len} bytes, not 5"
+                )));
+            }
+            let props = win.read_vec(4, 5)?;
+            if props.len() != 5 {
+                return Err(invalid("the LZMA properties are truncated".into()));
+            }
+            let mut alone = props;
+            alone.extend_from_slice(&declared.unwrap_or(u64::MAX).to_le_bytes());
+            let body = Flagged {
+                inner: SourceReader::new(win, 9),
+                failed: r.failed,
+            };
+            let chained = io::Cursor::new(alone).chain(body);
+            lzma_rust2::LzmaReader::new_mem_limit(chained, MEM_LIMIT_KB, None)
+                .map_err(|e| invalid(e.to_string()))?
+                .take(limit)
+                .read_to_end(out)
+                .map(|_| ())
+        }
+        m => Err(io::Error::other(format!("method {m} is not decoded"))),
+    }
+}
+
 fn inspect_member(
     ctx: &mut Ctx,
     src: &dyn Source,
@@ -1449,6 +1535,31 @@ impl<'s> Zip<'s> {
                     }
                 }
             }
+            m if decoded_method(m) => {
+                let len = match known {
+                    Some(n) => Some(n),
+                    None => {
+                        self.ensure_dir(ctx, None)?;
+                        self.central_at(l.offset).map(|c| c.csize)
+                    }
+                };
+                if let Some(n) = len {
+                    let overlap = overlap(self.dir.as_ref(), &self.walked, l.data_off, n);
+                    self.scan(
+                        ctx,
+                        View {
+                            name: name.clone(),
+                            data_off: l.data_off,
+                            method: m,
+                            window: n,
+                            declared_usize,
+                            crc: None,
+                            overlap,
+                        },
+                    )?;
+                }
+                len
+            }
             m => {
                 self.unsupported(ctx, &name, l.offset, m);
                 match known {
@@ -1582,7 +1693,7 @@ impl<'s> Zip<'s> {
                 return Ok(Some(i));
             }
         }
-        if v.method != STORED && v.method != DEFLATED {
+        if v.method != STORED && v.method != DEFLATED && !decoded_method(v.method) {
             return Ok(None);
         }
         // The member's facts go before those of anything nested in it.
@@ -1592,10 +1703,10 @@ impl<'s> Zip<'s> {
             size: v.declared_usize.unwrap_or(v.window),
             format: Format::Unknown,
         });
-        let mut s = if v.method == STORED {
-            self.scan_stored(ctx, &v)?
-        } else {
-            self.scan_deflated(ctx, &v)?
+        let mut s = match v.method {
+            STORED => self.scan_stored(ctx, &v)?,
+            DEFLATED => self.scan_deflated(ctx, &v)?,
+            _ => self.scan_decoded(ctx, &v)?,
         };
         s.fact = fact;
         if let Some(m) = ctx.facts.members.get_mut(fact) {
@@ -1681,6 +1792,84 @@ impl<'s> Zip<'s> {
                 Some(finish_crc(&win, crc, pos)?)
             }
             None => None,
+        };
+        Ok(s)
+    }
+
+    /// bzip2, LZMA and zstd members: decompressed into memory (up to the in-memory and
+    /// decompression caps) and inspected like a stored member.
+    fn scan_decoded(&mut self, ctx: &mut Ctx, v: &View) -> io::Result<Scanned> {
+        self.truncated(ctx, v);
+        let limits = ctx.limits;
+        let per_file_left = limits
+            .max_decompressed_total
+            .saturating_sub(ctx.decompressed);
+        let cap = limits
+            .max_decompressed
+            .min(per_file_left)
+            .min(limits.max_in_memory);
+        let win = Window::new(self.src, v.data_off, v.window);
+        let method = method_name(v.method);
+        let mut s = Scanned {
+            window: v.window,
+            consumed: win.len(),
+            finished: true,
+            input_ended: win.len() < v.window,
+            fact: 0,
+            out_len: 0,
+            crc: None,
+            complete: false,
+            format: Format::Unknown,
+            next: None,
+        };
+        let mut data = Vec::new();
+        let failed = Cell::new(false);
+        let read = decode_member(&win, v.method, v.declared_usize, cap, &mut data, &failed);
+        ctx.spend_decompressed(data.len() as u64);
+        match read {
+            Ok(()) if data.len() as u64 > cap => {
+                ctx.report(
+                    Code::ArchiveDepthExceeded,
+                    Some(v.data_off),
+                    format!(
+                        "{:?} ({method}) expands past {cap} bytes, the most a {method} member is decompressed into memory; its content was not inspected",
+                        v.name
+                    ),
+                );
+                s.out_len = data.len() as u64;
+                return Ok(s);
+            }
+            Ok(()) => {}
+            Err(e) if !failed.get() => {
+                ctx.report(
+                    Code::ZipMalformed,
+                    Some(v.data_off),
+                    format!(
+                        "the {method} data of {:?} is corrupt: {e}; it was not inspected",
+                        v.name
+                    ),
+                );
+                s.out_len = data.len() as u64;
+                return Ok(s);
+            }
+            Err(e) => return Err(e),
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(&data);
+        s.crc = Some(crc.sum());
+        s.out_len = data.len() as u64;
+        s.complete = true;
+        s.format = if data.is_empty() {
+            Format::Empty
+        } else {
+            match inspect_member(ctx, &data, &v.name, v.overlap != Overlap::No)? {
+                Some(f) => f,
+                None => detect::detect(
+                    data.get(..detect::HEAD_LEN).unwrap_or(&data),
+                    data.len() as u64,
+                    &v.name,
+                ),
+            }
         };
         Ok(s)
     }
@@ -1863,7 +2052,7 @@ impl<'s> Zip<'s> {
             };
             self.compare(ctx, c, &local, desc.as_ref());
             self.check_flags(ctx, &name, off, c.flags | local.flags);
-            if c.method != STORED && c.method != DEFLATED {
+            if c.method != STORED && c.method != DEFLATED && !decoded_method(c.method) {
                 self.unsupported(ctx, &name, off, c.method);
                 ctx.facts.members.push(Member {
                     name: self.full_name(&name),
@@ -2835,9 +3024,71 @@ mod tests {
     #[test]
     fn unsupported_method_is_malformed_and_skipped() {
         let mut e = stored("a.bin", b"whatever");
-        e.method = 12;
+        e.method = 98; // PPMd
         let r = run(&build(&[e]));
         assert!(has(&r, Code::ZipMalformed), "{:?}", r.codes);
+    }
+
+    /// `content` compressed with `method` as a zip member named `name`.
+    fn compressed(name: &str, content: &[u8], method: u16, data: Vec<u8>) -> E {
+        let mut e = stored(name, content);
+        e.method = method;
+        e.csize = data.len() as u32;
+        e.data = data;
+        e
+    }
+
+    const EVIL: &[u8] = b"\x80\x02cos\nsystem\nX\x11\x00\x00\x00echo aibom-sample\x85R.";
+
+    #[test]
+    fn bzip2_and_zstd_members_are_decompressed_and_inspected() {
+        use std::io::Write;
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        bz.write_all(EVIL).unwrap();
+        let bz = bz.finish().unwrap();
+        let zst =
+            ruzstd::encoding::compress_to_vec(EVIL, ruzstd::encoding::CompressionLevel::Fastest);
+        for (method, data) in [(BZIP2, bz), (ZSTD, zst)] {
+            let r = run(&build(&[compressed(
+                "archive/data.pkl",
+                EVIL,
+                method,
+                data,
+            )]));
+            assert_eq!(r.format, Format::PytorchZip, "method {method}");
+            assert!(
+                has(&r, Code::PickleDangerousCall),
+                "method {method}: {:?}",
+                r.codes
+            );
+            assert!(zip_codes(&r).is_empty(), "method {method}: {:?}", r.codes);
+        }
+    }
+
+    #[test]
+    fn corrupt_or_mislabelled_compressed_member_is_malformed() {
+        let mut bad = compressed("archive/data.pkl", EVIL, BZIP2, b"BZh9 not bzip2".to_vec());
+        bad.crc = 0;
+        let r = run(&build(&[bad]));
+        assert!(has(&r, Code::ZipMalformed), "{:?}", r.codes);
+        let r = run(&build(&[compressed(
+            "a.pkl",
+            EVIL,
+            LZMA,
+            vec![9, 20, 5, 0, 1],
+        )]));
+        assert!(has(&r, Code::ZipMalformed), "{:?}", r.codes);
+    }
+
+    #[test]
+    fn a_crc_that_does_not_match_the_decompressed_bytes_is_reported() {
+        use std::io::Write;
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        bz.write_all(SAFE).unwrap();
+        let mut e = compressed("archive/data.pkl", SAFE, BZIP2, bz.finish().unwrap());
+        e.crc ^= 1;
+        let r = run(&build(&[e]));
+        assert!(has(&r, Code::ZipCrcMismatch), "{:?}", r.codes);
     }
 
     #[test]
