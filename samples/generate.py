@@ -391,9 +391,11 @@ DOS_TIME, DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
 
 class Entry:
     def __init__(self, name: str, data: bytes, *, deflate=False, flags=0, crc=None,
-                 local_name=None, align=0, central=True):
+                 local_name=None, align=0, central=True, method=None):
         self.name, self.data, self.deflate, self.flags = name, data, deflate, flags
         self.crc, self.local_name, self.align, self.central = crc, local_name, align, central
+        # "bzip2" or "lzma": compressed as Python's zipfile writes ZIP_BZIP2 / ZIP_LZMA.
+        self.method = method
 
 
 def build_zip(entries, *, base=0, trailing=b"") -> bytes:
@@ -403,7 +405,18 @@ def build_zip(entries, *, base=0, trailing=b"") -> bytes:
     central = []
     for e in entries:
         lname = (e.local_name or e.name).encode()
-        if e.deflate:
+        flags = e.flags
+        if e.method == "bzip2":
+            payload, method = bz2.compress(e.data, 9), 12
+        elif e.method == "lzma":
+            # zipfile's LZMACompressor: version 9.4, the LZMA1 properties, a raw stream with an
+            # end marker (flag bit 1).
+            props = lzma._encode_filter_properties({"id": lzma.FILTER_LZMA1})
+            comp = lzma.LZMACompressor(lzma.FORMAT_RAW, filters=[
+                lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)])
+            payload = struct.pack("<BBH", 9, 4, len(props)) + props + comp.compress(e.data) + comp.flush()
+            method, flags = 14, flags | 0x2
+        elif e.deflate:
             c = zlib.compressobj(6, zlib.DEFLATED, -15)
             payload = c.compress(e.data) + c.flush()
             method = 8
@@ -417,12 +430,12 @@ def build_zip(entries, *, base=0, trailing=b"") -> bytes:
             # record's data to 64 bytes with a local-only extra field "FB" filled with 'Z'.
             pad = (-(offset + 30 + len(lname) + 4)) % e.align
             extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, e.flags, method, DOS_TIME, DOS_DATE,
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, DOS_TIME, DOS_DATE,
                            crc, len(payload), len(e.data), len(lname), len(extra))
         out += lname + extra + payload
         if e.central:
             name = e.name.encode()
-            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 20, e.flags, method,
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 20, flags, method,
                                        DOS_TIME, DOS_DATE, crc, len(payload), len(e.data), len(name),
                                        0, 0, 0, 0, 0o100644 << 16, offset) + name)
     cd = b"".join(central)
@@ -984,6 +997,12 @@ def malicious(c: Corpus) -> None:
           "#25 pickle saved under a .safetensors name")
     c.add(m + "renamed/weights", MAL, "unsafe", [DG], "#25 pickle saved with no extension")
     c.exp(m + "renamed", "unsafe", [DG], "#25 directory walk must sniff bytes, not filter by extension")
+    for how, method_no in [("bzip2", 12), ("lzma", 14)]:
+        c.add(m + f"npz_{how}_member.npz",
+              build_zip([Entry("arr_0.npy", npy("|O", (1,), MAL), method=how)]),
+              "unsafe", [DG],
+              f"an .npz whose object array is compressed with {how} (zip method {method_no}): "
+              "numpy.load reads it through zipfile and unpickles it with allow_pickle=True")
     c.add(m + "object_array.npy", npy("|O", (1,), MAL), "unsafe", [DG],
           "#26 .npy with object dtype '|O': the data section is a pickle (numpy.load(allow_pickle=True))")
     zm = b"(S'" + CMD.encode() + b"'\nios\nsystem\n."
