@@ -84,6 +84,12 @@ def mark_flood(size):
     return b"\x80\x02" + b"(]" * ((size - 3) // 2) + b"."
 
 
+def dict_flood(size):
+    """EMPTY_DICT after EMPTY_DICT: each one a live object on the stack (found by fuzzing
+    through a 189-byte bzip2 stream: 95 MiB of dicts for 1 MB of opcodes)."""
+    return b"\x80\x04" + b"}" * (size - 3) + b"."
+
+
 def zip_many(size):
     """A stored zip of many tiny members (both directories walked)."""
     import io
@@ -104,6 +110,7 @@ SHAPES = [
     ("unknown-import flood + os.system", finding_flood),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),
+    ("EMPTY_DICT flood", dict_flood),
     ("opcode-heavy benign tuples", opcode_heavy),
     ("zip of tiny members", zip_many),
 ]

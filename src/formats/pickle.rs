@@ -171,6 +171,10 @@ enum Value {
     Int(i64),
     /// A dict's first entries (joblib array headers are dicts).
     Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    /// A dict nothing refers to but the stack slot and that holds nothing yet: allocated as a
+    /// [`Value::Dict`] on its first insert or when it gets a second reference (DUP, memo), so
+    /// a flood of `EMPTY_DICT` costs no more memory than a flood of `NONE`.
+    EmptyDict,
     /// `numpy.dtype(<str>)`.
     Dtype(Rc<str>),
     Str(Rc<Blob>),
@@ -233,7 +237,7 @@ impl Value {
     /// Worth keeping in the memo: it can name, carry or build something a loader resolves.
     fn interesting(&self) -> bool {
         match self {
-            Value::Opaque | Value::None | Value::Int(_) => false,
+            Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict => false,
             Value::Tuple(t) => t.iter().any(Value::interesting),
             Value::Lost => true,
             Value::Dict(d) => d
@@ -248,7 +252,7 @@ impl Value {
     fn without_dicts(self) -> Value {
         fn holds_dict(v: &Value) -> bool {
             match v {
-                Value::Dict(_) => true,
+                Value::Dict(_) | Value::EmptyDict => true,
                 Value::Tuple(t) => t.iter().any(holds_dict),
                 _ => false,
             }
@@ -1472,6 +1476,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.pop_mark()?;
             }
             b'2' => {
+                self.share_top()?;
                 let v = self.top()?.clone();
                 self.push(v)?;
             }
@@ -1535,7 +1540,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(Value::None)?;
             }
             b'}' => {
-                self.push(Value::Dict(Rc::new(RefCell::new(Vec::new()))))?;
+                self.push(Value::EmptyDict)?;
             }
             0x88 | 0x89 | b']' | 0x8f => {
                 self.push(Value::Opaque)?;
@@ -1873,7 +1878,19 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// SETITEM(S) into a tracked dict. A key or value that holds a dict is kept as opaque: a
     /// dict inserted into itself (or into a dict it contains) would be a reference cycle, whose
     /// memory would never be freed; and nothing resolves through a dict inside a dict.
+    /// Gives an [`Value::EmptyDict`] on top of the stack its allocation, before a second
+    /// reference to it is made or something is inserted: every reference then sees the same
+    /// entries.
+    fn share_top(&mut self) -> Res<()> {
+        self.top()?;
+        if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
+            *v = Value::Dict(Rc::new(RefCell::new(Vec::new())));
+        }
+        Ok(())
+    }
+
     fn dict_insert(&mut self, items: Vec<Value>) -> Res<()> {
+        self.share_top()?;
         if let Value::Dict(d) = self.top()? {
             let mut d = d.borrow_mut();
             let mut it = items.into_iter().map(Value::without_dicts);
@@ -2033,7 +2050,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::Opaque => "a value computed at load time".to_owned(),
             Value::None => "None".to_owned(),
             Value::Int(n) => format!("the integer {n}"),
-            Value::Dict(_) => "a dict".to_owned(),
+            Value::Dict(_) | Value::EmptyDict => "a dict".to_owned(),
             Value::Dtype(_) => "a dtype".to_owned(),
             Value::Lost => format!(
                 "a memoized value not kept (the memo budget of {} was spent)",
@@ -2043,6 +2060,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
+        self.share_top()?;
         let v = self.top()?.clone();
         if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
             return Err(Break::Limit(format!(
