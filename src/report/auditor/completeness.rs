@@ -19,6 +19,29 @@ fn status(ok: bool) -> Status {
     if ok { Status::Present } else { Status::Unknown }
 }
 
+/// What the rows are read from.
+#[derive(Clone, Copy)]
+struct Sources<'s, 'a> {
+    doc: &'s read::Document<'a>,
+    model: Object<'a>,
+    card: Object<'a>,
+    params: Object<'a>,
+    considerations: Object<'a>,
+    comps: &'s [Comp<'a>],
+    by_ref: &'s BTreeMap<&'s str, usize>,
+    files: &'s Files,
+    findings: &'s Findings,
+    identity: &'s Identity,
+}
+
+/// Adds one row: `(group, ask, asked_by, cdx, status, detail, scored)`.
+type Add<'f> =
+    dyn FnMut(&'static str, &'static str, &'static str, &'static str, Status, String, bool) + 'f;
+
+fn shown(v: Option<String>) -> String {
+    v.unwrap_or_else(|| NOT_RECORDED.into())
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assess(
     doc: &read::Document<'_>,
@@ -49,10 +72,55 @@ pub(super) fn assess(
             scored,
         });
     };
-    let considerations = card.get("considerations").object();
-    let shown = |v: Option<String>| v.unwrap_or_else(|| NOT_RECORDED.into());
+    let s = Sources {
+        doc,
+        model,
+        card,
+        params,
+        considerations: card.get("considerations").object(),
+        comps,
+        by_ref,
+        files,
+        findings,
+        identity,
+    };
+    identity_rows(s, &mut add);
+    purpose_rows(s, &mut add);
+    architecture_rows(s, &mut add);
+    training_rows(s, &mut add);
+    evaluation_rows(s, &mut add);
 
-    // Identity.
+    let scored: Vec<&Field> = fields.iter().filter(|f| f.scored).collect();
+    let applicable = scored
+        .iter()
+        .filter(|f| f.status != Status::NotApplicable)
+        .count();
+    let present = scored
+        .iter()
+        .filter(|f| f.status == Status::Present)
+        .count();
+    let score = (present * 100)
+        .checked_div(applicable)
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(0);
+
+    Completeness {
+        fields,
+        present,
+        applicable,
+        score,
+    }
+}
+
+/// Identity and release rows.
+fn identity_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
+    let Sources {
+        doc,
+        model,
+        files,
+        identity,
+        ..
+    } = s;
     const ID: &str = "Identity and release";
     const XI_1C: &str = "EU AI Act Annex XI §1(c), XII §1(c); NIST GOVERN 1.6";
     add(
@@ -162,8 +230,17 @@ pub(super) fn assess(
         },
         true,
     );
+}
 
-    // Intended purpose.
+/// Intended purpose and licence rows.
+fn purpose_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
+    let Sources {
+        model,
+        params,
+        considerations,
+        ..
+    } = s;
+    let refs = ext_ref_types(model);
     const USE: &str = "Intended purpose and licence";
     add(
         USE,
@@ -239,8 +316,16 @@ pub(super) fn assess(
         },
         true,
     );
+}
 
-    // Architecture.
+/// Architecture and interface rows.
+fn architecture_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
+    let Sources {
+        card,
+        params,
+        identity,
+        ..
+    } = s;
     const ARCH: &str = "Architecture and interface";
     let arch = params.at("/modelArchitecture").is_recorded()
         || params.at("/architectureFamily").is_recorded();
@@ -294,8 +379,18 @@ pub(super) fn assess(
         },
         true,
     );
+}
 
-    // Training.
+/// Training and data rows.
+fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
+    let Sources {
+        model,
+        params,
+        considerations,
+        comps,
+        by_ref,
+        ..
+    } = s;
     const TRAIN: &str = "Training and data";
     add(
         TRAIN,
@@ -447,8 +542,18 @@ pub(super) fn assess(
         },
         true,
     );
+}
 
-    // Evaluation and risk.
+/// Evaluation and risk rows.
+fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
+    let Sources {
+        doc,
+        card,
+        considerations,
+        findings,
+        identity,
+        ..
+    } = s;
     const EVAL: &str = "Evaluation and risk";
     let metrics = card
         .at("/quantitativeAnalysis/performanceMetrics")
@@ -563,27 +668,6 @@ pub(super) fn assess(
         },
         false,
     );
-
-    let scored: Vec<&Field> = fields.iter().filter(|f| f.scored).collect();
-    let applicable = scored
-        .iter()
-        .filter(|f| f.status != Status::NotApplicable)
-        .count();
-    let present = scored
-        .iter()
-        .filter(|f| f.status == Status::Present)
-        .count();
-    let score = (present * 100)
-        .checked_div(applicable)
-        .and_then(|s| u32::try_from(s).ok())
-        .unwrap_or(0);
-
-    Completeness {
-        fields,
-        present,
-        applicable,
-        score,
-    }
 }
 
 #[cfg(test)]
