@@ -31,6 +31,8 @@ mod completeness;
 mod mappings;
 mod read;
 
+/// Shared by the renderers.
+pub use crate::units::{human_size, plural};
 pub use approvals::{SignatureInput, approvals};
 pub use mappings::*;
 pub use read::{Inputs, is_non_commercial, read, report};
@@ -427,33 +429,6 @@ pub const SCORING_RULE: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // Shared by the renderers.
 
-/// Bytes as B, KiB, MiB, GiB.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in UNITS.iter().skip(1) {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
-/// `1 file`, `2 files`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 /// "critical", ..., or "unrated".
 pub fn severity_label(s: Option<Severity>) -> &'static str {
     s.map(Severity::as_str).unwrap_or("unrated")
@@ -475,15 +450,3 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("completeness", "Completeness"),
     ("mapping", "Appendix: finding codes mapped to frameworks"),
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(582), "582 B");
-        assert_eq!(human_size(2048), "2.0 KiB");
-        assert_eq!(human_size(5 * 1024 * 1024), "5.0 MiB");
-    }
-}
