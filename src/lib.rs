@@ -41,6 +41,7 @@ pub mod report;
 pub mod scan;
 pub mod sign;
 pub mod source;
+pub mod units;
 pub mod verify;
 
 /// How a run ended, as documented in the README.

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("source", 0),
     ("date", 0),
     ("policy", 0),
+    ("units", 0),
     ("config", 1),
     ("discover", 1),
     ("detect", 2),
