@@ -1482,26 +1482,11 @@ impl<'s> Zip<'s> {
                             desc = Some(d);
                             Some(n)
                         }
-                        None => {
-                            self.ensure_dir(ctx, None)?;
-                            self.central_at(l.offset).map(|c| c.csize)
-                        }
+                        None => self.central_size(ctx, l.offset)?,
                     },
                 };
                 if let Some(n) = len {
-                    let overlap = overlap(self.dir.as_ref(), &self.walked, l.data_off, n);
-                    self.scan(
-                        ctx,
-                        View {
-                            name: name.clone(),
-                            data_off: l.data_off,
-                            method: STORED,
-                            window: n,
-                            declared_usize,
-                            crc,
-                            overlap,
-                        },
-                    )?;
+                    self.scan_window(ctx, &name, l.data_off, STORED, n, declared_usize, crc)?;
                 }
                 len
             }
@@ -1529,34 +1514,16 @@ impl<'s> Zip<'s> {
                     .and_then(|s| s.finished.then_some(s.consumed));
                 match known.or(ended) {
                     Some(n) => Some(n),
-                    None => {
-                        self.ensure_dir(ctx, None)?;
-                        self.central_at(l.offset).map(|c| c.csize)
-                    }
+                    None => self.central_size(ctx, l.offset)?,
                 }
             }
             m if decoded_method(m) => {
                 let len = match known {
                     Some(n) => Some(n),
-                    None => {
-                        self.ensure_dir(ctx, None)?;
-                        self.central_at(l.offset).map(|c| c.csize)
-                    }
+                    None => self.central_size(ctx, l.offset)?,
                 };
                 if let Some(n) = len {
-                    let overlap = overlap(self.dir.as_ref(), &self.walked, l.data_off, n);
-                    self.scan(
-                        ctx,
-                        View {
-                            name: name.clone(),
-                            data_off: l.data_off,
-                            method: m,
-                            window: n,
-                            declared_usize,
-                            crc: None,
-                            overlap,
-                        },
-                    )?;
+                    self.scan_window(ctx, &name, l.data_off, m, n, declared_usize, None)?;
                 }
                 len
             }
@@ -1564,10 +1531,7 @@ impl<'s> Zip<'s> {
                 self.unsupported(ctx, &name, l.offset, m);
                 match known {
                     Some(n) => Some(n),
-                    None => {
-                        self.ensure_dir(ctx, None)?;
-                        self.central_at(l.offset).map(|c| c.csize)
-                    }
+                    None => self.central_size(ctx, l.offset)?,
                 }
             }
         };
@@ -1622,6 +1586,40 @@ impl<'s> Zip<'s> {
             return Ok(Some(end.saturating_add(d.len)));
         }
         Ok(Some(end))
+    }
+
+    /// The compressed size the central directory gives the member at `offset`.
+    fn central_size(&mut self, ctx: &mut Ctx, offset: u64) -> io::Result<Option<u64>> {
+        self.ensure_dir(ctx, None)?;
+        Ok(self.central_at(offset).map(|c| c.csize))
+    }
+
+    /// Scans `n` bytes of member data at `data_off`, stored or compressed with a method
+    /// decoded into memory.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_window(
+        &mut self,
+        ctx: &mut Ctx,
+        name: &str,
+        data_off: u64,
+        method: u16,
+        n: u64,
+        declared_usize: Option<u64>,
+        crc: Option<u32>,
+    ) -> io::Result<Option<usize>> {
+        let overlap = overlap(self.dir.as_ref(), &self.walked, data_off, n);
+        self.scan(
+            ctx,
+            View {
+                name: name.to_owned(),
+                data_off,
+                method,
+                window: n,
+                declared_usize,
+                crc,
+                overlap,
+            },
+        )
     }
 
     fn push_walked(&mut self, local: Local, desc: Option<Descriptor>) {

@@ -675,12 +675,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn lora() -> Value {
-        serde_json::from_str(include_str!(
-            "../../../tests/snapshots/lora_adapter.cdx.json"
-        ))
-        .unwrap()
-    }
+    use super::super::tests_support::lora;
 
     #[test]
     fn properties_never_raise_the_score() {

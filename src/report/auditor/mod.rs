@@ -450,3 +450,17 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("completeness", "Completeness"),
     ("mapping", "Appendix: finding codes mapped to frameworks"),
 ];
+
+/// Fixtures shared by the auditor's unit tests.
+#[cfg(test)]
+mod tests_support {
+    use serde_json::Value;
+
+    /// The LoRA adapter sample's AIBOM, as pinned in the snapshot tests.
+    pub fn lora() -> Value {
+        serde_json::from_str(include_str!(
+            "../../../tests/snapshots/lora_adapter.cdx.json"
+        ))
+        .unwrap()
+    }
+}

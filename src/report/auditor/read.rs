@@ -1144,12 +1144,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn lora() -> Value {
-        serde_json::from_str(include_str!(
-            "../../../tests/snapshots/lora_adapter.cdx.json"
-        ))
-        .unwrap()
-    }
+    use super::super::tests_support::lora;
 
     #[test]
     fn reads_the_lora_lineage_as_base_to_adapter_with_datasets() {
