@@ -409,6 +409,8 @@ def main():
     ap.add_argument("--draft-expected", action="store_true",
                     help="rewrite expected.json from RULES for the files in manifest.json")
     args = ap.parse_args()
+    # aibom runs from inside the corpus directory: a relative path is taken from here.
+    args.aibom = args.aibom.resolve()
 
     files_dir = args.corpus / "files"
     if args.draft_expected:
