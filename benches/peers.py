@@ -41,7 +41,7 @@ def short(text, n=160):
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def run(cmd, timeout, cwd):
+def run(cmd, timeout, cwd=None):
     """(returncode, stdout, stderr); returncode None on timeout, -1 if it could not start."""
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",

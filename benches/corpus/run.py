@@ -27,7 +27,6 @@ import fnmatch
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,8 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SEVERITY = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-PEER_ENV = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_ANALYTICS="1", NO_COLOR="1",
-                HF_HUB_OFFLINE="1", TERM="dumb")
+# The subprocess runner (quiet, offline environment for the peers) is benches/peers.py's.
+sys.path.insert(0, str(HERE.parent))
+from peers import run  # noqa: E402
 
 # Expected verdict per file: the first glob that matches decides. Every file in the corpus is
 # benign (shipped by its project as test data or as the model the package runs), so the only
@@ -139,18 +139,6 @@ RULES = [
 def short(text, n=200):
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 3] + "..."
-
-
-def run(cmd, timeout, cwd=None):
-    """(returncode, stdout, stderr); returncode None on timeout, -1 if it could not start."""
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                           timeout=timeout, cwd=cwd, env=PEER_ENV, stdin=subprocess.DEVNULL)
-        return p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired:
-        return None, "", ""
-    except OSError as e:
-        return -1, "", str(e)
 
 
 def expected_for(path):
