@@ -30,19 +30,20 @@ struct Capped<R> {
     io_failed: Rc<Cell<bool>>,
 }
 
-/// Marks real read failures of the underlying file, so they are not taken for corrupt data.
-struct Tagged<'a> {
-    inner: SourceReader<'a>,
-    failed: Rc<Cell<bool>>,
+/// Marks real read failures of the underlying file, so they are not taken for corrupt data:
+/// any other error a decoder returns is about the data, whatever its `ErrorKind`.
+pub(super) struct Tagged<R> {
+    pub(super) inner: R,
+    pub(super) failed: Rc<Cell<bool>>,
 }
 
-impl Read for Tagged<'_> {
+impl<R: Read> Read for Tagged<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).inspect_err(|_| self.failed.set(true))
     }
 }
 
-impl BufRead for Tagged<'_> {
+impl<R: BufRead> BufRead for Tagged<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let failed = self.failed.clone();
         self.inner.fill_buf().inspect_err(|_| failed.set(true))
@@ -82,7 +83,7 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-fn decoder<'a>(format: Format, r: Tagged<'a>) -> io::Result<Box<dyn Read + 'a>> {
+fn decoder<'a>(format: Format, r: Tagged<SourceReader<'a>>) -> io::Result<Box<dyn Read + 'a>> {
     // Dictionary memory of xz/lzma decoders is bounded (joblib uses the default presets).
     const MEM_LIMIT_KB: u32 = 256 * 1024;
     Ok(match format {

@@ -29,6 +29,7 @@
 //! [`Limits::max_depth`]: crate::limits::Limits::max_depth
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+use super::compressed::Tagged;
 use super::{Ctx, Member, torchscript};
 use crate::detect::{self, Format};
 use crate::finding::{Code, Evidence};
@@ -798,19 +799,6 @@ impl Read for Inflate<'_> {
 /// Inside an archive, members of no recognised format are normal (tensor storages, vocabulary
 /// files): they are listed in the member facts rather than reported one by one as
 /// `unknown-format`.
-/// A reader that records whether reading the source itself failed: any other error a
-/// decoder returns is about the data, whatever its `ErrorKind`.
-struct Flagged<'a, R> {
-    inner: R,
-    failed: &'a Cell<bool>,
-}
-
-impl<R: Read> Read for Flagged<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).inspect_err(|_| self.failed.set(true))
-    }
-}
-
 /// Decompresses a bzip2 (12), LZMA (14) or zstd (93) member's data into `out`, reading at most
 /// `cap` + 1 bytes of output (more than `cap` means the member is larger).
 fn decode_member(
@@ -819,15 +807,15 @@ fn decode_member(
     declared: Option<u64>,
     cap: u64,
     out: &mut Vec<u8>,
-    failed: &Cell<bool>,
+    failed: &Rc<Cell<bool>>,
 ) -> io::Result<()> {
     // Dictionary memory of the LZMA decoder is bounded, as for joblib's streams.
     const MEM_LIMIT_KB: u32 = 256 * 1024;
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
     let limit = cap.saturating_add(1);
-    let r = Flagged {
+    let r = Tagged {
         inner: SourceReader::new(win, 0),
-        failed,
+        failed: Rc::clone(failed),
     };
     match method {
         BZIP2 => bzip2::read::MultiBzDecoder::new(r)
@@ -860,9 +848,9 @@ fn decode_member(
             }
             let mut alone = props;
             alone.extend_from_slice(&declared.unwrap_or(u64::MAX).to_le_bytes());
-            let body = Flagged {
+            let body = Tagged {
                 inner: SourceReader::new(win, 9),
-                failed: r.failed,
+                failed: Rc::clone(failed),
             };
             let chained = io::Cursor::new(alone).chain(body);
             lzma_rust2::LzmaReader::new_mem_limit(chained, MEM_LIMIT_KB, None)
@@ -1821,7 +1809,7 @@ impl<'s> Zip<'s> {
             next: None,
         };
         let mut data = Vec::new();
-        let failed = Cell::new(false);
+        let failed = Rc::new(Cell::new(false));
         let read = decode_member(&win, v.method, v.declared_usize, cap, &mut data, &failed);
         ctx.spend_decompressed(data.len() as u64);
         match read {
