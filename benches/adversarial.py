@@ -54,6 +54,21 @@ def finding_flood(size):
     return bytes(out + tail)
 
 
+def dotted_flood(size):
+    """Imports whose names have 32,768 one-letter components (every component a place a
+    denylisted attribute path could start; checking every prefix at every start was quadratic:
+    0.8 MB took 58 s), then os.system called."""
+    name = b".".join([b"a"] * 32768)
+    out = bytearray(b"\x80\x02")
+    tail = b"cos\nsystem\nX" + struct.pack("<I", 17) + b"echo aibom-sample\x85R."
+    i = 0
+    while len(out) + len(name) + 20 < size - len(tail):
+        out += b"cmylib\nT%d." % i + name + b"\n0"
+        i += 1
+    out += b"N" * (size - len(tail) - len(out) - 1) + b"0"
+    return bytes(out + tail)
+
+
 def opcode_heavy(size):
     """What pickle.dump([(i, 'k%d' % i, float(i)) ...], f, 4) writes (benign), to `size`."""
     out = bytearray(b"\x80\x04]\x94(")
@@ -108,6 +123,7 @@ SHAPES = [
     ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
     ("frame overrun, REDUCE flood (every start breaks at once)", lambda n: frame_overrun(n, b"R")),
     ("unknown-import flood + os.system", finding_flood),
+    ("dotted-name imports + os.system", dotted_flood),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),

@@ -21,6 +21,10 @@ pub struct Limits {
     pub max_kept_value: usize,
     /// Longest text line (protocol 0 opcodes GLOBAL, INST, STRING, ...).
     pub max_line: usize,
+    /// Longest import (module and name together, GLOBAL, INST, STACK_GLOBAL). No real module
+    /// path comes near it; a longer one stops the analysis (`pickle-limit-exceeded`), so a
+    /// flood of long unique names cannot make the facts, findings and stack hold the file.
+    pub max_global_name: usize,
     /// Pickle streams read back to back from one file or member.
     pub max_pickle_streams: usize,
     /// Nesting depth of archives in archives and pickles in pickles.
@@ -123,6 +127,7 @@ impl Default for Limits {
             max_pickle_kept_bytes: 24 << 20,
             max_kept_value: 16 << 20,
             max_line: 1 << 20,
+            max_global_name: 4096,
             max_pickle_streams: 64,
             max_depth: 6,
             max_archive_entries: 100_000,

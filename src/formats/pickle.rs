@@ -121,11 +121,22 @@ impl Drop for Blob {
 }
 
 /// Something a loader could reach: a module, or an attribute path inside one. Held as its
-/// dotted path (one allocation), split where the module ends.
+/// dotted path (one allocation), split where the module ends. Its bytes count as kept (see
+/// [`Blob`]): a stack of a million distinct imports would otherwise hold 100 MiB.
 #[derive(Debug)]
 struct Ref {
     path: Box<str>,
     module_len: usize,
+}
+
+/// Heap bytes a [`Ref`] costs besides its path (its `Rc`, the struct, allocator headers).
+const REF_OVERHEAD: usize = 64;
+
+impl Drop for Ref {
+    fn drop(&mut self) {
+        let charged = self.path.len().saturating_add(REF_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
+    }
 }
 
 impl Ref {
@@ -137,6 +148,8 @@ impl Ref {
             path.push('.');
             path.push_str(name);
         }
+        let charged = path.len().saturating_add(REF_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
         Ref {
             path: path.into_boxed_str(),
             module_len: module.len(),
@@ -849,7 +862,6 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
         self.activity = self.activity.saturating_add(1);
-        let class = self.ctx.policy.classify(module, name);
         // The key (module, NUL, name) is unambiguous for names that can be imported at all; a
         // module or name holding NUL is never remembered, so it is reported every time.
         let mut key = std::mem::take(&mut self.key_buf);
@@ -868,6 +880,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 g.count = g.count.saturating_add(1);
             }
         } else {
+            // A repeat was judged the first time; only a new import is classified.
+            let class = self.ctx.policy.classify(module, name);
             let idx = self.ctx.facts.globals.len();
             // Past the facts cap, imports are no longer remembered (memory stays bounded);
             // a repeat is then reported again, and the finding caps count it.
@@ -1986,19 +2000,46 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// `GLOBAL`/`INST`: module and name on two lines, imported.
     fn import_lines(&mut self, inp: &mut Input, what: &'static str, at: u64) -> Res<Value> {
-        let max = self.ctx.limits.max_line;
+        let max = self
+            .ctx
+            .limits
+            .max_line
+            .min(self.ctx.limits.max_global_name);
         let [mut m, mut n] = std::mem::take(&mut self.line_bufs);
         let read = inp
             .line_into(&mut m, max, what)
             .and_then(|()| inp.line_into(&mut n, max, what));
         let v = read.and_then(
             |()| match (std::str::from_utf8(&m), std::str::from_utf8(&n)) {
-                (Ok(module), Ok(name)) => Ok(self.import(module, name, what, at)),
+                (Ok(module), Ok(name)) => {
+                    self.check_global_name(module, name, what)?;
+                    Ok(self.import(module, name, what, at))
+                }
                 _ => invalid(format!("{what} module or name is not UTF-8")),
             },
         );
         self.line_bufs = [m, n];
         v
+    }
+
+    /// An import the analysis can hold: a name of at most `max_global_name` bytes, and room
+    /// for it among the kept bytes (imports left on the stack or in the memo are kept).
+    fn check_global_name(&self, module: &str, name: &str, what: &str) -> Res<()> {
+        let limits = &self.ctx.limits;
+        let len = module.len().saturating_add(name.len());
+        if len > limits.max_global_name {
+            return Err(Break::Limit(format!(
+                "{what} imports a name longer than {} bytes",
+                limits.max_global_name
+            )));
+        }
+        if live_blob_bytes().saturating_add(len) > limits.max_pickle_kept_bytes {
+            return Err(Break::Limit(format!(
+                "imports, strings and bytes held at once pass {}",
+                human_bytes(limits.max_pickle_kept_bytes as u64)
+            )));
+        }
+        Ok(())
     }
 
     fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
@@ -2008,6 +2049,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     m.text().unwrap_or("").to_owned(),
                     n.text().unwrap_or("").to_owned(),
                 );
+                self.check_global_name(&m, &n, "STACK_GLOBAL")?;
                 Ok(self.import(&m, &n, "STACK_GLOBAL", at))
             }
             // CPython: "STACK_GLOBAL requires str"; the load fails here.
@@ -2750,6 +2792,57 @@ mod tests {
         let (codes, ops) = run_with(&overrun(50_000, b'N'), &limits);
         assert!(ops <= 1_000, "{ops}");
         assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    }
+
+    #[test]
+    fn a_stack_of_distinct_imports_stops_at_the_kept_bytes_budget() {
+        // A million distinct imports left on the stack held 110 MiB; each import's bytes now
+        // count as kept, and the analysis stops (fails closed) when they pass the budget.
+        let mut b = b"\x80\x02".to_vec();
+        for i in 0..2_000u32 {
+            b.extend_from_slice(format!("cmylib\nT{i}\n").as_bytes());
+        }
+        b.extend_from_slice(b"cos\nsystem\n.");
+        let tight = Limits {
+            max_pickle_kept_bytes: 64 << 10,
+            ..Limits::default()
+        };
+        let (codes, _) = run_with(&b, &tight);
+        assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+        assert!(!codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+        // Within the default budget, every import is analysed.
+        let (codes, _) = run(&b);
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+        assert!(!codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+        assert_eq!(live_blob_bytes(), 0, "every kept byte is returned");
+    }
+
+    #[test]
+    fn an_import_name_past_the_limit_stops_the_analysis() {
+        let long = "a.".repeat(3000);
+        let global = [b"\x80\x02cmylib\n", long.as_bytes(), b"os\nsystem\n."].concat();
+        let (codes, _) = run(&global);
+        assert_eq!(codes, [Code::PickleLimitExceeded]);
+        let name = format!("{long}system");
+        let len = u32::try_from(name.len()).unwrap().to_le_bytes();
+        let stack = [
+            b"\x80\x04\x8c\x05mylibX".as_slice(),
+            &len,
+            name.as_bytes(),
+            b"\x93.",
+        ]
+        .concat();
+        let (codes, _) = run(&stack);
+        assert_eq!(codes, [Code::PickleLimitExceeded]);
+        // Under the limit, a long dotted name is classified in full.
+        let short = [
+            b"\x80\x02cmylib\n",
+            "a.".repeat(1000).as_bytes(),
+            b"os.system\n.",
+        ]
+        .concat();
+        let (codes, _) = run(&short);
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
     }
 
     /// `n` memoized strings, then an import whose module string comes back from the memo.

@@ -128,9 +128,15 @@ impl std::str::FromStr for AllowedGlobal {
 #[derive(Debug, Clone)]
 pub struct Policy {
     deny: HashMap<String, String>,
+    /// Rejects most strings that are not a denylist key without hashing them.
+    deny_filter: Filter,
+    /// The most components and bytes any denylist key has.
+    deny_parts: usize,
+    deny_len: usize,
     /// Denylist entries marked `higher-order:` (see [`Class::HigherOrder`]).
     higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
+    allow_filter: Filter,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
     version: String,
@@ -165,20 +171,29 @@ impl Policy {
             };
             deny_map.insert(e.path, reason);
         }
-        let mut policy = Policy {
-            deny: deny_map,
-            higher_order,
-            allow: allow.into_iter().map(|e| (e.path, e.reason)).collect(),
-            strict,
-            version,
-        };
+        let mut allow: HashMap<String, String> =
+            allow.into_iter().map(|e| (e.path, e.reason)).collect();
         for g in extra_allow {
-            policy.allow.insert(
+            allow.insert(
                 g.0.clone(),
                 "allowed by the user's configuration".to_owned(),
             );
         }
-        Ok(policy)
+        Ok(Policy {
+            deny_filter: Filter::of(deny_map.keys()),
+            deny_parts: deny_map
+                .keys()
+                .map(|k| k.split('.').count())
+                .max()
+                .unwrap_or(0),
+            deny_len: deny_map.keys().map(String::len).max().unwrap_or(0),
+            deny: deny_map,
+            higher_order,
+            allow_filter: Filter::of(allow.keys()),
+            allow,
+            strict,
+            version,
+        })
     }
 
     /// The version of the built-in lists (recorded in reports and AIBOMs).
@@ -246,34 +261,57 @@ impl Policy {
             full.push_str(name);
         }
         // Denylist: every prefix of the path as written, and of the path starting at each
-        // name component (the byte after the module, and after each dot in the name).
+        // name component (the byte after the module, and after each dot in the name). No key
+        // has more than `deny_parts` components or `deny_len` bytes, so each start looks at
+        // most that far: a path of many short components costs linear time, not quadratic.
         let name_at = if name.is_empty() {
             full.len()
         } else {
             module.len().saturating_add(1)
         };
-        let name_starts = dots(full.get(name_at..).unwrap_or(""))
-            .map(|i| name_at.saturating_add(i).saturating_add(1));
-        let starts = std::iter::once(0)
-            .chain((!name.is_empty()).then_some(name_at))
-            .chain(name_starts);
+        let path = full.as_str();
         // A higher-order helper is the whole path as written; any other match denies.
         let mut helper = None;
-        for start in starts {
-            let cand = full.get(start..).unwrap_or("");
-            let ends = dots(cand).chain(std::iter::once(cand.len()));
-            for end in ends {
+        let mut start = 0;
+        loop {
+            let cand = path.get(start..).unwrap_or("");
+            let mut from = 0;
+            for _ in 0..self.deny_parts {
+                let end = cand
+                    .get(from..)
+                    .and_then(dot)
+                    .map_or(cand.len(), |i| from.saturating_add(i));
+                if end > self.deny_len {
+                    break;
+                }
                 let prefix = cand.get(..end).unwrap_or("");
-                if let Some(reason) = self.deny.get(prefix) {
+                if self.deny_filter.may_hold(prefix)
+                    && let Some(reason) = self.deny.get(prefix)
+                {
                     if start == 0 && end == cand.len() && self.higher_order.contains(prefix) {
                         helper = Some((prefix, reason));
-                        continue;
+                    } else {
+                        return Class::Denied {
+                            rule: prefix.to_owned(),
+                            reason: reason.clone(),
+                        };
                     }
-                    return Class::Denied {
-                        rule: prefix.to_owned(),
-                        reason: reason.clone(),
-                    };
                 }
+                if end >= cand.len() {
+                    break;
+                }
+                from = end.saturating_add(1);
+            }
+            start = if start < name_at {
+                name_at
+            } else {
+                match dot(cand) {
+                    Some(i) => start.saturating_add(i).saturating_add(1),
+                    None => break,
+                }
+            };
+            if start >= path.len() {
+                break;
             }
         }
         if let Some((rule, reason)) = helper {
@@ -282,10 +320,12 @@ impl Policy {
                 reason: reason.clone(),
             };
         }
-        let allowed = self.allow.contains_key(full.as_str());
-        if !allowed && let Some(attr) = name.split('.').find(|s| is_dunder(s)) {
+        let allowed =
+            self.allow_filter.may_hold(full.as_str()) && self.allow.contains_key(full.as_str());
+        if !allowed && let Some(attr) = name.as_bytes().split(|&b| b == b'.').find(|s| is_dunder(s))
+        {
             return Class::Dunder {
-                attr: attr.to_owned(),
+                attr: String::from_utf8_lossy(attr).into_owned(),
             };
         }
         if allowed {
@@ -295,15 +335,51 @@ impl Policy {
     }
 }
 
-/// Byte offsets of the dots in `s`.
-fn dots(s: &str) -> impl Iterator<Item = usize> + '_ {
-    s.bytes()
-        .enumerate()
-        .filter_map(|(i, b)| (b == b'.').then_some(i))
+/// A set's shape, for rejecting most non-members without hashing: for each length (lengths
+/// from 63 on share a slot), which first bytes and which last bytes its members have (each
+/// modulo 64). A string no member could be is not looked up; the rest are.
+#[derive(Debug, Clone)]
+struct Filter {
+    first: [u64; 64],
+    last: [u64; 64],
 }
 
-fn is_dunder(s: &str) -> bool {
-    s.len() > 4 && s.starts_with("__") && s.ends_with("__")
+impl Filter {
+    fn of<'a>(keys: impl Iterator<Item = &'a String>) -> Filter {
+        let mut f = Filter {
+            first: [0; 64],
+            last: [0; 64],
+        };
+        for k in keys {
+            let (i, first, last) = Filter::shape(k);
+            if let (Some(a), Some(b)) = (f.first.get_mut(i), f.last.get_mut(i)) {
+                *a |= first;
+                *b |= last;
+            }
+        }
+        f
+    }
+
+    fn shape(s: &str) -> (usize, u64, u64) {
+        let b = s.as_bytes();
+        let bit = |c: Option<&u8>| 1u64 << (c.copied().unwrap_or(0) & 63);
+        (b.len().min(63), bit(b.first()), bit(b.last()))
+    }
+
+    fn may_hold(&self, s: &str) -> bool {
+        let (i, first, last) = Filter::shape(s);
+        self.first.get(i).is_some_and(|m| m & first != 0)
+            && self.last.get(i).is_some_and(|m| m & last != 0)
+    }
+}
+
+/// The first dot in `s` (a byte loop: the strings are short, too short for `memchr`).
+fn dot(s: &str) -> Option<usize> {
+    s.bytes().position(|b| b == b'.')
+}
+
+fn is_dunder(s: &[u8]) -> bool {
+    s.len() > 4 && s.starts_with(b"__") && s.ends_with(b"__")
 }
 
 /// CPython's protocol 2 compatibility mapping (`Lib/_compat_pickle.py`): Python 2 names that
@@ -411,15 +487,28 @@ fn fix_imports(module: &str, name: &str) -> Option<(String, String)> {
         ("exceptions", "builtins"),
         ("future_builtins", "builtins"),
     ];
-    // Every entry's module is in MODULES' keys or NAMES' modules: one lookup rejects the rest.
-    type Tables = (HashMap<Global, Global>, HashMap<&'static str, &'static str>);
+    // Every entry's module is in MODULES' keys or NAMES' modules: the filter rejects most
+    // other modules without hashing, one lookup the rest.
+    type Tables = (
+        HashMap<Global, Global>,
+        HashMap<&'static str, &'static str>,
+        Filter,
+    );
     static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
-    let (names, modules) = TABLES.get_or_init(|| {
+    let (names, modules, filter) = TABLES.get_or_init(|| {
+        let all: Vec<String> = (MODULES.iter().map(|(m, _)| *m))
+            .chain(NAMES.iter().map(|((m, _), _)| *m))
+            .map(str::to_owned)
+            .collect();
         (
             NAMES.iter().copied().collect(),
             MODULES.iter().copied().collect(),
+            Filter::of(all.iter()),
         )
     });
+    if !filter.may_hold(module) {
+        return None;
+    }
     if let Some((m, n)) = names.get(&(module, name)) {
         return Some(((*m).to_owned(), (*n).to_owned()));
     }
@@ -478,6 +567,27 @@ mod tests {
         assert!(matches!(
             p.classify("torch", "serialization.os.system"),
             Class::Denied { .. }
+        ));
+    }
+
+    #[test]
+    fn a_denied_path_deep_in_a_long_dotted_name_is_found_in_linear_time() {
+        // 200,000 components: checking every prefix at every start (quadratic) would take
+        // minutes; each start only looks as far as the longest denylist key.
+        let mut name = "a.".repeat(200_000);
+        name.push_str("os.system");
+        assert!(matches!(
+            policy().classify("mylib", &name),
+            Class::Denied { rule, .. } if rule == "os"
+        ));
+        name.push_str(".__globals__");
+        assert!(matches!(
+            policy().classify("mylib", &name),
+            Class::Denied { rule, .. } if rule == "os"
+        ));
+        assert!(matches!(
+            policy().classify("mylib", &"a.".repeat(200_000)),
+            Class::Unknown
         ));
     }
 
