@@ -24,6 +24,7 @@
 //!
 //! Spec: <https://cyclonedx.org/docs/1.6/json/>; purl:
 //! <https://github.com/package-url/purl-spec/blob/main/PURL-SPECIFICATION.rst>.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -461,7 +462,7 @@ impl<'a> Semantic<'a> {
 
 /// `path` extended by one object key, escaped per RFC 6901.
 fn child(path: &str, key: &str) -> String {
-    let mut out = String::with_capacity(path.len() + key.len() + 1);
+    let mut out = String::with_capacity(path.len().saturating_add(key.len()).saturating_add(1));
     out.push_str(path);
     out.push('/');
     for c in key.chars() {
@@ -617,22 +618,22 @@ fn is_url_char(c: char) -> bool {
 /// Percent-decodes `text`, requiring every `%` to start a two-hex-digit escape and the result to
 /// be UTF-8.
 fn check_escapes(text: &str) -> Result<String, PurlError> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let byte = match bytes.get(i + 1..i + 3) {
-                Some(&[high, low]) => hex_value(high).zip(hex_value(low)),
-                _ => None,
-            };
-            let (high, low) = byte.ok_or_else(|| PurlError::BadEscape(text.to_owned()))?;
-            decoded.push(high << 4 | low);
-            i += 3;
-        } else {
+    let mut rest = text.as_bytes();
+    let mut decoded = Vec::with_capacity(rest.len());
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        if b != b'%' {
             decoded.push(b);
-            i += 1;
+            continue;
         }
+        let [high, low, after @ ..] = tail else {
+            return Err(PurlError::BadEscape(text.to_owned()));
+        };
+        let (high, low) = hex_value(*high)
+            .zip(hex_value(*low))
+            .ok_or_else(|| PurlError::BadEscape(text.to_owned()))?;
+        decoded.push(high << 4 | low);
+        rest = after;
     }
     String::from_utf8(decoded).map_err(|_| PurlError::NotUtf8)
 }
@@ -644,6 +645,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use serde_json::json;
 
