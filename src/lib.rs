@@ -26,13 +26,13 @@
 
 pub mod bom;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod date;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod date;
 pub mod detect;
 pub mod diff;
 pub mod digest;
-pub mod discover;
+pub(crate) mod discover;
 pub mod finding;
 pub mod formats;
 pub mod limits;
@@ -40,9 +40,9 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;
-pub mod source;
-pub mod units;
-pub mod verify;
+pub(crate) mod source;
+pub(crate) mod units;
+pub(crate) mod verify;
 
 /// How a run ended, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
