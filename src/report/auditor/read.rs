@@ -904,18 +904,16 @@ fn read_lineage(
             });
         }
     }
-    out.columns = out
-        .nodes
-        .iter()
-        .map(|n| n.column.saturating_add(1))
-        .max()
-        .unwrap_or(0);
-    out.rows = out
-        .nodes
-        .iter()
-        .map(|n| n.row.saturating_add(1))
-        .max()
-        .unwrap_or(0);
+    // How many columns and rows the nodes span.
+    let extent = |at: fn(&LineageNode) -> usize| {
+        out.nodes
+            .iter()
+            .map(|n| at(n).saturating_add(1))
+            .max()
+            .unwrap_or(0)
+    };
+    out.columns = extent(|n| n.column);
+    out.rows = extent(|n| n.row);
     out
 }
 
