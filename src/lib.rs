@@ -5,16 +5,21 @@
 //! ```text
 //! scan:     paths -> discover (walk, links) -> detect (bytes -> Format)
 //!                 -> formats::* (pickle, zip, 7z, compressed, npy, safetensors, gguf, onnx,
-//!                    savedmodel, keras/hdf5, text; members go back through detect)
+//!                    savedmodel, tflite, torchscript, keras/hdf5, text; chat templates through
+//!                    formats::template: lex -> analyse -> fold; members go back through detect)
 //!                 -> scan::ScanReport -> report::{human, json, sarif}
 //! generate: ScanReport + directory metadata (bom::card) -> bom::assemble -> bom::to_json
 //!                 (stable bytes) -> [sign]
+//! validate: AIBOM -> bom::validate (CycloneDX 1.6 schema, then semantic checks read through
+//!                 bom::read) -> problems
 //! sign:     discover -> sign::manifest (names, hashes) -> sign::statement -> sign::bundle
-//!                 (DSSE, key or certificate) [+ the AIBOM attestation]
+//!                 (DSSE, key or certificate) [+ the AIBOM attestation, validated first]
 //! verify:   signature bytes -> sign::{bundle, keys, x509, keyless} (who signed what)
-//!                 -> verify (walk + hash, per-signer manifests, roles, AIBOM, findings policy)
-//!                 -> Verdict -> human/json
-//! review:   AIBOM(s) -> bom::read -> diff (what changed) / report::auditor (the audit model)
+//!                 -> verify (walk + hash, per-signer manifests, roles, the AIBOM read through
+//!                    bom::read, findings policy) -> Verdict -> human/json
+//! review:   AIBOM(s) -> bom::read (the one lenient reader)
+//!                 -> diff: model (each release) -> compare -> gates (--fail-on)
+//!                    / report::auditor (the audit model)
 //!                 -> report::{diff, html, markdown}
 //! ```
 //!
@@ -26,13 +31,13 @@
 
 pub mod bom;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod date;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod date;
 pub mod detect;
 pub mod diff;
 pub mod digest;
-pub mod discover;
+pub(crate) mod discover;
 pub mod finding;
 pub mod formats;
 pub mod limits;
@@ -40,9 +45,9 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;
-pub mod source;
-pub mod units;
-pub mod verify;
+pub(crate) mod source;
+pub(crate) mod units;
+pub(crate) mod verify;
 
 /// How a run ended, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

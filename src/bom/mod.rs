@@ -1,7 +1,7 @@
 //! CycloneDX 1.6 AIBOM: wire types ([`model`]), what a model directory says about itself
 //! ([`card`]), assembly from a scan ([`assemble`]) and validation ([`validate`]).
 
-pub mod assemble;
+pub(crate) mod assemble;
 pub mod card;
 pub mod model;
 pub mod read;

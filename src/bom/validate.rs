@@ -17,16 +17,22 @@
 //!    not be specified for other types").
 //!
 //! The input is untrusted: every lookup is `.get()`, the walk is iterative, and a value of the
-//! wrong type is left to the schema layer rather than reported twice.
+//! wrong type is left to the schema layer rather than reported twice. The semantic layer reads
+//! fields through the shared reader's views ([`crate::bom::read`]); only its walk, which visits
+//! every value to find each `bom-ref` and `hashes` list wherever the schema allows one, works on
+//! the JSON value itself.
 //!
 //! Spec: <https://cyclonedx.org/docs/1.6/json/>; purl:
 //! <https://github.com/package-url/purl-spec/blob/main/PURL-SPECIFICATION.rst>.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::read::{self, Hash, Object};
 
 /// The CycloneDX 1.6 schema, byte-for-byte as shipped in cyclonedx-python-lib.
 const BOM_1_6_SCHEMA: &str = include_str!("../../schemas/cyclonedx/bom-1.6.SNAPSHOT.schema.json");
@@ -179,10 +185,13 @@ fn type_name(value: &Value) -> &'static str {
 // Semantic layer
 
 fn semantic_problems(doc: &Value) -> Vec<Problem> {
+    // Validation judges any JSON, so read it without refusing another `bomFormat`: the schema
+    // layer reports that.
+    let read = read::Document::read_any(doc);
     let mut checks = Semantic::default();
-    checks.spec_version(doc);
+    checks.spec_version(read.root);
     checks.walk(doc);
-    checks.references(doc);
+    checks.references(&read);
     checks.problems
 }
 
@@ -223,9 +232,9 @@ impl<'a> Semantic<'a> {
         });
     }
 
-    fn spec_version(&mut self, doc: &Value) {
+    fn spec_version(&mut self, doc: Object<'_>) {
         // Missing or not a string: the schema layer says so.
-        if let Some(version) = doc.get("specVersion").and_then(Value::as_str)
+        if let Some(version) = doc.get("specVersion").str()
             && version != SPEC_VERSION
         {
             self.report(
@@ -250,7 +259,7 @@ impl<'a> Semantic<'a> {
         while let Some(frame) = stack.pop() {
             match frame.value {
                 Value::Object(map) => {
-                    self.object(map, &frame);
+                    self.object(Object::new(frame.value), &frame);
                     for (key, value) in map.iter().rev() {
                         let path = child(&frame.path, key);
                         let component = match key.as_str() {
@@ -289,15 +298,15 @@ impl<'a> Semantic<'a> {
         }
     }
 
-    fn object(&mut self, map: &'a Map<String, Value>, frame: &Frame<'a>) {
+    fn object(&mut self, map: Object<'a>, frame: &Frame<'a>) {
         // An array of components holds objects that are components; the array frame passes the
         // flag on to its elements, so here `component` is only true for component objects.
         let kind = if frame.component {
-            map.get("type").and_then(Value::as_str)
+            map.get("type").str()
         } else {
             None
         };
-        if let Some(bom_ref) = map.get("bom-ref").and_then(Value::as_str) {
+        if let Some(bom_ref) = map.get("bom-ref").str() {
             let path = child(&frame.path, "bom-ref");
             let target = if frame.component {
                 Target::Component(kind)
@@ -319,8 +328,8 @@ impl<'a> Semantic<'a> {
         }
     }
 
-    fn component(&mut self, map: &'a Map<String, Value>, path: &str, kind: Option<&str>) {
-        if let Some(model_card) = map.get("modelCard") {
+    fn component(&mut self, map: Object<'a>, path: &str, kind: Option<&str>) {
+        if let Some(model_card) = map.get("modelCard").value() {
             if let Some(kind) = kind
                 && kind != "machine-learning-model"
             {
@@ -332,18 +341,18 @@ impl<'a> Semantic<'a> {
                     ),
                 );
             }
-            let datasets = model_card
+            let datasets = Object::new(model_card)
                 .get("modelParameters")
-                .and_then(|parameters| parameters.get("datasets"))
-                .and_then(Value::as_array);
-            for (i, dataset) in datasets.into_iter().flatten().enumerate() {
-                if let Some(reference) = dataset.get("ref").and_then(Value::as_str) {
+                .object()
+                .get("datasets");
+            for (i, dataset) in datasets.objects().enumerate() {
+                if let Some(reference) = dataset.get("ref").str() {
                     let at = format!("{path}/modelCard/modelParameters/datasets/{i}/ref");
                     self.dataset_refs.push((at, reference));
                 }
             }
         }
-        if map.contains_key("data")
+        if map.get("data").value().is_some()
             && let Some(kind) = kind
             && kind != "data"
         {
@@ -352,7 +361,7 @@ impl<'a> Semantic<'a> {
                 format!("data is only allowed on components of type \"data\", not {kind:?}"),
             );
         }
-        if let Some(purl) = map.get("purl").and_then(Value::as_str)
+        if let Some(purl) = map.get("purl").str()
             && let Err(error) = check_purl(purl)
         {
             self.report(child(path, "purl"), format!("purl {purl:?} {error}"));
@@ -360,9 +369,9 @@ impl<'a> Semantic<'a> {
     }
 
     fn hashes(&mut self, items: &[Value], path: &str) {
-        for (i, hash) in items.iter().enumerate() {
-            let alg = hash.get("alg").and_then(Value::as_str);
-            let content = hash.get("content").and_then(Value::as_str);
+        for (i, hash) in items.iter().map(Object::new).map(Hash::of).enumerate() {
+            let alg = hash.alg.str();
+            let content = hash.content.str();
             // Unknown algorithm or wrong types: the schema's enum and types report it.
             let (Some(alg), Some(content)) = (alg, content) else {
                 continue;
@@ -386,28 +395,28 @@ impl<'a> Semantic<'a> {
 
     /// Checks every reference the document makes; runs after [`Self::walk`] has seen every
     /// `bom-ref`.
-    fn references(&mut self, doc: &'a Value) {
-        for (i, dependency) in array(doc.get("dependencies")).enumerate() {
+    fn references(&mut self, doc: &read::Document<'a>) {
+        for (i, dependency) in doc.dependencies().enumerate() {
             let at = format!("/dependencies/{i}");
-            if let Some(reference) = dependency.get("ref").and_then(Value::as_str) {
+            if let Some(reference) = dependency.get("ref").str() {
                 self.resolve(format!("{at}/ref"), reference);
             }
             for field in ["dependsOn", "provides"] {
-                for (j, reference) in strings(dependency.get(field)) {
+                for (j, reference) in dependency.get(field).strings() {
                     self.resolve(format!("{at}/{field}/{j}"), reference);
                 }
             }
         }
-        for (i, composition) in array(doc.get("compositions")).enumerate() {
+        for (i, composition) in doc.compositions().enumerate() {
             for field in ["assemblies", "dependencies", "vulnerabilities"] {
-                for (j, reference) in strings(composition.get(field)) {
+                for (j, reference) in composition.get(field).strings() {
                     self.resolve(format!("/compositions/{i}/{field}/{j}"), reference);
                 }
             }
         }
-        for (i, vulnerability) in array(doc.get("vulnerabilities")).enumerate() {
-            for (j, affected) in array(vulnerability.get("affects")).enumerate() {
-                if let Some(reference) = affected.get("ref").and_then(Value::as_str) {
+        for (i, vulnerability) in doc.vulnerabilities().enumerate() {
+            for (j, affected) in vulnerability.get("affects").objects().enumerate() {
+                if let Some(reference) = affected.get("ref").str() {
                     self.resolve(format!("/vulnerabilities/{i}/affects/{j}/ref"), reference);
                 }
             }
@@ -451,21 +460,9 @@ impl<'a> Semantic<'a> {
     }
 }
 
-/// The elements of `value` if it is an array; nothing otherwise (the schema reports the type).
-fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value.and_then(Value::as_array).into_iter().flatten()
-}
-
-/// The string elements of `value` with their indices, if it is an array.
-fn strings(value: Option<&Value>) -> impl Iterator<Item = (usize, &str)> {
-    array(value)
-        .enumerate()
-        .filter_map(|(i, item)| item.as_str().map(|s| (i, s)))
-}
-
 /// `path` extended by one object key, escaped per RFC 6901.
 fn child(path: &str, key: &str) -> String {
-    let mut out = String::with_capacity(path.len() + key.len() + 1);
+    let mut out = String::with_capacity(path.len().saturating_add(key.len()).saturating_add(1));
     out.push_str(path);
     out.push('/');
     for c in key.chars() {
@@ -621,22 +618,22 @@ fn is_url_char(c: char) -> bool {
 /// Percent-decodes `text`, requiring every `%` to start a two-hex-digit escape and the result to
 /// be UTF-8.
 fn check_escapes(text: &str) -> Result<String, PurlError> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let byte = match bytes.get(i + 1..i + 3) {
-                Some(&[high, low]) => hex_value(high).zip(hex_value(low)),
-                _ => None,
-            };
-            let (high, low) = byte.ok_or_else(|| PurlError::BadEscape(text.to_owned()))?;
-            decoded.push(high << 4 | low);
-            i += 3;
-        } else {
+    let mut rest = text.as_bytes();
+    let mut decoded = Vec::with_capacity(rest.len());
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        if b != b'%' {
             decoded.push(b);
-            i += 1;
+            continue;
         }
+        let [high, low, after @ ..] = tail else {
+            return Err(PurlError::BadEscape(text.to_owned()));
+        };
+        let (high, low) = hex_value(*high)
+            .zip(hex_value(*low))
+            .ok_or_else(|| PurlError::BadEscape(text.to_owned()))?;
+        decoded.push(high << 4 | low);
+        rest = after;
     }
     String::from_utf8(decoded).map_err(|_| PurlError::NotUtf8)
 }
@@ -648,6 +645,7 @@ fn hex_value(digit: u8) -> Option<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use serde_json::json;
 

@@ -3,9 +3,9 @@
 
 pub mod auditor;
 pub mod diff;
-pub mod escape;
+pub(crate) mod escape;
 pub mod html;
-pub mod human;
-pub mod json;
+pub(crate) mod human;
+pub(crate) mod json;
 pub mod markdown;
-pub mod sarif;
+pub(crate) mod sarif;

@@ -3,9 +3,9 @@
 //! Files are processed in parallel (one file per task, rayon); each file is read once, its
 //! SHA-256 computed in the same pass as its inspection (see [`crate::digest::HashingFile`]).
 
-pub mod exceptions;
+pub(crate) mod exceptions;
 
-pub mod progress;
+pub(crate) mod progress;
 
 use crate::detect::Format;
 use crate::digest::{HashingFile, Sha256};

@@ -7,8 +7,8 @@
 //! ```
 
 pub mod bundle;
-pub mod keyless;
+pub(crate) mod keyless;
 pub mod keys;
-pub mod manifest;
+pub(crate) mod manifest;
 pub mod statement;
 pub mod x509;

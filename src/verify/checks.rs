@@ -173,12 +173,4 @@ impl Checks {
             .filter(|c| c.signature == Some(i))
             .all(|c| c.ok)
     }
-
-    /// Whether every check of `kind`s about signature `i` held.
-    pub fn ok_for(&self, i: usize, kinds: impl Fn(CheckKind) -> bool) -> bool {
-        self.0
-            .iter()
-            .filter(|c| c.signature == Some(i) && kinds(c.check))
-            .all(|c| c.ok)
-    }
 }

@@ -22,6 +22,7 @@
 //! signature counts towards its role (a missing or stale signature is reported, not fatal),
 //! and the threshold decides. Nothing is fetched from the network, and no path a manifest
 //! names is opened: the directory is walked, and names are compared.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod checks;
 mod findings;
@@ -468,7 +469,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         if listed.contains(e.name.as_str()) {
             to_read.push((e, true));
         } else if some_missing && e.size <= probe_budget {
-            probe_budget -= e.size;
+            probe_budget = probe_budget.saturating_sub(e.size);
             to_read.push((e, false));
         }
     }
@@ -654,11 +655,12 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     for m in &approving {
         if let Some(d) = model_digest
             && d != m.subject
+            && let Some(signer) = signers.get(m.index)
         {
             checks.push(
                 CheckKind::SignaturesAgree,
                 false,
-                &signers[m.index].signature,
+                &signer.signature,
                 &d.to_hex(),
                 &m.subject.to_hex(),
             );
@@ -995,7 +997,10 @@ fn compare(
             &what,
         );
     }
-    let ok = checks.0[before..]
+    let ok = checks
+        .0
+        .get(before..)
+        .unwrap_or_default()
         .iter()
         .all(|c| c.ok || !c.check.is_file_check());
     let shown_present = present
@@ -1025,7 +1030,9 @@ fn bind_attestations(
     bom_sha256: &crate::digest::Sha256,
 ) {
     for m in models {
-        let sf = &inputs.signatures[m.index];
+        let Some(sf) = inputs.signatures.get(m.index) else {
+            continue;
+        };
         let sig_shown = sf.path.display().to_string();
         let expected = "this AIBOM, signed by the model's signer for this model digest";
         let (shown, res) = match &sf.attestation {
@@ -1111,27 +1118,27 @@ fn role_outcomes(
     let assigned = roles::assign(&policy.roles, &ids, trust);
     let mut out = Vec::new();
     for (role, party) in policy.roles.iter().zip(&assigned) {
-        let outcome = match party {
-            Some(p) => RoleOutcome {
+        let outcome = match party.and_then(|p| parties.get(p)) {
+            Some(party) => RoleOutcome {
                 role: role.name.clone(),
                 satisfied: true,
-                by: Some(signers[parties[*p].index].signature.clone()),
-                reason: format!("signed by {}", parties[*p].accepted.identity),
+                by: signers.get(party.index).map(|s| s.signature.clone()),
+                reason: format!("signed by {}", party.accepted.identity),
             },
             None => {
                 let taken = ids
                     .iter()
                     .position(|id| roles::fills(role, id, trust))
-                    .map(|p| {
+                    .and_then(|p| {
                         let other = assigned
                             .iter()
                             .position(|a| *a == Some(p))
-                            .map(|r| policy.roles[r].name.as_str())
-                            .unwrap_or("another role");
-                        format!(
+                            .and_then(|r| policy.roles.get(r))
+                            .map_or("another role", |r| r.name.as_str());
+                        Some(format!(
                             "its only signer, {}, already fills role {other}: one signer fills one role",
-                            parties[p].accepted.identity
-                        )
+                            parties.get(p)?.accepted.identity
+                        ))
                     });
                 RoleOutcome {
                     role: role.name.clone(),

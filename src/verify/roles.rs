@@ -71,8 +71,10 @@ pub fn fills(role: &Role, signer: &SignerId, trust: &Trust) -> bool {
 /// Pairs of roles one signer could fill together, with why.
 pub fn overlaps(roles: &[Role]) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for (i, a) in roles.iter().enumerate() {
-        for b in &roles[i + 1..] {
+    let mut rest = roles;
+    while let Some((a, later)) = rest.split_first() {
+        rest = later;
+        for b in later {
             let why = match (&a.trust, &b.trust) {
                 (RoleTrust::Key(x), RoleTrust::Key(y)) if x == y => {
                     Some("the same public key".to_owned())
@@ -130,8 +132,11 @@ pub fn assign(roles: &[Role], parties: &[&SignerId], trust: &Trust) -> Vec<Optio
     let adj: Vec<Vec<usize>> = roles
         .iter()
         .map(|r| {
-            (0..parties.len())
-                .filter(|p| fills(r, parties[*p], trust))
+            parties
+                .iter()
+                .enumerate()
+                .filter(|(_, party)| fills(r, party, trust))
+                .map(|(p, _)| p)
                 .collect()
         })
         .collect();
@@ -142,8 +147,8 @@ pub fn assign(roles: &[Role], parties: &[&SignerId], trust: &Trust) -> Vec<Optio
     }
     let mut out = vec![None; roles.len()];
     for (p, r) in party_role.iter().enumerate() {
-        if let Some(r) = r {
-            out[*r] = Some(p);
+        if let Some(slot) = r.and_then(|r| out.get_mut(r)) {
+            *slot = Some(p);
         }
     }
     out
@@ -156,13 +161,18 @@ fn augment(
     seen: &mut [bool],
     party_role: &mut [Option<usize>],
 ) -> bool {
-    for &p in &adj[r] {
-        if seen[p] {
-            continue;
+    for &p in adj.get(r).into_iter().flatten() {
+        match seen.get_mut(p) {
+            Some(seen) if !*seen => *seen = true,
+            _ => continue,
         }
-        seen[p] = true;
-        if party_role[p].is_none_or(|other| augment(other, adj, seen, party_role)) {
-            party_role[p] = Some(r);
+        let Some(&holder) = party_role.get(p) else {
+            continue;
+        };
+        if holder.is_none_or(|other| augment(other, adj, seen, party_role)) {
+            if let Some(slot) = party_role.get_mut(p) {
+                *slot = Some(r);
+            }
             return true;
         }
     }
@@ -170,6 +180,7 @@ fn augment(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::sign::keys::{Curve, SigningKey};

@@ -1,4 +1,6 @@
-//! The command line: exit codes, output formats, determinism.
+//! The command line: exit codes, output formats, determinism; a few representative commands
+//! pinned as exit code + stdout + stderr in `tests/snapshots/cli/` (regenerate with
+//! `AIBOM_BLESS=1 cargo test --test it cli`).
 
 use crate::support::*;
 use std::fs;
@@ -264,4 +266,44 @@ fn init_writes_a_default_configuration_once() {
     );
     fs::write(d.path().join("ok.pkl"), BENIGN).unwrap();
     assert_eq!(run(&["scan", "ok.pkl"], d.path()).status.code(), Some(0));
+}
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    use clap::CommandFactory;
+    aibom::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn representative_commands_are_pinned_with_exit_code_stdout_and_stderr() {
+    let old = "tests/snapshots/lora_adapter.cdx.json";
+    let new = "tests/snapshots/hf_model.cdx.json";
+    let cases: [(&str, &[&str]); 7] = [
+        ("help", &["--help"]),
+        ("scan_benign", &["scan", "samples/benign/hf_model"]),
+        (
+            "scan_malicious",
+            &["scan", "samples/malicious/build_on_function.pkl"],
+        ),
+        ("scan_missing_path", &["scan", "does-not-exist"]),
+        (
+            "verify_another_key",
+            &[
+                "verify",
+                "tests/vectors/oms-key-ordering/tiny-model",
+                "--signature",
+                "tests/vectors/oms-key-ordering/model.sig",
+                "--public-key",
+                "tests/vectors/oms-v1.1.0/keys/signing-key-pub.pem",
+            ],
+        ),
+        ("diff", &["diff", old, new]),
+        (
+            "diff_gate",
+            &["diff", old, new, "--fail-on", "file-changed"],
+        ),
+    ];
+    for (name, args) in cases {
+        snapshot_cli(name, args);
+    }
 }

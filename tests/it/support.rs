@@ -96,3 +96,26 @@ pub fn snapshot(rel: &str, bytes: &[u8]) {
         String::from_utf8_lossy(bytes)
     );
 }
+
+/// Runs `aibom <args>` from the repository root and pins its exit code, stdout and stderr
+/// together as `tests/snapshots/cli/<name>.txt`, the repository's path written as `[REPO]`.
+pub fn snapshot_cli(name: &str, args: &[&str]) {
+    let out = bin()
+        .args(args)
+        .current_dir(repo())
+        .env_remove("COLUMNS")
+        .output()
+        .expect("run aibom");
+    let exit = out
+        .status
+        .code()
+        .map_or_else(|| "none (killed by a signal)".to_owned(), |c| c.to_string());
+    let text = format!(
+        "$ aibom {}\nexit: {exit}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    )
+    .replace(&repo().display().to_string(), "[REPO]");
+    snapshot(&format!("cli/{name}.txt"), text.as_bytes());
+}

@@ -347,6 +347,11 @@ impl<'a> Document<'a> {
         self.vulnerabilities.items().iter().map(Object::new)
     }
 
+    /// `compositions[]`, every entry (not part of the notes: only validation reads it).
+    pub fn compositions(&self) -> impl Iterator<Item = Object<'a>> + use<'a> {
+        self.root.get("compositions").objects()
+    }
+
     /// `dependencies[]`, every entry.
     pub fn dependencies(&self) -> impl Iterator<Item = Object<'a>> + use<'a> {
         self.dependencies.items().iter().map(Object::new)

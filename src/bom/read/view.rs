@@ -48,6 +48,14 @@ impl<'a> Field<'a> {
         self.shape().items()
     }
 
+    /// The entries of an array that are strings, with their indices in the array.
+    pub fn strings(self) -> impl Iterator<Item = (usize, &'a str)> + use<'a> {
+        self.items()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| item.as_str().map(|s| (i, s)))
+    }
+
     /// The entries of an array, each as an object view.
     pub fn objects(self) -> impl Iterator<Item = Object<'a>> + use<'a> {
         self.items().iter().map(Object::new)
@@ -97,6 +105,16 @@ pub struct License<'a> {
 pub struct Hash<'a> {
     pub alg: Field<'a>,
     pub content: Field<'a>,
+}
+
+impl<'a> Hash<'a> {
+    /// One `hashes[]` entry (an entry that is not an object reads as empty).
+    pub fn of(entry: Object<'a>) -> Hash<'a> {
+        Hash {
+            alg: entry.get("alg"),
+            content: entry.get("content"),
+        }
+    }
 }
 
 impl<'a> Object<'a> {
@@ -163,10 +181,7 @@ impl<'a> Object<'a> {
 
     /// `hashes[]`, every entry (see [`Object::get`]`("hashes")` for its shape).
     pub fn hashes(self) -> impl Iterator<Item = Hash<'a>> + use<'a> {
-        self.get("hashes").objects().map(|h| Hash {
-            alg: h.get("alg"),
-            content: h.get("content"),
-        })
+        self.get("hashes").objects().map(Hash::of)
     }
 
     /// `pedigree.ancestors`.
@@ -239,6 +254,9 @@ mod tests {
         assert_eq!(o.get("b").text().as_deref(), Some("true"));
         assert!(o.get("a").is_recorded() && !o.get("blank").is_recorded());
         assert!(o.get("missing").object().get("x").value().is_none());
+        let refs = json!({"a": ["x", 1, "y"]});
+        let strings: Vec<_> = Object::new(&refs).get("a").strings().collect();
+        assert_eq!(strings, [(0, "x"), (2, "y")]);
     }
 
     #[test]

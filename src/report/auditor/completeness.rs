@@ -99,7 +99,8 @@ pub(super) fn assess(
         .iter()
         .filter(|f| f.status == Status::Present)
         .count();
-    let score = (present * 100)
+    let score = present
+        .saturating_mul(100)
         .checked_div(applicable)
         .and_then(|s| u32::try_from(s).ok())
         .unwrap_or(0);
@@ -671,6 +672,7 @@ fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use serde_json::json;

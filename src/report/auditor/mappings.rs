@@ -220,6 +220,7 @@ pub fn labelled(id: &str, name: Option<&str>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -22,6 +22,7 @@
 //! configured trust only, over the exact bytes of the files, and compared with this AIBOM.
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::finding::{Code, Severity};
 use std::collections::{BTreeMap, BTreeSet};
@@ -303,7 +304,8 @@ impl Findings {
     pub fn by_severity(&self) -> Vec<(Option<Severity>, usize)> {
         let mut m: BTreeMap<std::cmp::Reverse<Option<Severity>>, usize> = BTreeMap::new();
         for f in &self.rows {
-            *m.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
+            let n = m.entry(std::cmp::Reverse(f.severity)).or_default();
+            *n = n.saturating_add(1);
         }
         m.into_iter().map(|(k, v)| (k.0, v)).collect()
     }
@@ -453,6 +455,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
 
 /// Fixtures shared by the auditor's unit tests.
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests_support {
     use serde_json::Value;
 

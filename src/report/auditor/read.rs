@@ -471,7 +471,7 @@ fn read_datasets(
             let name = d
                 .get("name")
                 .text()
-                .unwrap_or_else(|| format!("inline dataset {}", i + 1));
+                .unwrap_or_else(|| format!("inline dataset {}", i.saturating_add(1)));
             rows.push(dataset_from(Object::empty(), &[d], name));
         }
     }
@@ -624,7 +624,7 @@ impl Graph {
             self.edges
                 .entry((k.clone(), child.to_owned()))
                 .or_insert_with(|| label.to_owned());
-            self.ancestors(&k, a, "base model", keys, depth + 1);
+            self.ancestors(&k, a, "base model", keys, depth.saturating_add(1));
         }
     }
 
@@ -745,8 +745,9 @@ fn read_lineage(
         for (a, b) in g.edges.keys() {
             let la = layer.get(a).copied().unwrap_or(0);
             let lb = layer.get(b).copied().unwrap_or(0);
-            if lb < la + 1 && la + 1 < keep.len() + 1 {
-                layer.insert(b.clone(), la + 1);
+            let next = la.saturating_add(1);
+            if lb < next && next <= keep.len() {
+                layer.insert(b.clone(), next);
                 changed = true;
             }
         }
@@ -765,13 +766,20 @@ fn read_lineage(
             .max(subject_layer),
     );
     let shift = usize::from(subject_layer == 0 && !datasets.rows.is_empty());
-    let subject_col = layer.get(SUBJECT).copied().unwrap_or(0) + shift;
+    let subject_col = layer
+        .get(SUBJECT)
+        .copied()
+        .unwrap_or(0)
+        .saturating_add(shift);
 
     let mut out = Lineage::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_col: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (k, l) in &layer {
-        per_col.entry(l + shift).or_default().push(k.clone());
+        per_col
+            .entry(l.saturating_add(shift))
+            .or_default()
+            .push(k.clone());
     }
     for (col, mut ks) in per_col {
         ks.sort_by_key(|k| {
@@ -783,7 +791,7 @@ fn read_lineage(
         let hidden = ks.len().saturating_sub(MAX_PER_COLUMN);
         for (row, k) in ks
             .iter()
-            .take(MAX_PER_COLUMN - usize::from(hidden > 0))
+            .take(MAX_PER_COLUMN.saturating_sub(usize::from(hidden > 0)))
             .enumerate()
         {
             let node = if k == SUBJECT {
@@ -827,7 +835,7 @@ fn read_lineage(
         }
         if hidden > 0 {
             out.nodes.push(LineageNode {
-                name: format!("+{} more models", hidden + 1),
+                name: format!("+{} more models", hidden.saturating_add(1)),
                 detail: "see the table below".into(),
                 purl: None,
                 source: String::new(),
@@ -851,7 +859,11 @@ fn read_lineage(
     if let (Some(&subject), Some(col)) = (index.get(SUBJECT), subject_col.checked_sub(1)) {
         let first_row = out.nodes.iter().filter(|n| n.column == col).count();
         let hidden = datasets.rows.len().saturating_sub(MAX_PER_COLUMN);
-        let shown = datasets.rows.len() - hidden - usize::from(hidden > 0);
+        let shown = datasets
+            .rows
+            .len()
+            .saturating_sub(hidden)
+            .saturating_sub(usize::from(hidden > 0));
         for (i, d) in datasets.rows.iter().take(shown).enumerate() {
             let flagged = !d.missing.is_empty() || d.unknown.is_some();
             out.edges.push(LineageEdge {
@@ -871,7 +883,7 @@ fn read_lineage(
                 kind: NodeKind::Dataset,
                 flagged,
                 column: col,
-                row: first_row + i,
+                row: first_row.saturating_add(i),
             });
         }
         if hidden > 0 {
@@ -881,19 +893,27 @@ fn read_lineage(
                 label: "data".into(),
             });
             out.nodes.push(LineageNode {
-                name: format!("+{} more datasets", hidden + 1),
+                name: format!("+{} more datasets", hidden.saturating_add(1)),
                 detail: "see Datasets".into(),
                 purl: None,
                 source: String::new(),
                 kind: NodeKind::More,
                 flagged: false,
                 column: col,
-                row: first_row + shown,
+                row: first_row.saturating_add(shown),
             });
         }
     }
-    out.columns = out.nodes.iter().map(|n| n.column + 1).max().unwrap_or(0);
-    out.rows = out.nodes.iter().map(|n| n.row + 1).max().unwrap_or(0);
+    // How many columns and rows the nodes span.
+    let extent = |at: fn(&LineageNode) -> usize| {
+        out.nodes
+            .iter()
+            .map(|n| at(n).saturating_add(1))
+            .max()
+            .unwrap_or(0)
+    };
+    out.columns = extent(|n| n.column);
+    out.rows = extent(|n| n.row);
     out
 }
 
@@ -1140,6 +1160,7 @@ fn read_exceptions(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use serde_json::json;
