@@ -761,7 +761,7 @@ fn describe_code(code: Option<&Value>) -> String {
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
@@ -773,7 +773,7 @@ mod tests {
     }
 
     /// A zip of stored (or deflated) members, enough for the Keras layout.
-    fn zip(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
+    pub(crate) fn zip(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut cd = Vec::new();
         for (name, data) in members {

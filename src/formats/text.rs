@@ -65,6 +65,12 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
             return Ok(());
         }
         secrets.scan(&bytes, 0, bytes.len(), 0, 1);
+        let mut payloads = super::embedded::Payloads::new(name);
+        payloads.feed(&bytes, 0, src, ctx)?;
+        payloads.finish(src, ctx)?;
+        if super::hydra::wanted(base) {
+            super::hydra::check(&bytes, ctx, name);
+        }
         // Parsed only where something is read from the structure (a tokenizer.json of a few
         // MB would cost ten times that as a Value, for nothing).
         let wanted = base.ends_with(".ipynb") || TEMPLATE_FILES.contains(&base);
@@ -92,6 +98,8 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
     let win = usize::try_from(window).unwrap_or(usize::MAX);
     let mut start = 0u64;
     let mut line = 1u64;
+    let mut payloads = super::embedded::Payloads::new(name);
+    let mut targets = super::hydra::wanted(base).then(|| super::hydra::Targets::new(name));
     loop {
         let buf = src.read_vec(start, win)?;
         let last = start.saturating_add(buf.len() as u64) >= len || buf.len() < win;
@@ -103,6 +111,13 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
             buf.len().saturating_sub(CONTEXT)
         };
         secrets.scan(&buf, from, to, start, line);
+        // The cores of consecutive windows are consecutive: the payload scan sees every byte
+        // once, in order.
+        let core = buf.get(from..to).unwrap_or_default();
+        payloads.feed(core, start.saturating_add(from as u64), src, ctx)?;
+        if let Some(t) = targets.as_mut() {
+            super::hydra::read_targets(&buf, from, to, start, line, |h| t.add(ctx, h));
+        }
         if last {
             break;
         }
@@ -112,6 +127,10 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
         start = start.saturating_add(next as u64);
     }
     secrets.report(ctx, name);
+    payloads.finish(src, ctx)?;
+    if let Some(t) = targets {
+        t.finish(ctx);
+    }
     Ok(())
 }
 
