@@ -147,7 +147,13 @@ pub fn sniff(s: &[u8], total: u64) -> Option<Sniffed> {
         let Some(decoded) = head.get(..n).and_then(|h| enc.decode(h)) else {
             continue;
         };
-        let decoded_len = enc.decoded_len(total);
+        // Padding is known when the whole string is at hand.
+        let padding = if whole && enc != Encoding::Hex {
+            head.iter().rev().take_while(|b| **b == b'=').count() as u64
+        } else {
+            0
+        };
+        let decoded_len = enc.decoded_len(total.saturating_sub(padding));
         let format = detect::detect(&decoded, decoded_len, "");
         if is_payload(format, &decoded) {
             return Some(Sniffed {

@@ -534,16 +534,14 @@ fn report_one(ctx: &mut Ctx, origin: &str, first: &Hit, class: Option<&Class>, c
             raw.clone(),
             Severity::High,
             "unreadable target".to_owned(),
-            format!(
-                "is {why}; hydra.utils.instantiate imports and calls whatever it resolves to"
-            ),
+            format!("{why}; hydra.utils.instantiate imports and calls whatever it resolves to"),
         ),
         (Value::Path(_), None) | (Value::Path(_), Some(Class::Allowed)) => return,
         (Value::Path(p), Some(Class::Denied { rule, reason } | Class::HigherOrder { rule, reason })) => (
             p.clone(),
             Severity::Critical,
             format!("denylist: {rule}"),
-            format!("hydra.utils.instantiate imports and calls it: {reason}"),
+            format!("on the denylist ({reason}); hydra.utils.instantiate imports and calls it"),
         ),
         (Value::Path(p), Some(Class::Dunder { attr })) => (
             p.clone(),
@@ -561,7 +559,7 @@ fn report_one(ctx: &mut Ctx, origin: &str, first: &Hit, class: Option<&Class>, c
                 Code::ConfigCallableTarget.default_severity()
             },
             "not on the allowlist".to_owned(),
-            "is on neither list of the pickle policy; hydra.utils.instantiate imports it (running its module's code) and calls it".to_owned(),
+            "on neither list of the pickle policy; hydra.utils.instantiate imports it (running its module's code) and calls it".to_owned(),
         ),
     };
     let path = clip(&path, max_string);
@@ -573,7 +571,7 @@ fn report_one(ctx: &mut Ctx, origin: &str, first: &Hit, class: Option<&Class>, c
         Code::ConfigCallableTarget,
         severity,
         Some(first.offset),
-        format!("{at}: _target_ {path}{times} {what}"),
+        format!("{at}: _target_ {path}{times}: {what}"),
         Evidence {
             module,
             name,
