@@ -200,7 +200,9 @@ impl State {
                 }
             }
         }
-        if b != b' ' && b != b'\t' && b != b'\r' {
+        // A byte order mark before the first key is no content (PyYAML skips it).
+        let bom = self.last == b'\n' && matches!(b, 0xEF | 0xBB | 0xBF);
+        if b != b' ' && b != b'\t' && b != b'\r' && !bom {
             self.last = b;
         }
     }
@@ -253,6 +255,16 @@ fn value_after_key(
         k = k.checked_add(1)?;
     }
     k = skip_blanks(buf, k);
+    // An explicit key (`? _target_`) has its `:` at the start of the next line.
+    if buf.get(k) == Some(&b'\r') {
+        k = k.checked_add(1)?;
+    }
+    if buf.get(k) == Some(&b'\n') {
+        k = k.checked_add(1)?;
+        while buf.get(k) == Some(&b' ') {
+            k = k.checked_add(1)?;
+        }
+    }
     if buf.get(k) != Some(&b':') {
         return None;
     }
@@ -660,6 +672,9 @@ mod tests {
         );
         assert_eq!(targets("_target_: !!str os.system\n"), ["os.system"]);
         assert_eq!(targets("_target_: &t os.system\n"), ["os.system"]);
+        // An explicit key, and a byte order mark before the first key.
+        assert_eq!(targets("a:\n  ? _target_\n  : os.system\n"), ["os.system"]);
+        assert_eq!(targets("\u{feff}_target_: os.system\n"), ["os.system"]);
     }
 
     #[test]
