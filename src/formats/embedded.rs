@@ -243,7 +243,7 @@ impl Payloads {
     }
 }
 
-/// Scans a whole source, in pieces of [`CHUNK`] bytes.
+/// Scans a whole source, in pieces of 64 KiB.
 pub fn scan(src: &dyn Source, ctx: &mut Ctx, origin: &str) -> io::Result<()> {
     const CHUNK: usize = 64 << 10;
     let mut p = Payloads::new(origin);

@@ -772,6 +772,28 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic() {
+        // Pseudo-random bytes drawn mostly from YAML's punctuation, in every split of windows.
+        let alphabet = b"_target_:\"'\\x{}[],#&*!|>-? \n\r\tos.system${}\xef\xbb\xbf";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200 {
+            let bytes: Vec<u8> = (0..512)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for from in [0, 7, 256] {
+                read_targets(&bytes, from, bytes.len(), 0, 1, |h| {
+                    assert!((h.offset as usize) < bytes.len());
+                });
+            }
+        }
+    }
+
+    #[test]
     fn documentation_and_code_files_are_not_read() {
         assert!(wanted("model_config.yaml") && wanted("config.json") && wanted("hparams"));
         assert!(!wanted("README.md") && !wanted("train.py") && !wanted("notes.txt"));

@@ -18,6 +18,10 @@
 //! - **Chat templates** (`tokenizer_config.json`, `chat_template.json`,
 //!   `processor_config.json`: the `chat_template` string or list of `{name, template}`; any
 //!   `*.jinja` file whole) go to [`super::template::check_template`].
+//! - **Configs that load code or carry files**: Hydra/OmegaConf `_target_` keys go to
+//!   [`super::hydra`] (not in prose, notebooks or Python files), and base64 or hex strings that
+//!   decode to a model file to [`super::embedded`], which inspects them as nested members. Both
+//!   read every byte once, in the whole file or window by window.
 //!
 //! Bounds: a file up to [`Limits::max_text_window`] (16 MiB) is read whole and parsed where
 //! needed. A larger file is scanned for secrets only, whole, in windows of that size that
