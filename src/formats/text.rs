@@ -1195,6 +1195,52 @@ mod tests {
     }
 
     #[test]
+    fn config_scans_see_every_window_of_a_large_file_once() {
+        // A base64 pickle across the first window edge and `_target_` keys on both sides of
+        // the second: each found once, at its file offset and line.
+        use base64::Engine;
+        let limits = Limits {
+            max_text_window: MIN_WINDOW,
+            ..Limits::default()
+        };
+        let (w, c) = (MIN_WINDOW as usize, CONTEXT);
+        let pickle = b"\x80\x02cos\nsystem\nX\x11\x00\x00\x00echo aibom-sample\x85R.";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pickle);
+        let first_edge = w - c;
+        let mut t = "y\n".repeat((first_edge - 20) / 2);
+        let at = t.len();
+        t.push_str(&format!("m: {b64}\n"));
+        let second_edge = first_edge + (w - 2 * c);
+        t.push_str(&"y\n".repeat((second_edge - 6 - t.len()) / 2));
+        let key = t.len();
+        t.push_str("_target_: os.system\n_target_: os.system\n");
+        t.push_str(&"y\n".repeat(w));
+        let f = run_with(t.as_bytes(), "big.yaml", &limits);
+        let payload: Vec<_> = f
+            .iter()
+            .filter(|f| f.code == Code::ConfigEmbeddedPayload)
+            .collect();
+        assert_eq!(payload.len(), 1, "{f:?}");
+        assert_eq!(payload[0].location.offset, Some(at as u64 + 3));
+        assert!(f.iter().any(|f| f.code == Code::PickleDangerousGlobal));
+        let target: Vec<_> = f
+            .iter()
+            .filter(|f| f.code == Code::ConfigCallableTarget)
+            .collect();
+        assert_eq!(target.len(), 1, "{f:?}");
+        assert_eq!(target[0].location.offset, Some(key as u64));
+        let line = format!(
+            "big.yaml line {}: _target_ os.system (2 times)",
+            t[..key].matches('\n').count() + 1
+        );
+        assert!(
+            target[0].message.starts_with(&line),
+            "{} / {line}",
+            target[0].message
+        );
+    }
+
+    #[test]
     fn aws_pair_across_a_window_edge_is_counted_once() {
         let limits = Limits {
             max_text_window: MIN_WINDOW,
