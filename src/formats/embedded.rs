@@ -448,7 +448,7 @@ mod tests {
     #[test]
     fn payload_larger_than_the_cap_is_reported_not_decoded() {
         let mut big = MAL.to_vec();
-        big.splice(2..2, std::iter::repeat_n(b'N', 200).chain([b'0'; 0]));
+        big.splice(2..2, std::iter::repeat_n(b'N', 200));
         let limits = Limits {
             max_embedded_payload: 64,
             ..Limits::default()
