@@ -26,6 +26,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import base64
 import bz2
 import gzip
 import hashlib
@@ -56,6 +57,8 @@ CODES = {
     "zip-malformed", "torchscript-code", "npy-malformed", "safetensors-malformed",
     "format-mismatch", "empty-file", "symlink-escape", "symlink-broken", "partial-download",
     "remote-code", "torchscript-dangerous-op", "torchscript-custom-op",
+    "keras-embedded-object", "keras-external-load", "config-callable-target",
+    "config-embedded-payload",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -1200,11 +1203,85 @@ def readme(c: Corpus) -> bytes:
     return "\n".join(lines).encode()
 
 
+def keras_archive(layers: list) -> bytes:
+    """A Keras 3 `.keras` zip as `model.save` lays it out (metadata.json, config.json; no
+    weights: none of these layers has any aibom reads)."""
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": "sequential", "trainable": True, "dtype": "float32",
+                         "layers": [{"module": "keras.layers", "class_name": "InputLayer",
+                                     "config": {"batch_shape": [None, 4], "dtype": "float32",
+                                                "name": "input_layer"},
+                                     "registered_name": None}] + layers},
+              "registered_name": None, "build_config": {"input_shape": [None, 4]}}
+    meta = {"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}
+    return build_zip([Entry("metadata.json", json.dumps(meta).encode()),
+                      Entry("config.json", json.dumps(config).encode(), deflate=True)])
+
+
+HYDRA_BENIGN = b"""# NeMo-style model config (aibom sample): hydra.utils.instantiate(cfg.model.optim) etc.
+name: aibom-tiny
+model:
+  sample_rate: 16000
+  metadata: {_target_: builtins.dict, source: aibom}
+  optim:
+    _target_: torch.optim.Adam
+    _partial_: true
+    lr: 0.001
+  sched:
+    _target_: "torch.optim.lr_scheduler.CosineAnnealingLR"
+    T_max: 10
+trainer:
+  max_epochs: 1  # _target_: os.system in a comment is never read
+  note: 'a string that says _target_: os.system is no key'
+"""
+
+HYDRA_MALICIOUS = b"""# Hydra config (aibom sample): hydra.utils.instantiate(cfg.callback) runs the command.
+model:
+  _target_: torch.nn.Linear
+  in_features: 4
+  out_features: 2
+callback:
+  _target_: os.system
+  _args_:
+    - echo aibom-sample
+"""
+
+
+def configs(c: Corpus) -> None:
+    """Configs that load code or carry files: Keras layers, Hydra `_target_`, encoded pickles."""
+    m, b = "malicious/", "benign/"
+    wrapped = tzip([("data.pkl", MAL_P2)], prefix="torch_module/")
+    c.add(m + "keras_torch_module_wrapper.keras", keras_archive([
+        {"module": "keras.layers", "class_name": "TorchModuleWrapper",
+         "config": {"name": "torch_module_wrapper", "trainable": True, "dtype": "float32",
+                    "module": base64.b64encode(wrapped).decode(), "output_shape": None},
+         "registered_name": "TorchModuleWrapper"}]),
+        "unsafe", ["keras-embedded-object", "config-embedded-payload", DG, DC],
+        "Keras 3 archive whose TorchModuleWrapper layer stores base64 of a torch.save zip (as get_config writes it); its data.pkl calls os.system, which from_config's torch.load(weights_only=False) would run")
+    c.add(m + "keras_tfsm_layer.keras", keras_archive([
+        {"module": "keras.layers", "class_name": "TFSMLayer",
+         "config": {"name": "tfsm_layer", "trainable": True, "dtype": "float32",
+                    "filepath": "/tmp/aibom-sample/saved_model", "call_endpoint": "serve",
+                    "call_training_endpoint": None},
+         "registered_name": "TFSMLayer"}]),
+        "unsafe", ["keras-external-load"],
+        "Keras 3 archive with a TFSMLayer whose filepath is an absolute path outside the model: loading calls tf.saved_model.load on it")
+    c.add(m + "hydra_os_system/config.yaml", HYDRA_MALICIOUS, "unsafe", ["config-callable-target"],
+          "Hydra config whose callback _target_ is os.system with the command in _args_ (denylisted: critical)")
+    c.add(b + "hydra_config/config.yaml", HYDRA_BENIGN, "clean", ["config-callable-target"],
+          "NeMo-style Hydra config: builtins.dict (allowlisted, a fact), torch.optim.Adam with _partial_ and a quoted scheduler (on neither list: low); _target_ in a comment and a string is not read")
+    c.add(m + "hex_pickle_config.json",
+          jdump({"model_type": "aibom-tiny", "preprocessor": MAL_P2.hex()}),
+          "unsafe", ["config-embedded-payload", DG, DC],
+          "JSON config whose preprocessor value is the hex of a protocol-2 pickle calling os.system (scanned as a nested file)")
+
+
 def build() -> Corpus:
     c = Corpus()
     benign(c)
     malicious(c)
     malformed(c)
+    configs(c)
     self_check(c)
     return c
 

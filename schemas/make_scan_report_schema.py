@@ -95,6 +95,7 @@ facts = {
         "keras": {"type": "object"},
         "savedmodel": {"type": "object"},
         "torchscript": {"type": "object"},
+        "hydra": {"type": "object"},
         "tflite": {"type": "object", "additionalProperties": False,
                    "required": ["version", "operator_codes"],
                    "properties": {"version": {"type": "integer"},

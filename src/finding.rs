@@ -181,6 +181,10 @@ codes! {
         "a Keras model has a Lambda layer: loading it unmarshals and runs Python bytecode";
     KerasCustomObject = "keras-custom-object", Security, Medium, Some(502),
         "a Keras config names a class or function outside Keras (module or registered_name), imported when the model loads";
+    KerasEmbeddedObject = "keras-embedded-object", Security, Critical, Some(502),
+        "a Keras layer carries a serialized object that loading deserializes (TorchModuleWrapper: base64 of a torch.save archive passed to torch.load); the bytes are scanned as a nested file";
+    KerasExternalLoad = "keras-external-load", Security, High, Some(829),
+        "a Keras config loads an artifact from outside the model: a TFSMLayer's SavedModel path, or a function that loads or downloads files (get_file, load_model); critical for a function";
     KerasMalformed = "keras-malformed", Integrity, High, None,
         "the Keras archive or HDF5 model config is invalid";
     SavedModelDangerousOp = "savedmodel-dangerous-op", Security, High, Some(94),
@@ -193,6 +197,10 @@ codes! {
         "a TensorFlow Lite model runs a full TensorFlow kernel through the Flex delegate (high when the kernel reads or writes files)";
     TfliteMalformed = "tflite-malformed", Integrity, Medium, None,
         "the TensorFlow Lite FlatBuffer's offsets to its operator codes are broken; they were not checked";
+    ConfigCallableTarget = "config-callable-target", Security, Low, Some(470),
+        "a Hydra/OmegaConf config names a callable in _target_ that hydra.utils.instantiate imports and calls: critical when on the pickle denylist, high when it cannot be read statically, low when on neither list";
+    ConfigEmbeddedPayload = "config-embedded-payload", Security, Medium, Some(502),
+        "a base64 or hex string in a config decodes to a pickle, archive or other model file; it was inspected as a nested file (high when it could not be)";
     RemoteCode = "remote-code", Security, High, Some(94),
         "the model needs trust_remote_code: auto_map points at Python files in the repository that run when it loads";
     LfsPointer = "lfs-pointer", Integrity, High, None,

@@ -113,6 +113,10 @@ pub struct Limits {
     /// printed source of large real models is a few hundred KB per file); a larger file is
     /// not analysed, and a finding says so.
     pub max_torchscript_code: u64,
+    /// Bytes one base64 or hex string in a config may decode to and still be inspected as a
+    /// nested file (Keras' `TorchModuleWrapper` stores a whole `torch.save` archive that way);
+    /// a longer one that starts like a model file is reported as not inspected.
+    pub max_embedded_payload: u64,
     /// Bytes of TorchScript source lexed over one archive; past it the rest is not analysed,
     /// and a finding says so.
     pub max_torchscript_code_total: u64,
@@ -160,6 +164,7 @@ impl Default for Limits {
             max_text_window: 16 << 20,
             max_torchscript_code: 16 << 20,
             max_torchscript_code_total: 256 << 20,
+            max_embedded_payload: 64 << 20,
         }
     }
 }

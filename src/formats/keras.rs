@@ -17,7 +17,20 @@
 //!   `keras-custom-object`, once per distinct object with its count (medium: custom layers
 //!   are common); critical when the object comes from a module that runs commands or code
 //!   (`builtins.exec`, `os`, `subprocess`, ...) or is a Keras function that published
-//!   safe_mode bypasses call (`enable_unsafe_deserialization`, `get_file`).
+//!   safe_mode bypasses call (`enable_unsafe_deserialization`).
+//! - **Embedded objects.** `TorchModuleWrapper` (keras/src/utils/torch_utils.py) stores its
+//!   module as base64 of `torch.save` bytes; `from_config` decodes it and calls
+//!   `torch.load(weights_only=False)`, a full unpickling (recent Keras 3 refuses it under
+//!   safe_mode; earlier releases and `safe_mode=False` do not). Reported as
+//!   `keras-embedded-object` (critical) with what the string decodes to; the bytes themselves
+//!   are inspected as a nested file by [`super::embedded`] (the config goes through it as any
+//!   JSON does), so a malicious pickle inside is reported as such.
+//! - **Artifacts loaded from elsewhere.** A `TFSMLayer` calls `tf.saved_model.load(filepath)`
+//!   on its `filepath` when it is built from the config: a model outside the file, which aibom
+//!   did not inspect (`keras-external-load`, high). A function object that loads or downloads
+//!   files (`get_file`, `load_model`, `load_weights`), named by its `class_name`, `config` or
+//!   `registered_name`, is the same finding, critical: published safe_mode bypasses use
+//!   `get_file` to fetch a payload while the config loads.
 //!
 //! The `.keras` archive is a zip (checked by [`super::zip`] first, which recognises the
 //! layout): `config.json`, `metadata.json` and `model.weights.h5`. Its members are read through
@@ -149,7 +162,16 @@ const DANGEROUS_MODULES: &[&str] = &[
 
 /// Keras functions that published safe_mode bypasses call from a config: switching unsafe
 /// deserialization on (after which a Lambda loads) and downloading files.
-const KERAS_GADGETS: &[&str] = &["enable_unsafe_deserialization", "get_file"];
+const KERAS_GADGETS: &[&str] = &["enable_unsafe_deserialization"];
+
+/// Functions that load or download files when a config names them: `keras.utils.get_file`,
+/// `keras.saving.load_model`, `Model.load_weights`.
+const EXTERNAL_LOADERS: &[&str] = &["get_file", "load_model", "load_weights"];
+
+fn is_external_loader(name: &str) -> bool {
+    let last = name.rsplit(['>', '.']).next().unwrap_or(name);
+    EXTERNAL_LOADERS.contains(&last)
+}
 
 fn is_dangerous(module: Option<&str>, name: &str) -> bool {
     match module {
@@ -276,6 +298,11 @@ pub fn inspect_h5(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         facts.note = Some(msg.clone());
         malformed(ctx, msg);
     } else {
+        // Serialized objects in the config (a TorchModuleWrapper's torch.save bytes): inside
+        // a .keras archive config.json goes through the text scan, which does this.
+        ctx.enter("model_config", |ctx| {
+            super::embedded::scan(&config, ctx, "model_config")
+        })?;
         match serde_json::from_slice::<Value>(&config) {
             Ok(v) => check_config(ctx, &v, "model_config", &mut facts),
             Err(e) => {
@@ -411,6 +438,19 @@ enum Role {
     Other,
 }
 
+/// A layer or function reported with a sentence of its own (bounded by `max_fact_entries`;
+/// past it only the count grows).
+struct Site {
+    /// `TorchModuleWrapper layer "t" at config.layers[0]`.
+    what: String,
+    /// What it carries or loads.
+    detail: String,
+    severity: Severity,
+    module: Option<String>,
+    name: Option<String>,
+    rule: &'static str,
+}
+
 /// A `Lambda` layer, or marshalled code found elsewhere.
 struct LambdaSite {
     /// The layer's `config.name`.
@@ -432,6 +472,10 @@ struct Walk {
     layers: u64,
     classes: BTreeMap<String, u64>,
     lambdas: Vec<LambdaSite>,
+    /// Layers that carry a serialized object (`TorchModuleWrapper`).
+    embedded: Vec<Site>,
+    /// Layers and functions that load files from elsewhere.
+    external: Vec<Site>,
     custom: Vec<CustomObject>,
     /// Where the tree first went deeper than the limit.
     too_deep: Option<String>,
@@ -447,6 +491,8 @@ impl Walk {
             layers: 0,
             classes: BTreeMap::new(),
             lambdas: Vec::new(),
+            embedded: Vec::new(),
+            external: Vec::new(),
             custom: Vec::new(),
             too_deep: None,
         }
@@ -564,8 +610,26 @@ impl Walk {
         let foreign = module.is_some_and(|m| !is_keras_module(m))
             || registered.and_then(foreign_registration).is_some()
             || foreign_registration(class).is_some();
-        if foreign || is_dangerous(module, name) {
+        let loader = is_external_loader(name)
+            || registered.is_some_and(is_external_loader)
+            || (class != name && is_external_loader(class));
+        if loader {
+            let site = Site {
+                what: format!("the function {} at {}", self.clip(name), self.path()),
+                detail: "loads or downloads files when the config is deserialized (safe_mode bypasses fetch their payload this way)".into(),
+                severity: Severity::Critical,
+                module: module.map(|m| self.clip(m)),
+                name: Some(self.clip(name)),
+                rule: "file-loading function",
+            };
+            self.push_site(site, false);
+        } else if foreign || is_dangerous(module, name) {
             self.add_custom(module, name, registered);
+        }
+        match class {
+            "TorchModuleWrapper" => self.torch_module(config),
+            "TFSMLayer" => self.saved_model_layer(config),
+            _ => {}
         }
     }
 
@@ -620,6 +684,106 @@ impl Walk {
         }
     }
 
+    fn layer_name(&self, config: Option<&Value>) -> String {
+        config
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .map_or_else(String::new, |n| format!(" {:?}", self.clip(n)))
+    }
+
+    /// `TorchModuleWrapper`: `config.module` is base64 of `torch.save` bytes.
+    fn torch_module(&mut self, config: Option<&Value>) {
+        let module = config.and_then(|c| c.get("module"));
+        let detail = match module {
+            Some(Value::String(s)) => match super::embedded::sniff(s.as_bytes(), s.len() as u64) {
+                Some(found) => format!(
+                    "a {} string of a {}-byte {} (torch.save); from_config decodes it and calls torch.load(weights_only=False), which unpickles it (recent Keras 3 refuses this under safe_mode; earlier releases and safe_mode=False do not); the bytes were inspected as a nested file",
+                    found.encoding.describe(),
+                    found.decoded_len,
+                    found.format.describe()
+                ),
+                None => format!(
+                    "a {}-character module string that does not decode to a known model format; from_config passes its base64 decoding to torch.load(weights_only=False)",
+                    s.len()
+                ),
+            },
+            Some(_) => "a module value that is not a string; from_config passes it to torch.load(weights_only=False)".into(),
+            None => return,
+        };
+        let site = Site {
+            what: format!(
+                "TorchModuleWrapper layer{} at {}",
+                self.layer_name(config),
+                self.path()
+            ),
+            detail: format!("carries {detail}"),
+            severity: Severity::Critical,
+            module: Some("torch".into()),
+            name: Some("load".into()),
+            rule: "TorchModuleWrapper",
+        };
+        self.push_site(site, true);
+    }
+
+    /// `TFSMLayer`: `config.filepath` is loaded with `tf.saved_model.load`.
+    fn saved_model_layer(&mut self, config: Option<&Value>) {
+        let Some(path) = config.and_then(|c| c.get("filepath")) else {
+            return;
+        };
+        let shown = match path {
+            Value::String(p) => {
+                let outside = p.starts_with('/')
+                    || p.starts_with('\\')
+                    || p.get(1..2) == Some(":")
+                    || p.contains("://")
+                    || p.split(['/', '\\']).any(|c| c == "..");
+                format!(
+                    "{:?}{}",
+                    self.clip(p),
+                    if outside {
+                        " (absolute, remote or climbing out of the model directory)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            other => format!(
+                "given as {}",
+                if other.is_null() {
+                    "null"
+                } else {
+                    "a non-string value"
+                }
+            ),
+        };
+        let site = Site {
+            what: format!(
+                "TFSMLayer layer{} at {}",
+                self.layer_name(config),
+                self.path()
+            ),
+            detail: format!(
+                "loads the SavedModel at {shown} with tf.saved_model.load when the model is deserialized: an artifact outside this file that aibom did not inspect"
+            ),
+            severity: Code::KerasExternalLoad.default_severity(),
+            module: Some("keras.layers".into()),
+            name: Some("TFSMLayer".into()),
+            rule: "TFSMLayer",
+        };
+        self.push_site(site, false);
+    }
+
+    fn push_site(&mut self, site: Site, embedded: bool) {
+        let list = if embedded {
+            &mut self.embedded
+        } else {
+            &mut self.external
+        };
+        if list.len() < self.max_entries {
+            list.push(site);
+        }
+    }
+
     fn add_custom(&mut self, module: Option<&str>, name: &str, registered: Option<&str>) {
         let module = module.map(|m| self.clip(m));
         let name = self.clip(name);
@@ -665,6 +829,25 @@ impl Walk {
                     ..Evidence::default()
                 },
             );
+        }
+        for (code, sites) in [
+            (Code::KerasEmbeddedObject, &self.embedded),
+            (Code::KerasExternalLoad, &self.external),
+        ] {
+            for site in sites {
+                ctx.report_with(
+                    code,
+                    site.severity,
+                    None,
+                    format!("{origin}: {} {}", site.what, site.detail),
+                    Evidence {
+                        module: site.module.clone(),
+                        name: site.name.clone(),
+                        rule: Some(site.rule.into()),
+                        ..Evidence::default()
+                    },
+                );
+            }
         }
         for c in &self.custom {
             let foreign_module = c.module.as_deref().filter(|m| !is_keras_module(m));
@@ -761,7 +944,7 @@ fn describe_code(code: Option<&Value>) -> String {
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::Finding;
     use crate::limits::Limits;
@@ -773,7 +956,7 @@ mod tests {
     }
 
     /// A zip of stored (or deflated) members, enough for the Keras layout.
-    fn zip(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
+    pub(crate) fn zip(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut cd = Vec::new();
         for (name, data) in members {
@@ -1066,6 +1249,109 @@ mod tests {
         );
         assert!(is_dangerous(Some("os.path"), "join") && is_dangerous(Some("subprocess"), "run"));
         assert!(!is_dangerous(Some("ossify"), "x") && !is_dangerous(Some("keras.layers"), "Dense"));
+    }
+
+    /// A torch.save zip whose data.pkl calls os.system('echo aibom-sample').
+    fn torch_zip_with_payload() -> Vec<u8> {
+        let pkl: &[u8] = b"\x80\x02cos\nsystem\nX\x11\x00\x00\x00echo aibom-sample\x85R.";
+        zip(
+            &[("archive/data.pkl", pkl), ("archive/version", b"3\n")],
+            false,
+        )
+    }
+
+    fn torch_wrapper(module: &str) -> String {
+        format!(
+            r#"{{"module": "keras.layers", "class_name": "TorchModuleWrapper", "config": {{"name": "torch_net", "module": "{module}", "output_shape": null}}, "registered_name": "TorchModuleWrapper"}}"#
+        )
+    }
+
+    #[test]
+    fn torch_module_wrapper_payload_is_scanned_as_a_nested_file() {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(torch_zip_with_payload());
+        let r = run(&keras(&sequential(&[torch_wrapper(&b64)])), "m.keras");
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.code == Code::KerasEmbeddedObject)
+            .expect("the wrapper is reported");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(
+            f.message.contains("TorchModuleWrapper layer \"torch_net\""),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("-byte zip"), "{}", f.message);
+        // The pickle inside: reported where it is, critical.
+        let inner = r
+            .findings
+            .iter()
+            .find(|f| f.code == Code::PickleDangerousGlobal)
+            .expect("the nested pickle is scanned");
+        let member = inner.location.member.as_deref().unwrap();
+        assert!(
+            member.starts_with("config.json!<base64 at ") && member.ends_with("!archive/data.pkl"),
+            "{member}"
+        );
+        assert!(r.codes().contains(&Code::ConfigEmbeddedPayload));
+        // A module string that is no model file is still the embedded object.
+        let r = run(
+            &keras(&sequential(&[torch_wrapper("bm90IGEgbW9kZWw=")])),
+            "m.keras",
+        );
+        assert_eq!(r.count(Code::KerasEmbeddedObject), 1, "{:?}", r.findings);
+        // In the HDF5 config too.
+        // (The fallback reader starts at the first `{"class_name"`, as Keras 2 writes it.)
+        let legacy = format!(
+            r#"{{"class_name": "Sequential", "config": {{"layers": [{}]}}}}"#,
+            torch_wrapper(&b64)
+        );
+        let r = run(&h5_bytes(&legacy), "m.h5");
+        assert!(
+            r.codes().contains(&Code::KerasEmbeddedObject),
+            "{:?}",
+            r.findings
+        );
+        assert!(
+            r.codes().contains(&Code::PickleDangerousGlobal),
+            "{:?}",
+            r.findings
+        );
+    }
+
+    #[test]
+    fn tfsm_layers_and_file_loading_functions_are_external_loads() {
+        let tfsm = r#"{"module": "keras.layers", "class_name": "TFSMLayer", "config": {"name": "ext", "filepath": "/tmp/aibom-sample/saved_model", "call_endpoint": "serve"}, "registered_name": "TFSMLayer"}"#;
+        let get_file = r#"{"module": "keras.utils", "class_name": "function", "config": "get_file", "registered_name": "function"}"#;
+        let cfg = format!(
+            r#"{{"module": "keras", "class_name": "Sequential", "config": {{"layers": [{tfsm}]}}, "compile_config": {{"loss": {get_file}}}}}"#
+        );
+        let r = run(&keras(&cfg), "m.keras");
+        assert_eq!(r.count(Code::KerasExternalLoad), 2, "{:?}", r.findings);
+        let t = r
+            .findings
+            .iter()
+            .find(|f| f.message.contains("TFSMLayer"))
+            .unwrap();
+        assert_eq!(t.severity, Severity::High);
+        assert!(
+            t.message
+                .contains("\"/tmp/aibom-sample/saved_model\" (absolute"),
+            "{}",
+            t.message
+        );
+        let g = r
+            .findings
+            .iter()
+            .find(|f| f.message.contains("get_file"))
+            .unwrap();
+        assert_eq!(g.severity, Severity::Critical);
+        assert!(
+            !r.codes().contains(&Code::KerasCustomObject),
+            "{:?}",
+            r.findings
+        );
+        assert!(is_external_loader("keras.saving>load_model") && !is_external_loader("loader"));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
+pub mod embedded;
 pub mod gguf;
+pub mod hydra;
 pub mod keras;
 pub mod npy;
 pub mod onnx;
@@ -72,6 +74,9 @@ pub struct Facts {
     pub tflite: Option<tflite::TfliteFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub torchscript: Option<torchscript::TorchScriptFacts>,
+    /// Callables named by Hydra/OmegaConf `_target_` keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hydra: Option<hydra::HydraFacts>,
     /// Bytes of ASCII whitespace after the last pickle stream (old NumPy wrote a newline after
     /// an object array's pickle): no loader reads them.
     #[serde(skip_serializing_if = "is_zero")]

@@ -18,6 +18,10 @@
 //! - **Chat templates** (`tokenizer_config.json`, `chat_template.json`,
 //!   `processor_config.json`: the `chat_template` string or list of `{name, template}`; any
 //!   `*.jinja` file whole) go to [`super::template::check_template`].
+//! - **Configs that load code or carry files**: Hydra/OmegaConf `_target_` keys go to
+//!   [`super::hydra`] (not in prose, notebooks or Python files), and base64 or hex strings that
+//!   decode to a model file to [`super::embedded`], which inspects them as nested members. Both
+//!   read every byte once, in the whole file or window by window.
 //!
 //! Bounds: a file up to [`Limits::max_text_window`] (16 MiB) is read whole and parsed where
 //! needed. A larger file is scanned for secrets only, whole, in windows of that size that
@@ -65,6 +69,12 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
             return Ok(());
         }
         secrets.scan(&bytes, 0, bytes.len(), 0, 1);
+        let mut payloads = super::embedded::Payloads::new(name);
+        payloads.feed(&bytes, 0, src, ctx)?;
+        payloads.finish(src, ctx)?;
+        if super::hydra::wanted(base) {
+            super::hydra::check(&bytes, ctx, name);
+        }
         // Parsed only where something is read from the structure (a tokenizer.json of a few
         // MB would cost ten times that as a Value, for nothing).
         let wanted = base.ends_with(".ipynb") || TEMPLATE_FILES.contains(&base);
@@ -92,6 +102,8 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
     let win = usize::try_from(window).unwrap_or(usize::MAX);
     let mut start = 0u64;
     let mut line = 1u64;
+    let mut payloads = super::embedded::Payloads::new(name);
+    let mut targets = super::hydra::wanted(base).then(|| super::hydra::Targets::new(name));
     loop {
         let buf = src.read_vec(start, win)?;
         let last = start.saturating_add(buf.len() as u64) >= len || buf.len() < win;
@@ -103,6 +115,13 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
             buf.len().saturating_sub(CONTEXT)
         };
         secrets.scan(&buf, from, to, start, line);
+        // The cores of consecutive windows are consecutive: the payload scan sees every byte
+        // once, in order.
+        let core = buf.get(from..to).unwrap_or_default();
+        payloads.feed(core, start.saturating_add(from as u64), src, ctx)?;
+        if let Some(t) = targets.as_mut() {
+            super::hydra::read_targets(&buf, from, to, start, line, |h| t.add(ctx, h));
+        }
         if last {
             break;
         }
@@ -112,6 +131,10 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, name: &str, format: Format) -> i
         start = start.saturating_add(next as u64);
     }
     secrets.report(ctx, name);
+    payloads.finish(src, ctx)?;
+    if let Some(t) = targets {
+        t.finish(ctx);
+    }
     Ok(())
 }
 
@@ -1169,6 +1192,52 @@ mod tests {
                 assert_eq!(f[0].location.offset, Some(at as u64));
             }
         }
+    }
+
+    #[test]
+    fn config_scans_see_every_window_of_a_large_file_once() {
+        // A base64 pickle across the first window edge and `_target_` keys on both sides of
+        // the second: each found once, at its file offset and line.
+        use base64::Engine;
+        let limits = Limits {
+            max_text_window: MIN_WINDOW,
+            ..Limits::default()
+        };
+        let (w, c) = (MIN_WINDOW as usize, CONTEXT);
+        let pickle = b"\x80\x02cos\nsystem\nX\x11\x00\x00\x00echo aibom-sample\x85R.";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pickle);
+        let first_edge = w - c;
+        let mut t = "y\n".repeat((first_edge - 20) / 2);
+        let at = t.len();
+        t.push_str(&format!("m: {b64}\n"));
+        let second_edge = first_edge + (w - 2 * c);
+        t.push_str(&"y\n".repeat((second_edge - 6 - t.len()) / 2));
+        let key = t.len();
+        t.push_str("_target_: os.system\n_target_: os.system\n");
+        t.push_str(&"y\n".repeat(w));
+        let f = run_with(t.as_bytes(), "big.yaml", &limits);
+        let payload: Vec<_> = f
+            .iter()
+            .filter(|f| f.code == Code::ConfigEmbeddedPayload)
+            .collect();
+        assert_eq!(payload.len(), 1, "{f:?}");
+        assert_eq!(payload[0].location.offset, Some(at as u64 + 3));
+        assert!(f.iter().any(|f| f.code == Code::PickleDangerousGlobal));
+        let target: Vec<_> = f
+            .iter()
+            .filter(|f| f.code == Code::ConfigCallableTarget)
+            .collect();
+        assert_eq!(target.len(), 1, "{f:?}");
+        assert_eq!(target[0].location.offset, Some(key as u64));
+        let line = format!(
+            "big.yaml line {}: _target_ os.system (2 times)",
+            t[..key].matches('\n').count() + 1
+        );
+        assert!(
+            target[0].message.starts_with(&line),
+            "{} / {line}",
+            target[0].message
+        );
     }
 
     #[test]
