@@ -117,6 +117,10 @@ pub struct Limits {
     /// nested file (Keras' `TorchModuleWrapper` stores a whole `torch.save` archive that way);
     /// a longer one that starts like a model file is reported as not inspected.
     pub max_embedded_payload: u64,
+    /// Embedded payloads (base64 or hex strings that decode to a model file) inspected per
+    /// file. Past it the rest are not inspected and a high finding says so: a config of a
+    /// million such strings would otherwise cost a nested inspection and a member each.
+    pub max_embedded_payloads: usize,
     /// Bytes of TorchScript source lexed over one archive; past it the rest is not analysed,
     /// and a finding says so.
     pub max_torchscript_code_total: u64,
@@ -165,6 +169,7 @@ impl Default for Limits {
             max_torchscript_code: 16 << 20,
             max_torchscript_code_total: 256 << 20,
             max_embedded_payload: 64 << 20,
+            max_embedded_payloads: 1000,
         }
     }
 }

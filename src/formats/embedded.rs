@@ -177,6 +177,11 @@ pub struct Payloads {
     head: Vec<u8>,
     /// What the nested files were found in, for messages (`config.json`, `model_config`).
     origin: String,
+    /// Payloads inspected so far; past [`Limits::max_embedded_payloads`] the scan reports
+    /// once and inspects no more.
+    ///
+    /// [`Limits::max_embedded_payloads`]: crate::limits::Limits::max_embedded_payloads
+    inspected: usize,
 }
 
 impl Payloads {
@@ -186,6 +191,7 @@ impl Payloads {
             len: 0,
             head: Vec::new(),
             origin: origin.to_owned(),
+            inspected: 0,
         }
     }
 
@@ -236,10 +242,31 @@ impl Payloads {
         }
         let found = sniff(&self.head, len);
         self.head.clear();
-        match found {
-            Some(s) => inspect_run(src, ctx, start, len, s, &self.origin),
-            None => Ok(()),
+        let Some(s) = found else {
+            return Ok(());
+        };
+        let max = ctx.limits.max_embedded_payloads;
+        if self.inspected >= max {
+            if self.inspected == max {
+                ctx.report_with(
+                    Code::ConfigEmbeddedPayload,
+                    Severity::High,
+                    Some(start),
+                    format!(
+                        "{}: more than {max} strings decode to model files; from byte {start} on, none was inspected",
+                        self.origin
+                    ),
+                    Evidence {
+                        rule: Some(format!("at most {max} embedded payloads per file")),
+                        ..Evidence::default()
+                    },
+                );
+            }
+            self.inspected = self.inspected.saturating_add(1).min(max.saturating_add(1));
+            return Ok(());
         }
+        self.inspected = self.inspected.saturating_add(1);
+        inspect_run(src, ctx, start, len, s, &self.origin)
     }
 }
 
@@ -475,6 +502,31 @@ mod tests {
         let f = run_with(&inner, &limits);
         assert!(codes(&f).contains(&Code::ArchiveDepthExceeded), "{f:?}");
         assert!(!codes(&f).contains(&Code::PickleDangerousGlobal));
+    }
+
+    #[test]
+    fn payloads_past_the_cap_are_reported_once_and_not_inspected() {
+        let pickle = b64(b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.");
+        let text = format!(
+            "{{\"a\": [{}]}}",
+            vec![format!("\"{pickle}\""); 5].join(",")
+        );
+        let limits = Limits {
+            max_embedded_payloads: 3,
+            ..Limits::default()
+        };
+        let found = run_with(&text, &limits);
+        let capped: Vec<_> = found
+            .iter()
+            .filter(|f| f.message.contains("more than 3 strings"))
+            .collect();
+        assert_eq!(capped.len(), 1, "{found:#?}");
+        assert_eq!(capped[0].severity, Severity::High);
+        let nested = found
+            .iter()
+            .filter(|f| f.code == Code::PickleDangerousGlobal)
+            .count();
+        assert_eq!(nested, 3, "{found:#?}");
     }
 
     #[test]
