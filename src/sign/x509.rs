@@ -10,9 +10,9 @@
 //! - no certificate on the path has an unknown critical extension or a repeated extension;
 //! - every issuer has basicConstraints CA=true, keyCertSign when it has a keyUsage extension,
 //!   and its pathLenConstraint (if any) is respected;
-//! - every signature verifies: sha256/384/512WithRSAEncryption (PKCS#1 v1.5, RSA keys of
-//!   2048 to 8192 bits) or ecdsa-with-SHA256/SHA384 by a P-256 or P-384 key; anything else is
-//!   [`ChainError::UnsupportedAlgorithm`];
+//! - every signature verifies, checked by rustls-webpki with one of [`SIGNATURE_ALGORITHMS`]
+//!   (ECDSA P-256/P-384, RSA PKCS#1 v1.5 and PSS of 2048 to 8192 bits, Ed25519); anything else
+//!   is [`ChainError::UnsupportedAlgorithm`];
 //! - the leaf has keyUsage digitalSignature or extendedKeyUsage codeSigning, and a P-256 or
 //!   P-384 key.
 //!
@@ -21,20 +21,29 @@
 //! candidate, never uses a certificate twice in one path, and stops at 8 certificates. A path
 //! ends at a certificate that is byte-equal to an anchor (the anchor's own signature is not
 //! checked). Revocation is not checked.
+//!
+//! Why path building is here and not `webpki::EndEntityCert::verify_for_usage`: webpki refuses
+//! any end-entity certificate with basicConstraints CA=true (`CaUsedAsEndEntity`, with no
+//! option to allow it), and model-signing's own certificate-method vectors
+//! (`tests/vectors/oms-v1.1.0/keys/signing-key-cert.pem`) sign with exactly such a
+//! certificate, which model-signing (OpenSSL's verifier) accepts. webpki also checks neither
+//! keyUsage (keyCertSign, digitalSignature) nor the validity of the trust anchor, and its EKU
+//! hook sees every certificate of the path but not keyUsage, so the OMS rule "digitalSignature
+//! or codeSigning" cannot be expressed through it. The cryptography (every signature, every
+//! algorithm and key-size rule) is webpki's.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::keys::VerifyingKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use rustls_pki_types::SignatureVerificationAlgorithm;
 use std::collections::HashMap;
 use std::time::Duration;
 use thiserror::Error;
+use webpki::aws_lc_rs as algs;
 use x509_cert::Certificate;
 use x509_cert::der::asn1::ObjectIdentifier;
-use x509_cert::der::{DateTime, Decode, Encode, Header, Reader, SliceReader, Tag, Tagged};
+use x509_cert::der::{DateTime, Decode, Encode, Header, Reader, SliceReader, Tag};
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
@@ -46,20 +55,31 @@ pub const MAX_PATH_LEN: usize = 8;
 const MAX_CANDIDATES: usize = 256;
 /// Longest subject shown in messages, in characters.
 const MAX_SUBJECT_CHARS: usize = 200;
-/// Smallest RSA modulus accepted for an issuer, in bits.
-const MIN_RSA_BITS: usize = 2048;
-
-const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const OID_SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const OID_SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-const OID_SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const OID_KP_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+/// Certificate signature algorithms accepted, as rustls-webpki (aws-lc-rs backend) implements
+/// them: what CAs of the certificate method use (ECDSA P-256/P-384 with SHA-256/384; RSA
+/// PKCS#1 v1.5 with SHA-256/384/512, parameters NULL or absent, 2048 to 8192 bits), and
+/// RSA-PSS and Ed25519. Anything else is [`ChainError::UnsupportedAlgorithm`].
+static SIGNATURE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P384_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA256,
+    algs::RSA_PKCS1_2048_8192_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA512,
+    algs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+    algs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+    algs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    algs::ED25519,
+];
 /// Extensions this module either enforces or that carry no constraint it could ignore:
 /// keyUsage, basicConstraints, extKeyUsage (enforced); subjectKeyIdentifier,
 /// authorityKeyIdentifier, subjectAltName (informational). Any other critical extension
@@ -493,7 +513,9 @@ impl<'a> Cert<'a> {
         Ok(())
     }
 
-    /// Verifies `child`'s signature with this certificate's key.
+    /// Verifies `child`'s signature with this certificate's key, through rustls-webpki: the
+    /// algorithm is the entry of [`SIGNATURE_ALGORITHMS`] whose AlgorithmIdentifiers (signature
+    /// and key) are byte-equal to the child's signature algorithm and this certificate's key.
     fn verify_signature_of(&self, child: &Cert<'_>) -> Result<(), ChainError> {
         let alg = child.cert.signature_algorithm();
         if alg != child.cert.tbs_certificate().signature() {
@@ -501,75 +523,51 @@ impl<'a> Cert<'a> {
                 subject: child.subject.clone(),
             });
         }
-        let bad = |reason: &str| ChainError::BadSignature {
+        let bad = |reason: String| ChainError::BadSignature {
             subject: child.subject.clone(),
             issuer: self.subject.clone(),
-            reason: reason.to_string(),
+            reason,
         };
-        let sig = child
-            .cert
-            .signature()
-            .as_bytes()
-            .ok_or_else(|| bad("signature BIT STRING has unused bits"))?;
-        let spki = self.cert.tbs_certificate().subject_public_key_info();
-        let spki_der = spki.to_der().map_err(|e| bad(&e.to_string()))?;
         let unsupported =
             |what: &'static str, oid: ObjectIdentifier| ChainError::UnsupportedAlgorithm {
                 subject: child.subject.clone(),
                 what,
                 algorithm: algorithm_name(oid),
             };
-        let hash =
-            SignatureHash::of(alg).ok_or_else(|| unsupported("signature algorithm", alg.oid))?;
-        match hash {
-            SignatureHash::Rsa(h) => {
-                if !params_null_or_absent(alg) {
-                    return Err(bad("RSA signature algorithm parameters must be NULL"));
-                }
-                if spki.algorithm.oid != OID_RSA_ENCRYPTION {
-                    return Err(bad(
-                        "the signature algorithm is RSA but the issuer key is not",
-                    ));
-                }
-                let key = rsa::RsaPublicKey::from_public_key_der(&spki_der)
-                    .map_err(|_| unsupported("RSA issuer key", spki.algorithm.oid))?;
-                if key.size().saturating_mul(8) < MIN_RSA_BITS {
-                    return Err(bad("the issuer's RSA key is shorter than 2048 bits"));
-                }
-                let ok = match h {
-                    Hash::Sha256 => rsa_verify::<Sha256>(key, child.tbs, sig),
-                    Hash::Sha384 => rsa_verify::<Sha384>(key, child.tbs, sig),
-                    Hash::Sha512 => rsa_verify::<Sha512>(key, child.tbs, sig),
-                };
-                if ok {
-                    Ok(())
-                } else {
-                    Err(bad("RSA PKCS#1 v1.5"))
-                }
+        let sig = child
+            .cert
+            .signature()
+            .as_bytes()
+            .ok_or_else(|| bad("signature BIT STRING has unused bits".to_string()))?;
+        let alg_id = algorithm_id_contents(alg).map_err(|e| bad(e.to_string()))?;
+        let spki = self.cert.tbs_certificate().subject_public_key_info();
+        let key_alg_id = algorithm_id_contents(&spki.algorithm).map_err(|e| bad(e.to_string()))?;
+        let key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| bad("issuer key BIT STRING has unused bits".to_string()))?;
+        let mut known = false;
+        for a in SIGNATURE_ALGORITHMS
+            .iter()
+            .filter(|a| a.signature_alg_id().as_ref() == alg_id.as_slice())
+        {
+            known = true;
+            // As webpki's own `verify_signed_data`: the entry must be for the issuer's key type
+            // (and curve); the same signature algorithm may have one entry per curve.
+            if a.public_key_alg_id().as_ref() != key_alg_id.as_slice() {
+                continue;
             }
-            SignatureHash::Ecdsa(h) => {
-                if alg.parameters.is_some() {
-                    return Err(bad("ECDSA signature algorithm must have no parameters"));
-                }
-                if spki.algorithm.oid != OID_EC_PUBLIC_KEY {
-                    return Err(bad(
-                        "the signature algorithm is ECDSA but the issuer key is not EC",
-                    ));
-                }
-                let key = VerifyingKey::from_spki_der(&spki_der).map_err(|_| {
-                    unsupported("issuer EC key (only P-256 and P-384)", spki.algorithm.oid)
-                })?;
-                let prehash = match h {
-                    Hash::Sha256 => Sha256::digest(child.tbs).to_vec(),
-                    Hash::Sha384 => Sha384::digest(child.tbs).to_vec(),
-                    Hash::Sha512 => return Err(unsupported("signature algorithm", alg.oid)),
-                };
-                if ecdsa_verify_prehash(&key, &prehash, sig) {
-                    Ok(())
-                } else {
-                    Err(bad("ECDSA"))
-                }
-            }
+            return a
+                .verify_signature(key, child.tbs, sig)
+                .map_err(|_| bad(algorithm_name(alg.oid)));
+        }
+        if known {
+            Err(unsupported(
+                "issuer key type or curve for its signature",
+                spki.algorithm.oid,
+            ))
+        } else {
+            Err(unsupported("signature algorithm", alg.oid))
         }
     }
 }
@@ -664,58 +662,13 @@ impl Search<'_, '_> {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Hash {
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-enum SignatureHash {
-    Rsa(Hash),
-    Ecdsa(Hash),
-}
-
-impl SignatureHash {
-    fn of(alg: &AlgorithmIdentifierOwned) -> Option<Self> {
-        Some(match alg.oid {
-            o if o == OID_SHA256_WITH_RSA => SignatureHash::Rsa(Hash::Sha256),
-            o if o == OID_SHA384_WITH_RSA => SignatureHash::Rsa(Hash::Sha384),
-            o if o == OID_SHA512_WITH_RSA => SignatureHash::Rsa(Hash::Sha512),
-            o if o == OID_ECDSA_SHA256 => SignatureHash::Ecdsa(Hash::Sha256),
-            o if o == OID_ECDSA_SHA384 => SignatureHash::Ecdsa(Hash::Sha384),
-            _ => return None,
-        })
-    }
-}
-
-fn params_null_or_absent(alg: &AlgorithmIdentifierOwned) -> bool {
-    alg.parameters
-        .as_ref()
-        .is_none_or(|p| p.tag() == Tag::Null && p.value().is_empty())
-}
-
-fn rsa_verify<D>(key: rsa::RsaPublicKey, msg: &[u8], sig: &[u8]) -> bool
-where
-    D: Digest + x509_cert::der::oid::AssociatedOid,
-{
-    use rsa::signature::Verifier;
-    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig) else {
-        return false;
-    };
-    rsa::pkcs1v15::VerifyingKey::<D>::new(key)
-        .verify(msg, &sig)
-        .is_ok()
-}
-
-fn ecdsa_verify_prehash(key: &VerifyingKey, prehash: &[u8], der_sig: &[u8]) -> bool {
-    use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    match key {
-        VerifyingKey::P256(k) => p256::ecdsa::Signature::from_der(der_sig)
-            .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
-        VerifyingKey::P384(k) => p384::ecdsa::Signature::from_der(der_sig)
-            .is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok()),
-    }
+/// The contents of an AlgorithmIdentifier (without its SEQUENCE header): the form in which
+/// webpki's table names algorithms, parameters included.
+fn algorithm_id_contents(alg: &AlgorithmIdentifierOwned) -> x509_cert::der::Result<Vec<u8>> {
+    let der = alg.to_der()?;
+    let mut reader = SliceReader::new(&der)?;
+    let header = Header::decode(&mut reader)?;
+    Ok(reader.read_slice(header.length())?.to_vec())
 }
 
 /// The tbsCertificate TLV exactly as it appears in `der` (re-encoding could differ).
@@ -796,6 +749,8 @@ mod tests {
     //! (RSA-2048 key, keyUsage digitalSignature); UNDER_LEAF is signed by EC_LEAF (CA:FALSE);
     //! FAKE_ROOT_CA is a self-signed RSA CA named `CN=root-ca` like the vectors' root.
     use super::*;
+    use rustls_pki_types::CertificateDer;
+    use webpki::EndEntityCert;
 
     const ROOT: &str = include_str!("../../tests/vectors/oms-v1.1.0/keys/ca-cert.pem");
     const INT: &str = include_str!("../../tests/vectors/oms-v1.1.0/keys/int-ca-cert.pem");
@@ -1182,6 +1137,34 @@ C4NAZJIlFvE2nzoHb5W4p1c/LYdluIYB3GGftVHezBWKo/ZiL7QrEZ/q
     fn leaf_key_must_be_p256_or_p384() {
         let e = verify_chain(&[der(RSA_LEAF)], &[der(EC_INT)], &[der(EC_ROOT)], None).unwrap_err();
         assert!(matches!(&e, ChainError::UnsupportedKey { .. }), "{e}");
+    }
+
+    /// Why this module builds paths itself: rustls-webpki refuses model-signing's own
+    /// certificate-method signer, whose certificate has basicConstraints CA=true, with no
+    /// option to accept it. If a webpki release changes this, path building can move there.
+    #[test]
+    fn webpki_refuses_the_oms_ca_leaf_so_paths_are_built_here() {
+        let (leaf, int, root) = (der(LEAF), der(INT), der(ROOT));
+        let root = CertificateDer::from(root.as_slice());
+        let anchor = webpki::anchor_from_trusted_cert(&root).expect("anchor");
+        let leaf = CertificateDer::from(leaf.as_slice());
+        let ee = EndEntityCert::try_from(&leaf).expect("webpki parses the leaf");
+        // id-kp-codeSigning, 1.3.6.1.5.5.7.3.3, as OID contents.
+        const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+        let e = ee
+            .verify_for_usage(
+                SIGNATURE_ALGORITHMS,
+                &[anchor],
+                &[CertificateDer::from(int.as_slice())],
+                rustls_pki_types::UnixTime::since_unix_epoch(Duration::from_secs(OMS_NOT_BEFORE)),
+                webpki::KeyUsage::required_if_present(CODE_SIGNING),
+                None,
+                None,
+            )
+            .err();
+        assert!(matches!(e, Some(webpki::Error::CaUsedAsEndEntity)), "{e:?}");
+        // The same chain passes here.
+        verify_chain(&[der(LEAF)], &[der(INT)], &[der(ROOT)], None).expect("verifies");
     }
 
     /// Replaces every occurrence of `from` in `der`, `limit` times at most.
