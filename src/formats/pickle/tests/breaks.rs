@@ -97,3 +97,16 @@ fn a_first_stream_that_breaks_at_once_is_malformed_and_empty_input_is_nothing() 
     assert!(s.codes.is_empty());
     assert_eq!(s.streams, 0);
 }
+
+#[test]
+fn whitespace_after_the_last_stream_is_a_fact_not_trailing_data() {
+    // Old NumPy wrote a newline after an object array's pickle.
+    let limits = Limits::default();
+    let policy = Policy::new(&[], false).unwrap();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    inspect(&b"\x80\x02N.\n".to_vec(), &mut ctx).unwrap();
+    assert!(ctx.findings.is_empty(), "{:?}", ctx.findings);
+    assert_eq!(ctx.facts.pickle_trailing_whitespace, 1);
+    // Anything else after the stream still is.
+    assert_eq!(run(b"\x80\x02N.\nx").0, vec![Code::PickleTrailingData]);
+}
