@@ -51,8 +51,8 @@ pub(super) struct Machine<'c, 'a> {
     /// Offset of this reading's start in the source (for `visited`).
     pub(super) base: u64,
     pub(super) exhaustion_reported: bool,
-    /// A higher-order helper ([`Helper`]) was imported or reached in this stream: its uses
-    /// are judged ([`Machine::loose`] has nothing to look for until then).
+    /// A higher-order helper ([`Helper`](super::judge::Helper)) was imported or reached in
+    /// this stream: its uses are judged ([`Machine::loose`] has nothing to look for until then).
     pub(super) helpers: bool,
     /// (helper, what it was given) pairs already reported in this stream.
     pub(super) judged: foldhash::HashSet<Box<str>>,

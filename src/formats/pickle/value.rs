@@ -202,7 +202,8 @@ impl Value {
         }
     }
 
-    /// The value, or opaque when it is or holds a dict (see [`Machine::dict_insert`]).
+    /// The value, or opaque when it is or holds a dict (see
+    /// [`Machine::dict_insert`](super::machine::Machine::dict_insert)).
     pub(super) fn without_dicts(self) -> Value {
         fn holds_dict(v: &Value) -> bool {
             match v {
