@@ -193,3 +193,37 @@ fn streams_past_the_cap_are_not_analysed() {
     assert_eq!(limited(b"N.N.cos\nsystem\n.", &l, msg), LIMITED);
     assert_eq!(limited(b"cos\nsystem\n.N.N.", &l, msg), SYSTEM_THEN_LIMITED);
 }
+
+/// PROTO 4, a FRAME of one byte, BINBYTES of `hidden` (running past the frame), STOP.
+fn overrun_hiding(hidden: &[u8]) -> Vec<u8> {
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&1u64.to_le_bytes());
+    b.push(b'B');
+    b.extend_from_slice(&u32::try_from(hidden.len()).unwrap().to_le_bytes());
+    b.extend_from_slice(hidden);
+    b.push(b'.');
+    b
+}
+
+#[test]
+fn side_readings_past_the_reread_or_file_budget_are_a_limit_finding() {
+    // MARKs open fresh states, so the readings do not merge quickly; a payload at the end is
+    // out of reach of the budget, and that is reported, not passed.
+    let mut hidden = vec![b'('; 5000];
+    hidden.extend_from_slice(b"cos\nsystem\n.");
+    let b = overrun_hiding(&hidden);
+    let want = sorted(&[Code::PickleFrameOverrun, Code::PickleLimitExceeded]);
+    let l = Limits {
+        max_reread_opcodes: 10,
+        ..Limits::default()
+    };
+    let msg = "possible pickle starts after the FRAME ending at 12 were not tried";
+    assert_eq!(limited(&b, &l, msg), want);
+    let l = Limits {
+        max_pickle_opcodes: 1000,
+        ..Limits::default()
+    };
+    assert_eq!(limited(&b, &l, msg), want);
+    // With the default budgets, the payload is found.
+    assert!(scan(&b).codes.contains(&Code::PickleDangerousGlobal));
+}
