@@ -1,0 +1,197 @@
+//! The byte reader under the interpreter, and why a stream stops early ([`Break`]).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::value::Blob;
+use crate::detect::pickle::memchr;
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+/// Why a stream stopped early.
+pub(super) enum Break {
+    /// The loader would raise here: the rest of the stream never runs.
+    Invalid(String),
+    /// An analysis limit was reached.
+    Limit(String),
+    /// Reading the underlying file failed: the tool cannot do its job.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Break {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            // Short data and corrupt compressed input are properties of the bytes.
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData => {
+                Break::Invalid(format!("read failed: {e}"))
+            }
+            _ => Break::Io(e),
+        }
+    }
+}
+
+pub(super) type Res<T> = Result<T, Break>;
+
+pub(super) fn invalid<T>(msg: impl Into<String>) -> Res<T> {
+    Err(Break::Invalid(msg.into()))
+}
+
+pub(super) struct Input<'r> {
+    r: &'r mut dyn BufRead,
+    /// Bytes taken from `r` and not yet consumed: `buf[start..end]`. Reading through a local
+    /// buffer keeps the per-opcode cost to a bounds check instead of two dynamic calls.
+    buf: Cow<'r, [u8]>,
+    start: usize,
+    end: usize,
+    pub(super) pos: u64,
+    /// Bytes the stream holds from its start, when known (random-access sources).
+    len: Option<u64>,
+}
+
+const INPUT_BUF: usize = 64 << 10;
+
+impl<'r> Input<'r> {
+    /// `data`: bytes already in memory that come first (a side reading's window); `r` goes
+    /// on after them. The local buffer is only allocated when `r` is read.
+    pub(super) fn new(r: &'r mut dyn BufRead, data: &'r [u8], len: Option<u64>) -> Self {
+        Input {
+            r,
+            buf: Cow::Borrowed(data),
+            start: 0,
+            end: data.len(),
+            pos: 0,
+            len,
+        }
+    }
+
+    /// Bytes left after the current position, when the length is known.
+    #[inline]
+    pub(super) fn remaining(&self) -> Option<u64> {
+        self.len.map(|l| l.saturating_sub(self.pos))
+    }
+
+    /// The buffered bytes, refilled when empty; empty at the end of the data.
+    #[inline]
+    pub(super) fn avail(&mut self) -> Res<&[u8]> {
+        if self.start >= self.end {
+            let src = self.r.fill_buf()?;
+            let n = src.len().min(INPUT_BUF);
+            if n > 0 {
+                if matches!(self.buf, Cow::Borrowed(_)) || self.buf.len() < INPUT_BUF {
+                    self.buf = Cow::Owned(vec![0; INPUT_BUF]);
+                }
+                if let (Some(dst), Some(src)) = (self.buf.to_mut().get_mut(..n), src.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+            }
+            self.r.consume(n);
+            self.start = 0;
+            self.end = n;
+        }
+        Ok(self.buf.get(self.start..self.end).unwrap_or(&[]))
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.end);
+        self.pos = self.pos.saturating_add(n as u64); // a stream offset
+    }
+
+    #[inline]
+    pub(super) fn peek(&mut self) -> Res<Option<u8>> {
+        Ok(self.avail()?.first().copied())
+    }
+
+    #[inline]
+    pub(super) fn byte(&mut self, what: &str) -> Res<u8> {
+        if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
+            // The per-opcode path: start < end <= buf.len(), and pos is a stream offset.
+            self.start = self.start.wrapping_add(1);
+            self.pos = self.pos.wrapping_add(1);
+            return Ok(b);
+        }
+        match self.peek()? {
+            Some(b) => {
+                self.consume(1);
+                Ok(b)
+            }
+            None => invalid(format!("pickle data was truncated (in {what})")),
+        }
+    }
+
+    #[inline]
+    pub(super) fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
+        let mut out = [0u8; N];
+        self.fill(&mut out, what)?;
+        Ok(out)
+    }
+
+    /// Fills `out` from the stream.
+    #[inline]
+    pub(super) fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {
+        let mut done = 0;
+        while let Some(rest) = out.get_mut(done..).filter(|r| !r.is_empty()) {
+            let buf = self.avail()?;
+            if buf.is_empty() {
+                return invalid(format!("pickle data was truncated (in {what})"));
+            }
+            let n = buf.len().min(rest.len());
+            if let (Some(dst), Some(src)) = (rest.get_mut(..n), buf.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            self.consume(n);
+            done = done.saturating_add(n);
+        }
+        Ok(())
+    }
+
+    /// Reads a `\n`-terminated line (without the newline).
+    pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
+        let mut out = Vec::new();
+        self.line_into(&mut out, max, what)?;
+        Ok(out)
+    }
+
+    /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
+    pub(super) fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
+        out.clear();
+        loop {
+            let buf = self.avail()?;
+            if buf.is_empty() {
+                return invalid(format!("pickle data was truncated (in {what})"));
+            }
+            if let Some(i) = memchr(buf) {
+                if out.len().saturating_add(i) > max {
+                    return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                }
+                out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
+                self.consume(i.saturating_add(1)); // with the newline at `i`
+                return Ok(());
+            }
+            let n = buf.len();
+            if out.len().saturating_add(n) > max {
+                return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+            }
+            out.extend_from_slice(buf);
+            self.consume(n);
+        }
+    }
+
+    /// Reads `n` bytes, keeping at most `keep` of them.
+    pub(super) fn take(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
+        let mut data = Vec::with_capacity((n.min(keep as u64) as usize).min(1 << 16));
+        let mut left = n;
+        while left > 0 {
+            let buf = self.avail()?;
+            if buf.is_empty() {
+                return invalid(format!(
+                    "pickle data was truncated ({what} declares {n} bytes, {left} missing)"
+                ));
+            }
+            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
+            let room = keep.saturating_sub(data.len()).min(m);
+            data.extend_from_slice(buf.get(..room).unwrap_or(&[]));
+            self.consume(m);
+            left = left.saturating_sub(m as u64); // m <= left
+        }
+        Ok(Blob::new(data, n))
+    }
+}

@@ -1,0 +1,749 @@
+//! Imports and calls: what a loader would import (`GLOBAL`, `INST`, `STACK_GLOBAL`) and
+//! call (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, `BUILD` on a global), classified
+//! by the policy and recorded as facts and findings; higher-order helpers ([`Helper`]) are
+//! judged by what they are given.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::input::{Break, Input, Res, invalid};
+use super::machine::{Machine, human_bytes};
+use super::value::{Blob, Ref, Value, args_of, live_blob_bytes, tuple};
+use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
+use crate::finding::{Code, Evidence, Severity};
+use crate::policy::Class;
+use std::rc::Rc;
+
+impl<'c, 'a> Machine<'c, 'a> {
+    /// A loader's `find_class(module, name)`: classify and record.
+    fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
+        self.activity = self.activity.saturating_add(1);
+        // The key (module, NUL, name) is unambiguous for names that can be imported at all; a
+        // module or name holding NUL is never remembered, so it is reported every time.
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        let rememberable = !module.as_bytes().contains(&0) && !name.as_bytes().contains(&0);
+        key.push_str(module);
+        key.push('\0');
+        key.push_str(name);
+        let seen = if rememberable {
+            self.seen_globals.get(key.as_str()).copied()
+        } else {
+            None
+        };
+        if let Some(i) = seen {
+            if let Some(g) = self.ctx.facts.globals.get_mut(i) {
+                g.count = g.count.saturating_add(1);
+            }
+        } else {
+            // A repeat was judged the first time; only a new import is classified.
+            let class = self.ctx.policy.classify(module, name);
+            let idx = self.ctx.facts.globals.len();
+            // Past the facts cap, imports are no longer remembered (memory stays bounded);
+            // a repeat is then reported again, and the finding caps count it.
+            if idx < MAX_GLOBAL_FACTS {
+                let member = self.ctx.member();
+                self.ctx.facts.globals.push(GlobalUse {
+                    module: module.to_owned(),
+                    name: name.to_owned(),
+                    class: class.label(),
+                    member,
+                    offset: at,
+                    opcode,
+                    count: 1,
+                });
+                if rememberable {
+                    self.seen_globals.insert(key.as_str().into(), idx);
+                }
+            }
+            self.report_class(&class, module, name, opcode, at, None);
+        }
+        self.key_buf = key;
+        let r = Ref::new(module, name);
+        if !self.attrs.is_empty()
+            && let Some(v) = self.attrs.get(r.path())
+        {
+            return v.clone();
+        }
+        Value::Ref(Rc::new(r))
+    }
+
+    fn report_class(
+        &mut self,
+        class: &Class,
+        module: &str,
+        name: &str,
+        opcode: &'static str,
+        at: u64,
+        via: Option<&str>,
+    ) {
+        if matches!(class, Class::Allowed)
+            || (matches!(class, Class::Unknown)
+                && self.ctx.count_if_capped(
+                    Code::PickleUnknownGlobal,
+                    self.ctx.policy.unknown_severity(),
+                ))
+        {
+            return;
+        }
+        let path = if name.is_empty() {
+            module.to_owned()
+        } else {
+            format!("{module}.{name}")
+        };
+        if matches!(class, Class::HigherOrder { .. }) && Helper::of(&path).is_some() {
+            // Importing it runs nothing: each use is judged (`higher_order`, `loose`).
+            self.helpers = true;
+            return;
+        }
+        let how = via.map(|v| format!(" through {v}")).unwrap_or_default();
+        let mut ev = Evidence::global(module, name, opcode);
+        match class {
+            Class::Allowed => {}
+            // A helper this analysis cannot judge is denied.
+            Class::Denied { rule, reason } | Class::HigherOrder { rule, reason } => {
+                ev.rule = Some(format!("denylist: {rule}"));
+                self.ctx.report_with(
+                    Code::PickleDangerousGlobal,
+                    Severity::Critical,
+                    Some(at),
+                    format!("imports {path}{how}: {reason}"),
+                    ev,
+                );
+            }
+            Class::Dunder { attr } => {
+                ev.rule = Some(format!("dunder attribute {attr}"));
+                self.ctx.report_with(
+                    Code::PickleDunderAccess,
+                    Severity::Critical,
+                    Some(at),
+                    format!(
+                        "reaches {path}{how}: the attribute {attr} exposes interpreter internals"
+                    ),
+                    ev,
+                );
+            }
+            Class::Unknown => {
+                let sev = self.ctx.policy.unknown_severity();
+                ev.rule = Some("not on the allowlist".into());
+                let dotted = if name.contains('.') {
+                    " (attribute traversal)"
+                } else {
+                    ""
+                };
+                self.ctx.report_with(
+                    Code::PickleUnknownGlobal,
+                    sev,
+                    Some(at),
+                    format!("imports {path}{how}{dotted}, which is not on the allowlist of known-safe globals"),
+                    ev,
+                );
+            }
+        }
+    }
+
+    /// A call made while loading: `callee(*args)`.
+    pub(super) fn call(
+        &mut self,
+        callee: Value,
+        args: Value,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        self.activity = self.activity.saturating_add(1);
+        let r = match &callee {
+            Value::Ref(r) => Some(r.clone()),
+            // Calling a partial object calls what it wraps.
+            Value::Bound { target, .. } => Some(target.clone()),
+            Value::Call(_) => None,
+            // Calling a string or a number fails in the loader; nothing runs.
+            _ => return Ok(Value::Opaque),
+        };
+        let callee_name = r.as_ref().map_or("<dynamic>", |r| r.path());
+        if self.record_call(callee_name, opcode, at)
+            && let Some(r) = &r
+            && let Class::Denied { rule, reason } = self.ctx.policy.classify(r.module(), r.name())
+        {
+            let mut ev = Evidence::global(r.module(), r.name(), opcode);
+            ev.rule = Some(format!("denylist: {rule}"));
+            self.ctx.report_with(
+                Code::PickleDangerousCall,
+                Severity::Critical,
+                Some(at),
+                format!("calls {callee_name} while loading ({opcode}): {reason}"),
+                ev,
+            );
+        }
+        let Some(r) = r else {
+            return Ok(Value::Call(None));
+        };
+        if self.helpers
+            && let Some(h) = Helper::of(r.path())
+            && let Class::HigherOrder { .. } = self.ctx.policy.classify(r.module(), r.name())
+        {
+            return self.higher_order(h, &r, &args, opcode, at);
+        }
+        self.evaluate(&r, &args, opcode, at)
+    }
+
+    /// A call of a higher-order helper, judged by what it is given (see [`Helper`]).
+    fn higher_order(
+        &mut self,
+        h: Helper,
+        r: &Rc<Ref>,
+        args: &Value,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        let items = args_of(args);
+        match h {
+            Helper::Getattr => {
+                if let (Some(Value::Ref(_)), Some(_)) =
+                    (items.first(), items.get(1).and_then(Value::text))
+                {
+                    return self.evaluate(r, args, opcode, at);
+                }
+                let what = match (items.first(), items.get(1)) {
+                    (Some(Value::Ref(_)), Some(name)) => {
+                        format!("an attribute name that is {}", self.describe(name))
+                    }
+                    (Some(obj), _) => format!("an object that is {}", self.describe(obj)),
+                    (None, _) => "arguments that were not kept".to_owned(),
+                };
+                self.unresolved(r, &what, opcode, at);
+            }
+            Helper::CallNow => {
+                if let Some(f @ (Value::Ref(_) | Value::Bound { .. })) = items.first() {
+                    let rest = tuple(items.get(1..).unwrap_or(&[]).to_vec());
+                    return self.call(f.clone(), rest, opcode, at);
+                }
+                self.wrapped(r, items.first(), None, false, opcode, at)?;
+            }
+            Helper::Calls { none_ok } => {
+                self.wrapped(r, items.first(), None, none_ok, opcode, at)?;
+            }
+            Helper::Partial => {
+                if let Some(target) =
+                    self.wrapped(r, items.first(), items.get(1), false, opcode, at)?
+                {
+                    return Ok(Value::Bound {
+                        helper: r.clone(),
+                        target,
+                    });
+                }
+            }
+        }
+        Ok(Value::Call(Some(r.clone())))
+    }
+
+    /// Judges the callable `fun` handed to `helper` as if the helper called it (with `data`
+    /// as its first argument, when known). Returns it when it could be resolved.
+    fn wrapped(
+        &mut self,
+        helper: &Rc<Ref>,
+        fun: Option<&Value>,
+        data: Option<&Value>,
+        none_ok: bool,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Option<Rc<Ref>>> {
+        let t = match fun {
+            Some(Value::Ref(t)) => t.clone(),
+            // A partial object: what it calls was judged when it was made.
+            Some(Value::Bound { target, .. }) => return Ok(Some(target.clone())),
+            Some(Value::None) if none_ok => return Ok(None),
+            other => {
+                let what = match other {
+                    Some(v) => format!("a callable that is {}", self.describe(v)),
+                    None => "a callable that was not kept".to_owned(),
+                };
+                self.unresolved(helper, &what, opcode, at);
+                return Ok(None);
+            }
+        };
+        match self.ctx.policy.classify(t.module(), t.name()) {
+            // An unknown callable was reported when it was imported or reached.
+            Class::Allowed | Class::Unknown => {}
+            Class::HigherOrder { .. } => {
+                let what = format!("another higher-order helper, {}", t.path());
+                self.unresolved(helper, &what, opcode, at);
+                return Ok(None);
+            }
+            Class::Denied { rule, reason } => {
+                self.handed(helper, &t, format!("denylist: {rule}"), &reason, opcode, at);
+            }
+            Class::Dunder { attr } => {
+                let why = format!("the attribute {attr} exposes interpreter internals");
+                self.handed(
+                    helper,
+                    &t,
+                    format!("dunder attribute {attr}"),
+                    &why,
+                    opcode,
+                    at,
+                );
+            }
+        }
+        if is_loader(t.path()) {
+            self.nested(t.path(), data, opcode, at)?;
+        }
+        Ok(Some(t))
+    }
+
+    /// True the first time `helper` given `what` is reported in this stream.
+    fn first_judgement(&mut self, helper: &str, what: &str) -> bool {
+        let key = format!("{helper}\0{what}");
+        if self.judged.contains(key.as_str()) {
+            return false;
+        }
+        if self.judged.len() < MAX_GLOBAL_FACTS {
+            self.judged.insert(key.into_boxed_str());
+        }
+        true
+    }
+
+    /// A denied callable handed to a helper that calls it.
+    fn handed(
+        &mut self,
+        helper: &Ref,
+        t: &Ref,
+        rule: String,
+        why: &str,
+        opcode: &'static str,
+        at: u64,
+    ) {
+        if !self.first_judgement(helper.path(), t.path()) {
+            return;
+        }
+        let mut ev = Evidence::global(t.module(), t.name(), opcode);
+        ev.rule = Some(rule);
+        self.ctx.report_with(
+            Code::PickleDangerousCall,
+            Severity::Critical,
+            Some(at),
+            format!(
+                "hands {} to {} ({opcode}), which calls it: {why}",
+                t.path(),
+                helper.path()
+            ),
+            ev,
+        );
+    }
+
+    /// A helper whose callable or attribute is not resolved fails closed: it counts as the
+    /// denylist entry it is.
+    fn unresolved(&mut self, helper: &Ref, what: &str, opcode: &'static str, at: u64) {
+        if !self.first_judgement(helper.path(), "") {
+            return;
+        }
+        let (rule, reason) = match self.ctx.policy.classify(helper.module(), helper.name()) {
+            Class::HigherOrder { rule, reason } | Class::Denied { rule, reason } => (rule, reason),
+            _ => (helper.path().to_owned(), "a higher-order helper".to_owned()),
+        };
+        let mut ev = Evidence::global(helper.module(), helper.name(), opcode);
+        ev.rule = Some(format!("denylist: {rule}"));
+        self.ctx.report_with(
+            Code::PickleDangerousCall,
+            Severity::Critical,
+            Some(at),
+            format!(
+                "calls {} ({opcode}) with {what}: what it calls or reaches is not resolved, so it counts as denied: {reason}",
+                helper.path()
+            ),
+            ev,
+        );
+    }
+
+    /// Higher-order helpers among values packed into a container or handed over as an
+    /// argument or state rather than called by the pickle: something else may call them
+    /// (`copyreg.__newobj__`, `copyreg._reconstructor`, a `__setstate__`) with arguments this
+    /// analysis does not see, so each fails closed as the denylisted import it is.
+    pub(super) fn loose(&mut self, items: &[Value], opcode: &'static str, at: u64) {
+        if !self.helpers {
+            return;
+        }
+        for v in items {
+            let Value::Ref(r) = v else { continue };
+            if Helper::of(r.path()).is_none() || !self.first_judgement(r.path(), "\0") {
+                continue;
+            }
+            let (rule, reason) = match self.ctx.policy.classify(r.module(), r.name()) {
+                Class::HigherOrder { rule, reason } | Class::Denied { rule, reason } => {
+                    (rule, reason)
+                }
+                _ => continue,
+            };
+            let mut ev = Evidence::global(r.module(), r.name(), opcode);
+            ev.rule = Some(format!("denylist: {rule}"));
+            self.ctx.report_with(
+                Code::PickleDangerousGlobal,
+                Severity::Critical,
+                Some(at),
+                format!(
+                    "imports {} and hands it on as a value ({opcode}) instead of calling it: what calls it, with what, is not resolved: {reason}",
+                    r.path()
+                ),
+                ev,
+            );
+        }
+    }
+
+    /// BUILD on a partial object: `partial.__setstate__((func, args, kwargs, dict))` replaces
+    /// what it calls, so that is judged too.
+    pub(super) fn rebind(&mut self, state: &Value, at: u64) -> Res<()> {
+        let (p, bound) = match self.top()? {
+            Value::Bound { helper, .. } => (helper.clone(), true),
+            Value::Call(Some(r)) if Helper::of(r.path()) == Some(Helper::Partial) => {
+                (r.clone(), false)
+            }
+            _ => return Ok(()),
+        };
+        if bound {
+            // A plain call result's __setstate__ is recorded by BUILD itself.
+            self.record_call(&format!("{}.__setstate__", p.path()), "BUILD", at);
+        }
+        let items = args_of(state);
+        let data = items.get(1).map(args_of).and_then(<[Value]>::first);
+        let v = match self.wrapped(&p, items.first(), data, false, "BUILD", at)? {
+            Some(target) => Value::Bound { helper: p, target },
+            None => Value::Call(Some(p)),
+        };
+        if let Some(top) = self.stack.last_mut() {
+            *top = v;
+        }
+        Ok(())
+    }
+
+    /// What a few well-known callables return, so that what they reach is classified too.
+    fn evaluate(&mut self, r: &Rc<Ref>, args: &Value, opcode: &'static str, at: u64) -> Res<Value> {
+        let path = r.path().to_owned();
+        let args = args_of(args);
+        let text = |i: usize| args.get(i).and_then(Value::text).map(str::to_owned);
+        match path.as_str() {
+            "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
+                if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
+                    let derived = Rc::new(base.attr(&attr));
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            "importlib.import_module"
+            | "builtins.__import__"
+            | "__builtin__.__import__"
+            | "importlib.__import__" => {
+                if let Some(m) = text(0) {
+                    let derived = Rc::new(Ref::new(&m, ""));
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            "pkgutil.resolve_name" => {
+                if let Some(spec) = text(0) {
+                    let (module, name) = match spec.split_once(':') {
+                        Some((m, n)) => (m.to_owned(), n.to_owned()),
+                        None => match spec.rsplit_once('.') {
+                            Some((m, n)) => (m.to_owned(), n.to_owned()),
+                            None => (spec.clone(), String::new()),
+                        },
+                    };
+                    let derived = Rc::new(Ref::new(&module, &name));
+                    self.reached(&derived, opcode, at, &path);
+                    return Ok(Value::Ref(derived));
+                }
+            }
+            // Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
+            "_codecs.encode" | "codecs.encode" => {
+                if let (Some(s @ (Value::Str(_) | Value::Short(_))), enc) = (args.first(), text(1))
+                {
+                    let enc = enc.unwrap_or_else(|| "utf-8".into()).to_ascii_lowercase();
+                    if let Some(t) = s.text() {
+                        let data = if matches!(
+                            enc.as_str(),
+                            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1"
+                        ) {
+                            t.chars()
+                                .map(|c| u8::try_from(c as u32).ok())
+                                .collect::<Option<Vec<u8>>>()
+                        } else {
+                            Some(t.as_bytes().to_vec())
+                        };
+                        if let Some(data) = data {
+                            let len = data.len() as u64;
+                            return Ok(Value::Bytes(Rc::new(Blob::new(data, len))));
+                        }
+                    } else if let Value::Str(b) = s
+                        && b.truncated()
+                    {
+                        // Too long to keep: the bytes are as long as the text.
+                        return Ok(Value::Bytes(Rc::new(Blob::new(b.data.clone(), b.len))));
+                    }
+                }
+            }
+            "numpy.dtype" | "numpy.core.multiarray.dtype" | "numpy._core.multiarray.dtype" => {
+                if let Some(d) = text(0) {
+                    return Ok(Value::Dtype(d.into()));
+                }
+            }
+            "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {
+                if let Some(v @ Value::Bytes(_)) = args.first() {
+                    return Ok(v.clone());
+                }
+            }
+            p if is_loader(p) => {
+                self.nested(&path, args.first(), opcode, at)?;
+            }
+            _ => {}
+        }
+        Ok(Value::Call(Some(r.clone())))
+    }
+
+    /// Something reached at load time through an import helper: classify it like an import.
+    fn reached(&mut self, r: &Ref, opcode: &'static str, at: u64, via: &str) {
+        let class = self.ctx.policy.classify(r.module(), r.name());
+        self.report_class(&class, r.module(), r.name(), opcode, at, Some(via));
+    }
+
+    /// Bytes handed to a loader: scan them as a file of their own.
+    fn nested(
+        &mut self,
+        loader: &str,
+        arg: Option<&Value>,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<()> {
+        match arg {
+            Some(Value::Bytes(b)) if !b.truncated() => {
+                let name = format!("<bytes passed to {loader} at {at}>");
+                let data = b.data.clone();
+                self.ctx
+                    .enter(&name, |ctx| crate::formats::inspect_source(&data, ctx, ""))
+                    .map_err(Break::Io)?;
+            }
+            other => {
+                let why = match other {
+                    Some(Value::Bytes(b)) => format!(
+                        "its {} bytes exceed the kept-value limit ({} bytes)",
+                        b.len, self.ctx.limits.max_kept_value
+                    ),
+                    _ => "its argument is computed at load time".to_owned(),
+                };
+                let ev = Evidence {
+                    opcode: Some(opcode.to_owned()),
+                    name: Some(loader.to_owned()),
+                    ..Evidence::default()
+                };
+                self.ctx.report_with(
+                    Code::PickleNestedUnscannable,
+                    Code::PickleNestedUnscannable.default_severity(),
+                    Some(at),
+                    format!("{loader} loads data that could not be scanned: {why}"),
+                    ev,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
+    pub(super) fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        if let Value::Ref(r) = self.top()? {
+            let r = r.clone();
+            self.activity = self.activity.saturating_add(1);
+            let ev = Evidence::global(r.module(), r.name(), opcode);
+            self.ctx.report_with(
+                Code::PickleBuildOnGlobal,
+                Severity::Critical,
+                Some(at),
+                format!(
+                    "{opcode} sets state on the global object {} itself (rewires a class or function at load time)",
+                    r.path()
+                ),
+                ev,
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn persistent(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        self.record_call("<persistent_load>", opcode, at);
+        self.push(Value::Opaque)
+    }
+
+    /// Records a call site; returns true the first time this callee and opcode are seen in
+    /// the stream.
+    pub(super) fn record_call(&mut self, callee: &str, opcode: &'static str, at: u64) -> bool {
+        let key = (callee.to_owned(), opcode);
+        if let Some(&i) = self.seen_calls.get(&key) {
+            if let Some(c) = self.ctx.facts.calls.get_mut(i) {
+                c.count = c.count.saturating_add(1);
+            }
+            return false;
+        }
+        let idx = self.ctx.facts.calls.len();
+        if idx < MAX_GLOBAL_FACTS {
+            let member = self.ctx.member();
+            self.ctx.facts.calls.push(CallSite {
+                callee: callee.to_owned(),
+                opcode,
+                member,
+                offset: at,
+                count: 1,
+            });
+        }
+        if idx < MAX_GLOBAL_FACTS {
+            self.seen_calls.insert(key, idx);
+        }
+        true
+    }
+
+    /// `GLOBAL`/`INST`: module and name on two lines, imported.
+    pub(super) fn import_lines(
+        &mut self,
+        inp: &mut Input,
+        what: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        let max = self
+            .ctx
+            .limits
+            .max_line
+            .min(self.ctx.limits.max_global_name);
+        let [mut m, mut n] = std::mem::take(&mut self.line_bufs);
+        let read = inp
+            .line_into(&mut m, max, what)
+            .and_then(|()| inp.line_into(&mut n, max, what));
+        let v = read.and_then(
+            |()| match (std::str::from_utf8(&m), std::str::from_utf8(&n)) {
+                (Ok(module), Ok(name)) => {
+                    self.check_global_name(module, name, what)?;
+                    Ok(self.import(module, name, what, at))
+                }
+                _ => invalid(format!("{what} module or name is not UTF-8")),
+            },
+        );
+        self.line_bufs = [m, n];
+        v
+    }
+
+    /// An import the analysis can hold: a name of at most `max_global_name` bytes, and room
+    /// for it among the kept bytes (imports left on the stack or in the memo are kept).
+    fn check_global_name(&self, module: &str, name: &str, what: &str) -> Res<()> {
+        let limits = &self.ctx.limits;
+        let len = module.len().saturating_add(name.len());
+        if len > limits.max_global_name {
+            return Err(Break::Limit(format!(
+                "{what} imports a name longer than {} bytes",
+                limits.max_global_name
+            )));
+        }
+        if live_blob_bytes().saturating_add(len) > limits.max_pickle_kept_bytes {
+            return Err(Break::Limit(format!(
+                "imports, strings and bytes held at once pass {}",
+                human_bytes(limits.max_pickle_kept_bytes as u64)
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
+        match (&module, &name) {
+            (m, n) if m.text().is_some() && n.text().is_some() => {
+                let (m, n) = (
+                    m.text().unwrap_or("").to_owned(),
+                    n.text().unwrap_or("").to_owned(),
+                );
+                self.check_global_name(&m, &n, "STACK_GLOBAL")?;
+                Ok(self.import(&m, &n, "STACK_GLOBAL", at))
+            }
+            // CPython: "STACK_GLOBAL requires str"; the load fails here.
+            (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
+            _ => {
+                self.activity = self.activity.saturating_add(1);
+                let (m, n) = (self.describe(&module), self.describe(&name));
+                let ev = Evidence {
+                    opcode: Some("STACK_GLOBAL".into()),
+                    actual: Some(format!("module: {m}; name: {n}")),
+                    ..Evidence::default()
+                };
+                self.ctx.report_with(
+                    Code::PickleDynamicGlobal,
+                    Severity::Critical,
+                    Some(at),
+                    format!(
+                        "STACK_GLOBAL imports a name computed at load time (module: {m}, name: {n})"
+                    ),
+                    ev,
+                );
+                Ok(Value::Call(None))
+            }
+        }
+    }
+}
+
+/// How a higher-order helper (a denylist entry marked `higher-order:`, see
+/// [`Class::HigherOrder`]) is judged: by the callable or attribute it is given, as if that
+/// were called. A helper the policy marks but this table does not know is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Helper {
+    /// `functools.partial(func, *args, **kwargs)`: calling the result calls `func`; BUILD
+    /// state `(func, args, kwargs, dict)` replaces it (`partial.__setstate__`).
+    Partial,
+    /// Calls its first argument, now or once iterated (`map`, `filter`, `functools.reduce`,
+    /// `itertools.starmap`, ...); with `none_ok`, `None` there means no call at all
+    /// (`filter(None, items)`). Every such helper takes the callable positionally only, so a
+    /// NEWOBJ_EX keyword cannot hand it a second one.
+    Calls { none_ok: bool },
+    /// `operator.call(func, *args)`: the call `func(*args)`, made now.
+    CallNow,
+    /// `getattr(obj, name[, default])`: the attribute it reaches ([`Machine::evaluate`]).
+    Getattr,
+}
+
+/// Every helper this analysis judges, under each name a loader resolves it by.
+pub(super) const HELPERS: &[(&str, Helper)] = &[
+    ("functools.partial", Helper::Partial),
+    ("builtins.map", Helper::Calls { none_ok: false }),
+    ("__builtin__.map", Helper::Calls { none_ok: false }),
+    ("itertools.imap", Helper::Calls { none_ok: false }),
+    ("builtins.filter", Helper::Calls { none_ok: true }),
+    ("__builtin__.filter", Helper::Calls { none_ok: true }),
+    ("itertools.ifilter", Helper::Calls { none_ok: true }),
+    ("itertools.filterfalse", Helper::Calls { none_ok: true }),
+    ("functools.reduce", Helper::Calls { none_ok: false }),
+    ("__builtin__.reduce", Helper::Calls { none_ok: false }),
+    ("functools.cmp_to_key", Helper::Calls { none_ok: false }),
+    ("itertools.starmap", Helper::Calls { none_ok: false }),
+    ("itertools.dropwhile", Helper::Calls { none_ok: false }),
+    ("itertools.takewhile", Helper::Calls { none_ok: false }),
+    ("operator.call", Helper::CallNow),
+    ("builtins.getattr", Helper::Getattr),
+    ("__builtin__.getattr", Helper::Getattr),
+];
+
+impl Helper {
+    pub(super) fn of(path: &str) -> Option<Helper> {
+        HELPERS.iter().find(|(p, _)| *p == path).map(|&(_, h)| h)
+    }
+}
+
+fn is_loader(path: &str) -> bool {
+    matches!(
+        path,
+        "pickle.loads"
+            | "pickle.load"
+            | "pickle._loads"
+            | "pickle._load"
+            | "_pickle.loads"
+            | "_pickle.load"
+            | "cPickle.loads"
+            | "cPickle.load"
+            | "dill.loads"
+            | "dill.load"
+            | "dill._dill.loads"
+            | "cloudpickle.loads"
+            | "joblib.load"
+            | "numpy.loads"
+            | "torch.load"
+            | "torch.serialization.load"
+            | "torch.storage._load_from_bytes"
+            | "torch.serialization._load_from_bytes"
+    )
+}

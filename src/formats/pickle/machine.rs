@@ -1,0 +1,436 @@
+//! The interpreter's state: stack, mark stack with its fence, memo, what this stream has
+//! reported; and the values it reads from the stream (strings, bytes, memo entries).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::MAX_GLOBAL_FACTS;
+use super::input::{Break, Input, Res, invalid};
+use super::memo::{Memo, Put, bit_get};
+use super::value::{Blob, MAX_DICT_KEPT, SHORT, Short, Value, live_blob_bytes};
+use crate::finding::{Code, Evidence};
+use crate::formats::Ctx;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub(super) enum End {
+    /// STOP reached.
+    Stop,
+    /// A side reading reached a position an earlier reading passed in the same inert state:
+    /// what follows was already analysed.
+    Merged,
+    /// The stream broke; what ran before the break is reported.
+    Broken,
+    /// A limit was hit; the rest was not analysed.
+    Limited,
+}
+
+pub(super) struct Machine<'c, 'a> {
+    pub(super) ctx: &'c mut Ctx<'a>,
+    pub(super) stack: Vec<Value>,
+    pub(super) marks: Vec<usize>,
+    pub(super) memo: Memo,
+    pub(super) frame_end: Option<u64>,
+    pub(super) frame_overrun_reported: bool,
+    /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
+    pub(super) seen_globals: foldhash::HashMap<Box<str>, usize>,
+    /// Reused for [`Machine::import`]'s lookup key and the two lines of `GLOBAL`/`INST`.
+    pub(super) key_buf: String,
+    pub(super) line_bufs: [Vec<u8>; 2],
+    pub(super) seen_calls: HashMap<(String, &'static str), usize>,
+    /// Imports and calls this stream found (to tell a broken payload from trailing junk).
+    pub(super) activity: u64,
+    /// Frames an opcode ran past: (frame end, end of the opcode's argument).
+    pub(super) overruns: Vec<(u64, u64)>,
+    /// Attributes set on globals by BUILD (`numpy.prod.a = "os"`): a later import of that
+    /// dotted name yields the value set, as it would at load time.
+    pub(super) attrs: HashMap<String, Value>,
+    /// Values on the stack that are [`Value::interesting`].
+    pub(super) hot: usize,
+    /// For side readings: positions passed in an inert state by earlier readings.
+    pub(super) visited: Option<Rc<RefCell<Visited>>>,
+    /// Offset of this reading's start in the source (for `visited`).
+    pub(super) base: u64,
+    pub(super) exhaustion_reported: bool,
+    /// A higher-order helper ([`Helper`](super::judge::Helper)) was imported or reached in
+    /// this stream: its uses are judged ([`Machine::loose`] has nothing to look for until then).
+    pub(super) helpers: bool,
+    /// (helper, what it was given) pairs already reported in this stream.
+    pub(super) judged: foldhash::HashSet<Box<str>>,
+}
+
+/// Positions (as opcode starts) that side readings have passed with nothing interesting on
+/// the stack, in the memo or in attributes. From such a position, any later reading in the
+/// same inert state runs the same opcodes with the same effect on what aibom tracks, so it
+/// stops there: every position is tried as a start, and the total work stays linear.
+pub(super) struct Visited {
+    start: u64,
+    bits: Vec<u64>,
+}
+
+impl Visited {
+    pub(super) fn new(start: u64, len: u64) -> Self {
+        let words = usize::try_from(len.div_ceil(64)).unwrap_or(0);
+        Visited {
+            start,
+            bits: vec![0; words],
+        }
+    }
+
+    /// Marks `pos`; returns true when it was already marked (positions outside the window
+    /// are never marked).
+    #[inline]
+    pub(super) fn mark(&mut self, pos: u64) -> bool {
+        let Some(i) = pos.checked_sub(self.start) else {
+            return false;
+        };
+        let Some(word) = usize::try_from(i / 64)
+            .ok()
+            .and_then(|w| self.bits.get_mut(w))
+        else {
+            return false;
+        };
+        let bit = 1u64 << (i % 64);
+        let was = *word & bit != 0;
+        *word |= bit;
+        was
+    }
+
+    pub(super) fn is_marked(&self, pos: u64) -> bool {
+        pos.checked_sub(self.start)
+            .is_some_and(|i| bit_get(&self.bits, i))
+    }
+}
+
+impl<'c, 'a> Machine<'c, 'a> {
+    pub(super) fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        Machine {
+            ctx,
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Memo::default(),
+            frame_end: None,
+            frame_overrun_reported: false,
+            seen_globals: foldhash::HashMap::default(),
+            key_buf: String::new(),
+            line_bufs: [Vec::new(), Vec::new()],
+            seen_calls: HashMap::new(),
+            activity: 0,
+            overruns: Vec::new(),
+            attrs: HashMap::new(),
+            hot: 0,
+            visited: None,
+            base: 0,
+            exhaustion_reported: false,
+            helpers: false,
+            judged: foldhash::HashSet::default(),
+        }
+    }
+
+    #[inline]
+    fn cool(&mut self, removed: &[Value]) {
+        let n = removed.iter().filter(|v| v.interesting()).count();
+        self.hot = self.hot.saturating_sub(n);
+    }
+
+    #[inline]
+    pub(super) fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    pub(super) fn push(&mut self, v: Value) -> Res<()> {
+        if self.stack.len() >= self.ctx.limits.max_pickle_stack {
+            return Err(Break::Limit(format!(
+                "stack deeper than {} objects",
+                self.ctx.limits.max_pickle_stack
+            )));
+        }
+        if v.interesting() {
+            self.hot = self.hot.saturating_add(1);
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    #[inline]
+    pub(super) fn pop(&mut self) -> Res<Value> {
+        if self.stack.len() <= self.fence() {
+            return invalid("unpickling stack underflow");
+        }
+        let v = self.stack.pop().unwrap_or(Value::Opaque);
+        if v.interesting() {
+            self.hot = self.hot.saturating_sub(1);
+        }
+        Ok(v)
+    }
+
+    #[inline]
+    pub(super) fn top(&self) -> Res<&Value> {
+        if self.stack.len() <= self.fence() {
+            return invalid("unpickling stack underflow");
+        }
+        self.stack
+            .last()
+            .map_or_else(|| invalid("unpickling stack underflow"), Ok)
+    }
+
+    #[inline]
+    pub(super) fn pop_mark(&mut self) -> Res<Vec<Value>> {
+        let Some(k) = self.marks.pop() else {
+            return invalid("could not find MARK");
+        };
+        let items = self.stack.split_off(k.min(self.stack.len()));
+        self.cool(&items);
+        Ok(items)
+    }
+
+    /// How many of `n` bytes to keep: all of them while the live kept bytes of this thread
+    /// (this file) stay within `max_pickle_kept_bytes` and one value within
+    /// `max_kept_value`; else a prefix, or nothing (a value not kept whole is never used
+    /// as a name: it fails closed).
+    #[inline]
+    fn keep(&mut self, n: u64) -> usize {
+        let room = self
+            .ctx
+            .limits
+            .max_pickle_kept_bytes
+            .saturating_sub(live_blob_bytes());
+        let cap = u64::try_from(self.ctx.limits.max_kept_value.min(room)).unwrap_or(u64::MAX);
+        usize::try_from(n.min(cap)).unwrap_or(0)
+    }
+
+    /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`.
+    pub(super) fn record_attrs(&mut self, base: &str, state: &Value) {
+        let dicts: Vec<&Value> = match state {
+            Value::Tuple(t) => t.iter().take(2).collect(),
+            other => vec![other],
+        };
+        for d in dicts {
+            if let Value::Dict(entries) = d {
+                for (k, v) in entries.borrow().iter() {
+                    if let Some(k) = k.text()
+                        && self.attrs.len() < MAX_GLOBAL_FACTS
+                    {
+                        self.attrs.insert(format!("{base}.{k}"), v.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// SETITEM(S) into a tracked dict. A key or value that holds a dict is kept as opaque: a
+    /// dict inserted into itself (or into a dict it contains) would be a reference cycle, whose
+    /// memory would never be freed; and nothing resolves through a dict inside a dict.
+    /// Gives an [`Value::EmptyDict`] on top of the stack its allocation, before a second
+    /// reference to it is made or something is inserted: every reference then sees the same
+    /// entries.
+    pub(super) fn share_top(&mut self) -> Res<()> {
+        self.top()?;
+        if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
+            *v = Value::Dict(Rc::new(RefCell::new(Vec::new())));
+        }
+        Ok(())
+    }
+
+    pub(super) fn dict_insert(&mut self, items: Vec<Value>) -> Res<()> {
+        self.share_top()?;
+        if let Value::Dict(d) = self.top()? {
+            let mut d = d.borrow_mut();
+            let mut it = items.into_iter().map(Value::without_dicts);
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                if d.len() >= MAX_DICT_KEPT {
+                    break;
+                }
+                d.push((k, v));
+            }
+        }
+        Ok(())
+    }
+
+    /// What a value is, for messages.
+    pub(super) fn describe(&self, v: &Value) -> String {
+        match v {
+            Value::Str(b) => format!("a string of {} bytes", b.len),
+            Value::Short(s) => format!("a string of {} bytes", s.len),
+            Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
+            Value::Call(None) => "the result of a dynamic call".to_owned(),
+            Value::Ref(r) => format!("the object {}", r.path()),
+            Value::Bound { helper, target } => {
+                format!("a {} of {}", helper.path(), target.path())
+            }
+            Value::Tuple(_) => "a tuple".to_owned(),
+            Value::Bytes(_) => "bytes".to_owned(),
+            Value::Opaque => "a value computed at load time".to_owned(),
+            Value::None => "None".to_owned(),
+            Value::Int(n) => format!("the integer {n}"),
+            Value::Dict(_) | Value::EmptyDict => "a dict".to_owned(),
+            Value::Dtype(_) => "a dtype".to_owned(),
+            Value::Lost => format!(
+                "a memoized value not kept (the memo budget of {} was spent)",
+                human_bytes(self.ctx.limits.max_memo_kept_bytes as u64)
+            ),
+        }
+    }
+
+    pub(super) fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
+        self.share_top()?;
+        let v = self.top()?.clone();
+        if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
+            return Err(Break::Limit(format!(
+                "more than {} memo entries",
+                self.ctx.limits.max_memo_entries
+            )));
+        }
+        // CPython's C unpickler keeps the memo as an array and grows it to twice the index
+        // (`_Unpickler_MemoPut`): 16 bytes per index. A pickler numbers its memo entries in
+        // order, so an index far beyond what the bytes so far could have memoized only makes
+        // the loader allocate.
+        let alloc = i.saturating_mul(16);
+        if alloc >= LOADER_ALLOC_FLAG && i > at.saturating_mul(2).saturating_add(1 << 20) {
+            self.exhausts(
+                at,
+                format!(
+                    "memo index {i} at offset {at} makes CPython's unpickler allocate about {} for its memo",
+                    human_bytes(alloc)
+                ),
+                format!("an index near the {at} bytes read so far"),
+                i.to_string(),
+            );
+        }
+        let limits = self.ctx.limits;
+        match self.memo.put(
+            i,
+            v,
+            limits.max_memo_kept_bytes,
+            limits.max_memo_kept_bytes.saturating_mul(2),
+        ) {
+            Put::Done => Ok(()),
+            Put::Full => Err(Break::Limit(format!(
+                "the memo holds more than {} of references to globals and call results",
+                human_bytes(limits.max_memo_kept_bytes.saturating_mul(2) as u64)
+            ))),
+        }
+    }
+
+    /// A count or length that would make the loader allocate far past the file: the load
+    /// fails with MemoryError (or exhausts the host) before anything after it runs.
+    fn exhausts(&mut self, at: u64, message: String, expected: String, actual: String) {
+        if self.exhaustion_reported {
+            return;
+        }
+        self.exhaustion_reported = true;
+        self.activity = self.activity.saturating_add(1);
+        self.ctx.report_with(
+            Code::PickleLoaderExhaustion,
+            Code::PickleLoaderExhaustion.default_severity(),
+            Some(at),
+            message,
+            Evidence::mismatch(expected, actual),
+        );
+    }
+
+    /// Checks a declared length against what the data can hold.
+    pub(super) fn check_declared(&mut self, inp: &Input, n: u64, at: u64, what: &str) {
+        if let Some(rem) = inp.remaining()
+            && n >= LOADER_ALLOC_FLAG
+            && n > rem.saturating_mul(2).saturating_add(64 << 20)
+        {
+            self.exhausts(
+                at,
+                format!(
+                    "{what} at offset {at} declares {} but only {} follow: the loader allocates for the declared size first",
+                    human_bytes(n),
+                    human_bytes(rem)
+                ),
+                format!("at most {rem} bytes"),
+                n.to_string(),
+            );
+        }
+    }
+
+    pub(super) fn memo_get(&mut self, i: u64) -> Res<()> {
+        match self.memo.get(i) {
+            Some(v) => self.push(v),
+            None => invalid(format!("memo value not found at index {i}")),
+        }
+    }
+
+    pub(super) fn string_from(&mut self, data: Vec<u8>) -> Value {
+        let len = data.len() as u64;
+        let keep = self.keep(len);
+        let mut data = data;
+        data.truncate(keep);
+        Value::string(data, len)
+    }
+
+    pub(super) fn read_blob(
+        &mut self,
+        inp: &mut Input,
+        n: u64,
+        what: &str,
+        text: bool,
+    ) -> Res<Value> {
+        let at = inp.pos;
+        self.check_declared(inp, n, at, what);
+        let keep = self.keep(n);
+        let blob = Rc::new(inp.take(n, keep, what)?);
+        Ok(if text {
+            // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
+            let s: String = blob.data.iter().map(|&b| b as char).collect();
+            let data = s.into_bytes();
+            let len = if blob.truncated() {
+                blob.len
+            } else {
+                data.len() as u64
+            };
+            Value::string(data, len)
+        } else {
+            Value::Bytes(blob)
+        })
+    }
+
+    pub(super) fn read_text(&mut self, inp: &mut Input, n: u64, what: &str) -> Res<Value> {
+        let at = inp.pos;
+        self.check_declared(inp, n, at, what);
+        if n <= SHORT as u64 {
+            let mut buf = [0u8; SHORT];
+            let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
+            inp.fill(short, what)?;
+            if let Ok(t) = std::str::from_utf8(short)
+                && let Some(s) = Short::new(t)
+            {
+                return Ok(Value::Short(s));
+            }
+            let t = String::from_utf8_lossy(short).into_owned();
+            let len = t.len() as u64;
+            return Ok(Value::string(t.into_bytes(), len));
+        }
+        let keep = self.keep(n);
+        let mut blob = inp.take(n, keep, what)?;
+        if blob.truncated() {
+            return Ok(Value::Str(Rc::new(blob)));
+        }
+        let data = match String::from_utf8(std::mem::take(&mut blob.data)) {
+            Ok(s) => s.into_bytes(),
+            // CPython decodes with surrogatepass; anything else fails to load.
+            Err(e) => String::from_utf8_lossy(e.as_bytes())
+                .into_owned()
+                .into_bytes(),
+        };
+        let len = data.len() as u64;
+        Ok(Value::Str(Rc::new(Blob::new(data, len))))
+    }
+}
+
+/// An allocation the loader would make that is worth reporting when it also dwarfs the data.
+const LOADER_ALLOC_FLAG: u64 = 1 << 30;
+
+pub(super) fn human_bytes(n: u64) -> String {
+    match n {
+        _ if n >= 1 << 40 => format!("{} TiB", n >> 40),
+        _ if n >= 1 << 30 => format!("{} GiB", n >> 30),
+        _ if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        _ if n >= 1 << 10 => format!("{} KiB", n >> 10),
+        _ => format!("{n} bytes"),
+    }
+}

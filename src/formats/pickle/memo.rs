@@ -1,0 +1,150 @@
+//! The memo (`PUT`/`GET` and friends): every index set, and the values worth keeping.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::value::Value;
+
+/// The memo: which indices are set (all of them), and the values worth keeping.
+///
+/// Indices are a bitset (dense below [`DENSE_MAX`], a map above); values are kept only when
+/// they can name, carry or build something a loader resolves ([`Value::interesting`]).
+/// References to globals and call results are always kept (up to the hard cap, which stops
+/// the analysis); strings, bytes, tuples and dicts only while the soft budget lasts, after
+/// which their slots are marked lost and read back as [`Value::Lost`].
+#[derive(Default)]
+pub(super) struct Memo {
+    dense: Vec<u64>,
+    lost: Vec<u64>,
+    /// Indices at or above `DENSE_MAX`, with their lost mark.
+    sparse: foldhash::HashMap<u64, bool>,
+    values: foldhash::HashMap<u64, (Value, usize)>,
+    pub(super) len: u64,
+    /// Heap bytes of kept values and sparse entries.
+    cost: usize,
+    /// Some slot was marked lost.
+    lost_any: bool,
+}
+
+const DENSE_MAX: u64 = 1 << 25;
+const SPARSE_ENTRY_COST: usize = 48;
+
+pub(super) enum Put {
+    Done,
+    /// The hard cap was reached: the analysis must stop.
+    Full,
+}
+
+#[inline]
+pub(super) fn bit_get(bits: &[u64], i: u64) -> bool {
+    usize::try_from(i / 64)
+        .ok()
+        .and_then(|w| bits.get(w))
+        .is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) {
+    let Ok(w) = usize::try_from(i / 64) else {
+        return;
+    };
+    if bits.len() <= w {
+        if !on {
+            return;
+        }
+        bits.resize(w.saturating_add(1), 0);
+    }
+    if let Some(word) = bits.get_mut(w) {
+        if on {
+            *word |= 1 << (i % 64);
+        } else {
+            *word &= !(1 << (i % 64));
+        }
+    }
+}
+
+impl Memo {
+    #[inline]
+    pub(super) fn contains(&self, i: u64) -> bool {
+        if i < DENSE_MAX {
+            bit_get(&self.dense, i)
+        } else {
+            self.sparse.contains_key(&i)
+        }
+    }
+
+    #[inline]
+    fn is_lost(&self, i: u64) -> bool {
+        if i < DENSE_MAX {
+            bit_get(&self.lost, i)
+        } else {
+            self.sparse.get(&i).copied().unwrap_or(false)
+        }
+    }
+
+    fn set_lost(&mut self, i: u64, lost: bool) {
+        self.lost_any |= lost;
+        if i < DENSE_MAX {
+            bit_set(&mut self.lost, i, lost);
+        } else if let Some(l) = self.sparse.get_mut(&i) {
+            *l = lost;
+        }
+    }
+
+    pub(super) fn put(&mut self, i: u64, v: Value, soft: usize, hard: usize) -> Put {
+        let existed = self.contains(i);
+        if !existed {
+            self.len = self.len.saturating_add(1);
+            if i < DENSE_MAX {
+                bit_set(&mut self.dense, i, true);
+            } else {
+                self.sparse.insert(i, false);
+                self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
+            }
+        }
+        if existed {
+            if let Some((_, c)) = self.values.remove(&i) {
+                self.cost = self.cost.saturating_sub(c);
+            }
+            self.set_lost(i, false);
+        }
+        if !v.interesting() {
+            return if self.cost > hard {
+                Put::Full
+            } else {
+                Put::Done
+            };
+        }
+        let c = v.cost();
+        let total = self.cost.saturating_add(c);
+        if v.holds_ref() {
+            if total > hard {
+                return Put::Full;
+            }
+        } else if total > soft {
+            self.set_lost(i, true);
+            return Put::Done;
+        }
+        self.cost = total;
+        self.values.insert(i, (v, c));
+        Put::Done
+    }
+
+    #[inline]
+    pub(super) fn get(&self, i: u64) -> Option<Value> {
+        if !self.contains(i) {
+            return None;
+        }
+        if self.is_lost(i) {
+            return Some(Value::Lost);
+        }
+        Some(
+            self.values
+                .get(&i)
+                .map(|(v, _)| v.clone())
+                .unwrap_or(Value::Opaque),
+        )
+    }
+
+    /// No value worth tracking is kept (only inert ones).
+    pub(super) fn inert(&self) -> bool {
+        self.values.is_empty() && !self.lost_any
+    }
+}

@@ -1,0 +1,349 @@
+//! Static analysis of pickle streams (protocols 0-5).
+//!
+//! A symbolic interpreter runs every opcode the way CPython's `_pickle.c` does — stack, mark
+//! stack with its fence, memo — but with inert values: nothing is imported, called or
+//! constructed. What a loader would import (`GLOBAL`, `INST`, `STACK_GLOBAL`, `EXT*`) and call
+//! (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, and `BUILD` or item opcodes that mutate a
+//! global) is resolved from tracked *values*, so strings that reach `STACK_GLOBAL` through the
+//! memo, protocol-0 `STRING` opcodes or any other path are seen; operands that are not constant
+//! strings are themselves a finding. Higher-order helpers on the denylist (`functools.partial`,
+//! `map`, `getattr`, ...) are judged by the callable or attribute they are given, not by their
+//! import (see `Helper`).
+//!
+//! Where scanners and the loader have disagreed, this mirrors the loader:
+//! - `FRAME` does not bound reads: CPython's C unpickler reads an argument past the end of a
+//!   declared frame, so frames are only checked, never trusted (`pickle-frame-overrun`).
+//! - Back-to-back pickles are all scanned (legacy `torch.save` writes five; attackers append).
+//! - A stream that breaks after its payload is reported with both the payload and the break.
+//! - Bytes handed to a loader inside the pickle (`pickle.loads`, `torch.storage._load_from_bytes`)
+//!   are scanned as a file of their own.
+//!
+//! Opcode reference: CPython `Lib/pickletools.py` and `Modules/_pickle.c`.
+//!
+//! Layout: `input` reads the bytes; `value` holds the inert values and the kept-bytes
+//! accounting; `memo` is the memo; `machine` is the interpreter's state (stack, marks,
+//! memo) and the values it reads; `judge` judges imports and calls against the policy;
+//! `step` is the opcode loop and its dispatch; `joblib` skips in-stream array data;
+//! `strings` decodes protocol 0 text arguments. The opcode names and the detection grammar
+//! are the leaf `crate::detect::pickle`. This file holds the entry points: back-to-back
+//! streams, the side readings after a frame overrun or a break, and the format choice.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+mod input;
+mod joblib;
+mod judge;
+mod machine;
+mod memo;
+mod step;
+mod strings;
+mod value;
+
+use super::Ctx;
+use crate::detect::Format;
+use crate::detect::pickle::{LEGACY_TORCH_PREFIX, op_name};
+use crate::finding::{Code, Evidence};
+use crate::source::{Source, SourceReader};
+use input::{Break, Input};
+use machine::{End, Machine, Visited};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::io::{self, BufRead};
+use std::rc::Rc;
+
+/// A global imported by a pickle.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GlobalUse {
+    pub module: String,
+    pub name: String,
+    /// `allowed`, `denied`, `higher-order`, `dunder`, `unknown` (the policy's verdict).
+    pub class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Offset of the first opcode that imported it.
+    pub offset: u64,
+    pub opcode: &'static str,
+    pub count: u64,
+}
+
+/// A place where loading the pickle calls something.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CallSite {
+    /// Dotted path of the callable, or `<dynamic>` when it could not be resolved.
+    pub callee: String,
+    pub opcode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Offset of the first such call.
+    pub offset: u64,
+    pub count: u64,
+}
+
+/// Facts kept per file are capped; past these, only counts grow.
+const MAX_GLOBAL_FACTS: usize = 10_000;
+
+/// What reading back-to-back streams found, besides findings.
+struct Streams {
+    format: Format,
+    /// Frames that an opcode ran past: (frame end, end of the opcode), offsets in the reader.
+    overruns: Vec<(u64, u64)>,
+    /// Where a stream broke (offset in the reader).
+    broken_at: Option<u64>,
+}
+
+/// Frame overruns whose tails are re-read.
+const MAX_REINTERPRETATIONS: usize = 4;
+/// How far past a frame end or a break to look for another reading.
+const RESYNC_WINDOW: u64 = 1 << 20;
+
+/// Inspects a source holding one or more pickle streams (a pickle file, a legacy torch
+/// checkpoint, a zip member). Returns the refined format.
+///
+/// With random access, more readings are tried, so that a loader that reads the bytes
+/// differently cannot see what the scan did not:
+/// - after a FRAME overrun, every position from the frame's end on is a possible start (which
+///   byte a buffered reader resumes at depends on its buffer sizes);
+/// - after a break, a pickle that starts later (a PROTO opcode) is parsed too: attackers
+///   append a working payload after a stream built to crash scanners.
+///
+/// Side readings share one [`Visited`] map and stop where an earlier reading passed in the
+/// same inert state, so trying every position costs about one pass over the window; their
+/// opcodes are charged to the file's budget (`max_reread_opcodes`), and a budget that runs out
+/// is a `pickle-limit-exceeded` finding. A reading is reported only when it finds something
+/// dangerous (under the member `<pickle at N, ...>`); the overrun and the break are findings in
+/// any case.
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+    let mut r = SourceReader::new(src, 0);
+    let out = read_streams(&mut r, Some(src.len()), ctx)?;
+    for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
+        let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
+        reinterpret(src, fe, stop, None, "after the FRAME ending at", ctx)?;
+    }
+    if let Some(b) = out.broken_at {
+        let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
+        reinterpret(src, b, stop, Some(0x80), "after the break at", ctx)?;
+    }
+    Ok(out.format)
+}
+
+/// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
+/// pickle, on the side; the first reading that finds something dangerous is reported in full.
+fn reinterpret(
+    src: &dyn Source,
+    from: u64,
+    to: u64,
+    only: Option<u8>,
+    why: &str,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
+    let window = src.read_vec(from, usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
+    let mut found = None;
+    let mut untried = 0u64;
+    for (i, &b) in window.iter().enumerate() {
+        let start = from.saturating_add(i as u64);
+        let plausible = match only {
+            Some(o) => b == o && window.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
+            None => op_name(b) != "UNKNOWN",
+        };
+        if !plausible || visited.borrow().is_marked(start) {
+            continue;
+        }
+        let budget = ctx.budget();
+        let left = budget.reread_left().min(
+            budget
+                .max_pickle_opcodes()
+                .saturating_sub(budget.pickle_opcodes()),
+        );
+        if left == 0 {
+            untried = untried.saturating_add(1);
+            continue;
+        }
+        let small = crate::limits::Limits {
+            max_pickle_opcodes: left,
+            max_pickle_streams: 2,
+            ..ctx.limits.clone()
+        };
+        let (spent, dangerous) = {
+            let mut scratch = ctx.scratch(&small);
+            // The window is in memory: the reading starts there and goes on into the rest of
+            // the file only if it gets that far (the reader allocates nothing until then).
+            let mut rest = SourceReader::new(src, to);
+            read_streams_from(
+                &mut rest,
+                window.get(i..).unwrap_or(&[]),
+                src.len().checked_sub(start),
+                &mut scratch,
+                Some((&visited, start)),
+            )?;
+            let dangerous = scratch
+                .findings
+                .iter()
+                .any(|f| f.code.kind() == crate::finding::Kind::Security);
+            (scratch.facts.pickle_opcodes, dangerous)
+        };
+        ctx.budget().spend_reread(spent);
+        if dangerous {
+            found = Some(start);
+            break;
+        }
+    }
+    if untried > 0 {
+        ctx.report(
+            Code::PickleLimitExceeded,
+            Some(from),
+            format!(
+                "{untried} possible pickle starts {why} {from} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
+                ctx.limits.max_reread_opcodes, ctx.limits.max_pickle_opcodes
+            ),
+        );
+    }
+    if let Some(start) = found {
+        let label = format!("<pickle at {start}, {why} {from}>");
+        ctx.enter(&label, |ctx| {
+            let mut r = SourceReader::new(src, start);
+            read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).
+pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
+    read_streams(r, None, ctx).map(|s| s.format)
+}
+
+fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
+    read_streams_from(r, &[], len, ctx, None)
+}
+
+/// Reads back-to-back streams; `len` is the data's length when known, `side` the map of a
+/// side reading and the reading's start in the source.
+fn read_streams_from(
+    r: &mut dyn BufRead,
+    data: &[u8],
+    len: Option<u64>,
+    ctx: &mut Ctx,
+    side: Option<(&Rc<RefCell<Visited>>, u64)>,
+) -> io::Result<Streams> {
+    let legacy = if data.is_empty() {
+        r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
+    } else {
+        data.starts_with(LEGACY_TORCH_PREFIX)
+    };
+    let mut inp = Input::new(r, data, len);
+    let mut streams = 0usize;
+    let first_global = ctx.facts.globals.len();
+    let mut overruns = Vec::new();
+    let mut broken_at = None;
+    loop {
+        match inp.peek() {
+            Ok(None) => break,
+            Ok(Some(_)) => {}
+            Err(Break::Io(e)) => return Err(e),
+            Err(_) => break,
+        }
+        // Legacy torch: magic, protocol, sys info, the object, the storage keys; then raw
+        // storage bytes that no loader parses as pickle.
+        if legacy && streams == 5 {
+            break;
+        }
+        // Whitespace after the last stream (old NumPy wrote a newline after an object array's
+        // pickle): no loader reads it; a fact, not trailing data.
+        if streams > 0
+            && let Some(rem) = inp.remaining().filter(|&r| r <= 64)
+            && let Ok(avail) = inp.avail()
+            && avail.len() as u64 == rem
+            && avail.iter().all(u8::is_ascii_whitespace)
+        {
+            ctx.facts.pickle_trailing_whitespace =
+                ctx.facts.pickle_trailing_whitespace.saturating_add(rem);
+            break;
+        }
+        if streams >= ctx.limits.max_pickle_streams {
+            ctx.report(
+                Code::PickleLimitExceeded,
+                Some(inp.pos),
+                format!(
+                    "more than {} pickle streams back to back; the rest was not analysed",
+                    ctx.limits.max_pickle_streams
+                ),
+            );
+            break;
+        }
+        let start = inp.pos;
+        let findings_before = ctx.findings.len();
+        let mut m = Machine::new(ctx);
+        if let Some((v, base)) = side {
+            m.visited = Some(Rc::clone(v));
+            m.base = base;
+        }
+        let res = m.run(&mut inp);
+        let activity = m.activity;
+        overruns.append(&mut m.overruns);
+        drop(m);
+        ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
+        streams = streams.saturating_add(1);
+        let end = match res {
+            Ok(e) => e,
+            Err(Break::Io(e)) => return Err(e),
+            Err(Break::Invalid(msg)) => {
+                if streams > 1 && activity == 0 {
+                    // Not another pickle: bytes after the last stream.
+                    ctx.retain_findings_from(findings_before, |_| false);
+                    ctx.report_with(
+                        Code::PickleTrailingData,
+                        Code::PickleTrailingData.default_severity(),
+                        Some(start),
+                        format!("bytes after the last pickle stream are not a pickle ({msg})"),
+                        Evidence::mismatch("end of data", format!("data at offset {start}")),
+                    );
+                    break;
+                }
+                if ctx.records(Code::PickleMalformed) {
+                    ctx.report(
+                        Code::PickleMalformed,
+                        Some(inp.pos),
+                        format!("pickle stream {streams} (starting at {start}) breaks: {msg}; everything before this point runs when loaded"),
+                    );
+                }
+                broken_at = Some(inp.pos);
+                End::Broken
+            }
+            Err(Break::Limit(msg)) => {
+                ctx.report(
+                    Code::PickleLimitExceeded,
+                    Some(inp.pos),
+                    format!("analysis stopped: {msg}; the rest of the stream was not analysed"),
+                );
+                End::Limited
+            }
+        };
+        match end {
+            End::Stop => {}
+            End::Merged | End::Broken | End::Limited => break,
+        }
+    }
+    let format = if legacy {
+        Format::PytorchLegacy
+    } else if ctx
+        .facts
+        .globals
+        .get(first_global..)
+        .unwrap_or(&[])
+        .iter()
+        .any(|g| g.module.starts_with("joblib."))
+    {
+        Format::Joblib
+    } else {
+        Format::Pickle
+    };
+    Ok(Streams {
+        format,
+        overruns,
+        broken_at,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests;

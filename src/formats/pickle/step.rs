@@ -1,0 +1,481 @@
+//! The opcode loop and its dispatch, by opcode family (`Modules/_pickle.c`, `load`).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::input::{Break, Input, Res, invalid};
+use super::joblib::is_joblib_array_wrapper;
+use super::machine::{End, Machine};
+use super::strings::{parse_index, raw_unicode_escape, unquote_string};
+use super::value::{MAX_DICT_KEPT, Value, tuple};
+use super::{GlobalUse, MAX_GLOBAL_FACTS};
+use crate::detect::pickle::op_name;
+use crate::finding::{Code, Evidence};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+impl<'c, 'a> Machine<'c, 'a> {
+    /// Runs one stream until STOP, a break or a limit.
+    pub(super) fn run(&mut self, inp: &mut Input) -> Res<End> {
+        let limits = self.ctx.limits;
+        loop {
+            if self.ctx.facts.pickle_opcodes >= limits.max_pickle_opcodes
+                || !self.ctx.budget().spend_opcode()
+            {
+                return Err(Break::Limit(format!(
+                    "more than {} opcodes in this file",
+                    limits
+                        .max_pickle_opcodes
+                        .min(self.ctx.budget().max_pickle_opcodes())
+                )));
+            }
+            let opcodes = &mut self.ctx.facts.pickle_opcodes;
+            *opcodes = opcodes.saturating_add(1);
+            let at = inp.pos;
+            if let Some(v) = &self.visited
+                && self.hot == 0
+                && self.attrs.is_empty()
+                && self.memo.inert()
+                && v.borrow_mut().mark(self.base.saturating_add(at))
+            {
+                return Ok(End::Merged);
+            }
+            if let Some(fe) = self.frame_end
+                && at >= fe
+            {
+                self.frame_end = None;
+            }
+            let op = inp.byte("opcode")?;
+            let stop = self.step(op, at, inp)?;
+            if let Some(fe) = self.frame_end
+                && at < fe
+                && inp.pos > fe
+                && !self.frame_overrun_reported
+                && op != 0x95
+            {
+                self.frame_overrun_reported = true;
+                self.overruns.push((fe, inp.pos));
+                self.ctx.report_with(
+                        Code::PickleFrameOverrun,
+                        Code::PickleFrameOverrun.default_severity(),
+                        Some(at),
+                        format!(
+                            "opcode {} at {at} runs to {} past the frame ending at {fe}; CPython reads on, frame-honouring scanners stop",
+                            op_name(op),
+                            inp.pos
+                        ),
+                        Evidence::mismatch(format!("end <= {fe}"), inp.pos.to_string()),
+                    );
+            }
+            if stop {
+                return Ok(End::Stop);
+            }
+        }
+    }
+
+    /// Executes one opcode; returns true on STOP.
+    fn step(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
+        let limits = self.ctx.limits;
+        match op {
+            b'(' => {
+                if self.marks.len() >= limits.max_pickle_stack {
+                    return Err(Break::Limit(format!(
+                        "more than {} open MARKs",
+                        limits.max_pickle_stack
+                    )));
+                }
+                self.marks.push(self.stack.len());
+            }
+            b'.' => {
+                self.pop()?;
+                return Ok(true);
+            }
+            b'0' => {
+                if self.marks.last() == Some(&self.stack.len()) {
+                    self.marks.pop();
+                } else {
+                    self.pop()?;
+                }
+            }
+            b'1' => {
+                self.pop_mark()?;
+            }
+            b'2' => {
+                self.share_top()?;
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+            // Numbers: arguments are framed, values do not matter.
+            b'F' => {
+                inp.line(limits.max_line, "FLOAT")?;
+                self.push(Value::Opaque)?;
+            }
+            b'I' | b'L' => {
+                let line = inp.line(limits.max_line, op_name(op))?;
+                let text = String::from_utf8_lossy(&line);
+                let v = match text.trim().trim_end_matches('L').parse::<i64>() {
+                    Ok(n) if text.trim() != "00" && text.trim() != "01" => Value::Int(n),
+                    _ => Value::Opaque,
+                };
+                self.push(v)?;
+            }
+            b'J' => {
+                let n = i32::from_le_bytes(inp.array::<4>("BININT")?);
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'K' => {
+                let n = inp.byte("BININT1")?;
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'M' => {
+                let n = u16::from_le_bytes(inp.array::<2>("BININT2")?);
+                self.push(Value::Int(i64::from(n)))?;
+            }
+            b'G' => {
+                inp.array::<8>("BINFLOAT")?;
+                self.push(Value::Opaque)?;
+            }
+            0x8a => {
+                let n = inp.byte("LONG1")?;
+                let b = inp.take(u64::from(n), 8, "LONG1")?;
+                let v = if n == 0 {
+                    Value::Int(0)
+                } else if n <= 8 {
+                    // Two's complement, little-endian: sign-extend past the given bytes.
+                    let negative = b.data.last().is_some_and(|x| x & 0x80 != 0);
+                    let mut le = [if negative { 0xff } else { 0 }; 8];
+                    for (to, from) in le.iter_mut().zip(&b.data) {
+                        *to = *from;
+                    }
+                    Value::Int(i64::from_le_bytes(le))
+                } else {
+                    Value::Opaque
+                };
+                self.push(v)?;
+            }
+            0x8b => {
+                let n = i32::from_le_bytes(inp.array::<4>("LONG4")?);
+                if n < 0 {
+                    return invalid("LONG pickle has negative byte count");
+                }
+                inp.take(n as u64, 0, "LONG4")?;
+                self.push(Value::Opaque)?;
+            }
+            b'N' => {
+                self.push(Value::None)?;
+            }
+            b'}' => {
+                self.push(Value::EmptyDict)?;
+            }
+            0x88 | 0x89 | b']' | 0x8f => {
+                self.push(Value::Opaque)?;
+            }
+            b')' => {
+                self.push(Value::Opaque)?;
+            }
+            // Strings.
+            b'S' => {
+                let line = inp.line(limits.max_line, "STRING")?;
+                let s = unquote_string(&line)?;
+                let v = self.string_from(s);
+                self.push(v)?;
+            }
+            b'V' => {
+                let line = inp.line(limits.max_line, "UNICODE")?;
+                let v = self.string_from(raw_unicode_escape(&line).into_bytes());
+                self.push(v)?;
+            }
+            b'T' => {
+                let n = i32::from_le_bytes(inp.array::<4>("BINSTRING")?);
+                if n < 0 {
+                    return invalid("BINSTRING pickle has negative byte count");
+                }
+                let v = self.read_blob(inp, n as u64, "BINSTRING", true)?;
+                self.push(v)?;
+            }
+            b'U' => {
+                let n = inp.byte("SHORT_BINSTRING")?;
+                let v = self.read_blob(inp, u64::from(n), "SHORT_BINSTRING", true)?;
+                self.push(v)?;
+            }
+            b'X' => {
+                let n = u32::from_le_bytes(inp.array::<4>("BINUNICODE")?);
+                let v = self.read_text(inp, u64::from(n), "BINUNICODE")?;
+                self.push(v)?;
+            }
+            0x8c => {
+                let n = inp.byte("SHORT_BINUNICODE")?;
+                let v = self.read_text(inp, u64::from(n), "SHORT_BINUNICODE")?;
+                self.push(v)?;
+            }
+            0x8d => {
+                let n = u64::from_le_bytes(inp.array::<8>("BINUNICODE8")?);
+                let v = self.read_text(inp, n, "BINUNICODE8")?;
+                self.push(v)?;
+            }
+            // Bytes.
+            b'B' => {
+                let n = u32::from_le_bytes(inp.array::<4>("BINBYTES")?);
+                let v = self.read_blob(inp, u64::from(n), "BINBYTES", false)?;
+                self.push(v)?;
+            }
+            b'C' => {
+                let n = inp.byte("SHORT_BINBYTES")?;
+                let v = self.read_blob(inp, u64::from(n), "SHORT_BINBYTES", false)?;
+                self.push(v)?;
+            }
+            0x8e | 0x96 => {
+                let n = u64::from_le_bytes(inp.array::<8>(op_name(op))?);
+                let v = self.read_blob(inp, n, op_name(op), false)?;
+                self.push(v)?;
+            }
+            0x97 => {
+                self.ctx.report(
+                    Code::PickleOutOfBandBuffer,
+                    Some(at),
+                    "NEXT_BUFFER needs out-of-band buffers; a plain loader raises here",
+                );
+                self.push(Value::Opaque)?;
+            }
+            0x98 => {
+                self.top()?;
+            }
+            // Containers.
+            b'd' => {
+                let items = self.pop_mark()?;
+                self.loose(&items, "DICT", at);
+                let mut pairs = Vec::new();
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    if pairs.len() < MAX_DICT_KEPT {
+                        pairs.push((k, v));
+                    }
+                }
+                self.push(Value::Dict(Rc::new(RefCell::new(pairs))))?;
+            }
+            b'l' | 0x91 => {
+                let items = self.pop_mark()?;
+                self.loose(&items, op_name(op), at);
+                self.push(Value::Opaque)?;
+            }
+            b't' => {
+                let items = self.pop_mark()?;
+                self.loose(&items, "TUPLE", at);
+                self.push(tuple(items))?;
+            }
+            0x85..=0x87 => {
+                let n = usize::from(op.saturating_sub(0x84)); // 1 to 3
+                if self.stack.len() < self.fence().saturating_add(n) {
+                    return invalid("unpickling stack underflow");
+                }
+                let from = self.stack.len().saturating_sub(n);
+                let items = self.stack.get(from..).unwrap_or(&[]);
+                let hot = items.iter().filter(|v| v.interesting()).count();
+                // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
+                let v = if items.iter().all(|v| matches!(v, Value::Opaque)) {
+                    self.stack.truncate(from);
+                    Value::Opaque
+                } else {
+                    self.hot = self.hot.saturating_sub(hot);
+                    let t: Rc<[Value]> = self.stack.drain(from..).collect();
+                    self.loose(&t, op_name(op), at);
+                    Value::Tuple(t)
+                };
+                self.push(v)?;
+            }
+            b'a' => {
+                let v = self.pop()?;
+                self.loose(std::slice::from_ref(&v), "APPEND", at);
+                self.mutate("APPEND", at)?;
+            }
+            b'e' => {
+                let items = self.pop_mark()?;
+                self.loose(&items, "APPENDS", at);
+                self.mutate("APPENDS", at)?;
+            }
+            b's' => {
+                let v = self.pop()?;
+                let k = self.pop()?;
+                self.loose(std::slice::from_ref(&k), "SETITEM", at);
+                self.loose(std::slice::from_ref(&v), "SETITEM", at);
+                self.mutate("SETITEM", at)?;
+                self.dict_insert(vec![k, v])?;
+            }
+            b'u' => {
+                let items = self.pop_mark()?;
+                if items.len() % 2 != 0 {
+                    return invalid("odd number of items for SETITEMS");
+                }
+                self.loose(&items, "SETITEMS", at);
+                self.mutate("SETITEMS", at)?;
+                self.dict_insert(items)?;
+            }
+            0x90 => {
+                let items = self.pop_mark()?;
+                self.loose(&items, "ADDITEMS", at);
+                self.mutate("ADDITEMS", at)?;
+            }
+            b'b' => {
+                let state = self.pop()?;
+                self.loose(std::slice::from_ref(&state), "BUILD", at);
+                self.mutate("BUILD", at)?;
+                if let Value::Ref(r) = self.top()? {
+                    let base = r.path().to_owned();
+                    self.record_attrs(&base, &state);
+                }
+                if let Value::Call(Some(r)) = self.top()? {
+                    let r = r.clone();
+                    // BUILD calls the object's __setstate__ (or sets its attributes).
+                    self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
+                    if is_joblib_array_wrapper(r.path()) {
+                        // joblib ends the current frame before writing the array data.
+                        if self.frame_end == Some(inp.pos) {
+                            self.frame_end = None;
+                        }
+                        self.joblib_array(&state, inp)?;
+                    }
+                }
+                self.rebind(&state, at)?;
+            }
+            // Memo.
+            b'p' => {
+                let line = inp.line(limits.max_line, "PUT")?;
+                let i = parse_index(&line, "PUT")?;
+                self.memo_put(i, at)?;
+            }
+            b'q' => {
+                let i = inp.byte("BINPUT")?;
+                self.memo_put(u64::from(i), at)?;
+            }
+            b'r' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINPUT")?);
+                self.memo_put(u64::from(i), at)?;
+            }
+            0x94 => {
+                let i = self.memo.len;
+                self.memo_put(i, at)?;
+            }
+            b'g' => {
+                let line = inp.line(limits.max_line, "GET")?;
+                let i = parse_index(&line, "GET")?;
+                self.memo_get(i)?;
+            }
+            b'h' => {
+                let i = inp.byte("BINGET")?;
+                self.memo_get(u64::from(i))?;
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINGET")?);
+                self.memo_get(u64::from(i))?;
+            }
+            // Imports.
+            b'c' => {
+                let v = self.import_lines(inp, "GLOBAL", at)?;
+                self.push(v)?;
+            }
+            0x93 => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let v = self.stack_global(module, name, at)?;
+                self.push(v)?;
+            }
+            0x82..=0x84 => {
+                let code = match op {
+                    0x82 => u32::from(inp.byte("EXT1")?),
+                    0x83 => u32::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
+                    _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
+                };
+                self.activity = self.activity.saturating_add(1);
+                if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
+                    let member = self.ctx.member();
+                    self.ctx.facts.globals.push(GlobalUse {
+                        module: "<copyreg extension registry>".into(),
+                        name: code.to_string(),
+                        class: "unknown",
+                        member,
+                        offset: at,
+                        opcode: op_name(op),
+                        count: 1,
+                    });
+                }
+                let ev = Evidence {
+                    opcode: Some(op_name(op).to_owned()),
+                    actual: Some(code.to_string()),
+                    ..Evidence::default()
+                };
+                self.ctx.report_with(
+                    Code::PickleExtensionCode,
+                    Code::PickleExtensionCode.default_severity(),
+                    Some(at),
+                    format!(
+                        "{} fetches extension code {code} from the copyreg registry: what it resolves to depends on the loading process",
+                        op_name(op)
+                    ),
+                    ev,
+                );
+                self.push(Value::Call(None))?;
+            }
+            // Calls.
+            b'R' => {
+                let args = self.pop()?;
+                let callee = self.pop()?;
+                let v = self.call(callee, args, "REDUCE", at)?;
+                self.push(v)?;
+            }
+            b'i' => {
+                let callee = self.import_lines(inp, "INST", at)?;
+                let args = self.pop_mark()?;
+                self.loose(&args, "INST", at);
+                let v = self.call(callee, tuple(args), "INST", at)?;
+                self.push(v)?;
+            }
+            b'o' => {
+                let mut items = self.pop_mark()?;
+                if items.is_empty() {
+                    return invalid("OBJ with no class");
+                }
+                let callee = items.remove(0);
+                self.loose(&items, "OBJ", at);
+                let v = self.call(callee, tuple(items), "OBJ", at)?;
+                self.push(v)?;
+            }
+            0x81 => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.call(cls, args, "NEWOBJ", at)?;
+                self.push(v)?;
+            }
+            0x92 => {
+                let _kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.call(cls, args, "NEWOBJ_EX", at)?;
+                self.push(v)?;
+            }
+            // Persistent ids: resolved by the loader's persistent_load (torch: storages).
+            b'P' => {
+                inp.line(limits.max_line, "PERSID")?;
+                self.persistent("PERSID", at)?;
+            }
+            b'Q' => {
+                self.pop()?;
+                self.persistent("BINPERSID", at)?;
+            }
+            // Framing and protocol.
+            0x80 => {
+                let p = inp.byte("PROTO")?;
+                if p > 5 {
+                    return invalid(format!("unsupported pickle protocol: {p}"));
+                }
+            }
+            0x95 => {
+                let n = u64::from_le_bytes(inp.array::<8>("FRAME")?);
+                self.check_declared(inp, n, at, "FRAME");
+                let end = inp.pos.saturating_add(n);
+                self.frame_end = Some(end);
+            }
+            other => {
+                return invalid(format!("invalid load key {:#04x}", other));
+            }
+        }
+        Ok(false)
+    }
+}

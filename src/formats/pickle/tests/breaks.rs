@@ -1,0 +1,112 @@
+//! A stream that breaks: what ran before the break is kept and reported with it, and what
+//! follows is looked at the way a loader might read it.
+
+use super::*;
+
+#[test]
+fn a_stream_that_breaks_after_its_payload_reports_both() {
+    let b = b"\x80\x02cos\nsystem\n(Vx\ntR\xff.";
+    let s = scan(b);
+    assert_eq!(
+        s.codes,
+        sorted(&[
+            Code::PickleDangerousCall,
+            Code::PickleDangerousGlobal,
+            Code::PickleMalformed
+        ])
+    );
+    let f = s.finding(Code::PickleMalformed);
+    // Reported where the stream stops: just past the bad opcode.
+    assert_eq!(f.location.offset, Some(b.len() as u64 - 1));
+    assert!(
+        f.message
+            .contains("pickle stream 1 (starting at 0) breaks: invalid load key 0xff"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("everything before this point runs"));
+}
+
+#[test]
+fn a_truncated_stream_keeps_what_came_before() {
+    let s = scan(b"\x80\x02cos\nsystem\n");
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleMalformed])
+    );
+    let m = &s.finding(Code::PickleMalformed).message;
+    assert!(m.contains("truncated"), "{m}");
+}
+
+#[test]
+fn a_pickle_after_a_break_is_scanned_too() {
+    // An attacker appends a working payload after a stream built to crash scanners.
+    let s = scan(b"\x80\x02N\xff\x80\x02cos\nsystem\n.");
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleMalformed])
+    );
+    let member = s
+        .finding(Code::PickleDangerousGlobal)
+        .location
+        .member
+        .as_deref();
+    assert_eq!(member, Some("<pickle at 4, after the break at 4>"));
+    // One that does nothing dangerous is not reported.
+    assert_eq!(
+        scan(b"\x80\x02N\xff\x80\x02N.").codes,
+        [Code::PickleMalformed]
+    );
+}
+
+#[test]
+fn a_stream_read_without_random_access_is_not_reread_after_a_break() {
+    let policy = Policy::new(&[], false).unwrap();
+    let limits = Limits::default();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    let b = b"\x80\x02N\xff\x80\x02cos\nsystem\n.";
+    let format = inspect_stream(&mut &b[..], &mut ctx).unwrap();
+    let codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [Code::PickleMalformed]);
+    assert_eq!(format, Format::Pickle);
+}
+
+#[test]
+fn bytes_after_the_last_stream_that_run_nothing_are_trailing_data() {
+    let s = scan(b"\x80\x02N.\xff\xff");
+    assert_eq!(s.codes, [Code::PickleTrailingData]);
+    assert_eq!(s.finding(Code::PickleTrailingData).location.offset, Some(4));
+    assert_eq!(s.streams, 2);
+}
+
+#[test]
+fn a_later_stream_that_breaks_after_an_import_is_malformed_not_trailing_data() {
+    let s = scan(b"\x80\x02N.cos\nsystem\n");
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleMalformed])
+    );
+    let m = &s.finding(Code::PickleMalformed).message;
+    assert!(m.contains("pickle stream 2 (starting at 4)"), "{m}");
+}
+
+#[test]
+fn a_first_stream_that_breaks_at_once_is_malformed_and_empty_input_is_nothing() {
+    assert_eq!(scan(b"\xff").codes, [Code::PickleMalformed]);
+    let s = scan(b"");
+    assert!(s.codes.is_empty());
+    assert_eq!(s.streams, 0);
+}
+
+#[test]
+fn whitespace_after_the_last_stream_is_a_fact_not_trailing_data() {
+    // Old NumPy wrote a newline after an object array's pickle.
+    let limits = Limits::default();
+    let policy = Policy::new(&[], false).unwrap();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    inspect(&b"\x80\x02N.\n".to_vec(), &mut ctx).unwrap();
+    assert!(ctx.findings.is_empty(), "{:?}", ctx.findings);
+    assert_eq!(ctx.facts.pickle_trailing_whitespace, 1);
+    // Anything else after the stream still is.
+    assert_eq!(run(b"\x80\x02N.\nx").0, vec![Code::PickleTrailingData]);
+}

@@ -1,0 +1,221 @@
+//! Higher-order helpers (`functools.partial`, `map`, `getattr`, ...) judged by what they are
+//! given.
+
+use super::super::judge::{HELPERS, Helper};
+use super::*;
+
+/// What one scan found: finding codes, and the facts as (callee) and (path, class).
+struct Seen {
+    codes: Vec<Code>,
+    calls: Vec<String>,
+    globals: Vec<(String, &'static str)>,
+}
+
+fn seen(bytes: &[u8]) -> Seen {
+    let policy = Policy::new(&[], false).unwrap();
+    let limits = Limits::default();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    inspect(&bytes.to_vec(), &mut ctx).unwrap();
+    let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    codes.sort();
+    Seen {
+        codes,
+        calls: ctx.facts.calls.iter().map(|c| c.callee.clone()).collect(),
+        globals: ctx
+            .facts
+            .globals
+            .iter()
+            .map(|g| (format!("{}.{}", g.module, g.name), g.class))
+            .collect(),
+    }
+}
+
+fn critical(s: &Seen) -> bool {
+    s.codes
+        .iter()
+        .any(|c| c.default_severity() == Severity::Critical)
+}
+
+/// Protocol 2: `functools.partial(<target>)` with the state a pickler writes,
+/// `(func, (), {}, None)`, func fetched from the memo; then `tail` and STOP.
+fn partial_of(target: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut b = b"\x80\x02cfunctools\npartial\nq\x00".to_vec();
+    b.extend_from_slice(target);
+    b.extend_from_slice(b"q\x01\x85R(h\x01)}Ntb");
+    b.extend_from_slice(tail);
+    b.push(b'.');
+    b
+}
+
+#[test]
+fn partial_of_a_denylisted_function_stored_only_is_critical() {
+    let s = seen(&partial_of(b"cos\nsystem\n", b""));
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+    assert!(critical(&s));
+}
+
+#[test]
+fn partial_of_an_allowlisted_function_stored_only_is_clean() {
+    let s = seen(&partial_of(b"ccollections\nOrderedDict\n", b""));
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(
+        s.globals
+            .contains(&("functools.partial".to_owned(), "higher-order")),
+        "{:?}",
+        s.globals
+    );
+}
+
+#[test]
+fn partial_of_an_unknown_function_is_only_the_unknown_import() {
+    let s = seen(&partial_of(b"cmylib.ops\nnormalize\n", b""));
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal]);
+}
+
+#[test]
+fn partial_whose_target_is_computed_at_load_is_critical() {
+    // STACK_GLOBAL of a call result: the import itself is dynamic, and so is the target.
+    let b = b"\x80\x04\x8c\tfunctools\x8c\x07partial\x93\x8c\x0bcollections\x8c\x0bOrderedDict\x93)R\x8c\x06system\x93\x85R.";
+    let s = seen(b);
+    assert!(
+        s.codes.contains(&Code::PickleDynamicGlobal),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+    // A call result wrapped directly: nothing names what the partial calls.
+    let b = b"\x80\x04\x8c\tfunctools\x8c\x07partial\x93\x8c\x0bcollections\x8c\x0bOrderedDict\x93)R\x85R.";
+    assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+}
+
+#[test]
+fn partial_rebound_by_build_state_is_judged() {
+    // partial(OrderedDict), then BUILD (os.system, (), None, None).
+    let b = b"\x80\x02cfunctools\npartial\nccollections\nOrderedDict\n\x85R(cos\nsystem\n)NNtb.";
+    assert!(seen(b).codes.contains(&Code::PickleDangerousCall));
+    // ... or BUILD state that names nothing.
+    let b = b"\x80\x02cfunctools\npartial\nccollections\nOrderedDict\n\x85R(K\x01)NNtb.";
+    assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+}
+
+#[test]
+fn partial_later_called_is_judged_as_a_call_of_what_it_wraps() {
+    let s = seen(&partial_of(
+        b"cos\nsystem\n",
+        b"(X\x11\x00\x00\x00echo aibom-sampletR",
+    ));
+    assert!(s.calls.contains(&"os.system".to_owned()), "{:?}", s.calls);
+    assert!(s.codes.contains(&Code::PickleDangerousCall));
+    let s = seen(&partial_of(b"ccollections\nOrderedDict\n", b")R"));
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(
+        s.calls.contains(&"collections.OrderedDict".to_owned()),
+        "{:?}",
+        s.calls
+    );
+}
+
+#[test]
+fn map_and_filter_with_os_system_are_critical() {
+    for helper in [
+        "builtins\nmap",
+        "builtins\nfilter",
+        "itertools\nimap",
+        "functools\nreduce",
+    ] {
+        // list(helper(os.system, ['echo aibom-sample']))
+        let mut b = b"\x80\x02c__builtin__\nlist\nc".to_vec();
+        b.extend_from_slice(helper.as_bytes());
+        b.extend_from_slice(b"\ncos\nsystem\n](X\x11\x00\x00\x00echo aibom-samplee\x86R\x85R.");
+        let s = seen(&b);
+        assert!(
+            s.codes.contains(&Code::PickleDangerousCall),
+            "{helper}: {:?}",
+            s.codes
+        );
+    }
+    // filter(None, [...]) calls nothing; map(str, [...]) calls an allowed constructor.
+    let b = b"\x80\x02cbuiltins\nfilter\nN]\x86R.";
+    assert!(seen(b).codes.is_empty());
+    let b = b"\x80\x02cbuiltins\nmap\nc__builtin__\nstr\n]\x86R.";
+    assert!(seen(b).codes.is_empty(), "{:?}", seen(b).codes);
+    // map(<call result>, [...]) fails closed.
+    let b = b"\x80\x02cbuiltins\nmap\nccollections\nOrderedDict\n)R]\x86R.";
+    assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+}
+
+#[test]
+fn getattr_is_judged_by_the_attribute_it_reaches() {
+    // getattr(OrderedDict, 'fromkeys'): an unknown attribute, medium only.
+    let b =
+        b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\nX\x08\x00\x00\x00fromkeys\x86R.";
+    assert_eq!(seen(b).codes, [Code::PickleUnknownGlobal]);
+    // getattr(<call result>, 'x') cannot be resolved.
+    let b = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)RX\x01\x00\x00\x00x\x86R.";
+    assert_eq!(seen(b).codes, [Code::PickleDangerousCall]);
+    // getattr(OrderedDict, '__globals__') reaches interpreter internals.
+    let b = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\nX\x0b\x00\x00\x00__globals__\x86R.";
+    assert_eq!(seen(b).codes, [Code::PickleDunderAccess]);
+}
+
+#[test]
+fn a_helper_handed_on_as_a_value_fails_closed() {
+    // copyreg.__newobj__(functools.partial, builtins.getattr, numpy.ndarray, 'tofile'):
+    // only allowlisted callables are called by the pickle itself.
+    let b = b"\x80\x02ccopyreg\n__newobj__\n(cfunctools\npartial\ncbuiltins\ngetattr\ncnumpy\nndarray\nX\x06\x00\x00\x00tofiletR)R.";
+    let s = seen(b);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousGlobal),
+        "{:?}",
+        s.codes
+    );
+    // In a list, as an attribute value, as BUILD state.
+    for b in [
+        &b"\x80\x02](cbuiltins\nmap\ne."[..],
+        b"\x80\x02}X\x01\x00\x00\x00fcbuiltins\ngetattr\ns.",
+        b"\x80\x02ccollections\nOrderedDict\n)Rcfunctools\npartial\nb.",
+    ] {
+        assert_eq!(seen(b).codes, [Code::PickleDangerousGlobal], "{b:?}");
+    }
+}
+
+#[test]
+fn gensim_shaped_partial_in_model_state_is_neither_critical_nor_high() {
+    // pickle.dumps(m, 2) and (m, 4) of a model whose attribute is
+    // functools.partial(gensim.models.tfidfmodel.smartirs_normalize), written with
+    // stand-in modules (the pickle records only module and name).
+    let p2 = b"\x80\x02cgensim.models.tfidfmodel\nTfidfModel\nq\x00)\x81q\x01}q\x02(X\t\x00\x00\x00normalizeq\x03cfunctools\npartial\nq\x04cgensim.models.tfidfmodel\nsmartirs_normalize\nq\x05\x85q\x06Rq\x07(h\x05)}q\x08Ntq\tbX\x08\x00\x00\x00num_docsq\nK\tX\x08\x00\x00\x00smartirsq\x0bX\x03\x00\x00\x00nfcq\x0cub.";
+    let p4 = b"\x80\x04\x95\x9c\x00\x00\x00\x00\x00\x00\x00\x8c\x18gensim.models.tfidfmodel\x94\x8c\nTfidfModel\x94\x93\x94)\x81\x94}\x94(\x8c\tnormalize\x94\x8c\tfunctools\x94\x8c\x07partial\x94\x93\x94h\x00\x8c\x12smartirs_normalize\x94\x93\x94\x85\x94R\x94(h\n)}\x94Nt\x94b\x8c\x08num_docs\x94K\t\x8c\x08smartirs\x94\x8c\x03nfc\x94ub.";
+    for b in [&p2[..], &p4[..]] {
+        let s = seen(b);
+        assert_eq!(
+            s.codes,
+            [Code::PickleUnknownGlobal, Code::PickleUnknownGlobal],
+            "{:?}",
+            s.globals
+        );
+    }
+}
+
+#[test]
+fn every_higher_order_entry_of_the_denylist_has_a_judge() {
+    let policy = Policy::new(&[], false).unwrap();
+    let marked: Vec<&str> = policy.higher_order().collect();
+    for path in &marked {
+        assert!(
+            Helper::of(path).is_some(),
+            "{path} is marked but not judged"
+        );
+    }
+    for (path, _) in HELPERS {
+        assert!(marked.contains(path), "{path} is judged but not marked");
+    }
+}

@@ -1,0 +1,158 @@
+//! Kept bytes and the memo budget: values past a budget fail closed, and every kept byte is
+//! returned when its value is dropped.
+
+use super::super::value::{Blob, live_blob_bytes};
+use super::*;
+
+#[test]
+fn a_stack_of_distinct_imports_stops_at_the_kept_bytes_budget() {
+    // A million distinct imports left on the stack held 110 MiB; each import's bytes now
+    // count as kept, and the analysis stops (fails closed) when they pass the budget.
+    let mut b = b"\x80\x02".to_vec();
+    for i in 0..2_000u32 {
+        b.extend_from_slice(format!("cmylib\nT{i}\n").as_bytes());
+    }
+    b.extend_from_slice(b"cos\nsystem\n.");
+    let tight = Limits {
+        max_pickle_kept_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    let (codes, _) = run_with(&b, &tight);
+    assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    assert!(!codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    // Within the default budget, every import is analysed.
+    let (codes, _) = run(&b);
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    assert!(!codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    assert_eq!(live_blob_bytes(), 0, "every kept byte is returned");
+}
+
+#[test]
+fn an_import_name_past_the_limit_stops_the_analysis() {
+    let long = "a.".repeat(3000);
+    let global = [b"\x80\x02cmylib\n", long.as_bytes(), b"os\nsystem\n."].concat();
+    let (codes, _) = run(&global);
+    assert_eq!(codes, [Code::PickleLimitExceeded]);
+    let name = format!("{long}system");
+    let len = u32::try_from(name.len()).unwrap().to_le_bytes();
+    let stack = [
+        b"\x80\x04\x8c\x05mylibX".as_slice(),
+        &len,
+        name.as_bytes(),
+        b"\x93.",
+    ]
+    .concat();
+    let (codes, _) = run(&stack);
+    assert_eq!(codes, [Code::PickleLimitExceeded]);
+    // Under the limit, a long dotted name is classified in full.
+    let short = [
+        b"\x80\x02cmylib\n",
+        "a.".repeat(1000).as_bytes(),
+        b"os.system\n.",
+    ]
+    .concat();
+    let (codes, _) = run(&short);
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+}
+
+/// `n` memoized strings, then an import whose module string comes back from the memo.
+fn memo_then_import(n: u32) -> Vec<u8> {
+    let mut b = b"\x80\x04\x8c\x02os\x94".to_vec();
+    for i in 0..n {
+        let s = format!("word{i}");
+        b.push(0x8c);
+        b.push(s.len() as u8);
+        b.extend_from_slice(s.as_bytes());
+        b.extend_from_slice(b"\x940");
+    }
+    b.extend_from_slice(b"h\x00\x8c\x06system\x93\x8c\x04echo\x85R.");
+    b
+}
+
+#[test]
+fn memo_values_past_the_budget_fail_closed() {
+    // Within budget: the import resolves to os.system.
+    let (codes, _) = run(&memo_then_import(1000));
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    // The early string is kept even past the budget (only later ones are not).
+    let tight = Limits {
+        max_memo_kept_bytes: 4096,
+        ..Limits::default()
+    };
+    let (codes, _) = run_with(&memo_then_import(1000), &tight);
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    // A string memoized after the budget is spent comes back as lost: dynamic, critical.
+    let mut b = b"\x80\x04".to_vec();
+    for i in 0..1000u32 {
+        let s = format!("word{i}");
+        b.push(0x8c);
+        b.push(s.len() as u8);
+        b.extend_from_slice(s.as_bytes());
+        b.extend_from_slice(b"r");
+        b.extend_from_slice(&i.to_le_bytes());
+        b.push(b'0');
+    }
+    b.extend_from_slice(b"j\xe7\x03\x00\x00\x8c\x06system\x93.");
+    let (codes, _) = run_with(&b, &tight);
+    assert_eq!(codes, [Code::PickleDynamicGlobal]);
+}
+
+#[test]
+fn references_to_globals_past_the_hard_memo_cap_stop_the_analysis() {
+    let tight = Limits {
+        max_memo_kept_bytes: 1024,
+        ..Limits::default()
+    };
+    let mut b = b"\x80\x02cbuiltins\nlen\n".to_vec();
+    for i in 0..1000u32 {
+        b.push(b'r');
+        b.extend_from_slice(&i.to_le_bytes());
+    }
+    b.push(b'.');
+    let (codes, _) = run_with(&b, &tight);
+    assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+}
+
+#[test]
+fn huge_memo_index_is_loader_exhaustion_but_the_rest_is_still_read() {
+    let (codes, _) = run(b"\x80\x02Nr\xff\xff\xff\xff0cos\nsystem\n.");
+    assert_eq!(
+        codes,
+        [Code::PickleDangerousGlobal, Code::PickleLoaderExhaustion]
+    );
+}
+
+#[test]
+fn a_dict_inserted_into_itself_makes_no_reference_cycle() {
+    // MARK, DICT, DUP, EMPTY_DICT, SETITEM: d[d] = {} (found by fuzzing: the cycle leaked).
+    let before = live_blob_bytes();
+    let (codes, _) = run(b"(d2}s");
+    assert_eq!(codes, [Code::PickleMalformed]);
+    // d = {a: a}; d[b] = d, with strings long enough to be kept on the heap (a dict holding
+    // a string is worth keeping in the memo, so the GET returns the dict itself).
+    let x = |c: u8| {
+        let mut v = b"X\x1e\x00\x00\x00".to_vec();
+        v.extend_from_slice(&[c; 30]);
+        v
+    };
+    let mut b = b"\x80\x02}".to_vec();
+    b.extend(x(b'a'));
+    b.extend(x(b'a'));
+    b.extend_from_slice(b"sq\x00(");
+    b.extend(x(b'b'));
+    b.extend_from_slice(b"h\x00u.");
+    let (codes, _) = run(&b);
+    assert!(codes.is_empty(), "{codes:?}");
+    assert_eq!(live_blob_bytes(), before, "every kept value was freed");
+}
+
+#[test]
+fn kept_bytes_are_returned_when_values_are_dropped() {
+    let before = live_blob_bytes();
+    {
+        let b = Blob::new(vec![0; 1000], 1000);
+        assert!(live_blob_bytes() >= before + 1000);
+        drop(b);
+    }
+    assert_eq!(live_blob_bytes(), before);
+}

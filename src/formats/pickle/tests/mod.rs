@@ -1,0 +1,88 @@
+use super::*;
+use crate::finding::{Code, Finding, Severity};
+use crate::limits::Limits;
+use crate::policy::Policy;
+
+mod breaks;
+mod higher_order;
+mod limits;
+mod memory;
+mod opcodes;
+mod reread;
+
+fn run_with(bytes: &[u8], limits: &Limits) -> (Vec<Code>, u64) {
+    let policy = Policy::new(&[], false).unwrap();
+    let mut ctx = Ctx::new(limits, &policy, "t.pkl");
+    inspect(&bytes.to_vec(), &mut ctx).unwrap();
+    let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    codes.sort();
+    (codes, ctx.budget().pickle_opcodes())
+}
+
+fn run(bytes: &[u8]) -> (Vec<Code>, u64) {
+    run_with(bytes, &Limits::default())
+}
+
+/// Everything one scan of `bytes` found.
+struct Scan {
+    /// Finding codes, sorted.
+    codes: Vec<Code>,
+    findings: Vec<Finding>,
+    /// Imports as (dotted path, class, opcode).
+    globals: Vec<(String, &'static str, &'static str)>,
+    /// Call sites as (callee, opcode).
+    calls: Vec<(String, &'static str)>,
+    streams: u64,
+    format: Format,
+}
+
+impl Scan {
+    /// The first finding with `code`.
+    fn finding(&self, code: Code) -> &Finding {
+        self.findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no {code:?} in {:?}", self.codes))
+    }
+
+    fn called(&self, callee: &str, opcode: &str) -> bool {
+        self.calls.iter().any(|(c, o)| c == callee && *o == opcode)
+    }
+}
+
+fn scan_with(bytes: &[u8], limits: &Limits) -> Scan {
+    let policy = Policy::new(&[], false).unwrap();
+    let mut ctx = Ctx::new(limits, &policy, "t.pkl");
+    let format = inspect(&bytes.to_vec(), &mut ctx).unwrap();
+    let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    codes.sort();
+    Scan {
+        codes,
+        findings: ctx.findings.clone(),
+        globals: ctx
+            .facts
+            .globals
+            .iter()
+            .map(|g| (format!("{}.{}", g.module, g.name), g.class, g.opcode))
+            .collect(),
+        calls: ctx
+            .facts
+            .calls
+            .iter()
+            .map(|c| (c.callee.clone(), c.opcode))
+            .collect(),
+        streams: ctx.facts.pickle_streams,
+        format,
+    }
+}
+
+fn scan(bytes: &[u8]) -> Scan {
+    scan_with(bytes, &Limits::default())
+}
+
+/// `codes`, sorted as [`Scan::codes`] is.
+fn sorted(codes: &[Code]) -> Vec<Code> {
+    let mut v = codes.to_vec();
+    v.sort();
+    v
+}

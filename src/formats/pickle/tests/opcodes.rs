@@ -1,0 +1,518 @@
+//! One family of opcodes per test: what each pushes, and what reaches an import or a call.
+
+use super::*;
+
+const SYSTEM: &[Code] = &[Code::PickleDangerousGlobal];
+const SYSTEM_CALLED: &[Code] = &[Code::PickleDangerousCall, Code::PickleDangerousGlobal];
+
+fn system_called() -> Vec<Code> {
+    sorted(SYSTEM_CALLED)
+}
+
+// --- numbers, None, booleans -------------------------------------------------------------------
+
+#[test]
+fn numbers_none_and_bools_push_inert_values() {
+    // INT, LONG, BININT, BININT1, BININT2, FLOAT, BINFLOAT, NEWTRUE, NEWFALSE, NONE, LONG1,
+    // LONG4, all left on the stack; STOP returns the last.
+    let b = b"\x80\x02I5\nL6L\nJ\x03\x00\x00\x00K\x01M\x02\x00F1.5\nG\x00\x00\x00\x00\x00\x00\x00\x00\x88\x89N\x8a\x01\x05\x8b\x01\x00\x00\x00\x07.";
+    let s = scan(b);
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(s.globals.is_empty() && s.calls.is_empty());
+    assert_eq!((s.streams, s.format), (1, Format::Pickle));
+}
+
+#[test]
+fn numbers_are_not_names_for_stack_global() {
+    let s = scan(b"\x80\x04K\x01M\x00\x01\x93.");
+    assert_eq!(s.codes, [Code::PickleDynamicGlobal]);
+    let m = &s.finding(Code::PickleDynamicGlobal).message;
+    assert!(
+        m.contains("module: the integer 1, name: the integer 256"),
+        "{m}"
+    );
+}
+
+#[test]
+fn long1_is_sign_extended_and_protocol_0_bools_are_not_integers() {
+    let s = scan(b"\x80\x04\x8a\x01\xff\x8a\x02\x00\x01\x93.");
+    let m = &s.finding(Code::PickleDynamicGlobal).message;
+    assert!(
+        m.contains("module: the integer -1, name: the integer 256"),
+        "{m}"
+    );
+    // `I01` is True, `I00` False (protocol 0 booleans); `I7` and `L8L` are integers.
+    let s = scan(b"I01\nI7\n\x93.");
+    let m = &s.finding(Code::PickleDynamicGlobal).message;
+    assert!(
+        m.contains("module: a value computed at load time, name: the integer 7"),
+        "{m}"
+    );
+    let s = scan(b"L8L\nI00\n\x93.");
+    let m = &s.finding(Code::PickleDynamicGlobal).message;
+    assert!(
+        m.contains("module: the integer 8, name: a value computed at load time"),
+        "{m}"
+    );
+}
+
+#[test]
+fn negative_long4_and_binstring_counts_break_the_stream() {
+    assert_eq!(
+        scan(b"\x80\x02\x8b\xff\xff\xff\xff.").codes,
+        [Code::PickleMalformed]
+    );
+    assert_eq!(
+        scan(b"\x80\x02T\xff\xff\xff\xff.").codes,
+        [Code::PickleMalformed]
+    );
+}
+
+// --- strings feed STACK_GLOBAL -------------------------------------------------------------------
+
+#[test]
+fn every_string_opcode_feeds_stack_global() {
+    let cases: &[(&str, &[u8])] = &[
+        ("SHORT_BINUNICODE", b"\x80\x04\x8c\x02os\x8c\x06system\x93."),
+        (
+            "BINUNICODE",
+            b"\x80\x04X\x02\x00\x00\x00osX\x06\x00\x00\x00system\x93.",
+        ),
+        (
+            "BINUNICODE8",
+            b"\x80\x04\x8d\x02\x00\x00\x00\x00\x00\x00\x00os\x8d\x06\x00\x00\x00\x00\x00\x00\x00system\x93.",
+        ),
+        ("UNICODE", b"\x80\x04Vos\nVsystem\n\x93."),
+        ("UNICODE escapes", b"\x80\x04V\\u006fs\nVs\\U00000079stem\n\x93."),
+        ("STRING", b"\x80\x04S'os'\nS\"system\"\n\x93."),
+        ("STRING escapes", b"\x80\x04S'\\x6f\\163'\nS'sys\\x74em'\n\x93."),
+        ("SHORT_BINSTRING", b"\x80\x04U\x02osU\x06system\x93."),
+        (
+            "BINSTRING",
+            b"\x80\x04T\x02\x00\x00\x00osT\x06\x00\x00\x00system\x93.",
+        ),
+    ];
+    for (what, b) in cases {
+        let s = scan(b);
+        assert_eq!(s.codes, SYSTEM, "{what}");
+        assert_eq!(
+            s.globals,
+            [("os.system".to_owned(), "denied", "STACK_GLOBAL")],
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn strings_longer_than_the_inline_form_are_names_too() {
+    let module = "x".repeat(40);
+    let mut b = b"\x80\x04\x8c\x28".to_vec();
+    b.extend_from_slice(module.as_bytes());
+    b.extend_from_slice(b"\x8c\x01y\x93.");
+    let s = scan(&b);
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal]);
+    assert_eq!(s.globals[0].0, format!("{module}.y"));
+}
+
+#[test]
+fn bytes_are_not_names_for_stack_global() {
+    // CPython: "STACK_GLOBAL requires str"; the load fails there.
+    for b in [
+        &b"\x80\x04C\x02osC\x06system\x93."[..],
+        b"\x80\x04B\x02\x00\x00\x00os\x8c\x06system\x93.",
+        b"\x80\x05\x8c\x02os\x96\x06\x00\x00\x00\x00\x00\x00\x00system\x93.",
+    ] {
+        assert_eq!(scan(b).codes, [Code::PickleMalformed], "{b:?}");
+    }
+}
+
+#[test]
+fn unquoted_string_and_bad_hex_escape_break_the_stream() {
+    assert_eq!(scan(b"S os\n.").codes, [Code::PickleMalformed]);
+    assert_eq!(scan(b"S'\\xZZ'\n.").codes, [Code::PickleMalformed]);
+    assert_eq!(scan(b"S'os\"\n.").codes, [Code::PickleMalformed]);
+}
+
+#[test]
+fn global_reads_module_and_name_lines() {
+    let s = scan(b"cos\nsystem\n.");
+    assert_eq!(s.codes, SYSTEM);
+    assert_eq!(s.globals, [("os.system".to_owned(), "denied", "GLOBAL")]);
+    // Not UTF-8: the load fails.
+    assert_eq!(scan(b"c\xff\nsystem\n.").codes, [Code::PickleMalformed]);
+}
+
+#[test]
+fn a_repeated_import_is_reported_once_and_counted() {
+    let policy = Policy::new(&[], false).unwrap();
+    let limits = Limits::default();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    inspect(
+        &b"\x80\x02cos\nsystem\n0cos\nsystem\n0cos\nsystem\n.".to_vec(),
+        &mut ctx,
+    )
+    .unwrap();
+    let codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, SYSTEM);
+    assert_eq!(ctx.facts.globals.len(), 1);
+    assert_eq!(ctx.facts.globals[0].count, 3);
+    assert_eq!(ctx.facts.globals[0].offset, 2);
+}
+
+// --- memo --------------------------------------------------------------------------------------------
+
+#[test]
+fn every_memo_opcode_pair_round_trips_a_name() {
+    let cases: &[(&str, &[u8])] = &[
+        ("PUT/GET", b"\x80\x02Vos\np0\n0Vsystem\np1\n0g0\ng1\n\x93."),
+        (
+            "BINPUT/BINGET",
+            b"\x80\x04\x8c\x02osq\x000\x8c\x06systemq\x010h\x00h\x01\x93.",
+        ),
+        (
+            "LONG_BINPUT/LONG_BINGET",
+            b"\x80\x04\x8c\x02osr\x07\x00\x01\x000\x8c\x06systemr\x08\x00\x01\x000j\x07\x00\x01\x00j\x08\x00\x01\x00\x93.",
+        ),
+        (
+            "MEMOIZE/BINGET",
+            b"\x80\x04\x8c\x02os\x940\x8c\x06system\x940h\x00h\x01\x93.",
+        ),
+    ];
+    for (what, b) in cases {
+        assert_eq!(scan(b).codes, SYSTEM, "{what}");
+    }
+}
+
+#[test]
+fn a_memoized_global_is_still_judged_when_called() {
+    let s = scan(b"\x80\x02cos\nsystem\nq\x000h\x00(Vx\ntR.");
+    assert_eq!(s.codes, system_called());
+    assert!(s.called("os.system", "REDUCE"), "{:?}", s.calls);
+}
+
+#[test]
+fn memoize_numbers_after_the_entries_so_far() {
+    // MEMOIZE takes the next index (the memo's length), whatever PUT used before.
+    let b = b"\x80\x04\x8c\x01xq\x05\x8c\x02os\x94\x8c\x06system\x940h\x01h\x02\x93.";
+    assert_eq!(scan(b).codes, SYSTEM);
+}
+
+#[test]
+fn a_put_over_an_index_replaces_its_value() {
+    // "os" as memo 0, then "Thing" as memo 0, popped; "mylib", GET 0: mylib.Thing.
+    let b = b"\x80\x04\x8c\x02osq\x00\x8c\x05Thingq\x000\x8c\x05mylibh\x00\x93.";
+    let s = scan(b);
+    assert_eq!(s.globals[0].0, "mylib.Thing");
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal]);
+}
+
+#[test]
+fn memo_misuse_breaks_the_stream() {
+    for b in [
+        &b"\x80\x02h\x07."[..], // GET of an index never set
+        b"\x80\x02Np-1\n.",     // negative PUT
+        b"\x80\x02Npx\n.",      // PUT of a non-number
+        b"\x80\x02g-1\n.",      // negative GET
+        b"\x80\x02q\x00.",      // PUT with an empty stack
+        b"\x80\x02(q\x00.",     // PUT of the mark
+    ] {
+        assert_eq!(scan(b).codes, [Code::PickleMalformed], "{b:?}");
+    }
+}
+
+// --- containers -------------------------------------------------------------------------------------
+
+#[test]
+fn building_and_filling_containers_is_inert() {
+    for b in [
+        &b"\x80\x02]K\x01a."[..],                               // EMPTY_LIST, APPEND
+        b"\x80\x02](K\x01K\x02e.",                              // APPENDS
+        b"\x80\x02(K\x01K\x02l.",                               // LIST
+        b"\x80\x02}K\x01K\x02s.",                               // EMPTY_DICT, SETITEM
+        b"\x80\x02}(K\x01K\x02K\x03K\x04u.",                    // SETITEMS
+        b"\x80\x02(K\x01K\x02d.",                               // DICT
+        b"\x80\x04\x8f(K\x01K\x02\x90.",                        // EMPTY_SET, ADDITEMS
+        b"\x80\x04(K\x01K\x02\x91.",                            // FROZENSET
+        b"\x80\x02)(K\x01t.",                                   // EMPTY_TUPLE, TUPLE
+        b"\x80\x02K\x01\x85K\x01K\x02\x86K\x01K\x02K\x03\x87.", // TUPLE1-3
+        b"\x80\x02(K\x010K\x01.",                               // POP inside a mark
+        b"\x80\x02(K\x01K\x021K\x03.",                          // POP_MARK
+        b"\x80\x02K\x012.",                                     // DUP
+        b"\x80\x02(0K\x01.", // POP of an empty mark pops the mark
+    ] {
+        let s = scan(b);
+        assert!(s.codes.is_empty(), "{b:?}: {:?}", s.codes);
+    }
+}
+
+#[test]
+fn tuples_and_dicts_are_not_names() {
+    assert_eq!(
+        scan(b"\x80\x04)\x8c\x01x\x93.").codes,
+        [Code::PickleDynamicGlobal]
+    );
+    assert_eq!(
+        scan(b"\x80\x04\x8c\x02os\x85\x8c\x06system\x93.").codes,
+        [Code::PickleDynamicGlobal]
+    );
+    assert_eq!(
+        scan(b"\x80\x04}\x8c\x06system\x93.").codes,
+        [Code::PickleDynamicGlobal]
+    );
+}
+
+#[test]
+fn mutating_a_global_is_build_on_global() {
+    for (b, op) in [
+        (&b"cos\nsystem\nK\x01a."[..], "APPEND"),
+        (b"cos\nsystem\n(K\x01e.", "APPENDS"),
+        (b"cos\nsystem\nK\x01K\x02s.", "SETITEM"),
+        (b"cos\nsystem\n(K\x01K\x02u.", "SETITEMS"),
+        (b"\x80\x04cos\nsystem\n(K\x01\x90.", "ADDITEMS"),
+        (b"cos\nsystem\n}b.", "BUILD"),
+    ] {
+        let s = scan(b);
+        assert_eq!(
+            s.codes,
+            sorted(&[Code::PickleBuildOnGlobal, Code::PickleDangerousGlobal]),
+            "{op}"
+        );
+        assert_eq!(
+            s.finding(Code::PickleBuildOnGlobal)
+                .evidence
+                .opcode
+                .as_deref(),
+            Some(op)
+        );
+    }
+}
+
+#[test]
+fn an_attribute_set_by_build_is_what_a_later_import_yields() {
+    // numpy.prod.a = "os" (BUILD), then STACK_GLOBAL(numpy.prod.a -> "os", "system").
+    let b = b"\x80\x04cnumpy\nprod\n}\x8c\x01a\x8c\x02ossb0\x8c\x05numpy\x8c\x06prod.a\x93\x8c\x06system\x93.";
+    let s = scan(b);
+    assert!(
+        s.codes.contains(&Code::PickleBuildOnGlobal),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.globals.iter().any(|g| g.0 == "os.system"),
+        "{:?}",
+        s.globals
+    );
+}
+
+#[test]
+fn container_misuse_breaks_the_stream() {
+    for b in [
+        &b"\x80\x02}(K\x01u."[..], // SETITEMS with an odd count
+        b"\x80\x021.",             // POP_MARK with no mark
+        b"\x80\x02t.",             // TUPLE with no mark
+        b"\x80\x020.",             // POP of an empty stack
+        b"\x80\x02N(\x85.",        // TUPLE1 across the mark
+        b"\x80\x02N(R.",           // REDUCE across the mark
+        b"\x80\x02a.",             // APPEND with an empty stack
+    ] {
+        assert_eq!(scan(b).codes, [Code::PickleMalformed], "{b:?}");
+    }
+}
+
+// --- calls -----------------------------------------------------------------------------------------
+
+#[test]
+fn every_call_opcode_calls_what_it_is_given() {
+    let cases: &[(&str, &[u8])] = &[
+        ("REDUCE", b"\x80\x02cos\nsystem\n(Vx\ntR."),
+        ("NEWOBJ", b"\x80\x02cos\nsystem\n)\x81."),
+        ("NEWOBJ_EX", b"\x80\x04cos\nsystem\n)}\x92."),
+        ("OBJ", b"(cos\nsystem\nVx\no."),
+        ("INST", b"(Vx\nios\nsystem\n."),
+    ];
+    for (op, b) in cases {
+        let s = scan(b);
+        assert_eq!(s.codes, system_called(), "{op}");
+        assert!(s.called("os.system", op), "{op}: {:?}", s.calls);
+        assert_eq!(
+            s.finding(Code::PickleDangerousCall)
+                .evidence
+                .opcode
+                .as_deref(),
+            Some(*op)
+        );
+    }
+}
+
+#[test]
+fn calls_of_allowed_unknown_and_unresolved_callables() {
+    let s = scan(b"\x80\x02ccollections\nOrderedDict\n)R.");
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(s.called("collections.OrderedDict", "REDUCE"));
+    let s = scan(b"\x80\x02cmylib\nThing\n)R.");
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal]);
+    assert!(s.called("mylib.Thing", "REDUCE"));
+    // The result of a call, called: recorded as dynamic; it was judged when made.
+    let s = scan(b"\x80\x02ccollections\nOrderedDict\n)R)R.");
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(s.called("<dynamic>", "REDUCE"), "{:?}", s.calls);
+    // A string is not callable: the loader fails, nothing runs, nothing is recorded.
+    let s = scan(b"\x80\x02Vx\n)R.");
+    assert!(s.codes.is_empty() && s.calls.is_empty(), "{:?}", s.calls);
+}
+
+#[test]
+fn build_on_a_call_result_calls_its_setstate() {
+    let s = scan(b"\x80\x02ccollections\nOrderedDict\n)R}b.");
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert!(
+        s.called("collections.OrderedDict.__setstate__", "BUILD"),
+        "{:?}",
+        s.calls
+    );
+}
+
+#[test]
+fn getattr_and_import_module_reach_what_they_name() {
+    // getattr(os, "system") is denied as a global reached through getattr.
+    let s = scan(b"\x80\x02cbuiltins\ngetattr\ncos\npath\nVjoin\n\x86R.");
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.message.contains("os.path.join through builtins.getattr")),
+        "{:?}",
+        s.findings
+    );
+    // importlib.import_module("os") reaches the module os.
+    let s = scan(b"\x80\x02cimportlib\nimport_module\nVos\n\x85R.");
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.message.contains("through importlib.import_module")),
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn obj_with_no_class_breaks_the_stream() {
+    assert_eq!(scan(b"(o.").codes, [Code::PickleMalformed]);
+}
+
+// --- persistent ids, extensions, buffers ------------------------------------------------------------
+
+#[test]
+fn persistent_ids_are_calls_of_persistent_load() {
+    let s = scan(b"Pfoo\n.");
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert_eq!(s.calls, [("<persistent_load>".to_owned(), "PERSID")]);
+    let s = scan(b"\x80\x02Vx\nQ.");
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert_eq!(s.calls, [("<persistent_load>".to_owned(), "BINPERSID")]);
+    // BINPERSID pops its id: with nothing on the stack, the load fails.
+    assert_eq!(scan(b"\x80\x02Q.").codes, [Code::PickleMalformed]);
+}
+
+#[test]
+fn extension_codes_are_reported_as_registry_lookups() {
+    for (b, op) in [
+        (&b"\x80\x02\x82\x01."[..], "EXT1"),
+        (b"\x80\x02\x83\x01\x00.", "EXT2"),
+        (b"\x80\x02\x84\x01\x00\x00\x00.", "EXT4"),
+    ] {
+        let s = scan(b);
+        assert_eq!(s.codes, [Code::PickleExtensionCode], "{op}");
+        assert_eq!(
+            s.globals,
+            [("<copyreg extension registry>.1".to_owned(), "unknown", op)]
+        );
+    }
+}
+
+#[test]
+fn out_of_band_buffers() {
+    assert_eq!(scan(b"\x80\x05\x97.").codes, [Code::PickleOutOfBandBuffer]);
+    // READONLY_BUFFER only looks at the top of the stack.
+    assert!(scan(b"\x80\x05N\x98.").codes.is_empty());
+    assert_eq!(scan(b"\x80\x05\x98.").codes, [Code::PickleMalformed]);
+}
+
+// --- frames, protocol, streams ---------------------------------------------------------------------
+
+#[test]
+fn a_frame_that_holds_its_opcodes_is_silent() {
+    let b = b"\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00N.";
+    assert!(scan(b).codes.is_empty());
+    // Back-to-back frames.
+    let b = b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00N\x95\x01\x00\x00\x00\x00\x00\x00\x00.";
+    assert!(scan(b).codes.is_empty());
+}
+
+#[test]
+fn an_opcode_past_its_frame_is_an_overrun_reported_once() {
+    // The frame holds one byte; SHORT_BINUNICODE's argument runs past it, twice.
+    let b = b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00\x8c\x01a\x8c\x01b.";
+    let s = scan(b);
+    assert_eq!(s.codes, [Code::PickleFrameOverrun]);
+    assert_eq!(
+        s.finding(Code::PickleFrameOverrun).location.offset,
+        Some(11)
+    );
+}
+
+#[test]
+fn a_frame_declaring_more_than_the_loader_can_allocate_is_exhaustion() {
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    b.extend_from_slice(b"N.");
+    assert_eq!(scan(&b).codes, [Code::PickleLoaderExhaustion]);
+}
+
+#[test]
+fn an_unsupported_protocol_or_unknown_opcode_breaks_the_stream() {
+    assert_eq!(scan(b"\x80\x06N.").codes, [Code::PickleMalformed]);
+    let s = scan(b"\x80\x02N\xff.");
+    assert_eq!(s.codes, [Code::PickleMalformed]);
+    let m = &s.finding(Code::PickleMalformed).message;
+    assert!(m.contains("invalid load key 0xff"), "{m}");
+}
+
+#[test]
+fn every_stream_back_to_back_is_read() {
+    let s = scan(b"\x80\x02N.\x80\x02N.\x80\x02cos\nsystem\n.");
+    assert_eq!(s.codes, SYSTEM);
+    assert_eq!(s.streams, 3);
+    // Protocol 0, no PROTO opcode, then protocol 4.
+    let s = scan(b"N.\x80\x04\x8c\x02os\x8c\x06system\x93.");
+    assert_eq!(s.codes, SYSTEM);
+    assert_eq!(s.streams, 2);
+}
+
+#[test]
+fn legacy_torch_reads_five_streams_and_leaves_the_storages() {
+    let mut b = LEGACY_TORCH_PREFIX.to_vec();
+    b.push(b'.');
+    for _ in 0..4 {
+        b.extend_from_slice(b"\x80\x02N.");
+    }
+    // Raw storage bytes: not a pickle, never parsed.
+    b.extend_from_slice(&[0xff; 32]);
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert_eq!((s.streams, s.format), (5, Format::PytorchLegacy));
+}
+
+#[test]
+fn joblib_array_data_is_skipped_the_way_numpy_unpickler_reads_it() {
+    // NumpyArrayWrapper() with state {dtype: numpy.dtype("f8"), shape: (2,)}, then 16 bytes
+    // of array data that are no pickle at all, then STOP.
+    let mut b = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(Vdtype\ncnumpy\ndtype\nVf8\n\x85RVshape\nK\x02\x85ub".to_vec();
+    b.extend_from_slice(&[0xff; 16]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    assert_eq!(s.format, Format::Joblib);
+    // One byte short: the stream breaks where the data ends.
+    let short = [&b[..b.len() - 2], b"."].concat();
+    assert_eq!(scan(&short).codes, [Code::PickleMalformed]);
+}

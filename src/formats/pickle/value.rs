@@ -1,0 +1,287 @@
+//! Inert values: what the machine tracks in place of the objects a loader would build, and
+//! the accounting of the bytes they keep (strings, bytes and import paths count against
+//! `max_pickle_kept_bytes` while they live).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Elements of a tuple kept for resolving call arguments.
+const MAX_TUPLE_KEPT: usize = 16;
+
+/// A string or bytes value, kept whole up to a limit.
+#[derive(Debug)]
+pub(super) struct Blob {
+    pub(super) data: Vec<u8>,
+    /// Full length in the stream.
+    pub(super) len: u64,
+    /// Bytes charged to the live total when made, returned exactly when dropped (the data may
+    /// be taken out in between).
+    charged: usize,
+}
+
+/// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
+const VALUE_OVERHEAD: usize = 64;
+
+thread_local! {
+    /// Bytes held by live [`Blob`]s on this thread. A file is inspected on one thread from
+    /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
+    static LIVE_BLOB_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[inline]
+pub(super) fn live_blob_bytes() -> usize {
+    LIVE_BLOB_BYTES.with(|c| c.get())
+}
+
+impl Blob {
+    pub(super) fn new(data: Vec<u8>, len: u64) -> Self {
+        let charged = data.capacity().saturating_add(VALUE_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
+        Blob { data, len, charged }
+    }
+
+    pub(super) fn truncated(&self) -> bool {
+        (self.data.len() as u64) < self.len
+    }
+    pub(super) fn text(&self) -> Option<&str> {
+        if self.truncated() {
+            None
+        } else {
+            std::str::from_utf8(&self.data).ok()
+        }
+    }
+}
+
+impl Drop for Blob {
+    fn drop(&mut self) {
+        let charged = self.charged;
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
+    }
+}
+
+/// Something a loader could reach: a module, or an attribute path inside one. Held as its
+/// dotted path (one allocation), split where the module ends. Its bytes count as kept (see
+/// [`Blob`]): a stack of a million distinct imports would otherwise hold 100 MiB.
+#[derive(Debug)]
+pub(super) struct Ref {
+    path: Box<str>,
+    module_len: usize,
+}
+
+/// Heap bytes a [`Ref`] costs besides its path (its `Rc`, the struct, allocator headers).
+const REF_OVERHEAD: usize = 64;
+
+impl Drop for Ref {
+    fn drop(&mut self) {
+        let charged = self.path.len().saturating_add(REF_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
+    }
+}
+
+impl Ref {
+    pub(super) fn new(module: &str, name: &str) -> Ref {
+        let mut path =
+            String::with_capacity(module.len().saturating_add(name.len()).saturating_add(1));
+        path.push_str(module);
+        if !name.is_empty() {
+            path.push('.');
+            path.push_str(name);
+        }
+        let charged = path.len().saturating_add(REF_OVERHEAD);
+        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
+        Ref {
+            path: path.into_boxed_str(),
+            module_len: module.len(),
+        }
+    }
+    pub(super) fn module(&self) -> &str {
+        self.path.get(..self.module_len).unwrap_or("")
+    }
+    pub(super) fn name(&self) -> &str {
+        self.path
+            .get(self.module_len.saturating_add(1)..)
+            .unwrap_or("")
+    }
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+    pub(super) fn attr(&self, attr: &str) -> Ref {
+        if self.name().is_empty() {
+            Ref::new(self.module(), attr)
+        } else {
+            Ref::new(self.module(), &format!("{}.{attr}", self.name()))
+        }
+    }
+}
+
+/// Inert stand-ins for the objects a loader would build.
+#[derive(Debug, Clone)]
+pub(super) enum Value {
+    /// Floats, booleans, lists, sets: nothing that matters for resolution.
+    Opaque,
+    None,
+    Int(i64),
+    /// A dict's first entries (joblib array headers are dicts).
+    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    /// A dict nothing refers to but the stack slot and that holds nothing yet: allocated as a
+    /// [`Value::Dict`] on its first insert or when it gets a second reference (DUP, memo), so
+    /// a flood of `EMPTY_DICT` costs no more memory than a flood of `NONE`.
+    EmptyDict,
+    /// `numpy.dtype(<str>)`.
+    Dtype(Rc<str>),
+    Str(Rc<Blob>),
+    /// A string of at most [`SHORT`] bytes, held inline (module and attribute names, keys,
+    /// vocabulary): no allocation for the commonest value in opcode-heavy pickles.
+    Short(Short),
+    Bytes(Rc<Blob>),
+    Ref(Rc<Ref>),
+    /// The result of a call; `callee` is None when the callable was not resolvable.
+    Call(Option<Rc<Ref>>),
+    /// A callable object made by a higher-order helper (`functools.partial`) that calls
+    /// `target` when it is called; `target` was judged when the object was made.
+    Bound {
+        helper: Rc<Ref>,
+        target: Rc<Ref>,
+    },
+    Tuple(Rc<[Value]>),
+    /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
+    /// Used as an import operand it fails closed (`pickle-dynamic-global`).
+    Lost,
+}
+
+/// Longest string held inline in a [`Value::Short`].
+pub(super) const SHORT: usize = 22;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Short {
+    pub(super) len: u8,
+    bytes: [u8; SHORT],
+}
+
+impl Short {
+    pub(super) fn new(s: &str) -> Option<Short> {
+        let b = s.as_bytes();
+        let mut bytes = [0u8; SHORT];
+        bytes.get_mut(..b.len())?.copy_from_slice(b);
+        Some(Short {
+            len: u8::try_from(b.len()).ok()?,
+            bytes,
+        })
+    }
+
+    pub(super) fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
+    }
+}
+
+pub(super) fn tuple(items: Vec<Value>) -> Value {
+    if items.iter().all(|v| matches!(v, Value::Opaque)) {
+        Value::Opaque
+    } else {
+        Value::Tuple(items.into_iter().take(MAX_TUPLE_KEPT).collect())
+    }
+}
+
+/// Entries kept per dict.
+pub(super) const MAX_DICT_KEPT: usize = 32;
+
+impl Value {
+    /// Worth keeping in the memo: it can name, carry or build something a loader resolves.
+    #[inline]
+    pub(super) fn interesting(&self) -> bool {
+        match self {
+            Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict => false,
+            Value::Tuple(t) => t.iter().any(Value::interesting),
+            Value::Lost => true,
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .any(|(k, v)| k.interesting() || v.interesting()),
+            _ => true,
+        }
+    }
+
+    /// The value, or opaque when it is or holds a dict (see
+    /// [`Machine::dict_insert`](super::machine::Machine::dict_insert)).
+    pub(super) fn without_dicts(self) -> Value {
+        fn holds_dict(v: &Value) -> bool {
+            match v {
+                Value::Dict(_) | Value::EmptyDict => true,
+                Value::Tuple(t) => t.iter().any(holds_dict),
+                _ => false,
+            }
+        }
+        if holds_dict(&self) {
+            Value::Opaque
+        } else {
+            self
+        }
+    }
+
+    /// Holds a reference to a global or a call result: such values are always kept.
+    pub(super) fn holds_ref(&self) -> bool {
+        match self {
+            Value::Ref(_) | Value::Call(_) | Value::Bound { .. } => true,
+            Value::Tuple(t) => t.iter().any(Value::holds_ref),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .any(|(k, v)| k.holds_ref() || v.holds_ref()),
+            _ => false,
+        }
+    }
+
+    /// Approximate heap bytes a memo entry for this value costs.
+    pub(super) fn cost(&self) -> usize {
+        match self {
+            Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
+            Value::Short(_) => VALUE_OVERHEAD,
+            Value::Tuple(t) => t
+                .iter()
+                .map(Value::cost)
+                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Dict(d) => d
+                .borrow()
+                .iter()
+                .map(|(k, v)| k.cost().saturating_add(v.cost()))
+                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.len()),
+            _ => VALUE_OVERHEAD,
+        }
+    }
+
+    /// The text of a string value kept whole.
+    pub(super) fn text(&self) -> Option<&str> {
+        match self {
+            Value::Str(b) => b.text(),
+            Value::Short(s) => s.text(),
+            _ => None,
+        }
+    }
+
+    /// A string value: inline when short.
+    pub(super) fn string(data: Vec<u8>, len: u64) -> Value {
+        if data.len() as u64 == len
+            && let Ok(t) = std::str::from_utf8(&data)
+            && let Some(s) = Short::new(t)
+        {
+            return Value::Short(s);
+        }
+        Value::Str(Rc::new(Blob::new(data, len)))
+    }
+
+    pub(super) fn dict_get(&self, key: &str) -> Option<Value> {
+        let Value::Dict(d) = self else { return None };
+        d.borrow()
+            .iter()
+            .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
+    }
+}
+
+pub(super) fn args_of(v: &Value) -> &[Value] {
+    match v {
+        Value::Tuple(t) => t,
+        _ => &[],
+    }
+}
