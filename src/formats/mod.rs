@@ -458,6 +458,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
     }
 
+    let mut tar_layout = None;
     let refined = match format {
         Format::Empty => {
             if claimed.is_none() {
@@ -502,7 +503,9 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             format
         }
         Format::Tar => {
-            let refined = tar::inspect(src, ctx)?;
+            let t = tar::inspect(src, ctx)?;
+            let refined = t.format;
+            tar_layout = Some(t);
             // A first member name can be a whole pickle: `pickle.load` runs it, torch.load
             // reads the tar.
             if head.first() == Some(&0x80)
@@ -565,6 +568,11 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     if format != Format::Zip
         && format != Format::Empty
         && let Some(eocd) = zip::find_eocd(src)?
+        // A zip stored whole as a tar member (a `.nemo` file's checkpoint) was scanned as that
+        // member.
+        && !tar_layout
+            .as_ref()
+            .is_some_and(|t: &tar::Inspected| t.within_member(eocd.base, eocd.end))
     {
         // TFLite metadata packs the model's associated files (labels, vocabularies) as a zip
         // appended to the FlatBuffer: the documented layout, not a disguise. Its members are

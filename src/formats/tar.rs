@@ -49,10 +49,34 @@ const BLOCK: u64 = TAR_BLOCK as u64;
 /// Member names up to this length are kept whole to find duplicates; longer ones by digest.
 const SHORT_NAME: usize = 256;
 
+/// What the inspection of a tar in a source found out about its layout.
+pub struct Inspected {
+    pub format: Format,
+    /// Where each regular member's data lies, in archive order: `[start, end)`.
+    extents: Vec<(u64, u64)>,
+}
+
+impl Inspected {
+    /// Whether `[start, end)` lies within one member's data (a zip stored as a member is found
+    /// again from the end of the file; it was scanned as that member).
+    pub fn within_member(&self, start: u64, end: u64) -> bool {
+        let i = self.extents.partition_point(|&(s, _)| s <= start);
+        i.checked_sub(1)
+            .and_then(|i| self.extents.get(i))
+            .is_some_and(|&(s, e)| s <= start && end <= e)
+    }
+}
+
 /// Inspects a tar archive read from a source (a file, a member of another archive).
-pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Inspected> {
     let mut input = Positioned { src, pos: 0 };
-    Tar::new(ctx).run(&mut input, ctx)
+    let mut tar = Tar::new(ctx);
+    tar.extents = Some(Vec::new());
+    let format = tar.run(&mut input, ctx)?;
+    Ok(Inspected {
+        format,
+        extents: tar.extents.unwrap_or_default(),
+    })
 }
 
 /// Inspects a tar archive read once from a stream (a decompressed `.tar.gz`). A read error of
@@ -554,6 +578,8 @@ struct Tar {
     reported_limit: bool,
     /// Pax global values (`g`), applied to members with their own pax header.
     globals: Overrides,
+    /// Where regular members' data lie, when the caller asks (a tar in a source).
+    extents: Option<Vec<(u64, u64)>>,
 }
 
 const TORCH_MEMBERS: [&[u8]; 3] = [b"storages", b"tensors", b"pickle"];
@@ -571,6 +597,7 @@ impl Tar {
             reported_trailing: false,
             reported_limit: false,
             globals: Overrides::default(),
+            extents: None,
         }
     }
 
@@ -827,7 +854,11 @@ impl Tar {
                 size,
                 format: Format::Unknown,
             });
+            let start = inp.pos();
             let (format, present) = inp.member(ctx, &name, size)?;
+            if let Some(e) = self.extents.as_mut() {
+                e.push((start, start.saturating_add(present)));
+            }
             if let Some(m) = ctx.facts.members.get_mut(fact) {
                 m.format = format;
             }
@@ -1015,7 +1046,7 @@ mod tests {
 
     fn run_with(bytes: &[u8], limits: Limits) -> Run {
         let mut ctx = Ctx::new(&limits, policy(), "m.tar");
-        let format = inspect(&bytes.to_vec(), &mut ctx).unwrap();
+        let format = inspect(&bytes.to_vec(), &mut ctx).unwrap().format;
         Run {
             format,
             codes: ctx.findings.iter().map(|f| f.code).collect(),
@@ -1361,6 +1392,32 @@ mod tests {
         r.has(Code::TarLimitExceeded);
         assert_eq!(r.members.len(), 100_000);
         assert!(r.members.capacity() <= 100_000);
+    }
+
+    #[test]
+    fn a_zip_stored_as_the_last_member_is_that_member_not_a_polyglot() {
+        // The smallest zip: one stored member, its central directory and end record.
+        let mut z = Vec::new();
+        z.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+        z.extend_from_slice(&0xd87f7e0cu32.to_le_bytes());
+        z.extend_from_slice(&[4, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0]);
+        z.extend_from_slice(b"a.txttest");
+        let cd = z.len() as u32;
+        z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+        z.extend_from_slice(&0xd87f7e0cu32.to_le_bytes());
+        z.extend_from_slice(&[
+            4, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        z.extend_from_slice(&[0, 0, 0, 0]);
+        z.extend_from_slice(b"a.txt");
+        let cd_len = z.len() as u32 - cd;
+        z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        z.extend_from_slice(&cd_len.to_le_bytes());
+        z.extend_from_slice(&cd.to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        let r = run_file(&tar(&[("model.ckpt", &z)]), "model.nemo", Limits::default());
+        assert_eq!(r.members[0].format, Format::Zip);
+        assert!(r.codes.is_empty(), "{:?}", r.codes);
     }
 
     #[test]
