@@ -467,8 +467,9 @@ enum Kind {
 
 fn kind(typeflag: u8, name: &[u8]) -> Kind {
     match typeflag {
-        // v7 tars mark directories with a trailing slash on a regular header.
-        0 | b'0' if name.ends_with(b"/") => Kind::Directory,
+        // v7 tars mark directories with a trailing slash on a type-NUL header (tarfile does
+        // not extend this to type `0`).
+        0 if name.ends_with(b"/") => Kind::Directory,
         b'1' => Kind::Hardlink,
         b'2' => Kind::Symlink,
         b'3' | b'4' => Kind::Device,
@@ -879,12 +880,15 @@ impl Tar {
         self.junk_at.get_or_insert(at);
         if !self.reported_trailing {
             self.reported_trailing = true;
-            let end = self.end_at.unwrap_or(at);
+            let after = match self.end_at {
+                Some(end) => format!("after the end-of-archive marker at {end}"),
+                None => "after a broken header".to_owned(),
+            };
             ctx.report(
                 Code::TarTrailingData,
                 Some(at),
                 format!(
-                    "bytes at offset {at}, after the end-of-archive marker at {end}, are not zero; they were scanned for what they hold"
+                    "bytes at offset {at}, {after}, are neither zero nor a header; they were scanned for what they hold"
                 ),
             );
         }
