@@ -722,9 +722,10 @@ fn category(kind: &str, v: Object<'_>) -> Category {
 
 /// The formats whose files are weights (or can carry them), as aibom names them in
 /// `aibom:file:format` ([`Format::describe`]).
-const WEIGHT_FORMATS: [Format; 13] = [
+const WEIGHT_FORMATS: [Format; 14] = [
     Format::Pickle,
     Format::PytorchLegacy,
+    Format::PytorchTar,
     Format::Joblib,
     Format::PytorchZip,
     Format::TorchScript,
@@ -739,7 +740,7 @@ const WEIGHT_FORMATS: [Format; 13] = [
 ];
 
 /// File extensions of weights, for documents that do not record a format.
-const WEIGHT_EXTENSIONS: [&str; 20] = [
+const WEIGHT_EXTENSIONS: [&str; 21] = [
     "safetensors",
     "bin",
     "pt",
@@ -760,6 +761,7 @@ const WEIGHT_EXTENSIONS: [&str; 20] = [
     "tflite",
     "msgpack",
     "mlmodel",
+    "nemo",
 ];
 
 fn is_weights(path: &str, format: Option<&str>) -> bool {
