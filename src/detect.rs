@@ -645,6 +645,21 @@ mod tests {
     }
 
     #[test]
+    fn tar_names_claim_a_tar_compressed_or_not() {
+        for name in ["model.tar", "model.tgz", "model.nemo", "x/y.TXZ"] {
+            assert_eq!(claimed_by_name(name), Some(Claim::Tar), "{name}");
+        }
+        // `.tar.gz` is claimed by nothing: `.gz` says only "gzip".
+        assert_eq!(claimed_by_name("model.tar.gz"), None);
+        for f in [Format::Tar, Format::PytorchTar, Format::Gzip, Format::Xz] {
+            assert!(!Claim::Tar.mismatch(f), "{f:?}");
+        }
+        assert!(Claim::Tar.mismatch(Format::Zip));
+        // torch.load reads a tar before it tries a pickle.
+        assert!(!Claim::Torch.mismatch(Format::PytorchTar));
+    }
+
+    #[test]
     fn empty_file_is_empty() {
         assert_eq!(detect(b"", 0, "pytorch_model.bin"), Format::Empty);
     }
