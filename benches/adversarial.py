@@ -118,6 +118,20 @@ def zip_many(size):
     return buf.getvalue()
 
 
+def tar_many(size):
+    """A tar of many one-byte members (1 KiB each: header and padded data; stops at the
+    100,000-member limit at 100 MB)."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for i in range(max(1, size // 1024 - 10)):
+            ti = tarfile.TarInfo("model/data/%d" % i)
+            ti.size = 1
+            t.addfile(ti, io.BytesIO(b"x"))
+    return buf.getvalue()
+
+
 SHAPES = [
     ("frame overrun, NONE flood", lambda n: frame_overrun(n, b"N")),
     ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
@@ -129,6 +143,7 @@ SHAPES = [
     ("EMPTY_DICT flood", dict_flood),
     ("opcode-heavy benign tuples", opcode_heavy),
     ("zip of tiny members", zip_many),
+    ("tar of tiny members", tar_many),
 ]
 
 

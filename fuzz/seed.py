@@ -139,6 +139,10 @@ def main():
             add("zip", b)
         if k == "7z":
             add("sevenz", b)
+        if b[257:262] == b"ustar":
+            add("tar", b)
+        if k == "gzip" and ".tar" in p.name:
+            add("tar", gzip.decompress(b))
         if k in COMPRESSED:
             add("compressed", bytes([COMPRESSED.index(k)]) + b)
         if p.suffix == ".npy" or k == "npy":

@@ -9,11 +9,12 @@ Standard library only (Python 3.11+). Nothing here ever unpickles, loads or runs
   without importing those libraries. `self_check()` proves `MiniPickler` emits the same bytes as
   `pickle.dumps` on plain data (pickling plain data runs no user code);
 * the payload command is always `echo aibom-sample` and no sample is ever loaded;
-* the only parsers run over the output (`pickletools.genops`, `zipfile`) never import or call
-  what they read.
+* the only parsers run over the output (`pickletools.genops`, `zipfile`, `tarfile`'s member
+  listing) never import, call or extract what they read.
 
 The output is byte-identical on every run: zips are written by hand with a fixed 1980-01-01
-timestamp, gzip gets mtime 0, tables are sorted. Row numbers (#N) refer to section 3 of
+timestamp, tars by `tarfile` with mtime, uid, gid and owner names fixed, gzip gets mtime 0,
+tables are sorted. Row numbers (#N) refer to section 3 of
 `/work/shared/research/pickle-scanners.md` (published scanner bypasses).
 
 Usage:
@@ -39,6 +40,7 @@ import pickletools
 import shutil
 import struct
 import sys
+import tarfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -59,6 +61,8 @@ CODES = {
     "remote-code", "torchscript-dangerous-op", "torchscript-custom-op",
     "keras-embedded-object", "keras-external-load", "config-callable-target",
     "config-embedded-payload",
+    "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
+    "tar-trailing-data", "tar-malformed",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -516,6 +520,45 @@ def build_7z(files) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Other formats.
 
+# Tar: written by tarfile (pax format, Python's default and SageMaker's) with every varying field
+# fixed. Entries: (name, bytes) for a regular file, (name, None, kind, target) for a link.
+
+def build_tar(entries) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data, *link in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname, ti.mode = 0, 0, 0, "", "", 0o644
+            if link:
+                ti.type, ti.linkname = link
+                t.addfile(ti)
+            else:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def tar_listing(data: bytes) -> list[tuple[str, str, str]]:
+    """(name, type, link target) of every member, as Python's tarfile lists them (no extraction;
+    tarfile.open detects gzip, bzip2 and xz)."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        kinds = {tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink", tarfile.DIRTYPE: "dir"}
+        return [(m.name, kinds.get(m.type, "file"), m.linkname) for m in t.getmembers()]
+
+
+def legacy_torch_tar(pickle_member: bytes) -> bytes:
+    """PyTorch's first torch.save layout (before 0.1.10; still read by torch.load's legacy_load):
+    a tar of sys_info, pickle, tensors and storages, in that order. `storages` holds a count,
+    then per storage a pickled (key, location, type) and the raw data behind an 8-byte count,
+    then the storage views."""
+    sys_info = {"protocol_version": 1001, "little_endian": True,
+                "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    storages = (mini(1, 2) + mini(("0", "cpu", FLOAT_STORAGE), 2) + struct.pack("<q", len(TENSOR_BYTES) // 4)
+                + TENSOR_BYTES + mini([], 2))
+    return build_tar([("sys_info", mini(sys_info, 2)), ("pickle", pickle_member), ("tensors", mini(0, 2)),
+                      ("storages", storages)])
+
+
 def npy(descr: str, shape: tuple, data: bytes, fortran=False) -> bytes:
     """numpy .npy v1.0 (numpy/lib/format.py): header dict padded with spaces to 64 bytes."""
     header = "{'descr': %r, 'fortran_order': %r, 'shape': %r, }" % (descr, fortran, shape)
@@ -869,6 +912,34 @@ GADGETS = {
 }
 
 
+def tars(c: Corpus) -> None:
+    """Tar archives: a SageMaker bundle, and the layouts attackers use against extractors and scanners."""
+    b, m = "benign/", "malicious/"
+    c.add(b + "sagemaker/model.tar.gz",
+          gzip.compress(build_tar([("config.json", HF_CONFIG), ("model.safetensors", st_model()),
+                                   ("code/requirements.txt", b"transformers==4.44.0\n")]), 9, mtime=0),
+          "clean", [], "SageMaker-style model.tar.gz (gzip of a pax tar): config.json, model.safetensors, code/")
+    c.add(b + "nemo/model.nemo",
+          build_tar([("model_config.yaml", b"target: aibom.sample.Model\n"),
+                     ("model_weights.ckpt", tzip([("data.pkl", DATA_PKL), ("data/0", TENSOR_BYTES)],
+                                                 prefix="model_weights/"))]),
+          "clean", [], "NeMo .nemo (a tar) whose last member is a benign torch zip: found again from the end of the file, not a polyglot")
+    c.add(m + "tar_os_system.tar",
+          build_tar([("config.json", HF_CONFIG), ("model/weights.bin", MAL)]), "unsafe", [DG, DC],
+          "tar whose model/weights.bin is a pickle calling os.system")
+    c.add(m + "tar_traversal_symlink.tar",
+          build_tar([("config.json", HF_CONFIG), ("../../evil.txt", b"aibom-sample\n"),
+                     ("model.bin", None, tarfile.SYMTYPE, "/etc/passwd")]),
+          "unsafe", ["tar-path-traversal", "tar-link-escape"],
+          "tar with a member named ../../evil.txt and a symlink model.bin -> /etc/passwd")
+    c.add(m + "legacy_torch_tar.pt", legacy_torch_tar(MAL_P2), "unsafe", [DG, DC],
+          "PyTorch's legacy tar checkpoint (sys_info, pickle, tensors, storages) whose pickle member calls os.system")
+    c.add(m + "nemo_payload.nemo",
+          build_tar([("model_config.yaml", b"target: aibom.sample.Model\n"),
+                     ("model_weights.ckpt", tzip([("data.pkl", MAL_P2)], prefix="model_weights/"))]),
+          "unsafe", [DG, DC], "NeMo .nemo (a tar) whose model_weights.ckpt is a torch zip calling os.system")
+
+
 def malicious(c: Corpus) -> None:
     m = "malicious/"
     c.add(m + "reduce_os_system_p4.pkl", MAL, "unsafe", [DG, DC],
@@ -1162,6 +1233,15 @@ def self_check(c: Corpus) -> None:
             assert n % 8 == 0 and max(v["data_offsets"][1] for k, v in hdr.items() if k != "__metadata__") == len(data) - 8 - n
         if p.endswith(".npy") and not p.startswith("malformed/"):
             assert (10 + struct.unpack("<H", data[8:10])[0]) % 64 == 0
+    # Python's tarfile lists the tar samples as the findings describe them.
+    assert tar_listing(c.files["malicious/tar_traversal_symlink.tar"]) == [
+        ("config.json", "file", ""), ("../../evil.txt", "file", ""), ("model.bin", "symlink", "/etc/passwd")]
+    assert [n for n, _, _ in tar_listing(c.files["malicious/legacy_torch_tar.pt"])] == [
+        "sys_info", "pickle", "tensors", "storages"]
+    assert [n for n, _, _ in tar_listing(c.files["benign/sagemaker/model.tar.gz"])] == [
+        "config.json", "model.safetensors", "code/requirements.txt"]
+    for p in ("malicious/tar_os_system.tar", "malicious/nemo_payload.nemo"):
+        assert all(k == "file" for _, k, _ in tar_listing(c.files[p])), p
     mib = sum(len(d) for d in c.files.values()) / 2**20
     assert mib < 1.0, f"corpus is {mib:.2f} MiB"
 
@@ -1280,6 +1360,7 @@ def build() -> Corpus:
     c = Corpus()
     benign(c)
     malicious(c)
+    tars(c)
     malformed(c)
     configs(c)
     self_check(c)

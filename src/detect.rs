@@ -37,6 +37,10 @@ pub enum Format {
     Zstd,
     #[serde(rename = "7z")]
     SevenZ,
+    /// POSIX/GNU tar archive (ustar or GNU magic, or a v7 header with a valid checksum).
+    Tar,
+    /// PyTorch's oldest `torch.save` layout: a tar with `storages`, `tensors` and `pickle`.
+    PytorchTar,
     Gguf,
     Hdf5,
     Onnx,
@@ -83,6 +87,8 @@ impl Format {
             Format::Lzma => "lzma",
             Format::Zstd => "zstd",
             Format::SevenZ => "7z",
+            Format::Tar => "tar",
+            Format::PytorchTar => "legacy PyTorch tar checkpoint",
             Format::Gguf => "GGUF",
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
@@ -130,6 +136,8 @@ impl Format {
                 | F::Lzma
                 | F::Zstd
                 | F::SevenZ
+                | F::Tar
+                | F::PytorchTar
                 | F::Hdf5
         )
     }
@@ -149,6 +157,9 @@ pub enum Claim {
     Joblib,
     Onnx,
     H5,
+    /// `.tar`, `.tgz`, `.nemo`: a tar, possibly compressed (Python's `tarfile.open` detects
+    /// gzip, bzip2 and xz; NeMo wrote `.nemo` files both ways).
+    Tar,
 }
 
 impl Claim {
@@ -164,6 +175,7 @@ impl Claim {
             Claim::Joblib => "joblib",
             Claim::Onnx => "ONNX",
             Claim::H5 => "HDF5",
+            Claim::Tar => "a tar archive",
         }
     }
 
@@ -185,9 +197,16 @@ impl Claim {
         use Format as F;
         match self {
             Claim::Safetensors => f == F::Safetensors,
+            // torch.load reads a tar first (`legacy_load`), then a pickle.
             Claim::Torch => matches!(
                 f,
-                F::PytorchZip | F::TorchScript | F::PytorchLegacy | F::Pickle | F::Zip
+                F::PytorchZip
+                    | F::TorchScript
+                    | F::PytorchLegacy
+                    | F::Pickle
+                    | F::Zip
+                    | F::PytorchTar
+                    | F::Tar
             ),
             // `torch.save(obj, "x.pkl")` writes a zip (fastai's `export.pkl`, for one).
             Claim::Pickle => matches!(
@@ -204,6 +223,7 @@ impl Claim {
             Claim::Keras => matches!(f, F::Keras | F::Zip),
             Claim::Onnx => f == F::Onnx,
             Claim::H5 => f == F::Hdf5,
+            Claim::Tar => matches!(f, F::Tar | F::PytorchTar | F::Gzip | F::Bzip2 | F::Xz),
         }
     }
 }
@@ -223,6 +243,7 @@ pub fn claimed_by_name(name: &str) -> Option<Claim> {
         "keras" => Claim::Keras,
         "onnx" => Claim::Onnx,
         "h5" | "hdf5" => Claim::H5,
+        "tar" | "tgz" | "tbz2" | "txz" | "nemo" => Claim::Tar,
         _ => return None,
     })
 }
@@ -267,6 +288,11 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     }
     if starts(b"\x28\xb5\x2f\xfd") {
         return Format::Zstd;
+    }
+    // Before the pickle checks: a tar whose first member name is a pickle is read as a tar by
+    // torch.load (it tries `tarfile` first); the pickle reading is scanned as a polyglot.
+    if looks_like_tar(head) {
+        return Format::Tar;
     }
     if starts(pickle::LEGACY_TORCH_PREFIX) {
         return Format::PytorchLegacy;
@@ -354,6 +380,55 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
         return Format::SavedModel;
     }
     Format::Unknown
+}
+
+/// Size of a tar header block.
+pub const TAR_BLOCK: usize = 512;
+
+/// A tar header: the POSIX ustar (`ustar\0`) or GNU (`ustar  \0`) magic at offset 257, or an
+/// old v7 header (no magic) whose checksum is valid and whose type and mode are plausible.
+/// A header with the magic but a bad checksum is still a tar: the parser reports it.
+fn looks_like_tar(head: &[u8]) -> bool {
+    let Some(block) = head.get(..TAR_BLOCK) else {
+        return false;
+    };
+    if block.get(257..263) == Some(b"ustar\0") || block.get(257..265) == Some(b"ustar  \0") {
+        return true;
+    }
+    let typeflag = block.get(156).copied().unwrap_or(0);
+    let octal = |f: &[u8]| {
+        f.iter().all(|b| matches!(b, b'0'..=b'7' | b' ' | 0)) && f.iter().any(u8::is_ascii_digit)
+    };
+    block.first().is_some_and(|b| *b != 0)
+        && matches!(typeflag, 0 | b'0'..=b'7')
+        && block.get(100..108).is_some_and(octal)
+        && block.get(124..136).is_some_and(octal)
+        && tar_checksum_ok(block)
+}
+
+/// Whether a tar header block's checksum field (octal, at 148) matches the sum of its bytes
+/// with that field taken as spaces, unsigned or signed (Python's `tarfile` accepts both, for
+/// old Sun tars).
+pub fn tar_checksum_ok(block: &[u8]) -> bool {
+    let Some(field) = block.get(148..156) else {
+        return false;
+    };
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    let digits = field.get(..end).unwrap_or_default().trim_ascii();
+    if digits.is_empty() || !digits.iter().all(|b| (b'0'..=b'7').contains(b)) {
+        return false;
+    }
+    let stored = digits.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(8)?
+            .checked_add(u64::from(d.wrapping_sub(b'0')))
+    });
+    let (mut unsigned, mut signed) = (0u64, 0i64);
+    for (i, b) in block.iter().take(TAR_BLOCK).enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { *b };
+        unsigned = unsigned.saturating_add(u64::from(b));
+        signed = signed.saturating_add(i64::from(b as i8));
+    }
+    stored.is_some_and(|s| s == unsigned || i64::try_from(s).is_ok_and(|s| s == signed))
 }
 
 /// C0 control characters that text files do not hold (everything below 0x20 but tab, line
@@ -567,6 +642,21 @@ mod tests {
             detect(&b, b.len() as u64, "m.safetensors"),
             Format::Safetensors
         );
+    }
+
+    #[test]
+    fn tar_names_claim_a_tar_compressed_or_not() {
+        for name in ["model.tar", "model.tgz", "model.nemo", "x/y.TXZ"] {
+            assert_eq!(claimed_by_name(name), Some(Claim::Tar), "{name}");
+        }
+        // `.tar.gz` is claimed by nothing: `.gz` says only "gzip".
+        assert_eq!(claimed_by_name("model.tar.gz"), None);
+        for f in [Format::Tar, Format::PytorchTar, Format::Gzip, Format::Xz] {
+            assert!(!Claim::Tar.mismatch(f), "{f:?}");
+        }
+        assert!(Claim::Tar.mismatch(Format::Zip));
+        // torch.load reads a tar before it tries a pickle.
+        assert!(!Claim::Torch.mismatch(Format::PytorchTar));
     }
 
     #[test]

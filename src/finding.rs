@@ -154,6 +154,20 @@ codes! {
         "a compressed member expands past the size or ratio limit; decompression stopped at the cap";
     ZipMalformed = "zip-malformed", Integrity, High, None,
         "the zip structure is broken or uses an unsupported compression method";
+    TarPathTraversal = "tar-path-traversal", Security, High, Some(22),
+        "a tar member name is absolute or climbs out with '..'";
+    TarLinkEscape = "tar-link-escape", Security, High, Some(59),
+        "a tar symbolic or hard link points outside the extraction directory (absolute, or '..' past its root); extraction writes or reads through it";
+    TarSpecialFile = "tar-special-file", Security, High, None,
+        "a tar member is a character or block device or a FIFO: extraction creates a device node or a pipe that blocks the loader";
+    TarDuplicateName = "tar-duplicate-name", Integrity, High, None,
+        "two tar members share a name; extraction keeps the last, readers that look a name up may take either";
+    TarTrailingData = "tar-trailing-data", Integrity, High, None,
+        "content follows the tar end-of-archive marker or a broken header: members there are read by `tar --ignore-zeros` (and were scanned), not by Python's tarfile";
+    TarMalformed = "tar-malformed", Integrity, High, None,
+        "the tar structure is broken: a bad header checksum or number, a truncated header or member, an invalid pax record, or data behind a link or directory";
+    TarLimitExceeded = "tar-limit-exceeded", Coverage, High, Some(400),
+        "a tar limit was reached (members, pax or long-name header size, chained extension headers); the rest was not inspected";
     ArchiveDepthExceeded = "archive-depth-exceeded", Coverage, High, Some(400),
         "archives or nested pickles are nested deeper than the limit; the inner content was not inspected";
     ArchiveMalformed = "archive-malformed", Integrity, High, None,

@@ -29,8 +29,14 @@ pub struct Limits {
     pub max_pickle_streams: usize,
     /// Nesting depth of archives in archives and pickles in pickles.
     pub max_depth: u32,
-    /// Members listed in one zip or 7z archive.
+    /// Members listed in one zip, 7z or tar archive.
     pub max_archive_entries: usize,
+    /// Bytes of one tar extension header (pax `x`/`g`, GNU long name `L`/`K`) held in memory;
+    /// real ones hold a path or a few attributes.
+    pub max_tar_header_data: u64,
+    /// Extension headers chained in front of one tar member (real archives use at most two;
+    /// Python's tarfile recurses once per header).
+    pub max_tar_extension_chain: u32,
     /// Bytes produced by decompressing one member or stream.
     pub max_decompressed: u64,
     /// Bytes produced by decompression in one top-level file, over all members.
@@ -139,6 +145,8 @@ impl Default for Limits {
             max_pickle_streams: 64,
             max_depth: 6,
             max_archive_entries: 100_000,
+            max_tar_header_data: 1 << 20,
+            max_tar_extension_chain: 32,
             max_decompressed: 4 << 30,
             max_decompressed_total: 16 << 30,
             max_ratio: 1000,

@@ -138,9 +138,10 @@ fn category(kind: &str, v: Object<'_>) -> Category {
 
 /// The formats whose files are weights (or can carry them), as aibom names them in
 /// `aibom:file:format` ([`Format::describe`]).
-const WEIGHT_FORMATS: [Format; 13] = [
+const WEIGHT_FORMATS: [Format; 14] = [
     Format::Pickle,
     Format::PytorchLegacy,
+    Format::PytorchTar,
     Format::Joblib,
     Format::PytorchZip,
     Format::TorchScript,
@@ -155,7 +156,7 @@ const WEIGHT_FORMATS: [Format; 13] = [
 ];
 
 /// File extensions of weights, for documents that do not record a format.
-const WEIGHT_EXTENSIONS: [&str; 20] = [
+const WEIGHT_EXTENSIONS: [&str; 21] = [
     "safetensors",
     "bin",
     "pt",
@@ -176,6 +177,7 @@ const WEIGHT_EXTENSIONS: [&str; 20] = [
     "tflite",
     "msgpack",
     "mlmodel",
+    "nemo",
 ];
 
 pub(super) fn is_weights(path: &str, format: Option<&str>) -> bool {

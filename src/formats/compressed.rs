@@ -160,6 +160,11 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
             ctx.enter(&name, |ctx| super::pickle::inspect_stream(&mut r, ctx))?;
             Format::Joblib
         }
+        // A .tar.gz: read as it is decompressed, never held whole.
+        Format::Tar => {
+            ctx.enter(&name, |ctx| super::tar::inspect_stream(&mut r, ctx))?;
+            format
+        }
         _ => {
             let mut data = Vec::new();
             let max = ctx.limits.max_in_memory;

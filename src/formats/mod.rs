@@ -15,6 +15,7 @@ pub mod embedded;
 pub mod gguf;
 pub mod hydra;
 pub mod keras;
+mod member;
 pub mod npy;
 pub mod onnx;
 pub mod pickle;
@@ -22,6 +23,7 @@ pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
 pub mod sevenz;
+pub mod tar;
 pub mod template;
 pub mod text;
 pub mod tflite;
@@ -405,6 +407,31 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Scans bytes of `format` that also start like a pickle as a pickle, on the side; when that
+/// reading imports or calls something, reports a polyglot and scans it in full.
+fn also_as_pickle(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<()> {
+    let dangerous = {
+        let mut scratch = ctx.scratch(ctx.limits);
+        pickle::inspect(src, &mut scratch)?;
+        scratch
+            .findings
+            .iter()
+            .any(|f| f.code.kind() == crate::finding::Kind::Security)
+    };
+    if dangerous {
+        ctx.report(
+            Code::Polyglot,
+            None,
+            format!(
+                "the bytes are {} and also a pickle that imports or calls something; both were scanned",
+                format.describe()
+            ),
+        );
+        ctx.enter("<as pickle>", |ctx| pickle::inspect(src, ctx))?;
+    }
+    Ok(())
+}
+
 /// Detects the format of `src` from its bytes (the name only breaks ties) and runs its parser.
 /// Returns the detected format.
 pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
@@ -436,6 +463,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
     }
 
+    let mut tar_layout = None;
     let refined = match format {
         Format::Empty => {
             if claimed.is_none() {
@@ -475,24 +503,22 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             safetensors::inspect(src, ctx)?;
             // The same bytes also start like a pickle: a pickle loader would run them.
             if head.first() == Some(&0x80) && head.get(1).is_some_and(|p| *p <= 5) {
-                let dangerous = {
-                    let mut scratch = ctx.scratch(ctx.limits);
-                    pickle::inspect(src, &mut scratch)?;
-                    scratch
-                        .findings
-                        .iter()
-                        .any(|f| f.code.kind() == crate::finding::Kind::Security)
-                };
-                if dangerous {
-                    ctx.report(
-                        Code::Polyglot,
-                        None,
-                        "the bytes are safetensors and also a pickle that imports or calls something; both were scanned",
-                    );
-                    ctx.enter("<as pickle>", |ctx| pickle::inspect(src, ctx))?;
-                }
+                also_as_pickle(src, ctx, format)?;
             }
             format
+        }
+        Format::Tar => {
+            let t = tar::inspect(src, ctx)?;
+            let refined = t.format;
+            tar_layout = Some(t);
+            // A first member name can be a whole pickle: `pickle.load` runs it, torch.load
+            // reads the tar.
+            if head.first() == Some(&0x80)
+                || detect::pickle::looks_like_pickle(head.get(..100).unwrap_or(&head), src.len())
+            {
+                also_as_pickle(src, ctx, format)?;
+            }
+            refined
         }
         Format::Npy => {
             npy::inspect(src, ctx)?;
@@ -547,6 +573,11 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     if format != Format::Zip
         && format != Format::Empty
         && let Some(eocd) = zip::find_eocd(src)?
+        // A zip stored whole as a tar member (a `.nemo` file's checkpoint) was scanned as that
+        // member.
+        && !tar_layout
+            .as_ref()
+            .is_some_and(|t: &tar::Inspected| t.within_member(eocd.base, eocd.end))
     {
         // TFLite metadata packs the model's associated files (labels, vocabularies) as a zip
         // appended to the FlatBuffer: the documented layout, not a disguise. Its members are

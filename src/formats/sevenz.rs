@@ -157,9 +157,7 @@ fn member(ctx: &mut Ctx, name: &str, size: u64, data: &mut dyn Read, max: u64) -
     let mut r = BufReader::with_capacity(256 << 10, capped);
     let head = r.fill_buf()?.to_vec();
     let fmt = detect::detect(&head, size, name);
-    if matches!(fmt, Format::Pickle | Format::PytorchLegacy) {
-        ctx.enter(name, |ctx| super::pickle::inspect_stream(&mut r, ctx))?;
-    }
+    super::member::inspect_streamed(ctx, name, fmt, &mut r)?;
     let rest = io::copy(&mut r, &mut io::sink())?;
     ctx.spend_decompressed(rest.saturating_add(head.len() as u64));
     ctx.facts.members.push(super::Member {

@@ -30,6 +30,10 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::compressed::Tagged;
+use super::member::{
+    CHUNK, MAX_NAME, escapes, inspect_member, inspect_streamed, is_pickle, needs_content,
+    read_capped,
+};
 use super::{Ctx, Member, torchscript};
 use crate::detect::{self, Format};
 use crate::finding::{Code, Evidence};
@@ -72,13 +76,6 @@ const ZSTD: u16 = 93;
 fn decoded_method(m: u16) -> bool {
     matches!(m, BZIP2 | LZMA | ZSTD)
 }
-
-/// Member names longer than this keep only this prefix (with their full length), so that a
-/// directory of huge names cannot make the scan hold gigabytes.
-const MAX_NAME: usize = 1024;
-
-/// Read size for sequential scans of member data.
-const CHUNK: usize = 64 << 10;
 
 /// The end-of-central-directory record and what it says about the archive's layout.
 #[derive(Debug, Clone, Copy)]
@@ -441,41 +438,6 @@ fn method_name(m: u16) -> &'static str {
     }
 }
 
-fn is_pickle(f: Format) -> bool {
-    matches!(f, Format::Pickle | Format::PytorchLegacy | Format::Joblib)
-}
-
-/// Formats whose content is inspected in depth beyond their first bytes.
-fn needs_content(f: Format) -> bool {
-    matches!(
-        f,
-        Format::Zip
-            | Format::PytorchZip
-            | Format::TorchScript
-            | Format::Npz
-            | Format::Keras
-            | Format::Npy
-            | Format::Safetensors
-            | Format::Gzip
-            | Format::Zlib
-            | Format::Bzip2
-            | Format::Xz
-            | Format::Lzma
-            | Format::Zstd
-            | Format::SevenZ
-    )
-}
-
-/// An absolute path, a drive letter, or a `..` component (with `/` or `\` separators).
-fn escapes(name: &[u8]) -> bool {
-    let drive = matches!(name, [l, b':', ..] if l.is_ascii_alphabetic());
-    name.first().is_some_and(|c| *c == b'/' || *c == b'\\')
-        || drive
-        || name
-            .split(|c| *c == b'/' || *c == b'\\')
-            .any(|c| c == b"..")
-}
-
 /// The data of extra field `id` in an extra block.
 fn extra_field(extra: &[u8], id: u16) -> Option<&[u8]> {
     let mut i = 0usize;
@@ -792,13 +754,6 @@ impl Read for Inflate<'_> {
     }
 }
 
-/// Inspects a member's bytes inside the member (`ctx.enter`): detected by content and parsed,
-/// recursively. `flat`: parse pickles, .npy and safetensors only, and open no archive (nested
-/// zip, zip found from the end, compressed stream) inside it.
-///
-/// Inside an archive, members of no recognised format are normal (tensor storages, vocabulary
-/// files): they are listed in the member facts rather than reported one by one as
-/// `unknown-format`.
 /// Decompresses a bzip2 (12), LZMA (14) or zstd (93) member's data into `out`, reading at most
 /// `cap` + 1 bytes of output (more than `cap` means the member is larger).
 fn decode_member(
@@ -860,65 +815,6 @@ fn decode_member(
                 .map(|_| ())
         }
         m => Err(io::Error::other(format!("method {m} is not decoded"))),
-    }
-}
-
-fn inspect_member(
-    ctx: &mut Ctx,
-    src: &dyn Source,
-    name: &str,
-    flat: bool,
-) -> io::Result<Option<Format>> {
-    let before = ctx.findings.len();
-    let out = if flat {
-        let head = src.read_vec(0, detect::HEAD_LEN)?;
-        let f = detect::detect(&head, src.len(), name);
-        ctx.enter(name, |ctx| match f {
-            Format::Pickle | Format::PytorchLegacy => super::pickle::inspect(src, ctx),
-            Format::Npy => super::npy::inspect(src, ctx).map(|()| f),
-            Format::Safetensors => super::safetensors::inspect(src, ctx).map(|()| f),
-            _ => Ok(f),
-        })?
-    } else {
-        ctx.enter(name, |ctx| super::inspect_source(src, ctx, name))?
-    };
-    if out == Some(Format::Unknown) {
-        let chain = match ctx.member() {
-            Some(p) => format!("{p}!{name}"),
-            None => name.to_owned(),
-        };
-        ctx.retain_findings_from(before, |f| {
-            !(f.code == Code::UnknownFormat && f.location.member.as_deref() == Some(chain.as_str()))
-        });
-    }
-    Ok(out)
-}
-
-/// Reads `r` to its end or `max` bytes into `out`, growing it no further than needed.
-fn read_capped(r: &mut impl Read, out: &mut Vec<u8>, max: u64) -> io::Result<()> {
-    let mut chunk = vec![0u8; CHUNK];
-    loop {
-        let room = max.saturating_sub(out.len() as u64);
-        if room == 0 {
-            return Ok(());
-        }
-        let want = chunk.len().min(to_usize(room));
-        let n = r.read(chunk.get_mut(..want).unwrap_or_default())?;
-        let Some(read) = chunk.get(..n) else {
-            return Ok(());
-        };
-        if read.is_empty() {
-            return Ok(());
-        }
-        if out.spare_capacity_mut().len() < n {
-            let target = out
-                .len()
-                .saturating_add(n)
-                .max(out.capacity().saturating_mul(2))
-                .min(to_usize(max));
-            out.reserve_exact(target.saturating_sub(out.len()));
-        }
-        out.extend_from_slice(read);
     }
 }
 
@@ -1894,10 +1790,9 @@ impl<'s> Zip<'s> {
         } else {
             let head = buf.get(..detect::HEAD_LEN).unwrap_or(&buf);
             let det = detect::detect(head, v.declared_usize.unwrap_or(u64::MAX), &v.name);
-            if matches!(det, Format::Pickle | Format::PytorchLegacy) {
+            if matches!(det, Format::Pickle | Format::PytorchLegacy | Format::Tar) {
                 let mut r = BufReader::with_capacity(CHUNK, io::Cursor::new(buf).chain(&mut inf));
-                let entered =
-                    ctx.enter(&v.name, |ctx| super::pickle::inspect_stream(&mut r, ctx))?;
+                let entered = inspect_streamed(ctx, &v.name, det, &mut r)?;
                 // The rest, for the CRC, the size and the end of the stream.
                 io::copy(&mut r, &mut io::sink())?;
                 entered.unwrap_or(det)

@@ -203,3 +203,40 @@ fn loader_exhaustion_is_malformed_with_its_own_code() {
     let (code, r) = scan_json(&ok, &[]);
     assert_eq!((code, file_codes(&r)), (0, vec![]), "{r:#}");
 }
+
+/// A tar after a tar's end-of-archive marker: Python's tarfile stops at the marker, `tar
+/// --ignore-zeros` (and `cat a.tar b.tar` users) read on. The hidden payload is found.
+#[test]
+fn a_member_hidden_after_the_tar_end_marker_is_found() {
+    let mut b = fs::read(samples().join("benign/nemo/model.nemo")).unwrap();
+    b.extend_from_slice(&fs::read(samples().join("malicious/tar_os_system.tar")).unwrap());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("model.nemo");
+    fs::write(&p, &b).unwrap();
+    let (code, r) = scan_json(&p, &[]);
+    assert_eq!(code, 1);
+    let c = file_codes(&r);
+    for want in ["pickle-dangerous-call", "tar-trailing-data"] {
+        assert!(c.iter().any(|x| x == want), "{want} missing: {r:#}");
+    }
+    assert_eq!(only_file(&r)["verdict"], "unsafe");
+}
+
+/// A `.tar.gz` cut short: what was decompressed is scanned, the break is a finding, not an
+/// error of the tool.
+#[test]
+fn a_truncated_tar_gz_is_malformed_and_what_precedes_the_cut_is_scanned() {
+    let b = fs::read(samples().join("benign/sagemaker/model.tar.gz")).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("model.tar.gz");
+    fs::write(&p, &b[..b.len() / 2]).unwrap();
+    let (code, r) = scan_json(&p, &[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert!(
+        file_codes(&r).iter().any(|c| c == "archive-malformed"),
+        "{r:#}"
+    );
+    assert_eq!(only_file(&r)["verdict"], "malformed");
+    let members = only_file(&r)["facts"]["members"].as_array().unwrap();
+    assert!(!members.is_empty(), "{r:#}");
+}
