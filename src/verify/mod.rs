@@ -36,7 +36,7 @@ mod trust;
 
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
-pub use policy::Policy;
+pub use policy::{Policy, now};
 pub use roles::{Role, RoleTrust};
 pub use trust::{Accepted, Trust, authenticate};
 

@@ -34,7 +34,7 @@ pub(super) fn signature_pins(
         );
     }
     if let Some(max) = policy.max_signature_age {
-        let (ok, actual) = match (accepted.signed_at, policy.now) {
+        let (ok, actual) = match (accepted.signed_at, policy.now()) {
             (None, _) => (
                 false,
                 "the signature carries no verified time (key and certificate signatures never do)"

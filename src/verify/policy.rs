@@ -1,4 +1,6 @@
-//! The release policy, with the time it is applied at.
+//! The release policy, with the time it is applied at: the caller reads the clock once
+//! ([`now`]) and every check uses [`Policy::now`], so no check reads the clock itself and tests
+//! can fix the time.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::roles::Role;
@@ -26,13 +28,15 @@ pub struct Policy {
     pub version: Option<String>,
     /// Every signature must carry a verified time no older than this many seconds.
     pub max_signature_age: Option<u64>,
-    /// The current time; `None` when the clock cannot be read (dated exceptions then expire,
-    /// and no signature age can be checked).
-    pub now: Option<jiff::Timestamp>,
+    /// The time the policy is applied at; `None` when the clock cannot be read (dated
+    /// exceptions then expire, and no signature age can be checked). Set once, by [`Policy::at`].
+    now: Option<jiff::Timestamp>,
 }
 
-impl Default for Policy {
-    fn default() -> Self {
+impl Policy {
+    /// The default policy (no roles, fail on high), applied at `now`: [`now()`] in the command,
+    /// a fixed time in tests.
+    pub fn at(now: Option<jiff::Timestamp>) -> Self {
         Policy {
             roles: Vec::new(),
             threshold: None,
@@ -45,12 +49,15 @@ impl Default for Policy {
             min_version: None,
             version: None,
             max_signature_age: None,
-            now: now(),
+            now,
         }
     }
-}
 
-impl Policy {
+    /// The time the policy is applied at; `None` when the clock could not be read.
+    pub fn now(&self) -> Option<jiff::Timestamp> {
+        self.now
+    }
+
     /// Today (UTC), for exception expiry; `None` when the clock cannot be read.
     pub fn today(&self) -> Option<jiff::civil::Date> {
         self.now.map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
