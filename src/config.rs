@@ -38,16 +38,92 @@ use thiserror::Error;
 /// The file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "aibom.toml";
 
+/// Why a config file could not be loaded.
 #[derive(Debug, Error)]
-pub enum ConfigError {
+pub enum LoadError {
     #[error("reading {path}: {source}")]
     Read {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    /// Displayed as `<path>: <what is wrong>` (the cause is in the message, not a source, so an
+    /// error chain shows it once).
+    #[error("{path}: {error}")]
+    Invalid { path: String, error: ConfigError },
 }
+
+/// What is wrong with the text of a config file; each message names the key.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// Not TOML, or a key or table that does not exist (`deny_unknown_fields`).
+    #[error("{0}")]
+    Toml(toml::de::Error),
+    #[error("scan.fail-on: {0}")]
+    ScanFailOn(String),
+    #[error("scan.skip: {0}")]
+    ScanSkip(globset::Error),
+    #[error("pickle.allow-globals: {0}")]
+    AllowGlobals(String),
+    #[error("dataset.name must not be empty")]
+    DatasetName,
+    #[error("dataset {name:?}: url must be http(s): {url:?}")]
+    DatasetUrl { name: String, url: String },
+    #[error("verify.signer: a role name is required")]
+    SignerRole,
+    #[error("verify.signer {0:?} is listed twice: each role is one party")]
+    SignerTwice(String),
+    #[error("verify.signer {0:?}: identity and issuer go together")]
+    SignerIdentityAndIssuer(String),
+    #[error(
+        "verify.signer {0:?}: give exactly one of public-key, certificate-ca, or identity + issuer"
+    )]
+    SignerTrust(String),
+    #[error("verify.threshold {threshold} must be between 1 and the number of signers ({signers})")]
+    Threshold { threshold: usize, signers: usize },
+    #[error("verify.fail-on: {0}")]
+    VerifyFailOn(String),
+    #[error("verify.allow-unsigned: {0}")]
+    AllowUnsigned(GlobError),
+    #[error("verify.signed-ignores: {0}")]
+    SignedIgnores(GlobError),
+    #[error("verify.min-version {0:?}: give a numeric version such as \"1.4\" or \"2026.11.1\"")]
+    MinVersion(String),
+    #[error("verify.max-signature-age: {0}")]
+    MaxSignatureAge(BadDuration),
+    /// `table` is `exception` or `verify.exception`.
+    #[error("{table}: {why}")]
+    ExceptionCode { table: &'static str, why: String },
+    #[error("{table} {code}: a reason is required")]
+    ExceptionReason { table: &'static str, code: String },
+    #[error("{table} {code}: a path is required")]
+    ExceptionPath { table: &'static str, code: String },
+    #[error("{table} {code}: expires {why}")]
+    ExceptionExpires {
+        table: &'static str,
+        code: String,
+        why: String,
+    },
+    #[error("{table} {code}: sha256 {sha256:?} is not 64 hex digits")]
+    ExceptionSha256 {
+        table: &'static str,
+        code: String,
+        sha256: String,
+    },
+}
+
+/// A list of path globs that does not compile.
+#[derive(Debug, Error)]
+pub enum GlobError {
+    #[error("glob {glob:?}: {error}")]
+    Glob { glob: String, error: globset::Error },
+    #[error("{0}")]
+    Set(globset::Error),
+}
+
+/// A duration that is not `<n>` followed by one of `s`, `m`, `h`, `d`, `w`, or is zero.
+#[derive(Debug, Error)]
+#[error("{0:?} is not a duration such as 30d, 12h, 90m, 3600s or 2w")]
+pub struct BadDuration(String);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,7 +376,7 @@ pub struct Config {
 
 impl Config {
     /// Loads `explicit`, or `aibom.toml` in the current directory if present, or defaults.
-    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    pub fn load(explicit: Option<&Path>) -> Result<Config, LoadError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None => {
@@ -312,46 +388,47 @@ impl Config {
             }
         };
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+        let text = std::fs::read_to_string(&path).map_err(|e| LoadError::Read {
             path: shown.clone(),
             source: e,
         })?;
-        let mut c = Config::parse(&text).map_err(|message| ConfigError::Invalid {
-            path: shown,
-            message,
-        })?;
+        let mut c =
+            Config::parse(&text).map_err(|error| LoadError::Invalid { path: shown, error })?;
         c.source = Some(path);
         Ok(c)
     }
 
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(ConfigError::Toml)?;
         let fail_on = raw
             .scan
             .fail_on
             .map(|s| s.parse::<Severity>())
             .transpose()
-            .map_err(|e| format!("scan.fail-on: {e}"))?;
+            .map_err(ConfigError::ScanFailOn)?;
         let skip = raw
             .scan
             .skip
             .iter()
-            .map(|g| Glob::new(g).map_err(|e| format!("scan.skip: {e}")))
+            .map(|g| Glob::new(g).map_err(ConfigError::ScanSkip))
             .collect::<Result<Vec<_>, _>>()?;
         let allow_globals = raw
             .pickle
             .allow_globals
             .iter()
-            .map(|g| g.parse().map_err(|e| format!("pickle.allow-globals: {e}")))
+            .map(|g| g.parse().map_err(ConfigError::AllowGlobals))
             .collect::<Result<Vec<AllowedGlobal>, _>>()?;
         for d in &raw.dataset {
             if d.name.trim().is_empty() {
-                return Err("dataset.name must not be empty".into());
+                return Err(ConfigError::DatasetName);
             }
             if let Some(u) = &d.url
                 && !(u.starts_with("https://") || u.starts_with("http://"))
             {
-                return Err(format!("dataset {:?}: url must be http(s): {u:?}", d.name));
+                return Err(ConfigError::DatasetUrl {
+                    name: d.name.clone(),
+                    url: u.clone(),
+                });
             }
         }
         let verify = raw.verify.map(verify_policy).transpose()?;
@@ -371,31 +448,25 @@ impl Config {
     }
 }
 
-fn signer(s: RawSigner, names: &mut std::collections::BTreeSet<String>) -> Result<Signer, String> {
+fn signer(
+    s: RawSigner,
+    names: &mut std::collections::BTreeSet<String>,
+) -> Result<Signer, ConfigError> {
     if s.role.trim().is_empty() {
-        return Err("verify.signer: a role name is required".into());
+        return Err(ConfigError::SignerRole);
     }
     if !names.insert(s.role.clone()) {
-        return Err(format!(
-            "verify.signer {:?} is listed twice: each role is one party",
-            s.role
-        ));
+        return Err(ConfigError::SignerTwice(s.role));
     }
     let trust = match (s.public_key, s.certificate_ca, s.identity, s.issuer) {
         (Some(k), None, None, None) => SignerTrust::PublicKey(k),
         (None, Some(ca), None, None) => SignerTrust::CertificateCa(ca),
         (None, None, Some(identity), Some(issuer)) => SignerTrust::Keyless { identity, issuer },
         (None, None, Some(_), None) | (None, None, None, Some(_)) => {
-            return Err(format!(
-                "verify.signer {:?}: identity and issuer go together",
-                s.role
-            ));
+            return Err(ConfigError::SignerIdentityAndIssuer(s.role));
         }
         _ => {
-            return Err(format!(
-                "verify.signer {:?}: give exactly one of public-key, certificate-ca, or identity + issuer",
-                s.role
-            ));
+            return Err(ConfigError::SignerTrust(s.role));
         }
     };
     Ok(Signer {
@@ -404,7 +475,7 @@ fn signer(s: RawSigner, names: &mut std::collections::BTreeSet<String>) -> Resul
     })
 }
 
-fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, String> {
+fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, ConfigError> {
     let mut names = std::collections::BTreeSet::new();
     let signers = v
         .signer
@@ -414,38 +485,34 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, String> {
     if let Some(t) = v.threshold
         && (t == 0 || t > signers.len())
     {
-        return Err(format!(
-            "verify.threshold {t} must be between 1 and the number of signers ({})",
-            signers.len()
-        ));
+        return Err(ConfigError::Threshold {
+            threshold: t,
+            signers: signers.len(),
+        });
     }
     let fail_on = v
         .fail_on
         .map(|f| f.parse::<Severity>())
         .transpose()
-        .map_err(|e| format!("verify.fail-on: {e}"))?;
-    let allow_unsigned =
-        path_globset(&v.allow_unsigned).map_err(|e| format!("verify.allow-unsigned: {e}"))?;
+        .map_err(ConfigError::VerifyFailOn)?;
+    let allow_unsigned = path_globset(&v.allow_unsigned).map_err(ConfigError::AllowUnsigned)?;
     let signed_ignores = v
         .signed_ignores
         .map(|g| path_globset(&g).map(Option::unwrap_or_default))
         .transpose()
-        .map_err(|e| format!("verify.signed-ignores: {e}"))?;
+        .map_err(ConfigError::SignedIgnores)?;
     let min_version = v
         .min_version
         .map(|m| {
-            m.parse::<NumericVersion>().map_err(|()| {
-                format!(
-                    "verify.min-version {m:?}: give a numeric version such as \"1.4\" or \"2026.11.1\""
-                )
-            })
+            m.parse::<NumericVersion>()
+                .map_err(|()| ConfigError::MinVersion(m.clone()))
         })
         .transpose()?;
     let max_signature_age = v
         .max_signature_age
         .map(|a| parse_age(&a))
         .transpose()
-        .map_err(|e| format!("verify.max-signature-age: {e}"))?;
+        .map_err(ConfigError::MaxSignatureAge)?;
     let exceptions = exceptions(v.exception, "verify.exception")?;
     Ok(VerifyPolicy {
         signers,
@@ -465,30 +532,43 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, String> {
     })
 }
 
-fn exceptions(list: Vec<RawException>, table: &str) -> Result<Vec<Exception>, String> {
+fn exceptions(list: Vec<RawException>, table: &'static str) -> Result<Vec<Exception>, ConfigError> {
     list.into_iter()
         .map(|x| {
             let code = x
                 .code
                 .parse::<Code>()
-                .map_err(|e| format!("{table}: {e}"))?;
+                .map_err(|why| ConfigError::ExceptionCode { table, why })?;
             if x.reason.trim().is_empty() {
-                return Err(format!("{table} {}: a reason is required", x.code));
+                return Err(ConfigError::ExceptionReason {
+                    table,
+                    code: x.code,
+                });
             }
             if x.path.trim().is_empty() {
-                return Err(format!("{table} {}: a path is required", x.code));
+                return Err(ConfigError::ExceptionPath {
+                    table,
+                    code: x.code,
+                });
             }
             let expires = x
                 .expires
                 .map(|e| parse_date(&e))
                 .transpose()
-                .map_err(|why| format!("{table} {}: expires {why}", x.code))?;
+                .map_err(|why| ConfigError::ExceptionExpires {
+                    table,
+                    code: x.code.clone(),
+                    why,
+                })?;
             let sha256 = x
                 .sha256
                 .map(|h| {
-                    h.parse::<Sha256>().map_err(|_| {
-                        format!("{table} {}: sha256 {h:?} is not 64 hex digits", x.code)
-                    })
+                    h.parse::<Sha256>()
+                        .map_err(|_| ConfigError::ExceptionSha256 {
+                            table,
+                            code: x.code.clone(),
+                            sha256: h.clone(),
+                        })
                 })
                 .transpose()?;
             Ok(Exception {
@@ -506,8 +586,8 @@ fn exceptions(list: Vec<RawException>, table: &str) -> Result<Vec<Exception>, St
 pub use crate::date::parse_date;
 
 /// A duration written `<n>s`, `<n>m`, `<n>h`, `<n>d` or `<n>w`, in seconds.
-pub fn parse_age(s: &str) -> Result<u64, String> {
-    let bad = || format!("{s:?} is not a duration such as 30d, 12h, 90m, 3600s or 2w");
+pub fn parse_age(s: &str) -> Result<u64, BadDuration> {
+    let bad = || BadDuration(s.to_owned());
     let t = s.trim();
     // The unit is the last character, which may be several bytes long.
     let split = t.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
@@ -526,7 +606,7 @@ pub fn parse_age(s: &str) -> Result<u64, String> {
 
 /// Compiles globs over `/`-separated relative paths where `*` and `?` stay within one
 /// component and `**` crosses them (`logs/*` matches `logs/a.txt`, not `logs/sub/a.txt`).
-pub fn path_globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
+pub fn path_globset(globs: &[String]) -> Result<Option<GlobSet>, GlobError> {
     if globs.is_empty() {
         return Ok(None);
     }
@@ -535,14 +615,19 @@ pub fn path_globset(globs: &[String]) -> Result<Option<GlobSet>, String> {
         let glob = globset::GlobBuilder::new(g)
             .literal_separator(true)
             .build()
-            .map_err(|e| format!("glob {g:?}: {e}"))?;
+            .map_err(|error| GlobError::Glob {
+                glob: g.clone(),
+                error,
+            })?;
         b.add(glob);
     }
-    b.build().map(Some).map_err(|e| e.to_string())
+    b.build().map(Some).map_err(GlobError::Set)
 }
 
 /// One set of skip globs (compiled at load or on the command line); `None` when empty.
-pub fn skip_set<'a>(globs: impl IntoIterator<Item = &'a Glob>) -> Result<Option<GlobSet>, String> {
+pub fn skip_set<'a>(
+    globs: impl IntoIterator<Item = &'a Glob>,
+) -> Result<Option<GlobSet>, globset::Error> {
     let mut b = GlobSetBuilder::new();
     let mut any = false;
     for g in globs {
@@ -552,7 +637,7 @@ pub fn skip_set<'a>(globs: impl IntoIterator<Item = &'a Glob>) -> Result<Option<
     if !any {
         return Ok(None);
     }
-    b.build().map(Some).map_err(|e| e.to_string())
+    b.build().map(Some)
 }
 
 #[cfg(test)]
@@ -694,7 +779,12 @@ expires = "2027-06-30"
     #[test]
     fn rejects_duplicate_roles_and_bad_pins() {
         let two = "[verify]\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"k.pub\"\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"k2.pub\"\n";
-        assert!(Config::parse(two).unwrap_err().contains("twice"));
+        assert!(
+            Config::parse(two)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         assert!(Config::parse("[verify]\nmin-version = \"abc\"\n").is_err());
         assert!(Config::parse("[verify]\nmax-signature-age = \"soon\"\n").is_err());
         assert!(Config::parse("[verify]\nmax-signature-age = \"0d\"\n").is_err());
@@ -724,7 +814,114 @@ expires = "2027-06-30"
 
     /// The message `text` is refused with at load.
     fn refused(text: &str) -> String {
-        Config::parse(text).expect_err(text)
+        Config::parse(text).expect_err(text).to_string()
+    }
+
+    #[test]
+    fn each_refusal_is_its_own_variant_and_names_the_key() {
+        let ex = |body: &str| format!("[[exception]]\ncode = \"pickle-dangerous-call\"\n{body}");
+        let signer = |body: &str| format!("[verify]\n[[verify.signer]]\n{body}");
+        let key = "public-key = \"k.pub\"\n";
+        let cases = [
+            ("[scan]\nfail-on = \"severe\"\n".to_owned(), "scan.fail-on: "),
+            ("[scan]\nskip = [\"[\"]\n".to_owned(), "scan.skip: "),
+            (
+                "[pickle]\nallow-globals = [\"a..b\"]\n".to_owned(),
+                "pickle.allow-globals: allowed global \"a..b\" is not a dotted path",
+            ),
+            (
+                "[[dataset]]\nname = \" \"\n".to_owned(),
+                "dataset.name must not be empty",
+            ),
+            (
+                "[[dataset]]\nname = \"d\"\nurl = \"file:///x\"\n".to_owned(),
+                "dataset \"d\": url must be http(s): \"file:///x\"",
+            ),
+            (
+                signer(&format!("role = \" \"\n{key}")),
+                "verify.signer: a role name is required",
+            ),
+            (
+                format!("{}[[verify.signer]]\nrole = \"a\"\n{key}", signer(&format!("role = \"a\"\n{key}"))),
+                "verify.signer \"a\" is listed twice: each role is one party",
+            ),
+            (
+                signer("role = \"a\"\nidentity = \"x\"\n"),
+                "verify.signer \"a\": identity and issuer go together",
+            ),
+            (
+                signer("role = \"a\"\n"),
+                "verify.signer \"a\": give exactly one of public-key, certificate-ca, or identity + issuer",
+            ),
+            (
+                format!("[verify]\nthreshold = 2\n[[verify.signer]]\nrole = \"a\"\n{key}"),
+                "verify.threshold 2 must be between 1 and the number of signers (1)",
+            ),
+            ("[verify]\nfail-on = \"x\"\n".to_owned(), "verify.fail-on: "),
+            (
+                "[verify]\nallow-unsigned = [\"[\"]\n".to_owned(),
+                "verify.allow-unsigned: glob \"[\": ",
+            ),
+            (
+                "[verify]\nsigned-ignores = [\"[\"]\n".to_owned(),
+                "verify.signed-ignores: glob \"[\": ",
+            ),
+            (
+                "[verify]\nmin-version = \"abc\"\n".to_owned(),
+                "verify.min-version \"abc\": give a numeric version such as \"1.4\" or \"2026.11.1\"",
+            ),
+            (
+                "[verify]\nmax-signature-age = \"soon\"\n".to_owned(),
+                "verify.max-signature-age: \"soon\" is not a duration such as 30d, 12h, 90m, 3600s or 2w",
+            ),
+            (
+                "[[exception]]\ncode = \"nope\"\npath = \"p\"\nreason = \"r\"\n".to_owned(),
+                "exception: ",
+            ),
+            (
+                ex("path = \"p\"\nreason = \" \"\n"),
+                "exception pickle-dangerous-call: a reason is required",
+            ),
+            (
+                "[verify]\n[[verify.exception]]\ncode = \"pickle-dangerous-call\"\npath = \"p\"\nreason = \" \"\n"
+                    .to_owned(),
+                "verify.exception pickle-dangerous-call: a reason is required",
+            ),
+            (
+                ex("path = \" \"\nreason = \"r\"\n"),
+                "exception pickle-dangerous-call: a path is required",
+            ),
+            (
+                ex("path = \"p\"\nreason = \"r\"\nexpires = \"2026-99-99\"\n"),
+                "exception pickle-dangerous-call: expires ",
+            ),
+            (
+                ex("path = \"p\"\nreason = \"r\"\nsha256 = \"xyz\"\n"),
+                "exception pickle-dangerous-call: sha256 \"xyz\" is not 64 hex digits",
+            ),
+        ];
+        let mut variants = std::collections::HashSet::new();
+        for (text, want) in &cases {
+            let e = Config::parse(text).expect_err(text);
+            let msg = e.to_string();
+            assert!(msg.starts_with(want), "{text:?}: {msg}");
+            variants.insert(std::mem::discriminant(&e));
+        }
+        // Two cases share a variant (`exception` and `verify.exception` reasons).
+        assert_eq!(variants.len(), cases.len() - 1);
+        assert!(matches!(
+            Config::parse("[other]\n"),
+            Err(ConfigError::Toml(_))
+        ));
+        let e = LoadError::Invalid {
+            path: "aibom.toml".into(),
+            error: ConfigError::DatasetName,
+        };
+        assert_eq!(e.to_string(), "aibom.toml: dataset.name must not be empty");
+        assert!(
+            std::error::Error::source(&e).is_none(),
+            "the cause is shown once"
+        );
     }
 
     #[test]

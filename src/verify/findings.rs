@@ -310,17 +310,16 @@ mod tests {
             owner: None,
             expires: Some(jiff::civil::date(2099, 12, 31)),
         };
-        let mut policy = Policy {
-            now: None,
-            ..Policy::default()
-        };
+        let policy = Policy::at(None);
         assert!(expired(&x, &policy));
         let undated = Exception {
             expires: None,
             ..x.clone()
         };
         assert!(!expired(&undated, &policy));
-        policy.now = Some(jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        let policy = Policy::at(Some(jiff::Timestamp::from_second(1_800_000_000).unwrap()));
         assert!(!expired(&x, &policy));
+        let policy = Policy::at(Some(jiff::Timestamp::from_second(4_200_000_000).unwrap()));
+        assert!(expired(&x, &policy), "past 2099-12-31");
     }
 }

@@ -8,7 +8,8 @@
 //! issued the other); the policy is refused unless it sets `allow-overlapping-roles`, and even
 //! then each role needs its own signer.
 
-use super::Trust;
+use super::checks::{CheckKind, Checks};
+use super::{Model, Policy, RoleOutcome, Signer, Trust};
 use crate::sign::keys::VerifyingKey;
 
 /// How a role is recognised.
@@ -177,6 +178,94 @@ fn augment(
         }
     }
     false
+}
+
+/// Fills the roles with distinct signers among the approving signatures; then the threshold.
+pub(super) fn role_outcomes(
+    checks: &mut Checks,
+    signers: &[Signer],
+    approving: &[&Model],
+    policy: &Policy,
+    trust: &Trust,
+) -> Vec<RoleOutcome> {
+    // Distinct parties, each with the first approving signature it made.
+    let mut parties: Vec<&Model> = Vec::new();
+    for m in approving {
+        if !parties
+            .iter()
+            .any(|p| p.accepted.signer.same_party(&m.accepted.signer))
+        {
+            parties.push(m);
+        }
+    }
+    let ids: Vec<&SignerId> = parties.iter().map(|p| &p.accepted.signer).collect();
+    let assigned = assign(&policy.roles, &ids, trust);
+    let mut out = Vec::new();
+    for (role, party) in policy.roles.iter().zip(&assigned) {
+        let outcome = match party.and_then(|p| parties.get(p)) {
+            Some(party) => RoleOutcome {
+                role: role.name.clone(),
+                satisfied: true,
+                by: signers.get(party.index).map(|s| s.signature.clone()),
+                reason: format!("signed by {}", party.accepted.identity),
+            },
+            None => {
+                let taken = ids
+                    .iter()
+                    .position(|id| fills(role, id, trust))
+                    .and_then(|p| {
+                        let other = assigned
+                            .iter()
+                            .position(|a| *a == Some(p))
+                            .and_then(|r| policy.roles.get(r))
+                            .map_or("another role", |r| r.name.as_str());
+                        Some(format!(
+                            "its only signer, {}, already fills role {other}: one signer fills one role",
+                            parties.get(p)?.accepted.identity
+                        ))
+                    });
+                RoleOutcome {
+                    role: role.name.clone(),
+                    satisfied: false,
+                    by: None,
+                    reason: taken.unwrap_or_else(|| match &role.trust {
+                        RoleTrust::Keyless { identity, issuer } => {
+                            format!("no signature by {identity} ({issuer}) that passed every check")
+                        }
+                        _ => "no signature from this role's key or CA that passed every check"
+                            .to_owned(),
+                    }),
+                }
+            }
+        };
+        out.push(outcome);
+    }
+    let satisfied = out.iter().filter(|r| r.satisfied).count();
+    let need = policy.threshold.unwrap_or(policy.roles.len());
+    for r in &out {
+        checks.push(
+            CheckKind::Role,
+            r.satisfied,
+            &r.role,
+            "a signature by a signer of this role, filling no other role",
+            &r.reason,
+        );
+        if let Some(c) = checks.0.last_mut() {
+            // The approvals check decides.
+            c.blocking = false;
+        }
+    }
+    checks.push(
+        CheckKind::Approvals,
+        satisfied >= need,
+        "required signers",
+        &format!(
+            "{need} of {} roles, each by a distinct signer",
+            policy.roles.len()
+        ),
+        &format!("{satisfied} signed"),
+    );
+    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validate CycloneDX JSON documents with cyclonedx-python-lib, the CycloneDX project's own validator.
 
-An independent check of aibom's output: the Rust validator (src/bom/validate.rs) embeds the same
+An independent check of aibom's output: the Rust validator (src/bom/validate/) embeds the same
 schema files, but a second implementation (python-jsonschema instead of the jsonschema crate)
 catches mistakes in either. Needs `cyclonedx-python-lib[json-validation]`, e.g.
 

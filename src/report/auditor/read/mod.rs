@@ -1,0 +1,245 @@
+//! Reading the report model from a CycloneDX document ([`read::Document`]): leniently, noting
+//! what is present but unreadable, never requiring aibom's own properties.
+
+use super::completeness::assess;
+use super::*;
+use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem};
+use crate::digest::Sha256;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod components;
+mod datasets;
+mod findings;
+mod identity;
+mod lineage;
+#[cfg(test)]
+mod tests;
+
+use components::{read_dependencies, read_licenses, read_prompts};
+use datasets::read_datasets;
+pub(super) use datasets::{dataset_from, dataset_row};
+use findings::{read_exceptions, read_findings};
+use identity::{read_files, read_identity};
+use lineage::read_lineage;
+
+/// What the command adds to the document.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The AIBOM's file name (no directories: the report must not depend on where it lies).
+    pub file_name: Option<String>,
+    /// The exact bytes of the AIBOM file.
+    pub bytes: Option<Vec<u8>>,
+    /// Exceptions configured in aibom.toml.
+    pub configured_exceptions: Vec<crate::config::Exception>,
+    /// Checked signatures, when `--signature` was given.
+    pub approvals: Option<Vec<Approval>>,
+}
+
+/// A JSON scalar as display text ([`read::Field::text`]).
+fn text(v: &Value) -> Option<String> {
+    read::Field::from(v).text()
+}
+
+/// The reader's notes, worded for the report, in reading order. The report reads no further
+/// than the reader does, and says nothing of parts it does not show (the diff's remarks on
+/// `metadata` and `pedigree.ancestors`); a section that is `null` counts as absent.
+fn worded(n: &Note) -> Option<String> {
+    let at = n.at.as_str();
+    Some(match n.problem {
+        Problem::NoBomFormat => "bomFormat is missing; the document was read as CycloneDX".into(),
+        Problem::Missing | Problem::NotAnObject { found: "null" } if at == "metadata.component" => {
+            "metadata.component is missing: the document does not say which model it describes"
+                .into()
+        }
+        Problem::NotAnObject { found } if at.ends_with(']') => {
+            format!("a component is {found} instead of an object; it was not read")
+        }
+        Problem::NotAnArray { found } if found != "null" => {
+            let place = match at {
+                "components" | "dependencies" | "vulnerabilities" => format!("document.{at}"),
+                "metadata.component.components" => at.to_owned(),
+                "metadata.component.modelCard.modelParameters.datasets" => {
+                    "modelCard.modelParameters.datasets".to_owned()
+                }
+                "metadata.component.pedigree.ancestors" => return None,
+                _ => "component.components".to_owned(),
+            };
+            format!("{place} is {found} instead of an array; it was not read")
+        }
+        Problem::TooDeep => {
+            format!("components nest deeper than {MAX_DEPTH} levels; the rest was not read")
+        }
+        _ => return None,
+    })
+}
+
+/// A component anywhere in the document.
+pub(super) struct Comp<'a> {
+    v: Object<'a>,
+    kind: String,
+    bom_ref: Option<String>,
+    name: String,
+    /// Nested under `metadata.component` (the model's own parts).
+    in_model: bool,
+}
+
+impl<'a> Comp<'a> {
+    fn of(c: &read::Component<'a>) -> Comp<'a> {
+        let name = match (c.get("group").text(), c.get("name").text()) {
+            (Some(g), Some(n)) if !n.starts_with(&format!("{g}/")) => format!("{g}/{n}"),
+            (_, Some(n)) => n,
+            (_, None) => c
+                .get("bom-ref")
+                .text()
+                .unwrap_or_else(|| "(unnamed)".into()),
+        };
+        Comp {
+            v: c.object,
+            kind: c.get("type").text().unwrap_or_default(),
+            bom_ref: c.get("bom-ref").text(),
+            name,
+            in_model: c.in_model,
+        }
+    }
+}
+
+/// `(algorithm, hex)` of each hash, SHA-256 first.
+fn hashes(v: Object<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = v
+        .hashes()
+        .filter_map(|h| Some((h.alg.text()?, h.content.text()?.to_ascii_lowercase())))
+        .collect();
+    out.sort_by_key(|(alg, _)| (alg != "SHA-256", alg.clone()));
+    out
+}
+
+fn sha256(v: Object<'_>) -> Option<String> {
+    hashes(v)
+        .into_iter()
+        .find(|(a, _)| a == "SHA-256")
+        .map(|(_, h)| h)
+}
+
+/// Non-commercial licences: `cc-by-nc-*`, "noncommercial", "non-commercial".
+pub fn is_non_commercial(license: &str) -> bool {
+    let l = license.to_ascii_lowercase();
+    l.contains("noncommercial")
+        || l.contains("non-commercial")
+        || l.contains("non commercial")
+        || l.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|t| t == "nc")
+}
+
+/// `(text, spdx, url)` of each licence of a component.
+pub(super) fn licenses_of(v: Object<'_>) -> Vec<(String, bool, Option<String>)> {
+    let mut out = Vec::new();
+    for l in v.licenses() {
+        if let Some(e) = l.expression.text() {
+            out.push((e, true, None));
+        } else if l.has_license {
+            if let Some(id) = l.id.text() {
+                out.push((id, true, l.url.text()));
+            } else if let Some(name) = l.name.text() {
+                out.push((name, false, l.url.text()));
+            }
+        }
+    }
+    out
+}
+
+/// A purl without version, qualifiers and subpath, for matching.
+/// A purl without its version, compared case-insensitively here.
+fn purl_base(p: &str) -> String {
+    crate::bom::read::purl_base(p).to_ascii_lowercase()
+}
+
+fn purl_versioned(p: &str) -> bool {
+    purl_base(p).len() < p.split(['?', '#']).next().unwrap_or(p).len()
+}
+
+fn is_dataset(c: &Comp<'_>) -> bool {
+    c.kind == "data"
+        && (c
+            .v
+            .data()
+            .any(|d| d.get("type").text().as_deref() == Some("dataset"))
+            || c.bom_ref
+                .as_deref()
+                .is_some_and(|r| r.starts_with("dataset:")))
+}
+
+fn is_template(c: &Comp<'_>) -> bool {
+    c.kind == "data"
+        && !is_dataset(c)
+        && (c
+            .bom_ref
+            .as_deref()
+            .is_some_and(|r| r.starts_with("template:"))
+            || c.name.to_ascii_lowercase().contains("template"))
+}
+
+/// Reads the report model from an AIBOM (see [`report`]).
+pub fn read(doc: &Value, inputs: Inputs) -> Result<AuditReport, ReadError> {
+    read::Document::from_value(doc).map(|d| report(&d, inputs))
+}
+
+/// The report model of a document read by [`read::Document`].
+pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
+    let notes: Vec<String> = d.notes.iter().filter_map(worded).collect();
+    let model = d.model.unwrap_or_else(Object::empty);
+    let card = model.get("modelCard").object();
+    let params = card.get("modelParameters").object();
+
+    // Every component, once.
+    let comps: Vec<Comp<'_>> = d.components.iter().map(Comp::of).collect();
+    let by_ref: BTreeMap<&str, usize> = comps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.bom_ref.as_deref().map(|r| (r, i)))
+        .collect();
+    let model_ref = model.get("bom-ref").text();
+
+    // Dependencies: what the model uses directly.
+    let mut direct: BTreeSet<String> = BTreeSet::new();
+    let mut edges: Vec<(String, String)> = Vec::new();
+    for dep in d.dependencies() {
+        let Some(from) = dep.get("ref").text() else {
+            continue;
+        };
+        for to in dep.get("dependsOn").items().iter().filter_map(text) {
+            if Some(&from) == model_ref.as_ref() {
+                direct.insert(to.clone());
+            }
+            edges.push((from.clone(), to));
+        }
+    }
+
+    let identity = read_identity(d, model, card, params, &inputs);
+    let files = read_files(&comps);
+    let datasets = read_datasets(d, &comps, &by_ref, &direct);
+    let findings = read_findings(d, &comps, &by_ref, &identity);
+    let lineage = read_lineage(model, &comps, &edges, &datasets, &identity);
+    let licenses = read_licenses(model, &comps, &identity);
+    let dependencies = read_dependencies(&comps, &direct);
+    let prompts = read_prompts(card, &comps, &files, &findings);
+    let exceptions = read_exceptions(d, &findings, &files, &inputs.configured_exceptions);
+    let completeness = assess(
+        d, model, card, params, &comps, &by_ref, &files, &findings, &identity,
+    );
+
+    AuditReport {
+        identity,
+        files,
+        lineage,
+        datasets,
+        licenses,
+        dependencies,
+        prompts,
+        findings,
+        exceptions,
+        approvals: inputs.approvals,
+        completeness,
+        notes,
+    }
+}
