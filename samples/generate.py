@@ -1276,12 +1276,72 @@ def configs(c: Corpus) -> None:
           "JSON config whose preprocessor value is the hex of a protocol-2 pickle calling os.system (scanned as a nested file)")
 
 
+# Protobufs with no magic number, written field by field (onnx.proto `TensorProto`,
+# sentencepiece_model.proto `ModelProto`): aibom recognises them only by a strict walk.
+CODES.update({"onnx-external-data-escape", "unknown-format"})
+
+
+def pb_varint(v: int) -> bytes:
+    out = b""
+    while True:
+        b, v = v & 0x7F, v >> 7
+        if not v:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def pb_int(field: int, v: int) -> bytes:
+    return pb_varint(field << 3) + pb_varint(v)
+
+
+def pb_bytes(field: int, payload: bytes) -> bytes:
+    return pb_varint(field << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def pb_f32(field: int, x: float) -> bytes:
+    return pb_varint(field << 3 | 5) + struct.pack("<f", x)
+
+
+def onnx_tensor(dims, raw: bytes, name: bytes = b"", external: bytes = b"") -> bytes:
+    """A TensorProto as onnx.numpy_helper.from_array writes it (dims, data_type FLOAT, name,
+    raw_data), or with its data external (`location` entry, data_location EXTERNAL)."""
+    out = b"".join(pb_int(1, d) for d in dims) + pb_int(2, 1)
+    if name:
+        out += pb_bytes(8, name)
+    if external:
+        return out + pb_bytes(13, pb_bytes(1, b"location") + pb_bytes(2, external)) + pb_int(14, 1)
+    return out + pb_bytes(9, raw)
+
+
+def sentencepiece_model() -> bytes:
+    """A 6-piece unigram SentencePiece model (pieces, trainer_spec, normalizer_spec)."""
+    pieces = [(b"<unk>", 0.0, 2), (b"<s>", 0.0, 3), (b"</s>", 0.0, 3),
+              ("\u2581a".encode(), -1.0, 1), ("\u2581b".encode(), -2.0, 1), (b"c", -3.0, 1)]
+    out = b"".join(pb_bytes(1, pb_bytes(1, p) + pb_f32(2, s) + pb_int(3, t)) for p, s, t in pieces)
+    out += pb_bytes(2, pb_int(3, 1) + pb_int(4, len(pieces)))
+    return out + pb_bytes(3, pb_bytes(1, b"identity") + pb_int(3, 1))
+
+
+def protobuf_data(c: Corpus) -> None:
+    c.add("benign/onnx_tensor/input_0.pb", onnx_tensor([2, 3], f32(*range(6)), b"x"), "clean", [],
+          "ONNX TensorProto test input (float [2, 3], raw_data): data only, recognised by a strict protobuf walk")
+    c.add("benign/sentencepiece/tokenizer.model", sentencepiece_model(), "clean", [],
+          "SentencePiece unigram model of 6 pieces: data only, recognised by a strict protobuf walk")
+    c.add("malicious/onnx_tensor_external.pb", onnx_tensor([2], b"", b"w", b"../../../etc/hostname"),
+          "unsafe", ["onnx-external-data-escape"],
+          "ONNX TensorProto whose data is external at ../../../etc/hostname: loading it with a base directory reads that file")
+    c.add("malformed/onnx_tensor_short_raw.pb", onnx_tensor([2, 3], f32(*range(5))), "unsupported",
+          ["unknown-format"],
+          "starts like an ONNX TensorProto, but raw_data holds 5 floats for a [2, 3] shape: not recognised, hashed only")
+
+
 def build() -> Corpus:
     c = Corpus()
     benign(c)
     malicious(c)
     malformed(c)
     configs(c)
+    protobuf_data(c)
     self_check(c)
     return c
 

@@ -18,7 +18,8 @@ enum = enum[:enum.index("}")]
 variants = [v for v in re.findall(r"^\s+([A-Z][A-Za-z0-9]*),", enum, re.M)]
 
 
-RENAMED = {"SevenZ": "7z", "FastText": "fasttext", "Word2Vec": "word2vec", "NetCdf": "netcdf"}
+RENAMED = {"SevenZ": "7z", "FastText": "fasttext", "Word2Vec": "word2vec", "NetCdf": "netcdf",
+           "SentencePiece": "sentencepiece"}
 
 
 def kebab(name):
@@ -96,6 +97,24 @@ facts = {
         "savedmodel": {"type": "object"},
         "torchscript": {"type": "object"},
         "hydra": {"type": "object"},
+        "onnx_tensor": {"type": "object", "additionalProperties": False,
+                        "required": ["data_type", "dims", "elements", "storage"],
+                        "properties": {"data_type": {"type": "string"},
+                                       "dims": {"type": "array", "items": {"type": "integer"}},
+                                       "elements": {"type": "integer", "minimum": 0},
+                                       "storage": {"type": "string"},
+                                       "name": {"type": "string"},
+                                       "external_locations": {"type": "array",
+                                                              "items": {"type": "string"}}}},
+        "sentencepiece": {"type": "object", "additionalProperties": False,
+                          "required": ["pieces", "model_type"],
+                          "properties": {"pieces": {"type": "integer", "minimum": 1},
+                                         "model_type": {"enum": ["unigram", "bpe", "word", "char"]},
+                                         "piece_types": {"type": "object",
+                                                         "additionalProperties": {"type": "integer"}},
+                                         "trainer_vocab_size": {"type": "integer"},
+                                         "byte_fallback": {"const": True},
+                                         "normalizer": {"type": "string"}}},
         "tflite": {"type": "object", "additionalProperties": False,
                    "required": ["version", "operator_codes"],
                    "properties": {"version": {"type": "integer"},

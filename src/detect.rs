@@ -3,7 +3,10 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod onnx_tensor;
 pub mod pickle;
+pub mod protobuf;
+pub mod sentencepiece;
 
 use serde::Serialize;
 
@@ -40,6 +43,11 @@ pub enum Format {
     Gguf,
     Hdf5,
     Onnx,
+    /// One serialized ONNX `TensorProto` (onnx test data `input_0.pb`): a strict protobuf walk.
+    OnnxTensor,
+    /// SentencePiece `ModelProto` (tokenizer `.model`): a strict protobuf walk.
+    #[serde(rename = "sentencepiece")]
+    SentencePiece,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
     /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
@@ -86,6 +94,8 @@ impl Format {
             Format::Gguf => "GGUF",
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
+            Format::OnnxTensor => "ONNX TensorProto",
+            Format::SentencePiece => "SentencePiece model",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
             Format::FastText => "fastText binary",
@@ -319,6 +329,14 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if pickle::looks_like_pickle(head, len) {
         return Format::Pickle;
     }
+    // Protobufs with no magic number, recognised by a strict walk of their schema as far as
+    // the head goes (see each module). Before zlib, whose two-byte header is weaker evidence.
+    if onnx_tensor::sniff(head, len) {
+        return Format::OnnxTensor;
+    }
+    if sentencepiece::sniff(head, len) {
+        return Format::SentencePiece;
+    }
     if looks_like_zlib(head) {
         return Format::Zlib;
     }
@@ -493,6 +511,27 @@ mod tests {
         assert_eq!(detect(b, b.len() as u64, "model.onnx"), Format::Onnx);
         // Without the name the control bytes still make it binary, never text.
         assert_eq!(detect(b, b.len() as u64, "model"), Format::Unknown);
+    }
+
+    #[test]
+    fn protobufs_without_magic_are_recognised_only_by_a_strict_walk() {
+        // TensorProto: dims [2], data_type FLOAT, raw_data of 8 bytes.
+        let t = b"\x08\x02\x10\x01\x4a\x08\0\0\x80\x3f\0\0\0\x40";
+        // ModelProto: one piece "<unk>" (score 0, type UNKNOWN).
+        let sp = b"\x0a\x0e\x0a\x05<unk>\x15\0\0\0\0\x18\x02";
+        for name in ["input_0.pb", "tokenizer.model", "weights"] {
+            assert_eq!(detect(t, t.len() as u64, name), Format::OnnxTensor);
+            assert_eq!(detect(sp, sp.len() as u64, name), Format::SentencePiece);
+        }
+        // One byte of raw_data short, or a piece of an undefined type: not recognised.
+        let short = &t[..t.len() - 1];
+        assert_eq!(
+            detect(short, short.len() as u64, "input_0.pb"),
+            Format::Unknown
+        );
+        let mut bad = sp.to_vec();
+        bad[15] = 9;
+        assert_eq!(detect(&bad, bad.len() as u64, "m.model"), Format::Unknown);
     }
 
     #[test]

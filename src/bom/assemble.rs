@@ -240,6 +240,15 @@ fn file_component(f: &FileReport) -> Component {
             }
         }
     }
+    if let Some(t) = &f.facts.onnx_tensor {
+        let dims: Vec<String> = t.dims.iter().map(u64::to_string).collect();
+        properties.push(prop("aibom:onnx-tensor:data-type", t.data_type.clone()));
+        properties.push(prop("aibom:onnx-tensor:dims", dims.join(",")));
+    }
+    if let Some(s) = &f.facts.sentencepiece {
+        properties.push(prop("aibom:sentencepiece:pieces", s.pieces.to_string()));
+        properties.push(prop("aibom:sentencepiece:model-type", s.model_type.clone()));
+    }
     if let Some(k) = &f.facts.keras {
         let pairs = [
             ("aibom:keras:version", k.keras_version.clone()),

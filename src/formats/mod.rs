@@ -17,10 +17,13 @@ pub mod hydra;
 pub mod keras;
 pub mod npy;
 pub mod onnx;
+pub mod onnx_tensor;
 pub mod pickle;
-pub mod protobuf;
+/// The protobuf walker lives with detection, which walks magic-less protobufs too.
+pub use crate::detect::protobuf;
 pub mod safetensors;
 pub mod savedmodel;
+pub mod sentencepiece;
 pub mod sevenz;
 pub mod template;
 pub mod text;
@@ -66,6 +69,10 @@ pub struct Facts {
     pub gguf: Option<gguf::GgufFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub onnx: Option<onnx::OnnxFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx_tensor: Option<onnx_tensor::OnnxTensorFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentencepiece: Option<sentencepiece::SentencePieceFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -459,6 +466,8 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             onnx::inspect(src, ctx)?;
             format
         }
+        Format::OnnxTensor => onnx_tensor::inspect(src, ctx)?,
+        Format::SentencePiece => sentencepiece::inspect(src, ctx)?,
         Format::SavedModel => {
             savedmodel::inspect(src, ctx)?;
             format

@@ -105,11 +105,11 @@ fn is_zero(n: &u64) -> bool {
 /// is proto2, whose strings are not checked for UTF-8 by the reference parser, so they are
 /// decoded as bytes.
 #[derive(Clone, PartialEq, prost::Message)]
-struct StringStringEntry {
+pub(super) struct StringStringEntry {
     #[prost(bytes = "vec", tag = "1")]
-    key: Vec<u8>,
+    pub(super) key: Vec<u8>,
     #[prost(bytes = "vec", tag = "2")]
-    value: Vec<u8>,
+    pub(super) value: Vec<u8>,
 }
 
 /// `OperatorSetIdProto`.
@@ -559,7 +559,7 @@ fn lossy(bytes: &[u8], max: usize) -> String {
 
 /// What an external data location resolves to, relative to the model's directory.
 #[derive(Debug, PartialEq, Eq)]
-enum LocationCheck {
+pub(super) enum LocationCheck {
     Inside,
     Empty,
     /// Leaves the directory; the reason completes "which ...".
@@ -571,7 +571,7 @@ enum LocationCheck {
 /// Checks an external data location the way a loader on any platform could resolve it: both
 /// `/` and `\` separate components (Windows accepts both), and `..` is resolved lexically
 /// (`std::filesystem::path::lexically_normal`, which onnx's checker uses since 1.16).
-fn check_location(loc: &[u8]) -> LocationCheck {
+pub(super) fn check_location(loc: &[u8]) -> LocationCheck {
     if loc.is_empty() {
         return LocationCheck::Empty;
     }
