@@ -1276,8 +1276,9 @@ def configs(c: Corpus) -> None:
           "JSON config whose preprocessor value is the hex of a protocol-2 pickle calling os.system (scanned as a nested file)")
 
 
-# Protobufs with no magic number, written field by field (onnx.proto `TensorProto`,
-# sentencepiece_model.proto `ModelProto`): aibom recognises them only by a strict walk.
+# Formats with no magic number at their start, written field by field: protobufs (onnx.proto
+# `TensorProto`, sentencepiece_model.proto `ModelProto`), recognised only by a strict walk, and
+# a TensorFlow checkpoint index, recognised by its footer and block checksums.
 CODES.update({"onnx-external-data-escape", "unknown-format"})
 
 
@@ -1322,7 +1323,45 @@ def sentencepiece_model() -> bytes:
     return out + pb_bytes(3, pb_bytes(1, b"identity") + pb_int(3, 1))
 
 
+def crc32c(data: bytes) -> int:
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def table_block(entries) -> bytes:
+    """A LevelDB-style table block (no shared key prefixes, one restart point) and its trailer:
+    type 0 (uncompressed) and the masked CRC-32C of contents + type."""
+    out = b"".join(pb_varint(0) + pb_varint(len(k)) + pb_varint(len(v)) + k + v for k, v in entries)
+    out += struct.pack("<II", 0, 1)
+    crc = crc32c(out + b"\0")
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return out + b"\0" + struct.pack("<I", masked)
+
+
+def tf_checkpoint_index(names) -> bytes:
+    """A TensorFlow checkpoint index as BundleWriter lays it out: one data block (the
+    BundleHeaderProto under the empty key, then one BundleEntryProto per tensor, sorted), an
+    empty metaindex block, the index block and the 48-byte footer ending in the magic."""
+    header = pb_int(1, 1) + pb_bytes(3, pb_int(1, 1))  # num_shards 1, version { producer 1 }
+    entry = pb_int(1, 1) + pb_bytes(2, pb_bytes(2, pb_int(1, 2)))  # DT_FLOAT, shape [2]
+    data = table_block([(b"", header)] + [(n, entry) for n in sorted(names)])
+    meta = table_block([])
+    index = table_block([(max(names), pb_varint(0) + pb_varint(len(data) - 5))])
+    footer = (pb_varint(len(data)) + pb_varint(len(meta) - 5)
+              + pb_varint(len(data) + len(meta)) + pb_varint(len(index) - 5))
+    footer = footer.ljust(40, b"\0") + struct.pack("<Q", 0xDB4775248B80FB57)
+    return data + meta + index + footer
+
+
 def protobuf_data(c: Corpus) -> None:
+    c.add("benign/tf_checkpoint/variables.index",
+          tf_checkpoint_index([b"dense/bias/.ATTRIBUTES/VARIABLE_VALUE",
+                               b"dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]), "clean", [],
+          "TensorFlow checkpoint index (table with the 0xdb4775248b80fb57 footer, CRC-32C checked blocks): data only")
     c.add("benign/onnx_tensor/input_0.pb", onnx_tensor([2, 3], f32(*range(6)), b"x"), "clean", [],
           "ONNX TensorProto test input (float [2, 3], raw_data): data only, recognised by a strict protobuf walk")
     c.add("benign/sentencepiece/tokenizer.model", sentencepiece_model(), "clean", [],

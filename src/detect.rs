@@ -48,6 +48,9 @@ pub enum Format {
     /// SentencePiece `ModelProto` (tokenizer `.model`): a strict protobuf walk.
     #[serde(rename = "sentencepiece")]
     SentencePiece,
+    /// TensorFlow checkpoint index (`variables.index`): a table recognised by its footer
+    /// (magic `0xdb4775248b80fb57`) and the CRC-32C of its blocks, in `formats::tf_checkpoint`.
+    TfCheckpointIndex,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
     /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
@@ -96,6 +99,7 @@ impl Format {
             Format::Onnx => "ONNX",
             Format::OnnxTensor => "ONNX TensorProto",
             Format::SentencePiece => "SentencePiece model",
+            Format::TfCheckpointIndex => "TensorFlow checkpoint index",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
             Format::FastText => "fastText binary",

@@ -249,6 +249,14 @@ fn file_component(f: &FileReport) -> Component {
         properties.push(prop("aibom:sentencepiece:pieces", s.pieces.to_string()));
         properties.push(prop("aibom:sentencepiece:model-type", s.model_type.clone()));
     }
+    if let Some(t) = &f.facts.tf_checkpoint {
+        if let Some(n) = t.tensors {
+            properties.push(prop("aibom:tf-checkpoint:tensors", n.to_string()));
+        }
+        if let Some(n) = t.num_shards {
+            properties.push(prop("aibom:tf-checkpoint:shards", n.to_string()));
+        }
+    }
     if let Some(k) = &f.facts.keras {
         let pairs = [
             ("aibom:keras:version", k.keras_version.clone()),

@@ -27,6 +27,7 @@ pub mod sentencepiece;
 pub mod sevenz;
 pub mod template;
 pub mod text;
+pub mod tf_checkpoint;
 pub mod tflite;
 pub mod torchscript;
 pub mod zip;
@@ -73,6 +74,8 @@ pub struct Facts {
     pub onnx_tensor: Option<onnx_tensor::OnnxTensorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentencepiece: Option<sentencepiece::SentencePieceFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tf_checkpoint: Option<tf_checkpoint::TfCheckpointFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -524,6 +527,8 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             npy::inspect(src, ctx)?;
             format
         }
+        // A TensorFlow table's magic number is in its footer, out of detection's sight.
+        Format::Unknown if tf_checkpoint::has_footer(src) => tf_checkpoint::inspect(src, ctx)?,
         Format::Tflite => {
             tflite::inspect(src, ctx)?;
             format
