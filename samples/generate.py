@@ -1357,7 +1357,18 @@ def tf_checkpoint_index(names) -> bytes:
     return data + meta + index + footer
 
 
+def mat4(*matrices) -> bytes:
+    """A MATLAB level 4 MAT-file: per matrix five int32 (type, rows, cols, imagf, namlen), the
+    NUL-terminated name and the doubles column by column (little-endian, type 0)."""
+    out = b""
+    for name, rows, cols, values in matrices:
+        out += struct.pack("<5i", 0, rows, cols, 0, len(name) + 1) + name + b"\0" + f64(*values)
+    return out
+
+
 def protobuf_data(c: Corpus) -> None:
+    c.add("benign/matlab4/vectors.mat", mat4((b"fit_params", 2, 1, [0.5, -1.0]), (b"theta", 1, 3, [1, 2, 3])),
+          "clean", [], "MATLAB level 4 MAT-file (no header): two double matrices chaining to the end of the file; data only")
     c.add("benign/tf_checkpoint/variables.index",
           tf_checkpoint_index([b"dense/bias/.ATTRIBUTES/VARIABLE_VALUE",
                                b"dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]), "clean", [],

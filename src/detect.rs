@@ -3,6 +3,7 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod matlab4;
 pub mod onnx_tensor;
 pub mod pickle;
 pub mod protobuf;
@@ -63,6 +64,8 @@ pub enum Format {
     Word2Vec,
     /// MATLAB MAT-file (level 5 or 7.3, by its text header).
     Matlab,
+    /// MATLAB level 4 MAT-file (no header): matrix headers chaining to the end of the file.
+    Matlab4,
     /// IDL SAVE file (`SR\0\x04`, compressed `SR\0\x06`).
     IdlSave,
     /// NetCDF classic or 64-bit offset file (`CDF\x01`, `CDF\x02`, `CDF\x05`).
@@ -105,6 +108,7 @@ impl Format {
             Format::FastText => "fastText binary",
             Format::Word2Vec => "word2vec binary",
             Format::Matlab => "MATLAB MAT-file",
+            Format::Matlab4 => "MATLAB level 4 MAT-file",
             Format::IdlSave => "IDL SAVE file",
             Format::NetCdf => "NetCDF",
             Format::Json => "JSON",
@@ -340,6 +344,10 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     }
     if sentencepiece::sniff(head, len) {
         return Format::SentencePiece;
+    }
+    // MATLAB level 4: no magic either; headers, names and sizes chaining to the end.
+    if matlab4::sniff(head, len) {
+        return Format::Matlab4;
     }
     if looks_like_zlib(head) {
         return Format::Zlib;

@@ -257,6 +257,9 @@ fn file_component(f: &FileReport) -> Component {
             properties.push(prop("aibom:tf-checkpoint:shards", n.to_string()));
         }
     }
+    if let Some(m) = &f.facts.matlab4 {
+        properties.push(prop("aibom:matlab4:matrices", m.matrices.to_string()));
+    }
     if let Some(k) = &f.facts.keras {
         let pairs = [
             ("aibom:keras:version", k.keras_version.clone()),

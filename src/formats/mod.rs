@@ -15,6 +15,7 @@ pub mod embedded;
 pub mod gguf;
 pub mod hydra;
 pub mod keras;
+pub mod matlab4;
 pub mod npy;
 pub mod onnx;
 pub mod onnx_tensor;
@@ -76,6 +77,8 @@ pub struct Facts {
     pub sentencepiece: Option<sentencepiece::SentencePieceFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tf_checkpoint: Option<tf_checkpoint::TfCheckpointFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matlab4: Option<matlab4::Matlab4Facts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -471,6 +474,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         Format::OnnxTensor => onnx_tensor::inspect(src, ctx)?,
         Format::SentencePiece => sentencepiece::inspect(src, ctx)?,
+        Format::Matlab4 => matlab4::inspect(src, ctx)?,
         Format::SavedModel => {
             savedmodel::inspect(src, ctx)?;
             format
