@@ -1279,7 +1279,7 @@ def configs(c: Corpus) -> None:
 # Formats with no magic number at their start, written field by field: protobufs (onnx.proto
 # `TensorProto`, sentencepiece_model.proto `ModelProto`), recognised only by a strict walk, and
 # a TensorFlow checkpoint index, recognised by its footer and block checksums.
-CODES.update({"onnx-external-data-escape", "unknown-format"})
+CODES.update({"onnx-external-data-escape", "unknown-format", "coreml-custom-layer"})
 
 
 def pb_varint(v: int) -> bytes:
@@ -1366,7 +1366,20 @@ def mat4(*matrices) -> bytes:
     return out
 
 
+def coreml_network(*layers: bytes) -> bytes:
+    """A Core ML model (specification 4) whose neuralNetwork (500) holds `layers`."""
+    desc = pb_bytes(1, pb_bytes(1, b"x")) + pb_bytes(10, pb_bytes(1, b"y"))
+    return pb_int(1, 4) + pb_bytes(2, desc) + pb_bytes(500, b"".join(pb_bytes(1, l) for l in layers))
+
+
 def protobuf_data(c: Corpus) -> None:
+    relu = pb_bytes(1, b"relu") + pb_bytes(2, b"x") + pb_bytes(3, b"y") + pb_bytes(130, pb_int(1, 0))
+    c.add("benign/coreml/relu.mlmodel", coreml_network(relu), "clean", [],
+          "Core ML neural network with one built-in layer (activation): recognised by a strict walk of Model's top level")
+    swish = (pb_bytes(1, b"swish") + pb_bytes(2, b"x") + pb_bytes(3, b"y")
+             + pb_bytes(500, pb_bytes(10, b"AibomSwish") + pb_bytes(40, b"sample custom layer")))
+    c.add("benign/coreml/custom_layer.mlmodel", coreml_network(swish), "clean", ["coreml-custom-layer"],
+          "Core ML custom layer AibomSwish: the app must register native code for it (a low finding: below the high gate)")
     c.add("benign/matlab4/vectors.mat", mat4((b"fit_params", 2, 1, [0.5, -1.0]), (b"theta", 1, 3, [1, 2, 3])),
           "clean", [], "MATLAB level 4 MAT-file (no header): two double matrices chaining to the end of the file; data only")
     c.add("benign/tf_checkpoint/variables.index",

@@ -3,6 +3,7 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod coreml;
 pub mod matlab4;
 pub mod onnx_tensor;
 pub mod pickle;
@@ -49,6 +50,8 @@ pub enum Format {
     /// SentencePiece `ModelProto` (tokenizer `.model`): a strict protobuf walk.
     #[serde(rename = "sentencepiece")]
     SentencePiece,
+    /// Core ML model (`.mlmodel`): a strict walk of the protobuf `Model`'s top level.
+    Coreml,
     /// TensorFlow checkpoint index (`variables.index`): a table recognised by its footer
     /// (magic `0xdb4775248b80fb57`) and the CRC-32C of its blocks, in `formats::tf_checkpoint`.
     TfCheckpointIndex,
@@ -102,6 +105,7 @@ impl Format {
             Format::Onnx => "ONNX",
             Format::OnnxTensor => "ONNX TensorProto",
             Format::SentencePiece => "SentencePiece model",
+            Format::Coreml => "Core ML model",
             Format::TfCheckpointIndex => "TensorFlow checkpoint index",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
@@ -344,6 +348,9 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     }
     if sentencepiece::sniff(head, len) {
         return Format::SentencePiece;
+    }
+    if coreml::sniff(head, len) {
+        return Format::Coreml;
     }
     // MATLAB level 4: no magic either; headers, names and sizes chaining to the end.
     if matlab4::sniff(head, len) {

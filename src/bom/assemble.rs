@@ -257,6 +257,19 @@ fn file_component(f: &FileReport) -> Component {
             properties.push(prop("aibom:tf-checkpoint:shards", n.to_string()));
         }
     }
+    if let Some(c) = &f.facts.coreml {
+        properties.push(prop(
+            "aibom:coreml:specification-version",
+            c.specification_version.to_string(),
+        ));
+        properties.push(prop("aibom:coreml:model-type", c.model_type.clone()));
+        if !c.custom_classes.is_empty() {
+            properties.push(prop(
+                "aibom:coreml:custom-classes",
+                c.custom_classes.join(","),
+            ));
+        }
+    }
     if let Some(m) = &f.facts.matlab4 {
         properties.push(prop("aibom:matlab4:matrices", m.matrices.to_string()));
     }

@@ -178,7 +178,9 @@ pub(crate) mod tests {
         b.extend(name.as_bytes());
         b.push(0);
         // An undefined precision (for the hostile cases) gets one byte per element.
-        let size = *[8, 4, 4, 2, 2, 1].get(((t / 10) % 10) as usize).unwrap_or(&1);
+        let size = *[8, 4, 4, 2, 2, 1]
+            .get(((t / 10) % 10) as usize)
+            .unwrap_or(&1);
         b.resize(b.len() + (rows * cols * size * (imag + 1)) as usize, 0);
         b
     }

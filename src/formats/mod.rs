@@ -11,6 +11,7 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
+pub mod coreml;
 pub mod embedded;
 pub mod gguf;
 pub mod hydra;
@@ -79,6 +80,8 @@ pub struct Facts {
     pub tf_checkpoint: Option<tf_checkpoint::TfCheckpointFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matlab4: Option<matlab4::Matlab4Facts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coreml: Option<coreml::CoremlFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -475,6 +478,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         Format::OnnxTensor => onnx_tensor::inspect(src, ctx)?,
         Format::SentencePiece => sentencepiece::inspect(src, ctx)?,
         Format::Matlab4 => matlab4::inspect(src, ctx)?,
+        Format::Coreml => coreml::inspect(src, ctx)?,
         Format::SavedModel => {
             savedmodel::inspect(src, ctx)?;
             format
