@@ -259,6 +259,26 @@ fn extension(name: &str) -> String {
 /// Detects the format from the first bytes of the content (`head`, up to [`HEAD_LEN`]), the
 /// total length, and — only to break ties — the name.
 pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
+    detect_with(head, len, name, true)
+}
+
+/// What the bytes are without the walks of formats with no magic number: the reading to fall
+/// back on when such a walk, run over the whole file, fails (so a prefix that walks never
+/// turns text, zlib, ... into `unknown`).
+pub fn detect_without_walks(head: &[u8], len: u64, name: &str) -> Format {
+    detect_with(head, len, name, false)
+}
+
+/// A format recognised by walking its structure from the first bytes (no magic number): the
+/// walk of the whole file must confirm it (see [`detect_without_walks`]).
+pub fn is_walked(f: Format) -> bool {
+    matches!(
+        f,
+        Format::OnnxTensor | Format::SentencePiece | Format::Coreml | Format::Matlab4
+    )
+}
+
+fn detect_with(head: &[u8], len: u64, name: &str, walks: bool) -> Format {
     if len == 0 {
         return Format::Empty;
     }
@@ -343,17 +363,17 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     }
     // Protobufs with no magic number, recognised by a strict walk of their schema as far as
     // the head goes (see each module). Before zlib, whose two-byte header is weaker evidence.
-    if onnx_tensor::sniff(head, len) {
+    if walks && onnx_tensor::sniff(head, len) {
         return Format::OnnxTensor;
     }
-    if sentencepiece::sniff(head, len) {
+    if walks && sentencepiece::sniff(head, len) {
         return Format::SentencePiece;
     }
-    if coreml::sniff(head, len) {
+    if walks && coreml::sniff(head, len) {
         return Format::Coreml;
     }
     // MATLAB level 4: no magic either; headers, names and sizes chaining to the end.
-    if matlab4::sniff(head, len) {
+    if walks && matlab4::sniff(head, len) {
         return Format::Matlab4;
     }
     if looks_like_zlib(head) {

@@ -154,6 +154,18 @@ impl Walk<'_, '_> {
     }
 }
 
+/// Whether the whole file's top level walks as a Core ML `Model` (an I/O error is the
+/// caller's); the model type's insides are walked by [`inspect`].
+pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
+    let mut inp = Input::new(src, limits.max_proto_depth);
+    let mut top = Top::default();
+    match top.walk(&mut inp, 0, src.len()) {
+        Ok(()) => Ok(top.is_model()),
+        Err(WireError::Io(e)) => Err(e),
+        Err(_) => Ok(false),
+    }
+}
+
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
     let mut inp = Input::new(src, ctx.limits.max_proto_depth);
     let start = ctx.findings.len();

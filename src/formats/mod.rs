@@ -425,7 +425,12 @@ impl<'a> Ctx<'a> {
 /// Returns the detected format.
 pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
     let head = src.read_vec(0, detect::HEAD_LEN)?;
-    let format = detect::detect(&head, src.len(), name);
+    let mut format = detect::detect(&head, src.len(), name);
+    // A format with no magic number is detected from the walk of its first bytes; when the
+    // walk of the whole file fails, the bytes are what they are without that reading.
+    if detect::is_walked(format) && !walks_whole(src, ctx, format)? {
+        format = detect::detect_without_walks(&head, src.len(), name);
+    }
     let claimed = detect::claimed_by_name(name);
 
     if let Some(claim) = claimed {
@@ -588,6 +593,17 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     Ok(refined)
 }
 
+/// Whether the whole file walks as `format` (one of [`detect::is_walked`]).
+fn walks_whole(src: &dyn Source, ctx: &Ctx, format: Format) -> io::Result<bool> {
+    Ok(match format {
+        Format::OnnxTensor => onnx_tensor::walks(src, ctx.limits)?,
+        Format::SentencePiece => sentencepiece::walks(src, ctx.limits)?,
+        Format::Coreml => coreml::walks(src, ctx.limits)?,
+        Format::Matlab4 => detect::matlab4::walk(src, src.len(), 0).is_some(),
+        _ => true,
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
@@ -624,6 +640,28 @@ mod tests {
         );
         assert!(listed.contains(&Code::PickleDangerousCall));
         assert_eq!(c.capped.get(&Code::PickleUnknownGlobal), Some(&7));
+    }
+
+    #[test]
+    fn text_whose_first_bytes_walk_as_a_sentencepiece_model_is_still_text() {
+        // `\n"\n ` + 32 letters is a piece message of printable bytes; a file of them walks as
+        // a model as far as the first 4 KiB go, but the line after breaks the whole walk.
+        let mut b = Vec::new();
+        for _ in 0..120 {
+            b.extend_from_slice(b"\n\"\n abcdefghijklmnopqrstuvwxyzabcdef");
+        }
+        b.extend_from_slice(b"\n_target_: os.system\n");
+        assert_eq!(
+            detect::detect(&b[..detect::HEAD_LEN], b.len() as u64, "notes.txt"),
+            Format::SentencePiece
+        );
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        assert_eq!(
+            inspect_source(&b, &mut c, "notes.txt").unwrap(),
+            Format::Text
+        );
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! outside the file is external data (`data_location` EXTERNAL), a path the loader opens under
 //! a base directory, checked as in ONNX models (`onnx-external-data-escape`).
 //!
-//! Detection walks the first bytes; this walks the whole file, and bytes that fail stay
-//! unknown (the `unknown-format` finding says why).
+//! Detection walks the first bytes; `formats::inspect_source` confirms the walk over the whole
+//! file before this runs and detects the bytes again without it when it fails, so the
+//! `unknown-format` finding here is only for a file that changed in between.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
@@ -34,6 +35,20 @@ pub struct OnnxTensorFacts {
     /// External data locations (`data_location` EXTERNAL), as written.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_locations: Vec<String>,
+}
+
+/// Whether the whole file walks as a TensorProto (an I/O error is the caller's).
+pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
+    let mut inp = Input::new(src, limits.max_proto_depth);
+    let mut seen = Tensor::default();
+    match seen
+        .walk(&mut inp, src.len(), 0)
+        .and_then(|()| seen.check(true))
+    {
+        Ok(_) => Ok(true),
+        Err(NotATensor::Wire(WireError::Io(e))) => Err(e),
+        Err(_) => Ok(false),
+    }
 }
 
 /// Walks the whole tensor; returns the detected format, or [`Format::Unknown`] (with the

@@ -3,8 +3,9 @@
 //! strings, scores and a precompiled character map: nothing in it runs code, so a model is
 //! facts only (vocabulary size, model type, piece types, normaliser).
 //!
-//! Detection walks the first bytes; this walks the whole file, and bytes that fail stay
-//! unknown (the `unknown-format` finding says why).
+//! Detection walks the first bytes; `formats::inspect_source` confirms the walk over the whole
+//! file before this runs and detects the bytes again without it when it fails, so the
+//! `unknown-format` finding here is only for a file that changed in between.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
@@ -16,6 +17,17 @@ use crate::source::Source;
 use std::io;
 
 pub use crate::detect::sentencepiece::SentencePieceFacts;
+
+/// Whether the whole file walks as a SentencePiece model (an I/O error is the caller's).
+pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
+    let mut inp = Input::new(src, limits.max_proto_depth);
+    let mut walk = Walk::default();
+    match walk.walk(&mut inp, src.len()).and_then(|()| walk.check()) {
+        Ok(()) => Ok(true),
+        Err(NotAModel::Wire(WireError::Io(e))) => Err(e),
+        Err(_) => Ok(false),
+    }
+}
 
 /// Walks the whole model; returns the detected format, or [`Format::Unknown`] (with the
 /// `unknown-format` finding saying why) for bytes that only started like a model.
