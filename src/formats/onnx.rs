@@ -105,11 +105,11 @@ fn is_zero(n: &u64) -> bool {
 /// is proto2, whose strings are not checked for UTF-8 by the reference parser, so they are
 /// decoded as bytes.
 #[derive(Clone, PartialEq, prost::Message)]
-pub(super) struct StringStringEntry {
+struct StringStringEntry {
     #[prost(bytes = "vec", tag = "1")]
-    pub(super) key: Vec<u8>,
+    key: Vec<u8>,
     #[prost(bytes = "vec", tag = "2")]
-    pub(super) value: Vec<u8>,
+    value: Vec<u8>,
 }
 
 /// `OperatorSetIdProto`.
