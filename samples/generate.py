@@ -1356,6 +1356,128 @@ def configs(c: Corpus) -> None:
           "JSON config whose preprocessor value is the hex of a protocol-2 pickle calling os.system (scanned as a nested file)")
 
 
+# Formats with no magic number at their start, written field by field: protobufs (onnx.proto
+# `TensorProto`, sentencepiece_model.proto `ModelProto`), recognised only by a strict walk, and
+# a TensorFlow checkpoint index, recognised by its footer and block checksums.
+CODES.update({"onnx-external-data-escape", "unknown-format", "coreml-custom-layer"})
+
+
+def pb_varint(v: int) -> bytes:
+    out = b""
+    while True:
+        b, v = v & 0x7F, v >> 7
+        if not v:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def pb_int(field: int, v: int) -> bytes:
+    return pb_varint(field << 3) + pb_varint(v)
+
+
+def pb_bytes(field: int, payload: bytes) -> bytes:
+    return pb_varint(field << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def pb_f32(field: int, x: float) -> bytes:
+    return pb_varint(field << 3 | 5) + struct.pack("<f", x)
+
+
+def onnx_tensor(dims, raw: bytes, name: bytes = b"", external: bytes = b"") -> bytes:
+    """A TensorProto as onnx.numpy_helper.from_array writes it (dims, data_type FLOAT, name,
+    raw_data), or with its data external (`location` entry, data_location EXTERNAL)."""
+    out = b"".join(pb_int(1, d) for d in dims) + pb_int(2, 1)
+    if name:
+        out += pb_bytes(8, name)
+    if external:
+        return out + pb_bytes(13, pb_bytes(1, b"location") + pb_bytes(2, external)) + pb_int(14, 1)
+    return out + pb_bytes(9, raw)
+
+
+def sentencepiece_model() -> bytes:
+    """A 6-piece unigram SentencePiece model (pieces, trainer_spec, normalizer_spec)."""
+    pieces = [(b"<unk>", 0.0, 2), (b"<s>", 0.0, 3), (b"</s>", 0.0, 3),
+              ("\u2581a".encode(), -1.0, 1), ("\u2581b".encode(), -2.0, 1), (b"c", -3.0, 1)]
+    out = b"".join(pb_bytes(1, pb_bytes(1, p) + pb_f32(2, s) + pb_int(3, t)) for p, s, t in pieces)
+    out += pb_bytes(2, pb_int(3, 1) + pb_int(4, len(pieces)))
+    return out + pb_bytes(3, pb_bytes(1, b"identity") + pb_int(3, 1))
+
+
+def crc32c(data: bytes) -> int:
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def table_block(entries) -> bytes:
+    """A LevelDB-style table block (no shared key prefixes, one restart point) and its trailer:
+    type 0 (uncompressed) and the masked CRC-32C of contents + type."""
+    out = b"".join(pb_varint(0) + pb_varint(len(k)) + pb_varint(len(v)) + k + v for k, v in entries)
+    out += struct.pack("<II", 0, 1)
+    crc = crc32c(out + b"\0")
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return out + b"\0" + struct.pack("<I", masked)
+
+
+def tf_checkpoint_index(names) -> bytes:
+    """A TensorFlow checkpoint index as BundleWriter lays it out: one data block (the
+    BundleHeaderProto under the empty key, then one BundleEntryProto per tensor, sorted), an
+    empty metaindex block, the index block and the 48-byte footer ending in the magic."""
+    header = pb_int(1, 1) + pb_bytes(3, pb_int(1, 1))  # num_shards 1, version { producer 1 }
+    entry = pb_int(1, 1) + pb_bytes(2, pb_bytes(2, pb_int(1, 2)))  # DT_FLOAT, shape [2]
+    data = table_block([(b"", header)] + [(n, entry) for n in sorted(names)])
+    meta = table_block([])
+    index = table_block([(max(names), pb_varint(0) + pb_varint(len(data) - 5))])
+    footer = (pb_varint(len(data)) + pb_varint(len(meta) - 5)
+              + pb_varint(len(data) + len(meta)) + pb_varint(len(index) - 5))
+    footer = footer.ljust(40, b"\0") + struct.pack("<Q", 0xDB4775248B80FB57)
+    return data + meta + index + footer
+
+
+def mat4(*matrices) -> bytes:
+    """A MATLAB level 4 MAT-file: per matrix five int32 (type, rows, cols, imagf, namlen), the
+    NUL-terminated name and the doubles column by column (little-endian, type 0)."""
+    out = b""
+    for name, rows, cols, values in matrices:
+        out += struct.pack("<5i", 0, rows, cols, 0, len(name) + 1) + name + b"\0" + f64(*values)
+    return out
+
+
+def coreml_network(*layers: bytes) -> bytes:
+    """A Core ML model (specification 4) whose neuralNetwork (500) holds `layers`."""
+    desc = pb_bytes(1, pb_bytes(1, b"x")) + pb_bytes(10, pb_bytes(1, b"y"))
+    return pb_int(1, 4) + pb_bytes(2, desc) + pb_bytes(500, b"".join(pb_bytes(1, l) for l in layers))
+
+
+def protobuf_data(c: Corpus) -> None:
+    relu = pb_bytes(1, b"relu") + pb_bytes(2, b"x") + pb_bytes(3, b"y") + pb_bytes(130, pb_int(1, 0))
+    c.add("benign/coreml/relu.mlmodel", coreml_network(relu), "clean", [],
+          "Core ML neural network with one built-in layer (activation): recognised by a strict walk of Model's top level")
+    swish = (pb_bytes(1, b"swish") + pb_bytes(2, b"x") + pb_bytes(3, b"y")
+             + pb_bytes(500, pb_bytes(10, b"AibomSwish") + pb_bytes(40, b"sample custom layer")))
+    c.add("benign/coreml/custom_layer.mlmodel", coreml_network(swish), "clean", ["coreml-custom-layer"],
+          "Core ML custom layer AibomSwish: the app must register native code for it (a low finding: below the high gate)")
+    c.add("benign/matlab4/vectors.mat", mat4((b"fit_params", 2, 1, [0.5, -1.0]), (b"theta", 1, 3, [1, 2, 3])),
+          "clean", [], "MATLAB level 4 MAT-file (no header): two double matrices chaining to the end of the file; data only")
+    c.add("benign/tf_checkpoint/variables.index",
+          tf_checkpoint_index([b"dense/bias/.ATTRIBUTES/VARIABLE_VALUE",
+                               b"dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]), "clean", [],
+          "TensorFlow checkpoint index (table with the 0xdb4775248b80fb57 footer, CRC-32C checked blocks): data only")
+    c.add("benign/onnx_tensor/input_0.pb", onnx_tensor([2, 3], f32(*range(6)), b"x"), "clean", [],
+          "ONNX TensorProto test input (float [2, 3], raw_data): data only, recognised by a strict protobuf walk")
+    c.add("benign/sentencepiece/tokenizer.model", sentencepiece_model(), "clean", [],
+          "SentencePiece unigram model of 6 pieces: data only, recognised by a strict protobuf walk")
+    c.add("malicious/onnx_tensor_external.pb", onnx_tensor([2], b"", b"w", b"../../../etc/hostname"),
+          "unsafe", ["onnx-external-data-escape"],
+          "ONNX TensorProto whose data is external at ../../../etc/hostname: loading it with a base directory reads that file")
+    c.add("malformed/onnx_tensor_short_raw.pb", onnx_tensor([2, 3], f32(*range(5))), "unsupported",
+          ["unknown-format"],
+          "starts like an ONNX TensorProto, but raw_data holds 5 floats for a [2, 3] shape: not recognised, hashed only")
+
+
 def build() -> Corpus:
     c = Corpus()
     benign(c)
@@ -1363,6 +1485,7 @@ def build() -> Corpus:
     tars(c)
     malformed(c)
     configs(c)
+    protobuf_data(c)
     self_check(c)
     return c
 

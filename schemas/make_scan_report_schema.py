@@ -18,7 +18,8 @@ enum = enum[:enum.index("}")]
 variants = [v for v in re.findall(r"^\s+([A-Z][A-Za-z0-9]*),", enum, re.M)]
 
 
-RENAMED = {"SevenZ": "7z", "FastText": "fasttext", "Word2Vec": "word2vec", "NetCdf": "netcdf"}
+RENAMED = {"SevenZ": "7z", "FastText": "fasttext", "Word2Vec": "word2vec", "NetCdf": "netcdf",
+           "SentencePiece": "sentencepiece"}
 
 
 def kebab(name):
@@ -96,6 +97,52 @@ facts = {
         "savedmodel": {"type": "object"},
         "torchscript": {"type": "object"},
         "hydra": {"type": "object"},
+        "onnx_tensor": {"type": "object", "additionalProperties": False,
+                        "required": ["data_type", "dims", "elements", "storage"],
+                        "properties": {"data_type": {"type": "string"},
+                                       "dims": {"type": "array", "items": {"type": "integer"}},
+                                       "elements": {"type": "integer", "minimum": 0},
+                                       "storage": {"type": "string"},
+                                       "name": {"type": "string"},
+                                       "external_locations": {"type": "array",
+                                                              "items": {"type": "string"}}}},
+        "sentencepiece": {"type": "object", "additionalProperties": False,
+                          "required": ["pieces", "model_type"],
+                          "properties": {"pieces": {"type": "integer", "minimum": 1},
+                                         "model_type": {"enum": ["unigram", "bpe", "word", "char"]},
+                                         "piece_types": {"type": "object",
+                                                         "additionalProperties": {"type": "integer"}},
+                                         "trainer_vocab_size": {"type": "integer"},
+                                         "byte_fallback": {"const": True},
+                                         "normalizer": {"type": "string"}}},
+        "tf_checkpoint": {"type": "object", "additionalProperties": False,
+                          "required": ["data_blocks"],
+                          "properties": {"tensors": {"type": "integer", "minimum": 0},
+                                         "num_shards": {"type": "integer"},
+                                         "data_blocks": {"type": "integer", "minimum": 0}}},
+        "matlab4": {"type": "object", "additionalProperties": False,
+                    "required": ["matrices", "byte_order", "variables"],
+                    "properties": {"matrices": {"type": "integer", "minimum": 1},
+                                   "byte_order": {"enum": ["little", "big"]},
+                                   "variables": {"type": "array", "items": {
+                                       "type": "object", "additionalProperties": False,
+                                       "required": ["name", "rows", "cols", "precision", "class"],
+                                       "properties": {
+                                           "name": {"type": "string"},
+                                           "rows": {"type": "integer"},
+                                           "cols": {"type": "integer"},
+                                           "precision": {"enum": ["double", "single", "int32",
+                                                                  "int16", "uint16", "uint8"]},
+                                           "class": {"enum": ["full", "text", "sparse"]},
+                                           "complex": {"const": True}}}}}},
+        "coreml": {"type": "object", "additionalProperties": False,
+                   "required": ["specification_version", "model_type"],
+                   "properties": {"specification_version": {"type": "integer"},
+                                  "model_type": {"type": "string"},
+                                  "is_updatable": {"const": True},
+                                  "layers": {"type": "integer", "minimum": 1},
+                                  "pipeline_models": {"type": "integer", "minimum": 1},
+                                  "custom_classes": {"type": "array", "items": {"type": "string"}}}},
         "tflite": {"type": "object", "additionalProperties": False,
                    "required": ["version", "operator_codes"],
                    "properties": {"version": {"type": "integer"},

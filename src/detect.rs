@@ -3,7 +3,12 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod coreml;
+pub mod matlab4;
+pub mod onnx_tensor;
 pub mod pickle;
+pub mod protobuf;
+pub mod sentencepiece;
 
 use serde::Serialize;
 
@@ -44,6 +49,16 @@ pub enum Format {
     Gguf,
     Hdf5,
     Onnx,
+    /// One serialized ONNX `TensorProto` (onnx test data `input_0.pb`): a strict protobuf walk.
+    OnnxTensor,
+    /// SentencePiece `ModelProto` (tokenizer `.model`): a strict protobuf walk.
+    #[serde(rename = "sentencepiece")]
+    SentencePiece,
+    /// Core ML model (`.mlmodel`): a strict walk of the protobuf `Model`'s top level.
+    Coreml,
+    /// TensorFlow checkpoint index (`variables.index`): a table recognised by its footer
+    /// (magic `0xdb4775248b80fb57`) and the CRC-32C of its blocks, in `formats::tf_checkpoint`.
+    TfCheckpointIndex,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
     /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
@@ -56,6 +71,8 @@ pub enum Format {
     Word2Vec,
     /// MATLAB MAT-file (level 5 or 7.3, by its text header).
     Matlab,
+    /// MATLAB level 4 MAT-file (no header): matrix headers chaining to the end of the file.
+    Matlab4,
     /// IDL SAVE file (`SR\0\x04`, compressed `SR\0\x06`).
     IdlSave,
     /// NetCDF classic or 64-bit offset file (`CDF\x01`, `CDF\x02`, `CDF\x05`).
@@ -92,11 +109,16 @@ impl Format {
             Format::Gguf => "GGUF",
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
+            Format::OnnxTensor => "ONNX TensorProto",
+            Format::SentencePiece => "SentencePiece model",
+            Format::Coreml => "Core ML model",
+            Format::TfCheckpointIndex => "TensorFlow checkpoint index",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
             Format::FastText => "fastText binary",
             Format::Word2Vec => "word2vec binary",
             Format::Matlab => "MATLAB MAT-file",
+            Format::Matlab4 => "MATLAB level 4 MAT-file",
             Format::IdlSave => "IDL SAVE file",
             Format::NetCdf => "NetCDF",
             Format::Json => "JSON",
@@ -258,6 +280,26 @@ fn extension(name: &str) -> String {
 /// Detects the format from the first bytes of the content (`head`, up to [`HEAD_LEN`]), the
 /// total length, and — only to break ties — the name.
 pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
+    detect_with(head, len, name, true)
+}
+
+/// What the bytes are without the walks of formats with no magic number: the reading to fall
+/// back on when such a walk, run over the whole file, fails (so a prefix that walks never
+/// turns text, zlib, ... into `unknown`).
+pub fn detect_without_walks(head: &[u8], len: u64, name: &str) -> Format {
+    detect_with(head, len, name, false)
+}
+
+/// A format recognised by walking its structure from the first bytes (no magic number): the
+/// walk of the whole file must confirm it (see [`detect_without_walks`]).
+pub fn is_walked(f: Format) -> bool {
+    matches!(
+        f,
+        Format::OnnxTensor | Format::SentencePiece | Format::Coreml | Format::Matlab4
+    )
+}
+
+fn detect_with(head: &[u8], len: u64, name: &str, walks: bool) -> Format {
     if len == 0 {
         return Format::Empty;
     }
@@ -344,6 +386,21 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     // that are also a valid zlib header (`(S` is 0x28 0x53).
     if pickle::looks_like_pickle(head, len) {
         return Format::Pickle;
+    }
+    // Protobufs with no magic number, recognised by a strict walk of their schema as far as
+    // the head goes (see each module). Before zlib, whose two-byte header is weaker evidence.
+    if walks && onnx_tensor::sniff(head, len) {
+        return Format::OnnxTensor;
+    }
+    if walks && sentencepiece::sniff(head, len) {
+        return Format::SentencePiece;
+    }
+    if walks && coreml::sniff(head, len) {
+        return Format::Coreml;
+    }
+    // MATLAB level 4: no magic either; headers, names and sizes chaining to the end.
+    if walks && matlab4::sniff(head, len) {
+        return Format::Matlab4;
     }
     if looks_like_zlib(head) {
         return Format::Zlib;
@@ -568,6 +625,27 @@ mod tests {
         assert_eq!(detect(b, b.len() as u64, "model.onnx"), Format::Onnx);
         // Without the name the control bytes still make it binary, never text.
         assert_eq!(detect(b, b.len() as u64, "model"), Format::Unknown);
+    }
+
+    #[test]
+    fn protobufs_without_magic_are_recognised_only_by_a_strict_walk() {
+        // TensorProto: dims [2], data_type FLOAT, raw_data of 8 bytes.
+        let t = b"\x08\x02\x10\x01\x4a\x08\0\0\x80\x3f\0\0\0\x40";
+        // ModelProto: one piece "<unk>" (score 0, type UNKNOWN).
+        let sp = b"\x0a\x0e\x0a\x05<unk>\x15\0\0\0\0\x18\x02";
+        for name in ["input_0.pb", "tokenizer.model", "weights"] {
+            assert_eq!(detect(t, t.len() as u64, name), Format::OnnxTensor);
+            assert_eq!(detect(sp, sp.len() as u64, name), Format::SentencePiece);
+        }
+        // One byte of raw_data short, or a piece of an undefined type: not recognised.
+        let short = &t[..t.len() - 1];
+        assert_eq!(
+            detect(short, short.len() as u64, "input_0.pb"),
+            Format::Unknown
+        );
+        let mut bad = sp.to_vec();
+        bad[15] = 9;
+        assert_eq!(detect(&bad, bad.len() as u64, "m.model"), Format::Unknown);
     }
 
     #[test]

@@ -205,6 +205,8 @@ codes! {
         "a TensorFlow SavedModel graph uses operations that touch the file system or run Python (ReadFile, WriteFile, PyFunc, ...)";
     SavedModelMalformed = "savedmodel-malformed", Integrity, High, None,
         "the TensorFlow SavedModel protobuf is invalid";
+    CoremlCustomLayer = "coreml-custom-layer", Security, Low, Some(829),
+        "a Core ML model uses a custom layer or custom model: the application must implement and register it as native code";
     TfliteCustomOp = "tflite-custom-op", Security, Low, Some(829),
         "a TensorFlow Lite model uses a custom operator: the application must register a native kernel for it";
     TfliteFlexOp = "tflite-flex-op", Security, Medium, Some(829),

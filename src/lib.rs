@@ -5,6 +5,7 @@
 //! ```text
 //! scan:     paths -> discover (walk, links) -> detect (bytes -> Format)
 //!                 -> formats::* (pickle, zip, 7z, compressed, npy, safetensors, gguf, onnx,
+//!                    onnx_tensor, sentencepiece,
 //!                    savedmodel, tflite, torchscript, keras/hdf5, text; chat templates through
 //!                    formats::template: lex -> analyse -> fold; members go back through detect)
 //!                 -> scan::ScanReport -> report::{human, json, sarif}

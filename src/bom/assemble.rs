@@ -240,6 +240,39 @@ fn file_component(f: &FileReport) -> Component {
             }
         }
     }
+    if let Some(t) = &f.facts.onnx_tensor {
+        let dims: Vec<String> = t.dims.iter().map(u64::to_string).collect();
+        properties.push(prop("aibom:onnx-tensor:data-type", t.data_type.clone()));
+        properties.push(prop("aibom:onnx-tensor:dims", dims.join(",")));
+    }
+    if let Some(s) = &f.facts.sentencepiece {
+        properties.push(prop("aibom:sentencepiece:pieces", s.pieces.to_string()));
+        properties.push(prop("aibom:sentencepiece:model-type", s.model_type.clone()));
+    }
+    if let Some(t) = &f.facts.tf_checkpoint {
+        if let Some(n) = t.tensors {
+            properties.push(prop("aibom:tf-checkpoint:tensors", n.to_string()));
+        }
+        if let Some(n) = t.num_shards {
+            properties.push(prop("aibom:tf-checkpoint:shards", n.to_string()));
+        }
+    }
+    if let Some(c) = &f.facts.coreml {
+        properties.push(prop(
+            "aibom:coreml:specification-version",
+            c.specification_version.to_string(),
+        ));
+        properties.push(prop("aibom:coreml:model-type", c.model_type.clone()));
+        if !c.custom_classes.is_empty() {
+            properties.push(prop(
+                "aibom:coreml:custom-classes",
+                c.custom_classes.join(","),
+            ));
+        }
+    }
+    if let Some(m) = &f.facts.matlab4 {
+        properties.push(prop("aibom:matlab4:matrices", m.matrices.to_string()));
+    }
     if let Some(k) = &f.facts.keras {
         let pairs = [
             ("aibom:keras:version", k.keras_version.clone()),

@@ -11,21 +11,27 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
+pub mod coreml;
 pub mod embedded;
 pub mod gguf;
 pub mod hydra;
 pub mod keras;
+pub mod matlab4;
 mod member;
 pub mod npy;
 pub mod onnx;
+pub mod onnx_tensor;
 pub mod pickle;
-pub mod protobuf;
+/// The protobuf walker lives with detection, which walks magic-less protobufs too.
+pub use crate::detect::protobuf;
 pub mod safetensors;
 pub mod savedmodel;
+pub mod sentencepiece;
 pub mod sevenz;
 pub mod tar;
 pub mod template;
 pub mod text;
+pub mod tf_checkpoint;
 pub mod tflite;
 pub mod torchscript;
 pub mod zip;
@@ -68,6 +74,16 @@ pub struct Facts {
     pub gguf: Option<gguf::GgufFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub onnx: Option<onnx::OnnxFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx_tensor: Option<onnx_tensor::OnnxTensorFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentencepiece: Option<sentencepiece::SentencePieceFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tf_checkpoint: Option<tf_checkpoint::TfCheckpointFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matlab4: Option<matlab4::Matlab4Facts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coreml: Option<coreml::CoremlFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keras: Option<keras::KerasFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -436,7 +452,12 @@ fn also_as_pickle(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result
 /// Returns the detected format.
 pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
     let head = src.read_vec(0, detect::HEAD_LEN)?;
-    let format = detect::detect(&head, src.len(), name);
+    let mut format = detect::detect(&head, src.len(), name);
+    // A format with no magic number is detected from the walk of its first bytes; when the
+    // walk of the whole file fails, the bytes are what they are without that reading.
+    if detect::is_walked(format) && !walks_whole(src, ctx, format)? {
+        format = detect::detect_without_walks(&head, src.len(), name);
+    }
     let claimed = detect::claimed_by_name(name);
 
     if let Some(claim) = claimed {
@@ -487,6 +508,10 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             onnx::inspect(src, ctx)?;
             format
         }
+        Format::OnnxTensor => onnx_tensor::inspect(src, ctx)?,
+        Format::SentencePiece => sentencepiece::inspect(src, ctx)?,
+        Format::Matlab4 => matlab4::inspect(src, ctx)?,
+        Format::Coreml => coreml::inspect(src, ctx)?,
         Format::SavedModel => {
             savedmodel::inspect(src, ctx)?;
             format
@@ -541,6 +566,8 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             npy::inspect(src, ctx)?;
             format
         }
+        // A TensorFlow table's magic number is in its footer, out of detection's sight.
+        Format::Unknown if tf_checkpoint::has_footer(src) => tf_checkpoint::inspect(src, ctx)?,
         Format::Tflite => {
             tflite::inspect(src, ctx)?;
             format
@@ -597,6 +624,17 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     Ok(refined)
 }
 
+/// Whether the whole file walks as `format` (one of [`detect::is_walked`]).
+fn walks_whole(src: &dyn Source, ctx: &Ctx, format: Format) -> io::Result<bool> {
+    Ok(match format {
+        Format::OnnxTensor => onnx_tensor::walks(src, ctx.limits)?,
+        Format::SentencePiece => sentencepiece::walks(src, ctx.limits)?,
+        Format::Coreml => coreml::walks(src, ctx.limits)?,
+        Format::Matlab4 => detect::matlab4::walk(src, src.len(), 0).is_some(),
+        _ => true,
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
@@ -633,6 +671,28 @@ mod tests {
         );
         assert!(listed.contains(&Code::PickleDangerousCall));
         assert_eq!(c.capped.get(&Code::PickleUnknownGlobal), Some(&7));
+    }
+
+    #[test]
+    fn text_whose_first_bytes_walk_as_a_sentencepiece_model_is_still_text() {
+        // `\n"\n ` + 32 letters is a piece message of printable bytes; a file of them walks as
+        // a model as far as the first 4 KiB go, but the line after breaks the whole walk.
+        let mut b = Vec::new();
+        for _ in 0..120 {
+            b.extend_from_slice(b"\n\"\n abcdefghijklmnopqrstuvwxyzabcdef");
+        }
+        b.extend_from_slice(b"\n_target_: os.system\n");
+        assert_eq!(
+            detect::detect(&b[..detect::HEAD_LEN], b.len() as u64, "notes.txt"),
+            Format::SentencePiece
+        );
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        assert_eq!(
+            inspect_source(&b, &mut c, "notes.txt").unwrap(),
+            Format::Text
+        );
     }
 
     #[test]

@@ -1330,14 +1330,21 @@ mod tests {
     }
 
     #[test]
-    fn pathological_input_is_linear() {
-        // Prefix triggers everywhere: no quadratic rescans.
+    fn prefix_triggers_everywhere_stay_within_the_finding_cap() {
+        // Every few bytes starts a secret's prefix; only `glpat-` completes one (its 20
+        // characters run into the next repetition). How long this
+        // takes is the adversarial benchmark's business (benches/adversarial.py), not a test's.
         let mut text = String::new();
         while text.len() < 4 << 20 {
             text.push_str("sk-hf_AKIA-----BEGIN xoxb-glpat-AIza");
         }
-        let start = std::time::Instant::now();
-        let _ = run(&text, "x.txt");
-        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        let found = run(&text, "x.txt");
+        assert!(
+            found.len() <= Limits::default().max_findings.saturating_add(1),
+            "{}",
+            found.len()
+        );
+        let kinds = kinds(&found);
+        assert!(!kinds.is_empty() && kinds.iter().all(|k| k == "gitlab-token"), "{kinds:?}");
     }
 }

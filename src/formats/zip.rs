@@ -3295,10 +3295,8 @@ mod tests {
             bytes[at + 24..at + 28].copy_from_slice(&size.to_le_bytes());
             at += CENTRAL_LEN + 4;
         }
-        let start = std::time::Instant::now();
         let r = run(&bytes);
         assert!(has(&r, Code::ZipBomb), "{:?}", r.codes);
         assert!(has(&r, Code::PickleDangerousGlobal), "{:?}", r.codes);
-        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
     }
 }

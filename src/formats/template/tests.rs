@@ -312,15 +312,15 @@ fn never_panics_on_any_slice_of_a_template() {
 }
 
 #[test]
-fn stays_linear_on_a_megabyte_of_nested_filters() {
-    let start = std::time::Instant::now();
+fn a_megabyte_of_nested_filters_is_analysed() {
+    // Its time is the adversarial benchmark's business (and the template fuzz target's
+    // 1 s limit), not a test's.
     let t = format!("{{{{ {} }}}}", "x|attr(".repeat(100_000));
     assert!(!check(&t).is_empty());
     let t = "{% set x %}".repeat(80_000);
     assert!(check(&t).is_empty());
     let t = format!("{{{{ {}", "['a'][".repeat(100_000));
     let _ = check(&t);
-    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
 
 #[test]

@@ -98,6 +98,7 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(KerasMalformed, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
     mapping!(SavedModelDangerousOp, &[94], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(SavedModelMalformed, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
+    mapping!(CoremlCustomLayer, &[829], &["AML.T0010.001"], SUPPLY_CHAIN, &["MAP 4.1", "MEASURE 2.7"], NONE),
     mapping!(TfliteCustomOp, &[829], &["AML.T0010.001"], SUPPLY_CHAIN, &["MAP 4.1", "MEASURE 2.7"], NONE),
     mapping!(TfliteFlexOp, &[829], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(TfliteMalformed, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),

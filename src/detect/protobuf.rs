@@ -50,7 +50,56 @@ pub struct Field {
     pub value: Value,
 }
 
+/// The wire types a strict schema allows for one field (see [`Field::expect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Varint,
+    Fixed32,
+    Fixed64,
+    Len,
+    /// A repeated varint field: one value, or packed.
+    RepeatedVarint,
+    /// A repeated 32-bit field (`float`, `fixed32`): one value, or packed.
+    RepeatedFixed32,
+    /// A repeated 64-bit field (`double`, `fixed64`): one value, or packed.
+    RepeatedFixed64,
+}
+
 impl Field {
+    /// Checks the field's wire type against what a strict schema allows for it.
+    pub fn expect(&self, wire: Wire) -> Result<(), WireError> {
+        let ok = matches!(
+            (wire, self.value),
+            (Wire::Varint | Wire::RepeatedVarint, Value::Varint(_))
+                | (Wire::Fixed32 | Wire::RepeatedFixed32, Value::Fixed32(_))
+                | (Wire::Fixed64 | Wire::RepeatedFixed64, Value::Fixed64(_))
+                | (
+                    Wire::Len
+                        | Wire::RepeatedVarint
+                        | Wire::RepeatedFixed32
+                        | Wire::RepeatedFixed64,
+                    Value::Len { .. },
+                )
+        );
+        if ok {
+            return Ok(());
+        }
+        Err(WireError::WrongWireType {
+            field: self.number,
+            offset: self.offset,
+            expected: match wire {
+                Wire::Varint => "a varint",
+                Wire::Fixed32 => "a fixed32",
+                Wire::Fixed64 => "a fixed64",
+                Wire::Len => "length-delimited",
+                Wire::RepeatedVarint => "a varint or packed varints",
+                Wire::RepeatedFixed32 => "a fixed32 or packed fixed32s",
+                Wire::RepeatedFixed64 => "a fixed64 or packed fixed64s",
+            },
+            actual: self.value.wire_name(),
+        })
+    }
+
     /// Length of a length-delimited field's payload (0 for the other wire types).
     pub fn len(&self) -> u64 {
         match self.value {
@@ -89,6 +138,13 @@ pub enum WireError {
         "deprecated group (wire type {wire_type}) at offset {offset}, which this format never uses"
     )]
     Group { offset: u64, wire_type: u8 },
+    /// A strict walk met a field its schema does not define.
+    #[error("field {field} at offset {offset} is not a field of {message}")]
+    UnknownField {
+        message: &'static str,
+        field: u32,
+        offset: u64,
+    },
     #[error("invalid field number {field} at offset {offset}")]
     InvalidFieldNumber { offset: u64, field: u64 },
     #[error("{what} nested more than {limit} deep at offset {offset}")]
@@ -125,10 +181,26 @@ impl WireError {
             | WireError::InvalidWireType { offset, .. }
             | WireError::Group { offset, .. }
             | WireError::InvalidFieldNumber { offset, .. }
+            | WireError::UnknownField { offset, .. }
             | WireError::TooDeep { offset, .. }
             | WireError::TooLarge { offset, .. }
             | WireError::Decode { offset, .. } => Some(*offset),
             WireError::Io(_) => None,
+        }
+    }
+
+    /// The bytes ran out before the message did: what a walk over the first bytes of a file
+    /// (format detection) meets when the file is longer.
+    pub fn is_end_of_input(&self) -> bool {
+        matches!(self, WireError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof)
+    }
+
+    /// The error for a field `message` does not define.
+    pub fn unknown(message: &'static str, f: &Field) -> Self {
+        WireError::UnknownField {
+            message,
+            field: f.number,
+            offset: f.offset,
         }
     }
 }
