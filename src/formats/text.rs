@@ -1345,6 +1345,9 @@ mod tests {
             found.len()
         );
         let kinds = kinds(&found);
-        assert!(!kinds.is_empty() && kinds.iter().all(|k| k == "gitlab-token"), "{kinds:?}");
+        assert!(
+            !kinds.is_empty() && kinds.iter().all(|k| k == "gitlab-token"),
+            "{kinds:?}"
+        );
     }
 }
