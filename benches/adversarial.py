@@ -55,10 +55,10 @@ def finding_flood(size):
 
 
 def dotted_flood(size):
-    """Imports whose names have 32,768 one-letter components (every component a place a
-    denylisted attribute path could start; checking every prefix at every start was quadratic:
-    0.8 MB took 58 s), then os.system called."""
-    name = b".".join([b"a"] * 32768)
+    """Distinct imports whose names have 2,000 one-letter components, just under the 4 KiB
+    name limit (every component a place a denylisted attribute path could start; checking
+    every prefix at every start was quadratic: 0.8 MB took 58 s), then os.system called."""
+    name = b".".join([b"a"] * 2000)
     out = bytearray(b"\x80\x02")
     tail = b"cos\nsystem\nX" + struct.pack("<I", 17) + b"echo aibom-sample\x85R."
     i = 0
@@ -67,6 +67,20 @@ def dotted_flood(size):
         i += 1
     out += b"N" * (size - len(tail) - len(out) - 1) + b"0"
     return bytes(out + tail)
+
+
+def denied_flood(size, components):
+    """Distinct imports below os.system (each a critical finding, never dropped below the
+    per-file cap), with `components` one-letter components after a counter: 50,000 findings
+    of 4 KB names held 295 MiB before findings were clipped and capped at 10,000."""
+    name = b".".join([b"a"] * components)
+    out = bytearray(b"\x80\x02")
+    i = 0
+    while len(out) + len(name) + 30 < size:
+        out += b"cos\nsystem.T%d." % i + name + b"\n0"
+        i += 1
+    out += b"N" * (size - len(out) - 2) + b"0."
+    return bytes(out)
 
 
 def opcode_heavy(size):
@@ -138,6 +152,8 @@ SHAPES = [
     ("frame overrun, REDUCE flood (every start breaks at once)", lambda n: frame_overrun(n, b"R")),
     ("unknown-import flood + os.system", finding_flood),
     ("dotted-name imports + os.system", dotted_flood),
+    ("denied imports (critical findings)", lambda n: denied_flood(n, 1)),
+    ("denied imports with 4 KB names", lambda n: denied_flood(n, 1900)),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),

@@ -315,6 +315,17 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    fn fields(&mut self) -> [&mut Option<String>; 6] {
+        [
+            &mut self.module,
+            &mut self.name,
+            &mut self.opcode,
+            &mut self.rule,
+            &mut self.expected,
+            &mut self.actual,
+        ]
+    }
+
     pub fn global(module: &str, name: &str, opcode: &str) -> Self {
         Evidence {
             module: Some(module.to_owned()),
@@ -344,6 +355,25 @@ pub struct Finding {
     pub evidence: Evidence,
 }
 
+/// Longest message a finding keeps, and longest evidence field: past them the text is cut
+/// (`units::clip`), so a finding about a hostile name is not as large as the name.
+pub const MAX_MESSAGE: usize = 512;
+pub const MAX_EVIDENCE: usize = 256;
+
+impl Finding {
+    /// Cuts the message and every evidence field to [`MAX_MESSAGE`] / [`MAX_EVIDENCE`] bytes.
+    pub fn clip(&mut self) {
+        if let std::borrow::Cow::Owned(m) = crate::units::clip(&self.message, MAX_MESSAGE) {
+            self.message = m;
+        }
+        for field in self.evidence.fields().into_iter().flatten() {
+            if let std::borrow::Cow::Owned(v) = crate::units::clip(field, MAX_EVIDENCE) {
+                *field = v;
+            }
+        }
+    }
+}
+
 fn is_empty_evidence(e: &Evidence) -> bool {
     *e == Evidence::default()
 }
@@ -352,6 +382,33 @@ fn is_empty_evidence(e: &Evidence) -> bool {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn long_messages_and_evidence_are_clipped_at_character_boundaries() {
+        let mut f = Finding {
+            code: Code::PickleUnknownGlobal,
+            severity: Severity::Medium,
+            location: Location {
+                path: "x.pkl".into(),
+                member: None,
+                offset: None,
+            },
+            message: "é".repeat(MAX_MESSAGE),
+            evidence: Evidence::global(&"m".repeat(10), &"n".repeat(MAX_EVIDENCE + 1), "GLOBAL"),
+        };
+        f.clip();
+        assert!(f.message.len() < MAX_MESSAGE + 32, "{}", f.message.len());
+        assert!(
+            f.message
+                .ends_with(&format!("... ({} bytes)", 2 * MAX_MESSAGE))
+        );
+        assert_eq!(f.evidence.module.as_deref(), Some("mmmmmmmmmm"));
+        let name = f.evidence.name.unwrap();
+        assert!(
+            name.ends_with(&format!("... ({} bytes)", MAX_EVIDENCE + 1)),
+            "{name}"
+        );
+    }
 
     #[test]
     fn codes_are_unique_and_kebab_case() {

@@ -155,7 +155,7 @@ impl Default for Limits {
             max_npy_header: 1 << 20,
             max_in_memory: 256 << 20,
             max_findings: 1000,
-            max_gate_findings: 50_000,
+            max_gate_findings: 10_000,
             max_reread_opcodes: 4_000_000,
             max_memo_kept_bytes: 16 << 20,
             max_gguf_kv: 1 << 16,

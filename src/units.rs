@@ -19,6 +19,24 @@ pub fn human_size(n: u64) -> String {
     format!("{v:.1} {unit}")
 }
 
+/// `s` cut to at most `max` bytes at a character boundary, with how long it was, for text
+/// taken from inspected files (names, messages): a hostile file cannot make one line of a
+/// report, or one remembered fact, as large as itself.
+pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}... ({} bytes)",
+        s.get(..end).unwrap_or(""),
+        s.len()
+    ))
+}
+
 /// `1 file`, `2 files`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {

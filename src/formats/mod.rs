@@ -297,13 +297,14 @@ impl<'a> Ctx<'a> {
             return;
         }
         let full = self.is_full(code, severity);
-        let finding = Finding {
+        let mut finding = Finding {
             code,
             severity,
             location: self.location(offset),
             message: message.into(),
             evidence,
         };
+        finding.clip();
         // The same thing found twice at the same place (e.g. a zip member seen through both
         // the central directory and its local header) is one finding.
         let h = self.hasher.hash_one(&finding);

@@ -10,7 +10,11 @@ use super::value::{Blob, Ref, Value, args_of, live_blob_bytes, tuple};
 use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
+use crate::units::clip;
 use std::rc::Rc;
+
+/// Longest import (module and name) a fact records whole and the scan remembers as seen.
+const SHOWN_NAME: usize = 512;
 
 impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
@@ -20,7 +24,10 @@ impl<'c, 'a> Machine<'c, 'a> {
         // module or name holding NUL is never remembered, so it is reported every time.
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
-        let rememberable = !module.as_bytes().contains(&0) && !name.as_bytes().contains(&0);
+        // Nor is a name longer than a fact keeps (`SHOWN_NAME`): the facts hold it clipped.
+        let long = module.len().saturating_add(name.len()) > SHOWN_NAME;
+        let rememberable =
+            !long && !module.as_bytes().contains(&0) && !name.as_bytes().contains(&0);
         key.push_str(module);
         key.push('\0');
         key.push_str(name);
@@ -42,8 +49,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             if idx < MAX_GLOBAL_FACTS {
                 let member = self.ctx.member();
                 self.ctx.facts.globals.push(GlobalUse {
-                    module: module.to_owned(),
-                    name: name.to_owned(),
+                    module: clip(module, SHOWN_NAME / 2).into_owned(),
+                    name: clip(name, SHOWN_NAME / 2).into_owned(),
                     class: class.label(),
                     member,
                     offset: at,
@@ -81,6 +88,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Code::PickleUnknownGlobal,
                     self.ctx.policy.unknown_severity(),
                 ))
+            || (matches!(class, Class::Denied { .. })
+                && self
+                    .ctx
+                    .count_if_capped(Code::PickleDangerousGlobal, Severity::Critical))
         {
             return;
         }
