@@ -1132,6 +1132,9 @@ def malicious(c: Corpus) -> None:
           "torch zip (archive folder named after the file, as torch.save(path) does) whose data.pkl calls os.system")
     c.exp(d.rstrip("/"), "unsafe", [DG], "Hugging Face directory where only pytorch_model.bin is malicious")
     c.add(m + "gzip_pickle.pkl.gz", gzip.compress(MAL, 9, mtime=0), "unsafe", [DG], "gzip of the payload pickle")
+    c.add(m + "gzip_payload_after_break.pkl.gz", gzip.compress(P2 + b"N\xff" + MAL, 9, mtime=0), "unsafe",
+          ["pickle-malformed", DG, DC],
+          "gzip of a stream that breaks at an unknown opcode, then the payload pickle: read without random access, the bytes after the break are still tried")
 
 
 def _patch_local_name(buf: bytes, old: bytes, new: bytes) -> bytes:

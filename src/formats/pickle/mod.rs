@@ -47,7 +47,7 @@ use input::{Break, Input};
 use machine::{End, Machine, Visited};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
 /// A global imported by a pickle.
@@ -88,6 +88,9 @@ struct Streams {
     overruns: Vec<(u64, u64)>,
     /// Where a stream broke (offset in the reader).
     broken_at: Option<u64>,
+    /// Read without random access: the bytes already taken from the reader past the break
+    /// (the input's buffer), so the reader's own position plus these is the break.
+    rest: Vec<u8>,
 }
 
 /// Frame overruns whose tails are re-read.
@@ -116,23 +119,27 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
     let out = read_streams(&mut r, Some(src.len()), ctx)?;
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
         let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
-        reinterpret(src, fe, stop, None, "after the FRAME ending at", ctx)?;
+        reinterpret(src, fe, stop, None, "after the FRAME ending at", 0, ctx)?;
     }
     if let Some(b) = out.broken_at {
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
-        reinterpret(src, b, stop, Some(0x80), "after the break at", ctx)?;
+        reinterpret(src, b, stop, Some(0x80), "after the break at", 0, ctx)?;
     }
     Ok(out.format)
 }
 
 /// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
 /// pickle, on the side; the first reading that finds something dangerous is reported in full.
+/// `base` is where `src` starts in the stream the messages speak of (not 0 when `src` holds
+/// only the bytes after a break).
+#[allow(clippy::too_many_arguments)]
 fn reinterpret(
     src: &dyn Source,
     from: u64,
     to: u64,
     only: Option<u8>,
     why: &str,
+    base: u64,
     ctx: &mut Ctx,
 ) -> io::Result<()> {
     let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
@@ -187,18 +194,19 @@ fn reinterpret(
             break;
         }
     }
+    let at = from.saturating_add(base);
     if untried > 0 {
         ctx.report(
             Code::PickleLimitExceeded,
-            Some(from),
+            Some(at),
             format!(
-                "{untried} possible pickle starts {why} {from} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
+                "{untried} possible pickle starts {why} {at} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
                 ctx.limits.max_reread_opcodes, ctx.limits.max_pickle_opcodes
             ),
         );
     }
     if let Some(start) = found {
-        let label = format!("<pickle at {start}, {why} {from}>");
+        let label = format!("<pickle at {}, {why} {at}>", start.saturating_add(base));
         ctx.enter(&label, |ctx| {
             let mut r = SourceReader::new(src, start);
             read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
@@ -208,8 +216,24 @@ fn reinterpret(
 }
 
 /// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).
+///
+/// Without random access, a break is followed up as [`inspect`] does it, over the bytes
+/// after the break kept in memory: a window of [`RESYNC_WINDOW`] positions tried as starts,
+/// and as much again for the readings to run on. A reading that needs more than that stops
+/// at its end (the payloads appended after a crashing stream are small).
 pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
-    read_streams(r, None, ctx).map(|s| s.format)
+    let out = read_streams(r, None, ctx)?;
+    if let Some(b) = out.broken_at {
+        let mut tail = out.rest;
+        let want = RESYNC_WINDOW.saturating_mul(2);
+        let more = want.saturating_sub(tail.len() as u64);
+        // Best effort: a decoder that fails past the break (corrupt data) leaves what it
+        // produced in `tail`; the main reading already reported the stream's state.
+        let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
+        let stop = RESYNC_WINDOW.min(tail.len() as u64);
+        reinterpret(&tail, 0, stop, Some(0x80), "after the break at", b, ctx)?;
+    }
+    Ok(out.format)
 }
 
 fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
@@ -337,10 +361,17 @@ fn read_streams_from(
     } else {
         Format::Pickle
     };
+    // Read without random access, the bytes the input took past the break are handed back.
+    let rest = if broken_at.is_some() && len.is_none() && side.is_none() {
+        inp.avail().map(<[u8]>::to_vec).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(Streams {
         format,
         overruns,
         broken_at,
+        rest,
     })
 }
 
