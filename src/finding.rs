@@ -356,18 +356,20 @@ pub struct Finding {
 }
 
 /// Longest message a finding keeps, and longest evidence field: past them the text is cut
-/// (`units::clip`), so a finding about a hostile name is not as large as the name.
+/// (`units::clip_noting_len`), so a finding about a hostile name is not as large as the name.
 pub const MAX_MESSAGE: usize = 512;
 pub const MAX_EVIDENCE: usize = 256;
 
 impl Finding {
     /// Cuts the message and every evidence field to [`MAX_MESSAGE`] / [`MAX_EVIDENCE`] bytes.
     pub fn clip(&mut self) {
-        if let std::borrow::Cow::Owned(m) = crate::units::clip(&self.message, MAX_MESSAGE) {
+        if let std::borrow::Cow::Owned(m) =
+            crate::units::clip_noting_len(&self.message, MAX_MESSAGE)
+        {
             self.message = m;
         }
         for field in self.evidence.fields().into_iter().flatten() {
-            if let std::borrow::Cow::Owned(v) = crate::units::clip(field, MAX_EVIDENCE) {
+            if let std::borrow::Cow::Owned(v) = crate::units::clip_noting_len(field, MAX_EVIDENCE) {
                 *field = v;
             }
         }

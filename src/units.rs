@@ -19,22 +19,27 @@ pub fn human_size(n: u64) -> String {
     format!("{v:.1} {unit}")
 }
 
-/// `s` cut to at most `max` bytes at a character boundary, with how long it was, for text
-/// taken from inspected files (names, messages): a hostile file cannot make one line of a
-/// report, or one remembered fact, as large as itself.
+/// `s` cut to at most `max` bytes at a character boundary, marked with an ellipsis, for text
+/// taken from inspected files: a hostile file cannot make one line of a report, or one
+/// remembered fact, as large as itself.
 pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if s.len() <= max {
         return std::borrow::Cow::Borrowed(s);
     }
-    let mut end = max;
-    while end > 0 && !s.is_char_boundary(end) {
-        end = end.saturating_sub(1);
+    std::borrow::Cow::Owned(format!("{}…", head(s, max)))
+}
+
+/// As [`clip`], saying how long the text was (`... (N bytes)`).
+pub fn clip_noting_len(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(format!(
-        "{}... ({} bytes)",
-        s.get(..end).unwrap_or(""),
-        s.len()
-    ))
+    std::borrow::Cow::Owned(format!("{}... ({} bytes)", head(s, max), s.len()))
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn head(s: &str, max: usize) -> &str {
+    s.get(..s.floor_char_boundary(max)).unwrap_or_default()
 }
 
 /// `1 file`, `2 files`.

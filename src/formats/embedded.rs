@@ -178,10 +178,11 @@ pub struct Payloads {
     /// What the nested files were found in, for messages (`config.json`, `model_config`).
     origin: String,
     /// Payloads inspected so far; past [`Limits::max_embedded_payloads`] the scan reports
-    /// once and inspects no more.
+    /// once (`cap_reported`) and inspects no more.
     ///
     /// [`Limits::max_embedded_payloads`]: crate::limits::Limits::max_embedded_payloads
     inspected: usize,
+    cap_reported: bool,
 }
 
 impl Payloads {
@@ -192,6 +193,7 @@ impl Payloads {
             head: Vec::new(),
             origin: origin.to_owned(),
             inspected: 0,
+            cap_reported: false,
         }
     }
 
@@ -236,7 +238,8 @@ impl Payloads {
     fn end_run(&mut self, src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         let (start, len) = (self.start, self.len);
         self.len = 0;
-        if len < MIN_RUN {
+        // Past the cap (reported), no run is looked at again.
+        if len < MIN_RUN || self.cap_reported {
             self.head.clear();
             return Ok(());
         }
@@ -247,7 +250,8 @@ impl Payloads {
         };
         let max = ctx.limits.max_embedded_payloads;
         if self.inspected >= max {
-            if self.inspected == max {
+            if !self.cap_reported {
+                self.cap_reported = true;
                 ctx.report_with(
                     Code::ConfigEmbeddedPayload,
                     Severity::High,
@@ -262,7 +266,6 @@ impl Payloads {
                     },
                 );
             }
-            self.inspected = self.inspected.saturating_add(1).min(max.saturating_add(1));
             return Ok(());
         }
         self.inspected = self.inspected.saturating_add(1);

@@ -28,6 +28,7 @@
 use super::Ctx;
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
+use crate::units::clip;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -507,7 +508,7 @@ impl Targets {
                 (Value::Path(p), None) | (Value::Unreadable(_, p), _) => (p.as_str(), "unreadable"),
             };
             facts.targets.push(Target {
-                target: clip(target, max_string),
+                target: clip(target, max_string).into_owned(),
                 class: label.to_owned(),
                 count: s.count,
             });
@@ -520,16 +521,6 @@ pub fn check(bytes: &[u8], ctx: &mut Ctx, origin: &str) {
     let mut t = Targets::new(origin);
     read_targets(bytes, 0, bytes.len(), 0, 1, |h| t.add(ctx, h));
     t.finish(ctx);
-}
-
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    format!(
-        "{}…",
-        s.get(..s.floor_char_boundary(max)).unwrap_or_default()
-    )
 }
 
 fn report_one(ctx: &mut Ctx, origin: &str, first: &Hit, class: Option<&Class>, count: u64) {
@@ -574,7 +565,7 @@ fn report_one(ctx: &mut Ctx, origin: &str, first: &Hit, class: Option<&Class>, c
             "on neither list of the pickle policy; hydra.utils.instantiate imports it (running its module's code) and calls it".to_owned(),
         ),
     };
-    let path = clip(&path, max_string);
+    let path = clip(&path, max_string).into_owned();
     let (module, name) = match path.split_once('.') {
         Some((m, n)) => (Some(m.to_owned()), Some(n.to_owned())),
         None => (None, Some(path.clone())),

@@ -345,13 +345,13 @@ struct Filter {
 }
 
 impl Filter {
-    fn of<'a>(keys: impl Iterator<Item = &'a String>) -> Filter {
+    fn of<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Filter {
         let mut f = Filter {
             first: [0; 64],
             last: [0; 64],
         };
         for k in keys {
-            let (i, first, last) = Filter::shape(k);
+            let (i, first, last) = Filter::shape(k.as_ref());
             if let (Some(a), Some(b)) = (f.first.get_mut(i), f.last.get_mut(i)) {
                 *a |= first;
                 *b |= last;
@@ -496,14 +496,11 @@ fn fix_imports(module: &str, name: &str) -> Option<(String, String)> {
     );
     static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
     let (names, modules, filter) = TABLES.get_or_init(|| {
-        let all: Vec<String> = (MODULES.iter().map(|(m, _)| *m))
-            .chain(NAMES.iter().map(|((m, _), _)| *m))
-            .map(str::to_owned)
-            .collect();
+        let all = (MODULES.iter().map(|(m, _)| *m)).chain(NAMES.iter().map(|((m, _), _)| *m));
         (
             NAMES.iter().copied().collect(),
             MODULES.iter().copied().collect(),
-            Filter::of(all.iter()),
+            Filter::of(all),
         )
     });
     if !filter.may_hold(module) {

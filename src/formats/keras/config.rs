@@ -168,7 +168,7 @@ impl Walk {
     }
 
     fn clip(&self, s: &str) -> String {
-        clip(s, self.max_string)
+        clip(s, self.max_string).into_owned()
     }
 
     /// `in_lambda`: inside a Lambda layer already reported (its function is part of it).

@@ -73,6 +73,7 @@ pub use h5::inspect_h5;
 
 use super::Ctx;
 use crate::finding::Code;
+use crate::units::clip;
 use config::{Role, Walk};
 use serde::Serialize;
 use serde_json::Value;
@@ -140,16 +141,8 @@ fn check_config(ctx: &mut Ctx, root: &Value, origin: &str, facts: &mut KerasFact
         );
         return;
     };
-    facts.model_class = Some(clip(class, ctx.limits.max_fact_string));
+    facts.model_class = Some(clip(class, ctx.limits.max_fact_string).into_owned());
     let mut w = Walk::new(ctx);
     w.visit(root, 0, Role::Other, false);
     w.finish(ctx, origin, facts);
-}
-
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let head = s.get(..s.floor_char_boundary(max)).unwrap_or_default();
-    format!("{head}…")
 }

@@ -10,7 +10,7 @@ use super::value::{Blob, Ref, Value, args_of, live_blob_bytes, tuple};
 use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
-use crate::units::clip;
+use crate::units::clip_noting_len;
 use std::rc::Rc;
 
 /// Longest import (module and name) a fact records whole and the scan remembers as seen.
@@ -49,8 +49,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             if idx < MAX_GLOBAL_FACTS {
                 let member = self.ctx.member();
                 self.ctx.facts.globals.push(GlobalUse {
-                    module: clip(module, SHOWN_NAME / 2).into_owned(),
-                    name: clip(name, SHOWN_NAME / 2).into_owned(),
+                    module: clip_noting_len(module, SHOWN_NAME / 2).into_owned(),
+                    name: clip_noting_len(name, SHOWN_NAME / 2).into_owned(),
                     class: class.label(),
                     member,
                     offset: at,
