@@ -381,11 +381,7 @@ impl Walk {
         };
         let shown = match path {
             Value::String(p) => {
-                let outside = p.starts_with('/')
-                    || p.starts_with('\\')
-                    || p.get(1..2) == Some(":")
-                    || p.contains("://")
-                    || p.split(['/', '\\']).any(|c| c == "..");
+                let outside = crate::formats::member::escapes(p.as_bytes()) || p.contains("://");
                 format!(
                     "{:?}{}",
                     self.clip(p),
