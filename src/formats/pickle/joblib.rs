@@ -30,7 +30,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             return invalid(format!("joblib array of unsupported dtype {dtype:?}"));
         };
         let shape = match state.dict_get("shape") {
-            Some(Value::Tuple(t)) => t
+            Some(t @ Value::Tuple { .. }) => t
+                .items()
                 .iter()
                 .map(|d| match d {
                     Value::Int(n) => u64::try_from(*n).ok(),

@@ -137,7 +137,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         self.marks.last().copied().unwrap_or(0)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(&mut self, v: Value) -> Res<()> {
         if self.stack.len() >= self.ctx.limits.max_pickle_stack {
             return Err(Break::Limit(format!(
@@ -152,7 +152,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop(&mut self) -> Res<Value> {
         if self.stack.len() <= self.fence() {
             return invalid("unpickling stack underflow");
@@ -202,7 +202,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`.
     pub(super) fn record_attrs(&mut self, base: &str, state: &Value) {
         let dicts: Vec<&Value> = match state {
-            Value::Tuple(t) => t.iter().take(2).collect(),
+            Value::Tuple { items, .. } => items.iter().take(2).collect(),
             other => vec![other],
         };
         for d in dicts {
@@ -258,7 +258,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::Bound { helper, target } => {
                 format!("a {} of {}", helper.path(), target.path())
             }
-            Value::Tuple(_) => "a tuple".to_owned(),
+            Value::Tuple { .. } => "a tuple".to_owned(),
             Value::Bytes(_) => "bytes".to_owned(),
             Value::Opaque => "a value computed at load time".to_owned(),
             Value::None => "None".to_owned(),

@@ -277,7 +277,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.hot = self.hot.saturating_sub(hot);
                     let t: Rc<[Value]> = self.stack.drain(from..).collect();
                     self.loose(&t, op_name(op), at);
-                    Value::Tuple(t)
+                    Value::tuple_of(t)
                 };
                 self.push(v)?;
             }

@@ -144,7 +144,17 @@ pub(super) enum Value {
         helper: Rc<Ref>,
         target: Rc<Ref>,
     },
-    Tuple(Rc<[Value]>),
+    /// A tuple's first [`MAX_TUPLE_KEPT`] items, with what [`Value::interesting`],
+    /// [`Value::holds_ref`] and [`Value::cost`] say of them worked out once when it is built
+    /// (every push, pop and memo store asks). A tuple holding a dict asks its items each time
+    /// (`dynamic`): the dict can still be filled through another reference.
+    Tuple {
+        items: Rc<[Value]>,
+        hot: bool,
+        refs: bool,
+        dynamic: bool,
+        cost: u32,
+    },
     /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
     /// Used as an import operand it fails closed (`pickle-dynamic-global`).
     Lost,
@@ -179,20 +189,24 @@ pub(super) fn tuple(items: Vec<Value>) -> Value {
     if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
-        Value::Tuple(items.into_iter().take(MAX_TUPLE_KEPT).collect())
+        Value::tuple_of(items.into_iter().take(MAX_TUPLE_KEPT).collect())
     }
 }
+
+// Every push, pop and copy moves one of these: it stays three words.
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
 /// Entries kept per dict.
 pub(super) const MAX_DICT_KEPT: usize = 32;
 
 impl Value {
     /// Worth keeping in the memo: it can name, carry or build something a loader resolves.
-    #[inline]
+    #[inline(always)]
     pub(super) fn interesting(&self) -> bool {
         match self {
             Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict => false,
-            Value::Tuple(t) => t.iter().any(Value::interesting),
+            Value::Tuple { hot, dynamic, .. } if !dynamic => *hot,
+            Value::Tuple { items, .. } => items.iter().any(Value::interesting),
             Value::Lost => true,
             Value::Dict(d) => d
                 .borrow()
@@ -208,7 +222,7 @@ impl Value {
         fn holds_dict(v: &Value) -> bool {
             match v {
                 Value::Dict(_) | Value::EmptyDict => true,
-                Value::Tuple(t) => t.iter().any(holds_dict),
+                Value::Tuple { dynamic, .. } => *dynamic,
                 _ => false,
             }
         }
@@ -223,7 +237,8 @@ impl Value {
     pub(super) fn holds_ref(&self) -> bool {
         match self {
             Value::Ref(_) | Value::Call(_) | Value::Bound { .. } => true,
-            Value::Tuple(t) => t.iter().any(Value::holds_ref),
+            Value::Tuple { refs, dynamic, .. } if !dynamic => *refs,
+            Value::Tuple { items, .. } => items.iter().any(Value::holds_ref),
             Value::Dict(d) => d
                 .borrow()
                 .iter()
@@ -237,10 +252,8 @@ impl Value {
         match self {
             Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
             Value::Short(_) => VALUE_OVERHEAD,
-            Value::Tuple(t) => t
-                .iter()
-                .map(Value::cost)
-                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Tuple { cost, dynamic, .. } if !dynamic => *cost as usize,
+            Value::Tuple { items, .. } => Value::items_cost(items),
             Value::Dict(d) => d
                 .borrow()
                 .iter()
@@ -248,6 +261,35 @@ impl Value {
                 .fold(VALUE_OVERHEAD, usize::saturating_add),
             Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.len()),
             _ => VALUE_OVERHEAD,
+        }
+    }
+
+    /// A tuple of `items`, its flags worked out once.
+    pub(super) fn tuple_of(items: Rc<[Value]>) -> Value {
+        let dynamic = items
+            .iter()
+            .any(|v| matches!(v, Value::Dict(_) | Value::Tuple { dynamic: true, .. }));
+        Value::Tuple {
+            hot: items.iter().any(Value::interesting),
+            refs: items.iter().any(Value::holds_ref),
+            dynamic,
+            cost: u32::try_from(Value::items_cost(&items)).unwrap_or(u32::MAX),
+            items,
+        }
+    }
+
+    fn items_cost(items: &[Value]) -> usize {
+        items
+            .iter()
+            .map(Value::cost)
+            .fold(VALUE_OVERHEAD, usize::saturating_add)
+    }
+
+    /// The items of a tuple; none for anything else.
+    pub(super) fn items(&self) -> &[Value] {
+        match self {
+            Value::Tuple { items, .. } => items,
+            _ => &[],
         }
     }
 
@@ -280,8 +322,33 @@ impl Value {
 }
 
 pub(super) fn args_of(v: &Value) -> &[Value] {
-    match v {
-        Value::Tuple(t) => t,
-        _ => &[],
+    v.items()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tuple_holding_a_dict_sees_what_is_put_into_the_dict_later() {
+        let dict = Value::Dict(Rc::new(RefCell::new(Vec::new())));
+        let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into());
+        assert!(!t.interesting() && !t.holds_ref());
+        if let Value::Dict(d) = &dict {
+            let target = Value::Ref(Rc::new(Ref::new("os", "system")));
+            d.borrow_mut().push((Value::Int(0), target));
+        }
+        assert!(t.interesting() && t.holds_ref());
+        // And through a tuple inside a tuple.
+        assert!(Value::tuple_of(vec![t].into()).holds_ref());
+    }
+
+    #[test]
+    fn a_tuple_of_plain_values_keeps_what_its_items_say() {
+        let t = Value::tuple_of(vec![Value::Int(1), Value::None].into());
+        assert!(!t.interesting() && !t.holds_ref());
+        let s = Value::tuple_of(vec![Value::Short(Short::new("k0").unwrap())].into());
+        assert!(s.interesting() && !s.holds_ref());
+        assert_eq!(s.cost(), 2 * VALUE_OVERHEAD);
     }
 }
