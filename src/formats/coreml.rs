@@ -44,6 +44,19 @@ pub struct CoremlFacts {
     pub custom_classes: Vec<String>,
 }
 
+impl crate::formats::FormatFacts for CoremlFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        out.push((
+            "aibom:coreml:specification-version",
+            self.specification_version.to_string(),
+        ));
+        out.push(("aibom:coreml:model-type", self.model_type.clone()));
+        if !self.custom_classes.is_empty() {
+            out.push(("aibom:coreml:custom-classes", self.custom_classes.join(",")));
+        }
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

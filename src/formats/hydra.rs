@@ -46,6 +46,9 @@ pub struct HydraFacts {
     pub targets: Vec<Target>,
 }
 
+/// No AIBOM properties yet: what the scan report holds is enough.
+impl crate::formats::FormatFacts for HydraFacts {}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
     pub target: String,

@@ -27,6 +27,12 @@ pub struct Matlab4Facts {
     pub variables: Vec<Mat4Variable>,
 }
 
+impl crate::formats::FormatFacts for Matlab4Facts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        out.push(("aibom:matlab4:matrices", self.matrices.to_string()));
+    }
+}
+
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
     // Each step reads a header and a name; a read error (the file shrank) ends the walk, and
     // the bytes are then reported unknown like any that fail it.

@@ -101,6 +101,38 @@ pub struct Facts {
     pub pickle_trailing_whitespace: u64,
 }
 
+impl Facts {
+    /// Every format's facts this file has, for what they add to the AIBOM. A new format's
+    /// facts get a field above and a line here; nothing outside `formats` changes.
+    pub fn formats(&self) -> impl Iterator<Item = &dyn FormatFacts> {
+        let one: [Option<&dyn FormatFacts>; 13] = [
+            self.safetensors.as_ref().map(|f| f as _),
+            self.gguf.as_ref().map(|f| f as _),
+            self.onnx.as_ref().map(|f| f as _),
+            self.onnx_tensor.as_ref().map(|f| f as _),
+            self.sentencepiece.as_ref().map(|f| f as _),
+            self.tf_checkpoint.as_ref().map(|f| f as _),
+            self.matlab4.as_ref().map(|f| f as _),
+            self.coreml.as_ref().map(|f| f as _),
+            self.keras.as_ref().map(|f| f as _),
+            self.savedmodel.as_ref().map(|f| f as _),
+            self.tflite.as_ref().map(|f| f as _),
+            self.torchscript.as_ref().map(|f| f as _),
+            self.hydra.as_ref().map(|f| f as _),
+        ];
+        let arrays = self.arrays.iter().map(|f| f as &dyn FormatFacts);
+        one.into_iter().flatten().chain(arrays)
+    }
+}
+
+/// What a format's facts add to the AIBOM component of their file: `aibom:<format>:<key>`
+/// properties. Each format names them beside its facts struct, so the AIBOM assembly needs no
+/// edit when a format is added or its facts grow.
+pub trait FormatFacts {
+    /// Appends (name, value) properties; the AIBOM sorts them.
+    fn properties(&self, _out: &mut Vec<(&'static str, String)>) {}
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

@@ -22,6 +22,9 @@ pub struct NpyFacts {
     pub object: bool,
 }
 
+/// No AIBOM properties yet: what the scan report holds is enough.
+impl crate::formats::FormatFacts for NpyFacts {}
+
 /// A Python literal, as far as .npy headers use them.
 #[derive(Debug, Clone, PartialEq)]
 enum Lit {

@@ -97,6 +97,30 @@ pub struct OnnxFacts {
     pub external_data_locations: BTreeSet<String>,
 }
 
+impl crate::formats::FormatFacts for OnnxFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        let opsets: Vec<String> = self
+            .opset_imports
+            .iter()
+            .map(|(d, v)| format!("{}={v}", if d.is_empty() { "ai.onnx" } else { d }))
+            .collect();
+        let pairs = [
+            ("aibom:onnx:producer", self.producer_name.clone()),
+            ("aibom:onnx:producer-version", self.producer_version.clone()),
+            (
+                "aibom:onnx:ir-version",
+                self.ir_version.map(|v| v.to_string()),
+            ),
+            (
+                "aibom:onnx:opsets",
+                (!opsets.is_empty()).then(|| opsets.join(",")),
+            ),
+            ("aibom:onnx:node-count", Some(self.node_count.to_string())),
+        ];
+        out.extend(pairs.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

@@ -37,6 +37,14 @@ pub struct OnnxTensorFacts {
     pub external_locations: Vec<String>,
 }
 
+impl crate::formats::FormatFacts for OnnxTensorFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        let dims: Vec<String> = self.dims.iter().map(u64::to_string).collect();
+        out.push(("aibom:onnx-tensor:data-type", self.data_type.clone()));
+        out.push(("aibom:onnx-tensor:dims", dims.join(",")));
+    }
+}
+
 /// Whether the whole file walks as a TensorProto (an I/O error is the caller's).
 pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
     let mut inp = Input::new(src, limits.max_proto_depth);

@@ -39,6 +39,21 @@ pub struct SafetensorsFacts {
     pub metadata: BTreeMap<String, String>,
 }
 
+impl crate::formats::FormatFacts for SafetensorsFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        out.push((
+            "aibom:safetensors:tensor-count",
+            self.tensor_count.to_string(),
+        ));
+        out.push((
+            "aibom:safetensors:parameter-count",
+            self.parameter_count.to_string(),
+        ));
+        let dtypes: Vec<&str> = self.dtypes.keys().map(String::as_str).collect();
+        out.push(("aibom:safetensors:dtypes", dtypes.join(",")));
+    }
+}
+
 fn malformed(ctx: &mut Ctx, offset: Option<u64>, msg: String, ev: Evidence) {
     ctx.report_with(
         Code::SafetensorsMalformed,

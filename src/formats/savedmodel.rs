@@ -71,6 +71,9 @@ pub struct SavedModelFacts {
     pub routine_file_ops: BTreeMap<String, u64>,
 }
 
+/// No AIBOM properties yet: what the scan report holds is enough.
+impl crate::formats::FormatFacts for SavedModelFacts {}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

@@ -18,6 +18,13 @@ use std::io;
 
 pub use crate::detect::sentencepiece::SentencePieceFacts;
 
+impl crate::formats::FormatFacts for SentencePieceFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        out.push(("aibom:sentencepiece:pieces", self.pieces.to_string()));
+        out.push(("aibom:sentencepiece:model-type", self.model_type.clone()));
+    }
+}
+
 /// Whether the whole file walks as a SentencePiece model (an I/O error is the caller's).
 pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
     let mut inp = Input::new(src, limits.max_proto_depth);

@@ -49,6 +49,17 @@ pub struct TfCheckpointFacts {
     pub data_blocks: u64,
 }
 
+impl crate::formats::FormatFacts for TfCheckpointFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        if let Some(n) = self.tensors {
+            out.push(("aibom:tf-checkpoint:tensors", n.to_string()));
+        }
+        if let Some(n) = self.num_shards {
+            out.push(("aibom:tf-checkpoint:shards", n.to_string()));
+        }
+    }
+}
+
 /// A varint (at most 10 bytes) at `*at`, moving past it.
 fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
     let mut v = 0u64;

@@ -71,6 +71,9 @@ pub struct TfliteFacts {
     pub custom_ops: Vec<String>,
 }
 
+/// No AIBOM properties yet: what the scan report holds is enough.
+impl crate::formats::FormatFacts for TfliteFacts {}
+
 struct Buf<'a>(&'a [u8]);
 
 impl Buf<'_> {

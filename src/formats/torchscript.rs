@@ -135,6 +135,26 @@ pub struct TorchScriptFacts {
     pub setstate_methods: u64,
 }
 
+impl crate::formats::FormatFacts for TorchScriptFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        let namespaces: Vec<String> = self
+            .op_namespaces
+            .iter()
+            .map(|(ns, n)| format!("{ns}={n}"))
+            .collect();
+        out.push(("aibom:torchscript:code-files", self.code_files.to_string()));
+        out.push(("aibom:torchscript:op-namespaces", namespaces.join(",")));
+        out.push((
+            "aibom:torchscript:setstate-methods",
+            self.setstate_methods.to_string(),
+        ));
+        if !self.custom_classes.is_empty() {
+            let classes: Vec<&str> = self.custom_classes.keys().map(String::as_str).collect();
+            out.push(("aibom:torchscript:custom-classes", classes.join(",")));
+        }
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

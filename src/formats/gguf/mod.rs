@@ -122,6 +122,36 @@ pub struct GgufFacts {
     pub named_chat_templates: BTreeMap<String, String>,
 }
 
+impl crate::formats::FormatFacts for GgufFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        let pairs = [
+            ("aibom:gguf:version", Some(self.version.to_string())),
+            ("aibom:gguf:architecture", self.architecture.clone()),
+            ("aibom:gguf:name", self.name.clone()),
+            ("aibom:gguf:license", self.license.clone()),
+            ("aibom:gguf:file-type", self.file_type_name.clone()),
+            ("aibom:gguf:size-label", self.size_label.clone()),
+            (
+                "aibom:gguf:context-length",
+                self.context_length.map(|c| c.to_string()),
+            ),
+            (
+                "aibom:gguf:tensor-count",
+                Some(self.tensor_count.to_string()),
+            ),
+            (
+                "aibom:gguf:parameter-count",
+                Some(self.parameter_count.to_string()),
+            ),
+            (
+                "aibom:gguf:chat-template-sha256",
+                self.chat_template_sha256.clone(),
+            ),
+        ];
+        out.extend(pairs.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

@@ -108,6 +108,25 @@ pub struct KerasFacts {
     pub note: Option<String>,
 }
 
+impl crate::formats::FormatFacts for KerasFacts {
+    fn properties(&self, out: &mut Vec<(&'static str, String)>) {
+        let pairs = [
+            ("aibom:keras:version", self.keras_version.clone()),
+            ("aibom:keras:backend", self.backend.clone()),
+            ("aibom:keras:model-class", self.model_class.clone()),
+            (
+                "aibom:keras:layer-count",
+                Some(self.layer_count.to_string()),
+            ),
+            (
+                "aibom:keras:lambda-layers",
+                Some(self.lambda_layers.to_string()),
+            ),
+        ];
+        out.extend(pairs.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
