@@ -135,6 +135,13 @@ impl Format {
         !matches!(self, Format::Hdf5 | Format::Unknown)
     }
 
+    /// Formats whose documented layout appends a zip archive: TFLite metadata packs the
+    /// model's associated files (labels, vocabularies) as a zip after the FlatBuffer. A zip
+    /// found from the end of such a file is not a disguise (its members are still scanned).
+    pub fn appends_zip_by_design(self) -> bool {
+        matches!(self, Format::Tflite)
+    }
+
     /// Formats some loader runs code from (pickles, the archives and compressed streams that
     /// carry them, object arrays, HDF5 Keras models): bytes of one of these under a name that
     /// claims another format are a disguise worth reporting.

@@ -16,7 +16,7 @@
 //! [`Limits::max_proto_depth`]: crate::limits::Limits::max_proto_depth
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::Ctx;
+use super::{Ctx, Walked};
 use crate::detect::Format;
 use crate::detect::coreml::{Top, model_type};
 use crate::detect::protobuf::{Field, Input, WireError};
@@ -167,19 +167,9 @@ impl Walk<'_, '_> {
     }
 }
 
-/// Whether the whole file's top level walks as a Core ML `Model` (an I/O error is the
-/// caller's); the model type's insides are walked by [`inspect`].
-pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
-    let mut inp = Input::new(src, limits.max_proto_depth);
-    let mut top = Top::default();
-    match top.walk(&mut inp, 0, src.len()) {
-        Ok(()) => Ok(top.is_model()),
-        Err(WireError::Io(e)) => Err(e),
-        Err(_) => Ok(false),
-    }
-}
-
-pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+/// Walks the whole model: a Core ML model, or bytes that only started like one (findings of
+/// the failed walk removed; the caller detects them again without this reading).
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walked> {
     let mut inp = Input::new(src, ctx.limits.max_proto_depth);
     let start = ctx.findings.len();
     let mut walk = Walk {
@@ -198,7 +188,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
                 .to_owned();
             facts.is_updatable = top.updatable;
             ctx.facts.coreml = Some(facts);
-            Ok(Format::Coreml)
+            Ok(Walked::Is(Format::Coreml))
         }
         Err(WireError::Io(e)) => Err(e),
         other => {
@@ -208,14 +198,9 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
                 Err(e) => e.to_string(),
                 Ok(_) => "no specification version or not exactly one model type".to_owned(),
             };
-            ctx.report(
-                Code::UnknownFormat,
-                None,
-                format!(
-                    "the bytes start like a Core ML model but are not one ({why}); hashed only"
-                ),
-            );
-            Ok(Format::Unknown)
+            Ok(Walked::Not(format!(
+                "the bytes start like a Core ML model but are not one ({why}); hashed only"
+            )))
         }
     }
 }
@@ -233,7 +218,10 @@ mod tests {
         let limits = Limits::default();
         let policy = Policy::new(&[], false).unwrap();
         let mut ctx = Ctx::new(&limits, &policy, "m.mlmodel");
-        let f = inspect(&b.to_vec(), &mut ctx).unwrap();
+        let f = match inspect(&b.to_vec(), &mut ctx).unwrap() {
+            Walked::Is(f) => f,
+            Walked::Not(_) => Format::Unknown,
+        };
         let codes = ctx.findings.iter().map(|f| (f.code, f.severity)).collect();
         (f, codes, ctx.facts.coreml)
     }
@@ -290,8 +278,8 @@ mod tests {
             if f == Format::Unknown {
                 assert_eq!(
                     codes,
-                    vec![(Code::UnknownFormat, Severity::Info)],
-                    "cut at {cut}"
+                    vec![],
+                    "a failed walk leaves no findings; cut at {cut}"
                 );
             }
         }

@@ -7,10 +7,9 @@
 //! finding says why).
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::Ctx;
+use super::{Ctx, Walked};
 use crate::detect::Format;
 use crate::detect::matlab4::{Mat4Variable, walk};
-use crate::finding::Code;
 use crate::source::Source;
 use serde::Serialize;
 use std::io;
@@ -33,23 +32,20 @@ impl crate::formats::FormatFacts for Matlab4Facts {
     }
 }
 
-pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walked> {
     // Each step reads a header and a name; a read error (the file shrank) ends the walk, and
     // the bytes are then reported unknown like any that fail it.
     let Some(m) = walk(src, src.len(), ctx.limits.max_fact_entries) else {
-        ctx.report(
-            Code::UnknownFormat,
-            None,
-            "the bytes start like a MATLAB level 4 MAT-file, but its matrix headers do not chain to the end of the file; hashed only",
-        );
-        return Ok(Format::Unknown);
+        return Ok(Walked::Not(
+            "the bytes start like a MATLAB level 4 MAT-file, but its matrix headers do not chain to the end of the file; hashed only".to_owned(),
+        ));
     };
     ctx.facts.matlab4 = Some(Matlab4Facts {
         matrices: m.matrices,
         byte_order: if m.big_endian { "big" } else { "little" },
         variables: m.variables,
     });
-    Ok(Format::Matlab4)
+    Ok(Walked::Is(Format::Matlab4))
 }
 
 #[cfg(test)]
@@ -67,13 +63,13 @@ mod tests {
         let mut b = matrix(true, 1000, 3, 5, 0, "a");
         b.extend(matrix(true, 1001, 1, 9, 0, "theta"));
         let mut ctx = Ctx::new(&limits, &policy, "m.mat");
-        assert_eq!(inspect(&b, &mut ctx).unwrap(), Format::Matlab4);
+        assert_eq!(inspect(&b, &mut ctx).unwrap(), Walked::Is(Format::Matlab4));
         let f = ctx.facts.matlab4.unwrap();
         assert_eq!((f.matrices, f.byte_order), (2, "big"));
         assert_eq!(f.variables[1].name, "theta");
         b.pop();
         let mut ctx = Ctx::new(&limits, &policy, "m.mat");
-        assert_eq!(inspect(&b, &mut ctx).unwrap(), Format::Unknown);
-        assert_eq!(ctx.findings[0].code, Code::UnknownFormat);
+        assert!(matches!(inspect(&b, &mut ctx).unwrap(), Walked::Not(_)));
+        assert!(ctx.findings.is_empty() && ctx.facts.matlab4.is_none());
     }
 }

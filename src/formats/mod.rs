@@ -486,10 +486,19 @@ fn also_as_pickle(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result
 pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
     let head = src.read_vec(0, detect::HEAD_LEN)?;
     let mut format = detect::detect(&head, src.len(), name);
-    // A format with no magic number is detected from the walk of its first bytes; when the
-    // walk of the whole file fails, the bytes are what they are without that reading.
-    if detect::is_walked(format) && !walks_whole(src, ctx, format)? {
-        format = detect::detect_without_walks(&head, src.len(), name);
+    // A format with no magic number is detected from the walk of its first bytes, and its
+    // parser walks the whole file (once); when that walk fails, the bytes are what they are
+    // without that reading, and are dispatched as such below.
+    let mut walked = None;
+    let mut not_walked = None;
+    if detect::is_walked(format) {
+        match inspect_walked(src, ctx, format)? {
+            Walked::Is(f) => walked = Some(f),
+            Walked::Not(why) => {
+                format = detect::detect_without_walks(&head, src.len(), name);
+                not_walked = Some(why);
+            }
+        }
     }
     let claimed = detect::claimed_by_name(name);
 
@@ -519,6 +528,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
 
     let mut tar_layout = None;
     let refined = match format {
+        _ if let Some(f) = walked => f,
         Format::Empty => {
             if claimed.is_none() {
                 ctx.report(Code::EmptyFile, None, "the file is empty");
@@ -541,10 +551,6 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             onnx::inspect(src, ctx)?;
             format
         }
-        Format::OnnxTensor => onnx_tensor::inspect(src, ctx)?,
-        Format::SentencePiece => sentencepiece::inspect(src, ctx)?,
-        Format::Matlab4 => matlab4::inspect(src, ctx)?,
-        Format::Coreml => coreml::inspect(src, ctx)?,
         Format::SavedModel => {
             savedmodel::inspect(src, ctx)?;
             format
@@ -614,11 +620,9 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         Format::Unknown => {
             if !claimed.is_some_and(Claim::is_exclusive) {
-                ctx.report(
-                    Code::UnknownFormat,
-                    None,
-                    "format not recognised from the bytes; hashed only",
-                );
+                let why = not_walked
+                    .unwrap_or_else(|| "format not recognised from the bytes; hashed only".into());
+                ctx.report(Code::UnknownFormat, None, why);
             }
             format
         }
@@ -639,10 +643,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             .as_ref()
             .is_some_and(|t: &tar::Inspected| t.within_member(eocd.base, eocd.end))
     {
-        // TFLite metadata packs the model's associated files (labels, vocabularies) as a zip
-        // appended to the FlatBuffer: the documented layout, not a disguise. Its members are
-        // still scanned.
-        if format != Format::Tflite {
+        if !format.appends_zip_by_design() {
             ctx.report(
                 Code::Polyglot,
                 None,
@@ -657,15 +658,24 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
     Ok(refined)
 }
 
-/// Whether the whole file walks as `format` (one of [`detect::is_walked`]).
-fn walks_whole(src: &dyn Source, ctx: &Ctx, format: Format) -> io::Result<bool> {
-    Ok(match format {
-        Format::OnnxTensor => onnx_tensor::walks(src, ctx.limits)?,
-        Format::SentencePiece => sentencepiece::walks(src, ctx.limits)?,
-        Format::Coreml => coreml::walks(src, ctx.limits)?,
-        Format::Matlab4 => detect::matlab4::walk(src, src.len(), 0).is_some(),
-        _ => true,
-    })
+/// What the parser of a format with no magic number found, walking the whole file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Walked {
+    /// The bytes are this format (its facts and findings are in the context).
+    Is(Format),
+    /// They only started like it (why, as a sentence); nothing was reported.
+    Not(String),
+}
+
+/// Runs the parser of a walked format (one of [`detect::is_walked`]).
+fn inspect_walked(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Walked> {
+    match format {
+        Format::OnnxTensor => onnx_tensor::inspect(src, ctx),
+        Format::SentencePiece => sentencepiece::inspect(src, ctx),
+        Format::Coreml => coreml::inspect(src, ctx),
+        Format::Matlab4 => matlab4::inspect(src, ctx),
+        _ => Ok(Walked::Is(format)),
+    }
 }
 
 #[cfg(test)]
@@ -726,6 +736,39 @@ mod tests {
             inspect_source(&b, &mut c, "notes.txt").unwrap(),
             Format::Text
         );
+    }
+
+    #[test]
+    fn binary_whose_first_bytes_walk_as_a_sentencepiece_model_is_unknown_and_says_why() {
+        // Pieces as far as detection looks, then bytes no protobuf walk accepts: the parser
+        // walks the file once, and the bytes are reported for what they are without it.
+        let mut b = Vec::new();
+        for _ in 0..120 {
+            b.extend_from_slice(b"\n\"\n ");
+            b.extend((1u8..=32).map(|c| if c == b'\n' { 0x0b } else { c }));
+        }
+        b.extend_from_slice(&[0xff, 0x00, 0xfe, 0x01, 0x07]);
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        assert_eq!(
+            inspect_source(&b, &mut c, "blob.bin").unwrap(),
+            Format::Unknown
+        );
+        let messages: Vec<(Code, &str)> = c
+            .findings
+            .iter()
+            .map(|f| (f.code, f.message.as_str()))
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(messages[0].0, Code::UnknownFormat);
+        assert!(
+            messages[0]
+                .1
+                .starts_with("the bytes start like a SentencePiece model but are not one"),
+            "{messages:?}"
+        );
+        assert!(c.facts.sentencepiece.is_none());
     }
 
     #[test]

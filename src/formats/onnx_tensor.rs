@@ -9,8 +9,8 @@
 //! `unknown-format` finding here is only for a file that changed in between.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::Ctx;
 use super::onnx::{LocationCheck, check_location};
+use super::{Ctx, Walked};
 use crate::detect::Format;
 use crate::detect::onnx_tensor::{NotATensor, Tensor, data_type_name};
 use crate::detect::protobuf::{Input, WireError};
@@ -45,23 +45,9 @@ impl crate::formats::FormatFacts for OnnxTensorFacts {
     }
 }
 
-/// Whether the whole file walks as a TensorProto (an I/O error is the caller's).
-pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
-    let mut inp = Input::new(src, limits.max_proto_depth);
-    let mut seen = Tensor::default();
-    match seen
-        .walk(&mut inp, src.len(), 0)
-        .and_then(|()| seen.check(true))
-    {
-        Ok(_) => Ok(true),
-        Err(NotATensor::Wire(WireError::Io(e))) => Err(e),
-        Err(_) => Ok(false),
-    }
-}
-
-/// Walks the whole tensor; returns the detected format, or [`Format::Unknown`] (with the
-/// `unknown-format` finding saying why) for bytes that only started like a TensorProto.
-pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+/// Walks the whole tensor: an ONNX tensor, or bytes that only started like one (nothing
+/// reported; the caller detects them again without this reading).
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walked> {
     let mut inp = Input::new(src, ctx.limits.max_proto_depth);
     let mut seen = Tensor::default();
     let checked = seen
@@ -71,14 +57,9 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         Ok(v) => v,
         Err(NotATensor::Wire(WireError::Io(e))) => return Err(e),
         Err(e) => {
-            ctx.report(
-                Code::UnknownFormat,
-                None,
-                format!(
-                    "the bytes start like an ONNX TensorProto but are not one ({e}); hashed only"
-                ),
-            );
-            return Ok(Format::Unknown);
+            return Ok(Walked::Not(format!(
+                "the bytes start like an ONNX TensorProto but are not one ({e}); hashed only"
+            )));
         }
     };
     let dtype = seen.data_type.unwrap_or(0);
@@ -120,7 +101,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         facts.external_locations.push(shown);
     }
     ctx.facts.onnx_tensor = Some(facts);
-    Ok(Format::OnnxTensor)
+    Ok(Walked::Is(Format::OnnxTensor))
 }
 
 #[cfg(test)]
@@ -138,7 +119,10 @@ mod tests {
         let limits = Limits::default();
         let policy = Policy::new(&[], false).unwrap();
         let mut ctx = Ctx::new(&limits, &policy, "input_0.pb");
-        let f = inspect(&b.to_vec(), &mut ctx).unwrap();
+        let f = match inspect(&b.to_vec(), &mut ctx).unwrap() {
+            Walked::Is(f) => f,
+            Walked::Not(_) => Format::Unknown,
+        };
         let codes = ctx.findings.iter().map(|f| (f.code, f.severity)).collect();
         (f, codes, ctx.facts.onnx_tensor)
     }
@@ -183,7 +167,7 @@ mod tests {
             let b = float_tensor(&[2, 3], raw);
             assert!(!sniff(&b, b.len() as u64), "{raw} bytes");
             assert_eq!(run(&b).0, Format::Unknown);
-            assert_eq!(run(&b).1, vec![(Code::UnknownFormat, Severity::Info)]);
+            assert_eq!(run(&b).1, vec![]);
         }
     }
 

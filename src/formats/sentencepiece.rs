@@ -8,11 +8,10 @@
 //! `unknown-format` finding here is only for a file that changed in between.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::Ctx;
+use super::{Ctx, Walked};
 use crate::detect::Format;
 use crate::detect::protobuf::{Input, WireError};
 use crate::detect::sentencepiece::{NotAModel, Walk};
-use crate::finding::Code;
 use crate::source::Source;
 use std::io;
 
@@ -25,38 +24,20 @@ impl crate::formats::FormatFacts for SentencePieceFacts {
     }
 }
 
-/// Whether the whole file walks as a SentencePiece model (an I/O error is the caller's).
-pub fn walks(src: &dyn Source, limits: &crate::limits::Limits) -> io::Result<bool> {
-    let mut inp = Input::new(src, limits.max_proto_depth);
-    let mut walk = Walk::default();
-    match walk.walk(&mut inp, src.len()).and_then(|()| walk.check()) {
-        Ok(()) => Ok(true),
-        Err(NotAModel::Wire(WireError::Io(e))) => Err(e),
-        Err(_) => Ok(false),
-    }
-}
-
-/// Walks the whole model; returns the detected format, or [`Format::Unknown`] (with the
-/// `unknown-format` finding saying why) for bytes that only started like a model.
-pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
+/// Walks the whole model: a SentencePiece model, or bytes that only started like one
+/// (nothing reported; the caller detects them again without this reading).
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walked> {
     let mut inp = Input::new(src, ctx.limits.max_proto_depth);
     let mut walk = Walk::default();
     match walk.walk(&mut inp, src.len()).and_then(|()| walk.check()) {
         Ok(()) => {
             ctx.facts.sentencepiece = Some(walk.facts);
-            Ok(Format::SentencePiece)
+            Ok(Walked::Is(Format::SentencePiece))
         }
         Err(NotAModel::Wire(WireError::Io(e))) => Err(e),
-        Err(e) => {
-            ctx.report(
-                Code::UnknownFormat,
-                None,
-                format!(
-                    "the bytes start like a SentencePiece model but are not one ({e}); hashed only"
-                ),
-            );
-            Ok(Format::Unknown)
-        }
+        Err(e) => Ok(Walked::Not(format!(
+            "the bytes start like a SentencePiece model but are not one ({e}); hashed only"
+        ))),
     }
 }
 
@@ -66,7 +47,7 @@ mod tests {
     use super::super::protobuf::enc::*;
     use super::*;
     use crate::detect::sentencepiece::sniff;
-    use crate::finding::Severity;
+    use crate::finding::{Code, Severity};
     use crate::limits::Limits;
     use crate::policy::Policy;
 
@@ -95,7 +76,10 @@ mod tests {
         let limits = Limits::default();
         let policy = Policy::new(&[], false).unwrap();
         let mut ctx = Ctx::new(&limits, &policy, "spm.model");
-        let f = inspect(&b.to_vec(), &mut ctx).unwrap();
+        let f = match inspect(&b.to_vec(), &mut ctx).unwrap() {
+            Walked::Is(f) => f,
+            Walked::Not(_) => Format::Unknown,
+        };
         let codes = ctx.findings.iter().map(|f| (f.code, f.severity)).collect();
         (f, codes, ctx.facts.sentencepiece)
     }
@@ -149,7 +133,7 @@ mod tests {
             assert!(!sniff(&b, b.len() as u64), "{b:?}");
             let (f, codes, _) = run(&b);
             assert_eq!(f, Format::Unknown, "{b:?}");
-            assert_eq!(codes, vec![(Code::UnknownFormat, Severity::Info)]);
+            assert_eq!(codes, vec![]);
         }
     }
 
