@@ -41,11 +41,9 @@ pub const DEFAULT_FILE: &str = "aibom.toml";
 /// Why a config file could not be loaded.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The I/O error is in the message, not a `source` (an error chain would show it twice).
+    #[error("reading {path}: {error}")]
+    Read { path: String, error: std::io::Error },
     /// Displayed as `<path>: <what is wrong>` (the cause is in the message, not a source, so an
     /// error chain shows it once).
     #[error("{path}: {error}")]
@@ -390,7 +388,7 @@ impl Config {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(&path).map_err(|e| LoadError::Read {
             path: shown.clone(),
-            source: e,
+            error: e,
         })?;
         let mut c =
             Config::parse(&text).map_err(|error| LoadError::Invalid { path: shown, error })?;

@@ -55,6 +55,16 @@ fn bad_arguments_exit_2() {
 }
 
 #[test]
+fn a_config_that_cannot_be_read_is_named_once_with_its_error() {
+    let d = tempfile::tempdir().unwrap();
+    let out = run(&["scan", ".", "--config", "missing.toml"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reading missing.toml: "), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}
+
+#[test]
 fn fail_on_moves_the_threshold() {
     let d = tempfile::tempdir().unwrap();
     // An import that is on neither list: medium by default.
