@@ -75,8 +75,15 @@ impl<'r> Input<'r> {
             let src = self.r.fill_buf()?;
             let n = src.len().min(INPUT_BUF);
             if n > 0 {
-                if matches!(self.buf, Cow::Borrowed(_)) || self.buf.len() < INPUT_BUF {
-                    self.buf = Cow::Owned(vec![0; INPUT_BUF]);
+                // Sized by what the reader hands over (a small member or window needs no
+                // 64 KiB buffer zeroed for it), doubling up to `INPUT_BUF`.
+                let have = match &self.buf {
+                    Cow::Owned(v) => v.len(),
+                    Cow::Borrowed(_) => 0,
+                };
+                if have < n {
+                    let size = n.max(have.saturating_mul(2)).min(INPUT_BUF);
+                    self.buf = Cow::Owned(vec![0; size]);
                 }
                 if let (Some(dst), Some(src)) = (self.buf.to_mut().get_mut(..n), src.get(..n)) {
                     dst.copy_from_slice(src);
