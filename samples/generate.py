@@ -62,7 +62,7 @@ CODES = {
     "keras-embedded-object", "keras-external-load", "config-callable-target",
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
-    "tar-trailing-data", "tar-malformed",
+    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -1135,6 +1135,51 @@ def malicious(c: Corpus) -> None:
     c.add(m + "gzip_payload_after_break.pkl.gz", gzip.compress(P2 + b"N\xff" + MAL, 9, mtime=0), "unsafe",
           ["pickle-malformed", DG, DC],
           "gzip of a stream that breaks at an unknown opcode, then the payload pickle: read without random access, the bytes after the break are still tried")
+    joblib_arrays(c)
+
+
+# joblib arrays read as NumpyUnpickler reads them (samples/check_joblib_arrays.py runs the real
+# joblib over these with every class but the array wrappers and numpy.dtype stubbed).
+JOBLIB_PAYLOAD = g0("os", "system") + b"(V" + CMD.encode() + b"\ntR0"
+
+
+def joblib_wrapper(state: bytes, cls: str = "NumpyArrayWrapper", module: str = "joblib.numpy_pickle") -> bytes:
+    """NEWOBJ of the wrapper class, then `state` (opcodes leaving one value) and BUILD."""
+    return g0(module, cls) + b")\x81" + state + b"b"
+
+
+def pdict(*entries: bytes) -> bytes:
+    return b"}(" + b"".join(entries) + b"u"
+
+
+JOBLIB_F8 = b"Vorder\nVC\nVdtype\n" + g0("numpy", "dtype") + b"Vf8\n\x85R"
+
+
+def joblib_arrays(c: Corpus) -> None:
+    m = "malicious/"
+    # The shape (2, 3) is memoized first and fetched with BINGET: the wrapper's data is 48 bytes.
+    shape_memo = (P2 + b"K\x02K\x03\x86q\x070"
+                  + joblib_wrapper(pdict(JOBLIB_F8, b"Vshape\nh\x07")) + b"\x28" * 48 + b"0"
+                  + JOBLIB_PAYLOAD + b"N" + STOP)
+    c.add(m + "joblib_shape_from_memo.joblib", shape_memo, "unsafe", [DG, DC],
+          "joblib array whose shape comes from the memo (BINGET): 48 bytes of data, then os.system")
+    # numpy.dtype("V8") whose BUILD state sets item size 8 and flags 1 (NPY_ITEM_HASOBJECT):
+    # joblib reads an embedded pickle, not raw bytes.
+    dtype = (b"Vorder\nVC\nVdtype\n" + g0("numpy", "dtype") + b"VV8\n\x85R"
+             + b"(K\x03V|\nNNNK\x08K\x01K\x01tb")
+    object_flag = (P2 + joblib_wrapper(pdict(dtype, b"Vshape\nK\x01\x85")) + P2 + JOBLIB_PAYLOAD + b"N" + STOP
+                   + b"N" + STOP)
+    c.add(m + "joblib_void_dtype_object_flag.joblib", object_flag, "unsafe", [DG, DC],
+          "joblib array of a void dtype whose state sets the has-object flag: joblib reads the os.system pickle that follows as the array")
+    # A list as the shape: joblib accepts any sequence; the analysis cannot size the data.
+    unresolved = (P2 + joblib_wrapper(pdict(JOBLIB_F8, b"Vshape\n]K\x05a")) + b"\x28" * 40 + b"0"
+                  + JOBLIB_PAYLOAD + b"N" + STOP)
+    c.add(m + "joblib_shape_list.joblib", unresolved, "unsafe", ["joblib-array-unresolved", DG, DC],
+          "joblib array whose shape is a list (not sized by the analysis): every later position is tried and the os.system call after the data is found")
+    legacy = (P2 + joblib_wrapper(pdict(b"Vfilename\nV../../outside/array.npy\n"), "NDArrayWrapper",
+                                  "joblib.numpy_pickle_compat") + STOP)
+    c.add(m + "joblib_external_array.pkl", legacy, "unsafe", ["joblib-external-array"],
+          "legacy joblib NDArrayWrapper naming ../../outside/array.npy, which joblib loads with allow_pickle=True")
 
 
 def _patch_local_name(buf: bytes, old: bytes, new: bytes) -> bytes:

@@ -131,6 +131,10 @@ codes! {
         "a pickle analysis limit was reached; the rest of the stream was not analysed";
     PickleLoaderExhaustion = "pickle-loader-exhaustion", Integrity, High, Some(789),
         "a memo index or declared frame length would make CPython's unpickler allocate far more memory than the file holds";
+    JoblibArrayUnresolved = "joblib-array-unresolved", Integrity, High, None,
+        "a joblib array's byte count (shape, dtype, padding) cannot be worked out from the pickle as joblib reads it; every later position was tried as a pickle start";
+    JoblibExternalArray = "joblib-external-array", Security, High, Some(73),
+        "a legacy joblib NDArrayWrapper loads a .npy file (allow_pickle=True) from a path outside the pickle's directory or not known from the pickle";
     FindingsCapped = "findings-capped", Coverage, Low, None,
         "more findings below the gate than the per-file cap: the rest are counted per code, not listed";
     // Containers.

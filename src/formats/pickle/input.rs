@@ -12,6 +12,9 @@ pub(super) enum Break {
     Invalid(String),
     /// An analysis limit was reached.
     Limit(String),
+    /// Where the stream goes on cannot be told (a joblib array that cannot be sized; already
+    /// reported): every later position is tried as a pickle start.
+    Resync,
     /// Reading the underlying file failed: the tool cannot do its job.
     Io(io::Error),
 }

@@ -1,65 +1,236 @@
-//! joblib's in-stream NumPy array data, skipped the way `NumpyUnpickler` reads it.
+//! joblib's NumPy arrays inside a pickle, read the way `NumpyUnpickler` reads them: the array
+//! data in the stream right after the BUILD of a `NumpyArrayWrapper`, or (joblib < 0.10) a
+//! `.npy` file beside the pickle named by an `NDArrayWrapper`.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::input::{Input, Res, invalid};
+use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
 use super::value::Value;
+use crate::finding::{Code, Evidence};
+use crate::formats::member::escapes;
 
-impl<'c, 'a> Machine<'c, 'a> {
-    /// joblib writes a NumPy array's bytes into the pickle stream right after the BUILD of
-    /// its `NumpyArrayWrapper` (`joblib/numpy_pickle.py`, `write_array`/`read_array`): an
-    /// optional alignment padding (one length byte, then that many bytes), then the raw data;
-    /// or, for object arrays, a whole pickle of its own. Skip the raw data exactly as
-    /// `NumpyUnpickler` does; analyse the embedded pickle.
-    pub(super) fn joblib_array(&mut self, state: &Value, inp: &mut Input) -> Res<()> {
-        let dtype = match state.dict_get("dtype") {
-            Some(Value::Dtype(d)) => d,
-            _ => return invalid("joblib array wrapper without a readable dtype"),
-        };
-        if dtype
-            .trim_start_matches(['<', '>', '|', '='])
-            .starts_with('O')
-        {
-            let mut sub = Machine::new(&mut *self.ctx);
-            return match sub.run(inp)? {
-                End::Stop => Ok(()),
-                _ => invalid("embedded object-array pickle did not end"),
-            };
-        }
-        let Some(itemsize) = crate::formats::npy::itemsize(&dtype) else {
-            return invalid(format!("joblib array of unsupported dtype {dtype:?}"));
-        };
-        let shape = match state.dict_get("shape") {
-            Some(t @ Value::Tuple { .. }) => t
-                .items()
-                .iter()
-                .map(|d| match d {
-                    Value::Int(n) => u64::try_from(*n).ok(),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u64>>>(),
-            Some(Value::Opaque) => Some(Vec::new()),
-            _ => None,
-        };
-        let Some(shape) = shape else {
-            return invalid("joblib array wrapper without a readable shape");
-        };
-        let Some(nbytes) = shape.iter().try_fold(itemsize, |a, &d| a.checked_mul(d)) else {
-            return invalid("joblib array size overflows");
-        };
-        if let Some(Value::Int(_)) = state.dict_get("numpy_array_alignment_bytes") {
-            let pad = inp.byte("joblib alignment padding")?;
-            inp.take(u64::from(pad), 0, "joblib alignment padding")?;
-        }
-        inp.take(nbytes, 0, "joblib array data")?;
-        Ok(())
+/// The two wrappers `NumpyUnpickler.load_build` replaces by an array.
+pub(super) enum Wrapper {
+    /// `NumpyArrayWrapper`: the data follows in the stream.
+    Inline,
+    /// `NDArrayWrapper`: the data is a file beside the pickle, loaded with `allow_pickle=True`.
+    File,
+}
+
+pub(super) fn joblib_wrapper(path: &str) -> Option<Wrapper> {
+    match path {
+        "joblib.numpy_pickle.NumpyArrayWrapper"
+        | "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper" => Some(Wrapper::Inline),
+        "joblib.numpy_pickle_compat.NDArrayWrapper"
+        | "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper" => Some(Wrapper::File),
+        _ => None,
     }
 }
 
-pub(super) fn is_joblib_array_wrapper(path: &str) -> bool {
-    matches!(
-        path,
-        "joblib.numpy_pickle.NumpyArrayWrapper"
-            | "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"
-    )
+/// An attribute of the wrapper after BUILD, as `pickle._Unpickler.load_build` sets them: a
+/// dict state updates `__dict__`; a 2-tuple `(dict or None, slot dict)` does that and then
+/// `setattr`s the slot dict's items (so they win).
+enum Attr {
+    Set(Value),
+    /// Not set: reading it raises `AttributeError` (or gives the default).
+    Missing,
+    /// The state cannot be read exactly (not a dict, a dict with entries dropped past the
+    /// cap, a value not kept): the attribute may be anything.
+    Unknown,
+}
+
+fn attr(state: &Value, name: &str) -> Attr {
+    fn in_dict(d: &Value, name: &str) -> Attr {
+        match d {
+            Value::None | Value::EmptyDict => Attr::Missing,
+            Value::Dict(entries) => match d.dict_get(name) {
+                Some(v) => Attr::Set(v),
+                None if entries.borrow().dropped => Attr::Unknown,
+                None => Attr::Missing,
+            },
+            _ => Attr::Unknown,
+        }
+    }
+    match state {
+        Value::Tuple { items, .. } if items.len() == 2 => {
+            let (Some(dict), Some(slots)) = (items.first(), items.get(1)) else {
+                return Attr::Unknown;
+            };
+            match in_dict(slots, name) {
+                Attr::Missing => in_dict(dict, name),
+                found => found,
+            }
+        }
+        other => in_dict(other, name),
+    }
+}
+
+/// Why a joblib array's byte count cannot be worked out.
+struct Unresolved(String);
+
+impl<'c, 'a> Machine<'c, 'a> {
+    /// joblib writes a NumPy array's bytes into the pickle stream right after the BUILD of
+    /// its `NumpyArrayWrapper` (`joblib/numpy_pickle.py`, `read_array`): for object arrays a
+    /// whole pickle of its own; else an optional alignment padding (one length byte, then that
+    /// many bytes) when the wrapper has a `numpy_array_alignment_bytes` that is not None, then
+    /// `prod(int64(shape))` items of `dtype.itemsize` bytes. The data is skipped exactly so;
+    /// the embedded pickle is analysed. When the count cannot be worked out from the pickle
+    /// (a value not kept, a state not readable), `joblib-array-unresolved`: the stream stops
+    /// here and every later position is tried as a pickle start.
+    pub(super) fn joblib_array(&mut self, state: &Value, at: u64, inp: &mut Input) -> Res<()> {
+        match self.array_layout(state)? {
+            Ok(Layout::Objects) => {
+                let mut sub = Machine::new(&mut *self.ctx);
+                match sub.run(inp)? {
+                    End::Stop => Ok(()),
+                    _ => invalid("embedded object-array pickle did not end"),
+                }
+            }
+            Ok(Layout::Raw { padded, nbytes }) => {
+                if padded {
+                    let pad = inp.byte("joblib alignment padding")?;
+                    inp.take(u64::from(pad), 0, "joblib alignment padding")?;
+                }
+                self.check_declared(inp, nbytes, inp.pos, "joblib array data");
+                inp.take(nbytes, 0, "joblib array data")?;
+                Ok(())
+            }
+            Err(Unresolved(why)) => {
+                self.activity = self.activity.saturating_add(1);
+                self.ctx.report_with(
+                    Code::JoblibArrayUnresolved,
+                    Code::JoblibArrayUnresolved.default_severity(),
+                    Some(at),
+                    format!(
+                        "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown, so every later position was tried as a pickle start"
+                    ),
+                    Evidence {
+                        opcode: Some("BUILD".into()),
+                        actual: Some(why),
+                        ..Evidence::default()
+                    },
+                );
+                Err(Break::Resync)
+            }
+        }
+    }
+
+    /// How the array's data is laid out, or why that cannot be told. `Err` only where the
+    /// loader itself fails (the load stops there).
+    fn array_layout(&self, state: &Value) -> Res<Result<Layout, Unresolved>> {
+        let unresolved = |why: &str| Ok(Err(Unresolved(why.to_owned())));
+        let dtype = match attr(state, "dtype") {
+            Attr::Set(Value::Dtype(d)) => d,
+            Attr::Missing => return invalid("joblib array wrapper has no dtype"),
+            Attr::Set(Value::Lost) | Attr::Unknown => {
+                return unresolved("its state is not readable");
+            }
+            Attr::Set(v) => {
+                return unresolved(&format!("its dtype is {}", self.describe(&v)));
+            }
+        };
+        let dtype = dtype.borrow();
+        let shape = match attr(state, "shape") {
+            Attr::Set(Value::EmptyTuple) => Some(Vec::new()),
+            Attr::Set(t @ Value::Tuple { .. }) => t
+                .items()
+                .iter()
+                .map(|d| match d {
+                    Value::Int(n) => Some(*n),
+                    _ => None,
+                })
+                .collect::<Option<Vec<i64>>>(),
+            Attr::Missing => return invalid("joblib array wrapper has no shape"),
+            _ => None,
+        };
+        let Some(shape) = shape else {
+            return unresolved("its shape is not a tuple of integers kept by the analysis");
+        };
+        match dtype.has_object() {
+            Some(true) => return Ok(Ok(Layout::Objects)),
+            Some(false) => {}
+            None => {
+                return unresolved(&format!(
+                    "the state set on its dtype {:?} is not readable",
+                    dtype.spec
+                ));
+            }
+        }
+        let Some(itemsize) = dtype.itemsize() else {
+            return unresolved(&format!(
+                "the item size of dtype {:?} is not known",
+                dtype.spec
+            ));
+        };
+        // `numpy.multiply.reduce` over int64: wraps on overflow; a negative count makes
+        // `numpy.empty` raise.
+        let count = shape.iter().fold(1i64, |a, &d| a.wrapping_mul(d));
+        let Ok(count) = u64::try_from(count) else {
+            return invalid(format!("joblib array of negative size {count}"));
+        };
+        if itemsize == 0 {
+            // `BUFFER_SIZE // min(BUFFER_SIZE, 0)`: joblib raises ZeroDivisionError.
+            return invalid("joblib array of zero-size items");
+        }
+        let Some(nbytes) = count.checked_mul(itemsize) else {
+            return invalid("joblib array size overflows");
+        };
+        let padded = match attr(state, "numpy_array_alignment_bytes") {
+            Attr::Missing | Attr::Set(Value::None) => false,
+            Attr::Set(Value::Lost) | Attr::Unknown => {
+                return unresolved("whether it is padded is not readable");
+            }
+            Attr::Set(_) => true,
+        };
+        Ok(Ok(Layout::Raw { padded, nbytes }))
+    }
+
+    /// `NDArrayWrapper.read` (joblib < 0.10) loads `os.path.join(<the pickle's directory>,
+    /// filename)` with `numpy.load(..., allow_pickle=True)`: a name that leaves the directory,
+    /// or one not known from the pickle, loads a file the scan never saw, and a pickle in it
+    /// runs.
+    pub(super) fn joblib_array_file(&mut self, state: &Value, at: u64) {
+        let name = match attr(state, "filename") {
+            Attr::Set(v) => v.text().map(str::to_owned).ok_or_else(|| self.describe(&v)),
+            // No filename: the load fails with AttributeError.
+            Attr::Missing => return,
+            Attr::Unknown => Err("a state that is not readable".to_owned()),
+        };
+        let (message, actual) = match name {
+            Ok(n) if !escapes(n.as_bytes()) && !n.contains("://") => return,
+            Ok(n) => (
+                format!(
+                    "a legacy joblib NDArrayWrapper at offset {at} loads {n:?} with allow_pickle=True: the path leaves the pickle's directory"
+                ),
+                n,
+            ),
+            Err(what) => (
+                format!(
+                    "a legacy joblib NDArrayWrapper at offset {at} loads a file named by {what} with allow_pickle=True"
+                ),
+                what,
+            ),
+        };
+        self.activity = self.activity.saturating_add(1);
+        self.ctx.report_with(
+            Code::JoblibExternalArray,
+            Code::JoblibExternalArray.default_severity(),
+            Some(at),
+            message,
+            Evidence {
+                opcode: Some("BUILD".into()),
+                actual: Some(actual),
+                ..Evidence::default()
+            },
+        );
+    }
+}
+
+enum Layout {
+    /// `dtype.hasobject`: a whole pickle follows.
+    Objects,
+    Raw {
+        padded: bool,
+        nbytes: u64,
+    },
 }

@@ -6,7 +6,7 @@
 
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{Machine, human_bytes};
-use super::value::{Blob, Ref, Value, args_of, live_blob_bytes, tuple};
+use super::value::{Blob, Dtype, Ref, Value, args_of, live_blob_bytes, tuple};
 use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
@@ -490,7 +490,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             "numpy.dtype" | "numpy.core.multiarray.dtype" | "numpy._core.multiarray.dtype" => {
                 if let Some(d) = text(0) {
-                    return Ok(Value::Dtype(d.into()));
+                    return Ok(Dtype::value_of(&d));
                 }
             }
             "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {

@@ -5,7 +5,7 @@
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
 use super::memo::{Memo, Put, bit_get};
-use super::value::{Blob, MAX_DICT_KEPT, SHORT, Short, Value, live_blob_bytes};
+use super::value::{Blob, DictVal, SHORT, Short, Value, live_blob_bytes};
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use std::cell::RefCell;
@@ -207,7 +207,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         };
         for d in dicts {
             if let Value::Dict(entries) = d {
-                for (k, v) in entries.borrow().iter() {
+                for (k, v) in entries.borrow().entries.iter() {
                     if let Some(k) = k.text()
                         && self.attrs.len() < MAX_GLOBAL_FACTS
                     {
@@ -227,7 +227,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn share_top(&mut self) -> Res<()> {
         self.top()?;
         if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
-            *v = Value::Dict(Rc::new(RefCell::new(Vec::new())));
+            *v = Value::Dict(DictVal::new(Vec::new(), false));
         }
         Ok(())
     }
@@ -238,10 +238,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             let mut d = d.borrow_mut();
             let mut it = items.into_iter().map(Value::without_dicts);
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                if d.len() >= MAX_DICT_KEPT {
-                    break;
-                }
-                d.push((k, v));
+                d.insert(k, v);
             }
         }
         Ok(())
@@ -264,6 +261,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::None => "None".to_owned(),
             Value::Int(n) => format!("the integer {n}"),
             Value::Dict(_) | Value::EmptyDict => "a dict".to_owned(),
+            Value::EmptyTuple => "an empty tuple".to_owned(),
             Value::Dtype(_) => "a dtype".to_owned(),
             Value::Lost => format!(
                 "a memoized value not kept (the memo budget of {} was spent)",

@@ -105,7 +105,7 @@ impl Memo {
             }
             self.set_lost(i, false);
         }
-        if !v.interesting() {
+        if !v.interesting() && !v.kept_for_arrays() {
             return if self.cost > hard {
                 Put::Full
             } else {

@@ -88,6 +88,9 @@ struct Streams {
     overruns: Vec<(u64, u64)>,
     /// Where a stream broke (offset in the reader).
     broken_at: Option<u64>,
+    /// The break is a place where the stream goes on somewhere unknown (see
+    /// [`Break::Resync`]): every later position is tried, not only `PROTO` opcodes.
+    resync: bool,
     /// Read without random access: the bytes already taken from the reader past the break
     /// (the input's buffer), so the reader's own position plus these is the break.
     rest: Vec<u8>,
@@ -123,9 +126,21 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
     }
     if let Some(b) = out.broken_at {
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
-        reinterpret(src, b, stop, Some(0x80), "after the break at", 0, ctx)?;
+        let (only, why) = after_break(out.resync);
+        reinterpret(src, b, stop, only, why, 0, ctx)?;
     }
     Ok(out.format)
+}
+
+/// Which positions after a break are tried as pickle starts, and how readings there are
+/// labelled: `PROTO` opcodes after a break (a new pickle appended), every position where the
+/// stream goes on somewhere unknown.
+fn after_break(resync: bool) -> (Option<u8>, &'static str) {
+    if resync {
+        (None, "after the unresolved joblib array ending at or after")
+    } else {
+        (Some(0x80), "after the break at")
+    }
 }
 
 /// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
@@ -231,7 +246,8 @@ pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> 
         // produced in `tail`; the main reading already reported the stream's state.
         let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
         let stop = RESYNC_WINDOW.min(tail.len() as u64);
-        reinterpret(&tail, 0, stop, Some(0x80), "after the break at", b, ctx)?;
+        let (only, why) = after_break(out.resync);
+        reinterpret(&tail, 0, stop, only, why, b, ctx)?;
     }
     Ok(out.format)
 }
@@ -259,6 +275,7 @@ fn read_streams_from(
     let first_global = ctx.facts.globals.len();
     let mut overruns = Vec::new();
     let mut broken_at = None;
+    let mut resync = false;
     loop {
         match inp.peek() {
             Ok(None) => break,
@@ -333,6 +350,11 @@ fn read_streams_from(
                 broken_at = Some(inp.pos);
                 End::Broken
             }
+            Err(Break::Resync) => {
+                broken_at = Some(inp.pos);
+                resync = true;
+                End::Broken
+            }
             Err(Break::Limit(msg)) => {
                 ctx.report(
                     Code::PickleLimitExceeded,
@@ -371,6 +393,7 @@ fn read_streams_from(
         format,
         overruns,
         broken_at,
+        resync,
         rest,
     })
 }

@@ -2,10 +2,10 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::input::{Break, Input, Res, invalid};
-use super::joblib::is_joblib_array_wrapper;
+use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
 use super::strings::{parse_index, raw_unicode_escape, unquote_string};
-use super::value::{MAX_DICT_KEPT, Value, tuple};
+use super::value::{DictVal, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
@@ -169,7 +169,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(Value::Opaque)?;
             }
             b')' => {
-                self.push(Value::Opaque)?;
+                self.push(Value::EmptyTuple)?;
             }
             // Strings.
             b'S' => {
@@ -242,14 +242,12 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'd' => {
                 let items = self.pop_mark()?;
                 self.loose(&items, "DICT", at);
-                let mut pairs = Vec::new();
+                let mut dict = DictVal::default();
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    if pairs.len() < MAX_DICT_KEPT {
-                        pairs.push((k, v));
-                    }
+                    dict.insert(k, v);
                 }
-                self.push(Value::Dict(Rc::new(RefCell::new(pairs))))?;
+                self.push(Value::Dict(Rc::new(RefCell::new(dict))))?;
             }
             b'l' | 0x91 => {
                 let items = self.pop_mark()?;
@@ -321,16 +319,23 @@ impl<'c, 'a> Machine<'c, 'a> {
                     let base = r.path().to_owned();
                     self.record_attrs(&base, &state);
                 }
+                if let Value::Dtype(d) = self.top()? {
+                    d.borrow_mut().set_state(&state);
+                }
                 if let Value::Call(Some(r)) = self.top()? {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
-                    if is_joblib_array_wrapper(r.path()) {
-                        // joblib ends the current frame before writing the array data.
-                        if self.frame_end == Some(inp.pos) {
-                            self.frame_end = None;
+                    match joblib_wrapper(r.path()) {
+                        Some(Wrapper::Inline) => {
+                            // joblib ends the current frame before writing the array data.
+                            if self.frame_end == Some(inp.pos) {
+                                self.frame_end = None;
+                            }
+                            self.joblib_array(&state, at, inp)?;
                         }
-                        self.joblib_array(&state, inp)?;
+                        Some(Wrapper::File) => self.joblib_array_file(&state, at),
+                        None => {}
                     }
                 }
                 self.rebind(&state, at)?;

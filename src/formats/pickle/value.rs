@@ -123,13 +123,15 @@ pub(super) enum Value {
     None,
     Int(i64),
     /// A dict's first entries (joblib array headers are dicts).
-    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    Dict(Rc<RefCell<DictVal>>),
     /// A dict nothing refers to but the stack slot and that holds nothing yet: allocated as a
     /// [`Value::Dict`] on its first insert or when it gets a second reference (DUP, memo), so
     /// a flood of `EMPTY_DICT` costs no more memory than a flood of `NONE`.
     EmptyDict,
-    /// `numpy.dtype(<str>)`.
-    Dtype(Rc<str>),
+    /// `numpy.dtype(<str>)`, and what BUILD set on it.
+    Dtype(Rc<RefCell<Dtype>>),
+    /// `()`: a shape of no dimensions, an empty argument list.
+    EmptyTuple,
     Str(Rc<Blob>),
     /// A string of at most [`SHORT`] bytes, held inline (module and attribute names, keys,
     /// vocabulary): no allocation for the commonest value in opcode-heavy pickles.
@@ -160,6 +162,108 @@ pub(super) enum Value {
     Lost,
 }
 
+/// A dict's entries, the first [`MAX_DICT_KEPT`] of them.
+#[derive(Debug, Default)]
+pub(super) struct DictVal {
+    pub(super) entries: Vec<(Value, Value)>,
+    /// Entries past the cap were dropped: a key not found may still be there.
+    pub(super) dropped: bool,
+}
+
+impl DictVal {
+    pub(super) fn new(entries: Vec<(Value, Value)>, dropped: bool) -> Rc<RefCell<DictVal>> {
+        Rc::new(RefCell::new(DictVal { entries, dropped }))
+    }
+
+    /// Adds an entry, or notes it was dropped when the dict is full.
+    pub(super) fn insert(&mut self, k: Value, v: Value) {
+        if self.entries.len() < MAX_DICT_KEPT {
+            self.entries.push((k, v));
+        } else {
+            self.dropped = true;
+        }
+    }
+}
+
+/// `numpy.dtype(spec)` as the loader has it: what it was made from and what BUILD
+/// (`dtype.__setstate__`) set on it. Shared: BUILD through one reference changes them all.
+#[derive(Debug)]
+pub(super) struct Dtype {
+    pub(super) spec: Box<str>,
+    /// The state's item size (index 5): numpy takes it for flexible types (S, U, V).
+    pub(super) elsize: Option<i64>,
+    /// The state's flags (index 7): numpy takes them for flexible types, and bit 0
+    /// (`NPY_ITEM_HASOBJECT`) makes `dtype.hasobject` true.
+    pub(super) flags: Option<i64>,
+    /// A BUILD whose state was not a version 3 or 4 tuple of readable numbers.
+    pub(super) unread_state: bool,
+}
+
+impl Dtype {
+    pub(super) fn value_of(spec: &str) -> Value {
+        Value::Dtype(Rc::new(RefCell::new(Dtype {
+            spec: spec.into(),
+            elsize: None,
+            flags: None,
+            unread_state: false,
+        })))
+    }
+
+    /// `dtype.__setstate__(state)`: `(version, endian, subarray, names, fields, elsize,
+    /// alignment, flags[, metadata])`.
+    pub(super) fn set_state(&mut self, state: &Value) {
+        let items = state.items();
+        match (items.len(), items.get(5), items.get(7)) {
+            (8 | 9, Some(Value::Int(e)), Some(Value::Int(f))) => {
+                self.elsize = Some(*e);
+                self.flags = Some(*f);
+            }
+            _ => self.unread_state = true,
+        }
+    }
+
+    /// The kind letter of the spec (`f` of `<f8`).
+    fn kind(&self) -> Option<char> {
+        self.spec
+            .trim_start_matches(['<', '>', '|', '='])
+            .chars()
+            .next()
+    }
+
+    fn flexible(&self) -> bool {
+        matches!(self.kind(), Some('S' | 'a' | 'U' | 'V'))
+    }
+
+    /// `dtype.hasobject`, when it can be told.
+    pub(super) fn has_object(&self) -> Option<bool> {
+        if self.kind() == Some('O') {
+            return Some(true);
+        }
+        if !self.flexible() {
+            return Some(false);
+        }
+        if self.unread_state {
+            return None;
+        }
+        Some(self.flags.is_some_and(|f| f & 1 != 0))
+    }
+
+    /// `dtype.itemsize`, when it can be told (and is not negative).
+    pub(super) fn itemsize(&self) -> Option<u64> {
+        let spec = crate::formats::npy::itemsize(&self.spec)?;
+        if !self.flexible() {
+            return Some(spec);
+        }
+        if self.unread_state {
+            return None;
+        }
+        match self.elsize {
+            Some(e) => u64::try_from(e).ok(),
+            None => Some(spec),
+        }
+    }
+}
+
 /// Longest string held inline in a [`Value::Short`].
 pub(super) const SHORT: usize = 22;
 
@@ -186,7 +290,9 @@ impl Short {
 }
 
 pub(super) fn tuple(items: Vec<Value>) -> Value {
-    if items.iter().all(|v| matches!(v, Value::Opaque)) {
+    if items.is_empty() {
+        Value::EmptyTuple
+    } else if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
         Value::tuple_of(items.into_iter().take(MAX_TUPLE_KEPT).collect())
@@ -204,12 +310,15 @@ impl Value {
     #[inline(always)]
     pub(super) fn interesting(&self) -> bool {
         match self {
-            Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict => false,
+            Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict | Value::EmptyTuple => {
+                false
+            }
             Value::Tuple { hot, dynamic, .. } if !dynamic => *hot,
             Value::Tuple { items, .. } => items.iter().any(Value::interesting),
             Value::Lost => true,
             Value::Dict(d) => d
                 .borrow()
+                .entries
                 .iter()
                 .any(|(k, v)| k.interesting() || v.interesting()),
             _ => true,
@@ -241,6 +350,7 @@ impl Value {
             Value::Tuple { items, .. } => items.iter().any(Value::holds_ref),
             Value::Dict(d) => d
                 .borrow()
+                .entries
                 .iter()
                 .any(|(k, v)| k.holds_ref() || v.holds_ref()),
             _ => false,
@@ -256,10 +366,11 @@ impl Value {
             Value::Tuple { items, .. } => Value::items_cost(items),
             Value::Dict(d) => d
                 .borrow()
+                .entries
                 .iter()
                 .map(|(k, v)| k.cost().saturating_add(v.cost()))
                 .fold(VALUE_OVERHEAD, usize::saturating_add),
-            Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.len()),
+            Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.borrow().spec.len()),
             _ => VALUE_OVERHEAD,
         }
     }
@@ -313,11 +424,27 @@ impl Value {
         Value::Str(Rc::new(Blob::new(data, len)))
     }
 
+    /// The value of `key` in a dict (the last one set, as a loader's dict keeps it).
     pub(super) fn dict_get(&self, key: &str) -> Option<Value> {
         let Value::Dict(d) = self else { return None };
         d.borrow()
+            .entries
             .iter()
+            .rev()
             .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
+    }
+
+    /// Kept in the memo although not [`Value::interesting`]: numbers and tuples of numbers
+    /// (a joblib array's shape and alignment can come from the memo; standard picklers never
+    /// memoize numbers, and memoize few tuples of numbers).
+    pub(super) fn kept_for_arrays(&self) -> bool {
+        match self {
+            Value::Int(_) | Value::EmptyTuple => true,
+            Value::Tuple { items, dynamic, .. } => {
+                !dynamic && items.iter().all(|v| matches!(v, Value::Int(_)))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -331,12 +458,12 @@ mod tests {
 
     #[test]
     fn a_tuple_holding_a_dict_sees_what_is_put_into_the_dict_later() {
-        let dict = Value::Dict(Rc::new(RefCell::new(Vec::new())));
+        let dict = Value::Dict(DictVal::new(Vec::new(), false));
         let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into());
         assert!(!t.interesting() && !t.holds_ref());
         if let Value::Dict(d) = &dict {
             let target = Value::Ref(Rc::new(Ref::new("os", "system")));
-            d.borrow_mut().push((Value::Int(0), target));
+            d.borrow_mut().insert(Value::Int(0), target);
         }
         assert!(t.interesting() && t.holds_ref());
         // And through a tuple inside a tuple.

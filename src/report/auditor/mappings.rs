@@ -62,6 +62,8 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(PickleOutOfBandBuffer, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
     mapping!(PickleLimitExceeded, &[400], NONE, SUPPLY_CHAIN, COVERAGE_NIST, NONE),
     mapping!(PickleLoaderExhaustion, &[789, 400], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
+    mapping!(JoblibArrayUnresolved, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
+    mapping!(JoblibExternalArray, &[73, 502], &["AML.T0011.000", "AML.T0010.003"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(FindingsCapped, &[], NONE, SUPPLY_CHAIN, COVERAGE_NIST, NONE),
     mapping!(Polyglot, &[434, 436], &["AML.T0010.003", "AML.T0011.000"], SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(ZipCrcMismatch, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
@@ -208,6 +210,7 @@ pub fn cwe_name(id: u32) -> Option<&'static str> {
     Some(match id {
         22 => "Path Traversal",
         59 => "Link Following",
+        73 => "External Control of File Name or Path",
         94 => "Code Injection",
         400 => "Uncontrolled Resource Consumption",
         409 => "Improper Handling of Highly Compressed Data",

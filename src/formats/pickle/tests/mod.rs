@@ -5,6 +5,7 @@ use crate::policy::Policy;
 
 mod breaks;
 mod higher_order;
+mod joblib;
 mod limits;
 mod memory;
 mod opcodes;

@@ -1,0 +1,178 @@
+//! joblib arrays, read as `NumpyUnpickler.load_build` / `NumpyArrayWrapper.read_array` read
+//! them: the payload after the array data is found only when the data is skipped exactly.
+use super::*;
+
+/// `os.system("echo aibom-sample")`, popped: opcodes that can follow anything on the stack.
+const PAYLOAD: &[u8] = b"cos\nsystem\n(Vecho aibom-sample\ntR0";
+
+/// `NumpyArrayWrapper` made with NEWOBJ, then `state` (opcodes leaving one value) and BUILD.
+fn wrapper(state: &[u8]) -> Vec<u8> {
+    let mut b = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81".to_vec();
+    b.extend_from_slice(state);
+    b.push(b'b');
+    b
+}
+
+const F8: &[u8] = b"Vdtype\ncnumpy\ndtype\nVf8\n\x85R";
+
+/// The wrapper, `data`, the payload and STOP.
+fn joblib(state: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut b = wrapper(state);
+    b.extend_from_slice(data);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    b
+}
+
+fn dict(entries: &[&[u8]]) -> Vec<u8> {
+    let mut b = b"}(".to_vec();
+    for e in entries {
+        b.extend_from_slice(e);
+    }
+    b.push(b'u');
+    b
+}
+
+#[test]
+fn a_shape_fetched_from_the_memo_sizes_the_array() {
+    // The shape (2, 3) is memoized first and fetched with BINGET: 48 bytes of data.
+    let mut b = b"\x80\x02K\x02K\x03\x86q\x070".to_vec();
+    let state = dict(&[F8, b"Vshape\nh\x07"]);
+    b.extend_from_slice(&joblib(&state, &[0xff; 48])[2..]);
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn the_last_value_of_a_repeated_key_is_the_one_joblib_reads() {
+    let state = dict(&[F8, b"Vshape\nK\x01\x85", b"Vshape\nK\x04\x85"]);
+    let s = scan(&joblib(&state, &[0xff; 32]));
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn slot_state_sets_attributes_after_the_dict() {
+    // BUILD state (dict, slots): the slot dict's shape wins.
+    let mut state = dict(&[F8, b"Vshape\nK\x01\x85"]);
+    state.extend_from_slice(&dict(&[b"Vshape\nK\x03\x85"]));
+    state.push(0x86);
+    let s = scan(&joblib(&state, &[0xff; 24]));
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_shape_whose_product_wraps_to_zero_reads_no_data() {
+    // (2**32, 2**32): numpy.multiply.reduce over int64 gives 0, so joblib reads nothing.
+    let big = b"\x8a\x05\x00\x00\x00\x00\x01";
+    let shape = [b"Vshape\n".as_slice(), big, big, b"\x86"].concat();
+    let state = dict(&[F8, &shape]);
+    let s = scan(&joblib(&state, b""));
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_void_dtype_whose_state_sets_the_object_flag_reads_a_whole_pickle() {
+    // numpy.dtype("V8"), then BUILD (3, '|', None, None, None, 8, 1, 1): `hasobject` is true,
+    // so joblib reads an embedded pickle, not 8 raw bytes per item.
+    let dtype = b"Vdtype\ncnumpy\ndtype\nVV8\n\x85R(K\x03V|\nNNNK\x08K\x01K\x01tb";
+    let state = dict(&[dtype, b"Vshape\nK\x01\x85"]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(b"\x80\x02");
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.N.");
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_flexible_dtype_takes_its_item_size_from_its_state() {
+    // numpy.dtype("S1") with state item size 16: two items are 32 bytes.
+    let dtype = b"Vdtype\ncnumpy\ndtype\nVS1\n\x85R(K\x03V|\nNNNK\x10K\x01K\x00tb";
+    let state = dict(&[dtype, b"Vshape\nK\x02\x85"]);
+    let s = scan(&joblib(&state, &[0xff; 32]));
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_shape_the_analysis_cannot_read_is_reported_and_every_later_start_is_tried() {
+    // A list as the shape (joblib accepts any sequence; the analysis keeps no lists).
+    let state = dict(&[F8, b"Vshape\n]K\x05a"]);
+    let s = scan(&joblib(&state, &[0xff; 40]));
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+    assert!(!s.codes.contains(&Code::PickleMalformed), "{:?}", s.codes);
+    let f = s.finding(Code::JoblibArrayUnresolved);
+    assert_eq!(f.severity, Severity::High);
+}
+
+#[test]
+fn a_state_dict_with_entries_past_the_cap_is_unresolved() {
+    let mut entries: Vec<Vec<u8>> = (0..40).map(|i| format!("Vk{i}\nN").into_bytes()).collect();
+    entries.push(F8.to_vec());
+    entries.push(b"Vshape\nK\x01\x85".to_vec());
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let s = scan(&joblib(&dict(&refs), &[0xff; 8]));
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
+fn a_legacy_wrapper_naming_a_file_outside_the_directory_is_reported() {
+    let legacy = |name: &str| {
+        let mut b = b"\x80\x02cjoblib.numpy_pickle_compat\nNDArrayWrapper\n)\x81".to_vec();
+        b.extend_from_slice(&dict(&[format!("Vfilename\nV{name}\n").as_bytes()]));
+        b.extend_from_slice(b"b.");
+        scan(&b)
+    };
+    for name in ["../../tmp/x.npy", "/etc/x.npy"] {
+        let s = legacy(name);
+        assert_eq!(s.codes, [Code::JoblibExternalArray], "{name}");
+        assert_eq!(
+            s.finding(Code::JoblibExternalArray).severity,
+            Severity::High
+        );
+    }
+    assert!(legacy("model.pkl_01.npy").codes.is_empty());
+}
