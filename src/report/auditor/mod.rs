@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod approvals;
 mod completeness;
 mod mappings;
+pub mod prose;
 mod read;
 
 /// Shared by the renderers.
