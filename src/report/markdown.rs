@@ -115,14 +115,13 @@ fn dash(v: &[&str]) -> String {
     }
 }
 
-fn cwes(c: &[u32]) -> String {
-    if c.is_empty() {
-        return prose::NONE_DASH.into();
+/// Entries joined with `sep` and escaped; a dash when there are none.
+fn joined(v: &[String], sep: &str) -> String {
+    if v.is_empty() {
+        prose::NONE_DASH.into()
+    } else {
+        md(&v.join(sep))
     }
-    c.iter()
-        .map(|n| format!("CWE-{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn gap_line(s: &mut String, g: &GapMapping) {
@@ -556,7 +555,7 @@ fn findings(s: &mut String, r: &AuditReport) {
                 sev.to_owned()
             },
             code(&x.id),
-            cwes(&x.cwes),
+            joined(&prose::cwe_ids(&x.cwes, false), ", "),
             prose::finding_status(x.accepted)
         );
     }
@@ -568,31 +567,12 @@ fn findings(s: &mut String, r: &AuditReport) {
         s.push_str(&head(prose::MAPPING_COLUMNS));
         for c in codes {
             let Some(m) = mapping(c) else { continue };
-            let named = |ids: &[&str], name: fn(&str) -> Option<&'static str>| {
-                if ids.is_empty() {
-                    prose::NONE_DASH.to_owned()
-                } else {
-                    md(&ids
-                        .iter()
-                        .map(|i| labelled(i, name(i)))
-                        .collect::<Vec<_>>()
-                        .join("; "))
-                }
-            };
-            let cwe: Vec<String> = m
-                .cwe
-                .iter()
-                .map(|n| labelled(&format!("CWE-{n}"), cwe_name(*n)))
-                .collect();
+            let named = |ids, name| joined(&prose::named(ids, name), "; ");
             w!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |\n",
                 code(c.as_str()),
-                if cwe.is_empty() {
-                    prose::NONE_DASH.to_owned()
-                } else {
-                    md(&cwe.join("; "))
-                },
+                joined(&prose::cwe_ids(m.cwe, true), "; "),
                 named(m.atlas, atlas_name),
                 named(m.owasp, owasp_name),
                 named(m.nist, nist_name),
@@ -728,7 +708,7 @@ fn appendix(s: &mut String) {
             s,
             "| {} | {} | {} | {} | {} | {} |\n",
             code(m.code.as_str()),
-            cwes(m.cwe),
+            joined(&prose::cwe_ids(m.cwe, false), ", "),
             dash(m.atlas),
             dash(m.owasp),
             dash(m.nist),

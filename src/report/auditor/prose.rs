@@ -481,8 +481,10 @@ pub fn gap_mapping(g: &GapMapping) -> String {
         parts.push(format!("MITRE ATLAS {}", g.atlas.join(", ")));
     }
     if !g.owasp.is_empty() {
-        let named: Vec<String> = g.owasp.iter().map(|o| labelled(o, owasp_name(o))).collect();
-        parts.push(format!("OWASP LLM Top 10 2025 {}", named.join(", ")));
+        parts.push(format!(
+            "OWASP LLM Top 10 2025 {}",
+            named(g.owasp, owasp_name).join(", ")
+        ));
     }
     if !g.nist.is_empty() {
         parts.push(format!("NIST AI RMF {}", g.nist.join(", ")));
@@ -622,6 +624,25 @@ pub const MEMBER: &str = "member";
 pub const OFFSET: &str = "offset";
 pub fn finding_status(accepted: bool) -> &'static str {
     if accepted { "accepted" } else { "open" }
+}
+
+/// `CWE-502`, or with `named` `CWE-502 Deserialization of Untrusted Data`.
+pub fn cwe_ids(c: &[u32], named: bool) -> Vec<String> {
+    c.iter()
+        .map(|n| {
+            let id = format!("CWE-{n}");
+            if named {
+                labelled(&id, cwe_name(*n))
+            } else {
+                id
+            }
+        })
+        .collect()
+}
+
+/// Framework entries with their names: `AML.T0019 Publish Poisoned Datasets`.
+pub fn named(ids: &[&str], name: fn(&str) -> Option<&'static str>) -> Vec<String> {
+    ids.iter().map(|i| labelled(i, name(i))).collect()
 }
 
 pub const MAPPING_HEADING: &str = "Mapping of these findings";
@@ -778,10 +799,7 @@ pub fn legends() -> [(&'static str, String); 3] {
         .chain(LICENSE_GAP.nist.iter().copied())
         .collect();
     let legend = |ids: &BTreeSet<&str>, name: fn(&str) -> Option<&'static str>| {
-        ids.iter()
-            .map(|i| labelled(i, name(i)))
-            .collect::<Vec<_>>()
-            .join("; ")
+        named(&ids.iter().copied().collect::<Vec<_>>(), name).join("; ")
     };
     [
         ("MITRE ATLAS", legend(&atlas, atlas_name)),

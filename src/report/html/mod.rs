@@ -108,28 +108,24 @@ fn status_badge(s: Status) -> String {
     badge(class, s.as_str())
 }
 
-fn join_labelled(ids: &[&str], name: fn(&str) -> Option<&'static str>) -> String {
-    if ids.is_empty() {
+/// Escaped entries, one a line; a dash when there are none.
+fn lines(v: &[String]) -> String {
+    if v.is_empty() {
         return prose::NONE_DASH.into();
     }
-    ids.iter()
-        .map(|i| esc(&labelled(i, name(i))).to_string())
+    v.iter()
+        .map(|x| esc(x).to_string())
         .collect::<Vec<_>>()
         .join("<br>")
 }
 
+fn join_labelled(ids: &[&str], name: fn(&str) -> Option<&'static str>) -> String {
+    lines(&prose::named(ids, name))
+}
+
 fn cwes(c: &[u32], named: bool) -> String {
     // One per line; ids never break inside.
-    if c.is_empty() {
-        return prose::NONE_DASH.into();
-    }
-    c.iter()
-        .map(|n| match (named, cwe_name(*n)) {
-            (true, Some(name)) => format!("CWE-{n} {}", esc(name)),
-            _ => format!("CWE-{n}"),
-        })
-        .collect::<Vec<_>>()
-        .join("<br>")
+    lines(&prose::cwe_ids(c, named))
 }
 
 fn gap_line(g: &GapMapping) -> String {
