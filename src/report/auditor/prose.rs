@@ -5,7 +5,9 @@
 //!
 //! Everything here is plain text. Sentences that carry emphasis or a literal name take a
 //! [`Markup`] from the renderer, and hold nothing from the AIBOM; sentences that quote the AIBOM
-//! (ids, names) are plain text that each renderer escapes whole.
+//! (ids, names) are plain text that each renderer escapes whole. The report's own words may be
+//! written out as they are, so they stay clear of what HTML or Markdown would read as markup
+//! (`<`, `&`, `*`, `_`, `|`, backticks, brackets); a test checks it.
 
 use super::*;
 
@@ -809,4 +811,106 @@ pub fn legends() -> [(&'static str, String); 3] {
         ),
         ("NIST AI RMF 1.0", legend(&nist, nist_name)),
     ]
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// Marks emphasis and code so the test can tell them from the words.
+    struct Plain;
+
+    impl Markup for Plain {
+        fn strong(&self, s: &str) -> String {
+            format!("{{{s}}}")
+        }
+        fn code(&self, s: &str) -> String {
+            format!("{{{s}}}")
+        }
+    }
+
+    #[test]
+    fn the_reports_own_words_hold_no_markup() {
+        let r = read(
+            &serde_json::json!({"bomFormat": "CycloneDX"}),
+            Inputs::default(),
+        )
+        .unwrap();
+        let mut words: Vec<String> = [
+            UNNAMED_MODEL,
+            TITLE,
+            READING_NOTES,
+            READING_NOTES_WHAT,
+            SUMMARY_NOTE,
+            LINEAGE_DRAWING_LEGEND,
+            LINEAGE_LIST_LEGEND,
+            NO_BASE_MODEL,
+            NO_DATASET,
+            NO_DEPENDENCY,
+            NO_TEMPLATE_FINDING,
+            FINDINGS_NOT_RECORDED,
+            NO_FINDING,
+            NONE_MAPPED,
+            NO_EXCEPTION,
+            EXPIRY_NOTE,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        words.extend([
+            footer(),
+            lineage_source(&Plain),
+            files_not_recorded(&Plain),
+            files_intro(&Plain, &r.files),
+            licences_intro(&Plain, &r.licenses),
+            no_signature(&Plain),
+            approvals_note(&Plain),
+        ]);
+        for c in summary(&r) {
+            words.push(c.key.to_owned());
+            words.push(c.detail);
+        }
+        for cols in [
+            FILE_COLUMNS,
+            DATASET_COLUMNS,
+            LICENCE_COLUMNS,
+            DEPENDENCY_COLUMNS,
+            TEMPLATE_COLUMNS,
+            FINDING_COLUMNS,
+            MAPPING_COLUMNS,
+            EXCEPTION_COLUMNS,
+            APPROVAL_COLUMNS,
+            COMPLETENESS_COLUMNS,
+            APPENDIX_COLUMNS,
+            BASE_MODEL_COLUMNS,
+        ] {
+            words.extend(cols.iter().map(|c| c.to_string()));
+        }
+        for w in &words {
+            assert!(
+                !w.contains(['<', '>', '&', '*', '_', '|', '`', '[', ']', '\\']),
+                "{w}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_summary_says_what_a_bare_document_lacks() {
+        let r = read(
+            &serde_json::json!({"bomFormat": "CycloneDX"}),
+            Inputs::default(),
+        )
+        .unwrap();
+        let cards = summary(&r);
+        let findings = &cards[0];
+        assert_eq!(findings.key, "Findings");
+        assert_eq!(findings.value, None);
+        assert_eq!(findings.detail, "the AIBOM has no findings section");
+        assert!(
+            cards
+                .iter()
+                .any(|c| c.key == "Signatures" && c.tone == Tone::Warn)
+        );
+    }
 }
