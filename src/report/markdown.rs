@@ -638,13 +638,15 @@ fn approvals(s: &mut String, r: &AuditReport) {
             (Some(false), Some(t)) => format!("**{}**: {}", prose::inventory_match(false), md(t)),
             _ => prose::NONE_DASH.into(),
         };
-        let att = match (prose::attestation(&a.attestation), &a.attestation) {
-            ((text, Tone::Bad), AttestationState::Other(why) | AttestationState::Invalid(why)) => {
-                format!("**{text}**: {}", md(why))
-            }
-            ((text, Tone::Bad), _) => format!("**{text}**"),
-            ((text, _), _) => text.to_owned(),
+        let (text, tone, why) = prose::attestation(&a.attestation);
+        let mut att = if tone == Tone::Bad {
+            format!("**{text}**")
+        } else {
+            text.to_owned()
         };
+        if let Some(why) = why {
+            w!(att, ": {}", md(why));
+        }
         w!(
             s,
             "| {}{} | {} | {check} | {} | {inv} | {att} |\n",

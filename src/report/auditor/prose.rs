@@ -728,13 +728,13 @@ pub fn validity(valid: bool) -> &'static str {
 pub fn inventory_match(matches: bool) -> &'static str {
     if matches { "match" } else { "differ" }
 }
-/// The attestation's state, and whether it is bad news.
-pub fn attestation(a: &AttestationState) -> (&'static str, Tone) {
+/// The attestation's state, how it reads (`Warn`: there is none), and why it does not bind.
+pub fn attestation(a: &AttestationState) -> (&'static str, Tone, Option<&str>) {
     match a {
-        AttestationState::Binds => ("binds exactly this AIBOM", Tone::Ok),
-        AttestationState::Missing => ("no .bom attestation", Tone::Warn),
-        AttestationState::Other(_) => ("does not bind this AIBOM", Tone::Bad),
-        AttestationState::Invalid(_) => ("invalid", Tone::Bad),
+        AttestationState::Binds => ("binds exactly this AIBOM", Tone::Ok, None),
+        AttestationState::Missing => ("no .bom attestation", Tone::Warn, None),
+        AttestationState::Other(why) => ("does not bind this AIBOM", Tone::Bad, Some(why)),
+        AttestationState::Invalid(why) => ("invalid", Tone::Bad, Some(why)),
     }
 }
 

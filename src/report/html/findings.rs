@@ -214,18 +214,15 @@ pub(super) fn approvals(h: &mut String, r: &AuditReport) {
             ),
             _ => prose::NONE_DASH.into(),
         };
-        let att = match (prose::attestation(&a.attestation), &a.attestation) {
-            ((text, Tone::Warn), _) => format!("<span class=\"nr\">{text}</span>"),
-            ((text, Tone::Ok), _) => badge("b-ok", text),
-            ((text, Tone::Bad), AttestationState::Other(why) | AttestationState::Invalid(why)) => {
-                format!(
-                    "{}<br><span class=\"muted\">{}</span>",
-                    badge("b-bad", text),
-                    esc(why)
-                )
-            }
-            ((text, Tone::Bad), _) => badge("b-bad", text),
+        let (text, tone, why) = prose::attestation(&a.attestation);
+        let mut att = match tone {
+            Tone::Ok => badge("b-ok", text),
+            Tone::Warn => format!("<span class=\"nr\">{text}</span>"),
+            Tone::Bad => badge("b-bad", text),
         };
+        if let Some(why) = why {
+            w!(att, "<br><span class=\"muted\">{}</span>", esc(why));
+        }
         let att = match &a.attestation_file {
             Some(f) if a.attestation != AttestationState::Missing => {
                 format!("{att}<br><span class=\"mono muted\">{}</span>", esc(f))
