@@ -95,7 +95,7 @@ pub fn yes_no(b: bool) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Summary.
 
-/// How a summary card reads at a glance.
+/// How a value reads at a glance: fine, worth a look, or bad news (summary cards, attestations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
     Ok,
