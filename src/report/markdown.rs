@@ -1,11 +1,11 @@
 //! [`AuditReport`] -> Markdown with the same sections as the HTML report (GitHub-flavoured
-//! tables; the lineage as a nested list). Strings from the AIBOM are untrusted: [`md`] escapes
-//! Markdown punctuation and HTML, so nothing in a model name becomes a link, markup or a new
-//! table cell.
+//! tables; the lineage as a nested list). The words come from [`prose`]; this file keeps the
+//! Markdown. Strings from the AIBOM are untrusted: [`md`] escapes Markdown punctuation and HTML,
+//! so nothing in a model name becomes a link, markup or a new table cell.
 
+use super::auditor::prose::{self, Cell, Look, Markup, Tone};
 use super::auditor::*;
 use crate::finding::Severity;
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -46,60 +46,90 @@ fn code(s: &str) -> String {
     }
 }
 
+/// The Markdown of the shared sentences.
+struct Md;
+
+impl Markup for Md {
+    fn strong(&self, s: &str) -> String {
+        format!("**{s}**")
+    }
+    fn code(&self, s: &str) -> String {
+        code(s)
+    }
+}
+
+/// How a value the AIBOM does not record is shown.
+fn nr() -> String {
+    format!("*{NOT_RECORDED}*")
+}
+
+/// A sentence shown in place of a section's content.
+fn empty(s: &mut String, sentence: &str) {
+    w!(s, "*{sentence}*\n");
+}
+
 fn opt(v: &Option<String>) -> String {
-    v.as_deref()
-        .map(md)
-        .unwrap_or_else(|| "*not recorded*".into())
+    v.as_deref().map(md).unwrap_or_else(nr)
 }
 
 fn opt_code(v: &Option<String>) -> String {
-    v.as_deref()
-        .map(code)
-        .unwrap_or_else(|| "*not recorded*".into())
+    v.as_deref().map(code).unwrap_or_else(nr)
+}
+
+/// `text` in the look it asks for.
+fn look(text: &str, look: Look) -> String {
+    match look {
+        Look::Text => md(text),
+        Look::Mono | Look::Ref | Look::Digest => code(text),
+    }
+}
+
+/// A labelled value.
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::NotRecorded => nr(),
+        Cell::Text(s, l) => look(s, *l),
+        Cell::Lines(v) => md(&v.join(", ")),
+    }
+}
+
+/// A table's header row and rule.
+fn head(cols: &[&str]) -> String {
+    let mut s = String::from("|");
+    for c in cols {
+        w!(s, " {c} |");
+    }
+    s.push_str("\n|");
+    for _ in cols {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    s
 }
 
 fn dash(v: &[&str]) -> String {
     if v.is_empty() {
-        "—".into()
+        prose::NONE_DASH.into()
     } else {
         md(&v.join(", "))
     }
 }
 
-fn cwes(c: &[u32]) -> String {
-    if c.is_empty() {
-        return "—".into();
+/// Entries joined with `sep` and escaped; a dash when there are none.
+fn joined(v: &[String], sep: &str) -> String {
+    if v.is_empty() {
+        prose::NONE_DASH.into()
+    } else {
+        md(&v.join(sep))
     }
-    c.iter()
-        .map(|n| format!("CWE-{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn gap_line(s: &mut String, g: &GapMapping) {
-    let mut parts = Vec::new();
-    if !g.atlas.is_empty() {
-        parts.push(format!("MITRE ATLAS {}", g.atlas.join(", ")));
-    }
-    if !g.owasp.is_empty() {
-        parts.push(format!("OWASP LLM Top 10 2025 {}", g.owasp.join(", ")));
-    }
-    if !g.nist.is_empty() {
-        parts.push(format!("NIST AI RMF {}", g.nist.join(", ")));
-    }
-    if !g.eu_ai_act.is_empty() {
-        parts.push(format!("EU AI Act {}", g.eu_ai_act.join(", ")));
-    }
-    w!(s, "\nMaps to ({}): {}.\n", md(g.gap), md(&parts.join("; ")));
+    w!(s, "\n{}\n", md(&prose::gap_mapping(g)));
 }
 
 fn heading(s: &mut String, id: &str) {
-    let title = SECTIONS
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map(|(_, t)| *t)
-        .unwrap_or(id);
-    w!(s, "\n## {title}\n\n");
+    w!(s, "\n## {}\n\n", prose::section_title(id));
 }
 
 /// Renders the report.
@@ -109,24 +139,13 @@ pub fn render(r: &AuditReport, out: &mut impl Write) -> io::Result<()> {
 
 pub fn to_string(r: &AuditReport) -> String {
     let mut s = String::new();
-    let id = &r.identity;
-    w!(
-        s,
-        "# AIBOM audit report: {}\n",
-        md(id.name.as_deref().unwrap_or("(unnamed model)"))
-    );
-    let mut sub = Vec::new();
-    if let Some(v) = &id.version {
-        sub.push(format!("version {}", md(v)));
-    }
-    if let Some(f) = &id.file_name {
-        sub.push(format!("from {}", code(f)));
-    }
-    if let Some(d) = &id.file_sha256 {
-        sub.push(format!("AIBOM SHA-256 {}", code(d)));
-    }
+    w!(s, "# {}: {}\n", prose::TITLE, md(prose::model_name(r)));
+    let sub: Vec<String> = prose::subtitle(&r.identity)
+        .into_iter()
+        .map(|(words, value, l)| format!("{words} {}", look(value, l)))
+        .collect();
     if !sub.is_empty() {
-        w!(s, "\n{}\n", sub.join(" · "));
+        w!(s, "\n{}\n", sub.join(prose::SUBTITLE_SEPARATOR));
     }
     summary(&mut s, r);
     identity(&mut s, r);
@@ -142,183 +161,36 @@ pub fn to_string(r: &AuditReport) -> String {
     completeness(&mut s, r);
     appendix(&mut s);
     if !r.notes.is_empty() {
-        w!(s, "\n### Reading notes\n\n");
+        w!(s, "\n### {}\n\n", prose::READING_NOTES);
         for n in &r.notes {
             w!(s, "- {}\n", md(n));
         }
     }
-    w!(
-        s,
-        "\n---\n\nWritten by aibom {} from the AIBOM alone: nothing was fetched, and the report carries no date of its own.\n",
-        env!("CARGO_PKG_VERSION")
-    );
+    w!(s, "\n---\n\n{}\n", prose::footer());
     s
 }
 
 fn summary(s: &mut String, r: &AuditReport) {
     heading(s, "summary");
-    let f = &r.findings;
-    let findings = if !f.recorded {
-        "not recorded".to_owned()
-    } else if f.rows.is_empty() {
-        "none".to_owned()
-    } else {
-        let parts: Vec<String> = f
-            .by_severity()
-            .iter()
-            .map(|(sev, n)| format!("{n} {}", severity_label(*sev)))
-            .collect();
-        format!(
-            "{} open of {} ({})",
-            f.open(),
-            f.rows.len(),
-            parts.join(", ")
-        )
-    };
-    let c = &r.completeness;
-    let ds = &r.datasets.rows;
-    let unknown = ds
-        .iter()
-        .filter(|d| !d.missing.is_empty() || d.unknown.is_some())
-        .count();
-    let l = &r.licenses;
-    let model_lic: Vec<String> = l
-        .rows
-        .iter()
-        .filter(|x| x.role == "this model")
-        .filter_map(|x| x.license.clone())
-        .collect();
-    let unpinned = r.dependencies.iter().filter(|d| !d.pinned).count();
-    let p = &r.prompts;
-    let chat = p.chat_template_flag.is_some() || !p.templates.is_empty();
-    let remote =
-        p.remote_code_flag.is_some() || p.role_files.iter().any(|(_, r)| r == "remote-code");
-    let sigs = match &r.approvals {
-        None => "not given".to_owned(),
-        Some(a) => format!(
-            "{} of {} valid, {} bind this AIBOM",
-            a.iter().filter(|x| x.valid).count(),
-            a.len(),
-            a.iter()
-                .filter(|x| x.attestation == AttestationState::Binds)
-                .count()
-        ),
-    };
     w!(s, "| | |\n|---|---|\n");
-    w!(s, "| Findings | {} |\n", md(&findings));
-    w!(
-        s,
-        "| Completeness score | **{} / 100** ({} of {} applicable typed fields) |\n",
-        c.score,
-        c.present,
-        c.applicable
-    );
-    w!(
-        s,
-        "| Datasets | {} |\n",
-        if ds.is_empty() {
-            "none named".to_owned()
-        } else {
-            format!(
-                "{} named, {unknown} with unknown provenance, licence or classification",
-                ds.len()
-            )
-        }
-    );
-    w!(
-        s,
-        "| Model licence | {} ({} non-commercial, {} not SPDX, {} without licence) |\n",
-        if model_lic.is_empty() {
-            "*not recorded*".to_owned()
-        } else {
-            md(&model_lic.join(", "))
-        },
-        l.non_commercial(),
-        l.non_spdx(),
-        l.missing()
-    );
-    w!(
-        s,
-        "| Dependencies | {}, {unpinned} unpinned |\n",
-        r.dependencies.len()
-    );
-    w!(
-        s,
-        "| Chat template / remote code | {} / {} |\n",
-        if chat { "yes" } else { "no" },
-        if remote { "yes" } else { "no" }
-    );
-    w!(s, "| Signatures | {} |\n", md(&sigs));
-    if let Some((_, v)) = r.identity.scan.iter().find(|(k, _)| k == "verdict") {
-        w!(s, "| Inspection verdict | {} |\n", md(v));
+    for c in prose::summary(r) {
+        let v = match &c.value {
+            None => nr(),
+            Some(v) if c.headline => format!("**{}**", md(v)),
+            Some(v) => md(v),
+        };
+        w!(s, "| {} | {v} ({}) |\n", c.key, md(&c.detail));
     }
-    w!(
-        s,
-        "\nDigests, formats and findings were computed from the bytes by the tool that wrote the AIBOM; licences, datasets, base models and model-card fields are the authors' declarations.\n"
-    );
+    w!(s, "\n{}\n", prose::SUMMARY_NOTE);
 }
 
 fn identity(s: &mut String, r: &AuditReport) {
     heading(s, "identity");
-    let id = &r.identity;
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "*not recorded*".to_owned()
-        } else {
-            md(&v.join(", "))
-        }
-    };
-    let tools: Vec<String> = id
-        .tools
-        .iter()
-        .map(|t| {
-            let mut x = t.name.clone();
-            if let Some(v) = &t.version {
-                w!(x, " {v}");
-            }
-            if let Some(p) = &t.policy_version {
-                w!(x, " (policy {p})");
-            }
-            x
-        })
-        .collect();
-    let mut rows = vec![
-        ("Name", opt(&id.name)),
-        ("Version / revision", opt(&id.version)),
-        ("Package URL", opt_code(&id.purl)),
-        ("Kind", opt(&id.kind)),
-        ("Component type", opt(&id.component_type)),
-        ("bom-ref", opt_code(&id.bom_ref)),
-        ("Provider", list(&id.provider)),
-        ("Description", opt(&id.description)),
-        ("Task", opt(&id.task)),
-        ("Architecture", opt(&id.architecture)),
-        ("Parameters", opt(&id.parameters)),
-    ];
-    if !id.tags.is_empty() {
-        rows.push(("Tags", md(&id.tags.join(", "))));
-    }
-    rows.extend([
-        ("Serial number", opt_code(&id.serial)),
-        ("BOM version", opt(&id.bom_version)),
-        ("CycloneDX spec version", opt(&id.spec_version)),
-        ("Timestamp", opt(&id.timestamp)),
-        ("Lifecycle", list(&id.lifecycles)),
-        ("Generated by", list(&tools)),
-    ]);
-    if !id.scan.is_empty() {
-        let v: Vec<String> = id.scan.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        rows.push(("Inspection", md(&v.join(", "))));
-    }
-    if let Some(f) = &id.file_name {
-        rows.push(("AIBOM file", code(f)));
-    }
-    if let Some(d) = &id.file_sha256 {
-        rows.push(("AIBOM SHA-256", code(d)));
-    }
     w!(s, "| Field | Value |\n|---|---|\n");
-    for (k, v) in rows {
-        w!(s, "| {k} | {v} |\n");
+    for (_, rows) in prose::identity(&r.identity) {
+        for (k, v) in rows {
+            w!(s, "| {k} | {} |\n", cell(&v));
+        }
     }
 }
 
@@ -327,7 +199,7 @@ fn lineage(s: &mut String, r: &AuditReport) {
     heading(s, "lineage");
     let l = &r.lineage;
     let Some(subject) = l.subject() else {
-        w!(s, "*not recorded*\n");
+        w!(s, "{}\n", nr());
         return;
     };
     fn walk(
@@ -347,14 +219,13 @@ fn lineage(s: &mut String, r: &AuditReport) {
         };
         let mut line = match label {
             Some(_) if matches!(n.kind, NodeKind::Dataset | NodeKind::More) => {
-                format!(
-                    "{indent}- trained or evaluated on {name} — {}",
-                    md(&n.detail)
-                )
+                format!("{indent}- {} {name} — {}", prose::TRAINED_ON, md(&n.detail))
             }
             Some(lbl) => format!(
-                "{indent}- derived from {name} — {} · relation: {}",
+                "{indent}- {} {name} — {} · {}: {}",
+                prose::DERIVED_FROM,
                 md(&n.detail),
+                prose::RELATION,
                 md(lbl)
             ),
             None => format!("{indent}- {name} — {}", md(&n.detail)),
@@ -386,14 +257,13 @@ fn lineage(s: &mut String, r: &AuditReport) {
     }
     walk(s, l, subject, None, 0, &mut Vec::new());
     if !l.nodes.iter().any(|n| n.kind == NodeKind::Model) {
-        w!(
-            s,
-            "\n*No base model is recorded (pedigree.ancestors and model dependencies are empty): trained from scratch, or not declared.*\n"
-        );
+        w!(s, "\n*{}*\n", prose::NO_BASE_MODEL);
     }
     w!(
         s,
-        "\nRead upwards: each entry lists what the model above it was derived from (base models, labelled with the relation) or trained on (datasets). ⚠ marks an unknown identity or provenance. Built from `pedigree.ancestors`, base-model components and `dependencies`.\n"
+        "\n{} {}\n",
+        prose::LINEAGE_LIST_LEGEND,
+        prose::lineage_source(&Md)
     );
 }
 
@@ -401,32 +271,20 @@ fn files(s: &mut String, r: &AuditReport) {
     heading(s, "files");
     let f = &r.files;
     if !f.recorded {
-        w!(s, "*Not recorded* (no `file` components).\n");
+        empty(s, &prose::files_not_recorded(&Md));
         return;
     }
-    let missing = f.without_digest();
     w!(
         s,
-        "{}{}; {}.\n\n",
-        plural(f.rows.len(), "file", "files"),
-        f.total_size
-            .map(|x| format!(", {} in total", human_size(x)))
-            .unwrap_or_default(),
-        if missing == 0 {
-            "every file has a SHA-256 digest".to_owned()
-        } else {
-            format!("**{missing} without a digest**")
-        }
-    );
-    w!(
-        s,
-        "| Path | Size | Format | Verdict | Role | Digest |\n|---|---|---|---|---|---|\n"
+        "{}\n\n{}",
+        prose::files_intro(&Md, f),
+        head(prose::FILE_COLUMNS)
     );
     for x in &f.rows {
         let digest = match x.hashes.first() {
             Some((alg, hex)) if alg == "SHA-256" => code(hex),
             Some((alg, hex)) => format!("{}: {}", md(alg), code(hex)),
-            None => "**no digest**".into(),
+            None => format!("**{}**", prose::NO_DIGEST),
         };
         let verdict = match x.verdict.as_deref() {
             Some("unsafe") => "**unsafe**".to_owned(),
@@ -448,17 +306,11 @@ fn datasets(s: &mut String, r: &AuditReport) {
     heading(s, "datasets");
     let ds = &r.datasets.rows;
     if ds.is_empty() {
-        w!(
-            s,
-            "*No dataset is recorded*: the training and evaluation data are unknown.\n"
-        );
+        empty(s, prose::NO_DATASET);
         gap_line(s, &DATASET_GAP);
         return;
     }
-    w!(
-        s,
-        "| Dataset | Licence | Provenance | Classification | Sensitive data | What is unknown |\n|---|---|---|---|---|---|\n"
-    );
+    s.push_str(&head(prose::DATASET_COLUMNS));
     let mut any_gap = false;
     for d in ds {
         any_gap |= !d.missing.is_empty() || d.unknown.is_some();
@@ -467,29 +319,25 @@ fn datasets(s: &mut String, r: &AuditReport) {
             w!(name, " {}", md(v));
         }
         if let Some(role) = &d.role {
-            w!(name, " (role: {})", md(role));
+            w!(name, " ({})", md(&prose::dataset_role(role)));
         }
         let mut prov: Vec<String> = d.owners.iter().map(|o| md(o)).collect();
         if let Some(u) = &d.source_url {
             prov.push(code(u));
         }
         if let Some(p) = &d.provenance_note {
-            prov.push(format!("{} (property)", md(p)));
+            prov.push(format!("{} {}", md(p), prose::PROPERTY));
         }
         let mut unknown: Vec<String> = Vec::new();
         if d.unresolved {
-            unknown.push("**not described in the AIBOM**".into());
+            unknown.push(format!("**{}**", prose::NOT_DESCRIBED));
         }
         unknown.extend(d.missing.iter().map(|m| format!("**{m}**")));
         if let Some(u) = &d.unknown {
             unknown.push(md(u));
         }
         let or_nr = |v: Vec<String>, sep: &str| {
-            if v.is_empty() {
-                "*not recorded*".to_owned()
-            } else {
-                v.join(sep)
-            }
+            if v.is_empty() { nr() } else { v.join(sep) }
         };
         w!(
             s,
@@ -499,7 +347,7 @@ fn datasets(s: &mut String, r: &AuditReport) {
             opt(&d.classification),
             or_nr(d.sensitive_data.iter().map(|x| md(x)).collect(), ", "),
             if unknown.is_empty() {
-                "nothing".to_owned()
+                prose::NOTHING.to_owned()
             } else {
                 unknown.join("; ")
             }
@@ -513,28 +361,22 @@ fn datasets(s: &mut String, r: &AuditReport) {
 fn licences(s: &mut String, r: &AuditReport) {
     heading(s, "licences");
     let l = &r.licenses;
-    let recorded = l.rows.iter().filter(|x| x.license.is_some()).count();
     w!(
         s,
-        "Licences recorded: {recorded}. Non-commercial: **{}**; not SPDX identifiers (free-text names): **{}**; components without a licence: **{}**.\n\n",
-        l.non_commercial(),
-        l.non_spdx(),
-        l.missing()
-    );
-    w!(
-        s,
-        "| Component | Role | Licence | Kind | Attention |\n|---|---|---|---|---|\n"
+        "{}\n\n{}",
+        prose::licences_intro(&Md, l),
+        head(prose::LICENCE_COLUMNS)
     );
     for x in &l.rows {
         let mut flags = Vec::new();
         if x.non_commercial {
-            flags.push("**NON-COMMERCIAL**");
+            flags.push(format!("**{}**", prose::NON_COMMERCIAL.to_uppercase()));
         }
         if x.license.is_some() && !x.spdx {
-            flags.push("**not SPDX**");
+            flags.push(format!("**{}**", prose::NOT_SPDX));
         }
         if x.license.is_none() {
-            flags.push("**no licence**");
+            flags.push(format!("**{}**", prose::NO_LICENCE));
         }
         let mut lic = opt(&x.license);
         if let Some(u) = &x.url {
@@ -545,18 +387,14 @@ fn licences(s: &mut String, r: &AuditReport) {
             "| {} | {} | {lic} | {} | {} |\n",
             md(&x.component),
             md(&x.role),
-            match (&x.license, x.spdx) {
-                (None, _) => "—",
-                (Some(_), true) => "SPDX",
-                (Some(_), false) => "name only",
-            },
+            prose::licence_kind(x),
             flags.join(", ")
         );
     }
     for rem in &l.remarks {
         w!(s, "\n{}\n", md(rem));
     }
-    if l.non_commercial() + l.non_spdx() + l.missing() > 0 {
+    if prose::licence_gap(l) {
         gap_line(s, &LICENSE_GAP);
     }
 }
@@ -565,14 +403,14 @@ fn dependencies(s: &mut String, r: &AuditReport) {
     heading(s, "dependencies");
     let d = &r.dependencies;
     if d.is_empty() {
-        w!(s, "*No software dependency is recorded.*\n");
+        empty(s, prose::NO_DEPENDENCY);
         return;
     }
-    let unpinned = d.iter().filter(|x| !x.pinned).count();
     w!(
         s,
-        "Components: {}; without a pinned version: {unpinned}.\n\n| Name | Type | Version | Package URL | Pinned | Used by the model |\n|---|---|---|---|---|---|\n",
-        d.len()
+        "{}\n\n{}",
+        prose::dependencies_intro(d),
+        head(prose::DEPENDENCY_COLUMNS)
     );
     for x in d {
         w!(
@@ -582,11 +420,15 @@ fn dependencies(s: &mut String, r: &AuditReport) {
             md(&x.kind),
             opt(&x.version),
             opt_code(&x.purl),
-            if x.pinned { "pinned" } else { "**unpinned**" },
-            if x.direct { "directly" } else { "—" }
+            if x.pinned {
+                prose::pinned(true).to_owned()
+            } else {
+                format!("**{}**", prose::pinned(false))
+            },
+            prose::used_directly(x.direct)
         );
     }
-    if unpinned > 0 {
+    if d.iter().any(|x| !x.pinned) {
         gap_line(s, &DEPENDENCY_GAP);
     }
 }
@@ -595,54 +437,48 @@ fn templates(s: &mut String, r: &AuditReport) {
     heading(s, "templates");
     let p = &r.prompts;
     w!(s, "| | |\n|---|---|\n");
-    w!(
-        s,
-        "| Chat template | {} |\n",
+    let mut row = |k: &str, v: String| w!(s, "| {k} | {v} |\n");
+    row(
+        prose::CHAT_TEMPLATE,
         match &p.chat_template_flag {
-            Some(v) => format!("{} (`cdx:ai-ml:model:template:chat`)", md(v)),
-            None if !p.templates.is_empty() => "yes (template component)".into(),
-            None => "*not recorded*".into(),
-        }
+            Some(v) => format!("{} ({})", md(v), code(prose::CHAT_TEMPLATE_PROPERTY)),
+            None if !p.templates.is_empty() => prose::TEMPLATE_COMPONENT.into(),
+            None => nr(),
+        },
     );
-    w!(
-        s,
-        "| Remote code (trust_remote_code) | {} |\n",
+    row(
+        prose::REMOTE_CODE,
         match &p.remote_code_flag {
-            Some(v) => format!("**{}** (`aibom:remote-code`)", md(v)),
-            None => "*not flagged*".into(),
-        }
+            Some(v) => format!("**{}** ({})", md(v), code(prose::REMOTE_CODE_PROPERTY)),
+            None => format!("*{}*", prose::NOT_FLAGGED),
+        },
     );
-    w!(
-        s,
-        "| Python files in the release | {} |\n",
+    row(
+        prose::PYTHON_FILES,
         if p.python_files.is_empty() {
-            "none".to_owned()
+            prose::NONE.to_owned()
         } else {
             p.python_files
                 .iter()
                 .map(|f| code(f))
                 .collect::<Vec<_>>()
                 .join(", ")
-        }
+        },
     );
-    w!(
-        s,
-        "| Files with a role | {} |\n",
+    row(
+        prose::ROLE_FILES,
         if p.role_files.is_empty() {
-            "none".to_owned()
+            prose::NONE.to_owned()
         } else {
             p.role_files
                 .iter()
                 .map(|(f, r)| format!("{} ({})", code(f), md(r)))
                 .collect::<Vec<_>>()
                 .join(", ")
-        }
+        },
     );
     if !p.templates.is_empty() {
-        w!(
-            s,
-            "\n| Template | Source | Length | SHA-256 |\n|---|---|---|---|\n"
-        );
+        w!(s, "\n{}", head(prose::TEMPLATE_COLUMNS));
         for t in &p.templates {
             w!(
                 s,
@@ -651,29 +487,21 @@ fn templates(s: &mut String, r: &AuditReport) {
                 opt(&t.source),
                 t.length
                     .as_deref()
-                    .map(|l| format!("{} chars", md(l)))
+                    .map(|l| md(&prose::chars(l)))
                     .unwrap_or_default(),
                 opt_code(&t.sha256)
             );
         }
     }
     if p.findings.is_empty() {
-        w!(s, "\nNo finding about templates or remote code.\n");
+        w!(s, "\n{}\n", prose::NO_TEMPLATE_FINDING);
     } else {
-        let ids: Vec<String> = p
-            .findings
-            .iter()
-            .filter_map(|i| {
-                r.findings
-                    .rows
-                    .get(*i)
-                    .map(|f| format!("#{} {}", i + 1, f.id))
-            })
-            .collect();
         w!(
             s,
-            "\n**Findings:** {} (see Findings).\n",
-            md(&ids.join(", "))
+            "\n**{}** {} {}.\n",
+            prose::TEMPLATE_FINDINGS,
+            md(&prose::template_findings(r)),
+            prose::SEE_FINDINGS
         );
     }
 }
@@ -682,34 +510,23 @@ fn findings(s: &mut String, r: &AuditReport) {
     heading(s, "findings");
     let f = &r.findings;
     if !f.recorded {
-        w!(
-            s,
-            "*Not recorded*: the AIBOM has no vulnerabilities section.\n"
-        );
+        empty(s, prose::FINDINGS_NOT_RECORDED);
         return;
     }
     if f.rows.is_empty() {
-        w!(
-            s,
-            "No finding: the inspection recorded nothing to report.\n"
-        );
+        w!(s, "{}\n", prose::NO_FINDING);
         return;
     }
-    let counts: Vec<String> = f
-        .by_severity()
-        .iter()
-        .map(|(sev, n)| format!("{n} {}", severity_label(*sev)))
-        .collect();
     w!(
         s,
-        "{}, {} open ({}).\n\n| # | Severity | Finding | Affected file | What and evidence | CWE | Status |\n|---|---|---|---|---|---|---|\n",
-        plural(f.rows.len(), "finding", "findings"),
-        f.open(),
-        counts.join(", ")
+        "{} ({}).\n\n{}",
+        prose::findings_count(f),
+        prose::severity_counts(f),
+        head(prose::FINDING_COLUMNS)
     );
     for (i, x) in f.rows.iter().enumerate() {
         let mut loc = if x.affected.is_empty() {
-            "*not recorded*".to_owned()
+            nr()
         } else {
             x.affected
                 .iter()
@@ -718,10 +535,10 @@ fn findings(s: &mut String, r: &AuditReport) {
                 .join(", ")
         };
         if let Some(m) = &x.member {
-            w!(loc, " member {}", code(m));
+            w!(loc, " {} {}", prose::MEMBER, code(m));
         }
         if let Some(o) = &x.offset {
-            w!(loc, " offset {}", md(o));
+            w!(loc, " {} {}", prose::OFFSET, md(o));
         }
         let mut what = x.description.as_deref().map(md).unwrap_or_default();
         if let Some(d) = &x.detail {
@@ -738,49 +555,24 @@ fn findings(s: &mut String, r: &AuditReport) {
                 sev.to_owned()
             },
             code(&x.id),
-            cwes(&x.cwes),
-            if x.accepted { "accepted" } else { "open" }
+            joined(&prose::cwe_ids(&x.cwes, false), ", "),
+            prose::finding_status(x.accepted)
         );
     }
     let codes = f.codes();
-    w!(s, "\n### Mapping of these findings\n\n");
+    w!(s, "\n### {}\n\n", prose::MAPPING_HEADING);
     if codes.is_empty() {
-        w!(
-            s,
-            "None of these findings carries an aibom finding code, so none is mapped.\n"
-        );
+        w!(s, "{}\n", prose::NONE_MAPPED);
     } else {
-        w!(
-            s,
-            "| Finding code | CWE | MITRE ATLAS | OWASP LLM Top 10 (2025) | NIST AI RMF 1.0 | EU AI Act |\n|---|---|---|---|---|---|\n"
-        );
+        s.push_str(&head(prose::MAPPING_COLUMNS));
         for c in codes {
             let Some(m) = mapping(c) else { continue };
-            let named = |ids: &[&str], name: fn(&str) -> Option<&'static str>| {
-                if ids.is_empty() {
-                    "—".to_owned()
-                } else {
-                    md(&ids
-                        .iter()
-                        .map(|i| labelled(i, name(i)))
-                        .collect::<Vec<_>>()
-                        .join("; "))
-                }
-            };
-            let cwe: Vec<String> = m
-                .cwe
-                .iter()
-                .map(|n| labelled(&format!("CWE-{n}"), cwe_name(*n)))
-                .collect();
+            let named = |ids, name| joined(&prose::named(ids, name), "; ");
             w!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |\n",
                 code(c.as_str()),
-                if cwe.is_empty() {
-                    "—".to_owned()
-                } else {
-                    md(&cwe.join("; "))
-                },
+                joined(&prose::cwe_ids(m.cwe, true), "; "),
                 named(m.atlas, atlas_name),
                 named(m.owasp, owasp_name),
                 named(m.nist, nist_name),
@@ -788,41 +580,25 @@ fn findings(s: &mut String, r: &AuditReport) {
             );
         }
     }
-    let unmapped: BTreeSet<&str> = f
-        .rows
-        .iter()
-        .filter(|x| x.code.is_none())
-        .map(|x| x.id.as_str())
-        .collect();
-    if !unmapped.is_empty() {
-        w!(
-            s,
-            "\nNot mapped (not aibom finding codes): {}.\n",
-            md(&unmapped.into_iter().collect::<Vec<_>>().join(", "))
-        );
+    if let Some(u) = prose::unmapped(f) {
+        w!(s, "\n{}\n", md(&u));
     }
 }
 
 fn exceptions(s: &mut String, r: &AuditReport) {
     heading(s, "exceptions");
     if r.exceptions.is_empty() {
-        w!(
-            s,
-            "No exception: no finding of this AIBOM was accepted, and no exception is configured.\n"
-        );
+        w!(s, "{}\n", prose::NO_EXCEPTION);
         return;
     }
-    w!(
-        s,
-        "| Finding | Path | Reason | Expires | Owner | Recorded in | Applies here |\n|---|---|---|---|---|---|---|\n"
-    );
+    s.push_str(&head(prose::EXCEPTION_COLUMNS));
     for x in &r.exceptions {
         let mut reason = opt(&x.reason);
         if let Some(a) = &x.analysis {
             w!(reason, " ({})", md(a));
         }
         if let Some(d) = &x.sha256 {
-            w!(reason, " pinned to {}", code(d));
+            w!(reason, " {} {}", prose::PINNED_TO, code(d));
         }
         w!(
             s,
@@ -832,52 +608,45 @@ fn exceptions(s: &mut String, r: &AuditReport) {
             x.expires
                 .as_deref()
                 .map(md)
-                .unwrap_or_else(|| "no expiry".into()),
+                .unwrap_or_else(|| prose::NO_EXPIRY.into()),
             opt(&x.owner),
             md(&x.source),
-            match x.matches {
-                None => "yes",
-                Some(true) => "a finding matches",
-                Some(false) => "no finding matches",
-            }
+            prose::applies(x.matches)
         );
     }
-    w!(
-        s,
-        "\nExpiry dates are shown as recorded; the report reads no clock.\n"
-    );
+    w!(s, "\n{}\n", prose::EXPIRY_NOTE);
 }
 
 fn approvals(s: &mut String, r: &AuditReport) {
     heading(s, "approvals");
     let Some(list) = &r.approvals else {
-        w!(s, "*No signature was given* (`--signature`).\n");
+        empty(s, &prose::no_signature(&Md));
         return;
     };
-    w!(
-        s,
-        "| Signature | Signer | Signature check | Signed model digest | Signed files vs. this AIBOM | AIBOM attestation |\n|---|---|---|---|---|---|\n"
-    );
+    s.push_str(&head(prose::APPROVAL_COLUMNS));
     for a in list {
         let mut check = if a.valid {
-            "valid".to_owned()
+            prose::validity(true).to_owned()
         } else {
-            "**invalid**".to_owned()
+            format!("**{}**", prose::validity(false))
         };
         if let Some(p) = &a.problem {
             w!(check, ": {}", md(p));
         }
         let inv = match (a.inventory_matches, &a.inventory) {
-            (Some(true), Some(t)) => format!("match: {}", md(t)),
-            (Some(false), Some(t)) => format!("**differ**: {}", md(t)),
-            _ => "—".into(),
+            (Some(true), Some(t)) => format!("{}: {}", prose::inventory_match(true), md(t)),
+            (Some(false), Some(t)) => format!("**{}**: {}", prose::inventory_match(false), md(t)),
+            _ => prose::NONE_DASH.into(),
         };
-        let att = match &a.attestation {
-            AttestationState::Binds => "binds exactly this AIBOM".to_owned(),
-            AttestationState::Missing => "no .bom attestation".to_owned(),
-            AttestationState::Other(why) => format!("**does not bind this AIBOM**: {}", md(why)),
-            AttestationState::Invalid(why) => format!("**invalid**: {}", md(why)),
+        let (text, tone, why) = prose::attestation(&a.attestation);
+        let mut att = if tone == Tone::Bad {
+            format!("**{text}**")
+        } else {
+            text.to_owned()
         };
+        if let Some(why) = why {
+            w!(att, ": {}", md(why));
+        }
         w!(
             s,
             "| {}{} | {} | {check} | {} | {inv} | {att} |\n",
@@ -890,13 +659,10 @@ fn approvals(s: &mut String, r: &AuditReport) {
             a.model_digest
                 .as_deref()
                 .map(code)
-                .unwrap_or_else(|| "—".into()),
+                .unwrap_or_else(|| prose::NONE_DASH.into()),
         );
     }
-    w!(
-        s,
-        "\nA signature is checked against the configured trust only; `aibom verify DIR` recomputes the model digest from the files.\n"
-    );
+    w!(s, "\n{}\n", prose::approvals_note(&Md));
 }
 
 fn completeness(s: &mut String, r: &AuditReport) {
@@ -904,18 +670,14 @@ fn completeness(s: &mut String, r: &AuditReport) {
     let c = &r.completeness;
     w!(
         s,
-        "**Score: {} / 100** ({} of {} applicable scored fields present).\n\n",
+        "**Score: {} / 100** ({}).\n\n",
         c.score,
-        c.present,
-        c.applicable
+        prose::score_of(c)
     );
     for rule in SCORING_RULE {
         w!(s, "- {rule}\n");
     }
-    w!(
-        s,
-        "\n| Asked for | Status | Found | CycloneDX field | Asked by |\n|---|---|---|---|---|\n"
-    );
+    w!(s, "\n{}", head(prose::COMPLETENESS_COLUMNS));
     let mut group = "";
     for f in &c.fields {
         if f.group != group {
@@ -927,7 +689,7 @@ fn completeness(s: &mut String, r: &AuditReport) {
             st = format!("**{st}**");
         }
         if !f.scored {
-            st.push_str(" (not scored)");
+            w!(st, " ({})", prose::NOT_SCORED);
         }
         w!(
             s,
@@ -942,52 +704,22 @@ fn completeness(s: &mut String, r: &AuditReport) {
 
 fn appendix(s: &mut String) {
     heading(s, "mapping");
-    w!(
-        s,
-        "| Code | CWE | MITRE ATLAS | OWASP LLM | NIST AI RMF | EU AI Act |\n|---|---|---|---|---|---|\n"
-    );
+    s.push_str(&head(prose::APPENDIX_COLUMNS));
     for m in MAPPINGS {
         w!(
             s,
             "| {} | {} | {} | {} | {} | {} |\n",
             code(m.code.as_str()),
-            cwes(m.cwe),
+            joined(&prose::cwe_ids(m.cwe, false), ", "),
             dash(m.atlas),
             dash(m.owasp),
             dash(m.nist),
             dash(m.eu_ai_act)
         );
     }
-    let atlas: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.atlas.iter().copied())
-        .chain(DATASET_GAP.atlas.iter().copied())
-        .collect();
-    let owasp: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.owasp.iter().copied())
-        .chain(DATASET_GAP.owasp.iter().copied())
-        .collect();
-    let nist: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.nist.iter().copied())
-        .chain(DATASET_GAP.nist.iter().copied())
-        .chain(LICENSE_GAP.nist.iter().copied())
-        .collect();
-    let legend = |ids: &BTreeSet<&str>, name: fn(&str) -> Option<&'static str>| {
-        md(&ids
-            .iter()
-            .map(|i| labelled(i, name(i)))
-            .collect::<Vec<_>>()
-            .join("; "))
-    };
-    w!(s, "\nMITRE ATLAS: {}.\n", legend(&atlas, atlas_name));
-    w!(
-        s,
-        "\nOWASP Top 10 for LLM Applications 2025: {}.\n",
-        legend(&owasp, owasp_name)
-    );
-    w!(s, "\nNIST AI RMF 1.0: {}.\n", legend(&nist, nist_name));
+    for (framework, legend) in prose::legends() {
+        w!(s, "\n{framework}: {}.\n", md(&legend));
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The auditor's view of one AIBOM: [`AuditReport`], read once from CycloneDX JSON, drawn by
 //! both [`super::html`] and [`super::markdown`] (one report model, many renderers).
+//! Their words are here too, in [`prose`]: headings, labels, sentences and counts as text, so
+//! the two renderers say the same thing and keep only their markup.
 //!
 //! Reading is lenient: the document may come from aibom or from another generator, be
 //! CycloneDX 1.5, 1.6 or 1.7, and lack any section. Whatever is absent is "not recorded";
@@ -30,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod approvals;
 mod completeness;
 mod mappings;
+pub mod prose;
 mod read;
 
 /// Shared by the renderers.

@@ -1,21 +1,28 @@
 //! The appendix: every finding code with its CWE and framework mappings.
 
-use super::{cwes, esc, section};
+use super::{cwes, esc, section, txt};
+use crate::report::auditor::prose;
 use crate::report::auditor::*;
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 pub(super) fn appendix(h: &mut String) {
     section(h, "mapping");
     w!(
         h,
-        "<details><summary>All {} finding codes</summary>\n<table><thead><tr><th>Code</th><th>Meaning</th><th>CWE</th><th>MITRE ATLAS</th><th>OWASP LLM</th><th>NIST AI RMF</th><th>EU AI Act</th></tr></thead><tbody>\n",
-        MAPPINGS.len()
+        "<details><summary>{}</summary>\n<table><thead><tr>",
+        txt(&prose::all_codes(MAPPINGS.len()))
     );
+    for (i, c) in prose::APPENDIX_COLUMNS.iter().enumerate() {
+        if i == 1 {
+            w!(h, "<th>{}</th>", prose::APPENDIX_MEANING);
+        }
+        w!(h, "<th>{}</th>", esc(c));
+    }
+    w!(h, "</tr></thead><tbody>\n");
     for m in MAPPINGS {
         let dash = |v: &[&str]| {
             if v.is_empty() {
-                "—".to_owned()
+                prose::NONE_DASH.to_owned()
             } else {
                 esc(&v.join("\n")).to_string().replace('\n', "<br>")
             }
@@ -33,48 +40,13 @@ pub(super) fn appendix(h: &mut String) {
         );
     }
     w!(h, "</tbody></table>\n</details>\n");
-    let atlas: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.atlas.iter().copied())
-        .chain(DATASET_GAP.atlas.iter().copied())
-        .collect();
-    let nist: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.nist.iter().copied())
-        .chain(DATASET_GAP.nist.iter().copied())
-        .chain(LICENSE_GAP.nist.iter().copied())
-        .collect();
-    let owasp: BTreeSet<&str> = MAPPINGS
-        .iter()
-        .flat_map(|m| m.owasp.iter().copied())
-        .chain(DATASET_GAP.owasp.iter().copied())
-        .collect();
-    w!(
-        h,
-        "<p class=\"map\"><strong>MITRE ATLAS:</strong> {}.</p>\n",
-        esc(&atlas
-            .iter()
-            .map(|a| labelled(a, atlas_name(a)))
-            .collect::<Vec<_>>()
-            .join("; "))
-    );
-    w!(
-        h,
-        "<p class=\"map\"><strong>OWASP Top 10 for LLM Applications 2025:</strong> {}.</p>\n",
-        esc(&owasp
-            .iter()
-            .map(|a| labelled(a, owasp_name(a)))
-            .collect::<Vec<_>>()
-            .join("; "))
-    );
-    w!(
-        h,
-        "<p class=\"map\"><strong>NIST AI RMF 1.0:</strong> {}.</p>\n",
-        esc(&nist
-            .iter()
-            .map(|a| labelled(a, nist_name(a)))
-            .collect::<Vec<_>>()
-            .join("; "))
-    );
+    for (framework, legend) in prose::legends() {
+        w!(
+            h,
+            "<p class=\"map\"><strong>{}:</strong> {}.</p>\n",
+            esc(framework),
+            esc(&legend)
+        );
+    }
     w!(h, "</section>\n");
 }

@@ -1,6 +1,7 @@
 //! The completeness table: what the AIBOM records, row by row.
 
-use super::{badge, esc, section, status_badge};
+use super::{badge, esc, section, status_badge, thead, txt};
+use crate::report::auditor::prose;
 use crate::report::auditor::*;
 use std::fmt::Write as _;
 
@@ -9,11 +10,10 @@ pub(super) fn completeness(h: &mut String, r: &AuditReport) {
     let c = &r.completeness;
     w!(
         h,
-        "<div class=\"score\"><div class=\"num\" id=\"completeness-score\">{}<small> / 100</small></div><div class=\"bar\" aria-hidden=\"true\"><span style=\"width:{}%\"></span></div><div>{} of {} applicable scored fields present</div></div>\n",
+        "<div class=\"score\"><div class=\"num\" id=\"completeness-score\">{}<small> / 100</small></div><div class=\"bar\" aria-hidden=\"true\"><span style=\"width:{}%\"></span></div><div>{}</div></div>\n",
         c.score,
         c.score.min(100),
-        c.present,
-        c.applicable
+        txt(&prose::score_of(c))
     );
     w!(h, "<ul class=\"rules\">\n");
     for rule in SCORING_RULE {
@@ -22,7 +22,8 @@ pub(super) fn completeness(h: &mut String, r: &AuditReport) {
     w!(h, "</ul>\n");
     w!(
         h,
-        "<table class=\"completeness\"><thead><tr><th>Asked for</th><th>Status</th><th>Found</th><th>CycloneDX field</th><th>Asked by</th></tr></thead><tbody>\n"
+        "<table class=\"completeness\">{}<tbody>\n",
+        thead(prose::COMPLETENESS_COLUMNS)
     );
     let mut group = "";
     for f in &c.fields {
@@ -32,7 +33,7 @@ pub(super) fn completeness(h: &mut String, r: &AuditReport) {
         }
         let mut st = status_badge(f.status);
         if !f.scored {
-            w!(st, " {}", badge("b-na", "not scored"));
+            w!(st, " {}", badge("b-na", prose::NOT_SCORED));
         }
         w!(
             h,

@@ -1,14 +1,16 @@
 //! Findings, the exceptions that accept them, and signature approvals.
 
-use super::{OPEN_LIMIT, badge, cwes, esc, join_labelled, nr, opt, section, sev_badge};
+use super::{
+    Html, OPEN_LIMIT, badge, cwes, esc, join_labelled, nr, opt, section, sev_badge, thead, txt,
+};
 use crate::finding::Severity;
+use crate::report::auditor::prose::{self, Tone};
 use crate::report::auditor::*;
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 fn location(f: &FindingRow) -> String {
     let mut s = if f.affected.is_empty() {
-        nr().to_owned()
+        nr()
     } else {
         f.affected
             .iter()
@@ -19,12 +21,18 @@ fn location(f: &FindingRow) -> String {
     if let Some(m) = &f.member {
         w!(
             s,
-            "<br><span class=\"muted\">member</span> <span class=\"mono\">{}</span>",
+            "<br><span class=\"muted\">{}</span> <span class=\"mono\">{}</span>",
+            prose::MEMBER,
             esc(m)
         );
     }
     if let Some(o) = &f.offset {
-        w!(s, "<br><span class=\"muted\">offset</span> {}", esc(o));
+        w!(
+            s,
+            "<br><span class=\"muted\">{}</span> {}",
+            prose::OFFSET,
+            esc(o)
+        );
     }
     s
 }
@@ -35,15 +43,13 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
     if !f.recorded {
         w!(
             h,
-            "<p class=\"nr\">Not recorded: the AIBOM has no vulnerabilities section and does not name a tool that records every finding.</p>\n</section>\n"
+            "<p class=\"nr\">{}</p>\n</section>\n",
+            txt(prose::FINDINGS_NOT_RECORDED)
         );
         return;
     }
     if f.rows.is_empty() {
-        w!(
-            h,
-            "<p>No finding: the inspection recorded nothing to report.</p>\n</section>\n"
-        );
+        w!(h, "<p>{}</p>\n</section>\n", txt(prose::NO_FINDING));
         return;
     }
     let counts: Vec<String> = f
@@ -53,20 +59,20 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
         .collect();
     w!(
         h,
-        "<p>{}, {} open: {}</p>\n",
-        plural(f.rows.len(), "finding", "findings"),
-        f.open(),
+        "<p>{}: {}</p>\n",
+        txt(&prose::findings_count(f)),
         counts.join(" ")
     );
     w!(
         h,
-        "<details class=\"print-open\"{}><summary>All {} findings with evidence</summary>\n<table class=\"findings\"><thead><tr><th>#</th><th>Severity</th><th>Finding</th><th>Affected file</th><th>What and evidence</th><th>CWE</th><th>Status</th></tr></thead><tbody>\n",
+        "<details class=\"print-open\"{}><summary>{}</summary>\n<table class=\"findings\">{}<tbody>\n",
         if f.rows.len() <= OPEN_LIMIT {
             " open"
         } else {
             ""
         },
-        f.rows.len()
+        txt(&prose::all_findings(f.rows.len())),
+        thead(prose::FINDING_COLUMNS)
     );
     for (i, x) in f.rows.iter().enumerate() {
         let mut what = x
@@ -92,26 +98,23 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
             esc(&x.id),
             location(x),
             cwes(&x.cwes, false),
-            if x.accepted {
-                badge("b-na", "accepted")
-            } else {
-                badge("b-bad", "open")
-            }
+            badge(
+                if x.accepted { "b-na" } else { "b-bad" },
+                prose::finding_status(x.accepted)
+            )
         );
     }
     w!(h, "</tbody></table>\n</details>\n");
     // The mapping of the codes that occur.
     let codes = f.codes();
-    w!(h, "<h3>Mapping of these findings</h3>\n");
+    w!(h, "<h3>{}</h3>\n", txt(prose::MAPPING_HEADING));
     if codes.is_empty() {
-        w!(
-            h,
-            "<p class=\"muted\">None of these findings carries an aibom finding code, so none is mapped.</p>\n"
-        );
+        w!(h, "<p class=\"muted\">{}</p>\n", txt(prose::NONE_MAPPED));
     } else {
         w!(
             h,
-            "<table class=\"mapping\"><thead><tr><th>Finding code</th><th>CWE</th><th>MITRE ATLAS</th><th>OWASP LLM Top 10 (2025)</th><th>NIST AI RMF 1.0</th><th>EU AI Act</th></tr></thead><tbody>\n"
+            "<table class=\"mapping\">{}<tbody>\n",
+            thead(prose::MAPPING_COLUMNS)
         );
         for c in codes {
             let Some(m) = mapping(c) else { continue };
@@ -124,7 +127,7 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
                 join_labelled(m.owasp, owasp_name),
                 join_labelled(m.nist, nist_name),
                 if m.eu_ai_act.is_empty() {
-                    "—".to_owned()
+                    prose::NONE_DASH.to_owned()
                 } else {
                     esc(&m.eu_ai_act.join(", ")).to_string()
                 }
@@ -132,18 +135,8 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
         }
         w!(h, "</tbody></table>\n");
     }
-    let unmapped: BTreeSet<&str> = f
-        .rows
-        .iter()
-        .filter(|x| x.code.is_none())
-        .map(|x| x.id.as_str())
-        .collect();
-    if !unmapped.is_empty() {
-        w!(
-            h,
-            "<p class=\"muted\">Not mapped (not aibom finding codes): {}.</p>\n",
-            esc(&unmapped.into_iter().collect::<Vec<_>>().join(", "))
-        );
+    if let Some(u) = prose::unmapped(f) {
+        w!(h, "<p class=\"muted\">{}</p>\n", esc(&u));
     }
     w!(h, "</section>\n");
 }
@@ -151,16 +144,10 @@ pub(super) fn findings(h: &mut String, r: &AuditReport) {
 pub(super) fn exceptions(h: &mut String, r: &AuditReport) {
     section(h, "exceptions");
     if r.exceptions.is_empty() {
-        w!(
-            h,
-            "<p>No exception: no finding of this AIBOM was accepted, and no exception is configured.</p>\n</section>\n"
-        );
+        w!(h, "<p>{}</p>\n</section>\n", txt(prose::NO_EXCEPTION));
         return;
     }
-    w!(
-        h,
-        "<table><thead><tr><th>Finding</th><th>Path</th><th>Reason</th><th>Expires</th><th>Owner</th><th>Recorded in</th><th>Applies here</th></tr></thead><tbody>\n"
-    );
+    w!(h, "<table>{}<tbody>\n", thead(prose::EXCEPTION_COLUMNS));
     for x in &r.exceptions {
         let mut reason = opt(&x.reason);
         if let Some(a) = &x.analysis {
@@ -169,7 +156,8 @@ pub(super) fn exceptions(h: &mut String, r: &AuditReport) {
         if let Some(d) = &x.sha256 {
             w!(
                 reason,
-                "<br><span class=\"muted\">pinned to</span> <span class=\"mono digest\">{}</span>",
+                "<br><span class=\"muted\">{}</span> <span class=\"mono digest\">{}</span>",
+                prose::PINNED_TO,
                 esc(d)
             );
         }
@@ -181,19 +169,20 @@ pub(super) fn exceptions(h: &mut String, r: &AuditReport) {
             x.expires
                 .as_deref()
                 .map(|e| esc(e).to_string())
-                .unwrap_or_else(|| "<span class=\"nr\">no expiry</span>".into()),
+                .unwrap_or_else(|| format!("<span class=\"nr\">{}</span>", prose::NO_EXPIRY)),
             opt(&x.owner),
             esc(&x.source),
             match x.matches {
-                None => "yes".to_owned(),
-                Some(true) => "a finding matches".into(),
-                Some(false) => "<span class=\"muted\">no finding matches</span>".into(),
+                Some(false) =>
+                    format!("<span class=\"muted\">{}</span>", prose::applies(x.matches)),
+                _ => prose::applies(x.matches).to_owned(),
             }
         );
     }
     w!(
         h,
-        "</tbody></table>\n<p class=\"muted\">Expiry dates are shown as recorded; the report reads no clock, so check them against the date of the change.</p>\n</section>\n"
+        "</tbody></table>\n<p class=\"muted\">{}</p>\n</section>\n",
+        txt(prose::EXPIRY_NOTE)
     );
 }
 
@@ -202,51 +191,38 @@ pub(super) fn approvals(h: &mut String, r: &AuditReport) {
     let Some(list) = &r.approvals else {
         w!(
             h,
-            "<p class=\"nr\">No signature was given. Pass the release's signatures with <code>--signature</code> (and the trusted <code>--public-key</code> or <code>--certificate-chain</code>) to list them here.</p>\n</section>\n"
+            "<p class=\"nr\">{}</p>\n</section>\n",
+            prose::no_signature(&Html)
         );
         return;
     };
-    w!(
-        h,
-        "<table><thead><tr><th>Signature</th><th>Signer</th><th>Signature check</th><th>Signed model digest</th><th>Signed files vs. this AIBOM</th><th>AIBOM attestation</th></tr></thead><tbody>\n"
-    );
+    w!(h, "<table>{}<tbody>\n", thead(prose::APPROVAL_COLUMNS));
     for a in list {
-        let check = if a.valid {
-            badge("b-ok", "valid")
-        } else {
-            badge("b-bad", "invalid")
-        };
+        let check = badge(
+            if a.valid { "b-ok" } else { "b-bad" },
+            prose::validity(a.valid),
+        );
         let check = match &a.problem {
             Some(p) => format!("{check}<br><span class=\"muted\">{}</span>", esc(p)),
             None => check,
         };
         let inv = match (a.inventory_matches, &a.inventory) {
-            (Some(true), Some(t)) => format!(
+            (Some(m), Some(t)) => format!(
                 "{}<br><span class=\"muted\">{}</span>",
-                badge("b-ok", "match"),
+                badge(if m { "b-ok" } else { "b-bad" }, prose::inventory_match(m)),
                 esc(t)
             ),
-            (Some(false), Some(t)) => format!(
-                "{}<br><span class=\"muted\">{}</span>",
-                badge("b-bad", "differ"),
-                esc(t)
-            ),
-            _ => "—".into(),
+            _ => prose::NONE_DASH.into(),
         };
-        let att = match &a.attestation {
-            AttestationState::Binds => badge("b-ok", "binds exactly this AIBOM"),
-            AttestationState::Missing => "<span class=\"nr\">no .bom attestation</span>".into(),
-            AttestationState::Other(why) => format!(
-                "{}<br><span class=\"muted\">{}</span>",
-                badge("b-bad", "does not bind this AIBOM"),
-                esc(why)
-            ),
-            AttestationState::Invalid(why) => format!(
-                "{}<br><span class=\"muted\">{}</span>",
-                badge("b-bad", "invalid"),
-                esc(why)
-            ),
+        let (text, tone, why) = prose::attestation(&a.attestation);
+        let mut att = match tone {
+            Tone::Ok => badge("b-ok", text),
+            Tone::Warn => format!("<span class=\"nr\">{text}</span>"),
+            Tone::Bad => badge("b-bad", text),
         };
+        if let Some(why) = why {
+            w!(att, "<br><span class=\"muted\">{}</span>", esc(why));
+        }
         let att = match &a.attestation_file {
             Some(f) if a.attestation != AttestationState::Missing => {
                 format!("{att}<br><span class=\"mono muted\">{}</span>", esc(f))
@@ -266,11 +242,12 @@ pub(super) fn approvals(h: &mut String, r: &AuditReport) {
             a.model_digest
                 .as_ref()
                 .map(|d| format!("<span class=\"mono digest\">{}</span>", esc(d)))
-                .unwrap_or_else(|| "—".into()),
+                .unwrap_or_else(|| prose::NONE_DASH.into()),
         );
     }
     w!(
         h,
-        "</tbody></table>\n<p class=\"muted\">A signature is checked against the configured trust only. The model digest it covers is recomputed from the files by <code>aibom verify DIR</code>, not here: this report only compares the signed file list with the AIBOM's inventory.</p>\n</section>\n"
+        "</tbody></table>\n<p class=\"muted\">{}</p>\n</section>\n",
+        prose::approvals_note(&Html)
     );
 }

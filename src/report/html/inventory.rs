@@ -1,6 +1,7 @@
 //! What the model is made of: files, datasets, licences, dependencies and templates.
 
-use super::{OPEN_LIMIT, badge, esc, gap_line, nr, opt, section};
+use super::{Html, OPEN_LIMIT, badge, esc, gap_line, nr, opt, section, thead, txt};
+use crate::report::auditor::prose;
 use crate::report::auditor::*;
 use std::fmt::Write as _;
 
@@ -10,33 +11,22 @@ pub(super) fn files(h: &mut String, r: &AuditReport) {
     if !f.recorded {
         w!(
             h,
-            "<p class=\"nr\">No file inventory is recorded (no <code>file</code> components).</p>\n</section>\n"
+            "<p class=\"nr\">{}</p>\n</section>\n",
+            prose::files_not_recorded(&Html)
         );
         return;
     }
-    let missing = f.without_digest();
+    w!(h, "<p>{}</p>\n", prose::files_intro(&Html, f));
     w!(
         h,
-        "<p>{}{}; {}.</p>\n",
-        plural(f.rows.len(), "file", "files"),
-        f.total_size
-            .map(|s| format!(", {} in total", human_size(s)))
-            .unwrap_or_default(),
-        if missing == 0 {
-            "every file has a SHA-256 digest".to_owned()
-        } else {
-            format!("<strong>{missing} without a digest</strong>")
-        }
-    );
-    w!(
-        h,
-        "<details class=\"print-open\"{}><summary>All {} files with digests</summary>\n<table><thead><tr><th>Path</th><th>Size</th><th>Format</th><th>Verdict</th><th>Role</th><th>Digest</th></tr></thead><tbody>\n",
+        "<details class=\"print-open\"{}><summary>{}</summary>\n<table>{}<tbody>\n",
         if f.rows.len() <= OPEN_LIMIT {
             " open"
         } else {
             ""
         },
-        f.rows.len()
+        txt(&prose::all_files(f.rows.len())),
+        thead(prose::FILE_COLUMNS)
     );
     for x in &f.rows {
         let bad = x.verdict.as_deref() == Some("unsafe") || x.hashes.is_empty();
@@ -44,7 +34,7 @@ pub(super) fn files(h: &mut String, r: &AuditReport) {
             Some("clean") => badge("b-ok", "clean"),
             Some("unsafe") => badge("b-bad", "unsafe"),
             Some(v) => badge("b-warn", v),
-            None => nr().into(),
+            None => nr(),
         };
         let digest = match x.hashes.first() {
             Some((alg, hex)) => format!(
@@ -56,7 +46,7 @@ pub(super) fn files(h: &mut String, r: &AuditReport) {
                 },
                 esc(hex)
             ),
-            None => badge("b-bad", "no digest"),
+            None => badge("b-bad", prose::NO_DIGEST),
         };
         w!(
             h,
@@ -83,15 +73,13 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
     if ds.is_empty() {
         w!(
             h,
-            "<p class=\"nr\">No dataset is recorded (modelCard.modelParameters.datasets and data components are empty): the training and evaluation data are unknown.</p>\n{}</section>\n",
+            "<p class=\"nr\">{}</p>\n{}</section>\n",
+            txt(prose::NO_DATASET),
             gap_line(&DATASET_GAP)
         );
         return;
     }
-    w!(
-        h,
-        "<table><thead><tr><th>Dataset</th><th>Licence</th><th>Provenance</th><th>Classification</th><th>Sensitive data</th><th>What is unknown</th></tr></thead><tbody>\n"
-    );
+    w!(h, "<table>{}<tbody>\n", thead(prose::DATASET_COLUMNS));
     let mut any_gap = false;
     for d in ds {
         let gap = !d.missing.is_empty() || d.unknown.is_some();
@@ -101,7 +89,11 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
             w!(name, " <span class=\"muted\">{}</span>", esc(v));
         }
         if let Some(role) = &d.role {
-            w!(name, "<br><span class=\"muted\">role: {}</span>", esc(role));
+            w!(
+                name,
+                "<br><span class=\"muted\">{}</span>",
+                esc(&prose::dataset_role(role))
+            );
         }
         if let Some(desc) = &d.description {
             w!(name, "<br><span class=\"muted\">{}</span>", esc(desc));
@@ -109,8 +101,8 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
         if let Some(by) = &d.declared_by {
             w!(
                 name,
-                "<br><span class=\"muted\">declared by {}</span>",
-                esc(by)
+                "<br><span class=\"muted\">{}</span>",
+                esc(&prose::declared_by(by))
             );
         }
         let mut prov: Vec<String> = d.owners.iter().map(|o| esc(o).to_string()).collect();
@@ -119,13 +111,14 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
         }
         if let Some(p) = &d.provenance_note {
             prov.push(format!(
-                "{} <span class=\"muted\">(property)</span>",
-                esc(p)
+                "{} <span class=\"muted\">{}</span>",
+                esc(p),
+                prose::PROPERTY
             ));
         }
         let mut unknown: Vec<String> = d.missing.iter().map(|m| badge("b-warn", m)).collect();
         if d.unresolved {
-            unknown.insert(0, badge("b-bad", "not described in the AIBOM"));
+            unknown.insert(0, badge("b-bad", prose::NOT_DESCRIBED));
         }
         if let Some(u) = &d.unknown {
             unknown.push(format!("<span class=\"muted\">{}</span>", esc(u)));
@@ -135,23 +128,23 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
             "<tr{}><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             if gap { " class=\"flag\"" } else { "" },
             if d.licenses.is_empty() {
-                nr().to_owned()
+                nr()
             } else {
                 esc(&d.licenses.join(", ")).to_string()
             },
             if prov.is_empty() {
-                nr().to_owned()
+                nr()
             } else {
                 prov.join("<br>")
             },
             opt(&d.classification),
             if d.sensitive_data.is_empty() {
-                nr().to_owned()
+                nr()
             } else {
                 esc(&d.sensitive_data.join(", ")).to_string()
             },
             if unknown.is_empty() {
-                badge("b-ok", "nothing")
+                badge("b-ok", prose::NOTHING)
             } else {
                 unknown.join(" ")
             }
@@ -167,28 +160,18 @@ pub(super) fn datasets(h: &mut String, r: &AuditReport) {
 pub(super) fn licences(h: &mut String, r: &AuditReport) {
     section(h, "licences");
     let l = &r.licenses;
-    let recorded = l.rows.iter().filter(|x| x.license.is_some()).count();
-    w!(
-        h,
-        "<p>Licences recorded: {recorded}. Non-commercial: <strong>{}</strong>; not SPDX identifiers (free-text names): <strong>{}</strong>; components without a licence: <strong>{}</strong>.</p>\n",
-        l.non_commercial(),
-        l.non_spdx(),
-        l.missing()
-    );
-    w!(
-        h,
-        "<table><thead><tr><th>Component</th><th>Role</th><th>Licence</th><th>Kind</th><th>Attention</th></tr></thead><tbody>\n"
-    );
+    w!(h, "<p>{}</p>\n", prose::licences_intro(&Html, l));
+    w!(h, "<table>{}<tbody>\n", thead(prose::LICENCE_COLUMNS));
     for x in &l.rows {
         let mut flags = Vec::new();
         if x.non_commercial {
-            flags.push(badge("b-bad", "non-commercial"));
+            flags.push(badge("b-bad", prose::NON_COMMERCIAL));
         }
         if x.license.is_some() && !x.spdx {
-            flags.push(badge("b-warn", "not SPDX"));
+            flags.push(badge("b-warn", prose::NOT_SPDX));
         }
         if x.license.is_none() {
-            flags.push(badge("b-warn", "no licence"));
+            flags.push(badge("b-warn", prose::NO_LICENCE));
         }
         let class = if x.non_commercial {
             " class=\"bad\""
@@ -201,7 +184,7 @@ pub(super) fn licences(h: &mut String, r: &AuditReport) {
             .license
             .as_deref()
             .map(|s| esc(s).to_string())
-            .unwrap_or_else(|| nr().into());
+            .unwrap_or_else(nr);
         if let Some(u) = &x.url {
             w!(lic, "<br><span class=\"mono muted\">{}</span>", esc(u));
         }
@@ -210,11 +193,7 @@ pub(super) fn licences(h: &mut String, r: &AuditReport) {
             "<tr{class}><td>{}</td><td>{}</td><td>{lic}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&x.component),
             esc(&x.role),
-            match (&x.license, x.spdx) {
-                (None, _) => "—",
-                (Some(_), true) => "SPDX",
-                (Some(_), false) => "name only",
-            },
+            prose::licence_kind(x),
             flags.join(" ")
         );
     }
@@ -222,7 +201,7 @@ pub(super) fn licences(h: &mut String, r: &AuditReport) {
     for rem in &l.remarks {
         w!(h, "<p class=\"muted\">{}</p>\n", esc(rem));
     }
-    if l.non_commercial() + l.non_spdx() + l.missing() > 0 {
+    if prose::licence_gap(l) {
         h.push_str(&gap_line(&LICENSE_GAP));
     }
     w!(h, "</section>\n");
@@ -234,15 +213,16 @@ pub(super) fn dependencies(h: &mut String, r: &AuditReport) {
     if d.is_empty() {
         w!(
             h,
-            "<p class=\"nr\">No software dependency is recorded.</p>\n</section>\n"
+            "<p class=\"nr\">{}</p>\n</section>\n",
+            txt(prose::NO_DEPENDENCY)
         );
         return;
     }
-    let unpinned = d.iter().filter(|x| !x.pinned).count();
     w!(
         h,
-        "<p>Components: {}; without a pinned version: {unpinned}.</p>\n<table><thead><tr><th>Name</th><th>Type</th><th>Version</th><th>Package URL</th><th>Pinned</th><th>Used by the model</th></tr></thead><tbody>\n",
-        d.len()
+        "<p>{}</p>\n<table>{}<tbody>\n",
+        txt(&prose::dependencies_intro(d)),
+        thead(prose::DEPENDENCY_COLUMNS)
     );
     for x in d {
         w!(
@@ -255,17 +235,16 @@ pub(super) fn dependencies(h: &mut String, r: &AuditReport) {
             x.purl
                 .as_ref()
                 .map(|p| format!("<span class=\"mono\">{}</span>", esc(p)))
-                .unwrap_or_else(|| nr().into()),
-            if x.pinned {
-                badge("b-ok", "pinned")
-            } else {
-                badge("b-warn", "unpinned")
-            },
-            if x.direct { "directly" } else { "—" }
+                .unwrap_or_else(nr),
+            badge(
+                if x.pinned { "b-ok" } else { "b-warn" },
+                prose::pinned(x.pinned)
+            ),
+            prose::used_directly(x.direct)
         );
     }
     w!(h, "</tbody></table>\n");
-    if unpinned > 0 {
+    if d.iter().any(|x| !x.pinned) {
         h.push_str(&gap_line(&DEPENDENCY_GAP));
     }
     w!(h, "</section>\n");
@@ -275,61 +254,67 @@ pub(super) fn templates(h: &mut String, r: &AuditReport) {
     section(h, "templates");
     let p = &r.prompts;
     w!(h, "<table class=\"kv\"><tbody>\n");
-    w!(
+    let row = |h: &mut String, k: &str, v: String| {
+        w!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{v}</td></tr>\n",
+            esc(k)
+        );
+    };
+    row(
         h,
-        "<tr><th scope=\"row\">Chat template</th><td>{}</td></tr>\n",
+        prose::CHAT_TEMPLATE,
         match &p.chat_template_flag {
             Some(v) => format!(
-                "{} <span class=\"muted\">(cdx:ai-ml:model:template:chat)</span>",
-                esc(v)
+                "{} <span class=\"muted\">({})</span>",
+                esc(v),
+                prose::CHAT_TEMPLATE_PROPERTY
             ),
-            None if !p.templates.is_empty() => "yes (template component)".into(),
-            None => nr().into(),
-        }
+            None if !p.templates.is_empty() => prose::TEMPLATE_COMPONENT.into(),
+            None => nr(),
+        },
     );
-    w!(
+    row(
         h,
-        "<tr><th scope=\"row\">Remote code (trust_remote_code)</th><td>{}</td></tr>\n",
+        prose::REMOTE_CODE,
         match &p.remote_code_flag {
             Some(v) => format!(
-                "{} <span class=\"muted\">(aibom:remote-code)</span>",
-                badge("b-bad", v)
+                "{} <span class=\"muted\">({})</span>",
+                badge("b-bad", v),
+                prose::REMOTE_CODE_PROPERTY
             ),
-            None => "<span class=\"nr\">not flagged</span>".into(),
-        }
+            None => format!("<span class=\"nr\">{}</span>", prose::NOT_FLAGGED),
+        },
     );
-    w!(
+    row(
         h,
-        "<tr><th scope=\"row\">Python files in the release</th><td>{}</td></tr>\n",
+        prose::PYTHON_FILES,
         if p.python_files.is_empty() {
-            "none".to_owned()
+            prose::NONE.to_owned()
         } else {
             p.python_files
                 .iter()
                 .map(|f| format!("<span class=\"mono\">{}</span>", esc(f)))
                 .collect::<Vec<_>>()
                 .join(", ")
-        }
+        },
     );
-    w!(
+    row(
         h,
-        "<tr><th scope=\"row\">Files with a role</th><td>{}</td></tr>\n",
+        prose::ROLE_FILES,
         if p.role_files.is_empty() {
-            "none".to_owned()
+            prose::NONE.to_owned()
         } else {
             p.role_files
                 .iter()
                 .map(|(f, r)| format!("<span class=\"mono\">{}</span> ({})", esc(f), esc(r)))
                 .collect::<Vec<_>>()
                 .join("<br>")
-        }
+        },
     );
     w!(h, "</tbody></table>\n");
     if !p.templates.is_empty() {
-        w!(
-            h,
-            "<table><thead><tr><th>Template</th><th>Source</th><th>Length</th><th>SHA-256</th></tr></thead><tbody>\n"
-        );
+        w!(h, "<table>{}<tbody>\n", thead(prose::TEMPLATE_COLUMNS));
         for t in &p.templates {
             w!(
                 h,
@@ -342,12 +327,12 @@ pub(super) fn templates(h: &mut String, r: &AuditReport) {
                 opt(&t.source),
                 t.length
                     .as_deref()
-                    .map(|l| format!("{} chars", esc(l)))
+                    .map(|l| esc(&prose::chars(l)).to_string())
                     .unwrap_or_default(),
                 t.sha256
                     .as_ref()
                     .map(|d| format!("<span class=\"mono digest\">{}</span>", esc(d)))
-                    .unwrap_or_else(|| nr().into())
+                    .unwrap_or_else(nr)
             );
         }
         w!(h, "</tbody></table>\n");
@@ -355,23 +340,16 @@ pub(super) fn templates(h: &mut String, r: &AuditReport) {
     if p.findings.is_empty() {
         w!(
             h,
-            "<p class=\"muted\">No finding about templates or remote code.</p>\n"
+            "<p class=\"muted\">{}</p>\n",
+            txt(prose::NO_TEMPLATE_FINDING)
         );
     } else {
-        let ids: Vec<String> = p
-            .findings
-            .iter()
-            .filter_map(|i| {
-                r.findings
-                    .rows
-                    .get(*i)
-                    .map(|f| format!("#{} {}", i + 1, f.id))
-            })
-            .collect();
         w!(
             h,
-            "<p><strong>Findings:</strong> {} (see Findings).</p>\n",
-            esc(&ids.join(", "))
+            "<p><strong>{}</strong> {} {}.</p>\n",
+            prose::TEMPLATE_FINDINGS,
+            esc(&prose::template_findings(r)),
+            prose::SEE_FINDINGS
         );
     }
     w!(h, "</section>\n");

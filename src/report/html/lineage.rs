@@ -1,6 +1,7 @@
 //! The lineage: base models, adapters and datasets as an inline SVG of boxes and arrows.
 
-use super::{clip, esc, section};
+use super::{Html, clip, esc, section, thead, txt};
+use crate::report::auditor::prose;
 use crate::report::auditor::*;
 use std::fmt::Write as _;
 
@@ -30,8 +31,8 @@ pub fn lineage_svg(l: &Lineage, model: &str) -> String {
     let height = 2 * PAD + rows * BOX_H + (rows - 1) * ROW_GAP;
     w!(
         s,
-        "<svg class=\"lineage-graph\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-labelledby=\"lineage-title\">\n<title id=\"lineage-title\">Lineage of {}</title>\n",
-        esc(model)
+        "<svg class=\"lineage-graph\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-labelledby=\"lineage-title\">\n<title id=\"lineage-title\">{}</title>\n",
+        esc(&prose::lineage_title(model))
     );
     w!(
         s,
@@ -85,7 +86,7 @@ pub fn lineage_svg(l: &Lineage, model: &str) -> String {
             w!(tip, "\n{p}");
         }
         if !n.source.is_empty() {
-            w!(tip, "\nfrom {}", n.source);
+            w!(tip, "\n{} {}", prose::FROM, n.source);
         }
         w!(
             s,
@@ -107,11 +108,12 @@ pub fn lineage_svg(l: &Lineage, model: &str) -> String {
 pub(super) fn lineage(h: &mut String, r: &AuditReport) {
     section(h, "lineage");
     let l = &r.lineage;
-    let name = r.identity.name.as_deref().unwrap_or("(unnamed model)");
     w!(
         h,
-        "<div class=\"lineage\">{}</div>\n<p class=\"legend\">Boxes are models and datasets; a solid arrow points from a base model to the model derived from it (labelled with the relation), a dashed arrow from a dataset to the model it trained or evaluated. Amber: identity or provenance unknown. Built from <code>pedigree.ancestors</code>, base-model components and <code>dependencies</code>.</p>\n",
-        lineage_svg(l, name)
+        "<div class=\"lineage\">{}</div>\n<p class=\"legend\">{} {}</p>\n",
+        lineage_svg(l, prose::model_name(r)),
+        txt(prose::LINEAGE_DRAWING_LEGEND),
+        prose::lineage_source(&Html)
     );
     let others: Vec<&LineageNode> = l
         .nodes
@@ -119,15 +121,9 @@ pub(super) fn lineage(h: &mut String, r: &AuditReport) {
         .filter(|n| n.kind == NodeKind::Model)
         .collect();
     if others.is_empty() {
-        w!(
-            h,
-            "<p class=\"nr\">No base model is recorded (pedigree.ancestors and model dependencies are empty): trained from scratch, or not declared.</p>\n"
-        );
+        w!(h, "<p class=\"nr\">{}</p>\n", txt(prose::NO_BASE_MODEL));
     } else {
-        w!(
-            h,
-            "<table><thead><tr><th>Base model</th><th>Package URL</th><th>Derived</th><th>Recorded in</th></tr></thead><tbody>\n"
-        );
+        w!(h, "<table>{}<tbody>\n", thead(prose::BASE_MODEL_COLUMNS));
         for (i, n) in l.nodes.iter().enumerate() {
             if n.kind != NodeKind::Model {
                 continue;
@@ -148,7 +144,10 @@ pub(super) fn lineage(h: &mut String, r: &AuditReport) {
                 n.purl
                     .as_ref()
                     .map(|p| format!("<span class=\"mono\">{}</span>", esc(p)))
-                    .unwrap_or_else(|| "<span class=\"nr\">no package URL</span>".into()),
+                    .unwrap_or_else(|| format!(
+                        "<span class=\"nr\">{}</span>",
+                        prose::NO_PACKAGE_URL
+                    )),
                 to.join("<br>"),
                 esc(&n.source)
             );

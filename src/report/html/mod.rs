@@ -6,6 +6,7 @@
 //! collapsed lists before printing; without it the print CSS does the same in current
 //! browsers. Every string from the AIBOM is untrusted and goes through [`esc`].
 
+use super::auditor::prose::{self, Cell, Look, Markup};
 use super::auditor::*;
 use crate::finding::Severity;
 use std::fmt::{self, Display, Write as _};
@@ -36,6 +37,14 @@ impl Display for Esc<'_> {
 
 pub fn esc(s: &str) -> Esc<'_> {
     Esc(s)
+}
+
+/// The report's own prose ([`prose`]) as element content: only `&`, `<` and `>` need escaping,
+/// so its quotes and apostrophes stay as written.
+fn txt(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `write!` into a `String`, which cannot fail.
@@ -69,14 +78,14 @@ const CSS: &str = concat!("\n", include_str!("style.css"));
 /// the same without it. The appendix stays as the reader left it.
 const PRINT_SCRIPT: &str = "window.addEventListener('beforeprint',function(){document.querySelectorAll('details.print-open').forEach(function(d){d.open=true;});});";
 
-fn nr() -> &'static str {
-    "<span class=\"nr\">not recorded</span>"
+fn nr() -> String {
+    format!("<span class=\"nr\">{NOT_RECORDED}</span>")
 }
 
 fn opt(v: &Option<String>) -> String {
     match v {
         Some(s) => esc(s).to_string(),
-        None => nr().to_owned(),
+        None => nr(),
     }
 }
 
@@ -99,50 +108,72 @@ fn status_badge(s: Status) -> String {
     badge(class, s.as_str())
 }
 
-fn join_labelled(ids: &[&str], name: fn(&str) -> Option<&'static str>) -> String {
-    if ids.is_empty() {
-        return "—".into();
+/// Escaped entries, one a line; a dash when there are none.
+fn lines(v: &[String]) -> String {
+    if v.is_empty() {
+        return prose::NONE_DASH.into();
     }
-    ids.iter()
-        .map(|i| esc(&labelled(i, name(i))).to_string())
+    v.iter()
+        .map(|x| esc(x).to_string())
         .collect::<Vec<_>>()
         .join("<br>")
+}
+
+fn join_labelled(ids: &[&str], name: fn(&str) -> Option<&'static str>) -> String {
+    lines(&prose::named(ids, name))
 }
 
 fn cwes(c: &[u32], named: bool) -> String {
     // One per line; ids never break inside.
-    if c.is_empty() {
-        return "—".into();
-    }
-    c.iter()
-        .map(|n| match (named, cwe_name(*n)) {
-            (true, Some(name)) => format!("CWE-{n} {}", esc(name)),
-            _ => format!("CWE-{n}"),
-        })
-        .collect::<Vec<_>>()
-        .join("<br>")
+    lines(&prose::cwe_ids(c, named))
 }
 
 fn gap_line(g: &GapMapping) -> String {
-    let mut parts = Vec::new();
-    if !g.atlas.is_empty() {
-        parts.push(format!("MITRE ATLAS {}", g.atlas.join(", ")));
+    format!("<p class=\"map\">{}</p>", esc(&prose::gap_mapping(g)))
+}
+
+/// The HTML of the shared sentences.
+struct Html;
+
+impl Markup for Html {
+    fn strong(&self, s: &str) -> String {
+        format!("<strong>{s}</strong>")
     }
-    if !g.owasp.is_empty() {
-        let named: Vec<String> = g.owasp.iter().map(|o| labelled(o, owasp_name(o))).collect();
-        parts.push(format!("OWASP LLM Top 10 2025 {}", named.join(", ")));
+    fn code(&self, s: &str) -> String {
+        format!("<code>{}</code>", esc(s))
     }
-    if !g.nist.is_empty() {
-        parts.push(format!("NIST AI RMF {}", g.nist.join(", ")));
+}
+
+/// `text` in the look it asks for.
+fn look(text: &str, look: Look) -> String {
+    match look {
+        Look::Text | Look::Ref => esc(text).to_string(),
+        Look::Mono => format!("<span class=\"mono\">{}</span>", esc(text)),
+        Look::Digest => format!("<span class=\"mono digest\">{}</span>", esc(text)),
     }
-    if !g.eu_ai_act.is_empty() {
-        parts.push(format!("EU AI Act {}", g.eu_ai_act.join(", ")));
+}
+
+/// A labelled value.
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::NotRecorded => nr(),
+        Cell::Text(s, l) => look(s, *l),
+        Cell::Lines(v) => v
+            .iter()
+            .map(|s| esc(s).to_string())
+            .collect::<Vec<_>>()
+            .join("<br>"),
     }
-    format!(
-        "<p class=\"map\">Maps to ({}): {}.</p>",
-        esc(g.gap),
-        esc(&parts.join("; "))
-    )
+}
+
+/// `<thead>` of a table with these columns.
+fn thead(cols: &[&str]) -> String {
+    let mut s = String::from("<thead><tr>");
+    for c in cols {
+        w!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("</tr></thead>");
+    s
 }
 
 /// Cuts `s` to `max` characters, with an ellipsis.
@@ -163,7 +194,7 @@ pub fn render(r: &AuditReport, out: &mut impl Write) -> io::Result<()> {
 /// The whole document as a string.
 pub fn to_string(r: &AuditReport) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let name = r.identity.name.as_deref().unwrap_or("(unnamed model)");
+    let name = prose::model_name(r);
     w!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -202,38 +233,28 @@ pub fn to_string(r: &AuditReport) -> String {
 }
 
 fn section(h: &mut String, id: &str) {
-    let title = SECTIONS
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map(|(_, t)| *t)
-        .unwrap_or(id);
-    w!(h, "<section id=\"{id}\">\n<h2>{}</h2>\n", esc(title));
+    w!(
+        h,
+        "<section id=\"{id}\">\n<h2>{}</h2>\n",
+        esc(prose::section_title(id))
+    );
 }
 
 fn header(h: &mut String, r: &AuditReport, name: &str) {
-    let id = &r.identity;
     w!(
         h,
-        "<header class=\"top\">\n<h1>AIBOM audit report: <span class=\"model-name\">{}</span></h1>\n",
+        "<header class=\"top\">\n<h1>{}: <span class=\"model-name\">{}</span></h1>\n",
+        esc(prose::TITLE),
         esc(name)
     );
-    let mut sub = Vec::new();
-    if let Some(v) = &id.version {
-        sub.push(format!("version {}", esc(v)));
-    }
-    if let Some(f) = &id.file_name {
-        sub.push(format!("from <span class=\"mono\">{}</span>", esc(f)));
-    }
-    if let Some(d) = &id.file_sha256 {
-        sub.push(format!(
-            "AIBOM SHA-256 <span class=\"mono digest\">{}</span>",
-            esc(d)
-        ));
-    }
+    let sub: Vec<String> = prose::subtitle(&r.identity)
+        .into_iter()
+        .map(|(words, value, l)| format!("{} {}", esc(words), look(value, l)))
+        .collect();
     w!(
         h,
         "<div class=\"sub\">{}</div>\n</header>\n",
-        sub.join(" · ")
+        sub.join(prose::SUBTITLE_SEPARATOR)
     );
 }
 
@@ -242,18 +263,16 @@ fn footer(h: &mut String, r: &AuditReport) {
     if !r.notes.is_empty() {
         w!(
             h,
-            "<p><strong>Reading notes</strong> (parts of the AIBOM that could not be read):</p>\n<ul>\n"
+            "<p><strong>{}</strong> ({}):</p>\n<ul>\n",
+            esc(prose::READING_NOTES),
+            esc(prose::READING_NOTES_WHAT)
         );
         for n in &r.notes {
             w!(h, "<li>{}</li>\n", esc(n));
         }
         w!(h, "</ul>\n");
     }
-    w!(
-        h,
-        "<p>Written by aibom {} from the AIBOM alone: nothing was fetched, and the report carries no date of its own (the AIBOM's timestamp is shown when recorded). Fields the AIBOM does not record are marked \"not recorded\".</p>\n</footer>\n",
-        env!("CARGO_PKG_VERSION")
-    );
+    w!(h, "<p>{}</p>\n</footer>\n", txt(&prose::footer()));
 }
 
 #[cfg(test)]
