@@ -664,8 +664,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.check_global_name(&m, &n, "STACK_GLOBAL")?;
                 Ok(self.import(&m, &n, "STACK_GLOBAL", at))
             }
-            // CPython: "STACK_GLOBAL requires str"; the load fails here.
-            (Value::Bytes(_), _) | (_, Value::Bytes(_)) => invalid("STACK_GLOBAL requires str"),
+            // CPython: "STACK_GLOBAL requires str"; the load fails here. Values the analysis
+            // knows are not strings: bytes, numbers, None, tuples, dicts, dtypes and the
+            // opaque ones (floats, booleans, lists, sets: no string is ever opaque). Globals,
+            // call results and memo entries not kept may be strings at load time.
+            (m, n) if !m.may_be_str() || !n.may_be_str() => invalid("STACK_GLOBAL requires str"),
             _ => {
                 self.activity = self.activity.saturating_add(1);
                 let (m, n) = (self.describe(&module), self.describe(&name));

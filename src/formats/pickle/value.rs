@@ -404,6 +404,20 @@ impl Value {
         }
     }
 
+    /// Could be a `str` when loaded: a string, or a value whose type is only known at load
+    /// time (a global, a call result, a memo entry not kept).
+    pub(super) fn may_be_str(&self) -> bool {
+        matches!(
+            self,
+            Value::Str(_)
+                | Value::Short(_)
+                | Value::Ref(_)
+                | Value::Call(_)
+                | Value::Bound { .. }
+                | Value::Lost
+        )
+    }
+
     /// The text of a string value kept whole.
     pub(super) fn text(&self) -> Option<&str> {
         match self {
