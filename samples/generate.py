@@ -62,7 +62,7 @@ CODES = {
     "keras-embedded-object", "keras-external-load", "config-callable-target",
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
-    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array",
+    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -1191,6 +1191,13 @@ def _patch_local_name(buf: bytes, old: bytes, new: bytes) -> bytes:
 
 def malformed(c: Corpus) -> None:
     f = "malformed/"
+    c.add(f + "torch_storage_truncated.pt", tzip([("data.pkl", DATA_PKL), ("data/0", TENSOR_BYTES[:12])]),
+          "malformed", ["torch-storage-mismatch"],
+          "torch zip whose data.pkl names storage '0' of 4 floats (16 bytes) but the record holds 12")
+    c.add(f + "torch_storage_unreferenced.pt",
+          tzip([("data.pkl", DATA_PKL), ("data/0", TENSOR_BYTES), ("data/1", b"\x00" * 64)]),
+          "malformed", ["torch-storage-mismatch"],
+          "torch zip with a record data/1 that no persistent id of data.pkl names")
     c.add(f + "empty_weights/pytorch_model.bin", b"", "malformed", ["empty-file"], "zero-byte weights file")
     c.exp(f + "empty_weights", "malformed", ["empty-file"], "directory whose only weights file is empty")
     c.add(f + "random.safetensors", prng(b"aibom-random-safetensors", 256), "malformed", ["safetensors-malformed"],

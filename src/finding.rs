@@ -158,6 +158,8 @@ codes! {
         "a compressed member expands past the size or ratio limit; decompression stopped at the cap";
     ZipMalformed = "zip-malformed", Integrity, High, None,
         "the zip structure is broken or uses an unsupported compression method";
+    TorchStorageMismatch = "torch-storage-mismatch", Integrity, High, Some(130),
+        "a PyTorch checkpoint's storage record does not hold the bytes its pickle declares (element count x element size), is missing, or is not referenced by the pickle";
     TarPathTraversal = "tar-path-traversal", Security, High, Some(22),
         "a tar member name is absolute or climbs out with '..'";
     TarLinkEscape = "tar-link-escape", Security, High, Some(59),

@@ -229,6 +229,25 @@ pub struct Ctx<'a> {
     /// A side reading only asks whether anything dangerous is there: it keeps security
     /// findings and drops the rest unbuilt.
     security_only: bool,
+    /// Storages the pickles read so far name in their persistent ids (torch's `('storage',
+    /// type, key, location, numel)`), for the archive holding them to check its `data/<key>`
+    /// records against; at most `max_fact_entries`, then `storages_dropped`.
+    pub storages: Vec<StorageRef>,
+    pub storages_dropped: bool,
+}
+
+/// A storage a torch checkpoint's pickle loads through `persistent_load`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageRef {
+    /// The member whose pickle names it (`archive/data.pkl`).
+    pub member: Option<String>,
+    /// `torch.FloatStorage`, `torch.UntypedStorage`, ...
+    pub storage_type: String,
+    pub key: String,
+    /// Elements (bytes for an untyped storage).
+    pub numel: u64,
+    /// Offset of the persistent id's opcode in the pickle.
+    pub offset: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -250,6 +269,8 @@ impl<'a> Ctx<'a> {
             decompressed: 0,
             budget: Rc::new(Budget::new(limits)),
             security_only: false,
+            storages: Vec::new(),
+            storages_dropped: false,
         }
     }
 

@@ -573,6 +573,31 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
+    /// A torch storage persistent id, `('storage', <storage type>, key, location, numel)`
+    /// (`torch.serialization._save`), is remembered for the archive to check its record.
+    pub(super) fn storage_ref(&mut self, pid: &Value, at: u64) {
+        let [tag, Value::Ref(kind), key, _location, Value::Int(numel), ..] = pid.items() else {
+            return;
+        };
+        let (Some("storage"), Some(key), Ok(numel)) =
+            (tag.text(), key.text(), u64::try_from(*numel))
+        else {
+            return;
+        };
+        if self.ctx.storages.len() >= self.ctx.limits.max_fact_entries {
+            self.ctx.storages_dropped = true;
+            return;
+        }
+        let member = self.ctx.member();
+        self.ctx.storages.push(crate::formats::StorageRef {
+            member,
+            storage_type: kind.path().to_owned(),
+            key: key.to_owned(),
+            numel,
+            offset: at,
+        });
+    }
+
     pub(super) fn persistent(&mut self, opcode: &'static str, at: u64) -> Res<()> {
         self.record_call("<persistent_load>", opcode, at);
         self.push(Value::Opaque)

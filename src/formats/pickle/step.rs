@@ -461,7 +461,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.persistent("PERSID", at)?;
             }
             b'Q' => {
-                self.pop()?;
+                let pid = self.pop()?;
+                self.storage_ref(&pid, at);
                 self.persistent("BINPERSID", at)?;
             }
             // Framing and protocol.

@@ -40,6 +40,7 @@ mod inflate;
 mod reconcile;
 mod records;
 mod scan;
+mod storages;
 #[cfg(test)]
 mod tests;
 mod walk;
@@ -147,10 +148,13 @@ impl<'s> Zip<'s> {
             self.torchscript(ctx, before);
             return Format::TorchScript;
         }
-        if names
+        let pickles: Vec<String> = names
             .iter()
-            .any(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
-        {
+            .filter(|n| **n == "data.pkl" || n.ends_with("/data.pkl"))
+            .map(|n| (*n).to_owned())
+            .collect();
+        if !pickles.is_empty() {
+            self.check_storages(ctx, &pickles);
             return Format::PytorchZip;
         }
         if names.contains(&"config.json")

@@ -30,7 +30,7 @@ pub(super) struct Scanned {
     /// The data ran out (end of the view or of the file) before the content did.
     input_ended: bool,
     /// Index of the member's entry in `ctx.facts.members`.
-    fact: usize,
+    pub(super) fact: usize,
     /// Bytes of (decompressed) content produced.
     pub(super) out_len: u64,
     /// CRC-32 of the whole content, when computed.

@@ -840,3 +840,74 @@ fn overlapping_members_are_reported_and_cannot_multiply_the_work() {
     assert!(has(&r, Code::ZipBomb), "{:?}", r.codes);
     assert!(has(&r, Code::PickleDangerousGlobal), "{:?}", r.codes);
 }
+
+/// A torch `data.pkl` whose one persistent id names storage `key` of `numel` floats.
+fn storage_pickle(key: &str, numel: u8) -> Vec<u8> {
+    let mut p = b"\x80\x02(Vstorage\nctorch\nFloatStorage\nV".to_vec();
+    p.extend_from_slice(key.as_bytes());
+    p.extend_from_slice(b"\nVcpu\nK");
+    p.push(numel);
+    p.extend_from_slice(b"tQ.");
+    p
+}
+
+fn storage_findings(entries: &[E]) -> Vec<String> {
+    let r = run(&build(entries));
+    assert_eq!(r.format, Format::PytorchZip);
+    r.findings
+        .iter()
+        .filter(|f| f.code == Code::TorchStorageMismatch)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_storage_record_of_exactly_numel_times_element_size_is_consistent() {
+    let pkl = storage_pickle("0", 4);
+    let ok = storage_findings(&[
+        stored("archive/data.pkl", &pkl),
+        stored("archive/data/0", &[0u8; 16]),
+    ]);
+    assert!(ok.is_empty(), "{ok:?}");
+}
+
+#[test]
+fn a_storage_record_of_another_size_missing_or_unreferenced_is_a_mismatch() {
+    let pkl = storage_pickle("0", 4);
+    let short = storage_findings(&[
+        stored("archive/data.pkl", &pkl),
+        stored("archive/data/0", &[0u8; 12]),
+    ]);
+    assert_eq!(short.len(), 1, "{short:?}");
+    assert!(
+        short[0].contains("of 16 bytes; it is 12 bytes"),
+        "{short:?}"
+    );
+    let missing = storage_findings(&[stored("archive/data.pkl", &pkl)]);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("no such record"), "{missing:?}");
+    // A deflated record is judged by what it inflates to.
+    let bomb = deflated("archive/data/0", &[0u8; 1 << 16]);
+    let big = storage_findings(&[stored("archive/data.pkl", &pkl), bomb]);
+    assert_eq!(big.len(), 1, "{big:?}");
+    assert!(big[0].contains("it is 65536 bytes"), "{big:?}");
+    let extra = storage_findings(&[
+        stored("archive/data.pkl", &pkl),
+        stored("archive/data/0", &[0u8; 16]),
+        stored("archive/data/1", &[0u8; 16]),
+    ]);
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert!(extra[0].contains("\"archive/data/1\""), "{extra:?}");
+}
+
+#[test]
+fn records_nobody_names_are_not_reported_when_the_pickle_was_not_read_to_its_end() {
+    // The pickle breaks before its persistent id: what it would have named is unknown.
+    let mut pkl = b"\x80\x02\xff".to_vec();
+    pkl.extend_from_slice(&storage_pickle("0", 4)[2..]);
+    let r = run(&build(&[
+        stored("archive/data.pkl", &pkl),
+        stored("archive/data/0", &[0u8; 16]),
+    ]));
+    assert!(!has(&r, Code::TorchStorageMismatch), "{:?}", r.findings);
+}
