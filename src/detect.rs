@@ -3,12 +3,12 @@
 //! mismatch (a pickle named `model.safetensors`) is reported.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-pub mod coreml;
-pub mod matlab4;
-pub mod onnx_tensor;
-pub mod pickle;
-pub mod protobuf;
-pub mod sentencepiece;
+pub(crate) mod coreml;
+pub(crate) mod matlab4;
+pub(crate) mod onnx_tensor;
+pub(crate) mod pickle;
+pub(crate) mod protobuf;
+pub(crate) mod sentencepiece;
 
 use serde::Serialize;
 

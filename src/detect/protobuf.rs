@@ -55,7 +55,6 @@ pub struct Field {
 pub enum Wire {
     Varint,
     Fixed32,
-    Fixed64,
     Len,
     /// A repeated varint field: one value, or packed.
     RepeatedVarint,
@@ -72,7 +71,7 @@ impl Field {
             (wire, self.value),
             (Wire::Varint | Wire::RepeatedVarint, Value::Varint(_))
                 | (Wire::Fixed32 | Wire::RepeatedFixed32, Value::Fixed32(_))
-                | (Wire::Fixed64 | Wire::RepeatedFixed64, Value::Fixed64(_))
+                | (Wire::RepeatedFixed64, Value::Fixed64(_))
                 | (
                     Wire::Len
                         | Wire::RepeatedVarint
@@ -90,7 +89,6 @@ impl Field {
             expected: match wire {
                 Wire::Varint => "a varint",
                 Wire::Fixed32 => "a fixed32",
-                Wire::Fixed64 => "a fixed64",
                 Wire::Len => "length-delimited",
                 Wire::RepeatedVarint => "a varint or packed varints",
                 Wire::RepeatedFixed32 => "a fixed32 or packed fixed32s",

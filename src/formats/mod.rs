@@ -11,30 +11,40 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 pub mod compressed;
-pub mod coreml;
-pub mod embedded;
+pub(crate) mod coreml;
+pub(crate) mod embedded;
 pub mod gguf;
-pub mod hydra;
+pub(crate) mod hydra;
 pub mod keras;
-pub mod matlab4;
+pub(crate) mod matlab4;
 mod member;
 pub mod npy;
 pub mod onnx;
-pub mod onnx_tensor;
+pub(crate) mod onnx_tensor;
 pub mod pickle;
 /// The protobuf walker lives with detection, which walks magic-less protobufs too.
-pub use crate::detect::protobuf;
+pub(crate) use crate::detect::protobuf;
 pub mod safetensors;
 pub mod savedmodel;
-pub mod sentencepiece;
+pub(crate) mod sentencepiece;
 pub mod sevenz;
 pub mod tar;
 pub mod template;
 pub mod text;
-pub mod tf_checkpoint;
-pub mod tflite;
+pub(crate) mod tf_checkpoint;
+pub(crate) mod tflite;
 pub mod torchscript;
 pub mod zip;
+
+// Facts of the formats whose parsers are not part of the public API: their types are, as
+// fields of the public `Facts`.
+pub use coreml::CoremlFacts;
+pub use hydra::HydraFacts;
+pub use matlab4::Matlab4Facts;
+pub use onnx_tensor::OnnxTensorFacts;
+pub use sentencepiece::SentencePieceFacts;
+pub use tf_checkpoint::TfCheckpointFacts;
+pub use tflite::TfliteFacts;
 
 use crate::detect::{self, Claim, Format};
 use crate::finding::{Code, Evidence, Finding, Location, Severity};
