@@ -518,6 +518,57 @@ def build_7z(files) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# LZ4 frame writer (lz4/doc/lz4_Frame_format.md), for joblib's compress='lz4': stored blocks only
+# (a block size with the high bit set holds its bytes as they are), which every LZ4 decoder reads.
+# samples/check_lz4.py checks the output with the lz4 package and joblib's compressor detection.
+
+XXH_P1, XXH_P2, XXH_P3, XXH_P4, XXH_P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+
+
+def xxh32(data: bytes, seed: int = 0) -> int:
+    """XXH32 (xxHash spec), the checksum of LZ4 frame descriptors and contents."""
+    M = 0xFFFFFFFF
+
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & M
+
+    def lane(v: int, w: int) -> int:
+        return rotl((v + w * XXH_P2) & M, 13) * XXH_P1 & M
+
+    n, i = len(data), 0
+    if n >= 16:
+        v = [(seed + XXH_P1 + XXH_P2) & M, (seed + XXH_P2) & M, seed & M, (seed - XXH_P1) & M]
+        while i + 16 <= n:
+            v = [lane(v[k], int.from_bytes(data[i + 4 * k:i + 4 * k + 4], "little")) for k in range(4)]
+            i += 16
+        h = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
+    else:
+        h = (seed + XXH_P5) & M
+    h = (h + n) & M
+    while i + 4 <= n:
+        h = rotl((h + int.from_bytes(data[i:i + 4], "little") * XXH_P3) & M, 17) * XXH_P4 & M
+        i += 4
+    while i < n:
+        h = rotl((h + data[i] * XXH_P5) & M, 11) * XXH_P1 & M
+        i += 1
+    h = (h ^ (h >> 15)) * XXH_P2 & M
+    h = (h ^ (h >> 13)) * XXH_P3 & M
+    return h ^ (h >> 16)
+
+
+def lz4_frame(data: bytes) -> bytes:
+    """One LZ4 frame: FLG 0x64 (version 01, independent blocks, content checksum), BD 0x40
+    (64 KiB blocks), the header checksum byte, stored blocks, the end mark, the content
+    checksum."""
+    desc = bytes([0x64, 0x40])
+    out = b"\x04\x22\x4d\x18" + desc + bytes([(xxh32(desc) >> 8) & 0xFF])
+    for i in range(0, len(data), 64 << 10):
+        block = data[i:i + (64 << 10)]
+        out += struct.pack("<I", len(block) | 0x80000000) + block
+    return out + struct.pack("<I", 0) + struct.pack("<I", xxh32(data))
+
+
+# ---------------------------------------------------------------------------------------------
 # Other formats.
 
 # Tar: written by tarfile (pax format, Python's default and SageMaker's) with every varying field
@@ -756,6 +807,8 @@ def benign(c: Corpus) -> None:
     jlz = {"coef": JoblibArray("<f8", (4,), f64(0.5, -1.5, 2.0, 0.25), False), "n_iter": 3}
     c.add(b + "model_joblib_zlib.joblib", zlib.compress(mini(jlz, 4), 3), "clean", [],
           "joblib.dump(compress=3): the same joblib stream, zlib-compressed (starts with 'x^')")
+    c.add(b + "model_joblib_lz4.joblib", lz4_frame(mini(jlz, 4)), "clean", [],
+          "joblib.dump(compress='lz4'): the same joblib stream in an LZ4 frame (magic 04 22 4D 18, stored blocks)")
 
     # gensim's TfidfModel keeps functools.partial(smartirs_normalize) as an attribute; this is
     # pickle.dumps(model, 2) byte for byte (written with stand-in modules, never gensim).
@@ -1065,6 +1118,7 @@ def malicious(c: Corpus) -> None:
         ("bz2", bz2.compress(jl, 3), "bzip2 ('BZh')"),
         ("xz", lzma.compress(jl, format=lzma.FORMAT_XZ, preset=3), "xz ('\\xfd7zXZ')"),
         ("lzma", lzma.compress(jl, format=lzma.FORMAT_ALONE, preset=3), "legacy .lzma ('] \\x00')"),
+        ("lz4", lz4_frame(jl), "LZ4 frame ('\\x04\\x22\\x4d\\x18', stored blocks)"),
     ]:
         c.add(m + f"joblib_{name}.joblib", blob, "unsafe", [DG], f"#24 compressed joblib: {note} of the os.system pickle")
     c.add(m + "renamed/model.safetensors", MAL, "unsafe", [DG, "format-mismatch"],
@@ -1297,6 +1351,11 @@ def self_check(c: Corpus) -> None:
         "config.json", "model.safetensors", "code/requirements.txt"]
     for p in ("malicious/tar_os_system.tar", "malicious/nemo_payload.nemo"):
         assert all(k == "file" for _, k, _ in tar_listing(c.files[p])), p
+    # XXH32: known values (the last one, past the 16-byte stripes, as liblz4 checks it as a
+    # frame's content checksum) and the header every frame written here starts with.
+    assert xxh32(b"") == 0x02CC5D05 and xxh32(b"", 0x9E3779B1) == 0x36B78AE7
+    assert xxh32(b"abc") == 0x32D153FF and xxh32(b"a" * 100) == 0x17E3108B
+    assert lz4_frame(b"")[:7] == b"\x04\x22\x4d\x18\x64\x40\xa7"
     mib = sum(len(d) for d in c.files.values()) / 2**20
     assert mib < 1.0, f"corpus is {mib:.2f} MiB"
 
@@ -1324,7 +1383,8 @@ def readme(c: Corpus) -> bytes:
         "`pickle-scanners.md` (published scanner bypasses). Not built: #30 (Hide-and-Seek, no",
         "recipe), #31 Keras Lambda and #32 GGUF template (not pickle formats) and zstd-compressed",
         "samples (no zstd in the Python standard library). 7z samples use the Copy coder and were",
-        "checked with the sevenz-rust2 reader.",
+        "checked with the sevenz-rust2 reader. LZ4 frames are written by a small encoder in",
+        "`generate.py` (stored blocks) and checked with the `lz4` package by `check_lz4.py`.",
         "",
         "| path | verdict | codes that must appear | what |",
         "|---|---|---|---|",

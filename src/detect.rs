@@ -40,6 +40,8 @@ pub enum Format {
     Xz,
     Lzma,
     Zstd,
+    /// LZ4 frame (magic `04 22 4D 18`): joblib's `compress='lz4'`.
+    Lz4,
     #[serde(rename = "7z")]
     SevenZ,
     /// POSIX/GNU tar archive (ustar or GNU magic, or a v7 header with a valid checksum).
@@ -103,6 +105,7 @@ impl Format {
             Format::Xz => "xz",
             Format::Lzma => "lzma",
             Format::Zstd => "zstd",
+            Format::Lz4 => "lz4",
             Format::SevenZ => "7z",
             Format::Tar => "tar",
             Format::PytorchTar => "legacy PyTorch tar checkpoint",
@@ -164,6 +167,7 @@ impl Format {
                 | F::Xz
                 | F::Lzma
                 | F::Zstd
+                | F::Lz4
                 | F::SevenZ
                 | F::Tar
                 | F::PytorchTar
@@ -244,7 +248,15 @@ impl Claim {
             ),
             Claim::Joblib => matches!(
                 f,
-                F::Pickle | F::Joblib | F::Zlib | F::Gzip | F::Bzip2 | F::Xz | F::Lzma | F::Zstd
+                F::Pickle
+                    | F::Joblib
+                    | F::Zlib
+                    | F::Gzip
+                    | F::Bzip2
+                    | F::Xz
+                    | F::Lzma
+                    | F::Zstd
+                    | F::Lz4
             ),
             Claim::Npy => f == F::Npy,
             Claim::Npz => matches!(f, F::Npz | F::Zip),
@@ -337,6 +349,11 @@ fn detect_with(head: &[u8], len: u64, name: &str, walks: bool) -> Format {
     }
     if starts(b"\x28\xb5\x2f\xfd") {
         return Format::Zstd;
+    }
+    // LZ4 frame (lz4_Frame_format.md; joblib's `LZ4_MAGIC`). Legacy and skippable frames have
+    // other magic numbers and are not what `lz4.frame` or joblib write.
+    if starts(b"\x04\x22\x4d\x18") {
+        return Format::Lz4;
     }
     // Before the pickle checks: a tar whose first member name is a pickle is read as a tar by
     // torch.load (it tries `tarfile` first); the pickle reading is scanned as a polyglot.
@@ -605,6 +622,7 @@ mod tests {
             (b"BZh91AY", Format::Bzip2),
             (b"\xfd7zXZ\x00\0", Format::Xz),
             (b"\x28\xb5\x2f\xfd\0", Format::Zstd),
+            (b"\x04\x22\x4d\x18\x64\x40\xa7", Format::Lz4),
             (b"\x80\x04\x95\x05\0\0\0\0\0\0\0N.", Format::Pickle),
             (b"\x80\x02N.", Format::Pickle),
             (b"(lp0\nI1\na.", Format::Pickle),

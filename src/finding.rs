@@ -177,7 +177,7 @@ codes! {
     ArchiveDepthExceeded = "archive-depth-exceeded", Coverage, High, Some(400),
         "archives or nested pickles are nested deeper than the limit; the inner content was not inspected";
     ArchiveMalformed = "archive-malformed", Integrity, High, None,
-        "a compressed stream or archive (gzip, bzip2, xz, lzma, zstd, 7z) is broken";
+        "a compressed stream or archive (gzip, bzip2, xz, lzma, zstd, lz4, 7z) is broken";
     TorchScriptCode = "torchscript-code", Security, High, Some(94),
         "a TorchScript archive carries code that could not be analysed (too large, unreadable, not UTF-8, or reaching an operator through a computed name); torch.jit.load compiles and runs it";
     NpyObjectArray = "npy-object-array", Security, Low, Some(502),

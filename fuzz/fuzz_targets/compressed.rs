@@ -1,5 +1,5 @@
-//! Compressed streams (gzip, zlib, bzip2, xz, lzma-alone, zstd): the first byte picks the
-//! decoder, the rest is the stream; the content is inspected by format as a scan would.
+//! Compressed streams (gzip, zlib, bzip2, xz, lzma-alone, zstd, LZ4 frames): the first byte picks
+//! the decoder, the rest is the stream; the content is inspected by format as a scan would.
 //! Decompression is capped at 1 MiB per stream here (a scan allows 4 GiB, which a few KB of
 //! bzip2 reach and which takes seconds to produce): the cap itself is what is checked.
 #![no_main]
@@ -19,13 +19,14 @@ fn limits() -> &'static Limits {
     })
 }
 
-const FORMATS: [Format; 6] = [
+const FORMATS: [Format; 7] = [
     Format::Gzip,
     Format::Zlib,
     Format::Bzip2,
     Format::Xz,
     Format::Lzma,
     Format::Zstd,
+    Format::Lz4,
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -186,7 +186,7 @@ pub(super) fn is_weights(path: &str, format: Option<&str>) -> bool {
     }
     let base = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     // Compressed weights (`model.pkl.gz`) count by the inner extension.
-    let base = ["gz", "bz2", "xz", "zst", "lzma", "7z", "zip"]
+    let base = ["gz", "bz2", "xz", "zst", "lzma", "lz4", "7z", "zip"]
         .iter()
         .find_map(|c| base.strip_suffix(&format!(".{c}")).map(str::to_owned))
         .unwrap_or(base);

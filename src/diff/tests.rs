@@ -145,6 +145,7 @@ fn chat_template_digest_changes_are_reported() {
 fn weights_are_known_by_format_or_extension() {
     assert!(is_weights("x/model-00001-of-00002.safetensors", None));
     assert!(is_weights("model.pkl.gz", None));
+    assert!(is_weights("model.joblib.lz4", None));
     assert!(is_weights("weights", Some("PyTorch zip checkpoint")));
     assert!(is_weights("variables/variables.data-00000-of-00001", None));
     assert!(!is_weights("config.json", Some("JSON")));

@@ -1,9 +1,9 @@
-//! Single-stream compression: gzip, zlib, bzip2, xz, lzma-alone, zstd.
+//! Single-stream compression: gzip, zlib, bzip2, xz, lzma-alone, zstd, LZ4 frames.
 //!
 //! joblib compresses its pickles with these and sniffs the compressor from the first bytes
-//! (`joblib/compressor.py`: `x` zlib, `\x1f\x8b` gzip, `BZ` bz2, `\xfd7zXZ` xz, `]\x00` lzma), so
-//! a compressed pickle loads whatever its name. Decompression is streamed through a hard cap
-//! ([`Limits::max_decompressed`] and the per-file total); a pickle inside is analysed as it is
+//! (`joblib/compressor.py`: `x` zlib, `\x1f\x8b` gzip, `BZ` bz2, `\xfd7zXZ` xz, `]\x00` lzma,
+//! `\x04\x22\x4d\x18` lz4), so a compressed pickle loads whatever its name. Decompression is
+//! streamed through a hard cap ([`Limits::max_decompressed`] and the per-file total); a pickle inside is analysed as it is
 //! decompressed, in constant memory. Other content is inspected as a file of its own when it
 //! fits in [`Limits::max_in_memory`].
 //!
@@ -83,6 +83,84 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// An LZ4 frame decoder that reads to the end of its input.
+///
+/// Memory: `lz4_flex::frame::FrameDecoder` sizes its buffers from the frame descriptor's block
+/// maximum size alone, which the BD byte can only set to 64 KiB, 256 KiB, 1 MiB or 4 MiB (other
+/// values are errors). On each frame header it reserves that much for compressed input, and
+/// that much (independent blocks) or twice that plus the 64 KiB window (linked blocks) for
+/// output: about 12 MiB at most. The legacy format (magic `02 21 4C 18`, 8 MiB independent
+/// blocks), which it also reads as a later concatenated frame, reserves about 16 MiB. A block's
+/// declared length is checked against the maximum before any buffer grows, buffers are reused
+/// from frame to frame, and the frame's content size field is only compared with the output at
+/// the end mark, never used to allocate. Output is capped by [`Capped`] as for every codec.
+///
+/// `FrameDecoder::read` returns `Ok(0)` at every end mark and for a block that decodes to
+/// nothing (a stored block of length 0, for one), which `Read` takes for the end of the
+/// stream; liblz4 (python-lz4, hence joblib) reads on into the next block or frame. A zero read
+/// is therefore passed on only once the compressed input is exhausted: each retry consumes at
+/// least a 4-byte block header or end mark, so the loop ends with the input.
+///
+/// Errors are sticky: `FrameDecoder` would read on past a failed content size or checksum check
+/// at an end mark as if nothing happened, so a later read (the drain after a pickle's STOP)
+/// would lose it.
+struct Lz4<R: Read> {
+    dec: lz4_flex::frame::FrameDecoder<Ended<R>>,
+    ended: Rc<Cell<bool>>,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+/// Remembers that the underlying reader reached its end.
+struct Ended<R> {
+    inner: R,
+    ended: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Ended<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended.set(true);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Read> Lz4<R> {
+    fn new(inner: R) -> Self {
+        let ended = Rc::new(Cell::new(false));
+        let dec = lz4_flex::frame::FrameDecoder::new(Ended {
+            inner,
+            ended: ended.clone(),
+        });
+        Lz4 {
+            dec,
+            ended,
+            failed: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Lz4<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, msg)) = &self.failed {
+            return Err(io::Error::new(*kind, msg.clone()));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self
+                .dec
+                .read(buf)
+                .inspect_err(|e| self.failed = Some((e.kind(), e.to_string())))?;
+            if n > 0 || self.ended.get() {
+                return Ok(n);
+            }
+        }
+    }
+}
+
 fn decoder<'a>(format: Format, r: Tagged<SourceReader<'a>>) -> io::Result<Box<dyn Read + 'a>> {
     // Dictionary memory of xz/lzma decoders is bounded (joblib uses the default presets).
     const MEM_LIMIT_KB: u32 = 256 * 1024;
@@ -99,6 +177,7 @@ fn decoder<'a>(format: Format, r: Tagged<SourceReader<'a>>) -> io::Result<Box<dy
             ruzstd::decoding::StreamingDecoder::new(r)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
         ),
+        Format::Lz4 => Box::new(Lz4::new(r)),
         other => {
             return Err(io::Error::other(format!(
                 "{} is not a compression format",
@@ -254,6 +333,104 @@ mod tests {
         };
         let (_, codes) = run(&z.finish().unwrap(), Format::Zlib, limits);
         assert!(codes.contains(&Code::ZipBomb), "{codes:?}");
+    }
+
+    fn lz4(data: &[u8]) -> Vec<u8> {
+        let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn scans_pickle_inside_an_lz4_frame() {
+        let frame = lz4(MAL);
+        assert_eq!(
+            detect::detect(&frame, frame.len() as u64, "m.joblib"),
+            Format::Lz4
+        );
+        let (f, codes) = run(&frame, Format::Lz4, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        assert!(!codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+    }
+
+    #[test]
+    fn lz4_blocks_and_frames_that_decode_to_nothing_do_not_end_the_stream() {
+        // An empty stored block (size 0x80000000) after the 7-byte frame header: liblz4 goes
+        // on to the next block, so the payload after it is what joblib loads.
+        let frame = lz4(MAL);
+        let mut hidden = frame[..7].to_vec();
+        hidden.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+        hidden.extend_from_slice(&frame[7..]);
+        let (f, codes) = run(&hidden, Format::Lz4, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        // An empty frame, then a frame holding the payload.
+        let mut two = lz4(b"");
+        two.extend_from_slice(&frame);
+        let (f, codes) = run(&two, Format::Lz4, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+    }
+
+    #[test]
+    fn corrupt_lz4_frames_are_findings() {
+        let frame = lz4(MAL);
+        // Header checksum wrong, reserved bits set, a block larger than the declared maximum,
+        // a block cut short, garbage after the end mark, a bare magic number.
+        let mut bad_hc = frame.clone();
+        bad_hc[6] ^= 0xff;
+        let mut reserved = frame.clone();
+        reserved[5] |= 0x80;
+        let mut too_big = frame[..7].to_vec();
+        too_big.extend_from_slice(&0x0100_0000u32.to_le_bytes());
+        too_big.extend_from_slice(&[0u8; 64]);
+        let cut = frame[..frame.len() - 8].to_vec();
+        let mut trailing = frame.clone();
+        trailing.extend_from_slice(b"not a frame at all");
+        // Checks at the end mark, after the pickle's STOP: a wrong content checksum, a content
+        // size one byte more than the content.
+        let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
+        let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+        e.write_all(MAL).unwrap();
+        let mut checksum = e.finish().unwrap();
+        *checksum.last_mut().unwrap() ^= 1;
+        let info = lz4_flex::frame::FrameInfo::new().content_size(Some(MAL.len() as u64 + 1));
+        let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+        e.write_all(MAL).unwrap();
+        e.flush().unwrap();
+        let mut size = e.into_inner();
+        size.extend_from_slice(&[0; 4]);
+        for (what, bytes) in [
+            ("header checksum", bad_hc),
+            ("reserved bits", reserved),
+            ("block too big", too_big),
+            ("cut block", cut),
+            ("trailing garbage", trailing),
+            ("content checksum", checksum),
+            ("content size", size),
+        ] {
+            let (_, codes) = run(&bytes, Format::Lz4, Limits::default());
+            assert!(codes.contains(&Code::ArchiveMalformed), "{what}: {codes:?}");
+        }
+        // Nothing after the magic number: no content, and no panic.
+        run(b"\x04\x22\x4d\x18", Format::Lz4, Limits::default());
+    }
+
+    #[test]
+    fn stops_an_lz4_bomb_at_the_cap() {
+        let frame = lz4(&vec![b'N'; 4 << 20]);
+        assert!(frame.len() < 64 << 10, "{}", frame.len());
+        let limits = Limits {
+            max_decompressed: 1 << 20,
+            ..Limits::default()
+        };
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(&limits, &policy, "m.joblib");
+        inspect(&frame, &mut ctx, Format::Lz4).unwrap();
+        let codes: Vec<_> = ctx.findings.iter().map(|f| f.code).collect();
+        assert!(codes.contains(&Code::ZipBomb), "{codes:?}");
+        assert_eq!(ctx.decompressed, 1 << 20);
     }
 
     #[test]

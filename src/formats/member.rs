@@ -38,6 +38,7 @@ pub(super) fn needs_content(f: Format) -> bool {
             | Format::Xz
             | Format::Lzma
             | Format::Zstd
+            | Format::Lz4
             | Format::SevenZ
             | Format::Tar
             | Format::PytorchTar

@@ -619,9 +619,13 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             npy::inspect(src, ctx)?;
             format
         }
-        Format::Gzip | Format::Zlib | Format::Bzip2 | Format::Xz | Format::Lzma | Format::Zstd => {
-            compressed::inspect(src, ctx, format)?
-        }
+        Format::Gzip
+        | Format::Zlib
+        | Format::Bzip2
+        | Format::Xz
+        | Format::Lzma
+        | Format::Zstd
+        | Format::Lz4 => compressed::inspect(src, ctx, format)?,
         Format::SevenZ => {
             sevenz::inspect(src, ctx)?;
             format
