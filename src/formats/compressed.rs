@@ -28,6 +28,10 @@ struct Capped<R> {
     produced: u64,
     hit: bool,
     io_failed: Rc<Cell<bool>>,
+    /// The first error the decoder returned: a parser reading through this may stop at it
+    /// without saying so (a pickle reader ends at a stream boundary on a read error), and a
+    /// decoder need not repeat it (a gzip CRC is checked once, at the end).
+    corrupt: Option<String>,
 }
 
 /// Marks real read failures of the underlying file, so they are not taken for corrupt data:
@@ -75,6 +79,7 @@ impl<R: Read> Read for Capped<R> {
             if self.io_failed.get() {
                 e
             } else {
+                self.corrupt.get_or_insert_with(|| e.to_string());
                 io::Error::new(io::ErrorKind::InvalidData, e.to_string())
             }
         })?;
@@ -218,6 +223,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
         produced: 0,
         hit: false,
         io_failed,
+        corrupt: None,
     };
     let mut r = BufReader::with_capacity(256 << 10, capped);
     let head = match r.fill_buf() {
@@ -278,16 +284,16 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
                 capped.cap
             ),
         );
-    } else if let Err(e) = drained {
-        if e.kind() == io::ErrorKind::InvalidData {
-            ctx.report(
-                Code::ArchiveMalformed,
-                None,
-                format!("{what} stream is corrupt: {e}"),
-            );
-        } else {
-            return Err(e);
-        }
+    } else if let Err(e) = drained
+        && e.kind() != io::ErrorKind::InvalidData
+    {
+        return Err(e);
+    } else if let Some(e) = capped.corrupt {
+        ctx.report(
+            Code::ArchiveMalformed,
+            None,
+            format!("{what} stream is corrupt: {e}"),
+        );
     }
     Ok(refined)
 }
@@ -301,6 +307,19 @@ mod tests {
     use std::io::Write;
 
     const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";
+
+    #[test]
+    fn a_corrupt_gzip_trailer_after_the_pickle_is_reported() {
+        // The pickle ends (STOP) before the stream does; the CRC at the end is wrong.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"\x80\x02}q\x00.").unwrap();
+        let mut bytes = gz.finish().unwrap();
+        let n = bytes.len();
+        bytes[n - 8] ^= 0xff;
+        let (f, codes) = run(&bytes, Format::Gzip, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert_eq!(codes, [Code::ArchiveMalformed]);
+    }
 
     fn run(bytes: &[u8], format: Format, limits: Limits) -> (Format, Vec<Code>) {
         let policy = Policy::new(&[], false).unwrap();
