@@ -45,10 +45,20 @@ if [ -z "${AIBOM:-}" ]; then
     AIBOM=$WORK/aibom
 fi
 if [ "$PEERS" != 0 ]; then
+    # Pinned: the versions benches/corpus/README.md reports. fickling is for benches/corpus/run.py.
     [ -x "$VENV/bin/python" ] || { log "creating peer venv $VENV"; python3 -m venv "$VENV"; }
-    for peer in picklescan modelscan modelaudit; do   # a peer that fails to install is skipped
-        [ -x "$VENV/bin/$peer" ] || "$VENV/bin/pip" install -q "$peer" >&2 || log "could not install $peer: skipped"
+    for peer in picklescan==1.0.5 fickling==0.1.12 modelaudit==0.2.54; do   # a peer that fails to install is skipped
+        [ -x "$VENV/bin/${peer%%=*}" ] || "$VENV/bin/pip" install -q "$peer" >&2 || log "could not install $peer: skipped"
     done
+    # modelscan 0.8.8 reads .npy headers with numpy.lib.format._check_version and
+    # _read_array_header, which numpy >= 2.3 no longer exports (every .npy would be an error):
+    # it gets its own venv with numpy 2.2 (and h5py for .h5; not tensorflow, so .pb files are
+    # skipped), linked into $VENV/bin, where the scripts look for it.
+    if [ ! -x "$VENV/bin/modelscan" ]; then
+        { [ -x "$VENV-modelscan/bin/python" ] || python3 -m venv "$VENV-modelscan"; } &&
+        "$VENV-modelscan/bin/pip" install -q 'modelscan[h5py]==0.8.8' 'numpy==2.2.6' >&2 &&
+        ln -sf "$VENV-modelscan/bin/modelscan" "$VENV/bin/modelscan" || log "could not install modelscan: skipped"
+    fi
 fi
 
 # --- data -----------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ detected format and extension. With expected.json (beside this script; path -> e
 verdict + reason) it also lists every file whose verdict differs from the expectation, and
 `--check` exits 1 when any does, or when a benign file fails at high.
 
-`--peers` also runs picklescan and fickling per file, and modelaudit per package directory
-(one start-up per file would take hours), each with a time limit, and counts per peer:
-alarms on benign files, warnings, errors or files left unscanned, and misses (files expected
-`unsafe` that the peer does not flag). Peers come from the venv made by benches/bench.sh
-(/tmp/aibom-peers) or --venv.
+`--peers` also runs picklescan and fickling per file, and modelaudit and modelscan per
+package directory (one modelaudit start-up per file would take hours; modelscan reports every
+file of a directory by its path), each with a time limit, and counts per peer: alarms on
+benign files, warnings, errors or files left unscanned, and misses (files expected `unsafe`
+that the peer does not flag). Peers come from the venv made by benches/bench.sh
+(/tmp/aibom-peers) or --venv; `VENV/bin/modelscan` is a link into its own venv (see
+bench.sh).
 
 `--draft-expected` rewrites expected.json from the RULES table below (judgement by path, not
 by what aibom says today) for every file in DEST/manifest.json.
@@ -338,19 +340,112 @@ def peer_modelaudit_dir(venv, directory, files, timeout):
     return results
 
 
+# modelscan (ProtectAI) -> the categories above, per corpus file. Its JSON report lists issues
+# (severity LOW/MEDIUM/HIGH/CRITICAL), errors, scanned files and, with --show-skipped, skipped
+# files, each by a path relative to the scanned directory; a zip member (.npz, PyTorch zip) is
+# "file:member" and counts for its file.
+#   flag     an issue at HIGH or CRITICAL (an unsafe global from its denylist, or a TF op)
+#   warn     an issue at LOW or MEDIUM (e.g. a Keras Lambda layer)
+#   error    an error on the file or a member (PICKLE_GENOPS: the pickle did not parse;
+#            MODEL_SCAN: a scanner raised; JSON_DECODE; NESTED_ZIP), and no issue
+#   skipped  a DEPENDENCY error (the .pb scanners need the tensorflow extra, not installed),
+#            or listed as skipped only (SCAN_NOT_SUPPORTED: no scanner for the extension;
+#            MAGIC_NUMBER, MODEL_CONFIG (HDF5 without a Keras config), BAD_ZIP, H5_DATA,
+#            NOT_IMPLEMENTED), or not mentioned at all
+#   clean    scanned (the file or one of its members), with no issue and no error
+# Precedence: flag, warn, error, clean, skipped. Its exit codes (0 clean, 1 issues, 2 errors,
+# 3 nothing scanned) are per invocation and say nothing per file: the report decides.
+MODELSCAN_FLAG = {"HIGH", "CRITICAL"}
+
+
+def peer_modelscan_dir(venv, directory, files, timeout):
+    """Results for every file under `directory` (relative paths as in `files`): one run over
+    the directory, or one per file when that run leaves no readable report."""
+    prefix = directory.name + "/"
+    with tempfile.TemporaryDirectory(prefix="aibom-modelscan-") as tmp:
+        # cwd = an empty directory: modelscan reads ./modelscan-settings.toml when present.
+        report_file = Path(tmp) / "report.json"
+        rc, out, err = run([str(venv / "bin/modelscan"), "-l", "ERROR", "-p", str(directory),
+                            "-r", "json", "-o", str(report_file), "--show-skipped"],
+                           timeout, cwd=tmp)
+        if rc is None:
+            return {f: ("timeout", "") for f in files}
+        try:
+            report = json.loads(report_file.read_text())
+        except (OSError, ValueError):
+            report = None
+    if report is None:
+        if len(files) == 1:
+            return {files[0]: ("error", short(f"exit {rc}: {(out + err)[-200:]}"))}
+        return {f: peer_modelscan_dir(venv, directory / f[len(prefix):], [f], timeout)[f]
+                for f in files}
+    # Report paths are relative to the directory scanned (to its parent for a file).
+    base = prefix if directory.is_dir() else files[0][: len(files[0]) - len(directory.name)]
+    known = set(files)
+
+    def owner(source):
+        source = base + str(source)
+        if source in known:
+            return source
+        for i, ch in enumerate(source):   # "file:member" (a member may hold ':' too)
+            if ch == ":" and source[:i] in known:
+                return source[:i]
+        return None
+
+    issues, errors, skipped = (collections.defaultdict(list) for _ in range(3))
+    scanned = set()
+    summary = report.get("summary") or {}
+    for i in report.get("issues") or []:
+        if isinstance(i, dict) and (f := owner(i.get("source", ""))):
+            issues[f].append(f"{i.get('module')}.{i.get('operator')} {i.get('severity')}")
+    for e in report.get("errors") or []:
+        if isinstance(e, dict) and (f := owner(e.get("source", ""))):
+            errors[f].append(f"{e.get('category')}: {e.get('description')}")
+    for s in (summary.get("skipped") or {}).get("skipped_files") or []:
+        if isinstance(s, dict) and (f := owner(s.get("source", ""))):
+            skipped[f].append(f"{s.get('category')}: {s.get('description')}")
+    for s in (summary.get("scanned") or {}).get("scanned_files") or []:
+        if f := owner(s):
+            scanned.add(f)
+    results = {}
+    for f in files:
+        mine = issues.get(f, [])
+        bad = [e for e in errors.get(f, []) if not e.startswith("DEPENDENCY")]
+        deps = [e for e in errors.get(f, []) if e.startswith("DEPENDENCY")]
+        if any(m.rsplit(" ", 1)[1] in MODELSCAN_FLAG for m in mine):
+            results[f] = ("flag", short("; ".join(sorted(set(mine)))))
+        elif mine:
+            results[f] = ("warn", short("; ".join(sorted(set(mine)))))
+        elif bad:
+            results[f] = ("error", short("; ".join(sorted(set(bad)))))
+        elif f in scanned:
+            results[f] = ("clean", "")
+        else:
+            extras = {re.sub(r".*modelscan\[ *(\w+) *\].*", r"DEPENDENCY: needs modelscan[\1]", d)
+                      for d in deps}
+            why = sorted(extras | set(skipped.get(f, [])))
+            results[f] = ("skipped", short("; ".join(why)))
+    return results
+
+
 def run_peers(venv, files_dir, paths, timeout):
     peers = {}
-    have = [n for n in ("picklescan", "fickling", "modelaudit") if (venv / "bin" / n).exists()]
+    have = [n for n in ("picklescan", "fickling", "modelaudit", "modelscan")
+            if (venv / "bin" / n).exists()]
     for name in have:
         start = time.monotonic()
-        if name == "modelaudit":
+        if name in ("modelaudit", "modelscan"):
+            fn = peer_modelaudit_dir if name == "modelaudit" else peer_modelscan_dir
             res = {}
             by_pkg = collections.defaultdict(list)
             for p in paths:
                 by_pkg[p.split("/", 1)[0]].append(p)
             for pkg, mine in sorted(by_pkg.items()):
-                print(f"modelaudit: {pkg} ({len(mine)} files)", file=sys.stderr)
-                res.update(peer_modelaudit_dir(venv, files_dir / pkg, mine, timeout * 60))
+                print(f"{name}: {pkg} ({len(mine)} files)", file=sys.stderr)
+                try:
+                    res.update(fn(venv, files_dir / pkg, mine, timeout * 60))
+                except Exception as e:  # a peer's odd output must never stop the run
+                    res.update({p: ("error", short(f"run.py: {e!r}")) for p in mine})
         else:
             fn = peer_picklescan if name == "picklescan" else peer_fickling
             res = {}
@@ -398,10 +493,11 @@ def main():
     ap.add_argument("--json", type=Path, help="write every file's results here")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when a verdict differs from expected.json")
-    ap.add_argument("--peers", action="store_true", help="also run picklescan, fickling, modelaudit")
+    ap.add_argument("--peers", action="store_true",
+                    help="also run picklescan, fickling, modelaudit, modelscan")
     ap.add_argument("--venv", type=Path, default=Path(os.environ.get("PEERS_VENV", "/tmp/aibom-peers")))
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per peer invocation "
-                    "(modelaudit, one invocation per package, gets 60 times this)")
+                    "(modelaudit and modelscan, one invocation per package, get 60 times this)")
     ap.add_argument("--draft-expected", action="store_true",
                     help="rewrite expected.json from RULES for the files in manifest.json")
     args = ap.parse_args()
