@@ -14,6 +14,7 @@ pub mod compressed;
 pub(crate) mod coreml;
 pub(crate) mod embedded;
 pub mod gguf;
+pub(crate) mod hdf5;
 pub(crate) mod hydra;
 pub mod keras;
 pub(crate) mod matlab4;
@@ -588,6 +589,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         Format::Hdf5 => {
             keras::inspect_h5(src, ctx)?;
+            hdf5::scan_attributes(src, ctx)?;
             format
         }
         Format::Json | Format::Text => {

@@ -1,0 +1,228 @@
+//! Pickles in HDF5 attributes. PyTables (and pandas' `HDFStore`/`read_hdf` on it) unpickles
+//! every scalar fixed-length string attribute whose value ends with "." when the attribute is
+//! read (`tables/attributeset.py`, `AttributeSet.__getattr__`; opening a file reads system
+//! attributes such as `TITLE` and `CLASS`), so a pickle in any attribute of any node runs on
+//! load. h5py and Keras never unpickle; the file is the same.
+//!
+//! Every group and dataset reachable within the metadata prefix aibom reads
+//! (`max_hdf5_metadata`) is walked once (hard links make a graph: nodes are visited by
+//! address), and each such attribute value (trailing NULs stripped, as NumPy's `S` type
+//! reads it) is analysed as a pickle on the side; one that imports or calls anything is
+//! reported in full under the member `<attribute PATH:NAME>`. Values that are no pickle
+//! ("A sentence.") fail in PyTables' `pickle.loads` too, which then returns the value: no
+//! finding.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::Ctx;
+use crate::finding::Kind;
+use crate::source::Source;
+use hdf5_reader::messages::dataspace::DataspaceType;
+use hdf5_reader::messages::datatype::{Datatype, StringSize};
+use hdf5_reader::{Hdf5File, OpenOptions, RawAttribute};
+use std::collections::HashSet;
+use std::io;
+
+/// Attribute values tried as pickles per file.
+const MAX_CANDIDATES: usize = 1_000;
+
+/// What the walk saw.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Walk {
+    pub(crate) objects: usize,
+    /// Attribute values PyTables would hand to `pickle.loads`.
+    pub(crate) candidates: usize,
+    /// Why the walk did not reach every object, if it did not.
+    pub(crate) incomplete: Option<String>,
+}
+
+/// Walks the file's attributes and scans those PyTables unpickles.
+pub(crate) fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
+    let limits = ctx.limits;
+    let n = usize::try_from(src.len().min(limits.max_hdf5_metadata)).unwrap_or(usize::MAX);
+    let prefix = src.read_vec(0, n)?;
+    let max = usize::try_from(limits.max_keras_config).unwrap_or(usize::MAX);
+    let opts = OpenOptions::default()
+        .with_chunk_cache_bytes(0)
+        .with_max_read_bytes(max)
+        .with_max_object_header_bytes(max)
+        .with_max_chunk_bytes(max);
+    let mut walk = Walk::default();
+    let file = match Hdf5File::from_vec_with_options(prefix, opts) {
+        Ok(f) => f,
+        Err(e) => {
+            walk.incomplete = Some(e.to_string());
+            return Ok(walk);
+        }
+    };
+    let mut candidates: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let root = match file.root_group() {
+        Ok(r) => r,
+        Err(e) => {
+            walk.incomplete = Some(e.to_string());
+            return Ok(walk);
+        }
+    };
+    let mut queue = vec![(String::new(), root)];
+    let note = |walk: &mut Walk, e: String| {
+        walk.incomplete.get_or_insert(e);
+    };
+    while let Some((path, group)) = queue.pop() {
+        if !seen.insert(group.address()) {
+            continue;
+        }
+        if walk.objects >= limits.max_fact_entries {
+            note(
+                &mut walk,
+                format!("more than {} objects", limits.max_fact_entries),
+            );
+            break;
+        }
+        walk.objects = walk.objects.saturating_add(1);
+        let shown = if path.is_empty() { "/" } else { path.as_str() };
+        match group.raw_attributes() {
+            Ok(attrs) => collect(shown, attrs, &mut candidates),
+            Err(e) => note(&mut walk, e.to_string()),
+        }
+        let (groups, datasets) = match group.members() {
+            Ok(m) => m,
+            Err(e) => {
+                note(&mut walk, e.to_string());
+                continue;
+            }
+        };
+        for d in datasets {
+            if !seen.insert(d.address()) {
+                continue;
+            }
+            walk.objects = walk.objects.saturating_add(1);
+            let at = format!("{path}/{}", d.name());
+            match d.raw_attributes() {
+                Ok(attrs) => collect(&at, attrs, &mut candidates),
+                Err(e) => note(&mut walk, e.to_string()),
+            }
+        }
+        for g in groups {
+            let at = format!("{path}/{}", g.name());
+            queue.push((at, g));
+        }
+    }
+    if candidates.len() > MAX_CANDIDATES {
+        note(
+            &mut walk,
+            format!("more than {MAX_CANDIDATES} string attributes ending in \".\""),
+        );
+        candidates.truncate(MAX_CANDIDATES);
+    }
+    walk.candidates = candidates.len();
+    for (at, value) in candidates {
+        let dangerous = {
+            let mut side = ctx.scratch(limits);
+            super::pickle::inspect(&value, &mut side)?;
+            side.findings
+                .iter()
+                .any(|f| f.code.kind() == Kind::Security)
+        };
+        if dangerous {
+            ctx.enter(&format!("<attribute {at}>"), |ctx| {
+                super::pickle::inspect(&value, ctx).map(|_| ())
+            })?;
+        }
+    }
+    Ok(walk)
+}
+
+/// The attributes PyTables unpickles: scalar, fixed-length string, ending with "." once
+/// trailing NULs are stripped, and not "0" or "0." (its workaround for an old Python bug).
+fn collect(at: &str, attrs: Vec<RawAttribute>, out: &mut Vec<(String, Vec<u8>)>) {
+    for a in attrs {
+        let m = a.message();
+        if m.dataspace.dataspace_type != DataspaceType::Scalar {
+            continue;
+        }
+        let Datatype::String {
+            size: StringSize::Fixed(n),
+            ..
+        } = &m.datatype
+        else {
+            continue;
+        };
+        let n = usize::try_from(*n).unwrap_or(usize::MAX);
+        let raw = m.raw_data.get(..n.min(m.raw_data.len())).unwrap_or(&[]);
+        let end = raw
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i.saturating_add(1));
+        let value = raw.get(..end).unwrap_or(&[]);
+        if value.ends_with(b".") && value != b"0." && out.len() <= MAX_CANDIDATES {
+            out.push((format!("{at}:{}", m.name), value.to_vec()));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use crate::finding::Code;
+    use crate::limits::Limits;
+    use crate::policy::Policy;
+
+    /// Built by `tests/fixtures/make_hdf5.py` (h5py) and checked there against PyTables.
+    const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/pytables_pickled_attrs.h5");
+
+    #[test]
+    fn pickles_in_attributes_pytables_unpickles_are_found_where_they_are() {
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(&limits, &policy, "store.h5");
+        let walk = scan_attributes(&FIXTURE.to_vec(), &mut ctx).unwrap();
+        assert_eq!(walk.incomplete, None);
+        assert_eq!((walk.objects, walk.candidates), (3, 3));
+        let mut found: Vec<(Code, String)> = ctx
+            .findings
+            .iter()
+            .map(|f| (f.code, f.location.member.clone().unwrap_or_default()))
+            .collect();
+        found.sort();
+        found.dedup();
+        assert_eq!(
+            found,
+            [
+                (
+                    Code::PickleDangerousGlobal,
+                    "<attribute /:TITLE>".to_owned()
+                ),
+                (
+                    Code::PickleDangerousGlobal,
+                    "<attribute /g/d:info>".to_owned()
+                ),
+                (Code::PickleDangerousCall, "<attribute /:TITLE>".to_owned()),
+                (
+                    Code::PickleDangerousCall,
+                    "<attribute /g/d:info>".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cut_file_reports_the_attributes_it_reaches_and_says_the_walk_is_incomplete() {
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(&limits, &policy, "x.h5");
+        let cut = FIXTURE[..600].to_vec();
+        let walk = scan_attributes(&cut, &mut ctx).unwrap();
+        assert!(walk.incomplete.is_some());
+        assert!(
+            ctx.findings
+                .iter()
+                .all(|f| f.location.member.as_deref() == Some("<attribute /:TITLE>"))
+        );
+        // Bytes that are no HDF5 file at all: nothing walked, nothing reported.
+        let mut ctx = Ctx::new(&limits, &policy, "x.h5");
+        let walk = scan_attributes(&b"\x89HDF\r\n\x1a\nnot really".to_vec(), &mut ctx).unwrap();
+        assert_eq!(walk.objects, 0);
+        assert!(walk.incomplete.is_some() && ctx.findings.is_empty());
+    }
+}
