@@ -24,6 +24,7 @@
 //! names is opened: the directory is walked, and names are compared.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+mod approvals;
 mod attestations;
 pub mod checks;
 mod compare;
@@ -34,6 +35,7 @@ mod policy;
 pub mod roles;
 mod trust;
 
+pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
 pub use policy::{Policy, now};
