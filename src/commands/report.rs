@@ -10,8 +10,9 @@ use crate::ExitStatus;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::report::auditor::{self, Inputs};
+use crate::sign::trust::Trust;
 use crate::verify::input::read_regular;
-use crate::verify::{Attestation, SignatureFile, Trust};
+use crate::verify::{Attestation, SignatureFile};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 

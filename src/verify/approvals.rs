@@ -4,10 +4,11 @@
 //! [`statement::bom_binding`]); the report only draws what comes out ([`Approval`]).
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::{Attestation, SignatureFile, Trust, authenticate, bom_file_mismatches};
+use super::{Attestation, SignatureFile, bom_file_mismatches};
 use crate::bom::read;
 use crate::sign::bundle::{self, Method};
 use crate::sign::statement::{self, Resource, Statement};
+use crate::sign::trust::{Trust, authenticate};
 
 /// A signature given with `--signature`, checked against the configured trust.
 #[derive(Debug, Clone, Default)]
