@@ -43,7 +43,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    let mut policy = Policy::at(verify::now());
+    let mut policy = Policy::at(crate::date::now());
     if let Some(v) = &cfg.verify {
         for s in &v.signers {
             let trust_kind = super::trust::role(s, &base, &files, &mut trust)?;

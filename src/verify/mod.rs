@@ -37,7 +37,7 @@ pub mod roles;
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
-pub use policy::{Policy, now};
+pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
 
 use crate::bom::read;
