@@ -55,7 +55,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         exceptions.extend(v.exceptions.iter().cloned());
     }
 
-    let approvals = if args.signatures.is_empty() {
+    let approvals = if args.signature.signatures.is_empty() {
         if !args.trust.is_empty() {
             bail!(
                 "--public-key, --certificate-chain and --trust-root check signatures: give them with --signature"
@@ -66,7 +66,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         let trust = trust(&args, &cfg)?;
         let mut inputs = Vec::new();
         let limits = crate::limits::VerifyLimits::default();
-        for s in &args.signatures {
+        for s in &args.signature.signatures {
             // Regular files only, opened non-blocking, under the verifier's caps.
             let bytes = match read_regular(s, limits.max_signature) {
                 Ok(b) => Ok(b),

@@ -88,7 +88,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     }
 
     let mut signatures = Vec::new();
-    for s in &args.signatures {
+    for s in &args.signature.signatures {
         // A missing or unreadable signature is reported, and counted against its role; it
         // does not stop the tool.
         let bytes = read_regular(s, limits.max_signature).map_err(|e| match e.kind() {
