@@ -20,9 +20,9 @@
 //!   10 for LLM Applications 2025, the NIST AI RMF 1.0 subcategories and the EU AI Act article
 //!   it bears on (research: `ecosystem.md` §4).
 //!
-//! Signatures given with `--signature` are not checked here: [`crate::verify::approvals`]
-//! checks them (against the configured trust only, over the exact bytes of the files, and
-//! compared with this AIBOM) and the report draws the [`Approval`]s it returns.
+//! Signatures given with `--signature` are not checked here: `verify::approvals` checks them
+//! (against the configured trust only, over the exact bytes of the files, and compared with
+//! this AIBOM) and the report draws the [`Approval`]s it returns.
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
