@@ -121,13 +121,25 @@ impl TrustArgs {
     }
 }
 
+/// `--signature` of `verify` and `report`, written once: its name, value and repetition. What
+/// it is for and whether it is required differ by command (`verify`: the model signatures that
+/// must approve, at least one; `report`: signatures to show as approvals, none needed), so
+/// each command states its help and `required` with `mut_arg` where it flattens this.
 #[derive(Debug, clap::Args)]
+pub struct SignatureArgs {
+    #[arg(long = "signature")]
+    pub signatures: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(mut_arg("signatures", |a| a
+    .required(true)
+    .help("A model signature (repeatable: one per signing party)")))]
 pub struct VerifyArgs {
     /// The model directory as it is about to be deployed.
     pub dir: PathBuf,
-    /// A model signature (repeatable: one per signing party).
-    #[arg(long = "signature", required = true)]
-    pub signatures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// The AIBOM that must be signed for this model and match the directory.
@@ -256,6 +268,10 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("signatures", |a| a.help(
+    "Signature files to show as approvals (verified with --public-key / --certificate-chain \
+     / --trust-root with --identity and --issuer, as in verify); repeatable"
+)))]
 pub struct ReportArgs {
     /// The AIBOM (CycloneDX JSON).
     pub bom: PathBuf,
@@ -265,10 +281,8 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
-    /// Signature files to show as approvals (verified with --public-key / --certificate-chain
-    /// / --trust-root with --identity and --issuer, as in verify); repeatable.
-    #[arg(long = "signature")]
-    pub signatures: Vec<PathBuf>,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Configuration with the exceptions to show [default: ./aibom.toml if present]; its

@@ -1,5 +1,6 @@
-//! Dates and times as the command line and configuration give them: checked on bytes, never by
-//! slicing a `str` (which panics inside a multi-byte character).
+//! Dates and times: the clock ([`now`], [`today`]), the RFC 3339 form of a Unix time
+//! ([`rfc3339`]), and dates and times as the command line and configuration give them,
+//! checked on bytes, never by slicing a `str` (which panics inside a multi-byte character).
 //!
 //! RFC 3339 section 5.6: `full-date "T" full-time`, with `time-offset = "Z" / ("+" / "-")
 //! HH:MM`, an optional fraction of a second, and a real calendar date (leap years included,
@@ -24,15 +25,46 @@ pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
         .map_err(|_| format!("{s:?} is not a calendar date"))
 }
 
-/// Today's date (UTC), or `None` when the system clock cannot be read (before 1970, or past
-/// what a date can hold). Callers fail closed on `None`: dated exceptions expire.
-pub fn today() -> Option<jiff::civil::Date> {
+/// The current time, whole seconds, or `None` when the system clock cannot be read (before
+/// 1970, or past what a timestamp can hold). The only place the clock is read.
+pub fn now() -> Option<jiff::Timestamp> {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    let t = jiff::Timestamp::from_second(i64::try_from(secs).ok()?).ok()?;
-    Some(t.to_zoned(jiff::tz::TimeZone::UTC).date())
+    jiff::Timestamp::from_second(i64::try_from(secs).ok()?).ok()
+}
+
+/// Today's date (UTC), or `None` when the system clock cannot be read (see [`now`]). Callers
+/// fail closed on `None`: dated exceptions expire.
+pub fn today() -> Option<jiff::civil::Date> {
+    Some(now()?.to_zoned(jiff::tz::TimeZone::UTC).date())
+}
+
+/// RFC 3339 UTC time for seconds since the Unix epoch (for `SOURCE_DATE_EPOCH`).
+// No step can overflow: `epoch / 86 400` and the era arithmetic on it stay within about
+// 2^47 for any `i64`, and the remainders are small and non-negative.
+#[allow(clippy::arithmetic_side_effects)]
+pub fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// The decimal number in `b` (all ASCII digits), or None.
@@ -128,6 +160,13 @@ mod tests {
         ] {
             assert!(!is_rfc3339(t), "{t}");
         }
+    }
+
+    #[test]
+    fn formats_epoch_seconds_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn timestamp(flag: Option<&str>) -> Result<Option<String>> {
                 .trim()
                 .parse()
                 .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
-            Ok(Some(assemble::rfc3339(secs)))
+            Ok(Some(crate::date::rfc3339(secs)))
         }
         _ => Ok(None),
     }

@@ -1,5 +1,6 @@
 //! `aibom report AIBOM [-o FILE] [--format html|markdown] [--signature S ...]`: the AIBOM
-//! (bytes as stored) + configured exceptions + checked signatures ->
+//! (bytes as stored) + configured exceptions + signatures checked by
+//! [`crate::verify::approvals`] ->
 //! [`crate::bom::read`] -> [`crate::report::auditor::report`] -> HTML or Markdown -> a file (atomically) or stdout.
 //!
 //! The report never decides anything: it exits 0 whenever it could be written.
@@ -8,9 +9,10 @@ use super::trust::TrustFiles;
 use crate::ExitStatus;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Config;
-use crate::report::auditor::{self, Inputs, SignatureInput};
-use crate::verify::Trust;
+use crate::report::auditor::{self, Inputs};
+use crate::sign::trust::Trust;
 use crate::verify::input::read_regular;
+use crate::verify::{Attestation, SignatureFile};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -53,7 +55,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         exceptions.extend(v.exceptions.iter().cloned());
     }
 
-    let approvals = if args.signatures.is_empty() {
+    let approvals = if args.signature.signatures.is_empty() {
         if !args.trust.is_empty() {
             bail!(
                 "--public-key, --certificate-chain and --trust-root check signatures: give them with --signature"
@@ -64,29 +66,34 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         let trust = trust(&args, &cfg)?;
         let mut inputs = Vec::new();
         let limits = crate::limits::VerifyLimits::default();
-        for s in &args.signatures {
+        for s in &args.signature.signatures {
             // Regular files only, opened non-blocking, under the verifier's caps.
             let bytes = match read_regular(s, limits.max_signature) {
-                Ok(b) => Some(b),
+                Ok(b) => Ok(b),
                 // A missing signature is reported, not fatal.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err("the signature file is missing".to_owned())
+                }
                 Err(e) => return Err(e).with_context(|| format!("reading {}", s.display())),
             };
             let mut att = s.clone().into_os_string();
             att.push(".bom");
             let att = PathBuf::from(att);
-            inputs.push(SignatureInput {
-                shown: s.display().to_string(),
+            // An attestation that cannot be read is left out, as if absent (`verify` reports
+            // it as unreadable instead).
+            let attestation = match read_regular(&att, limits.max_attestation) {
+                Ok(b) => Attestation::Present(att, b),
+                Err(_) => Attestation::Absent,
+            };
+            inputs.push(SignatureFile {
+                path: s.clone(),
                 bytes,
-                attestation: read_regular(&att, limits.max_attestation)
-                    .ok()
-                    .map(|b| (att.display().to_string(), b)),
+                attestation,
             });
         }
-        read_doc
-            .as_ref()
-            .ok()
-            .map(|d| auditor::approvals(&inputs, &trust, d, &crate::digest::Sha256::of(&bytes)))
+        read_doc.as_ref().ok().map(|d| {
+            crate::verify::approvals(&inputs, &trust, d, &crate::digest::Sha256::of(&bytes))
+        })
     };
 
     let read_doc = read_doc.with_context(|| format!("{}", args.bom.display()))?;

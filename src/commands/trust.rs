@@ -7,8 +7,9 @@ use crate::cli::TrustArgs;
 use crate::config::{Signer, SignerTrust};
 use crate::limits::VerifyLimits;
 use crate::sign::keys::VerifyingKey;
+use crate::sign::trust::Trust;
+use crate::verify::RoleTrust;
 use crate::verify::input::read_regular;
-use crate::verify::{RoleTrust, Trust};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 

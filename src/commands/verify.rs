@@ -43,7 +43,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    let mut policy = Policy::at(verify::now());
+    let mut policy = Policy::at(crate::date::now());
     if let Some(v) = &cfg.verify {
         for s in &v.signers {
             let trust_kind = super::trust::role(s, &base, &files, &mut trust)?;
@@ -88,7 +88,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     }
 
     let mut signatures = Vec::new();
-    for s in &args.signatures {
+    for s in &args.signature.signatures {
         // A missing or unreadable signature is reported, and counted against its role; it
         // does not stop the tool.
         let bytes = read_regular(s, limits.max_signature).map_err(|e| match e.kind() {

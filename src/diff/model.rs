@@ -6,7 +6,10 @@ use super::{
     Category, ComponentEntry, DocumentInfo, Error, FileEntry, FindingEntry, ModelIdentity, Rating,
     Section,
 };
-use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem, Shape, kind_of, purl_base};
+use crate::bom::read::{
+    self, Field, MAX_DEPTH, Note, Object, Problem, Sha256Rule, Shape, TemplateRule, kind_of,
+    purl_base,
+};
 use crate::detect::Format;
 use crate::digest::Sha256;
 use serde_json::Value;
@@ -89,22 +92,6 @@ pub struct Document {
     /// bom-ref -> display name.
     pub(super) labels: BTreeMap<String, String>,
     pub(super) notes: Vec<(Section, String, Vec<String>)>,
-}
-
-/// Licence ids, names and expressions of a component, sorted, deduplicated.
-fn licenses_of(v: Object<'_>) -> Vec<String> {
-    let mut out: Vec<String> = v
-        .licenses()
-        .filter_map(|l| {
-            l.expression
-                .trimmed()
-                .or_else(|| l.id.trimmed().or_else(|| l.name.trimmed()))
-                .map(str::to_owned)
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 fn is_adapter(v: Object<'_>) -> bool {
@@ -196,44 +183,18 @@ pub(super) fn is_weights(path: &str, format: Option<&str>) -> bool {
             .is_some_and(|(_, ext)| WEIGHT_EXTENSIONS.contains(&ext))
 }
 
-/// A component's SHA-256 (any spelling of the algorithm's name), or why there is none.
+/// A component's SHA-256 ([`Sha256Rule::AnySpelling`]: any spelling of the algorithm's
+/// name), or why it cannot be compared.
 fn sha256_of(v: Object<'_>) -> Result<Option<Sha256>, String> {
     if let Shape::Other(found) = v.get("hashes").shape() {
         return Err(format!("hashes is {found}"));
     }
-    for h in v.hashes() {
-        let alg = h
-            .alg
-            .trimmed()
-            .unwrap_or_default()
-            .to_ascii_uppercase()
-            .replace(['-', '_'], "");
-        if alg == "SHA256" {
-            let content = h.content.trimmed().unwrap_or_default();
-            return content
-                .to_ascii_lowercase()
-                .parse::<Sha256>()
-                .map(Some)
-                .map_err(|e| format!("SHA-256 unreadable: {e}"));
-        }
-    }
-    Ok(None)
-}
-
-fn is_template(kind: &str, v: Object<'_>) -> bool {
-    kind == "data"
-        && (v
-            .get("bom-ref")
-            .trimmed()
-            .is_some_and(|r| r.starts_with("template:"))
-            || v.get("name")
-                .trimmed()
-                .is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
-            || v.data().any(|d| {
-                d.get("name")
-                    .trimmed()
-                    .is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
-            }))
+    v.sha256(Sha256Rule::AnySpelling)
+        .map(|hex| {
+            hex.parse::<Sha256>()
+                .map_err(|e| format!("SHA-256 unreadable: {e}"))
+        })
+        .transpose()
 }
 
 /// `group/name`, or the name.
@@ -246,13 +207,19 @@ fn full_name(v: Object<'_>) -> Option<String> {
 }
 
 fn read_comp(v: Object<'_>, kind: &str, name: String) -> Comp {
+    let mut licenses: Vec<String> = v
+        .license_names(Field::trimmed)
+        .map(|l| l.text.to_owned())
+        .collect();
+    licenses.sort();
+    licenses.dedup();
     Comp {
         category: category(kind, v),
         kind: kind.to_owned(),
         name,
         version: v.get("version").trimmed().map(str::to_owned),
         purl: v.get("purl").trimmed().map(str::to_owned),
-        licenses: licenses_of(v),
+        licenses,
     }
 }
 
@@ -457,7 +424,7 @@ impl Document {
         };
         if kind == "file" {
             self.read_file(c.object, here);
-        } else if is_template(&kind, c.object) {
+        } else if c.is_template(TemplateRule::ChatTemplate) {
             self.read_template(c.object, here);
         } else {
             match full_name(c.object) {

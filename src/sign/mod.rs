@@ -11,4 +11,5 @@ pub(crate) mod keyless;
 pub mod keys;
 pub(crate) mod manifest;
 pub mod statement;
+pub(crate) mod trust;
 pub mod x509;

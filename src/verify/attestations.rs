@@ -2,9 +2,10 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::checks::{CheckKind, Checks};
-use super::{Attestation, Inputs, Model, Signer, Trust, authenticate};
+use super::{Attestation, Inputs, Model, Signer};
 use crate::sign::bundle;
 use crate::sign::statement::{self, Statement};
+use crate::sign::trust::{Trust, authenticate};
 use serde_json::Value;
 
 /// Each valid signer's AIBOM attestation: verified with the same trust, signed by the same

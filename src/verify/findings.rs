@@ -2,7 +2,7 @@
 
 use super::Policy;
 use super::checks::{CheckKind, Checks};
-use crate::bom::read::Document;
+use crate::bom::read::{Document, Sha256Rule};
 use crate::config::{Exception, NumericVersion, Subject};
 use crate::digest::Sha256;
 use crate::finding::Finding;
@@ -19,13 +19,7 @@ pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<St
         .filter(|c| c.in_model && c.depth == 0 && c.get("type").str() == Some("file"))
         .filter_map(|c| {
             let name = c.get("name").str()?.to_owned();
-            let digest = c
-                .hashes()
-                .find(|h| h.alg.str() == Some("SHA-256"))?
-                .content
-                .str()?
-                .to_ascii_lowercase();
-            Some((name, digest))
+            Some((name, c.sha256(Sha256Rule::Exact)?))
         })
         .collect();
     let actual: BTreeMap<&str, String> = resources

@@ -24,6 +24,7 @@
 //! names is opened: the directory is walked, and names are compared.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+mod approvals;
 mod attestations;
 pub mod checks;
 mod compare;
@@ -32,13 +33,12 @@ pub mod input;
 mod pins;
 mod policy;
 pub mod roles;
-mod trust;
 
+pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
-pub use policy::{Policy, now};
+pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
-pub use trust::{Accepted, Trust, authenticate};
 
 use crate::bom::read;
 use crate::digest::Sha256;
@@ -47,6 +47,7 @@ use crate::limits::{Limits, VerifyLimits};
 use crate::sign::bundle;
 use crate::sign::manifest::{self, Entry, HashError};
 use crate::sign::statement::{self, Resource, Statement};
+use crate::sign::trust::{Accepted, Trust, authenticate};
 use attestations::bind_attestations;
 use checks::Checks;
 use compare::{compare, rescan_file};

@@ -3,9 +3,10 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::checks::{CheckKind, Checks};
-use super::{Accepted, Inputs, Policy};
+use super::{Inputs, Policy};
 use crate::sign::manifest::{self, Irregular};
 use crate::sign::statement::{self, Resource};
+use crate::sign::trust::Accepted;
 use std::path::PathBuf;
 
 /// The checks of one signature that need no directory: the pinned model name and signature

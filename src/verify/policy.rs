@@ -1,5 +1,5 @@
 //! The release policy, with the time it is applied at: the caller reads the clock once
-//! ([`now`]) and every check uses [`Policy::now`], so no check reads the clock itself and tests
+//! ([`crate::date::now`]) and every check uses [`Policy::now`], so no check reads the clock itself and tests
 //! can fix the time.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
@@ -34,7 +34,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The default policy (no roles, fail on high), applied at `now`: [`now()`] in the command,
+    /// The default policy (no roles, fail on high), applied at `now`: [`crate::date::now`] in the command,
     /// a fixed time in tests.
     pub fn at(now: Option<jiff::Timestamp>) -> Self {
         Policy {
@@ -71,13 +71,4 @@ impl Policy {
             None => statement::DEFAULT_IGNORES.contains(&p),
         }
     }
-}
-
-/// The current time, if the clock can be read.
-pub fn now() -> Option<jiff::Timestamp> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs();
-    jiff::Timestamp::from_second(i64::try_from(secs).ok()?).ok()
 }

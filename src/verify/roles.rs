@@ -9,8 +9,9 @@
 //! then each role needs its own signer.
 
 use super::checks::{CheckKind, Checks};
-use super::{Model, Policy, RoleOutcome, Signer, Trust};
+use super::{Model, Policy, RoleOutcome, Signer};
 use crate::sign::keys::VerifyingKey;
+use crate::sign::trust::{SignerId, Trust};
 
 /// How a role is recognised.
 pub enum RoleTrust {
@@ -26,28 +27,6 @@ pub enum RoleTrust {
 pub struct Role {
     pub name: String,
     pub trust: RoleTrust,
-}
-
-/// Who a verified signature came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignerId {
-    Key(VerifyingKey),
-    /// The leaf key and the chain as carried in the bundle (re-checked per role's CA).
-    Certificate(VerifyingKey, Vec<Vec<u8>>),
-    Keyless {
-        identity: String,
-        issuer: String,
-    },
-}
-
-impl SignerId {
-    /// The same party: the same key, the same certificate key, or the same keyless identity.
-    pub fn same_party(&self, other: &SignerId) -> bool {
-        match (self, other) {
-            (SignerId::Certificate(a, _), SignerId::Certificate(b, _)) => a == b,
-            _ => self == other,
-        }
-    }
 }
 
 /// Whether `signer` is one the role accepts.

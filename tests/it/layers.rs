@@ -67,6 +67,87 @@ fn crate_refs(code: &str) -> Vec<String> {
     out
 }
 
+/// `code` with every item gated by `#[cfg(test)]` cut out, and only that item: the attribute,
+/// any attributes after it, and the item up to its `;` or the `}` closing its first block
+/// (`mod tests;`, `mod tests { .. }`, `fn f() { .. }`, `use a::b;`). Strings, characters and
+/// comments are stepped over so that a brace or `;` inside them does not end the item early.
+fn without_test_items(code: &str) -> String {
+    const GATE: &str = "#[cfg(test)]";
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(i) = rest.find(GATE) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + GATE.len()..];
+        rest = &rest[item_len(rest)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether an `r` after `before` can open a raw string (`r"`, `br#"`), not end a name (`for"`).
+fn raw_string_may_start(before: &str) -> bool {
+    let before = before.strip_suffix('b').unwrap_or(before);
+    !before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Bytes from the start of `s` to the end of the first item in it (after any attributes).
+fn item_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut depth = 0usize;
+    let mut k = 0;
+    while k < b.len() {
+        match b[k] {
+            b'/' if b.get(k + 1) == Some(&b'/') => {
+                k = s[k..].find('\n').map_or(b.len(), |n| k + n);
+                continue;
+            }
+            b'/' if b.get(k + 1) == Some(&b'*') => {
+                k = s[k + 2..].find("*/").map_or(b.len(), |n| k + 2 + n + 2);
+                continue;
+            }
+            b'"' => {
+                k += 1;
+                while k < b.len() && b[k] != b'"' {
+                    k += if b[k] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'r' if raw_string_may_start(&s[..k]) && matches!(b.get(k + 1), Some(b'#' | b'"')) => {
+                let hashes = s[k + 1..].bytes().take_while(|c| *c == b'#').count();
+                if b.get(k + 1 + hashes) == Some(&b'"') {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let body = k + 2 + hashes;
+                    k = s[body..]
+                        .find(&close)
+                        .map_or(b.len(), |n| body + n + close.len());
+                    continue;
+                }
+            }
+            b'\'' => {
+                // A character literal ('x', '\n', '\u{..}'); a lifetime has no closing quote.
+                if b.get(k + 1) == Some(&b'\\') {
+                    k = s[k + 3..].find('\'').map_or(b.len(), |n| k + 3 + n);
+                } else if let Some(c) = s[k + 1..].chars().next()
+                    && s[k + 1 + c.len_utf8()..].starts_with('\'')
+                {
+                    k += c.len_utf8() + 1;
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k + 1;
+                }
+            }
+            b';' if depth == 0 => return k + 1,
+            _ => {}
+        }
+        k += 1;
+    }
+    b.len()
+}
+
 fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -100,8 +181,8 @@ fn no_module_uses_a_module_of_a_higher_layer() {
         }
         let own = layer(&top).unwrap_or_else(|| panic!("src/{top}: add it to LAYERS"));
         let text = std::fs::read_to_string(f).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap_or("");
-        for r in crate_refs(code) {
+        let code = without_test_items(&text);
+        for r in crate_refs(&code) {
             if let Some(l) = layer(&r)
                 && l > own
             {
@@ -119,6 +200,15 @@ fn no_module_uses_a_module_of_a_higher_layer() {
         "edges that point up:\n{}",
         upward.join("\n")
     );
+}
+
+#[test]
+fn only_the_gated_item_is_skipped() {
+    let code = "use crate::a;\n#[cfg(test)]\nmod tests;\nuse crate::b;\n\
+        #[cfg(test)]\n#[allow(x)]\nmod t { fn f() { let s = \"}\"; let c = '}'; } // }\n}\n\
+        use crate::c;\n#[cfg(test)]\npub fn g<'a>(x: &'a [u8; 2]) -> &'a str { r#\"}\"# }\n\
+        use crate::d;";
+    assert_eq!(crate_refs(&without_test_items(code)), ["a", "b", "c", "d"]);
 }
 
 #[test]

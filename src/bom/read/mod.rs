@@ -12,14 +12,17 @@
 //! The typed views ([`Object`], [`Field`], [`License`], [`Hash`]) borrow the parsed value. A
 //! field is kept as written and read through one of three documented lenses
 //! ([`Field::str`], [`Field::trimmed`], [`Field::text`]), because the readers differ on what
-//! they accept and their outputs are pinned.
+//! they accept and their outputs are pinned. What several readers derive from a component is
+//! here once, with the difference as a documented parameter: licence names through a lens
+//! ([`Object::license_names`]), the SHA-256 ([`Object::sha256`], [`Sha256Rule`]), prompt
+//! templates ([`Object::is_template`], [`TemplateRule`]), datasets and the name to show.
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod view;
 
-pub use view::{Field, Hash, License, Object};
+pub use view::{Field, Hash, License, LicenseName, Object, Sha256Rule, TemplateRule};
 
 use serde_json::Value;
 

@@ -107,6 +107,50 @@ pub struct Hash<'a> {
     pub content: Field<'a>,
 }
 
+/// What a `licenses[]` entry names, read through one lens (see [`Object::license_names`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseName<T> {
+    /// The expression, else the licence's SPDX id, else its name.
+    pub text: T,
+    /// An expression or an SPDX id (not a free-form name).
+    pub spdx: bool,
+    /// The licence's `url` (none for an expression).
+    pub url: Option<T>,
+}
+
+/// Which `hashes[]` entry is a component's SHA-256, and how its `content` is read
+/// ([`Object::sha256`]). The readers differ on purpose and their outputs are pinned:
+///
+/// | rule | `alg` accepted | entry taken | `content` |
+/// |---|---|---|---|
+/// | [`Exact`](Self::Exact) | exactly `SHA-256` | the first with that `alg` | a JSON string as written ([`Field::str`]); none when it is not one |
+/// | [`ExactShown`](Self::ExactShown) | exactly `SHA-256` | the first with that `alg` and display text in `content` | [`Field::text`] (a non-blank string as written, or a number or boolean) |
+/// | [`AnySpelling`](Self::AnySpelling) | trimmed, any case, `-` and `_` ignored (`sha256`, `Sha_256`) | the first with such an `alg` | trimmed ([`Field::trimmed`]); empty when absent |
+///
+/// The content is always returned in lower case, never checked as hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sha256Rule {
+    /// `verify`: the AIBOM's file digests against the signed ones, nothing guessed.
+    Exact,
+    /// The audit report: the digest shown for a prompt template.
+    ExactShown,
+    /// The diff: any generator's spelling, so that a renamed algorithm is not a change.
+    AnySpelling,
+}
+
+/// Which `data` components are prompt templates ([`Object::is_template`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateRule {
+    /// `type` `data` (trimmed) marked as aibom marks a chat template: `bom-ref` `template:…`,
+    /// or the component or one of its `data[]` named `chat_template` (trimmed, any case). The
+    /// diff compares these by digest.
+    ChatTemplate,
+    /// `type` exactly `data`, not a dataset ([`Object::is_dataset`]), with `bom-ref`
+    /// `template:…` or a [shown name](Object::shown_name) that mentions `template` (any
+    /// case). The audit report lists every prompt template it can find.
+    Mentioned,
+}
+
 impl<'a> Hash<'a> {
     /// One `hashes[]` entry (an entry that is not an object reads as empty).
     pub fn of(entry: Object<'a>) -> Hash<'a> {
@@ -179,9 +223,121 @@ impl<'a> Object<'a> {
         })
     }
 
+    /// What each `licenses[]` entry names, read through `lens` ([`Field::trimmed`],
+    /// [`Field::text`]): the expression, else the licence's id, else its name, the first the
+    /// lens reads; entries where it reads none are left out.
+    pub fn license_names<T>(
+        self,
+        lens: impl Fn(Field<'a>) -> Option<T>,
+    ) -> impl Iterator<Item = LicenseName<T>> {
+        self.licenses().filter_map(move |l| {
+            if let Some(text) = lens(l.expression) {
+                return Some(LicenseName {
+                    text,
+                    spdx: true,
+                    url: None,
+                });
+            }
+            let (text, spdx) = match lens(l.id) {
+                Some(id) => (id, true),
+                None => (lens(l.name)?, false),
+            };
+            Some(LicenseName {
+                text,
+                spdx,
+                url: lens(l.url),
+            })
+        })
+    }
+
     /// `hashes[]`, every entry (see [`Object::get`]`("hashes")` for its shape).
     pub fn hashes(self) -> impl Iterator<Item = Hash<'a>> + use<'a> {
         self.get("hashes").objects().map(Hash::of)
+    }
+
+    /// The SHA-256 in `hashes[]` as `rule` reads it ([`Sha256Rule`]), in lower case.
+    pub fn sha256(self, rule: Sha256Rule) -> Option<String> {
+        let content = match rule {
+            Sha256Rule::Exact => self
+                .hashes()
+                .find(|h| h.alg.str() == Some("SHA-256"))?
+                .content
+                .str()?
+                .to_owned(),
+            Sha256Rule::ExactShown => self
+                .hashes()
+                .filter(|h| h.alg.text().as_deref() == Some("SHA-256"))
+                .find_map(|h| h.content.text())?,
+            Sha256Rule::AnySpelling => self
+                .hashes()
+                .find(|h| {
+                    h.alg
+                        .trimmed()
+                        .unwrap_or_default()
+                        .to_ascii_uppercase()
+                        .replace(['-', '_'], "")
+                        == "SHA256"
+                })?
+                .content
+                .trimmed()
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        Some(content.to_ascii_lowercase())
+    }
+
+    /// The name to show: `group/name` (the name alone when it already starts with
+    /// `group/`), else the name, else the `bom-ref`; each read with [`Field::text`].
+    pub fn shown_name(self) -> Option<String> {
+        match (self.get("group").text(), self.get("name").text()) {
+            (Some(g), Some(n)) if !n.starts_with(&format!("{g}/")) => Some(format!("{g}/{n}")),
+            (_, Some(n)) => Some(n),
+            (_, None) => self.get("bom-ref").text(),
+        }
+    }
+
+    /// A dataset: `type` exactly `data`, with a `data[]` entry of type `dataset` or a
+    /// `bom-ref` `dataset:…`.
+    pub fn is_dataset(self) -> bool {
+        self.get("type").text().as_deref() == Some("data")
+            && (self
+                .data()
+                .any(|d| d.get("type").text().as_deref() == Some("dataset"))
+                || self
+                    .get("bom-ref")
+                    .text()
+                    .is_some_and(|r| r.starts_with("dataset:")))
+    }
+
+    /// A prompt template, as `rule` recognises one ([`TemplateRule`]).
+    pub fn is_template(self, rule: TemplateRule) -> bool {
+        match rule {
+            TemplateRule::ChatTemplate => {
+                let chat = |o: Object<'_>| {
+                    o.get("name")
+                        .trimmed()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("chat_template"))
+                };
+                self.get("type").trimmed() == Some("data")
+                    && (self
+                        .get("bom-ref")
+                        .trimmed()
+                        .is_some_and(|r| r.starts_with("template:"))
+                        || chat(self)
+                        || self.data().any(chat))
+            }
+            TemplateRule::Mentioned => {
+                self.get("type").text().as_deref() == Some("data")
+                    && !self.is_dataset()
+                    && (self
+                        .get("bom-ref")
+                        .text()
+                        .is_some_and(|r| r.starts_with("template:"))
+                        || self
+                            .shown_name()
+                            .is_some_and(|n| n.to_ascii_lowercase().contains("template")))
+            }
+        }
     }
 
     /// `pedigree.ancestors`.
@@ -257,6 +413,112 @@ mod tests {
         let refs = json!({"a": ["x", 1, "y"]});
         let strings: Vec<_> = Object::new(&refs).get("a").strings().collect();
         assert_eq!(strings, [(0, "x"), (2, "y")]);
+    }
+
+    #[test]
+    fn each_sha256_rule_reads_its_own_spellings() {
+        let read = |v: Value| {
+            let o = Object::new(&v);
+            [
+                o.sha256(Sha256Rule::Exact),
+                o.sha256(Sha256Rule::ExactShown),
+                o.sha256(Sha256Rule::AnySpelling),
+            ]
+        };
+        let s = |x: &str| Some(x.to_owned());
+        assert_eq!(
+            read(json!({"hashes": [{"alg": "SHA-256", "content": "AB"}]})),
+            [s("ab"), s("ab"), s("ab")]
+        );
+        assert_eq!(
+            read(json!({"hashes": [{"alg": " sha_256 ", "content": " AB "}]})),
+            [None, None, s("ab")]
+        );
+        // The first SHA-256 entry decides, except for the report, which skips one without
+        // display text.
+        assert_eq!(
+            read(
+                json!({"hashes": [{"alg": "SHA-256", "content": " "}, {"alg": "SHA-256", "content": "cd"}]})
+            ),
+            [s(" "), s("cd"), s("")]
+        );
+        assert_eq!(
+            read(json!({"hashes": [{"alg": "SHA-256"}, {"alg": "SHA-256", "content": "cd"}]})),
+            [None, s("cd"), s("")]
+        );
+        assert_eq!(read(json!({"hashes": "x"})), [None, None, None]);
+    }
+
+    #[test]
+    fn licence_names_through_a_lens() {
+        let v = json!({"licenses": [
+            {"expression": " MIT OR Apache-2.0 "},
+            {"expression": " ", "license": {"id": "MIT", "url": "u"}},
+            {"license": {"name": 7}},
+            {"license": {"name": " Custom "}},
+            {"other": 1}
+        ]});
+        let o = Object::new(&v);
+        let trimmed: Vec<_> = o.license_names(Field::trimmed).map(|l| l.text).collect();
+        assert_eq!(trimmed, ["MIT OR Apache-2.0", "MIT", "Custom"]);
+        let shown: Vec<_> = o.license_names(Field::text).collect();
+        assert_eq!(
+            shown[1],
+            LicenseName {
+                text: "MIT".to_owned(),
+                spdx: true,
+                url: Some("u".to_owned())
+            }
+        );
+        let texts: Vec<_> = shown.iter().map(|l| (l.text.as_str(), l.spdx)).collect();
+        assert_eq!(
+            texts,
+            [
+                (" MIT OR Apache-2.0 ", true),
+                ("MIT", true),
+                ("7", false),
+                (" Custom ", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn each_template_rule_recognises_its_own() {
+        let is = |v: Value| {
+            let o = Object::new(&v);
+            (
+                o.is_template(TemplateRule::ChatTemplate),
+                o.is_template(TemplateRule::Mentioned),
+            )
+        };
+        assert_eq!(
+            is(json!({"type": "data", "bom-ref": "template:a"})),
+            (true, true)
+        );
+        assert_eq!(
+            is(json!({"type": " data ", "name": "Chat_Template"})),
+            (true, false)
+        );
+        assert_eq!(
+            is(json!({"type": "data", "name": "x", "data": [{"name": "chat_template"}]})),
+            (true, false)
+        );
+        assert_eq!(
+            is(json!({"type": "data", "name": "prompt-Template"})),
+            (false, true)
+        );
+        assert_eq!(
+            is(json!({"type": "data", "group": "templates", "name": "x"})),
+            (false, true)
+        );
+        assert_eq!(
+            is(json!({"type": "data", "bom-ref": "dataset:template"})),
+            (false, false)
+        );
+        assert_eq!(
+            is(json!({"type": "file", "name": "chat_template"})),
+            (false, false)
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The completeness assessment: the fields an auditor or regulator asks for, each present /
 //! partial / unknown / not applicable, from **typed CycloneDX fields only**.
 
-use super::read::{Comp, dataset_from, dataset_row, licenses_of};
+use super::read::{Comp, dataset_from, dataset_row};
 use super::*;
 use crate::bom::read::{self, Object};
 use serde_json::Value;
@@ -280,7 +280,7 @@ fn purpose_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         },
         true,
     );
-    let lic = licenses_of(model);
+    let lic: Vec<_> = model.license_names(read::Field::text).collect();
     add(
         USE,
         "Licence / acceptable-use terms",
@@ -291,7 +291,7 @@ fn purpose_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
             NOT_RECORDED.into()
         } else {
             lic.iter()
-                .map(|l| l.0.clone())
+                .map(|l| l.text.clone())
                 .collect::<Vec<_>>()
                 .join(", ")
         },

@@ -20,8 +20,9 @@
 //!   10 for LLM Applications 2025, the NIST AI RMF 1.0 subcategories and the EU AI Act article
 //!   it bears on (research: `ecosystem.md` §4).
 //!
-//! Signatures given with `--signature` are checked here too ([`approvals`]): against the
-//! configured trust only, over the exact bytes of the files, and compared with this AIBOM.
+//! Signatures given with `--signature` are not checked here: `verify::approvals` checks them
+//! (against the configured trust only, over the exact bytes of the files, and compared with
+//! this AIBOM) and the report draws the [`Approval`]s it returns.
 //!
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -29,7 +30,6 @@
 use crate::finding::{Code, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
-mod approvals;
 mod completeness;
 mod mappings;
 pub mod prose;
@@ -37,7 +37,7 @@ mod read;
 
 /// Shared by the renderers.
 pub use crate::units::{human_size, plural};
-pub use approvals::{SignatureInput, approvals};
+pub use crate::verify::{Approval, AttestationState};
 pub use mappings::*;
 pub use read::{Inputs, is_non_commercial, read, report};
 
@@ -336,39 +336,6 @@ pub struct ExceptionRow {
     /// For configured exceptions: whether a finding of this AIBOM matches (code and path).
     pub matches: Option<bool>,
     pub analysis: Option<String>,
-}
-
-/// A signature given with `--signature`, checked against the configured trust.
-#[derive(Debug, Clone, Default)]
-pub struct Approval {
-    /// The signature file as given.
-    pub signature: String,
-    /// key, certificate, keyless.
-    pub method: Option<String>,
-    pub signer: Option<String>,
-    pub valid: bool,
-    pub problem: Option<String>,
-    /// The model digest (statement subject) the signature covers.
-    pub model_digest: Option<String>,
-    /// How the signed file list compares with the AIBOM's file inventory.
-    pub inventory: Option<String>,
-    pub inventory_matches: Option<bool>,
-    /// The `.bom` attestation next to the signature.
-    pub attestation: AttestationState,
-    pub attestation_file: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum AttestationState {
-    /// No `<signature>.bom` file.
-    #[default]
-    Missing,
-    /// Valid, same subject as the model signature, predicate equal to this AIBOM.
-    Binds,
-    /// Valid, but it binds another document or another model digest.
-    Other(String),
-    /// It does not verify.
-    Invalid(String),
 }
 
 // ---------------------------------------------------------------------------------------------

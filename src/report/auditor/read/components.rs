@@ -9,7 +9,7 @@ pub(super) fn read_licenses(
 ) -> Licenses {
     let mut rows = Vec::new();
     let mut add = |name: &str, role: &str, v: Object<'_>, always: bool| {
-        let ls = licenses_of(v);
+        let ls: Vec<_> = v.license_names(read::Field::text).collect();
         if ls.is_empty() {
             if always {
                 rows.push(LicenseRow {
@@ -23,14 +23,14 @@ pub(super) fn read_licenses(
             }
             return;
         }
-        for (l, spdx, url) in ls {
+        for l in ls {
             rows.push(LicenseRow {
                 component: name.to_owned(),
                 role: role.to_owned(),
-                non_commercial: is_non_commercial(&l),
-                license: Some(l),
-                spdx,
-                url,
+                non_commercial: is_non_commercial(&l.text),
+                license: Some(l.text),
+                spdx: l.spdx,
+                url: l.url,
             });
         }
     };
@@ -43,7 +43,7 @@ pub(super) fn read_licenses(
     for c in comps.iter().filter(|c| c.kind != "file") {
         let role = match c.kind.as_str() {
             "machine-learning-model" => "base model",
-            "data" if is_dataset(c) => "dataset",
+            "data" if c.v.is_dataset() => "dataset",
             "data" => "data",
             "library" => "library",
             "framework" => "framework",
@@ -108,10 +108,13 @@ pub(super) fn read_prompts(
         remote_code_flag: card.property("aibom:remote-code").map(str::to_owned),
         ..Prompts::default()
     };
-    for c in comps.iter().filter(|c| is_template(c)) {
+    for c in comps
+        .iter()
+        .filter(|c| c.v.is_template(TemplateRule::Mentioned))
+    {
         p.templates.push(TemplateRow {
             name: c.name.clone(),
-            sha256: sha256(c.v),
+            sha256: c.v.sha256(Sha256Rule::ExactShown),
             source: c.v.property("aibom:source").map(str::to_owned),
             length: c.v.property("aibom:template:length").map(str::to_owned),
             description: c

@@ -18,7 +18,10 @@ pub(in crate::report::auditor) fn dataset_from(
         version: holder.get("version").text(),
         role: holder.property("aibom:dataset:role").map(str::to_owned),
         description: holder.get("description").text(),
-        licenses: licenses_of(holder).into_iter().map(|l| l.0).collect(),
+        licenses: holder
+            .license_names(read::Field::text)
+            .map(|l| l.text)
+            .collect(),
         provenance_note: holder
             .property("aibom:dataset:provenance")
             .map(str::to_owned),
@@ -111,7 +114,7 @@ pub(super) fn read_datasets(
     }
     // Data components the model depends on, or that no model card names (other generators).
     for (ci, c) in comps.iter().enumerate() {
-        if !is_dataset(c) || seen.contains(&ci) {
+        if !c.v.is_dataset() || seen.contains(&ci) {
             continue;
         }
         let linked = c.bom_ref.as_ref().is_some_and(|r| direct.contains(r));

@@ -3,7 +3,7 @@
 
 use super::completeness::assess;
 use super::*;
-use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem};
+use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem, Sha256Rule, TemplateRule};
 use crate::digest::Sha256;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,14 +86,7 @@ pub(super) struct Comp<'a> {
 
 impl<'a> Comp<'a> {
     fn of(c: &read::Component<'a>) -> Comp<'a> {
-        let name = match (c.get("group").text(), c.get("name").text()) {
-            (Some(g), Some(n)) if !n.starts_with(&format!("{g}/")) => format!("{g}/{n}"),
-            (_, Some(n)) => n,
-            (_, None) => c
-                .get("bom-ref")
-                .text()
-                .unwrap_or_else(|| "(unnamed)".into()),
-        };
+        let name = c.shown_name().unwrap_or_else(|| "(unnamed)".into());
         Comp {
             v: c.object,
             kind: c.get("type").text().unwrap_or_default(),
@@ -114,13 +107,6 @@ fn hashes(v: Object<'_>) -> Vec<(String, String)> {
     out
 }
 
-fn sha256(v: Object<'_>) -> Option<String> {
-    hashes(v)
-        .into_iter()
-        .find(|(a, _)| a == "SHA-256")
-        .map(|(_, h)| h)
-}
-
 /// Non-commercial licences: `cc-by-nc-*`, "noncommercial", "non-commercial".
 pub fn is_non_commercial(license: &str) -> bool {
     let l = license.to_ascii_lowercase();
@@ -131,23 +117,6 @@ pub fn is_non_commercial(license: &str) -> bool {
             .any(|t| t == "nc")
 }
 
-/// `(text, spdx, url)` of each licence of a component.
-pub(super) fn licenses_of(v: Object<'_>) -> Vec<(String, bool, Option<String>)> {
-    let mut out = Vec::new();
-    for l in v.licenses() {
-        if let Some(e) = l.expression.text() {
-            out.push((e, true, None));
-        } else if l.has_license {
-            if let Some(id) = l.id.text() {
-                out.push((id, true, l.url.text()));
-            } else if let Some(name) = l.name.text() {
-                out.push((name, false, l.url.text()));
-            }
-        }
-    }
-    out
-}
-
 /// A purl without version, qualifiers and subpath, for matching.
 /// A purl without its version, compared case-insensitively here.
 fn purl_base(p: &str) -> String {
@@ -156,27 +125,6 @@ fn purl_base(p: &str) -> String {
 
 fn purl_versioned(p: &str) -> bool {
     purl_base(p).len() < p.split(['?', '#']).next().unwrap_or(p).len()
-}
-
-fn is_dataset(c: &Comp<'_>) -> bool {
-    c.kind == "data"
-        && (c
-            .v
-            .data()
-            .any(|d| d.get("type").text().as_deref() == Some("dataset"))
-            || c.bom_ref
-                .as_deref()
-                .is_some_and(|r| r.starts_with("dataset:")))
-}
-
-fn is_template(c: &Comp<'_>) -> bool {
-    c.kind == "data"
-        && !is_dataset(c)
-        && (c
-            .bom_ref
-            .as_deref()
-            .is_some_and(|r| r.starts_with("template:"))
-            || c.name.to_ascii_lowercase().contains("template"))
 }
 
 /// Reads the report model from an AIBOM (see [`report`]).

@@ -1,18 +1,46 @@
-//! Approvals: signatures given with `--signature`, checked against the configured trust only,
-//! over the exact bytes of the files, and compared with this AIBOM.
+//! Approvals for the auditor report: signatures given with `--signature`, checked against the
+//! configured trust only, over the exact bytes of the files, and compared with one AIBOM. The
+//! same checks as `aibom verify` ([`authenticate`], [`bom_file_mismatches`],
+//! [`statement::bom_binding`]); the report only draws what comes out ([`Approval`]).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::{Approval, AttestationState};
+use super::{Attestation, SignatureFile, bom_file_mismatches};
 use crate::bom::read;
 use crate::sign::bundle::{self, Method};
 use crate::sign::statement::{self, Resource, Statement};
-use crate::verify::Trust;
+use crate::sign::trust::{Trust, authenticate};
 
-/// A signature file, as given: its name for display and its bytes (`None`: missing), with
-/// its `<signature>.bom` attestation when there is one.
-pub struct SignatureInput {
-    pub shown: String,
-    pub bytes: Option<Vec<u8>>,
-    pub attestation: Option<(String, Vec<u8>)>,
+/// A signature given with `--signature`, checked against the configured trust.
+#[derive(Debug, Clone, Default)]
+pub struct Approval {
+    /// The signature file as given.
+    pub signature: String,
+    /// key, certificate, keyless.
+    pub method: Option<String>,
+    pub signer: Option<String>,
+    pub valid: bool,
+    pub problem: Option<String>,
+    /// The model digest (statement subject) the signature covers.
+    pub model_digest: Option<String>,
+    /// How the signed file list compares with the AIBOM's file inventory.
+    pub inventory: Option<String>,
+    pub inventory_matches: Option<bool>,
+    /// The `.bom` attestation next to the signature.
+    pub attestation: AttestationState,
+    pub attestation_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AttestationState {
+    /// No `<signature>.bom` file.
+    #[default]
+    Missing,
+    /// Valid, same subject as the model signature, predicate equal to this AIBOM.
+    Binds,
+    /// Valid, but it binds another document or another model digest.
+    Other(String),
+    /// It does not verify.
+    Invalid(String),
 }
 
 fn method_name(m: &Method) -> &'static str {
@@ -31,7 +59,7 @@ fn check_bundle(
     let opened = bundle::open(bytes).map_err(|e| (None, e.to_string()))?;
     let method = method_name(&opened.method).to_owned();
     // The same check as `aibom verify`.
-    let signer = crate::verify::authenticate(&opened, trust)
+    let signer = authenticate(&opened, trust)
         .map_err(|e| (Some(method.clone()), e))?
         .identity;
     let st = statement::parse(&opened.payload)
@@ -40,7 +68,7 @@ fn check_bundle(
 }
 
 fn inventory(bom: &read::Document<'_>, resources: &[Resource]) -> (bool, String) {
-    let mismatches = crate::verify::bom_file_mismatches(bom, resources);
+    let mismatches = bom_file_mismatches(bom, resources);
     match mismatches.first() {
         None => (
             true,
@@ -62,9 +90,10 @@ fn inventory(bom: &read::Document<'_>, resources: &[Resource]) -> (bool, String)
 /// Checks each signature against `trust` and against this AIBOM. The model digest is what the
 /// signature covers; only `aibom verify DIR` can recompute it from the files.
 /// `bom_sha256` is the SHA-256 of the AIBOM file's bytes: attestations that name it bind
-/// those exact bytes.
+/// those exact bytes. A signature whose bytes could not be read is an approval with that
+/// reason as its problem; an attestation that could not be read is invalid for that reason.
 pub fn approvals(
-    signatures: &[SignatureInput],
+    signatures: &[SignatureFile],
     trust: &Trust,
     doc: &read::Document<'_>,
     bom_sha256: &crate::digest::Sha256,
@@ -72,15 +101,24 @@ pub fn approvals(
     let bom = doc.root.value();
     let mut out = Vec::new();
     for s in signatures {
+        let shown = s.path.display().to_string();
         let mut a = Approval {
-            signature: s.shown.clone(),
-            attestation_file: s.attestation.as_ref().map(|(p, _)| p.clone()),
+            signature: shown.clone(),
+            attestation_file: match &s.attestation {
+                Attestation::Absent => None,
+                Attestation::Unreadable(p, _) | Attestation::Present(p, _) => {
+                    Some(p.display().to_string())
+                }
+            },
             ..Approval::default()
         };
-        let Some(bytes) = &s.bytes else {
-            a.problem = Some("the signature file is missing".into());
-            out.push(a);
-            continue;
+        let bytes = match &s.bytes {
+            Ok(b) => b,
+            Err(why) => {
+                a.problem = Some(why.clone());
+                out.push(a);
+                continue;
+            }
         };
         let mut model_subject = None;
         match check_bundle(bytes, trust) {
@@ -109,8 +147,8 @@ pub fn approvals(
                     } => {
                         // An AIBOM attestation given directly.
                         a.valid = true;
-                        a.attestation_file = Some(s.shown.clone());
-                        a.attestation = match crate::sign::statement::bom_binding(
+                        a.attestation_file = Some(shown.clone());
+                        a.attestation = match statement::bom_binding(
                             predicate,
                             signed.as_ref(),
                             bom,
@@ -127,7 +165,10 @@ pub fn approvals(
                 }
             }
         }
-        if let Some((_, att)) = &s.attestation {
+        if let Attestation::Unreadable(_, why) = &s.attestation {
+            a.attestation = AttestationState::Invalid(why.clone());
+        }
+        if let Attestation::Present(_, att) = &s.attestation {
             a.attestation = match check_bundle(att, trust) {
                 Err((_, e)) => AttestationState::Invalid(e),
                 Ok((_, _, Statement::Model { .. })) => {
@@ -142,12 +183,9 @@ pub fn approvals(
                         bom_sha256: signed,
                     },
                 )) => {
-                    if let Err(e) = crate::sign::statement::bom_binding(
-                        &predicate,
-                        signed.as_ref(),
-                        bom,
-                        bom_sha256,
-                    ) {
+                    if let Err(e) =
+                        statement::bom_binding(&predicate, signed.as_ref(), bom, bom_sha256)
+                    {
                         AttestationState::Other(format!(
                             "it binds another AIBOM than this one: {e}"
                         ))

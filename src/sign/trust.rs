@@ -1,10 +1,10 @@
-//! What a verifier trusts, and checking one signature against it.
+//! What a verifier trusts, and checking one signature against it: the signing layer's own
+//! answer to "who signed this bundle", used by `verify` (checks, roles, approvals).
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::roles::SignerId;
-use crate::sign::bundle::{self, Method};
-use crate::sign::keys::VerifyingKey;
-use crate::sign::statement;
+use super::bundle::{self, Method};
+use super::keys::VerifyingKey;
+use super::statement;
 
 /// What a verifier trusts.
 #[derive(Default)]
@@ -24,9 +24,31 @@ pub struct Trust {
 pub struct Accepted {
     /// For people: `key <file> (P-256 …)`, `certificate <path>`, `keyless <id> (<issuer>)`.
     pub identity: String,
-    pub(super) signer: SignerId,
+    pub(crate) signer: SignerId,
     /// A verified signing time (keyless only), Unix seconds.
-    pub(super) signed_at: Option<i64>,
+    pub(crate) signed_at: Option<i64>,
+}
+
+/// Who a verified signature came from, as signer roles match it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerId {
+    Key(VerifyingKey),
+    /// The leaf key and the chain as carried in the bundle (re-checked per role's CA).
+    Certificate(VerifyingKey, Vec<Vec<u8>>),
+    Keyless {
+        identity: String,
+        issuer: String,
+    },
+}
+
+impl SignerId {
+    /// The same party: the same key, the same certificate key, or the same keyless identity.
+    pub fn same_party(&self, other: &SignerId) -> bool {
+        match (self, other) {
+            (SignerId::Certificate(a, _), SignerId::Certificate(b, _)) => a == b,
+            _ => self == other,
+        }
+    }
 }
 
 /// Verifies an opened bundle's signature over its stored payload against the configured
@@ -80,9 +102,8 @@ pub fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, 
                         .into(),
                 );
             }
-            let leaf =
-                crate::sign::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None)
-                    .map_err(|e| format!("certificate chain: {e}"))?;
+            let leaf = super::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None)
+                .map_err(|e| format!("certificate chain: {e}"))?;
             if !leaf.key.verify(&pae, &opened.signature) {
                 return Err(format!(
                     "the signature does not verify with the certificate of {}",
@@ -111,8 +132,7 @@ pub fn authenticate(opened: &bundle::Opened, trust: &Trust) -> Result<Accepted, 
                 .subject();
             let mut errors = Vec::new();
             for (identity, issuer) in &trust.identities {
-                match crate::sign::keyless::verify(&opened.raw, root, &subject.0, identity, issuer)
-                {
+                match super::keyless::verify(&opened.raw, root, &subject.0, identity, issuer) {
                     Ok(signer) if signer.payload != opened.payload => {
                         return Err(
                             "the statement Sigstore verified is not the one in the bundle's envelope"
