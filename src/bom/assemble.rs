@@ -509,7 +509,12 @@ fn license_conflict(info: &DirInfo) -> Option<String> {
 }
 
 /// Builds the AIBOM of one scanned directory.
-pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts: &Options) -> Bom {
+pub fn assemble(
+    report: &ScanReport,
+    target: &TargetReport,
+    info: &DirInfo,
+    opts: &Options,
+) -> serde_json::Result<Bom> {
     let card = info.card.as_ref();
     let cfg = info.config.as_ref();
     let hub = info.hub.as_ref();
@@ -935,19 +940,19 @@ pub fn assemble(report: &ScanReport, target: &TargetReport, info: &DirInfo, opts
         vulnerabilities,
         properties: Vec::new(),
     };
-    bom.serial_number = Some(serial_of(&bom));
-    bom
+    bom.serial_number = Some(serial_of(&bom)?);
+    Ok(bom)
 }
 
 /// `urn:uuid:` + UUIDv5 of the document's canonical bytes without the serial: the same
 /// content always gets the same serial, different content a different one.
-pub fn serial_of(bom: &Bom) -> String {
+pub fn serial_of(bom: &Bom) -> serde_json::Result<String> {
     let mut b = bom.clone();
     b.serial_number = None;
-    let bytes = serde_json::to_vec(&b).unwrap_or_default();
+    let bytes = serde_json::to_vec(&b)?;
     // A fixed namespace for aibom documents (UUIDv5 of the DNS name "aibom").
     let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, b"aibom");
-    format!("urn:uuid:{}", uuid::Uuid::new_v5(&ns, &bytes))
+    Ok(format!("urn:uuid:{}", uuid::Uuid::new_v5(&ns, &bytes)))
 }
 
 #[cfg(test)]

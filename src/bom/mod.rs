@@ -4,7 +4,7 @@
 pub(crate) mod assemble;
 pub mod card;
 pub mod model;
-pub mod read;
+pub(crate) mod read;
 pub mod validate;
 
 /// Serialises a BOM as stable, pretty JSON with a trailing newline. A failure is an error,

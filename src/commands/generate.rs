@@ -31,7 +31,8 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
             declared_model: declared.model,
             declared_datasets: declared.datasets,
         },
-    );
+    )
+    .context("serialising the AIBOM to derive its serial number")?;
     let bytes = bom::to_json(&doc).context("serialising the AIBOM")?;
     match &args.output {
         Some(p) => super::write_atomic(p, &bytes)

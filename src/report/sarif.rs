@@ -154,7 +154,7 @@ struct InvocationProperties {
     unreadable: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 struct Artifact {
     location: ArtifactUri,
     length: u64,
@@ -164,19 +164,19 @@ struct Artifact {
     properties: ArtifactProperties,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 struct ArtifactUri {
     uri: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 struct Hashes {
     /// The IANA "Hash Function Textual Names" spelling, as SARIF §3.24.11 asks.
     #[serde(rename = "sha-256")]
     sha256: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 struct ArtifactProperties {
     format: crate::detect::Format,
     verdict: crate::scan::Verdict,
@@ -286,7 +286,8 @@ fn build(report: &ScanReport) -> Log {
         let mut files: BTreeMap<&str, (&FileReport, usize)> = BTreeMap::new();
         for f in &target.files {
             let a = artifact(f, uri_of(&f.path));
-            let key = serde_json::to_string(&a).unwrap_or_default();
+            // Identical artifacts (same location and content) are listed once.
+            let key = format!("{a:?}");
             let index = *artifact_index.entry(key).or_insert_with(|| {
                 artifacts.push(a);
                 artifacts.len() - 1

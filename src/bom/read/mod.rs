@@ -22,7 +22,7 @@
 
 mod view;
 
-pub use view::{Field, Hash, License, LicenseName, Object, Sha256Rule, TemplateRule};
+pub use view::{Field, Hash, Object, Sha256Rule, TemplateRule};
 
 use serde_json::Value;
 
