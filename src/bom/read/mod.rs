@@ -9,7 +9,7 @@
 //! stack), `dependencies`, the model card's `datasets` and `vulnerabilities`. Whatever has the
 //! wrong JSON type is written down as a [`Note`], in that order; nothing panics.
 //!
-//! The typed views ([`Object`], [`Field`], [`License`], [`Hash`]) borrow the parsed value. A
+//! The typed views ([`Object`], [`Field`], `License`, [`Hash`]) borrow the parsed value. A
 //! field is kept as written and read through one of three documented lenses
 //! ([`Field::str`], [`Field::trimmed`], [`Field::text`]), because the readers differ on what
 //! they accept and their outputs are pinned. What several readers derive from a component is
