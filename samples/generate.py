@@ -62,7 +62,7 @@ CODES = {
     "keras-embedded-object", "keras-external-load", "config-callable-target",
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
-    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch",
+    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch", "hdf5-incomplete",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 

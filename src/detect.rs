@@ -135,7 +135,7 @@ impl Format {
     /// their loaders read numbers and strings and have no way to run code, so recognising the
     /// header is the whole of what there is to check.
     pub fn is_inspected(self) -> bool {
-        !matches!(self, Format::Hdf5 | Format::Unknown)
+        !matches!(self, Format::Unknown)
     }
 
     /// Formats whose documented layout appends a zip archive: TFLite metadata packs the

@@ -240,6 +240,8 @@ codes! {
         "the file is empty";
     UnknownFormat = "unknown-format", Coverage, Info, None,
         "the format was not recognised; the file is hashed but not inspected";
+    Hdf5Incomplete = "hdf5-incomplete", Coverage, Medium, None,
+        "an HDF5 file was not inspected whole: its structure could not be walked within the limits, or it holds PyTables object arrays whose rows are pickles (not read)";
     SymlinkEscape = "symlink-escape", Security, High, Some(59),
         "a symbolic link points outside the scanned root (absolute or '..' past the root); it was not followed";
     SymlinkBroken = "symlink-broken", Integrity, High, Some(59),

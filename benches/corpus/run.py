@@ -129,11 +129,12 @@ RULES = [
      "MATLAB MAT-file level 5 / 7.x (text header): data only, no code on load"),
     ("scipy/*.sav", "clean", "IDL SAVE file ('SR\\0\\4'): read as data by scipy.io.readsav"),
     ("scipy/*.nc", "clean", "NetCDF 3 classic ('CDF\\1'): data only"),
-    ("h5py/*.h5", "unsupported",
-     "HDF5 without a Keras model config: recognised and hashed, not inspected"),
-    ("tables/*.h5", "unsupported",
-     "PyTables HDF5: recognised and hashed, not inspected (PyTables can pickle attributes: a "
-     "coverage gap worth closing, not a reason to fail)"),
+    ("h5py/*.h5", "clean",
+     "HDF5 walked whole (every group and dataset): no attribute that PyTables would unpickle "
+     "holds an import or call, and no PyTables object array (rows that are pickles)"),
+    ("tables/*.h5", "clean",
+     "PyTables HDF5 walked whole: every scalar string attribute ending in '.' (what PyTables "
+     "unpickles) checked as a pickle; no object array (rows that are pickles)"),
     ("mediapipe/*.tflite", "clean",
      "TFLite FlatBuffer ('TFL3' at offset 4), builtin operators or MediaPipe custom operators "
      "(a low fact); a zip at the end is TFLite metadata's associated-files archive (labels), "

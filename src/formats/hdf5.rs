@@ -14,7 +14,7 @@
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Ctx;
-use crate::finding::Kind;
+use crate::finding::{Code, Evidence, Kind, Severity};
 use crate::source::Source;
 use hdf5_reader::messages::dataspace::DataspaceType;
 use hdf5_reader::messages::datatype::{Datatype, StringSize};
@@ -33,6 +33,9 @@ pub(crate) struct Walk {
     pub(crate) candidates: usize,
     /// Why the walk did not reach every object, if it did not.
     pub(crate) incomplete: Option<String>,
+    /// PyTables `VLArray`s of `ObjectAtom` (`PSEUDOATOM = "object"`): each row is a pickle
+    /// PyTables unpickles when it reads the row. Their data is not read here.
+    pub(crate) object_arrays: Vec<String>,
 }
 
 /// Walks the file's attributes and scans those PyTables unpickles.
@@ -98,7 +101,14 @@ pub(crate) fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Wal
             walk.objects = walk.objects.saturating_add(1);
             let at = format!("{path}/{}", d.name());
             match d.raw_attributes() {
-                Ok(attrs) => collect(&at, attrs, &mut candidates),
+                Ok(attrs) => {
+                    if attrs.iter().any(is_object_atom)
+                        && walk.object_arrays.len() < limits.max_fact_entries
+                    {
+                        walk.object_arrays.push(at.clone());
+                    }
+                    collect(&at, attrs, &mut candidates);
+                }
                 Err(e) => note(&mut walk, e.to_string()),
             }
         }
@@ -132,30 +142,77 @@ pub(crate) fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Wal
     Ok(walk)
 }
 
+/// An HDF5 file counts as inspected when every object was walked (so every attribute a
+/// loader could unpickle was checked) and it holds no array whose rows are pickles; else
+/// `hdf5-incomplete` (coverage: the verdict is `unsupported`) says what was left.
+///
+/// A structure that cannot be walked is reported for a file of its own only: inside an archive
+/// (a `.keras` file's `model.weights.h5`) the archive's loader decides how the member is read,
+/// and its own checks say what was inspected. Object arrays are reported at any depth.
+pub(crate) fn report_gaps(walk: &Walk, ctx: &mut Ctx) {
+    if let Some(why) = &walk.incomplete
+        && ctx.depth() == 0
+    {
+        ctx.report_with(
+            Code::Hdf5Incomplete,
+            Severity::Low,
+            None,
+            format!(
+                "the HDF5 structure was not walked whole ({why}); attributes past that point were not checked"
+            ),
+            Evidence::default(),
+        );
+    }
+    if let Some(first) = walk.object_arrays.first() {
+        ctx.report_with(
+            Code::Hdf5Incomplete,
+            Severity::High,
+            None,
+            format!(
+                "{} PyTables object array(s) (first: {first}): each row is a pickle PyTables unpickles when it reads it, and rows are not read here",
+                walk.object_arrays.len()
+            ),
+            Evidence::default(),
+        );
+    }
+}
+
+/// What makes a dataset a PyTables array of pickled objects.
+fn is_object_atom(a: &RawAttribute) -> bool {
+    a.message().name == "PSEUDOATOM" && fixed_string(a) == Some(b"object".as_slice())
+}
+
+/// A scalar fixed-length string attribute's value, trailing NULs stripped (NumPy's `S`).
+fn fixed_string(a: &RawAttribute) -> Option<&[u8]> {
+    let m = a.message();
+    if m.dataspace.dataspace_type != DataspaceType::Scalar {
+        return None;
+    }
+    let Datatype::String {
+        size: StringSize::Fixed(n),
+        ..
+    } = &m.datatype
+    else {
+        return None;
+    };
+    let n = usize::try_from(*n).unwrap_or(usize::MAX);
+    let raw = m.raw_data.get(..n.min(m.raw_data.len())).unwrap_or(&[]);
+    let end = raw
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i.saturating_add(1));
+    raw.get(..end)
+}
+
 /// The attributes PyTables unpickles: scalar, fixed-length string, ending with "." once
-/// trailing NULs are stripped, and not "0" or "0." (its workaround for an old Python bug).
+/// trailing NULs are stripped, and not "0." (its workaround for an old Python bug).
 fn collect(at: &str, attrs: Vec<RawAttribute>, out: &mut Vec<(String, Vec<u8>)>) {
     for a in attrs {
-        let m = a.message();
-        if m.dataspace.dataspace_type != DataspaceType::Scalar {
-            continue;
-        }
-        let Datatype::String {
-            size: StringSize::Fixed(n),
-            ..
-        } = &m.datatype
-        else {
+        let Some(value) = fixed_string(&a) else {
             continue;
         };
-        let n = usize::try_from(*n).unwrap_or(usize::MAX);
-        let raw = m.raw_data.get(..n.min(m.raw_data.len())).unwrap_or(&[]);
-        let end = raw
-            .iter()
-            .rposition(|&b| b != 0)
-            .map_or(0, |i| i.saturating_add(1));
-        let value = raw.get(..end).unwrap_or(&[]);
         if value.ends_with(b".") && value != b"0." && out.len() <= MAX_CANDIDATES {
-            out.push((format!("{at}:{}", m.name), value.to_vec()));
+            out.push((format!("{at}:{}", a.message().name), value.to_vec()));
         }
     }
 }

@@ -589,7 +589,8 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         Format::Hdf5 => {
             keras::inspect_h5(src, ctx)?;
-            hdf5::scan_attributes(src, ctx)?;
+            let walk = hdf5::scan_attributes(src, ctx)?;
+            hdf5::report_gaps(&walk, ctx);
             format
         }
         Format::Json | Format::Text => {

@@ -482,7 +482,7 @@ mod tests {
         };
         let hi = Severity::High;
         assert_eq!(verdict(&[], Format::Pickle, hi), Verdict::Clean);
-        assert_eq!(verdict(&[], Format::Hdf5, hi), Verdict::Unsupported);
+        assert_eq!(verdict(&[], Format::Unknown, hi), Verdict::Unsupported);
         assert_eq!(
             verdict(
                 &[f(Code::PickleUnknownGlobal, Severity::Medium)],

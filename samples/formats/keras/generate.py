@@ -259,10 +259,10 @@ def build() -> tuple[dict[str, bytes | None], dict[str, dict]]:
         "config.json is not JSON (Python repr with single quotes, cut short)")
 
     add("benign/legacy.h5", legacy_h5(legacy_model([legacy_dense("dense", 2)])),
-        "unsupported", [],
+        "clean", [],
         "Keras 2 .h5 (h5py): root attributes keras_version, backend, model_config "
-        "(Sequential, Dense), model_weights group; no finding, but HDF5 counts as a format "
-        "aibom does not inspect in depth (the weights are not read), hence unsupported")
+        "(Sequential, Dense), model_weights group; the config is checked and every node's "
+        "attributes walked (none that PyTables would unpickle), so clean")
     add("malicious/legacy_lambda.h5",
         legacy_h5(legacy_model([legacy_dense("dense", 2), legacy_lambda("lambda")])),
         "unsafe", ["keras-lambda"],
