@@ -1,7 +1,8 @@
 //! Keras: a `.keras` zip (config.json, metadata.json) or a legacy HDF5 `.h5` (root attributes
-//! read by hdf5-reader, then the byte-scan fallback), and the model config walk.
+//! read by hdf5-reader, then the byte-scan fallback), and the model config walk; for HDF5 also
+//! the walk of every node's attributes (those PyTables unpickles).
 #![no_main]
-use aibom::formats::keras;
+use aibom::formats::{hdf5, keras};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,6 +10,11 @@ fuzz_target!(|data: &[u8]| {
     if bytes.starts_with(b"PK") {
         aibom_fuzz::inspect("fuzz.keras", |ctx| keras::inspect_zip(&bytes, ctx));
     } else {
-        aibom_fuzz::inspect("fuzz.h5", |ctx| keras::inspect_h5(&bytes, ctx));
+        aibom_fuzz::inspect("fuzz.h5", |ctx| {
+            keras::inspect_h5(&bytes, ctx)?;
+            let walk = hdf5::scan_attributes(&bytes, ctx)?;
+            hdf5::report_gaps(&walk, ctx);
+            Ok(())
+        });
     }
 });

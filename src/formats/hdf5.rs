@@ -27,19 +27,19 @@ const MAX_CANDIDATES: usize = 1_000;
 
 /// What the walk saw.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Walk {
-    pub(crate) objects: usize,
+pub struct Walk {
+    pub objects: usize,
     /// Attribute values PyTables would hand to `pickle.loads`.
-    pub(crate) candidates: usize,
+    pub candidates: usize,
     /// Why the walk did not reach every object, if it did not.
-    pub(crate) incomplete: Option<String>,
+    pub incomplete: Option<String>,
     /// PyTables `VLArray`s of `ObjectAtom` (`PSEUDOATOM = "object"`): each row is a pickle
     /// PyTables unpickles when it reads the row. Their data is not read here.
-    pub(crate) object_arrays: Vec<String>,
+    pub object_arrays: Vec<String>,
 }
 
 /// Walks the file's attributes and scans those PyTables unpickles.
-pub(crate) fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
+pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
     let limits = ctx.limits;
     let n = usize::try_from(src.len().min(limits.max_hdf5_metadata)).unwrap_or(usize::MAX);
     let prefix = src.read_vec(0, n)?;
@@ -149,7 +149,7 @@ pub(crate) fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Wal
 /// A structure that cannot be walked is reported for a file of its own only: inside an archive
 /// (a `.keras` file's `model.weights.h5`) the archive's loader decides how the member is read,
 /// and its own checks say what was inspected. Object arrays are reported at any depth.
-pub(crate) fn report_gaps(walk: &Walk, ctx: &mut Ctx) {
+pub fn report_gaps(walk: &Walk, ctx: &mut Ctx) {
     if let Some(why) = &walk.incomplete
         && ctx.depth() == 0
     {

@@ -14,7 +14,7 @@ pub mod compressed;
 pub(crate) mod coreml;
 pub(crate) mod embedded;
 pub mod gguf;
-pub(crate) mod hdf5;
+pub mod hdf5;
 pub(crate) mod hydra;
 pub mod keras;
 pub(crate) mod matlab4;

@@ -61,6 +61,12 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 fn sample_files() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
+    // The HDF5 fixture (PyTables attributes) too: samples/ holds only generated files.
+    let fixture = samples().join("../tests/fixtures/pytables_pickled_attrs.h5");
+    out.push((
+        "fixtures/pytables_pickled_attrs.h5".to_owned(),
+        std::fs::read(fixture).unwrap(),
+    ));
     for e in walkdir::WalkDir::new(samples()).sort_by_file_name() {
         let e = e.unwrap();
         if e.file_type().is_file() && e.metadata().unwrap().len() < 64 << 10 {
