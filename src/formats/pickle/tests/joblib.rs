@@ -25,6 +25,17 @@ fn joblib(state: &[u8], data: &[u8]) -> Vec<u8> {
     b
 }
 
+/// The payload after the array was reached: the data was skipped as joblib skips it.
+fn assert_payload_found(bytes: &[u8]) {
+    let s = scan(bytes);
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
 fn dict(entries: &[&[u8]]) -> Vec<u8> {
     let mut b = b"}(".to_vec();
     for e in entries {
@@ -40,25 +51,13 @@ fn a_shape_fetched_from_the_memo_sizes_the_array() {
     let mut b = b"\x80\x02K\x02K\x03\x86q\x070".to_vec();
     let state = dict(&[F8, b"Vshape\nh\x07"]);
     b.extend_from_slice(&joblib(&state, &[0xff; 48])[2..]);
-    let s = scan(&b);
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&b);
 }
 
 #[test]
 fn the_last_value_of_a_repeated_key_is_the_one_joblib_reads() {
     let state = dict(&[F8, b"Vshape\nK\x01\x85", b"Vshape\nK\x04\x85"]);
-    let s = scan(&joblib(&state, &[0xff; 32]));
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&joblib(&state, &[0xff; 32]));
 }
 
 #[test]
@@ -67,13 +66,7 @@ fn slot_state_sets_attributes_after_the_dict() {
     let mut state = dict(&[F8, b"Vshape\nK\x01\x85"]);
     state.extend_from_slice(&dict(&[b"Vshape\nK\x03\x85"]));
     state.push(0x86);
-    let s = scan(&joblib(&state, &[0xff; 24]));
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&joblib(&state, &[0xff; 24]));
 }
 
 #[test]
@@ -82,13 +75,7 @@ fn a_shape_whose_product_wraps_to_zero_reads_no_data() {
     let big = b"\x8a\x05\x00\x00\x00\x00\x01";
     let shape = [b"Vshape\n".as_slice(), big, big, b"\x86"].concat();
     let state = dict(&[F8, &shape]);
-    let s = scan(&joblib(&state, b""));
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&joblib(&state, b""));
 }
 
 #[test]
@@ -101,13 +88,7 @@ fn a_void_dtype_whose_state_sets_the_object_flag_reads_a_whole_pickle() {
     b.extend_from_slice(b"\x80\x02");
     b.extend_from_slice(PAYLOAD);
     b.extend_from_slice(b"N.N.");
-    let s = scan(&b);
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&b);
 }
 
 #[test]
@@ -115,13 +96,7 @@ fn a_flexible_dtype_takes_its_item_size_from_its_state() {
     // numpy.dtype("S1") with state item size 16: two items are 32 bytes.
     let dtype = b"Vdtype\ncnumpy\ndtype\nVS1\n\x85R(K\x03V|\nNNNK\x10K\x01K\x00tb";
     let state = dict(&[dtype, b"Vshape\nK\x02\x85"]);
-    let s = scan(&joblib(&state, &[0xff; 32]));
-    assert_eq!(
-        s.codes,
-        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
-        "{:?}",
-        s.findings
-    );
+    assert_payload_found(&joblib(&state, &[0xff; 32]));
 }
 
 #[test]
