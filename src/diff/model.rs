@@ -7,8 +7,8 @@ use super::{
     Section,
 };
 use crate::bom::read::{
-    self, Field, MAX_DEPTH, Note, Object, Problem, Sha256Rule, Shape, TemplateRule, kind_of,
-    purl_base,
+    self, Field, FileRule, MAX_DEPTH, Note, Object, PathRule, Problem, Sha256Rule, Shape,
+    TemplateRule, kind_of, purl_base,
 };
 use crate::detect::Format;
 use crate::digest::Sha256;
@@ -189,6 +189,22 @@ fn sha256_of(v: Object<'_>) -> Result<Option<Sha256>, String> {
     if let Shape::Other(found) = v.get("hashes").shape() {
         return Err(format!("hashes is {found}"));
     }
+    parse_sha256(v)
+}
+
+/// A file's SHA-256, unless the reader noted its `hashes` as unreadable.
+fn file_sha256(f: &read::FileEntry<'_>) -> Result<Option<Sha256>, String> {
+    let unreadable = f.notes.iter().find_map(|n| match n.problem {
+        Problem::NotAnArray { found } => Some(found),
+        _ => None,
+    });
+    match unreadable {
+        Some(found) => Err(format!("hashes is {found}")),
+        None => parse_sha256(f.component.object),
+    }
+}
+
+fn parse_sha256(v: Object<'_>) -> Result<Option<Sha256>, String> {
     v.sha256(Sha256Rule::AnySpelling)
         .map(|hex| {
             hex.parse::<Sha256>()
@@ -323,7 +339,7 @@ impl Document {
                     format!("components nest deeper than {MAX_DEPTH} levels in {top}: the rest is not read"),
                 )
             }
-            (_, Problem::Missing) => return,
+            (_, Problem::Missing | Problem::Unnamed) => return,
         };
         self.note(section, &reason, vec![]);
     }
@@ -422,8 +438,8 @@ impl Document {
                 "unknown".to_owned()
             }
         };
-        if kind == "file" {
-            self.read_file(c.object, here);
+        if let Some(f) = read::FileEntry::of(c, FileRule::AnyDepthTrimmed) {
+            self.read_file(&f);
         } else if c.is_template(TemplateRule::ChatTemplate) {
             self.read_template(c.object, here);
         } else {
@@ -443,39 +459,32 @@ impl Document {
         }
     }
 
-    fn read_file(&mut self, c: Object<'_>, here: &str) {
-        let locations: Vec<&str> = c
-            .get("evidence")
-            .object()
-            .get("occurrences")
-            .objects()
-            .filter_map(|o| o.get("location").trimmed())
-            .collect();
-        let path = match (locations.as_slice(), c.get("name").trimmed()) {
-            ([one], _) => (*one).to_owned(),
-            (_, Some(n)) => n.to_owned(),
-            ([first, ..], None) => (*first).to_owned(),
-            ([], None) => {
-                self.note(
-                    Section::Files,
-                    &format!("{here} is a file without a name or location: not compared"),
-                    vec![],
-                );
-                return;
-            }
+    fn read_file(&mut self, f: &read::FileEntry<'_>) {
+        // The diff's path; only a file with neither a name nor a location has none
+        // (`Problem::Unnamed`).
+        let Some(path) = f.path(PathRule::Located) else {
+            self.note(
+                Section::Files,
+                &format!(
+                    "{} is a file without a name or location: not compared",
+                    f.component.at
+                ),
+                vec![],
+            );
+            return;
         };
-        if let Some(r) = c.get("bom-ref").trimmed() {
+        if let Some(r) = f.get("bom-ref").trimmed() {
             self.labels.insert(r.to_owned(), path.clone());
         }
-        let sha256 = match sha256_of(c) {
+        let sha256 = match file_sha256(f) {
             Ok(h) => h,
             Err(e) => {
                 self.note(Section::Files, &e, vec![path.clone()]);
                 None
             }
         };
-        let format = c.property("aibom:file:format").map(str::to_owned);
-        if let Some(t) = c.property("aibom:gguf:chat-template-sha256") {
+        let format = f.format.map(str::to_owned);
+        if let Some(t) = f.chat_template_sha256 {
             let digest = t.to_ascii_lowercase().parse::<Sha256>().ok();
             if digest.is_none() {
                 self.note(
@@ -487,7 +496,7 @@ impl Document {
             self.templates
                 .insert(format!("{path} (GGUF chat template)"), digest);
         }
-        if c.property("aibom:file:role") == Some("chat-template") {
+        if f.role == Some("chat-template") {
             self.templates.insert(path.clone(), sha256);
         }
         let entry = FileEntry {

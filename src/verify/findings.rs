@@ -2,7 +2,7 @@
 
 use super::Policy;
 use super::checks::{CheckKind, Checks};
-use crate::bom::read::{Document, Sha256Rule};
+use crate::bom::read::{Document, FileRule, PathRule, Sha256Rule};
 use crate::config::{Exception, NumericVersion, Subject};
 use crate::digest::Sha256;
 use crate::finding::Finding;
@@ -14,13 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (signature files excluded).
 pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<String> {
     let listed: BTreeMap<String, String> = bom
-        .components
+        .files(FileRule::ModelDirect)
         .iter()
-        .filter(|c| c.in_model && c.depth == 0 && c.get("type").str() == Some("file"))
-        .filter_map(|c| {
-            let name = c.get("name").str()?.to_owned();
-            Some((name, c.sha256(Sha256Rule::Exact)?))
-        })
+        .filter_map(|f| Some((f.path(PathRule::Name)?, f.sha256(Sha256Rule::Exact)?)))
         .collect();
     let actual: BTreeMap<&str, String> = resources
         .iter()

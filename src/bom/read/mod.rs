@@ -20,8 +20,10 @@
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+mod release;
 mod view;
 
+pub use release::{FileEntry, FileRule, PathRule};
 pub use view::{Field, Hash, Object, Sha256Rule, TemplateRule};
 
 use serde_json::Value;
@@ -121,6 +123,8 @@ pub enum Problem {
     NotAnArray { found: &'static str },
     /// Components nested below [`MAX_DEPTH`]: not read.
     TooDeep,
+    /// A file with neither a name nor an evidence location ([`Document::files`]).
+    Unnamed,
 }
 
 /// Something that could not be read, and where (`components[2].components`).

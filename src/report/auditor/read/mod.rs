@@ -3,7 +3,9 @@
 
 use super::completeness::assess;
 use super::*;
-use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem, Sha256Rule, TemplateRule};
+use crate::bom::read::{
+    self, FileRule, MAX_DEPTH, Note, Object, PathRule, Problem, Sha256Rule, TemplateRule,
+};
 use crate::digest::Sha256;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,16 +99,6 @@ impl<'a> Comp<'a> {
     }
 }
 
-/// `(algorithm, hex)` of each hash, SHA-256 first.
-fn hashes(v: Object<'_>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = v
-        .hashes()
-        .filter_map(|h| Some((h.alg.text()?, h.content.text()?.to_ascii_lowercase())))
-        .collect();
-    out.sort_by_key(|(alg, _)| (alg != "SHA-256", alg.clone()));
-    out
-}
-
 /// Non-commercial licences: `cc-by-nc-*`, "noncommercial", "non-commercial".
 pub fn is_non_commercial(license: &str) -> bool {
     let l = license.to_ascii_lowercase();
@@ -164,13 +156,14 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
     }
 
     let identity = read_identity(d, model, card, params, &inputs);
-    let files = read_files(&comps);
+    let file_entries = d.files(FileRule::AnyDepth);
+    let files = read_files(&file_entries);
     let datasets = read_datasets(d, &comps, &by_ref, &direct);
     let findings = read_findings(d, &comps, &by_ref, &identity);
     let lineage = read_lineage(model, &comps, &edges, &datasets, &identity);
     let licenses = read_licenses(model, &comps, &identity);
     let dependencies = read_dependencies(&comps, &direct);
-    let prompts = read_prompts(card, &comps, &files, &findings);
+    let prompts = read_prompts(card, &comps, &file_entries, &files, &findings);
     let exceptions = read_exceptions(d, &findings, &files, &inputs.configured_exceptions);
     let completeness = assess(
         d, model, card, params, &comps, &by_ref, &files, &findings, &identity,

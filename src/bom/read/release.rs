@@ -1,0 +1,335 @@
+//! What a document says about the release, typed once for every consumer: its files
+//! ([`Document::files`]) and its findings ([`Document::findings`]), each with notes on what
+//! could not be read. Where consumers read differently on purpose, the difference is a
+//! documented parameter ([`FileRule`], [`PathRule`]).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::{Component, Document, Field, Note, Object, Problem, Shape, kind_of};
+
+/// Which components are the release's files ([`Document::files`]).
+///
+/// | rule | components | `type` |
+/// |---|---|---|
+/// | [`ModelDirect`](Self::ModelDirect) | the model's own, `metadata.component.components[]`, not nested further | exactly `file` |
+/// | [`AnyDepth`](Self::AnyDepth) | every component, at any depth | exactly `file` |
+/// | [`AnyDepthTrimmed`](Self::AnyDepthTrimmed) | every component, at any depth | `file` once trimmed |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRule {
+    /// `verify`: the files the model lists itself, compared with the signed ones.
+    ModelDirect,
+    /// The audit report: every file the document lists.
+    AnyDepth,
+    /// The diff: every file, whatever the generator's spacing.
+    AnyDepthTrimmed,
+}
+
+/// What names a file ([`FileEntry::path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRule {
+    /// `verify`: `name` exactly as written, matched against the signed file names.
+    Name,
+    /// The audit report: the [shown name](Object::shown_name) (`group/name`, else `name`,
+    /// else `bom-ref`).
+    Shown,
+    /// The diff: the one `evidence.occurrences[].location` when there is exactly one, else
+    /// the trimmed `name`, else the first location.
+    Located,
+}
+
+/// A file of the release: a component whose `type` is `file` ([`FileRule`]), with the
+/// properties aibom records on it.
+#[derive(Debug, Clone)]
+pub struct FileEntry<'a> {
+    pub component: Component<'a>,
+    /// `evidence.occurrences[].location`, trimmed, the blank ones left out.
+    pub locations: Vec<&'a str>,
+    /// `aibom:file:size`, when it reads as a number of bytes.
+    pub size: Option<u64>,
+    /// `aibom:file:format`.
+    pub format: Option<&'a str>,
+    /// `aibom:file:verdict`.
+    pub verdict: Option<&'a str>,
+    /// `aibom:file:role` (`chat-template`, `config`, ...).
+    pub role: Option<&'a str>,
+    /// `aibom:gguf:chat-template-sha256`: the digest of a chat template embedded in GGUF
+    /// metadata, as written.
+    pub chat_template_sha256: Option<&'a str>,
+    /// What could not be read of this file: `hashes` that is not an array
+    /// ([`Problem::NotAnArray`] at `….hashes`); neither a name nor a location
+    /// ([`Problem::Unnamed`]).
+    pub notes: Vec<Note>,
+}
+
+impl<'a> std::ops::Deref for FileEntry<'a> {
+    type Target = Object<'a>;
+    fn deref(&self) -> &Object<'a> {
+        &self.component.object
+    }
+}
+
+impl<'a> FileEntry<'a> {
+    /// `c` as a file when `rule` takes it as one.
+    pub fn of(c: &Component<'a>, rule: FileRule) -> Option<FileEntry<'a>> {
+        let kind = c.get("type");
+        let taken = match rule {
+            FileRule::ModelDirect => c.in_model && c.depth == 0 && kind.str() == Some("file"),
+            FileRule::AnyDepth => kind.str() == Some("file"),
+            FileRule::AnyDepthTrimmed => kind.trimmed() == Some("file"),
+        };
+        if !taken {
+            return None;
+        }
+        let locations: Vec<&'a str> = c
+            .get("evidence")
+            .object()
+            .get("occurrences")
+            .objects()
+            .filter_map(|o| o.get("location").trimmed())
+            .collect();
+        let mut notes = Vec::new();
+        if let Shape::Other(found) = c.get("hashes").shape() {
+            notes.push(Note {
+                at: format!("{}.hashes", c.at),
+                problem: Problem::NotAnArray { found },
+            });
+        }
+        if locations.is_empty() && c.get("name").trimmed().is_none() {
+            notes.push(Note {
+                at: c.at.clone(),
+                problem: Problem::Unnamed,
+            });
+        }
+        Some(FileEntry {
+            locations,
+            size: c.property("aibom:file:size").and_then(|s| s.parse().ok()),
+            format: c.property("aibom:file:format"),
+            verdict: c.property("aibom:file:verdict"),
+            role: c.property("aibom:file:role"),
+            chat_template_sha256: c.property("aibom:gguf:chat-template-sha256"),
+            component: c.clone(),
+            notes,
+        })
+    }
+
+    /// What names the file, as `rule` reads it ([`PathRule`]).
+    pub fn path(&self, rule: PathRule) -> Option<String> {
+        match rule {
+            PathRule::Name => self.get("name").str().map(str::to_owned),
+            PathRule::Shown => self.shown_name(),
+            PathRule::Located => match (self.locations.as_slice(), self.get("name").trimmed()) {
+                ([one], _) => Some((*one).to_owned()),
+                (_, Some(n)) => Some(n.to_owned()),
+                ([first, ..], None) => Some((*first).to_owned()),
+                ([], None) => None,
+            },
+        }
+    }
+
+    /// `(algorithm, hex)` of each hash that has display text ([`Field::text`]), the hex in
+    /// lower case, SHA-256 first, then by algorithm.
+    pub fn hashes_shown(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .hashes()
+            .filter_map(|h| Some((h.alg.text()?, h.content.text()?.to_ascii_lowercase())))
+            .collect();
+        out.sort_by_key(|(alg, _)| (alg != "SHA-256", alg.clone()));
+        out
+    }
+}
+
+/// One entry of `vulnerabilities[]`: a finding, with the properties aibom records on it.
+/// An entry that is not an object reads as empty and is noted.
+#[derive(Debug, Clone)]
+pub struct FindingEntry<'a> {
+    pub object: Object<'a>,
+    /// Its place: `vulnerabilities[2]`.
+    pub at: String,
+    /// `aibom:finding:code`: the aibom finding code, as written.
+    pub code: Option<&'a str>,
+    /// `aibom:finding:path`: the file the finding is in (the first property of that name
+    /// whose value is a string).
+    pub path: Option<&'a str>,
+    /// The value of the first `aibom:finding:path` property, of whatever type: `verify`
+    /// reads the path from this one only, so that a later property cannot stand in for a
+    /// first one that is not a string.
+    pub first_path: Field<'a>,
+    /// `aibom:finding:member`: the archive member.
+    pub member: Option<&'a str>,
+    /// `aibom:finding:offset`.
+    pub offset: Option<&'a str>,
+    /// `affects[].ref`, every entry's field as written.
+    pub affects: Vec<Field<'a>>,
+}
+
+impl<'a> std::ops::Deref for FindingEntry<'a> {
+    type Target = Object<'a>;
+    fn deref(&self) -> &Object<'a> {
+        &self.object
+    }
+}
+
+impl<'a> FindingEntry<'a> {
+    /// Whether the entry is an object (one that is not is noted, and reads as empty).
+    pub fn is_readable(&self) -> bool {
+        self.object.is_object()
+    }
+}
+
+impl<'a> Document<'a> {
+    /// The release's files as `rule` takes them ([`FileRule`]), in document order (see
+    /// [`Document::components`]); each carries notes on what of it could not be read.
+    pub fn files(&self, rule: FileRule) -> Vec<FileEntry<'a>> {
+        self.components
+            .iter()
+            .filter_map(|c| FileEntry::of(c, rule))
+            .collect()
+    }
+
+    /// Every entry of `vulnerabilities[]` as a finding, in document order, and a note for
+    /// each entry that is not an object ([`Problem::NotAnObject`] at `vulnerabilities[i]`).
+    /// The section itself, absent or not an array, is in [`Document::notes`].
+    pub fn findings(&self) -> (Vec<FindingEntry<'a>>, Vec<Note>) {
+        let mut notes = Vec::new();
+        let entries = self
+            .vulnerabilities
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = format!("vulnerabilities[{i}]");
+                if !v.is_object() {
+                    notes.push(Note {
+                        at: at.clone(),
+                        problem: Problem::NotAnObject { found: kind_of(v) },
+                    });
+                }
+                let o = Object::new(v);
+                FindingEntry {
+                    object: o,
+                    at,
+                    code: o.property("aibom:finding:code"),
+                    path: o.property("aibom:finding:path"),
+                    first_path: o.first_property("aibom:finding:path"),
+                    member: o.property("aibom:finding:member"),
+                    offset: o.property("aibom:finding:offset"),
+                    affects: o.get("affects").objects().map(|a| a.get("ref")).collect(),
+                }
+            })
+            .collect();
+        (entries, notes)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::super::Sha256Rule;
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn release() -> Value {
+        json!({
+            "bomFormat": "CycloneDX",
+            "metadata": {"component": {"name": "m", "components": [
+                {"type": "file", "name": "w.safetensors",
+                 "hashes": [{"alg": "SHA-256", "content": "AB"}, {"alg": "MD5", "content": "CD"}],
+                 "properties": [
+                    {"name": "aibom:file:size", "value": "12"},
+                    {"name": "aibom:file:format", "value": "safetensors"},
+                    {"name": "aibom:file:verdict", "value": "clean"},
+                    {"name": "aibom:file:role", "value": "weights"}]},
+                {"type": " file ", "name": "spaced.bin"},
+                {"type": "library", "name": "torch", "components": [
+                    {"type": "file", "name": "nested.gguf",
+                     "properties": [{"name": "aibom:gguf:chat-template-sha256", "value": "EF"}]}
+                ]}
+            ]}},
+            "components": [
+                {"type": "file", "group": "g", "name": "top.pt",
+                 "evidence": {"occurrences": [{"location": " dir/top.pt "}]}}
+            ]
+        })
+    }
+
+    #[test]
+    fn each_file_rule_takes_its_own_components() {
+        let v = release();
+        let d = Document::from_value(&v).unwrap();
+        let names = |rule| -> Vec<String> {
+            d.files(rule)
+                .iter()
+                .filter_map(|f| f.path(PathRule::Name))
+                .collect()
+        };
+        assert_eq!(names(FileRule::ModelDirect), ["w.safetensors"]);
+        assert_eq!(
+            names(FileRule::AnyDepth),
+            ["w.safetensors", "nested.gguf", "top.pt"]
+        );
+        assert_eq!(
+            names(FileRule::AnyDepthTrimmed),
+            ["w.safetensors", "spaced.bin", "nested.gguf", "top.pt"]
+        );
+    }
+
+    #[test]
+    fn reads_a_files_properties_digests_and_paths() {
+        let v = release();
+        let d = Document::from_value(&v).unwrap();
+        let files = d.files(FileRule::AnyDepth);
+        let w = &files[0];
+        assert_eq!(w.size, Some(12));
+        assert_eq!(
+            (w.format, w.verdict, w.role),
+            (Some("safetensors"), Some("clean"), Some("weights"))
+        );
+        assert_eq!(w.sha256(Sha256Rule::Exact).as_deref(), Some("ab"));
+        assert_eq!(
+            w.hashes_shown(),
+            [
+                ("SHA-256".to_owned(), "ab".to_owned()),
+                ("MD5".to_owned(), "cd".to_owned())
+            ]
+        );
+        assert!(w.notes.is_empty());
+        assert_eq!(files[1].chat_template_sha256, Some("EF"));
+        let top = &files[2];
+        assert_eq!(top.locations, ["dir/top.pt"]);
+        assert_eq!(top.path(PathRule::Name).as_deref(), Some("top.pt"));
+        assert_eq!(top.path(PathRule::Shown).as_deref(), Some("g/top.pt"));
+        assert_eq!(top.path(PathRule::Located).as_deref(), Some("dir/top.pt"));
+    }
+
+    #[test]
+    fn notes_a_file_without_a_name_and_hashes_that_do_not_read() {
+        let v = json!({"components": [
+            {"type": "file", "name": " ", "hashes": "AB",
+             "properties": [{"name": "aibom:file:size", "value": "big"}]},
+            {"type": "file", "name": "x", "evidence": {"occurrences": [{"location": "a"}, {"location": "b"}]}},
+            {"type": "file", "evidence": {"occurrences": [{"location": "a"}, {"location": "b"}]}}
+        ]});
+        let d = Document::from_value(&v).unwrap();
+        let files = d.files(FileRule::AnyDepth);
+        let notes: Vec<(&str, Problem)> = files[0]
+            .notes
+            .iter()
+            .map(|n| (n.at.as_str(), n.problem))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                (
+                    "components[0].hashes",
+                    Problem::NotAnArray { found: "a string" }
+                ),
+                ("components[0]", Problem::Unnamed)
+            ]
+        );
+        assert_eq!(files[0].size, None);
+        assert_eq!(files[0].path(PathRule::Located), None);
+        assert_eq!(files[0].sha256(Sha256Rule::Exact), None);
+        assert_eq!(files[1].path(PathRule::Located).as_deref(), Some("x"));
+        assert_eq!(files[2].path(PathRule::Located).as_deref(), Some("a"));
+        assert!(files[2].notes.is_empty());
+    }
+}
