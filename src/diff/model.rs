@@ -8,7 +8,7 @@ use super::{
 };
 use crate::bom::read::{
     self, Field, FileRule, MAX_DEPTH, Note, Object, PathRule, Problem, Sha256Rule, Shape,
-    TemplateRule, kind_of, purl_base,
+    TemplateRule, purl_base,
 };
 use crate::detect::Format;
 use crate::digest::Sha256;
@@ -264,7 +264,7 @@ impl Document {
         // it wrote after a scan with `aibom:scan:verdict`; other generators may not scan at all.
         let scanned = doc.metadata.property("aibom:scan:verdict").is_some();
         match doc.vulnerabilities {
-            Shape::Array(a) => d.read_findings(a),
+            Shape::Array(_) => d.read_findings(doc),
             Shape::Other(found) => d.note(
                 Section::Findings,
                 &format!("vulnerabilities is {found}: findings not read"),
@@ -567,39 +567,37 @@ impl Document {
         self.edges = Some(edges);
     }
 
-    fn read_findings(&mut self, list: &[Value]) {
-        let mut out = Vec::new();
-        for (i, v) in list.iter().enumerate() {
-            if !v.is_object() {
+    fn read_findings(&mut self, doc: &read::Document<'_>) {
+        let (findings, notes) = doc.findings();
+        for n in notes {
+            if let Problem::NotAnObject { found } = n.problem {
                 self.note(
                     Section::Findings,
-                    &format!("vulnerabilities[{i}] is {}: not read", kind_of(v)),
+                    &format!("{} is {found}: not read", n.at),
                     vec![],
                 );
-                continue;
             }
-            let v = Object::new(v);
+        }
+        let mut out = Vec::new();
+        for v in findings.iter().filter(|f| f.is_readable()) {
             let id = v
                 .get("id")
                 .trimmed()
-                .or_else(|| v.property("aibom:finding:code"))
+                .or(v.code)
                 .or_else(|| v.get("bom-ref").trimmed())
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("vulnerabilities[{i}]"));
-            let path = v
-                .property("aibom:finding:path")
-                .map(str::to_owned)
-                .or_else(|| {
-                    let mut refs: Vec<&str> = v
-                        .get("affects")
-                        .objects()
-                        .filter_map(|a| a.get("ref").trimmed())
-                        .map(|r| r.strip_prefix("file:").unwrap_or(r))
-                        .collect();
-                    refs.sort();
-                    refs.dedup();
-                    (!refs.is_empty()).then(|| refs.join(", "))
-                });
+                .unwrap_or_else(|| v.at.clone());
+            let path = v.path.map(str::to_owned).or_else(|| {
+                let mut refs: Vec<&str> = v
+                    .affects
+                    .iter()
+                    .filter_map(|r| r.trimmed())
+                    .map(|r| r.strip_prefix("file:").unwrap_or(r))
+                    .collect();
+                refs.sort();
+                refs.dedup();
+                (!refs.is_empty()).then(|| refs.join(", "))
+            });
             let severity = v
                 .rated_severities()
                 .filter_map(|s| s.trimmed())
@@ -609,8 +607,8 @@ impl Document {
             out.push(Found {
                 id,
                 path,
-                member: v.property("aibom:finding:member").map(str::to_owned),
-                offset: v.property("aibom:finding:offset").map(str::to_owned),
+                member: v.member.map(str::to_owned),
+                offset: v.offset.map(str::to_owned),
                 severity,
                 description: v
                     .get("description")

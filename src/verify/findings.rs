@@ -77,7 +77,7 @@ pub fn findings_policy(
     policy: &Policy,
     used: &mut BTreeSet<usize>,
 ) {
-    for v in bom.vulnerabilities() {
+    for v in &bom.findings().0 {
         let sev = v.severity_fail_closed();
         if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) {
             continue;
@@ -87,7 +87,7 @@ pub fn findings_policy(
             Err(e) => format!("{e}, which fails closed"),
         };
         let code = v.get("id").str().unwrap_or("?");
-        let path = v.first_property("aibom:finding:path").str().unwrap_or("?");
+        let path = v.first_path.str().unwrap_or("?");
         let subject = format!("{code} in {path}");
         let expected = format!("below {} or excepted", policy.fail_on);
         match exception_for(policy, code, path, actual) {
@@ -135,11 +135,11 @@ pub fn rescan_policy(
 ) {
     let recorded: BTreeSet<(String, String)> = bom
         .into_iter()
-        .flat_map(|b| b.vulnerabilities())
+        .flat_map(|b| b.findings().0)
         .filter_map(|v| {
             Some((
                 v.get("id").str()?.to_owned(),
-                v.first_property("aibom:finding:path").str()?.to_owned(),
+                v.first_path.str()?.to_owned(),
             ))
         })
         .collect();

@@ -332,4 +332,46 @@ mod tests {
         assert_eq!(files[2].path(PathRule::Located).as_deref(), Some("a"));
         assert!(files[2].notes.is_empty());
     }
+
+    #[test]
+    fn reads_findings_and_notes_entries_that_are_not_objects() {
+        let v = json!({"vulnerabilities": [
+            {"id": "PICKLE", "affects": [{"ref": "file:w.pkl"}, 3, {"ref": 4}],
+             "properties": [
+                {"name": "aibom:finding:code", "value": "pickle-dangerous-call"},
+                {"name": "aibom:finding:path", "value": 1},
+                {"name": "aibom:finding:path", "value": "w.pkl"},
+                {"name": "aibom:finding:member", "value": "data.pkl"},
+                {"name": "aibom:finding:offset", "value": "12"}]},
+            "oops"
+        ]});
+        let d = Document::from_value(&v).unwrap();
+        let (findings, notes) = d.findings();
+        assert_eq!(findings.len(), 2);
+        let f = &findings[0];
+        assert!(f.is_readable());
+        assert_eq!(f.at, "vulnerabilities[0]");
+        assert_eq!(f.code, Some("pickle-dangerous-call"));
+        assert_eq!((f.member, f.offset), (Some("data.pkl"), Some("12")));
+        // The first string path, unless the first path property is asked for.
+        assert_eq!(f.path, Some("w.pkl"));
+        assert_eq!(f.first_path.str(), None);
+        let refs: Vec<Option<&str>> = f.affects.iter().map(|r| r.str()).collect();
+        assert_eq!(refs, [Some("file:w.pkl"), None, None]);
+        assert!(!findings[1].is_readable());
+        assert_eq!(findings[1].code, None);
+        assert_eq!(
+            notes,
+            [Note {
+                at: "vulnerabilities[1]".to_owned(),
+                problem: Problem::NotAnObject { found: "a string" }
+            }]
+        );
+        // The section itself is the document's note.
+        let v = json!({"vulnerabilities": {}});
+        let d = Document::from_value(&v).unwrap();
+        assert!(d.findings().0.is_empty() && d.findings().1.is_empty());
+        assert!(d.notes.iter().any(|n| n.at == "vulnerabilities"
+            && n.problem == Problem::NotAnArray { found: "an object" }));
+    }
 }

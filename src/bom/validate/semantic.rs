@@ -240,9 +240,9 @@ impl<'a> Semantic<'a> {
                 }
             }
         }
-        for (i, vulnerability) in doc.vulnerabilities().enumerate() {
-            for (j, affected) in vulnerability.get("affects").objects().enumerate() {
-                if let Some(reference) = affected.get("ref").str() {
+        for (i, finding) in doc.findings().0.iter().enumerate() {
+            for (j, affected) in finding.affects.iter().enumerate() {
+                if let Some(reference) = affected.str() {
                     self.resolve(format!("/vulnerabilities/{i}/affects/{j}/ref"), reference);
                 }
             }

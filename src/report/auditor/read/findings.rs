@@ -11,17 +11,16 @@ pub(super) fn read_findings(
     let recorded =
         doc.vulnerabilities.is_array() || identity.tools.iter().any(|t| t.name == "aibom");
     let mut rows = Vec::new();
-    for v in doc.vulnerabilities() {
+    for v in &doc.findings().0 {
         let id = v.get("id").text().unwrap_or_else(|| "(no id)".into());
         let code = v
-            .property("aibom:finding:code")
-            .map(str::to_owned)
+            .code
             .and_then(|c| c.parse::<Code>().ok())
             .or_else(|| id.parse::<Code>().ok());
         let mut affected: Vec<String> = v
-            .get("affects")
-            .objects()
-            .filter_map(|a| a.get("ref").text())
+            .affects
+            .iter()
+            .filter_map(|r| r.text())
             .map(|reference| match by_ref.get(reference.as_str()) {
                 Some(&i) => comps.get(i).map(|c| c.name.clone()).unwrap_or(reference),
                 None if Some(&reference) == identity.bom_ref.as_ref() => {
@@ -31,9 +30,9 @@ pub(super) fn read_findings(
             })
             .collect();
         if affected.is_empty()
-            && let Some(p) = v.property("aibom:finding:path").map(str::to_owned)
+            && let Some(p) = v.path
         {
-            affected.push(p);
+            affected.push(p.to_owned());
         }
         let analysis = v.get("analysis").object();
         let state = analysis.get("state").text();
@@ -59,8 +58,8 @@ pub(super) fn read_findings(
             code,
             severity: v.severity(),
             affected,
-            member: v.property("aibom:finding:member").map(str::to_owned),
-            offset: v.property("aibom:finding:offset").map(str::to_owned),
+            member: v.member.map(str::to_owned),
+            offset: v.offset.map(str::to_owned),
             description: v.get("description").text(),
             detail: v.get("detail").text(),
             cwes: v
