@@ -253,13 +253,14 @@ impl Document {
         }
         d.read_spec_version(doc.root);
         d.read_tools(doc);
+        let lineage = doc.lineage();
         if let Some(m) = doc.model {
-            d.read_root(m);
+            d.read_root(m, &lineage);
         }
         for c in &doc.components {
             d.read_component(c);
         }
-        d.read_dependencies(doc);
+        d.read_dependencies(doc, &lineage);
         // aibom writes `vulnerabilities` only when there are findings and marks every document
         // it wrote after a scan with `aibom:scan:verdict`; other generators may not scan at all.
         let scanned = doc.metadata.property("aibom:scan:verdict").is_some();
@@ -339,7 +340,7 @@ impl Document {
                     format!("components nest deeper than {MAX_DEPTH} levels in {top}: the rest is not read"),
                 )
             }
-            (_, Problem::Missing | Problem::Unnamed) => return,
+            (_, Problem::Missing | Problem::Unnamed | Problem::NotAString { .. }) => return,
         };
         self.note(section, &reason, vec![]);
     }
@@ -392,7 +393,7 @@ impl Document {
         }
     }
 
-    fn read_root(&mut self, c: Object<'_>) {
+    fn read_root(&mut self, c: Object<'_>, lineage: &read::Lineage<'_>) {
         let kind = c.get("type").trimmed().unwrap_or("application").to_owned();
         let name = full_name(c).unwrap_or_else(|| "(unnamed)".to_owned());
         let root = read_comp(c, &kind, name.clone());
@@ -406,20 +407,24 @@ impl Document {
             self.labels.insert(r.to_owned(), name);
         }
         self.root = Some(root);
-        for (i, anc) in c.ancestors().objects().enumerate() {
-            match full_name(anc) {
-                Some(n) => {
-                    let kind = anc
-                        .get("type")
-                        .trimmed()
-                        .unwrap_or("machine-learning-model");
-                    self.ancestors.push(read_comp(anc, kind, n));
-                }
-                None => self.note(
+        for &anc in &lineage.base_models {
+            if let Some(n) = full_name(anc) {
+                let kind = anc
+                    .get("type")
+                    .trimmed()
+                    .unwrap_or("machine-learning-model");
+                self.ancestors.push(read_comp(anc, kind, n));
+            }
+        }
+        for n in &lineage.notes {
+            if let (Problem::Unnamed, Some(at)) =
+                (n.problem, n.at.strip_prefix("metadata.component."))
+            {
+                self.note(
                     Section::BaseModels,
-                    &format!("pedigree.ancestors[{i}] has no name: not compared"),
+                    &format!("{at} has no name: not compared"),
                     vec![],
-                ),
+                );
             }
         }
     }
@@ -537,26 +542,25 @@ impl Document {
         self.templates.insert(name, digest);
     }
 
-    fn read_dependencies(&mut self, doc: &read::Document<'_>) {
+    fn read_dependencies(&mut self, doc: &read::Document<'_>, lineage: &read::Lineage<'_>) {
         if !doc.dependencies.is_array() {
             return;
         }
         let mut edges = BTreeSet::new();
-        let mut unreadable = 0usize;
-        for d in doc.dependencies() {
-            let Some(from) = d.get("ref").trimmed() else {
-                unreadable = unreadable.saturating_add(1);
+        for d in &lineage.dependencies {
+            let Some(from) = d.from.trimmed() else {
                 continue;
             };
-            for to in d.get("dependsOn").items() {
-                match to.as_str() {
-                    Some(to) => {
-                        edges.insert((from.to_owned(), to.to_owned()));
-                    }
-                    None => unreadable = unreadable.saturating_add(1),
-                }
+            for to in d.depends_on.iter().filter_map(|to| to.str()) {
+                edges.insert((from.to_owned(), to.to_owned()));
             }
         }
+        // An entry without a ref, or a dependsOn entry that is not a string.
+        let unreadable = lineage
+            .notes
+            .iter()
+            .filter(|n| n.at.starts_with("dependencies["))
+            .count();
         if unreadable > 0 {
             self.note(
                 Section::Dependencies,

@@ -23,7 +23,7 @@
 mod release;
 mod view;
 
-pub use release::{FileEntry, FileRule, PathRule};
+pub use release::{FileEntry, FileRule, Lineage, PathRule};
 pub use view::{Field, Hash, Object, Sha256Rule, TemplateRule};
 
 use serde_json::Value;
@@ -123,8 +123,10 @@ pub enum Problem {
     NotAnArray { found: &'static str },
     /// Components nested below [`MAX_DEPTH`]: not read.
     TooDeep,
-    /// A file with neither a name nor an evidence location ([`Document::files`]).
+    /// A file or base model without a name ([`Document::files`], [`Document::lineage`]).
     Unnamed,
+    /// Present, but not a string: what it is instead.
+    NotAString { found: &'static str },
 }
 
 /// Something that could not be read, and where (`components[2].components`).

@@ -175,6 +175,51 @@ impl<'a> FindingEntry<'a> {
     }
 }
 
+/// Where the model comes from: its base models and the dependency graph
+/// ([`Document::lineage`]).
+#[derive(Debug, Clone, Default)]
+pub struct Lineage<'a> {
+    /// `metadata.component.pedigree.ancestors[]`: the model's base models, every entry (one
+    /// that is not an object reads as empty).
+    pub base_models: Vec<Object<'a>>,
+    /// How the model derives from them: the text after `base_model_relation: ` in
+    /// `metadata.component.pedigree.notes` (`adapter`, `finetune`, `quantized`, `merge`).
+    pub relation: Option<String>,
+    /// `aibom:card:base_model_relation` on the model card: the same, as the card states it.
+    pub card_relation: Option<&'a str>,
+    /// `dependencies[]`, every entry.
+    pub dependencies: Vec<Dependency<'a>>,
+    /// What could not be read: a base model without a name ([`Problem::Unnamed`] at
+    /// `metadata.component.pedigree.ancestors[i]`); a dependency entry without a `ref`
+    /// ([`Problem::Missing`] at `dependencies[i].ref`, its `dependsOn` then not read); a
+    /// `dependsOn` entry that is not a string ([`Problem::NotAString`] at
+    /// `dependencies[i].dependsOn[j]`). Names and refs are read trimmed. Whether the sections
+    /// are there at all is in [`Document::notes`].
+    pub notes: Vec<Note>,
+}
+
+/// One entry of `dependencies[]` (an entry that is not an object reads as empty).
+#[derive(Debug, Clone)]
+pub struct Dependency<'a> {
+    /// `ref`: the component that depends on the others.
+    pub from: Field<'a>,
+    /// `dependsOn[]`, every entry as written.
+    pub depends_on: Vec<Field<'a>>,
+    /// `provides[]`, every entry as written.
+    pub provides: Vec<Field<'a>>,
+}
+
+impl<'a> Dependency<'a> {
+    fn of(entry: Object<'a>) -> Dependency<'a> {
+        let each = |key: &str| entry.get(key).items().iter().map(Field::from).collect();
+        Dependency {
+            from: entry.get("ref"),
+            depends_on: each("dependsOn"),
+            provides: each("provides"),
+        }
+    }
+}
+
 impl<'a> Document<'a> {
     /// The release's files as `rule` takes them ([`FileRule`]), in document order (see
     /// [`Document::components`]); each carries notes on what of it could not be read.
@@ -183,6 +228,53 @@ impl<'a> Document<'a> {
             .iter()
             .filter_map(|c| FileEntry::of(c, rule))
             .collect()
+    }
+
+    /// The model's lineage: its base models, how it derives from them, and `dependencies[]`,
+    /// with notes on what could not be read ([`Lineage::notes`]).
+    pub fn lineage(&self) -> Lineage<'a> {
+        let model = self.model.unwrap_or_else(Object::empty);
+        let mut notes = Vec::new();
+        let base_models: Vec<Object<'a>> = model.ancestors().objects().collect();
+        for (i, a) in base_models.iter().enumerate() {
+            if a.get("name").trimmed().is_none() {
+                notes.push(Note {
+                    at: format!("metadata.component.pedigree.ancestors[{i}]"),
+                    problem: Problem::Unnamed,
+                });
+            }
+        }
+        let dependencies: Vec<Dependency<'a>> = self.dependencies().map(Dependency::of).collect();
+        for (i, d) in dependencies.iter().enumerate() {
+            if d.from.trimmed().is_none() {
+                notes.push(Note {
+                    at: format!("dependencies[{i}].ref"),
+                    problem: Problem::Missing,
+                });
+                continue;
+            }
+            for (j, to) in d.depends_on.iter().enumerate() {
+                if let Some(v) = to.value().filter(|v| !v.is_string()) {
+                    notes.push(Note {
+                        at: format!("dependencies[{i}].dependsOn[{j}]"),
+                        problem: Problem::NotAString { found: kind_of(v) },
+                    });
+                }
+            }
+        }
+        Lineage {
+            base_models,
+            relation: model
+                .at("/pedigree/notes")
+                .text()
+                .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned)),
+            card_relation: model
+                .get("modelCard")
+                .object()
+                .property("aibom:card:base_model_relation"),
+            dependencies,
+            notes,
+        }
     }
 
     /// Every entry of `vulnerabilities[]` as a finding, in document order, and a note for
@@ -373,5 +465,55 @@ mod tests {
         assert!(d.findings().0.is_empty() && d.findings().1.is_empty());
         assert!(d.notes.iter().any(|n| n.at == "vulnerabilities"
             && n.problem == Problem::NotAnArray { found: "an object" }));
+    }
+
+    #[test]
+    fn reads_the_lineage_and_notes_what_it_cannot() {
+        let v = json!({
+            "metadata": {"component": {"bom-ref": "m", "name": "m",
+                "pedigree": {"ancestors": [{"name": "org/base"}, {"name": " "}, 7],
+                             "notes": "base_model_relation: adapter"},
+                "modelCard": {"properties": [
+                    {"name": "aibom:card:base_model_relation", "value": "finetune"}]}}},
+            "dependencies": [
+                {"ref": "m", "dependsOn": ["a", 5, "b"], "provides": ["p"]},
+                {"ref": " ", "dependsOn": [1]},
+                "x"
+            ]
+        });
+        let d = Document::from_value(&v).unwrap();
+        let l = d.lineage();
+        assert_eq!(l.base_models.len(), 3);
+        assert_eq!(l.base_models[0].get("name").str(), Some("org/base"));
+        assert_eq!(l.relation.as_deref(), Some("adapter"));
+        assert_eq!(l.card_relation, Some("finetune"));
+        assert_eq!(l.dependencies.len(), 3);
+        let first = &l.dependencies[0];
+        assert_eq!(first.from.str(), Some("m"));
+        let to: Vec<Option<&str>> = first.depends_on.iter().map(|t| t.str()).collect();
+        assert_eq!(to, [Some("a"), None, Some("b")]);
+        assert_eq!(first.provides[0].str(), Some("p"));
+        assert!(l.dependencies[2].from.value().is_none());
+        let notes: Vec<(&str, Problem)> =
+            l.notes.iter().map(|n| (n.at.as_str(), n.problem)).collect();
+        assert_eq!(
+            notes,
+            [
+                ("metadata.component.pedigree.ancestors[1]", Problem::Unnamed),
+                ("metadata.component.pedigree.ancestors[2]", Problem::Unnamed),
+                (
+                    "dependencies[0].dependsOn[1]",
+                    Problem::NotAString { found: "a number" }
+                ),
+                ("dependencies[1].ref", Problem::Missing),
+                ("dependencies[2].ref", Problem::Missing),
+            ]
+        );
+        // No model, no dependencies: nothing to read, and the document notes why.
+        let v = json!({"bomFormat": "CycloneDX"});
+        let d = Document::from_value(&v).unwrap();
+        let l = d.lineage();
+        assert!(l.base_models.is_empty() && l.dependencies.is_empty() && l.notes.is_empty());
+        assert_eq!(l.relation, None);
     }
 }

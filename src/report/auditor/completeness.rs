@@ -27,6 +27,7 @@ struct Sources<'s, 'a> {
     card: Object<'a>,
     params: Object<'a>,
     considerations: Object<'a>,
+    lineage: &'s read::Lineage<'a>,
     comps: &'s [Comp<'a>],
     by_ref: &'s BTreeMap<&'s str, usize>,
     files: &'s Files,
@@ -48,6 +49,7 @@ pub(super) fn assess(
     model: Object<'_>,
     card: Object<'_>,
     params: Object<'_>,
+    lineage: &read::Lineage<'_>,
     comps: &[Comp<'_>],
     by_ref: &BTreeMap<&str, usize>,
     files: &Files,
@@ -78,6 +80,7 @@ pub(super) fn assess(
         card,
         params,
         considerations: card.get("considerations").object(),
+        lineage,
         comps,
         by_ref,
         files,
@@ -385,9 +388,9 @@ fn architecture_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
 /// Training and data rows.
 fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
     let Sources {
-        model,
         params,
         considerations,
+        lineage,
         comps,
         by_ref,
         ..
@@ -402,7 +405,7 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         shown(params.at("/approach/type").text()),
         true,
     );
-    let ancestors = model.at("/pedigree/ancestors").items().len();
+    let ancestors = lineage.base_models.len();
     add(
         TRAIN,
         "Pre-trained (base) models",
@@ -551,6 +554,7 @@ fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         doc,
         card,
         considerations,
+        lineage,
         findings,
         identity,
         ..
@@ -633,11 +637,11 @@ fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         true,
     );
     let model_deps = match &identity.bom_ref {
-        Some(r) => doc
-            .dependencies()
-            .filter(|d| d.get("ref").text().as_deref() == Some(r))
-            .filter_map(|d| d.get("dependsOn").value().and_then(Value::as_array))
-            .map(Vec::len)
+        Some(r) => lineage
+            .dependencies
+            .iter()
+            .filter(|d| d.from.text().as_deref() == Some(r))
+            .map(|d| d.depends_on.len())
             .sum(),
         None => 0,
     };

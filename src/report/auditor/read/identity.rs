@@ -7,6 +7,7 @@ pub(super) fn read_identity(
     model: Object<'_>,
     card: Object<'_>,
     params: Object<'_>,
+    lineage: &read::Lineage<'_>,
     inputs: &Inputs,
 ) -> Identity {
     let (doc, meta) = (d.root, d.metadata);
@@ -70,12 +71,7 @@ pub(super) fn read_identity(
     let kind = model
         .property("aibom:model:kind")
         .map(str::to_owned)
-        .or_else(|| {
-            model
-                .at("/pedigree/notes")
-                .text()
-                .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
-        });
+        .or_else(|| lineage.relation.clone());
     let architecture = match (
         params.get("modelArchitecture").text(),
         params.get("architectureFamily").text(),
