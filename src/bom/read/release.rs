@@ -173,6 +173,75 @@ impl<'a> FindingEntry<'a> {
     pub fn is_readable(&self) -> bool {
         self.object.is_object()
     }
+
+    /// The exception this finding records, when it has an `analysis` (of any type) or an
+    /// `aibom:exception:reason`.
+    pub fn exception(&self) -> Option<ExceptionEntry<'a>> {
+        let analysis = self.get("analysis");
+        let reason = self.property("aibom:exception:reason");
+        if analysis.value().is_none() && reason.is_none() {
+            return None;
+        }
+        let a = analysis.object();
+        Some(ExceptionEntry {
+            finding: self.clone(),
+            analysis,
+            state: a.get("state"),
+            responses: a.get("response").items().iter().map(Field::from).collect(),
+            justification: a.get("justification"),
+            detail: a.get("detail"),
+            reason,
+            expires: self.property("aibom:exception:expires"),
+            owner: self.property("aibom:exception:owner"),
+            first_affected: self.at("/affects/0/ref"),
+        })
+    }
+}
+
+/// An exception recorded in the document: a finding's CycloneDX `analysis` (VEX) and the
+/// `aibom:exception:*` properties aibom writes when an exception in `aibom.toml` accepted it
+/// ([`Document::exceptions`]).
+#[derive(Debug, Clone)]
+pub struct ExceptionEntry<'a> {
+    /// The finding it is recorded on.
+    pub finding: FindingEntry<'a>,
+    /// `analysis`, as written.
+    pub analysis: Field<'a>,
+    /// `analysis.state` (`not_affected`, `false_positive`, ...).
+    pub state: Field<'a>,
+    /// `analysis.response[]`, every entry (`will_not_fix`, `can_not_fix`, ...).
+    pub responses: Vec<Field<'a>>,
+    /// `analysis.justification`.
+    pub justification: Field<'a>,
+    /// `analysis.detail`.
+    pub detail: Field<'a>,
+    /// `aibom:exception:reason`.
+    pub reason: Option<&'a str>,
+    /// `aibom:exception:expires`.
+    pub expires: Option<&'a str>,
+    /// `aibom:exception:owner`.
+    pub owner: Option<&'a str>,
+    /// `affects[0].ref`, read as the JSON pointer `/affects/0/ref`.
+    pub first_affected: Field<'a>,
+}
+
+impl ExceptionEntry<'_> {
+    /// Whether the finding counts as accepted: aibom recorded an exception reason, the
+    /// analysis state says it does not apply or is resolved (`not_affected`,
+    /// `false_positive`, `resolved`, `resolved_with_pedigree`), or a response declines a fix
+    /// (`will_not_fix`, `can_not_fix`); each read as display text ([`Field::text`]).
+    pub fn accepts(&self) -> bool {
+        self.reason.is_some()
+            || matches!(
+                self.state.text().as_deref(),
+                Some("not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree")
+            )
+            || self
+                .responses
+                .iter()
+                .filter_map(|r| r.text())
+                .any(|x| x == "will_not_fix" || x == "can_not_fix")
+    }
 }
 
 /// Where the model comes from: its base models and the dependency graph
@@ -275,6 +344,28 @@ impl<'a> Document<'a> {
             dependencies,
             notes,
         }
+    }
+
+    /// The exceptions recorded on findings ([`FindingEntry::exception`]), in document order,
+    /// and a note for each `analysis` that is present but not an object
+    /// ([`Problem::NotAnObject`] at `vulnerabilities[i].analysis`: read as empty).
+    pub fn exceptions(&self) -> (Vec<ExceptionEntry<'a>>, Vec<Note>) {
+        let mut notes = Vec::new();
+        let entries = self
+            .findings()
+            .0
+            .iter()
+            .filter_map(FindingEntry::exception)
+            .inspect(|x| {
+                if let Some(v) = x.analysis.value().filter(|v| !v.is_object()) {
+                    notes.push(Note {
+                        at: format!("{}.analysis", x.finding.at),
+                        problem: Problem::NotAnObject { found: kind_of(v) },
+                    });
+                }
+            })
+            .collect();
+        (entries, notes)
     }
 
     /// Every entry of `vulnerabilities[]` as a finding, in document order, and a note for
@@ -515,5 +606,46 @@ mod tests {
         let l = d.lineage();
         assert!(l.base_models.is_empty() && l.dependencies.is_empty() && l.notes.is_empty());
         assert_eq!(l.relation, None);
+    }
+
+    #[test]
+    fn reads_recorded_exceptions_and_notes_an_analysis_that_is_not_an_object() {
+        let v = json!({"vulnerabilities": [
+            {"id": "A", "properties": [
+                {"name": "aibom:exception:reason", "value": "vetted"},
+                {"name": "aibom:exception:expires", "value": "2099-01-01"},
+                {"name": "aibom:exception:owner", "value": "ml-sec"}]},
+            {"id": "B"},
+            {"id": "C", "affects": [{"ref": "file:x"}],
+             "analysis": {"state": "exploitable", "response": ["will_not_fix", 3],
+                          "justification": "code_not_reachable", "detail": "d"}},
+            {"id": "D", "analysis": {"state": "in_triage"}},
+            {"id": "E", "analysis": "accepted"}
+        ]});
+        let d = Document::from_value(&v).unwrap();
+        let (xs, notes) = d.exceptions();
+        let ids: Vec<Option<&str>> = xs.iter().map(|x| x.finding.get("id").str()).collect();
+        assert_eq!(ids, [Some("A"), Some("C"), Some("D"), Some("E")]);
+        let a = &xs[0];
+        assert_eq!(
+            (a.reason, a.expires, a.owner),
+            (Some("vetted"), Some("2099-01-01"), Some("ml-sec"))
+        );
+        let c = &xs[1];
+        assert_eq!(c.state.str(), Some("exploitable"));
+        assert_eq!(c.responses.len(), 2);
+        assert_eq!(c.justification.str(), Some("code_not_reachable"));
+        assert_eq!(c.detail.str(), Some("d"));
+        assert_eq!(c.first_affected.str(), Some("file:x"));
+        let accepts: Vec<bool> = xs.iter().map(ExceptionEntry::accepts).collect();
+        assert_eq!(accepts, [true, true, false, false]);
+        assert_eq!(
+            notes,
+            [Note {
+                at: "vulnerabilities[4].analysis".to_owned(),
+                problem: Problem::NotAnObject { found: "a string" }
+            }]
+        );
+        assert!(xs[3].state.value().is_none());
     }
 }
