@@ -289,7 +289,48 @@ impl<'a> Dependency<'a> {
     }
 }
 
+/// One dataset the model card names (`metadata.component.modelCard.modelParameters
+/// .datasets[]`): a reference to a `data` component, or the dataset inline
+/// ([`Document::dataset_refs`]). An entry that is not an object reads as empty and is noted.
+#[derive(Debug, Clone)]
+pub struct DatasetRef<'a> {
+    pub entry: Object<'a>,
+    /// Its place: `metadata.component.modelCard.modelParameters.datasets[1]`.
+    pub at: String,
+    /// `ref`: the `bom-ref` of the `data` component, as written.
+    pub reference: Field<'a>,
+}
+
 impl<'a> Document<'a> {
+    /// The datasets the model card names, every entry in document order, and a note for each
+    /// entry that is not an object ([`Problem::NotAnObject`]). The list itself, when it is not
+    /// an array, is in [`Document::notes`].
+    pub fn dataset_refs(&self) -> (Vec<DatasetRef<'a>>, Vec<Note>) {
+        let mut notes = Vec::new();
+        let refs = self
+            .datasets
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = format!("metadata.component.modelCard.modelParameters.datasets[{i}]");
+                if !v.is_object() {
+                    notes.push(Note {
+                        at: at.clone(),
+                        problem: Problem::NotAnObject { found: kind_of(v) },
+                    });
+                }
+                let entry = Object::new(v);
+                DatasetRef {
+                    entry,
+                    at,
+                    reference: entry.get("ref"),
+                }
+            })
+            .collect();
+        (refs, notes)
+    }
+
     /// The release's files as `rule` takes them ([`FileRule`]), in document order (see
     /// [`Document::components`]); each carries notes on what of it could not be read.
     pub fn files(&self, rule: FileRule) -> Vec<FileEntry<'a>> {
@@ -647,5 +688,36 @@ mod tests {
             }]
         );
         assert!(xs[3].state.value().is_none());
+    }
+
+    #[test]
+    fn reads_the_datasets_the_model_card_names() {
+        let v = json!({"metadata": {"component": {"name": "m", "modelCard": {"modelParameters":
+            {"datasets": [{"ref": "dataset:a"}, {"type": "dataset", "name": "inline"}, 5]}}}}});
+        let d = Document::from_value(&v).unwrap();
+        let (refs, notes) = d.dataset_refs();
+        let read: Vec<(Option<&str>, bool)> = refs
+            .iter()
+            .map(|r| (r.reference.str(), r.entry.is_object()))
+            .collect();
+        assert_eq!(
+            read,
+            [(Some("dataset:a"), true), (None, true), (None, false)]
+        );
+        assert_eq!(
+            notes,
+            [Note {
+                at: "metadata.component.modelCard.modelParameters.datasets[2]".to_owned(),
+                problem: Problem::NotAnObject { found: "a number" }
+            }]
+        );
+        // A list that is not an array is the document's note; nothing is read from it.
+        let v = json!({"metadata": {"component": {"modelCard": {"modelParameters":
+            {"datasets": "x"}}}}});
+        let d = Document::from_value(&v).unwrap();
+        assert!(d.dataset_refs().0.is_empty());
+        assert!(d.notes.iter().any(|n| n.at
+            == "metadata.component.modelCard.modelParameters.datasets"
+            && n.problem == Problem::NotAnArray { found: "a string" }));
     }
 }

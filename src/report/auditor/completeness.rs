@@ -388,6 +388,7 @@ fn architecture_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
 /// Training and data rows.
 fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
     let Sources {
+        doc,
         params,
         considerations,
         lineage,
@@ -420,10 +421,10 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         true,
     );
     // The datasets the model card names, resolved.
-    let named: Vec<Object<'_>> = params.get("datasets").objects().collect();
+    let (named, _) = doc.dataset_refs();
     let resolved: Vec<DatasetRow> = named
         .iter()
-        .map(|d| match d.get("ref").text() {
+        .map(|d| match d.reference.text() {
             Some(r) => match by_ref.get(r.as_str()).and_then(|&i| comps.get(i)) {
                 Some(c) => dataset_row(c),
                 None => DatasetRow {
@@ -432,7 +433,7 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
                     ..DatasetRow::default()
                 },
             },
-            None => dataset_from(Object::empty(), &[*d], String::new()),
+            None => dataset_from(Object::empty(), &[d.entry], String::new()),
         })
         .collect();
     add(
