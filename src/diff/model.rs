@@ -7,8 +7,8 @@ use super::{
     Section,
 };
 use crate::bom::read::{
-    self, Field, MAX_DEPTH, Note, Object, Problem, Sha256Rule, Shape, TemplateRule, kind_of,
-    purl_base,
+    self, Field, FileRule, MAX_DEPTH, Note, Object, PathRule, Problem, Sha256Rule, Shape,
+    TemplateRule, purl_base,
 };
 use crate::detect::Format;
 use crate::digest::Sha256;
@@ -189,6 +189,22 @@ fn sha256_of(v: Object<'_>) -> Result<Option<Sha256>, String> {
     if let Shape::Other(found) = v.get("hashes").shape() {
         return Err(format!("hashes is {found}"));
     }
+    parse_sha256(v)
+}
+
+/// A file's SHA-256, unless the reader noted its `hashes` as unreadable.
+fn file_sha256(f: &read::FileEntry<'_>) -> Result<Option<Sha256>, String> {
+    let unreadable = f.notes.iter().find_map(|n| match n.problem {
+        Problem::NotAnArray { found } => Some(found),
+        _ => None,
+    });
+    match unreadable {
+        Some(found) => Err(format!("hashes is {found}")),
+        None => parse_sha256(f.component.object),
+    }
+}
+
+fn parse_sha256(v: Object<'_>) -> Result<Option<Sha256>, String> {
     v.sha256(Sha256Rule::AnySpelling)
         .map(|hex| {
             hex.parse::<Sha256>()
@@ -237,18 +253,19 @@ impl Document {
         }
         d.read_spec_version(doc.root);
         d.read_tools(doc);
+        let lineage = doc.lineage();
         if let Some(m) = doc.model {
-            d.read_root(m);
+            d.read_root(m, &lineage);
         }
         for c in &doc.components {
             d.read_component(c);
         }
-        d.read_dependencies(doc);
+        d.read_dependencies(doc, &lineage);
         // aibom writes `vulnerabilities` only when there are findings and marks every document
         // it wrote after a scan with `aibom:scan:verdict`; other generators may not scan at all.
         let scanned = doc.metadata.property("aibom:scan:verdict").is_some();
         match doc.vulnerabilities {
-            Shape::Array(a) => d.read_findings(a),
+            Shape::Array(_) => d.read_findings(doc),
             Shape::Other(found) => d.note(
                 Section::Findings,
                 &format!("vulnerabilities is {found}: findings not read"),
@@ -323,7 +340,7 @@ impl Document {
                     format!("components nest deeper than {MAX_DEPTH} levels in {top}: the rest is not read"),
                 )
             }
-            (_, Problem::Missing) => return,
+            (_, Problem::Missing | Problem::Unnamed | Problem::NotAString { .. }) => return,
         };
         self.note(section, &reason, vec![]);
     }
@@ -376,7 +393,7 @@ impl Document {
         }
     }
 
-    fn read_root(&mut self, c: Object<'_>) {
+    fn read_root(&mut self, c: Object<'_>, lineage: &read::Lineage<'_>) {
         let kind = c.get("type").trimmed().unwrap_or("application").to_owned();
         let name = full_name(c).unwrap_or_else(|| "(unnamed)".to_owned());
         let root = read_comp(c, &kind, name.clone());
@@ -390,20 +407,24 @@ impl Document {
             self.labels.insert(r.to_owned(), name);
         }
         self.root = Some(root);
-        for (i, anc) in c.ancestors().objects().enumerate() {
-            match full_name(anc) {
-                Some(n) => {
-                    let kind = anc
-                        .get("type")
-                        .trimmed()
-                        .unwrap_or("machine-learning-model");
-                    self.ancestors.push(read_comp(anc, kind, n));
-                }
-                None => self.note(
+        for &anc in &lineage.base_models {
+            if let Some(n) = full_name(anc) {
+                let kind = anc
+                    .get("type")
+                    .trimmed()
+                    .unwrap_or("machine-learning-model");
+                self.ancestors.push(read_comp(anc, kind, n));
+            }
+        }
+        for n in &lineage.notes {
+            if let (Problem::Unnamed, Some(at)) =
+                (n.problem, n.at.strip_prefix("metadata.component."))
+            {
+                self.note(
                     Section::BaseModels,
-                    &format!("pedigree.ancestors[{i}] has no name: not compared"),
+                    &format!("{at} has no name: not compared"),
                     vec![],
-                ),
+                );
             }
         }
     }
@@ -422,8 +443,8 @@ impl Document {
                 "unknown".to_owned()
             }
         };
-        if kind == "file" {
-            self.read_file(c.object, here);
+        if let Some(f) = read::FileEntry::of(c, FileRule::AnyDepthTrimmed) {
+            self.read_file(&f);
         } else if c.is_template(TemplateRule::ChatTemplate) {
             self.read_template(c.object, here);
         } else {
@@ -443,39 +464,32 @@ impl Document {
         }
     }
 
-    fn read_file(&mut self, c: Object<'_>, here: &str) {
-        let locations: Vec<&str> = c
-            .get("evidence")
-            .object()
-            .get("occurrences")
-            .objects()
-            .filter_map(|o| o.get("location").trimmed())
-            .collect();
-        let path = match (locations.as_slice(), c.get("name").trimmed()) {
-            ([one], _) => (*one).to_owned(),
-            (_, Some(n)) => n.to_owned(),
-            ([first, ..], None) => (*first).to_owned(),
-            ([], None) => {
-                self.note(
-                    Section::Files,
-                    &format!("{here} is a file without a name or location: not compared"),
-                    vec![],
-                );
-                return;
-            }
+    fn read_file(&mut self, f: &read::FileEntry<'_>) {
+        // The diff's path; only a file with neither a name nor a location has none
+        // (`Problem::Unnamed`).
+        let Some(path) = f.path(PathRule::Located) else {
+            self.note(
+                Section::Files,
+                &format!(
+                    "{} is a file without a name or location: not compared",
+                    f.component.at
+                ),
+                vec![],
+            );
+            return;
         };
-        if let Some(r) = c.get("bom-ref").trimmed() {
+        if let Some(r) = f.get("bom-ref").trimmed() {
             self.labels.insert(r.to_owned(), path.clone());
         }
-        let sha256 = match sha256_of(c) {
+        let sha256 = match file_sha256(f) {
             Ok(h) => h,
             Err(e) => {
                 self.note(Section::Files, &e, vec![path.clone()]);
                 None
             }
         };
-        let format = c.property("aibom:file:format").map(str::to_owned);
-        if let Some(t) = c.property("aibom:gguf:chat-template-sha256") {
+        let format = f.format.map(str::to_owned);
+        if let Some(t) = f.chat_template_sha256 {
             let digest = t.to_ascii_lowercase().parse::<Sha256>().ok();
             if digest.is_none() {
                 self.note(
@@ -487,7 +501,7 @@ impl Document {
             self.templates
                 .insert(format!("{path} (GGUF chat template)"), digest);
         }
-        if c.property("aibom:file:role") == Some("chat-template") {
+        if f.role == Some("chat-template") {
             self.templates.insert(path.clone(), sha256);
         }
         let entry = FileEntry {
@@ -528,26 +542,25 @@ impl Document {
         self.templates.insert(name, digest);
     }
 
-    fn read_dependencies(&mut self, doc: &read::Document<'_>) {
+    fn read_dependencies(&mut self, doc: &read::Document<'_>, lineage: &read::Lineage<'_>) {
         if !doc.dependencies.is_array() {
             return;
         }
         let mut edges = BTreeSet::new();
-        let mut unreadable = 0usize;
-        for d in doc.dependencies() {
-            let Some(from) = d.get("ref").trimmed() else {
-                unreadable = unreadable.saturating_add(1);
+        for d in &lineage.dependencies {
+            let Some(from) = d.from.trimmed() else {
                 continue;
             };
-            for to in d.get("dependsOn").items() {
-                match to.as_str() {
-                    Some(to) => {
-                        edges.insert((from.to_owned(), to.to_owned()));
-                    }
-                    None => unreadable = unreadable.saturating_add(1),
-                }
+            for to in d.depends_on.iter().filter_map(|to| to.str()) {
+                edges.insert((from.to_owned(), to.to_owned()));
             }
         }
+        // An entry without a ref, or a dependsOn entry that is not a string.
+        let unreadable = lineage
+            .notes
+            .iter()
+            .filter(|n| n.at.starts_with("dependencies["))
+            .count();
         if unreadable > 0 {
             self.note(
                 Section::Dependencies,
@@ -558,39 +571,37 @@ impl Document {
         self.edges = Some(edges);
     }
 
-    fn read_findings(&mut self, list: &[Value]) {
-        let mut out = Vec::new();
-        for (i, v) in list.iter().enumerate() {
-            if !v.is_object() {
+    fn read_findings(&mut self, doc: &read::Document<'_>) {
+        let (findings, notes) = doc.findings();
+        for n in notes {
+            if let Problem::NotAnObject { found } = n.problem {
                 self.note(
                     Section::Findings,
-                    &format!("vulnerabilities[{i}] is {}: not read", kind_of(v)),
+                    &format!("{} is {found}: not read", n.at),
                     vec![],
                 );
-                continue;
             }
-            let v = Object::new(v);
+        }
+        let mut out = Vec::new();
+        for v in findings.iter().filter(|f| f.is_readable()) {
             let id = v
                 .get("id")
                 .trimmed()
-                .or_else(|| v.property("aibom:finding:code"))
+                .or(v.code)
                 .or_else(|| v.get("bom-ref").trimmed())
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("vulnerabilities[{i}]"));
-            let path = v
-                .property("aibom:finding:path")
-                .map(str::to_owned)
-                .or_else(|| {
-                    let mut refs: Vec<&str> = v
-                        .get("affects")
-                        .objects()
-                        .filter_map(|a| a.get("ref").trimmed())
-                        .map(|r| r.strip_prefix("file:").unwrap_or(r))
-                        .collect();
-                    refs.sort();
-                    refs.dedup();
-                    (!refs.is_empty()).then(|| refs.join(", "))
-                });
+                .unwrap_or_else(|| v.at.clone());
+            let path = v.path.map(str::to_owned).or_else(|| {
+                let mut refs: Vec<&str> = v
+                    .affects
+                    .iter()
+                    .filter_map(|r| r.trimmed())
+                    .map(|r| r.strip_prefix("file:").unwrap_or(r))
+                    .collect();
+                refs.sort();
+                refs.dedup();
+                (!refs.is_empty()).then(|| refs.join(", "))
+            });
             let severity = v
                 .rated_severities()
                 .filter_map(|s| s.trimmed())
@@ -600,8 +611,8 @@ impl Document {
             out.push(Found {
                 id,
                 path,
-                member: v.property("aibom:finding:member").map(str::to_owned),
-                offset: v.property("aibom:finding:offset").map(str::to_owned),
+                member: v.member.map(str::to_owned),
+                offset: v.offset.map(str::to_owned),
                 severity,
                 description: v
                     .get("description")

@@ -2,7 +2,7 @@
 
 use super::Policy;
 use super::checks::{CheckKind, Checks};
-use crate::bom::read::{Document, Sha256Rule};
+use crate::bom::read::{Document, FileRule, PathRule, Sha256Rule};
 use crate::config::{Exception, NumericVersion, Subject};
 use crate::digest::Sha256;
 use crate::finding::Finding;
@@ -14,13 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (signature files excluded).
 pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<String> {
     let listed: BTreeMap<String, String> = bom
-        .components
+        .files(FileRule::ModelDirect)
         .iter()
-        .filter(|c| c.in_model && c.depth == 0 && c.get("type").str() == Some("file"))
-        .filter_map(|c| {
-            let name = c.get("name").str()?.to_owned();
-            Some((name, c.sha256(Sha256Rule::Exact)?))
-        })
+        .filter_map(|f| Some((f.path(PathRule::Name)?, f.sha256(Sha256Rule::Exact)?)))
         .collect();
     let actual: BTreeMap<&str, String> = resources
         .iter()
@@ -81,7 +77,7 @@ pub fn findings_policy(
     policy: &Policy,
     used: &mut BTreeSet<usize>,
 ) {
-    for v in bom.vulnerabilities() {
+    for v in &bom.findings().0 {
         let sev = v.severity_fail_closed();
         if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) {
             continue;
@@ -91,7 +87,7 @@ pub fn findings_policy(
             Err(e) => format!("{e}, which fails closed"),
         };
         let code = v.get("id").str().unwrap_or("?");
-        let path = v.first_property("aibom:finding:path").str().unwrap_or("?");
+        let path = v.first_path.str().unwrap_or("?");
         let subject = format!("{code} in {path}");
         let expected = format!("below {} or excepted", policy.fail_on);
         match exception_for(policy, code, path, actual) {
@@ -139,11 +135,11 @@ pub fn rescan_policy(
 ) {
     let recorded: BTreeSet<(String, String)> = bom
         .into_iter()
-        .flat_map(|b| b.vulnerabilities())
+        .flat_map(|b| b.findings().0)
         .filter_map(|v| {
             Some((
                 v.get("id").str()?.to_owned(),
-                v.first_property("aibom:finding:path").str()?.to_owned(),
+                v.first_path.str()?.to_owned(),
             ))
         })
         .collect();

@@ -9,6 +9,13 @@
 //! stack), `dependencies`, the model card's `datasets` and `vulnerabilities`. Whatever has the
 //! wrong JSON type is written down as a [`Note`], in that order; nothing panics.
 //!
+//! What every consumer needs of the release is read here once, as typed entries that carry
+//! notes on what of them could not be read: the files ([`Document::files`], [`FileRule`],
+//! [`PathRule`]), the findings ([`Document::findings`]), the exceptions recorded on them
+//! ([`Document::exceptions`]), the lineage (base models, their relation and
+//! `dependencies[]`: [`Document::lineage`]) and the datasets the model card names
+//! ([`Document::dataset_refs`]). The consumers word the notes and apply their own lenses.
+//!
 //! The typed views ([`Object`], [`Field`], `License`, [`Hash`]) borrow the parsed value. A
 //! field is kept as written and read through one of three documented lenses
 //! ([`Field::str`], [`Field::trimmed`], [`Field::text`]), because the readers differ on what
@@ -20,8 +27,10 @@
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+mod release;
 mod view;
 
+pub use release::{FileEntry, FileRule, Lineage, PathRule};
 pub use view::{Field, Hash, Object, Sha256Rule, TemplateRule};
 
 use serde_json::Value;
@@ -121,6 +130,10 @@ pub enum Problem {
     NotAnArray { found: &'static str },
     /// Components nested below [`MAX_DEPTH`]: not read.
     TooDeep,
+    /// A file or base model without a name ([`Document::files`], [`Document::lineage`]).
+    Unnamed,
+    /// Present, but not a string: what it is instead.
+    NotAString { found: &'static str },
 }
 
 /// Something that could not be read, and where (`components[2].components`).

@@ -222,14 +222,19 @@ impl<'a> Semantic<'a> {
     /// Checks every reference the document makes; runs after [`Self::walk`] has seen every
     /// `bom-ref`.
     fn references(&mut self, doc: &read::Document<'a>) {
-        for (i, dependency) in doc.dependencies().enumerate() {
+        for (i, dependency) in doc.lineage().dependencies.iter().enumerate() {
             let at = format!("/dependencies/{i}");
-            if let Some(reference) = dependency.get("ref").str() {
+            if let Some(reference) = dependency.from.str() {
                 self.resolve(format!("{at}/ref"), reference);
             }
-            for field in ["dependsOn", "provides"] {
-                for (j, reference) in dependency.get(field).strings() {
-                    self.resolve(format!("{at}/{field}/{j}"), reference);
+            for (field, refs) in [
+                ("dependsOn", &dependency.depends_on),
+                ("provides", &dependency.provides),
+            ] {
+                for (j, reference) in refs.iter().enumerate() {
+                    if let Some(reference) = reference.str() {
+                        self.resolve(format!("{at}/{field}/{j}"), reference);
+                    }
                 }
             }
         }
@@ -240,9 +245,9 @@ impl<'a> Semantic<'a> {
                 }
             }
         }
-        for (i, vulnerability) in doc.vulnerabilities().enumerate() {
-            for (j, affected) in vulnerability.get("affects").objects().enumerate() {
-                if let Some(reference) = affected.get("ref").str() {
+        for (i, finding) in doc.findings().0.iter().enumerate() {
+            for (j, affected) in finding.affects.iter().enumerate() {
+                if let Some(reference) = affected.str() {
                     self.resolve(format!("/vulnerabilities/{i}/affects/{j}/ref"), reference);
                 }
             }

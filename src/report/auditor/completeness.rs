@@ -27,6 +27,7 @@ struct Sources<'s, 'a> {
     card: Object<'a>,
     params: Object<'a>,
     considerations: Object<'a>,
+    lineage: &'s read::Lineage<'a>,
     comps: &'s [Comp<'a>],
     by_ref: &'s BTreeMap<&'s str, usize>,
     files: &'s Files,
@@ -48,6 +49,7 @@ pub(super) fn assess(
     model: Object<'_>,
     card: Object<'_>,
     params: Object<'_>,
+    lineage: &read::Lineage<'_>,
     comps: &[Comp<'_>],
     by_ref: &BTreeMap<&str, usize>,
     files: &Files,
@@ -78,6 +80,7 @@ pub(super) fn assess(
         card,
         params,
         considerations: card.get("considerations").object(),
+        lineage,
         comps,
         by_ref,
         files,
@@ -385,9 +388,10 @@ fn architecture_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
 /// Training and data rows.
 fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
     let Sources {
-        model,
+        doc,
         params,
         considerations,
+        lineage,
         comps,
         by_ref,
         ..
@@ -402,7 +406,7 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         shown(params.at("/approach/type").text()),
         true,
     );
-    let ancestors = model.at("/pedigree/ancestors").items().len();
+    let ancestors = lineage.base_models.len();
     add(
         TRAIN,
         "Pre-trained (base) models",
@@ -417,10 +421,10 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         true,
     );
     // The datasets the model card names, resolved.
-    let named: Vec<Object<'_>> = params.get("datasets").objects().collect();
+    let (named, _) = doc.dataset_refs();
     let resolved: Vec<DatasetRow> = named
         .iter()
-        .map(|d| match d.get("ref").text() {
+        .map(|d| match d.reference.text() {
             Some(r) => match by_ref.get(r.as_str()).and_then(|&i| comps.get(i)) {
                 Some(c) => dataset_row(c),
                 None => DatasetRow {
@@ -429,7 +433,7 @@ fn training_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
                     ..DatasetRow::default()
                 },
             },
-            None => dataset_from(Object::empty(), &[*d], String::new()),
+            None => dataset_from(Object::empty(), &[d.entry], String::new()),
         })
         .collect();
     add(
@@ -551,6 +555,7 @@ fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         doc,
         card,
         considerations,
+        lineage,
         findings,
         identity,
         ..
@@ -633,11 +638,11 @@ fn evaluation_rows(s: Sources<'_, '_>, add: &mut Add<'_>) {
         true,
     );
     let model_deps = match &identity.bom_ref {
-        Some(r) => doc
-            .dependencies()
-            .filter(|d| d.get("ref").text().as_deref() == Some(r))
-            .filter_map(|d| d.get("dependsOn").value().and_then(Value::as_array))
-            .map(Vec::len)
+        Some(r) => lineage
+            .dependencies
+            .iter()
+            .filter(|d| d.from.text().as_deref() == Some(r))
+            .map(|d| d.depends_on.len())
             .sum(),
         None => 0,
     };

@@ -98,6 +98,7 @@ pub(super) fn read_dependencies(
 pub(super) fn read_prompts(
     card: Object<'_>,
     comps: &[Comp<'_>],
+    file_entries: &[read::FileEntry<'_>],
     files: &Files,
     findings: &Findings,
 ) -> Prompts {
@@ -124,14 +125,14 @@ pub(super) fn read_prompts(
                 .find_map(|d| d.get("description").text()),
         });
     }
-    for c in comps.iter().filter(|c| c.kind == "file") {
-        if let Some(h) =
-            c.v.property("aibom:gguf:chat-template-sha256")
-                .map(str::to_owned)
-        {
+    for f in file_entries {
+        if let Some(h) = f.chat_template_sha256 {
+            let name = f
+                .path(PathRule::Shown)
+                .unwrap_or_else(|| "(unnamed)".into());
             p.templates.push(TemplateRow {
-                name: format!("{} (embedded chat template)", c.name),
-                sha256: Some(h),
+                name: format!("{name} (embedded chat template)"),
+                sha256: Some(h.to_owned()),
                 source: Some("GGUF metadata: tokenizer.chat_template".into()),
                 ..TemplateRow::default()
             });

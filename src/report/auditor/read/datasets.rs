@@ -87,8 +87,9 @@ pub(super) fn read_datasets(
 ) -> Datasets {
     let mut rows = Vec::new();
     let mut seen: BTreeSet<usize> = BTreeSet::new();
-    for (i, d) in doc.datasets.items().iter().map(Object::new).enumerate() {
-        if let Some(reference) = d.get("ref").text() {
+    for (i, r) in doc.dataset_refs().0.iter().enumerate() {
+        let d = r.entry;
+        if let Some(reference) = r.reference.text() {
             match by_ref.get(reference.as_str()) {
                 Some(&ci) => {
                     if seen.insert(ci)

@@ -11,17 +11,16 @@ pub(super) fn read_findings(
     let recorded =
         doc.vulnerabilities.is_array() || identity.tools.iter().any(|t| t.name == "aibom");
     let mut rows = Vec::new();
-    for v in doc.vulnerabilities() {
+    for v in &doc.findings().0 {
         let id = v.get("id").text().unwrap_or_else(|| "(no id)".into());
         let code = v
-            .property("aibom:finding:code")
-            .map(str::to_owned)
+            .code
             .and_then(|c| c.parse::<Code>().ok())
             .or_else(|| id.parse::<Code>().ok());
         let mut affected: Vec<String> = v
-            .get("affects")
-            .objects()
-            .filter_map(|a| a.get("ref").text())
+            .affects
+            .iter()
+            .filter_map(|r| r.text())
             .map(|reference| match by_ref.get(reference.as_str()) {
                 Some(&i) => comps.get(i).map(|c| c.name.clone()).unwrap_or(reference),
                 None if Some(&reference) == identity.bom_ref.as_ref() => {
@@ -31,36 +30,18 @@ pub(super) fn read_findings(
             })
             .collect();
         if affected.is_empty()
-            && let Some(p) = v.property("aibom:finding:path").map(str::to_owned)
+            && let Some(p) = v.path
         {
-            affected.push(p);
+            affected.push(p.to_owned());
         }
-        let analysis = v.get("analysis").object();
-        let state = analysis.get("state").text();
-        let responses: Vec<String> = analysis
-            .get("response")
-            .items()
-            .iter()
-            .filter_map(text)
-            .collect();
-        let accepted = v
-            .property("aibom:exception:reason")
-            .map(str::to_owned)
-            .is_some()
-            || matches!(
-                state.as_deref(),
-                Some("not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree")
-            )
-            || responses
-                .iter()
-                .any(|x| x == "will_not_fix" || x == "can_not_fix");
+        let accepted = v.exception().is_some_and(|x| x.accepts());
         rows.push(FindingRow {
             id,
             code,
             severity: v.severity(),
             affected,
-            member: v.property("aibom:finding:member").map(str::to_owned),
-            offset: v.property("aibom:finding:offset").map(str::to_owned),
+            member: v.member.map(str::to_owned),
+            offset: v.offset.map(str::to_owned),
             description: v.get("description").text(),
             detail: v.get("detail").text(),
             cwes: v
@@ -88,33 +69,32 @@ pub(super) fn read_exceptions(
     configured: &[crate::config::Exception],
 ) -> Vec<ExceptionRow> {
     let mut rows = Vec::new();
-    for v in doc.vulnerabilities() {
-        let analysis = v.get("analysis");
-        let reason = v.property("aibom:exception:reason").map(str::to_owned);
-        if analysis.value().is_none() && reason.is_none() {
-            continue;
-        }
-        let a = analysis.object();
+    for x in doc.exceptions().0 {
         let mut analysed = Vec::new();
-        if let Some(s) = a.get("state").text() {
+        if let Some(s) = x.state.text() {
             analysed.push(format!("state {s}"));
         }
-        let responses: Vec<String> = a.get("response").items().iter().filter_map(text).collect();
+        let responses: Vec<String> = x.responses.iter().filter_map(|r| r.text()).collect();
         if !responses.is_empty() {
             analysed.push(format!("response {}", responses.join(", ")));
         }
-        if let Some(j) = a.get("justification").text() {
+        if let Some(j) = x.justification.text() {
             analysed.push(format!("justification {j}"));
         }
         rows.push(ExceptionRow {
-            finding: v.get("id").text().unwrap_or_else(|| "(no id)".into()),
-            path: v
-                .property("aibom:finding:path")
+            finding: x
+                .finding
+                .get("id")
+                .text()
+                .unwrap_or_else(|| "(no id)".into()),
+            path: x
+                .finding
+                .path
                 .map(str::to_owned)
-                .or_else(|| v.at("/affects/0/ref").text()),
-            reason: reason.or_else(|| a.get("detail").text()),
-            expires: v.property("aibom:exception:expires").map(str::to_owned),
-            owner: v.property("aibom:exception:owner").map(str::to_owned),
+                .or_else(|| x.first_affected.text()),
+            reason: x.reason.map(str::to_owned).or_else(|| x.detail.text()),
+            expires: x.expires.map(str::to_owned),
+            owner: x.owner.map(str::to_owned),
             sha256: None,
             source: "AIBOM (vulnerabilities[].analysis)".into(),
             matches: None,

@@ -7,6 +7,7 @@ pub(super) fn read_identity(
     model: Object<'_>,
     card: Object<'_>,
     params: Object<'_>,
+    lineage: &read::Lineage<'_>,
     inputs: &Inputs,
 ) -> Identity {
     let (doc, meta) = (d.root, d.metadata);
@@ -70,12 +71,7 @@ pub(super) fn read_identity(
     let kind = model
         .property("aibom:model:kind")
         .map(str::to_owned)
-        .or_else(|| {
-            model
-                .at("/pedigree/notes")
-                .text()
-                .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
-        });
+        .or_else(|| lineage.relation.clone());
     let architecture = match (
         params.get("modelArchitecture").text(),
         params.get("architectureFamily").text(),
@@ -118,21 +114,18 @@ pub(super) fn read_identity(
     }
 }
 
-pub(super) fn read_files(comps: &[Comp<'_>]) -> Files {
-    let mut rows: Vec<FileRow> = comps
+pub(super) fn read_files(files: &[read::FileEntry<'_>]) -> Files {
+    let mut rows: Vec<FileRow> = files
         .iter()
-        .filter(|c| c.kind == "file")
-        .map(|c| FileRow {
-            path: c.name.clone(),
-            hashes: hashes(c.v),
-            size: c
-                .v
-                .property("aibom:file:size")
-                .map(str::to_owned)
-                .and_then(|s| s.parse().ok()),
-            format: c.v.property("aibom:file:format").map(str::to_owned),
-            verdict: c.v.property("aibom:file:verdict").map(str::to_owned),
-            role: c.v.property("aibom:file:role").map(str::to_owned),
+        .map(|f| FileRow {
+            path: f
+                .path(PathRule::Shown)
+                .unwrap_or_else(|| "(unnamed)".into()),
+            hashes: f.hashes_shown(),
+            size: f.size,
+            format: f.format.map(str::to_owned),
+            verdict: f.verdict.map(str::to_owned),
+            role: f.role.map(str::to_owned),
         })
         .collect();
     rows.sort_by(|a, b| a.path.cmp(&b.path));

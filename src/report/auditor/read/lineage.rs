@@ -48,7 +48,7 @@ impl Graph {
         if depth > 8 {
             return;
         }
-        for a in v.at("/pedigree/ancestors").objects() {
+        for a in v.ancestors().objects() {
             let Some(k) = node_key(a) else {
                 continue;
             };
@@ -92,6 +92,7 @@ const MAX_PER_COLUMN: usize = 6;
 
 pub(super) fn read_lineage(
     model: Object<'_>,
+    lineage: &read::Lineage<'_>,
     comps: &[Comp<'_>],
     deps: &[(String, String)],
     datasets: &Datasets,
@@ -122,17 +123,10 @@ pub(super) fn read_lineage(
     if let Some(r) = &identity.bom_ref {
         ref_key.insert(r.clone(), SUBJECT.into());
     }
-    let relation = model
-        .at("/pedigree/notes")
-        .text()
-        .and_then(|n| n.strip_prefix("base_model_relation: ").map(str::to_owned))
-        .or_else(|| {
-            model
-                .get("modelCard")
-                .object()
-                .property("aibom:card:base_model_relation")
-                .map(str::to_owned)
-        })
+    let relation = lineage
+        .relation
+        .clone()
+        .or_else(|| lineage.card_relation.map(str::to_owned))
         .unwrap_or_else(|| "base model".into());
     g.ancestors(SUBJECT, model, &relation, &keys, 0);
     for c in comps.iter().filter(|c| c.kind == "machine-learning-model") {

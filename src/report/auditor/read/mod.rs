@@ -3,7 +3,9 @@
 
 use super::completeness::assess;
 use super::*;
-use crate::bom::read::{self, MAX_DEPTH, Note, Object, Problem, Sha256Rule, TemplateRule};
+use crate::bom::read::{
+    self, FileRule, MAX_DEPTH, Note, Object, PathRule, Problem, Sha256Rule, TemplateRule,
+};
 use crate::digest::Sha256;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,16 +99,6 @@ impl<'a> Comp<'a> {
     }
 }
 
-/// `(algorithm, hex)` of each hash, SHA-256 first.
-fn hashes(v: Object<'_>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = v
-        .hashes()
-        .filter_map(|h| Some((h.alg.text()?, h.content.text()?.to_ascii_lowercase())))
-        .collect();
-    out.sort_by_key(|(alg, _)| (alg != "SHA-256", alg.clone()));
-    out
-}
-
 /// Non-commercial licences: `cc-by-nc-*`, "noncommercial", "non-commercial".
 pub fn is_non_commercial(license: &str) -> bool {
     let l = license.to_ascii_lowercase();
@@ -147,15 +139,16 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
         .filter_map(|(i, c)| c.bom_ref.as_deref().map(|r| (r, i)))
         .collect();
     let model_ref = model.get("bom-ref").text();
+    let lineage = d.lineage();
 
     // Dependencies: what the model uses directly.
     let mut direct: BTreeSet<String> = BTreeSet::new();
     let mut edges: Vec<(String, String)> = Vec::new();
-    for dep in d.dependencies() {
-        let Some(from) = dep.get("ref").text() else {
+    for dep in &lineage.dependencies {
+        let Some(from) = dep.from.text() else {
             continue;
         };
-        for to in dep.get("dependsOn").items().iter().filter_map(text) {
+        for to in dep.depends_on.iter().filter_map(|to| to.text()) {
             if Some(&from) == model_ref.as_ref() {
                 direct.insert(to.clone());
             }
@@ -163,23 +156,24 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
         }
     }
 
-    let identity = read_identity(d, model, card, params, &inputs);
-    let files = read_files(&comps);
+    let identity = read_identity(d, model, card, params, &lineage, &inputs);
+    let file_entries = d.files(FileRule::AnyDepth);
+    let files = read_files(&file_entries);
     let datasets = read_datasets(d, &comps, &by_ref, &direct);
     let findings = read_findings(d, &comps, &by_ref, &identity);
-    let lineage = read_lineage(model, &comps, &edges, &datasets, &identity);
+    let graph = read_lineage(model, &lineage, &comps, &edges, &datasets, &identity);
     let licenses = read_licenses(model, &comps, &identity);
     let dependencies = read_dependencies(&comps, &direct);
-    let prompts = read_prompts(card, &comps, &files, &findings);
+    let prompts = read_prompts(card, &comps, &file_entries, &files, &findings);
     let exceptions = read_exceptions(d, &findings, &files, &inputs.configured_exceptions);
     let completeness = assess(
-        d, model, card, params, &comps, &by_ref, &files, &findings, &identity,
+        d, model, card, params, &lineage, &comps, &by_ref, &files, &findings, &identity,
     );
 
     AuditReport {
         identity,
         files,
-        lineage,
+        lineage: graph,
         datasets,
         licenses,
         dependencies,
