@@ -53,6 +53,9 @@ pub enum Format {
     Onnx,
     /// One serialized ONNX `TensorProto` (onnx test data `input_0.pb`): a strict protobuf walk.
     OnnxTensor,
+    /// Raw tensor bytes an ONNX model in the same directory names as its external data
+    /// (`external_data` `location`): recognised through the model, never by its own bytes.
+    OnnxExternalData,
     /// SentencePiece `ModelProto` (tokenizer `.model`): a strict protobuf walk.
     #[serde(rename = "sentencepiece")]
     SentencePiece,
@@ -113,6 +116,7 @@ impl Format {
             Format::Hdf5 => "HDF5",
             Format::Onnx => "ONNX",
             Format::OnnxTensor => "ONNX TensorProto",
+            Format::OnnxExternalData => "ONNX external data",
             Format::SentencePiece => "SentencePiece model",
             Format::Coreml => "Core ML model",
             Format::TfCheckpointIndex => "TensorFlow checkpoint index",

@@ -297,6 +297,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         remote_code(&mut files, opts.fail_on);
+        onnx_external_data(&mut files, opts.fail_on);
         if !opts.keep_metadata {
             for f in &mut files {
                 f.content = None;
@@ -333,6 +334,42 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
 /// Hugging Face remote code: `auto_map` in `config.json` / `tokenizer_config.json` names
 /// classes in Python files of the repository (or of another repository, `org/repo--module.Class`)
 /// that `from_pretrained(..., trust_remote_code=True)` imports and runs.
+/// Files an ONNX model of the same target names as its external data (`external_data`
+/// `location`, relative to the model's directory) are its tensors' raw bytes: a file whose
+/// own bytes were not recognised is recognised through the model (`onnx-external-data`),
+/// and the `unknown-format` note goes. A location that leaves the directory is the model's
+/// finding (`onnx-external-data-escape`), never resolved here.
+fn onnx_external_data(files: &mut [FileReport], fail_on: Severity) {
+    let mut named: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for f in files.iter() {
+        let Some(onnx) = &f.facts.onnx else { continue };
+        let dir = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        for loc in &onnx.external_data_locations {
+            let loc = loc.strip_prefix("./").unwrap_or(loc);
+            if loc.is_empty()
+                || loc.starts_with('/')
+                || loc.contains('\\')
+                || loc.split('/').any(|p| p == ".." || p == "." || p.is_empty())
+            {
+                continue;
+            }
+            named.insert(if dir.is_empty() {
+                loc.to_owned()
+            } else {
+                format!("{dir}/{loc}")
+            });
+        }
+    }
+    for f in files.iter_mut() {
+        if f.format != Format::Unknown || !named.contains(&f.path) {
+            continue;
+        }
+        f.format = Format::OnnxExternalData;
+        f.findings.retain(|x| x.code != Code::UnknownFormat);
+        f.verdict = verdict(&f.findings, f.format, fail_on);
+    }
+}
+
 fn remote_code(files: &mut [FileReport], fail_on: Severity) {
     let py: std::collections::BTreeSet<String> = files
         .iter()

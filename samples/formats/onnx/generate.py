@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import onnx
@@ -160,6 +161,15 @@ def main() -> None:
     ):
         write(f"malicious/{name}.onnx", external(loc).SerializeToString(), "unsafe",
               ["onnx-external-data-escape"], why)
+    # A model whose weight is external data beside it: the data file has no bytes of its own to
+    # recognise, the model names it. Scanned alone it is unknown; with its model, recognised.
+    write("benign/external_data/model.onnx", external("weights.bin").SerializeToString(), "clean", [],
+          "tiny's weight stored outside the model, in weights.bin beside it (offset 0, length 16)")
+    write("benign/external_data/weights.bin", struct.pack("<4f", 1.0, 0.0, 0.0, 1.0), "unsupported", [],
+          "four float32 values, scanned alone: no format of their own (see the directory)")
+    expected[PREFIX + "benign/external_data"] = {
+        "verdict": "clean", "codes": [],
+        "why": "model.onnx names weights.bin as its external data: recognised through the model (onnx-external-data)"}
     write("malformed/truncated.onnx", tiny_bytes[: len(tiny_bytes) * 2 // 3], "malformed",
           ["onnx-malformed"], "tiny.onnx cut to two thirds: the graph's length runs past the end")
     write("malformed/deep_nesting.onnx", deep_nesting(200), "malformed", ["onnx-malformed"],
