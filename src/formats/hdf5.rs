@@ -17,13 +17,18 @@ use super::Ctx;
 use crate::finding::{Code, Evidence, Kind, Severity};
 use crate::source::Source;
 use hdf5_reader::messages::dataspace::DataspaceType;
-use hdf5_reader::messages::datatype::{Datatype, StringSize};
+use hdf5_reader::messages::datatype::{Datatype, StringEncoding, StringSize, VarLenKind};
 use hdf5_reader::{Hdf5File, OpenOptions, RawAttribute};
 use std::collections::HashSet;
 use std::io;
 
 /// Attribute values tried as pickles per file.
 const MAX_CANDIDATES: usize = 1_000;
+/// Bytes of one variable-length attribute value read from the global heap (a reference
+/// declares its length; many attributes can point at one large heap object).
+const MAX_VLEN_VALUE: u32 = 1 << 20;
+/// Bytes of attribute values kept for analysis per file.
+const MAX_CANDIDATE_BYTES: usize = 64 << 20;
 
 /// What the walk saw.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -36,6 +41,8 @@ pub struct Walk {
     /// PyTables `VLArray`s of `ObjectAtom` (`PSEUDOATOM = "object"`): each row is a pickle
     /// PyTables unpickles when it reads the row. Their data is not read here.
     pub object_arrays: Vec<String>,
+    /// Bytes of the attribute values kept for analysis.
+    pub kept_bytes: usize,
 }
 
 /// Walks the file's attributes and scans those PyTables unpickles.
@@ -84,7 +91,10 @@ pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
         walk.objects = walk.objects.saturating_add(1);
         let shown = if path.is_empty() { "/" } else { path.as_str() };
         match group.raw_attributes() {
-            Ok(attrs) => collect(shown, attrs, &mut candidates),
+            Ok(attrs) => {
+                let vlen = |r: &[u8]| group.resolve_vlen_reference_bytes(r, 1).ok();
+                collect(shown, &attrs, &vlen, &mut candidates, &mut walk);
+            }
             Err(e) => note(&mut walk, e.to_string()),
         }
         let (groups, datasets) = match group.members() {
@@ -102,12 +112,13 @@ pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
             let at = format!("{path}/{}", d.name());
             match d.raw_attributes() {
                 Ok(attrs) => {
-                    if attrs.iter().any(is_object_atom)
+                    let vlen = |r: &[u8]| d.resolve_vlen_reference_bytes(r, 1).ok();
+                    if attrs.iter().any(|a| is_object_atom(a, &vlen))
                         && walk.object_arrays.len() < limits.max_fact_entries
                     {
                         walk.object_arrays.push(at.clone());
                     }
-                    collect(&at, attrs, &mut candidates);
+                    collect(&at, &attrs, &vlen, &mut candidates, &mut walk);
                 }
                 Err(e) => note(&mut walk, e.to_string()),
             }
@@ -116,13 +127,6 @@ pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
             let at = format!("{path}/{}", g.name());
             queue.push((at, g));
         }
-    }
-    if candidates.len() > MAX_CANDIDATES {
-        note(
-            &mut walk,
-            format!("more than {MAX_CANDIDATES} string attributes ending in \".\""),
-        );
-        candidates.truncate(MAX_CANDIDATES);
     }
     walk.candidates = candidates.len();
     for (at, value) in candidates {
@@ -178,8 +182,55 @@ pub fn report_gaps(walk: &Walk, ctx: &mut Ctx) {
 }
 
 /// What makes a dataset a PyTables array of pickled objects.
-fn is_object_atom(a: &RawAttribute) -> bool {
-    a.message().name == "PSEUDOATOM" && fixed_string(a) == Some(b"object".as_slice())
+/// PyTables compares the value with "object" whatever its string type.
+fn is_object_atom(a: &RawAttribute, vlen: &dyn Fn(&[u8]) -> Option<Vec<u8>>) -> bool {
+    a.message().name == "PSEUDOATOM"
+        && matches!(string_value(a, vlen, true), StrValue::Bytes(v) if v == b"object")
+}
+
+/// A scalar string attribute's value, as PyTables reads it.
+enum StrValue {
+    Bytes(Vec<u8>),
+    /// A variable-length value longer than [`MAX_VLEN_VALUE`]: not read.
+    TooLong(u32),
+    /// Not a scalar string of the kind asked for (or its heap object is unreadable).
+    Not,
+}
+
+/// A fixed-length string with its trailing NULs stripped (NumPy's `S`), or a variable-length
+/// one from the global heap (`resolve`). PyTables gives ASCII variable-length strings as
+/// `bytes` (which it may unpickle) and UTF-8 ones as `str` (which it does not):
+/// `any_encoding` takes both.
+fn string_value(
+    a: &RawAttribute,
+    resolve: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    any_encoding: bool,
+) -> StrValue {
+    let m = a.message();
+    if m.dataspace.dataspace_type != DataspaceType::Scalar {
+        return StrValue::Not;
+    }
+    match &m.datatype {
+        Datatype::VarLen {
+            kind: VarLenKind::String,
+            encoding,
+            ..
+        } if any_encoding || *encoding == StringEncoding::Ascii => {
+            // The reference's first field is the length: nothing longer than the cap is read.
+            let Some(len) = m
+                .raw_data
+                .first_chunk::<4>()
+                .map(|b| u32::from_le_bytes(*b))
+            else {
+                return StrValue::Not;
+            };
+            if len > MAX_VLEN_VALUE {
+                return StrValue::TooLong(len);
+            }
+            resolve(&m.raw_data).map_or(StrValue::Not, StrValue::Bytes)
+        }
+        _ => fixed_string(a).map_or(StrValue::Not, |v| StrValue::Bytes(v.to_vec())),
+    }
 }
 
 /// A scalar fixed-length string attribute's value, trailing NULs stripped (NumPy's `S`).
@@ -204,16 +255,48 @@ fn fixed_string(a: &RawAttribute) -> Option<&[u8]> {
     raw.get(..end)
 }
 
-/// The attributes PyTables unpickles: scalar, fixed-length string, ending with "." once
-/// trailing NULs are stripped, and not "0." (its workaround for an old Python bug).
-fn collect(at: &str, attrs: Vec<RawAttribute>, out: &mut Vec<(String, Vec<u8>)>) {
+/// The attributes PyTables unpickles: scalar, `bytes` (fixed-length, or variable-length
+/// ASCII), ending with "." once trailing NULs are stripped, and not "0." (its workaround
+/// for an old Python bug). What cannot be kept (too many, too long) leaves the walk
+/// incomplete.
+fn collect(
+    at: &str,
+    attrs: &[RawAttribute],
+    vlen: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    out: &mut Vec<(String, Vec<u8>)>,
+    walk: &mut Walk,
+) {
     for a in attrs {
-        let Some(value) = fixed_string(&a) else {
-            continue;
+        let name = &a.message().name;
+        let value = match string_value(a, vlen, false) {
+            StrValue::Bytes(v) => v,
+            StrValue::TooLong(n) => {
+                walk.incomplete.get_or_insert_with(|| {
+                    format!("attribute {at}:{name} is a string of {n} bytes, past the {MAX_VLEN_VALUE}-byte limit")
+                });
+                continue;
+            }
+            StrValue::Not => continue,
         };
-        if value.ends_with(b".") && value != b"0." && out.len() <= MAX_CANDIDATES {
-            out.push((format!("{at}:{}", a.message().name), value.to_vec()));
+        if !value.ends_with(b".") || value == b"0." {
+            continue;
         }
+        if out.len() >= MAX_CANDIDATES {
+            walk.incomplete.get_or_insert_with(|| {
+                format!("more than {MAX_CANDIDATES} string attributes ending in \".\"")
+            });
+            continue;
+        }
+        walk.kept_bytes = walk.kept_bytes.saturating_add(value.len());
+        if walk.kept_bytes > MAX_CANDIDATE_BYTES {
+            walk.incomplete.get_or_insert_with(|| {
+                format!(
+                    "string attributes ending in \".\" hold more than {MAX_CANDIDATE_BYTES} bytes"
+                )
+            });
+            continue;
+        }
+        out.push((format!("{at}:{name}"), value));
     }
 }
 
@@ -235,7 +318,7 @@ mod tests {
         let mut ctx = Ctx::new(&limits, &policy, "store.h5");
         let walk = scan_attributes(&FIXTURE.to_vec(), &mut ctx).unwrap();
         assert_eq!(walk.incomplete, None);
-        assert_eq!((walk.objects, walk.candidates), (3, 3));
+        assert_eq!((walk.objects, walk.candidates), (3, 4));
         let mut found: Vec<(Code, String)> = ctx
             .findings
             .iter()
@@ -243,22 +326,17 @@ mod tests {
             .collect();
         found.sort();
         found.dedup();
+        let at = |code, a: &str| (code, format!("<attribute {a}>"));
         assert_eq!(
             found,
             [
-                (
-                    Code::PickleDangerousGlobal,
-                    "<attribute /:TITLE>".to_owned()
-                ),
-                (
-                    Code::PickleDangerousGlobal,
-                    "<attribute /g/d:info>".to_owned()
-                ),
-                (Code::PickleDangerousCall, "<attribute /:TITLE>".to_owned()),
-                (
-                    Code::PickleDangerousCall,
-                    "<attribute /g/d:info>".to_owned()
-                ),
+                at(Code::PickleDangerousGlobal, "/:TITLE"),
+                at(Code::PickleDangerousGlobal, "/g/d:info"),
+                // A variable-length ASCII string: PyTables reads it as bytes too.
+                at(Code::PickleDangerousGlobal, "/g:blob"),
+                at(Code::PickleDangerousCall, "/:TITLE"),
+                at(Code::PickleDangerousCall, "/g/d:info"),
+                at(Code::PickleDangerousCall, "/g:blob"),
             ]
         );
     }

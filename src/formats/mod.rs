@@ -254,7 +254,9 @@ pub struct StorageRef {
     pub member: Option<String>,
     /// `torch.FloatStorage`, `torch.UntypedStorage`, ...
     pub storage_type: String,
-    pub key: String,
+    /// The record key; None when the pickle's key is not a string (torch names the record
+    /// after `str(key)`, which this check does not reproduce).
+    pub key: Option<String>,
     /// Elements (bytes for an untyped storage).
     pub numel: u64,
     /// Offset of the persistent id's opcode in the pickle.

@@ -349,7 +349,9 @@ fn onnx_external_data(files: &mut [FileReport], fail_on: Severity) {
             if loc.is_empty()
                 || loc.starts_with('/')
                 || loc.contains('\\')
-                || loc.split('/').any(|p| p == ".." || p == "." || p.is_empty())
+                || loc
+                    .split('/')
+                    .any(|p| p == ".." || p == "." || p.is_empty())
             {
                 continue;
             }

@@ -21,8 +21,11 @@ pub(super) fn joblib_wrapper(path: &str) -> Option<Wrapper> {
     match path {
         "joblib.numpy_pickle.NumpyArrayWrapper"
         | "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper" => Some(Wrapper::Inline),
+        // numpy_pickle imports the compat class: the same class under both names.
         "joblib.numpy_pickle_compat.NDArrayWrapper"
-        | "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper" => Some(Wrapper::File),
+        | "joblib.numpy_pickle.NDArrayWrapper"
+        | "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper"
+        | "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper" => Some(Wrapper::File),
         _ => None,
     }
 }
@@ -43,9 +46,10 @@ fn attr(state: &Value, name: &str) -> Attr {
     fn in_dict(d: &Value, name: &str) -> Attr {
         match d {
             Value::None | Value::EmptyDict => Attr::Missing,
-            Value::Dict(entries) => match d.dict_get(name) {
+            // Entries past the cap were dropped: a later one may set the name (again).
+            Value::Dict(entries) if entries.borrow().dropped => Attr::Unknown,
+            Value::Dict(_) => match d.dict_get(name) {
                 Some(v) => Attr::Set(v),
-                None if entries.borrow().dropped => Attr::Unknown,
                 None => Attr::Missing,
             },
             _ => Attr::Unknown,
@@ -78,7 +82,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// (a value not kept, a state not readable), `joblib-array-unresolved`: the stream stops
     /// here and every later position is tried as a pickle start.
     pub(super) fn joblib_array(&mut self, state: &Value, at: u64, inp: &mut Input) -> Res<()> {
-        match self.array_layout(state)? {
+        // joblib's unpickler (the pure-Python one) has read the whole current frame into
+        // memory; the array is read from the file after it, and the rest of the frame runs
+        // as opcodes afterwards. A BUILD inside a frame is read in that order by no reading
+        // here: every later position is tried instead.
+        let layout = match self.frame_end {
+            Some(fe) if fe > inp.pos => Ok(Err(Unresolved(format!(
+                "the BUILD is inside a FRAME ending at {fe}: joblib reads the array from after the frame, then runs the rest of the frame"
+            )))),
+            _ => self.array_layout(state),
+        };
+        match layout? {
             Ok(Layout::Objects) => {
                 let mut sub = Machine::new(&mut *self.ctx);
                 match sub.run(inp)? {
@@ -102,7 +116,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Code::JoblibArrayUnresolved.default_severity(),
                     Some(at),
                     format!(
-                        "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown, so every later position was tried as a pickle start"
+                        "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown, so the positions after it were tried as pickle starts (up to 1 MiB on)"
                     ),
                     Evidence {
                         opcode: Some("BUILD".into()),

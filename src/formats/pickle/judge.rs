@@ -460,8 +460,34 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return Ok(Value::Ref(derived));
                 }
             }
-            // Protocol 2 pickles bytes as _codecs.encode(str, "latin1").
-            "_codecs.encode" | "codecs.encode" => {
+            // `copyreg._reconstructor(cls, base, state)`, `copyreg.__newobj__(cls, *args)`: an
+            // instance of `cls` (what an isinstance check after BUILD sees).
+            "copyreg._reconstructor"
+            | "copy_reg._reconstructor"
+            | "copyreg.__newobj__"
+            | "copyreg.__newobj_ex__" => {
+                if let Some(Value::Ref(cls)) = args.first() {
+                    return Ok(Value::Call(Some(cls.clone())));
+                }
+            }
+            // rot13 is the one codec that turns a str into a str.
+            "_codecs.encode" | "codecs.encode"
+                if text(1).is_some_and(|e| {
+                    matches!(
+                        e.to_ascii_lowercase().as_str(),
+                        "rot13" | "rot_13" | "rot-13"
+                    )
+                }) =>
+            {
+                if let Some(t) = text(0) {
+                    let r: String = t.chars().map(rot13).collect();
+                    let len = r.len() as u64;
+                    return Ok(Value::string(r.into_bytes(), len));
+                }
+            }
+            // Protocol 2 pickles bytes as _codecs.encode(str, "latin1"). An encoding that is
+            // not a constant string gives a value of unknown type.
+            "_codecs.encode" | "codecs.encode" if args.len() < 2 || text(1).is_some() => {
                 if let (Some(s @ (Value::Str(_) | Value::Short(_))), enc) = (args.first(), text(1))
                 {
                     let enc = enc.unwrap_or_else(|| "utf-8".into()).to_ascii_lowercase();
@@ -579,11 +605,10 @@ impl<'c, 'a> Machine<'c, 'a> {
         let [tag, Value::Ref(kind), key, _location, Value::Int(numel), ..] = pid.items() else {
             return;
         };
-        let (Some("storage"), Some(key), Ok(numel)) =
-            (tag.text(), key.text(), u64::try_from(*numel))
-        else {
+        let (Some("storage"), Ok(numel)) = (tag.text(), u64::try_from(*numel)) else {
             return;
         };
+        let key = key.text().map(str::to_owned);
         if self.ctx.storages.len() >= self.ctx.limits.max_fact_entries {
             self.ctx.storages_dropped = true;
             return;
@@ -592,7 +617,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         self.ctx.storages.push(crate::formats::StorageRef {
             member,
             storage_type: kind.path().to_owned(),
-            key: key.to_owned(),
+            key,
             numel,
             offset: at,
         });
@@ -785,4 +810,19 @@ fn is_loader(path: &str) -> bool {
             | "torch.storage._load_from_bytes"
             | "torch.serialization._load_from_bytes"
     )
+}
+
+/// `codecs.encode(s, "rot13")` on one character: ASCII letters turned 13 places.
+fn rot13(c: char) -> char {
+    const LOWER: &[u8; 26] = b"nopqrstuvwxyzabcdefghijklm";
+    const UPPER: &[u8; 26] = b"NOPQRSTUVWXYZABCDEFGHIJKLM";
+    let table = if c.is_ascii_lowercase() {
+        LOWER
+    } else if c.is_ascii_uppercase() {
+        UPPER
+    } else {
+        return c;
+    };
+    let i = usize::from((c as u8).wrapping_sub(if c.is_ascii_lowercase() { b'a' } else { b'A' }));
+    table.get(i).map_or(c, |&b| char::from(b))
 }

@@ -6,8 +6,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Elements of a tuple kept for resolving call arguments.
-const MAX_TUPLE_KEPT: usize = 16;
+/// Elements of a tuple kept for resolving call arguments and array shapes (NumPy allows 64
+/// dimensions: a shape is kept whole).
+pub(super) const MAX_TUPLE_KEPT: usize = 64;
 
 /// A string or bytes value, kept whole up to a limit.
 #[derive(Debug)]
@@ -234,18 +235,21 @@ impl Dtype {
         matches!(self.kind(), Some('S' | 'a' | 'U' | 'V'))
     }
 
-    /// `dtype.hasobject`, when it can be told.
+    /// `dtype.hasobject`, when it can be told. Flexible types take the state's flags; for the
+    /// others numpy's handling of a flags word that contradicts the type varies (`u1` with
+    /// flag 1 has objects, `O` with flags 0 has none), so a contradiction is not told.
     pub(super) fn has_object(&self) -> Option<bool> {
-        if self.kind() == Some('O') {
-            return Some(true);
-        }
-        if !self.flexible() {
-            return Some(false);
-        }
         if self.unread_state {
             return None;
         }
-        Some(self.flags.is_some_and(|f| f & 1 != 0))
+        let natural = self.kind() == Some('O');
+        match self.flags {
+            None if self.flexible() => Some(false),
+            None => Some(natural),
+            Some(f) if self.flexible() => Some(f & 1 != 0),
+            Some(f) if (f & 1 != 0) == natural => Some(natural),
+            Some(_) => None,
+        }
     }
 
     /// `dtype.itemsize`, when it can be told (and is not negative).
@@ -453,7 +457,7 @@ impl Value {
     /// memoize numbers, and memoize few tuples of numbers).
     pub(super) fn kept_for_arrays(&self) -> bool {
         match self {
-            Value::Int(_) | Value::EmptyTuple => true,
+            Value::Int(_) | Value::None | Value::EmptyTuple => true,
             Value::Tuple { items, dynamic, .. } => {
                 !dynamic && items.iter().all(|v| matches!(v, Value::Int(_)))
             }

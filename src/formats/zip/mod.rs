@@ -144,15 +144,20 @@ impl<'s> Zip<'s> {
             })
             .count();
         let constants = names.iter().any(|n| base(n) == "constants.pkl");
-        if code_files > 0 || constants {
-            self.torchscript(ctx, before);
-            return Format::TorchScript;
-        }
         let pickles: Vec<String> = names
             .iter()
             .filter(|n| **n == "data.pkl" || n.ends_with("/data.pkl"))
             .map(|n| (*n).to_owned())
             .collect();
+        if code_files > 0 || constants {
+            self.torchscript(ctx, before);
+            // torch.load takes the TorchScript path only for an archive with constants.pkl;
+            // any other is unpickled as a checkpoint, storages and all.
+            if !constants && !pickles.is_empty() {
+                self.check_storages(ctx, &pickles);
+            }
+            return Format::TorchScript;
+        }
         if !pickles.is_empty() {
             self.check_storages(ctx, &pickles);
             return Format::PytorchZip;

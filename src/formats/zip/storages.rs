@@ -52,7 +52,17 @@ impl Zip<'_> {
                 .collect();
             let mut named: BTreeMap<String, ()> = BTreeMap::new();
             for s in &refs {
-                let record = format!("{dir}data/{}", s.key);
+                let Some(key) = &s.key else {
+                    self.storage_mismatch(
+                        ctx,
+                        &format!("{dir}data/<key>"),
+                        s,
+                        "a key that is a string".into(),
+                        "a key of another type (torch.load names the record after str(key))".into(),
+                    );
+                    continue;
+                };
+                let record = format!("{dir}data/{key}");
                 named.insert(record.clone(), ());
                 let Some(elsize) = element_size(&s.storage_type) else {
                     continue;
@@ -92,10 +102,10 @@ impl Zip<'_> {
             }
             let prefix = format!("{dir}data/");
             for name in sizes.keys() {
-                let Some(key) = name.strip_prefix(&prefix) else {
+                if !name.starts_with(&prefix) {
                     continue;
-                };
-                if key.contains('/') || named.contains_key(name) {
+                }
+                if named.contains_key(name) {
                     continue;
                 }
                 ctx.report_with(
@@ -124,8 +134,8 @@ impl Zip<'_> {
             Code::TorchStorageMismatch.default_severity(),
             None,
             format!(
-                "storage {:?} ({} x {} elements, persistent id at offset {} of {:?}) should be the record {record:?} of {want}; it is {have}",
-                s.key,
+                "storage {} ({} x {} elements, persistent id at offset {} of {:?}) should be the record {record:?} of {want}; it is {have}",
+                s.key.as_deref().map_or_else(|| "<not a string>".to_owned(), |k| format!("{k:?}")),
                 s.storage_type,
                 s.numel,
                 s.offset,

@@ -911,3 +911,37 @@ fn records_nobody_names_are_not_reported_when_the_pickle_was_not_read_to_its_end
     ]));
     assert!(!has(&r, Code::TorchStorageMismatch), "{:?}", r.findings);
 }
+
+#[test]
+fn a_storage_key_that_is_no_string_and_records_under_data_subdirectories_are_mismatches() {
+    // torch names the record after str(key): a bytes key's record is not the one checked.
+    let pkl = b"\x80\x02(Vstorage\nctorch\nFloatStorage\nC\x03x/0Vcpu\nK\x04tQ.".to_vec();
+    let found = storage_findings(&[
+        stored("archive/data.pkl", &pkl),
+        stored("archive/data/b'x/0'", &[0u8; 4]),
+    ]);
+    assert!(
+        found.iter().any(|m| m.contains("not a string")),
+        "{found:?}"
+    );
+    // A record nested under data/ that nothing names is reported like any other.
+    let named = storage_pickle("0", 4);
+    let nested = storage_findings(&[
+        stored("archive/data.pkl", &named),
+        stored("archive/data/0", &[0u8; 16]),
+        stored("archive/data/x/1", &[0u8; 4]),
+    ]);
+    assert_eq!(nested.len(), 1, "{nested:?}");
+    assert!(nested[0].contains("\"archive/data/x/1\""), "{nested:?}");
+}
+
+#[test]
+fn a_code_member_without_constants_does_not_skip_the_storage_check() {
+    // torch.load treats an archive as TorchScript only with constants.pkl.
+    let r = run(&build(&[
+        stored("archive/data.pkl", &storage_pickle("0", 4)),
+        stored("archive/code/x.py", b"x = 1\n"),
+        stored("archive/data/0", &[0u8; 4]),
+    ]));
+    assert!(has(&r, Code::TorchStorageMismatch), "{:?}", r.findings);
+}

@@ -151,3 +151,118 @@ fn a_legacy_wrapper_naming_a_file_outside_the_directory_is_reported() {
     }
     assert!(legacy("model.pkl_01.npy").codes.is_empty());
 }
+
+// Found by attacking the sizing (each was clean while joblib reached the payload).
+
+#[test]
+fn a_build_inside_a_frame_is_unresolved_and_the_rest_is_tried() {
+    // FRAME[wrapper ... BUILD | payload] then the array bytes: joblib reads the array from
+    // after the frame and then runs the rest of the frame.
+    let mut inner = wrapper(&dict(&[F8, b"Vshape\nK\x01\x85"]))[2..].to_vec();
+    inner.push(b'0');
+    inner.extend_from_slice(PAYLOAD);
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&(inner.len() as u64).to_le_bytes());
+    b.extend_from_slice(&inner);
+    b.extend_from_slice(&[0xff; 8]);
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
+fn a_state_flag_that_contradicts_the_dtype_is_unresolved() {
+    // numpy.dtype("u1") with flags 1 has objects; "O" with flags 0 has none.
+    for (spec, flags) in [("u1", b'\x01'), ("O8", b'\x00')] {
+        let dtype = [
+            b"Vorder\nVC\nVdtype\ncnumpy\ndtype\nV".as_slice(),
+            spec.as_bytes(),
+            b"\n\x85R(K\x03V|\nNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK",
+            &[flags],
+            b"tb",
+        ]
+        .concat();
+        let state = dict(&[&dtype, b"Vshape\nK\x01\x85"]);
+        let s = scan(&joblib(&state, &[0xff; 1]));
+        assert!(
+            s.codes.contains(&Code::JoblibArrayUnresolved),
+            "{spec}: {:?}",
+            s.codes
+        );
+        assert!(s.codes.contains(&Code::PickleDangerousCall), "{spec}");
+    }
+}
+
+#[test]
+fn a_shape_of_seventeen_dimensions_is_kept_whole() {
+    let mut shape = b"Vshape\n(".to_vec();
+    for _ in 0..16 {
+        shape.extend_from_slice(b"K\x01");
+    }
+    shape.extend_from_slice(b"K\x10t");
+    let state = dict(&[b"Vdtype\ncnumpy\ndtype\nVu1\n\x85R", &shape]);
+    assert_payload_found(&joblib(&state, &[0xff; 16]));
+}
+
+#[test]
+fn a_memoized_none_is_no_alignment() {
+    // None memoized, then fetched as the alignment attribute: no padding byte.
+    let mut b = b"\x80\x02Nq\x090".to_vec();
+    let state = dict(&[
+        F8,
+        b"Vshape\nK\x01\x85",
+        b"Vnumpy_array_alignment_bytes\nh\x09",
+    ]);
+    b.extend_from_slice(&joblib(&state, &[0x07; 8])[2..]);
+    assert_payload_found(&b);
+}
+
+#[test]
+fn a_state_dict_past_the_cap_is_unresolved_even_when_the_key_was_kept() {
+    let mut entries: Vec<Vec<u8>> = vec![F8.to_vec(), b"Vshape\nK\x01\x85".to_vec()];
+    entries.extend((0..40).map(|i| format!("Vk{i}\nN").into_bytes()));
+    entries.push(b"Vshape\nK\x10\x85".to_vec());
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let s = scan(&joblib(&dict(&refs), &[0xff; 128]));
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
+fn a_wrapper_made_through_copyreg_is_a_wrapper() {
+    // copyreg._reconstructor(NumpyArrayWrapper, object, None), then BUILD.
+    let state = dict(&[F8, b"Vshape\nK\x02\x85"]);
+    let mut b = b"\x80\x02ccopyreg\n_reconstructor\n(cjoblib.numpy_pickle\nNumpyArrayWrapper\ncbuiltins\nobject\nNtR".to_vec();
+    b.extend_from_slice(&state);
+    b.push(b'b');
+    b.extend_from_slice(&[0xff; 16]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    assert_payload_found(&b);
+}
+
+#[test]
+fn the_legacy_wrapper_under_its_numpy_pickle_name_is_checked_too() {
+    let mut b = b"\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\n)\x81".to_vec();
+    b.extend_from_slice(&dict(&[b"Vfilename\nV../x.npy\n"]));
+    b.extend_from_slice(b"b.");
+    assert!(scan(&b).codes.contains(&Code::JoblibExternalArray));
+}

@@ -518,3 +518,16 @@ fn joblib_array_data_is_skipped_the_way_numpy_unpickler_reads_it() {
     let short = [&b[..b.len() - 2], b"."].concat();
     assert_eq!(scan(&short).codes, [Code::PickleMalformed]);
 }
+
+#[test]
+fn rot13_of_a_string_is_a_string_for_stack_global() {
+    // codecs.encode("bf", "rot13") is "os": STACK_GLOBAL imports os.system.
+    let b =
+        b"\x80\x04\x8c\x07_codecs\x8c\x06encode\x93\x8c\x02bf\x8c\x05rot13\x86R\x8c\x06system\x93.";
+    let s = scan(b);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousGlobal),
+        "{:?}",
+        s.codes
+    );
+}
