@@ -113,10 +113,12 @@ pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
             match d.raw_attributes() {
                 Ok(attrs) => {
                     let vlen = |r: &[u8]| d.resolve_vlen_reference_bytes(r, 1).ok();
-                    if attrs.iter().any(|a| is_object_atom(a, &vlen))
-                        && walk.object_arrays.len() < limits.max_fact_entries
-                    {
-                        walk.object_arrays.push(at.clone());
+                    match object_atom(&attrs, &vlen) {
+                        Some(true) if walk.object_arrays.len() < limits.max_fact_entries => {
+                            walk.object_arrays.push(at.clone());
+                        }
+                        None => note(&mut walk, format!("the PSEUDOATOM of {at} is not readable")),
+                        _ => {}
                     }
                     collect(&at, &attrs, &vlen, &mut candidates, &mut walk);
                 }
@@ -182,10 +184,18 @@ pub fn report_gaps(walk: &Walk, ctx: &mut Ctx) {
 }
 
 /// What makes a dataset a PyTables array of pickled objects.
-/// PyTables compares the value with "object" whatever its string type.
-fn is_object_atom(a: &RawAttribute, vlen: &dyn Fn(&[u8]) -> Option<Vec<u8>>) -> bool {
-    a.message().name == "PSEUDOATOM"
-        && matches!(string_value(a, vlen, true), StrValue::Bytes(v) if v == b"object")
+/// Whether a dataset is a PyTables object array: its `PSEUDOATOM` is "object" (PyTables
+/// compares whatever the string type); None when that attribute cannot be read.
+fn object_atom(attrs: &[RawAttribute], vlen: &dyn Fn(&[u8]) -> Option<Vec<u8>>) -> Option<bool> {
+    let mut object = false;
+    for a in attrs.iter().filter(|a| a.message().name == "PSEUDOATOM") {
+        match string_value(a, vlen, true) {
+            StrValue::Bytes(v) => object |= v == b"object",
+            StrValue::Unreadable | StrValue::TooLong(_) => return None,
+            StrValue::Not => {}
+        }
+    }
+    Some(object)
 }
 
 /// A scalar string attribute's value, as PyTables reads it.
@@ -193,7 +203,10 @@ enum StrValue {
     Bytes(Vec<u8>),
     /// A variable-length value longer than [`MAX_VLEN_VALUE`]: not read.
     TooLong(u32),
-    /// Not a scalar string of the kind asked for (or its heap object is unreadable).
+    /// A variable-length value whose heap object cannot be read (the HDF5 library may read
+    /// it where this reader does not: a free-space object first, an index given twice).
+    Unreadable,
+    /// Not a scalar string of the kind asked for.
     Not,
 }
 
@@ -227,7 +240,7 @@ fn string_value(
             if len > MAX_VLEN_VALUE {
                 return StrValue::TooLong(len);
             }
-            resolve(&m.raw_data).map_or(StrValue::Not, StrValue::Bytes)
+            resolve(&m.raw_data).map_or(StrValue::Unreadable, StrValue::Bytes)
         }
         _ => fixed_string(a).map_or(StrValue::Not, |v| StrValue::Bytes(v.to_vec())),
     }
@@ -273,6 +286,12 @@ fn collect(
             StrValue::TooLong(n) => {
                 walk.incomplete.get_or_insert_with(|| {
                     format!("attribute {at}:{name} is a string of {n} bytes, past the {MAX_VLEN_VALUE}-byte limit")
+                });
+                continue;
+            }
+            StrValue::Unreadable => {
+                walk.incomplete.get_or_insert_with(|| {
+                    format!("attribute {at}:{name} is a string whose heap object is not readable")
                 });
                 continue;
             }

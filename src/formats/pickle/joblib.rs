@@ -5,7 +5,7 @@
 
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
-use super::value::Value;
+use super::value::{Ref, Value};
 use crate::finding::{Code, Evidence};
 use crate::formats::member::escapes;
 
@@ -72,7 +72,101 @@ fn attr(state: &Value, name: &str) -> Attr {
 /// Why a joblib array's byte count cannot be worked out.
 struct Unresolved(String);
 
+/// A joblib wrapper class, or an instance of one not yet built (after its BUILD the machine
+/// replaces it, as `NumpyUnpickler` replaces it by the array).
+fn wrapper_like(v: &Value) -> bool {
+    match v {
+        Value::Ref(r) | Value::Call(Some(r)) => joblib_wrapper(r.path()).is_some(),
+        Value::Tuple { items, .. } => items.iter().any(wrapper_like),
+        _ => false,
+    }
+}
+
+/// Calls that make a wrapper instance from the class as the first item of an argument
+/// tuple, which the analysis follows (see `evaluate`).
+fn makes_instance(callee: &str) -> bool {
+    matches!(
+        callee,
+        "copyreg._reconstructor"
+            | "copy_reg._reconstructor"
+            | "copyreg.__newobj__"
+            | "copyreg.__newobj_ex__"
+    )
+}
+
 impl<'c, 'a> Machine<'c, 'a> {
+    /// A wrapper class or unbuilt instance put into a list, dict or set: an instance made from
+    /// it later (through any callable that takes an iterable, or hands its argument back) is
+    /// read by joblib after its BUILD, and the analysis would not know it.
+    pub(super) fn wrapper_escapes(&mut self, items: &[Value], opcode: &str, at: u64) -> Res<()> {
+        if items.iter().any(wrapper_like) {
+            return self.unresolved_wrapper(
+                at,
+                format!("a joblib array wrapper is stored in a container ({opcode})"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Calls the analysis cannot follow to a wrapper instance: the class called with
+    /// arguments (REDUCE, INST, OBJ run `__init__`, which sets attributes BUILD need not
+    /// repeat), or a wrapper class or unbuilt instance handed to any call but the copyreg
+    /// constructors with it first in a tuple (an identity-like call hands it back).
+    pub(super) fn wrapper_call(
+        &mut self,
+        callee: Option<&Ref>,
+        args: &Value,
+        opcode: &str,
+        at: u64,
+    ) -> Res<()> {
+        let items = args.items();
+        if let Some(c) = callee
+            && joblib_wrapper(c.path()).is_some()
+            && matches!(opcode, "REDUCE" | "INST" | "OBJ")
+            && !matches!(args, Value::EmptyTuple)
+        {
+            return self.unresolved_wrapper(
+                at,
+                format!(
+                    "the wrapper is made by calling it with arguments ({opcode} runs __init__)"
+                ),
+            );
+        }
+        let allowed_first = callee.is_some_and(|c| makes_instance(c.path()));
+        let passed = items.iter().enumerate().any(|(i, v)| {
+            wrapper_like(v) && !(allowed_first && i == 0 && matches!(v, Value::Ref(_)))
+        });
+        let opaque_args = !matches!(args, Value::Tuple { .. } | Value::EmptyTuple);
+        // Arguments the analysis does not see (a list) may hold the class: only once a
+        // wrapper class was imported in this stream.
+        let unseen =
+            self.wrappers && callee.is_some_and(|c| makes_instance(c.path())) && opaque_args;
+        if passed || unseen {
+            return self.unresolved_wrapper(
+                at,
+                format!("a joblib array wrapper is handed to a call ({opcode})"),
+            );
+        }
+        Ok(())
+    }
+
+    fn unresolved_wrapper(&mut self, at: u64, why: String) -> Res<()> {
+        self.activity = self.activity.saturating_add(1);
+        self.ctx.report_with(
+            Code::JoblibArrayUnresolved,
+            Code::JoblibArrayUnresolved.default_severity(),
+            Some(at),
+            format!(
+                "{why} at offset {at}: an instance joblib reads an array after is not followed, so the positions after it were tried as pickle starts (up to 1 MiB on)"
+            ),
+            Evidence {
+                actual: Some(why),
+                ..Evidence::default()
+            },
+        );
+        Err(Break::Resync)
+    }
+
     /// joblib writes a NumPy array's bytes into the pickle stream right after the BUILD of
     /// its `NumpyArrayWrapper` (`joblib/numpy_pickle.py`, `read_array`): for object arrays a
     /// whole pickle of its own; else an optional alignment padding (one length byte, then that

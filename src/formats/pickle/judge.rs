@@ -65,6 +65,9 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
         self.key_buf = key;
         let r = Ref::new(module, name);
+        if super::joblib::joblib_wrapper(r.path()).is_some() {
+            self.wrappers = true;
+        }
         if !self.attrs.is_empty()
             && let Some(v) = self.attrs.get(r.path())
         {
@@ -183,6 +186,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 ev,
             );
         }
+        self.wrapper_call(r.as_deref(), &args, opcode, at)?;
         let Some(r) = r else {
             return Ok(Value::Call(None));
         };
@@ -472,12 +476,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // rot13 is the one codec that turns a str into a str.
             "_codecs.encode" | "codecs.encode"
-                if text(1).is_some_and(|e| {
-                    matches!(
-                        e.to_ascii_lowercase().as_str(),
-                        "rot13" | "rot_13" | "rot-13"
-                    )
-                }) =>
+                if text(1)
+                    .is_some_and(|e| matches!(codec_name(&e).as_str(), "rot13" | "rot_13")) =>
             {
                 if let Some(t) = text(0) {
                     let r: String = t.chars().map(rot13).collect();
@@ -825,4 +825,24 @@ fn rot13(c: char) -> char {
     };
     let i = usize::from((c as u8).wrapping_sub(if c.is_ascii_lowercase() { b'a' } else { b'A' }));
     table.get(i).map_or(c, |&b| char::from(b))
+}
+
+/// A codec name as Python's codec registry looks it up (`encodings.normalize_encoding`, then
+/// lower case): runs of characters other than letters, digits and '.' become one '_', and
+/// none is kept at either end.
+fn codec_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut gap = false;
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '.' {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    out
 }

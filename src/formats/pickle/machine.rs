@@ -56,6 +56,8 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) helpers: bool,
     /// (helper, what it was given) pairs already reported in this stream.
     pub(super) judged: foldhash::HashSet<Box<str>>,
+    /// A joblib array wrapper class was imported in this stream.
+    pub(super) wrappers: bool,
 }
 
 /// Positions (as opcode starts) that side readings have passed with nothing interesting on
@@ -123,6 +125,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             exhaustion_reported: false,
             helpers: false,
             judged: foldhash::HashSet::default(),
+            wrappers: false,
         }
     }
 

@@ -241,6 +241,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Containers.
             b'd' => {
                 let items = self.pop_mark()?;
+                self.wrapper_escapes(&items, "DICT", at)?;
                 self.loose(&items, "DICT", at);
                 let mut dict = DictVal::default();
                 let mut it = items.into_iter();
@@ -251,6 +252,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'l' | 0x91 => {
                 let items = self.pop_mark()?;
+                self.wrapper_escapes(&items, op_name(op), at)?;
                 self.loose(&items, op_name(op), at);
                 self.push(Value::Opaque)?;
             }
@@ -281,17 +283,20 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'a' => {
                 let v = self.pop()?;
+                self.wrapper_escapes(std::slice::from_ref(&v), "APPEND", at)?;
                 self.loose(std::slice::from_ref(&v), "APPEND", at);
                 self.mutate("APPEND", at)?;
             }
             b'e' => {
                 let items = self.pop_mark()?;
+                self.wrapper_escapes(&items, "APPENDS", at)?;
                 self.loose(&items, "APPENDS", at);
                 self.mutate("APPENDS", at)?;
             }
             b's' => {
                 let v = self.pop()?;
                 let k = self.pop()?;
+                self.wrapper_escapes(&[k.clone(), v.clone()], "SETITEM", at)?;
                 self.loose(std::slice::from_ref(&k), "SETITEM", at);
                 self.loose(std::slice::from_ref(&v), "SETITEM", at);
                 self.mutate("SETITEM", at)?;
@@ -302,12 +307,14 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if items.len() % 2 != 0 {
                     return invalid("odd number of items for SETITEMS");
                 }
+                self.wrapper_escapes(&items, "SETITEMS", at)?;
                 self.loose(&items, "SETITEMS", at);
                 self.mutate("SETITEMS", at)?;
                 self.dict_insert(items)?;
             }
             0x90 => {
                 let items = self.pop_mark()?;
+                self.wrapper_escapes(&items, "ADDITEMS", at)?;
                 self.loose(&items, "ADDITEMS", at);
                 self.mutate("ADDITEMS", at)?;
             }
@@ -336,6 +343,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                         }
                         Some(Wrapper::File) => self.joblib_array_file(&state, at),
                         None => {}
+                    }
+                    if joblib_wrapper(r.path()).is_some() {
+                        // NumpyUnpickler replaces the wrapper by the array it read: what is
+                        // left on the stack is no wrapper (a wrapper seen later was not built).
+                        if let Some(top) = self.stack.last_mut() {
+                            *top = Value::Opaque;
+                        }
                     }
                 }
                 self.rebind(&state, at)?;

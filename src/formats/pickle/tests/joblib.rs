@@ -266,3 +266,44 @@ fn the_legacy_wrapper_under_its_numpy_pickle_name_is_checked_too() {
     b.extend_from_slice(b"b.");
     assert!(scan(&b).codes.contains(&Code::JoblibExternalArray));
 }
+
+#[test]
+fn a_wrapper_the_analysis_cannot_follow_is_unresolved() {
+    // copyreg.__newobj__ given a list holding the class; min() of an unbuilt instance;
+    // the class called with arguments (REDUCE runs __init__, which sets attributes).
+    let cls = b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n";
+    let list_args = [b"\x80\x02ccopyreg\n__newobj__\n]".as_slice(), cls, b"aR"].concat();
+    let via_min = [b"\x80\x02cbuiltins\nmin\n(".as_slice(), cls, b")\x81\x85tR"].concat();
+    let init = [
+        b"\x80\x02".as_slice(),
+        cls,
+        b"(cnumpy\nndarray\nK\x02\x85VC\nNtR",
+    ]
+    .concat();
+    for made in [list_args, via_min, init] {
+        let mut b = made.clone();
+        b.extend_from_slice(&dict(&[F8, b"Vshape\nK\x02\x85"]));
+        b.push(b'b');
+        b.extend_from_slice(&[0xff; 16]);
+        b.push(b'0');
+        b.extend_from_slice(PAYLOAD);
+        b.extend_from_slice(b"N.");
+        let s = scan(&b);
+        assert!(
+            s.codes.contains(&Code::JoblibArrayUnresolved),
+            "{made:?}: {:?}",
+            s.codes
+        );
+    }
+}
+
+#[test]
+fn a_built_wrapper_is_the_array_and_can_go_into_containers() {
+    // joblib's usual layout: the wrapper BUILT, then appended to a list: no finding.
+    let mut b = b"\x80\x02]".to_vec();
+    b.extend_from_slice(&wrapper(&dict(&[F8, b"Vshape\nK\x01\x85"]))[2..]);
+    b.extend_from_slice(&[0x00; 8]);
+    b.extend_from_slice(b"a.");
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}

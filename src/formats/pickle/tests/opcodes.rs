@@ -531,3 +531,17 @@ fn rot13_of_a_string_is_a_string_for_stack_global() {
         s.codes
     );
 }
+
+#[test]
+fn rot13_is_recognised_under_every_spelling_the_codec_registry_accepts() {
+    for name in ["rot 13", "rot$13", " rot13", "rot13\t", "ROT--13"] {
+        let mut b = b"\x80\x04\x8c\x07_codecs\x8c\x06encode\x93\x8c\x02bf\x8c".to_vec();
+        b.push(name.len() as u8);
+        b.extend_from_slice(name.as_bytes());
+        b.extend_from_slice(b"\x86R\x8c\x06system\x93.");
+        assert!(
+            scan(&b).codes.contains(&Code::PickleDangerousGlobal),
+            "{name:?}"
+        );
+    }
+}
