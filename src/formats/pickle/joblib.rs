@@ -151,15 +151,31 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     fn unresolved_wrapper(&mut self, at: u64, why: String) -> Res<()> {
+        let message = format!(
+            "{why} at offset {at}: an instance joblib reads an array after is not followed"
+        );
+        self.array_unresolved(at, message, why, None)
+    }
+
+    /// `joblib-array-unresolved`, then the stream stops and the positions after it are
+    /// tried as pickle starts ([`Break::Resync`]).
+    fn array_unresolved(
+        &mut self,
+        at: u64,
+        message: String,
+        why: String,
+        opcode: Option<&str>,
+    ) -> Res<()> {
         self.activity = self.activity.saturating_add(1);
         self.ctx.report_with(
             Code::JoblibArrayUnresolved,
             Code::JoblibArrayUnresolved.default_severity(),
             Some(at),
             format!(
-                "{why} at offset {at}: an instance joblib reads an array after is not followed, so the positions after it were tried as pickle starts (up to 1 MiB on)"
+                "{message}, so the positions after it were tried as pickle starts (up to 1 MiB on)"
             ),
             Evidence {
+                opcode: opcode.map(str::to_owned),
                 actual: Some(why),
                 ..Evidence::default()
             },
@@ -204,21 +220,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                 Ok(())
             }
             Err(Unresolved(why)) => {
-                self.activity = self.activity.saturating_add(1);
-                self.ctx.report_with(
-                    Code::JoblibArrayUnresolved,
-                    Code::JoblibArrayUnresolved.default_severity(),
-                    Some(at),
-                    format!(
-                        "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown, so the positions after it were tried as pickle starts (up to 1 MiB on)"
-                    ),
-                    Evidence {
-                        opcode: Some("BUILD".into()),
-                        actual: Some(why),
-                        ..Evidence::default()
-                    },
+                let message = format!(
+                    "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown"
                 );
-                Err(Break::Resync)
+                self.array_unresolved(at, message, why, Some("BUILD"))
             }
         }
     }
