@@ -45,19 +45,25 @@ pub struct Walk {
     pub kept_bytes: usize,
 }
 
-/// Walks the file's attributes and scans those PyTables unpickles.
-pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
-    let limits = ctx.limits;
-    let n = usize::try_from(src.len().min(limits.max_hdf5_metadata)).unwrap_or(usize::MAX);
-    let prefix = src.read_vec(0, n)?;
-    let max = usize::try_from(limits.max_keras_config).unwrap_or(usize::MAX);
+/// Opens an in-memory HDF5 prefix with every read the decoder makes bounded by `max` bytes
+/// and no chunk cache (Keras's root attributes and this walk use the same bounds).
+pub(crate) fn open(prefix: Vec<u8>, max: u64) -> Result<Hdf5File, String> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
     let opts = OpenOptions::default()
         .with_chunk_cache_bytes(0)
         .with_max_read_bytes(max)
         .with_max_object_header_bytes(max)
         .with_max_chunk_bytes(max);
+    Hdf5File::from_vec_with_options(prefix, opts).map_err(|e| e.to_string())
+}
+
+/// Walks the file's attributes and scans those PyTables unpickles.
+pub fn scan_attributes(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Walk> {
+    let limits = ctx.limits;
+    let n = usize::try_from(src.len().min(limits.max_hdf5_metadata)).unwrap_or(usize::MAX);
+    let prefix = src.read_vec(0, n)?;
     let mut walk = Walk::default();
-    let file = match Hdf5File::from_vec_with_options(prefix, opts) {
+    let file = match open(prefix, limits.max_keras_config) {
         Ok(f) => f,
         Err(e) => {
             walk.incomplete = Some(e.to_string());

@@ -82,15 +82,8 @@ struct RootAttributes {
 /// Reads the root group's attributes with `hdf5-reader`. `Err` describes why the structure
 /// could not be read (the caller falls back to a byte scan).
 fn read_root_attributes(prefix: Vec<u8>, max_config: u64) -> Result<RootAttributes, String> {
-    use hdf5_reader::{Hdf5File, OpenOptions};
-    let max = usize::try_from(max_config).unwrap_or(usize::MAX);
     let read = || -> Result<RootAttributes, String> {
-        let opts = OpenOptions::default()
-            .with_chunk_cache_bytes(0)
-            .with_max_read_bytes(max)
-            .with_max_object_header_bytes(max)
-            .with_max_chunk_bytes(max);
-        let file = Hdf5File::from_vec_with_options(prefix, opts).map_err(|e| e.to_string())?;
+        let file = crate::formats::hdf5::open(prefix, max_config)?;
         let root = file.root_group().map_err(|e| e.to_string())?;
         // Raw messages: `attributes()` would resolve every variable-length string of every
         // root attribute, and many references to one large heap object multiply memory.

@@ -333,18 +333,17 @@ impl<'c, 'a> Machine<'c, 'a> {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
-                    match joblib_wrapper(r.path()) {
-                        Some(Wrapper::Inline) => {
-                            // joblib ends the current frame before writing the array data.
-                            if self.frame_end == Some(inp.pos) {
-                                self.frame_end = None;
+                    if let Some(wrapper) = joblib_wrapper(r.path()) {
+                        match wrapper {
+                            Wrapper::Inline => {
+                                // joblib ends the current frame before writing the array data.
+                                if self.frame_end == Some(inp.pos) {
+                                    self.frame_end = None;
+                                }
+                                self.joblib_array(&state, at, inp)?;
                             }
-                            self.joblib_array(&state, at, inp)?;
+                            Wrapper::File => self.joblib_array_file(&state, at),
                         }
-                        Some(Wrapper::File) => self.joblib_array_file(&state, at),
-                        None => {}
-                    }
-                    if joblib_wrapper(r.path()).is_some() {
                         // NumpyUnpickler replaces the wrapper by the array it read: what is
                         // left on the stack is no wrapper (a wrapper seen later was not built).
                         if let Some(top) = self.stack.last_mut() {

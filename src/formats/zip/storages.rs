@@ -9,7 +9,7 @@
 use super::Zip;
 use crate::finding::{Code, Evidence};
 use crate::formats::{Ctx, StorageRef};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bytes per element of a storage type (`torch/storage.py`, `_pickle_storage_type`); None for
 /// a type whose size is not known here (nothing is checked for it).
@@ -50,7 +50,7 @@ impl Zip<'_> {
                 .filter(|s| s.member.as_deref() == Some(member.as_str()))
                 .cloned()
                 .collect();
-            let mut named: BTreeMap<String, ()> = BTreeMap::new();
+            let mut named: BTreeSet<String> = BTreeSet::new();
             for s in &refs {
                 let Some(key) = &s.key else {
                     self.storage_mismatch(
@@ -63,7 +63,7 @@ impl Zip<'_> {
                     continue;
                 };
                 let record = format!("{dir}data/{key}");
-                named.insert(record.clone(), ());
+                named.insert(record.clone());
                 let Some(elsize) = element_size(&s.storage_type) else {
                     continue;
                 };
@@ -105,7 +105,7 @@ impl Zip<'_> {
                 if !name.starts_with(&prefix) {
                     continue;
                 }
-                if named.contains_key(name) {
+                if named.contains(name) {
                     continue;
                 }
                 ctx.report_with(
