@@ -583,7 +583,7 @@ fn lossy(bytes: &[u8], max: usize) -> String {
 
 /// What an external data location resolves to, relative to the model's directory.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum LocationCheck {
+pub(crate) enum LocationCheck {
     Inside,
     Empty,
     /// Leaves the directory; the reason completes "which ...".
@@ -595,7 +595,7 @@ pub(super) enum LocationCheck {
 /// Checks an external data location the way a loader on any platform could resolve it: both
 /// `/` and `\` separate components (Windows accepts both), and `..` is resolved lexically
 /// (`std::filesystem::path::lexically_normal`, which onnx's checker uses since 1.16).
-pub(super) fn check_location(loc: &[u8]) -> LocationCheck {
+pub(crate) fn check_location(loc: &[u8]) -> LocationCheck {
     if loc.is_empty() {
         return LocationCheck::Empty;
     }

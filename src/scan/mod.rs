@@ -346,12 +346,13 @@ fn onnx_external_data(files: &mut [FileReport], fail_on: Severity) {
         let dir = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
         for loc in &onnx.external_data_locations {
             let loc = loc.strip_prefix("./").unwrap_or(loc);
-            if loc.is_empty()
-                || loc.starts_with('/')
-                || loc.contains('\\')
-                || loc
-                    .split('/')
-                    .any(|p| p == ".." || p == "." || p.is_empty())
+            // The model's own check of the location (escapes are its finding): only a plain
+            // relative path names a file here, never one with a backslash, `.` or `..`.
+            if !matches!(
+                crate::formats::onnx::check_location(loc.as_bytes()),
+                crate::formats::onnx::LocationCheck::Inside
+            ) || loc.contains('\\')
+                || loc.split('/').any(|p| p == "." || p.is_empty())
             {
                 continue;
             }
