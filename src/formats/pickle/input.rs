@@ -129,6 +129,15 @@ impl<'r> Input<'r> {
 
     #[inline]
     pub(super) fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
+        // The per-opcode path: the whole argument is in the buffer (a fixed-size copy).
+        let end = self.start.wrapping_add(N);
+        if end <= self.end
+            && let Some(Ok(out)) = self.buf.get(self.start..end).map(<[u8; N]>::try_from)
+        {
+            self.start = end;
+            self.pos = self.pos.wrapping_add(N as u64);
+            return Ok(out);
+        }
         let mut out = [0u8; N];
         self.fill(&mut out, what)?;
         Ok(out)

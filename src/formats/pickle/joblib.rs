@@ -98,7 +98,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// A wrapper class or unbuilt instance put into a list, dict or set: an instance made from
     /// it later (through any callable that takes an iterable, or hands its argument back) is
     /// read by joblib after its BUILD, and the analysis would not know it.
+    #[inline(always)]
     pub(super) fn wrapper_escapes(&mut self, items: &[Value], opcode: &str, at: u64) -> Res<()> {
+        // Only a stream that made a reference to a wrapper class can hold one.
+        if self.wrappers {
+            self.wrapper_stored(items, opcode, at)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn wrapper_stored(&mut self, items: &[Value], opcode: &str, at: u64) -> Res<()> {
         if items.iter().any(wrapper_like) {
             return self.unresolved_wrapper(
                 at,

@@ -371,10 +371,14 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// argument or state rather than called by the pickle: something else may call them
     /// (`copyreg.__newobj__`, `copyreg._reconstructor`, a `__setstate__`) with arguments this
     /// analysis does not see, so each fails closed as the denylisted import it is.
+    #[inline(always)]
     pub(super) fn loose(&mut self, items: &[Value], opcode: &'static str, at: u64) {
-        if !self.helpers {
-            return;
+        if self.helpers {
+            self.loose_judged(items, opcode, at);
         }
+    }
+
+    fn loose_judged(&mut self, items: &[Value], opcode: &'static str, at: u64) {
         for v in items {
             let Value::Ref(r) = v else { continue };
             if Helper::of(r.path()).is_none() || !self.first_judgement(r.path(), "\0") {
@@ -534,6 +538,9 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Something reached at load time through an import helper: classify it like an import.
     fn reached(&mut self, r: &Ref, opcode: &'static str, at: u64, via: &str) {
+        if super::joblib::joblib_wrapper(r.path()).is_some() {
+            self.wrappers = true;
+        }
         let class = self.ctx.policy.classify(r.module(), r.name());
         self.report_class(&class, r.module(), r.name(), opcode, at, Some(via));
     }

@@ -275,7 +275,6 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     pub(super) fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
         self.share_top()?;
-        let v = self.top()?.clone();
         if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
             return Err(Break::Limit(format!(
                 "more than {} memo entries",
@@ -299,6 +298,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             );
         }
         let limits = self.ctx.limits;
+        // `share_top` checked there is a top.
+        let Some(v) = self.stack.last() else {
+            return invalid("unpickling stack underflow");
+        };
         match self.memo.put(
             i,
             v,
@@ -397,11 +400,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             let mut buf = [0u8; SHORT];
             let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
             inp.fill(short, what)?;
-            if let Ok(t) = std::str::from_utf8(short)
-                && let Some(s) = Short::new(t)
-            {
+            if let Some(s) = Short::from_utf8(buf, n as usize) {
                 return Ok(Value::Short(s));
             }
+            let short = buf.get(..n as usize).unwrap_or(&[]);
             let t = String::from_utf8_lossy(short).into_owned();
             let len = t.len() as u64;
             return Ok(Value::string(t.into_bytes(), len));

@@ -88,7 +88,7 @@ impl Memo {
         }
     }
 
-    pub(super) fn put(&mut self, i: u64, v: Value, soft: usize, hard: usize) -> Put {
+    pub(super) fn put(&mut self, i: u64, v: &Value, soft: usize, hard: usize) -> Put {
         let existed = self.contains(i);
         if !existed {
             self.len = self.len.saturating_add(1);
@@ -123,7 +123,7 @@ impl Memo {
             return Put::Done;
         }
         self.cost = total;
-        self.values.insert(i, (v, c));
+        self.values.insert(i, (v.clone(), c));
         Put::Done
     }
 

@@ -5,7 +5,7 @@ use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
 use super::strings::{parse_index, raw_unicode_escape, unquote_string};
-use super::value::{DictVal, Value, tuple};
+use super::value::{DictVal, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
@@ -268,16 +268,16 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 let from = self.stack.len().saturating_sub(n);
                 let items = self.stack.get(from..).unwrap_or(&[]);
-                let hot = items.iter().filter(|v| v.interesting()).count();
+                let flags = TupleFlags::of(items);
                 // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
-                let v = if items.iter().all(|v| matches!(v, Value::Opaque)) {
+                let v = if flags.opaque {
                     self.stack.truncate(from);
                     Value::Opaque
                 } else {
-                    self.hot = self.hot.saturating_sub(hot);
+                    self.hot = self.hot.saturating_sub(flags.hot);
                     let t: Rc<[Value]> = self.stack.drain(from..).collect();
                     self.loose(&t, op_name(op), at);
-                    Value::tuple_of(t)
+                    flags.tuple(t)
                 };
                 self.push(v)?;
             }

@@ -163,6 +163,50 @@ pub(super) enum Value {
     Lost,
 }
 
+/// What a tuple's items say, worked out in one pass over them.
+pub(super) struct TupleFlags {
+    /// Items that are [`Value::interesting`].
+    pub(super) hot: usize,
+    refs: bool,
+    dynamic: bool,
+    cost: usize,
+    /// Every item is [`Value::Opaque`].
+    pub(super) opaque: bool,
+}
+
+impl TupleFlags {
+    #[inline]
+    pub(super) fn of(items: &[Value]) -> TupleFlags {
+        let mut f = TupleFlags {
+            hot: 0,
+            refs: false,
+            dynamic: false,
+            cost: VALUE_OVERHEAD,
+            opaque: true,
+        };
+        for v in items {
+            f.hot = f.hot.saturating_add(usize::from(v.interesting()));
+            f.refs |= v.holds_ref();
+            f.dynamic |= matches!(v, Value::Dict(_) | Value::Tuple { dynamic: true, .. });
+            f.cost = f.cost.saturating_add(v.cost());
+            f.opaque &= matches!(v, Value::Opaque);
+        }
+        f
+    }
+
+    /// The tuple of `items` (the items these flags were worked out from).
+    #[inline]
+    pub(super) fn tuple(&self, items: Rc<[Value]>) -> Value {
+        Value::Tuple {
+            hot: self.hot > 0,
+            refs: self.refs,
+            dynamic: self.dynamic,
+            cost: u32::try_from(self.cost).unwrap_or(u32::MAX),
+            items,
+        }
+    }
+}
+
 /// A dict's entries, the first [`MAX_DICT_KEPT`] of them.
 #[derive(Debug, Default)]
 pub(super) struct DictVal {
@@ -288,6 +332,16 @@ impl Short {
         })
     }
 
+    /// The first `len` bytes of `bytes`, when they are UTF-8.
+    #[inline]
+    pub(super) fn from_utf8(bytes: [u8; SHORT], len: usize) -> Option<Short> {
+        std::str::from_utf8(bytes.get(..len)?).ok()?;
+        Some(Short {
+            len: u8::try_from(len).ok()?,
+            bytes,
+        })
+    }
+
     pub(super) fn text(&self) -> Option<&str> {
         std::str::from_utf8(self.bytes.get(..usize::from(self.len))?).ok()
     }
@@ -381,16 +435,7 @@ impl Value {
 
     /// A tuple of `items`, its flags worked out once.
     pub(super) fn tuple_of(items: Rc<[Value]>) -> Value {
-        let dynamic = items
-            .iter()
-            .any(|v| matches!(v, Value::Dict(_) | Value::Tuple { dynamic: true, .. }));
-        Value::Tuple {
-            hot: items.iter().any(Value::interesting),
-            refs: items.iter().any(Value::holds_ref),
-            dynamic,
-            cost: u32::try_from(Value::items_cost(&items)).unwrap_or(u32::MAX),
-            items,
-        }
+        TupleFlags::of(&items).tuple(items)
     }
 
     fn items_cost(items: &[Value]) -> usize {

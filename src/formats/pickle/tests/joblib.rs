@@ -307,3 +307,16 @@ fn a_built_wrapper_is_the_array_and_can_go_into_containers() {
     let s = scan(&b);
     assert!(s.codes.is_empty(), "{:?}", s.findings);
 }
+
+#[test]
+fn a_wrapper_class_reached_through_getattr_is_watched_like_an_imported_one() {
+    // getattr(joblib.numpy_pickle, "NumpyArrayWrapper") appended to a list: the class was
+    // never imported by name, yet an instance made from the list later is read by joblib.
+    let b = b"\x80\x02]cbuiltins\ngetattr\n(cjoblib\nnumpy_pickle\nVNumpyArrayWrapper\ntRa.";
+    let s = scan(b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.findings
+    );
+}
