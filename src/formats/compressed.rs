@@ -32,6 +32,11 @@ struct Capped<R> {
     /// without saying so (a pickle reader ends at a stream boundary on a read error), and a
     /// decoder need not repeat it (a gzip CRC is checked once, at the end).
     corrupt: Option<String>,
+    /// Set by the first error: every later read returns it again without calling the
+    /// decoder. A decoder left in an inconsistent state by an error may spin when read again
+    /// (lzma-rust2's LZMA2 reader loops forever on a chunk whose input was consumed), and
+    /// callers do read again (`BufReader`, the drain after the parser).
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 /// Marks real read failures of the underlying file, so they are not taken for corrupt data:
@@ -59,6 +64,21 @@ impl<R: BufRead> BufRead for Tagged<R> {
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, msg)) = &self.failed {
+            return Err(io::Error::new(*kind, msg.clone()));
+        }
+        let res = self.read_through(buf);
+        if let Err(e) = &res
+            && e.kind() != io::ErrorKind::Interrupted
+        {
+            self.failed = Some((e.kind(), e.to_string()));
+        }
+        res
+    }
+}
+
+impl<R: Read> Capped<R> {
+    fn read_through(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.produced >= self.cap {
             // One more byte would exceed the cap: check whether the stream really goes on.
             let mut probe = [0u8; 1];
@@ -224,6 +244,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
         hit: false,
         io_failed,
         corrupt: None,
+        failed: None,
     };
     let mut r = BufReader::with_capacity(256 << 10, capped);
     let head = match r.fill_buf() {
@@ -326,6 +347,30 @@ mod tests {
         let mut ctx = Ctx::new(&limits, &policy, "m.joblib");
         let f = inspect(&bytes.to_vec(), &mut ctx, format).unwrap();
         (f, ctx.findings.iter().map(|f| f.code).collect())
+    }
+
+    #[test]
+    fn a_decoder_is_never_read_again_after_an_error() {
+        // Found by fuzzing: an xz stream whose block checksum fails after 48 bytes of pickle.
+        // Read again after its errors, lzma-rust2's LZMA2 reader looped forever; every read
+        // after the first error now returns that error.
+        const XZ: &[u8] = b"\xfd\x37\x7a\x58\x5a\x00\x00\x04\xe6\xd6\xb4\x46\x02\x00\x21\x01\x16\x00\x00\x00\x74\x2f\
+          \xe5\xa3\x01\x00\x2f\x80\x04\x95\x56\x00\x00\x54\x46\x4c\x34\x00\x7d\x94\x28\x8c\x04\x6e\
+          \x61\x6d\x65\x94\x69\x61\x8c\x05\x6f\x62\x6d\x94\x8c\x07\x77\x65\x69\x67\x68\x74\x73\x94\
+          \xf0\xff\xff\xff\x3f\xe0\x00\x00\x00\x00\x00\x1e\x42\x17\x81\x67\xf5\xd2\x00\x01\x48\x30\
+          \x8a\x40\xff\x3e\x1f\xb6\xf3\x7d\x01\x00\x00\x00\x00\x04\xb4\x46\x02\x00\x21\x01\x16\x00\
+          \x00\x00\x74\x2f\xe5\xa3\x01\x00\x2c\x80\x00\x74\x2f\xe5\xa3\x01\x00\x2c\x80\x04\x8c\x07\
+          \x70\x61\x74\x68\x6c\x69\x62\x8c\x09\x6f\x73\x06\x55\x55\x55\x55\x55\x55\x56\x65\x79\x74\
+          \x73\x2e\x6d\x98\x98\x98\x98\x98\x98\x73\x93\x59\x5a";
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(run(XZ, Format::Xz, Limits::default()));
+        });
+        let (f, codes) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the scan finishes");
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::ArchiveMalformed), "{codes:?}");
     }
 
     #[test]
