@@ -28,15 +28,6 @@ pub enum ManifestFormat {
     Sha256Sum,
 }
 
-impl ManifestFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ManifestFormat::Json => "json",
-            ManifestFormat::Sha256Sum => "sha256sum",
-        }
-    }
-}
-
 /// One file as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFile {
