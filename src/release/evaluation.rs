@@ -406,7 +406,9 @@ mod tests {
         let e = read(LM_EVAL);
         assert_eq!(e.format, Some(EvaluationFormat::LmEvalHarness));
         assert!(e.notes.is_empty(), "{:?}", e.notes);
-        let got: Vec<(&str, &str, Option<&str>, &str, Option<&str>)> = e
+        // task, metric, filter, value, stderr
+        type Row<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, Option<&'a str>);
+        let got: Vec<Row<'_>> = e
             .metrics
             .iter()
             .map(|m| {

@@ -394,3 +394,21 @@ fn broken_release_configs_are_refused_naming_the_path() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_link_leaving_an_artifact_is_a_finding_about_it_and_fails_generate() {
+    let t = scratch_release();
+    std::os::unix::fs::symlink("/etc/hostname", t.path().join("serving/extra.yaml")).unwrap();
+    let (code, bytes, stderr) = generate_release(t.path());
+    assert_eq!(code, 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(aibom::bom::validate::validate(&doc).is_empty());
+    let v = doc["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "symlink-escape")
+        .unwrap();
+    assert_eq!(v["affects"][0]["ref"], "release:runtime-policy:serving");
+    assert_eq!(property(v, "aibom:finding:path"), ["serving/extra.yaml"]);
+}
