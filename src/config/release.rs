@@ -157,12 +157,30 @@ impl Release {
                     .iter()
                     .map(|a| (a.role.key(), a.path.as_str())),
             );
+        let real_root = root
+            .canonicalize()
+            .map_err(|_| ConfigError::ReleaseMissing {
+                key: "release",
+                path: root.display().to_string(),
+            })?;
         for (key, path) in named {
             let full = root.join(path);
             if std::fs::symlink_metadata(&full).is_err() {
                 return Err(ConfigError::ReleaseMissing {
                     key,
                     path: full.display().to_string(),
+                });
+            }
+            // A link on the way (`prompts -> /elsewhere`) may not take the artifact out of the
+            // release root either: the AIBOM records paths under the root.
+            let inside = full
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&real_root));
+            if !inside {
+                return Err(ConfigError::ReleasePath {
+                    key,
+                    path: path.to_owned(),
+                    why: "resolves outside the release root (through a link) or points at nothing",
                 });
             }
         }
@@ -478,5 +496,23 @@ path = "./manifests//crawl.sha256"
         std::fs::write(d.path().join("eval/gone.json"), "{}").unwrap();
         let r = Config::load(Some(&cfg)).unwrap().release.unwrap();
         assert_eq!(r.root, d.path());
+    }
+
+    #[test]
+    fn an_artifact_reached_through_a_link_out_of_the_root_is_refused_at_load() {
+        let outside = tempfile::tempdir().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("prompts")).unwrap();
+        std::os::unix::fs::symlink("nowhere", d.path().join("dangling")).unwrap();
+        let cfg = d.path().join("aibom.toml");
+        for body in ["prompts = \"prompts\"\n", "evaluations = [\"dangling\"]\n"] {
+            std::fs::write(&cfg, format!("[release]\ntier = \"low\"\n{body}")).unwrap();
+            let e = Config::load(Some(&cfg)).unwrap_err().to_string();
+            assert!(e.contains("resolves outside the release root"), "{e}");
+        }
+        std::fs::create_dir(d.path().join("real")).unwrap();
+        std::os::unix::fs::symlink("real", d.path().join("inside")).unwrap();
+        std::fs::write(&cfg, "[release]\ntier = \"low\"\nprompts = \"inside\"\n").unwrap();
+        assert!(Config::load(Some(&cfg)).is_ok());
     }
 }

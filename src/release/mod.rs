@@ -377,6 +377,21 @@ mod tests {
     }
 
     #[test]
+    fn an_artifact_directory_without_files_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("prompts/empty")).unwrap();
+        let r = release(
+            d.path(),
+            "[release]\ntier = \"low\"\nprompts = \"prompts\"\n",
+        );
+        let e = collect(&r, &ReleaseLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("release.prompts \"prompts\": "), "{e}");
+        assert!(e.ends_with("nothing to scan (no files)"), "{e}");
+    }
+
+    #[test]
     fn escaping_links_in_an_artifact_are_findings_with_release_paths() {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir_all(d.path().join("policy")).unwrap();
