@@ -46,7 +46,7 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-OUTPUT_DIRS = ("benign", "malicious", "malformed")
+OUTPUT_DIRS = ("benign", "malicious", "malformed", "release")
 
 # The finding codes aibom reports (kept in sync with the scanner by hand; expected.json may only
 # use these).
@@ -1386,6 +1386,11 @@ def readme(c: Corpus) -> bytes:
         "checked with the sevenz-rust2 reader. LZ4 frames are written by a small encoder in",
         "`generate.py` (stored blocks) and checked with the `lz4` package by `check_lz4.py`.",
         "",
+        "`release/` is a whole release for `aibom generate` (no expectations below): a model, a",
+        "dataset directory, a `sha256sum` and a JSON dataset manifest, a prompt package,",
+        "lm-evaluation-harness results and a runtime policy, named by `release/aibom.toml`",
+        "(`[release]`).",
+        "",
         "| path | verdict | codes that must appear | what |",
         "|---|---|---|---|",
     ]
@@ -1593,8 +1598,120 @@ def protobuf_data(c: Corpus) -> None:
           "starts like an ONNX TensorProto, but raw_data holds 5 floats for a [2, 3] shape: not recognised, hashed only")
 
 
+RELEASE_TOML = b"""# A whole release recorded by `aibom generate model --config aibom.toml` (run from here).
+
+[model]
+name = "aibom/support-assistant"
+version = "2026.05.1"
+owners = ["ML platform <mlp@example.com>"]
+
+[[dataset]]
+name = "aibom/support-tickets"
+role = "fine-tuning"
+provenance = "exported from the ticket system, 2026-05"
+license = "proprietary"
+classification = "confidential"
+sensitive-data = ["customer names"]
+owners = ["Support operations"]
+
+[release]
+model = "model"
+tier = "high"
+prompts = "prompts"
+evaluations = ["eval/results_2026-05-01T12-00-00.json"]
+runtime-policy = ["serving"]
+
+[[release.dataset]]
+name = "support-tickets-2026-05"
+path = "data/tickets"
+declared = "aibom/support-tickets"
+
+[[release.dataset]]
+name = "web-crawl-v3"
+path = "data/web-crawl-v3.sha256"
+
+[[release.dataset]]
+name = "synthetic-dialogues-v1"
+path = "data/synthetic-dialogues-v1.json"
+"""
+
+RELEASE_CARD = b"""---
+license: apache-2.0
+library_name: transformers
+tags:
+  - aibom-sample
+datasets:
+  - aibom/support-tickets
+model-index:
+  - name: support-assistant
+    results:
+      - task:
+          type: text-generation
+        dataset:
+          name: support eval
+          type: aibom/support-eval
+          split: test
+        metrics:
+          - type: accuracy
+            value: 0.81
+            name: Accuracy
+---
+
+# aibom support assistant
+
+A two-parameter test model inside a sample release. Not useful for anything else.
+"""
+
+
+def release(c: Corpus) -> None:
+    """A whole release around a tiny model: datasets as a directory and as manifests (JSON and
+    sha256sum), a prompt package, lm-evaluation-harness results and a runtime policy, with the
+    aibom.toml that names them ([release])."""
+    r = "release/"
+    c.add(r + "aibom.toml", RELEASE_TOML)
+    c.add(r + "model/config.json", HF_CONFIG)
+    c.add(r + "model/README.md", RELEASE_CARD)
+    c.add(r + "model/model.safetensors", st_model())
+    c.add(r + "data/tickets/train.jsonl",
+          b'{"prompt": "my order is late", "answer": "sorry, let me check"}\n'
+          b'{"prompt": "reset password", "answer": "use the reset link"}\n')
+    c.add(r + "data/tickets/valid.jsonl", b'{"prompt": "refund?", "answer": "within 30 days"}\n')
+    shards = {f"shard-{i:05d}.parquet": hashlib.sha256(b"aibom-crawl-%d" % i).hexdigest() for i in range(3)}
+    c.add(r + "data/web-crawl-v3.sha256",
+          "".join(f"{h}  web-crawl-v3/{n}\n" for n, h in sorted(shards.items())).encode())
+    c.add(r + "data/synthetic-dialogues-v1.json", jdump({"dataset": "synthetic-dialogues", "version": "1", "files": [
+        {"path": "dialogues/part-0.jsonl", "sha256": hashlib.sha256(b"aibom-synthetic-0").hexdigest(), "size": 1024},
+        {"path": "dialogues/part-1.jsonl", "sha256": hashlib.sha256(b"aibom-synthetic-1").hexdigest(), "size": 2048},
+    ]}))
+    c.add(r + "prompts/system.txt", b"You are a support assistant. Answer briefly and never share customer data.\n")
+    c.add(r + "prompts/templates/answer.jinja", b"{{ system }}\nCustomer: {{ question }}\nAssistant:")
+    c.add(r + "prompts/tools.json", jdump([{"type": "function", "function": {
+        "name": "lookup_order", "description": "Look up an order by id",
+        "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}}}]))
+    c.add(r + "eval/results_2026-05-01T12-00-00.json", jdump({
+        "results": {
+            "arc_easy": {"alias": "arc_easy", "acc,none": 0.583, "acc_stderr,none": 0.0156,
+                         "acc_norm,none": 0.549, "acc_norm_stderr,none": 0.0157},
+            "gsm8k": {"alias": "gsm8k", "exact_match,strict-match": 0.1, "exact_match_stderr,strict-match": 0.008,
+                      "exact_match,flexible-extract": 0.12, "exact_match_stderr,flexible-extract": "N/A"},
+        },
+        "group_subtasks": {"arc_easy": [], "gsm8k": []},
+        "configs": {"arc_easy": {"task": "arc_easy", "num_fewshot": 0}, "gsm8k": {"task": "gsm8k", "num_fewshot": 5}},
+        "versions": {"arc_easy": 1.0, "gsm8k": 3.0},
+        "n-shot": {"arc_easy": 0, "gsm8k": 5},
+        "higher_is_better": {"arc_easy": {"acc": True, "acc_norm": True}, "gsm8k": {"exact_match": True}},
+        "n-samples": {"arc_easy": {"original": 2376, "effective": 2376}, "gsm8k": {"original": 1319, "effective": 1319}},
+        "config": {"model": "hf", "model_args": "pretrained=aibom/support-assistant", "batch_size": "8"},
+        "lm_eval_version": "0.4.3",
+    }))
+    c.add(r + "serving/config.yaml", b"max_new_tokens: 512\ntemperature: 0.2\nstop: [\"Customer:\"]\n")
+    c.add(r + "serving/guardrails.yaml", b"input:\n  block_pii: true\noutput:\n  block_pii: true\n  max_chars: 4000\n")
+    c.add(r + "serving/tools.yaml", b"tools:\n  lookup_order:\n    scopes: [orders:read]\n")
+
+
 def build() -> Corpus:
     c = Corpus()
+    release(c)
     benign(c)
     malicious(c)
     tars(c)

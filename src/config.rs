@@ -24,8 +24,10 @@
 //! ```
 
 mod exception;
+mod release;
 
 pub use exception::{Exception, Subject};
+pub use release::{ArtifactRole, Release, RiskTier};
 
 use crate::digest::Sha256;
 use crate::finding::{Code, Severity};
@@ -107,6 +109,24 @@ pub enum ConfigError {
         code: String,
         sha256: String,
     },
+    #[error("release.tier {0:?}: give one of low, medium, high, critical")]
+    ReleaseTier(String),
+    #[error("release.dataset.name must not be empty")]
+    ReleaseDatasetName,
+    #[error("release.dataset {name:?}: declared {declared:?} names no [[dataset]]")]
+    ReleaseDeclared { name: String, declared: String },
+    #[error("{key} {path:?} {why}")]
+    ReleasePath {
+        key: &'static str,
+        path: String,
+        why: &'static str,
+    },
+    #[error("{key} {name:?} is listed twice")]
+    ReleaseTwice { key: &'static str, name: String },
+    #[error("release: {path:?} overlaps {other:?}: each file belongs to one artifact")]
+    ReleaseOverlap { path: String, other: String },
+    #[error("{key}: {path}: no such file or directory")]
+    ReleaseMissing { key: &'static str, path: String },
 }
 
 /// A list of path globs that does not compile.
@@ -136,6 +156,7 @@ struct RawConfig {
     verify: Option<RawVerify>,
     #[serde(default)]
     exception: Vec<RawException>,
+    release: Option<release::RawRelease>,
 }
 
 /// `[verify]` as written.
@@ -370,6 +391,8 @@ pub struct Config {
     pub verify: Option<VerifyPolicy>,
     /// Accepted findings (`[[exception]]`), applied by scan, generate and verify.
     pub exceptions: Vec<Exception>,
+    /// The artifacts shipped with the model (`[release]`), recorded by generate.
+    pub release: Option<Release>,
 }
 
 impl Config {
@@ -390,8 +413,18 @@ impl Config {
             path: shown.clone(),
             error: e,
         })?;
-        let mut c =
-            Config::parse(&text).map_err(|error| LoadError::Invalid { path: shown, error })?;
+        let mut c = Config::parse(&text).map_err(|error| LoadError::Invalid {
+            path: shown.clone(),
+            error,
+        })?;
+        if let Some(r) = &mut c.release {
+            let root = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            r.check_paths(&root)
+                .map_err(|error| LoadError::Invalid { path: shown, error })?;
+        }
         c.source = Some(path);
         Ok(c)
     }
@@ -431,6 +464,11 @@ impl Config {
         }
         let verify = raw.verify.map(verify_policy).transpose()?;
         let exceptions = exceptions(raw.exception, "exception")?;
+        let declared: Vec<String> = raw.dataset.iter().map(|d| d.name.clone()).collect();
+        let release = raw
+            .release
+            .map(|r| release::parse(r, &declared))
+            .transpose()?;
         Ok(Config {
             source: None,
             fail_on,
@@ -442,6 +480,7 @@ impl Config {
             datasets: raw.dataset,
             verify,
             exceptions,
+            release,
         })
     }
 }

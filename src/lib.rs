@@ -9,8 +9,9 @@
 //!                    savedmodel, tflite, torchscript, keras/hdf5, text; chat templates through
 //!                    formats::template: lex -> analyse -> fold; members go back through detect)
 //!                 -> scan::ScanReport -> report::{human, json, sarif}
-//! generate: ScanReport + directory metadata (bom::card) -> bom::assemble -> bom::to_json
-//!                 (stable bytes) -> [sign]
+//! generate: ScanReport + directory metadata (bom::card)
+//!                 + [release] artifacts (release: walk + hash, manifest, evaluation)
+//!                 -> bom::assemble -> bom::to_json (stable bytes) -> [sign]
 //! validate: AIBOM -> bom::validate (CycloneDX 1.6 schema, then semantic checks read through
 //!                 bom::read) -> problems
 //! sign:     discover -> sign::manifest (names, hashes) -> sign::statement -> sign::bundle
@@ -43,6 +44,7 @@ pub mod finding;
 pub mod formats;
 pub mod limits;
 pub mod policy;
+pub(crate) mod release;
 pub mod report;
 pub mod scan;
 pub mod sign;

@@ -212,3 +212,40 @@ impl Default for VerifyLimits {
         }
     }
 }
+
+/// Caps on what `generate` parses of a release's artifacts (`[release]`): dataset manifests and
+/// evaluation results. Every artifact file is hashed whatever its size; only parsing is capped.
+/// A manifest past its caps is refused (its listed digests are the dataset's recorded content,
+/// so half a manifest would record half a dataset); an evaluation file past its cap is hashed
+/// and recorded without its metrics, with a note saying why.
+#[derive(Debug, Clone)]
+pub struct ReleaseLimits {
+    /// Bytes of one dataset manifest (a million `sha256sum` lines take about 100 MB).
+    pub max_manifest: u64,
+    /// Entries listed in one dataset manifest.
+    pub max_manifest_entries: usize,
+    /// Bytes of one listed path in a manifest.
+    pub max_manifest_path: usize,
+    /// Bytes of one evaluation results file read to find its metrics.
+    pub max_evaluation: u64,
+    /// Metrics kept per evaluation file (or per model card); the rest are counted in a note.
+    pub max_metrics: usize,
+    /// Longest task, metric or filter name kept (longer ones are cut, with a note).
+    pub max_metric_text: usize,
+    /// Nesting depth of an evaluation JSON document (serde_json itself stops at 128).
+    pub max_json_depth: usize,
+}
+
+impl Default for ReleaseLimits {
+    fn default() -> Self {
+        ReleaseLimits {
+            max_manifest: 256 << 20,
+            max_manifest_entries: 2_000_000,
+            max_manifest_path: 4096,
+            max_evaluation: 64 << 20,
+            max_metrics: 10_000,
+            max_metric_text: 256,
+            max_json_depth: 64,
+        }
+    }
+}

@@ -18,6 +18,7 @@ use super::card::{self, DirInfo};
 use super::model::*;
 use crate::config::{DeclaredDataset, DeclaredModel};
 use crate::finding::{Finding, Severity};
+use crate::release::ReleaseReport;
 use crate::scan::{FileReport, ScanReport, TargetReport, Verdict};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,8 @@ pub struct Options {
     /// Facts the owners declared in `aibom.toml` (`[model]`, `[[dataset]]`).
     pub declared_model: Option<DeclaredModel>,
     pub declared_datasets: Vec<DeclaredDataset>,
+    /// The artifacts shipped with the model (`[release]`), walked and hashed.
+    pub release: Option<ReleaseReport>,
 }
 
 /// Marks facts that come from the owners' declaration rather than from the directory.
@@ -38,7 +41,7 @@ const DECLARED_SOURCE: &str = "owner (aibom.toml)";
 
 const TOOL: &str = "aibom";
 
-fn prop(name: &str, value: impl Into<String>) -> Property {
+pub(super) fn prop(name: &str, value: impl Into<String>) -> Property {
     Property::new(name, value)
 }
 
@@ -383,48 +386,12 @@ fn card_properties(info: &DirInfo, params: Option<u64>) -> Vec<Property> {
     p
 }
 
-fn model_index(card: Option<&Value>) -> Vec<PerformanceMetric> {
-    let mut out = Vec::new();
-    let Some(Value::Array(models)) = card.and_then(|c| c.get("model-index")) else {
-        return out;
-    };
-    for m in models {
-        for r in m
-            .get("results")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let ds = r.get("dataset");
-            let slice = card::scalar(ds, "name")
-                .or_else(|| card::scalar(ds, "type"))
-                .map(|n| match card::scalar(ds, "split") {
-                    Some(s) => format!("{n} ({s})"),
-                    None => n,
-                });
-            for metric in r
-                .get("metrics")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let kind = card::scalar(Some(metric), "type")
-                    .or_else(|| card::scalar(Some(metric), "name"));
-                let value = card::scalar(Some(metric), "value");
-                if kind.is_some() || value.is_some() {
-                    out.push(PerformanceMetric {
-                        kind,
-                        value,
-                        slice: slice.clone(),
-                    });
-                }
-            }
-        }
-    }
-    out
+/// The model card's `model-index` results, typed once ([`crate::release::evaluation`]).
+fn model_index(card: Option<&Value>) -> Option<crate::release::evaluation::Evaluation> {
+    crate::release::evaluation::model_index(card, &crate::limits::ReleaseLimits::default())
 }
 
-fn dataset_component(
+pub(super) fn dataset_component(
     r: &str,
     name: &str,
     source: &str,
@@ -445,7 +412,10 @@ fn dataset_component(
             }
         }
         data.description = d.description.clone();
-        data.contents = d.url.clone().map(|u| DataContents { url: Some(u) });
+        data.contents = d.url.clone().map(|u| DataContents {
+            url: Some(u),
+            properties: Vec::new(),
+        });
         data.classification = d.classification.clone();
         data.sensitive_data = d.sensitive_data.clone();
         if !d.owners.is_empty() {
@@ -553,6 +523,27 @@ pub fn assemble(
             names.push((d.name.clone(), DECLARED_SOURCE));
         }
     }
+    // A release dataset that names its declaration stands for it: hashed, with its governance.
+    let release = opts.release.as_ref();
+    let stands_for = |name: &str| {
+        release.is_some_and(|rel| {
+            rel.artifacts
+                .iter()
+                .any(|a| a.declared.as_deref() == Some(name))
+        })
+    };
+    names.retain(|(n, _)| !stands_for(n));
+    for a in release.iter().flat_map(|r| r.artifacts.iter()) {
+        let r = super::release::artifact_ref(a);
+        components.insert(
+            r.clone(),
+            super::release::artifact_component(a, &opts.declared_datasets),
+        );
+        depends.insert(r.clone());
+        if a.role == crate::config::ArtifactRole::Dataset {
+            dataset_refs.push(DatasetRef { reference: r });
+        }
+    }
     for (ds, source) in names {
         let r = format!("dataset:{ds}");
         let declared = opts.declared_datasets.iter().find(|d| d.name == ds);
@@ -653,6 +644,19 @@ pub fn assemble(
 
     let params = params.or_else(|| gguf.map(|g| g.parameter_count).filter(|n| *n > 0));
     let mut card_props = card_properties(info, params);
+    // The card's own results, typed, so they read back with their source (the model card).
+    let card_eval = model_index(card);
+    if let Some(e) = &card_eval {
+        for n in &e.notes {
+            card_props.push(prop("aibom:evaluation:note", n.clone()));
+        }
+        for m in &e.metrics {
+            card_props.push(prop(
+                "aibom:evaluation:metric",
+                super::release::metric_json(m),
+            ));
+        }
+    }
     if let Some(g) = gguf {
         let has = |p: &[Property], n: &str| p.iter().any(|x| x.name == n);
         if let Some(c) = g.context_length
@@ -705,7 +709,12 @@ pub fn assemble(
             datasets: dataset_refs,
         }),
         quantitative_analysis: {
-            let m = model_index(card);
+            let m: Vec<PerformanceMetric> = card_eval
+                .iter()
+                .flat_map(|e| e.metrics.iter())
+                .chain(release.into_iter().flat_map(super::release::metrics))
+                .map(super::release::performance_metric)
+                .collect();
             (!m.is_empty()).then_some(QuantitativeAnalysis {
                 performance_metrics: m,
             })
@@ -741,6 +750,12 @@ pub fn assemble(
     }
     if let Some(conflict) = license_conflict(info) {
         model_props.push(prop("aibom:license:conflict", conflict));
+    }
+    if let Some(r) = release {
+        model_props.push(prop("aibom:release:tier", r.tier.as_str()));
+        if let Some(m) = &r.model {
+            model_props.push(prop("aibom:release:path", m.clone()));
+        }
     }
     if let Some(m) = dm {
         model_props.push(prop(DECLARED, DECLARED_SOURCE));
@@ -868,6 +883,13 @@ pub fn assemble(
             vulnerabilities.push(v);
         }
     }
+    // What the walks of the release's artifacts found (links): about the artifact.
+    for a in release.iter().flat_map(|r| r.artifacts.iter()) {
+        for x in &a.findings {
+            let affected = super::release::artifact_ref(a);
+            vulnerabilities.push(vulnerability(vulnerabilities.len() + 1, x, &affected));
+        }
+    }
     for x in &target.findings {
         let affected = target
             .files
@@ -934,7 +956,14 @@ pub fn assemble(
         dependencies,
         compositions: vec![Composition {
             aggregate: Aggregate::Complete,
-            assemblies: vec![model_ref],
+            assemblies: std::iter::once(model_ref)
+                .chain(
+                    release
+                        .iter()
+                        .flat_map(|r| r.artifacts.iter())
+                        .map(super::release::artifact_ref),
+                )
+                .collect(),
             dependencies: Vec::new(),
         }],
         vulnerabilities,

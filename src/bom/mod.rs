@@ -5,6 +5,7 @@ pub(crate) mod assemble;
 pub mod card;
 pub mod model;
 pub(crate) mod read;
+pub(crate) mod release;
 pub mod validate;
 
 /// Serialises a BOM as stable, pretty JSON with a trailing newline. A failure is an error,

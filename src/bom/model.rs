@@ -311,6 +311,9 @@ pub enum DataType {
 pub struct DataContents {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The content as name-value pairs (aibom: `aibom:dataset:file`, one per manifest entry).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<Property>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,9 +1,12 @@
-//! `aibom generate DIR`: scan (one pass) -> directory metadata -> AIBOM -> write atomically.
+//! `aibom generate DIR`: scan (one pass) -> directory metadata -> [release] artifacts (walk +
+//! hash) -> AIBOM -> write atomically.
 
 use super::scan::{options, scan_with, status};
 use crate::ExitStatus;
 use crate::bom::{self, assemble, card};
 use crate::cli::GenerateArgs;
+use crate::limits::ReleaseLimits;
+use crate::release;
 use anyhow::{Context, Result, bail};
 
 pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
@@ -12,7 +15,39 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
         bail!("{}: not a directory", args.dir.display());
     }
+    if let Some(r) = &declared.release
+        && let Some(m) = &r.model
+    {
+        let named = r.root.join(m);
+        let same = match (named.canonicalize(), args.dir.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if !same {
+            bail!(
+                "{}: not the model directory [release] names ({})",
+                args.dir.display(),
+                named.display()
+            );
+        }
+    }
     let report = scan_with(std::slice::from_ref(&args.dir), &opts, args.inspection.jobs)?;
+    let release = match &declared.release {
+        Some(r) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(args.inspection.jobs.unwrap_or(0))
+                .build()
+                .context("starting worker threads")?
+                .install(|| release::collect(r, &ReleaseLimits::default()))
+                .context("recording the release's artifacts")?,
+        ),
+        None => None,
+    };
+    // A link in an artifact that leaves it counts like one in the model directory.
+    let release_fails = release
+        .iter()
+        .flat_map(|r| r.findings())
+        .any(|f| f.severity >= report.fail_on);
     let target = report
         .targets
         .first()
@@ -30,6 +65,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
             timestamp,
             declared_model: declared.model,
             declared_datasets: declared.datasets,
+            release,
         },
     )
     .context("serialising the AIBOM to derive its serial number")?;
@@ -39,7 +75,10 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
             .with_context(|| format!("writing the AIBOM to {}", p.display()))?,
         None => super::write_stdout(&bytes)?,
     }
-    Ok(status(&report))
+    Ok(match status(&report) {
+        ExitStatus::Success if release_fails => ExitStatus::Failure,
+        s => s,
+    })
 }
 
 /// `--timestamp` (RFC 3339, checked) or `SOURCE_DATE_EPOCH` (seconds), else none.

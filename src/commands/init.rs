@@ -51,6 +51,20 @@ allow-globals = []
 # sensitive-data = ["..."]
 # owners = ["..."]
 
+# The release around the model, recorded by generate: every file of every artifact hashed.
+# Paths are relative to this file and stay under its directory (no "..", not absolute).
+# [release]
+# model = "model"                        # must be the directory given to generate
+# tier = "high"                          # low | medium | high | critical
+# prompts = "prompts"                    # system prompts, templates, tool definitions
+# evaluations = ["eval/results.json"]    # lm-evaluation-harness results JSON is parsed
+# runtime-policy = ["serving"]           # serving config, guardrails, tools and scopes
+#
+# [[release.dataset]]
+# name = "tickets-2026-05"
+# path = "data/tickets"                  # a directory, or a manifest (JSON or sha256sum)
+# declared = "org/dataset"               # the [[dataset]] whose governance applies
+
 # The deploy gate (aibom verify --policy).
 # [verify]
 # threshold = 2
@@ -121,6 +135,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{full}"));
         assert_eq!(c.exceptions.len(), 1);
         assert!(c.model.is_some());
+        assert_eq!(c.release.unwrap().artifacts.len(), 4);
         assert_eq!(c.verify.unwrap().signers.len(), 3);
     }
 }

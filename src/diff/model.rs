@@ -340,7 +340,13 @@ impl Document {
                     format!("components nest deeper than {MAX_DEPTH} levels in {top}: the rest is not read"),
                 )
             }
-            (_, Problem::Missing | Problem::Unnamed | Problem::NotAString { .. }) => return,
+            (
+                _,
+                Problem::Missing
+                | Problem::Unnamed
+                | Problem::NotAString { .. }
+                | Problem::Unparsable,
+            ) => return,
         };
         self.note(section, &reason, vec![]);
     }

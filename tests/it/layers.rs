@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("detect", 2),
     ("formats", 3),
     ("scan", 4),
+    ("release", 4),
     ("bom", 5),
     ("sign", 6),
     ("verify", 7),

@@ -9,6 +9,7 @@ mod generate;
 mod hostile;
 mod layers;
 mod oracle;
+mod release;
 mod report;
 mod robustness;
 mod samples;

@@ -14,7 +14,9 @@
 //! [`PathRule`]), the findings ([`Document::findings`]), the exceptions recorded on them
 //! ([`Document::exceptions`]), the lineage (base models, their relation and
 //! `dependencies[]`: [`Document::lineage`]) and the datasets the model card names
-//! ([`Document::dataset_refs`]). The consumers word the notes and apply their own lenses.
+//! ([`Document::dataset_refs`]), and the release around the model with its evaluation
+//! metrics ([`Document::release_artifacts`], [`Document::metrics`]). The consumers word the
+//! notes and apply their own lenses.
 //!
 //! The typed views ([`Object`], [`Field`], `License`, [`Hash`]) borrow the parsed value. A
 //! field is kept as written and read through one of three documented lenses
@@ -27,6 +29,7 @@
 //! CycloneDX JSON reference: <https://cyclonedx.org/docs/1.6/json/>.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod artifacts;
 mod release;
 mod view;
 
@@ -134,6 +137,9 @@ pub enum Problem {
     Unnamed,
     /// Present, but not a string: what it is instead.
     NotAString { found: &'static str },
+    /// A recorded JSON value (an `aibom:dataset:file` or `aibom:evaluation:metric` property)
+    /// that does not parse as one.
+    Unparsable,
 }
 
 /// Something that could not be read, and where (`components[2].components`).
