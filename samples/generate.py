@@ -62,7 +62,7 @@ CODES = {
     "keras-embedded-object", "keras-external-load", "config-callable-target",
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
-    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch", "hdf5-incomplete",
+    "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch", "tf-checkpoint-data-mismatch", "hdf5-incomplete",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -1545,10 +1545,19 @@ def table_block(entries) -> bytes:
 def tf_checkpoint_index(names) -> bytes:
     """A TensorFlow checkpoint index as BundleWriter lays it out: one data block (the
     BundleHeaderProto under the empty key, then one BundleEntryProto per tensor, sorted), an
-    empty metaindex block, the index block and the 48-byte footer ending in the magic."""
+    empty metaindex block, the index block and the 48-byte footer ending in the magic. Each
+    tensor is float [2] in shard 0 (shard_id 0 is not written), 8 bytes after the one before
+    (offset 4, size 5, crc32c 6 of its bytes as `tf_checkpoint_shard` writes them)."""
     header = pb_int(1, 1) + pb_bytes(3, pb_int(1, 1))  # num_shards 1, version { producer 1 }
-    entry = pb_int(1, 1) + pb_bytes(2, pb_bytes(2, pb_int(1, 2)))  # DT_FLOAT, shape [2]
-    data = table_block([(b"", header)] + [(n, entry) for n in sorted(names)])
+    entries = []
+    for i, n in enumerate(sorted(names)):
+        crc = crc32c(f32(2 * i, 2 * i + 1))
+        masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+        entry = (pb_int(1, 1) + pb_bytes(2, pb_bytes(2, pb_int(1, 2)))  # DT_FLOAT, shape [2]
+                 + (pb_int(4, 8 * i) if i else b"") + pb_int(5, 8)
+                 + pb_varint(6 << 3 | 5) + struct.pack("<I", masked))
+        entries.append((n, entry))
+    data = table_block([(b"", header)] + entries)
     meta = table_block([])
     index = table_block([(max(names), pb_varint(0) + pb_varint(len(data) - 5))])
     footer = (pb_varint(len(data)) + pb_varint(len(meta) - 5)
@@ -1582,10 +1591,16 @@ def protobuf_data(c: Corpus) -> None:
           "Core ML custom layer AibomSwish: the app must register native code for it (a low finding: below the high gate)")
     c.add("benign/matlab4/vectors.mat", mat4((b"fit_params", 2, 1, [0.5, -1.0]), (b"theta", 1, 3, [1, 2, 3])),
           "clean", [], "MATLAB level 4 MAT-file (no header): two double matrices chaining to the end of the file; data only")
-    c.add("benign/tf_checkpoint/variables.index",
-          tf_checkpoint_index([b"dense/bias/.ATTRIBUTES/VARIABLE_VALUE",
-                               b"dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]), "clean", [],
+    tf_names = [b"dense/bias/.ATTRIBUTES/VARIABLE_VALUE", b"dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]
+    c.add("benign/tf_checkpoint/variables.index", tf_checkpoint_index(tf_names), "clean", [],
           "TensorFlow checkpoint index (table with the 0xdb4775248b80fb57 footer, CRC-32C checked blocks): data only")
+    c.add("benign/tf_checkpoint/variables.data-00000-of-00001", f32(0, 1, 2, 3))
+    c.exp("benign/tf_checkpoint", "clean", [],
+          "TensorFlow checkpoint: the index and its one data shard (raw float bytes, recognised through the index that names it: 16 bytes, as its entries place them)")
+    c.add("malformed/tf_checkpoint_truncated/variables.index", tf_checkpoint_index(tf_names))
+    c.add("malformed/tf_checkpoint_truncated/variables.data-00000-of-00001", f32(0, 1, 2))
+    c.exp("malformed/tf_checkpoint_truncated", "malformed", ["tf-checkpoint-data-mismatch"],
+          "TensorFlow checkpoint whose shard holds 12 bytes while the index places the second tensor's bytes at 8..16: truncated or substituted")
     c.add("benign/onnx_tensor/input_0.pb", onnx_tensor([2, 3], f32(*range(6)), b"x"), "clean", [],
           "ONNX TensorProto test input (float [2, 3], raw_data): data only, recognised by a strict protobuf walk")
     c.add("benign/sentencepiece/tokenizer.model", sentencepiece_model(), "clean", [],

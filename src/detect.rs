@@ -64,6 +64,9 @@ pub enum Format {
     /// TensorFlow checkpoint index (`variables.index`): a table recognised by its footer
     /// (magic `0xdb4775248b80fb57`) and the CRC-32C of its blocks, in `formats::tf_checkpoint`.
     TfCheckpointIndex,
+    /// A `.data-NNNNN-of-MMMMM` shard a TensorFlow checkpoint index in the same directory names
+    /// (`<prefix>.index` with `num_shards` M): raw tensor bytes, recognised through the index.
+    TfCheckpointData,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
     /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
@@ -120,6 +123,7 @@ impl Format {
             Format::SentencePiece => "SentencePiece model",
             Format::Coreml => "Core ML model",
             Format::TfCheckpointIndex => "TensorFlow checkpoint index",
+            Format::TfCheckpointData => "TensorFlow checkpoint data",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
             Format::FastText => "fastText binary",

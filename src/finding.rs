@@ -160,6 +160,8 @@ codes! {
         "the zip structure is broken or uses an unsupported compression method";
     TorchStorageMismatch = "torch-storage-mismatch", Integrity, High, Some(130),
         "a PyTorch checkpoint's storage record does not hold the bytes its pickle declares (element count x element size), is missing, or is not referenced by the pickle";
+    TfCheckpointDataMismatch = "tf-checkpoint-data-mismatch", Integrity, High, Some(130),
+        "a TensorFlow checkpoint data shard is shorter than its index says: the index places tensor bytes past the shard's end";
     TarPathTraversal = "tar-path-traversal", Security, High, Some(22),
         "a tar member name is absolute or climbs out with '..'";
     TarLinkEscape = "tar-link-escape", Security, High, Some(59),

@@ -47,6 +47,44 @@ pub struct TfCheckpointFacts {
     pub num_shards: Option<u64>,
     /// Data blocks in the table.
     pub data_blocks: u64,
+    /// For each shard that entries place bytes in: the end of the furthest tensor's bytes
+    /// (`offset + size`), at most [`MAX_SHARDS`] shards. The `.data-*` files are checked
+    /// against it when the directory is put together (`scan`).
+    #[serde(skip)]
+    pub shard_ends: std::collections::BTreeMap<u64, u64>,
+}
+
+/// Shards whose extents are kept (TensorFlow writes one per saving device; real checkpoints
+/// have a handful).
+pub const MAX_SHARDS: u64 = 4096;
+
+/// `BundleEntryProto`'s `shard_id` (3), `offset` (4) and `size` (5): the shard it lies in and
+/// where its bytes end; `None` for an entry that is not a readable protobuf message.
+fn entry_extent(entry: &[u8]) -> Option<(u64, u64)> {
+    let (mut shard, mut offset, mut size) = (0u64, 0u64, 0u64);
+    let mut at = 0usize;
+    while at < entry.len() {
+        let key = varint(entry, &mut at)?;
+        match key & 7 {
+            0 => {
+                let v = varint(entry, &mut at)?;
+                match key >> 3 {
+                    3 => shard = v,
+                    4 => offset = v,
+                    5 => size = v,
+                    _ => {}
+                }
+            }
+            1 => at = at.checked_add(8)?,
+            2 => {
+                let n = usize::try_from(varint(entry, &mut at)?).ok()?;
+                at = at.checked_add(n)?;
+            }
+            5 => at = at.checked_add(4)?,
+            _ => return None,
+        }
+    }
+    (at == entry.len()).then_some((shard, offset.checked_add(size)?))
 }
 
 impl crate::formats::FormatFacts for TfCheckpointFacts {
@@ -204,6 +242,12 @@ fn read(b: &[u8]) -> Option<TfCheckpointFacts> {
                 facts.num_shards = num_shards(value);
             } else {
                 tensors = tensors.saturating_add(1);
+                if let Some((shard, end)) = entry_extent(value)
+                    && shard < MAX_SHARDS
+                {
+                    let e = facts.shard_ends.entry(shard).or_insert(0);
+                    *e = (*e).max(end);
+                }
             }
         }
     }
@@ -309,6 +353,20 @@ pub(crate) mod tests {
         footer.extend_from_slice(&MAGIC.to_le_bytes());
         file.extend_from_slice(&footer);
         file
+    }
+
+    #[test]
+    fn an_entry_gives_the_shard_and_end_of_its_bytes() {
+        // dtype 1, shape [2], shard_id 2, offset 8, size 8, crc32c.
+        let e = b"\x08\x01\x12\x04\x12\x02\x08\x02\x18\x02\x20\x08\x28\x08\x35\x01\x02\x03\x04";
+        assert_eq!(entry_extent(e), Some((2, 16)));
+        // shard_id absent: shard 0; a field cut short or an end past u64: not read.
+        assert_eq!(entry_extent(b"\x28\x05"), Some((0, 5)));
+        assert_eq!(entry_extent(b"\x35\x01\x02"), None);
+        let mut over = b"\x20".to_vec();
+        put_varint(&mut over, u64::MAX);
+        over.extend_from_slice(b"\x28\x01");
+        assert_eq!(entry_extent(&over), None);
     }
 
     #[test]

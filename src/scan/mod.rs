@@ -298,6 +298,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         files.sort_by(|a, b| a.path.cmp(&b.path));
         remote_code(&mut files, opts.fail_on);
         onnx_external_data(&mut files, opts.fail_on);
+        tf_checkpoint_data(&mut files, opts.fail_on);
         if !opts.keep_metadata {
             for f in &mut files {
                 f.content = None;
@@ -369,6 +370,67 @@ fn onnx_external_data(files: &mut [FileReport], fail_on: Severity) {
         }
         f.format = Format::OnnxExternalData;
         f.findings.retain(|x| x.code != Code::UnknownFormat);
+        f.verdict = verdict(&f.findings, f.format, fail_on);
+    }
+}
+
+/// The data shards of a TensorFlow checkpoint: for an index `<prefix>.index` whose header
+/// says `num_shards` M, TensorFlow opens `<prefix>.data-NNNNN-of-MMMMM` (N from 0, both five
+/// digits at least) beside it. Such a file whose own bytes were not recognised is recognised
+/// through the index (`tf-checkpoint-data`); one shorter than the furthest tensor bytes the
+/// index places in it is `tf-checkpoint-data-mismatch` (a truncated or substituted shard). A
+/// shard the directory lacks is not reported: indexes ship alone in test data.
+fn tf_checkpoint_data(files: &mut [FileReport], fail_on: Severity) {
+    let mut named: std::collections::BTreeMap<String, (String, u64)> =
+        std::collections::BTreeMap::new();
+    for f in files.iter() {
+        let Some(tf) = &f.facts.tf_checkpoint else {
+            continue;
+        };
+        let (Some(prefix), Some(n)) = (f.path.strip_suffix(".index"), tf.num_shards) else {
+            continue;
+        };
+        if n == 0 || n > crate::formats::tf_checkpoint::MAX_SHARDS {
+            continue;
+        }
+        for i in 0..n {
+            let end = tf.shard_ends.get(&i).copied().unwrap_or(0);
+            named.insert(
+                format!("{prefix}.data-{i:05}-of-{n:05}"),
+                (f.path.clone(), end),
+            );
+        }
+    }
+    if named.is_empty() {
+        return;
+    }
+    for f in files.iter_mut() {
+        let Some((index, end)) = named.get(&f.path) else {
+            continue;
+        };
+        if f.format == Format::Unknown {
+            f.format = Format::TfCheckpointData;
+            f.findings.retain(|x| x.code != Code::UnknownFormat);
+        }
+        if f.format == Format::TfCheckpointData && f.size < *end {
+            f.findings.push(Finding {
+                code: Code::TfCheckpointDataMismatch,
+                severity: Code::TfCheckpointDataMismatch.default_severity(),
+                location: crate::finding::Location {
+                    path: f.path.clone(),
+                    member: None,
+                    offset: None,
+                },
+                message: format!(
+                    "{index} places tensor bytes up to offset {end} in this shard, but it holds {} bytes",
+                    f.size
+                ),
+                evidence: crate::finding::Evidence::mismatch(
+                    format!("at least {end} bytes"),
+                    f.size.to_string(),
+                ),
+            });
+        }
         f.verdict = verdict(&f.findings, f.format, fail_on);
     }
 }

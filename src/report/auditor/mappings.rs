@@ -76,6 +76,7 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(ZipBomb, &[409], MODEL_ATLAS, SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_4),
     mapping!(ZipMalformed, &[], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_4),
     mapping!(TorchStorageMismatch, &[130], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
+    mapping!(TfCheckpointDataMismatch, &[130], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(TarPathTraversal, &[22], &["AML.T0011.000", "AML.T0010.003"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(TarLinkEscape, &[59], &["AML.T0011.000", "AML.T0010.003"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(TarSpecialFile, &[], &["AML.T0011.000", "AML.T0010.003"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
