@@ -42,6 +42,7 @@ pub mod digest;
 pub(crate) mod discover;
 pub mod finding;
 pub mod formats;
+pub(crate) mod ledger;
 pub mod limits;
 pub mod policy;
 pub(crate) mod release;
@@ -85,5 +86,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Diff(args) => commands::diff::run(args),
         cli::Command::Init { path } => commands::init::run(&path),
         cli::Command::Report(args) => commands::report::run(args),
+        cli::Command::Ledger(cmd) => commands::ledger::run(cmd),
+        cli::Command::Revoke(args) => commands::revoke::run(args),
     }
 }
