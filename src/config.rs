@@ -757,6 +757,11 @@ signed-ignores = [".git", "cache/**"]
 model-name = "org/model"
 min-version = "1.4"
 max-signature-age = "30d"
+revocations = "revoked"
+
+[[verify.revoker]]
+role = "security-team"
+public-key = "keys/sec.pub"
 
 [[verify.signer]]
 role = "ml-platform"
@@ -796,6 +801,14 @@ expires = "2027-06-30"
         );
         assert_eq!(v.min_version.as_ref().map(|m| m.as_str()), Some("1.4"));
         assert_eq!(v.max_signature_age, Some(30 * 86_400));
+        assert_eq!(v.revocations.as_deref(), Some(Path::new("revoked")));
+        assert_eq!(
+            v.revokers,
+            [Signer {
+                role: "security-team".into(),
+                trust: SignerTrust::PublicKey("keys/sec.pub".into())
+            }]
+        );
         assert_eq!(v.fail_on, Some(Severity::Critical));
         let g = v.allow_unsigned.unwrap();
         assert!(g.is_match("logs/a/b") && !g.is_match("model.bin"));
