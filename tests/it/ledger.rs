@@ -437,3 +437,28 @@ fn an_unreadable_revocations_directory_refuses_the_release() {
         "{v}"
     );
 }
+
+#[test]
+fn a_policy_whose_revocations_could_never_count_is_refused_at_load() {
+    let r = release();
+    for (text, says) in [
+        (
+            "[verify]\nrevocations = \"revoked\"\n",
+            "no [[verify.revoker]]",
+        ),
+        (
+            "[verify]\n[[verify.revoker]]\nrole = \"security\"\npublic-key = \"sec.pub\"\n",
+            "no `revocations` directory",
+        ),
+        (
+            "[verify]\nrevocations = \"revoked\"\n[[verify.revoker]]\nrole = \"security\"\nidentity = \"a@example.com\"\nissuer = \"https://accounts.google.com\"\n",
+            "keyless revokers are not supported",
+        ),
+    ] {
+        let p = r.p("policy.toml");
+        fs::write(&p, text).unwrap();
+        let (code, _, err) = r.verify(&["--policy", s(&p)]);
+        assert_eq!(code, 2, "{text}");
+        assert!(err.contains(says), "{err}");
+    }
+}
