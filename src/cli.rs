@@ -299,6 +299,10 @@ pub struct ReportArgs {
     /// signer roles are trusted for approvals only when it is named here.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Show the deploy decisions this approval ledger records about the AIBOM (its chain is
+    /// checked first; a broken one is shown as broken).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
 }
 
 /// Output formats of `diff`.

@@ -462,3 +462,45 @@ fn a_policy_whose_revocations_could_never_count_is_refused_at_load() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+#[test]
+fn the_auditor_report_shows_the_decisions_the_ledger_records_about_the_aibom() {
+    let r = release();
+    let ledger = r.p("ledger.jsonl");
+    assert_eq!(r.verify(&["--ledger", s(&ledger)]).0, 0);
+    fs::write(r.model.join("config.json"), "{}").unwrap();
+    assert_eq!(r.verify(&["--ledger", s(&ledger)]).0, 1);
+    let (code, md, err) = aibom(&[
+        "report",
+        s(&r.bom),
+        "--format",
+        "markdown",
+        "--ledger",
+        s(&ledger),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("### Deploy decisions (`ledger.jsonl`)"), "{md}");
+    assert!(md.contains("2 entries") && md.contains("2 of them"), "{md}");
+    assert!(
+        md.contains("| 2 |") && md.contains("**refuse** (exit 1)"),
+        "{md}"
+    );
+    assert!(md.contains("file-changed: config.json"), "{md}");
+    let (code, html, _) = aibom(&["report", s(&r.bom), "--ledger", s(&ledger)]);
+    assert_eq!(code, 0);
+    assert!(html.contains("<section id=\"ledger\">"));
+
+    let mut bytes = fs::read(&ledger).unwrap();
+    bytes.pop();
+    fs::write(&ledger, &bytes).unwrap();
+    let (code, md, _) = aibom(&[
+        "report",
+        s(&r.bom),
+        "--format",
+        "markdown",
+        "--ledger",
+        s(&ledger),
+    ]);
+    assert_eq!(code, 0);
+    assert!(md.contains("chain is broken"), "{md}");
+}
