@@ -20,6 +20,7 @@ use crate::digest::Sha256;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -70,6 +71,8 @@ pub enum LedgerError {
     Damaged { path: PathBuf, broken: Broken },
     #[error("ledger {path} is larger than {MAX_LEDGER} bytes")]
     TooLarge { path: PathBuf },
+    #[error("ledger {path} is not a regular file")]
+    NotAFile { path: PathBuf },
     #[error("a ledger entry must be a JSON object")]
     NotAnObject,
 }
@@ -160,16 +163,16 @@ pub fn line(chain: &Chain, body: &Value) -> Result<Vec<u8>, LedgerError> {
     Ok(out)
 }
 
-/// Reads a ledger under the size cap (a missing file is an empty ledger).
+/// Reads a ledger: a regular file (a link to one is followed), opened non-blocking so a FIFO
+/// is refused rather than waited on, under the size cap; a missing file is an empty ledger.
 pub fn read(path: &Path) -> Result<Vec<u8>, LedgerError> {
-    let io_err = |source| LedgerError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    match File::open(path) {
-        Ok(f) => read_all(f, path),
+    match crate::verify::input::read_regular(path, MAX_LEDGER) {
+        Ok(b) => Ok(b),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(io_err(e)),
+        Err(source) => Err(LedgerError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -209,8 +212,14 @@ pub fn append(path: &Path, body: &Value) -> Result<Chain, LedgerError> {
         .read(true)
         .append(true)
         .create(true)
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(io_err)?;
+    if !f.metadata().map_err(io_err)?.is_file() {
+        return Err(LedgerError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
     // Released when `f` is closed, on every path out of this function.
     f.lock().map_err(io_err)?;
     let bytes = read_all(f.try_clone().map_err(io_err)?, path)?;
@@ -368,6 +377,23 @@ mod tests {
         }
         let chain = check(&std::fs::read(&p).unwrap()).unwrap();
         assert_eq!(chain.entries, 50);
+    }
+
+    #[test]
+    fn a_fifo_is_refused_not_waited_on() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success();
+        assert!(made);
+        assert!(matches!(precheck(&fifo), Err(LedgerError::Io { .. })));
+        assert!(matches!(
+            append(&fifo, &json!({})),
+            Err(LedgerError::NotAFile { .. })
+        ));
     }
 
     #[test]
