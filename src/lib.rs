@@ -19,6 +19,8 @@
 //! verify:   signature bytes -> sign::{bundle, keys, x509, keyless} (who signed what)
 //!                 -> verify (walk + hash, per-signer manifests, roles, the AIBOM read through
 //!                    bom::read, findings policy) -> Verdict -> human/json
+//!                 [-> verify::revocation: signed revocations from the policy's directory]
+//!                 [-> ledger: the decision appended to a hash-chained JSON Lines log]
 //! review:   AIBOM(s) -> bom::read (the one lenient reader)
 //!                 -> diff: model (each release) -> compare -> gates (--fail-on)
 //!                    / report::auditor (the audit model)

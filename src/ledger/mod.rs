@@ -7,7 +7,7 @@
 //! - `prev`: the SHA-256 (hex) of the previous line's exact bytes, without its `\n`; the first
 //!   entry carries [`GENESIS`] (64 zeros);
 //! - the decision itself (time, release, signers, checks, evidence, verdict, exit code),
-//!   assembled by the caller ([`crate::commands`]`::ledger`).
+//!   assembled by the caller (`commands::ledger`).
 //!
 //! Appending ([`append`]) takes an exclusive lock on the file, re-reads and checks the whole
 //! chain under it, and writes the new line with one `write_all` (the file is opened
