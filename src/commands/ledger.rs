@@ -6,7 +6,7 @@ use crate::cli::{LedgerCommand, LedgerFormat};
 use crate::digest::Sha256;
 use crate::ledger::{self, LedgerError};
 use crate::report::escape::terminal;
-use crate::verify::{Attestation, Inputs, Verdict};
+use crate::verify::{Attestation, Inputs, SignatureFile, Verdict};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -149,6 +149,17 @@ fn evidence(kind: &str, path: &Path, bytes: &[u8]) -> Value {
     json!({"kind": kind, "path": path.display().to_string(), "sha256": Sha256::of(bytes)})
 }
 
+/// The model digest a signature that verified signs: the subject of the statement in its
+/// envelope (the very bytes the signature covers), so a refused release still records what was
+/// signed.
+fn signed_digest(sf: &SignatureFile) -> Option<Sha256> {
+    let b = sf.bytes.as_ref().ok()?;
+    let opened = crate::sign::bundle::open(b).ok()?;
+    crate::sign::statement::parse(&opened.payload)
+        .ok()
+        .map(|s| s.subject())
+}
+
 /// The ledger entry for one decision (without `seq` and `prev`, which the append adds):
 /// `now` is the time the policy was applied at (`null` when the clock could not be read).
 pub fn entry(
@@ -177,10 +188,12 @@ pub fn entry(
     for (p, b) in revocations {
         files.push(evidence("revocation", p, b));
     }
+    // Signers are reported one per signature given, in order.
     let signers: Vec<Value> = verdict
         .signers
         .iter()
-        .map(|s| {
+        .zip(&inputs.signatures)
+        .map(|(s, sf)| {
             let role = verdict
                 .roles
                 .iter()
@@ -192,6 +205,7 @@ pub fn entry(
                 "role": role,
                 "valid": s.valid,
                 "approves": s.approves,
+                "signed_model_digest": if s.valid { signed_digest(sf) } else { None },
             })
         })
         .collect();
@@ -228,7 +242,6 @@ pub fn record(path: &Path, entry: &Value) -> Result<()> {
 mod tests {
     use super::*;
     use crate::limits::VerifyLimits;
-    use crate::verify::SignatureFile;
 
     #[test]
     fn an_entry_records_release_signers_checks_evidence_and_verdict_at_the_time_given() {

@@ -136,6 +136,15 @@ fn a_pass_and_a_refusal_are_both_recorded_and_the_chain_verifies() {
     assert_eq!(kinds, ["aibom", "signature", "attestation"]);
     assert_eq!(entries[1]["verdict"], "refuse");
     assert_eq!(entries[1]["exit_code"], 1);
+    // Refused, yet the ledger says what was signed and who tried to deploy it.
+    assert_eq!(
+        entries[1]["release"]["model_digest"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        entries[1]["signers"][0]["signed_model_digest"],
+        digest.as_str()
+    );
     assert!(
         entries[1]["checks"]
             .as_array()
