@@ -29,6 +29,12 @@ pub enum Command {
     Diff(DiffArgs),
     /// Render an AIBOM for auditors: one self-contained HTML file, or Markdown.
     Report(ReportArgs),
+    /// Check or print an approval ledger (`aibom verify --ledger`).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Write a signed revocation of a release (checked by `verify` through the policy's
+    /// `revocations` directory).
+    Revoke(RevokeArgs),
     /// Write a commented default aibom.toml.
     Init {
         /// Where to write it.
@@ -165,6 +171,10 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+    /// Append this decision (pass or refuse) to the approval ledger FILE (JSON Lines, hash
+    /// chained; created if absent). A damaged ledger is never rewritten: exit 2.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -289,6 +299,10 @@ pub struct ReportArgs {
     /// signer roles are trusted for approvals only when it is named here.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Show the deploy decisions this approval ledger records about the AIBOM (its chain is
+    /// checked first; a broken one is shown as broken).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
 }
 
 /// Output formats of `diff`.
@@ -386,4 +400,53 @@ impl<E: ValueEnum + Clone + Send + Sync + 'static> clap::builder::TypedValuePars
                 .filter_map(ValueEnum::to_possible_value),
         ))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Prove the chain unbroken: exit 0 and print the entry count and head digest, or exit 1
+    /// naming the first broken line.
+    Verify {
+        /// The ledger (JSON Lines).
+        file: PathBuf,
+    },
+    /// Print the entries.
+    Show {
+        /// The ledger (JSON Lines).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = LedgerFormat::Text)]
+        format: LedgerFormat,
+        /// Only entries about this release (its model digest or AIBOM SHA-256, hex).
+        #[arg(long, value_name = "DIGEST")]
+        release: Option<crate::digest::Sha256>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LedgerFormat {
+    /// One readable block per entry.
+    Text,
+    /// A JSON array of the entries.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("release").required(true).multiple(true)))]
+pub struct RevokeArgs {
+    /// The model digest to revoke (hex SHA-256, as `verify` prints it).
+    #[arg(long, value_name = "DIGEST", group = "release")]
+    pub model_digest: Option<crate::digest::Sha256>,
+    /// Revoke this AIBOM (by the SHA-256 of its exact bytes).
+    #[arg(long, value_name = "FILE", group = "release")]
+    pub bom: Option<PathBuf>,
+    /// Why (recorded, and shown when `verify` refuses the release).
+    #[arg(long)]
+    pub reason: String,
+    /// The revoker's private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// Where to write the revocation (Sigstore bundle JSON) [default: stdout].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

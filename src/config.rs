@@ -183,6 +183,9 @@ struct RawVerify {
     min_version: Option<String>,
     version: Option<String>,
     max_signature_age: Option<String>,
+    revocations: Option<PathBuf>,
+    #[serde(default)]
+    revoker: Vec<RawSigner>,
 }
 
 /// `[[verify.signer]]` as written.
@@ -248,6 +251,10 @@ pub struct VerifyPolicy {
     /// Every signature must carry a verified signing time no older than this many seconds;
     /// key and certificate signatures carry none, so they are refused.
     pub max_signature_age: Option<u64>,
+    /// A directory of signed revocations (relative to this file) checked on every verify.
+    pub revocations: Option<PathBuf>,
+    /// Parties whose revocations count (`[[verify.revoker]]`, trust as for signers).
+    pub revokers: Vec<Signer>,
 }
 
 /// One required signing role (`[[verify.signer]]`) and how to recognise it.
@@ -551,6 +558,12 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, ConfigError> {
         .transpose()
         .map_err(ConfigError::MaxSignatureAge)?;
     let exceptions = exceptions(v.exception, "verify.exception")?;
+    let mut revoker_names = std::collections::BTreeSet::new();
+    let revokers = v
+        .revoker
+        .into_iter()
+        .map(|s| signer(s, &mut revoker_names))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(VerifyPolicy {
         signers,
         threshold: v.threshold,
@@ -566,6 +579,8 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, ConfigError> {
         min_version,
         version: v.version,
         max_signature_age,
+        revocations: v.revocations,
+        revokers,
     })
 }
 
@@ -742,6 +757,11 @@ signed-ignores = [".git", "cache/**"]
 model-name = "org/model"
 min-version = "1.4"
 max-signature-age = "30d"
+revocations = "revoked"
+
+[[verify.revoker]]
+role = "security-team"
+public-key = "keys/sec.pub"
 
 [[verify.signer]]
 role = "ml-platform"
@@ -781,6 +801,14 @@ expires = "2027-06-30"
         );
         assert_eq!(v.min_version.as_ref().map(|m| m.as_str()), Some("1.4"));
         assert_eq!(v.max_signature_age, Some(30 * 86_400));
+        assert_eq!(v.revocations.as_deref(), Some(Path::new("revoked")));
+        assert_eq!(
+            v.revokers,
+            [Signer {
+                role: "security-team".into(),
+                trust: SignerTrust::PublicKey("keys/sec.pub".into())
+            }]
+        );
         assert_eq!(v.fail_on, Some(Severity::Critical));
         let g = v.allow_unsigned.unwrap();
         assert!(g.is_match("logs/a/b") && !g.is_match("model.bin"));

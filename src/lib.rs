@@ -19,6 +19,8 @@
 //! verify:   signature bytes -> sign::{bundle, keys, x509, keyless} (who signed what)
 //!                 -> verify (walk + hash, per-signer manifests, roles, the AIBOM read through
 //!                    bom::read, findings policy) -> Verdict -> human/json
+//!                 [-> verify::revocation: signed revocations from the policy's directory]
+//!                 [-> ledger: the decision appended to a hash-chained JSON Lines log]
 //! review:   AIBOM(s) -> bom::read (the one lenient reader)
 //!                 -> diff: model (each release) -> compare -> gates (--fail-on)
 //!                    / report::auditor (the audit model)
@@ -42,6 +44,7 @@ pub mod digest;
 pub(crate) mod discover;
 pub mod finding;
 pub mod formats;
+pub(crate) mod ledger;
 pub mod limits;
 pub mod policy;
 pub(crate) mod release;
@@ -85,5 +88,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Diff(args) => commands::diff::run(args),
         cli::Command::Init { path } => commands::init::run(&path),
         cli::Command::Report(args) => commands::report::run(args),
+        cli::Command::Ledger(cmd) => commands::ledger::run(cmd),
+        cli::Command::Revoke(args) => commands::revoke::run(args),
     }
 }

@@ -83,6 +83,8 @@ allow-globals = []
 # min-version = "1.4"
 # version = "0123456789abcdef0123456789abcdef01234567"
 # max-signature-age = "90d"
+# Signed revocations (aibom revoke), read on every verify; only [[verify.revoker]] count.
+# revocations = "revoked"
 #
 # [[verify.signer]]
 # role = "ml-platform"
@@ -96,6 +98,10 @@ allow-globals = []
 # role = "risk"
 # identity = "risk-approvals@example.com"
 # issuer = "https://accounts.google.com"
+#
+# [[verify.revoker]]
+# role = "security"
+# public-key = "keys/security-revoke.pub"
 "#;
 
 pub fn run(path: &Path) -> Result<ExitStatus> {
@@ -136,6 +142,8 @@ mod tests {
         assert_eq!(c.exceptions.len(), 1);
         assert!(c.model.is_some());
         assert_eq!(c.release.unwrap().artifacts.len(), 4);
-        assert_eq!(c.verify.unwrap().signers.len(), 3);
+        let v = c.verify.unwrap();
+        assert_eq!(v.signers.len(), 3);
+        assert_eq!(v.revokers.len(), 1);
     }
 }

@@ -97,6 +97,23 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     };
 
     let read_doc = read_doc.with_context(|| format!("{}", args.bom.display()))?;
+    let ledger = match &args.ledger {
+        Some(p) => {
+            if !p.is_file() {
+                bail!("ledger {}: not a file", p.display());
+            }
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Some(auditor::ledger::view(
+                &name,
+                &crate::ledger::read(p)?,
+                &crate::digest::Sha256::of(&bytes),
+            ))
+        }
+        None => None,
+    };
     let report = auditor::report(
         &read_doc,
         Inputs {
@@ -107,6 +124,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
             bytes: Some(bytes),
             configured_exceptions: exceptions,
             approvals,
+            ledger,
         },
     );
 

@@ -26,11 +26,17 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let files = TrustFiles::new(Some(&args.dir))?;
     let mut trust = super::trust::from_flags(&args.trust, &files)?;
 
+    // A damaged ledger is reported before any work is done (and checked again under its lock).
+    if let Some(l) = &args.ledger {
+        crate::ledger::precheck(l)?;
+    }
+    let mut policy_bytes: Option<(PathBuf, Vec<u8>)> = None;
     // The policy only when named, and never from inside the directory.
     let cfg = match &args.policy {
         Some(p) => {
             let text = String::from_utf8(files.read(p, "policy")?)
                 .with_context(|| format!("{} is not text", p.display()))?;
+            policy_bytes = Some((p.clone(), text.clone().into_bytes()));
             let mut c =
                 Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
             c.source = Some(p.clone());
@@ -81,6 +87,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         policy.exceptions.extend(v.exceptions.iter().cloned());
     }
     policy.exceptions.extend(cfg.exceptions.iter().cloned());
+    let revocations = match &cfg.verify {
+        Some(v) => super::revoke::from_policy(v, &base, &files)?,
+        None => None,
+    };
     if trust.keys.is_empty() && trust.anchors.is_empty() && trust.identities.is_empty() {
         bail!(
             "nothing to verify against: give --public-key, --certificate-chain or --identity with --issuer, or signer roles in a --policy"
@@ -140,6 +150,38 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     };
     let verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;
+    let mut verdict = verdict;
+    let mut revocation_files = Vec::new();
+    if let Some((r, revokers)) = &revocations {
+        let bom_sha256 = inputs
+            .bom
+            .as_ref()
+            .map(|(_, b)| crate::digest::Sha256::of(b));
+        verify::revocation::apply(&mut verdict, r, revokers, bom_sha256);
+        for f in r.files.iter().flatten() {
+            if let Ok(b) = &f.bytes {
+                revocation_files.push((f.path.clone(), b.clone()));
+            }
+        }
+    }
+    let status = if verdict.accepted {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    };
+    if let Some(l) = &args.ledger {
+        let entry = super::ledger::entry(
+            &verdict,
+            &inputs,
+            policy_bytes
+                .as_ref()
+                .map(|(p, b)| (p.as_path(), b.as_slice())),
+            &revocation_files,
+            policy.now(),
+            status,
+        );
+        super::ledger::record(l, &entry)?;
+    }
     let out = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
         OutputFormat::Human => human(&verdict, args.policy.as_deref()),

@@ -158,6 +158,7 @@ pub fn to_string(r: &AuditReport) -> String {
     findings(&mut s, r);
     exceptions(&mut s, r);
     approvals(&mut s, r);
+    ledger(&mut s, r);
     completeness(&mut s, r);
     appendix(&mut s);
     if !r.notes.is_empty() {
@@ -663,6 +664,55 @@ fn approvals(s: &mut String, r: &AuditReport) {
         );
     }
     w!(s, "\n{}\n", prose::approvals_note(&Md));
+}
+
+/// The deploy decisions an approval ledger records about this AIBOM (only with `--ledger`).
+fn ledger(s: &mut String, r: &AuditReport) {
+    let Some(l) = &r.ledger else {
+        return;
+    };
+    w!(s, "\n### Deploy decisions ({})\n\n", code(&l.file));
+    if let Some(b) = &l.broken {
+        w!(
+            s,
+            "**The ledger's chain is broken; no entry is shown:** {}\n",
+            md(b)
+        );
+        return;
+    }
+    w!(
+        s,
+        "The chain holds: {} entries, head {}. {} of them are about this AIBOM.\n\n",
+        l.total,
+        l.head.as_deref().map(code).unwrap_or_default(),
+        l.entries.len()
+    );
+    if l.entries.is_empty() {
+        return;
+    }
+    s.push_str(&head(&[
+        "#",
+        "Time",
+        "Decision",
+        "Signers",
+        "Failed checks",
+    ]));
+    for e in &l.entries {
+        let decision = if e.verdict == "pass" {
+            md(&e.verdict)
+        } else {
+            format!("**{}**", md(&e.verdict))
+        };
+        w!(
+            s,
+            "| {} | {} | {decision} (exit {}) | {} | {} |\n",
+            e.seq,
+            opt(&e.time),
+            e.exit_code.map_or_else(|| "?".into(), |c| c.to_string()),
+            joined(&e.signers, "; "),
+            joined(&e.failed, "; ")
+        );
+    }
 }
 
 fn completeness(s: &mut String, r: &AuditReport) {

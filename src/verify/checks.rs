@@ -53,6 +53,10 @@ pub enum CheckKind {
     RescanFinding,
     Role,
     Approvals,
+    /// A listed revoker revoked this release (or the revocations could not be read).
+    ReleaseRevoked,
+    /// A revocation that does not verify against a listed revoker: a warning, ignored.
+    Revocation,
 }
 
 impl CheckKind {
@@ -89,6 +93,8 @@ impl CheckKind {
             CheckKind::RescanFinding => "rescan-finding",
             CheckKind::Role => "role",
             CheckKind::Approvals => "approvals",
+            CheckKind::ReleaseRevoked => "release-revoked",
+            CheckKind::Revocation => "revocation",
         }
     }
 

@@ -32,6 +32,7 @@ mod findings;
 pub mod input;
 mod pins;
 mod policy;
+pub mod revocation;
 pub mod roles;
 
 pub use approvals::{Approval, AttestationState, approvals};

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("bom", 5),
     ("sign", 6),
     ("verify", 7),
+    ("ledger", 8),
     ("diff", 8),
     ("report", 8),
     ("commands", 9),

@@ -8,6 +8,7 @@ mod docs;
 mod generate;
 mod hostile;
 mod layers;
+mod ledger;
 mod oracle;
 mod release;
 mod report;

@@ -31,6 +31,7 @@ use crate::finding::{Code, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod completeness;
+pub mod ledger;
 mod mappings;
 pub mod prose;
 mod read;
@@ -65,6 +66,8 @@ pub struct AuditReport {
     /// `None` when no `--signature` was given.
     pub approvals: Option<Vec<Approval>>,
     pub completeness: Completeness,
+    /// The deploy decisions recorded about this AIBOM, when `--ledger` was given.
+    pub ledger: Option<ledger::LedgerView>,
     /// Parts of the document that could not be read.
     pub notes: Vec<String>,
 }

@@ -58,6 +58,7 @@ mod appendix;
 mod completeness;
 mod findings;
 mod inventory;
+mod ledger;
 mod lineage;
 mod overview;
 
@@ -221,6 +222,7 @@ pub fn to_string(r: &AuditReport) -> String {
     findings(&mut h, r);
     exceptions(&mut h, r);
     approvals(&mut h, r);
+    ledger::ledger(&mut h, r);
     completeness(&mut h, r);
     appendix(&mut h);
     w!(h, "</main>\n");

@@ -36,6 +36,8 @@ pub struct Inputs {
     pub configured_exceptions: Vec<crate::config::Exception>,
     /// Checked signatures, when `--signature` was given.
     pub approvals: Option<Vec<Approval>>,
+    /// The approval ledger, when `--ledger` was given.
+    pub ledger: Option<super::ledger::LedgerView>,
 }
 
 /// A JSON scalar as display text ([`read::Field::text`]).
@@ -182,6 +184,7 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
         exceptions,
         approvals: inputs.approvals,
         completeness,
+        ledger: inputs.ledger,
         notes,
     }
 }

@@ -1,0 +1,418 @@
+//! Revocations: a signed statement that a release must no longer be deployed, and the
+//! `release-revoked` check `verify` makes with the revocations a policy points at.
+//!
+//! A revocation is a Sigstore bundle exactly like a model signature (DSSE envelope, in-toto
+//! Statement v1, see [`crate::sign::bundle`]) with predicate type [`REVOCATION_PREDICATE`]:
+//!
+//! ```json
+//! { "_type": "https://in-toto.io/Statement/v1",
+//!   "subject": [ { "name": "model", "digest": { "sha256": "<model digest>" } },
+//!                { "name": "aibom", "digest": { "sha256": "<AIBOM file SHA-256>" } } ],
+//!   "predicateType": "https://aibom.dev/revocation/v1",
+//!   "predicate": { "reason": "...", "revokedAt": "2026-12-05T12:00:00Z", "revoker": "key <hint>" } }
+//! ```
+//!
+//! A revocation counts only when its signature verifies against a listed revoker
+//! (`[[verify.revoker]]`); one that does not verify, or that is not a revocation, is reported as
+//! a warning and ignored: it can never block a release, and never makes anything pass. A
+//! revocations directory that cannot be read refuses the release (fail closed).
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::Verdict;
+use super::checks::{Check, CheckKind};
+use super::input::read_regular;
+use crate::digest::Sha256;
+use crate::sign::bundle;
+use crate::sign::statement::STATEMENT_TYPE;
+use crate::sign::trust::{Trust, authenticate};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+pub const REVOCATION_PREDICATE: &str = "https://aibom.dev/revocation/v1";
+
+/// The largest revocation bundle read.
+pub const MAX_REVOCATION: u64 = 1 << 20;
+
+/// What a verified revocation says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Every subject digest: the model digest, the AIBOM's SHA-256, or both.
+    pub digests: Vec<Sha256>,
+    pub reason: String,
+    pub revoked_at: String,
+    /// What the revoker wrote about itself (informational; who signed is what counts).
+    pub revoker: Option<String>,
+}
+
+/// The statement `aibom revoke` signs: `subjects` are (name, digest) pairs.
+pub fn statement(
+    subjects: &[(&str, Sha256)],
+    reason: &str,
+    revoked_at: &str,
+    revoker: &str,
+) -> serde_json::Result<Vec<u8>> {
+    let subject: Vec<Value> = subjects
+        .iter()
+        .map(|(n, d)| json!({"name": n, "digest": {"sha256": d.to_hex()}}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "_type": STATEMENT_TYPE,
+        "subject": subject,
+        "predicateType": REVOCATION_PREDICATE,
+        "predicate": {"reason": reason, "revokedAt": revoked_at, "revoker": revoker},
+    }))
+}
+
+/// Parses a revocation statement (the verified payload).
+pub fn parse(payload: &[u8]) -> Result<Revocation, String> {
+    let v: Value =
+        serde_json::from_slice(payload).map_err(|e| format!("the payload is not JSON: {e}"))?;
+    let ty = v.get("_type").and_then(Value::as_str).unwrap_or("");
+    if ty != STATEMENT_TYPE {
+        return Err(format!("_type is {ty:?}, expected {STATEMENT_TYPE:?}"));
+    }
+    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
+    if pt != REVOCATION_PREDICATE {
+        return Err(format!(
+            "predicateType is {pt:?}, not a revocation ({REVOCATION_PREDICATE})"
+        ));
+    }
+    let digests = v
+        .get("subject")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty())
+        .ok_or("a revocation names at least one subject")?
+        .iter()
+        .map(|s| {
+            s.get("digest")
+                .and_then(|d| d.get("sha256"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| "a subject without a sha256 digest".to_owned())
+                .and_then(|d| d.parse::<Sha256>())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let p = v.get("predicate").ok_or("no predicate")?;
+    let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
+    let reason = text("reason")
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("a revocation states its reason")?;
+    let revoked_at = text("revokedAt").ok_or("a revocation states when (revokedAt)")?;
+    if !crate::date::is_rfc3339(&revoked_at) {
+        return Err(format!("revokedAt {revoked_at:?} is not an RFC 3339 time"));
+    }
+    Ok(Revocation {
+        digests,
+        reason,
+        revoked_at,
+        revoker: text("revoker"),
+    })
+}
+
+/// A party whose revocations count: a name (`role` of `[[verify.revoker]]`) and the trust
+/// that recognises it.
+pub struct Revoker {
+    pub name: String,
+    pub trust: Trust,
+}
+
+/// A revocation bundle file and its bytes, or why they could not be read.
+pub struct RevocationFile {
+    pub path: PathBuf,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// The revocations directory as read: its files (`*.json`, sorted by name), or why it could
+/// not be read.
+pub struct Revocations {
+    pub dir: PathBuf,
+    pub files: Result<Vec<RevocationFile>, String>,
+}
+
+/// Reads every `*.json` (and so `*.sigstore.json`) file of `dir`, in name order; a file that
+/// is not a regular file or is too large is kept with its error.
+pub fn read_dir(dir: &Path) -> Revocations {
+    let files = (|| {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| e.to_string())?
+            .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        paths.retain(|p| p.extension().is_some_and(|x| x == "json"));
+        paths.sort();
+        Ok(paths
+            .into_iter()
+            .map(|path| RevocationFile {
+                bytes: read_regular(&path, MAX_REVOCATION).map_err(|e| e.to_string()),
+                path,
+            })
+            .collect())
+    })();
+    Revocations {
+        dir: dir.to_path_buf(),
+        files,
+    }
+}
+
+/// Who signed a revocation bundle, among the revokers, and what it says.
+fn verified(bytes: &[u8], revokers: &[Revoker]) -> Result<(String, Revocation), String> {
+    let opened = bundle::open(bytes).map_err(|e| e.to_string())?;
+    let mut why = Vec::new();
+    for r in revokers {
+        match authenticate(&opened, &r.trust) {
+            Ok(a) => {
+                let rev = parse(&opened.payload)?;
+                return Ok((format!("{} ({})", r.name, a.identity), rev));
+            }
+            Err(e) => why.push(format!("{}: {e}", r.name)),
+        }
+    }
+    if why.is_empty() {
+        return Err("no revoker is listed in the policy ([[verify.revoker]])".into());
+    }
+    Err(format!("signed by no listed revoker ({})", why.join("; ")))
+}
+
+fn check(kind: CheckKind, ok: bool, blocking: bool, subject: &str, exp: &str, act: &str) -> Check {
+    Check {
+        check: kind,
+        ok,
+        blocking,
+        signature: None,
+        subject: subject.to_owned(),
+        expected: exp.to_owned(),
+        actual: act.to_owned(),
+    }
+}
+
+/// Adds the revocation checks to `verdict` and refuses it when a listed revoker revoked the
+/// release (its model digest, or `bom_sha256`, the SHA-256 of the AIBOM given).
+pub fn apply(
+    verdict: &mut Verdict,
+    revocations: &Revocations,
+    revokers: &[Revoker],
+    bom_sha256: Option<Sha256>,
+) {
+    let expected = "a release no listed revoker has revoked";
+    let dir = revocations.dir.display().to_string();
+    let files = match &revocations.files {
+        Ok(f) => f,
+        Err(e) => {
+            verdict.checks.push(check(
+                CheckKind::ReleaseRevoked,
+                false,
+                true,
+                &dir,
+                expected,
+                &format!("the revocations directory cannot be read ({e}), so the release cannot be shown not to be revoked"),
+            ));
+            verdict.accepted = false;
+            return;
+        }
+    };
+    let model: Option<Sha256> = verdict.model_digest.as_deref().and_then(|d| d.parse().ok());
+    let ours = |d: &Sha256| Some(*d) == model || Some(*d) == bom_sha256;
+    let mut revoked = false;
+    let mut counted = 0usize;
+    for f in files {
+        let shown = f.path.display().to_string();
+        let result = f
+            .bytes
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|b| verified(b, revokers));
+        match result {
+            Err(e) => verdict.checks.push(check(
+                CheckKind::Revocation,
+                false,
+                false,
+                &shown,
+                "a revocation signed by a listed revoker (ignored otherwise)",
+                &e,
+            )),
+            Ok((by, rev)) => {
+                counted = counted.saturating_add(1);
+                if rev.digests.iter().any(ours) {
+                    revoked = true;
+                    verdict.checks.push(check(
+                        CheckKind::ReleaseRevoked,
+                        false,
+                        true,
+                        &shown,
+                        expected,
+                        &format!("revoked by {by} at {}: {}", rev.revoked_at, rev.reason),
+                    ));
+                }
+            }
+        }
+    }
+    if revoked {
+        verdict.accepted = false;
+    } else {
+        verdict.checks.push(check(
+            CheckKind::ReleaseRevoked,
+            true,
+            true,
+            &dir,
+            expected,
+            &format!("not revoked ({counted} valid revocations of other releases)"),
+        ));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::sign::keys::{Curve, SigningKey};
+
+    fn signed(key: &SigningKey, digest: Sha256, reason: &str) -> Vec<u8> {
+        let payload = statement(&[("model", digest)], reason, "2026-12-01T00:00:00Z", "k").unwrap();
+        let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
+        let hint = key.verifying_key().hint().unwrap();
+        serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint)).unwrap()
+    }
+
+    fn revoker(name: &str, key: &SigningKey) -> Revoker {
+        let mut trust = Trust::default();
+        trust.keys.push((name.into(), key.verifying_key()));
+        Revoker {
+            name: name.into(),
+            trust,
+        }
+    }
+
+    fn verdict(model: Sha256) -> Verdict {
+        Verdict {
+            accepted: true,
+            directory: "m".into(),
+            model_digest: Some(model.to_hex()),
+            signers: Vec::new(),
+            roles: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    fn revs(bundles: Vec<Vec<u8>>) -> Revocations {
+        Revocations {
+            dir: "revoked".into(),
+            files: Ok(bundles
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| RevocationFile {
+                    path: format!("r{i}.json").into(),
+                    bytes: Ok(b),
+                })
+                .collect()),
+        }
+    }
+
+    fn kinds(v: &Verdict) -> Vec<(&'static str, bool)> {
+        v.checks.iter().map(|c| (c.check.as_str(), c.ok)).collect()
+    }
+
+    #[test]
+    fn a_listed_revoker_refuses_the_release_naming_who_when_and_why() {
+        let sec = SigningKey::generate(Curve::P256);
+        let model = Sha256::of(b"model");
+        let mut v = verdict(model);
+        apply(
+            &mut v,
+            &revs(vec![signed(&sec, model, "leaked weights")]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(!v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", false)]);
+        let actual = &v.checks[0].actual;
+        assert!(actual.contains("security") && actual.contains("leaked weights"));
+        assert!(actual.contains("2026-12-01T00:00:00Z"), "{actual}");
+    }
+
+    #[test]
+    fn a_revocation_with_a_key_not_listed_is_a_warning_and_ignored() {
+        let sec = SigningKey::generate(Curve::P256);
+        let other = SigningKey::generate(Curve::P256);
+        let model = Sha256::of(b"model");
+        let mut v = verdict(model);
+        apply(
+            &mut v,
+            &revs(vec![signed(&other, model, "spite")]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(v.accepted);
+        assert_eq!(
+            kinds(&v),
+            vec![("revocation", false), ("release-revoked", true)]
+        );
+        assert!(!v.checks[0].blocking);
+    }
+
+    #[test]
+    fn a_revocation_of_another_release_does_not_refuse() {
+        let sec = SigningKey::generate(Curve::P256);
+        let mut v = verdict(Sha256::of(b"model"));
+        apply(
+            &mut v,
+            &revs(vec![signed(&sec, Sha256::of(b"older"), "old bug")]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", true)]);
+    }
+
+    #[test]
+    fn a_revocation_of_the_aibom_digest_refuses() {
+        let sec = SigningKey::generate(Curve::P256);
+        let bom = Sha256::of(b"bom");
+        let mut v = verdict(Sha256::of(b"model"));
+        apply(
+            &mut v,
+            &revs(vec![signed(&sec, bom, "wrong licence")]),
+            &[revoker("security", &sec)],
+            Some(bom),
+        );
+        assert!(!v.accepted);
+    }
+
+    #[test]
+    fn an_invalid_revocation_never_makes_a_refused_release_pass() {
+        let sec = SigningKey::generate(Curve::P256);
+        let mut v = verdict(Sha256::of(b"model"));
+        v.accepted = false;
+        apply(
+            &mut v,
+            &revs(vec![b"not json".to_vec()]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(!v.accepted);
+    }
+
+    #[test]
+    fn an_unreadable_revocations_directory_refuses() {
+        let mut v = verdict(Sha256::of(b"model"));
+        let d = tempfile::tempdir().unwrap();
+        apply(&mut v, &read_dir(&d.path().join("absent")), &[], None);
+        assert!(!v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", false)]);
+    }
+
+    #[test]
+    fn a_model_signature_is_not_a_revocation() {
+        let payload = crate::sign::statement::model_statement("m", &[], &[], false).unwrap();
+        assert!(parse(&payload).unwrap_err().contains("not a revocation"));
+    }
+
+    #[test]
+    fn a_revocation_without_a_reason_is_refused() {
+        let payload = statement(
+            &[("model", Sha256::of(b"m"))],
+            " ",
+            "2026-12-01T00:00:00Z",
+            "k",
+        )
+        .unwrap();
+        assert!(parse(&payload).unwrap_err().contains("reason"));
+    }
+}
