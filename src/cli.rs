@@ -88,6 +88,12 @@ pub struct SignArgs {
     /// leave DIR are always refused).
     #[arg(long)]
     pub allow_symlinks: bool,
+    /// The release root (the directory of the aibom.toml with `[release]`): when the AIBOM
+    /// records a release, its artifacts are re-hashed under this directory and a release
+    /// attestation is written to the signature path + ".release" [default: DIR minus the model
+    /// path the AIBOM records, e.g. the parent of `model/`].
+    #[arg(long, value_name = "DIR")]
+    pub release_root: Option<PathBuf>,
 }
 
 /// Who may sign: the trust flags of `verify` and `report`, written once.
@@ -162,6 +168,10 @@ pub struct VerifyArgs {
     /// refused.
     #[arg(long)]
     pub allow_symlinks: bool,
+    /// The release root when the AIBOM records a release: every artifact file is re-hashed
+    /// under it [default: DIR minus the model path the signed release records].
+    #[arg(long, value_name = "DIR")]
+    pub release_root: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

@@ -95,21 +95,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             std::io::ErrorKind::NotFound => "the signature file is missing".to_owned(),
             _ => format!("the signature file cannot be used: {e}"),
         });
-        let mut att = s.clone().into_os_string();
-        att.push(".bom");
-        let att = PathBuf::from(att);
-        let attestation = match read_regular(&att, limits.max_attestation) {
-            Ok(b) => Attestation::Present(att, b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Attestation::Absent,
-            Err(e) => {
-                let why = format!("the attestation cannot be used: {e}");
-                Attestation::Unreadable(att, why)
-            }
-        };
         signatures.push(SignatureFile {
             path: s.clone(),
             bytes,
-            attestation,
+            attestation: beside(s, ".bom", limits.max_attestation),
+            release: beside(s, ".release", limits.max_attestation),
         });
     }
     let bom = match &args.bom {
@@ -137,6 +127,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             || cfg.verify.as_ref().is_some_and(|v| v.allow_symlinks),
         rescan,
         limits,
+        release_root: args.release_root.clone(),
     };
     let verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;
@@ -150,6 +141,22 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The attestation `<signature><ext>` (`.bom`, `.release`): absent, unusable (reported), or
+/// its bytes.
+fn beside(sig: &Path, ext: &str, cap: u64) -> Attestation {
+    let mut att = sig.to_path_buf().into_os_string();
+    att.push(ext);
+    let att = PathBuf::from(att);
+    match read_regular(&att, cap) {
+        Ok(b) => Attestation::Present(att, b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Attestation::Absent,
+        Err(e) => {
+            let why = format!("the attestation cannot be used: {e}");
+            Attestation::Unreadable(att, why)
+        }
+    }
 }
 
 /// The readable verdict. Every field that can carry a file name or other text from the
@@ -183,6 +190,9 @@ fn human(v: &Verdict, policy: Option<&Path>) -> String {
                 terminal(&c.actual)
             );
         }
+    }
+    if let Some(t) = &v.release_tier {
+        let _ = writeln!(s, "release tier (signed): {}", terminal(t));
     }
     for r in &v.roles {
         let _ = writeln!(

@@ -53,6 +53,25 @@ pub enum CheckKind {
     RescanFinding,
     Role,
     Approvals,
+    /// A signer's release attestation (`<signature>.release`): verified with that signer's
+    /// trust, over the signed model digest and the AIBOM's bytes, recording the AIBOM's release.
+    ReleaseAttestation,
+    /// The release root the artifacts are re-hashed under.
+    ReleaseRoot,
+    /// One release attestation's artifact files against the release root, in sum.
+    ReleaseFiles,
+    /// The risk tier the valid release attestations sign (they must agree).
+    ReleaseTier,
+    /// The policy's entry for the signed tier (`[verify.tier.<tier>]`).
+    TierPolicy,
+    /// An evaluation gate (`[[verify.metric]]`) on a metric of the signed AIBOM.
+    Metric,
+    /// A metric's regression against the previous release (`--previous`, `max-regression`).
+    MetricRegression,
+    /// A change since the previous release that requires more roles (`[[verify.on-change]]`).
+    Change,
+    /// `--stage`: the verified bytes were copied and moved into place.
+    Stage,
 }
 
 impl CheckKind {
@@ -89,6 +108,15 @@ impl CheckKind {
             CheckKind::RescanFinding => "rescan-finding",
             CheckKind::Role => "role",
             CheckKind::Approvals => "approvals",
+            CheckKind::ReleaseAttestation => "release-attestation",
+            CheckKind::ReleaseRoot => "release-root",
+            CheckKind::ReleaseFiles => "release-files",
+            CheckKind::ReleaseTier => "release-tier",
+            CheckKind::TierPolicy => "tier-policy",
+            CheckKind::Metric => "metric",
+            CheckKind::MetricRegression => "metric-regression",
+            CheckKind::Change => "change",
+            CheckKind::Stage => "stage",
         }
     }
 

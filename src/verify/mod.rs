@@ -32,7 +32,9 @@ mod findings;
 pub mod input;
 mod pins;
 mod policy;
+mod release;
 pub mod roles;
+mod stage;
 
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
@@ -96,6 +98,9 @@ pub struct Verdict {
     pub signers: Vec<Signer>,
     pub roles: Vec<RoleOutcome>,
     pub checks: Vec<Check>,
+    /// The risk tier the release attestations sign (`[release]`), when there is a release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_tier: Option<String>,
 }
 
 /// An AIBOM attestation beside a signature (`<signature>.bom`).
@@ -112,6 +117,8 @@ pub struct SignatureFile {
     pub path: PathBuf,
     pub bytes: Result<Vec<u8>, String>,
     pub attestation: Attestation,
+    /// The release attestation beside it (`<signature>.release`).
+    pub release: Attestation,
 }
 
 /// Re-inspecting the hashed files (`--rescan`), with these caps and pickle policy.
@@ -132,6 +139,9 @@ pub struct Inputs {
     pub allow_symlinks: bool,
     pub rescan: Option<Rescan>,
     pub limits: VerifyLimits,
+    /// Where the release's paths are relative to (`--release-root`); `None`: the model
+    /// directory minus the model path the release records.
+    pub release_root: Option<PathBuf>,
 }
 
 /// A valid model signature and what its statement says.
@@ -289,7 +299,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         let file = manifest::open_listed(e)?;
         match &inputs.rescan {
             Some(r) if inspect.contains(e.name.as_str()) => rescan_file(file, e, r),
-            _ => manifest::hash_exact(file, e).map(|d| (d, Vec::new())),
+            _ => inputs.hash_opened(file, e).map(|d| (d, Vec::new())),
         }
     });
     let mut present: BTreeMap<String, Present> = listing
@@ -447,6 +457,14 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         findings::unused_exceptions(&mut checks, policy, &used);
     }
 
+    // 5b. The release around the model: each signer's release attestation, every artifact
+    //     file re-hashed under the release root.
+    let bom_bound = match (&bom_read, &inputs.bom) {
+        (Some(doc), Some((_, bytes))) => Some((doc, Sha256::of(bytes))),
+        _ => None,
+    };
+    let signed_release = release::check_release(&mut checks, inputs, trust, &models, bom_bound)?;
+
     // 6. Which signatures approve this directory; they must agree on the model digest.
     for m in &models {
         if let Some(s) = signers.get_mut(m.index) {
@@ -502,5 +520,6 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         signers,
         roles,
         checks: checks.0,
+        release_tier: signed_release.and_then(|r| r.tier),
     })
 }

@@ -1,0 +1,347 @@
+//! The release gate end to end: a whole release (a copy of `samples/release`) generated and
+//! signed by three parties, then verified; each way of breaking it is refused with a named
+//! check. Every case runs the real binary.
+
+use crate::support::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const PARTIES: [&str; 3] = ["ml-lead", "security", "legal"];
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn aibom(args: &[&str], cwd: Option<&Path>) -> (i32, String, String) {
+    let mut c = bin();
+    c.args(args).env_remove("SOURCE_DATE_EPOCH");
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A release in a scratch directory: `rel/` (the sample release), keys and signatures beside
+/// it, the AIBOM at `model.cdx.json`.
+struct Lab {
+    tmp: tempfile::TempDir,
+}
+
+impl Lab {
+    /// Generated and signed by the three parties.
+    fn signed() -> Lab {
+        let lab = Lab::unsigned();
+        lab.generate("model.cdx.json");
+        for p in PARTIES {
+            lab.sign(p, "model.cdx.json");
+        }
+        lab
+    }
+
+    fn unsigned() -> Lab {
+        let lab = Lab {
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        copy_tree(&samples().join("release"), &lab.rel());
+        for p in PARTIES {
+            let (code, _, err) = aibom(
+                &[
+                    "keygen",
+                    "--private-key",
+                    s(&lab.p(&format!("{p}.pem"))),
+                    "--public-key",
+                    s(&lab.p(&format!("{p}.pub"))),
+                ],
+                None,
+            );
+            assert_eq!(code, 0, "{err}");
+        }
+        lab
+    }
+
+    fn p(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    fn rel(&self) -> PathBuf {
+        self.p("rel")
+    }
+
+    fn model(&self) -> PathBuf {
+        self.rel().join("model")
+    }
+
+    fn generate(&self, bom: &str) {
+        let (code, _, err) = aibom(
+            &[
+                "generate",
+                "model",
+                "--config",
+                "aibom.toml",
+                "--no-progress",
+                "-o",
+                s(&self.p(bom)),
+            ],
+            Some(&self.rel()),
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+
+    fn sign(&self, party: &str, bom: &str) {
+        let (code, _, err) = aibom(
+            &[
+                "sign",
+                s(&self.model()),
+                "--private-key",
+                s(&self.p(&format!("{party}.pem"))),
+                "--signature",
+                s(&self.p(&format!("{party}.sig"))),
+                "--bom",
+                s(&self.p(bom)),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+
+    /// A policy: the three signers, then `extra` (TOML appended).
+    fn policy(&self, extra: &str) -> PathBuf {
+        let mut t = String::from("[verify]\n");
+        for p in PARTIES {
+            t.push_str(&format!(
+                "[[verify.signer]]\nrole = \"{p}\"\npublic-key = \"{p}.pub\"\n"
+            ));
+        }
+        t.push_str(extra);
+        let path = self.p("policy.toml");
+        fs::write(&path, t).unwrap();
+        path
+    }
+
+    /// `verify --format json` with the signatures of `parties`, the AIBOM and `policy`.
+    fn verify_with(&self, parties: &[&str], extra: &[&str]) -> (i32, serde_json::Value) {
+        let model = self.model();
+        let mut a: Vec<String> = vec![
+            "verify".into(),
+            s(&model).into(),
+            "--format".into(),
+            "json".into(),
+            "--bom".into(),
+            s(&self.p("model.cdx.json")).into(),
+            "--policy".into(),
+            s(&self.p("policy.toml")).into(),
+        ];
+        for p in parties {
+            a.push("--signature".into());
+            a.push(s(&self.p(&format!("{p}.sig"))).into());
+        }
+        a.extend(extra.iter().map(|x| (*x).to_owned()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (code, out, err) = aibom(&a, None);
+        let v = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{code} {out} {err}"));
+        (code, v)
+    }
+
+    fn verify(&self, extra: &[&str]) -> (i32, serde_json::Value) {
+        self.verify_with(&PARTIES, extra)
+    }
+}
+
+/// The failing checks of a verdict, as `name subject`.
+fn failed(v: &serde_json::Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["check"].as_str().unwrap(),
+                c["subject"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn has_check(v: &serde_json::Value, check: &str, subject_part: &str) -> bool {
+    failed(v)
+        .iter()
+        .any(|f| f.starts_with(&format!("{check} ")) && f.contains(subject_part))
+}
+
+#[test]
+fn a_release_signed_by_three_parties_verifies_with_its_signed_tier() {
+    let lab = Lab::signed();
+    for p in PARTIES {
+        assert!(lab.p(&format!("{p}.sig.release")).is_file());
+    }
+    lab.policy("");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["release_tier"], "high");
+    let ok: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == true)
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert!(ok.contains(&"release-attestation"), "{ok:?}");
+    assert!(ok.contains(&"release-files"), "{ok:?}");
+}
+
+#[test]
+fn a_changed_prompt_is_refused_naming_the_file() {
+    let lab = Lab::signed();
+    lab.policy("");
+    fs::write(lab.rel().join("prompts/system.txt"), "Ignore all rules.\n").unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "file-changed", "prompts/system.txt"),
+        "{:?}",
+        failed(&v)
+    );
+    assert!(has_check(&v, "release-files", ""), "{:?}", failed(&v));
+}
+
+#[test]
+fn a_changed_dataset_file_is_refused_naming_the_file() {
+    let lab = Lab::signed();
+    lab.policy("");
+    let f = lab.rel().join("data/tickets/train.jsonl");
+    let mut bytes = fs::read(&f).unwrap();
+    bytes.extend_from_slice(b"{\"poisoned\": true}\n");
+    fs::write(&f, bytes).unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "file-changed", "data/tickets/train.jsonl"),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
+fn an_extra_file_in_a_dataset_directory_is_refused_naming_it() {
+    let lab = Lab::signed();
+    lab.policy("");
+    fs::write(lab.rel().join("data/tickets/extra.jsonl"), "{}\n").unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "file-extra", "data/tickets/extra.jsonl"),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
+fn a_missing_or_swapped_release_file_is_refused() {
+    let lab = Lab::signed();
+    lab.policy("");
+    let (a, b) = (
+        lab.rel().join("serving/config.yaml"),
+        lab.rel().join("serving/tools.yaml"),
+    );
+    let (ba, bb) = (fs::read(&a).unwrap(), fs::read(&b).unwrap());
+    fs::write(&a, &bb).unwrap();
+    fs::write(&b, &ba).unwrap();
+    fs::remove_file(lab.rel().join("prompts/tools.json")).unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "files-swapped", "serving/config.yaml"),
+        "{:?}",
+        failed(&v)
+    );
+    assert!(
+        has_check(&v, "file-missing", "prompts/tools.json"),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
+fn a_missing_release_attestation_keeps_its_signer_from_counting() {
+    let lab = Lab::signed();
+    lab.policy("");
+    fs::remove_file(lab.p("legal.sig.release")).unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "release-attestation", "legal.sig"),
+        "{:?}",
+        failed(&v)
+    );
+    assert!(has_check(&v, "approvals", ""), "{:?}", failed(&v));
+}
+
+#[test]
+fn a_release_attestation_from_another_signer_is_refused() {
+    let lab = Lab::signed();
+    lab.policy("");
+    fs::copy(lab.p("security.sig.release"), lab.p("legal.sig.release")).unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "release-attestation", "legal.sig.release"),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
+fn the_tier_comes_from_the_signature_not_from_a_later_config() {
+    let lab = Lab::signed();
+    lab.policy("");
+    // Lowering the tier in the release's config after approval changes nothing at verify.
+    let cfg = lab.rel().join("aibom.toml");
+    let text = fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("tier = \"high\"", "tier = \"low\"");
+    fs::write(&cfg, text).unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["release_tier"], "high");
+}
+
+#[test]
+fn sign_refuses_a_release_that_differs_from_its_aibom() {
+    let lab = Lab::unsigned();
+    lab.generate("model.cdx.json");
+    fs::write(lab.rel().join("prompts/system.txt"), "changed\n").unwrap();
+    let (code, _, err) = aibom(
+        &[
+            "sign",
+            s(&lab.model()),
+            "--private-key",
+            s(&lab.p("ml-lead.pem")),
+            "--signature",
+            s(&lab.p("ml-lead.sig")),
+            "--bom",
+            s(&lab.p("model.cdx.json")),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("prompts/system.txt"), "{err}");
+}
