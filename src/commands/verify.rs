@@ -78,6 +78,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         policy.min_version = v.min_version.clone();
         policy.version = v.version.clone();
         policy.max_signature_age = v.max_signature_age;
+        policy.gates = v.gates.clone();
         policy.exceptions.extend(v.exceptions.iter().cloned());
     }
     policy.exceptions.extend(cfg.exceptions.iter().cloned());

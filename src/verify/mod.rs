@@ -29,6 +29,7 @@ mod attestations;
 pub mod checks;
 mod compare;
 mod findings;
+mod gates;
 pub mod input;
 mod pins;
 mod policy;
@@ -465,6 +466,8 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     };
     let signed_release = release::check_release(&mut checks, inputs, trust, &models, bom_bound)?;
 
+    let changes: Vec<gates::Change> = Vec::new();
+
     // 6. Which signatures approve this directory; they must agree on the model digest.
     for m in &models {
         if let Some(s) = signers.get_mut(m.index) {
@@ -498,7 +501,17 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                 c.blocking = false;
             }
         }
-        role_outcomes(&mut checks, &signers, &approving, policy, trust)
+        let tier = signed_release.as_ref().and_then(|r| r.tier.as_deref());
+        gates::gated_roles(
+            &mut checks,
+            &signers,
+            &approving,
+            policy,
+            trust,
+            tier,
+            &changes,
+        )
+        .unwrap_or_else(|| role_outcomes(&mut checks, &signers, &approving, policy, trust))
     } else {
         if models.is_empty() {
             checks.push(

@@ -345,3 +345,59 @@ fn sign_refuses_a_release_that_differs_from_its_aibom() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("prompts/system.txt"), "{err}");
 }
+
+#[test]
+fn the_signed_tier_requires_its_roles_and_a_missing_one_refuses() {
+    let lab = Lab::signed();
+    lab.policy(
+        "[verify.tier.low]\nroles = [\"ml-lead\"]\n[verify.tier.high]\nroles = [\"ml-lead\", \"security\", \"legal\"]\n",
+    );
+    let (code, v) = lab.verify_with(&["ml-lead", "security"], &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(has_check(&v, "approvals", ""), "{:?}", failed(&v));
+    let legal = v["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "legal")
+        .unwrap();
+    assert_eq!(legal["satisfied"], false);
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn a_low_tier_release_needs_only_the_low_tier_roles() {
+    let lab = Lab::unsigned();
+    let cfg = lab.rel().join("aibom.toml");
+    let text = fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("tier = \"high\"", "tier = \"low\"");
+    fs::write(&cfg, text).unwrap();
+    lab.generate("model.cdx.json");
+    lab.sign("ml-lead", "model.cdx.json");
+    lab.policy(
+        "[verify.tier.low]\nroles = [\"ml-lead\"]\n[verify.tier.high]\nroles = [\"ml-lead\", \"security\", \"legal\"]\n",
+    );
+    let (code, v) = lab.verify_with(&["ml-lead"], &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["release_tier"], "low");
+}
+
+#[test]
+fn a_signed_tier_without_a_policy_entry_fails_closed_unless_a_default_is_set() {
+    let lab = Lab::signed();
+    lab.policy("[verify.tier.low]\nroles = [\"ml-lead\"]\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "tier-policy", "tier high"),
+        "{:?}",
+        failed(&v)
+    );
+    lab.policy(
+        "[verify.tier.low]\nroles = [\"ml-lead\"]\n[verify.tier.default]\nroles = [\"ml-lead\", \"security\"]\n",
+    );
+    let (code, v) = lab.verify_with(&["ml-lead", "security"], &[]);
+    assert_eq!(code, 0, "{v:#}");
+}
