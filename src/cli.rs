@@ -172,6 +172,10 @@ pub struct VerifyArgs {
     /// under it [default: DIR minus the model path the signed release records].
     #[arg(long, value_name = "DIR")]
     pub release_root: Option<PathBuf>,
+    /// The AIBOM of the last approved release: metric regressions (max-regression) and
+    /// changes that require more roles ([[verify.on-change]]) are computed against it.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

@@ -119,6 +119,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     } else {
         None
     };
+    let previous = match &args.previous {
+        Some(p) => Some((
+            p.clone(),
+            read_regular(p, limits.max_bom).with_context(|| format!("reading {}", p.display()))?,
+        )),
+        None => None,
+    };
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
@@ -129,6 +136,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         rescan,
         limits,
         release_root: args.release_root.clone(),
+        previous,
     };
     let verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;

@@ -143,6 +143,9 @@ pub struct Inputs {
     /// Where the release's paths are relative to (`--release-root`); `None`: the model
     /// directory minus the model path the release records.
     pub release_root: Option<PathBuf>,
+    /// The previous approved release's AIBOM (`--previous`: path, bytes), for regression
+    /// limits and change-driven approvals.
+    pub previous: Option<(PathBuf, Vec<u8>)>,
 }
 
 /// A valid model signature and what its statement says.
@@ -466,6 +469,24 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     };
     let signed_release = release::check_release(&mut checks, inputs, trust, &models, bom_bound)?;
 
+    // 5c. Evaluation gates, read only from an AIBOM a verified signature binds by its bytes.
+    let bound_doc = bom_read
+        .as_ref()
+        .filter(|_| signers.iter().any(|s| s.bom_bound == Some(true)));
+    let previous_value: Option<Result<Value, String>> = inputs.previous.as_ref().map(|(p, b)| {
+        serde_json::from_slice::<Value>(b).map_err(|e| format!("{}: not JSON: {e}", p.display()))
+    });
+    let previous_doc: Option<Result<read::Document, &str>> =
+        previous_value.as_ref().map(|r| match r {
+            Ok(v) => Ok(read::Document::read_any(v)),
+            Err(e) => Err(e.as_str()),
+        });
+    gates::metric_checks(
+        &mut checks,
+        policy,
+        bound_doc,
+        previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
+    );
     let changes: Vec<gates::Change> = Vec::new();
 
     // 6. Which signatures approve this directory; they must agree on the model digest.

@@ -401,3 +401,122 @@ fn a_signed_tier_without_a_policy_entry_fails_closed_unless_a_default_is_set() {
     let (code, v) = lab.verify_with(&["ml-lead", "security"], &[]);
     assert_eq!(code, 0, "{v:#}");
 }
+
+impl Lab {
+    /// A previous release's AIBOM (`prev.cdx.json`): the evaluation file edited by `edit`
+    /// while generating, then restored.
+    fn previous(&self, edit: impl Fn(&str) -> String) {
+        let eval = self.rel().join("eval/results_2026-05-01T12-00-00.json");
+        let original = fs::read_to_string(&eval).unwrap();
+        fs::write(&eval, edit(&original)).unwrap();
+        self.generate("prev.cdx.json");
+        fs::write(&eval, original).unwrap();
+    }
+}
+
+#[test]
+fn a_metric_under_its_threshold_is_refused_with_threshold_and_value() {
+    let lab = Lab::signed();
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmin = 0.6\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "metric")
+        .unwrap();
+    assert_eq!(c["subject"], "arc_easy/acc");
+    assert_eq!(c["ok"], false);
+    assert_eq!(c["expected"], "at least 0.6");
+    assert!(
+        c["actual"]
+            .as_str()
+            .unwrap()
+            .starts_with("0.583 from eval/"),
+        "{c}"
+    );
+
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmin = 0.55\nmax = 1\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn a_required_metric_that_is_not_recorded_fails_closed() {
+    let lab = Lab::signed();
+    lab.policy("[[verify.metric]]\nmetric = \"f1\"\nrequired = true\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(has_check(&v, "metric", "f1"), "{:?}", failed(&v));
+}
+
+#[test]
+fn a_regression_beyond_the_limit_against_the_previous_release_is_refused() {
+    let lab = Lab::signed();
+    lab.previous(|t| t.replacen("0.583", "0.65", 1));
+    let prev = lab.p("prev.cdx.json");
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmax-regression = 0.02\n");
+    let (code, v) = lab.verify(&["--previous", s(&prev)]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "metric-regression", "arc_easy/acc"),
+        "{:?}",
+        failed(&v)
+    );
+    // Relative: 0.583 is 10.3% under 0.65.
+    lab.policy(
+        "[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmax-regression = \"11%\"\n",
+    );
+    let (code, v) = lab.verify(&["--previous", s(&prev)]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn a_regression_limit_without_a_previous_value_fails_closed_naming_it() {
+    let lab = Lab::signed();
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmax-regression = 0.02\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "metric-regression", "arc_easy/acc"),
+        "{:?}",
+        failed(&v)
+    );
+    // A previous release that does not record the metric.
+    lab.previous(|t| t.replace("\"acc,none\"", "\"accuracy,none\""));
+    let (code, v) = lab.verify(&["--previous", s(&lab.p("prev.cdx.json"))]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "metric-regression")
+        .unwrap();
+    assert!(
+        c["actual"].as_str().unwrap().contains("previous release"),
+        "{c}"
+    );
+}
+
+#[test]
+fn metrics_are_read_only_from_an_aibom_a_verified_signature_binds() {
+    let lab = Lab::signed();
+    for p in PARTIES {
+        fs::remove_file(lab.p(&format!("{p}.sig.bom"))).unwrap();
+    }
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmin = 0.5\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "metric")
+        .unwrap();
+    assert_eq!(c["ok"], false);
+    assert!(
+        c["actual"].as_str().unwrap().contains("no AIBOM bound"),
+        "{c}"
+    );
+}
