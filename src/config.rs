@@ -28,7 +28,7 @@ mod gates;
 mod release;
 
 pub use exception::{Exception, Subject};
-pub use gates::{Gates, MetricGate, OnChange, Regression, TierRule};
+pub use gates::{CHANGES, Gates, MetricGate, Regression};
 pub use release::{ArtifactRole, Release, RiskTier};
 
 use crate::digest::Sha256;

@@ -26,6 +26,7 @@
 
 mod approvals;
 mod attestations;
+mod changes;
 pub mod checks;
 mod compare;
 mod findings;
@@ -487,7 +488,15 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         bound_doc,
         previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
     );
-    let changes: Vec<gates::Change> = Vec::new();
+    // 5d. What changed since the previous release (only when a policy rule asks).
+    let changes: Vec<gates::Change> = if policy.gates.on_change.is_empty() {
+        Vec::new()
+    } else {
+        changes::changes(
+            bound_doc,
+            previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
+        )
+    };
 
     // 6. Which signatures approve this directory; they must agree on the model digest.
     for m in &models {

@@ -520,3 +520,69 @@ fn metrics_are_read_only_from_an_aibom_a_verified_signature_binds() {
         "{c}"
     );
 }
+
+impl Lab {
+    /// A previous release's AIBOM (`prev.cdx.json`) in which `file` (under the release root)
+    /// had the bytes `bytes`.
+    fn previous_file(&self, file: &str, bytes: &[u8]) {
+        let f = self.rel().join(file);
+        let original = fs::read(&f).unwrap();
+        fs::write(&f, bytes).unwrap();
+        self.generate("prev.cdx.json");
+        fs::write(&f, original).unwrap();
+    }
+}
+
+const CHANGE_POLICY: &str = "[verify.tier.high]\nroles = [\"ml-lead\", \"legal\"]\n[[verify.on-change]]\nchange = \"dataset\"\nroles = [\"security\"]\n";
+
+#[test]
+fn a_dataset_change_requires_the_extra_role_and_names_the_change() {
+    let lab = Lab::signed();
+    lab.previous_file("data/tickets/train.jsonl", b"{\"old\": 1}\n");
+    lab.policy(CHANGE_POLICY);
+    let prev = lab.p("prev.cdx.json");
+    let (code, v) = lab.verify_with(&["ml-lead", "legal"], &["--previous", s(&prev)]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "change")
+        .unwrap();
+    assert_eq!(c["ok"], false);
+    assert_eq!(c["subject"], "dataset changed");
+    let actual = c["actual"].as_str().unwrap();
+    assert!(actual.contains("missing security"), "{actual}");
+    assert!(
+        actual.contains("data/tickets/train.jsonl changed"),
+        "{actual}"
+    );
+    // With the extra role's signature it passes.
+    let (code, v) = lab.verify(&["--previous", s(&prev)]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn a_change_of_another_kind_does_not_require_the_dataset_role() {
+    let lab = Lab::signed();
+    lab.previous_file("prompts/system.txt", b"an older system prompt\n");
+    lab.policy(CHANGE_POLICY);
+    let (code, v) = lab.verify_with(
+        &["ml-lead", "legal"],
+        &["--previous", s(&lab.p("prev.cdx.json"))],
+    );
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn without_a_previous_release_every_change_rule_applies() {
+    let lab = Lab::signed();
+    lab.policy(CHANGE_POLICY);
+    let (code, v) = lab.verify_with(&["ml-lead", "legal"], &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "change", "dataset changed"),
+        "{:?}",
+        failed(&v)
+    );
+}
