@@ -176,6 +176,11 @@ pub struct VerifyArgs {
     /// changes that require more roles ([[verify.on-change]]) are computed against it.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// Copy every signed file (and the release's artifact files, DEST then mirroring the
+    /// release root) into a new directory next to DEST while hashing the bytes copied, and
+    /// move it to DEST only when every check holds; DEST must not exist.
+    #[arg(long, value_name = "DEST", conflicts_with = "rescan")]
+    pub stage: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

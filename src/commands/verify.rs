@@ -126,6 +126,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         )),
         None => None,
     };
+    // Created last, just before the files are read: removed again on any early return.
+    let stage = args
+        .stage
+        .as_deref()
+        .map(verify::Stage::create)
+        .transpose()
+        .context("--stage")?;
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
@@ -137,9 +144,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         limits,
         release_root: args.release_root.clone(),
         previous,
+        stage: stage.as_ref().map(|s| s.root().to_path_buf()),
     };
-    let verdict = verify::verify(&inputs, &trust, &policy)
+    let mut verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;
+    if let Some(stage) = stage {
+        verify::finish_stage(stage, &mut verdict);
+    }
     let out = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
         OutputFormat::Human => human(&verdict, args.policy.as_deref()),

@@ -43,6 +43,7 @@ pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
+pub use stage::{Stage, finish as finish_stage};
 
 use crate::bom::read;
 use crate::digest::Sha256;
@@ -103,6 +104,12 @@ pub struct Verdict {
     /// The risk tier the release attestations sign (`[release]`), when there is a release.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release_tier: Option<String>,
+    /// `--stage`: the signed release's model path (where the model goes under DEST).
+    #[serde(skip)]
+    pub staged_model_path: Option<String>,
+    /// `--stage`: release artifacts were copied too (DEST mirrors the release root).
+    #[serde(skip)]
+    pub release_staged: bool,
 }
 
 /// An AIBOM attestation beside a signature (`<signature>.bom`).
@@ -147,6 +154,8 @@ pub struct Inputs {
     /// The previous approved release's AIBOM (`--previous`: path, bytes), for regression
     /// limits and change-driven approvals.
     pub previous: Option<(PathBuf, Vec<u8>)>,
+    /// `--stage`: the staging directory every signed file is copied into as it is hashed.
+    pub stage: Option<PathBuf>,
 }
 
 /// A valid model signature and what its statement says.
@@ -304,7 +313,10 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         let file = manifest::open_listed(e)?;
         match &inputs.rescan {
             Some(r) if inspect.contains(e.name.as_str()) => rescan_file(file, e, r),
-            _ => inputs.hash_opened(file, e).map(|d| (d, Vec::new())),
+            _ if inspect.contains(e.name.as_str()) => {
+                inputs.hash_model_file(file, e).map(|d| (d, Vec::new()))
+            }
+            _ => manifest::hash_exact(file, e).map(|d| (d, Vec::new())),
         }
     });
     let mut present: BTreeMap<String, Present> = listing
@@ -563,6 +575,8 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         signers,
         roles,
         checks: checks.0,
+        staged_model_path: signed_release.as_ref().and_then(|r| r.model_path.clone()),
+        release_staged: signed_release.as_ref().is_some_and(|r| r.root.is_some()),
         release_tier: signed_release.and_then(|r| r.tier),
     })
 }

@@ -29,8 +29,8 @@ pub(super) struct SignedRelease {
     pub tier: Option<String>,
     /// The release root the artifacts were read under.
     pub root: Option<PathBuf>,
-    /// Every artifact file read, relative to the release root.
-    pub entries: Vec<Entry>,
+    /// The model path the signed release records.
+    pub model_path: Option<String>,
 }
 
 /// Runs the release checks when there is a release to check: the AIBOM records one, a
@@ -55,7 +55,7 @@ pub(super) fn check_release(
             return Ok(Some(SignedRelease {
                 tier: None,
                 root: None,
-                entries: Vec::new(),
+                model_path: None,
             }));
         }
         Some(Ok(r)) => r,
@@ -170,7 +170,7 @@ pub(super) fn check_release(
         return Ok(Some(SignedRelease {
             tier,
             root: None,
-            entries: Vec::new(),
+            model_path: None,
         }));
     };
 
@@ -201,7 +201,7 @@ pub(super) fn check_release(
             return Ok(Some(SignedRelease {
                 tier,
                 root: None,
-                entries: Vec::new(),
+                model_path: None,
             }));
         }
     };
@@ -216,7 +216,7 @@ pub(super) fn check_release(
         entries.extend(l.entries);
     }
     let refs: Vec<&Entry> = entries.iter().collect();
-    let results = manifest::par_map(&refs, |e| inputs.read_listed(e));
+    let results = manifest::par_map(&refs, |e| inputs.read_release_file(e));
     let mut present: BTreeMap<String, Present> = BTreeMap::new();
     for (e, r) in entries.iter().zip(results) {
         let digest = match r {
@@ -251,10 +251,10 @@ pub(super) fn check_release(
             None,
         );
     }
-    drop(present);
+    let model_path = first.model_path.clone();
     Ok(Some(SignedRelease {
         tier,
         root: Some(root),
-        entries,
+        model_path,
     }))
 }

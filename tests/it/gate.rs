@@ -586,3 +586,138 @@ fn without_a_previous_release_every_change_rule_applies() {
         failed(&v)
     );
 }
+
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Names in `dir` that look like a staging directory.
+fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("aibom-stage"))
+        .collect()
+}
+
+#[test]
+fn stage_copies_the_verified_release_into_a_new_destination() {
+    let lab = Lab::signed();
+    lab.policy("");
+    let dest = lab.p("deploy");
+    let (code, v) = lab.verify(&["--stage", s(&dest)]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "stage" && c["ok"] == true)
+    );
+    // DEST mirrors the release root: the model under model/, every artifact file, nothing else.
+    let mut expected = tree(&lab.rel());
+    expected.retain(|(n, _)| n != "aibom.toml");
+    assert_eq!(tree(&dest), expected);
+    assert!(leftovers(lab.tmp.path()).is_empty());
+}
+
+#[test]
+fn stage_with_a_tampered_file_leaves_the_destination_absent() {
+    let lab = Lab::signed();
+    lab.policy("");
+    fs::write(lab.rel().join("serving/guardrails.yaml"), "blocklist: []\n").unwrap();
+    let dest = lab.p("deploy");
+    let (code, v) = lab.verify(&["--stage", s(&dest)]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "file-changed", "serving/guardrails.yaml"),
+        "{:?}",
+        failed(&v)
+    );
+    assert!(has_check(&v, "stage", "deploy"), "{:?}", failed(&v));
+    assert!(!dest.exists());
+    assert!(leftovers(lab.tmp.path()).is_empty());
+}
+
+#[test]
+fn stage_never_overwrites_an_existing_destination() {
+    let lab = Lab::signed();
+    lab.policy("");
+    let dest = lab.p("deploy");
+    fs::create_dir(&dest).unwrap();
+    fs::write(dest.join("keep.txt"), "mine").unwrap();
+    let model = lab.model();
+    let (code, _, err) = aibom(
+        &[
+            "verify",
+            s(&model),
+            "--bom",
+            s(&lab.p("model.cdx.json")),
+            "--policy",
+            s(&lab.p("policy.toml")),
+            "--signature",
+            s(&lab.p("ml-lead.sig")),
+            "--stage",
+            s(&dest),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never overwrites"), "{err}");
+    assert_eq!(tree(&dest), vec![("keep.txt".to_owned(), b"mine".to_vec())]);
+    assert!(leftovers(lab.tmp.path()).is_empty());
+}
+
+#[test]
+fn stage_without_a_release_copies_the_model_directory_as_dest() {
+    let lab = Lab::unsigned();
+    let model = lab.model();
+    let sig = lab.p("m.sig");
+    let (code, _, err) = aibom(
+        &[
+            "sign",
+            s(&model),
+            "--private-key",
+            s(&lab.p("ml-lead.pem")),
+            "--signature",
+            s(&sig),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let dest = lab.p("served");
+    let (code, out, err) = aibom(
+        &[
+            "verify",
+            s(&model),
+            "--signature",
+            s(&sig),
+            "--public-key",
+            s(&lab.p("ml-lead.pub")),
+            "--stage",
+            s(&dest),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(tree(&dest), tree(&model));
+    assert!(leftovers(lab.tmp.path()).is_empty());
+}
