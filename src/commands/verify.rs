@@ -133,6 +133,24 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .map(verify::Stage::create)
         .transpose()
         .context("--stage")?;
+    // What changed since the previous release, with the diff model (verify uses it only when
+    // a verified signature binds the AIBOM).
+    let changes = match (&previous, &bom) {
+        (Some((pp, pb)), Some((_, b))) => Some(
+            match (
+                serde_json::from_slice::<serde_json::Value>(pb),
+                serde_json::from_slice::<serde_json::Value>(b),
+            ) {
+                (Ok(p), Ok(c)) => Ok(crate::diff::release_changes(
+                    &crate::bom::read::Document::read_any(&c),
+                    &crate::bom::read::Document::read_any(&p),
+                )),
+                (Err(e), _) => Err(format!("{}: not JSON: {e}", pp.display())),
+                (_, Err(e)) => Err(format!("the AIBOM is not JSON: {e}")),
+            },
+        ),
+        _ => None,
+    };
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
@@ -144,6 +162,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         limits,
         release_root: args.release_root.clone(),
         previous,
+        changes,
         stage: stage.as_ref().map(|s| s.root().to_path_buf()),
     };
     let mut verdict = verify::verify(&inputs, &trust, &policy)

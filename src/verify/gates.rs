@@ -13,9 +13,10 @@ use crate::config::{MetricGate, Regression};
 use crate::sign::trust::Trust;
 use std::collections::BTreeMap;
 
-/// A change since the previous release, of one of the kinds `[[verify.on-change]]` names.
+/// A change since the previous release, of one of the kinds `[[verify.on-change]]` names
+/// (computed by `diff::release_changes`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Change {
+pub struct Change {
     /// `dataset`, `base-model`, `runtime-policy`, `prompts`, `evaluation`, `model-files`.
     pub kind: &'static str,
     /// What changed, for people.
@@ -269,4 +270,15 @@ pub(super) fn metric_checks(
             checks.push(CheckKind::MetricRegression, ok, &label, &expected, &actual);
         }
     }
+}
+
+/// Every kind of change, each with `why`: what the rules see when nothing could be compared.
+pub(super) fn every_change(why: &str) -> Vec<Change> {
+    crate::config::CHANGES
+        .iter()
+        .map(|k| Change {
+            kind: k,
+            what: why.to_owned(),
+        })
+        .collect()
 }

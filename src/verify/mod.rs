@@ -26,7 +26,6 @@
 
 mod approvals;
 mod attestations;
-mod changes;
 pub mod checks;
 mod compare;
 mod findings;
@@ -41,6 +40,7 @@ mod stage;
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
+pub use gates::Change;
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
 pub use stage::{Stage, finish as finish_stage};
@@ -154,6 +154,10 @@ pub struct Inputs {
     /// The previous approved release's AIBOM (`--previous`: path, bytes), for regression
     /// limits and change-driven approvals.
     pub previous: Option<(PathBuf, Vec<u8>)>,
+    /// The changes from the previous release (`--previous`) to the AIBOM given, computed by
+    /// the caller (`diff::release_changes`); `Err`: they could not be computed.
+    /// Used only when the AIBOM is bound by a verified signature.
+    pub changes: Option<Result<Vec<Change>, String>>,
     /// `--stage`: the staging directory every signed file is copied into as it is hashed.
     pub stage: Option<PathBuf>,
 }
@@ -504,10 +508,14 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     let changes: Vec<gates::Change> = if policy.gates.on_change.is_empty() {
         Vec::new()
     } else {
-        changes::changes(
-            bound_doc,
-            previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
-        )
+        match (bound_doc, &inputs.changes) {
+            (None, _) => gates::every_change("no AIBOM bound by a verified signature to compare"),
+            (_, None) => gates::every_change(
+                "no previous release given (--previous): every change rule applies",
+            ),
+            (_, Some(Err(e))) => gates::every_change(&format!("the previous AIBOM: {e}")),
+            (Some(_), Some(Ok(c))) => c.clone(),
+        }
     };
 
     // 6. Which signatures approve this directory; they must agree on the model digest.

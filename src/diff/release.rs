@@ -5,15 +5,16 @@
 //! `runtime-policy`), else `model-files`; an artifact added or removed is a change of its role;
 //! dataset components changed (`dataset-changed`) are `dataset`; base models changed
 //! (`base-model-changed`) are `base-model`. Fail closed: what the diff could not compare counts
-//! as changed, and so does everything when there is no previous release or no bound AIBOM.
+//! as changed. `verify` applies every rule when there is no previous release or the AIBOM is
+//! not bound by a verified signature.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::gates::Change;
 use crate::bom::read::Document;
 use crate::config::CHANGES;
 use crate::diff::{self, Drift};
 use crate::finding::Severity;
 use crate::sign::manifest;
+use crate::verify::Change;
 use std::collections::BTreeSet;
 
 /// The release role a `kind` of change is named after.
@@ -27,31 +28,8 @@ fn kind_of_role(role: &str) -> &'static str {
     }
 }
 
-/// Every kind, each with `why`: nothing could be compared.
-fn all(why: &str) -> Vec<Change> {
-    CHANGES
-        .iter()
-        .map(|k| Change {
-            kind: k,
-            what: why.to_owned(),
-        })
-        .collect()
-}
-
-/// The changes from `previous` to `current`; `Err` (the previous AIBOM could not be read) and
-/// `None` (no previous release, or no bound AIBOM) count as every kind changed.
-pub(super) fn changes(
-    current: Option<&Document<'_>>,
-    previous: Option<Result<&Document<'_>, &str>>,
-) -> Vec<Change> {
-    let (cur, prev) = match (current, previous) {
-        (None, _) => return all("no AIBOM bound by a verified signature to compare"),
-        (_, None) => {
-            return all("no previous release given (--previous): every change rule applies");
-        }
-        (_, Some(Err(e))) => return all(&format!("the previous AIBOM: {e}")),
-        (Some(c), Some(Ok(p))) => (c, p),
-    };
+/// The changes from the release `prev` to the release `cur`.
+pub fn release_changes(cur: &Document<'_>, prev: &Document<'_>) -> Vec<Change> {
     let d = diff::compare(&diff::Document::read(prev), &diff::Document::read(cur));
     let artifacts: BTreeSet<(String, String)> = prev
         .release_artifacts()
