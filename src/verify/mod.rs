@@ -13,8 +13,13 @@
 //!   -> AIBOM: valid, bound by each signer's attestation, lists the signed files, findings vs
 //!      policy (exceptions with reason and a real expiry date), rescan findings it does not
 //!      record, version pin
+//!   -> release (`release.rs`): each signer's release attestation, every artifact file
+//!      re-hashed under the release root; the signed tier
+//!   -> evaluation gates on the bound AIBOM's metrics (`gates.rs`), changes since --previous
 //!   -> roles: each filled by a distinct signer whose signature passed every check of its own
-//!      -> threshold -> Verdict
+//!      (the signed tier's roles, plus those changes require) -> threshold -> Verdict
+//!   [--stage: every file hashed is copied in the same read (`stage.rs`); the copy is moved
+//!    into place only when the verdict accepts]
 //! ```
 //!
 //! Every check is recorded with what was expected and what was found. Without signer roles
