@@ -94,6 +94,12 @@ pub struct SignArgs {
     /// leave DIR are always refused).
     #[arg(long)]
     pub allow_symlinks: bool,
+    /// The release root (the directory of the aibom.toml with `[release]`): when the AIBOM
+    /// records a release, its artifacts are re-hashed under this directory and a release
+    /// attestation is written to the signature path + ".release" [default: DIR minus the model
+    /// path the AIBOM records, e.g. the parent of `model/`].
+    #[arg(long, value_name = "DIR")]
+    pub release_root: Option<PathBuf>,
 }
 
 /// Who may sign: the trust flags of `verify` and `report`, written once.
@@ -168,6 +174,19 @@ pub struct VerifyArgs {
     /// refused.
     #[arg(long)]
     pub allow_symlinks: bool,
+    /// The release root when the AIBOM records a release: every artifact file is re-hashed
+    /// under it [default: DIR minus the model path the signed release records].
+    #[arg(long, value_name = "DIR")]
+    pub release_root: Option<PathBuf>,
+    /// The AIBOM of the last approved release: metric regressions (max-regression) and
+    /// changes that require more roles ([[verify.on-change]]) are computed against it.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// Copy every signed file (and the release's artifact files, DEST then mirroring the
+    /// release root) into a new directory next to DEST while hashing the bytes copied, and
+    /// move it to DEST only when every check holds; DEST must not exist.
+    #[arg(long, value_name = "DEST", conflicts_with = "rescan")]
+    pub stage: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

@@ -24,9 +24,11 @@
 //! ```
 
 mod exception;
+mod gates;
 mod release;
 
 pub use exception::{Exception, Subject};
+pub use gates::{CHANGES, Gates, MetricGate, Regression};
 pub use release::{ArtifactRole, Release, RiskTier};
 
 use crate::digest::Sha256;
@@ -127,6 +129,9 @@ pub enum ConfigError {
     ReleaseOverlap { path: String, other: String },
     #[error("{key}: {path}: no such file or directory")]
     ReleaseMissing { key: &'static str, path: String },
+    /// `[verify.tier.*]`, `[[verify.metric]]`, `[[verify.on-change]]`: the message names the key.
+    #[error("{0}")]
+    Gate(String),
 }
 
 /// A list of path globs that does not compile.
@@ -186,6 +191,12 @@ struct RawVerify {
     revocations: Option<PathBuf>,
     #[serde(default)]
     revoker: Vec<RawSigner>,
+    #[serde(default)]
+    tier: std::collections::BTreeMap<String, gates::RawTier>,
+    #[serde(default)]
+    metric: Vec<gates::RawMetric>,
+    #[serde(default)]
+    on_change: Vec<gates::RawOnChange>,
 }
 
 /// `[[verify.signer]]` as written.
@@ -255,6 +266,9 @@ pub struct VerifyPolicy {
     pub revocations: Option<PathBuf>,
     /// Parties whose revocations count (`[[verify.revoker]]`, trust as for signers).
     pub revokers: Vec<Signer>,
+    /// Roles per signed tier, evaluation gates, roles per change (`[verify.tier.*]`,
+    /// `[[verify.metric]]`, `[[verify.on-change]]`).
+    pub gates: Gates,
 }
 
 /// One required signing role (`[[verify.signer]]`) and how to recognise it.
@@ -564,6 +578,9 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, ConfigError> {
         .into_iter()
         .map(|s| signer(s, &mut revoker_names))
         .collect::<Result<Vec<_>, _>>()?;
+    let defined: std::collections::BTreeSet<&str> =
+        signers.iter().map(|s| s.role.as_str()).collect();
+    let gates = gates::gates(v.tier, v.metric, v.on_change, &defined)?;
     Ok(VerifyPolicy {
         signers,
         threshold: v.threshold,
@@ -581,6 +598,7 @@ fn verify_policy(v: RawVerify) -> Result<VerifyPolicy, ConfigError> {
         max_signature_age,
         revocations: v.revocations,
         revokers,
+        gates,
     })
 }
 
@@ -739,6 +757,58 @@ owners = ["support ops"]
         assert_eq!(c.skip.len(), 2);
         assert_eq!(c.include_git, Some(true));
         assert_eq!(c.allow_globals, vec!["mylib.layers.Dense".parse().unwrap()]);
+    }
+
+    #[test]
+    fn parses_tier_metric_and_on_change_rules() {
+        let text = "[verify]\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"a.pub\"\n[[verify.signer]]\nrole = \"b\"\npublic-key = \"b.pub\"\n[verify.tier.high]\nroles = [\"a\", \"b\"]\nthreshold = 1\n[verify.tier.default]\nroles = [\"a\"]\n[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nfilter = \"none\"\nmin = 0.5\nmax = 1.0\nrequired = true\nmax-regression = \"5%\"\nlower-is-better = false\n[[verify.metric]]\nmetric = \"loss\"\nmax-regression = 0.1\nlower-is-better = true\n[[verify.on-change]]\nchange = \"dataset\"\nroles = [\"b\"]\n";
+        let g = Config::parse(text).unwrap().verify.unwrap().gates;
+        assert_eq!(g.tiers["high"].threshold, 1);
+        assert_eq!(g.tiers["default"].roles, ["a"]);
+        assert_eq!(
+            g.metrics[0].max_regression,
+            Some(Regression::Relative(0.05))
+        );
+        assert_eq!(g.metrics[1].max_regression, Some(Regression::Absolute(0.1)));
+        assert!(g.metrics[1].lower_is_better);
+        assert_eq!(g.on_change[0].roles, ["b"]);
+    }
+
+    #[test]
+    fn refuses_gate_rules_naming_unknown_tiers_roles_or_changes() {
+        let head = "[verify]\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"a.pub\"\n";
+        for (body, msg) in [
+            (
+                "[verify.tier.urgent]\nroles = [\"a\"]\n",
+                "verify.tier.urgent: give one of",
+            ),
+            (
+                "[verify.tier.low]\nroles = [\"x\"]\n",
+                "role \"x\" is not a [[verify.signer]] role",
+            ),
+            (
+                "[verify.tier.low]\nroles = [\"a\"]\nthreshold = 2\n",
+                "threshold 2 must be between 1",
+            ),
+            ("[verify.tier.low]\nroles = []\n", "roles must not be empty"),
+            (
+                "[[verify.metric]]\nmetric = \"acc\"\n",
+                "give min, max, max-regression or required",
+            ),
+            (
+                "[[verify.metric]]\nmetric = \"acc\"\nmax-regression = \"five\"\n",
+                "max-regression \"five\"",
+            ),
+            (
+                "[[verify.on-change]]\nchange = \"weather\"\nroles = [\"a\"]\n",
+                "give one of dataset",
+            ),
+        ] {
+            let err = Config::parse(&format!("{head}{body}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(msg), "{body}: {err}");
+        }
     }
 
     #[test]

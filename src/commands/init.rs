@@ -102,6 +102,24 @@ allow-globals = []
 # [[verify.revoker]]
 # role = "security"
 # public-key = "keys/security-revoke.pub"
+# Roles per release tier, the tier being the one the release attestations sign.
+# [verify.tier.low]
+# roles = ["ml-platform"]
+# [verify.tier.high]
+# roles = ["ml-platform", "security", "risk"]
+#
+# Evaluation gates on the signed AIBOM's metrics (max-regression needs --previous).
+# [[verify.metric]]
+# metric = "acc"
+# task = "arc_easy"
+# min = 0.55
+# required = true
+# max-regression = "5%"
+#
+# Roles a change since the previous release (--previous) requires as well.
+# [[verify.on-change]]
+# change = "dataset"
+# roles = ["security"]
 "#;
 
 pub fn run(path: &Path) -> Result<ExitStatus> {

@@ -181,6 +181,12 @@ pub fn entry(
         if let Attestation::Present(p, b) = &sf.attestation {
             files.push(evidence("attestation", p, b));
         }
+        if let Attestation::Present(p, b) = &sf.release {
+            files.push(evidence("release-attestation", p, b));
+        }
+    }
+    if let Some((p, b)) = &inputs.previous {
+        files.push(evidence("previous-aibom", p, b));
     }
     if let Some((p, b)) = policy {
         files.push(evidence("policy", p, b));
@@ -252,6 +258,9 @@ mod tests {
             signers: Vec::new(),
             roles: Vec::new(),
             checks: Vec::new(),
+            release_tier: None,
+            staged_model_path: None,
+            release_staged: false,
         };
         let inputs = Inputs {
             dir: "model".into(),
@@ -259,12 +268,17 @@ mod tests {
                 path: "model.sig".into(),
                 bytes: Ok(b"sig".to_vec()),
                 attestation: Attestation::Absent,
+                release: Attestation::Absent,
             }],
             bom: Some(("model.cdx.json".into(), b"{}".to_vec())),
             extra_ignores: Vec::new(),
             allow_symlinks: false,
             rescan: None,
             limits: VerifyLimits::default(),
+            release_root: None,
+            previous: None,
+            changes: None,
+            stage: None,
         };
         let now = jiff::Timestamp::from_second(1_796_000_000).unwrap();
         let e = entry(

@@ -89,6 +89,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
                 path: s.clone(),
                 bytes,
                 attestation,
+                release: Attestation::Absent,
             });
         }
         read_doc.as_ref().ok().map(|d| {

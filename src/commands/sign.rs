@@ -4,7 +4,7 @@
 use crate::ExitStatus;
 use crate::bom::validate;
 use crate::cli::SignArgs;
-use crate::sign::{bundle, keys::SigningKey, manifest, statement};
+use crate::sign::{bundle, keys::SigningKey, manifest, release, statement};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -21,8 +21,14 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         p.push(".bom");
         p.into()
     });
-    let ignored =
-        manifest::ignore_list(&args.dir, &[&args.signature, &bom_sig], &args.ignore_paths);
+    let mut release_sig = args.signature.clone().into_os_string();
+    release_sig.push(".release");
+    let release_sig = PathBuf::from(release_sig);
+    let ignored = manifest::ignore_list(
+        &args.dir,
+        &[&args.signature, &bom_sig, &release_sig],
+        &args.ignore_paths,
+    );
     // The same listing and name rule as `verify`: what sign writes, verify can accept.
     let listing = manifest::list(&args.dir, &ignored, args.allow_symlinks)?;
     if let Some(i) = listing.irregular.first() {
@@ -101,6 +107,71 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         super::write_atomic(&bom_sig, &out)
             .with_context(|| format!("writing {}", bom_sig.display()))?;
         eprintln!("bound {} -> {}", bom_path.display(), bom_sig.display());
+        let doc = crate::bom::read::Document::read_any(&bom);
+        let record = release::record_from_bom(&doc)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("reading the release {} records", bom_path.display()))?;
+        if let Some(record) = record {
+            sign_release(&args, &record, &name, &root, &bom_name, &text, &key, &hint)?;
+        } else if args.release_root.is_some() {
+            bail!(
+                "--release-root given, but {} records no release",
+                bom_path.display()
+            );
+        }
+    } else if args.release_root.is_some() {
+        bail!("--release-root needs --bom: the release is read from the AIBOM");
     }
     Ok(ExitStatus::Success)
+}
+
+/// The release attestation (`<signature>.release`): the release's files are re-hashed under
+/// the release root and must be exactly what the AIBOM records.
+#[allow(clippy::too_many_arguments)]
+fn sign_release(
+    args: &SignArgs,
+    record: &release::Record,
+    name: &str,
+    root: &crate::digest::Sha256,
+    bom_name: &str,
+    bom_bytes: &[u8],
+    key: &SigningKey,
+    hint: &str,
+) -> Result<()> {
+    let release_root = match &args.release_root {
+        Some(r) => r.clone(),
+        None => release::default_root(&args.dir, record.model_path.as_deref())
+            .map_err(anyhow::Error::msg)?,
+    };
+    let found = release::hash_under(&release_root, record)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("hashing the release under {}", release_root.display()))?;
+    if let Some(d) = release::first_difference(record, &found) {
+        bail!(
+            "the release under {} is not what the AIBOM records: {d}",
+            release_root.display()
+        );
+    }
+    let payload = release::statement(
+        name,
+        root,
+        bom_name,
+        &crate::digest::Sha256::of(bom_bytes),
+        record,
+    )
+    .context("serialising the release attestation")?;
+    let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
+    let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, hint))?;
+    let mut path = args.signature.clone().into_os_string();
+    path.push(".release");
+    let path = PathBuf::from(path);
+    super::write_atomic(&path, &out).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "attested the release (tier {}, {} artifacts, {} files) -> {}",
+        record.tier,
+        record.artifacts.len(),
+        record.file_count(),
+        path.display()
+    );
+    Ok(())
 }

@@ -84,6 +84,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         policy.min_version = v.min_version.clone();
         policy.version = v.version.clone();
         policy.max_signature_age = v.max_signature_age;
+        policy.gates = v.gates.clone();
         policy.exceptions.extend(v.exceptions.iter().cloned());
     }
     policy.exceptions.extend(cfg.exceptions.iter().cloned());
@@ -105,21 +106,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             std::io::ErrorKind::NotFound => "the signature file is missing".to_owned(),
             _ => format!("the signature file cannot be used: {e}"),
         });
-        let mut att = s.clone().into_os_string();
-        att.push(".bom");
-        let att = PathBuf::from(att);
-        let attestation = match read_regular(&att, limits.max_attestation) {
-            Ok(b) => Attestation::Present(att, b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Attestation::Absent,
-            Err(e) => {
-                let why = format!("the attestation cannot be used: {e}");
-                Attestation::Unreadable(att, why)
-            }
-        };
         signatures.push(SignatureFile {
             path: s.clone(),
             bytes,
-            attestation,
+            attestation: beside(s, ".bom", limits.max_attestation),
+            release: beside(s, ".release", limits.max_attestation),
         });
     }
     let bom = match &args.bom {
@@ -138,6 +129,38 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     } else {
         None
     };
+    let previous = match &args.previous {
+        Some(p) => Some((
+            p.clone(),
+            read_regular(p, limits.max_bom).with_context(|| format!("reading {}", p.display()))?,
+        )),
+        None => None,
+    };
+    // Created last, just before the files are read: removed again on any early return.
+    let stage = args
+        .stage
+        .as_deref()
+        .map(verify::Stage::create)
+        .transpose()
+        .context("--stage")?;
+    // What changed since the previous release, with the diff model (verify uses it only when
+    // a verified signature binds the AIBOM).
+    let changes = match (&previous, &bom) {
+        (Some((pp, pb)), Some((_, b))) => Some(
+            match (
+                serde_json::from_slice::<serde_json::Value>(pb),
+                serde_json::from_slice::<serde_json::Value>(b),
+            ) {
+                (Ok(p), Ok(c)) => Ok(crate::diff::release_changes(
+                    &crate::bom::read::Document::read_any(&c),
+                    &crate::bom::read::Document::read_any(&p),
+                )),
+                (Err(e), _) => Err(format!("{}: not JSON: {e}", pp.display())),
+                (_, Err(e)) => Err(format!("the AIBOM is not JSON: {e}")),
+            },
+        ),
+        _ => None,
+    };
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
@@ -147,10 +170,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             || cfg.verify.as_ref().is_some_and(|v| v.allow_symlinks),
         rescan,
         limits,
+        release_root: args.release_root.clone(),
+        previous,
+        changes,
+        stage: stage.as_ref().map(|s| s.root().to_path_buf()),
     };
-    let verdict = verify::verify(&inputs, &trust, &policy)
+    let mut verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;
-    let mut verdict = verdict;
     let mut revocation_files = Vec::new();
     if let Some((r, revokers)) = &revocations {
         let bom_sha256 = inputs
@@ -163,6 +189,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
                 revocation_files.push((f.path.clone(), b.clone()));
             }
         }
+    }
+    // After every check (revocation included): a refused release is never moved into place.
+    if let Some(stage) = stage {
+        verify::finish_stage(stage, &mut verdict);
     }
     let status = if verdict.accepted {
         ExitStatus::Success
@@ -180,7 +210,16 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             policy.now(),
             status,
         );
-        super::ledger::record(l, &entry)?;
+        if let Err(e) = super::ledger::record(l, &entry) {
+            // The decision could not be logged: what was just moved into place (this run
+            // created it) is taken back, so nothing unlogged is deployed.
+            if verdict.accepted
+                && let Some(dest) = &args.stage
+            {
+                let _ = std::fs::remove_dir_all(dest);
+            }
+            return Err(e);
+        }
     }
     let out = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
@@ -192,6 +231,22 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The attestation `<signature><ext>` (`.bom`, `.release`): absent, unusable (reported), or
+/// its bytes.
+fn beside(sig: &Path, ext: &str, cap: u64) -> Attestation {
+    let mut att = sig.to_path_buf().into_os_string();
+    att.push(ext);
+    let att = PathBuf::from(att);
+    match read_regular(&att, cap) {
+        Ok(b) => Attestation::Present(att, b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Attestation::Absent,
+        Err(e) => {
+            let why = format!("the attestation cannot be used: {e}");
+            Attestation::Unreadable(att, why)
+        }
+    }
 }
 
 /// The readable verdict. Every field that can carry a file name or other text from the
@@ -225,6 +280,9 @@ fn human(v: &Verdict, policy: Option<&Path>) -> String {
                 terminal(&c.actual)
             );
         }
+    }
+    if let Some(t) = &v.release_tier {
+        let _ = writeln!(s, "release tier (signed): {}", terminal(t));
     }
     for r in &v.roles {
         let _ = writeln!(

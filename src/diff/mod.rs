@@ -37,6 +37,7 @@
 mod compare;
 mod gates;
 mod model;
+mod release;
 #[cfg(test)]
 mod tests;
 
@@ -49,6 +50,7 @@ pub use crate::bom::read::Error;
 pub use compare::compare;
 pub use gates::Drift;
 pub use model::Document;
+pub use release::release_changes;
 
 /// The sum of change counts (saturating: a count is a length, so it cannot really overflow).
 fn total(counts: &[usize]) -> usize {

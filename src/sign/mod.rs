@@ -10,6 +10,7 @@ pub mod bundle;
 pub(crate) mod keyless;
 pub mod keys;
 pub(crate) mod manifest;
+pub mod release;
 pub mod statement;
 pub(crate) mod trust;
 pub mod x509;

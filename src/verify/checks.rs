@@ -57,6 +57,25 @@ pub enum CheckKind {
     ReleaseRevoked,
     /// A revocation that does not verify against a listed revoker: a warning, ignored.
     Revocation,
+    /// A signer's release attestation (`<signature>.release`): verified with that signer's
+    /// trust, over the signed model digest and the AIBOM's bytes, recording the AIBOM's release.
+    ReleaseAttestation,
+    /// The release root the artifacts are re-hashed under.
+    ReleaseRoot,
+    /// One release attestation's artifact files against the release root, in sum.
+    ReleaseFiles,
+    /// The risk tier the valid release attestations sign (they must agree).
+    ReleaseTier,
+    /// The policy's entry for the signed tier (`[verify.tier.<tier>]`).
+    TierPolicy,
+    /// An evaluation gate (`[[verify.metric]]`) on a metric of the signed AIBOM.
+    Metric,
+    /// A metric's regression against the previous release (`--previous`, `max-regression`).
+    MetricRegression,
+    /// A change since the previous release that requires more roles (`[[verify.on-change]]`).
+    Change,
+    /// `--stage`: the verified bytes were copied and moved into place.
+    Stage,
 }
 
 impl CheckKind {
@@ -95,6 +114,15 @@ impl CheckKind {
             CheckKind::Approvals => "approvals",
             CheckKind::ReleaseRevoked => "release-revoked",
             CheckKind::Revocation => "revocation",
+            CheckKind::ReleaseAttestation => "release-attestation",
+            CheckKind::ReleaseRoot => "release-root",
+            CheckKind::ReleaseFiles => "release-files",
+            CheckKind::ReleaseTier => "release-tier",
+            CheckKind::TierPolicy => "tier-policy",
+            CheckKind::Metric => "metric",
+            CheckKind::MetricRegression => "metric-regression",
+            CheckKind::Change => "change",
+            CheckKind::Stage => "stage",
         }
     }
 

@@ -40,7 +40,41 @@ pub(super) fn compare(
     ignores: &[String],
     allow_unsigned: Option<&GlobSet>,
 ) {
-    let i = Some(m.index);
+    compare_files(
+        checks,
+        &Signed {
+            index: Some(m.index),
+            resources: &m.resources,
+            allow_symlinks: m.allow_symlinks,
+            summary: CheckKind::Files,
+            what: "the directory",
+        },
+        present,
+        ignores,
+        allow_unsigned,
+    );
+}
+
+/// A signed file list to compare with what is present, and how to name its summary check.
+pub(super) struct Signed<'a> {
+    /// The signature the checks are about.
+    pub index: Option<usize>,
+    pub resources: &'a [Resource],
+    pub allow_symlinks: bool,
+    pub summary: CheckKind,
+    pub what: &'a str,
+}
+
+/// Changed, missing, extra, renamed and swapped files of one signed file list (a model
+/// manifest, or a release attestation's artifacts), under its own ignores.
+pub(super) fn compare_files(
+    checks: &mut Checks,
+    m: &Signed<'_>,
+    present: &BTreeMap<String, Present>,
+    ignores: &[String],
+    allow_unsigned: Option<&GlobSet>,
+) {
+    let i = m.index;
     let before = checks.0.len();
     let signed: BTreeMap<&str, Sha256> = m
         .resources
@@ -122,7 +156,7 @@ pub(super) fn compare(
     }
     // A link is accepted only where the signer signed with allow_symlinks too.
     if !m.allow_symlinks {
-        for r in &m.resources {
+        for r in m.resources {
             if present.get(&r.name).is_some_and(|p| p.entry.link) {
                 checks.push_for(
                     i,
@@ -169,9 +203,9 @@ pub(super) fn compare(
         .count();
     checks.push_for(
         i,
-        CheckKind::Files,
+        m.summary,
         ok,
-        "the directory",
+        m.what,
         &format!("{} signed files, unchanged", m.resources.len()),
         &format!("{shown_present} files present"),
     );

@@ -13,8 +13,13 @@
 //!   -> AIBOM: valid, bound by each signer's attestation, lists the signed files, findings vs
 //!      policy (exceptions with reason and a real expiry date), rescan findings it does not
 //!      record, version pin
+//!   -> release (`release.rs`): each signer's release attestation, every artifact file
+//!      re-hashed under the release root; the signed tier
+//!   -> evaluation gates on the bound AIBOM's metrics (`gates.rs`), changes since --previous
 //!   -> roles: each filled by a distinct signer whose signature passed every check of its own
-//!      -> threshold -> Verdict
+//!      (the signed tier's roles, plus those changes require) -> threshold -> Verdict
+//!   [--stage: every file hashed is copied in the same read (`stage.rs`); the copy is moved
+//!    into place only when the verdict accepts]
 //! ```
 //!
 //! Every check is recorded with what was expected and what was found. Without signer roles
@@ -29,17 +34,22 @@ mod attestations;
 pub mod checks;
 mod compare;
 mod findings;
+mod gates;
 pub mod input;
 mod pins;
 mod policy;
+mod release;
 pub mod revocation;
 pub mod roles;
+mod stage;
 
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
+pub use gates::Change;
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
+pub use stage::{Stage, finish as finish_stage};
 
 use crate::bom::read;
 use crate::digest::Sha256;
@@ -97,6 +107,15 @@ pub struct Verdict {
     pub signers: Vec<Signer>,
     pub roles: Vec<RoleOutcome>,
     pub checks: Vec<Check>,
+    /// The risk tier the release attestations sign (`[release]`), when there is a release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_tier: Option<String>,
+    /// `--stage`: the signed release's model path (where the model goes under DEST).
+    #[serde(skip)]
+    pub staged_model_path: Option<String>,
+    /// `--stage`: release artifacts were copied too (DEST mirrors the release root).
+    #[serde(skip)]
+    pub release_staged: bool,
 }
 
 /// An AIBOM attestation beside a signature (`<signature>.bom`).
@@ -113,6 +132,8 @@ pub struct SignatureFile {
     pub path: PathBuf,
     pub bytes: Result<Vec<u8>, String>,
     pub attestation: Attestation,
+    /// The release attestation beside it (`<signature>.release`).
+    pub release: Attestation,
 }
 
 /// Re-inspecting the hashed files (`--rescan`), with these caps and pickle policy.
@@ -133,6 +154,18 @@ pub struct Inputs {
     pub allow_symlinks: bool,
     pub rescan: Option<Rescan>,
     pub limits: VerifyLimits,
+    /// Where the release's paths are relative to (`--release-root`); `None`: the model
+    /// directory minus the model path the release records.
+    pub release_root: Option<PathBuf>,
+    /// The previous approved release's AIBOM (`--previous`: path, bytes), for regression
+    /// limits and change-driven approvals.
+    pub previous: Option<(PathBuf, Vec<u8>)>,
+    /// The changes from the previous release (`--previous`) to the AIBOM given, computed by
+    /// the caller (`diff::release_changes`); `Err`: they could not be computed.
+    /// Used only when the AIBOM is bound by a verified signature.
+    pub changes: Option<Result<Vec<Change>, String>>,
+    /// `--stage`: the staging directory every signed file is copied into as it is hashed.
+    pub stage: Option<PathBuf>,
 }
 
 /// A valid model signature and what its statement says.
@@ -290,6 +323,9 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         let file = manifest::open_listed(e)?;
         match &inputs.rescan {
             Some(r) if inspect.contains(e.name.as_str()) => rescan_file(file, e, r),
+            _ if inspect.contains(e.name.as_str()) => {
+                inputs.hash_model_file(file, e).map(|d| (d, Vec::new()))
+            }
             _ => manifest::hash_exact(file, e).map(|d| (d, Vec::new())),
         }
     });
@@ -448,6 +484,46 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         findings::unused_exceptions(&mut checks, policy, &used);
     }
 
+    // 5b. The release around the model: each signer's release attestation, every artifact
+    //     file re-hashed under the release root.
+    let bom_bound = match (&bom_read, &inputs.bom) {
+        (Some(doc), Some((_, bytes))) => Some((doc, Sha256::of(bytes))),
+        _ => None,
+    };
+    let signed_release = release::check_release(&mut checks, inputs, trust, &models, bom_bound)?;
+
+    // 5c. Evaluation gates, read only from an AIBOM a verified signature binds by its bytes.
+    let bound_doc = bom_read
+        .as_ref()
+        .filter(|_| signers.iter().any(|s| s.bom_bound == Some(true)));
+    let previous_value: Option<Result<Value, String>> = inputs.previous.as_ref().map(|(p, b)| {
+        serde_json::from_slice::<Value>(b).map_err(|e| format!("{}: not JSON: {e}", p.display()))
+    });
+    let previous_doc: Option<Result<read::Document, &str>> =
+        previous_value.as_ref().map(|r| match r {
+            Ok(v) => Ok(read::Document::read_any(v)),
+            Err(e) => Err(e.as_str()),
+        });
+    gates::metric_checks(
+        &mut checks,
+        policy,
+        bound_doc,
+        previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
+    );
+    // 5d. What changed since the previous release (only when a policy rule asks).
+    let changes: Vec<gates::Change> = if policy.gates.on_change.is_empty() {
+        Vec::new()
+    } else {
+        match (bound_doc, &inputs.changes) {
+            (None, _) => gates::every_change("no AIBOM bound by a verified signature to compare"),
+            (_, None) => gates::every_change(
+                "no previous release given (--previous): every change rule applies",
+            ),
+            (_, Some(Err(e))) => gates::every_change(&format!("the previous AIBOM: {e}")),
+            (Some(_), Some(Ok(c))) => c.clone(),
+        }
+    };
+
     // 6. Which signatures approve this directory; they must agree on the model digest.
     for m in &models {
         if let Some(s) = signers.get_mut(m.index) {
@@ -481,7 +557,17 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                 c.blocking = false;
             }
         }
-        role_outcomes(&mut checks, &signers, &approving, policy, trust)
+        let tier = signed_release.as_ref().and_then(|r| r.tier.as_deref());
+        gates::gated_roles(
+            &mut checks,
+            &signers,
+            &approving,
+            policy,
+            trust,
+            tier,
+            &changes,
+        )
+        .unwrap_or_else(|| role_outcomes(&mut checks, &signers, &approving, policy, trust))
     } else {
         if models.is_empty() {
             checks.push(
@@ -503,5 +589,8 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         signers,
         roles,
         checks: checks.0,
+        staged_model_path: signed_release.as_ref().and_then(|r| r.model_path.clone()),
+        release_staged: signed_release.as_ref().is_some_and(|r| r.root.is_some()),
+        release_tier: signed_release.and_then(|r| r.tier),
     })
 }

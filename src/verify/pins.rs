@@ -107,12 +107,14 @@ pub(super) fn verifier_ignores(inputs: &Inputs) -> Vec<String> {
         .collect();
     for s in &inputs.signatures {
         v.extend(crate::sign::manifest::inside(&inputs.dir, &s.path));
-        let mut att = s.path.clone().into_os_string();
-        att.push(".bom");
-        v.extend(crate::sign::manifest::inside(
-            &inputs.dir,
-            &PathBuf::from(att),
-        ));
+        for ext in [".bom", ".release"] {
+            let mut att = s.path.clone().into_os_string();
+            att.push(ext);
+            v.extend(crate::sign::manifest::inside(
+                &inputs.dir,
+                &PathBuf::from(att),
+            ));
+        }
     }
     if let Some((p, _)) = &inputs.bom {
         v.extend(crate::sign::manifest::inside(&inputs.dir, p));

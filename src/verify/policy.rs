@@ -31,6 +31,8 @@ pub struct Policy {
     /// The time the policy is applied at; `None` when the clock cannot be read (dated
     /// exceptions then expire, and no signature age can be checked). Set once, by [`Policy::at`].
     now: Option<jiff::Timestamp>,
+    /// Roles per signed tier, evaluation gates, roles per change.
+    pub gates: crate::config::Gates,
 }
 
 impl Policy {
@@ -50,6 +52,7 @@ impl Policy {
             version: None,
             max_signature_age: None,
             now,
+            gates: crate::config::Gates::default(),
         }
     }
 

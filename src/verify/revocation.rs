@@ -288,6 +288,9 @@ mod tests {
             signers: Vec::new(),
             roles: Vec::new(),
             checks: Vec::new(),
+            release_tier: None,
+            staged_model_path: None,
+            release_staged: false,
         }
     }
 

@@ -167,6 +167,20 @@ pub(super) fn role_outcomes(
     policy: &Policy,
     trust: &Trust,
 ) -> Vec<RoleOutcome> {
+    let out = fill_roles(signers, approving, policy, trust);
+    let need = policy.threshold.unwrap_or(policy.roles.len());
+    push_role_checks(checks, &out, need);
+    out
+}
+
+/// Each of the policy's roles, filled by a distinct signer among the approving signatures or
+/// not, with why.
+pub(super) fn fill_roles(
+    signers: &[Signer],
+    approving: &[&Model],
+    policy: &Policy,
+    trust: &Trust,
+) -> Vec<RoleOutcome> {
     // Distinct parties, each with the first approving signature it made.
     let mut parties: Vec<&Model> = Vec::new();
     for m in approving {
@@ -219,9 +233,14 @@ pub(super) fn role_outcomes(
         };
         out.push(outcome);
     }
+    out
+}
+
+/// One `role` check per role (not blocking), then the `approvals` check: at least `need` of
+/// `out` satisfied.
+pub(super) fn push_role_checks(checks: &mut Checks, out: &[RoleOutcome], need: usize) {
     let satisfied = out.iter().filter(|r| r.satisfied).count();
-    let need = policy.threshold.unwrap_or(policy.roles.len());
-    for r in &out {
+    for r in out {
         checks.push(
             CheckKind::Role,
             r.satisfied,
@@ -238,13 +257,9 @@ pub(super) fn role_outcomes(
         CheckKind::Approvals,
         satisfied >= need,
         "required signers",
-        &format!(
-            "{need} of {} roles, each by a distinct signer",
-            policy.roles.len()
-        ),
+        &format!("{need} of {} roles, each by a distinct signer", out.len()),
         &format!("{satisfied} signed"),
     );
-    out
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod cli;
 mod diff;
 mod docs;
+mod gate;
 mod generate;
 mod hostile;
 mod layers;
