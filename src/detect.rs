@@ -67,6 +67,9 @@ pub enum Format {
     /// A `.data-NNNNN-of-MMMMM` shard a TensorFlow checkpoint index in the same directory names
     /// (`<prefix>.index` with `num_shards` M): raw tensor bytes, recognised through the index.
     TfCheckpointData,
+    /// One MessagePack map or array spanning the whole file (spaCy/thinc weights, msgpack-numpy
+    /// caches), in `formats::msgpack`: no magic number, a strict parse of every byte.
+    Msgpack,
     /// TensorFlow `saved_model.pb` (protobuf; recognised by name and a plausible first field).
     SavedModel,
     /// TensorFlow Lite flatbuffer (`TFL3` file identifier).
@@ -124,6 +127,7 @@ impl Format {
             Format::Coreml => "Core ML model",
             Format::TfCheckpointIndex => "TensorFlow checkpoint index",
             Format::TfCheckpointData => "TensorFlow checkpoint data",
+            Format::Msgpack => "MessagePack",
             Format::SavedModel => "TensorFlow SavedModel",
             Format::Tflite => "TensorFlow Lite",
             Format::FastText => "fastText binary",

@@ -25,6 +25,7 @@ pub(crate) mod onnx_tensor;
 pub mod pickle;
 /// The protobuf walker lives with detection, which walks magic-less protobufs too.
 pub(crate) use crate::detect::protobuf;
+pub(crate) mod msgpack;
 pub mod safetensors;
 pub mod savedmodel;
 pub(crate) mod sentencepiece;
@@ -92,6 +93,8 @@ pub struct Facts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tf_checkpoint: Option<tf_checkpoint::TfCheckpointFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub msgpack: Option<msgpack::MsgpackFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub matlab4: Option<matlab4::Matlab4Facts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coreml: Option<coreml::CoremlFacts>,
@@ -116,13 +119,14 @@ impl Facts {
     /// Every format's facts this file has, for what they add to the AIBOM. A new format's
     /// facts get a field above and a line here; nothing outside `formats` changes.
     pub fn formats(&self) -> impl Iterator<Item = &dyn FormatFacts> {
-        let one: [Option<&dyn FormatFacts>; 13] = [
+        let one: [Option<&dyn FormatFacts>; 14] = [
             self.safetensors.as_ref().map(|f| f as _),
             self.gguf.as_ref().map(|f| f as _),
             self.onnx.as_ref().map(|f| f as _),
             self.onnx_tensor.as_ref().map(|f| f as _),
             self.sentencepiece.as_ref().map(|f| f as _),
             self.tf_checkpoint.as_ref().map(|f| f as _),
+            self.msgpack.as_ref().map(|f| f as _),
             self.matlab4.as_ref().map(|f| f as _),
             self.coreml.as_ref().map(|f| f as _),
             self.keras.as_ref().map(|f| f as _),
@@ -647,6 +651,12 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         // A TensorFlow table's magic number is in its footer, out of detection's sight.
         Format::Unknown if tf_checkpoint::has_footer(src) => tf_checkpoint::inspect(src, ctx)?,
+        // MessagePack has no magic: a whole-file parse, for bytes that start like a map or array.
+        Format::Unknown
+            if msgpack::may_start(&head) && msgpack::inspect(src, ctx)? == Format::Msgpack =>
+        {
+            Format::Msgpack
+        }
         Format::Tflite => {
             tflite::inspect(src, ctx)?;
             format
