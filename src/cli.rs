@@ -41,6 +41,25 @@ pub enum Command {
         #[arg(default_value = "aibom.toml")]
         path: PathBuf,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Write the man pages (aibom.1 and one per subcommand), or print aibom.1 to stdout.
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write aibom.1 and aibom-SUBCOMMAND.1 for every subcommand into this directory
+    /// (created if absent) [default: print aibom.1 to stdout].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -90,5 +90,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Ledger(cmd) => commands::ledger::run(cmd),
         cli::Command::Revoke(args) => commands::revoke::run(args),
+        cli::Command::Completions(args) => commands::completions::run(args),
+        cli::Command::Man(args) => commands::man::run(args),
     }
 }

@@ -1,10 +1,12 @@
 //! One file per subcommand: configuration -> pipeline -> renderer -> status.
 
+pub mod completions;
 pub mod diff;
 pub mod generate;
 pub mod init;
 pub mod keygen;
 pub mod ledger;
+pub mod man;
 pub mod report;
 pub mod revoke;
 pub mod scan;
