@@ -78,6 +78,7 @@ impl ExitStatus {
 
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    commands::set_quiet(cli.quiet);
     match cli.command {
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Generate(args) => commands::generate::run(args),

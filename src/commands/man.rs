@@ -1,5 +1,5 @@
-//! `aibom man [--out DIR]`: roff man pages generated from the clap definitions (clap_mangen):
-//! `aibom.1`, and with `--out`, one page per subcommand (`aibom-scan.1`, `aibom-ledger-show.1`,
+//! `aibom man [-o DIR]`: roff man pages generated from the clap definitions (clap_mangen):
+//! `aibom.1`, and with `-o`, one page per subcommand (`aibom-scan.1`, `aibom-ledger-show.1`,
 //! ...). No date is written, so the pages are the same bytes on every run.
 
 use crate::ExitStatus;
@@ -38,7 +38,7 @@ pub fn run(args: ManArgs) -> Result<ExitStatus> {
                 super::write_atomic(&path, bytes)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            eprintln!("wrote {} man pages to {}", pages.len(), dir.display());
+            super::note!("wrote {} man pages to {}", pages.len(), dir.display());
         }
         None => {
             let (_, main) = pages.first().context("no man page rendered")?;

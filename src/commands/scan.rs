@@ -1,7 +1,7 @@
 //! `aibom scan`: configuration -> scan -> render -> exit status.
 
 use crate::ExitStatus;
-use crate::cli::{ColorChoice, InspectionArgs, ScanArgs, ScanFormat};
+use crate::cli::{InspectionArgs, ScanArgs, ScanFormat};
 use crate::config::{self, Config};
 use crate::discover::WalkOptions;
 use crate::finding::Severity;
@@ -30,7 +30,7 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         policy,
         fail_on,
         walk,
-        progress: !s.no_progress,
+        progress: !s.no_progress && !super::quiet(),
         keep_metadata,
         exceptions: cfg.exceptions.clone(),
         today: crate::date::today(),
@@ -55,15 +55,11 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     let (opts, _) = options(&args.inspection, false)?;
     let report = scan_with(&args.paths, &opts, args.inspection.jobs)?;
 
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = super::use_color(
+        args.color,
+        args.output.is_none() && std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let mut buf = Vec::new();
     match args.format {
         ScanFormat::Human => report::human::write(&report, &mut buf, color)?,
@@ -73,6 +69,7 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
     match &args.output {
         Some(p) => super::write_atomic(p, &buf)
             .with_context(|| format!("writing the report to {}", p.display()))?,
+        None if args.format == ScanFormat::Human => super::write_human_stdout(&buf)?,
         None => super::write_stdout(&buf)?,
     }
     Ok(status(&report))

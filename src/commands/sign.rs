@@ -3,7 +3,7 @@
 
 use crate::ExitStatus;
 use crate::bom::validate;
-use crate::cli::SignArgs;
+use crate::cli::{OutputFormat, SignArgs};
 use crate::sign::{bundle, keys::SigningKey, manifest, statement};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -46,12 +46,15 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
     let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
     super::write_atomic(&args.signature, &out)
         .with_context(|| format!("writing {}", args.signature.display()))?;
-    eprintln!(
-        "signed {} files of {} -> {}",
-        resources.len(),
-        args.dir.display(),
-        args.signature.display()
-    );
+    let human = args.format == OutputFormat::Human;
+    if human {
+        super::note!(
+            "signed {} files of {} -> {}",
+            resources.len(),
+            args.dir.display(),
+            args.signature.display()
+        );
+    }
 
     if let Some(bom_path) = &args.bom {
         let text = crate::verify::input::read_regular(
@@ -100,7 +103,19 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
         super::write_atomic(&bom_sig, &out)
             .with_context(|| format!("writing {}", bom_sig.display()))?;
-        eprintln!("bound {} -> {}", bom_path.display(), bom_sig.display());
+        if human {
+            super::note!("bound {} -> {}", bom_path.display(), bom_sig.display());
+        }
+    }
+    if args.format == OutputFormat::Json {
+        let v = serde_json::json!({
+            "dir": args.dir.display().to_string(),
+            "files": resources.len(),
+            "signature": args.signature.display().to_string(),
+            "bom": args.bom.as_ref().map(|p| p.display().to_string()),
+            "bom_signature": args.bom.as_ref().map(|_| bom_sig.display().to_string()),
+        });
+        super::write_stdout((serde_json::to_string_pretty(&v)? + "\n").as_bytes())?;
     }
     Ok(ExitStatus::Success)
 }

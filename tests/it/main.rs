@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod conventions;
 mod diff;
 mod docs;
 mod generate;
