@@ -46,6 +46,8 @@ pub enum Command {
         #[arg(default_value = "aibom.toml")]
         path: PathBuf,
     },
+    /// Combine the reports of `scan --shard K/N` runs into the report of one run.
+    Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(CompletionsArgs),
     /// Write the man pages (aibom.1 and one per subcommand), or print aibom.1 to stdout.
@@ -373,6 +375,31 @@ pub struct ScanArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub inspection: InspectionArgs,
+    /// Scan only shard K of N (K from 0): each top-level directory under a root (and the
+    /// root's own files) is a model that one shard scans whole, chosen by a hash of its name;
+    /// `aibom merge` combines the shards' JSON reports.
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_from_env")]
+    pub shard: Option<crate::scan::shard::Shard>,
+    /// `--shard K/N` with K from the environment variable JOB_COMPLETION_INDEX (set by a
+    /// Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shard_from_env: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The JSON reports of `aibom scan --shard K/N` (every K of one N, in any order).
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Json)]
+    pub format: ScanFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Colour in the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod init;
 pub mod keygen;
 pub mod ledger;
 pub mod man;
+pub mod merge;
 pub mod report;
 pub mod revoke;
 pub mod scan;

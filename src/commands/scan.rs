@@ -8,6 +8,7 @@ use crate::finding::Severity;
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::report;
+use crate::scan::shard::Shard;
 use crate::scan::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
@@ -34,6 +35,7 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         keep_metadata,
         exceptions: cfg.exceptions.clone(),
         today: crate::date::today(),
+        shard: None,
     };
     Ok((opts, cfg))
 }
@@ -52,7 +54,21 @@ pub fn scan_with(
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let (opts, _) = options(&args.inspection, false)?;
+    let (mut opts, _) = options(&args.inspection, false)?;
+    opts.shard = match (args.shard, args.shard_from_env) {
+        (Some(s), _) => Some(s),
+        (None, Some(n)) => {
+            let k = std::env::var("JOB_COMPLETION_INDEX")
+                .context("--shard-from-env: JOB_COMPLETION_INDEX is not set")?;
+            Some(
+                format!("{}/{n}", k.trim())
+                    .parse::<Shard>()
+                    .map_err(anyhow::Error::msg)
+                    .context("--shard-from-env: JOB_COMPLETION_INDEX")?,
+            )
+        }
+        (None, None) => None,
+    };
     let report = scan_with(&args.paths, &opts, args.inspection.jobs)?;
 
     let color = super::use_color(
@@ -60,19 +76,30 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
         args.output.is_none() && std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
+    render(&report, args.format, args.output.as_deref(), color)?;
+    Ok(status(&report))
+}
+
+/// Writes a scan report (of `scan` or `merge`) in `format` to `output` or stdout.
+pub fn render(
+    report: &ScanReport,
+    format: ScanFormat,
+    output: Option<&std::path::Path>,
+    color: bool,
+) -> Result<()> {
     let mut buf = Vec::new();
-    match args.format {
-        ScanFormat::Human => report::human::write(&report, &mut buf, color)?,
-        ScanFormat::Json => report::json::write(&report, &mut buf)?,
-        ScanFormat::Sarif => report::sarif::write(&report, &mut buf)?,
+    match format {
+        ScanFormat::Human => report::human::write(report, &mut buf, color)?,
+        ScanFormat::Json => report::json::write(report, &mut buf)?,
+        ScanFormat::Sarif => report::sarif::write(report, &mut buf)?,
     }
-    match &args.output {
+    match output {
         Some(p) => super::write_atomic(p, &buf)
             .with_context(|| format!("writing the report to {}", p.display()))?,
-        None if args.format == ScanFormat::Human => super::write_human_stdout(&buf)?,
+        None if format == ScanFormat::Human => super::write_human_stdout(&buf)?,
         None => super::write_stdout(&buf)?,
     }
-    Ok(status(&report))
+    Ok(())
 }
 
 /// The exit status of a scan: the only place it is decided.

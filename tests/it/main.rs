@@ -6,6 +6,7 @@ mod cli;
 mod conventions;
 mod diff;
 mod docs;
+mod fleet;
 mod generate;
 mod hostile;
 mod layers;
