@@ -111,8 +111,8 @@ pub struct Facts {
     #[serde(skip_serializing_if = "is_zero")]
     pub pickle_trailing_whitespace: u64,
     /// Set on the facts of a file read back from a report (`aibom merge`): the facts were not
-    /// parsed, and the report's own text for them is written instead
-    /// ([`crate::scan::FileReport::facts_raw`]).
+    /// parsed, and the report's own text for them is written instead (the file report's
+    /// `facts_raw`).
     #[serde(skip)]
     pub(crate) stub: bool,
 }

@@ -40,6 +40,12 @@ pub enum MergeError {
     },
     #[error("the shards cover {got} of {total} units")]
     Incomplete { got: u64, total: u64 },
+    #[error("{report}: {got} targets for the {listed} roots its shard lists")]
+    Targets {
+        report: String,
+        got: usize,
+        listed: usize,
+    },
     #[error("{report}: target {index} is {root}, where its shard lists {listed}")]
     Target {
         report: String,
@@ -56,6 +62,13 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
         let info = r.shard.take().ok_or_else(|| MergeError::NotSharded {
             report: name.clone(),
         })?;
+        if r.targets.len() != info.roots.len() {
+            return Err(MergeError::Targets {
+                report: name,
+                got: r.targets.len(),
+                listed: info.roots.len(),
+            });
+        }
         for (index, (t, listed)) in r.targets.iter().zip(&info.roots).enumerate() {
             if &t.root != listed {
                 return Err(MergeError::Target {
@@ -221,4 +234,128 @@ fn exceptions_key(r: &ScanReport) -> String {
         .map(|(i, o)| format!("{i}:{}:{}:{:?}:{}", o.code, o.path, o.sha256, o.reason))
         .collect();
     format!("{ids:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+    use crate::limits::Limits;
+    use crate::policy::Policy;
+    use crate::scan::shard::{Shard, Unit};
+    use crate::scan::{ScanOptions, scan};
+
+    /// Shard `k` of `n` of a tree with models a, b, c, d (a: shard 0 of 2, d: shard 1).
+    fn shard(dir: &std::path::Path, k: u32, n: u32) -> (String, ScanReport) {
+        let opts = ScanOptions {
+            limits: Limits::default(),
+            policy: Policy::new(&[], false).unwrap(),
+            fail_on: Severity::High,
+            walk: Default::default(),
+            progress: false,
+            keep_metadata: false,
+            exceptions: Vec::new(),
+            today: None,
+            shard: Some(Shard { index: k, count: n }),
+        };
+        (format!("s{k}"), scan(&[dir.to_path_buf()], &opts).unwrap())
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for m in ["a", "b", "c", "d"] {
+            std::fs::create_dir(d.path().join(m)).unwrap();
+            std::fs::write(d.path().join(m).join("x.pkl"), b"\x80\x04N.").unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn merges_shards_into_the_whole_run() {
+        let d = tree();
+        let merged = merge(vec![shard(d.path(), 1, 2), shard(d.path(), 0, 2)]).unwrap();
+        let paths: Vec<&str> = merged.files().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a/x.pkl", "b/x.pkl", "c/x.pkl", "d/x.pkl"]);
+        assert_eq!(merged.summary.files, 4);
+        assert!(merged.shard.is_none());
+    }
+
+    #[test]
+    fn refuses_nothing_and_whole_runs() {
+        assert!(matches!(merge(Vec::new()), Err(MergeError::Empty)));
+        let d = tree();
+        let (name, mut whole) = shard(d.path(), 0, 1);
+        whole.shard = None;
+        assert!(matches!(
+            merge(vec![(name, whole)]),
+            Err(MergeError::NotSharded { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_missing_duplicate_and_foreign_shards() {
+        let d = tree();
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2)]),
+            Err(MergeError::Missing { ref missing, count: 2 }) if missing == &[1]
+        ));
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), shard(d.path(), 0, 2)]),
+            Err(MergeError::Duplicate { index: 0, .. })
+        ));
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), shard(d.path(), 1, 3)]),
+            Err(MergeError::Different {
+                what: "the shard count",
+                ..
+            })
+        ));
+        let mut strict = shard(d.path(), 1, 2);
+        strict.1.strict = true;
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), strict]),
+            Err(MergeError::Different { what: "strict", .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_overlapping_incomplete_and_inconsistent_shards() {
+        let d = tree();
+        let root = d.path().display().to_string();
+        let mut greedy = shard(d.path(), 1, 2);
+        if let Some(s) = greedy.1.shard.as_mut() {
+            s.units.push(Unit {
+                root: root.clone(),
+                dir: "a".into(),
+            });
+        }
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), greedy]),
+            Err(MergeError::Overlap { .. })
+        ));
+        let mut shy = shard(d.path(), 1, 2);
+        if let Some(s) = shy.1.shard.as_mut() {
+            s.units.clear();
+        }
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), shy]),
+            Err(MergeError::Incomplete { got: 3, total: 4 })
+        ));
+        let mut short = shard(d.path(), 1, 2);
+        short.1.targets.clear();
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), short]),
+            Err(MergeError::Targets {
+                got: 0,
+                listed: 1,
+                ..
+            })
+        ));
+        let mut renamed = shard(d.path(), 1, 2);
+        renamed.1.targets[0].root = "elsewhere".into();
+        assert!(matches!(
+            merge(vec![shard(d.path(), 0, 2), renamed]),
+            Err(MergeError::Target { index: 0, .. })
+        ));
+    }
 }
