@@ -9,6 +9,11 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only errors and the machine output: no progress, no notes on stderr, no readable
+    /// report on stdout (JSON, SARIF, Markdown, HTML, AIBOMs and files named by --output are
+    /// still written). The exit status is unchanged.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +46,27 @@ pub enum Command {
         #[arg(default_value = "aibom.toml")]
         path: PathBuf,
     },
+    /// Combine the reports of `scan --shard K/N` runs into the report of one run.
+    Merge(MergeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Write the man pages (aibom.1 and one per subcommand), or print aibom.1 to stdout.
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write aibom.1 and aibom-SUBCOMMAND.1 for every subcommand into this directory
+    /// (created if absent) [default: print aibom.1 to stdout].
+    #[arg(long = "output", short = 'o', alias = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +94,9 @@ pub struct DiffArgs {
     /// The severity from which `new-finding` and `escalated-finding` count.
     #[arg(long, value_enum, default_value_t = crate::finding::Severity::High)]
     pub fail_on_severity: crate::finding::Severity,
+    /// Colour in the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +129,9 @@ pub struct SignArgs {
     /// path the AIBOM records, e.g. the parent of `model/`].
     #[arg(long, value_name = "DIR")]
     pub release_root: Option<PathBuf>,
+    /// Output format of what was signed (`json`: the signature paths and file count on stdout).
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 /// Who may sign: the trust flags of `verify` and `report`, written once.
@@ -213,6 +245,9 @@ pub struct KeygenArgs {
     /// The curve.
     #[arg(long, value_enum, default_value_t = CurveChoice::P256)]
     pub curve: CurveChoice,
+    /// Output format of what was written (`json`: the key paths and curve on stdout).
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -315,8 +350,9 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Configuration with the exceptions to show [default: ./aibom.toml if present]; its
-    /// signer roles are trusted for approvals only when it is named here.
-    #[arg(long)]
+    /// signer roles are trusted for approvals only when it is named here (`--policy`, as in
+    /// verify, names it too).
+    #[arg(long, visible_alias = "policy")]
     pub config: Option<PathBuf>,
     /// Show the deploy decisions this approval ledger records about the AIBOM (its chain is
     /// checked first; a broken one is shown as broken).
@@ -358,6 +394,31 @@ pub struct ScanArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub inspection: InspectionArgs,
+    /// Scan only shard K of N (K from 0): each top-level directory under a root (and the
+    /// root's own files) is a model that one shard scans whole, chosen by a hash of its name;
+    /// `aibom merge` combines the shards' JSON reports.
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_from_env")]
+    pub shard: Option<crate::scan::shard::Shard>,
+    /// `--shard K/N` with K from the environment variable JOB_COMPLETION_INDEX (set by a
+    /// Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shard_from_env: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The JSON reports of `aibom scan --shard K/N` (every K of one N, in any order).
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Json)]
+    pub format: ScanFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Colour in the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[cfg(test)]
@@ -428,13 +489,16 @@ pub enum LedgerCommand {
     Verify {
         /// The ledger (JSON Lines).
         file: PathBuf,
+        /// Output format (`json`: file, intact, entries, head or the broken line and why).
+        #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
     },
     /// Print the entries.
     Show {
         /// The ledger (JSON Lines).
         file: PathBuf,
         /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = LedgerFormat::Text)]
+        #[arg(long, short = 'f', value_enum, default_value_t = LedgerFormat::Human)]
         format: LedgerFormat,
         /// Only entries about this release (its model digest or AIBOM SHA-256, hex).
         #[arg(long, value_name = "DIGEST")]
@@ -444,8 +508,9 @@ pub enum LedgerCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LedgerFormat {
-    /// One readable block per entry.
-    Text,
+    /// One readable block per entry (`text` is accepted too).
+    #[value(alias = "text")]
+    Human,
     /// A JSON array of the entries.
     Json,
 }
@@ -463,9 +528,9 @@ pub struct RevokeArgs {
     #[arg(long)]
     pub reason: String,
     /// The revoker's private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
-    #[arg(long, value_name = "KEY.pem")]
+    #[arg(long = "private-key", alias = "key", value_name = "KEY.pem")]
     pub key: PathBuf,
-    /// Where to write the revocation (Sigstore bundle JSON) [default: stdout].
-    #[arg(long, value_name = "FILE")]
+    /// Where to write the revocation (Sigstore bundle JSON, atomically) [default: stdout].
+    #[arg(long = "output", short = 'o', alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

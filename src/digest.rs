@@ -57,6 +57,13 @@ impl serde::Serialize for Sha256 {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// SHA-256 of a file, streamed in large reads; also returns the number of bytes hashed.
 pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
     use std::io::Read;

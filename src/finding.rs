@@ -9,7 +9,19 @@ use std::fmt;
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`. Also a command-line
 /// value (`--fail-on high`), parsed once by clap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 #[value(rename_all = "lowercase")]
 pub enum Severity {
@@ -266,6 +278,14 @@ impl Serialize for Code {
     }
 }
 
+/// Read back from a report (`aibom merge`): only the codes of this version.
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for Code {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -279,7 +299,7 @@ impl std::str::FromStr for Code {
 
 /// Where a finding is: the file (relative to the scanned root, `/`-separated), the member chain
 /// inside archives or nested pickles, and a byte offset within the innermost stream.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct Location {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,7 +322,7 @@ impl fmt::Display for Location {
 }
 
 /// Machine-readable evidence. Fields are optional; each code documents which it fills.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// Module of an imported or called global, after CPython's `fix_imports` mapping.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -355,13 +375,13 @@ impl Evidence {
 }
 
 /// One thing the inspection found.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
     pub location: Location,
     pub message: String,
-    #[serde(skip_serializing_if = "is_empty_evidence")]
+    #[serde(default, skip_serializing_if = "is_empty_evidence")]
     pub evidence: Evidence,
 }
 

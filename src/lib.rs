@@ -9,6 +9,8 @@
 //!                    savedmodel, tflite, torchscript, keras/hdf5, text; chat templates through
 //!                    formats::template: lex -> analyse -> fold; members go back through detect)
 //!                 -> scan::ScanReport -> report::{human, json, sarif}
+//!           [--shard K/N: scan::shard keeps one part of the models after discover;
+//!            merge: shard reports -> scan::merge (same order, same summarize) -> ScanReport]
 //! generate: ScanReport + directory metadata (bom::card)
 //!                 + [release] artifacts (release: walk + hash, manifest, evaluation)
 //!                 -> bom::assemble -> bom::to_json (stable bytes) -> [sign]
@@ -78,6 +80,7 @@ impl ExitStatus {
 
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    commands::set_quiet(cli.quiet);
     match cli.command {
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Generate(args) => commands::generate::run(args),
@@ -90,5 +93,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Ledger(cmd) => commands::ledger::run(cmd),
         cli::Command::Revoke(args) => commands::revoke::run(args),
+        cli::Command::Merge(args) => commands::merge::run(args),
+        cli::Command::Completions(args) => commands::completions::run(args),
+        cli::Command::Man(args) => commands::man::run(args),
     }
 }

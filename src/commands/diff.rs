@@ -50,13 +50,21 @@ pub fn run(args: DiffArgs) -> Result<ExitStatus> {
     let mut buf = Vec::new();
     match args.format {
         DiffFormat::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = super::use_color(
+                args.color,
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            );
             report::diff::human(&d, &mut buf, color)?
         }
         DiffFormat::Json => report::diff::json(&d, &mut buf)?,
         DiffFormat::Markdown => report::diff::markdown(&d, &mut buf)?,
     }
-    super::write_stdout(&buf)?;
+    if args.format == DiffFormat::Human {
+        super::write_human_stdout(&buf)?;
+    } else {
+        super::write_stdout(&buf)?;
+    }
     Ok(status(&d, &gates, threshold))
 }
 
@@ -70,7 +78,7 @@ pub fn status(d: &Diff, gates: &[Drift], threshold: Severity) -> ExitStatus {
         let undecided = d.undecided(g);
         if n > 0 {
             let s = if n == 1 { "" } else { "s" };
-            eprintln!("aibom: diff: --fail-on {g}: {n} matching change{s}");
+            super::note!("aibom: diff: --fail-on {g}: {n} matching change{s}");
             failed = true;
         }
         if !undecided.is_empty() {
@@ -81,7 +89,7 @@ pub fn status(d: &Diff, gates: &[Drift], threshold: Severity) -> ExitStatus {
                     format!("{side}: {}", u.reason)
                 })
                 .collect();
-            eprintln!(
+            super::note!(
                 "aibom: diff: --fail-on {g}: could not be decided ({})",
                 why.join("; ")
             );

@@ -133,7 +133,7 @@ pub fn run(path: &Path) -> Result<ExitStatus> {
         .with_context(|| format!("creating {}", path.display()))?;
     std::io::Write::write_all(&mut f, DEFAULT.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    super::note!("wrote {}", path.display());
     Ok(ExitStatus::Success)
 }
 

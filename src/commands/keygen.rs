@@ -2,7 +2,7 @@
 //! existing file is ever overwritten.
 
 use crate::ExitStatus;
-use crate::cli::{CurveChoice, KeygenArgs};
+use crate::cli::{CurveChoice, KeygenArgs, OutputFormat};
 use crate::sign::keys::{Curve, SigningKey};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
@@ -22,11 +22,24 @@ pub fn run(args: KeygenArgs) -> Result<ExitStatus> {
     let public = key.verifying_key().to_pem()?;
     write_new(&args.private_key, private.as_bytes(), 0o600)?;
     write_new(&args.public_key, public.as_bytes(), 0o644)?;
-    eprintln!(
-        "wrote {} (private, mode 0600) and {}",
-        args.private_key.display(),
-        args.public_key.display()
-    );
+    match args.format {
+        OutputFormat::Json => {
+            let v = serde_json::json!({
+                "private_key": args.private_key.display().to_string(),
+                "public_key": args.public_key.display().to_string(),
+                "curve": match args.curve {
+                    CurveChoice::P256 => "p256",
+                    CurveChoice::P384 => "p384",
+                },
+            });
+            super::write_stdout((serde_json::to_string_pretty(&v)? + "\n").as_bytes())?;
+        }
+        OutputFormat::Human => super::note!(
+            "wrote {} (private, mode 0600) and {}",
+            args.private_key.display(),
+            args.public_key.display()
+        ),
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -2,7 +2,7 @@
 //! each decision ([`entry`], [`record`]); the chain itself is [`crate::ledger`].
 
 use crate::ExitStatus;
-use crate::cli::{LedgerCommand, LedgerFormat};
+use crate::cli::{LedgerCommand, LedgerFormat, OutputFormat};
 use crate::digest::Sha256;
 use crate::ledger::{self, LedgerError};
 use crate::report::escape::terminal;
@@ -17,7 +17,38 @@ pub const ENTRY_TYPE: &str = "https://aibom.dev/ledger/v1";
 
 pub fn run(cmd: LedgerCommand) -> Result<ExitStatus> {
     match cmd {
-        LedgerCommand::Verify { file } => {
+        LedgerCommand::Verify {
+            file,
+            format: OutputFormat::Json,
+        } => {
+            let bytes = read_existing(&file)?;
+            let (v, status) = match ledger::check(&bytes) {
+                Ok(chain) => (
+                    json!({
+                        "file": file.display().to_string(),
+                        "intact": true,
+                        "entries": chain.entries,
+                        "head": chain.head.to_string(),
+                    }),
+                    ExitStatus::Success,
+                ),
+                Err(broken) => (
+                    json!({
+                        "file": file.display().to_string(),
+                        "intact": false,
+                        "broken_line": broken.line(),
+                        "reason": broken.to_string(),
+                    }),
+                    ExitStatus::Failure,
+                ),
+            };
+            super::write_stdout((serde_json::to_string_pretty(&v)? + "\n").as_bytes())?;
+            Ok(status)
+        }
+        LedgerCommand::Verify {
+            file,
+            format: OutputFormat::Human,
+        } => {
             let bytes = read_existing(&file)?;
             match ledger::check(&bytes) {
                 Ok(chain) => {
@@ -27,7 +58,7 @@ pub fn run(cmd: LedgerCommand) -> Result<ExitStatus> {
                         chain.entries,
                         chain.head
                     );
-                    super::write_stdout(out.as_bytes())?;
+                    super::write_human_stdout(out.as_bytes())?;
                     Ok(ExitStatus::Success)
                 }
                 Err(broken) => {
@@ -37,7 +68,7 @@ pub fn run(cmd: LedgerCommand) -> Result<ExitStatus> {
                         broken.line(),
                         terminal(&broken.to_string())
                     );
-                    super::write_stdout(out.as_bytes())?;
+                    super::write_human_stdout(out.as_bytes())?;
                     Ok(ExitStatus::Failure)
                 }
             }
@@ -60,9 +91,13 @@ pub fn run(cmd: LedgerCommand) -> Result<ExitStatus> {
                 .collect();
             let out = match format {
                 LedgerFormat::Json => serde_json::to_string_pretty(&shown)? + "\n",
-                LedgerFormat::Text => shown.iter().map(|e| text(e)).collect::<String>(),
+                LedgerFormat::Human => shown.iter().map(|e| text(e)).collect::<String>(),
             };
-            super::write_stdout(out.as_bytes())?;
+            if format == LedgerFormat::Human {
+                super::write_human_stdout(out.as_bytes())?;
+            } else {
+                super::write_stdout(out.as_bytes())?;
+            }
             Ok(ExitStatus::Success)
         }
     }
@@ -234,7 +269,7 @@ pub fn entry(
 /// Appends `entry` to the ledger at `path`; a damaged ledger is an error naming the line.
 pub fn record(path: &Path, entry: &Value) -> Result<()> {
     let chain = ledger::append(path, entry)?;
-    eprintln!(
+    super::note!(
         "ledger {}: entry {} appended, head {}",
         path.display(),
         chain.entries,

@@ -1,10 +1,13 @@
 //! One file per subcommand: configuration -> pipeline -> renderer -> status.
 
+pub mod completions;
 pub mod diff;
 pub mod generate;
 pub mod init;
 pub mod keygen;
 pub mod ledger;
+pub mod man;
+pub mod merge;
 pub mod report;
 pub mod revoke;
 pub mod scan;
@@ -15,6 +18,48 @@ pub mod verify;
 
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`, set once by [`crate::run`] before any command runs.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given: only errors and machine output are printed.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// A note for a person on stderr (what was written where); silent under `--quiet`.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::commands::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+pub(crate) use note;
+
+/// Writes a readable (non-machine) report to stdout, or nothing under `--quiet`.
+pub fn write_human_stdout(bytes: &[u8]) -> io::Result<()> {
+    if quiet() { Ok(()) } else { write_stdout(bytes) }
+}
+
+/// Whether to colour a readable report: `--color always|never` decide; `auto` colours only a
+/// terminal, and never when `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+pub fn use_color(
+    choice: crate::cli::ColorChoice,
+    terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
+    match choice {
+        crate::cli::ColorChoice::Always => true,
+        crate::cli::ColorChoice::Never => false,
+        crate::cli::ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
 
 /// Writes `bytes` to `path` atomically (a temporary file in the same directory, then a
 /// rename), so a reader never sees a half-written file. A path that is not a regular file
@@ -64,6 +109,19 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn color_auto_needs_a_terminal_and_no_no_color_and_flags_win() {
+        use crate::cli::ColorChoice::*;
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(use_color(Auto, true, None));
+        assert!(use_color(Auto, true, empty));
+        assert!(!use_color(Auto, true, set));
+        assert!(!use_color(Auto, false, None));
+        assert!(use_color(Always, false, set));
+        assert!(!use_color(Never, true, None));
+    }
     use std::os::unix::fs::{FileTypeExt, symlink};
 
     #[test]

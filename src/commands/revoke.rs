@@ -1,4 +1,4 @@
-//! `aibom revoke --model-digest D | --bom B --reason R --key K [--out F]`: a revocation
+//! `aibom revoke --model-digest D | --bom B --reason R --private-key K [-o F]`: a revocation
 //! statement ([`crate::verify::revocation`]) signed with a key, in the same bundle format as
 //! a model signature.
 
@@ -38,7 +38,7 @@ pub fn run(args: RevokeArgs) -> Result<ExitStatus> {
     match &args.out {
         Some(p) => {
             super::write_atomic(p, &out).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
+            super::note!(
                 "revoked {} -> {}",
                 subjects
                     .iter()

@@ -1,13 +1,14 @@
 //! `aibom scan`: configuration -> scan -> render -> exit status.
 
 use crate::ExitStatus;
-use crate::cli::{ColorChoice, InspectionArgs, ScanArgs, ScanFormat};
+use crate::cli::{InspectionArgs, ScanArgs, ScanFormat};
 use crate::config::{self, Config};
 use crate::discover::WalkOptions;
 use crate::finding::Severity;
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::report;
+use crate::scan::shard::Shard;
 use crate::scan::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
@@ -30,10 +31,11 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         policy,
         fail_on,
         walk,
-        progress: !s.no_progress,
+        progress: !s.no_progress && !super::quiet(),
         keep_metadata,
         exceptions: cfg.exceptions.clone(),
         today: crate::date::today(),
+        shard: None,
     };
     Ok((opts, cfg))
 }
@@ -52,30 +54,52 @@ pub fn scan_with(
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
-    let (opts, _) = options(&args.inspection, false)?;
+    let (mut opts, _) = options(&args.inspection, false)?;
+    opts.shard = match (args.shard, args.shard_from_env) {
+        (Some(s), _) => Some(s),
+        (None, Some(n)) => {
+            let k = std::env::var("JOB_COMPLETION_INDEX")
+                .context("--shard-from-env: JOB_COMPLETION_INDEX is not set")?;
+            Some(
+                format!("{}/{n}", k.trim())
+                    .parse::<Shard>()
+                    .map_err(anyhow::Error::msg)
+                    .context("--shard-from-env: JOB_COMPLETION_INDEX")?,
+            )
+        }
+        (None, None) => None,
+    };
     let report = scan_with(&args.paths, &opts, args.inspection.jobs)?;
 
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = super::use_color(
+        args.color,
+        args.output.is_none() && std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    render(&report, args.format, args.output.as_deref(), color)?;
+    Ok(status(&report))
+}
+
+/// Writes a scan report (of `scan` or `merge`) in `format` to `output` or stdout.
+pub fn render(
+    report: &ScanReport,
+    format: ScanFormat,
+    output: Option<&std::path::Path>,
+    color: bool,
+) -> Result<()> {
     let mut buf = Vec::new();
-    match args.format {
-        ScanFormat::Human => report::human::write(&report, &mut buf, color)?,
-        ScanFormat::Json => report::json::write(&report, &mut buf)?,
-        ScanFormat::Sarif => report::sarif::write(&report, &mut buf)?,
+    match format {
+        ScanFormat::Human => report::human::write(report, &mut buf, color)?,
+        ScanFormat::Json => report::json::write(report, &mut buf)?,
+        ScanFormat::Sarif => report::sarif::write(report, &mut buf)?,
     }
-    match &args.output {
+    match output {
         Some(p) => super::write_atomic(p, &buf)
             .with_context(|| format!("writing the report to {}", p.display()))?,
+        None if format == ScanFormat::Human => super::write_human_stdout(&buf)?,
         None => super::write_stdout(&buf)?,
     }
-    Ok(status(&report))
+    Ok(())
 }
 
 /// The exit status of a scan: the only place it is decided.

@@ -3,7 +3,7 @@
 
 use crate::ExitStatus;
 use crate::bom::validate;
-use crate::cli::SignArgs;
+use crate::cli::{OutputFormat, SignArgs};
 use crate::sign::{bundle, keys::SigningKey, manifest, release, statement};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -52,13 +52,17 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
     let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
     super::write_atomic(&args.signature, &out)
         .with_context(|| format!("writing {}", args.signature.display()))?;
-    eprintln!(
-        "signed {} files of {} -> {}",
-        resources.len(),
-        args.dir.display(),
-        args.signature.display()
-    );
+    let human = args.format == OutputFormat::Human;
+    if human {
+        super::note!(
+            "signed {} files of {} -> {}",
+            resources.len(),
+            args.dir.display(),
+            args.signature.display()
+        );
+    }
 
+    let mut release_sig: Option<PathBuf> = None;
     if let Some(bom_path) = &args.bom {
         let text = crate::verify::input::read_regular(
             bom_path,
@@ -106,13 +110,25 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
         super::write_atomic(&bom_sig, &out)
             .with_context(|| format!("writing {}", bom_sig.display()))?;
-        eprintln!("bound {} -> {}", bom_path.display(), bom_sig.display());
+        if human {
+            super::note!("bound {} -> {}", bom_path.display(), bom_sig.display());
+        }
         let doc = crate::bom::read::Document::read_any(&bom);
         let record = release::record_from_bom(&doc)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("reading the release {} records", bom_path.display()))?;
         if let Some(record) = record {
-            sign_release(&args, &record, &name, &root, &bom_name, &text, &key, &hint)?;
+            let path = sign_release(&args, &record, &name, &root, &bom_name, &text, &key, &hint)?;
+            if human {
+                super::note!(
+                    "attested the release (tier {}, {} artifacts, {} files) -> {}",
+                    record.tier,
+                    record.artifacts.len(),
+                    record.file_count(),
+                    path.display()
+                );
+            }
+            release_sig = Some(path);
         } else if args.release_root.is_some() {
             bail!(
                 "--release-root given, but {} records no release",
@@ -121,6 +137,17 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         }
     } else if args.release_root.is_some() {
         bail!("--release-root needs --bom: the release is read from the AIBOM");
+    }
+    if args.format == OutputFormat::Json {
+        let v = serde_json::json!({
+            "dir": args.dir.display().to_string(),
+            "files": resources.len(),
+            "signature": args.signature.display().to_string(),
+            "bom": args.bom.as_ref().map(|p| p.display().to_string()),
+            "bom_signature": args.bom.as_ref().map(|_| bom_sig.display().to_string()),
+            "release_signature": release_sig.as_ref().map(|p| p.display().to_string()),
+        });
+        super::write_stdout((serde_json::to_string_pretty(&v)? + "\n").as_bytes())?;
     }
     Ok(ExitStatus::Success)
 }
@@ -137,7 +164,7 @@ fn sign_release(
     bom_bytes: &[u8],
     key: &SigningKey,
     hint: &str,
-) -> Result<()> {
+) -> Result<PathBuf> {
     let release_root = match &args.release_root {
         Some(r) => r.clone(),
         None => release::default_root(&args.dir, record.model_path.as_deref())
@@ -166,12 +193,5 @@ fn sign_release(
     path.push(".release");
     let path = PathBuf::from(path);
     super::write_atomic(&path, &out).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!(
-        "attested the release (tier {}, {} artifacts, {} files) -> {}",
-        record.tier,
-        record.artifacts.len(),
-        record.file_count(),
-        path.display()
-    );
-    Ok(())
+    Ok(path)
 }

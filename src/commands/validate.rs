@@ -47,7 +47,10 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus> {
             );
         }
     }
-    super::write_stdout(out.as_bytes())?;
+    match args.format {
+        OutputFormat::Json => super::write_stdout(out.as_bytes())?,
+        OutputFormat::Human => super::write_human_stdout(out.as_bytes())?,
+    }
     Ok(if problems.is_empty() {
         ExitStatus::Success
     } else {

@@ -225,7 +225,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
         OutputFormat::Human => human(&verdict, args.policy.as_deref()),
     };
-    super::write_stdout(out.as_bytes())?;
+    match args.format {
+        OutputFormat::Json => super::write_stdout(out.as_bytes())?,
+        OutputFormat::Human => super::write_human_stdout(out.as_bytes())?,
+    }
     Ok(if verdict.accepted {
         ExitStatus::Success
     } else {

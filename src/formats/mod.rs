@@ -113,6 +113,24 @@ pub struct Facts {
     /// an object array's pickle): no loader reads them.
     #[serde(skip_serializing_if = "is_zero")]
     pub pickle_trailing_whitespace: u64,
+    /// Set on the facts of a file read back from a report (`aibom merge`): the facts were not
+    /// parsed, and the report's own text for them is written instead (the file report's
+    /// `facts_raw`).
+    #[serde(skip)]
+    pub(crate) stub: bool,
+}
+
+impl Facts {
+    pub(crate) fn stub() -> Facts {
+        Facts {
+            stub: true,
+            ..Facts::default()
+        }
+    }
+
+    pub(crate) fn is_stub(&self) -> bool {
+        self.stub
+    }
 }
 
 impl Facts {

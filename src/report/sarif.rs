@@ -654,6 +654,7 @@ mod tests {
             capped_findings: Default::default(),
             excepted: Vec::new(),
             facts: Default::default(),
+            facts_raw: None,
             content: None,
         }
     }
@@ -762,6 +763,7 @@ mod tests {
             targets: vec![t],
             exceptions: Vec::new(),
             summary: Summary::default(),
+            shard: None,
         };
         let log = build(&report);
         let fps: Vec<&str> = log.runs[0]

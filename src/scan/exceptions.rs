@@ -7,7 +7,7 @@ use crate::config::{Exception, Subject};
 use crate::digest::Sha256;
 use crate::finding::{Code, Finding, Severity};
 use jiff::civil::Date;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A date as written in the configuration (`YYYY-MM-DD`).
 fn date<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
@@ -17,19 +17,31 @@ fn date<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// A date as a report wrote it (`aibom merge`).
+fn read_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|s| s.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}
+
 /// A finding an exception accepted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Excepted {
     pub finding: Finding,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "date")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "date",
+        deserialize_with = "read_date"
+    )]
     pub expires: Option<Date>,
 }
 
 /// What became of one exception.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// It accepted at least one finding.
@@ -40,7 +52,21 @@ pub enum Status {
     Unused,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Status {
+    /// The one rule, for a scan and for shards merged: expiry first, then whether anything
+    /// matched.
+    pub fn of(expired: bool, matched: u64) -> Status {
+        if expired {
+            Status::Expired
+        } else if matched == 0 {
+            Status::Unused
+        } else {
+            Status::Applied
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     pub code: Code,
     pub path: String,
@@ -49,7 +75,12 @@ pub struct Outcome {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "date")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "date",
+        deserialize_with = "read_date"
+    )]
     pub expires: Option<Date>,
     pub status: Status,
     /// Findings it accepted (or would have, for an expired one).
@@ -126,13 +157,7 @@ pub fn apply(
             reason: x.reason.clone(),
             owner: x.owner.clone(),
             expires: x.expires,
-            status: if x.expired(today) {
-                Status::Expired
-            } else if n == 0 {
-                Status::Unused
-            } else {
-                Status::Applied
-            },
+            status: Status::of(x.expired(today), n),
             matched: n,
         })
         .collect()

@@ -5,7 +5,9 @@
 
 pub(crate) mod exceptions;
 
+pub mod merge;
 pub(crate) mod progress;
+pub mod shard;
 
 use crate::detect::Format;
 use crate::digest::{HashingFile, Sha256};
@@ -16,7 +18,7 @@ use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::source::Source;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const REPORT_VERSION: &str = "1";
 
 /// A file's verdict, worst last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Inspected and nothing at or above the fail-on level.
@@ -49,8 +51,9 @@ impl Verdict {
     }
 }
 
-/// Everything known about one file.
-#[derive(Debug, Clone, Serialize)]
+/// Everything known about one file. Read back from a report (`aibom merge`), the facts are
+/// kept as the report's text ([`FileReport::facts_raw`]), not parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
     /// The link text, when the file was reached through a symbolic link.
@@ -65,12 +68,21 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Findings counted but not listed because a per-file cap was reached, per code (only
     /// findings below the gate are capped before `max_gate_findings`).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub capped_findings: std::collections::BTreeMap<Code, u64>,
     /// Findings accepted by an exception of the configuration (not counted for the verdict).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excepted: Vec<exceptions::Excepted>,
+    #[serde(
+        skip_deserializing,
+        default = "Facts::stub",
+        skip_serializing_if = "Facts::is_stub"
+    )]
     pub facts: Facts,
+    /// The facts as a report wrote them, written back byte for byte (`aibom merge`); `None`
+    /// for a file inspected by this run.
+    #[serde(rename = "facts", default, skip_serializing_if = "Option::is_none")]
+    pub facts_raw: Option<Box<serde_json::value::RawValue>>,
     /// The bytes of small metadata files (model card, configs, requirements, licences), read
     /// in the same pass, for `generate`. Never serialised.
     #[serde(skip)]
@@ -100,13 +112,13 @@ pub fn is_metadata_file(name: &str) -> bool {
 const MAX_METADATA: u64 = 1 << 20;
 
 /// One scan target (a directory or a file as given on the command line).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     pub root: String,
     pub files: Vec<FileReport>,
     /// Findings about the tree itself: links, partial downloads.
     pub findings: Vec<Finding>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excepted: Vec<exceptions::Excepted>,
 }
 
@@ -126,25 +138,65 @@ pub struct Summary {
     pub unreadable: u64,
 }
 
-/// The scan's result.
-#[derive(Debug, Clone, Serialize)]
+/// The scan's result. Read back (`aibom merge`) only when this version wrote it; the summary
+/// is then computed again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanReport {
-    pub report_version: &'static str,
+    #[serde(deserialize_with = "this_report_version")]
+    pub report_version: Fixed,
     pub tool: Tool,
     pub fail_on: Severity,
     pub strict: bool,
     pub targets: Vec<TargetReport>,
     /// What became of each configured exception.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<exceptions::Outcome>,
+    #[serde(skip_deserializing)]
     pub summary: Summary,
+    /// The part of the work a `--shard K/N` run did; absent from a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::ShardInfo>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    #[serde(deserialize_with = "this_tool_name")]
+    pub name: Fixed,
+    #[serde(deserialize_with = "this_tool_version")]
+    pub version: Fixed,
     pub policy_version: String,
+}
+
+/// A value this version always writes (report format, tool name and version). Through an
+/// alias, so serde does not borrow it from the input: a report read back must say the same.
+pub type Fixed = &'static str;
+
+/// The report format this version writes; another is refused when read back.
+fn this_report_version<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    same(d, REPORT_VERSION, "report_version")
+}
+
+fn this_tool_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    same(d, "aibom", "tool name")
+}
+
+fn this_tool_version<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    same(d, env!("CARGO_PKG_VERSION"), "tool version")
+}
+
+fn same<'de, D: Deserializer<'de>>(
+    d: D,
+    ours: &'static str,
+    what: &str,
+) -> Result<&'static str, D::Error> {
+    let theirs = String::deserialize(d)?;
+    if theirs == ours {
+        Ok(ours)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{what} {theirs:?}, where this aibom writes {ours:?}"
+        )))
+    }
 }
 
 impl ScanReport {
@@ -175,6 +227,8 @@ pub struct ScanOptions {
     /// clock cannot be read, and dated exceptions expire).
     pub exceptions: Vec<crate::config::Exception>,
     pub today: Option<jiff::civil::Date>,
+    /// `--shard K/N`: scan only this part of the models.
+    pub shard: Option<shard::Shard>,
 }
 
 /// Verdict of one file from its findings and format.
@@ -259,6 +313,7 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
         capped_findings: capped,
         excepted: Vec::new(),
         facts,
+        facts_raw: None,
         content,
     }
 }
@@ -266,10 +321,11 @@ fn inspect_artifact(a: &Artifact, opts: &ScanOptions) -> FileReport {
 /// Discovers every target first (so a missing path fails before any work), then inspects all
 /// files in parallel.
 pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, DiscoverError> {
-    let discoveries: Vec<Discovery> = targets
+    let mut discoveries: Vec<Discovery> = targets
         .iter()
         .map(|t| discover::discover(t, &opts.walk))
         .collect::<Result<_, _>>()?;
+    let shard = opts.shard.map(|s| shard::partition(&mut discoveries, s));
     let total_bytes: u64 = discoveries
         .iter()
         .flat_map(|d| d.artifacts.iter())
@@ -327,6 +383,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         targets: out,
         exceptions: outcomes,
         summary: Summary::default(),
+        shard,
     };
     report.summary = summarize(&report);
     Ok(report)
@@ -505,7 +562,7 @@ fn remote_code(files: &mut [FileReport], fail_on: Severity) {
     }
 }
 
-fn summarize(r: &ScanReport) -> Summary {
+pub(crate) fn summarize(r: &ScanReport) -> Summary {
     let mut s = Summary::default();
     for f in r.files() {
         s.files += 1;
@@ -548,6 +605,7 @@ mod tests {
             keep_metadata: false,
             exceptions: Vec::new(),
             today: None,
+            shard: None,
         }
     }
 

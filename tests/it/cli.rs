@@ -317,3 +317,61 @@ fn representative_commands_are_pinned_with_exit_code_stdout_and_stderr() {
         snapshot_cli(name, args);
     }
 }
+
+#[test]
+fn man_out_writes_one_roff_page_per_subcommand_that_groff_accepts() {
+    let d = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--out", "pages"], d.path());
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(run(&["--help"], d.path()).stdout).unwrap();
+    let mut names: Vec<String> = fs::read_dir(d.path().join("pages"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.contains(&"aibom.1".to_owned()));
+    // Every subcommand --help lists (but `help`) has its page.
+    let commands = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    for line in commands.lines() {
+        let name = line.split_whitespace().next().unwrap();
+        if name != "help" {
+            assert!(
+                names.contains(&format!("aibom-{name}.1")),
+                "{name}: {names:?}"
+            );
+        }
+    }
+    let stdout = run(&["man"], d.path()).stdout;
+    assert_eq!(stdout, fs::read(d.path().join("pages/aibom.1")).unwrap());
+    // groff, when installed, reads every page without a warning.
+    for name in &names {
+        if let Ok(o) = std::process::Command::new("groff")
+            .args(["-man", "-ww", "-z"])
+            .arg(d.path().join("pages").join(name))
+            .output()
+        {
+            assert!(o.status.success() && o.stderr.is_empty(), "{name}: {o:?}");
+        }
+    }
+}
+
+#[test]
+fn completions_print_a_script_per_shell_and_refuse_an_unknown_shell() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell], d.path());
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("aibom") && text.contains("verify"), "{shell}");
+    }
+    assert_eq!(
+        run(&["completions", "tcsh"], d.path()).status.code(),
+        Some(2)
+    );
+}

@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod conventions;
 mod diff;
 mod docs;
+mod fleet;
 mod gate;
 mod generate;
 mod hostile;
