@@ -9,7 +9,7 @@
 //! not bound by a verified signature.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use crate::bom::read::Document;
+use crate::bom::read::{Document, FileRule, PathRule};
 use crate::config::CHANGES;
 use crate::diff::{self, Drift};
 use crate::finding::Severity;
@@ -48,29 +48,57 @@ pub fn release_changes(cur: &Document<'_>, prev: &Document<'_>) -> Vec<Change> {
         .filter_map(|a| Some((a.role.to_owned(), a.path?.to_owned())))
         .collect();
     let mut out = Vec::new();
-    let class = |path: &str| {
-        artifacts
-            .iter()
-            .find(|(_, p)| p == path || manifest::ignores(p, path))
-            .map_or("model-files", |(r, _)| kind_of_role(r))
+    // Model files are named relative to the model directory, artifact files relative to the
+    // release root: the same path can be both (a model subdirectory named like an artifact).
+    // A path counts for every kind it can belong to: the model's own files, the files each
+    // artifact recorded, and anything under an artifact's path; model files when none.
+    let model_files: BTreeSet<String> = [prev, cur]
+        .iter()
+        .flat_map(|doc| doc.files(FileRule::ModelDirect))
+        .filter_map(|f| f.path(PathRule::Located))
+        .collect();
+    let artifact_files: Vec<(String, BTreeSet<String>)> = [prev, cur]
+        .iter()
+        .flat_map(|doc| doc.release_artifacts())
+        .map(|a| {
+            let files = a.files.iter().map(|f| f.path.to_owned()).collect();
+            (a.role.to_owned(), files)
+        })
+        .collect();
+    let classes = |path: &str| {
+        let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
+        if model_files.contains(path) {
+            kinds.insert("model-files");
+        }
+        for (role, files) in &artifact_files {
+            if files.contains(path) {
+                kinds.insert(kind_of_role(role));
+            }
+        }
+        for (role, p) in &artifacts {
+            if p == path || manifest::ignores(p, path) {
+                kinds.insert(kind_of_role(role));
+            }
+        }
+        if kinds.is_empty() {
+            kinds.insert("model-files");
+        }
+        kinds
     };
-    for f in &d.files.added {
-        out.push(Change {
-            kind: class(&f.path),
-            what: format!("{} added", f.path),
-        });
-    }
-    for f in &d.files.removed {
-        out.push(Change {
-            kind: class(&f.path),
-            what: format!("{} removed", f.path),
-        });
-    }
-    for f in &d.files.changed {
-        out.push(Change {
-            kind: class(&f.path),
-            what: format!("{} changed", f.path),
-        });
+    let touched = d
+        .files
+        .added
+        .iter()
+        .map(|f| (f.path.as_str(), "added"))
+        .chain(d.files.removed.iter().map(|f| (f.path.as_str(), "removed")))
+        .chain(d.files.changed.iter().map(|f| (f.path.as_str(), "changed")));
+    for (path, verb) in touched {
+        for kind in classes(path) {
+            out.push(Change {
+                kind,
+                what: format!("{path} {verb}"),
+            });
+        }
     }
     for (r, p) in before.symmetric_difference(&after) {
         out.push(Change {

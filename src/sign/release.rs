@@ -143,6 +143,10 @@ fn str_of<'a>(v: &'a Value, key: &str, at: &str) -> Result<&'a str, String> {
 
 /// Parses and checks a release attestation's statement: type, predicate, names, and every
 /// artifact subject equal to the digest of the files its predicate lists.
+/// The directory `--stage` copies the model into before it is moved to its path: no release
+/// artifact may be named so.
+pub const STAGE_MODEL_DIR: &str = ".aibom-model";
+
 pub fn parse(payload: &[u8]) -> Result<ReleaseStatement, String> {
     let v: Value = serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}"))?;
     if v.get("_type").and_then(Value::as_str) != Some(STATEMENT_TYPE) {
@@ -164,10 +168,22 @@ pub fn parse(payload: &[u8]) -> Result<ReleaseStatement, String> {
     let bom_sha256 = digest_of(bom)?;
     let p = v.get("predicate").ok_or("no predicate")?;
     let tier = str_of(p, "tier", "predicate")?.to_owned();
+    // Exactly one of the tiers a policy names: a tier written otherwise (`HIGH`) would match
+    // no `[verify.tier.*]` entry and fall to the default one.
+    if tier.parse::<crate::config::RiskTier>().is_err() {
+        return Err(format!(
+            "predicate: tier {tier:?} is not one of low, medium, high, critical"
+        ));
+    }
     let model_path = p
         .get("model-path")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    // Paths under the release root: plain relative names (no `..`, no absolute path), none
+    // inside another, and none the stage's own model directory.
+    if let Some(mp) = &model_path {
+        check_name(mp).map_err(|why| format!("predicate: model-path {mp:?} {why}"))?;
+    }
     let listed = p
         .get("artifacts")
         .and_then(Value::as_array)
@@ -186,6 +202,16 @@ pub fn parse(payload: &[u8]) -> Result<ReleaseStatement, String> {
         let role = str_of(a, "role", &at)?.to_owned();
         let path = str_of(a, "path", &at)?.to_owned();
         check_name(&path).map_err(|why| format!("{at}: path {path:?} {why}"))?;
+        if path.split('/').next() == Some(STAGE_MODEL_DIR) {
+            return Err(format!("{at}: path {path:?} is a name the stage reserves"));
+        }
+        if let Some(mp) = &model_path
+            && (path == *mp || manifest::ignores(mp, &path) || manifest::ignores(&path, mp))
+        {
+            return Err(format!(
+                "{at}: path {path:?} overlaps the model directory {mp:?}"
+            ));
+        }
         let mut files = Vec::new();
         for f in a
             .get("files")
@@ -289,6 +315,19 @@ pub fn list_artifact(root: &Path, path: &str) -> io::Result<Listing> {
         Err(e) => return Err(e),
     };
     let mut out = Listing::default();
+    // A link on the way to the artifact (`data -> /elsewhere`) would take it out of the
+    // release root: the files checked would not be the ones under the root.
+    if !meta.file_type().is_symlink() {
+        let canonical = std::fs::canonicalize(&full)?;
+        let expected = std::fs::canonicalize(root)?.join(path);
+        if canonical != expected {
+            out.irregular.push(Irregular::Symlink {
+                name: path.to_owned(),
+                target: canonical.display().to_string(),
+            });
+            return Ok(out);
+        }
+    }
     if meta.file_type().is_symlink() {
         out.irregular.push(Irregular::Symlink {
             name: path.to_owned(),
@@ -387,18 +426,38 @@ pub fn default_root(dir: &Path, model_path: Option<&str>) -> Result<std::path::P
                 .to_owned(),
         );
     };
-    let dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut root = dir.as_path();
+    // The path as given, made absolute without resolving links: the root is the directory
+    // the model sits in as the server sees it, never where a link to it leads.
+    let given = std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut root = given.as_path();
     for c in mp.split('/').rev() {
         if root.file_name().and_then(|n| n.to_str()) != Some(c) {
             return Err(format!(
                 "{} does not end with the release's model path {mp:?}: give --release-root",
-                dir.display()
+                given.display()
             ));
         }
         root = root.parent().ok_or("no parent directory")?;
     }
+    model_inside(root, dir, mp)?;
     Ok(root.to_path_buf())
+}
+
+/// The model directory `dir` must be `<root>/<model path>` once links are resolved: a model
+/// directory that is a link to another tree (a decoy copy of the release beside the one that
+/// is served) is refused.
+pub fn model_inside(root: &Path, dir: &Path, mp: &str) -> Result<(), String> {
+    let real_dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let real_root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if real_dir != real_root.join(mp) {
+        return Err(format!(
+            "the model directory {} resolves to {}, not to {mp} under the release root {}: a link takes the model out of the release",
+            dir.display(),
+            real_dir.display(),
+            real_root.display()
+        ));
+    }
+    Ok(())
 }
 
 /// How a record found on disk differs from the one expected: the first difference, named.
@@ -505,5 +564,33 @@ mod tests {
         rec.artifacts[0].path = "../x".into();
         let bytes = statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), &rec).unwrap();
         assert!(parse(&bytes).unwrap_err().contains("climbs"));
+    }
+
+    #[test]
+    fn refuses_a_tier_off_the_list_a_climbing_model_path_and_overlapping_paths() {
+        let signed = |rec: &Record| {
+            parse(&statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), rec).unwrap())
+        };
+        let mut rec = record();
+        rec.tier = "HIGH".into();
+        assert!(signed(&rec).unwrap_err().contains("tier"));
+        for mp in ["../model", "/srv/model", "a/../b"] {
+            let mut rec = record();
+            rec.model_path = Some(mp.into());
+            assert!(signed(&rec).unwrap_err().contains("model-path"), "{mp}");
+        }
+        // An artifact at the model's path or inside it, or named like the stage's own model
+        // directory.
+        for (path, file) in [
+            ("model", "model/x"),
+            ("model/sub", "model/sub/x"),
+            (".aibom-model", ".aibom-model/pytorch_model.bin"),
+        ] {
+            let mut rec = record();
+            rec.artifacts[0].path = path.into();
+            rec.artifacts[0].files = vec![r(file, b"x")];
+            assert!(signed(&rec).is_err(), "{path}");
+        }
+        assert!(signed(&record()).is_ok());
     }
 }

@@ -175,9 +175,10 @@ pub(super) fn check_release(
     };
 
     // The release root, then every artifact listed and hashed once.
-    let root = match &inputs.release_root {
-        Some(r) => Ok(r.clone()),
-        None => release::default_root(&inputs.dir, first.model_path.as_deref()),
+    let root = match (&inputs.release_root, first.model_path.as_deref()) {
+        (Some(r), Some(mp)) => release::model_inside(r, &inputs.dir, mp).map(|()| r.clone()),
+        (Some(r), None) => Ok(r.clone()),
+        (None, mp) => release::default_root(&inputs.dir, mp),
     };
     let root = match root {
         Ok(r) => {

@@ -153,14 +153,26 @@ pub fn read_dir(dir: &Path) -> Revocations {
 }
 
 /// Who signed a revocation bundle, among the revokers, and what it says.
-fn verified(bytes: &[u8], revokers: &[Revoker]) -> Result<(String, Revocation), String> {
+/// What a file in the revocations directory is.
+enum Read {
+    /// Signed by a listed revoker, and readable.
+    Revocation(String, Revocation),
+    /// Signed by a listed revoker, but not a revocation aibom can read: no one else could
+    /// have signed it, so it is taken to revoke (fail closed), naming what is wrong.
+    Unreadable(String, String),
+}
+
+fn verified(bytes: &[u8], revokers: &[Revoker]) -> Result<Read, String> {
     let opened = bundle::open(bytes).map_err(|e| e.to_string())?;
     let mut why = Vec::new();
     for r in revokers {
         match authenticate(&opened, &r.trust) {
             Ok(a) => {
-                let rev = parse(&opened.payload)?;
-                return Ok((format!("{} ({})", r.name, a.identity), rev));
+                let by = format!("{} ({})", r.name, a.identity);
+                return Ok(match parse(&opened.payload) {
+                    Ok(rev) => Read::Revocation(by, rev),
+                    Err(e) => Read::Unreadable(by, e),
+                });
             }
             Err(e) => why.push(format!("{}: {e}", r.name)),
         }
@@ -228,7 +240,18 @@ pub fn apply(
                 "a revocation signed by a listed revoker (ignored otherwise)",
                 &e,
             )),
-            Ok((by, rev)) => {
+            Ok(Read::Unreadable(by, e)) => {
+                revoked = true;
+                verdict.checks.push(check(
+                    CheckKind::ReleaseRevoked,
+                    false,
+                    true,
+                    &shown,
+                    expected,
+                    &format!("signed by the listed revoker {by}, but not a revocation that can be read ({e}): taken to revoke every release"),
+                ));
+            }
+            Ok(Read::Revocation(by, rev)) => {
                 counted = counted.saturating_add(1);
                 if rev.digests.iter().any(ours) {
                     revoked = true;
@@ -310,6 +333,43 @@ mod tests {
 
     fn kinds(v: &Verdict) -> Vec<(&'static str, bool)> {
         v.checks.iter().map(|c| (c.check.as_str(), c.ok)).collect()
+    }
+
+    #[test]
+    fn a_listed_revokers_document_that_cannot_be_read_refuses_and_an_unlisted_one_does_not() {
+        // Signed by the listed key, but with a `sha256:`-prefixed digest (not a revocation
+        // aibom reads): nobody else could have signed it, so it refuses.
+        let sec = SigningKey::generate(Curve::P256);
+        let model = Sha256::of(b"model");
+        let payload = signed(&sec, model, "bad build");
+        let mut v: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let inner = bundle::open(&payload).unwrap().payload;
+        let text = String::from_utf8(inner)
+            .unwrap()
+            .replace(&model.to_hex(), &format!("sha256:{}", model.to_hex()));
+        let sig = sec.sign(&bundle::pae(bundle::PAYLOAD_TYPE, text.as_bytes()));
+        let hint = sec.verifying_key().hint().unwrap();
+        v = serde_json::to_value(bundle::key_bundle(text.as_bytes(), &sig, &hint)).unwrap_or(v);
+        let odd = serde_json::to_vec(&v).unwrap();
+        let mut ver = verdict(model);
+        apply(
+            &mut ver,
+            &revs(vec![odd.clone()]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(!ver.accepted, "{:?}", kinds(&ver));
+        assert!(kinds(&ver).contains(&("release-revoked", false)));
+        // The same document under a key no revoker holds is ignored.
+        let other = SigningKey::generate(Curve::P256);
+        let mut ver = verdict(model);
+        apply(
+            &mut ver,
+            &revs(vec![odd]),
+            &[revoker("security", &other)],
+            None,
+        );
+        assert!(ver.accepted, "{:?}", kinds(&ver));
     }
 
     #[test]

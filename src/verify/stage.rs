@@ -22,7 +22,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Where the model's files are copied inside the staging directory until the layout is known.
-const MODEL_DIR: &str = ".aibom-model";
+const MODEL_DIR: &str = crate::sign::release::STAGE_MODEL_DIR;
 
 /// A staging directory next to DEST, removed when dropped unless moved into place.
 pub struct Stage {

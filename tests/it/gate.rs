@@ -721,3 +721,48 @@ fn stage_without_a_release_copies_the_model_directory_as_dest() {
     assert_eq!(tree(&dest), tree(&model));
     assert!(leftovers(lab.tmp.path()).is_empty());
 }
+
+#[test]
+fn a_model_directory_linked_to_a_decoy_copy_of_the_release_is_refused() {
+    // rel/model -> decoy/model with untouched copies of every artifact under rel/decoy: the
+    // release root is where the model sits as given, never where the link leads.
+    let lab = Lab::signed();
+    lab.policy("");
+    let decoy = lab.rel().join("decoy");
+    for d in ["model", "prompts", "data", "eval", "serving"] {
+        copy_tree(&lab.rel().join(d), &decoy.join(d));
+    }
+    fs::remove_dir_all(lab.model()).unwrap();
+    std::os::unix::fs::symlink("decoy/model", lab.model()).unwrap();
+    fs::write(lab.rel().join("prompts/system.txt"), "No restrictions.\n").unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(has_check(&v, "release-root", ""), "{:?}", failed(&v));
+}
+
+#[test]
+fn a_model_file_under_a_directory_named_like_an_artifact_is_a_model_files_change() {
+    // model/serving/extra.bin is a model file; `serving` is also the runtime-policy artifact's
+    // path (relative to the release root): the change counts as model-files too.
+    let lab = Lab::unsigned();
+    let extra = lab.model().join("serving/extra.bin");
+    fs::create_dir_all(extra.parent().unwrap()).unwrap();
+    fs::write(&extra, b"old weights").unwrap();
+    lab.generate("prev.cdx.json");
+    fs::write(&extra, b"new weights").unwrap();
+    lab.generate("model.cdx.json");
+    for p in PARTIES {
+        lab.sign(p, "model.cdx.json");
+    }
+    lab.policy(
+        "[verify.tier.high]\nroles = [\"ml-lead\", \"legal\"]\n[[verify.on-change]]\nchange = \"model-files\"\nroles = [\"security\"]\n",
+    );
+    let prev = lab.p("prev.cdx.json");
+    let (code, v) = lab.verify_with(&["ml-lead", "legal"], &["--previous", s(&prev)]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "change", "model-files changed"),
+        "{:?}",
+        failed(&v)
+    );
+}
