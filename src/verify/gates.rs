@@ -233,7 +233,20 @@ pub(super) fn metric_checks(
                     if g.lower_is_better { "higher" } else { "lower" }
                 ),
             };
-            let first = |vals: &[(String, String)]| vals.first().and_then(|(v, _)| number(v));
+            // Every recorded value counts (the model card's and each evaluation file's): the
+            // worst one of this release against the best one of the previous release, and
+            // one value that is not a number makes the metric unreadable (fail closed).
+            let pick = |vals: &[(String, String)], worst: bool| -> Option<f64> {
+                let nums = vals
+                    .iter()
+                    .map(|(v, _)| number(v))
+                    .collect::<Option<Vec<f64>>>()?;
+                let lowest = worst != g.lower_is_better;
+                nums.into_iter()
+                    .reduce(|a, b| if lowest { a.min(b) } else { a.max(b) })
+            };
+            let first = |vals: &[(String, String)]| pick(vals, true);
+            let best = |vals: &[(String, String)]| pick(vals, false);
             let (ok, actual) = match (&current, previous) {
                 (None, _) => (
                     false,
@@ -244,7 +257,7 @@ pub(super) fn metric_checks(
                     "no previous release to compare with (give --previous)".to_owned(),
                 ),
                 (_, Some(Err(e))) => (false, format!("the previous AIBOM: {e}")),
-                (Some(cur), Some(Ok(prev))) => match (first(cur), first(&values_of(prev, g))) {
+                (Some(cur), Some(Ok(prev))) => match (first(cur), best(&values_of(prev, g))) {
                     (None, _) => (
                         false,
                         format!("{label} is not recorded (as a number) in this release"),
