@@ -12,6 +12,7 @@ mod layers;
 mod ledger;
 mod oracle;
 mod release;
+mod release_report;
 mod report;
 mod robustness;
 mod samples;
