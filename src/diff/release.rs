@@ -244,3 +244,115 @@ pub fn release_changes(cur: &Document<'_>, prev: &Document<'_>) -> Vec<Change> {
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn recorded(
+        tier: &str,
+        artifacts: &[(&str, &str, &str)],
+        metrics: &[(&str, &str)],
+    ) -> Recorded {
+        Recorded {
+            tier: Some(tier.to_owned()),
+            artifacts: artifacts
+                .iter()
+                .map(|(n, r, p)| {
+                    (
+                        (*n).to_owned(),
+                        ReleaseArtifact {
+                            name: (*n).to_owned(),
+                            role: (*r).to_owned(),
+                            path: Some((*p).to_owned()),
+                        },
+                    )
+                })
+                .collect(),
+            metrics: metrics
+                .iter()
+                .map(|(m, v)| {
+                    (
+                        ("arc_easy".to_owned(), (*m).to_owned(), None),
+                        (*v).to_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn names_the_tier_artifacts_and_metric_values_that_changed() {
+        let old = recorded(
+            "high",
+            &[("p", "prompts", "prompts"), ("gone", "dataset", "data/a")],
+            &[("acc", "0.583"), ("acc_norm", "0.549"), ("f1", "0.3")],
+        );
+        let new = recorded(
+            "medium",
+            &[
+                ("p", "runtime-policy", "serving"),
+                ("new", "dataset", "data/b"),
+            ],
+            &[("acc", "0.6"), ("acc_norm", "0.549"), ("em", "0.1")],
+        );
+        let d = compare_release(&old, &new);
+        let t = d.tier.unwrap();
+        assert_eq!(
+            (t.old.as_deref(), t.new.as_deref()),
+            (Some("high"), Some("medium"))
+        );
+        assert_eq!(d.artifacts.added[0].name, "new");
+        assert_eq!(d.artifacts.removed[0].name, "gone");
+        let c = &d.artifacts.changed[0];
+        assert_eq!(
+            (c.old_role.as_str(), c.new_role.as_str()),
+            ("prompts", "runtime-policy")
+        );
+        let m: Vec<(&str, Option<&str>, Option<&str>, Option<f64>)> = d
+            .metrics
+            .iter()
+            .map(|m| {
+                (
+                    m.metric.as_str(),
+                    m.old.as_deref(),
+                    m.new.as_deref(),
+                    m.delta,
+                )
+            })
+            .collect();
+        assert_eq!(
+            m,
+            [
+                ("acc", Some("0.583"), Some("0.6"), Some(0.017)),
+                ("em", None, Some("0.1"), None),
+                ("f1", Some("0.3"), None, None),
+            ]
+        );
+        assert_eq!(d.metrics[0].delta_text().as_deref(), Some("+0.017"));
+    }
+
+    #[test]
+    fn the_same_release_has_no_changes() {
+        let r = recorded("low", &[("p", "prompts", "prompts")], &[("acc", "0.5")]);
+        assert!(compare_release(&r, &r).is_empty());
+    }
+
+    #[test]
+    fn model_card_metrics_without_a_release_are_not_compared() {
+        let mut a = recorded("low", &[], &[("acc", "0.5")]);
+        let mut b = recorded("low", &[], &[("acc", "0.6")]);
+        a.tier = None;
+        b.tier = None;
+        assert!(compare_release(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn the_delta_is_rounded_to_the_decimals_written() {
+        assert_eq!(decimals("0.583"), 3);
+        assert_eq!(decimals("12"), 0);
+        assert_eq!(delta("0.1", "0.12"), Some(0.02));
+        assert_eq!(delta("n/a", "0.12"), None);
+    }
+}
