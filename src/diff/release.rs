@@ -310,7 +310,8 @@ mod tests {
             (c.old_role.as_str(), c.new_role.as_str()),
             ("prompts", "runtime-policy")
         );
-        let m: Vec<(&str, Option<&str>, Option<&str>, Option<f64>)> = d
+        type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<f64>);
+        let m: Vec<Row<'_>> = d
             .metrics
             .iter()
             .map(|m| {
