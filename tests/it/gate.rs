@@ -770,4 +770,31 @@ fn the_report_shows_the_roles_the_signed_tier_requires_and_each_metric_gate_with
         "{part}"
     );
     assert!(part.contains("| **fail** |"), "{part}");
+
+    // The HTML says the same.
+    let html_args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "markdown" { "html" } else { a })
+        .collect();
+    let (code, html, err) = aibom(&html_args, None);
+    assert_eq!(code, 0, "{err}");
+    let section = html
+        .split("<section id=\"release\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    for fact in [
+        "Tier high requires 3 of ml-lead, security, legal",
+        "this AIBOM): ml-lead, security.",
+        "arc_easy/acc [none]",
+        "at least 0.55",
+        "0.583 from eval/results",
+        "gsm8k/exact_match [strict-match]",
+        ">pass<",
+        ">fail<",
+    ] {
+        assert!(section.contains(fact), "{fact}: {section}");
+    }
 }
