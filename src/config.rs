@@ -28,7 +28,7 @@ mod gates;
 mod release;
 
 pub use exception::{Exception, Subject};
-pub use gates::{CHANGES, Gates, MetricGate, Regression};
+pub use gates::{CHANGES, Gates, MetricGate, Regression, TierRule};
 pub use release::{ArtifactRole, Release, RiskTier};
 
 use crate::digest::Sha256;

@@ -115,6 +115,15 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         }
         None => None,
     };
+    // Only a policy named with `--config`: a model volume may ship its own aibom.toml.
+    let release_policy = cfg
+        .verify
+        .as_ref()
+        .filter(|_| args.config.is_some())
+        .map(|v| auditor::release::ReleasePolicy {
+            gates: v.gates.clone(),
+            signers: v.signers.clone(),
+        });
     let report = auditor::report(
         &read_doc,
         Inputs {
@@ -126,6 +135,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
             configured_exceptions: exceptions,
             approvals,
             ledger,
+            release_policy,
         },
     );
 

@@ -329,6 +329,7 @@ pub fn compare(old: &Document, new: &Document) -> Diff {
         findings,
         chat_templates,
         dependencies,
+        release: super::release::compare_release(&old.release, &new.release),
         unsupported,
     };
     diff.summary = Summary {

@@ -194,6 +194,7 @@ impl Diff {
             self.chat_templates.len(),
             self.dependencies.added.len(),
             self.dependencies.removed.len(),
+            self.release.len(),
         ])
     }
 }

@@ -214,8 +214,95 @@ pub struct Diff {
     pub findings: FindingChanges,
     pub chat_templates: Vec<TemplateChange>,
     pub dependencies: EdgeChanges,
+    /// The release around the model (`[release]`): tier, artifacts, evaluation metrics.
+    /// Left out of the JSON when nothing of it changed.
+    #[serde(skip_serializing_if = "ReleaseDiff::is_empty")]
+    pub release: ReleaseDiff,
     /// What could not be compared, and why.
     pub unsupported: Vec<Unsupported>,
+}
+
+/// What changed in the release the two AIBOMs record (their files are in [`Diff::files`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReleaseDiff {
+    /// `aibom:release:tier` (`field` is `tier`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<FieldChange>,
+    /// Artifacts by component name: added, removed, role or path changed.
+    pub artifacts: Changes<ReleaseArtifact, ArtifactChange>,
+    /// Metrics by task, metric and filter whose value changed, appeared or disappeared.
+    pub metrics: Vec<MetricChange>,
+}
+
+impl ReleaseDiff {
+    pub fn len(&self) -> usize {
+        total(&[
+            usize::from(self.tier.is_some()),
+            self.artifacts.len(),
+            self.metrics.len(),
+        ])
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A release artifact as the diff shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ReleaseArtifact {
+    /// The component's name.
+    pub name: String,
+    /// `aibom:release:role`.
+    pub role: String,
+    /// `aibom:release:path`.
+    pub path: Option<String>,
+}
+
+/// An artifact whose role or path changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArtifactChange {
+    pub name: String,
+    pub old_role: String,
+    pub new_role: String,
+    pub old_path: Option<String>,
+    pub new_path: Option<String>,
+}
+
+/// An evaluation metric whose value changed; `old` or `new` is `None` when it is recorded on
+/// one side only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricChange {
+    pub task: String,
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// `new - old`, rounded to the decimals written, when both are numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+}
+
+impl MetricChange {
+    /// `arc_easy/acc [none]`, as `[[verify.metric]]` labels name a metric.
+    pub fn label(&self) -> String {
+        let mut s = format!("{}/{}", self.task, self.metric);
+        if let Some(f) = &self.filter {
+            s.push_str(&format!(" [{f}]"));
+        }
+        s
+    }
+
+    /// The delta with a sign, to the decimals written (`+0.017`).
+    pub fn delta_text(&self) -> Option<String> {
+        let places = [&self.old, &self.new]
+            .iter()
+            .filter_map(|v| v.as_deref())
+            .map(release::decimals)
+            .max()
+            .unwrap_or(0);
+        self.delta.map(|d| format!("{d:+.places$}"))
+    }
 }
 
 /// Facts about one input document.

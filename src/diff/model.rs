@@ -91,6 +91,8 @@ pub struct Document {
     pub(super) edges: Option<BTreeSet<(String, String)>>,
     /// bom-ref -> display name.
     pub(super) labels: BTreeMap<String, String>,
+    /// The release it records.
+    pub(super) release: super::release::Recorded,
     pub(super) notes: Vec<(Section, String, Vec<String>)>,
 }
 
@@ -261,6 +263,7 @@ impl Document {
             d.read_component(c);
         }
         d.read_dependencies(doc, &lineage);
+        d.release = super::release::Recorded::read(doc);
         // aibom writes `vulnerabilities` only when there are findings and marks every document
         // it wrote after a scan with `aibom:scan:verdict`; other generators may not scan at all.
         let scanned = doc.metadata.property("aibom:scan:verdict").is_some();

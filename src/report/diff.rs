@@ -3,7 +3,7 @@
 
 use crate::diff::{
     Changes, ComponentEntry, Diff, DocumentInfo, FileEntry, FindingEntry, LicenseChange,
-    SeverityChange, VersionChange,
+    MetricChange, ReleaseDiff, SeverityChange, VersionChange,
 };
 use crate::digest::Sha256;
 use std::io::{self, Write};
@@ -37,6 +37,45 @@ fn counts(parts: &[(usize, &str)]) -> String {
         .map(|(n, w)| format!("{n} {w}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `tier high -> medium, artifacts: 1 added, 2 metrics changed`.
+fn release_summary(r: &ReleaseDiff) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &r.tier {
+        parts.push(format!(
+            "tier {} -> {}",
+            or_none(t.old.as_deref()),
+            or_none(t.new.as_deref())
+        ));
+    }
+    let a = counts(&[
+        (r.artifacts.added.len(), "added"),
+        (r.artifacts.removed.len(), "removed"),
+        (r.artifacts.changed.len(), "changed"),
+    ]);
+    if !a.is_empty() {
+        parts.push(format!("artifacts: {a}"));
+    }
+    if !r.metrics.is_empty() {
+        parts.push(format!(
+            "{} changed",
+            plural(r.metrics.len(), "metric", "metrics")
+        ));
+    }
+    parts.join(", ")
+}
+
+/// `0.583 -> 0.6 (+0.017)`; `(none)` on the side that does not record it.
+fn metric_values(m: &MetricChange) -> String {
+    format!(
+        "{} -> {}{}",
+        or_none(m.old.as_deref()),
+        or_none(m.new.as_deref()),
+        m.delta_text()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    )
 }
 
 /// One line saying what changed, for the top of a comment or the bottom of the table.
@@ -124,6 +163,9 @@ pub fn summary_line(d: &Diff) -> String {
     ]);
     if !e.is_empty() {
         parts.push(format!("dependency edges: {e}"));
+    }
+    if !d.release.is_empty() {
+        parts.push(format!("release: {}", release_summary(&d.release)));
     }
     let mut line = if parts.is_empty() {
         "no changes".to_owned()
@@ -492,6 +534,57 @@ fn human_table(d: &Diff, out: &mut dyn Write, color: bool) -> io::Result<()> {
         }
     }
 
+    let r = &d.release;
+    if !r.is_empty() {
+        writeln!(out, "\n{}", p.head("Release"))?;
+        if let Some(t) = &r.tier {
+            writeln!(
+                out,
+                "  {} tier     {} -> {}",
+                p.mark('~'),
+                or_none(t.old.as_deref()),
+                or_none(t.new.as_deref())
+            )?;
+        }
+        for (m, a) in r
+            .artifacts
+            .added
+            .iter()
+            .map(|a| ('+', a))
+            .chain(r.artifacts.removed.iter().map(|a| ('-', a)))
+        {
+            writeln!(
+                out,
+                "  {} artifact {} ({} {})",
+                p.mark(m),
+                a.name,
+                a.role,
+                or_none(a.path.as_deref())
+            )?;
+        }
+        for c in &r.artifacts.changed {
+            writeln!(
+                out,
+                "  {} artifact {}: {} {} -> {} {}",
+                p.mark('~'),
+                c.name,
+                c.old_role,
+                or_none(c.old_path.as_deref()),
+                c.new_role,
+                or_none(c.new_path.as_deref())
+            )?;
+        }
+        for m in &r.metrics {
+            writeln!(
+                out,
+                "  {} metric   {}: {}",
+                p.mark('~'),
+                m.label(),
+                metric_values(m)
+            )?;
+        }
+    }
+
     if !d.unsupported.is_empty() {
         writeln!(out, "\n{}", p.head("Not compared"))?;
         for u in &d.unsupported {
@@ -817,6 +910,56 @@ pub fn markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
             .map(|(what, x)| format!("| {what} | {} | {} |", code(&x.from), code(&x.to)))
             .collect();
         table(out, "dependency edges", "| | From | Depends on |", &rows)?;
+    }
+
+    let r = &d.release;
+    if !r.is_empty() {
+        writeln!(out, "### Release\n")?;
+        let mut rows = Vec::new();
+        if let Some(t) = &r.tier {
+            rows.push(format!(
+                "| tier changed | {} | {} → **{}** |",
+                code("aibom:release:tier"),
+                code_opt(t.old.as_deref()),
+                code_opt(t.new.as_deref())
+            ));
+        }
+        for (what, a) in r
+            .artifacts
+            .added
+            .iter()
+            .map(|a| ("artifact added", a))
+            .chain(r.artifacts.removed.iter().map(|a| ("artifact removed", a)))
+        {
+            rows.push(format!(
+                "| {what} | {} | {} {} |",
+                code(&a.name),
+                cell(&a.role),
+                code_opt(a.path.as_deref())
+            ));
+        }
+        for c in &r.artifacts.changed {
+            rows.push(format!(
+                "| artifact changed | {} | {} {} → {} {} |",
+                code(&c.name),
+                cell(&c.old_role),
+                code_opt(c.old_path.as_deref()),
+                cell(&c.new_role),
+                code_opt(c.new_path.as_deref())
+            ));
+        }
+        for m in &r.metrics {
+            rows.push(format!(
+                "| metric changed | {} | {} → {}{} |",
+                code(&m.label()),
+                code_opt(m.old.as_deref()),
+                code_opt(m.new.as_deref()),
+                m.delta_text()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ));
+        }
+        table(out, "release changes", "| | What | Change |", &rows)?;
     }
 
     if !d.unsupported.is_empty() {

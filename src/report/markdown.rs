@@ -151,6 +151,7 @@ pub fn to_string(r: &AuditReport) -> String {
     identity(&mut s, r);
     lineage(&mut s, r);
     files(&mut s, r);
+    release(&mut s, r);
     datasets(&mut s, r);
     licences(&mut s, r);
     dependencies(&mut s, r);
@@ -299,6 +300,95 @@ fn files(s: &mut String, r: &AuditReport) {
             x.size.map(human_size).unwrap_or_default(),
             x.format.as_deref().map(md).unwrap_or_default(),
             x.role.as_deref().map(md).unwrap_or_default(),
+        );
+    }
+}
+
+/// The release the AIBOM records (only when it records one).
+fn release(s: &mut String, r: &AuditReport) {
+    let Some(v) = &r.release else {
+        return;
+    };
+    w!(
+        s,
+        "\n## {}\n\n{}\n",
+        prose::RELEASE_TITLE,
+        md(&prose::release_intro(v))
+    );
+    if !v.artifacts.is_empty() {
+        w!(
+            s,
+            "\n### {}\n\n{}",
+            prose::ARTIFACTS_HEADING,
+            head(prose::ARTIFACT_COLUMNS)
+        );
+        for a in &v.artifacts {
+            let digest = match (&a.sha256, a.listing.is_empty()) {
+                (Some(hex), _) => code(hex),
+                (None, false) => {
+                    let mut l: Vec<String> = a.listing.iter().map(|p| code(p)).collect();
+                    if a.more > 0 {
+                        l.push(prose::more_files(a.more));
+                    }
+                    l.join(", ")
+                }
+                (None, true) if a.files == 1 => format!("**{}**", prose::NO_DIGEST),
+                (None, true) => prose::NONE_DASH.into(),
+            };
+            w!(
+                s,
+                "| {} | {} | {} | {} | {digest} |\n",
+                md(&a.role),
+                a.path.as_deref().map(code).unwrap_or_else(nr),
+                a.files,
+                a.size.map(human_size).unwrap_or_else(nr),
+            );
+        }
+    }
+    w!(s, "\n### {}\n\n", prose::METRICS_HEADING);
+    if v.metrics.is_empty() {
+        empty(s, prose::NO_METRIC);
+    } else {
+        s.push_str(&head(prose::METRIC_COLUMNS));
+        for m in &v.metrics {
+            w!(
+                s,
+                "| {} | {} | {} | {} |\n",
+                md(&m.task),
+                md(&m.metric),
+                code(&m.value),
+                code(&m.source)
+            );
+        }
+    }
+    let Some(g) = &v.gate else {
+        return;
+    };
+    w!(
+        s,
+        "\n### {}\n\n{}\n\n{}\n\n",
+        prose::GATE_HEADING,
+        md(&prose::gate_roles(v.tier.as_deref(), &g.tier)),
+        md(&prose::roles_present(&g.present))
+    );
+    if g.metrics.is_empty() {
+        empty(s, prose::NO_METRIC_GATE);
+        return;
+    }
+    s.push_str(&head(prose::GATE_COLUMNS));
+    for x in &g.metrics {
+        let result = prose::gate_result(x.passed);
+        w!(
+            s,
+            "| {} | {} | {} | {} |\n",
+            md(&x.label),
+            md(&x.expected),
+            md(&x.actual),
+            if x.passed {
+                result.to_owned()
+            } else {
+                format!("**{result}**")
+            }
         );
     }
 }

@@ -9,7 +9,7 @@ use super::roles::{fill_roles, push_role_checks};
 use super::{Model, Policy, RoleOutcome, Signer};
 use crate::bom::read::Document;
 use crate::bom::read::artifacts::MetricSource;
-use crate::config::{MetricGate, Regression};
+use crate::config::{Gates, MetricGate, Regression, TierRule};
 use crate::sign::trust::Trust;
 use std::collections::BTreeMap;
 
@@ -21,6 +21,16 @@ pub struct Change {
     pub kind: &'static str,
     /// What changed, for people.
     pub what: String,
+}
+
+/// The entry of `gates` for `tier`: `[verify.tier.<tier>]`, else `[verify.tier.default]`, with
+/// the name of the entry that applies; `None` when neither exists (the tier is refused).
+pub fn tier_rule<'g>(gates: &'g Gates, tier: &'g str) -> Option<(&'g str, &'g TierRule)> {
+    gates
+        .tiers
+        .get(tier)
+        .map(|r| (tier, r))
+        .or_else(|| gates.tiers.get("default").map(|r| ("default", r)))
 }
 
 /// The role checks under the tier and change rules; `None` when the policy has neither (the
@@ -45,13 +55,7 @@ pub(super) fn gated_roles(
         let need = policy.threshold.unwrap_or(every.len());
         (every, need)
     } else {
-        let rule = tier.and_then(|t| {
-            gates
-                .tiers
-                .get(t)
-                .map(|r| (t, r))
-                .or_else(|| gates.tiers.get("default").map(|r| ("default", r)))
-        });
+        let rule = tier.and_then(|t| tier_rule(gates, t));
         match (tier, rule) {
             (Some(t), Some((entry, r))) => {
                 checks.push(
@@ -167,6 +171,68 @@ fn bounds(g: &MetricGate) -> String {
     }
 }
 
+/// A `[[verify.metric]]` gate's bounds applied to the metrics `bom` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricOutcome {
+    pub passed: bool,
+    /// The bounds, for people (`at least 0.55 (required)`).
+    pub expected: String,
+    /// The recorded values with their source, or why there are none.
+    pub actual: String,
+}
+
+/// The bounds check of gate `g` (`min`, `max`, `required`) on the values `bom` records;
+/// `None` when the gate has no bounds (only `max-regression`). `bom` is `None` when no AIBOM
+/// bound by a verified signature could be read: the gate fails.
+pub fn metric_outcome(g: &MetricGate, bom: Option<&Document<'_>>) -> Option<MetricOutcome> {
+    if !(g.min.is_some() || g.max.is_some() || g.required) {
+        return None;
+    }
+    let current = bom.map(|d| values_of(d, g));
+    let expected = format!(
+        "{}{}",
+        bounds(g),
+        if g.required { " (required)" } else { "" }
+    );
+    let (ok, actual) = match &current {
+        None => (
+            false,
+            "no AIBOM bound by a verified signature to read it from".to_owned(),
+        ),
+        Some(vals) if vals.is_empty() => (
+            !g.required,
+            if g.required {
+                "not recorded in the AIBOM".to_owned()
+            } else {
+                "not recorded (not required)".to_owned()
+            },
+        ),
+        Some(vals) => {
+            let mut ok = true;
+            let shown: Vec<String> = vals
+                .iter()
+                .map(|(v, from)| {
+                    let good = number(v).is_some_and(|x| {
+                        g.min.is_none_or(|m| x >= m) && g.max.is_none_or(|m| x <= m)
+                    });
+                    ok &= good;
+                    if number(v).is_none() {
+                        format!("{v:?} (not a number) from {from}")
+                    } else {
+                        format!("{v} from {from}")
+                    }
+                })
+                .collect();
+            (ok, shown.join("; "))
+        }
+    };
+    Some(MetricOutcome {
+        passed: ok,
+        expected,
+        actual,
+    })
+}
+
 /// The evaluation gates (`[[verify.metric]]`): one `metric` check per gate with bounds or
 /// `required`, one `metric-regression` check per gate with `max-regression`. Values come only
 /// from `bom`, which the caller passes only when a verified signature binds its bytes; `None`
@@ -181,45 +247,8 @@ pub(super) fn metric_checks(
     for g in &policy.gates.metrics {
         let label = g.label();
         let current = bom.map(|d| values_of(d, g));
-        if g.min.is_some() || g.max.is_some() || g.required {
-            let expected = format!(
-                "{}{}",
-                bounds(g),
-                if g.required { " (required)" } else { "" }
-            );
-            let (ok, actual) = match &current {
-                None => (
-                    false,
-                    "no AIBOM bound by a verified signature to read it from".to_owned(),
-                ),
-                Some(vals) if vals.is_empty() => (
-                    !g.required,
-                    if g.required {
-                        "not recorded in the AIBOM".to_owned()
-                    } else {
-                        "not recorded (not required)".to_owned()
-                    },
-                ),
-                Some(vals) => {
-                    let mut ok = true;
-                    let shown: Vec<String> = vals
-                        .iter()
-                        .map(|(v, from)| {
-                            let good = number(v).is_some_and(|x| {
-                                g.min.is_none_or(|m| x >= m) && g.max.is_none_or(|m| x <= m)
-                            });
-                            ok &= good;
-                            if number(v).is_none() {
-                                format!("{v:?} (not a number) from {from}")
-                            } else {
-                                format!("{v} from {from}")
-                            }
-                        })
-                        .collect();
-                    (ok, shown.join("; "))
-                }
-            };
-            checks.push(CheckKind::Metric, ok, &label, &expected, &actual);
+        if let Some(o) = metric_outcome(g, bom) {
+            checks.push(CheckKind::Metric, o.passed, &label, &o.expected, &o.actual);
         }
         if let Some(limit) = g.max_regression {
             let expected = match limit {

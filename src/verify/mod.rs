@@ -46,7 +46,7 @@ mod stage;
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
-pub use gates::Change;
+pub use gates::{Change, metric_outcome, tier_rule};
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
 pub use stage::{Stage, finish as finish_stage};

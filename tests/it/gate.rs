@@ -766,3 +766,80 @@ fn a_model_file_under_a_directory_named_like_an_artifact_is_a_model_files_change
         failed(&v)
     );
 }
+
+#[test]
+fn the_report_shows_the_roles_the_signed_tier_requires_and_each_metric_gate_with_its_value() {
+    let lab = Lab::unsigned();
+    lab.generate("model.cdx.json");
+    lab.sign("ml-lead", "model.cdx.json");
+    lab.sign("security", "model.cdx.json");
+    let policy = lab.policy(
+        "[verify.tier.high]\nroles = [\"ml-lead\", \"security\", \"legal\"]\n\
+         [[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nfilter = \"none\"\nmin = 0.55\n\
+         [[verify.metric]]\nmetric = \"exact_match\"\ntask = \"gsm8k\"\nfilter = \"strict-match\"\nmin = 0.2\n",
+    );
+    let mut args = vec![
+        "report".to_owned(),
+        s(&lab.p("model.cdx.json")).to_owned(),
+        "--format".to_owned(),
+        "markdown".to_owned(),
+        "--config".to_owned(),
+        s(&policy).to_owned(),
+    ];
+    for p in ["ml-lead", "security"] {
+        args.push("--signature".to_owned());
+        args.push(s(&lab.p(&format!("{p}.sig"))).to_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, md, err) = aibom(&args, None);
+    assert_eq!(code, 0, "{err}");
+    let part = md
+        .split("### What the release gate requires")
+        .nth(1)
+        .expect("the gate part")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(
+        part.contains("Tier high requires 3 of ml-lead, security, legal"),
+        "{part}"
+    );
+    assert!(part.contains("this AIBOM): ml-lead, security."), "{part}");
+    assert!(
+        part.contains("| arc\\_easy/acc \\[none\\] | at least 0.55 | 0.583 from eval/results"),
+        "{part}"
+    );
+    assert!(part.contains("| pass |"), "{part}");
+    assert!(
+        part.contains("| gsm8k/exact\\_match \\[strict-match\\] | at least 0.2 | 0.1 from"),
+        "{part}"
+    );
+    assert!(part.contains("| **fail** |"), "{part}");
+
+    // The HTML says the same.
+    let html_args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "markdown" { "html" } else { a })
+        .collect();
+    let (code, html, err) = aibom(&html_args, None);
+    assert_eq!(code, 0, "{err}");
+    let section = html
+        .split("<section id=\"release\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    for fact in [
+        "Tier high requires 3 of ml-lead, security, legal",
+        "this AIBOM): ml-lead, security.",
+        "arc_easy/acc [none]",
+        "at least 0.55",
+        "0.583 from eval/results",
+        "gsm8k/exact_match [strict-match]",
+        ">pass<",
+        ">fail<",
+    ] {
+        assert!(section.contains(fact), "{fact}: {section}");
+    }
+}

@@ -14,6 +14,7 @@ mod layers;
 mod ledger;
 mod oracle;
 mod release;
+mod release_report;
 mod report;
 mod robustness;
 mod samples;

@@ -35,6 +35,7 @@ pub mod ledger;
 mod mappings;
 pub mod prose;
 mod read;
+pub mod release;
 
 /// Shared by the renderers.
 pub use crate::units::{human_size, plural};
@@ -56,6 +57,8 @@ pub use crate::bom::read::Error as ReadError;
 pub struct AuditReport {
     pub identity: Identity,
     pub files: Files,
+    /// The release the AIBOM records (tier, artifacts, metrics); `None` when it records none.
+    pub release: Option<release::ReleaseView>,
     pub lineage: Lineage,
     pub datasets: Datasets,
     pub licenses: Licenses,

@@ -453,6 +453,82 @@ pub const FILE_COLUMNS: &[&str] = &["Path", "Size", "Format", "Verdict", "Role",
 pub const NO_DIGEST: &str = "no digest";
 
 // ---------------------------------------------------------------------------------------------
+// Release (only when the AIBOM records one).
+
+/// The release part's anchor and heading.
+pub const RELEASE_ID: &str = "release";
+pub const RELEASE_TITLE: &str = "Release";
+
+/// `Risk tier high; 4 artifacts; 3 evaluation results.` Plain text quoting the AIBOM: the
+/// renderers escape it whole.
+pub fn release_intro(v: &release::ReleaseView) -> String {
+    format!(
+        "{}; {}; {}.",
+        match &v.tier {
+            Some(t) => format!("Risk tier {t}"),
+            None => "No risk tier is recorded".to_owned(),
+        },
+        plural(v.artifacts.len(), "artifact", "artifacts"),
+        plural(v.metrics.len(), "evaluation result", "evaluation results")
+    )
+}
+
+pub const ARTIFACTS_HEADING: &str = "Artifacts";
+pub const ARTIFACT_COLUMNS: &[&str] = &["Role", "Path", "Files", "Size", "Digest or files"];
+/// After a short listing of an artifact's files.
+pub fn more_files(n: usize) -> String {
+    format!("+{n} more")
+}
+pub const METRICS_HEADING: &str = "Evaluation results";
+pub const NO_METRIC: &str = "No evaluation result is recorded.";
+pub const METRIC_COLUMNS: &[&str] = &["Task", "Metric", "Value", "Source"];
+/// The source of a metric read from the model card's model-index.
+pub const MODEL_CARD: &str = "model card";
+
+pub const GATE_HEADING: &str = "What the release gate requires";
+/// The roles the policy requires for the tier. Plain text quoting the AIBOM and the policy:
+/// the renderers escape it whole.
+pub fn gate_roles(tier: Option<&str>, t: &release::TierRoles) -> String {
+    use release::TierRoles;
+    match t {
+        TierRoles::NoTierRules => {
+            "The policy has no verify.tier entries: its signer roles and threshold apply."
+                .to_owned()
+        }
+        TierRoles::NoEntry => format!(
+            "{}: the policy has no entry for it and no verify.tier.default, so verify refuses the release.",
+            tier.map_or_else(|| "No tier".to_owned(), |t| format!("Tier {t}"))
+        ),
+        TierRoles::Entry {
+            entry,
+            roles,
+            threshold,
+        } => format!(
+            "Tier {} requires {} of {} (policy entry verify.tier.{entry}).",
+            tier.unwrap_or(entry),
+            threshold,
+            roles.join(", ")
+        ),
+    }
+}
+/// The roles valid signatures binding this AIBOM fill.
+pub fn roles_present(present: &[String]) -> String {
+    format!(
+        "Roles present (valid signatures whose attestation binds this AIBOM): {}.",
+        if present.is_empty() {
+            NONE.to_owned()
+        } else {
+            present.join(", ")
+        }
+    )
+}
+pub const NO_METRIC_GATE: &str = "The policy sets no evaluation gate.";
+pub const GATE_COLUMNS: &[&str] = &["Gate", "Threshold", "Recorded", "Result"];
+pub fn gate_result(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Datasets.
 
 pub const NO_DATASET: &str = "No dataset is recorded (modelCard.modelParameters.datasets and data components are empty): the training and evaluation data are unknown.";

@@ -61,6 +61,7 @@ mod inventory;
 mod ledger;
 mod lineage;
 mod overview;
+mod release;
 
 use appendix::appendix;
 use completeness::completeness;
@@ -209,12 +210,21 @@ pub fn to_string(r: &AuditReport) -> String {
     w!(h, "<nav class=\"toc\" aria-label=\"Sections\">");
     for (id, title) in SECTIONS {
         w!(h, "<a href=\"#{id}\">{}</a>", esc(title));
+        if *id == "files" && r.release.is_some() {
+            w!(
+                h,
+                "<a href=\"#{}\">{}</a>",
+                prose::RELEASE_ID,
+                txt(prose::RELEASE_TITLE)
+            );
+        }
     }
     w!(h, "</nav>\n<main>\n");
     summary(&mut h, r);
     identity(&mut h, r);
     lineage(&mut h, r);
     files(&mut h, r);
+    release::release(&mut h, r);
     datasets(&mut h, r);
     licences(&mut h, r);
     dependencies(&mut h, r);

@@ -38,6 +38,8 @@ pub struct Inputs {
     pub approvals: Option<Vec<Approval>>,
     /// The approval ledger, when `--ledger` was given.
     pub ledger: Option<super::ledger::LedgerView>,
+    /// The release gate's policy, when `--config` names one with `[verify]`.
+    pub release_policy: Option<super::release::ReleasePolicy>,
 }
 
 /// A JSON scalar as display text ([`read::Field::text`]).
@@ -168,6 +170,11 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
     let dependencies = read_dependencies(&comps, &direct);
     let prompts = read_prompts(card, &comps, &file_entries, &files, &findings);
     let exceptions = read_exceptions(d, &findings, &files, &inputs.configured_exceptions);
+    let release = super::release::view(
+        d,
+        inputs.release_policy.as_ref(),
+        inputs.approvals.as_deref(),
+    );
     let completeness = assess(
         d, model, card, params, &lineage, &comps, &by_ref, &files, &findings, &identity,
     );
@@ -175,6 +182,7 @@ pub fn report(d: &read::Document<'_>, inputs: Inputs) -> AuditReport {
     AuditReport {
         identity,
         files,
+        release,
         lineage: graph,
         datasets,
         licenses,
