@@ -29,6 +29,8 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// The largest ledger read (to check its chain before an append or on `ledger verify`).
 pub const MAX_LEDGER: u64 = 1 << 30;
+/// Longest line taken for an entry.
+pub const MAX_ENTRY: u64 = 1 << 20;
 
 /// Why a ledger's chain does not hold, at which line (1-based).
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -99,6 +101,14 @@ pub fn check(bytes: &[u8]) -> Result<Chain, Broken> {
         };
         let (line, tail) = rest.split_at(end);
         rest = tail.get(1..).unwrap_or_default();
+        // An entry is a few KB; a line past the cap is damage (or an attempt to make every
+        // later verify parse it into memory), never parsed.
+        if u64::try_from(line.len()).unwrap_or(u64::MAX) > MAX_ENTRY {
+            return Err(Broken::Json {
+                line: line_no,
+                why: format!("longer than {MAX_ENTRY} bytes (an entry is a few KB)"),
+            });
+        }
         let v: Value = serde_json::from_slice(line).map_err(|e| Broken::Json {
             line: line_no,
             why: e.to_string(),
@@ -250,6 +260,15 @@ mod tests {
             append(&p, &json!({"verdict": "pass", "n": i})).unwrap();
         }
         (d, p)
+    }
+
+    #[test]
+    fn a_line_longer_than_an_entry_can_be_is_damage_and_is_never_parsed() {
+        let mut bytes = vec![b' '; usize::try_from(MAX_ENTRY).unwrap() + 1];
+        bytes.push(b'\n');
+        let err = check(&bytes).unwrap_err();
+        assert_eq!(err.line(), 1);
+        assert!(err.to_string().contains("longer than"), "{err}");
     }
 
     #[test]

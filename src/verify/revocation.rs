@@ -32,6 +32,10 @@ pub const REVOCATION_PREDICATE: &str = "https://aibom.dev/revocation/v1";
 
 /// The largest revocation bundle read.
 pub const MAX_REVOCATION: u64 = 1 << 20;
+/// Revocation files read from the directory (each up to [`MAX_REVOCATION`]).
+pub const MAX_REVOCATIONS: usize = 1024;
+/// Bytes of all revocation files together (a revocation is a few KB).
+pub const MAX_REVOCATIONS_BYTES: u64 = 16 << 20;
 
 /// What a verified revocation says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,13 +142,29 @@ pub fn read_dir(dir: &Path) -> Revocations {
             .collect::<Result<Vec<_>, _>>()?;
         paths.retain(|p| p.extension().is_some_and(|x| x == "json"));
         paths.sort();
-        Ok(paths
-            .into_iter()
-            .map(|path| RevocationFile {
-                bytes: read_regular(&path, MAX_REVOCATION).map_err(|e| e.to_string()),
-                path,
-            })
-            .collect())
+        // Each file is read whole and parsed: the directory's size is bounded too (fail
+        // closed past it: a release cannot be shown not to be revoked).
+        if paths.len() > MAX_REVOCATIONS {
+            return Err(format!(
+                "{} revocation files, more than the {MAX_REVOCATIONS} read",
+                paths.len()
+            ));
+        }
+        let mut total: u64 = 0;
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let bytes = read_regular(&path, MAX_REVOCATION).map_err(|e| e.to_string());
+            if let Ok(b) = &bytes {
+                total = total.saturating_add(b.len() as u64);
+                if total > MAX_REVOCATIONS_BYTES {
+                    return Err(format!(
+                        "the revocation files hold more than {MAX_REVOCATIONS_BYTES} bytes"
+                    ));
+                }
+            }
+            files.push(RevocationFile { bytes, path });
+        }
+        Ok(files)
     })();
     Revocations {
         dir: dir.to_path_buf(),
@@ -457,6 +477,27 @@ mod tests {
         let mut v = verdict(Sha256::of(b"model"));
         let d = tempfile::tempdir().unwrap();
         apply(&mut v, &read_dir(&d.path().join("absent")), &[], None);
+        assert!(!v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", false)]);
+    }
+
+    #[test]
+    fn a_revocations_directory_past_its_size_bounds_refuses() {
+        // More files than read, and files that together hold more than the byte cap.
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..=MAX_REVOCATIONS {
+            std::fs::write(d.path().join(format!("r{i:05}.json")), b"{}").unwrap();
+        }
+        let mut v = verdict(Sha256::of(b"model"));
+        apply(&mut v, &read_dir(d.path()), &[], None);
+        assert!(!v.accepted);
+        let d = tempfile::tempdir().unwrap();
+        let big = vec![b' '; usize::try_from(MAX_REVOCATION).unwrap()];
+        for i in 0..=(MAX_REVOCATIONS_BYTES / MAX_REVOCATION) {
+            std::fs::write(d.path().join(format!("r{i}.json")), &big).unwrap();
+        }
+        let mut v = verdict(Sha256::of(b"model"));
+        apply(&mut v, &read_dir(d.path()), &[], None);
         assert!(!v.accepted);
         assert_eq!(kinds(&v), vec![("release-revoked", false)]);
     }
