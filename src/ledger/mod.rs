@@ -73,7 +73,7 @@ pub enum LedgerError {
     Damaged { path: PathBuf, broken: Broken },
     #[error("ledger {path} is larger than {MAX_LEDGER} bytes")]
     TooLarge { path: PathBuf },
-    #[error("ledger {path} is not a regular file")]
+    #[error("ledger {path} is not a regular file (a symbolic link is not followed)")]
     NotAFile { path: PathBuf },
     #[error("a ledger entry must be a JSON object")]
     NotAnObject,
@@ -218,11 +218,18 @@ pub fn append(path: &Path, body: &Value) -> Result<Chain, LedgerError> {
         path: path.to_path_buf(),
         source,
     };
+    // The path itself, never where a link leads (a dangling link would create its target
+    // anywhere): a link is refused, and O_NOFOLLOW keeps one made meanwhile from being opened.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(LedgerError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
     let mut f = OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)
         .map_err(io_err)?;
     if !f.metadata().map_err(io_err)?.is_file() {
@@ -260,6 +267,19 @@ mod tests {
             append(&p, &json!({"verdict": "pass", "n": i})).unwrap();
         }
         (d, p)
+    }
+
+    #[test]
+    fn a_ledger_path_that_is_a_link_is_refused_and_its_target_never_created() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("elsewhere.jsonl");
+        let link = d.path().join("ledger.jsonl");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            append(&link, &json!({"verdict": "pass"})),
+            Err(LedgerError::NotAFile { .. })
+        ));
+        assert!(!target.exists());
     }
 
     #[test]
