@@ -22,3 +22,4 @@ mod sarif;
 mod support;
 mod verify;
 mod verify_gate;
+mod walkthrough;
