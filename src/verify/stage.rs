@@ -50,6 +50,7 @@ impl Stage {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        remove_abandoned(&parent, &name);
         let root = parent.join(format!(".{name}.aibom-stage.{}", std::process::id()));
         std::fs::create_dir(&root)?;
         let stage = Stage {
@@ -70,6 +71,35 @@ impl Drop for Stage {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// Removes staging directories for the same DEST left by runs that were killed (their
+/// process is gone): each holds a partial, unverified copy, and every retry would add one.
+/// Only on a system with `/proc`, where a live process can be told; a directory whose process
+/// still runs (or whose number was reused) is left alone.
+fn remove_abandoned(parent: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.aibom-stage.");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let ours = e.file_type().is_ok_and(|t| t.is_dir());
+        if ours && !proc.join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }
@@ -223,6 +253,23 @@ mod tests {
             size,
             link: false,
         }
+    }
+
+    #[test]
+    fn a_staging_directory_left_by_a_killed_run_is_removed_and_a_live_ones_is_kept() {
+        let d = tempfile::tempdir().unwrap();
+        // No process has number 4,000,000,000 (above any pid_max); this one is alive.
+        let dead = d.path().join(".dest.aibom-stage.4000000000");
+        let live = d
+            .path()
+            .join(format!(".dest.aibom-stage.{}", std::process::id()));
+        let other = d.path().join(".other.aibom-stage.4000000000");
+        for p in [&dead, &live, &other] {
+            std::fs::create_dir_all(p.join("model")).unwrap();
+        }
+        remove_abandoned(d.path(), "dest");
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
     }
 
     #[test]
