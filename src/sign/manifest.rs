@@ -288,6 +288,16 @@ pub fn open_listed(e: &Entry) -> Result<File, HashError> {
 
 /// SHA-256 of exactly `size` bytes of `file`; a file that ends early or goes on is refused.
 pub fn hash_exact(file: File, e: &Entry) -> Result<Sha256, HashError> {
+    hash_exact_with(file, e, |_| Ok(()))
+}
+
+/// [`hash_exact`], handing every chunk read to `sink` as well (in the same read: a stage
+/// copies the very bytes it hashes).
+pub fn hash_exact_with(
+    file: File,
+    e: &Entry,
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> Result<Sha256, HashError> {
     let io_err = |source| HashError::Io {
         name: e.name.clone(),
         source,
@@ -309,6 +319,7 @@ pub fn hash_exact(file: File, e: &Entry) -> Result<Sha256, HashError> {
             )));
         };
         h.update(read);
+        sink(read).map_err(io_err)?;
         total = total.saturating_add(n as u64);
     }
     if total != e.size {

@@ -15,9 +15,8 @@ use super::checks::{Check, CheckKind};
 use super::{Inputs, Verdict};
 use crate::digest::Sha256;
 use crate::sign::manifest::{self, Entry, HashError};
-use sha2::Digest;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -121,41 +120,9 @@ fn copy_exact(file: File, e: &Entry, to: &Path) -> Result<Sha256, HashError> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(to)
         .map_err(io_err)?;
-    let mut h = sha2::Sha256::new();
-    let mut reader = file.take(e.size);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(io_err(err)),
-        };
-        let chunk = buf.get(..n).ok_or_else(|| {
-            io_err(io::Error::other(
-                "read reported more bytes than its buffer holds",
-            ))
-        })?;
-        h.update(chunk);
-        out.write_all(chunk).map_err(io_err)?;
-        total = total.saturating_add(n as u64);
-    }
-    if total != e.size {
-        return Err(HashError::Changed {
-            name: e.name.clone(),
-            why: format!("shrank from {} to {total} bytes while being read", e.size),
-        });
-    }
-    let mut probe = [0u8; 1];
-    if reader.into_inner().read(&mut probe).map_err(io_err)? != 0 {
-        return Err(HashError::Changed {
-            name: e.name.clone(),
-            why: format!("grew past {} bytes while being read", e.size),
-        });
-    }
+    let digest = manifest::hash_exact_with(file, e, |chunk| out.write_all(chunk))?;
     out.sync_all().map_err(io_err)?;
-    Ok(Sha256(h.finalize().into()))
+    Ok(digest)
 }
 
 impl Inputs {
