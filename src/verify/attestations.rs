@@ -26,48 +26,36 @@ pub(super) fn bind_attestations(
         };
         let sig_shown = sf.path.display().to_string();
         let expected = "this AIBOM, signed by the model's signer for this model digest";
-        let (shown, res) = match &sf.attestation {
-            Attestation::Absent => (
-                sig_shown,
-                Err("no AIBOM attestation beside the signature (<signature>.bom)".to_owned()),
-            ),
-            Attestation::Unreadable(p, e) => (p.display().to_string(), Err(e.clone())),
-            Attestation::Present(p, bytes) => (
-                p.display().to_string(),
-                bundle::open(bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|o| authenticate(&o, trust).map(|a| (o, a)))
-                    .and_then(|(o, a)| {
-                        if !a.signer.same_party(&m.accepted.signer) {
-                            return Err(format!(
-                                "signed by {}, not by the model's signer {}",
-                                a.identity, m.accepted.identity
-                            ));
+        let (shown, res) = by_model_signer(
+            &sf.attestation,
+            sig_shown,
+            "no AIBOM attestation beside the signature (<signature>.bom)",
+            trust,
+            m,
+        );
+        let res = res.and_then(|payload| {
+            statement::parse(&payload)
+                .map_err(|e| format!("attestation statement: {e}"))
+                .and_then(|s| match s {
+                    Statement::Bom {
+                        subject,
+                        bom: predicate,
+                        bom_sha256: signed,
+                    } => {
+                        if subject != m.subject {
+                            Err(format!(
+                                "binds model digest {subject}, the signed model is {}",
+                                m.subject
+                            ))
+                        } else {
+                            statement::bom_binding(&predicate, signed.as_ref(), bom, bom_sha256)
                         }
-                        statement::parse(&o.payload)
-                            .map_err(|e| format!("attestation statement: {e}"))
-                    })
-                    .and_then(|s| match s {
-                        Statement::Bom {
-                            subject,
-                            bom: predicate,
-                            bom_sha256: signed,
-                        } => {
-                            if subject != m.subject {
-                                Err(format!(
-                                    "binds model digest {subject}, the signed model is {}",
-                                    m.subject
-                                ))
-                            } else {
-                                statement::bom_binding(&predicate, signed.as_ref(), bom, bom_sha256)
-                            }
-                        }
-                        Statement::Model { .. } => {
-                            Err("a model signature, not an AIBOM attestation".to_owned())
-                        }
-                    }),
-            ),
-        };
+                    }
+                    Statement::Model { .. } => {
+                        Err("a model signature, not an AIBOM attestation".to_owned())
+                    }
+                })
+        });
         let ok = res.is_ok();
         let actual = match res {
             Ok(b) => b.describe().to_owned(),
@@ -84,5 +72,37 @@ pub(super) fn bind_attestations(
         if let Some(s) = signers.get_mut(m.index) {
             s.bom_bound = Some(ok);
         }
+    }
+}
+
+/// An attestation beside a model signature (`.bom`, `.release`), opened and authenticated:
+/// its payload when it verifies with `trust` and is signed by the same party as the model
+/// signature `m`; with the path to show (the signature's when the attestation is absent).
+pub(super) fn by_model_signer(
+    att: &Attestation,
+    sig_shown: String,
+    absent: &str,
+    trust: &Trust,
+    m: &Model,
+) -> (String, Result<Vec<u8>, String>) {
+    match att {
+        Attestation::Absent => (sig_shown, Err(absent.to_owned())),
+        Attestation::Unreadable(p, e) => (p.display().to_string(), Err(e.clone())),
+        Attestation::Present(p, bytes) => (
+            p.display().to_string(),
+            bundle::open(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|o| authenticate(&o, trust).map(|a| (o, a)))
+                .and_then(|(o, a)| {
+                    if a.signer.same_party(&m.accepted.signer) {
+                        Ok(o.payload)
+                    } else {
+                        Err(format!(
+                            "signed by {}, not by the model's signer {}",
+                            a.identity, m.accepted.identity
+                        ))
+                    }
+                }),
+        ),
     }
 }

@@ -13,11 +13,10 @@ use super::pins::irregular_checks;
 use super::{Attestation, Inputs, Model, Present};
 use crate::bom::read::Document;
 use crate::digest::Sha256;
-use crate::sign::bundle;
 use crate::sign::manifest::{self, Entry, HashError};
 use crate::sign::release::{self, Record};
 use crate::sign::statement::Resource;
-use crate::sign::trust::{Trust, authenticate};
+use crate::sign::trust::Trust;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
@@ -76,54 +75,41 @@ pub(super) fn check_release(
             continue;
         };
         let expected = "a release attestation by the model's signer, over this model digest and this AIBOM, recording the AIBOM's release";
-        let (shown, res) = match &sf.release {
-            Attestation::Absent => (
-                sf.path.display().to_string(),
-                Err("no release attestation beside the signature (<signature>.release)".to_owned()),
-            ),
-            Attestation::Unreadable(p, e) => (p.display().to_string(), Err(e.clone())),
-            Attestation::Present(p, bytes) => (
-                p.display().to_string(),
-                bundle::open(bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|o| authenticate(&o, trust).map(|a| (o, a)))
-                    .and_then(|(o, a)| {
-                        if !a.signer.same_party(&m.accepted.signer) {
-                            return Err(format!(
-                                "signed by {}, not by the model's signer {}",
-                                a.identity, m.accepted.identity
-                            ));
-                        }
-                        release::parse(&o.payload).map_err(|e| format!("release statement: {e}"))
-                    })
-                    .and_then(|s| {
-                        if s.model != m.subject {
-                            return Err(format!(
-                                "binds model digest {}, the signed model is {}",
-                                s.model, m.subject
-                            ));
-                        }
-                        match bom {
-                            None => {
-                                Err("no AIBOM given (--bom): the release attestation binds one"
-                                    .to_owned())
-                            }
-                            Some((_, d)) if d != s.bom_sha256 => Err(format!(
-                                "binds the AIBOM bytes {}, the AIBOM given has {d}",
-                                s.bom_sha256
-                            )),
-                            _ => Ok(s.record),
-                        }
-                    })
-                    .and_then(|r| match &recorded {
-                        Some(rec) if *rec != r => {
-                            Err("the signed release is not the release the AIBOM records"
-                                .to_owned())
-                        }
-                        _ => Ok(r),
-                    }),
-            ),
-        };
+        let (shown, res) = super::attestations::by_model_signer(
+            &sf.release,
+            sf.path.display().to_string(),
+            "no release attestation beside the signature (<signature>.release)",
+            trust,
+            m,
+        );
+        let res = res
+            .and_then(|payload| {
+                release::parse(&payload).map_err(|e| format!("release statement: {e}"))
+            })
+            .and_then(|s| {
+                if s.model != m.subject {
+                    return Err(format!(
+                        "binds model digest {}, the signed model is {}",
+                        s.model, m.subject
+                    ));
+                }
+                match bom {
+                    None => {
+                        Err("no AIBOM given (--bom): the release attestation binds one".to_owned())
+                    }
+                    Some((_, d)) if d != s.bom_sha256 => Err(format!(
+                        "binds the AIBOM bytes {}, the AIBOM given has {d}",
+                        s.bom_sha256
+                    )),
+                    _ => Ok(s.record),
+                }
+            })
+            .and_then(|r| match &recorded {
+                Some(rec) if *rec != r => {
+                    Err("the signed release is not the release the AIBOM records".to_owned())
+                }
+                _ => Ok(r),
+            });
         let actual = match &res {
             Ok(r) => format!(
                 "tier {}, {} artifacts, {} files",
