@@ -137,6 +137,26 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         None => None,
     };
     // Created last, just before the files are read: removed again on any early return.
+    // DEST inside what is verified would change the release by staging it (and the copy
+    // would be part of the next check).
+    if let Some(dest) = &args.stage {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let real = std::fs::canonicalize(&parent).unwrap_or(parent);
+        for inside in std::iter::once(&args.dir).chain(args.release_root.as_ref()) {
+            if let Ok(r) = std::fs::canonicalize(inside)
+                && real.starts_with(&r)
+            {
+                bail!(
+                    "--stage {}: inside {}, which is being verified",
+                    dest.display(),
+                    inside.display()
+                );
+            }
+        }
+    }
     let stage = args
         .stage
         .as_deref()

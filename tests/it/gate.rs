@@ -843,3 +843,30 @@ fn the_report_shows_the_roles_the_signed_tier_requires_and_each_metric_gate_with
         assert!(section.contains(fact), "{fact}: {section}");
     }
 }
+
+#[test]
+fn stage_into_the_model_directory_is_refused_and_writes_nothing() {
+    let lab = Lab::signed();
+    lab.policy("");
+    let model = lab.model();
+    let before = tree(&model);
+    let dest = model.join("deploy");
+    let (code, _, err) = aibom(
+        &[
+            "verify",
+            s(&model),
+            "--bom",
+            s(&lab.p("model.cdx.json")),
+            "--policy",
+            s(&lab.p("policy.toml")),
+            "--signature",
+            s(&lab.p("ml-lead.sig")),
+            "--stage",
+            s(&dest),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("which is being verified"), "{err}");
+    assert_eq!(tree(&model), before);
+}
