@@ -261,8 +261,21 @@ pub struct GenerateArgs {
     /// set, otherwise no timestamp, so the output is reproducible].
     #[arg(long)]
     pub timestamp: Option<String>,
+    /// Document format: CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD (AI and Dataset profiles)
+    /// stating the same facts.
+    #[arg(long, value_enum, default_value = "cyclonedx")]
+    pub format: BomFormat,
     #[command(flatten)]
     pub inspection: InspectionArgs,
+}
+
+/// The AIBOM document format `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BomFormat {
+    /// CycloneDX 1.6 JSON (signable, read by verify, diff and validate).
+    Cyclonedx,
+    /// SPDX 3.0.1 JSON-LD with the Core, Software, AI and Dataset profiles.
+    Spdx3,
 }
 
 /// How files are inspected: shared by `scan` and `generate`.
