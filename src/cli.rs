@@ -263,7 +263,7 @@ pub struct GenerateArgs {
     pub timestamp: Option<String>,
     /// Document format: CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD (AI and Dataset profiles)
     /// stating the same facts.
-    #[arg(long, value_enum, default_value = "cyclonedx")]
+    #[arg(long, short = 'f', value_enum, default_value = "cyclonedx")]
     pub format: BomFormat,
     #[command(flatten)]
     pub inspection: InspectionArgs,
