@@ -404,22 +404,24 @@ pub fn from_bom(bom: &Bom) -> Value {
     let mut files = Vec::new();
     for c in &model.components {
         let r = c.bom_ref.clone().unwrap_or_else(|| c.name.clone());
-        let id = doc.element(
-            "software_File",
-            &r,
-            file_fields(&c.name, file_purpose(c), hashes(c)),
-        );
+        let mut f = file_fields(&c.name, file_purpose(c), hashes(c));
+        // A file not read has no digest: the element says why.
+        if let Some(why) = prop(&c.properties, "aibom:file:inspection") {
+            f.insert("comment".into(), json!(why));
+        }
+        let id = doc.element("software_File", &r, f);
         ids.insert(r, id.clone());
         files.push(id);
     }
     doc.relationship(&model_id, "contains", files, true);
 
     // Top-level components: bases, datasets, libraries, release artifacts, templates.
-    let bases: Vec<String> = model
+    // Ancestors are written inline (no bom-ref): matched to the base components by name.
+    let bases: Vec<&str> = model
         .pedigree
         .iter()
         .flat_map(|p| p.ancestors.iter())
-        .filter_map(|a| a.bom_ref.clone())
+        .map(|a| a.name.as_str())
         .collect();
     let (mut trained, mut tested, mut depends, mut descends) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -427,7 +429,7 @@ pub fn from_bom(bom: &Bom) -> Value {
         let r = c.bom_ref.clone().unwrap_or_else(|| c.name.clone());
         let id = if c.kind == Some(ComponentType::MachineLearningModel) {
             let id = doc.element("ai_AIPackage", &r, package_fields(c, "model"));
-            if bases.contains(&r) {
+            if bases.contains(&c.name.as_str()) {
                 descends.push(id.clone());
             } else {
                 depends.push(id.clone());

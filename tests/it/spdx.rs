@@ -205,6 +205,25 @@ fn release_datasets_are_dataset_packages_the_model_was_trained_on_with_their_fil
 }
 
 #[test]
+fn an_adapter_descends_from_its_base_model() {
+    let dir = samples().join("benign/lora_adapter");
+    let g = graph(&generate_spdx(&repo(), dir.to_str().unwrap(), &[]));
+    let model = root_model(&g);
+    let bases = related(&g, model["spdxId"].as_str().unwrap(), "descendantOf");
+    assert_eq!(bases.len(), 1);
+    let base = g
+        .iter()
+        .find(|o| o["spdxId"] == bases.iter().next().unwrap().as_str())
+        .unwrap();
+    assert_eq!(base["type"], "ai_AIPackage");
+    assert_eq!(base["name"], "aibom/tiny-base");
+    assert_eq!(
+        base["software_packageUrl"],
+        "pkg:huggingface/aibom/tiny-base"
+    );
+}
+
+#[test]
 fn findings_are_review_annotations_on_the_file_they_are_about() {
     let dir = samples().join("malicious/hf_dir_with_payload");
     let g = graph(&generate_spdx(&repo(), dir.to_str().unwrap(), &[]));

@@ -55,7 +55,7 @@ def check(path):
             if isinstance(o, spdx.Element) and o is not docs[0] and o._id not in listed:
                 problems.append(f"{o._id} is not listed in the document's element")
     for f in objects.foreach_type(spdx.software_File):
-        if f.comment and "not read" in f.comment:
+        if f.comment and "could not be read" in f.comment:
             continue
         if not any(
             isinstance(h, spdx.Hash) and h.algorithm == spdx.HashAlgorithm.sha256
