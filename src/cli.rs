@@ -257,8 +257,9 @@ pub struct GenerateArgs {
     /// Write the AIBOM here (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Record this time (RFC 3339, UTC) as metadata.timestamp [default: SOURCE_DATE_EPOCH if
-    /// set, otherwise no timestamp, so the output is reproducible].
+    /// Record this time (RFC 3339, UTC) as metadata.timestamp (SPDX: CreationInfo.created)
+    /// [default: SOURCE_DATE_EPOCH if set, otherwise no timestamp (SPDX: 1970-01-01T00:00:00Z),
+    /// so the output is reproducible].
     #[arg(long)]
     pub timestamp: Option<String>,
     /// Document format: CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD (AI and Dataset profiles)

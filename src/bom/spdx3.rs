@@ -586,6 +586,37 @@ mod tests {
     }
 
     #[test]
+    fn evaluation_roles_are_tested_on_and_the_rest_trained_on() {
+        for role in ["evaluation", "Test set", "validation", "benchmark"] {
+            assert!(tested_role(role), "{role}");
+        }
+        for role in ["fine-tuning", "pre-training", "training"] {
+            assert!(!tested_role(role), "{role}");
+        }
+    }
+
+    #[test]
+    fn file_purposes_follow_format_and_name() {
+        let file = |name: &str, format: &str| Component {
+            name: name.into(),
+            properties: vec![Property::new("aibom:file:format", format)],
+            ..Component::default()
+        };
+        for (name, format, purpose) in [
+            ("model.safetensors", "safetensors", "model"),
+            ("sub/pytorch_model.bin", "pickle", "model"),
+            ("config.json", "text", "configuration"),
+            ("README.md", "text", "documentation"),
+            ("LICENSE", "text", "documentation"),
+            ("modeling_x.py", "text", "source"),
+            ("requirements.txt", "text", "requirement"),
+            ("vocab.txt", "text", "data"),
+        ] {
+            assert_eq!(file_purpose(&file(name, format)), purpose, "{name}");
+        }
+    }
+
+    #[test]
     fn recognises_spdx3_documents() {
         assert!(is_spdx3(&json!({"@context": CONTEXT, "@graph": []})));
         assert!(!is_spdx3(&json!({"bomFormat": "CycloneDX"})));
