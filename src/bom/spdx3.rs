@@ -20,6 +20,8 @@
 //! - base models -> `ai_AIPackage`, the model `descendantOf` them;
 //! - libraries, other release artifacts and the chat template -> `software_Package`, the
 //!   model `dependsOn` them;
+//! - declared owners of the model (`aibom:declared:owner`) and of a dataset (governance
+//!   owners) -> `Organization` agents in the element's `originatedBy`;
 //! - licences -> `simplelicensing_LicenseExpression` + `hasDeclaredLicense` (a name that is
 //!   not an SPDX id becomes `LicenseRef-<name>`);
 //! - findings -> `Annotation` (`annotationType: review`) on the file (or artifact, or model)
@@ -174,6 +176,20 @@ impl Doc {
             f.insert("completeness".into(), json!("complete"));
         }
         self.element("Relationship", &local, f);
+    }
+
+    /// Declared owners as `Organization` agents, named by the element's `originatedBy`.
+    fn owners<'a>(&mut self, of: &str, names: impl Iterator<Item = &'a str>) {
+        let ids: Vec<String> = names
+            .map(|n| {
+                let mut f = Map::new();
+                f.insert("name".into(), json!(n));
+                self.element("Organization", &format!("organization/{n}"), f)
+            })
+            .collect();
+        if let (false, Some(Value::Object(e))) = (ids.is_empty(), self.elements.get_mut(of)) {
+            e.insert("originatedBy".into(), json!(ids));
+        }
     }
 
     fn licenses(&mut self, of: &str, licenses: &[LicenseChoice]) {
@@ -398,6 +414,7 @@ pub fn from_bom(bom: &Bom) -> Value {
     ai_fields(&mut f, &model);
     let model_id = doc.element("ai_AIPackage", &model_ref, f);
     doc.licenses(&model_id, &model.licenses);
+    doc.owners(&model_id, props(&model.properties, "aibom:declared:owner"));
 
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     ids.insert(model_ref.clone(), model_id.clone());
@@ -455,6 +472,14 @@ pub fn from_bom(bom: &Bom) -> Value {
             id
         };
         doc.licenses(&id, &c.licenses);
+        doc.owners(
+            &id,
+            c.data
+                .iter()
+                .filter_map(|d| d.governance.as_ref())
+                .flat_map(|g| g.owners.iter())
+                .map(|o| o.organization.name.as_str()),
+        );
         // Files an artifact holds (hashed here), and a manifest's entries.
         let mut held = Vec::new();
         for fc in &c.components {

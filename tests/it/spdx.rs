@@ -202,6 +202,20 @@ fn release_datasets_are_dataset_packages_the_model_was_trained_on_with_their_fil
     assert!(!related(&g, model_id, "dependsOn").is_empty());
     let licences = related(&g, model_id, "hasDeclaredLicense");
     assert_eq!(licences.len(), 1);
+    // Declared owners are organisations the model and the dataset originate from.
+    let org = |id: &Value| {
+        g.iter()
+            .find(|o| o["spdxId"] == *id && o["type"] == "Organization")
+            .map(|o| o["name"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        org(&model["originatedBy"][0]).as_deref(),
+        Some("ML platform <mlp@example.com>")
+    );
+    assert_eq!(
+        org(&tickets["originatedBy"][0]).as_deref(),
+        Some("Support operations")
+    );
 }
 
 #[test]
