@@ -257,12 +257,26 @@ pub struct GenerateArgs {
     /// Write the AIBOM here (atomically) instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Record this time (RFC 3339, UTC) as metadata.timestamp [default: SOURCE_DATE_EPOCH if
-    /// set, otherwise no timestamp, so the output is reproducible].
+    /// Record this time (RFC 3339, UTC) as metadata.timestamp (SPDX: CreationInfo.created)
+    /// [default: SOURCE_DATE_EPOCH if set, otherwise no timestamp (SPDX: 1970-01-01T00:00:00Z),
+    /// so the output is reproducible].
     #[arg(long)]
     pub timestamp: Option<String>,
+    /// Document format: CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD (AI and Dataset profiles)
+    /// stating the same facts.
+    #[arg(long, short = 'f', value_enum, default_value = "cyclonedx")]
+    pub format: BomFormat,
     #[command(flatten)]
     pub inspection: InspectionArgs,
+}
+
+/// The AIBOM document format `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BomFormat {
+    /// CycloneDX 1.6 JSON (signable, read by verify, diff and validate).
+    Cyclonedx,
+    /// SPDX 3.0.1 JSON-LD with the Core, Software, AI and Dataset profiles.
+    Spdx3,
 }
 
 /// How files are inspected: shared by `scan` and `generate`.

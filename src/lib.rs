@@ -14,6 +14,7 @@
 //! generate: ScanReport + directory metadata (bom::card)
 //!                 + [release] artifacts (release: walk + hash, manifest, evaluation)
 //!                 -> bom::assemble -> bom::to_json (stable bytes) -> [sign]
+//!                 [--format spdx3: the assembled AIBOM -> bom::spdx3 (SPDX 3.0.1 JSON-LD)]
 //! validate: AIBOM -> bom::validate (CycloneDX 1.6 schema, then semantic checks read through
 //!                 bom::read) -> problems
 //! sign:     discover -> sign::manifest (names, hashes) -> sign::statement -> sign::bundle

@@ -26,6 +26,7 @@ fn load(path: &Path) -> Result<Document> {
     }
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", path.display()))?;
+    super::refuse_spdx3(&value, path, "diff")?;
     Document::from_value(&value).with_context(|| format!("{} is not an AIBOM", path.display()))
 }
 

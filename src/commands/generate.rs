@@ -4,7 +4,7 @@
 use super::scan::{options, scan_with, status};
 use crate::ExitStatus;
 use crate::bom::{self, assemble, card};
-use crate::cli::GenerateArgs;
+use crate::cli::{BomFormat, GenerateArgs};
 use crate::limits::ReleaseLimits;
 use crate::release;
 use anyhow::{Context, Result, bail};
@@ -69,7 +69,11 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
         },
     )
     .context("serialising the AIBOM to derive its serial number")?;
-    let bytes = bom::to_json(&doc).context("serialising the AIBOM")?;
+    let bytes = match args.format {
+        BomFormat::Cyclonedx => bom::to_json(&doc).context("serialising the AIBOM")?,
+        BomFormat::Spdx3 => bom::spdx3::to_json(&bom::spdx3::from_bom(&doc))
+            .context("serialising the SPDX 3 document")?,
+    };
     match &args.output {
         Some(p) => super::write_atomic(p, &bytes)
             .with_context(|| format!("writing the AIBOM to {}", p.display()))?,

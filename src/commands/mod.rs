@@ -106,6 +106,20 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Refuses an SPDX 3 document where only the CycloneDX AIBOM is read: the SPDX output is an
+/// export, and the gate, the diff and the validator work on the CycloneDX document it came
+/// from.
+pub fn refuse_spdx3(doc: &serde_json::Value, path: &Path, command: &str) -> anyhow::Result<()> {
+    if crate::bom::spdx3::is_spdx3(doc) {
+        anyhow::bail!(
+            "{}: SPDX 3 input is not supported by {command}; give the CycloneDX AIBOM \
+             (aibom generate without --format spdx3)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     let bytes = read(&args.bom)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", args.bom.display()))?;
+    super::refuse_spdx3(&doc, &args.bom, "report")?;
     // Reported after the configuration and the trust, which are checked first.
     let read_doc = crate::bom::read::Document::from_value(&doc);
     let cfg = Config::load(args.config.as_deref())?;

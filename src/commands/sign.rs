@@ -71,6 +71,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .with_context(|| format!("reading {}", bom_path.display()))?;
         let bom: serde_json::Value = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not JSON", bom_path.display()))?;
+        super::refuse_spdx3(&bom, bom_path, "sign")?;
         let problems = validate::validate(&bom);
         if !problems.is_empty() {
             bail!(

@@ -11,6 +11,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus> {
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let doc: serde_json::Value = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not JSON", args.file.display()))?;
+    super::refuse_spdx3(&doc, &args.file, "validate")?;
     let problems = validate::validate(&doc);
     let mut out = String::new();
     match args.format {

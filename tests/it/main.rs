@@ -19,6 +19,7 @@ mod report;
 mod robustness;
 mod samples;
 mod sarif;
+mod spdx;
 mod support;
 mod verify;
 mod verify_gate;
