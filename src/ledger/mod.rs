@@ -90,6 +90,11 @@ pub struct Chain {
 /// Checks a whole ledger: every line a JSON object, `seq` consecutive from 1, every `prev`
 /// the SHA-256 of the previous line's bytes, the last line ended by `\n`.
 pub fn check(bytes: &[u8]) -> Result<Chain, Broken> {
+    walk(bytes, None)
+}
+
+/// [`check`], handing each entry parsed to `keep` when given (so `entries` parses once).
+fn walk(bytes: &[u8], mut keep: Option<&mut Vec<Value>>) -> Result<Chain, Broken> {
     let mut head = GENESIS.to_owned();
     let mut entries: u64 = 0;
     let mut rest = bytes;
@@ -143,24 +148,18 @@ pub fn check(bytes: &[u8]) -> Result<Chain, Broken> {
         }
         head = Sha256::of(line).to_hex();
         entries = expected;
+        if let Some(k) = keep.as_deref_mut() {
+            k.push(v);
+        }
     }
     Ok(Chain { entries, head })
 }
 
 /// The entries of an intact ledger, in order.
 pub fn entries(bytes: &[u8]) -> Result<Vec<Value>, Broken> {
-    check(bytes)?;
-    bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_slice(l).map_err(|e| Broken::Json {
-                line: i.saturating_add(1),
-                why: e.to_string(),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    walk(bytes, Some(&mut out))?;
+    Ok(out)
 }
 
 /// The line `body` becomes after `chain`: `seq` and `prev` added, keys sorted, compact, `\n`.
