@@ -10,8 +10,9 @@ checksums). This script checks, with python-lz4 (liblz4) and joblib:
 * each LZ4 sample decompresses (`lz4.frame.decompress`, and joblib's own decompressing file
   object) to the same pickle bytes as its zlib twin, and joblib's compressor detection
   (`_detect_compressor`) calls it 'lz4';
-* liblz4 reads through a block that decodes to nothing and through an empty frame before the
-  payload frame (aibom's decoder is wrapped so it does too);
+* liblz4 reads through a block that decodes to nothing, an empty frame before the payload
+  frame and a skippable frame between two frames, and decodes a frame whose descriptor names a
+  dictionary without one (aibom's decoder is wrapped so it does too);
 * aibom finds the payload in frames written by liblz4 itself (compressed blocks, linked blocks,
   content size and checksums) and reports nothing on a real `joblib.dump(compress='lz4')` of
   a NumPy array and an int.
@@ -82,6 +83,14 @@ def main() -> int:
     check(joblib_decompressed(empty_block) == payload, "liblz4 reads on past a block that decodes to nothing")
     empty_frame = lz4.frame.compress(b"") + frame
     check(joblib_decompressed(empty_frame) == payload, "liblz4 reads on past an empty frame")
+
+    # A skippable frame between two frames is skipped; a frame naming a dictionary is decoded
+    # without one (joblib never passes one).
+    split = (SAMPLES / "malicious/joblib_lz4_skippable.joblib").read_bytes()
+    check(joblib_decompressed(split) == payload, "liblz4 reads through a skippable frame into the next frame")
+    named = (SAMPLES / "malicious/joblib_lz4_dictionary.joblib").read_bytes()
+    check(named[4] & 0x01 == 1, "the dictionary sample's frame names a dictionary")
+    check(joblib_decompressed(named) == payload, "liblz4 decodes a frame naming a dictionary without it")
 
     if not AIBOM.is_file():
         print(f"{AIBOM} not found: run cargo build (or pass the binary's path)")

@@ -556,16 +556,22 @@ def xxh32(data: bytes, seed: int = 0) -> int:
     return h ^ (h >> 16)
 
 
-def lz4_frame(data: bytes) -> bytes:
+def lz4_frame(data: bytes, dict_id: int | None = None) -> bytes:
     """One LZ4 frame: FLG 0x64 (version 01, independent blocks, content checksum), BD 0x40
     (64 KiB blocks), the header checksum byte, stored blocks, the end mark, the content
-    checksum."""
-    desc = bytes([0x64, 0x40])
+    checksum. With `dict_id`, FLG bit 0 is set and the descriptor names that dictionary."""
+    desc = bytes([0x64, 0x40]) if dict_id is None else bytes([0x65, 0x40]) + struct.pack("<I", dict_id)
     out = b"\x04\x22\x4d\x18" + desc + bytes([(xxh32(desc) >> 8) & 0xFF])
     for i in range(0, len(data), 64 << 10):
         block = data[i:i + (64 << 10)]
         out += struct.pack("<I", len(block) | 0x80000000) + block
     return out + struct.pack("<I", 0) + struct.pack("<I", xxh32(data))
+
+
+def lz4_skippable(data: bytes, magic: int = 0x184D2A50) -> bytes:
+    """A skippable frame (magic 0x184D2A50..5F, a 4-byte size, user data): liblz4 skips it and
+    reads the next frame."""
+    return struct.pack("<II", magic, len(data)) + data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1121,6 +1127,13 @@ def malicious(c: Corpus) -> None:
         ("lz4", lz4_frame(jl), "LZ4 frame ('\\x04\\x22\\x4d\\x18', stored blocks)"),
     ]:
         c.add(m + f"joblib_{name}.joblib", blob, "unsafe", [DG], f"#24 compressed joblib: {note} of the os.system pickle")
+    c.add(m + "joblib_lz4_skippable.joblib",
+          lz4_frame(MAL[:8]) + lz4_skippable(b"\xff" * 64) + lz4_frame(MAL[8:]), "unsafe", [DG],
+          "compressed joblib: the os.system pickle split over two LZ4 frames with a skippable frame "
+          "(magic 0x184D2A50) between them; liblz4 skips it and reads on, so joblib loads the whole pickle")
+    c.add(m + "joblib_lz4_dictionary.joblib", lz4_frame(MAL, dict_id=0x5EED), "unsafe", [DG],
+          "compressed joblib: an LZ4 frame whose descriptor names dictionary 0x5EED; lz4.frame never passes "
+          "one and liblz4 decodes the frame without it, so the os.system pickle loads")
     c.add(m + "renamed/model.safetensors", MAL, "unsafe", [DG, "format-mismatch"],
           "#25 pickle saved under a .safetensors name")
     c.add(m + "renamed/weights", MAL, "unsafe", [DG], "#25 pickle saved with no extension")

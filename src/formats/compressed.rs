@@ -108,7 +108,8 @@ impl<R: Read> Capped<R> {
     }
 }
 
-/// An LZ4 frame decoder that reads to the end of its input.
+/// An LZ4 frame decoder that reads to the end of its input, frame after frame, as liblz4
+/// (python-lz4's `lz4.frame.open`, hence joblib) does.
 ///
 /// Memory: `lz4_flex::frame::FrameDecoder` sizes its buffers from the frame descriptor's block
 /// maximum size alone, which the BD byte can only set to 64 KiB, 256 KiB, 1 MiB or 4 MiB (other
@@ -122,9 +123,19 @@ impl<R: Read> Capped<R> {
 ///
 /// `FrameDecoder::read` returns `Ok(0)` at every end mark and for a block that decodes to
 /// nothing (a stored block of length 0, for one), which `Read` takes for the end of the
-/// stream; liblz4 (python-lz4, hence joblib) reads on into the next block or frame. A zero read
-/// is therefore passed on only once the compressed input is exhausted: each retry consumes at
-/// least a 4-byte block header or end mark, so the loop ends with the input.
+/// stream; liblz4 reads on into the next block or frame. A zero read is therefore passed on
+/// only once the compressed input is exhausted: each retry consumes at least a 4-byte block
+/// header or end mark, so the loop ends with the input.
+///
+/// Two frame kinds `FrameDecoder` stops at, liblz4 reads through
+/// (lz4_Frame_format.md, "Skippable Frames" and "Dictionary ID"):
+/// - a skippable frame (magic `0x184D2A50..=0x184D2A5F`, a 4-byte size, that many bytes of user
+///   data) between frames: its data is skipped, read through rather than held, so the file's
+///   size bounds the work, and the next frame is read;
+/// - a frame whose descriptor names a dictionary: `lz4.frame` never supplies one, and liblz4
+///   then decodes the frame without it (a frame with no reference into the dictionary loads
+///   whole). The descriptor is handed on without the dictionary ID, so the frame is decoded the
+///   same way; a reference before the start of the output is an error, reported as such.
 ///
 /// Errors are sticky: `FrameDecoder` would read on past a failed content size or checksum check
 /// at an end mark as if nothing happened, so a later read (the drain after a pickle's STOP)
@@ -133,21 +144,139 @@ struct Lz4<R: Read> {
     dec: lz4_flex::frame::FrameDecoder<Ended<R>>,
     ended: Rc<Cell<bool>>,
     failed: Option<(io::ErrorKind, String)>,
+    /// The dictionary ID of the frame being decoded without its dictionary, for the message
+    /// should that frame fail.
+    dict_id: Option<u32>,
 }
 
-/// Remembers that the underlying reader reached its end.
+/// The longest LZ4 frame header: magic, FLG, BD, content size, dictionary ID, checksum.
+const LZ4_MAX_HEADER: usize = 4 + 2 + 8 + 4 + 1;
+
+/// Remembers that the underlying reader reached its end, keeps the last bytes read (the header
+/// of a frame `FrameDecoder` just refused), and serves bytes put back in front of the input.
 struct Ended<R> {
     inner: R,
     ended: Rc<Cell<bool>>,
+    tail: [u8; LZ4_MAX_HEADER],
+    tail_len: usize,
+    pending: Vec<u8>,
 }
 
 impl<R: Read> Read for Ended<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.pending.is_empty() {
+            let n = buf.len().min(self.pending.len());
+            buf.get_mut(..n)
+                .unwrap_or_default()
+                .copy_from_slice(self.pending.get(..n).unwrap_or_default());
+            self.pending.drain(..n);
+            return Ok(n);
+        }
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             self.ended.set(true);
         }
+        self.remember(buf.get(..n).unwrap_or_default());
         Ok(n)
+    }
+}
+
+impl<R> Ended<R> {
+    fn remember(&mut self, read: &[u8]) {
+        let keep = LZ4_MAX_HEADER;
+        let new = read.get(read.len().saturating_sub(keep)..).unwrap_or(read);
+        let old = self.tail_len.min(keep.saturating_sub(new.len()));
+        let mut next = [0u8; LZ4_MAX_HEADER];
+        let from = self.tail_len.saturating_sub(old);
+        let (head, rest) = next.split_at_mut(old);
+        head.copy_from_slice(self.tail.get(from..self.tail_len).unwrap_or_default());
+        rest.get_mut(..new.len())
+            .unwrap_or_default()
+            .copy_from_slice(new);
+        self.tail = next;
+        self.tail_len = old.saturating_add(new.len());
+    }
+
+    /// The last `n` bytes read, if that many were kept.
+    fn last(&self, n: usize) -> Option<&[u8]> {
+        self.tail.get(self.tail_len.checked_sub(n)?..self.tail_len)
+    }
+}
+
+/// xxHash32 with seed 0 of fewer than 16 bytes (the frame descriptor a header checksum covers;
+/// xxhash_spec.md: the short-input path, then the avalanche).
+fn xxh32_short(data: &[u8]) -> u32 {
+    const P1: u32 = 2_654_435_761;
+    const P2: u32 = 2_246_822_519;
+    const P3: u32 = 3_266_489_917;
+    const P4: u32 = 668_265_263;
+    const P5: u32 = 374_761_393;
+    debug_assert!(data.len() < 16);
+    let mut h = P5.wrapping_add(data.len() as u32);
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        let w = u32::from_le_bytes(w.try_into().unwrap_or_default());
+        h = h
+            .wrapping_add(w.wrapping_mul(P3))
+            .rotate_left(17)
+            .wrapping_mul(P4);
+    }
+    for &b in words.remainder() {
+        h = h
+            .wrapping_add(u32::from(b).wrapping_mul(P5))
+            .rotate_left(11)
+            .wrapping_mul(P1);
+    }
+    h ^= h >> 15;
+    h = h.wrapping_mul(P2);
+    h ^= h >> 13;
+    h = h.wrapping_mul(P3);
+    h ^ (h >> 16)
+}
+
+/// Whether `h` is exactly one LZ4 frame header with a dictionary ID and a right checksum.
+fn lz4_header_with_dictionary(h: &[u8]) -> bool {
+    let Some((&checksum, descriptor)) = h.split_last() else {
+        return false;
+    };
+    let Some(&flg) = h.get(4) else {
+        return false;
+    };
+    let len = if flg & 0x08 != 0 { LZ4_MAX_HEADER } else { 11 };
+    h.get(..4) == Some(&[0x04, 0x22, 0x4d, 0x18][..])
+        && flg & 0x01 != 0
+        && h.len() == len
+        && descriptor
+            .get(4..)
+            .is_some_and(|d| (xxh32_short(d) >> 8) as u8 == checksum)
+}
+
+/// The frame header `header` (one with a dictionary ID, checksum already checked) without
+/// its dictionary ID, with the header checksum that goes with that.
+fn without_dictionary(header: &[u8]) -> Option<(Vec<u8>, u32)> {
+    const FLG_DICTIONARY_ID: u8 = 0x01;
+    const FLG_CONTENT_SIZE: u8 = 0x08;
+    let flg = *header.get(4)?;
+    let bd = *header.get(5)?;
+    let size_len = if flg & FLG_CONTENT_SIZE != 0 { 8 } else { 0 };
+    let size = header.get(6..6usize.checked_add(size_len)?)?;
+    let dict_at = 6usize.checked_add(size_len)?;
+    let dict = header.get(dict_at..dict_at.checked_add(4)?)?;
+    let dict_id = u32::from_le_bytes(dict.try_into().ok()?);
+    let mut out = header.get(..4)?.to_vec();
+    out.push(flg & !FLG_DICTIONARY_ID);
+    out.push(bd);
+    out.extend_from_slice(size);
+    let checksum = (xxh32_short(out.get(4..)?) >> 8) as u8;
+    out.push(checksum);
+    Some((out, dict_id))
+}
+
+impl<R: Read> Ended<R> {
+    /// Reads and drops `n` bytes; `false` when the input ends first.
+    fn skip(&mut self, n: u64) -> io::Result<bool> {
+        let skipped = io::copy(&mut self.by_ref().take(n), &mut io::sink())?;
+        Ok(skipped == n)
     }
 }
 
@@ -157,11 +286,57 @@ impl<R: Read> Lz4<R> {
         let dec = lz4_flex::frame::FrameDecoder::new(Ended {
             inner,
             ended: ended.clone(),
+            tail: [0; LZ4_MAX_HEADER],
+            tail_len: 0,
+            pending: Vec::new(),
         });
         Lz4 {
             dec,
             ended,
             failed: None,
+            dict_id: None,
+        }
+    }
+
+    /// Goes on after what `FrameDecoder` refused where liblz4 reads on: `Ok(true)` when it did.
+    fn read_on(&mut self, e: &io::Error) -> io::Result<bool> {
+        use lz4_flex::frame::Error as E;
+        let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<E>()) else {
+            return Ok(false);
+        };
+        match inner {
+            // The 8-byte skippable header was read; its data follows.
+            E::SkippableFrame(len) => {
+                if self.dec.get_mut().skip(u64::from(*len))? {
+                    self.dict_id = None;
+                    Ok(true)
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "a skippable frame declares {len} bytes of data, more than the rest of the stream"
+                        ),
+                    ))
+                }
+            }
+            // The whole header was read (its checksum checked): hand it on without the ID.
+            E::DictionaryNotSupported => {
+                let src = self.dec.get_mut();
+                // 19 bytes with a content size, 11 without; the one whose magic, FLG byte
+                // and checksum agree is the header just read.
+                let header = [LZ4_MAX_HEADER, 11]
+                    .into_iter()
+                    .filter_map(|n| src.last(n))
+                    .find(|h| lz4_header_with_dictionary(h))
+                    .and_then(without_dictionary);
+                let Some((header, dict_id)) = header else {
+                    return Ok(false);
+                };
+                src.pending = header;
+                self.dict_id = Some(dict_id);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 }
@@ -175,10 +350,27 @@ impl<R: Read> Read for Lz4<R> {
             return Ok(0);
         }
         loop {
-            let n = self
-                .dec
-                .read(buf)
-                .inspect_err(|e| self.failed = Some((e.kind(), e.to_string())))?;
+            let n = match self.dec.read(buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let res = self.read_on(&e);
+                    if matches!(res, Ok(true)) {
+                        continue;
+                    }
+                    let e = res.err().unwrap_or(e);
+                    let e = match self.dict_id {
+                        Some(id) => io::Error::new(
+                            e.kind(),
+                            format!(
+                                "{e} (after a frame naming dictionary {id:#x}, which is decoded without it as liblz4 does: a reference into the dictionary fails)"
+                            ),
+                        ),
+                        None => e,
+                    };
+                    self.failed = Some((e.kind(), e.to_string()));
+                    return Err(e);
+                }
+            };
             if n > 0 || self.ended.get() {
                 return Ok(n);
             }
@@ -435,6 +627,96 @@ mod tests {
         let (f, codes) = run(&two, Format::Lz4, Limits::default());
         assert_eq!(f, Format::Joblib);
         assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+    }
+
+    #[test]
+    fn xxh32_of_short_inputs_matches_the_reference() {
+        assert_eq!(xxh32_short(b""), 0x02cc_5d05);
+        assert_eq!(xxh32_short(b"a"), 0x550d_7456);
+        assert_eq!(xxh32_short(b"abc"), 0x32d1_53ff);
+    }
+
+    fn skippable(magic: u32, data: &[u8]) -> Vec<u8> {
+        let mut out = magic.to_le_bytes().to_vec();
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// `frame` (one without a content size) with the dictionary ID `id` in its header.
+    fn with_dictionary(frame: &[u8], id: u32) -> Vec<u8> {
+        let mut descriptor = vec![frame[4] | 0x01, frame[5]];
+        descriptor.extend_from_slice(&id.to_le_bytes());
+        let mut out = frame[..4].to_vec();
+        out.extend_from_slice(&descriptor);
+        out.push((xxh32_short(&descriptor) >> 8) as u8);
+        out.extend_from_slice(&frame[7..]);
+        out
+    }
+
+    #[test]
+    fn skippable_lz4_frames_between_frames_are_read_through() {
+        // liblz4 (lz4.frame.open, so joblib) skips a skippable frame by its declared size and
+        // reads the next frame: the payload after one is what loads.
+        let mut bytes = lz4(b"");
+        bytes.extend(skippable(0x184d_2a50, &[0xff; 300]));
+        bytes.extend(skippable(0x184d_2a5f, b""));
+        bytes.extend(lz4(MAL));
+        let (f, codes) = run(&bytes, Format::Lz4, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        assert!(!codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        // A skippable frame declaring more data than there is.
+        let mut cut = lz4(b"\x80\x02}q\x00.");
+        cut.extend(skippable(0x184d_2a51, &[0; 16]));
+        cut.truncate(cut.len() - 1);
+        let (_, codes) = run(&cut, Format::Lz4, Limits::default());
+        assert_eq!(codes, [Code::ArchiveMalformed]);
+    }
+
+    #[test]
+    fn lz4_frames_naming_a_dictionary_are_decoded_without_it_as_liblz4_does() {
+        // python-lz4 never passes a dictionary and liblz4 decodes the frame anyway: a frame
+        // that refers to nothing before its own output loads whole.
+        let bytes = with_dictionary(&lz4(MAL), 0x1234);
+        let (f, codes) = run(&bytes, Format::Lz4, Limits::default());
+        assert_eq!(f, Format::Joblib);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        assert!(!codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        // The same after a first frame, and with a content size in the header.
+        let info = lz4_flex::frame::FrameInfo::new().content_size(Some(MAL.len() as u64));
+        let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+        e.write_all(MAL).unwrap();
+        let sized = e.finish().unwrap();
+        let mut descriptor = sized[4..14].to_vec();
+        descriptor[0] |= 0x01;
+        descriptor.extend_from_slice(&7u32.to_le_bytes());
+        let mut bytes = lz4(b"");
+        bytes.extend_from_slice(&sized[..4]);
+        bytes.extend_from_slice(&descriptor);
+        bytes.push((xxh32_short(&descriptor) >> 8) as u8);
+        bytes.extend_from_slice(&sized[15..]);
+        let (_, codes) = run(&bytes, Format::Lz4, Limits::default());
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        assert!(!codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        // A block that copies from before the output's start needs the dictionary: corrupt.
+        let mut refers = lz4(b"")[..7].to_vec();
+        let block = [0x10, b'a', 0x10, 0x00, 0x50, b'b', b'c', b'd', b'e', b'f'];
+        refers.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        refers.extend_from_slice(&block);
+        refers.extend_from_slice(&[0; 4]);
+        let bytes = with_dictionary(&refers, 9);
+        let policy = Policy::new(&[], false).unwrap();
+        let limits = Limits::default();
+        let mut ctx = Ctx::new(&limits, &policy, "m.joblib");
+        inspect(&bytes, &mut ctx, Format::Lz4).unwrap();
+        assert_eq!(ctx.findings.len(), 1, "{:?}", ctx.findings);
+        assert_eq!(ctx.findings[0].code, Code::ArchiveMalformed);
+        assert!(
+            ctx.findings[0].message.contains("dictionary 0x9"),
+            "{}",
+            ctx.findings[0].message
+        );
     }
 
     #[test]
