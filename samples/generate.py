@@ -63,6 +63,7 @@ CODES = {
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
     "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch", "tf-checkpoint-data-mismatch", "hdf5-incomplete",
+    "hdf5-duplicate-heap-object",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 

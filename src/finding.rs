@@ -254,6 +254,8 @@ codes! {
         "the file is empty";
     UnknownFormat = "unknown-format", Coverage, Info, None,
         "the format was not recognised; the file is hashed but not inspected";
+    Hdf5DuplicateHeapObject = "hdf5-duplicate-heap-object", Integrity, High, None,
+        "a global heap collection holds two objects with one index: libhdf5 reads the last, other readers may read the first (scanners and loaders disagree here)";
     Hdf5Incomplete = "hdf5-incomplete", Coverage, Medium, None,
         "an HDF5 file was not inspected whole: its structure could not be walked within the limits, or it holds PyTables object arrays whose rows are pickles (not read)";
     SymlinkEscape = "symlink-escape", Security, High, Some(59),

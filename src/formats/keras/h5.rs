@@ -4,25 +4,34 @@
 
 use super::{KerasFacts, check_config, malformed};
 use crate::formats::Ctx;
+use crate::formats::hdf5::Opened;
 use crate::source::Source;
+use hdf5_reader::messages::datatype::{Datatype, VarLenKind};
 use serde_json::Value;
 use std::io;
 
-/// A legacy Keras HDF5 file (`.h5`).
-pub fn inspect_h5(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
+/// A legacy Keras HDF5 file (`.h5`), opened by the caller (the attribute walk reads the same
+/// structure).
+pub(crate) fn inspect_h5(
+    src: &dyn Source,
+    ctx: &mut Ctx,
+    opened: Result<&Opened, &String>,
+) -> io::Result<()> {
     let limits = ctx.limits;
     let n = src.len().min(limits.max_hdf5_metadata);
     let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
-    let prefix = src.read_vec(0, n_usize)?;
     let mut facts = KerasFacts::default();
 
-    let (config, source) = match read_root_attributes(prefix, limits.max_keras_config) {
+    let attrs = opened
+        .map_err(String::clone)
+        .and_then(|o| read_root_attributes(o, limits.max_keras_config));
+    let (config, source) = match attrs {
         Ok(attrs) => {
             facts.keras_version = attrs.keras_version;
             facts.backend = attrs.backend;
             (attrs.model_config, "hdf5 attribute")
         }
-        // The decoder took the bytes; read them again (only when it failed).
+        // Read the bytes again for the byte scan (only when the decoder failed).
         Err(why) => match scan_for_config(&src.read_vec(0, n_usize)?) {
             Some(c) => (Some(c), "hdf5 byte scan"),
             None => {
@@ -81,10 +90,9 @@ struct RootAttributes {
 
 /// Reads the root group's attributes with `hdf5-reader`. `Err` describes why the structure
 /// could not be read (the caller falls back to a byte scan).
-fn read_root_attributes(prefix: Vec<u8>, max_config: u64) -> Result<RootAttributes, String> {
+fn read_root_attributes(opened: &Opened, max_config: u64) -> Result<RootAttributes, String> {
     let read = || -> Result<RootAttributes, String> {
-        let file = crate::formats::hdf5::open(prefix, max_config)?;
-        let root = file.root_group().map_err(|e| e.to_string())?;
+        let root = opened.file.root_group().map_err(|e| e.to_string())?;
         // Raw messages: `attributes()` would resolve every variable-length string of every
         // root attribute, and many references to one large heap object multiply memory.
         // Only the three Keras attributes are decoded, and only as single strings.
@@ -99,7 +107,22 @@ fn read_root_attributes(prefix: Vec<u8>, max_config: u64) -> Result<RootAttribut
             let (msg, _) = a.into_parts();
             // Keras writes UTF-8 bytes (a fixed-length string); h5py writes a Python str as a
             // variable-length string in the global heap. read_string decodes both.
-            let value = if msg.dataspace.num_elements().ok() == Some(1) {
+            // A variable-length string is read from the global heap as libhdf5 reads it
+            // (`Opened::vlen`): an index given twice gives the last object.
+            let scalar = msg.dataspace.num_elements().ok() == Some(1);
+            let value = if scalar
+                && matches!(
+                    msg.datatype,
+                    Datatype::VarLen {
+                        kind: VarLenKind::String,
+                        ..
+                    }
+                ) {
+                let max = u32::try_from(max_config).unwrap_or(u32::MAX);
+                opened
+                    .vlen(&msg.raw_data, max)
+                    .and_then(|v| String::from_utf8(v).ok())
+            } else if scalar {
                 hdf5_reader::Attribute::from_message_with_context(
                     msg,
                     Some(&file_data),

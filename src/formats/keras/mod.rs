@@ -69,7 +69,7 @@ mod h5;
 pub(crate) mod tests;
 
 pub use archive::inspect_zip;
-pub use h5::inspect_h5;
+pub(crate) use h5::inspect_h5;
 
 use super::Ctx;
 use crate::finding::Code;

@@ -116,6 +116,7 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(FormatMismatch, &[646], &["AML.T0010.003", "AML.T0011.000"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(EmptyFile, &[], NONE, SUPPLY_CHAIN, &["MANAGE 3.1"], NONE),
     mapping!(UnknownFormat, &[], NONE, SUPPLY_CHAIN, &["MEASURE 1.1"], NONE),
+    mapping!(Hdf5DuplicateHeapObject, &[436], MODEL_ATLAS, SUPPLY_CHAIN, INTEGRITY_NIST, ART15_5),
     mapping!(Hdf5Incomplete, &[], NONE, SUPPLY_CHAIN, COVERAGE_NIST, NONE),
     mapping!(SymlinkEscape, &[59], &["AML.T0011.000"], SUPPLY_CHAIN, &["MEASURE 2.7"], ART15_5),
     mapping!(SymlinkBroken, &[59], NONE, SUPPLY_CHAIN, &["MANAGE 3.1"], NONE),
