@@ -6,8 +6,11 @@
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
 use super::value::{Ref, Value};
-use crate::finding::{Code, Evidence};
+use crate::finding::{Code, Evidence, Kind};
+use crate::formats::Ctx;
 use crate::formats::member::escapes;
+use crate::source::Source;
+use std::io::{self, BufRead, Read};
 
 /// The two wrappers `NumpyUnpickler.load_build` replaces by an array.
 pub(super) enum Wrapper {
@@ -182,7 +185,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Code::JoblibArrayUnresolved.default_severity(),
             Some(at),
             format!(
-                "{message}, so the positions after it were tried as pickle starts (up to 1 MiB on)"
+                "{message}, so the positions after it were tried as pickle starts, to the end of the data"
             ),
             Evidence {
                 opcode: opcode.map(str::to_owned),
@@ -349,6 +352,95 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 }
 
+/// After `joblib-array-unresolved` at `from`: every later position, to the end of the file, is
+/// tried as a pickle start ([`super::reinterpret`]), one window of [`super::RESYNC_WINDOW`]
+/// positions at a time so that memory stays that of one window. Readings that leave a window
+/// read on in the file. The work is one pass over the positions plus the file's budget of
+/// re-read opcodes (`max_reread_opcodes`), which all windows share: once it is spent, the
+/// positions not tried are `pickle-limit-exceeded` and the windows stop. They stop too at the
+/// first reading that finds something dangerous (reported in full, as one reading is).
+pub(super) fn resync_to_end(src: &dyn Source, from: u64, ctx: &mut Ctx) -> io::Result<()> {
+    let (only, why) = super::after_break(true);
+    let mut at = from;
+    while at < src.len() {
+        if budget_spent(ctx) {
+            return untried_rest(ctx, at, src.len(), from);
+        }
+        let stop = at.saturating_add(super::RESYNC_WINDOW).min(src.len());
+        let before = ctx.findings.len();
+        super::reinterpret(src, at, stop, only, why, 0, ctx)?;
+        if found_something(ctx, before) {
+            return Ok(());
+        }
+        at = stop;
+    }
+    Ok(())
+}
+
+/// [`resync_to_end`] for data read without random access (a decompressing reader): `tail`
+/// holds the bytes after the break at `from` already read; the rest is read a window at a
+/// time, each window tried with the next window in memory behind it for readings to run on
+/// (a reading that needs more stops at the end of that, as after any break in a stream).
+pub(super) fn resync_stream(
+    r: &mut dyn BufRead,
+    mut tail: Vec<u8>,
+    from: u64,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let (only, why) = super::after_break(true);
+    let window = super::RESYNC_WINDOW;
+    let mut base = from;
+    loop {
+        let want = window.saturating_mul(2);
+        let more = want.saturating_sub(tail.len() as u64);
+        // Best effort: a decoder that fails past the break (corrupt data) leaves what it
+        // produced in `tail`; the main reading already reported the stream's state.
+        let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
+        if tail.is_empty() {
+            return Ok(());
+        }
+        if budget_spent(ctx) {
+            let end = base.saturating_add(tail.len() as u64);
+            return untried_rest(ctx, base, end, from);
+        }
+        let stop = window.min(tail.len() as u64);
+        let before = ctx.findings.len();
+        super::reinterpret(&tail, 0, stop, only, why, base, ctx)?;
+        if found_something(ctx, before) || (tail.len() as u64) <= window {
+            return Ok(());
+        }
+        let n = usize::try_from(stop).unwrap_or(tail.len());
+        tail.drain(..n);
+        base = base.saturating_add(stop);
+    }
+}
+
+fn budget_spent(ctx: &Ctx) -> bool {
+    let b = ctx.budget();
+    b.reread_left() == 0 || b.pickle_opcodes() >= b.max_pickle_opcodes()
+}
+
+/// A dangerous reading was reported since `before` findings.
+fn found_something(ctx: &Ctx, before: usize) -> bool {
+    ctx.findings
+        .get(before..)
+        .is_some_and(|new| new.iter().any(|f| f.code.kind() == Kind::Security))
+}
+
+fn untried_rest(ctx: &mut Ctx, at: u64, end: u64, from: u64) -> io::Result<()> {
+    ctx.report(
+        Code::PickleLimitExceeded,
+        Some(at),
+        format!(
+            "the {} bytes from offset {at} on, after the unresolved joblib array ending at or after {from}, were not tried as pickle starts: the file's opcode budget ({} for such readings, {} in all) is spent",
+            end.saturating_sub(at),
+            ctx.limits.max_reread_opcodes,
+            ctx.limits.max_pickle_opcodes
+        ),
+    );
+    Ok(())
+}
+
 enum Layout {
     /// `dtype.hasobject`: a whole pickle follows.
     Objects,
@@ -356,4 +448,70 @@ enum Layout {
         padded: bool,
         nbytes: u64,
     },
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use crate::finding::Code;
+    use crate::formats::Ctx;
+    use crate::limits::Limits;
+    use crate::policy::Policy;
+
+    /// A wrapper class appended to a list: `joblib-array-unresolved` at the APPEND.
+    const UNRESOLVED: &[u8] = b"\x80\x02]cjoblib.numpy_pickle\nNumpyArrayWrapper\na";
+    const MAL: &[u8] = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";
+
+    /// The unresolved array, `gap` bytes no reading starts at, then the payload.
+    fn with_gap(gap: usize, filler: u8) -> Vec<u8> {
+        let mut bytes = UNRESOLVED.to_vec();
+        bytes.resize(UNRESOLVED.len() + gap, filler);
+        bytes.extend_from_slice(MAL);
+        bytes
+    }
+
+    fn codes(bytes: &[u8], limits: &Limits, stream: bool) -> Vec<Code> {
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(limits, &policy, "m.joblib");
+        if stream {
+            super::super::inspect_stream(&mut &bytes[..], &mut ctx).unwrap();
+        } else {
+            super::super::inspect(&bytes.to_vec(), &mut ctx).unwrap();
+        }
+        ctx.findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_payload_far_after_an_unresolved_array_is_found_to_the_end_of_the_file() {
+        // 0xff is no opcode: no reading starts in the gap. The payload is 3 MiB on, past
+        // any one window of positions.
+        let bytes = with_gap(3 << 20, 0xff);
+        for stream in [false, true] {
+            let found = codes(&bytes, &Limits::default(), stream);
+            assert!(found.contains(&Code::JoblibArrayUnresolved), "{found:?}");
+            assert!(
+                found.contains(&Code::PickleDangerousCall),
+                "stream {stream}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn readings_after_an_unresolved_array_stop_when_the_budget_is_spent() {
+        // NONE opcodes: each reading pushes until the next one; the budget runs out long
+        // before the payload, which is then not reached: the positions left are a finding.
+        let bytes = with_gap(3 << 20, b'N');
+        let limits = Limits {
+            max_reread_opcodes: 10_000,
+            ..Limits::default()
+        };
+        for stream in [false, true] {
+            let found = codes(&bytes, &limits, stream);
+            assert!(
+                found.contains(&Code::PickleLimitExceeded),
+                "stream {stream}: {found:?}"
+            );
+            assert!(!found.contains(&Code::PickleDangerousCall), "{found:?}");
+        }
+    }
 }

@@ -124,7 +124,9 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
         reinterpret(src, fe, stop, None, "after the FRAME ending at", 0, ctx)?;
     }
-    if let Some(b) = out.broken_at {
+    if let Some(b) = out.broken_at.filter(|_| out.resync) {
+        joblib::resync_to_end(src, b, ctx)?;
+    } else if let Some(b) = out.broken_at {
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
         let (only, why) = after_break(out.resync);
         reinterpret(src, b, stop, only, why, 0, ctx)?;
@@ -238,7 +240,9 @@ fn reinterpret(
 /// at its end (the payloads appended after a crashing stream are small).
 pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
     let out = read_streams(r, None, ctx)?;
-    if let Some(b) = out.broken_at {
+    if let Some(b) = out.broken_at.filter(|_| out.resync) {
+        joblib::resync_stream(r, out.rest, b, ctx)?;
+    } else if let Some(b) = out.broken_at {
         let mut tail = out.rest;
         let want = RESYNC_WINDOW.saturating_mul(2);
         let more = want.saturating_sub(tail.len() as u64);
