@@ -1085,6 +1085,12 @@ def malicious(c: Corpus) -> None:
           "#17 legacy torch file whose magic number is produced by eval(hex string) REDUCE; os.system in the next pickle")
     c.add(m + "legacy_payload_4th.bin", legacy_torch(MAL_P2, keys=(), storages=()), "unsafe", [DG, DC],
           "#17b legacy torch layout, genuine magic, os.system in the 4th (state dict) pickle; modelscan reads only the first")
+    # ('module', os.system, '', '') as a persistent id: torch's legacy persistent_load returns
+    # its second item as it is, and the pickle calls what came back.
+    module_pid = P2 + b"(" + bu("module") + g0("os", "system") + bu("") + bu("") + b"tQ" + bu(CMD) + b"\x85R."
+    c.add(m + "legacy_module_persistent_id.bin", legacy_torch(module_pid, keys=(), storages=()), "unsafe", [DG, DC],
+          "legacy torch layout whose object pickle calls the result of persistent_load(('module', os.system, '', '')): "
+          "torch's _legacy_load (weights_only=False) hands back os.system, so os.system runs")
     c.add(m + "obj_pop.pkl", P4 + b"(" + sg("os", "system") + su(CMD) + b"o0N.", "unsafe", [DG, DC],
           "#18 GHSA-mxhj-88fx-4pcv: OBJ call whose result is discarded by POP")
     c.add(m + "dotted_pathlib_os_system.pkl", P4 + sg("pathlib", "os.system") + su(CMD) + b"\x85R.",

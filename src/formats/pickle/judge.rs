@@ -630,9 +630,17 @@ impl<'c, 'a> Machine<'c, 'a> {
         });
     }
 
-    pub(super) fn persistent(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+    /// torch's legacy `persistent_load` (`_legacy_load`, `weights_only=False`) hands back the
+    /// object of a `('module', obj, source_file, source)` id as it is, so that object (or, for
+    /// a tag not known here, the item that would be it) is what the pickle goes on with. Any
+    /// other id loads as something the analysis does not know; a `str` id (PERSID) fails its
+    /// `assert isinstance(saved_id, tuple)`, and what follows is still read (a superset).
+    pub(super) fn persistent(&mut self, pid: &Value, opcode: &'static str, at: u64) -> Res<()> {
         self.record_call("<persistent_load>", opcode, at);
-        self.push(Value::Opaque)
+        match pid.items() {
+            [tag, obj, ..] if matches!(tag.text(), Some("module") | None) => self.push(obj.clone()),
+            _ => self.push(Value::Opaque),
+        }
     }
 
     /// Records a call site; returns true the first time this callee and opcode are seen in

@@ -471,12 +471,12 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Persistent ids: resolved by the loader's persistent_load (torch: storages).
             b'P' => {
                 inp.line(limits.max_line, "PERSID")?;
-                self.persistent("PERSID", at)?;
+                self.persistent(&Value::Opaque, "PERSID", at)?;
             }
             b'Q' => {
                 let pid = self.pop()?;
                 self.storage_ref(&pid, at);
-                self.persistent("BINPERSID", at)?;
+                self.persistent(&pid, "BINPERSID", at)?;
             }
             // Framing and protocol.
             0x80 => {
