@@ -8,8 +8,16 @@ For each YAML config (the Hydra samples, and tricky forms written to a temporary
 quotes, escapes, flow style, tags, anchors, values on the next line, block scalars, keys in
 comments and strings), OmegaConf loads the file and every `_target_` value in the tree is
 collected, unresolved: exactly the strings `hydra.utils.instantiate` hands to `_locate`. aibom
-scans the same file and its `hydra.targets` facts must list the same set. Nothing is ever
-instantiated, located or imported: the script only parses YAML.
+scans the same file and its `hydra.targets` facts must list the same set. Nothing from a
+config is ever instantiated, located or imported: the script only parses YAML.
+
+Then the keys beside `_target_` that aibom does not let lower its judgment are checked against
+Hydra's own instantiate, on `builtins.dict`/`builtins.list` targets only: Hydra knows exactly
+`_target_`, `_convert_`, `_recursive_`, `_args_` and `_partial_` (a `_call_: false` is one more
+keyword argument, and the target is still called); `_partial_: true` still locates (imports)
+the target and returns a partial that calls it later; `_recursive_: false` leaves nested
+configs to the outer callable, which may instantiate them; nested targets in `_args_` are
+instantiated.
 """
 import json
 import subprocess
@@ -39,6 +47,9 @@ TRICKY = {
     "bom.yaml": "\ufeff_target_: os.system\n",
     "spaced.yaml": "a:\n  _target_ :   os.system   \r\nb: {\n  _target_: pkg.Multi,\n  x: 1\n}\n",
     "explicit_key.yaml": "a:\n  ? _target_\n  : os.system\n",
+    "special_keys.yaml": "a:\n  _target_: os.system\n  _partial_: true\n  _call_: false\n  _convert_: all\n"
+                         "b:\n  _target_: pkg.Outer\n  _recursive_: false\n  inner:\n    _target_: builtins.eval\n"
+                         "c:\n  _target_: pkg.Args\n  _args_:\n    - _target_: subprocess.Popen\n",
 }
 
 
@@ -68,9 +79,37 @@ def aibom_targets(path: Path) -> set[str]:
     return {t["target"] for t in facts.get("hydra", {}).get("targets", [])}
 
 
+def semantics() -> int:
+    """Hydra's special keys, checked with harmless builtins."""
+    import functools
+
+    from hydra.utils import instantiate
+
+    checks = [
+        ({k.value for k in _Keys} == {"_target_", "_convert_", "_recursive_", "_args_", "_partial_"},
+         "Hydra's special keys are _target_, _convert_, _recursive_, _args_, _partial_ (no _call_)"),
+        (instantiate({"_target_": "builtins.dict", "_call_": False}) == {"_call_": False},
+         "_call_: false is passed to the target, which is called"),
+    ]
+    partial = instantiate({"_target_": "builtins.dict", "_partial_": True, "a": 1})
+    checks.append((isinstance(partial, functools.partial) and partial() == {"a": 1},
+                   "_partial_: true returns a partial that calls the target later"))
+    outer = instantiate({"_target_": "builtins.dict", "_recursive_": False,
+                         "inner": {"_target_": "builtins.list"}})
+    checks.append((instantiate(outer["inner"]) == [],
+                   "_recursive_: false hands the nested config on, still instantiable"))
+    checks.append((instantiate({"_target_": "builtins.list", "_args_": [[{"_target_": "builtins.dict", "x": 2}]]})
+                   == [{"x": 2}], "nested targets in _args_ are instantiated"))
+    failures = 0
+    for ok, what in checks:
+        failures += not ok
+        print(f"{'ok' if ok else 'FAILED':8} {what}")
+    return failures
+
+
 def main() -> int:
     files = sorted((ROOT / "samples").glob("*/hydra_*/*.yaml"))
-    failures = 0
+    failures = semantics()
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in TRICKY.items():
             p = Path(tmp) / name

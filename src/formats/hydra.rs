@@ -6,7 +6,12 @@
 //! `instantiate` resolves the dotted path with `hydra._internal.utils._locate` (import the first
 //! component, then attribute by attribute, importing submodules on the way) and calls it with the
 //! other keys as arguments; `_partial_: true` returns a `functools.partial` instead of calling,
-//! but the import already ran (<https://hydra.cc/docs/advanced/instantiate_objects/overview/>).
+//! but the import already ran and the partial calls it later
+//! (<https://hydra.cc/docs/advanced/instantiate_objects/overview/>). No other key lowers the
+//! judgment: `_recursive_: false` hands nested configs to the outer callable, which
+//! instantiates them itself as a rule; nested targets in `_args_` are instantiated; `_convert_`
+//! only changes container types; and Hydra has no `_call_` key (`_call_: false` is passed to the
+//! target as one more keyword argument). `samples/check_hydra_targets.py` checks this with Hydra.
 //! So a `_target_` is a pickle `GLOBAL` plus `REDUCE` written in YAML, and is classified with
 //! the same [`Policy`](crate::policy::Policy): denylisted or reaching a dunder attribute is
 //! critical, on neither list low (high under `--strict`), allowlisted a fact only. A value that
@@ -712,6 +717,29 @@ mod tests {
         // Only keys starting in [from, to) are read.
         let y = "_target_: a.b\n_target_: c.d\n";
         assert_eq!(hits(y, 1).len(), 1);
+    }
+
+    #[test]
+    fn keys_beside_a_target_do_not_lower_its_judgment() {
+        // Hydra 1.3 knows _target_, _convert_, _recursive_, _args_ and _partial_ (checked by
+        // samples/check_hydra_targets.py with Hydra itself): `_call_: false` is one more
+        // keyword argument and the target is called; `_partial_: true` imports it and returns
+        // a partial that calls it later; under `_recursive_: false` the outer callable gets
+        // the nested config and may instantiate it; targets in `_args_` are instantiated.
+        let y = "a:\n  _target_: os.system\n  _partial_: true\nb:\n  _call_: false\n  _target_: builtins.eval\n  _convert_: all\nc:\n  _target_: pkg.Outer\n  _recursive_: false\n  inner:\n    _target_: builtins.exec\nd:\n  _target_: pkg.Args\n  _args_:\n    - _target_: subprocess.Popen\n";
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut ctx = Ctx::new(&limits, &policy, "config.yaml");
+        check(y.as_bytes(), &mut ctx, "config.yaml");
+        for t in [
+            "os.system",
+            "builtins.eval",
+            "builtins.exec",
+            "subprocess.Popen",
+        ] {
+            let f = ctx.findings.iter().find(|f| f.message.contains(t));
+            assert_eq!(f.map(|f| f.severity), Some(Severity::Critical), "{t}");
+        }
     }
 
     #[test]
