@@ -63,6 +63,10 @@ pub enum Format {
     SentencePiece,
     /// Core ML model (`.mlmodel`): a strict walk of the protobuf `Model`'s top level.
     Coreml,
+    /// The weight file of a Core ML package (`<name>.mlpackage/Data/com.apple.CoreML/weights/`,
+    /// beside the package's `Manifest.json` and its ML program `model.mlmodel`, which reads
+    /// its constants from it by offset): raw blob storage, recognised through the package.
+    CoremlWeights,
     /// TensorFlow checkpoint index (`variables.index`): a table recognised by its footer
     /// (magic `0xdb4775248b80fb57`) and the CRC-32C of its blocks, in `formats::tf_checkpoint`.
     TfCheckpointIndex,
@@ -127,6 +131,7 @@ impl Format {
             Format::OnnxExternalData => "ONNX external data",
             Format::SentencePiece => "SentencePiece model",
             Format::Coreml => "Core ML model",
+            Format::CoremlWeights => "Core ML package weights",
             Format::TfCheckpointIndex => "TensorFlow checkpoint index",
             Format::TfCheckpointData => "TensorFlow checkpoint data",
             Format::Msgpack => "MessagePack",

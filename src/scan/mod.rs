@@ -355,6 +355,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         remote_code(&mut files, opts.fail_on);
         onnx_external_data(&mut files, opts.fail_on);
         tf_checkpoint_data(&mut files, opts.fail_on);
+        coreml_package_weights(&mut files, opts.fail_on);
         if !opts.keep_metadata {
             for f in &mut files {
                 f.content = None;
@@ -426,6 +427,42 @@ fn onnx_external_data(files: &mut [FileReport], fail_on: Severity) {
             continue;
         }
         f.format = Format::OnnxExternalData;
+        f.findings.retain(|x| x.code != Code::UnknownFormat);
+        f.verdict = verdict(&f.findings, f.format, fail_on);
+    }
+}
+
+/// Where a Core ML package (`.mlpackage`, as coremltools saves it) keeps its model and the
+/// weights its ML program reads by offset, below the package's directory.
+const COREML_MODEL: &str = "Data/com.apple.CoreML/model.mlmodel";
+const COREML_WEIGHTS: &str = "Data/com.apple.CoreML/weights/";
+
+/// The files of a Core ML package: a directory holding `Manifest.json` and
+/// `Data/com.apple.CoreML/model.mlmodel` (recognised as a Core ML model by its bytes) keeps its
+/// weights in `Data/com.apple.CoreML/weights/` (`weight.bin`): blob storage that Core ML reads
+/// as numbers at the offsets the model gives, never as code. Such a file whose own bytes were
+/// not recognised is recognised through the package (`coreml-weights`), and the
+/// `unknown-format` note goes; one recognised as something else keeps that reading.
+fn coreml_package_weights(files: &mut [FileReport], fail_on: Severity) {
+    let paths: std::collections::BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let packages: Vec<String> = files
+        .iter()
+        .filter(|f| f.format == Format::Coreml)
+        .filter_map(|f| {
+            let dir = f.path.strip_suffix(COREML_MODEL)?;
+            paths
+                .contains(format!("{dir}Manifest.json").as_str())
+                .then(|| format!("{dir}{COREML_WEIGHTS}"))
+        })
+        .collect();
+    if packages.is_empty() {
+        return;
+    }
+    for f in files.iter_mut() {
+        if f.format != Format::Unknown || !packages.iter().any(|w| f.path.starts_with(w.as_str())) {
+            continue;
+        }
+        f.format = Format::CoremlWeights;
         f.findings.retain(|x| x.code != Code::UnknownFormat);
         f.verdict = verdict(&f.findings, f.format, fail_on);
     }
