@@ -1,6 +1,7 @@
 //! Keras: a `.keras` zip (config.json, metadata.json) or a legacy HDF5 `.h5` (root attributes
 //! read by hdf5-reader, then the byte-scan fallback), and the model config walk; for HDF5 also
-//! the walk of every node's attributes (those PyTables unpickles).
+//! the walk of every node's attributes (those PyTables unpickles), all through
+//! `formats::hdf5::inspect`, which opens the file once.
 #![no_main]
 use aibom::formats::{hdf5, keras};
 use libfuzzer_sys::fuzz_target;
@@ -10,11 +11,6 @@ fuzz_target!(|data: &[u8]| {
     if bytes.starts_with(b"PK") {
         aibom_fuzz::inspect("fuzz.keras", |ctx| keras::inspect_zip(&bytes, ctx));
     } else {
-        aibom_fuzz::inspect("fuzz.h5", |ctx| {
-            keras::inspect_h5(&bytes, ctx)?;
-            let walk = hdf5::scan_attributes(&bytes, ctx)?;
-            hdf5::report_gaps(&walk, ctx);
-            Ok(())
-        });
+        aibom_fuzz::inspect("fuzz.h5", |ctx| hdf5::inspect(&bytes, ctx));
     }
 });

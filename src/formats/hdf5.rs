@@ -216,6 +216,20 @@ pub(crate) fn open(prefix: Vec<u8>, max: u64) -> Result<Hdf5File, String> {
     Hdf5File::from_vec_with_options(prefix, opts).map_err(|e| e.to_string())
 }
 
+/// An HDF5 file: opened once, then a legacy Keras model's root attributes
+/// ([`super::keras::inspect_h5`]), the walk of every node's attributes, and what was not
+/// walked or was read from an ambiguous global heap.
+pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
+    let opened = Opened::read(src, ctx.limits)?;
+    super::keras::inspect_h5(src, ctx, opened.as_ref())?;
+    let walk = scan_attributes(opened.as_ref(), ctx)?;
+    report_gaps(&walk, ctx);
+    if let Ok(o) = &opened {
+        report_duplicates(o, ctx);
+    }
+    Ok(())
+}
+
 /// Walks the file's attributes and scans those PyTables unpickles.
 pub(crate) fn scan_attributes(opened: Result<&Opened, &String>, ctx: &mut Ctx) -> io::Result<Walk> {
     let limits = ctx.limits;

@@ -614,13 +614,7 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         Format::Hdf5 => {
             // Opened once: Keras's root attributes and the attribute walk read the same
             // structure and share its global heap collections.
-            let opened = hdf5::Opened::read(src, ctx.limits)?;
-            keras::inspect_h5(src, ctx, opened.as_ref())?;
-            let walk = hdf5::scan_attributes(opened.as_ref(), ctx)?;
-            hdf5::report_gaps(&walk, ctx);
-            if let Ok(o) = &opened {
-                hdf5::report_duplicates(o, ctx);
-            }
+            hdf5::inspect(src, ctx)?;
             format
         }
         Format::Json | Format::Text => {
