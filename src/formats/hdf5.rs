@@ -72,7 +72,14 @@ pub(crate) struct Heaps {
     /// (collection address, index, objects with it) of every value read from an index
     /// given more than once.
     duplicated: RefCell<BTreeSet<(u64, u16, u32)>>,
+    /// Bytes of collections walked so far: many references to many overlapping large
+    /// collections would otherwise multiply the work. Past [`MAX_HEAP_BYTES`], a value in a
+    /// collection not yet walked is not readable (the walk is then incomplete).
+    walked: std::cell::Cell<u64>,
 }
+
+/// Bytes of global heap collections walked per file.
+const MAX_HEAP_BYTES: u64 = 256 << 20;
 
 /// An HDF5 file's metadata prefix, opened once for every reader of it (Keras's root
 /// attributes, the attribute walk), with the global heap collections they share.
@@ -146,10 +153,26 @@ impl Heaps {
         if let Some(t) = self.tables.borrow().get(&address) {
             return t.clone();
         }
+        let size = collection_size(file, address).unwrap_or(0);
+        let walked = self.walked.get().saturating_add(size);
+        if walked > MAX_HEAP_BYTES {
+            return None;
+        }
+        self.walked.set(walked);
         let t = parse_collection(file, address).map(Rc::new);
         self.tables.borrow_mut().insert(address, t.clone());
         t
     }
+}
+
+/// The size a collection's header declares.
+fn collection_size(file: &Hdf5File, address: u64) -> Option<u64> {
+    let ls = usize::from(file.superblock().length_size);
+    let head = file
+        .storage()
+        .read_range(address, ls.checked_add(8)?)
+        .ok()?;
+    read_le(head.get(8..)?)
 }
 
 /// The object table of the collection at `address` (see [`Heaps`]).
@@ -606,6 +629,25 @@ mod tests {
                 .iter()
                 .any(|f| f.code == Code::Hdf5DuplicateHeapObject)
         );
+    }
+
+    #[test]
+    fn heap_collections_past_the_per_file_budget_are_not_read() {
+        // /g:blob's reference: 34 bytes, the collection at 2048, object 1.
+        let mut reference = 34u32.to_le_bytes().to_vec();
+        reference.extend_from_slice(&2048u64.to_le_bytes());
+        reference.extend_from_slice(&1u32.to_le_bytes());
+        let limits = Limits::default();
+        let opened = Opened::read(&FIXTURE.to_vec(), &limits).unwrap().unwrap();
+        assert_eq!(opened.vlen(&reference, 1 << 20).as_deref(), Some(BLOB));
+        let spent = Opened {
+            file: opened.file,
+            heaps: Heaps {
+                walked: std::cell::Cell::new(MAX_HEAP_BYTES - 100),
+                ..Heaps::default()
+            },
+        };
+        assert_eq!(spent.vlen(&reference, 1 << 20), None);
     }
 
     #[test]
