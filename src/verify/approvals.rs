@@ -53,13 +53,16 @@ fn method_name(m: &Method) -> &'static str {
     }
 }
 
+/// Who signed a bundle: the identity shown, and the roles of the policy the signer fills.
+type SignedBy = (String, Vec<String>);
+
 /// Opens, authenticates and parses one bundle: `(method, signer, statement)`, with the roles
 /// of `roles` the signer fills.
 fn check_bundle(
     bytes: &[u8],
     trust: &Trust,
     roles: &[super::Role],
-) -> Result<(String, (String, Vec<String>), Statement), (Option<String>, String)> {
+) -> Result<(String, SignedBy, Statement), (Option<String>, String)> {
     let opened = bundle::open(bytes).map_err(|e| (None, e.to_string()))?;
     let method = method_name(&opened.method).to_owned();
     // The same check as `aibom verify`.
