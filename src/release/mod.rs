@@ -215,7 +215,7 @@ pub fn collect(release: &Release, limits: &ReleaseLimits) -> Result<ReleaseRepor
     // ignores (`.git`, `.gitattributes`, `.github`, `.gitignore`) at the top of an artifact
     // directory are left out, and only there; a `.git` deeper down is recorded and checked
     // like any other file. No skip globs (those are relative to the model directory).
-    let top: Vec<String> = crate::sign::statement::DEFAULT_IGNORES
+    let top: Vec<String> = crate::discover::TOP_LEVEL_IGNORES
         .iter()
         .flat_map(|n| [(*n).to_owned(), format!("{n}/**")])
         .collect();

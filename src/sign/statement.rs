@@ -13,7 +13,7 @@ pub const OMS_PREDICATE: &str = "https://model_signing/signature/v1.0";
 pub const BOM_PREDICATE: &str = "https://cyclonedx.org/bom";
 
 /// Paths model-signing ignores by default (top-level prefixes).
-pub const DEFAULT_IGNORES: &[&str] = &[".git", ".gitattributes", ".github", ".gitignore"];
+pub const DEFAULT_IGNORES: &[&str] = crate::discover::TOP_LEVEL_IGNORES;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum StatementError {

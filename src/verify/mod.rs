@@ -613,7 +613,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         .collect();
     let unstaged: Vec<String> = digests
         .keys()
-        .filter(|n| !covered.contains(n.as_str()))
+        .filter(|n| listed.contains(n.as_str()) && !covered.contains(n.as_str()))
         .cloned()
         .collect();
     let accepted = checks.0.iter().all(|c| c.ok || !c.blocking);

@@ -194,11 +194,7 @@ pub fn finish(mut stage: Stage, v: &mut Verdict) {
         // lists (admitted here by allow-unsigned, say) was hashed and copied, but is removed.
         for name in &v.unstaged {
             let f = model.join(name);
-            match std::fs::remove_file(&f) {
-                // Read only to tell a renamed file from a missing one: never copied.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                r => r.map_err(|e| format!("{name}: {e}"))?,
-            }
+            std::fs::remove_file(&f).map_err(|e| format!("{name}: {e}"))?;
             let mut dir = f.parent();
             while let Some(d) = dir.filter(|d| *d != model) {
                 if std::fs::remove_dir(d).is_err() {
