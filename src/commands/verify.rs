@@ -147,9 +147,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         .transpose()
         .context("--stage")?;
     // What changed since the previous release, with the diff model (verify uses it only when
-    // a verified signature binds the AIBOM).
+    // a verified signature binds the AIBOM, and only for `[[verify.on-change]]` rules: without
+    // them neither AIBOM is parsed here).
     let changes = match (&previous, &bom) {
-        (Some((pp, pb)), Some((_, b))) => Some(
+        (Some((pp, pb)), Some((_, b))) if !policy.gates.on_change.is_empty() => Some(
             match (
                 crate::bom::read::parse(pb, limits.max_bom_depth),
                 crate::bom::read::parse(b, limits.max_bom_depth),

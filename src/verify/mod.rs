@@ -503,9 +503,19 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     let bound_doc = bom_read
         .as_ref()
         .filter(|_| signers.iter().any(|s| s.bom_bound == Some(true)));
-    let previous_value: Option<Result<Value, String>> = inputs.previous.as_ref().map(|(p, b)| {
-        read::parse(b, inputs.limits.max_bom_depth).map_err(|e| format!("{}: {e}", p.display()))
-    });
+    // Parsed only for a regression limit, the one gate that reads it.
+    let regression = policy
+        .gates
+        .metrics
+        .iter()
+        .any(|g| g.max_regression.is_some());
+    let previous_value: Option<Result<Value, String>> = inputs
+        .previous
+        .as_ref()
+        .filter(|_| regression)
+        .map(|(p, b)| {
+            read::parse(b, inputs.limits.max_bom_depth).map_err(|e| format!("{}: {e}", p.display()))
+        });
     let previous_doc: Option<Result<read::Document, &str>> =
         previous_value.as_ref().map(|r| match r {
             Ok(v) => Ok(read::Document::read_any(v)),

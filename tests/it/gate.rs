@@ -61,17 +61,7 @@ impl Lab {
         };
         copy_tree(&samples().join("release"), &lab.rel());
         for p in PARTIES {
-            let (code, _, err) = aibom(
-                &[
-                    "keygen",
-                    "--private-key",
-                    s(&lab.p(&format!("{p}.pem"))),
-                    "--public-key",
-                    s(&lab.p(&format!("{p}.pub"))),
-                ],
-                None,
-            );
-            assert_eq!(code, 0, "{err}");
+            keygen(lab.tmp.path(), p);
         }
         lab
     }
