@@ -53,6 +53,10 @@ pub struct Discovery {
     pub findings: Vec<Finding>,
 }
 
+/// The names model-signing leaves out at the top of a signed directory (and `sign` and
+/// `verify` with it, for the model and for each release artifact directory).
+pub const TOP_LEVEL_IGNORES: &[&str] = &[".git", ".gitattributes", ".github", ".gitignore"];
+
 /// Options of the walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {

@@ -192,8 +192,13 @@ pub struct VerifyLimits {
     pub max_signature: u64,
     /// An AIBOM attestation (the AIBOM itself, base64-encoded inside the bundle).
     pub max_attestation: u64,
-    /// The AIBOM given with `--bom`.
+    /// The AIBOM given with `--bom` (and `--previous`; the AIBOMs `diff` and `report` read).
+    /// It is parsed whole, at about ten times its size in memory, so this bounds what reading
+    /// one costs; a larger file is refused, naming it.
     pub max_bom: u64,
+    /// Nesting depth of arrays and objects in an AIBOM, checked on the bytes before parsing
+    /// (real AIBOMs nest a few dozen levels; serde_json itself stops at 128).
+    pub max_bom_depth: usize,
     /// The policy file, public keys, CA certificates and the Sigstore trusted root.
     pub max_trust_file: u64,
     /// Bytes of unsigned files hashed to tell a renamed file from a missing one (only when a
@@ -205,8 +210,9 @@ impl Default for VerifyLimits {
     fn default() -> Self {
         VerifyLimits {
             max_signature: 64 << 20,
-            max_attestation: 384 << 20,
-            max_bom: 256 << 20,
+            max_attestation: 256 << 20,
+            max_bom: 128 << 20,
+            max_bom_depth: 96,
             max_trust_file: 16 << 20,
             max_rename_probe: 256 << 20,
         }

@@ -9,23 +9,30 @@ use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
-/// Largest AIBOM read (bytes). A 100,000-file model gives a few tens of MB.
-const MAX_DOCUMENT: u64 = 512 * 1024 * 1024;
-
 fn load(path: &Path) -> Result<Document> {
+    // The caps `verify` reads an AIBOM under ([`crate::limits::VerifyLimits`]).
+    let limits = crate::limits::VerifyLimits::default();
+    let max = limits.max_bom;
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_DOCUMENT + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() as u64 > MAX_DOCUMENT {
+    // A regular file past the cap is refused unread; a pipe is read up to it.
+    if let Ok(m) = file.metadata()
+        && m.is_file()
+        && m.len() > max
+    {
         bail!(
-            "{} is larger than {MAX_DOCUMENT} bytes: not read",
-            path.display()
+            "{} is {} bytes, larger than the {max} read: not read",
+            path.display(),
+            m.len()
         );
     }
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        bail!("{} is larger than {max} bytes: not read", path.display());
+    }
+    let value = super::parse_bom(&bytes, path, &limits)?;
     super::refuse_spdx3(&value, path, "diff")?;
     Document::from_value(&value).with_context(|| format!("{} is not an AIBOM", path.display()))
 }

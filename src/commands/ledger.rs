@@ -295,6 +295,7 @@ mod tests {
             checks: Vec::new(),
             release_tier: None,
             staged_model_path: None,
+            unstaged: Vec::new(),
             release_staged: false,
         };
         let inputs = Inputs {
@@ -314,6 +315,7 @@ mod tests {
             previous: None,
             changes: None,
             stage: None,
+            release_configured: false,
         };
         let now = jiff::Timestamp::from_second(1_796_000_000).unwrap();
         let e = entry(

@@ -106,6 +106,23 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// An AIBOM's bytes (read under [`crate::limits::VerifyLimits::max_bom`]) parsed, refusing one
+/// nested deeper than `max_bom_depth` before parsing; errors name the file.
+pub fn parse_bom(
+    bytes: &[u8],
+    path: &Path,
+    limits: &crate::limits::VerifyLimits,
+) -> anyhow::Result<serde_json::Value> {
+    use crate::bom::read::{ParseError, parse};
+    match parse(bytes, limits.max_bom_depth) {
+        Ok(v) => Ok(v),
+        Err(ParseError::Json(e)) => {
+            Err(anyhow::Error::new(e).context(format!("{} is not JSON", path.display())))
+        }
+        Err(e) => anyhow::bail!("{}: {e}", path.display()),
+    }
+}
+
 /// Refuses an SPDX 3 document where only the CycloneDX AIBOM is read: the SPDX output is an
 /// export, and the gate, the diff and the validator work on the CycloneDX document it came
 /// from.

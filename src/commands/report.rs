@@ -24,9 +24,10 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// The trust to check signatures against: the flags, then the signer roles of the policy
 /// given with `--config` (never one picked up implicitly: a model volume may ship its own
 /// aibom.toml), read as `verify` reads them.
-fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
+fn trust(args: &ReportArgs, cfg: &Config) -> Result<(Trust, Vec<crate::verify::Role>)> {
     let files = TrustFiles::new(None)?;
     let mut trust = super::trust::from_flags(&args.trust, &files)?;
+    let mut roles = Vec::new();
     let base: PathBuf = cfg
         .source
         .as_ref()
@@ -34,19 +35,22 @@ fn trust(args: &ReportArgs, cfg: &Config) -> Result<Trust> {
         .unwrap_or_default();
     if let Some(v) = cfg.verify.as_ref().filter(|_| args.config.is_some()) {
         for s in &v.signers {
-            super::trust::role(s, &base, &files, &mut trust)?;
+            let t = super::trust::role(s, &base, &files, &mut trust)?;
+            roles.push(crate::verify::Role {
+                name: s.role.clone(),
+                trust: t,
+            });
         }
         if let (None, Some(root)) = (&trust.trusted_root, &v.trust_root) {
             trust.trusted_root = Some(files.read(&base.join(root), "Sigstore trusted root")?);
         }
     }
-    Ok(trust)
+    Ok((trust, roles))
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitStatus> {
     let bytes = read(&args.bom)?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not JSON", args.bom.display()))?;
+    let doc = super::parse_bom(&bytes, &args.bom, &crate::limits::VerifyLimits::default())?;
     super::refuse_spdx3(&doc, &args.bom, "report")?;
     // Reported after the configuration and the trust, which are checked first.
     let read_doc = crate::bom::read::Document::from_value(&doc);
@@ -64,7 +68,7 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
         }
         None
     } else {
-        let trust = trust(&args, &cfg)?;
+        let (trust, roles) = trust(&args, &cfg)?;
         let mut inputs = Vec::new();
         let limits = crate::limits::VerifyLimits::default();
         for s in &args.signature.signatures {
@@ -94,7 +98,13 @@ pub fn run(args: ReportArgs) -> Result<ExitStatus> {
             });
         }
         read_doc.as_ref().ok().map(|d| {
-            crate::verify::approvals(&inputs, &trust, d, &crate::digest::Sha256::of(&bytes))
+            crate::verify::approvals(
+                &inputs,
+                &trust,
+                &roles,
+                d,
+                &crate::digest::Sha256::of(&bytes),
+            )
         })
     };
 

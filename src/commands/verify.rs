@@ -137,46 +137,30 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         None => None,
     };
     // Created last, just before the files are read: removed again on any early return.
-    // DEST inside what is verified would change the release by staging it (and the copy
-    // would be part of the next check).
-    if let Some(dest) = &args.stage {
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let real = std::fs::canonicalize(&parent).unwrap_or(parent);
-        for inside in std::iter::once(&args.dir).chain(args.release_root.as_ref()) {
-            if let Ok(r) = std::fs::canonicalize(inside)
-                && real.starts_with(&r)
-            {
-                bail!(
-                    "--stage {}: inside {}, which is being verified",
-                    dest.display(),
-                    inside.display()
-                );
-            }
-        }
-    }
+    let verified: Vec<&Path> = std::iter::once(args.dir.as_path())
+        .chain(args.release_root.as_deref())
+        .collect();
     let stage = args
         .stage
         .as_deref()
-        .map(verify::Stage::create)
+        .map(|dest| verify::Stage::create(dest, &verified))
         .transpose()
         .context("--stage")?;
     // What changed since the previous release, with the diff model (verify uses it only when
-    // a verified signature binds the AIBOM).
+    // a verified signature binds the AIBOM, and only for `[[verify.on-change]]` rules: without
+    // them neither AIBOM is parsed here).
     let changes = match (&previous, &bom) {
-        (Some((pp, pb)), Some((_, b))) => Some(
+        (Some((pp, pb)), Some((_, b))) if !policy.gates.on_change.is_empty() => Some(
             match (
-                serde_json::from_slice::<serde_json::Value>(pb),
-                serde_json::from_slice::<serde_json::Value>(b),
+                crate::bom::read::parse(pb, limits.max_bom_depth),
+                crate::bom::read::parse(b, limits.max_bom_depth),
             ) {
                 (Ok(p), Ok(c)) => Ok(crate::diff::release_changes(
                     &crate::bom::read::Document::read_any(&c),
                     &crate::bom::read::Document::read_any(&p),
                 )),
-                (Err(e), _) => Err(format!("{}: not JSON: {e}", pp.display())),
-                (_, Err(e)) => Err(format!("the AIBOM is not JSON: {e}")),
+                (Err(e), _) => Err(format!("{}: {e}", pp.display())),
+                (_, Err(e)) => Err(format!("the AIBOM: {e}")),
             },
         ),
         _ => None,
@@ -194,6 +178,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
         previous,
         changes,
         stage: stage.as_ref().map(|s| s.root().to_path_buf()),
+        release_configured: cfg.release.is_some(),
     };
     let mut verdict = verify::verify(&inputs, &trust, &policy)
         .with_context(|| format!("reading {}", args.dir.display()))?;

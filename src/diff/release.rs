@@ -6,13 +6,14 @@
 //! artifact it belongs to in either AIBOM (`dataset`, `prompts`, `evaluation`,
 //! `runtime-policy`), else `model-files`; an artifact added or removed is a change of its role;
 //! dataset components changed (`dataset-changed`) are `dataset`; base models changed
-//! (`base-model-changed`) are `base-model`. Fail closed: what the diff could not compare counts
+//! (`base-model-changed`) are `base-model`; a dataset's governance changed (classification,
+//! sensitive data, owners, description, licence, provenance, role) is `dataset`. Fail closed: what the diff could not compare counts
 //! as changed. `verify` applies every rule when there is no previous release or the AIBOM is
 //! not bound by a verified signature.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::{ArtifactChange, Changes, FieldChange, MetricChange, ReleaseArtifact, ReleaseDiff};
-use crate::bom::read::{Document, FileRule, PathRule};
+use crate::bom::read::{Document, Field, FileRule, Object, PathRule};
 use crate::config::CHANGES;
 use crate::diff::{self, Drift};
 use crate::finding::Severity;
@@ -149,6 +150,82 @@ fn kind_of_role(role: &str) -> &'static str {
     }
 }
 
+/// The governance a dataset component records, field by field as JSON text: what the
+/// dataset's declaration (`[[dataset]]`, the model card) says of its use rather than its
+/// content. A change to any of it is a `dataset` change.
+fn governance(c: Object<'_>) -> BTreeMap<String, String> {
+    let text = |f: Field<'_>| f.value().map(|v| v.to_string());
+    let mut out = BTreeMap::new();
+    for (i, d) in c.data().enumerate() {
+        for key in [
+            "classification",
+            "sensitiveData",
+            "governance",
+            "description",
+        ] {
+            if let Some(t) = text(d.get(key)) {
+                out.insert(format!("data[{i}].{key}"), t);
+            }
+        }
+    }
+    if let Some(t) = text(c.get("licenses")) {
+        out.insert("licenses".to_owned(), t);
+    }
+    for (name, value) in c.properties() {
+        if name.starts_with("aibom:dataset:")
+            && name != "aibom:dataset:file"
+            && name != "aibom:dataset:content"
+            || name.starts_with("aibom:declared")
+        {
+            out.entry(format!("property {name}"))
+                .and_modify(|v: &mut String| {
+                    v.push('\n');
+                    v.push_str(value);
+                })
+                .or_insert_with(|| value.to_owned());
+        }
+    }
+    out
+}
+
+/// The datasets of a document by `bom-ref` (else name), with their governance.
+fn datasets(doc: &Document<'_>) -> BTreeMap<String, BTreeMap<String, String>> {
+    doc.components
+        .iter()
+        .filter(|c| c.is_dataset())
+        .filter_map(|c| {
+            let key = c
+                .get("bom-ref")
+                .trimmed()
+                .or_else(|| c.get("name").trimmed())?;
+            Some((key.to_owned(), governance(c.object)))
+        })
+        .collect()
+}
+
+/// Each dataset present in both releases whose governance changed (classification, sensitive
+/// data, owners, description, licence, provenance, role, declaration), naming the fields.
+fn governance_changes(prev: &Document<'_>, cur: &Document<'_>) -> Vec<String> {
+    let (old, new) = (datasets(prev), datasets(cur));
+    let mut out = Vec::new();
+    for (key, a) in &old {
+        let Some(b) = new.get(key) else { continue };
+        let fields: BTreeSet<&str> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(String::as_str)
+            .collect();
+        if !fields.is_empty() {
+            out.push(format!(
+                "dataset {key} governance changed: {}",
+                fields.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// The changes from the release `prev` to the release `cur`.
 pub fn release_changes(cur: &Document<'_>, prev: &Document<'_>) -> Vec<Change> {
     let d = diff::compare(&diff::Document::read(prev), &diff::Document::read(cur));
@@ -246,6 +323,12 @@ pub fn release_changes(cur: &Document<'_>, prev: &Document<'_>) -> Vec<Change> {
         out.push(Change {
             kind: "dataset",
             what: "dataset components added, removed, re-versioned or relicensed".to_owned(),
+        });
+    }
+    for what in governance_changes(prev, cur) {
+        out.push(Change {
+            kind: "dataset",
+            what,
         });
     }
     if d.count(Drift::BaseModelChanged, Severity::Info) > 0 {

@@ -211,8 +211,18 @@ impl Evaluation {
 
 /// Walks and hashes every artifact of `release` (on the current rayon pool).
 pub fn collect(release: &Release, limits: &ReleaseLimits) -> Result<ReleaseReport, ReleaseError> {
-    // No skip globs (those are relative to the model directory) and no `.git`, as for a model.
-    let walk = WalkOptions::default();
+    // The model directory's rule, exactly as `sign` and `verify` list an artifact: the default
+    // ignores (`.git`, `.gitattributes`, `.github`, `.gitignore`) at the top of an artifact
+    // directory are left out, and only there; a `.git` deeper down is recorded and checked
+    // like any other file. No skip globs (those are relative to the model directory).
+    let top: Vec<String> = crate::discover::TOP_LEVEL_IGNORES
+        .iter()
+        .flat_map(|n| [(*n).to_owned(), format!("{n}/**")])
+        .collect();
+    let walk = WalkOptions {
+        include_git: true,
+        skip: crate::config::path_globset(&top).unwrap_or_default(),
+    };
     let mut artifacts = Vec::new();
     let mut jobs = Vec::new();
     for (i, a) in release.artifacts.iter().enumerate() {

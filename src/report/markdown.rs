@@ -384,10 +384,10 @@ fn release(s: &mut String, r: &AuditReport) {
             md(&x.label),
             md(&x.expected),
             md(&x.actual),
-            if x.passed {
-                result.to_owned()
-            } else {
+            if x.passed == Some(false) {
                 format!("**{result}**")
+            } else {
+                result.to_owned()
             }
         );
     }

@@ -554,23 +554,23 @@ mod tests {
         assert!(err.contains("its listed files give"), "{err}");
     }
 
+    /// `rec` written into a release statement and parsed back.
+    fn signed(rec: &Record) -> Result<ReleaseStatement, String> {
+        parse(&statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), rec).unwrap())
+    }
+
     #[test]
     fn refuses_a_file_outside_its_artifact_and_a_climbing_path() {
         let mut rec = record();
         rec.artifacts[0].files.push(r("data/x", b"x"));
-        let bytes = statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), &rec).unwrap();
-        assert!(parse(&bytes).unwrap_err().contains("is not under"));
+        assert!(signed(&rec).unwrap_err().contains("is not under"));
         let mut rec = record();
         rec.artifacts[0].path = "../x".into();
-        let bytes = statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), &rec).unwrap();
-        assert!(parse(&bytes).unwrap_err().contains("climbs"));
+        assert!(signed(&rec).unwrap_err().contains("climbs"));
     }
 
     #[test]
     fn refuses_a_tier_off_the_list_a_climbing_model_path_and_overlapping_paths() {
-        let signed = |rec: &Record| {
-            parse(&statement("m", &Sha256::of(b"m"), "b", &Sha256::of(b"b"), rec).unwrap())
-        };
         let mut rec = record();
         rec.tier = "HIGH".into();
         assert!(signed(&rec).unwrap_err().contains("tier"));

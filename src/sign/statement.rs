@@ -13,7 +13,7 @@ pub const OMS_PREDICATE: &str = "https://model_signing/signature/v1.0";
 pub const BOM_PREDICATE: &str = "https://cyclonedx.org/bom";
 
 /// Paths model-signing ignores by default (top-level prefixes).
-pub const DEFAULT_IGNORES: &[&str] = &[".git", ".gitattributes", ".github", ".gitignore"];
+pub const DEFAULT_IGNORES: &[&str] = crate::discover::TOP_LEVEL_IGNORES;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum StatementError {
@@ -57,11 +57,119 @@ pub enum Statement {
     },
     Bom {
         subject: Sha256,
-        bom: Value,
+        /// The predicate as signed: JSON text, never parsed whole (an AIBOM of tens of MB
+        /// would take ten times that as a [`Value`]); compared with [`bom_binding`].
+        bom: RawJson,
         /// The SHA-256 of the AIBOM file's exact bytes (the second subject); absent in
         /// attestations written before the bytes were bound.
         bom_sha256: Option<Sha256>,
     },
+}
+
+/// A JSON value kept as its text (a signed AIBOM predicate); `None`: absent or `null`.
+#[derive(Debug, Clone)]
+pub struct RawJson(Option<Box<serde_json::value::RawValue>>);
+
+impl RawJson {
+    /// The JSON text, as signed (`null` when there was none).
+    pub fn get(&self) -> &str {
+        self.0
+            .as_deref()
+            .map_or("null", serde_json::value::RawValue::get)
+    }
+
+    /// Whether this text is the JSON value `v` (objects compared without regard to key
+    /// order, as [`Value`] compares them), read in one streaming pass: nothing of it is
+    /// kept but the key being compared.
+    pub fn same_as(&self, v: &Value) -> bool {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(self.get());
+        matches!(SameAs(v).deserialize(&mut de), Ok(true)) && de.end().is_ok()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// Compares the JSON being read with a [`Value`] (see [`RawJson::same_as`]). A mismatch stops
+/// the read (the deserializer then reports an error, read as "not the same").
+struct SameAs<'v>(&'v Value);
+
+impl<'de> serde::de::DeserializeSeed<'de> for SameAs<'_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SameAs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<bool, E> {
+        Ok(self.0.as_bool() == Some(b) && self.0.is_boolean())
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<bool, E> {
+        Ok(matches!(self.0, Value::Number(x) if x.is_u64() && x.as_u64() == Some(n)))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<bool, E> {
+        Ok(matches!(self.0, Value::Number(x) if x.is_i64() && x.as_i64() == Some(n)))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<bool, E> {
+        Ok(matches!(self.0, Value::Number(x) if x.is_f64() && x.as_f64() == Some(n)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<bool, E> {
+        Ok(self.0.as_str() == Some(s))
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(self.0.is_null())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let Value::Array(items) = self.0 else {
+            return Ok(false);
+        };
+        for item in items {
+            if seq.next_element_seed(SameAs(item))? != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(seq.next_element::<serde::de::IgnoredAny>()?.is_none())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let Value::Object(o) = self.0 else {
+            return Ok(false);
+        };
+        let mut seen = 0usize;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let Some(v) = o.get(key.as_ref()) else {
+                return Ok(false);
+            };
+            if !map.next_value_seed(SameAs(v))? {
+                return Ok(false);
+            }
+            seen = seen.saturating_add(1);
+        }
+        // A key written twice is not the value (a Value keeps one of them).
+        Ok(seen == o.len())
+    }
+}
+
+/// The statement as read: the small parts as values, the predicate as text.
+#[derive(serde::Deserialize)]
+struct RawStatement {
+    #[serde(rename = "_type", default)]
+    ty: Option<Value>,
+    #[serde(default)]
+    subject: Option<Value>,
+    #[serde(rename = "predicateType", default)]
+    predicate_type: Option<Value>,
+    #[serde(default)]
+    predicate: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// How an AIBOM attestation binds the AIBOM it is checked against.
@@ -87,7 +195,7 @@ impl BomBinding {
 /// Whether an attestation's predicate and signed digest bind the AIBOM `bom`, whose file bytes
 /// hash to `bom_sha256`.
 pub fn bom_binding(
-    predicate: &Value,
+    predicate: &RawJson,
     signed_sha256: Option<&Sha256>,
     bom: &Value,
     bom_sha256: &Sha256,
@@ -96,11 +204,13 @@ pub fn bom_binding(
         Some(d) if d != bom_sha256 => Err(format!(
             "the signed AIBOM bytes have SHA-256 {d}; the AIBOM given has {bom_sha256}"
         )),
-        Some(_) if predicate != bom => {
+        Some(_) if !predicate.same_as(bom) => {
             Err("the attestation's predicate is not the AIBOM its digest names".to_owned())
         }
         Some(_) => Ok(BomBinding::Bytes),
-        None if predicate != bom => Err("the signed AIBOM differs from the AIBOM given".to_owned()),
+        None if !predicate.same_as(bom) => {
+            Err("the signed AIBOM differs from the AIBOM given".to_owned())
+        }
         None => Ok(BomBinding::Json),
     }
 }
@@ -197,17 +307,23 @@ pub fn bom_statement(
 
 /// Parses and checks a statement (names, duplicates, root digest).
 pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
-    let v: Value =
+    // Typed, with the predicate kept as text: an AIBOM attestation carries the whole AIBOM.
+    let v: RawStatement =
         serde_json::from_slice(payload).map_err(|e| StatementError::Json(e.to_string()))?;
-    let ty = v.get("_type").and_then(Value::as_str).unwrap_or("");
+    let ty = v.ty.as_ref().and_then(Value::as_str).unwrap_or("");
     if ty != STATEMENT_TYPE {
         return Err(StatementError::Type(ty.to_owned()));
     }
     let subjects = v
-        .get("subject")
+        .subject
+        .as_ref()
         .and_then(Value::as_array)
         .ok_or(StatementError::Subject)?;
-    let pt = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
+    let pt = v
+        .predicate_type
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or("");
     // A model statement has one subject (OMS); an AIBOM attestation one or two (the AIBOM's
     // own bytes second).
     let (subject, bom_subject) = match (subjects.as_slice(), pt) {
@@ -236,14 +352,18 @@ pub fn parse(payload: &[u8]) -> Result<Statement, StatementError> {
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok())
         .ok_or(StatementError::Subject)?;
-    let predicate = v.get("predicate").cloned().unwrap_or(Value::Null);
     match pt {
         BOM_PREDICATE => Ok(Statement::Bom {
             subject,
-            bom: predicate,
+            bom: RawJson(v.predicate),
             bom_sha256,
         }),
         OMS_PREDICATE => {
+            let predicate: Value = match &v.predicate {
+                Some(p) => serde_json::from_str(p.get())
+                    .map_err(|e| StatementError::Json(e.to_string()))?,
+                None => Value::Null,
+            };
             let ser = predicate
                 .get("serialization")
                 .cloned()
@@ -334,6 +454,29 @@ mod tests {
             name: name.into(),
             digest: Sha256::of(content),
         }
+    }
+
+    #[test]
+    fn a_signed_predicate_is_compared_with_the_aibom_as_json_without_parsing_it_whole() {
+        let raw = |t: &str| {
+            RawJson(Some(
+                serde_json::value::RawValue::from_string(t.into()).unwrap(),
+            ))
+        };
+        let v = json!({"a": [1, -2, 2.5, "x", null, true], "b": {"c": {}}});
+        assert!(raw(r#"{"b": {"c": {}}, "a": [1, -2, 2.5, "x", null, true]}"#).same_as(&v));
+        for other in [
+            r#"{"a": [1, -2, 2.5, "x", null, true]}"#,
+            r#"{"a": [1, -2, 2.5, "x", null, true], "b": {"c": {}}, "d": 1}"#,
+            r#"{"a": [1, -2, 2.5, "x", null], "b": {"c": {}}}"#,
+            r#"{"a": [1, -2, 2.5, "x", null, true, 7], "b": {"c": {}}}"#,
+            r#"{"a": [1, 2, 2.5, "x", null, true], "b": {"c": {}}}"#,
+            r#"{"a": [1, -2, 2.5, "y", null, true], "b": {"c": []}}"#,
+            r#"{"a": [1, -2, 2.5, "x", null, true], "b": {"c": {}}, "b": {"c": {}}}"#,
+        ] {
+            assert!(!raw(other).same_as(&v), "{other}");
+        }
+        assert!(RawJson(None).same_as(&Value::Null));
     }
 
     #[test]

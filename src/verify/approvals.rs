@@ -18,6 +18,8 @@ pub struct Approval {
     /// key, certificate, keyless.
     pub method: Option<String>,
     pub signer: Option<String>,
+    /// The policy's roles this signer fills, by the verifier's rule ([`super::roles::fills`]).
+    pub roles: Vec<String>,
     pub valid: bool,
     pub problem: Option<String>,
     /// The model digest (statement subject) the signature covers.
@@ -51,20 +53,28 @@ fn method_name(m: &Method) -> &'static str {
     }
 }
 
-/// Opens, authenticates and parses one bundle: `(method, signer, statement)`.
+/// Who signed a bundle: the identity shown, and the roles of the policy the signer fills.
+type SignedBy = (String, Vec<String>);
+
+/// Opens, authenticates and parses one bundle: `(method, signer, statement)`, with the roles
+/// of `roles` the signer fills.
 fn check_bundle(
     bytes: &[u8],
     trust: &Trust,
-) -> Result<(String, String, Statement), (Option<String>, String)> {
+    roles: &[super::Role],
+) -> Result<(String, SignedBy, Statement), (Option<String>, String)> {
     let opened = bundle::open(bytes).map_err(|e| (None, e.to_string()))?;
     let method = method_name(&opened.method).to_owned();
     // The same check as `aibom verify`.
-    let signer = authenticate(&opened, trust)
-        .map_err(|e| (Some(method.clone()), e))?
-        .identity;
+    let accepted = authenticate(&opened, trust).map_err(|e| (Some(method.clone()), e))?;
+    let filled = roles
+        .iter()
+        .filter(|r| super::roles::fills(r, &accepted.signer, trust))
+        .map(|r| r.name.clone())
+        .collect();
     let st = statement::parse(&opened.payload)
         .map_err(|e| (Some(method.clone()), format!("signed statement: {e}")))?;
-    Ok((method, signer, st))
+    Ok((method, (accepted.identity, filled), st))
 }
 
 fn inventory(bom: &read::Document<'_>, resources: &[Resource]) -> (bool, String) {
@@ -95,6 +105,7 @@ fn inventory(bom: &read::Document<'_>, resources: &[Resource]) -> (bool, String)
 pub fn approvals(
     signatures: &[SignatureFile],
     trust: &Trust,
+    roles: &[super::Role],
     doc: &read::Document<'_>,
     bom_sha256: &crate::digest::Sha256,
 ) -> Vec<Approval> {
@@ -121,14 +132,15 @@ pub fn approvals(
             }
         };
         let mut model_subject = None;
-        match check_bundle(bytes, trust) {
+        match check_bundle(bytes, trust, roles) {
             Err((method, e)) => {
                 a.method = method;
                 a.problem = Some(e);
             }
-            Ok((method, signer, st)) => {
+            Ok((method, (signer, filled), st)) => {
                 a.method = Some(method);
                 a.signer = Some(signer);
+                a.roles = filled;
                 a.model_digest = Some(st.subject().to_hex());
                 match &st {
                     Statement::Model {
@@ -169,7 +181,7 @@ pub fn approvals(
             a.attestation = AttestationState::Invalid(why.clone());
         }
         if let Attestation::Present(_, att) = &s.attestation {
-            a.attestation = match check_bundle(att, trust) {
+            a.attestation = match check_bundle(att, trust, &[]) {
                 Err((_, e)) => AttestationState::Invalid(e),
                 Ok((_, _, Statement::Model { .. })) => {
                     AttestationState::Invalid("it carries a model signature, not an AIBOM".into())

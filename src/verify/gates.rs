@@ -233,6 +233,17 @@ pub fn metric_outcome(g: &MetricGate, bom: Option<&Document<'_>>) -> Option<Metr
     })
 }
 
+/// What a regression limit asks, for people (`at most 0.02 lower than the previous release`).
+pub fn regression_expected(g: &MetricGate, limit: Regression) -> String {
+    let worse = if g.lower_is_better { "higher" } else { "lower" };
+    match limit {
+        Regression::Absolute(a) => format!("at most {a} {worse} than the previous release"),
+        Regression::Relative(r) => {
+            format!("at most {}% {worse} than the previous release", r * 100.0)
+        }
+    }
+}
+
 /// The evaluation gates (`[[verify.metric]]`): one `metric` check per gate with bounds or
 /// `required`, one `metric-regression` check per gate with `max-regression`. Values come only
 /// from `bom`, which the caller passes only when a verified signature binds its bytes; `None`
@@ -244,24 +255,26 @@ pub(super) fn metric_checks(
     bom: Option<&Document<'_>>,
     previous: Option<Result<&Document<'_>, &str>>,
 ) {
+    let unread = bom.map(Document::unread_evaluations).unwrap_or_default();
     for g in &policy.gates.metrics {
         let label = g.label();
         let current = bom.map(|d| values_of(d, g));
         if let Some(o) = metric_outcome(g, bom) {
             checks.push(CheckKind::Metric, o.passed, &label, &o.expected, &o.actual);
         }
+        // An evaluation file whose metrics were not read may hold this metric: missing
+        // evidence fails the gate, required or not.
+        for (path, notes) in &unread {
+            checks.push(
+                CheckKind::Metric,
+                false,
+                &label,
+                &format!("every evaluation file read ({path})"),
+                &format!("{path}: {}", notes.join("; ")),
+            );
+        }
         if let Some(limit) = g.max_regression {
-            let expected = match limit {
-                Regression::Absolute(a) => format!(
-                    "at most {a} {} than the previous release",
-                    if g.lower_is_better { "higher" } else { "lower" }
-                ),
-                Regression::Relative(r) => format!(
-                    "at most {}% {} than the previous release",
-                    r * 100.0,
-                    if g.lower_is_better { "higher" } else { "lower" }
-                ),
-            };
+            let expected = regression_expected(g, limit);
             // Every recorded value counts (the model card's and each evaluation file's): the
             // worst one of this release against the best one of the previous release, and
             // one value that is not a number makes the metric unreadable (fail closed).

@@ -46,7 +46,7 @@ mod stage;
 pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
-pub use gates::{Change, metric_outcome, tier_rule};
+pub use gates::{Change, metric_outcome, regression_expected, tier_rule};
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
 pub use stage::{Stage, finish as finish_stage};
@@ -116,6 +116,10 @@ pub struct Verdict {
     /// `--stage`: release artifacts were copied too (DEST mirrors the release root).
     #[serde(skip)]
     pub release_staged: bool,
+    /// `--stage`: model files that were hashed (some valid signature lists them) but that no
+    /// signature counting toward the verdict covers: left out of DEST.
+    #[serde(skip)]
+    pub unstaged: Vec<String>,
 }
 
 /// An AIBOM attestation beside a signature (`<signature>.bom`).
@@ -166,6 +170,9 @@ pub struct Inputs {
     pub changes: Option<Result<Vec<Change>, String>>,
     /// `--stage`: the staging directory every signed file is copied into as it is hashed.
     pub stage: Option<PathBuf>,
+    /// The policy configures a `[release]`: a release attestation is required even when
+    /// nothing else given says there is a release.
+    pub release_configured: bool,
 }
 
 /// A valid model signature and what its statement says.
@@ -383,7 +390,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     let bom: Option<(String, Result<Value, String>)> = inputs.bom.as_ref().map(|(p, b)| {
         (
             p.display().to_string(),
-            serde_json::from_slice::<Value>(b).map_err(|e| format!("not JSON: {e}")),
+            read::parse(b, inputs.limits.max_bom_depth).map_err(|e| e.to_string()),
         )
     });
     if policy.require_bom && bom.is_none() {
@@ -496,9 +503,19 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     let bound_doc = bom_read
         .as_ref()
         .filter(|_| signers.iter().any(|s| s.bom_bound == Some(true)));
-    let previous_value: Option<Result<Value, String>> = inputs.previous.as_ref().map(|(p, b)| {
-        serde_json::from_slice::<Value>(b).map_err(|e| format!("{}: not JSON: {e}", p.display()))
-    });
+    // Parsed only for a regression limit, the one gate that reads it.
+    let regression = policy
+        .gates
+        .metrics
+        .iter()
+        .any(|g| g.max_regression.is_some());
+    let previous_value: Option<Result<Value, String>> = inputs
+        .previous
+        .as_ref()
+        .filter(|_| regression)
+        .map(|(p, b)| {
+            read::parse(b, inputs.limits.max_bom_depth).map_err(|e| format!("{}: {e}", p.display()))
+        });
     let previous_doc: Option<Result<read::Document, &str>> =
         previous_value.as_ref().map(|r| match r {
             Ok(v) => Ok(read::Document::read_any(v)),
@@ -581,8 +598,37 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         Vec::new()
     };
 
+    // The signatures that count: with roles, those that fill a satisfied role; without, the
+    // approving ones (all of them, when the verdict accepts). Only their files are staged.
+    let counting: Vec<&Model> = if roles_decide {
+        let by: BTreeSet<&str> = roles
+            .iter()
+            .filter(|r| r.satisfied)
+            .filter_map(|r| r.by.as_deref())
+            .collect();
+        models
+            .iter()
+            .filter(|m| {
+                signers
+                    .get(m.index)
+                    .is_some_and(|s| by.contains(s.signature.as_str()))
+            })
+            .collect()
+    } else {
+        approving.clone()
+    };
+    let covered: BTreeSet<&str> = counting
+        .iter()
+        .flat_map(|m| m.resources.iter().map(|r| r.name.as_str()))
+        .collect();
+    let unstaged: Vec<String> = digests
+        .keys()
+        .filter(|n| listed.contains(n.as_str()) && !covered.contains(n.as_str()))
+        .cloned()
+        .collect();
     let accepted = checks.0.iter().all(|c| c.ok || !c.blocking);
     Ok(Verdict {
+        unstaged,
         accepted,
         directory: inputs.dir.display().to_string(),
         model_digest: model_digest.map(|d| d.to_hex()),

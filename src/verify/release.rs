@@ -32,6 +32,36 @@ pub(super) struct SignedRelease {
     pub model_path: Option<String>,
 }
 
+/// Why a release is expected when no AIBOM, release root or release attestation is given:
+/// the policy configures `[release]`, or an AIBOM attestation by a valid model signer records
+/// a release. `None` when nothing says there is one.
+fn release_expected(inputs: &Inputs, trust: &Trust, models: &[Model]) -> Option<String> {
+    if inputs.release_configured {
+        return Some("the policy configures a [release]".to_owned());
+    }
+    for m in models {
+        let Some(sf) = inputs.signatures.get(m.index) else {
+            continue;
+        };
+        let (shown, res) =
+            super::attestations::by_model_signer(&sf.attestation, String::new(), "", trust, m);
+        let Ok(payload) = res else { continue };
+        let Ok(crate::sign::statement::Statement::Bom { subject, bom, .. }) =
+            crate::sign::statement::parse(&payload)
+        else {
+            continue;
+        };
+        if subject != m.subject {
+            continue;
+        }
+        // Fail closed: an attested AIBOM that cannot be read may record a release.
+        if crate::bom::read::peek_release(bom.get()).unwrap_or(true) {
+            return Some(format!("the AIBOM attested by {shown} records a release"));
+        }
+    }
+    None
+}
+
 /// Runs the release checks when there is a release to check: the AIBOM records one, a
 /// release root was given, or a signature has a release attestation. `None` otherwise.
 /// `Err` only when a file cannot be read at all.
@@ -65,7 +95,19 @@ pub(super) fn check_release(
         .iter()
         .any(|s| !matches!(s.release, Attestation::Absent));
     if recorded.is_none() && inputs.release_root.is_none() && !any_attestation {
-        return Ok(None);
+        // Nothing given names a release; one is still expected when the policy configures
+        // it, or when an AIBOM a signer attests records one: without its attestation the
+        // release would go unchecked, so that is refused.
+        let Some(why) = release_expected(inputs, trust, models) else {
+            return Ok(None);
+        };
+        checks.push(
+            CheckKind::ReleaseAttestation,
+            false,
+            "the release",
+            "a release attestation beside a signature (<signature>.release)",
+            &format!("{why}, but no signature has a release attestation"),
+        );
     }
 
     // Each valid signer's release attestation.

@@ -130,17 +130,31 @@ pub struct RevocationFile {
 pub struct Revocations {
     pub dir: PathBuf,
     pub files: Result<Vec<RevocationFile>, String>,
+    /// Directories inside it: revocations are read from the top level only, so what one
+    /// holds cannot be shown not to revoke (refused, naming it).
+    pub subdirectories: Vec<PathBuf>,
 }
 
-/// Reads every `*.json` (and so `*.sigstore.json`) file of `dir`, in name order; a file that
-/// is not a regular file or is too large is kept with its error.
+/// Reads every `*.json` (and so `*.sigstore.json`) file of `dir`, the extension in any case
+/// (`R1.JSON`), in name order; a file that is not a regular file or is too large is kept with
+/// its error. Subdirectories are listed, never entered.
 pub fn read_dir(dir: &Path) -> Revocations {
+    let mut subdirectories = Vec::new();
     let files = (|| {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| e.to_string())?
             .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
-        paths.retain(|p| p.extension().is_some_and(|x| x == "json"));
+        subdirectories = paths
+            .iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+            .cloned()
+            .collect();
+        subdirectories.sort();
+        paths.retain(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        });
         paths.sort();
         // Each file is read whole and parsed: the directory's size is bounded too (fail
         // closed past it: a release cannot be shown not to be revoked).
@@ -169,6 +183,7 @@ pub fn read_dir(dir: &Path) -> Revocations {
     Revocations {
         dir: dir.to_path_buf(),
         files,
+        subdirectories,
     }
 }
 
@@ -244,6 +259,17 @@ pub fn apply(
     let ours = |d: &Sha256| Some(*d) == model || Some(*d) == bom_sha256;
     let mut revoked = false;
     let mut counted = 0usize;
+    for d in &revocations.subdirectories {
+        revoked = true;
+        verdict.checks.push(check(
+            CheckKind::ReleaseRevoked,
+            false,
+            true,
+            &d.display().to_string(),
+            expected,
+            "a directory inside the revocations directory: revocations are read from its top level only, so what it holds cannot be shown not to revoke the release (move its files up, or remove it)",
+        ));
+    }
     for f in files {
         let shown = f.path.display().to_string();
         let result = f
@@ -333,6 +359,7 @@ mod tests {
             checks: Vec::new(),
             release_tier: None,
             staged_model_path: None,
+            unstaged: Vec::new(),
             release_staged: false,
         }
     }
@@ -348,6 +375,7 @@ mod tests {
                     bytes: Ok(b),
                 })
                 .collect()),
+            subdirectories: Vec::new(),
         }
     }
 
@@ -390,6 +418,40 @@ mod tests {
             None,
         );
         assert!(ver.accepted, "{:?}", kinds(&ver));
+    }
+
+    #[test]
+    fn a_revocation_named_in_upper_case_counts_and_a_subdirectory_refuses() {
+        let sec = SigningKey::generate(Curve::P256);
+        let model = Sha256::of(b"model");
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("R1.JSON"), signed(&sec, model, "leaked")).unwrap();
+        std::fs::write(d.path().join("README.md"), b"notes").unwrap();
+        let mut v = verdict(model);
+        apply(
+            &mut v,
+            &read_dir(d.path()),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(!v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", false)]);
+        assert!(v.checks[0].subject.ends_with("R1.JSON"));
+
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("2026")).unwrap();
+        std::fs::write(d.path().join("2026/r1.json"), signed(&sec, model, "x")).unwrap();
+        let mut v = verdict(model);
+        apply(
+            &mut v,
+            &read_dir(d.path()),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(!v.accepted);
+        assert_eq!(kinds(&v), vec![("release-revoked", false)]);
+        assert!(v.checks[0].subject.ends_with("2026"), "{:?}", v.checks[0]);
+        assert!(v.checks[0].actual.contains("top level only"));
     }
 
     #[test]

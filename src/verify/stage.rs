@@ -31,9 +31,11 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// Creates a fresh staging directory next to `dest`; refuses when `dest` exists (it is
-    /// never overwritten).
-    pub fn create(dest: &Path) -> io::Result<Stage> {
+    /// Creates a fresh staging directory next to `dest`. Every rule on DEST is here: it is
+    /// refused when it exists (never overwritten), and when it lies inside one of `verified`
+    /// (the model directory, the release root): staging there would change what is verified,
+    /// and the copy would be part of the next check.
+    pub fn create(dest: &Path, verified: &[&Path]) -> io::Result<Stage> {
         if std::fs::symlink_metadata(dest).is_ok() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -49,6 +51,19 @@ impl Stage {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let real = std::fs::canonicalize(&parent).unwrap_or_else(|_| parent.clone());
+        for inside in verified {
+            if std::fs::canonicalize(inside).is_ok_and(|r| real.starts_with(r)) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{}: inside {}, which is being verified",
+                        dest.display(),
+                        inside.display()
+                    ),
+                ));
+            }
+        }
         remove_abandoned(&parent, &name);
         let root = parent.join(format!(".{name}.aibom-stage.{}", std::process::id()));
         std::fs::create_dir(&root)?;
@@ -175,6 +190,19 @@ pub fn finish(mut stage: Stage, v: &mut Verdict) {
     }
     let model = stage.root.join(MODEL_DIR);
     let result = (|| -> Result<(), String> {
+        // Only what a counting signature covers reaches DEST: a file some other signature
+        // lists (admitted here by allow-unsigned, say) was hashed and copied, but is removed.
+        for name in &v.unstaged {
+            let f = model.join(name);
+            std::fs::remove_file(&f).map_err(|e| format!("{name}: {e}"))?;
+            let mut dir = f.parent();
+            while let Some(d) = dir.filter(|d| *d != model) {
+                if std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
         let from = if v.release_staged {
             let mp = v
                 .staged_model_path
@@ -203,7 +231,16 @@ pub fn finish(mut stage: Stage, v: &mut Verdict) {
         Ok(())
     })();
     match result {
-        Ok(()) => stage_check(v, true, &dest, "moved into place".to_owned()),
+        Ok(()) if v.unstaged.is_empty() => {
+            stage_check(v, true, &dest, "moved into place".to_owned())
+        }
+        Ok(()) => {
+            let left = format!(
+                "moved into place, without {} (no signature that counts covers it)",
+                v.unstaged.join(", ")
+            );
+            stage_check(v, true, &dest, left)
+        }
         Err(e) => stage_check(v, false, &dest, format!("not staged: {e}")),
     }
 }
@@ -269,13 +306,20 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dest = d.path().join("dest");
         std::fs::create_dir(&dest).unwrap();
-        assert!(Stage::create(&dest).is_err());
+        assert!(Stage::create(&dest, &[]).is_err());
         std::fs::remove_dir(&dest).unwrap();
-        let s = Stage::create(&dest).unwrap();
+        let s = Stage::create(&dest, &[]).unwrap();
         let root = s.root().to_path_buf();
         assert!(root.is_dir());
         drop(s);
         assert!(!root.exists());
         assert!(!dest.exists());
+        // Inside a directory being verified: refused, nothing created.
+        let model = d.path().join("model");
+        std::fs::create_dir(&model).unwrap();
+        let inside = model.join("deploy");
+        let err = Stage::create(&inside, &[&model]).err().unwrap();
+        assert!(err.to_string().contains("which is being verified"), "{err}");
+        assert_eq!(std::fs::read_dir(&model).unwrap().count(), 0);
     }
 }

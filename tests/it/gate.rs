@@ -61,17 +61,7 @@ impl Lab {
         };
         copy_tree(&samples().join("release"), &lab.rel());
         for p in PARTIES {
-            let (code, _, err) = aibom(
-                &[
-                    "keygen",
-                    "--private-key",
-                    s(&lab.p(&format!("{p}.pem"))),
-                    "--public-key",
-                    s(&lab.p(&format!("{p}.pub"))),
-                ],
-                None,
-            );
-            assert_eq!(code, 0, "{err}");
+            keygen(lab.tmp.path(), p);
         }
         lab
     }
@@ -161,6 +151,26 @@ impl Lab {
 
     fn verify(&self, extra: &[&str]) -> (i32, serde_json::Value) {
         self.verify_with(&PARTIES, extra)
+    }
+
+    /// `verify --stage dest` of the model with the AIBOM, the policy and `ml-lead.sig`, in
+    /// the human format: for the refusals that stop before any check.
+    fn stage(&self, dest: &Path) -> (i32, String, String) {
+        aibom(
+            &[
+                "verify",
+                s(&self.model()),
+                "--bom",
+                s(&self.p("model.cdx.json")),
+                "--policy",
+                s(&self.p("policy.toml")),
+                "--signature",
+                s(&self.p("ml-lead.sig")),
+                "--stage",
+                s(dest),
+            ],
+            None,
+        )
     }
 }
 
@@ -281,6 +291,39 @@ fn a_missing_or_swapped_release_file_is_refused() {
 }
 
 #[test]
+fn git_names_at_the_top_of_an_artifact_directory_follow_the_model_directorys_rule() {
+    let lab = Lab::unsigned();
+    let prompts = lab.rel().join("prompts");
+    fs::write(prompts.join(".gitignore"), "*.tmp\n").unwrap();
+    fs::create_dir_all(prompts.join(".git")).unwrap();
+    fs::write(prompts.join(".git/HEAD"), "ref: main\n").unwrap();
+    fs::create_dir_all(prompts.join("old/.git")).unwrap();
+    fs::write(prompts.join("old/.git/HEAD"), "ref: old\n").unwrap();
+    lab.generate("model.cdx.json");
+    let bom = fs::read_to_string(lab.p("model.cdx.json")).unwrap();
+    assert!(!bom.contains("prompts/.gitignore") && !bom.contains("prompts/.git/HEAD"));
+    assert!(bom.contains("prompts/old/.git/HEAD"));
+    for p in PARTIES {
+        lab.sign(p, "model.cdx.json");
+    }
+    lab.policy("");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    // Left out at the top, as in the model directory; checked like any file below it.
+    fs::write(prompts.join(".gitattributes"), "* text\n").unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    fs::write(prompts.join("old/.git/HEAD"), "ref: changed\n").unwrap();
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "file-changed", "prompts/old/.git/HEAD"),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
 fn a_missing_release_attestation_keeps_its_signer_from_counting() {
     let lab = Lab::signed();
     lab.policy("");
@@ -293,6 +336,72 @@ fn a_missing_release_attestation_keeps_its_signer_from_counting() {
         failed(&v)
     );
     assert!(has_check(&v, "approvals", ""), "{:?}", failed(&v));
+}
+
+/// `verify` of the lab's model with every party's signature and `policy.toml`, without
+/// `--bom`.
+fn verify_without_bom(lab: &Lab) -> (i32, serde_json::Value) {
+    let mut a: Vec<String> = vec![
+        "verify".into(),
+        s(&lab.model()).into(),
+        "--format".into(),
+        "json".into(),
+        "--policy".into(),
+        s(&lab.p("policy.toml")).into(),
+    ];
+    for p in PARTIES {
+        a.push("--signature".into());
+        a.push(s(&lab.p(&format!("{p}.sig"))).into());
+    }
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = aibom(&a, None);
+    let v = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{code} {out} {err}"));
+    (code, v)
+}
+
+#[test]
+fn without_aibom_or_release_attestations_an_attested_release_is_refused() {
+    let lab = Lab::signed();
+    lab.policy("");
+    for p in PARTIES {
+        fs::remove_file(lab.p(&format!("{p}.sig.release"))).unwrap();
+    }
+    let (code, v) = verify_without_bom(&lab);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "release-attestation" && c["subject"] == "the release")
+        .unwrap_or_else(|| panic!("{:?}", failed(&v)));
+    assert_eq!(c["ok"], false);
+    assert!(
+        c["actual"]
+            .as_str()
+            .unwrap()
+            .contains("records a release, but no signature has a release attestation"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_policy_that_configures_a_release_refuses_a_model_signed_without_one() {
+    let lab = Lab::signed();
+    for p in PARTIES {
+        fs::remove_file(lab.p(&format!("{p}.sig.release"))).unwrap();
+        fs::remove_file(lab.p(&format!("{p}.sig.bom"))).unwrap();
+    }
+    lab.policy("");
+    let (code, v) = verify_without_bom(&lab);
+    assert_eq!(code, 0, "nothing says there is a release: {v:#}");
+    lab.policy("[release]\nmodel = \"model\"\ntier = \"high\"\n");
+    let (code, v) = verify_without_bom(&lab);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        has_check(&v, "release-attestation", "the release"),
+        "{:?}",
+        failed(&v)
+    );
 }
 
 #[test]
@@ -500,6 +609,32 @@ fn a_regression_limit_without_a_previous_value_fails_closed_naming_it() {
 }
 
 #[test]
+fn a_gate_that_is_not_required_fails_when_an_evaluation_file_was_unreadable() {
+    let lab = Lab::unsigned();
+    let eval = lab.rel().join("eval/results_2026-05-01T12-00-00.json");
+    fs::write(&eval, b"{\"results\": {\"arc_easy\": ").unwrap();
+    lab.generate("model.cdx.json");
+    for p in PARTIES {
+        lab.sign(p, "model.cdx.json");
+    }
+    lab.policy("[[verify.metric]]\nmetric = \"acc\"\ntask = \"arc_easy\"\nmin = 0.5\n");
+    let (code, v) = lab.verify(&[]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "metric" && c["ok"] == false)
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(c["subject"], "arc_easy/acc");
+    let actual = c["actual"].as_str().unwrap();
+    assert!(
+        actual.starts_with("eval/results_2026-05-01T12-00-00.json: not readable as JSON"),
+        "{c}"
+    );
+}
+
+#[test]
 fn metrics_are_read_only_from_an_aibom_a_verified_signature_binds() {
     let lab = Lab::signed();
     for p in PARTIES {
@@ -558,6 +693,37 @@ fn a_dataset_change_requires_the_extra_role_and_names_the_change() {
         "{actual}"
     );
     // With the extra role's signature it passes.
+    let (code, v) = lab.verify(&["--previous", s(&prev)]);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn a_dataset_governance_change_is_a_dataset_change() {
+    let lab = Lab::signed();
+    let config = fs::read_to_string(lab.rel().join("aibom.toml")).unwrap();
+    let older = config.replace(
+        "classification = \"confidential\"",
+        "classification = \"internal\"",
+    );
+    assert_ne!(older, config);
+    lab.previous_file("aibom.toml", older.as_bytes());
+    lab.policy(CHANGE_POLICY);
+    let prev = lab.p("prev.cdx.json");
+    let (code, v) = lab.verify_with(&["ml-lead", "legal"], &["--previous", s(&prev)]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "change")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(c["subject"], "dataset changed");
+    let actual = c["actual"].as_str().unwrap();
+    assert!(actual.contains("missing security"), "{actual}");
+    assert!(
+        actual.contains("governance changed: data[0].classification"),
+        "{actual}"
+    );
     let (code, v) = lab.verify(&["--previous", s(&prev)]);
     assert_eq!(code, 0, "{v:#}");
 }
@@ -664,22 +830,7 @@ fn stage_never_overwrites_an_existing_destination() {
     let dest = lab.p("deploy");
     fs::create_dir(&dest).unwrap();
     fs::write(dest.join("keep.txt"), "mine").unwrap();
-    let model = lab.model();
-    let (code, _, err) = aibom(
-        &[
-            "verify",
-            s(&model),
-            "--bom",
-            s(&lab.p("model.cdx.json")),
-            "--policy",
-            s(&lab.p("policy.toml")),
-            "--signature",
-            s(&lab.p("ml-lead.sig")),
-            "--stage",
-            s(&dest),
-        ],
-        None,
-    );
+    let (code, _, err) = lab.stage(&dest);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("never overwrites"), "{err}");
     assert_eq!(tree(&dest), vec![("keep.txt".to_owned(), b"mine".to_vec())]);
@@ -851,21 +1002,7 @@ fn stage_into_the_model_directory_is_refused_and_writes_nothing() {
     let model = lab.model();
     let before = tree(&model);
     let dest = model.join("deploy");
-    let (code, _, err) = aibom(
-        &[
-            "verify",
-            s(&model),
-            "--bom",
-            s(&lab.p("model.cdx.json")),
-            "--policy",
-            s(&lab.p("policy.toml")),
-            "--signature",
-            s(&lab.p("ml-lead.sig")),
-            "--stage",
-            s(&dest),
-        ],
-        None,
-    );
+    let (code, _, err) = lab.stage(&dest);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("which is being verified"), "{err}");
     assert_eq!(tree(&model), before);

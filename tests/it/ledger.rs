@@ -31,17 +31,6 @@ impl Release {
         self.tmp.path().join(name)
     }
 
-    fn keygen(&self, name: &str) {
-        let (code, _, err) = aibom(&[
-            "keygen",
-            "--private-key",
-            s(&self.p(&format!("{name}.pem"))),
-            "--public-key",
-            s(&self.p(&format!("{name}.pub"))),
-        ]);
-        assert_eq!(code, 0, "{err}");
-    }
-
     /// `verify --format json` with the release key, the AIBOM and `extra` flags.
     fn verify(&self, extra: &[&str]) -> (i32, serde_json::Value, String) {
         let key = self.p("k.pub");
@@ -77,9 +66,9 @@ fn release() -> Release {
         model,
         tmp,
     };
-    r.keygen("k");
-    r.keygen("sec");
-    r.keygen("other");
+    keygen(r.tmp.path(), "k");
+    keygen(r.tmp.path(), "sec");
+    keygen(r.tmp.path(), "other");
     let (code, _, err) = aibom(&["generate", s(&r.model), "-o", s(&r.bom), "--no-progress"]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = aibom(&[

@@ -119,3 +119,20 @@ pub fn snapshot_cli(name: &str, args: &[&str]) {
     .replace(&repo().display().to_string(), "[REPO]");
     snapshot(&format!("cli/{name}.txt"), text.as_bytes());
 }
+
+/// `aibom keygen` into `dir`: `<name>.pem` (private) and `<name>.pub`.
+pub fn keygen(dir: &Path, name: &str) {
+    let out = bin()
+        .arg("keygen")
+        .arg("--private-key")
+        .arg(dir.join(format!("{name}.pem")))
+        .arg("--public-key")
+        .arg(dir.join(format!("{name}.pub")))
+        .output()
+        .expect("run aibom");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -67,24 +67,13 @@ impl Lab {
         let lab = Lab {
             tmp: tempfile::tempdir().unwrap(),
         };
-        lab.keygen("k");
-        lab.keygen("k2");
+        keygen(lab.tmp.path(), "k");
+        keygen(lab.tmp.path(), "k2");
         lab
     }
 
     fn p(&self, name: &str) -> PathBuf {
         self.tmp.path().join(name)
-    }
-
-    fn keygen(&self, name: &str) {
-        let (code, _, err) = aibom(&[
-            "keygen",
-            "--private-key",
-            s(&self.p(&format!("{name}.pem"))),
-            "--public-key",
-            s(&self.p(&format!("{name}.pub"))),
-        ]);
-        assert_eq!(code, 0, "{err}");
     }
 
     /// A model directory: config, tokenizer and a tiny safetensors file.
@@ -755,7 +744,7 @@ fn files_allowed_unsigned_are_not_required_in_the_aibom_4a6() {
 #[test]
 fn a_missing_or_garbage_signature_does_not_defeat_a_met_threshold_4i_4i2() {
     let lab = Lab::new();
-    lab.keygen("k3");
+    keygen(lab.tmp.path(), "k3");
     let m = lab.mk("m");
     assert_eq!(lab.sign(&m, "k", "a.sig", &[]).0, 0);
     assert_eq!(lab.sign(&m, "k2", "b.sig", &[]).0, 0);
@@ -1325,4 +1314,123 @@ fn an_older_attestation_without_the_aibom_digest_is_still_read_and_says_so() {
             .contains("compared as JSON"),
         "{bound:#}"
     );
+}
+
+// --- --stage copies only what a signature that counts covers ----------------------------
+
+#[test]
+fn stage_leaves_out_a_file_only_a_signature_that_does_not_count_lists() {
+    let lab = Lab::new();
+    let m = lab.mk("m");
+    assert_eq!(lab.sign(&m, "k", "a.sig", &[]).0, 0);
+    // b.sig lists notes.txt as it was; it was changed since, so b.sig does not count.
+    fs::write(m.join("notes.txt"), "as signed\n").unwrap();
+    assert_eq!(lab.sign(&m, "k2", "b.sig", &[]).0, 0);
+    fs::write(m.join("notes.txt"), "changed after signing\n").unwrap();
+    let policy = lab.policy(&format!(
+        "[verify]\nthreshold = 1\nallow-unsigned = [\"notes.txt\"]\n[[verify.signer]]\nrole = \"a\"\npublic-key = \"{}\"\n[[verify.signer]]\nrole = \"b\"\npublic-key = \"{}\"\n",
+        s(&lab.p("k.pub")),
+        s(&lab.p("k2.pub")),
+    ));
+    let dest = lab.p("staged");
+    let (code, v) = verify(&[
+        s(&m),
+        "--signature",
+        s(&lab.p("a.sig")),
+        "--signature",
+        s(&lab.p("b.sig")),
+        "--policy",
+        s(&policy),
+        "--stage",
+        s(&dest),
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["roles"][1]["satisfied"], false, "{v:#}");
+    assert!(dest.join("model.safetensors").is_file());
+    assert!(
+        !dest.join("notes.txt").exists(),
+        "a file no counting signature covers was staged: {v:#}"
+    );
+    let stage = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "stage")
+        .unwrap();
+    assert!(
+        stage["actual"]
+            .as_str()
+            .unwrap()
+            .contains("without notes.txt"),
+        "{stage}"
+    );
+}
+
+// --- An AIBOM past the size or depth cap is refused, naming the file ----------------------
+
+#[test]
+fn an_aibom_too_large_or_too_deep_is_refused_naming_the_file() {
+    let lab = Lab::new();
+    let m = lab.mk("m");
+    assert_eq!(lab.sign(&m, "k", "m.sig", &[]).0, 0);
+    let small = lab.generate(&m, "small.json");
+    // Past the size cap (sparse: nothing is written to disk, nothing is read).
+    let big = lab.p("big.cdx.json");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(aibom::limits::VerifyLimits::default().max_bom + 1)
+        .unwrap();
+    drop(f);
+    let key = lab.p("k.pub");
+    let (code, _, err) = aibom(&[
+        "verify",
+        s(&m),
+        "--signature",
+        s(&lab.p("m.sig")),
+        "--public-key",
+        s(&key),
+        "--bom",
+        s(&big),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("big.cdx.json") && err.contains("more than the limit"),
+        "{err}"
+    );
+    for args in [vec!["diff", s(&small), s(&big)], vec!["report", s(&big)]] {
+        let (code, _, err) = aibom(&args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains("big.cdx.json"), "{args:?}: {err}");
+    }
+    // Nested past the depth cap: refused before parsing, naming the file.
+    let deep = lab.p("deep.cdx.json");
+    let depth = aibom::limits::VerifyLimits::default().max_bom_depth + 1;
+    let mut doc = String::from("{\"bomFormat\": \"CycloneDX\", \"x\": ");
+    doc.push_str(&"[".repeat(depth));
+    doc.push_str(&"]".repeat(depth));
+    doc.push('}');
+    fs::write(&deep, doc).unwrap();
+    let (code, v) = lab.verify_k(&m, &["--bom", s(&deep)]);
+    assert_eq!(code, 1, "{v:#}");
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "aibom")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(c["subject"], s(&deep));
+    assert!(
+        c["actual"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("nested deeper than {} levels", depth - 1)),
+        "{c}"
+    );
+    for args in [vec!["diff", s(&small), s(&deep)], vec!["report", s(&deep)]] {
+        let (code, _, err) = aibom(&args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(
+            err.contains("deep.cdx.json") && err.contains("nested deeper than"),
+            "{args:?}: {err}"
+        );
+    }
 }

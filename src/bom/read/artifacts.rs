@@ -180,6 +180,33 @@ impl<'a> Document<'a> {
             .collect()
     }
 
+    /// The evaluation files whose metrics were not read whole when the AIBOM was generated:
+    /// each file of an `evaluation` artifact that carries `aibom:evaluation:note`s (not JSON,
+    /// too large, too deep, metrics left out), with those notes. A metric gate cannot tell
+    /// what such a file held, so it is missing evidence.
+    pub fn unread_evaluations(&self) -> Vec<(&'a str, Vec<&'a str>)> {
+        let mut out = Vec::new();
+        for a in self.release_artifacts() {
+            if a.role != "evaluation" {
+                continue;
+            }
+            for f in a.component.get("components").objects() {
+                if f.get("type").str() != Some("file") {
+                    continue;
+                }
+                let notes: Vec<&'a str> = f
+                    .properties()
+                    .filter(|(n, _)| *n == "aibom:evaluation:note")
+                    .map(|(_, v)| v)
+                    .collect();
+                if !notes.is_empty() {
+                    out.push((f.get("name").str().unwrap_or("(an unnamed file)"), notes));
+                }
+            }
+        }
+        out
+    }
+
     /// Every recorded evaluation metric: the model card's first, then each evaluation file's,
     /// in document order; with notes on recorded metrics that do not parse.
     pub fn metrics(&self) -> (Vec<MetricEntry<'a>>, Vec<Note>) {

@@ -51,6 +51,97 @@ pub enum Error {
     NotCycloneDx { found: String },
 }
 
+/// Why an AIBOM's bytes could not be parsed ([`parse`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("JSON nested deeper than {max} levels: not read")]
+    TooDeep { max: usize },
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Whether the JSON text `bytes` nests arrays and objects deeper than `max`, by one pass over
+/// the bytes (nothing is parsed or kept).
+pub fn nests_deeper_than(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth = depth.saturating_add(1);
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses an AIBOM's bytes (already read under the size cap,
+/// [`crate::limits::VerifyLimits::max_bom`]), refusing first, without parsing, one nested
+/// deeper than `max_depth` ([`crate::limits::VerifyLimits::max_bom_depth`]).
+pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Value, ParseError> {
+    if nests_deeper_than(bytes, max_depth) {
+        return Err(ParseError::TooDeep { max: max_depth });
+    }
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+/// Whether the AIBOM text `json` records a release (`aibom:release:*` on the model or on a
+/// top-level component), read with typed, borrowed structs that keep nothing else: for a
+/// signed AIBOM that is not otherwise read. `Err` when it cannot be read that far.
+pub fn peek_release(json: &str) -> Result<bool, serde_json::Error> {
+    use serde::de::IgnoredAny;
+    use std::borrow::Cow;
+    #[derive(serde::Deserialize)]
+    struct Prop<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        value: Option<IgnoredAny>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Comp<'a> {
+        #[serde(borrow, default)]
+        properties: Option<Vec<Prop<'a>>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow, default)]
+        component: Option<Comp<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Peek<'a> {
+        #[serde(borrow, default)]
+        metadata: Option<Meta<'a>>,
+        #[serde(borrow, default)]
+        components: Option<Vec<Comp<'a>>>,
+    }
+    let p: Peek<'_> = serde_json::from_str(json)?;
+    let model = p.metadata.and_then(|m| m.component);
+    Ok(model
+        .into_iter()
+        .chain(p.components.into_iter().flatten())
+        .flat_map(|c| c.properties.into_iter().flatten())
+        .any(|pr| {
+            pr.name
+                .is_some_and(|n| n == "aibom:release:tier" || n == "aibom:release:role")
+        }))
+}
+
 /// What kind of JSON value this is, for messages ("expected an array, found a string").
 pub fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -472,6 +563,33 @@ mod tests {
         );
         assert_eq!(d.components.len(), 1);
         assert_eq!(d.components[0].at, "components[1]");
+    }
+
+    #[test]
+    fn depth_is_counted_on_the_bytes_outside_strings() {
+        assert!(!nests_deeper_than(br#"{"a": [[1]]}"#, 3));
+        assert!(nests_deeper_than(br#"{"a": [[[1]]]}"#, 3));
+        assert!(!nests_deeper_than(br#"{"a": "[[[[[\"{{{{"}"#, 1));
+        assert!(matches!(
+            parse(b"[[[]]]", 2),
+            Err(ParseError::TooDeep { max: 2 })
+        ));
+        assert!(matches!(parse(b"[[", 5), Err(ParseError::Json(_))));
+        assert_eq!(parse(b"[[]]", 2).unwrap(), json!([[]]));
+    }
+
+    #[test]
+    fn peeks_whether_an_aibom_records_a_release() {
+        let tier = r#"{"metadata": {"component": {"properties": [
+            {"name": "aibom:release:tier", "value": "high"}]}}, "vulnerabilities": [1]}"#;
+        assert!(peek_release(tier).unwrap());
+        let role = r#"{"components": [{"name": "x"},
+            {"properties": [{"name": "aibom:release:role", "value": "prompts"}]}]}"#;
+        assert!(peek_release(role).unwrap());
+        let none = r#"{"metadata": {"component": {"properties": [
+            {"name": "aibom:file:size", "value": "1"}]}}, "components": []}"#;
+        assert!(!peek_release(none).unwrap());
+        assert!(peek_release(r#"{"components": 3}"#).is_err());
     }
 
     #[test]

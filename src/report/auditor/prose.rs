@@ -239,7 +239,10 @@ pub fn summary(r: &AuditReport) -> Vec<Card> {
     cards.push(card(
         "Chat template / remote code",
         Some(format!("{} / {}", yes_no(chat), yes_no(remote))),
-        format!("{} Python files in the release", p.python_files.len()),
+        match p.python_files.len() {
+            1 => "1 Python file in the release".to_owned(),
+            n => format!("{n} Python files in the release"),
+        },
         if remote || !p.findings.is_empty() {
             Tone::Warn
         } else {
@@ -524,9 +527,17 @@ pub fn roles_present(present: &[String]) -> String {
 }
 pub const NO_METRIC_GATE: &str = "The policy sets no evaluation gate.";
 pub const GATE_COLUMNS: &[&str] = &["Gate", "Threshold", "Recorded", "Result"];
-pub fn gate_result(passed: bool) -> &'static str {
-    if passed { "pass" } else { "fail" }
+pub fn gate_result(passed: Option<bool>) -> &'static str {
+    match passed {
+        Some(true) => "pass",
+        Some(false) => "fail",
+        None => "not judged here",
+    }
 }
+
+/// What a regression limit shows: the report has no previous release to compare with.
+pub const REGRESSION_NOT_JUDGED: &str =
+    "compared with the previous approved release by `aibom verify --previous`";
 
 // ---------------------------------------------------------------------------------------------
 // Datasets.

@@ -13,7 +13,7 @@
 use super::{Approval, AttestationState};
 use crate::bom::read::Document;
 use crate::bom::read::artifacts::MetricSource;
-use crate::config::{Gates, Signer, SignerTrust};
+use crate::config::{Gates, Signer};
 
 /// How many file paths an artifact of several files lists before "+N more".
 pub const LISTED_FILES: usize = 5;
@@ -83,13 +83,15 @@ pub enum TierRoles {
     },
 }
 
-/// One `[[verify.metric]]` gate with bounds.
+/// One `[[verify.metric]]` gate: its bounds, or its regression limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateRow {
     pub label: String,
     pub expected: String,
     pub actual: String,
-    pub passed: bool,
+    /// `None`: not judged here (a regression limit needs the previous release, which only
+    /// `verify --previous` is given).
+    pub passed: Option<bool>,
 }
 
 /// What the report needs of the policy given with `--config`.
@@ -173,24 +175,18 @@ fn binds(a: &Approval) -> bool {
     a.valid && a.attestation == AttestationState::Binds
 }
 
-/// The roles whose configured signer made an approval that signs this AIBOM. A key role is
-/// recognised by the label the report gives its key (`role <name>`), a keyless role by its
-/// identity and issuer; a certificate-CA role cannot be told from the approval and is not
-/// listed.
+/// The roles whose configured signer made an approval that signs this AIBOM, in the policy's
+/// order: the roles each approval's signer fills, by the verifier's own rule
+/// ([`crate::verify::roles::fills`]: the role's key, a chain to the role's CA, or its keyless
+/// identity and issuer).
 pub fn roles_present(signers: &[Signer], approvals: &[Approval]) -> Vec<String> {
-    let signed: Vec<&str> = approvals
-        .iter()
-        .filter(|a| binds(a))
-        .filter_map(|a| a.signer.as_deref())
-        .collect();
     let mut out: Vec<String> = Vec::new();
     for s in signers {
-        let by = match &s.trust {
-            SignerTrust::PublicKey(_) => format!("key role {} (", s.role),
-            SignerTrust::Keyless { identity, issuer } => format!("keyless {identity} ({issuer})"),
-            SignerTrust::CertificateCa(_) => continue,
-        };
-        if signed.iter().any(|x| x.starts_with(&by)) && !out.contains(&s.role) {
+        let filled = approvals
+            .iter()
+            .filter(|a| binds(a))
+            .any(|a| a.roles.contains(&s.role));
+        if filled && !out.contains(&s.role) {
             out.push(s.role.clone());
         }
     }
@@ -218,18 +214,25 @@ fn gate(
     };
     // As `verify` does: metrics are read only from an AIBOM a verified signature binds.
     let bound = approvals.iter().any(binds).then_some(d);
-    let metrics = gates
-        .metrics
-        .iter()
-        .filter_map(|g| {
-            crate::verify::metric_outcome(g, bound).map(|o| GateRow {
+    let mut metrics = Vec::new();
+    for g in &gates.metrics {
+        if let Some(o) = crate::verify::metric_outcome(g, bound) {
+            metrics.push(GateRow {
                 label: g.label(),
                 expected: o.expected,
                 actual: o.actual,
-                passed: o.passed,
-            })
-        })
-        .collect();
+                passed: Some(o.passed),
+            });
+        }
+        if let Some(limit) = g.max_regression {
+            metrics.push(GateRow {
+                label: g.label(),
+                expected: crate::verify::regression_expected(g, limit),
+                actual: super::prose::REGRESSION_NOT_JUDGED.to_owned(),
+                passed: None,
+            });
+        }
+    }
     GateView {
         tier,
         present: roles_present(&policy.signers, approvals),
@@ -241,7 +244,7 @@ fn gate(
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::config::{MetricGate, TierRule};
+    use crate::config::{MetricGate, SignerTrust, TierRule};
     use serde_json::{Value, json};
 
     const A: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -276,10 +279,11 @@ mod tests {
         })
     }
 
-    fn approval(signer: &str) -> Approval {
+    fn approval(signer: &str, roles: &[&str]) -> Approval {
         Approval {
             signature: "s.sig".into(),
             signer: Some(signer.into()),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             valid: true,
             attestation: AttestationState::Binds,
             ..Approval::default()
@@ -358,7 +362,10 @@ mod tests {
                 trust: SignerTrust::PublicKey("sec.pub".into()),
             },
         ];
-        let approvals = [approval("key role ml-lead (P-256 0123456789abcdef…)")];
+        let approvals = [approval(
+            "key role ml-lead (P-256 0123456789abcdef…)",
+            &["ml-lead"],
+        )];
         let g = view(&d, Some(&policy), Some(&approvals))
             .unwrap()
             .gate
@@ -373,10 +380,10 @@ mod tests {
         );
         assert_eq!(g.present, ["ml-lead"]);
         assert_eq!(g.metrics.len(), 2);
-        assert!(g.metrics[0].passed);
+        assert_eq!(g.metrics[0].passed, Some(true));
         assert_eq!(g.metrics[0].expected, "at least 0.55 (required)");
         assert!(g.metrics[0].actual.contains("0.583"));
-        assert!(!g.metrics[1].passed);
+        assert_eq!(g.metrics[1].passed, Some(false));
     }
 
     #[test]
@@ -394,7 +401,7 @@ mod tests {
             max_regression: None,
             lower_is_better: false,
         }];
-        let mut unbound = approval("key role x (P-256 0…)");
+        let mut unbound = approval("key role x (P-256 0…)", &["x"]);
         unbound.attestation = AttestationState::Missing;
         let g = view(&d, Some(&policy), Some(&[unbound]))
             .unwrap()
@@ -402,6 +409,48 @@ mod tests {
             .unwrap();
         assert_eq!(g.tier, TierRoles::NoTierRules);
         assert!(g.present.is_empty());
-        assert!(!g.metrics[0].passed);
+        assert_eq!(g.metrics[0].passed, Some(false));
+    }
+
+    #[test]
+    fn shows_a_certificate_ca_role_present_and_each_regression_limit() {
+        let doc = release();
+        let d = Document::from_value(&doc).unwrap();
+        let mut policy = ReleasePolicy::default();
+        policy.gates.metrics = vec![MetricGate {
+            metric: "acc".into(),
+            task: Some("arc_easy".into()),
+            filter: None,
+            min: None,
+            max: None,
+            required: false,
+            max_regression: Some(crate::config::Regression::Absolute(0.02)),
+            lower_is_better: false,
+        }];
+        policy.signers = vec![
+            Signer {
+                role: "ml-lead".into(),
+                trust: SignerTrust::PublicKey("lead.pub".into()),
+            },
+            Signer {
+                role: "legal".into(),
+                trust: SignerTrust::CertificateCa("legal-ca.pem".into()),
+            },
+        ];
+        let approvals = [approval("certificate CN=counsel", &["legal"])];
+        let g = view(&d, Some(&policy), Some(&approvals))
+            .unwrap()
+            .gate
+            .unwrap();
+        assert_eq!(g.present, ["legal"]);
+        assert_eq!(
+            g.metrics,
+            [GateRow {
+                label: "arc_easy/acc".into(),
+                expected: "at most 0.02 lower than the previous release".into(),
+                actual: crate::report::auditor::prose::REGRESSION_NOT_JUDGED.into(),
+                passed: None,
+            }]
+        );
     }
 }

@@ -86,12 +86,20 @@ pub(super) fn release(h: &mut String, r: &AuditReport) {
                 w!(
                     h,
                     "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    if x.passed { "" } else { " class=\"bad\"" },
+                    if x.passed == Some(false) {
+                        " class=\"bad\""
+                    } else {
+                        ""
+                    },
                     esc(&x.label),
                     esc(&x.expected),
                     esc(&x.actual),
                     badge(
-                        if x.passed { "b-ok" } else { "b-bad" },
+                        match x.passed {
+                            Some(true) => "b-ok",
+                            Some(false) => "b-bad",
+                            None => "b-na",
+                        },
                         prose::gate_result(x.passed)
                     )
                 );

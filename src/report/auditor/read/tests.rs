@@ -120,3 +120,22 @@ fn purls_without_a_version_are_unpinned() {
         "pkg:huggingface/org/m"
     );
 }
+
+#[test]
+fn the_summary_counts_one_python_file_in_the_singular() {
+    let doc = |files: &[&str]| {
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+            "metadata": {"component": {"type": "machine-learning-model", "name": "m",
+                "components": files.iter().map(|f| json!({"type": "file", "name": f}))
+                    .collect::<Vec<_>>()}}})
+    };
+    let text = |files: &[&str]| -> Vec<String> {
+        let r = read(&doc(files), Inputs::default()).unwrap();
+        crate::report::auditor::prose::summary(&r)
+            .into_iter()
+            .map(|c| c.detail)
+            .collect()
+    };
+    assert!(text(&["modeling.py"]).contains(&"1 Python file in the release".to_owned()));
+    assert!(text(&["a.py", "b.py"]).contains(&"2 Python files in the release".to_owned()));
+}
