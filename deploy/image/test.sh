@@ -78,6 +78,18 @@ expect 0 "signed release accepted and staged (deploy/model-gate.yaml)" \
 diff -r "$work/good/model" "$work/staged-good/model"
 echo "ok: the staged copy is the signed model"
 
+# The same, with /etc/aibom laid out as a ConfigMap volume is: each key a link through ..data to
+# a timestamped directory (deploy/model-gate.yaml's ConfigMap holds deploy/image/aibom.toml).
+cm="$work/configmap"
+mkdir -p "$cm/..2026_01_01_00_00_00.000000000"
+cp deploy/image/aibom.toml "$work/etc/release.pub" "$cm/..2026_01_01_00_00_00.000000000/"
+ln -s ..2026_01_01_00_00_00.000000000 "$cm/..data"
+ln -s ..data/aibom.toml "$cm/aibom.toml"
+ln -s ..data/release.pub "$cm/release.pub"
+chmod -R a+rX "$cm"
+expect 0 "signed release accepted with the policy and key from a ConfigMap-style volume" \
+  gate -v "$work/good:/release:ro" -v "$cm:/etc/aibom:ro" "$image" "${verify[@]}" --rescan
+
 expect 1 "tampered release refused (--rescan)" \
   gate -v "$work/tampered:/release:ro" "${key[@]}" "$image" "${verify[@]}" --rescan
 expect 1 "tampered release refused, nothing staged" \
