@@ -29,7 +29,7 @@ if readelf -dW "$bin" | grep -q '(NEEDED)'; then
 fi
 # glibc entry points that load shared objects at run time even in a static binary: NSS (user,
 # group, host and service lookups), iconv and locales. Any of them would fail in an image with
-# no libraries. (dlopen itself is always linked, by the stdio code that can call iconv; it
+# no libraries. (dlopen itself is always linked, by the character-set conversion code; it
 # loads nothing unless one of these is called.)
 loaders="$(nm "$bin" | awk '$2 ~ /^[TtWw]$/ {print $3}' |
   grep -E '^(getpw(nam|uid|ent)|getgr(nam|gid|ent)|getspnam|initgroups|getlogin|getaddrinfo|gethostby(name|addr)|getservby(name|port)|getprotobyname|iconv_open|setlocale|newlocale|__nss_module_load)(_r)?$' ||
