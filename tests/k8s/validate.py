@@ -50,12 +50,32 @@ def volumes(docs):
     return kind(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]
 
 
-# (what, mutation, a phrase the refusal must contain: refused for that reason, not another)
+def spec(docs):
+    return kind(docs, "Deployment")["spec"]
+
+
+# (what, mutation, a phrase the refusal must contain: refused for that fault, not another)
 MUTATIONS = [
-    ("a misspelt field (readonly)", lambda d: init(d)["volumeMounts"][0].update(readonly=True), "'readonly' was unexpected"),
-    ("a field of the wrong type (replicas: one)", lambda d: kind(d, "Deployment")["spec"].update(replicas="one"), "spec.replicas: 'one' is not of type"),
-    ("a missing required field (the selector)", lambda d: kind(d, "Deployment")["spec"].pop("selector"), "'selector' is a required property"),
-    ("a list where a map is expected (configMap)", lambda d: volumes(d)[1].update(configMap=["aibom-policy"]), "configMap: ['aibom-policy'] is not of type"),
+    (
+        "a misspelt field (readonly)",
+        lambda d: init(d)["volumeMounts"][0].update(readonly=True),
+        "'readonly' was unexpected",
+    ),
+    (
+        "a field of the wrong type (replicas: one)",
+        lambda d: spec(d).update(replicas="one"),
+        "spec.replicas: 'one' is not of type",
+    ),
+    (
+        "a missing required field (the selector)",
+        lambda d: spec(d).pop("selector"),
+        "'selector' is a required property",
+    ),
+    (
+        "a list where a map is expected (configMap)",
+        lambda d: volumes(d)[1].update(configMap=["aibom-policy"]),
+        "configMap: ['aibom-policy'] is not of type",
+    ),
     ("a container without its name", lambda d: init(d).pop("name"), "'name' is a required property"),
 ]
 
@@ -76,7 +96,8 @@ def self_test(version):
         if rc == 0 or reason not in out:
             accepted += 1
             print(f"self-test: {name} was not refused for it (exit {rc}):\n{out}")
-    print(f"self-test (Kubernetes {version}): {len(MUTATIONS) - accepted} of {len(MUTATIONS)} mutations refused for their fault")
+    refused = len(MUTATIONS) - accepted
+    print(f"self-test (Kubernetes {version}): {refused} of {len(MUTATIONS)} mutations refused for their fault")
     return accepted == 0
 
 

@@ -111,7 +111,8 @@ def self_test(path):
 def main(paths):
     if paths[:1] == ["--self-test"] and len(paths) == 2:
         return self_test(paths[1])
-    return run(paths, lambda p: (check(p), "valid SPDX 3.0.1 (spdx-python-model)"), "validate.py FILE.spdx.json...")
+    valid = "valid SPDX 3.0.1 (spdx-python-model)"
+    return run(paths, lambda p: (check(p), valid), "validate.py FILE.spdx.json...")
 
 
 if __name__ == "__main__":
