@@ -2,8 +2,8 @@
 # The deploy-gate image, end to end: builds the static binary (deploy/image/build.sh) and the
 # image (Containerfile) with podman from Debian's packages, then runs the gate inside it the way
 # deploy/model-gate.yaml does (same paths and arguments) on a release signed here with a key
-# made for the run: accepted with --rescan and with --stage; a tampered copy refused (nothing
-# staged); no trusted key, refused to run. The container has no network, a read-only root with
+# made for the run: accepted with --rescan, with --stage, and with /etc/aibom laid out as a
+# ConfigMap volume; a tampered copy refused (nothing staged); no trusted key, refused to run. The container has no network, a read-only root with
 # no /tmp, an unprivileged uid and no capabilities. A binary that is not static cannot start in
 # the image (FROM scratch has no ld.so), so every check below fails with it.
 #
