@@ -16,7 +16,11 @@ supported `specVersion`); 2 a file could not be read or no file was given.
 """
 
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from validate_files import run  # noqa: E402  (tests/validate_files.py: the loop over files)
 
 from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.validation import make_schemabased_validator
@@ -53,27 +57,17 @@ def problems(text):
     return schema_version, found
 
 
+def check(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    schema_version, found = problems(text)
+    if found:
+        return found, None
+    return [], f"valid CycloneDX {schema_version.to_version()}"
+
+
 def main(paths):
-    if not paths:
-        print(f"usage: {sys.argv[0]} BOM.json [BOM.json ...]", file=sys.stderr)
-        return 2
-    invalid = 0
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            print(f"{path}: cannot read: {e}", file=sys.stderr)
-            return 2
-        schema_version, found = problems(text)
-        if found:
-            invalid += 1
-            print(f"{path}: invalid, {len(found)} error(s)")
-            for line in found:
-                print(f"  {line}")
-        else:
-            print(f"{path}: valid CycloneDX {schema_version.to_version()}")
-    return 1 if invalid else 0
+    return run(paths, check, f"{sys.argv[0]} BOM.json [BOM.json ...]")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,17 @@ wrong value types, bad enumeration values and malformed date-times are errors); 
 reference resolves to an element of the document (`link()` reports no missing ids); and
 serialising the set back checks each class's required properties and cardinalities. Then the
 AIBOM's own expectations: one SpdxDocument whose root is an ai_AIPackage with primary purpose
-`model`, and every software_File carrying a SHA-256. Exit 0 when all pass, 1 otherwise.
+`model`, and every software_File carrying a SHA-256. Exit 0 when all pass, 1 otherwise (2: no
+file given, or one cannot be read).
 """
 
 import io
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from validate_files import run  # noqa: E402  (tests/validate_files.py: the loop over files)
 
 from spdx_python_model import v3_0_1 as spdx
 
@@ -106,20 +111,8 @@ def self_test(path):
 def main(paths):
     if paths[:1] == ["--self-test"] and len(paths) == 2:
         return self_test(paths[1])
-    if not paths:
-        print("usage: validate.py FILE.spdx.json...", file=sys.stderr)
-        return 2
-    failed = 0
-    for p in paths:
-        problems = check(p)
-        if problems:
-            failed += 1
-            print(f"{p}: INVALID")
-            for x in problems:
-                print(f"  {x[:400]}")
-        else:
-            print(f"{p}: valid SPDX 3.0.1 (spdx-python-model)")
-    return 1 if failed else 0
+    valid = "valid SPDX 3.0.1 (spdx-python-model)"
+    return run(paths, lambda p: (check(p), valid), "validate.py FILE.spdx.json...")
 
 
 if __name__ == "__main__":
