@@ -197,6 +197,69 @@ schema = {
                                    "findings": {"type": "object", "propertyNames": {"enum": sev},
                                                 "additionalProperties": {"type": "integer"}},
                                    "unreadable": {"type": "integer"}}},
+        "shard": {
+            "description": "Present only in the report of `aibom scan --shard K/N`: which part of the work this run did. `aibom merge` checks and combines such reports.",
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "index",
+                "count",
+                "roots",
+                "units_total",
+                "units_sha256",
+                "units"
+            ],
+            "properties": {
+                "index": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "K, from 0"
+                },
+                "count": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "N"
+                },
+                "roots": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "description": "The roots as given, in order"
+                },
+                "units_total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Units (models) of the whole scan"
+                },
+                "units_sha256": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$",
+                    "description": "SHA-256 of the JSON list of all units, sorted"
+                },
+                "units": {
+                    "type": "array",
+                    "description": "The units this shard scanned",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": [
+                            "root",
+                            "dir"
+                        ],
+                        "properties": {
+                            "root": {
+                                "type": "string"
+                            },
+                            "dir": {
+                                "type": "string",
+                                "description": "A top-level directory of the root, or empty for the files directly in it"
+                            }
+                        }
+                    }
+                }
+            }
+        },
     },
     "$defs": {
         "finding": finding_schema,
