@@ -92,12 +92,92 @@ pub fn hash_file(path: &std::path::Path) -> io::Result<(Sha256, u64)> {
 /// Size of the sequential reads of the hash pass.
 const CHUNK: usize = 1 << 20;
 
+/// Files at least this large are hashed on a thread of their own while they are inspected:
+/// the digest then costs no wall time beside the inspection. Smaller files are hashed inline
+/// (a thread per small file would cost more than it saves).
+const THREADED: u64 = 8 << 20;
+
+/// Chunks read and waiting for the hashing thread, at most: the inspection waits for the
+/// digest rather than hold more of the file in memory.
+const QUEUED: usize = 1;
+
+/// Size of the hash pass's reads when a thread hashes them: smaller, as up to three are held
+/// at once (the one the inspection reads from, one queued, one being hashed).
+const THREADED_CHUNK: usize = 256 << 10;
+
+/// Where the chunks of the hash pass are hashed.
+enum Digester {
+    Inline(Hasher),
+    Thread {
+        /// None once the pass is over (the thread then returns its hasher).
+        tx: Option<std::sync::mpsc::SyncSender<std::sync::Arc<Vec<u8>>>>,
+        worker: Option<std::thread::JoinHandle<Hasher>>,
+    },
+}
+
+impl Digester {
+    fn new(len: u64) -> Self {
+        if len < THREADED {
+            return Digester::Inline(Hasher::new());
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(QUEUED);
+        let spawned = std::thread::Builder::new()
+            .name("aibom-hash".into())
+            .spawn(move || {
+                let mut h = Hasher::new();
+                for chunk in rx {
+                    h.update(&chunk[..]);
+                }
+                h
+            });
+        match spawned {
+            Ok(worker) => Digester::Thread {
+                tx: Some(tx),
+                worker: Some(worker),
+            },
+            Err(_) => Digester::Inline(Hasher::new()),
+        }
+    }
+
+    fn update(&mut self, chunk: &std::sync::Arc<Vec<u8>>) -> io::Result<()> {
+        match self {
+            Digester::Inline(h) => h.update(&chunk[..]),
+            Digester::Thread { tx, .. } => {
+                let sent = tx
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(std::sync::Arc::clone(chunk)).is_ok());
+                if !sent {
+                    return Err(io::Error::other("the hashing thread stopped"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finalize(self) -> io::Result<Sha256> {
+        let hasher = match self {
+            Digester::Inline(h) => h,
+            Digester::Thread { mut tx, mut worker } => {
+                // Closing the channel ends the thread once it has hashed what was queued.
+                drop(tx.take());
+                worker
+                    .take()
+                    .ok_or_else(|| io::Error::other("the hashing thread is gone"))?
+                    .join()
+                    .map_err(|_| io::Error::other("the hashing thread failed"))?
+            }
+        };
+        Ok(Sha256(hasher.finalize().into()))
+    }
+}
+
 struct HashState {
-    hasher: Hasher,
+    digester: Digester,
     /// Bytes hashed so far (always a prefix of the file).
     hashed: u64,
-    /// The last chunk the hash pass read: `[hashed - cache.len(), hashed)`.
-    cache: Vec<u8>,
+    /// The last chunk the hash pass read: `[hashed - cache.len(), hashed)` (shared with the
+    /// hashing thread until it has hashed it).
+    cache: std::sync::Arc<Vec<u8>>,
     /// Bytes read from disk, by the hash pass and by reads behind it.
     read_from_disk: u64,
 }
@@ -106,18 +186,26 @@ struct HashState {
 pub struct HashingFile {
     file: File,
     len: u64,
+    /// Bytes per read of the hash pass.
+    chunk: usize,
     state: RefCell<HashState>,
 }
 
 impl HashingFile {
     pub fn new(file: File, len: u64) -> Self {
+        let digester = Digester::new(len);
+        let chunk = match digester {
+            Digester::Inline(_) => CHUNK,
+            Digester::Thread { .. } => THREADED_CHUNK,
+        };
         HashingFile {
             file,
             len,
+            chunk,
             state: RefCell::new(HashState {
-                hasher: Hasher::new(),
+                digester,
                 hashed: 0,
-                cache: Vec::new(),
+                cache: std::sync::Arc::new(Vec::new()),
                 read_from_disk: 0,
             }),
         }
@@ -126,9 +214,18 @@ impl HashingFile {
     /// Reads, hashes and caches the next chunk of the hash pass.
     fn step(&self, st: &mut HashState) -> io::Result<()> {
         let start = st.hashed;
-        let n = usize::try_from(self.len.saturating_sub(start).min(CHUNK as u64)).unwrap_or(CHUNK);
-        st.cache.resize(n, 0);
-        let got = read_full_at(&self.file, &mut st.cache, start)?;
+        let n = usize::try_from(self.len.saturating_sub(start).min(self.chunk as u64))
+            .unwrap_or(self.chunk);
+        // The last chunk's buffer is reused once nothing else holds it (the hashing thread
+        // may still be hashing it).
+        if std::sync::Arc::get_mut(&mut st.cache).is_none() {
+            st.cache = std::sync::Arc::new(Vec::with_capacity(n));
+        }
+        let Some(cache) = std::sync::Arc::get_mut(&mut st.cache) else {
+            return Err(io::Error::other("the hash pass's buffer is shared"));
+        };
+        cache.resize(n, 0);
+        let got = read_full_at(&self.file, cache, start)?;
         if got < n {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -139,8 +236,10 @@ impl HashingFile {
                 ),
             ));
         }
-        let HashState { hasher, cache, .. } = st;
-        hasher.update(&cache[..]);
+        let HashState {
+            digester, cache, ..
+        } = st;
+        digester.update(cache)?;
         // Both bounded by the file length (the second by bytes read, with the few reads behind).
         st.hashed = st.hashed.saturating_add(n as u64);
         st.read_from_disk = st.read_from_disk.saturating_add(n as u64);
@@ -165,7 +264,7 @@ impl HashingFile {
             )));
         }
         let st = self.state.into_inner();
-        Ok((Sha256(st.hasher.finalize().into()), st.read_from_disk))
+        Ok((st.digester.finalize()?, st.read_from_disk))
     }
 }
 
@@ -250,9 +349,22 @@ mod tests {
 
     #[test]
     fn digest_matches_one_shot_hash_whatever_the_read_pattern() {
-        let data: Vec<u8> = (0..(3 * CHUNK + 123))
-            .map(|i| (i * 31 % 251) as u8)
-            .collect();
+        digest_matches_for(3 * CHUNK + 123);
+    }
+
+    #[test]
+    fn digest_of_a_file_hashed_on_its_own_thread_matches_one_shot_hash() {
+        let len = THREADED as usize + CHUNK / 2 + 7;
+        digest_matches_for(len);
+        let (_t, hf) = file_with(&vec![7u8; len]);
+        assert!(matches!(
+            hf.state.borrow().digester,
+            Digester::Thread { .. }
+        ));
+    }
+
+    fn digest_matches_for(len: usize) {
+        let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         let expected = Sha256::of(&data);
         // Reads ahead, behind, across chunk borders, and none at all.
         let patterns: Vec<Vec<(u64, usize)>> = vec![

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         aibom_fuzz::inspect("fuzz.bin", |ctx| zip::inspect(&bytes, ctx, Some(eocd)));
     }
     let max = 1 << 20;
-    if let Ok(Some(member)) = zip::read_member(&bytes, "config.json", max) {
+    if let Ok(Some(member)) = zip::read_member(&bytes, "config.json", max, &Default::default()) {
         // Cut at `max + 1` bytes: one byte past the cap says "too large".
         assert!(
             member.len() as u64 <= max + 1,

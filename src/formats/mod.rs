@@ -201,14 +201,16 @@ impl Budget {
         }
     }
 
-    /// Charges one pickle opcode; false once the file's allowance is spent.
-    pub fn spend_opcode(&self) -> bool {
-        let n = self.pickle_opcodes.get();
-        if n >= self.max_pickle_opcodes {
-            return false;
-        }
-        self.pickle_opcodes.set(n.saturating_add(1));
-        true
+    /// Pickle opcodes the file may still interpret.
+    pub fn pickle_opcodes_left(&self) -> u64 {
+        self.max_pickle_opcodes
+            .saturating_sub(self.pickle_opcodes.get())
+    }
+
+    /// Charges `n` pickle opcodes (at most what is left: see [`Budget::pickle_opcodes_left`]).
+    pub fn spend_opcodes(&self, n: u64) {
+        self.pickle_opcodes
+            .set(self.pickle_opcodes.get().saturating_add(n));
     }
 
     /// Pickle opcodes interpreted so far, by every context of the file.

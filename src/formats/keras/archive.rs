@@ -9,16 +9,23 @@ use serde_json::Value;
 use std::io;
 
 /// Reads a member of the `.keras` zip; `Err(message)` when it is missing or too large.
-fn member(src: &dyn Source, name: &str, max: u64) -> io::Result<Result<Vec<u8>, String>> {
-    Ok(match crate::formats::zip::read_member(src, name, max)? {
-        None => Err(format!(
-            "{name} cannot be read from the archive's central directory (missing, or a broken entry)"
-        )),
-        Some(b) if b.len() as u64 > max => Err(format!(
-            "{name} is larger than the limit of {max} bytes; the model config was not inspected"
-        )),
-        Some(b) => Ok(b),
-    })
+fn member(
+    src: &dyn Source,
+    name: &str,
+    max: u64,
+    limits: &crate::limits::Limits,
+) -> io::Result<Result<Vec<u8>, String>> {
+    Ok(
+        match crate::formats::zip::read_member(src, name, max, limits)? {
+            None => Err(format!(
+                "{name} cannot be read from the archive's central directory (missing, or a broken entry)"
+            )),
+            Some(b) if b.len() as u64 > max => Err(format!(
+                "{name} is larger than the limit of {max} bytes; the model config was not inspected"
+            )),
+            Some(b) => Ok(b),
+        },
+    )
 }
 
 /// A `.keras` zip (called once the zip parser has recognised the layout).
@@ -30,7 +37,7 @@ pub fn inspect_zip(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
     };
     // metadata.json: {"keras_version": "3.x", "date_saved": ...}; Keras 3 writes it, loading
     // does not need it: only the facts come from it.
-    if let Ok(bytes) = member(src, "metadata.json", max)? {
+    if let Ok(bytes) = member(src, "metadata.json", max, ctx.limits)? {
         ctx.enter("metadata.json", |ctx| {
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(v) => {
@@ -43,7 +50,7 @@ pub fn inspect_zip(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
             Ok(())
         })?;
     }
-    let config = match member(src, "config.json", max)? {
+    let config = match member(src, "config.json", max, ctx.limits)? {
         Ok(b) => b,
         Err(msg) => {
             facts.note = Some(msg.clone());

@@ -20,6 +20,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
         self.activity = self.activity.saturating_add(1);
+        let r = Ref::new(module, name);
         // The key (module, NUL, name) is unambiguous for names that can be imported at all; a
         // module or name holding NUL is never remembered, so it is reported every time.
         let mut key = std::mem::take(&mut self.key_buf);
@@ -42,7 +43,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
         } else {
             // A repeat was judged the first time; only a new import is classified.
-            let class = self.ctx.policy.classify(module, name);
+            let class = self.judge_reached(&r, opcode, at, None);
             let idx = self.ctx.facts.globals.len();
             // Past the facts cap, imports are no longer remembered (memory stays bounded);
             // a repeat is then reported again, and the finding caps count it.
@@ -51,7 +52,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.ctx.facts.globals.push(GlobalUse {
                     module: clip_noting_len(module, SHOWN_NAME / 2).into_owned(),
                     name: clip_noting_len(name, SHOWN_NAME / 2).into_owned(),
-                    class: class.label(),
+                    class,
                     member,
                     offset: at,
                     opcode,
@@ -61,19 +62,32 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.seen_globals.insert(key.as_str().into(), idx);
                 }
             }
-            self.report_class(&class, module, name, opcode, at, None);
         }
         self.key_buf = key;
-        let r = Ref::new(module, name);
-        if super::joblib::joblib_wrapper(r.path()).is_some() {
-            self.wrappers = true;
-        }
         if !self.attrs.is_empty()
             && let Some(v) = self.attrs.get(r.path())
         {
             return v.clone();
         }
         Value::Ref(Rc::new(r))
+    }
+
+    /// Judges what a loader imports or reaches (`via`: the import helper that reached it):
+    /// classified by the policy and reported; a joblib array wrapper class is noted (its
+    /// BUILDs are then followed). Returns the policy's verdict, for the facts.
+    fn judge_reached(
+        &mut self,
+        r: &Ref,
+        opcode: &'static str,
+        at: u64,
+        via: Option<&str>,
+    ) -> &'static str {
+        if super::joblib::joblib_wrapper(r.path()).is_some() {
+            self.wrappers = true;
+        }
+        let class = self.ctx.policy.classify(r.module(), r.name());
+        self.report_class(&class, r.module(), r.name(), opcode, at, via);
+        class.label()
     }
 
     fn report_class(
@@ -538,11 +552,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Something reached at load time through an import helper: classify it like an import.
     fn reached(&mut self, r: &Ref, opcode: &'static str, at: u64, via: &str) {
-        if super::joblib::joblib_wrapper(r.path()).is_some() {
-            self.wrappers = true;
-        }
-        let class = self.ctx.policy.classify(r.module(), r.name());
-        self.report_class(&class, r.module(), r.name(), opcode, at, Some(via));
+        self.judge_reached(r, opcode, at, Some(via));
     }
 
     /// Bytes handed to a loader: scan them as a file of their own.
@@ -557,9 +567,14 @@ impl<'c, 'a> Machine<'c, 'a> {
             Some(Value::Bytes(b)) if !b.truncated() => {
                 let name = format!("<bytes passed to {loader} at {at}>");
                 let data = b.data.clone();
-                self.ctx
-                    .enter(&name, |ctx| crate::formats::inspect_source(&data, ctx, ""))
-                    .map_err(Break::Io)?;
+                // The nested inspection spends from the same allowance: what this stream ran
+                // is charged first, and what is left is read again after.
+                self.charge_opcodes();
+                let nested = self
+                    .ctx
+                    .enter(&name, |ctx| crate::formats::inspect_source(&data, ctx, ""));
+                self.opcodes_left = self.opcode_allowance();
+                nested.map_err(Break::Io)?;
             }
             other => {
                 let why = match other {

@@ -58,6 +58,10 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) judged: foldhash::HashSet<Box<str>>,
     /// A joblib array wrapper class was imported in this stream.
     pub(super) wrappers: bool,
+    /// Opcodes this machine may still run (see [`Machine::run`]).
+    pub(super) opcodes_left: u64,
+    /// Opcodes run and not yet charged to the facts and the file's budget.
+    pub(super) opcodes_run: u64,
 }
 
 /// Positions (as opcode starts) that side readings have passed with nothing interesting on
@@ -126,6 +130,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             helpers: false,
             judged: foldhash::HashSet::default(),
             wrappers: false,
+            opcodes_left: 0,
+            opcodes_run: 0,
         }
     }
 

@@ -15,11 +15,37 @@ use std::rc::Rc;
 impl<'c, 'a> Machine<'c, 'a> {
     /// Runs one stream until STOP, a break or a limit.
     pub(super) fn run(&mut self, inp: &mut Input) -> Res<End> {
-        let limits = self.ctx.limits;
+        self.opcodes_left = self.opcode_allowance();
+        let end = self.run_opcodes(inp);
+        self.charge_opcodes();
+        end
+    }
+
+    /// Opcodes this machine may still run: what is left of this context's limit
+    /// (`max_pickle_opcodes`, tighter for a side reading) and of the file's budget.
+    pub(super) fn opcode_allowance(&self) -> u64 {
+        self.ctx
+            .limits
+            .max_pickle_opcodes
+            .saturating_sub(self.ctx.facts.pickle_opcodes)
+            .min(self.ctx.budget().pickle_opcodes_left())
+    }
+
+    /// Charges the opcodes run since the last charge to this context's facts and to the
+    /// file's budget (before anything else reads or spends them: a nested inspection, the
+    /// end of the stream).
+    pub(super) fn charge_opcodes(&mut self) {
+        let n = std::mem::take(&mut self.opcodes_run);
+        let facts = &mut self.ctx.facts.pickle_opcodes;
+        *facts = facts.saturating_add(n);
+        self.ctx.budget().spend_opcodes(n);
+    }
+
+    fn run_opcodes(&mut self, inp: &mut Input) -> Res<End> {
         loop {
-            if self.ctx.facts.pickle_opcodes >= limits.max_pickle_opcodes
-                || !self.ctx.budget().spend_opcode()
-            {
+            // The one opcode counter: a countdown of the allowance, charged in a batch.
+            if self.opcodes_left == 0 {
+                let limits = self.ctx.limits;
                 return Err(Break::Limit(format!(
                     "more than {} opcodes in this file",
                     limits
@@ -27,8 +53,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                         .min(self.ctx.budget().max_pickle_opcodes())
                 )));
             }
-            let opcodes = &mut self.ctx.facts.pickle_opcodes;
-            *opcodes = opcodes.saturating_add(1);
+            self.opcodes_left = self.opcodes_left.saturating_sub(1);
+            self.opcodes_run = self.opcodes_run.saturating_add(1);
             let at = inp.pos;
             if let Some(v) = &self.visited
                 && self.hot == 0

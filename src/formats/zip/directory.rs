@@ -246,6 +246,15 @@ impl Zip<'_> {
             complete: true,
             ..Dir::default()
         };
+        // Sized once for the entries the directory can hold (each takes at least 46 bytes),
+        // rather than grown by doubling: 100,000 entries would leave a quarter of it spare.
+        let hint = e
+            .entries
+            .min(e.cd_size / 46)
+            .min(u64::try_from(max).unwrap_or(u64::MAX));
+        let hint = usize::try_from(hint).unwrap_or(0);
+        dir.entries.reserve_exact(hint);
+        dir.offsets.reserve_exact(hint);
         let mut broken = false;
         loop {
             let count = dir.entries.len() as u64;

@@ -280,6 +280,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Resul
     // What the walk grew by doubling is returned before the directory is read (100,000 tiny
     // members hold a few MiB of spare capacity).
     z.walked.shrink_to_fit();
+    z.scanned.shrink_to_fit();
     ctx.facts.members.shrink_to_fit();
     z.ensure_dir(ctx, None)?;
     z.reconcile(ctx)?;
@@ -292,12 +293,18 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, eocd: Option<Eocd>) -> io::Resul
 /// central directory, no such member, or the member's header or compression method cannot be
 /// read. Content longer than `max` bytes is cut at `max + 1` bytes, so a result longer than
 /// `max` means "too large"; corrupt deflate data gives what was decoded before the damage.
+/// Deflated data is inflated under `limits` (the ratio caps of the scan in effect).
 ///
 /// This only reads: what is wrong with the archive is reported by [`inspect`], which has
 /// already run over the same bytes. Its entries are read by the inspection's reader of the
 /// central directory (`directory::Entries`). Every size and offset is untrusted and checked; the
 /// work is bounded by the central directory's declared size and by `max`.
-pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+pub fn read_member(
+    src: &dyn Source,
+    name: &str,
+    max: u64,
+    limits: &crate::limits::Limits,
+) -> io::Result<Option<Vec<u8>>> {
     let Some(e) = find_eocd(src)? else {
         return Ok(None);
     };
@@ -337,8 +344,7 @@ pub fn read_member(src: &dyn Source, name: &str, max: u64) -> io::Result<Option<
     match method {
         STORED => read_capped(&mut SourceReader::new(&data, 0), &mut out, cap)?,
         DEFLATED => {
-            let limits = crate::limits::Limits::default();
-            let mut inf = Inflate::new(&data, cap, &limits);
+            let mut inf = Inflate::new(&data, cap, limits);
             read_capped(&mut inf, &mut out, cap)?;
         }
         _ => return Ok(None),

@@ -13,7 +13,6 @@ use crate::detect::Format;
 use crate::finding::{Code, Evidence};
 use crate::formats::member::{escapes, inspect_member};
 use crate::source::{Source, Window};
-use std::collections::HashMap;
 use std::io;
 use std::rc::Rc;
 
@@ -141,21 +140,15 @@ impl Zip<'_> {
         }
 
         // Duplicate names, as the loaders see them.
-        let names: Vec<&[u8]> = if has_dir {
-            dir.entries.iter().map(|c| &c.name[..]).collect()
+        let mut dups = if has_dir {
+            duplicates(dir.entries.len(), |i| {
+                dir.entries.get(i).map_or(&[][..], |c| &c.name[..])
+            })
         } else {
-            self.walked.iter().map(|w| &w.local.name[..]).collect()
+            duplicates(self.walked.len(), |i| {
+                self.walked.get(i).map_or(&[][..], |w| &w.local.name[..])
+            })
         };
-        let mut counts: HashMap<&[u8], (usize, usize)> = HashMap::new();
-        for (i, n) in names.iter().enumerate() {
-            let (count, _) = counts.entry(n).or_insert((0, i));
-            *count = count.saturating_add(1);
-        }
-        let mut dups: Vec<(usize, &[u8], usize)> = counts
-            .into_iter()
-            .filter(|(_, (n, _))| *n > 1)
-            .map(|(name, (n, first))| (first, name, n))
-            .collect();
         dups.sort_unstable();
         for (_, name, n) in dups {
             ctx.report(
@@ -347,4 +340,20 @@ impl Zip<'_> {
             }
         }
     }
+}
+
+/// Names given more than once among `count` members (`name(i)` is member i's): (first member,
+/// name, how many). The members' indices are sorted by name (a stable sort keeps each name's
+/// first member first), so equal names are neighbours: 4 bytes a member, where a map of the
+/// names cost about 60.
+fn duplicates<'n>(count: usize, name: impl Fn(usize) -> &'n [u8]) -> Vec<(usize, &'n [u8], usize)> {
+    let mut order: Vec<u32> = (0..u32::try_from(count).unwrap_or(u32::MAX)).collect();
+    order.sort_by(|&a, &b| name(a as usize).cmp(name(b as usize)));
+    order
+        .chunk_by(|&a, &b| name(a as usize) == name(b as usize))
+        .filter_map(|group| match group {
+            [first, _, ..] => Some((*first as usize, name(*first as usize), group.len())),
+            _ => None,
+        })
+        .collect()
 }

@@ -413,6 +413,50 @@ fn bytes_between_members_are_reported() {
 }
 
 #[test]
+fn read_member_inflates_under_the_limits_in_effect() {
+    let zeros = vec![0u8; 4 << 20];
+    let bytes = build(&[deflated("config.json", &zeros)]);
+    let whole = read_member(&bytes, "config.json", 8 << 20, &Limits::default()).unwrap();
+    assert_eq!(whole.map(|b| b.len()), Some(4 << 20));
+    let tight = Limits {
+        max_ratio: 10,
+        ratio_min_output: 1 << 16,
+        ..Limits::default()
+    };
+    let cut = read_member(&bytes, "config.json", 8 << 20, &tight)
+        .unwrap()
+        .unwrap();
+    assert!(cut.len() < 1 << 20, "{}", cut.len());
+}
+
+#[test]
+fn each_duplicated_name_is_reported_once_in_order_of_its_first_member() {
+    let r = run(&build(&[
+        stored("b.pkl", SAFE),
+        stored("a.pkl", SAFE),
+        stored("c.pkl", SAFE),
+        stored("a.pkl", SAFE),
+        stored("b.pkl", SAFE),
+        stored("b.pkl", SAFE),
+    ]));
+    let dups: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::ZipDuplicateName)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(dups.len(), 2, "{dups:?}");
+    assert!(
+        dups[0].starts_with("3 members are named \"b.pkl\""),
+        "{dups:?}"
+    );
+    assert!(
+        dups[1].starts_with("2 members are named \"a.pkl\""),
+        "{dups:?}"
+    );
+}
+
+#[test]
 fn zip_bomb_stops_at_the_cap() {
     let zeros = vec![0u8; 20 << 20];
     let bytes = build(&[deflated("zeros.bin", &zeros)]);
