@@ -5,6 +5,10 @@
 //! The defaults are documented in the README and were chosen so that real model files (multi-GB
 //! checkpoints, million-object pickles) stay far below them.
 
+/// What a side reading of a pickle is charged per byte it read, in opcodes of the file's
+/// re-read budget ([`Limits::max_reread_opcodes`]): about what an opcode costs.
+pub const REREAD_BYTES_PER_OPCODE: u64 = 64;
+
 /// Caps applied while inspecting one file.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -65,6 +69,11 @@ pub struct Limits {
     /// where an earlier one already passed in the same (inert) state, so the work stays
     /// linear; this caps what an adversary can still force. Spent, it is a
     /// `pickle-limit-exceeded` finding.
+    ///
+    /// A side reading is charged its opcodes plus one per [`REREAD_BYTES_PER_OPCODE`] bytes
+    /// it read: one opcode can carry a long argument (a text line, a byte string) that starts
+    /// inside another reading's argument, where no earlier reading stopped, so without the
+    /// byte charge a file of one long line would be read once per position (quadratic).
     pub max_reread_opcodes: u64,
     /// Bytes of memo values kept for resolving later imports and calls, per pickle stream.
     /// Past it, strings, bytes, tuples and dicts are no longer kept (their memo slots are

@@ -94,6 +94,8 @@ struct Streams {
     /// Read without random access: the bytes already taken from the reader past the break
     /// (the input's buffer), so the reader's own position plus these is the break.
     rest: Vec<u8>,
+    /// Bytes the reading took from its input (charged to the re-read budget on the side).
+    read: u64,
 }
 
 /// Frame overruns whose tails are re-read.
@@ -192,18 +194,23 @@ fn reinterpret(
             // The window is in memory: the reading starts there and goes on into the rest of
             // the file only if it gets that far (the reader allocates nothing until then).
             let mut rest = SourceReader::new(src, to);
-            read_streams_from(
+            let read = read_streams_from(
                 &mut rest,
                 window.get(i..).unwrap_or(&[]),
                 src.len().checked_sub(start),
                 &mut scratch,
                 Some((&visited, start)),
-            )?;
+            )?
+            .read;
             let dangerous = scratch
                 .findings
                 .iter()
                 .any(|f| f.code.kind() == crate::finding::Kind::Security);
-            (scratch.facts.pickle_opcodes, dangerous)
+            let bytes = read / crate::limits::REREAD_BYTES_PER_OPCODE;
+            (
+                scratch.facts.pickle_opcodes.saturating_add(bytes),
+                dangerous,
+            )
         };
         ctx.budget().spend_reread(spent);
         if dangerous {
@@ -399,6 +406,7 @@ fn read_streams_from(
         broken_at,
         resync,
         rest,
+        read: inp.pos,
     })
 }
 

@@ -136,12 +136,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'I' | b'L' => {
                 let line = inp.line(limits.max_line, op_name(op))?;
-                let text = String::from_utf8_lossy(&line);
-                let v = match text.trim().trim_end_matches('L').parse::<i64>() {
-                    Ok(n) if text.trim() != "00" && text.trim() != "01" => Value::Int(n),
-                    _ => Value::Opaque,
-                };
-                self.push(v)?;
+                self.push(int_line(&line))?;
             }
             b'J' => {
                 let n = i32::from_le_bytes(inp.array::<4>("BININT")?);
@@ -522,5 +517,23 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
         }
         Ok(false)
+    }
+}
+
+/// The value of an `INT` or `LONG` line: an `i64` when it is one (`00` and `01` are protocol
+/// 0's booleans), inert otherwise. Only the digits are looked at: a line longer than any
+/// `i64` is inert without being converted (lines can be a megabyte long).
+pub(super) fn int_line(line: &[u8]) -> Value {
+    let text = line.trim_ascii();
+    let text = text.strip_suffix(b"L").unwrap_or(text);
+    if text.len() > 24 || text == b"00" || text == b"01" {
+        return Value::Opaque;
+    }
+    match std::str::from_utf8(text)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        Some(n) => Value::Int(n),
+        None => Value::Opaque,
     }
 }
