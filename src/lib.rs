@@ -30,6 +30,10 @@
 //!                 -> report::{diff, html, markdown}
 //! ```
 //!
+//! Entry points: `src/main.rs` and, with the `python` feature, the Python extension module
+//! (`python`: the wheel's console script and `aibom.scan`/`generate`/`verify`), both through
+//! [`main_with_args`] or the same `commands` functions.
+//!
 //! Every file is read once: [`digest::HashingFile`] computes the SHA-256 in the same pass as the
 //! inspection. Every limit is in [`limits`]; reaching one is a finding that can only make a
 //! verdict worse. Findings are data ([`finding::Finding`] with a stable [`finding::Code`]); `Err`
@@ -50,6 +54,8 @@ pub mod formats;
 pub(crate) mod ledger;
 pub mod limits;
 pub mod policy;
+#[cfg(feature = "python")]
+mod python;
 pub(crate) mod release;
 pub mod report;
 pub mod scan;
@@ -75,6 +81,33 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// The whole command line, as the `aibom` binary runs it: parse `args` (the first is the
+/// program name), run, print the error chain; the exit code. The Python console script calls
+/// this too (src/python.rs), so both give the same output and exit codes.
+pub fn main_with_args<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser;
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // What `Cli::parse` does before it exits: help and version on stdout, usage
+            // errors on stderr.
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(ExitStatus::Error.code());
+        }
+    };
+    match run(cli) {
+        Ok(status) => status.code(),
+        Err(e) => {
+            eprintln!("aibom: error: {e:#}");
+            ExitStatus::Error.code()
         }
     }
 }

@@ -10,10 +10,27 @@ use crate::release;
 use anyhow::{Context, Result, bail};
 
 pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
+    let (bytes, status) = execute(&args)?;
+    match &args.output {
+        Some(p) => write_to(p, &bytes)?,
+        None => super::write_stdout(&bytes)?,
+    }
+    Ok(status)
+}
+
+/// `--output`: the document's bytes to `path`, atomically.
+pub fn write_to(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    super::write_atomic(path, bytes)
+        .with_context(|| format!("writing the AIBOM to {}", path.display()))
+}
+
+/// The document a command line asks for (its exact bytes) and the exit status, before it is
+/// written: what `run` writes and what the Python API returns.
+pub fn execute(args: &GenerateArgs) -> Result<(Vec<u8>, ExitStatus)> {
     let timestamp = timestamp(args.timestamp.as_deref())?;
     let (opts, declared) = options(&args.inspection, true)?;
     if !args.dir.is_dir() {
-        bail!("{}: not a directory", args.dir.display());
+        return Err(super::NotADirectory(args.dir.clone()).into());
     }
     if let Some(r) = &declared.release
         && let Some(m) = &r.model
@@ -74,15 +91,11 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus> {
         BomFormat::Spdx3 => bom::spdx3::to_json(&bom::spdx3::from_bom(&doc))
             .context("serialising the SPDX 3 document")?,
     };
-    match &args.output {
-        Some(p) => super::write_atomic(p, &bytes)
-            .with_context(|| format!("writing the AIBOM to {}", p.display()))?,
-        None => super::write_stdout(&bytes)?,
-    }
-    Ok(match status(&report) {
+    let status = match status(&report) {
         ExitStatus::Success if release_fails => ExitStatus::Failure,
         s => s,
-    })
+    };
+    Ok((bytes, status))
 }
 
 /// `--timestamp` (RFC 3339, checked) or `SOURCE_DATE_EPOCH` (seconds), else none.

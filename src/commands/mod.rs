@@ -20,6 +20,12 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A path given as a directory is not one (`generate`, `verify`): the tool cannot run. A type
+/// of its own so that the Python API can tell a bad input from other errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: not a directory", .0.display())]
+pub struct NotADirectory(pub std::path::PathBuf);
+
 /// `--quiet`, set once by [`crate::run`] before any command runs.
 static QUIET: AtomicBool = AtomicBool::new(false);
 

@@ -54,6 +54,19 @@ pub fn scan_with(
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitStatus> {
+    let report = execute(&args)?;
+    let color = super::use_color(
+        args.color,
+        args.output.is_none() && std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    render(&report, args.format, args.output.as_deref(), color)?;
+    Ok(status(&report))
+}
+
+/// The scan a command line asks for (options, shard, scan), before it is rendered: what
+/// `run` prints and what the Python API returns.
+pub fn execute(args: &ScanArgs) -> Result<ScanReport> {
     let (mut opts, _) = options(&args.inspection, false)?;
     opts.shard = match (args.shard, args.shard_from_env) {
         (Some(s), _) => Some(s),
@@ -69,15 +82,7 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
         }
         (None, None) => None,
     };
-    let report = scan_with(&args.paths, &opts, args.inspection.jobs)?;
-
-    let color = super::use_color(
-        args.color,
-        args.output.is_none() && std::io::stdout().is_terminal(),
-        std::env::var_os("NO_COLOR").as_deref(),
-    );
-    render(&report, args.format, args.output.as_deref(), color)?;
-    Ok(status(&report))
+    scan_with(&args.paths, &opts, args.inspection.jobs)
 }
 
 /// Writes a scan report (of `scan` or `merge`) in `format` to `output` or stdout.
@@ -87,12 +92,7 @@ pub fn render(
     output: Option<&std::path::Path>,
     color: bool,
 ) -> Result<()> {
-    let mut buf = Vec::new();
-    match format {
-        ScanFormat::Human => report::human::write(report, &mut buf, color)?,
-        ScanFormat::Json => report::json::write(report, &mut buf)?,
-        ScanFormat::Sarif => report::sarif::write(report, &mut buf)?,
-    }
+    let buf = to_bytes(report, format, color)?;
     match output {
         Some(p) => super::write_atomic(p, &buf)
             .with_context(|| format!("writing the report to {}", p.display()))?,
@@ -100,6 +100,17 @@ pub fn render(
         None => super::write_stdout(&buf)?,
     }
     Ok(())
+}
+
+/// A scan report in `format`, as `render` writes it.
+pub fn to_bytes(report: &ScanReport, format: ScanFormat, color: bool) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    match format {
+        ScanFormat::Human => report::human::write(report, &mut buf, color)?,
+        ScanFormat::Json => report::json::write(report, &mut buf)?,
+        ScanFormat::Sarif => report::sarif::write(report, &mut buf)?,
+    }
+    Ok(buf)
 }
 
 /// The exit status of a scan: the only place it is decided.

@@ -19,8 +19,35 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
+    let verdict = execute(&args)?;
+    match args.format {
+        OutputFormat::Json => super::write_stdout(json(&verdict)?.as_bytes())?,
+        OutputFormat::Human => {
+            super::write_human_stdout(human(&verdict, args.policy.as_deref()).as_bytes())?
+        }
+    }
+    Ok(status(&verdict))
+}
+
+/// The exit status of a verdict: the only place it is decided.
+pub fn status(verdict: &Verdict) -> ExitStatus {
+    if verdict.accepted {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+/// The verdict as `--format json` prints it.
+pub fn json(verdict: &Verdict) -> Result<String> {
+    Ok(serde_json::to_string_pretty(verdict)? + "\n")
+}
+
+/// Every check a command line asks for, with its side effects (staging, the ledger entry),
+/// before the verdict is printed: what `run` prints and what the Python API returns.
+pub fn execute(args: &VerifyArgs) -> Result<Verdict> {
     if !args.dir.is_dir() {
-        bail!("{}: not a directory", args.dir.display());
+        return Err(super::NotADirectory(args.dir.clone()).into());
     }
     let limits = VerifyLimits::default();
     let files = TrustFiles::new(Some(&args.dir))?;
@@ -199,11 +226,6 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     if let Some(stage) = stage {
         verify::finish_stage(stage, &mut verdict);
     }
-    let status = if verdict.accepted {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    };
     if let Some(l) = &args.ledger {
         let entry = super::ledger::entry(
             &verdict,
@@ -213,7 +235,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
                 .map(|(p, b)| (p.as_path(), b.as_slice())),
             &revocation_files,
             policy.now(),
-            status,
+            status(&verdict),
         );
         if let Err(e) = super::ledger::record(l, &entry) {
             // The decision could not be logged: what was just moved into place (this run
@@ -226,19 +248,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
             return Err(e);
         }
     }
-    let out = match args.format {
-        OutputFormat::Json => serde_json::to_string_pretty(&verdict)? + "\n",
-        OutputFormat::Human => human(&verdict, args.policy.as_deref()),
-    };
-    match args.format {
-        OutputFormat::Json => super::write_stdout(out.as_bytes())?,
-        OutputFormat::Human => super::write_human_stdout(out.as_bytes())?,
-    }
-    Ok(if verdict.accepted {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    Ok(verdict)
 }
 
 /// The attestation `<signature><ext>` (`.bom`, `.release`): absent, unusable (reported), or

@@ -28,6 +28,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 8),
     ("commands", 9),
     ("cli", 9),
+    // The Python bindings (feature `python`) are an entry point beside main.rs.
+    ("python", 10),
 ];
 
 fn layer(module: &str) -> Option<u32> {
