@@ -43,6 +43,14 @@ def frame_overrun(size, fill):
     return b"\x80\x04\x95" + struct.pack("<Q", 1) + b"B" + struct.pack("<I", n) + fill * n
 
 
+def overrun_line(size):
+    """PROTO 4, FRAME 1, then one INT line to the end: every position in it starts a reading
+    of one opcode that runs to the newline (found by fuzzing; quadratic before side readings
+    were charged for their bytes)."""
+    n = size - 12
+    return b"\x80\x04\x95" + struct.pack("<Q", 1) + b"I" * n + b"\n"
+
+
 def finding_flood(size):
     """Unknown imports (each a medium finding) until `size`, then os.system called."""
     out = bytearray(b"\x80\x02")
@@ -150,6 +158,7 @@ SHAPES = [
     ("frame overrun, NONE flood", lambda n: frame_overrun(n, b"N")),
     ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
     ("frame overrun, REDUCE flood (every start breaks at once)", lambda n: frame_overrun(n, b"R")),
+    ("frame overrun, one long INT line", overrun_line),
     ("unknown-import flood + os.system", finding_flood),
     ("dotted-name imports + os.system", dotted_flood),
     ("denied imports (critical findings)", lambda n: denied_flood(n, 1)),

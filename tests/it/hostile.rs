@@ -39,6 +39,34 @@ fn frame_overrun_flood_is_malformed_not_a_hang() {
     assert_eq!(only_file(&r)["verdict"], "malformed");
 }
 
+/// `PROTO 4, FRAME 1`, then one `INT` line of a million bytes: each position in the line starts
+/// a side reading of one opcode that runs to the newline, so the readings took the square of
+/// the line in bytes (100 KB: 2.9 s; 1 MB: no end in 300 s) while their opcodes stayed under
+/// the budget. Charged for their bytes too, they spend it, and what was not tried is a limit
+/// finding.
+#[test]
+fn a_long_line_after_a_frame_overrun_is_not_read_once_per_position() {
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&1u64.to_le_bytes());
+    b.resize(b.len() + 1_000_000, b'I');
+    b.push(b'\n');
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("line.pkl");
+    fs::write(&p, &b).unwrap();
+    let (code, r) = scan_json(&p, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        file_codes(&r),
+        [
+            "pickle-frame-overrun",
+            "pickle-limit-exceeded",
+            "pickle-malformed"
+        ],
+        "{r:#}"
+    );
+    assert_eq!(only_file(&r)["verdict"], "malformed");
+}
+
 /// 1,100 harmless unknown imports, then `os.system`: the finding cap used to keep the first
 /// findings it met, so the critical import and call were dropped and `--fail-on critical`
 /// passed. Findings at or above the gate are never capped; the rest are counted per code.
