@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -319,11 +320,13 @@ def test_verify_without_trust_raises_an_aibom_error(signed: dict) -> None:
 def test_other_threads_run_while_a_scan_works(tmp_path: Path) -> None:
     model = tmp_path / "model"
     model.mkdir()
-    # Enough bytes to hash that one scan takes a noticeable time on one thread.
-    block = os.urandom(1 << 20)
-    with open(model / "weights.bin", "wb") as f:
-        for _ in range(96):
-            f.write(block)
+    # Enough opcodes that one scan takes a noticeable time on one thread (hashing alone is
+    # too quick with SHA extensions): 30 back-to-back benign pickle streams, about 80 MB,
+    # written a stream at a time.
+    with open(model / "data.pkl", "wb") as f:
+        for s in range(30):
+            rows = [(i, "k%d" % i, float(i)) for i in range(s * 100_000, (s + 1) * 100_000)]
+            f.write(pickle.dumps(rows, protocol=4))
     gaps = []
     result = {}
 
