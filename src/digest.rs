@@ -109,9 +109,9 @@ const THREADED_CHUNK: usize = 256 << 10;
 enum Digester {
     Inline(Hasher),
     Thread {
-        /// None once the pass is over (the thread then returns its hasher).
-        tx: Option<std::sync::mpsc::SyncSender<std::sync::Arc<Vec<u8>>>>,
-        worker: Option<std::thread::JoinHandle<Hasher>>,
+        tx: std::sync::mpsc::SyncSender<std::sync::Arc<Vec<u8>>>,
+        /// Returns its hasher once the channel is closed.
+        worker: std::thread::JoinHandle<Hasher>,
     },
 }
 
@@ -131,10 +131,7 @@ impl Digester {
                 h
             });
         match spawned {
-            Ok(worker) => Digester::Thread {
-                tx: Some(tx),
-                worker: Some(worker),
-            },
+            Ok(worker) => Digester::Thread { tx, worker },
             Err(_) => Digester::Inline(Hasher::new()),
         }
     }
@@ -143,12 +140,8 @@ impl Digester {
         match self {
             Digester::Inline(h) => h.update(&chunk[..]),
             Digester::Thread { tx, .. } => {
-                let sent = tx
-                    .as_ref()
-                    .is_some_and(|tx| tx.send(std::sync::Arc::clone(chunk)).is_ok());
-                if !sent {
-                    return Err(io::Error::other("the hashing thread stopped"));
-                }
+                tx.send(std::sync::Arc::clone(chunk))
+                    .map_err(|_| io::Error::other("the hashing thread stopped"))?;
             }
         }
         Ok(())
@@ -157,12 +150,10 @@ impl Digester {
     fn finalize(self) -> io::Result<Sha256> {
         let hasher = match self {
             Digester::Inline(h) => h,
-            Digester::Thread { mut tx, mut worker } => {
+            Digester::Thread { tx, worker } => {
                 // Closing the channel ends the thread once it has hashed what was queued.
-                drop(tx.take());
+                drop(tx);
                 worker
-                    .take()
-                    .ok_or_else(|| io::Error::other("the hashing thread is gone"))?
                     .join()
                     .map_err(|_| io::Error::other("the hashing thread failed"))?
             }
