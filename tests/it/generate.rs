@@ -6,20 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn generate(dir: &Path, extra: &[&str]) -> (i32, Vec<u8>) {
-    let out = bin()
-        .arg("generate")
-        .arg(dir)
-        .args(extra)
-        .arg("--no-progress")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() != Some(2),
-        "generate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), out.stdout)
+    generate_in(&repo(), dir, extra)
 }
 
 /// The sample directories an AIBOM is generated for.

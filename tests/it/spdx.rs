@@ -8,19 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn generate_spdx(cwd: &Path, dir: &str, extra: &[&str]) -> Vec<u8> {
-    let out = bin()
-        .current_dir(cwd)
-        .args(["generate", dir, "--format", "spdx3", "--no-progress"])
-        .args(extra)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() != Some(2),
-        "generate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let extra = [&["--format", "spdx3"], extra].concat();
+    generate_in(cwd, dir, &extra).1
 }
 
 fn graph(bytes: &[u8]) -> Vec<Value> {

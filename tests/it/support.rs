@@ -136,3 +136,23 @@ pub fn keygen(dir: &Path, name: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `aibom generate DIR EXTRA...` run in `cwd`, without `SOURCE_DATE_EPOCH`: the exit code and
+/// stdout. Exit 2 (the command could not run) fails the test.
+pub fn generate_in(cwd: &Path, dir: impl AsRef<std::ffi::OsStr>, extra: &[&str]) -> (i32, Vec<u8>) {
+    let out = bin()
+        .current_dir(cwd)
+        .arg("generate")
+        .arg(dir)
+        .args(extra)
+        .arg("--no-progress")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() != Some(2),
+        "generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), out.stdout)
+}
