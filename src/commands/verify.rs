@@ -173,25 +173,6 @@ pub fn execute(args: &VerifyArgs) -> Result<Verdict> {
         .map(|dest| verify::Stage::create(dest, &verified))
         .transpose()
         .context("--stage")?;
-    // What changed since the previous release, with the diff model (verify uses it only when
-    // a verified signature binds the AIBOM, and only for `[[verify.on-change]]` rules: without
-    // them neither AIBOM is parsed here).
-    let changes = match (&previous, &bom) {
-        (Some((pp, pb)), Some((_, b))) if !policy.gates.on_change.is_empty() => Some(
-            match (
-                crate::bom::read::parse(pb, limits.max_bom_depth),
-                crate::bom::read::parse(b, limits.max_bom_depth),
-            ) {
-                (Ok(p), Ok(c)) => Ok(crate::diff::release_changes(
-                    &crate::bom::read::Document::read_any(&c),
-                    &crate::bom::read::Document::read_any(&p),
-                )),
-                (Err(e), _) => Err(format!("{}: {e}", pp.display())),
-                (_, Err(e)) => Err(format!("the AIBOM: {e}")),
-            },
-        ),
-        _ => None,
-    };
     let inputs = Inputs {
         dir: args.dir.clone(),
         signatures,
@@ -203,7 +184,7 @@ pub fn execute(args: &VerifyArgs) -> Result<Verdict> {
         limits,
         release_root: args.release_root.clone(),
         previous,
-        changes,
+        changes: Some(crate::diff::release_changes),
         stage: stage.as_ref().map(|s| s.root().to_path_buf()),
         release_configured: cfg.release.is_some(),
     };

@@ -47,6 +47,9 @@ pub use approvals::{Approval, AttestationState, approvals};
 pub use checks::{Check, CheckKind};
 pub use findings::bom_file_mismatches;
 pub use gates::{Change, metric_outcome, regression_expected, tier_rule};
+
+/// Lists what changed from a previous release's AIBOM (second) to this one (first).
+pub type ChangeLister = fn(&read::Document<'_>, &read::Document<'_>) -> Vec<Change>;
 pub use policy::Policy;
 pub use roles::{Role, RoleTrust};
 pub use stage::{Stage, finish as finish_stage};
@@ -164,10 +167,11 @@ pub struct Inputs {
     /// The previous approved release's AIBOM (`--previous`: path, bytes), for regression
     /// limits and change-driven approvals.
     pub previous: Option<(PathBuf, Vec<u8>)>,
-    /// The changes from the previous release (`--previous`) to the AIBOM given, computed by
-    /// the caller (`diff::release_changes`); `Err`: they could not be computed.
-    /// Used only when the AIBOM is bound by a verified signature.
-    pub changes: Option<Result<Vec<Change>, String>>,
+    /// How the changes from the previous release (`--previous`) to the AIBOM are listed
+    /// (`diff::release_changes`, given by the caller: `diff` sits above `verify`). Called on
+    /// the documents verify parsed, only for `[[verify.on-change]]` rules and an AIBOM bound by
+    /// a verified signature; `None`: every change rule applies.
+    pub changes: Option<ChangeLister>,
     /// `--stage`: the staging directory every signed file is copied into as it is hashed.
     pub stage: Option<PathBuf>,
     /// The policy configures a `[release]`: a release attestation is required even when
@@ -503,16 +507,17 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
     let bound_doc = bom_read
         .as_ref()
         .filter(|_| signers.iter().any(|s| s.bom_bound == Some(true)));
-    // Parsed only for a regression limit, the one gate that reads it.
+    // Parsed only for a regression limit or a change rule, the two that read it.
     let regression = policy
         .gates
         .metrics
         .iter()
         .any(|g| g.max_regression.is_some());
+    let on_change = !policy.gates.on_change.is_empty();
     let previous_value: Option<Result<Value, String>> = inputs
         .previous
         .as_ref()
-        .filter(|_| regression)
+        .filter(|_| regression || on_change)
         .map(|(p, b)| {
             read::parse(b, inputs.limits.max_bom_depth).map_err(|e| format!("{}: {e}", p.display()))
         });
@@ -521,23 +526,29 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
             Ok(v) => Ok(read::Document::read_any(v)),
             Err(e) => Err(e.as_str()),
         });
+    let previous_doc = previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e));
     gates::metric_checks(
         &mut checks,
         policy,
         bound_doc,
-        previous_doc.as_ref().map(|r| r.as_ref().map_err(|e| *e)),
+        previous_doc.filter(|_| regression),
     );
     // 5d. What changed since the previous release (only when a policy rule asks).
-    let changes: Vec<gates::Change> = if policy.gates.on_change.is_empty() {
+    let changes: Vec<gates::Change> = if !on_change {
         Vec::new()
     } else {
-        match (bound_doc, &inputs.changes) {
-            (None, _) => gates::every_change("no AIBOM bound by a verified signature to compare"),
-            (_, None) => gates::every_change(
+        match (bound_doc, previous_doc, inputs.changes) {
+            (None, _, _) => {
+                gates::every_change("no AIBOM bound by a verified signature to compare")
+            }
+            (_, None, _) => gates::every_change(
                 "no previous release given (--previous): every change rule applies",
             ),
-            (_, Some(Err(e))) => gates::every_change(&format!("the previous AIBOM: {e}")),
-            (Some(_), Some(Ok(c))) => c.clone(),
+            (_, Some(Err(e)), _) => gates::every_change(&format!("the previous AIBOM: {e}")),
+            (_, _, None) => {
+                gates::every_change("no way to list changes: every change rule applies")
+            }
+            (Some(cur), Some(Ok(prev)), Some(list)) => list(cur, prev),
         }
     };
 
