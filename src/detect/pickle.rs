@@ -12,7 +12,7 @@ pub const LEGACY_TORCH_PREFIX: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x2
 
 /// Position of the first newline.
 pub(crate) fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', buf)
 }
 
 /// The opcode's name, for messages.

@@ -4,7 +4,9 @@
 use super::value::Blob;
 use crate::detect::pickle::memchr;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::{self, BufRead};
+use std::rc::Rc;
 
 /// Why a stream stopped early.
 pub(super) enum Break {
@@ -47,7 +49,16 @@ pub(super) struct Input<'r> {
     pub(super) pos: u64,
     /// Bytes the stream holds from its start, when known (random-access sources).
     len: Option<u64>,
+    /// Side readings: where the reading starts in the source, and the line ends the readings
+    /// of one window share.
+    lines: Option<(u64, LineEnds)>,
 }
+
+/// The last line end the side readings of one window found, as source offsets
+/// `(from, newline)`: no newline lies in `[from, newline)`. Every position inside a line is a
+/// possible start, and each reading that starts there reads to the same newline: it is found
+/// once, not once per start.
+pub(super) type LineEnds = Rc<Cell<(u64, u64)>>;
 
 const INPUT_BUF: usize = 64 << 10;
 
@@ -62,7 +73,37 @@ impl<'r> Input<'r> {
             end: data.len(),
             pos: 0,
             len,
+            lines: None,
         }
+    }
+
+    /// A side reading starting at `start` in the source, sharing `lines` with the other
+    /// readings of its window.
+    pub(super) fn share_lines(&mut self, start: u64, lines: LineEnds) {
+        self.lines = Some((start, lines));
+    }
+
+    /// Where the next newline is in the buffered bytes, from the shared line ends when the
+    /// position lies inside a line already read.
+    #[inline]
+    fn newline(&mut self) -> Option<usize> {
+        let buf = self.buf.get(self.start..self.end)?;
+        let Some((start, lines)) = &self.lines else {
+            return memchr(buf);
+        };
+        let at = start.saturating_add(self.pos);
+        let (from, newline) = lines.get();
+        if let Some(i) = newline
+            .checked_sub(at)
+            .filter(|_| from <= at)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| buf.get(i) == Some(&b'\n'))
+        {
+            return Some(i);
+        }
+        let i = memchr(buf)?;
+        lines.set((at, at.saturating_add(i as u64)));
+        Some(i)
     }
 
     /// Bytes left after the current position, when the length is known.
@@ -162,29 +203,43 @@ impl<'r> Input<'r> {
         Ok(())
     }
 
-    /// Reads a `\n`-terminated line (without the newline).
-    pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Vec<u8>> {
+    /// Reads a `\n`-terminated line (without the newline), borrowed from the buffer when it
+    /// lies within it.
+    pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Cow<'_, [u8]>> {
+        if self.start < self.end
+            && let Some(i) = self.newline()
+        {
+            if i > max {
+                return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+            }
+            let from = self.start;
+            self.consume(i.saturating_add(1)); // with the newline at `i`
+            return Ok(Cow::Borrowed(
+                self.buf.get(from..from.saturating_add(i)).unwrap_or(&[]),
+            ));
+        }
         let mut out = Vec::new();
         self.line_into(&mut out, max, what)?;
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
     pub(super) fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         out.clear();
         loop {
-            let buf = self.avail()?;
-            if buf.is_empty() {
+            if self.avail()?.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
-            if let Some(i) = memchr(buf) {
+            if let Some(i) = self.newline() {
                 if out.len().saturating_add(i) > max {
                     return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
                 }
-                out.extend_from_slice(buf.get(..i).unwrap_or(&[]));
+                let from = self.start;
+                out.extend_from_slice(self.buf.get(from..from.saturating_add(i)).unwrap_or(&[]));
                 self.consume(i.saturating_add(1)); // with the newline at `i`
                 return Ok(());
             }
+            let buf = self.avail()?;
             let n = buf.len();
             if out.len().saturating_add(n) > max {
                 return Err(Break::Limit(format!("{what} line longer than {max} bytes")));

@@ -43,7 +43,7 @@ use crate::detect::Format;
 use crate::detect::pickle::{LEGACY_TORCH_PREFIX, op_name};
 use crate::finding::{Code, Evidence};
 use crate::source::{Source, SourceReader};
-use input::{Break, Input};
+use input::{Break, Input, LineEnds};
 use machine::{End, Machine, Visited};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -96,6 +96,15 @@ struct Streams {
     rest: Vec<u8>,
     /// Bytes the reading took from its input (charged to the re-read budget on the side).
     read: u64,
+}
+
+/// What the side readings of one window share: the positions passed in an inert state and the
+/// line ends found; and where this reading starts in the source.
+#[derive(Clone, Copy)]
+struct Side<'a> {
+    visited: &'a Rc<RefCell<Visited>>,
+    lines: &'a LineEnds,
+    start: u64,
 }
 
 /// Frame overruns whose tails are re-read.
@@ -162,6 +171,7 @@ fn reinterpret(
     ctx: &mut Ctx,
 ) -> io::Result<()> {
     let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
+    let lines = LineEnds::default();
     let window = src.read_vec(from, usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
     let mut found = None;
     let mut untried = 0u64;
@@ -199,7 +209,11 @@ fn reinterpret(
                 window.get(i..).unwrap_or(&[]),
                 src.len().checked_sub(start),
                 &mut scratch,
-                Some((&visited, start)),
+                Some(Side {
+                    visited: &visited,
+                    lines: &lines,
+                    start,
+                }),
             )?
             .read;
             let dangerous = scratch
@@ -267,14 +281,14 @@ fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Res
     read_streams_from(r, &[], len, ctx, None)
 }
 
-/// Reads back-to-back streams; `len` is the data's length when known, `side` the map of a
-/// side reading and the reading's start in the source.
+/// Reads back-to-back streams; `len` is the data's length when known, `side` what a side
+/// reading shares with the other readings of its window.
 fn read_streams_from(
     r: &mut dyn BufRead,
     data: &[u8],
     len: Option<u64>,
     ctx: &mut Ctx,
-    side: Option<(&Rc<RefCell<Visited>>, u64)>,
+    side: Option<Side<'_>>,
 ) -> io::Result<Streams> {
     let legacy = if data.is_empty() {
         r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
@@ -282,6 +296,9 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
+    if let Some(side) = side {
+        inp.share_lines(side.start, Rc::clone(side.lines));
+    }
     let mut streams = 0usize;
     let first_global = ctx.facts.globals.len();
     let mut overruns = Vec::new();
@@ -325,9 +342,9 @@ fn read_streams_from(
         let start = inp.pos;
         let findings_before = ctx.findings.len();
         let mut m = Machine::new(ctx);
-        if let Some((v, base)) = side {
-            m.visited = Some(Rc::clone(v));
-            m.base = base;
+        if let Some(side) = side {
+            m.visited = Some(Rc::clone(side.visited));
+            m.base = side.start;
         }
         let res = m.run(&mut inp);
         let activity = m.activity;

@@ -5,7 +5,14 @@
 use super::input::{Res, invalid};
 
 pub(super) fn parse_index(line: &[u8], what: &str) -> Res<u64> {
-    let s = std::str::from_utf8(line).unwrap_or("").trim();
+    let t = line.trim_ascii();
+    // Leading zeros aside, no index is longer than an i64 (lines can be a megabyte long).
+    let zeros = t.iter().take_while(|&&b| b == b'0').count();
+    let t = t.get(zeros.min(t.len().saturating_sub(1))..).unwrap_or(t);
+    if t.len() > 24 {
+        return invalid(format!("invalid {what} argument ({} bytes)", line.len()));
+    }
+    let s = std::str::from_utf8(t).unwrap_or("");
     match s.parse::<i64>() {
         Ok(i) if i >= 0 => Ok(i as u64),
         Ok(_) => invalid(format!("negative {what} argument")),
@@ -24,7 +31,11 @@ pub(super) fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
     while let Some((&c, tail)) = rest.split_first() {
         rest = tail;
         if c != b'\\' {
+            // A run without a backslash is copied whole (lines can be a megabyte long).
+            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
             out.push(c);
+            out.extend_from_slice(rest.get(..run).unwrap_or_default());
+            rest = rest.get(run..).unwrap_or_default();
             continue;
         }
         let Some((&e, tail)) = rest.split_first() else {
@@ -78,6 +89,17 @@ pub(super) fn raw_unicode_escape(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while let Some((&c, tail)) = rest.split_first() {
+        // An ASCII run without a backslash is copied whole.
+        let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+        if let Some(text) = rest
+            .get(..run)
+            .filter(|r| r.len() > 1 && r.is_ascii())
+            .and_then(|r| std::str::from_utf8(r).ok())
+        {
+            out.push_str(text);
+            rest = rest.get(run..).unwrap_or_default();
+            continue;
+        }
         if c == b'\\'
             && let Some((&u @ (b'u' | b'U'), after)) = tail.split_first()
         {

@@ -108,3 +108,60 @@ fn int_lines_keep_their_values_and_long_ones_are_inert() {
         Value::Opaque
     ));
 }
+
+#[test]
+fn readings_that_start_inside_a_line_already_read_reuse_its_end() {
+    use crate::formats::pickle::input::{Input, LineEnds};
+    let data = b"IIIIIIIII\nJ\n";
+    let lines = LineEnds::default();
+    let mut empty: &[u8] = &[];
+    // The first reading (at 0) searches for the newline and shares where it is.
+    let mut first = Input::new(&mut empty, data, Some(data.len() as u64));
+    first.share_lines(0, std::rc::Rc::clone(&lines));
+    assert_eq!(&*first.line(100, "INT").ok().unwrap(), b"IIIIIIIII");
+    assert_eq!(lines.get(), (0, 9));
+    // A reading that starts inside that line gets the same end without a search of its own
+    // (the shared end is left as it was), and the same bytes.
+    let mut inside: &[u8] = &[];
+    let mut second = Input::new(&mut inside, &data[4..], Some(data.len() as u64 - 4));
+    second.share_lines(4, std::rc::Rc::clone(&lines));
+    assert_eq!(&*second.line(100, "INT").ok().unwrap(), b"IIIII");
+    assert_eq!(lines.get(), (0, 9));
+    // Past that newline, the next line is searched for and shared.
+    assert_eq!(&*second.line(100, "INT").ok().unwrap(), b"J");
+    assert_eq!(lines.get(), (10, 11));
+    // A shared end that does not hold for these bytes is never trusted.
+    lines.set((0, 7));
+    let mut other: &[u8] = &[];
+    let mut third = Input::new(&mut other, &data[2..], Some(data.len() as u64 - 2));
+    third.share_lines(2, std::rc::Rc::clone(&lines));
+    assert_eq!(&*third.line(100, "INT").ok().unwrap(), b"IIIIIII");
+}
+
+#[test]
+fn text_arguments_decode_the_same_with_long_runs_and_escapes() {
+    use crate::formats::pickle::strings::{parse_index, raw_unicode_escape, unquote_string};
+    let long = "a".repeat(100_000);
+    for (line, want) in [
+        (format!("'{long}'"), long.clone().into_bytes()),
+        ("'ab\\x41cd\\ne\\\\'".to_owned(), b"abAcd\ne\\".to_vec()),
+        ("\"q\\'\\101z\\\"\"".to_owned(), b"q'Az\"".to_vec()),
+        ("'tail\\'".to_owned(), b"tail\\".to_vec()),
+        ("'\\q'".to_owned(), b"\\q".to_vec()),
+    ] {
+        assert_eq!(unquote_string(line.as_bytes()).ok(), Some(want), "{line}");
+    }
+    assert_eq!(raw_unicode_escape(b"os.p\\u0061th"), "os.path");
+    // Bytes past ASCII are latin-1, also after an ASCII run.
+    assert_eq!(raw_unicode_escape(b"ab\xe9cd\\U00000041"), "ab\u{e9}cdA");
+    assert_eq!(raw_unicode_escape(long.as_bytes()), long);
+    assert_eq!(raw_unicode_escape(b"x\\z\\u00"), "x\\z\\u00");
+    // Memo indices: whitespace and leading zeros as Python's int() reads them.
+    assert_eq!(parse_index(b" 42 ", "PUT").ok(), Some(42));
+    assert_eq!(parse_index(b"5000", "PUT").ok(), Some(5000));
+    assert_eq!(parse_index(b"0", "PUT").ok(), Some(0));
+    let zeros = format!("{}7", "0".repeat(100_000));
+    assert_eq!(parse_index(zeros.as_bytes(), "GET").ok(), Some(7));
+    assert!(parse_index("9".repeat(100_000).as_bytes(), "GET").is_err());
+    assert!(parse_index(b"-1", "GET").is_err());
+}
