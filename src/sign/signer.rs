@@ -140,14 +140,11 @@ impl Signer {
                 self.key.verifying_key().curve_name(),
                 hint.get(..16).unwrap_or(hint)
             ),
-            Material::Certificate { chain, subject } => {
-                let more = chain.len().saturating_sub(1);
-                if more == 0 {
-                    format!("certificate '{subject}'")
-                } else {
-                    format!("certificate '{subject}' (+{more} chain certificates)")
-                }
-            }
+            Material::Certificate { chain, subject } => match chain.len().saturating_sub(1) {
+                0 => format!("certificate '{subject}'"),
+                1 => format!("certificate '{subject}' (+1 chain certificate)"),
+                more => format!("certificate '{subject}' (+{more} chain certificates)"),
+            },
         }
     }
 
