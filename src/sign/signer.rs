@@ -18,12 +18,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum SignerError {
-    #[error("{file}: {source}")]
-    Certificate {
-        file: String,
-        #[source]
-        source: ChainError,
-    },
+    /// The certificate's own error, in the message (not as a source, which would print it
+    /// twice in the error chain).
+    #[error("{file}: {reason}")]
+    Certificate { file: String, reason: ChainError },
     #[error(
         "{file} holds {count} certificates; the signing certificate file holds the signing certificate alone (intermediates go in --certificate-chain)"
     )]
@@ -89,9 +87,9 @@ impl Signer {
         now: Option<u64>,
     ) -> Result<Self, SignerError> {
         let (leaf_file, leaf_text) = files.leaf;
-        let cert_err = |file: &str, source| SignerError::Certificate {
+        let cert_err = |file: &str, reason| SignerError::Certificate {
             file: file.to_owned(),
-            source,
+            reason,
         };
         let leaf = x509::pem_certificates(leaf_text).map_err(|e| cert_err(leaf_file, e))?;
         let [leaf] =
