@@ -289,7 +289,7 @@ fn sign_refuses_an_expired_or_not_yet_valid_signing_certificate_naming_the_file(
     let key = SigningKey::from_pem(&fs::read_to_string(lab.p("sec.key")).unwrap()).unwrap();
     let t = pki::now();
     for (name, from, to, says) in [
-        ("expired.crt", t - 400 * 86_400, t - 35 * 86_400, "expired"),
+        ("old.crt", t - 400 * 86_400, t - 35 * 86_400, "expired"),
         (
             "future.crt",
             t + 86_400,
@@ -302,6 +302,7 @@ fn sign_refuses_an_expired_or_not_yet_valid_signing_certificate_naming_the_file(
         let (code, _, err) = lab.sign("sec.key", "m.sig", &["--signing-certificate", s(&crt)]);
         assert_eq!(code, 2, "{err}");
         assert!(err.contains(s(&crt)) && err.contains(says), "{err}");
+        assert_eq!(err.matches(says).count(), 1, "said once: {err}");
         assert!(!lab.p("m.sig").exists());
     }
     // A chain file without --signing-certificate is a usage error.
