@@ -106,6 +106,21 @@ pub struct SignArgs {
     /// Private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
     #[arg(long)]
     pub private_key: PathBuf,
+    /// Sign with the OMS certificate method: the signing certificate (PEM) of the private
+    /// key, carried in every bundle written (model signature, AIBOM and release
+    /// attestations). It must hold the private key's public key, be valid now, and allow
+    /// digitalSignature or codeSigning.
+    #[arg(long, value_name = "FILE")]
+    pub signing_certificate: Option<PathBuf>,
+    /// With --signing-certificate: the intermediate certificates (PEM) carried after it, in
+    /// order; repeatable, and a file may hold several. The root may be left out: verifiers
+    /// are configured with it.
+    #[arg(
+        long = "certificate-chain",
+        value_name = "FILE",
+        requires = "signing_certificate"
+    )]
+    pub certificate_chains: Vec<PathBuf>,
     /// Where to write the model signature (Sigstore bundle JSON).
     #[arg(long)]
     pub signature: PathBuf,

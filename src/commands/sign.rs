@@ -1,10 +1,12 @@
-//! `aibom sign DIR --private-key K --signature S [--bom B]`: an OMS bundle over every file,
-//! and with an AIBOM, an attestation binding it to the same model digest.
+//! `aibom sign DIR --private-key K [--signing-certificate C [--certificate-chain I]...]
+//! --signature S [--bom B]`: an OMS bundle over every file, and with an AIBOM, an attestation
+//! binding it to the same model digest; all signed by one [`Signer`] (key or certificate).
 
 use crate::ExitStatus;
 use crate::bom::validate;
 use crate::cli::{OutputFormat, SignArgs};
-use crate::sign::{bundle, keys::SigningKey, manifest, release, statement};
+use crate::sign::signer::{CertificateFiles, Signer};
+use crate::sign::{keys::SigningKey, manifest, release, statement};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -16,6 +18,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .with_context(|| format!("reading {}", args.private_key.display()))?;
     let key =
         SigningKey::from_pem(&pem).with_context(|| format!("{}", args.private_key.display()))?;
+    let signer = signer(&args, key)?;
     let bom_sig: PathBuf = args.bom_signature.clone().unwrap_or_else(|| {
         let mut p = args.signature.clone().into_os_string();
         p.push(".bom");
@@ -44,20 +47,18 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| ".".into());
-    let hint = key.verifying_key().hint()?;
-
     let payload = statement::model_statement(&name, &resources, &ignored, args.allow_symlinks)
         .context("serialising the signed statement")?;
-    let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
-    let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
+    let out = serde_json::to_vec(&signer.bundle(&payload))?;
     super::write_atomic(&args.signature, &out)
         .with_context(|| format!("writing {}", args.signature.display()))?;
     let human = args.format == OutputFormat::Human;
     if human {
         super::note!(
-            "signed {} files of {} -> {}",
+            "signed {} files of {} with {} -> {}",
             resources.len(),
             args.dir.display(),
+            signer.describe(),
             args.signature.display()
         );
     }
@@ -107,8 +108,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             &crate::digest::Sha256::of(&text),
         )
         .context("serialising the AIBOM attestation")?;
-        let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
-        let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
+        let out = serde_json::to_vec(&signer.bundle(&payload))?;
         super::write_atomic(&bom_sig, &out)
             .with_context(|| format!("writing {}", bom_sig.display()))?;
         if human {
@@ -119,7 +119,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("reading the release {} records", bom_path.display()))?;
         if let Some(record) = record {
-            let path = sign_release(&args, &record, &name, &root, &bom_name, &text, &key, &hint)?;
+            let path = sign_release(&args, &record, &name, &root, &bom_name, &text, &signer)?;
             if human {
                 super::note!(
                     "attested the release (tier {}, {} artifacts, {} files) -> {}",
@@ -144,6 +144,7 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
             "dir": args.dir.display().to_string(),
             "files": resources.len(),
             "signature": args.signature.display().to_string(),
+            "method": signer.method(),
             "bom": args.bom.as_ref().map(|p| p.display().to_string()),
             "bom_signature": args.bom.as_ref().map(|_| bom_sig.display().to_string()),
             "release_signature": release_sig.as_ref().map(|p| p.display().to_string()),
@@ -155,7 +156,6 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
 
 /// The release attestation (`<signature>.release`): the release's files are re-hashed under
 /// the release root and must be exactly what the AIBOM records.
-#[allow(clippy::too_many_arguments)]
 fn sign_release(
     args: &SignArgs,
     record: &release::Record,
@@ -163,8 +163,7 @@ fn sign_release(
     root: &crate::digest::Sha256,
     bom_name: &str,
     bom_bytes: &[u8],
-    key: &SigningKey,
-    hint: &str,
+    signer: &Signer,
 ) -> Result<PathBuf> {
     let release_root = match &args.release_root {
         Some(r) => r.clone(),
@@ -188,11 +187,46 @@ fn sign_release(
         record,
     )
     .context("serialising the release attestation")?;
-    let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
-    let out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, hint))?;
+    let out = serde_json::to_vec(&signer.bundle(&payload))?;
     let mut path = args.signature.clone().into_os_string();
     path.push(".release");
     let path = PathBuf::from(path);
     super::write_atomic(&path, &out).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// The key alone, or with `--signing-certificate` (and its `--certificate-chain` files, read
+/// under the trust-file cap), checked against the key and the clock before anything is signed.
+fn signer(args: &SignArgs, key: SigningKey) -> Result<Signer> {
+    let Some(leaf_path) = &args.signing_certificate else {
+        return Ok(Signer::with_key(key)?);
+    };
+    let cap = crate::limits::VerifyLimits::default().max_trust_file;
+    let read = |p: &PathBuf| -> Result<(String, String)> {
+        let bytes = crate::verify::input::read_regular(p, cap)
+            .with_context(|| format!("reading certificate file {}", p.display()))?;
+        let text =
+            String::from_utf8(bytes).with_context(|| format!("{} is not text", p.display()))?;
+        Ok((p.display().to_string(), text))
+    };
+    let leaf = read(leaf_path)?;
+    let chain = args
+        .certificate_chains
+        .iter()
+        .map(read)
+        .collect::<Result<Vec<_>>>()?;
+    let files = CertificateFiles {
+        leaf: (&leaf.0, &leaf.1),
+        chain: chain
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect(),
+    };
+    let now = crate::date::now().and_then(|t| u64::try_from(t.as_second()).ok());
+    Ok(Signer::with_certificate(
+        key,
+        &args.private_key.display().to_string(),
+        &files,
+        now,
+    )?)
 }

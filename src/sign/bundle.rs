@@ -195,15 +195,40 @@ pub fn open(bytes: &[u8]) -> Result<Opened, BundleError> {
 
 /// A key-method bundle over `payload`, signed with `sig` (DER), in model-signing's layout.
 pub fn key_bundle(payload: &[u8], sig: &[u8], hint: &str) -> Bundle {
+    let material = VerificationMaterial {
+        public_key: Some(PublicKeyIdentifier {
+            hint: Some(hint.to_owned()),
+            raw_bytes: None,
+        }),
+        ..VerificationMaterial::default()
+    };
+    signed_bundle(material, payload, sig)
+}
+
+/// A certificate-method bundle over `payload`, signed with `sig` (DER) by the key of the first
+/// certificate of `chain` (DER, the signing certificate then the intermediates), in
+/// model-signing's layout: `x509CertificateChain.certificates`, each as base64 `rawBytes`,
+/// and an empty `tlogEntries`.
+pub fn certificate_bundle(payload: &[u8], sig: &[u8], chain: &[Vec<u8>]) -> Bundle {
+    let material = VerificationMaterial {
+        x509_certificate_chain: Some(CertificateChain {
+            certificates: chain
+                .iter()
+                .map(|der| RawBytes {
+                    raw_bytes: STANDARD.encode(der),
+                })
+                .collect(),
+        }),
+        ..VerificationMaterial::default()
+    };
+    signed_bundle(material, payload, sig)
+}
+
+/// The envelope as model-signing writes it: one signature, with an empty `keyid`.
+fn signed_bundle(material: VerificationMaterial, payload: &[u8], sig: &[u8]) -> Bundle {
     Bundle {
         media_type: MEDIA_TYPE.to_owned(),
-        verification_material: VerificationMaterial {
-            public_key: Some(PublicKeyIdentifier {
-                hint: Some(hint.to_owned()),
-                raw_bytes: None,
-            }),
-            ..VerificationMaterial::default()
-        },
+        verification_material: material,
         dsse_envelope: Envelope {
             payload: STANDARD.encode(payload),
             payload_type: PAYLOAD_TYPE.to_owned(),
@@ -282,6 +307,23 @@ mod tests {
             open(&serde_json::to_vec(&j).unwrap()),
             Err(BundleError::SeveralMaterials(_))
         ));
+    }
+
+    #[test]
+    fn a_certificate_bundle_has_the_layout_of_model_signings_certificate_method() {
+        // The OMS v1.1.0 certificate vector, rebuilt from its own chain, payload and
+        // signature: the same JSON, member for member.
+        let vector: &[u8] = include_bytes!("../../tests/vectors/oms-v1.1.0/certificate/model.sig");
+        let o = open(vector).unwrap();
+        let Method::Certificate { chain } = &o.method else {
+            panic!("{:?}", o.method)
+        };
+        assert_eq!(chain.len(), 2);
+        let rebuilt = certificate_bundle(&o.payload, &o.signature, chain);
+        let expected: serde_json::Value = serde_json::from_slice(vector).unwrap();
+        assert_eq!(serde_json::to_value(&rebuilt).unwrap(), expected);
+        let again = open(&serde_json::to_vec(&rebuilt).unwrap()).unwrap();
+        assert_eq!(again.method, o.method);
     }
 
     #[test]

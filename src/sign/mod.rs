@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! sign:   walk + hash (parallel) -> Statement (resources, root digest) -> DSSE PAE -> ECDSA
-//!         -> Sigstore bundle v0.3 (model.sig); with an AIBOM, the same over the AIBOM predicate
+//!         -> Sigstore bundle v0.3 (model.sig): a key hint, or the signing certificate and its
+//!         chain (signer.rs); with an AIBOM, the same over the AIBOM predicate
 //! ```
 
 pub mod bundle;
@@ -11,6 +12,7 @@ pub(crate) mod keyless;
 pub mod keys;
 pub(crate) mod manifest;
 pub mod release;
+pub mod signer;
 pub mod statement;
 pub(crate) mod trust;
 pub mod x509;

@@ -328,6 +328,25 @@ pub fn verify_chain(
     })
 }
 
+/// The checks [`verify_chain`] makes on a leaf on its own, for a signer about to sign with it
+/// at `at` (Unix seconds): no repeated or unknown critical extension, valid at `at`,
+/// keyUsage digitalSignature or extendedKeyUsage codeSigning, a P-256 or P-384 key. Returns
+/// the leaf's key and subject (`path` is the leaf alone: the chain is the verifier's to
+/// build). A signer knows the signing time, so the leaf is checked then; a verifier, which is
+/// given no trusted time, checks the path at the leaf's notBefore.
+pub fn check_signing_leaf(der: &[u8], at: u64) -> Result<VerifiedLeaf, ChainError> {
+    let leaf = Cert::parse(der, "the signing certificate".to_string())?;
+    leaf.check_extensions()?;
+    leaf.check_validity(at)?;
+    leaf.check_signing_usage()?;
+    let key = leaf.signing_key()?;
+    Ok(VerifiedLeaf {
+        key,
+        subject: leaf.subject.clone(),
+        path: vec![leaf.subject],
+    })
+}
+
 /// A parsed certificate with the pieces path building compares.
 #[derive(Clone)]
 struct Cert<'a> {

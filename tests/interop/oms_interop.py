@@ -33,6 +33,13 @@ Cases:
     outcome. oms-v1.1.0/sigstore is skipped.
  5. AIBOM binding: aibom generate + aibom sign --bom -> aibom verify --bom accepts; an edited
     AIBOM or a missing attestation is refused; model_signing still accepts the model signature.
+ 6. Certificate method, with CAs made by `openssl` at run time (an EC root -> EC intermediate ->
+    P-384 signing certificate, and an RSA-3072 root -> P-256 signing certificate): aibom sign
+    --signing-certificate [--certificate-chain] -> model_signing verify certificate accepts
+    (aibom verify too); model_signing sign certificate -> aibom verify accepts; with the same
+    key and certificates both write the same verificationMaterial; a root of the same name but
+    another key, or a flipped byte, is refused by both; the AIBOM attestation verifies with the
+    root; a certificate of another key is refused by aibom sign.
 """
 
 import argparse
@@ -361,6 +368,28 @@ def aibom_sign(env, model, priv, sig, bom=None):
 
 
 SIGNERS = {"aibom": aibom_sign, "model_signing": ms_sign}
+
+
+def aibom_sign_cert(env, model, priv, cert, chain, sig, bom=None):
+    cmd = [env.aibom, "sign", model, "--private-key", priv, "--signing-certificate", cert,
+           "--signature", sig]
+    for c in chain:
+        cmd += ["--certificate-chain", c]
+    if bom is not None:
+        cmd += ["--bom", bom]
+    env.must(cmd, "aibom sign --signing-certificate")
+    if not Path(sig).is_file():
+        raise Failure(f"aibom sign wrote no {sig}")
+
+
+def ms_sign_cert(env, model, priv, cert, chain, sig):
+    cmd = [env.ms, "sign", "certificate", model, "--private_key", priv,
+           "--signing_certificate", cert, "--signature", sig]
+    for c in chain:
+        cmd += ["--certificate_chain", c]
+    env.must(cmd, "model_signing sign certificate")
+    if not Path(sig).is_file():
+        raise Failure(f"model_signing sign wrote no {sig}")
 
 
 # --- case 1 and 2: signing with one tool, verifying with the other --------------------------
@@ -849,6 +878,168 @@ def bom_cases(env, keys, base):
              lambda: ms_accepts(env.ms_verify_key(model, sig, pub)))
 
 
+# --- case 6: certificate method ---------------------------------------------------------------
+
+class Pki:
+    """CAs and signing certificates made with the openssl CLI, once for the whole run."""
+
+    def __init__(self, env):
+        self.env = env
+        self.dir = env.tmp / "pki"
+        self.dir.mkdir()
+
+    def path(self, name):
+        return self.dir / name
+
+    def ext(self, name, lines):
+        p = self.path(f"{name}.ext")
+        p.write_text("\n".join(lines) + "\n")
+        return p
+
+    def newkey(self, name, alg):
+        """A private key: alg is p256, p384 or rsa3072."""
+        key = self.path(f"{name}.key")
+        opts = {"p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+                "p384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp384r1"],
+                "rsa3072": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"]}[alg]
+        self.env.must(["openssl", "genpkey", *opts, "-out", key], f"openssl genpkey {alg}")
+        return key
+
+    def root(self, name, alg, cn):
+        key = self.newkey(name, alg)
+        cert = self.path(f"{name}.pem")
+        self.env.must(["openssl", "req", "-x509", "-new", "-key", key, "-out", cert,
+                       "-subj", f"/CN={cn}", "-days", "30",
+                       "-addext", "basicConstraints=critical,CA:TRUE",
+                       "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                      f"openssl req -x509 ({cn})")
+        return key, cert
+
+    def issue(self, name, alg, cn, ca_key, ca_cert, ca):
+        key = self.newkey(name, alg)
+        csr, cert = self.path(f"{name}.csr"), self.path(f"{name}.pem")
+        self.env.must(["openssl", "req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={cn}"],
+                      f"openssl req -new ({cn})")
+        ext = self.ext(name, ["basicConstraints=critical,CA:TRUE",
+                              "keyUsage=critical,keyCertSign,cRLSign"] if ca else
+                       ["basicConstraints=critical,CA:FALSE",
+                        "keyUsage=critical,digitalSignature",
+                        "extendedKeyUsage=codeSigning"])
+        self.env.must(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+                       "-CAcreateserial", "-out", cert, "-days", "30", "-extfile", ext],
+                      f"openssl x509 -req ({cn})")
+        return key, cert
+
+
+def cert_cases(env, keys, base):
+    pki = Pki(env)
+    try:
+        ec_root_key, ec_root = pki.root("ec-root", "p256", "aibom-interop-root")
+        int_key, int_cert = pki.issue("ec-int", "p256", "aibom-interop-intermediate",
+                                      ec_root_key, ec_root, ca=True)
+        leaf_key, leaf = pki.issue("ec-leaf", "p384", "aibom-interop-signer", int_key, int_cert,
+                                   ca=False)
+        rsa_root_key, rsa_root = pki.root("rsa-root", "rsa3072", "aibom-interop-rsa-root")
+        rleaf_key, rleaf = pki.issue("rsa-leaf", "p256", "aibom-interop-rsa-signer",
+                                     rsa_root_key, rsa_root, ca=False)
+        _, impostor = pki.root("impostor", "p256", "aibom-interop-root")
+        other_key = pki.newkey("other", "p384")
+    except Failure as e:
+        env.fail("certificate method setup", str(e))
+        return
+
+    # (key, certificate, chain aibom carries, chain both carry, root). model_signing 1.1.1's
+    # `sign certificate` fails on an empty chain (MalformedFraming), so where aibom signs with
+    # no intermediate, the cases where model_signing signs give it the root as the chain.
+    chains = {
+        "EC root -> EC intermediate -> P-384 signer":
+            (leaf_key, leaf, [int_cert], [int_cert], ec_root),
+        "RSA-3072 root -> P-256 signer": (rleaf_key, rleaf, [], [rsa_root], rsa_root),
+    }
+    for desc, (priv, cert, chain, ms_chain, root) in chains.items():
+        label = f"certificate [{desc}]"
+
+        def aibom_signed(tag, priv=priv, cert=cert, chain=chain):
+            d = env.fresh(f"c-{tag}")
+            model = copy_model(base, d)
+            sig = d / "model.sig"
+            aibom_sign_cert(env, model, priv, cert, chain, sig)
+            return d, model, sig
+
+        def aibom_signs(root=root):
+            _, model, sig = aibom_signed("aibom")
+            return (ms_accepts(env.ms_verify_cert(model, sig, [root]))
+                    or aibom_accepts(env.aibom_verify(model, [sig], chains=[root])))
+
+        def ms_signs(priv=priv, cert=cert, chain=ms_chain, root=root):
+            d = env.fresh("c-ms")
+            model = copy_model(base, d)
+            sig = d / "model.sig"
+            ms_sign_cert(env, model, priv, cert, chain, sig)
+            return (aibom_accepts(env.aibom_verify(model, [sig], chains=[root]))
+                    or ms_accepts(env.ms_verify_cert(model, sig, [root])))
+
+        def same_material(priv=priv, cert=cert, chain=ms_chain):
+            d = env.fresh("c-same")
+            model = copy_model(base, d)
+            a, m = d / "aibom.sig", d / "ms.sig"
+            aibom_sign_cert(env, model, priv, cert, chain, a)
+            ms_sign_cert(env, model, priv, cert, chain, m)
+            va, vm = read_bundle(a)["verificationMaterial"], read_bundle(m)["verificationMaterial"]
+            if va != vm:
+                return f"verificationMaterial differs\n  aibom:         {va}\n  model_signing: {vm}"
+            ka = [s.get("keyid") for s in read_bundle(a)["dsseEnvelope"]["signatures"]]
+            km = [s.get("keyid") for s in read_bundle(m)["dsseEnvelope"]["signatures"]]
+            return None if ka == km else f"keyid {ka} vs {km}"
+
+        def impostor_root():
+            _, model, sig = aibom_signed("impostor")
+            return (ms_refuses(env.ms_verify_cert(model, sig, [impostor]))
+                    or aibom_refuses(env.aibom_verify(model, [sig], chains=[impostor])))
+
+        def byte_flipped(root=root):
+            _, model, sig = aibom_signed("flip")
+            flip_byte(model / "model.safetensors", -5)
+            return (ms_refuses(env.ms_verify_cert(model, sig, [root]))
+                    or aibom_refuses(env.aibom_verify(model, [sig], chains=[root])))
+
+        def with_bom(priv=priv, cert=cert, chain=chain, root=root):
+            d = env.fresh("c-bom")
+            model = copy_model(base, d)
+            bom, sig = d / "model.cdx.json", d / "model.sig"
+            env.must([env.aibom, "generate", model, "-o", bom], "aibom generate")
+            aibom_sign_cert(env, model, priv, cert, chain, sig, bom=bom)
+            att = read_bundle(Path(str(sig) + ".bom"))["verificationMaterial"]
+            if att != read_bundle(sig)["verificationMaterial"]:
+                return "the AIBOM attestation carries other verification material"
+            return (aibom_accepts(env.aibom_verify(model, [sig], chains=[root], bom=bom))
+                    or aibom_refuses(env.aibom_verify(model, [sig], chains=[impostor], bom=bom))
+                    or ms_accepts(env.ms_verify_cert(model, sig, [root])))
+
+        env.case(f"{label} aibom signs -> model_signing verify certificate accepts", aibom_signs)
+        env.case(f"{label} model_signing signs -> aibom verify accepts", ms_signs)
+        env.case(f"{label} same key and certificates -> both write the same "
+                 "verificationMaterial", same_material)
+        env.case(f"{label} root of the same name, another key -> both refuse", impostor_root)
+        env.case(f"{label} one byte flipped -> both refuse", byte_flipped)
+        env.case(f"{label} sign --bom -> aibom verify --bom accepts with the root, refuses "
+                 "with another; model_signing accepts the model signature", with_bom)
+
+    def key_mismatch():
+        d = env.fresh("c-mismatch")
+        model = copy_model(base, d)
+        sig = d / "model.sig"
+        res = env.run([env.aibom, "sign", model, "--private-key", other_key,
+                       "--signing-certificate", leaf, "--certificate-chain", int_cert,
+                       "--signature", sig])
+        if res.rc != 2 or str(leaf) not in res.out or sig.exists():
+            return f"aibom sign should refuse (exit 2) naming {leaf}\n{res.describe()}"
+        return None
+
+    env.case("certificate of another key -> aibom sign refuses naming the certificate",
+             key_mismatch)
+
+
 # --- main ----------------------------------------------------------------------------------
 
 def main():
@@ -887,6 +1078,7 @@ def main():
                 tamper_cases(env, keys, base)
                 vector_cases(env, keys)
                 bom_cases(env, keys, base)
+                cert_cases(env, keys, base)
     finally:
         if args.keep:
             print(f"(kept {tmp})")

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod certsign;
 mod cli;
 mod conventions;
 mod diff;
@@ -13,6 +14,7 @@ mod hostile;
 mod layers;
 mod ledger;
 mod oracle;
+mod pki;
 mod release;
 mod release_report;
 mod report;

@@ -311,6 +311,28 @@ fn fails_outside_validity() {
 }
 
 #[test]
+fn a_signer_checks_its_leaf_as_the_verifier_would_at_the_signing_time() {
+    let ok = check_signing_leaf(&der(LEAF), OMS_NOT_BEFORE + 1).unwrap();
+    assert_eq!(ok.subject, "CN=intermediate-ca");
+    assert_eq!(ok.key.curve_name(), "P-384");
+    let e = check_signing_leaf(&der(LEAF), OMS_NOT_AFTER + 1).unwrap_err();
+    assert!(matches!(&e, ChainError::Expired { .. }), "{e}");
+    let e = check_signing_leaf(&der(LEAF), OMS_NOT_BEFORE - 1).unwrap_err();
+    assert!(matches!(&e, ChainError::NotYetValid { .. }), "{e}");
+    let now = 1_796_000_000; // 2026-12, inside the EC fixtures' validity
+    assert!(check_signing_leaf(&der(EC_LEAF), now).is_ok());
+    let e = check_signing_leaf(&der(NO_USAGE), now).unwrap_err();
+    assert!(matches!(&e, ChainError::LeafUsage { .. }), "{e}");
+    let e = check_signing_leaf(&der(CRITICAL), now).unwrap_err();
+    assert!(
+        matches!(&e, ChainError::UnknownCriticalExtension { .. }),
+        "{e}"
+    );
+    let e = check_signing_leaf(&der(RSA_LEAF), now).unwrap_err();
+    assert!(matches!(&e, ChainError::UnsupportedKey { .. }), "{e}");
+}
+
+#[test]
 fn fails_when_the_intermediate_is_missing() {
     let e = verify_chain(&[der(LEAF)], &[], &[der(ROOT)], None).unwrap_err();
     assert!(
