@@ -432,11 +432,20 @@ pub struct ScanArgs {
     /// Kubernetes Indexed Job).
     #[arg(long, value_name = "N")]
     pub shard_from_env: Option<u32>,
+    /// Exit 0 when findings reach --fail-on (exit 1 without this flag). The report is the
+    /// same: the findings, their verdicts and the fail-on level it records. Exit 2 (bad
+    /// arguments or configuration, a missing path, a file that could not be read) is kept.
+    /// For a step that only collects reports, such as a shard of a fleet scan whose
+    /// `aibom merge` decides the exit status.
+    #[arg(long)]
+    pub exit_zero: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The JSON reports of `aibom scan --shard K/N` (every K of one N, in any order).
+    /// The JSON reports of `aibom scan --shard K/N` (every K of one N, in any order), or
+    /// directories holding them: every `*.json` file directly in a directory is read (in
+    /// name order; other files and subdirectories are left out).
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
     /// Output format.

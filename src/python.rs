@@ -206,7 +206,8 @@ mod _native {
                 let report = commands::scan::execute(&args)?;
                 let bytes = commands::scan::to_bytes(&report, args.format, false)?;
                 let text = String::from_utf8(bytes)?;
-                Ok((text, commands::scan::status(&report).code()))
+                let on_findings = commands::scan::OnFindings::of(&args);
+                Ok((text, commands::scan::status(&report, on_findings).code()))
             };
             run().map_err(|e| Failure::from_anyhow(&e))
         });

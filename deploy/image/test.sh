@@ -4,8 +4,11 @@
 # deploy/model-gate.yaml does (same paths and arguments) on a release signed here with a key
 # made for the run: accepted with --rescan, with --stage, and with /etc/aibom laid out as a
 # ConfigMap volume; a tampered copy refused (nothing staged); no trusted key, refused to run. The container has no network, a read-only root with
-# no /tmp, an unprivileged uid and no capabilities. A binary that is not static cannot start in
-# the image (FROM scratch has no ld.so), so every check below fails with it.
+# no /tmp, an unprivileged uid and no capabilities. Then the fleet scan Jobs, their argument
+# lists and mounts read from deploy/fleet-scan-job.yaml and deploy/fleet-merge-job.yaml
+# (python3-yaml): every shard of the Indexed Job, then the merge of the shards' directory, must
+# give one unsharded scan's JSON and SARIF. A binary that is not static cannot start in the
+# image (FROM scratch has no ld.so), so every check below fails with it.
 #
 #   deploy/image/test.sh            (as root, or with podman already working)
 set -euo pipefail
@@ -14,10 +17,11 @@ cd "$(dirname "$0")/../.."
 deploy/image/build.sh
 aibom="$PWD/target/image/aibom"
 
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 ||
+  ! python3 -c 'import yaml' 2>/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends podman runc >/dev/null
+  apt-get install -y -qq --no-install-recommends podman runc python3-yaml >/dev/null
 fi
 podman --version
 
@@ -105,6 +109,97 @@ grep -q 'config.json' "$work/out" || { echo "the refusal does not name config.js
 expect 2 "no trusted key mounted: the image's policy refuses to run" \
   gate -v "$work/good:/release:ro" "$image" "${verify[@]}"
 grep -q 'release.pub' "$work/out" || { echo "the refusal does not name release.pub" >&2; exit 1; }
+
+# The fleet scan Jobs (deploy/fleet-scan-job.yaml, then deploy/fleet-merge-job.yaml) as the
+# kubelet would run them in this image: each container's args and volume mounts are read from
+# the manifests themselves, JOB_COMPLETION_INDEX is set for each index of the Indexed Job and
+# $(VAR) in args expanded as the kubelet does; each volume is a host directory (a subPath, a
+# directory in it). The shards' merge must be byte for byte one unsharded scan of /models, in
+# JSON and SARIF, with its exit status.
+mkdir -p "$work/models"
+cp -a samples/benign/. "$work/models/"
+cp -a samples/malicious/hf_dir_with_payload "$work/models/payload"
+chmod -R a+rX "$work/models"
+mkdir -m 0777 "$work/reports-volume" "$work/reports-volume/shards"
+# container MANIFEST NAME IMAGE [volume:VOLUME=HOSTDIR | VAR=VALUE]...: prints, NUL-separated,
+# the podman options, IMAGE and arguments that run container NAME of the Job's pod; with NAME
+# "completions", the Job's completion count.
+container() {
+  python3 - "$@" <<'PY'
+import re, sys, yaml
+
+manifest, name, image, *pairs = sys.argv[1:]
+with open(manifest) as f:
+    (job,) = [d for d in yaml.safe_load_all(f) if d]
+if name == "completions":
+    sys.stdout.write(str(job["spec"]["completions"]))
+    sys.exit()
+pod = job["spec"]["template"]["spec"]
+(c,) = [c for c in pod["containers"] if c["name"] == name]
+assert "command" not in c, f"{name}: runs a command, not the image's entrypoint"
+given = dict(p.split("=", 1) for p in pairs)
+hosts = {k: v for k, v in given.items() if k.startswith("volume:")}
+env = {k: v for k, v in given.items() if not k.startswith("volume:")}
+env.update({e["name"]: e["value"] for e in c.get("env", []) if "value" in e})
+claims = {v["name"]: v for v in pod["volumes"]}
+out = []
+for k, v in env.items():
+    out += ["-e", f"{k}={v}"]
+for m in c["volumeMounts"]:
+    assert m["name"] in claims, m
+    host = hosts["volume:" + m["name"]]
+    if m.get("subPath"):
+        host += "/" + m["subPath"]
+    out += ["-v", f"{host}:{m['mountPath']}" + (":ro" if m.get("readOnly") else "")]
+
+def expand(arg):
+    # The kubelet's expansion: $(VAR) of a variable the container has becomes its value,
+    # $$ is a literal $, and anything else is left as written.
+    return re.sub(
+        r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)",
+        lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)),
+        arg,
+    )
+
+out += [image] + [expand(str(a)) for a in c["args"]]
+sys.stdout.write("\0".join(out) + "\0")
+PY
+}
+run_container() {
+  local manifest="$1" name="$2"
+  shift 2
+  container "$manifest" "$name" "$image" "volume:models=$work/models" \
+    "volume:reports=$work/reports-volume" "$@" >"$work/argv"
+  local argv
+  mapfile -d '' argv <"$work/argv"
+  gate "${argv[@]}"
+}
+scan_job=deploy/fleet-scan-job.yaml
+merge_job=deploy/fleet-merge-job.yaml
+n="$(container "$scan_job" completions -)"
+for ((k = 0; k < n; k++)); do
+  expect 0 "fleet scan: shard $k of $n (findings do not fail a shard)" \
+    run_container "$scan_job" scan "JOB_COMPLETION_INDEX=$k"
+done
+shards="$(ls "$work/reports-volume/shards")"
+want="$(for ((k = 0; k < n; k++)); do echo "shard-$k.json"; done)"
+if [ "$shards" != "$want" ]; then
+  echo "the fleet scan wrote $shards, not $want" >&2
+  exit 1
+fi
+set +e
+gate -v "$work/models:/models:ro" "$image" scan --quiet --format=json /models >"$work/one.json"
+one=$?
+gate -v "$work/models:/models:ro" "$image" scan --quiet --format=sarif /models >"$work/one.sarif"
+set -e
+[ "$one" -eq 1 ] || { echo "one scan of the fleet: expected exit 1 (findings), got $one" >&2; exit 1; }
+expect "$one" "fleet merge: the shards directory to fleet.json" \
+  run_container "$merge_job" merge-json
+expect "$one" "fleet merge: the shards directory to fleet.sarif" \
+  run_container "$merge_job" merge-sarif
+cmp "$work/one.json" "$work/reports-volume/fleet.json"
+cmp "$work/one.sarif" "$work/reports-volume/fleet.sarif"
+echo "ok: the merged fleet reports are one scan's, byte for byte ($n shards)"
 
 # What the image holds: the binary and the policy, nothing else (no shell, no libraries).
 ctr="$(podman create "$image")"

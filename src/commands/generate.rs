@@ -1,7 +1,7 @@
 //! `aibom generate DIR`: scan (one pass) -> directory metadata -> [release] artifacts (walk +
 //! hash) -> AIBOM -> write atomically.
 
-use super::scan::{options, scan_with, status};
+use super::scan::{OnFindings, options, scan_with, status};
 use crate::ExitStatus;
 use crate::bom::{self, assemble, card};
 use crate::cli::{BomFormat, GenerateArgs};
@@ -91,7 +91,7 @@ pub fn execute(args: &GenerateArgs) -> Result<(Vec<u8>, ExitStatus)> {
         BomFormat::Spdx3 => bom::spdx3::to_json(&bom::spdx3::from_bom(&doc))
             .context("serialising the SPDX 3 document")?,
     };
-    let status = match status(&report) {
+    let status = match status(&report, OnFindings::Fail) {
         ExitStatus::Success if release_fails => ExitStatus::Failure,
         s => s,
     };

@@ -61,7 +61,7 @@ pub fn run(args: ScanArgs) -> Result<ExitStatus> {
         std::env::var_os("NO_COLOR").as_deref(),
     );
     render(&report, args.format, args.output.as_deref(), color)?;
-    Ok(status(&report))
+    Ok(status(&report, OnFindings::of(&args)))
 }
 
 /// The scan a command line asks for (options, shard, scan), before it is rendered: what
@@ -113,11 +113,34 @@ pub fn to_bytes(report: &ScanReport, format: ScanFormat, color: bool) -> Result<
     Ok(buf)
 }
 
-/// The exit status of a scan: the only place it is decided.
-pub fn status(report: &ScanReport) -> ExitStatus {
+/// What findings at or above the report's fail-on do to the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFindings {
+    /// Exit 1 (`scan`, `merge`).
+    Fail,
+    /// Exit 0 (`scan --exit-zero`): the report still holds them; only unreadable files (2)
+    /// fail the run.
+    ExitZero,
+}
+
+impl OnFindings {
+    /// As a `scan` command line asks (`--exit-zero`).
+    pub fn of(args: &ScanArgs) -> OnFindings {
+        if args.exit_zero {
+            OnFindings::ExitZero
+        } else {
+            OnFindings::Fail
+        }
+    }
+}
+
+/// The exit status of a scan (or of a merge of shards): the only place it is decided.
+pub fn status(report: &ScanReport, on_findings: OnFindings) -> ExitStatus {
     if report.summary.unreadable > 0 {
         ExitStatus::Error
-    } else if report.findings().any(|f| f.severity >= report.fail_on) {
+    } else if on_findings == OnFindings::Fail
+        && report.findings().any(|f| f.severity >= report.fail_on)
+    {
         ExitStatus::Failure
     } else {
         ExitStatus::Success

@@ -191,15 +191,22 @@ impl Mkdir for std::path::PathBuf {
 fn the_indexed_job_manifest_maps_the_completion_index_to_the_shard() {
     let job = fs::read_to_string(repo().join("deploy/fleet-scan-job.yaml")).unwrap();
     assert!(job.contains("completionMode: Indexed"));
-    assert!(job.contains("--shard-from-env"));
     let merge = fs::read_to_string(repo().join("deploy/fleet-merge-job.yaml")).unwrap();
-    assert!(merge.contains("aibom") && merge.contains("merge"));
+    assert!(merge.contains("args: [merge, "), "{merge}");
     // The same N in both places: completions and --shard-from-env.
     let n = job
         .lines()
         .find_map(|l| l.trim().strip_prefix("completions: "))
         .unwrap();
-    assert!(job.contains(&format!("--shard-from-env {n} ")), "{job}");
+    assert!(job.contains(&format!("- --shard-from-env={n}\n")), "{job}");
+    // Each pod its own report, named after its index; findings do not fail a shard.
+    assert!(job.contains("- --output=/reports/shard-$(JOB_COMPLETION_INDEX).json\n"));
+    assert!(job.contains("- --exit-zero\n"));
+    // The image has no shell: every container runs its ENTRYPOINT (aibom) with args.
+    for (name, text) in [("scan", &job), ("merge", &merge)] {
+        assert!(!text.contains("command:"), "{name}: {text}");
+        assert!(!text.contains("/bin/sh"), "{name}: {text}");
+    }
 }
 
 #[test]
@@ -249,4 +256,202 @@ fn merged_exceptions_sum_their_matches_across_shards() {
         .map(|o| o["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["applied", "applied", "unused"]);
+}
+
+#[test]
+fn exit_zero_passes_findings_with_the_same_report() {
+    let payload = "samples/malicious/hf_dir_with_payload";
+    for format in ["json", "sarif"] {
+        let failing = aibom_in_repo(&["scan", "-f", format, payload]);
+        let passing = aibom_in_repo(&["scan", "-f", format, "--exit-zero", payload]);
+        assert_eq!(failing.status.code(), Some(1), "{format}");
+        assert_eq!(passing.status.code(), Some(0), "{format}");
+        assert!(
+            passing.stdout == failing.stdout,
+            "{format}: --exit-zero changed the report"
+        );
+    }
+    // A shard, written with -o as the Indexed Job writes it.
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("shard.json");
+    let o = bin()
+        .env("JOB_COMPLETION_INDEX", "0")
+        .args([
+            "scan",
+            "-q",
+            "-f",
+            "json",
+            "--exit-zero",
+            "--shard-from-env",
+            "1",
+        ])
+        .arg(payload)
+        .arg("-o")
+        .arg(&out)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["summary"]["verdict"], "unsafe");
+    assert_eq!(v["fail_on"], "high");
+}
+
+#[test]
+fn exit_zero_still_exits_2_when_the_scan_could_not_run_or_read_a_file() {
+    let o = aibom_in_repo(&["scan", "--exit-zero", "samples/no-such-model"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // Findings and a file that cannot be read: 2 wins, --exit-zero or not.
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m");
+    fs::create_dir(&m).unwrap();
+    for f in fs::read_dir(samples().join("malicious/hf_dir_with_payload")).unwrap() {
+        let f = f.unwrap().path();
+        fs::copy(&f, m.join(f.file_name().unwrap())).unwrap();
+    }
+    let locked = m.join("locked.bin");
+    fs::write(&locked, b"weights").unwrap();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    // As root, mode 000 stops a read only without the capabilities that override it.
+    let as_root = fs::metadata(&locked).unwrap().uid() == 0;
+    let scan = |extra: &[&str]| {
+        let mut c = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.arg("--bounding-set=-dac_override,-dac_read_search")
+                .arg(env!("CARGO_BIN_EXE_aibom"))
+                .env_remove("CI");
+            c
+        } else {
+            bin()
+        };
+        c.args(["scan", "-f", "json"])
+            .args(extra)
+            .arg(&m)
+            .output()
+            .expect("run aibom (through setpriv as root)")
+    };
+    for extra in [&[][..], &["--exit-zero"][..]] {
+        let o = scan(extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {o:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["summary"]["unreadable"], 1, "{extra:?}");
+        assert_eq!(v["summary"]["verdict"], "unsafe", "{extra:?}");
+    }
+}
+
+#[test]
+fn merge_of_a_directory_is_the_merge_of_its_json_files() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("reports").tap_mkdir();
+    let files = shards(3, &dir);
+    // Left out: other files, subdirectories (a report of another N in one would be refused),
+    // a directory named like a report.
+    fs::write(dir.join("notes.txt"), "not a report").unwrap();
+    fs::write(dir.join(".shard-0.json.1.tmp"), "half-written").unwrap();
+    shards(2, &dir.join("older").tap_mkdir());
+    dir.join("nested.json").tap_mkdir();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    for format in ["json", "sarif"] {
+        let mut args = vec!["merge", "-f", format];
+        args.extend(files.iter().map(String::as_str));
+        let by_files = aibom_in_repo(&args);
+        let by_dir = aibom_in_repo(&["merge", "-f", format, &dir_arg]);
+        assert_eq!(
+            by_dir.status.code(),
+            by_files.status.code(),
+            "{}",
+            String::from_utf8_lossy(&by_dir.stderr)
+        );
+        assert!(!by_files.stdout.is_empty());
+        assert!(
+            by_dir.stdout == by_files.stdout,
+            "{format}: merging the directory differs from merging its files"
+        );
+    }
+    let whole = aibom_in_repo(&["scan", "-f", "json", "samples"]);
+    assert!(aibom_in_repo(&["merge", &dir_arg]).stdout == whole.stdout);
+
+    // Files and directories together; a link in a directory is followed.
+    let rest = d.path().join("rest").tap_mkdir();
+    fs::rename(&files[1], rest.join("shard-1.json")).unwrap();
+    std::os::unix::fs::symlink(&files[2], rest.join("shard-2.json")).unwrap();
+    fs::rename(&files[0], d.path().join("zero.json")).unwrap();
+    let o = aibom_in_repo(&[
+        "merge",
+        &d.path().join("zero.json").to_string_lossy(),
+        &rest.to_string_lossy(),
+    ]);
+    assert!(
+        o.stdout == whole.stdout,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Runs the shards `ks` of `n` into `out` (as [`shards`] does for every K).
+fn shards_at(ks: &[u32], n: u32, out: &Path) {
+    for &k in ks {
+        let o = bin()
+            .args(["scan", "-q", "-f", "json", "--exit-zero"])
+            .arg(format!("--shard={k}/{n}"))
+            .arg("samples")
+            .arg("-o")
+            .arg(out.join(format!("shard-{k}.json")))
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+    }
+}
+
+#[test]
+fn merge_of_a_directory_refuses_what_merge_of_files_refuses() {
+    let d = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str], says: &str| {
+        let o = aibom_in_repo(args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(o.stdout.is_empty());
+    };
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+
+    // No reports: an empty directory, or one with only other files.
+    let empty = d.path().join("empty").tap_mkdir();
+    refused(
+        &["merge", &s(&empty)],
+        &format!("{}: no shard reports", s(&empty)),
+    );
+    fs::write(empty.join("fleet.sarif"), "{}").unwrap();
+    empty.join("sub.json").tap_mkdir();
+    refused(
+        &["merge", &s(&empty)],
+        &format!("{}: no shard reports", s(&empty)),
+    );
+
+    // A missing shard.
+    let two_of_three = d.path().join("partial").tap_mkdir();
+    shards_at(&[0, 2], 3, &two_of_three);
+    refused(&["merge", &s(&two_of_three)], "shard 1 of 3 missing");
+    // A shard of another run, and the same shard named twice.
+    let full = d.path().join("full").tap_mkdir();
+    shards_at(&[0, 1, 2], 3, &full);
+    let other = d.path().join("other").tap_mkdir();
+    shards(2, &other);
+    fs::copy(
+        other.join("shard-1.json"),
+        two_of_three.join("shard-1.json"),
+    )
+    .unwrap();
+    refused(&["merge", &s(&two_of_three)], "the shard count");
+    refused(
+        &["merge", &s(&full), &s(&full.join("shard-1.json"))],
+        "shard 1 given twice",
+    );
+    // A report name that is not a regular file (here a dangling link) is named.
+    let dangling = full.join("shard-3.json");
+    std::os::unix::fs::symlink(d.path().join("gone.json"), &dangling).unwrap();
+    refused(&["merge", &s(&full)], &s(&dangling));
 }
