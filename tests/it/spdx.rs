@@ -1,6 +1,7 @@
 //! `aibom generate --format spdx3`: SPDX 3.0.1 JSON-LD stating the same facts as the CycloneDX
 //! AIBOM, byte-stable, every scanned file present with its digest. Validation against the
-//! SPDX 3.0.1 model itself is `tests/spdx/validate.py` (run by `.ci/run`).
+//! SPDX 3.0.1 model itself is `tests/spdx/validate.py` (spdx-python-model) and
+//! `tests/spdx/shacl.py` (the model's SHACL shapes, `schemas/spdx3/`), both run by `.ci/run`.
 
 use crate::support::*;
 use serde_json::Value;
