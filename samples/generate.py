@@ -399,8 +399,10 @@ DOS_TIME, DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
 
 class Entry:
     def __init__(self, name: str, data: bytes, *, deflate=False, flags=0, crc=None,
-                 local_name=None, align=0, central=True, method=None):
+                 local_name=None, align=0, central=True, method=None, local_flags=0):
         self.name, self.data, self.deflate, self.flags = name, data, deflate, flags
+        # Flag bits set in the local header only.
+        self.local_flags = local_flags
         self.crc, self.local_name, self.align, self.central = crc, local_name, align, central
         # "bzip2" or "lzma": compressed as Python's zipfile writes ZIP_BZIP2 / ZIP_LZMA.
         self.method = method
@@ -438,7 +440,7 @@ def build_zip(entries, *, base=0, trailing=b"") -> bytes:
             # record's data to 64 bytes with a local-only extra field "FB" filled with 'Z'.
             pad = (-(offset + 30 + len(lname) + 4)) % e.align
             extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, DOS_TIME, DOS_DATE,
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags | e.local_flags, method, DOS_TIME, DOS_DATE,
                            crc, len(payload), len(e.data), len(lname), len(extra))
         out += lname + extra + payload
         if e.central:
@@ -1036,7 +1038,11 @@ def malicious(c: Corpus) -> None:
     c.add(m + "zip_flag_bit.pt", build_zip([Entry(e.name, e.data, align=64, flags=0x1 if e.name.endswith("data.pkl") else 0)
                                             for e in torch_entries([("data.pkl", MAL)])]),
           "unsafe", [DG, "zip-encrypted-flag"],
-          "#6 CVE-2025-1945: general-purpose bit 0 (encrypted) set on data.pkl in local and central headers; data is plain")
+          "#6 CVE-2025-1945: general-purpose bit 0 (encrypted) set on data.pkl in local and central headers; data is plain (torch 2.15.0 refuses it: 'unsupported encryption'; other readers may not)")
+    c.add(m + "zip_flag_bit_local.pt", build_zip([Entry(e.name, e.data, align=64, local_flags=0x1 if e.name.endswith("data.pkl") else 0)
+                                                  for e in torch_entries([("data.pkl", MAL)])]),
+          "unsafe", [DG, "zip-encrypted-flag", "zip-header-mismatch"],
+          "#6b general-purpose bit 0 (encrypted) on data.pkl in the local header only: torch reads through the central directory, ignores it and runs the payload; scanners that honour the local flag skip the member")
     c.add(m + "zip_bad_crc.pt", build_zip([Entry(e.name, e.data, align=64,
                                                  crc=(zlib.crc32(e.data) ^ 0xFFFFFFFF) if e.name.endswith("data.pkl") else None)
                                            for e in torch_entries([("data.pkl", MAL)])]),

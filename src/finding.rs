@@ -161,7 +161,7 @@ codes! {
     ZipPathTraversal = "zip-path-traversal", Security, High, Some(22),
         "a zip member name is absolute or climbs out with '..'";
     ZipEncryptedFlag = "zip-encrypted-flag", Integrity, High, None,
-        "a zip member is marked encrypted or carries flag bits that some readers reject and PyTorch ignores";
+        "a zip member is flagged encrypted (or strong encryption, masked headers): PyTorch and zipfile refuse the flag in the central directory, PyTorch ignores it in a local header; the bytes were scanned as they are";
     ZipHiddenEntry = "zip-hidden-entry", Integrity, High, None,
         "a zip member is present in the local headers but absent from the central directory (or the other way round)";
     ZipTrailingData = "zip-trailing-data", Integrity, High, None,

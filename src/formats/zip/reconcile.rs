@@ -71,7 +71,7 @@ impl Zip<'_> {
                 },
             };
             self.compare(ctx, c, &local, desc.as_ref());
-            self.check_flags(ctx, &name, off, c.flags | local.flags);
+            self.check_flags(ctx, &name, off, Some(c.flags), local.flags);
             if c.method != STORED && c.method != DEFLATED && !decoded_method(c.method) {
                 self.unsupported(ctx, &name, off, c.method);
                 ctx.facts.members.push(Member {
@@ -119,7 +119,7 @@ impl Zip<'_> {
                 );
             }
             self.check_name(ctx, &l.name, l.offset);
-            self.check_flags(ctx, &name, l.offset, l.flags);
+            self.check_flags(ctx, &name, l.offset, None, l.flags);
             let (crc, usize) = match w.desc.as_deref() {
                 Some(d) => (Some(d.crc), Some(d.usize)),
                 None => (
@@ -208,17 +208,32 @@ impl Zip<'_> {
         }
     }
 
-    fn check_flags(&self, ctx: &mut Ctx, name: &str, off: u64, flags: u16) {
-        let bits = flags & FLAGS_ENCRYPTION;
-        if bits != 0 {
-            ctx.report(
-                Code::ZipEncryptedFlag,
-                Some(off),
-                format!(
-                    "{name:?} has general-purpose flag bits {bits:#06x} (encrypted, strong encryption or masked headers); PyTorch ignores them and reads the bytes as they are, and so did this scan"
-                ),
-            );
+    /// Encryption flags, where readers disagree (checked with torch 2.15.0 and CPython's
+    /// zipfile): a flag in the central directory makes PyTorch (miniz: "unsupported
+    /// encryption"; masked headers refuse the whole archive) and zipfile refuse the member; a
+    /// flag only in the local header is ignored by PyTorch, which reads members through the
+    /// central directory, while zipfile refuses strong encryption there. Either way the scan
+    /// read the bytes as they are, so a reader that ignores the flag sees nothing unscanned.
+    fn check_flags(&self, ctx: &mut Ctx, name: &str, off: u64, central: Option<u16>, local: u16) {
+        let listed = central.unwrap_or(0) & FLAGS_ENCRYPTION;
+        let bits = (central.unwrap_or(0) | local) & FLAGS_ENCRYPTION;
+        if bits == 0 {
+            return;
         }
+        let readers = if listed != 0 {
+            "the central directory flags it: PyTorch and Python's zipfile refuse to read it"
+        } else if central.is_some() {
+            "only its local header flags it: PyTorch reads through the central directory and ignores the flag (Python's zipfile refuses strong encryption or masked headers there)"
+        } else {
+            "the flag is in a local header that the central directory does not list: sequential readers decide what it means"
+        };
+        ctx.report(
+            Code::ZipEncryptedFlag,
+            Some(off),
+            format!(
+                "{name:?} has general-purpose flag bits {bits:#06x} (encrypted, strong encryption or masked headers); {readers}; this scan read the bytes as they are"
+            ),
+        );
     }
 
     /// Compares a member's content with what its headers declare.
