@@ -8,7 +8,7 @@ throwaway venv outside the repo:
     /tmp/tv/bin/python samples/check_with_torch.py
 
 Last run with torch 2.15.0 (the PyPI wheel with its nvidia-* dependencies, run on CPU) and
-numpy 2.4.6 on Python 3.11.7: 34 PASS, 1 FAIL (zip_flag_bit.pt: torch's miniz refuses a member
+numpy 2.4.6 on Python 3.11.7: 37 PASS, 1 FAIL (zip_flag_bit.pt: torch's miniz refuses a member
 whose central-directory entry has the encrypted bit, "unsupported encryption", where aibom's
 zip-encrypted-flag says PyTorch ignores the bit; a flag in the local header alone is ignored).
 frame_divergence_zip.pt depends on the Python that runs torch: CPython's C unpickler diverges
@@ -135,6 +135,9 @@ def recorder():
             def __setstate__(self, state):
                 pass
 
+            def __repr__(self):
+                return f"<stub {qual} instance>"
+
         Stub.__name__ = Stub.__qualname__ = qual
         return Stub
 
@@ -216,7 +219,13 @@ def safe_load(src):
         try:
             r = torch.load(f, weights_only=True)
         except Exception as e:
-            return "refuses: " + first_line(e)
+            # The UnpicklingError's first paragraph is the same for every refusal; say why.
+            why = [
+                l.strip()
+                for l in str(e).splitlines()
+                if l.strip().startswith(("Trying", "Unsupported", "WeightsUnpickler"))
+            ]
+            return "refuses: " + (f"{type(e).__name__}: {why[0][:150]}" if why else first_line(e))
     return "loads " + describe(r)
 
 
@@ -338,6 +347,41 @@ def check_flag_bit(path):
         f"{'loads, os.system reached' if local_only else 'refused'}; in the central directory only: "
         f"{'loads, os.system reached' if central_only else 'refused'}"
     )
+
+
+def check_magic_bypass(path):
+    """The magic number comes from eval('0x1950a86a20f9469cfc6c'); os.system is in the next pickle."""
+    _, error, log, _ = load(path)
+    evals = [e[2][0] for e in log if e[:2] == ("call", "builtins.eval")]
+    ok = evals == [hex(torch.serialization.MAGIC_NUMBER)] and ran_system(log)
+    return ok, (
+        f"the first pickle calls eval({evals[0] if evals else None!r}), which is torch's MAGIC_NUMBER, so "
+        f"_legacy_load reads on; the next pickle {'reaches' if ran_system(log) else 'does NOT reach'} "
+        f"os.system('echo aibom-sample')" + (f", then {first_line(error)}" if error else "")
+    )
+
+
+def check_build_on_function(path):
+    """BUILD with a dict state on the real torch._utils._rebuild_tensor_v2 (the one global torch
+    and the recorder both resolve for real): the function object itself gets the attributes."""
+    target = torch._utils._rebuild_tensor_v2
+    before = dict(target.__dict__)
+    _, error, log, _ = load(path)
+    added = {k: v for k, v in target.__dict__.items() if k not in before}
+    for k in added:  # undo the mutation the sample makes in this process
+        delattr(target, k)
+    ok = added == {"aibom": "sample"}
+    return ok, (
+        f"BUILD set {added} on torch._utils._rebuild_tensor_v2 itself"
+        + (f", then {first_line(error)}" if error else "")
+        + " (undone afterwards)"
+    )
+
+
+def check_empty(path):
+    _, error, log, _ = load(path)
+    ok = error is not None and not log
+    return ok, f"refuses the empty file: {first_line(error)}" if error else "loads it"
 
 
 def check_duplicate(path):
@@ -603,6 +647,11 @@ def main():
             f / "torch_storage_unreferenced.pt",
         ),
         (
+            "malformed/empty_weights/pytorch_model.bin",
+            lambda: check_empty(f / "empty_weights/pytorch_model.bin"),
+            f / "empty_weights/pytorch_model.bin",
+        ),
+        (
             "malformed/zip_truncated.pt",
             lambda: check_zip_truncated(f / "zip_truncated.pt"),
             f / "zip_truncated.pt",
@@ -615,7 +664,6 @@ def main():
         "zip_local_name_mismatch.pt",
         "nullifai_broken_pickle.pt",
         "frame_divergence_zip.pt",
-        "legacy_magic_bypass.pt",
         "legacy_payload_4th.bin",
         "legacy_module_persistent_id.bin",
         "legacy_torch_tar.pt",
@@ -624,6 +672,21 @@ def main():
         checks.append((f"malicious/{name}", (lambda p=m / name: payload(p)), m / name))
     checks += [
         ("malicious/zip_flag_bit.pt", lambda: check_flag_bit(m / "zip_flag_bit.pt"), m / "zip_flag_bit.pt"),
+        (
+            "malicious/legacy_magic_bypass.pt",
+            lambda: check_magic_bypass(m / "legacy_magic_bypass.pt"),
+            m / "legacy_magic_bypass.pt",
+        ),
+        (
+            "malicious/build_on_function.pkl",
+            lambda: check_build_on_function(m / "build_on_function.pkl"),
+            m / "build_on_function.pkl",
+        ),
+        (
+            "malicious/frame_divergence.pkl",
+            lambda: payload(m / "frame_divergence.pkl"),
+            m / "frame_divergence.pkl",
+        ),
         (
             "malicious/nemo_payload.nemo",
             lambda: payload(nemo(m / "nemo_payload.nemo")),
