@@ -115,7 +115,30 @@ RULES = [
     ("sentencepiece/*.model", "clean",
      "SentencePiece ModelProto: protobuf with no magic number, recognised by a strict walk "
      "(pieces of non-empty UTF-8 and a defined type, then the specs); no code on load"),
+    ("en-core-web-sm-*/*/config.cfg", "clean",
+     "spaCy v3 training/pipeline config (INI read by confection): text; its `@...` keys name "
+     "functions from spaCy's registry, not import paths"),
+    ("en-core-web-sm-*/*/cfg", "clean", "spaCy component settings (JSON)"),
+    ("en-core-web-sm-*/*.json", "clean", "spaCy meta.json, accuracy.json, vocab strings.json"),
+    ("en-core-web-sm-*/*/vectors.cfg", "clean", "spaCy vectors settings (JSON)"),
+    ("en-core-web-sm-*/*/vocab/vectors", "clean",
+     "spaCy vectors table: a float32 .npy of shape (0, 0) (the small pipeline has no vectors)"),
+    ("en-core-web-sm-*/*/vocab/key2row", "clean", "spaCy key2row: msgpack (an empty map)"),
+    ("en-core-web-sm-*/*/model", "clean",
+     "spaCy/thinc component weights: msgpack (srsly) whose arrays are msgpack-numpy maps of "
+     "numeric kinds; data only"),
+    ("en-core-web-sm-*/*/moves", "clean", "spaCy parser/NER transition moves: msgpack"),
+    ("en-core-web-sm-*/*/tokenizer", "clean", "spaCy tokenizer rules and exceptions: msgpack"),
+    ("en-core-web-sm-*/*/lookups.bin", "clean", "spaCy lookups tables (lemmas, norms): msgpack"),
+    ("en-core-web-sm-*/*/tag_map", "clean", "spaCy v2 tag map: msgpack"),
+    ("en-core-web-sm-*/*/patterns", "clean", "spaCy attribute-ruler patterns: msgpack"),
+    ("en-core-web-sm-*/*/LICENSE*", "clean", "licence text of the pipeline"),
+    ("en-core-web-sm-*/*/README.md", "clean", "model card of the pipeline (Markdown)"),
     # -- formats with no code on load that aibom does not parse: unsupported, with the reason.
+    ("en-core-web-sm-*/*/vocab/lexemes.bin", "unsupported",
+     "spaCy v2 lexeme table: a raw array of fixed-size SerializedLexemeC records (flags, string "
+     "hashes, probability) copied into memory by Vocab.lexemes_from_bytes; no header, no code "
+     "on load"),
     ("*/debigged_m4.mat", "unsupported",
      "MATLAB level 4 header declaring a 134217728 x 3 double matrix in a 1 KiB file (scipy's "
      "test of a corrupt size): the matrices do not chain to the end, so it is not recognised"),
