@@ -1,11 +1,12 @@
-//! `aibom revoke --model-digest D | --bom B --reason R --private-key K [-o F]`: a revocation
-//! statement ([`crate::verify::revocation`]) signed with a key, in the same bundle format as
-//! a model signature.
+//! `aibom revoke --model-digest D | --bom B --reason R --private-key K [--signing-certificate C
+//! [--certificate-chain I]...] [-o F]`: a revocation statement ([`crate::verify::revocation`])
+//! signed by the same [`crate::sign::signer::Signer`] as `sign` (a key, or the OMS certificate
+//! method), in the same bundle format as a model signature.
 
 use crate::ExitStatus;
 use crate::cli::RevokeArgs;
 use crate::digest::Sha256;
-use crate::sign::{bundle, keys::SigningKey};
+use crate::sign::keys::SigningKey;
 use crate::verify::revocation;
 use anyhow::{Context, Result, bail};
 
@@ -16,7 +17,14 @@ pub fn run(args: RevokeArgs) -> Result<ExitStatus> {
     let pem = std::fs::read_to_string(&args.key)
         .with_context(|| format!("reading {}", args.key.display()))?;
     let key = SigningKey::from_pem(&pem).with_context(|| format!("{}", args.key.display()))?;
-    let hint = key.verifying_key().hint()?;
+    // The signing certificate is checked (its key, its validity now, its usage) before
+    // anything is read or written.
+    let signer = super::sign::signer(
+        &args.key,
+        key,
+        args.signing_certificate.as_deref(),
+        &args.certificate_chains,
+    )?;
     let mut subjects: Vec<(&str, Sha256)> = Vec::new();
     if let Some(d) = args.model_digest {
         subjects.push(("model", d));
@@ -31,20 +39,20 @@ pub fn run(args: RevokeArgs) -> Result<ExitStatus> {
         bail!("the system clock cannot be read: a revocation records when it was made");
     };
     let when = crate::date::rfc3339(now.as_second());
-    let payload = revocation::statement(&subjects, &args.reason, &when, &format!("key {hint}"))
+    let payload = revocation::statement(&subjects, &args.reason, &when, &signer.identity())
         .context("serialising the revocation")?;
-    let sig = key.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
-    let mut out = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint))?;
+    let mut out = serde_json::to_vec(&signer.bundle(&payload))?;
     match &args.out {
         Some(p) => {
             super::write_atomic(p, &out).with_context(|| format!("writing {}", p.display()))?;
             super::note!(
-                "revoked {} -> {}",
+                "revoked {} with {} -> {}",
                 subjects
                     .iter()
                     .map(|(n, d)| format!("{n} {d}"))
                     .collect::<Vec<_>>()
                     .join(", "),
+                signer.describe(),
                 p.display()
             );
         }

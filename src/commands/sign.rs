@@ -8,7 +8,7 @@ use crate::cli::{OutputFormat, SignArgs};
 use crate::sign::signer::{CertificateFiles, Signer};
 use crate::sign::{keys::SigningKey, manifest, release, statement};
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn run(args: SignArgs) -> Result<ExitStatus> {
     if !args.dir.is_dir() {
@@ -18,7 +18,12 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
         .with_context(|| format!("reading {}", args.private_key.display()))?;
     let key =
         SigningKey::from_pem(&pem).with_context(|| format!("{}", args.private_key.display()))?;
-    let signer = signer(&args, key)?;
+    let signer = signer(
+        &args.private_key,
+        key,
+        args.signing_certificate.as_deref(),
+        &args.certificate_chains,
+    )?;
     let bom_sig: PathBuf = args.bom_signature.clone().unwrap_or_else(|| {
         let mut p = args.signature.clone().into_os_string();
         p.push(".bom");
@@ -195,14 +200,20 @@ fn sign_release(
     Ok(path)
 }
 
-/// The key alone, or with `--signing-certificate` (and its `--certificate-chain` files, read
-/// under the trust-file cap), checked against the key and the clock before anything is signed.
-fn signer(args: &SignArgs, key: SigningKey) -> Result<Signer> {
-    let Some(leaf_path) = &args.signing_certificate else {
+/// The key alone (read from `key_file`), or with `--signing-certificate` (and its
+/// `--certificate-chain` files, read under the trust-file cap), checked against the key and the
+/// clock before anything is signed. `revoke` signs with the same checks.
+pub(super) fn signer(
+    key_file: &Path,
+    key: SigningKey,
+    certificate: Option<&Path>,
+    chains: &[PathBuf],
+) -> Result<Signer> {
+    let Some(leaf_path) = certificate else {
         return Ok(Signer::with_key(key)?);
     };
     let cap = crate::limits::VerifyLimits::default().max_trust_file;
-    let read = |p: &PathBuf| -> Result<(String, String)> {
+    let read = |p: &Path| -> Result<(String, String)> {
         let bytes = crate::verify::input::read_regular(p, cap)
             .with_context(|| format!("reading certificate file {}", p.display()))?;
         let text =
@@ -210,11 +221,7 @@ fn signer(args: &SignArgs, key: SigningKey) -> Result<Signer> {
         Ok((p.display().to_string(), text))
     };
     let leaf = read(leaf_path)?;
-    let chain = args
-        .certificate_chains
-        .iter()
-        .map(read)
-        .collect::<Result<Vec<_>>>()?;
+    let chain = chains.iter().map(|p| read(p)).collect::<Result<Vec<_>>>()?;
     let files = CertificateFiles {
         leaf: (&leaf.0, &leaf.1),
         chain: chain
@@ -225,7 +232,7 @@ fn signer(args: &SignArgs, key: SigningKey) -> Result<Signer> {
     let now = crate::date::now().and_then(|t| u64::try_from(t.as_second()).ok());
     Ok(Signer::with_certificate(
         key,
-        &args.private_key.display().to_string(),
+        &key_file.display().to_string(),
         &files,
         now,
     )?)

@@ -46,10 +46,13 @@ pub enum SignerError {
 enum Material {
     /// `publicKey.hint`: see [`super::keys`].
     Key { hint: String },
-    /// DER certificates: the signing certificate, then the chain as given.
+    /// DER certificates: the signing certificate, then the chain as given; the signing
+    /// certificate's subject and issuer names, and its key's hint (for [`Signer::identity`]).
     Certificate {
         chain: Vec<Vec<u8>>,
         subject: String,
+        issuer: String,
+        hint: String,
     },
 }
 
@@ -112,11 +115,14 @@ impl Signer {
         for (file, text) in &files.chain {
             chain.extend(x509::pem_certificates(text).map_err(|e| cert_err(file, e))?);
         }
+        let hint = checked.key.hint()?;
         Ok(Signer {
             key,
             material: Material::Certificate {
                 chain,
                 subject: checked.subject,
+                issuer: checked.issuer,
+                hint,
             },
         })
     }
@@ -138,11 +144,27 @@ impl Signer {
                 self.key.verifying_key().curve_name(),
                 hint.get(..16).unwrap_or(hint)
             ),
-            Material::Certificate { chain, subject } => match chain.len().saturating_sub(1) {
+            Material::Certificate { chain, subject, .. } => match chain.len().saturating_sub(1) {
                 0 => format!("certificate '{subject}'"),
                 1 => format!("certificate '{subject}' (+1 chain certificate)"),
                 more => format!("certificate '{subject}' (+{more} chain certificates)"),
             },
+        }
+    }
+
+    /// What a signed statement says of its signer (a revocation's `revoker`; informational,
+    /// since who signed is what the verifier checks): `key <hint>`, or
+    /// `certificate '<subject>' issued by '<issuer>' (key <hint>)`, the hint being the full
+    /// `publicKey.hint` of the key.
+    pub fn identity(&self) -> String {
+        match &self.material {
+            Material::Key { hint } => format!("key {hint}"),
+            Material::Certificate {
+                subject,
+                issuer,
+                hint,
+                ..
+            } => format!("certificate '{subject}' issued by '{issuer}' (key {hint})"),
         }
     }
 
@@ -229,6 +251,7 @@ mod tests {
         let vk = key.verifying_key();
         let s = Signer::with_key(key).unwrap();
         assert_eq!(s.method(), "key");
+        assert_eq!(s.identity(), format!("key {}", vk.hint().unwrap()));
         let b = s.bundle(b"{}");
         let o = bundle::open(&serde_json::to_vec(&b).unwrap()).unwrap();
         assert_eq!(

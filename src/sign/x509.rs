@@ -183,6 +183,8 @@ pub struct VerifiedLeaf {
     pub key: VerifyingKey,
     /// The leaf's subject (RFC 4514 form).
     pub subject: String,
+    /// The leaf's issuer name (RFC 4514 form), as the leaf states it.
+    pub issuer: String,
     /// Subjects from the leaf up to the anchor.
     pub path: Vec<String>,
 }
@@ -324,6 +326,7 @@ pub fn verify_chain(
     Ok(VerifiedLeaf {
         key,
         subject: leaf.subject.clone(),
+        issuer: leaf.issuer_display(),
         path: names,
     })
 }
@@ -331,8 +334,8 @@ pub fn verify_chain(
 /// The checks [`verify_chain`] makes on a leaf on its own, for a signer about to sign with it
 /// at `at` (Unix seconds): no repeated or unknown critical extension, valid at `at`,
 /// keyUsage digitalSignature or extendedKeyUsage codeSigning, a P-256 or P-384 key. Returns
-/// the leaf's key and subject (`path` is the leaf alone: the chain is the verifier's to
-/// build). A signer knows the signing time, so the leaf is checked then; a verifier, which is
+/// the leaf's key, subject and issuer name (`path` is the leaf alone: the chain is the
+/// verifier's to build). A signer knows the signing time, so the leaf is checked then; a verifier, which is
 /// given no trusted time, checks the path at the leaf's notBefore.
 pub fn check_signing_leaf(der: &[u8], at: u64) -> Result<VerifiedLeaf, ChainError> {
     let leaf = Cert::parse(der, "the signing certificate".to_string())?;
@@ -343,6 +346,7 @@ pub fn check_signing_leaf(der: &[u8], at: u64) -> Result<VerifiedLeaf, ChainErro
     Ok(VerifiedLeaf {
         key,
         subject: leaf.subject.clone(),
+        issuer: leaf.issuer_display(),
         path: vec![leaf.subject],
     })
 }

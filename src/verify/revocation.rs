@@ -12,6 +12,9 @@
 //!   "predicate": { "reason": "...", "revokedAt": "2026-12-05T12:00:00Z", "revoker": "key <hint>" } }
 //! ```
 //!
+//! `revoker` is what `aibom revoke` says of its signer: `key <hint>`, or for the OMS certificate
+//! method `certificate '<subject>' issued by '<issuer>' (key <hint>)`.
+//!
 //! A revocation counts only when its signature verifies against a listed revoker
 //! (`[[verify.revoker]]`); one that does not verify, or that is not a revocation, is reported as
 //! a warning and ignored: it can never block a release, and never makes anything pass. A

@@ -13,7 +13,14 @@ Standard library only. Everything is created in a temporary directory that is re
 the end (unless --keep). Nothing here needs the network: both tools run with the HTTP(S)
 proxy variables pointed at a closed local port, so an unexpected connection attempt fails
 fast instead of reaching out (a tripwire, not a sandbox). The keyless `sigstore` vector is
-printed as skipped (aibom does not verify keyless signatures yet).
+verified by both tools offline, against the Sigstore trusted root kept beside the vectors
+(`sigstore-public-good-trusted_root.json`): aibom reads it with `--trust-root`;
+`model_signing verify sigstore` would otherwise refresh its trusted root from Sigstore's TUF
+repository, and is given it in a client trust configuration (`--trust_config`, the trusted root
+with an empty signing configuration, which verifying does not read). Where the kernel allows
+unprivileged user namespaces, these keyless cases also run inside a network namespace of their
+own (`unshare --net --map-root-user`), whose only interface is a loopback that is down, and
+their names say so; elsewhere they have the proxy tripwire only.
 
 Output: one line per case, `ok   NAME`, `FAIL NAME` (followed by indented details) or
 `skip NAME (why)`, then `N passed, M failed` (skips are not counted). Exit status 1 if any
@@ -30,7 +37,9 @@ Cases:
     both verifiers refuse (model_signing exit 1, aibom exit exactly 1).
  4. Vectors (--vectors): oms-v1.1.0/elliptic-key, oms-v1.1.0/certificate, oms-key-ordering
     (both signatures, and the expectations listed in its README): both tools give the same
-    outcome. oms-v1.1.0/sigstore is skipped.
+    outcome. oms-v1.1.0/sigstore (keyless): both accept with its signer's identity and issuer,
+    and both refuse another identity, another issuer, a flipped byte, and a trusted root without
+    its Fulcio certificate authorities.
  5. AIBOM binding: aibom generate + aibom sign --bom -> aibom verify --bom accepts; an edited
     AIBOM or a missing attestation is refused; model_signing still accepts the model signature.
  6. Certificate method, with CAs made by `openssl` at run time (an EC root -> EC intermediate ->
@@ -96,6 +105,9 @@ class Env:
         # Keep caches the peer might write inside the temp dir.
         self.env["XDG_CACHE_HOME"] = str(tmp / "xdg-cache")
         self.env["XDG_DATA_HOME"] = str(tmp / "xdg-data")
+        # The prefix that runs a command in a network namespace of its own, or [] when that is
+        # not allowed here (set by main()).
+        self.netns = []
         self.counter = 0
         self.passed = 0
         self.failed = 0
@@ -103,8 +115,9 @@ class Env:
 
     # --- running commands -------------------------------------------------------------
 
-    def run(self, cmd):
-        cmd = [str(c) for c in cmd]
+    def run(self, cmd, isolated=False):
+        """Runs cmd; with isolated, inside a network namespace of its own when available."""
+        cmd = [str(c) for c in (self.netns if isolated else []) + list(cmd)]
         try:
             p = subprocess.run(cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -162,8 +175,13 @@ class Env:
 
     # --- the two verifiers ---------------------------------------------------------------
 
-    def aibom_verify(self, model, sigs, keys=(), chains=(), bom=None, ignore=(), policy=None):
+    def aibom_verify(self, model, sigs, keys=(), chains=(), bom=None, ignore=(), policy=None,
+                     keyless=None):
+        """keyless: (trusted root, identity, issuer), run isolated."""
         cmd = [self.aibom, "verify", model]
+        if keyless is not None:
+            root, identity, issuer = keyless
+            cmd += ["--trust-root", root, "--identity", identity, "--issuer", issuer]
         if policy is not None:
             cmd += ["--policy", policy]
         for s in sigs:
@@ -176,13 +194,20 @@ class Env:
             cmd += ["--bom", bom]
         for p in ignore:
             cmd += ["--ignore-path", p]
-        return self.run(cmd)
+        return self.run(cmd, isolated=keyless is not None)
 
     def ms_verify_key(self, model, sig, key, ignore=()):
         cmd = [self.ms, "verify", "key", model, "--signature", sig, "--public_key", key]
         for p in ignore:
             cmd += ["--ignore-paths", p]
         return self.run(cmd)
+
+    def ms_verify_sigstore(self, model, sig, trust_config, identity, issuer, ignore=()):
+        cmd = [self.ms, "verify", "sigstore", model, "--signature", sig, "--trust_config",
+               trust_config, "--identity", identity, "--identity_provider", issuer]
+        for p in ignore:
+            cmd += ["--ignore-paths", p]
+        return self.run(cmd, isolated=True)
 
     def ms_verify_cert(self, model, sig, chains, ignore=()):
         cmd = [self.ms, "verify", "certificate", model, "--signature", sig]
@@ -737,8 +762,63 @@ def vector_cases(env, keys):
     env.case(f"{name} untrusted root with the same name -> both refuse",
              ce_run(chains=lambda: [impostor_ca()], expect=False))
 
-    # oms-v1.1.0/sigstore: keyless
-    env.skip("vector oms-v1.1.0/sigstore", "keyless: aibom does not verify keyless signatures yet")
+    # oms-v1.1.0/sigstore: keyless, against the trusted root kept beside the vectors
+    ks = oms / "sigstore"
+    trusted_root = vec / "sigstore-public-good-trusted_root.json"
+    identity, issuer = "stefanb@us.ibm.com", "https://sigstore.verify.ibm.com/oauth2"
+
+    def trust_files(without_fulcio):
+        """The trusted root (for aibom) and a client trust configuration holding it (for
+        model_signing), optionally with its Fulcio certificate authorities left out."""
+        tag = "no-fulcio" if without_fulcio else "public-good"
+        d = env.tmp / f"sigstore-trust-{tag}"
+        root_file, config_file = d / "trusted_root.json", d / "trust_config.json"
+        if not config_file.exists():
+            d.mkdir()
+            root = json.loads(trusted_root.read_text())
+            if without_fulcio:
+                root["certificateAuthorities"] = []
+            root_file.write_text(json.dumps(root))
+            config_file.write_text(json.dumps({
+                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": root,
+                "signingConfig": {
+                    "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                    "caUrls": [], "oidcUrls": [], "rekorTlogUrls": [], "tsaUrls": [],
+                    "rekorTlogConfig": {"selector": "ANY"},
+                    "tsaConfig": {"selector": "ANY"},
+                },
+            }))
+        return root_file, config_file
+
+    def ks_run(mutate=None, who=identity, by=issuer, without_fulcio=False, expect=True,
+               aibom_says=None):
+        def run():
+            need(ks / "model.sig", trusted_root)
+            d = copy_of(ks, "sigstore")
+            if mutate:
+                mutate(d)
+            root_file, config_file = trust_files(without_fulcio)
+            sig = d / "model.sig"
+            a = env.aibom_verify(d, [sig], ignore=["ignore-me"], keyless=(root_file, who, by))
+            m = env.ms_verify_sigstore(d, sig, config_file, who, by, ignore=[d / "ignore-me"])
+            if aibom_says is not None and aibom_says not in a.out:
+                return f"aibom verify should say {aibom_says!r}\n{a.describe()}"
+            return both(expect, a, m)
+        return run
+
+    where = "in a network namespace" if env.netns else "offline, proxy tripwire only"
+    name = f"vector oms-v1.1.0/sigstore (keyless, trusted root from a file, {where})"
+    env.case(f"{name} -> both accept", ks_run())
+    env.case(f"{name} another identity -> both refuse",
+             ks_run(who="someone@example.com", expect=False,
+                    aibom_says='identity is "stefanb@us.ibm.com", expected "someone@example.com"'))
+    env.case(f"{name} another issuer -> both refuse",
+             ks_run(by="https://accounts.google.com", expect=False))
+    env.case(f"{name} one byte flipped in signme-1 -> both refuse",
+             ks_run(mutate=lambda d: flip_byte(d / "signme-1", 0), expect=False))
+    env.case(f"{name} trusted root without its Fulcio CAs -> both refuse",
+             ks_run(without_fulcio=True, expect=False))
 
     # oms-key-ordering: both signatures; expectations from its README
     ko = vec / "oms-key-ordering"
@@ -1042,6 +1122,16 @@ def cert_cases(env, keys, base):
 
 # --- main ----------------------------------------------------------------------------------
 
+def network_namespace(env):
+    """The prefix that runs a command without any network, if unprivileged user namespaces
+    are allowed here (a new network namespace holds only a loopback that is down), else []."""
+    prefix = ["unshare", "--net", "--map-root-user"]
+    if shutil.which("unshare") is None:
+        return []
+    probe = env.run(prefix + [sys.executable, "-c",
+                              "import socket; print([n for _, n in socket.if_nameindex()])"])
+    return prefix if probe.rc == 0 and probe.out.strip() == "['lo']" else []
+
 def main():
     repo = Path(__file__).resolve().parents[2]
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1072,6 +1162,7 @@ def main():
             else:
                 if env.verbose:
                     print(f"  peer: {ver.out.strip()}")
+                env.netns = network_namespace(env)
                 base = make_model(tmp / "base" / "model")
                 keys = Keys(env)
                 cross_sign_cases(env, keys, base)

@@ -1,7 +1,8 @@
 //! `aibom sign --signing-certificate`: a release (a copy of `samples/release`) signed with the
 //! OMS certificate method under a CA made at run time ([`crate::pki`]), verified against that
-//! CA and refused against another; certificates refused at sign time; and a release gate where
-//! one role is a key and another a CA.
+//! CA and refused against another; certificates refused at sign time; a release gate where
+//! one role is a key and another a CA; and `aibom revoke --signing-certificate`, counted for a
+//! `certificate-ca` revoker only under its CA.
 
 use crate::pki::{self, Ca};
 use crate::support::*;
@@ -368,4 +369,241 @@ fn roles_named<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
         .iter()
         .find(|r| r["role"] == name)
         .unwrap_or_else(|| panic!("no role {name}: {v:#}"))
+}
+
+/// Revocations signed with a certificate: a revoker CA (`revokers.pem`, a root) with an
+/// intermediate (`revokers-int.pem`) certifying the key `rev.key` as `security-revoker`
+/// (`rev.crt`), and a policy (`policy.toml`) taking the certificate-signed release
+/// (`sec.sig`) and counting the revocations in `revoked/` that the revoker CA certifies.
+fn revocation_lab() -> (Lab, SigningKey) {
+    let lab = Lab::new();
+    lab.sign_with_certificate();
+    let root = Ca::root("aibom-test-revokers");
+    let int = root.intermediate("aibom-test-revokers-intermediate");
+    root.write(&lab.p("revokers.pem"));
+    int.write(&lab.p("revokers-int.pem"));
+    let key = pki::key_file(&lab.p("rev.key"));
+    fs::write(
+        lab.p("rev.crt"),
+        pki::pem(&int.signing_now("security-revoker", &key)),
+    )
+    .unwrap();
+    fs::create_dir(lab.p("revoked")).unwrap();
+    fs::write(
+        lab.p("policy.toml"),
+        "[verify]\nrevocations = \"revoked\"\n\
+         [[verify.signer]]\nrole = \"security\"\ncertificate-ca = \"root.pem\"\n\
+         [[verify.revoker]]\nrole = \"incident-response\"\ncertificate-ca = \"revokers.pem\"\n",
+    )
+    .unwrap();
+    (lab, key)
+}
+
+impl Lab {
+    /// `revoke --model-digest <digest>` with the key file `key`, writing `revoked/<out>`.
+    fn revoke(&self, digest: &str, key: &str, out: &str, extra: &[&str]) -> (i32, String) {
+        let (k, o) = (self.p(key), self.p(&format!("revoked/{out}")));
+        let mut a = vec![
+            "revoke",
+            "--model-digest",
+            digest,
+            "--reason",
+            "CVE-2026-0002 in the tokenizer",
+            "--private-key",
+            s(&k),
+            "-o",
+            s(&o),
+        ];
+        a.extend_from_slice(extra);
+        let (code, _, err) = aibom(&a);
+        (code, err)
+    }
+
+    /// `verify` of `sec.sig` with `policy.toml`: the exit code, the verdict and its model digest.
+    fn verify_with_policy(&self) -> (i32, serde_json::Value, String) {
+        let policy = self.p("policy.toml");
+        let (code, v) = self.verify(&["sec.sig"], &["--policy", s(&policy)]);
+        let digest = v["model_digest"].as_str().unwrap_or_default().to_owned();
+        (code, v, digest)
+    }
+}
+
+/// The predicate of a revocation bundle.
+fn revocation_predicate(file: &Path) -> serde_json::Value {
+    let b: serde_json::Value = serde_json::from_slice(&fs::read(file).unwrap()).unwrap();
+    let payload = B64
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    statement["predicate"].clone()
+}
+
+#[test]
+fn a_revocation_signed_with_a_certificate_under_the_revokers_ca_refuses_naming_the_revoker() {
+    let (lab, _) = revocation_lab();
+    let (code, v, digest) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    let (crt, int) = (lab.p("rev.crt"), lab.p("revokers-int.pem"));
+    let (code, err) = lab.revoke(
+        &digest,
+        "rev.key",
+        "cve.json",
+        &[
+            "--signing-certificate",
+            s(&crt),
+            "--certificate-chain",
+            s(&int),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("with certificate 'CN=security-revoker'"),
+        "{err}"
+    );
+
+    // The bundle carries the certificate and its intermediate, as a signature would, and the
+    // revoker it names is the certificate's holder, issuer and key.
+    let file = lab.p("revoked/cve.json");
+    let der = |p: &Path| aibom::sign::x509::pem_certificates(&fs::read_to_string(p).unwrap());
+    let expected = [der(&crt).unwrap(), der(&int).unwrap()].concat();
+    assert_eq!(expected.len(), 2);
+    assert_eq!(chain_of(&file), expected);
+    let revoker = revocation_predicate(&file)["revoker"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = SigningKey::from_pem(&fs::read_to_string(lab.p("rev.key")).unwrap()).unwrap();
+    assert_eq!(
+        revoker,
+        format!(
+            "certificate 'CN=security-revoker' issued by 'CN=aibom-test-revokers-intermediate' (key {})",
+            key.verifying_key().hint().unwrap()
+        )
+    );
+
+    let (code, v, _) = lab.verify_with_policy();
+    assert_eq!(code, 1, "{v:#}");
+    let revoked = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "release-revoked" && c["ok"] == false)
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let actual = revoked["actual"].as_str().unwrap();
+    assert!(
+        actual.contains("incident-response")
+            && actual.contains("CN=security-revoker")
+            && actual.contains("CVE-2026-0002 in the tokenizer"),
+        "{actual}"
+    );
+}
+
+#[test]
+fn a_revocation_certified_by_another_ca_of_the_same_name_is_a_warning_and_does_not_refuse() {
+    let (lab, key) = revocation_lab();
+    let (code, v, digest) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    // The same revoker key and subject, under a root and intermediate of the same names but
+    // other keys.
+    let impostor = Ca::root("aibom-test-revokers");
+    let impostor_int = impostor.intermediate("aibom-test-revokers-intermediate");
+    impostor_int.write(&lab.p("impostor-int.pem"));
+    fs::write(
+        lab.p("impostor.crt"),
+        pki::pem(&impostor_int.signing_now("security-revoker", &key)),
+    )
+    .unwrap();
+    let (crt, int) = (lab.p("impostor.crt"), lab.p("impostor-int.pem"));
+    let (code, err) = lab.revoke(
+        &digest,
+        "rev.key",
+        "forged.json",
+        &[
+            "--signing-certificate",
+            s(&crt),
+            "--certificate-chain",
+            s(&int),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, v, _) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    let checks = v["checks"].as_array().unwrap();
+    let warning = checks
+        .iter()
+        .find(|c| c["check"] == "revocation")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(warning["ok"], false, "{warning}");
+    assert_eq!(warning["blocking"], false, "{warning}");
+    assert!(
+        warning["subject"]
+            .as_str()
+            .unwrap()
+            .ends_with("forged.json"),
+        "{warning}"
+    );
+    let why = warning["actual"].as_str().unwrap();
+    assert!(
+        why.contains("incident-response: certificate chain")
+            && why.contains("signature does not verify"),
+        "{why}"
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["check"] == "release-revoked" && c["ok"] == true),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn revoke_refuses_a_certificate_of_another_key_or_out_of_validity_and_writes_nothing() {
+    let (lab, key) = revocation_lab();
+    let digest = "ab".repeat(32);
+    pki::key_file(&lab.p("other.key"));
+    let crt = lab.p("rev.crt");
+    let (code, err) = lab.revoke(
+        &digest,
+        "other.key",
+        "r.json",
+        &["--signing-certificate", s(&crt)],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(s(&crt)) && err.contains("other.key"), "{err}");
+    assert!(
+        err.contains("is not the public key of the private key"),
+        "{err}"
+    );
+    assert!(!lab.p("revoked/r.json").exists());
+
+    let t = pki::now();
+    let old = Ca::root("aibom-test-revokers").signing(
+        "security-revoker",
+        &key,
+        t - 400 * 86_400,
+        t - 35 * 86_400,
+    );
+    fs::write(lab.p("old.crt"), pki::pem(&old)).unwrap();
+    let old = lab.p("old.crt");
+    let (code, err) = lab.revoke(
+        &digest,
+        "rev.key",
+        "r.json",
+        &["--signing-certificate", s(&old)],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(s(&old)) && err.contains("expired"), "{err}");
+    assert!(!lab.p("revoked/r.json").exists());
+
+    // A chain file without --signing-certificate is a usage error, as for sign.
+    let int = lab.p("revokers-int.pem");
+    let (code, err) = lab.revoke(
+        &digest,
+        "rev.key",
+        "r.json",
+        &["--certificate-chain", s(&int)],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--signing-certificate"), "{err}");
+    assert!(!lab.p("revoked/r.json").exists());
 }
