@@ -337,16 +337,21 @@ def zip_flags(data, member, local_flag, central_flag):
 
 
 def check_flag_bit(path):
-    """aibom's zip-encrypted-flag says PyTorch ignores the flag bits and reads the bytes."""
+    """aibom's zip-encrypted-flag says PyTorch refuses a member whose central-directory entry
+    has the encrypted bit (here in both headers)."""
     ok, what = payload(path)
     data = path.read_bytes()
-    local_only, _ = payload(zip_flags(data, "data.pkl", 0x1, 0))
     central_only, _ = payload(zip_flags(data, "data.pkl", 0, 0x1))
-    return ok, (
-        f"{what}. Fact, on copies: bit 0 in the local header only: "
-        f"{'loads, os.system reached' if local_only else 'refused'}; in the central directory only: "
+    return not ok and not central_only, (
+        f"{what}. Fact, on a copy with bit 0 in the central directory only: "
         f"{'loads, os.system reached' if central_only else 'refused'}"
     )
+
+
+def check_flag_bit_local(path):
+    """aibom's zip-encrypted-flag says PyTorch ignores the encrypted bit in a local header only
+    and reads the bytes: the payload is reached."""
+    return payload(path)
 
 
 def check_magic_bypass(path):
@@ -672,6 +677,11 @@ def main():
         checks.append((f"malicious/{name}", (lambda p=m / name: payload(p)), m / name))
     checks += [
         ("malicious/zip_flag_bit.pt", lambda: check_flag_bit(m / "zip_flag_bit.pt"), m / "zip_flag_bit.pt"),
+        (
+            "malicious/zip_flag_bit_local.pt",
+            lambda: check_flag_bit_local(m / "zip_flag_bit_local.pt"),
+            m / "zip_flag_bit_local.pt",
+        ),
         (
             "malicious/legacy_magic_bypass.pt",
             lambda: check_magic_bypass(m / "legacy_magic_bypass.pt"),

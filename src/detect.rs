@@ -466,9 +466,7 @@ fn detect_with(head: &[u8], len: u64, name: &str, walks: bool) -> Format {
         && !has_binary_controls(text)
     {
         let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        if (trimmed.starts_with('{') || trimmed.starts_with('['))
-            && (len as usize <= head.len() || !text.contains('\0'))
-        {
+        if looks_like_json(trimmed) && (len as usize <= head.len() || !text.contains('\0')) {
             return Format::Json;
         }
         if !text.contains('\0') {
@@ -480,6 +478,30 @@ fn detect_with(head: &[u8], len: u64, name: &str, walks: bool) -> Format {
         return Format::SavedModel;
     }
     Format::Unknown
+}
+
+/// Text that opens like a JSON document: an object, or an array whose first item (after any
+/// nested openings) is a JSON value or its end. An INI or TOML section header (`[model]`,
+/// `[[verify.signer]]`, spaCy's `config.cfg`) opens with a bracket too, followed by a name.
+fn looks_like_json(text: &str) -> bool {
+    if text.starts_with('{') {
+        return true;
+    }
+    let Some(rest) = text.strip_prefix('[') else {
+        return false;
+    };
+    let item = rest.trim_start_matches(|c: char| c == '[' || c.is_ascii_whitespace());
+    let literal = |word: &str| {
+        item.strip_prefix(word).is_some_and(|after| {
+            after.is_empty()
+                || after.starts_with(|c: char| c == ',' || c == ']' || c.is_ascii_whitespace())
+        })
+    };
+    item.is_empty()
+        || item.starts_with(|c: char| matches!(c, '"' | '{' | ']' | '-' | '0'..='9'))
+        || literal("true")
+        || literal("false")
+        || literal("null")
 }
 
 /// Size of a tar header block.
@@ -648,6 +670,13 @@ mod tests {
             (b"x\x9c\xcb\x48\xcd", Format::Zlib),
             (b"\x5d\x00\x00\x80\x00", Format::Lzma),
             (b"{\"a\": 1}", Format::Json),
+            (b"[1, 2]", Format::Json),
+            (b"[\n  [\"a\", true]\n]", Format::Json),
+            (b"[true]", Format::Json),
+            (b"[]", Format::Json),
+            (b"[paths]\ntrain = null\n", Format::Text),
+            (b"[[verify.signer]]\nrole = \"a\"\n", Format::Text),
+            (b"[trueish]\nx = 1\n", Format::Text),
             (b"hello world\n", Format::Text),
             (b"\x00\x01\x02\xff\xfe", Format::Unknown),
         ];
