@@ -8,9 +8,10 @@ throwaway venv outside the repo:
     /tmp/tv/bin/python samples/check_with_torch.py
 
 Last run with torch 2.15.0 (the PyPI wheel with its nvidia-* dependencies, run on CPU) and
-numpy 2.4.6 on Python 3.11.7: 37 PASS, 1 FAIL (zip_flag_bit.pt: torch's miniz refuses a member
-whose central-directory entry has the encrypted bit, "unsupported encryption", where aibom's
-zip-encrypted-flag says PyTorch ignores the bit; a flag in the local header alone is ignored).
+numpy 2.4.6 on Python 3.11.7: 39 PASS, 0 FAIL. (zip-encrypted-flag said that PyTorch ignores the
+encrypted bit; this check showed torch's miniz refuses a member whose central-directory entry
+has it, "unsupported encryption", and ignores it in the local header alone: the finding now
+says so, and zip_flag_bit_local.pt is the sample torch loads through.)
 frame_divergence_zip.pt depends on the Python that runs torch: CPython's C unpickler diverges
 before 3.13.15 / 3.14.7 (see generate.py).
 
