@@ -106,21 +106,8 @@ pub struct SignArgs {
     /// Private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
     #[arg(long)]
     pub private_key: PathBuf,
-    /// Sign with the OMS certificate method: the signing certificate (PEM) of the private
-    /// key, carried in every bundle written (model signature, AIBOM and release
-    /// attestations). It must hold the private key's public key, be valid now, and allow
-    /// digitalSignature or codeSigning.
-    #[arg(long, value_name = "FILE")]
-    pub signing_certificate: Option<PathBuf>,
-    /// With --signing-certificate: the intermediate certificates (PEM) carried after it, in
-    /// order; repeatable, and a file may hold several. The root may be left out: verifiers
-    /// are configured with it.
-    #[arg(
-        long = "certificate-chain",
-        value_name = "FILE",
-        requires = "signing_certificate"
-    )]
-    pub certificate_chains: Vec<PathBuf>,
+    #[command(flatten)]
+    pub certificate: SigningCertificate,
     /// Where to write the model signature (Sigstore bundle JSON).
     #[arg(long)]
     pub signature: PathBuf,
@@ -568,9 +555,21 @@ pub struct RevokeArgs {
     /// The revoker's private key (PEM: SEC1 or PKCS#8, P-256 or P-384).
     #[arg(long = "private-key", alias = "key", value_name = "KEY.pem")]
     pub key: PathBuf,
+    #[command(flatten)]
+    pub certificate: SigningCertificate,
+    /// Where to write the revocation (Sigstore bundle JSON, atomically) [default: stdout].
+    #[arg(long = "output", short = 'o', alias = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The OMS certificate method, for `sign` and `revoke`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SigningCertificate {
     /// Sign with the OMS certificate method: the signing certificate (PEM) of the private
-    /// key, carried in the revocation bundle (for a `certificate-ca` revoker). It must hold
-    /// the private key's public key, be valid now, and allow digitalSignature or codeSigning.
+    /// key, carried in every bundle the command writes (`sign`: the model signature and the
+    /// AIBOM and release attestations; `revoke`: the revocation, for a `certificate-ca`
+    /// revoker). It must hold the private key's public key, be valid now, and allow
+    /// digitalSignature or codeSigning.
     #[arg(long, value_name = "FILE")]
     pub signing_certificate: Option<PathBuf>,
     /// With --signing-certificate: the intermediate certificates (PEM) carried after it, in
@@ -582,7 +581,4 @@ pub struct RevokeArgs {
         requires = "signing_certificate"
     )]
     pub certificate_chains: Vec<PathBuf>,
-    /// Where to write the revocation (Sigstore bundle JSON, atomically) [default: stdout].
-    #[arg(long = "output", short = 'o', alias = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
 }

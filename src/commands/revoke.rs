@@ -22,8 +22,8 @@ pub fn run(args: RevokeArgs) -> Result<ExitStatus> {
     let signer = super::sign::signer(
         &args.key,
         key,
-        args.signing_certificate.as_deref(),
-        &args.certificate_chains,
+        args.certificate.signing_certificate.as_deref(),
+        &args.certificate.certificate_chains,
     )?;
     let mut subjects: Vec<(&str, Sha256)> = Vec::new();
     if let Some(d) = args.model_digest {

@@ -21,8 +21,8 @@ pub fn run(args: SignArgs) -> Result<ExitStatus> {
     let signer = signer(
         &args.private_key,
         key,
-        args.signing_certificate.as_deref(),
-        &args.certificate_chains,
+        args.certificate.signing_certificate.as_deref(),
+        &args.certificate.certificate_chains,
     )?;
     let bom_sig: PathBuf = args.bom_signature.clone().unwrap_or_else(|| {
         let mut p = args.signature.clone().into_os_string();

@@ -20,32 +20,6 @@ fn aibom(args: &[&str]) -> (i32, String, String) {
     aibom_in(args, None)
 }
 
-fn aibom_in(args: &[&str], cwd: Option<&Path>) -> (i32, String, String) {
-    let mut c = bin();
-    c.args(args).env_remove("SOURCE_DATE_EPOCH");
-    if let Some(d) = cwd {
-        c.current_dir(d);
-    }
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// A generated release in a scratch directory (`rel/`, AIBOM `model.cdx.json`), a root CA
 /// (`root.pem`) with an intermediate (`int.pem`), and a signer `sec` whose key
 /// (`sec.key`) the intermediate certified (`sec.crt`).

@@ -13,29 +13,7 @@ fn s(p: &Path) -> &str {
 }
 
 fn aibom(args: &[&str], cwd: Option<&Path>) -> (i32, String, String) {
-    let mut c = bin();
-    c.args(args).env_remove("SOURCE_DATE_EPOCH");
-    if let Some(d) = cwd {
-        c.current_dir(d);
-    }
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    aibom_in(args, cwd)
 }
 
 /// A release in a scratch directory: `rel/` (the sample release), keys and signatures beside

@@ -156,3 +156,31 @@ pub fn generate_in(cwd: &Path, dir: impl AsRef<std::ffi::OsStr>, extra: &[&str])
     );
     (out.status.code().unwrap_or(-1), out.stdout)
 }
+
+/// Runs aibom (in `cwd`, when given) without `SOURCE_DATE_EPOCH`: (exit code, stdout, stderr).
+pub fn aibom_in(args: &[&str], cwd: Option<&Path>) -> (i32, String, String) {
+    let mut c = bin();
+    c.args(args).env_remove("SOURCE_DATE_EPOCH");
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Copies a directory tree (files and directories only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
