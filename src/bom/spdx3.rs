@@ -29,6 +29,10 @@
 //!   Security vulnerabilities: a finding is an observation about one file with no vulnerability
 //!   identifier to assess.
 //!
+//! `profileConformance` names only the profiles whose rules every element of theirs meets
+//! (`conformance`): the AI and Dataset classes are used, but their profiles require release
+//! times, suppliers and licence conclusions a scan does not know, so they are not claimed.
+//!
 //! `spdxId`s are IRIs under `https://aibom.invalid/spdx3/<model name>/<uuid>/`, the uuid being
 //! that of the AIBOM's serial (a UUIDv5 of its content), each followed by the percent-encoded
 //! CycloneDX `bom-ref`, so the same directory gives the same ids and the same bytes.
