@@ -29,6 +29,10 @@
 //!   Security vulnerabilities: a finding is an observation about one file with no vulnerability
 //!   identifier to assess.
 //!
+//! `profileConformance` names only the profiles whose rules every element of theirs meets
+//! (`conformance`): the AI and Dataset classes are used, but their profiles require release
+//! times, suppliers and licence conclusions a scan does not know, so they are not claimed.
+//!
 //! `spdxId`s are IRIs under `https://aibom.invalid/spdx3/<model name>/<uuid>/`, the uuid being
 //! that of the AIBOM's serial (a UUIDv5 of its content), each followed by the percent-encoded
 //! CycloneDX `bom-ref`, so the same directory gives the same ids and the same bytes.
@@ -369,6 +373,120 @@ fn manifest_entries(c: &Component) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The SPDX 3.0.1 AI and Dataset profiles' requirements on their package classes (spdx-3-model
+/// tag 3.0.1, `model/AI/Classes/AIPackage.md`, `model/Dataset/Classes/DatasetPackage.md`,
+/// "External properties restrictions"; `model/AI/AI.md`, `model/Dataset/Dataset.md`, "Profile
+/// conformance"), as `schemas/spdx3/profile-conformance.ttl` states them for SHACL.
+const AI_REQUIRED: &[&str] = &[
+    "releaseTime",
+    "suppliedBy",
+    "software_downloadLocation",
+    "software_packageVersion",
+    "software_primaryPurpose",
+];
+const DATASET_REQUIRED: &[&str] = &[
+    "builtTime",
+    "releaseTime",
+    "originatedBy",
+    "software_downloadLocation",
+    "software_primaryPurpose",
+];
+/// The Software profile's classes that need a `name` (`model/Software/Classes/File.md`,
+/// `Package.md`; the AI and Dataset packages are Packages).
+const SOFTWARE_NAMED: &[&str] = &[
+    "software_File",
+    "software_Package",
+    "ai_AIPackage",
+    "dataset_DatasetPackage",
+];
+/// The licence individuals SPDX 3.0.1 defines (ExpandedLicensing `IndividualLicensingInfo`s).
+const LICENSE_INDIVIDUALS: &[&str] = &[
+    "expandedlicensing_NoAssertionLicense",
+    "expandedlicensing_NoneLicense",
+];
+
+fn kind(e: &Value) -> &str {
+    e.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+/// How many values an element states for a property (an array counts its members). A
+/// `software_downloadLocation` of `NOASSERTION` states none: the property is a URI, and SPDX 3
+/// gives that string no meaning there.
+fn count(e: &Value, key: &str) -> usize {
+    match e.get(key) {
+        None | Some(Value::Null) => 0,
+        Some(Value::Array(a)) => a.len(),
+        Some(Value::String(s)) if key == "software_downloadLocation" && s == NOASSERTION => 0,
+        Some(_) => 1,
+    }
+}
+
+/// Exactly one `rel` relationship from `id`, with exactly one `to`, a licence: a licence
+/// element of the document or one of the spec's licence individuals.
+fn one_license(all: &[&Value], id: &str, rel: &str) -> bool {
+    let mut found = all.iter().filter(|e| {
+        kind(e) == "Relationship"
+            && e.get("from").and_then(Value::as_str) == Some(id)
+            && e.get("relationshipType").and_then(Value::as_str) == Some(rel)
+    });
+    let (Some(r), None) = (found.next(), found.next()) else {
+        return false;
+    };
+    let to = match r.get("to") {
+        Some(Value::Array(a)) if a.len() == 1 => &a[0],
+        Some(v @ Value::String(_)) => v,
+        _ => return false,
+    };
+    let Some(to) = to.as_str() else {
+        return false;
+    };
+    LICENSE_INDIVIDUALS.contains(&to)
+        || all.iter().any(|e| {
+            kind(e) == "simplelicensing_LicenseExpression"
+                && e.get("spdxId").and_then(Value::as_str) == Some(to)
+        })
+}
+
+/// Whether every element of `class` meets its profile's rules, and there is at least one (a
+/// profile is claimed for what the document has, not vacuously).
+fn profile_holds(all: &[&Value], class: &str, required: &[&str]) -> bool {
+    let mut members = all.iter().filter(|e| kind(e) == class).peekable();
+    members.peek().is_some()
+        && members.all(|e| {
+            let id = e.get("spdxId").and_then(Value::as_str).unwrap_or("");
+            required.iter().all(|k| count(e, k) >= 1)
+                // the Dataset profile: exactly one originatedBy
+                && (class != "dataset_DatasetPackage" || count(e, "originatedBy") == 1)
+                && one_license(all, id, "hasConcludedLicense")
+                && one_license(all, id, "hasDeclaredLicense")
+        })
+}
+
+/// The document's `profileConformance`: `core`, and each other profile whose classes the
+/// document uses and whose rules all of them meet. The AI and Dataset classes are used without
+/// their profile's claim when a required fact is unknown (a claim is optional; the classes
+/// are not reserved to documents that make it).
+fn conformance(all: &[&Value]) -> Vec<&'static str> {
+    let mut profiles = vec!["core"];
+    let mut software = all
+        .iter()
+        .filter(|e| SOFTWARE_NAMED.contains(&kind(e)))
+        .peekable();
+    if software.peek().is_some() && software.all(|e| count(e, "name") >= 1) {
+        profiles.push("software");
+    }
+    if profile_holds(all, "ai_AIPackage", AI_REQUIRED) {
+        profiles.push("ai");
+    }
+    if profile_holds(all, "dataset_DatasetPackage", DATASET_REQUIRED) {
+        profiles.push("dataset");
+    }
+    if all.iter().any(|e| kind(e).starts_with("simplelicensing_")) {
+        profiles.push("simpleLicensing");
+    }
+    profiles
+}
+
 /// Builds the SPDX 3.0.1 JSON-LD document of an assembled AIBOM.
 pub fn from_bom(bom: &Bom) -> Value {
     let model = bom.metadata.component.clone().unwrap_or_default();
@@ -559,10 +677,8 @@ pub fn from_bom(bom: &Bom) -> Value {
             bom.serial_number.as_deref().unwrap_or("")
         )),
     );
-    f.insert(
-        "profileConformance".into(),
-        json!(["core", "software", "ai", "dataset", "simpleLicensing"]),
-    );
+    let all: Vec<&Value> = doc.elements.values().collect();
+    f.insert("profileConformance".into(), json!(conformance(&all)));
     f.insert("rootElement".into(), json!([model_id]));
     f.insert("element".into(), json!(element));
     let document = doc.element("SpdxDocument", "document", f);
@@ -659,5 +775,155 @@ mod tests {
             license_expression(&l).as_deref(),
             Some("LicenseRef-llama-2")
         );
+    }
+
+    /// A document whose AI and Dataset packages meet their profiles' rules.
+    fn conforming() -> Vec<Value> {
+        let rel = |id: &str, from: &str, kind: &str, to: &str| {
+            json!({"type": "Relationship", "spdxId": id, "from": from,
+                   "relationshipType": kind, "to": [to]})
+        };
+        vec![
+            json!({"type": "ai_AIPackage", "spdxId": "m", "name": "m",
+                   "releaseTime": "2026-01-01T00:00:00Z", "suppliedBy": "o",
+                   "software_downloadLocation": "https://example.invalid/m",
+                   "software_packageVersion": "1", "software_primaryPurpose": "model"}),
+            json!({"type": "dataset_DatasetPackage", "spdxId": "d", "name": "d",
+                   "builtTime": "2025-01-01T00:00:00Z", "releaseTime": "2025-02-01T00:00:00Z",
+                   "originatedBy": ["o"], "software_downloadLocation": "https://example.invalid/d",
+                   "software_primaryPurpose": "data"}),
+            json!({"type": "software_File", "spdxId": "f", "name": "weights.bin"}),
+            json!({"type": "Organization", "spdxId": "o", "name": "o"}),
+            json!({"type": "simplelicensing_LicenseExpression", "spdxId": "l",
+                   "simplelicensing_licenseExpression": "MIT"}),
+            rel(
+                "r1",
+                "m",
+                "hasConcludedLicense",
+                "expandedlicensing_NoAssertionLicense",
+            ),
+            rel("r2", "m", "hasDeclaredLicense", "l"),
+            rel(
+                "r3",
+                "d",
+                "hasConcludedLicense",
+                "expandedlicensing_NoneLicense",
+            ),
+            rel("r4", "d", "hasDeclaredLicense", "l"),
+        ]
+    }
+
+    fn claims(graph: &[Value]) -> Vec<&'static str> {
+        conformance(&graph.iter().collect::<Vec<_>>())
+    }
+
+    fn by_id<'a>(graph: &'a mut [Value], id: &str) -> &'a mut Map<String, Value> {
+        graph
+            .iter_mut()
+            .find(|e| e["spdxId"] == id)
+            .and_then(Value::as_object_mut)
+            .unwrap()
+    }
+
+    #[test]
+    fn claims_every_profile_whose_rules_all_its_elements_meet() {
+        assert_eq!(
+            claims(&conforming()),
+            ["core", "software", "ai", "dataset", "simpleLicensing"]
+        );
+    }
+
+    #[test]
+    fn an_ai_package_missing_a_required_property_withdraws_only_the_ai_claim() {
+        for key in AI_REQUIRED {
+            let mut g = conforming();
+            by_id(&mut g, "m").remove(*key);
+            assert_eq!(
+                claims(&g),
+                ["core", "software", "dataset", "simpleLicensing"],
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dataset_package_missing_a_required_property_withdraws_only_the_dataset_claim() {
+        for key in DATASET_REQUIRED {
+            let mut g = conforming();
+            by_id(&mut g, "d").remove(*key);
+            assert_eq!(
+                claims(&g),
+                ["core", "software", "ai", "simpleLicensing"],
+                "{key}"
+            );
+        }
+        let mut g = conforming();
+        by_id(&mut g, "d").insert("originatedBy".into(), json!(["o", "m"]));
+        assert!(!claims(&g).contains(&"dataset"), "two originators");
+    }
+
+    #[test]
+    fn a_noassertion_download_location_is_not_a_download_location() {
+        let mut g = conforming();
+        by_id(&mut g, "m").insert("software_downloadLocation".into(), json!(NOASSERTION));
+        assert!(!claims(&g).contains(&"ai"));
+    }
+
+    #[test]
+    fn each_package_needs_exactly_one_licence_relationship_of_each_kind_to_one_licence() {
+        // (relationship, change) -> the package it is from loses its profile's claim
+        type Change = fn(&mut Map<String, Value>);
+        let cases: [(&str, Change); 4] = [
+            ("r1", |r| {
+                r.insert("relationshipType".into(), json!("describes"));
+            }),
+            ("r2", |r| {
+                r.insert("to".into(), json!(["f"]));
+            }),
+            ("r3", |r| {
+                r.insert("to".into(), json!(["l", "expandedlicensing_NoneLicense"]));
+            }),
+            ("r4", |r| {
+                r.insert("to".into(), json!(["unknown"]));
+            }),
+        ];
+        for (id, change) in cases {
+            let mut g = conforming();
+            change(by_id(&mut g, id));
+            let lost = if ["r1", "r2"].contains(&id) {
+                "ai"
+            } else {
+                "dataset"
+            };
+            let c = claims(&g);
+            assert!(!c.contains(&lost), "{id}: {c:?}");
+            assert!(
+                c.contains(&if lost == "ai" { "dataset" } else { "ai" }),
+                "{id}"
+            );
+        }
+        let mut g = conforming();
+        let mut again = g[5].clone();
+        again["spdxId"] = json!("r1-again");
+        g.push(again);
+        assert!(!claims(&g).contains(&"ai"), "two hasConcludedLicense");
+    }
+
+    #[test]
+    fn profiles_without_elements_in_the_document_are_not_claimed() {
+        let mut g: Vec<Value> = conforming()
+            .into_iter()
+            .filter(|e| !matches!(e["spdxId"].as_str(), Some("d" | "r3" | "r4" | "l")))
+            .collect();
+        by_id(&mut g, "r2").insert("to".into(), json!(["expandedlicensing_NoneLicense"]));
+        assert_eq!(claims(&g), ["core", "software", "ai"]);
+        assert_eq!(claims(&[]), ["core"]);
+    }
+
+    #[test]
+    fn a_software_file_without_a_name_withdraws_the_software_claim() {
+        let mut g = conforming();
+        by_id(&mut g, "f").remove("name");
+        assert!(!claims(&g).contains(&"software"));
     }
 }

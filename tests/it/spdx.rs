@@ -257,3 +257,32 @@ fn diff_and_validate_refuse_spdx_input_naming_the_cyclonedx_aibom() {
         );
     }
 }
+
+#[test]
+fn the_ai_and_dataset_profiles_are_not_claimed_without_release_times_and_suppliers() {
+    let release = samples().join("release");
+    let adapter = samples().join("benign/lora_adapter");
+    for (cwd, dir, extra) in [
+        (release.clone(), "model", &["--config", "aibom.toml"][..]),
+        (repo(), adapter.to_str().unwrap(), &[][..]),
+    ] {
+        let g = graph(&generate_spdx(&cwd, dir, extra));
+        // The classes are used; what their profiles require is not known to a scan.
+        let packages: Vec<&Value> = of_type(&g, "ai_AIPackage")
+            .into_iter()
+            .chain(of_type(&g, "dataset_DatasetPackage"))
+            .collect();
+        assert!(packages.len() >= 2, "{dir}");
+        for p in &packages {
+            assert!(p.get("releaseTime").is_none(), "{dir}: {}", p["name"]);
+            assert!(p.get("suppliedBy").is_none(), "{dir}: {}", p["name"]);
+        }
+        let claimed = &of_type(&g, "SpdxDocument")[0]["profileConformance"];
+        // both declare a licence: a SimpleLicensing expression
+        assert_eq!(
+            claimed,
+            &serde_json::json!(["core", "software", "simpleLicensing"]),
+            "{dir}"
+        );
+    }
+}
