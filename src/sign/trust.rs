@@ -42,10 +42,14 @@ pub enum SignerId {
 }
 
 impl SignerId {
-    /// The same party: the same key, the same certificate key, or the same keyless identity.
+    /// The same party: the same key (bare or in a certificate, whatever the chain), or the same
+    /// keyless identity.
     pub fn same_party(&self, other: &SignerId) -> bool {
         match (self, other) {
-            (SignerId::Certificate(a, _), SignerId::Certificate(b, _)) => a == b,
+            (
+                SignerId::Certificate(a, _) | SignerId::Key(a),
+                SignerId::Certificate(b, _) | SignerId::Key(b),
+            ) => a == b,
             _ => self == other,
         }
     }

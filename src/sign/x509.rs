@@ -254,6 +254,15 @@ pub fn names(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ChainError> {
     Ok((c.subject_name, c.issuer_name))
 }
 
+/// The EC public key a certificate holds, when it is a P-256 or P-384 key (to tell whether a
+/// configured CA or pinned certificate holds the same key as a key role).
+pub fn ec_key(der: &[u8]) -> Option<VerifyingKey> {
+    Cert::parse(der, "a configured certificate".to_string())
+        .ok()?
+        .signing_key()
+        .ok()
+}
+
 /// Verifies `chain` (leaf first, then any intermediates, all DER, as carried in a bundle's
 /// x509CertificateChain) up to one of `anchors` (DER CA certificates the verifier was configured
 /// with; `extra` are intermediates the verifier was given, e.g. from --certificate-chain files).

@@ -70,6 +70,17 @@ pub fn overlaps(roles: &[Role]) -> Vec<(String, String, String)> {
                     },
                 ) if i1 == i2 && s1 == s2 => Some(format!("the same keyless identity {i1}")),
                 (RoleTrust::Ca(x), RoleTrust::Ca(y)) => ca_overlap(x, y),
+                (RoleTrust::Key(k), RoleTrust::Ca(certs))
+                | (RoleTrust::Ca(certs), RoleTrust::Key(k))
+                    if certs
+                        .iter()
+                        .any(|c| crate::sign::x509::ec_key(c).as_ref() == Some(k)) =>
+                {
+                    Some(
+                        "the same public key (a key role's key is in the other's certificate)"
+                            .to_owned(),
+                    )
+                }
                 _ => None,
             };
             if let Some(why) = why {

@@ -336,6 +336,57 @@ fn a_release_gate_takes_a_key_signer_and_a_certificate_signer_for_their_roles() 
     assert_eq!(roles_named(&v, "security")["satisfied"], false);
 }
 
+#[test]
+fn one_key_signing_bare_and_in_a_certificate_fills_one_role() {
+    // The same private key signs once with its certificate (for the CA role) and once bare
+    // (for the key role): one party, so only one role is filled.
+    let lab = Lab::new();
+    lab.sign_with_certificate();
+    let (code, _, err) = lab.sign("sec.key", "bare.sig", &[]);
+    assert_eq!(code, 0, "{err}");
+    let key = SigningKey::from_pem(&fs::read_to_string(lab.p("sec.key")).unwrap()).unwrap();
+    fs::write(lab.p("sec.pub"), key.verifying_key().to_pem().unwrap()).unwrap();
+    let policy = lab.p("policy.toml");
+    fs::write(
+        &policy,
+        "[verify]\n[[verify.signer]]\nrole = \"security\"\ncertificate-ca = \"root.pem\"\n\
+         [[verify.signer]]\nrole = \"ml-platform\"\npublic-key = \"sec.pub\"\n",
+    )
+    .unwrap();
+    let (code, v) = lab.verify(&["sec.sig", "bare.sig"], &["--policy", s(&policy)]);
+    assert_eq!(code, 1, "{v:#}");
+    let filled = v["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["satisfied"] == true)
+        .count();
+    assert_eq!(filled, 1, "{v:#}");
+
+    // A policy whose key role holds the key of a certificate it pins as a CA role is refused
+    // at load: one signer could fill both.
+    fs::write(
+        &policy,
+        "[verify]\n[[verify.signer]]\nrole = \"security\"\ncertificate-ca = \"sec.crt\"\n\
+         [[verify.signer]]\nrole = \"ml-platform\"\npublic-key = \"sec.pub\"\n",
+    )
+    .unwrap();
+    let (m, b) = (lab.model(), lab.p("model.cdx.json"));
+    let sig = lab.p("sec.sig");
+    let (code, _, err) = aibom(&[
+        "verify",
+        s(&m),
+        "--bom",
+        s(&b),
+        "--signature",
+        s(&sig),
+        "--policy",
+        s(&policy),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the same public key"), "{err}");
+}
+
 fn roles_named<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["roles"]
         .as_array()
