@@ -297,6 +297,7 @@ mod tests {
             staged_model_path: None,
             unstaged: Vec::new(),
             release_staged: false,
+            bom_bound_as_json: false,
         };
         let inputs = Inputs {
             dir: "model".into(),

@@ -57,6 +57,7 @@ pub(super) fn bind_attestations(
                 })
         });
         let ok = res.is_ok();
+        let binding = res.as_ref().ok().copied();
         let actual = match res {
             Ok(b) => b.describe().to_owned(),
             Err(e) => e,
@@ -71,6 +72,7 @@ pub(super) fn bind_attestations(
         );
         if let Some(s) = signers.get_mut(m.index) {
             s.bom_bound = Some(ok);
+            s.bom_binding = binding;
         }
     }
 }

@@ -83,6 +83,9 @@ pub struct Signer {
     pub valid: bool,
     /// The AIBOM attestation of this signer verified and binds the AIBOM given.
     pub bom_bound: Option<bool>,
+    /// How that attestation binds it (its bytes, or as JSON for older attestations).
+    #[serde(skip)]
+    pub bom_binding: Option<statement::BomBinding>,
     /// Every check about this signature held: it approves this directory.
     pub approves: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,6 +122,10 @@ pub struct Verdict {
     /// `--stage`: release artifacts were copied too (DEST mirrors the release root).
     #[serde(skip)]
     pub release_staged: bool,
+    /// The AIBOM given is bound to the signatures that count only as JSON: some bind it by an
+    /// older attestation without its digest, none by its bytes (a revocation names bytes).
+    #[serde(skip)]
+    pub bom_bound_as_json: bool,
     /// `--stage`: model files that were hashed (some valid signature lists them) but that no
     /// signature counting toward the verdict covers: left out of DEST.
     #[serde(skip)]
@@ -253,6 +260,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                     identity: Some(accepted.identity.clone()),
                     valid: true,
                     bom_bound: None,
+                    bom_binding: None,
                     approves: false,
                     error: None,
                 });
@@ -283,6 +291,7 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
                     identity: None,
                     valid: false,
                     bom_bound: None,
+                    bom_binding: None,
                     approves: false,
                     error: Some(e),
                 });
@@ -637,8 +646,19 @@ pub fn verify(inputs: &Inputs, trust: &Trust, policy: &Policy) -> io::Result<Ver
         .filter(|n| listed.contains(n.as_str()) && !covered.contains(n.as_str()))
         .cloned()
         .collect();
+    let binding = |b: statement::BomBinding| {
+        counting.iter().any(|m| {
+            signers
+                .get(m.index)
+                .is_some_and(|s| s.bom_bound == Some(true) && s.bom_binding == Some(b))
+        })
+    };
+    let bom_bound_as_json = inputs.bom.is_some()
+        && binding(statement::BomBinding::Json)
+        && !binding(statement::BomBinding::Bytes);
     let accepted = checks.0.iter().all(|c| c.ok || !c.blocking);
     Ok(Verdict {
+        bom_bound_as_json,
         unstaged,
         accepted,
         directory: inputs.dir.display().to_string(),

@@ -17,8 +17,11 @@
 //!
 //! A revocation counts only when its signature verifies against a listed revoker
 //! (`[[verify.revoker]]`); one that does not verify, or that is not a revocation, is reported as
-//! a warning and ignored: it can never block a release, and never makes anything pass. A
-//! revocations directory that cannot be read refuses the release (fail closed).
+//! a warning and ignored: it can never block a release, and never makes anything pass. What
+//! cannot be shown not to revoke refuses the release (fail closed): a revocations directory
+//! that cannot be read or is past its caps, a directory (or a link to one) inside it, a
+//! `*.json` entry that cannot be read in full as a regular file, and a revocation of an AIBOM
+//! when the AIBOM given is bound only as JSON ([`Verdict::bom_bound_as_json`]).
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::Verdict;
@@ -45,6 +48,9 @@ pub const MAX_REVOCATIONS_BYTES: u64 = 16 << 20;
 pub struct Revocation {
     /// Every subject digest: the model digest, the AIBOM's SHA-256, or both.
     pub digests: Vec<Sha256>,
+    /// The subject digests not named `model`: an AIBOM's SHA-256 (what `revoke --bom` signs),
+    /// or a digest that cannot be told from one.
+    pub bom_digests: Vec<Sha256>,
     pub reason: String,
     pub revoked_at: String,
     /// What the revoker wrote about itself (informational; who signed is what counts).
@@ -84,7 +90,7 @@ pub fn parse(payload: &[u8]) -> Result<Revocation, String> {
             "predicateType is {pt:?}, not a revocation ({REVOCATION_PREDICATE})"
         ));
     }
-    let digests = v
+    let subjects = v
         .get("subject")
         .and_then(Value::as_array)
         .filter(|s| !s.is_empty())
@@ -96,8 +102,15 @@ pub fn parse(payload: &[u8]) -> Result<Revocation, String> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| "a subject without a sha256 digest".to_owned())
                 .and_then(|d| d.parse::<Sha256>())
+                .map(|d| (s.get("name").and_then(Value::as_str) == Some("model"), d))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let digests = subjects.iter().map(|(_, d)| *d).collect();
+    let bom_digests = subjects
+        .iter()
+        .filter(|(model, _)| !model)
+        .map(|(_, d)| *d)
+        .collect();
     let p = v.get("predicate").ok_or("no predicate")?;
     let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_owned);
     let reason = text("reason")
@@ -109,6 +122,7 @@ pub fn parse(payload: &[u8]) -> Result<Revocation, String> {
     }
     Ok(Revocation {
         digests,
+        bom_digests,
         reason,
         revoked_at,
         revoker: text("revoker"),
@@ -133,14 +147,15 @@ pub struct RevocationFile {
 pub struct Revocations {
     pub dir: PathBuf,
     pub files: Result<Vec<RevocationFile>, String>,
-    /// Directories inside it: revocations are read from the top level only, so what one
-    /// holds cannot be shown not to revoke (refused, naming it).
+    /// Directories inside it, and links to one: revocations are read from the top level only,
+    /// so what one holds cannot be shown not to revoke (refused, naming it).
     pub subdirectories: Vec<PathBuf>,
 }
 
-/// Reads every `*.json` (and so `*.sigstore.json`) file of `dir`, the extension in any case
-/// (`R1.JSON`), in name order; a file that is not a regular file or is too large is kept with
-/// its error. Subdirectories are listed, never entered.
+/// Reads every `*.json` (and so `*.sigstore.json`) entry of `dir`, the extension in any case
+/// (`R1.JSON`), in name order, as a regular file (links followed, opened non-blocking, at most
+/// [`MAX_REVOCATION`] bytes); one that cannot be read so is kept with its error. Directories,
+/// and links to one, are listed, never entered.
 pub fn read_dir(dir: &Path) -> Revocations {
     let mut subdirectories = Vec::new();
     let files = (|| {
@@ -148,15 +163,14 @@ pub fn read_dir(dir: &Path) -> Revocations {
             .map_err(|e| e.to_string())?
             .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
-        subdirectories = paths
-            .iter()
-            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
-            .cloned()
-            .collect();
+        // `metadata` follows links and never opens the entry (a FIFO does not block it).
+        let is_dir = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+        subdirectories = paths.iter().filter(|p| is_dir(p)).cloned().collect();
         subdirectories.sort();
         paths.retain(|p| {
             p.extension()
                 .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+                && !is_dir(p)
         });
         paths.sort();
         // Each file is read whole and parsed: the directory's size is bounded too (fail
@@ -200,19 +214,66 @@ enum Read {
     Unreadable(String, String),
 }
 
+/// A listed revoker's key that made the signature of a bundle carrying a certificate: the
+/// certificate is more than a `public-key` revoker asks for, but the listed key signed, so it
+/// counts as that revoker (a model signature never fills a `public-key` role with one, and that
+/// refuses the release; ignoring a revocation would pass it).
+fn by_listed_key(opened: &bundle::Opened, trust: &Trust) -> Option<String> {
+    if !matches!(opened.method, bundle::Method::Certificate { .. }) {
+        return None;
+    }
+    let pae = bundle::pae(bundle::PAYLOAD_TYPE, &opened.payload);
+    trust
+        .keys
+        .iter()
+        .find(|(_, k)| k.verify(&pae, &opened.signature))
+        .map(|(label, k)| {
+            let hint = k.hint().unwrap_or_default();
+            format!(
+                "key {label} ({} {}…), in a bundle that also carries a certificate, not checked",
+                k.curve_name(),
+                hint.get(..16).unwrap_or(&hint)
+            )
+        })
+}
+
+/// When a certificate bundle fails a `certificate-ca` revoker only because a certificate
+/// between its leaf and the CA is neither in the bundle nor in the CA file: what to do.
+fn missing_issuer(opened: &bundle::Opened, trust: &Trust) -> String {
+    let bundle::Method::Certificate { chain } = &opened.method else {
+        return String::new();
+    };
+    if trust.anchors.is_empty() {
+        return String::new();
+    }
+    match crate::sign::x509::verify_chain(chain, &trust.intermediates, &trust.anchors, None) {
+        Err(crate::sign::x509::ChainError::NoIssuer { issuer, .. }) => format!(
+            " (the bundle does not carry the certificate of '{issuer}' and the revoker's CA file does not hold it: sign the revocation again with --certificate-chain naming the intermediate certificates up to the revoker's CA)"
+        ),
+        _ => String::new(),
+    }
+}
+
 fn verified(bytes: &[u8], revokers: &[Revoker]) -> Result<Read, String> {
     let opened = bundle::open(bytes).map_err(|e| e.to_string())?;
     let mut why = Vec::new();
     for r in revokers {
-        match authenticate(&opened, &r.trust) {
-            Ok(a) => {
-                let by = format!("{} ({})", r.name, a.identity);
+        let identity = authenticate(&opened, &r.trust)
+            .map(|a| a.identity)
+            .or_else(|e| by_listed_key(&opened, &r.trust).ok_or(e));
+        match identity {
+            Ok(identity) => {
+                let by = format!("{} ({identity})", r.name);
                 return Ok(match parse(&opened.payload) {
                     Ok(rev) => Read::Revocation(by, rev),
                     Err(e) => Read::Unreadable(by, e),
                 });
             }
-            Err(e) => why.push(format!("{}: {e}", r.name)),
+            Err(e) => why.push(format!(
+                "{}: {e}{}",
+                r.name,
+                missing_issuer(&opened, &r.trust)
+            )),
         }
     }
     if why.is_empty() {
@@ -264,23 +325,39 @@ pub fn apply(
     let mut counted = 0usize;
     for d in &revocations.subdirectories {
         revoked = true;
+        let what = if std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()) {
+            "a link to a directory"
+        } else {
+            "a directory"
+        };
         verdict.checks.push(check(
             CheckKind::ReleaseRevoked,
             false,
             true,
             &d.display().to_string(),
             expected,
-            "a directory inside the revocations directory: revocations are read from its top level only, so what it holds cannot be shown not to revoke the release (move its files up, or remove it)",
+            &format!("{what} inside the revocations directory: revocations are read from its top level only, so what it holds cannot be shown not to revoke the release (move its files up, or remove it)"),
         ));
     }
     for f in files {
         let shown = f.path.display().to_string();
-        let result = f
-            .bytes
-            .as_deref()
-            .map_err(Clone::clone)
-            .and_then(|b| verified(b, revokers));
-        match result {
+        let bytes = match &f.bytes {
+            Ok(b) => b,
+            Err(e) => {
+                // Like a subdirectory: nothing shows it is not a listed revoker's revocation.
+                revoked = true;
+                verdict.checks.push(check(
+                    CheckKind::ReleaseRevoked,
+                    false,
+                    true,
+                    &shown,
+                    expected,
+                    &format!("cannot be read in full as a regular file ({e}), so what it holds cannot be shown not to revoke the release (make it a readable file of at most {MAX_REVOCATION} bytes, or remove it)"),
+                ));
+                continue;
+            }
+        };
+        match verified(bytes, revokers) {
             Err(e) => verdict.checks.push(check(
                 CheckKind::Revocation,
                 false,
@@ -311,6 +388,20 @@ pub fn apply(
                         &shown,
                         expected,
                         &format!("revoked by {by} at {}: {}", rev.revoked_at, rev.reason),
+                    ));
+                } else if verdict.bom_bound_as_json
+                    && let Some(d) = rev.bom_digests.first()
+                {
+                    // The revocation names an AIBOM's bytes; the AIBOM given is bound only as
+                    // JSON, so the revoked one could be this document written out otherwise.
+                    revoked = true;
+                    verdict.checks.push(check(
+                        CheckKind::ReleaseRevoked,
+                        false,
+                        true,
+                        &shown,
+                        expected,
+                        &format!("{by} revoked the AIBOM with SHA-256 {d} at {} ({}); the AIBOM given is bound to the signatures that count only as JSON (older attestations without its digest), not by its bytes, so it cannot be shown not to be that AIBOM written out differently (sign the release again: attestations now bind the AIBOM's bytes)", rev.revoked_at, rev.reason),
                     ));
                 }
             }
@@ -364,6 +455,7 @@ mod tests {
             staged_model_path: None,
             unstaged: Vec::new(),
             release_staged: false,
+            bom_bound_as_json: false,
         }
     }
 
@@ -521,6 +613,44 @@ mod tests {
             Some(bom),
         );
         assert!(!v.accepted);
+    }
+
+    #[test]
+    fn an_aibom_revocation_refuses_a_release_whose_aibom_is_bound_only_as_json() {
+        let sec = SigningKey::generate(Curve::P256);
+        let payload = statement(
+            &[("aibom", Sha256::of(b"revoked bom"))],
+            "wrong licence",
+            "2026-12-01T00:00:00Z",
+            "k",
+        )
+        .unwrap();
+        let sig = sec.sign(&bundle::pae(bundle::PAYLOAD_TYPE, &payload));
+        let hint = sec.verifying_key().hint().unwrap();
+        let b = serde_json::to_vec(&bundle::key_bundle(&payload, &sig, &hint)).unwrap();
+        for as_json in [false, true] {
+            let mut v = verdict(Sha256::of(b"model"));
+            v.bom_bound_as_json = as_json;
+            let given = Some(Sha256::of(b"bom given"));
+            apply(
+                &mut v,
+                &revs(vec![b.clone()]),
+                &[revoker("security", &sec)],
+                given,
+            );
+            assert_eq!(v.accepted, !as_json, "{:?}", v.checks);
+        }
+        // A model digest alone names no AIBOM.
+        let mut v = verdict(Sha256::of(b"model"));
+        v.bom_bound_as_json = true;
+        let other = signed(&sec, Sha256::of(b"older"), "old bug");
+        apply(
+            &mut v,
+            &revs(vec![other]),
+            &[revoker("security", &sec)],
+            None,
+        );
+        assert!(v.accepted);
     }
 
     #[test]

@@ -632,3 +632,87 @@ fn revoke_refuses_a_certificate_of_another_key_or_out_of_validity_and_writes_not
     assert!(err.contains("--signing-certificate"), "{err}");
     assert!(!lab.p("revoked/r.json").exists());
 }
+
+#[test]
+fn a_revocation_whose_bundle_lacks_the_intermediate_warns_naming_what_is_missing() {
+    let (lab, _) = revocation_lab();
+    let (code, v, digest) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    // The certificate alone: the revoker CA file holds only the root, so the chain breaks
+    // at the intermediate the bundle does not carry.
+    let crt = lab.p("rev.crt");
+    let (code, err) = lab.revoke(
+        &digest,
+        "rev.key",
+        "cve.json",
+        &["--signing-certificate", s(&crt)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, v, _) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    let warning = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "revocation")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let why = warning["actual"].as_str().unwrap();
+    assert!(
+        why.contains("does not carry the certificate of 'CN=aibom-test-revokers-intermediate'")
+            && why.contains("--certificate-chain"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_revocation_a_public_key_revoker_signed_counts_though_its_bundle_carries_a_certificate() {
+    let (lab, _) = revocation_lab();
+    let (code, v, digest) = lab.verify_with_policy();
+    assert_eq!(code, 0, "{:?}", failed(&v));
+    // The revoker is listed by its public key; the revocation is signed by that key with the
+    // OMS certificate method.
+    keygen(lab.tmp.path(), "pk");
+    let key = SigningKey::from_pem(&fs::read_to_string(lab.p("pk.pem")).unwrap()).unwrap();
+    let int = Ca::root("aibom-test-other-revokers").intermediate("aibom-test-other-int");
+    int.write(&lab.p("other-int.pem"));
+    fs::write(
+        lab.p("pk.crt"),
+        pki::pem(&int.signing_now("security-revoker", &key)),
+    )
+    .unwrap();
+    fs::write(
+        lab.p("policy.toml"),
+        "[verify]\nrevocations = \"revoked\"\n\
+         [[verify.signer]]\nrole = \"security\"\ncertificate-ca = \"root.pem\"\n\
+         [[verify.revoker]]\nrole = \"incident-response\"\npublic-key = \"pk.pub\"\n",
+    )
+    .unwrap();
+    let (crt, chain) = (lab.p("pk.crt"), lab.p("other-int.pem"));
+    let (code, err) = lab.revoke(
+        &digest,
+        "pk.pem",
+        "cve.json",
+        &[
+            "--signing-certificate",
+            s(&crt),
+            "--certificate-chain",
+            s(&chain),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, v, _) = lab.verify_with_policy();
+    assert_eq!(code, 1, "{v:#}");
+    let revoked = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "release-revoked" && c["ok"] == false)
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let actual = revoked["actual"].as_str().unwrap();
+    assert!(
+        actual.contains("incident-response")
+            && actual.contains("CVE-2026-0002 in the tokenizer")
+            && actual.contains("certificate, not checked"),
+        "{actual}"
+    );
+}

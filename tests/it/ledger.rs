@@ -502,3 +502,165 @@ fn the_auditor_report_shows_the_decisions_the_ledger_records_about_the_aibom() {
     assert_eq!(code, 0);
     assert!(md.contains("chain is broken"), "{md}");
 }
+
+/// `verify --format json` of the release under `policy`, given 60 s to answer (killed and
+/// failed past them); as root with `unprivileged`, without the capabilities that override
+/// file modes (so a mode-000 file cannot be read, as for any other user).
+fn verify_within(r: &Release, policy: &Path, unprivileged: bool) -> (i32, serde_json::Value) {
+    use std::os::unix::fs::MetadataExt;
+    let as_root = fs::metadata(&r.bom).unwrap().uid() == 0;
+    let mut c = if unprivileged && as_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.arg("--bounding-set=-dac_override,-dac_read_search")
+            .arg(env!("CARGO_BIN_EXE_aibom"));
+        c
+    } else {
+        bin()
+    };
+    let key = r.p("k.pub");
+    let mut child = c
+        .args(["verify", s(&r.model), "--signature", s(&r.sig)])
+        .args(["--public-key", s(&key), "--bom", s(&r.bom)])
+        .args(["--policy", s(policy), "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("verify blocked on the revocations directory");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!("{out:?}");
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// The failing `release-revoked` check whose subject ends with `name`.
+fn revoked_naming<'a>(v: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    v["checks"].as_array().unwrap().iter().find(|c| {
+        c["check"] == "release-revoked"
+            && c["ok"] == false
+            && c["subject"].as_str().unwrap().ends_with(name)
+    })
+}
+
+#[test]
+fn a_revocation_entry_that_cannot_be_read_as_a_file_refuses_at_once_naming_it() {
+    let r = release();
+    let policy = revocation_policy(&r);
+    let revoked = r.p("revoked");
+    let (code, v) = verify_within(&r, &policy, false);
+    assert_eq!(code, 0, "{v:#}");
+    fs::create_dir(r.p("elsewhere")).unwrap();
+    let link = |to: &str, name: &str| std::os::unix::fs::symlink(to, revoked.join(name)).unwrap();
+    type Make<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, &str, Make)> = vec![
+        (
+            "dir.json",
+            "a link to a directory",
+            Box::new(|| link("../elsewhere", "dir.json")),
+        ),
+        (
+            "archive",
+            "a link to a directory",
+            Box::new(|| link("../elsewhere", "archive")),
+        ),
+        (
+            "big.json",
+            "more than the limit",
+            Box::new(|| fs::write(revoked.join("big.json"), vec![b' '; (1 << 20) + 1]).unwrap()),
+        ),
+        (
+            "pipe.json",
+            "FIFO",
+            Box::new(|| {
+                let ok = std::process::Command::new("mkfifo")
+                    .arg(revoked.join("pipe.json"))
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok);
+            }),
+        ),
+        (
+            "zero.json",
+            "a device",
+            Box::new(|| link("/dev/zero", "zero.json")),
+        ),
+        (
+            "loop.json",
+            "symbolic links",
+            Box::new(|| {
+                link("loop2.json", "loop.json");
+                link("loop.json", "loop2.json");
+            }),
+        ),
+        (
+            "gone.json",
+            "No such file",
+            Box::new(|| link("nowhere.json", "gone.json")),
+        ),
+    ];
+    for (name, why, make) in cases {
+        make();
+        let (code, v) = verify_within(&r, &policy, false);
+        assert_eq!(code, 1, "{name}: {v:#}");
+        let c = revoked_naming(&v, name).unwrap_or_else(|| panic!("{name}: {v:#}"));
+        assert!(c["actual"].as_str().unwrap().contains(why), "{name}: {c:#}");
+        for e in fs::read_dir(&revoked).unwrap() {
+            fs::remove_file(e.unwrap().path()).unwrap();
+        }
+    }
+    // Nothing left: accepted again.
+    assert_eq!(verify_within(&r, &policy, false).0, 0);
+}
+
+#[test]
+fn a_listed_revokers_revocation_that_cannot_be_read_refuses_and_one_that_does_not_verify_warns() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = release();
+    let policy = revocation_policy(&r);
+    let (code, v) = verify_within(&r, &policy, true);
+    assert_eq!(code, 0, "{v:#}");
+    let digest = v["model_digest"].as_str().unwrap().to_owned();
+    let file = r.p("revoked/cve.json");
+    let (code, _, err) = aibom(&[
+        "revoke",
+        "--model-digest",
+        &digest,
+        "--reason",
+        "CVE-2026-0001 in the tokenizer",
+        "--key",
+        s(&r.p("sec.pem")),
+        "--out",
+        s(&file),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+    let (code, v) = verify_within(&r, &policy, true);
+    assert_eq!(code, 1, "{v:#}");
+    let c = revoked_naming(&v, "cve.json").unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        c["actual"].as_str().unwrap().contains("Permission denied"),
+        "{c:#}"
+    );
+    // Readable, but not a revocation anyone listed signed: a warning, the release passes.
+    fs::remove_file(&file).unwrap();
+    fs::write(&file, b"{\"not\": \"a bundle\"}").unwrap();
+    let (code, v) = verify_within(&r, &policy, true);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "revocation" && c["blocking"] == false),
+        "{v:#}"
+    );
+}

@@ -1434,3 +1434,80 @@ fn an_aibom_too_large_or_too_deep_is_refused_naming_the_file() {
         );
     }
 }
+
+#[test]
+fn a_revoked_aibom_bound_only_as_json_cannot_be_shown_not_revoked_when_written_out_again() {
+    let lab = Lab::new();
+    let (m, bom) = signed_with_bom(&lab);
+    keygen(lab.tmp.path(), "sec");
+    fs::create_dir(lab.p("revoked")).unwrap();
+    let policy = lab.policy(
+        "[verify]\nrevocations = \"revoked\"\n[[verify.revoker]]\nrole = \"security\"\npublic-key = \"sec.pub\"\n",
+    );
+    let (code, _, err) = aibom(&[
+        "revoke",
+        "--bom",
+        s(&bom),
+        "--reason",
+        "wrong licence",
+        "--private-key",
+        s(&lab.p("sec.pem")),
+        "-o",
+        s(&lab.p("revoked/bom.json")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The same document written out otherwise: other bytes, the same JSON.
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&bom).unwrap()).unwrap();
+    let other = lab.p("reformatted.json");
+    fs::write(&other, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let run = |b: &Path| {
+        verify(&[
+            s(&m),
+            "--signature",
+            s(&lab.p("m.sig")),
+            "--public-key",
+            s(&lab.p("k.pub")),
+            "--bom",
+            s(b),
+            "--policy",
+            s(&policy),
+        ])
+    };
+    // Bound by its bytes: the other bytes are not what the signer attested.
+    let (code, v) = run(&other);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(blocking(&v).contains(&"aibom-bound".to_owned()), "{v:#}");
+    // An older attestation (one subject, the AIBOM compared as JSON) binds both forms.
+    let mut att = payload_of(&lab.p("m.sig.bom"));
+    att["subject"].as_array_mut().unwrap().truncate(1);
+    lab.forge("k", &att, "m.sig.bom");
+    let (code, v) = run(&bom);
+    assert_eq!(code, 1, "{v:#}");
+    let (code, v) = run(&other);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(blocking(&v), ["release-revoked"], "{v:#}");
+    let why = check(&v, "release-revoked")["actual"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        why.contains("only as JSON") && why.contains("wrong licence"),
+        "{why}"
+    );
+    // A revocation of a model digest alone does not reach the AIBOM: the release passes.
+    fs::remove_file(lab.p("revoked/bom.json")).unwrap();
+    let (code, _, err) = aibom(&[
+        "revoke",
+        "--model-digest",
+        &"ab".repeat(32),
+        "--reason",
+        "another release",
+        "--private-key",
+        s(&lab.p("sec.pem")),
+        "-o",
+        s(&lab.p("revoked/model.json")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, v) = run(&other);
+    assert_eq!(code, 0, "{v:#}");
+}
