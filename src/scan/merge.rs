@@ -512,6 +512,31 @@ mod tests {
     }
 
     #[test]
+    fn refuses_units_of_another_shard_and_a_unit_list_of_another_tree() {
+        let d = tree();
+        let (mut s0, mut s1) = (shard(d.path(), 0, 2), shard(d.path(), 1, 2));
+        // "a" is shard 0's: moved to shard 1's claim, with its file.
+        if let (Some(i0), Some(i1)) = (s0.1.shard.as_mut(), s1.1.shard.as_mut()) {
+            let a = i0.units.remove(0);
+            assert_eq!(a.dir, "a");
+            i1.units.push(a);
+        }
+        let file = s0.1.targets[0].files.remove(0);
+        s1.1.targets[0].files.insert(0, file);
+        assert!(matches!(
+            merge(vec![s1, s0]),
+            Err(MergeError::Foreign { ref dir, owner: 0, count: 2, .. }) if dir == "a"
+        ));
+        let (mut s0, mut s1) = (shard(d.path(), 0, 2), shard(d.path(), 1, 2));
+        for s in [&mut s0, &mut s1] {
+            if let Some(i) = s.1.shard.as_mut() {
+                i.units_sha256 = crate::digest::Sha256::of(b"another tree");
+            }
+        }
+        assert!(matches!(merge(vec![s0, s1]), Err(MergeError::UnitList)));
+    }
+
+    #[test]
     fn refuses_overlapping_incomplete_and_inconsistent_shards() {
         let d = tree();
         let root = d.path().display().to_string();
