@@ -207,7 +207,8 @@ schema = {
                 "roots",
                 "units_total",
                 "units_sha256",
-                "units"
+                "units",
+                "settings"
             ],
             "properties": {
                 "index": {
@@ -255,6 +256,32 @@ schema = {
                                 "type": "string",
                                 "description": "A top-level directory of the root, or empty for the files directly in it"
                             }
+                        }
+                    }
+                },
+                "settings": {
+                    "type": "object",
+                    "description": "The settings (flags and aibom.toml) that change which files are read or what is found in them: every shard of one scan has the same, or `aibom merge` refuses them",
+                    "additionalProperties": False,
+                    "required": [
+                        "allow_globals",
+                        "skip",
+                        "include_git"
+                    ],
+                    "properties": {
+                        "allow_globals": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Pickle globals allowed beyond the built-in allowlist (--allow-global, [pickle] allow-globals), sorted"
+                        },
+                        "skip": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Globs of relative paths not scanned (--skip, [scan] skip), sorted"
+                        },
+                        "include_git": {
+                            "type": "boolean",
+                            "description": "--include-git, [scan] include-git"
                         }
                     }
                 }

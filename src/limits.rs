@@ -264,3 +264,20 @@ impl Default for ReleaseLimits {
         }
     }
 }
+
+/// Caps on what `merge` reads: each shard report is parsed whole, at a few times its size in
+/// memory, so a larger file is refused, naming it, before it is read.
+#[derive(Debug, Clone)]
+pub struct MergeLimits {
+    /// Bytes of one shard report (a report lists each file in about 1 KB: 1 GiB is a shard of
+    /// about a million files).
+    pub max_report: u64,
+}
+
+impl Default for MergeLimits {
+    fn default() -> Self {
+        MergeLimits {
+            max_report: 1 << 30,
+        }
+    }
+}

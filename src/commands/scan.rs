@@ -8,7 +8,7 @@ use crate::finding::Severity;
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::report;
-use crate::scan::shard::Shard;
+use crate::scan::shard::{Settings, Shard};
 use crate::scan::{self, ScanOptions, ScanReport};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
@@ -26,6 +26,11 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         include_git: s.include_git || cfg.include_git.unwrap_or(false),
         skip: config::skip_set(cfg.skip.iter().chain(&s.skip)).map_err(anyhow::Error::msg)?,
     };
+    let settings = Settings::new(
+        allow.iter().map(|g| g.as_str()),
+        cfg.skip.iter().chain(&s.skip).map(|g| g.glob()),
+        walk.include_git,
+    );
     let opts = ScanOptions {
         limits: Limits::default(),
         policy,
@@ -36,6 +41,7 @@ pub fn options(s: &InspectionArgs, keep_metadata: bool) -> Result<(ScanOptions, 
         exceptions: cfg.exceptions.clone(),
         today: crate::date::today(),
         shard: None,
+        settings,
     };
     Ok((opts, cfg))
 }

@@ -763,6 +763,7 @@ mod tests {
             targets: vec![t],
             exceptions: Vec::new(),
             summary: Summary::default(),
+            recorded_summary: None,
             shard: None,
         };
         let log = build(&report);

@@ -3,13 +3,17 @@
 //! exception's outcome is decided again from the summed matches ([`Status::of`]), and the
 //! summary is computed by the same [`super::summarize`] as a scan's.
 //!
-//! Refused: reports of another aibom version (when read), of another policy or configuration,
-//! of another tree, root list or shard count, a shard given twice, a missing shard, units
-//! claimed by two shards.
+//! Refused: reports of another aibom version (when read), of another policy or configuration
+//! (fail-on, strict, exceptions, and the settings [`ShardInfo::settings`] records), of another
+//! tree, root list or shard count, a shard given twice, a missing shard, units claimed by two
+//! shards. Each report is checked against itself as well, so that an edited one is refused:
+//! the units it claims are its shard's, every file and tree finding lies in one of them, each
+//! of them holds something, no file is listed twice (in it or across shards), each file's
+//! verdict is what its findings give, and the summary it records is what its files give.
 
 use super::exceptions::Status;
-use super::shard::ShardInfo;
-use super::{ScanReport, TargetReport};
+use super::shard::{ShardInfo, Unit, shard_of, unit_dir, units_digest};
+use super::{ScanReport, TargetReport, verdict};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,51 @@ pub enum MergeError {
     },
     #[error("the shards cover {got} of {total} units")]
     Incomplete { got: u64, total: u64 },
+    #[error("the units the shards claim are not the unit list their digest records")]
+    UnitList,
+    #[error("{report}: claims the unit {root}/{dir}, which is shard {owner}'s of {count}")]
+    Foreign {
+        report: String,
+        root: String,
+        dir: String,
+        owner: u32,
+        count: u32,
+    },
+    #[error("{report}: claims the unit {root}/{dir} but lists no file or finding in it")]
+    EmptyUnit {
+        report: String,
+        root: String,
+        dir: String,
+    },
+    #[error("{report}: {root}/{path} lies outside the units its shard claims")]
+    Outside {
+        report: String,
+        root: String,
+        path: String,
+    },
+    #[error("{root}/{path} is listed twice: in {a} and in {b}")]
+    Twice {
+        a: String,
+        b: String,
+        root: String,
+        path: String,
+    },
+    #[error("{report}: {root}/{path} is {recorded}, where its findings make it {computed}")]
+    Verdict {
+        report: String,
+        root: String,
+        path: String,
+        recorded: &'static str,
+        computed: &'static str,
+    },
+    #[error(
+        "{report}: the summary it records ({recorded}) is not what its files give ({computed})"
+    )]
+    Summary {
+        report: String,
+        recorded: String,
+        computed: String,
+    },
     #[error("{report}: {got} targets for the {listed} roots its shard lists")]
     Targets {
         report: String,
@@ -85,7 +134,7 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
         return Err(MergeError::Empty);
     };
     for (name, info, r) in &shards {
-        let checks: [(&'static str, String, String); 7] = [
+        let checks: [(&'static str, String, String); 11] = [
             (
                 "the policy version",
                 r.tool.policy_version.clone(),
@@ -110,6 +159,26 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
                 "the root list",
                 format!("{:?}", info.roots),
                 format!("{:?}", first.roots),
+            ),
+            (
+                "the allowed globals (allow-globals)",
+                format!("{:?}", info.settings.allow_globals),
+                format!("{:?}", first.settings.allow_globals),
+            ),
+            (
+                "the skipped paths (skip)",
+                format!("{:?}", info.settings.skip),
+                format!("{:?}", first.settings.skip),
+            ),
+            (
+                "include-git",
+                info.settings.include_git.to_string(),
+                first.settings.include_git.to_string(),
+            ),
+            (
+                "the unit count",
+                info.units_total.to_string(),
+                first.units_total.to_string(),
             ),
             (
                 "the unit list digest",
@@ -137,6 +206,7 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
     let count = first.count;
     let total = first.units_total;
     let roots = first.roots.clone();
+    let units_sha256 = first.units_sha256;
 
     let mut by_index: BTreeMap<u32, &str> = BTreeMap::new();
     let mut owner: BTreeMap<(&str, &str), &str> = BTreeMap::new();
@@ -168,6 +238,20 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
             got: owner.len() as u64,
             total,
         });
+    }
+    let all: BTreeSet<Unit> = owner
+        .keys()
+        .map(|(root, dir)| Unit {
+            root: (*root).to_owned(),
+            dir: (*dir).to_owned(),
+        })
+        .collect();
+    if units_digest(&all) != units_sha256 {
+        return Err(MergeError::UnitList);
+    }
+    let mut listed: BTreeMap<(usize, &str), &str> = BTreeMap::new();
+    for (name, info, r) in &shards {
+        check_shard(name, info, r, &mut listed)?;
     }
 
     let mut shards = shards.into_iter().map(|(_, _, r)| r);
@@ -202,7 +286,7 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
         }
         for (i, o) in outcomes.iter().enumerate() {
             if let (Some(m), Some(e)) = (matched.get_mut(i), expired.get_mut(i)) {
-                *m += o.matched;
+                *m = m.saturating_add(o.matched);
                 *e |= o.status == Status::Expired;
             }
         }
@@ -221,8 +305,114 @@ pub fn merge(reports: Vec<(String, ScanReport)>) -> Result<ScanReport, MergeErro
         o.status = Status::of(e, m);
     }
     merged.shard = None;
+    merged.recorded_summary = None;
     merged.summary = super::summarize(&merged);
     Ok(merged)
+}
+
+/// One shard's report against itself: the units it claims are its shard's, every file and
+/// tree finding lies in one of them and each holds one, every file's verdict is what its
+/// findings give, and the summary it records is what its files give. `listed`: the files of
+/// the shards checked so far (by target and path), so that none is listed twice.
+fn check_shard<'a>(
+    name: &'a str,
+    info: &'a ShardInfo,
+    r: &'a ScanReport,
+    listed: &mut BTreeMap<(usize, &'a str), &'a str>,
+) -> Result<(), MergeError> {
+    for u in &info.units {
+        let owner = shard_of(&u.dir, info.count);
+        if owner != info.index {
+            return Err(MergeError::Foreign {
+                report: name.to_owned(),
+                root: u.root.clone(),
+                dir: u.dir.clone(),
+                owner,
+                count: info.count,
+            });
+        }
+    }
+    let claimed: BTreeSet<(&str, &str)> = info
+        .units
+        .iter()
+        .map(|u| (u.root.as_str(), u.dir.as_str()))
+        .collect();
+    let mut held: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for (index, t) in r.targets.iter().enumerate() {
+        let paths = t
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(t.findings.iter().map(|f| f.location.path.as_str()))
+            .chain(t.excepted.iter().map(|e| e.finding.location.path.as_str()));
+        for path in paths {
+            let unit = (t.root.as_str(), unit_dir(path));
+            if !claimed.contains(&unit) {
+                return Err(MergeError::Outside {
+                    report: name.to_owned(),
+                    root: t.root.clone(),
+                    path: path.to_owned(),
+                });
+            }
+            held.insert(unit);
+        }
+        for f in &t.files {
+            if let Some(a) = listed.insert((index, f.path.as_str()), name) {
+                return Err(MergeError::Twice {
+                    a: a.to_owned(),
+                    b: name.to_owned(),
+                    root: t.root.clone(),
+                    path: f.path.clone(),
+                });
+            }
+            let computed = verdict(&f.findings, f.format, r.fail_on);
+            if computed != f.verdict {
+                return Err(MergeError::Verdict {
+                    report: name.to_owned(),
+                    root: t.root.clone(),
+                    path: f.path.clone(),
+                    recorded: f.verdict.as_str(),
+                    computed: computed.as_str(),
+                });
+            }
+        }
+    }
+    if let Some((root, dir)) = claimed.difference(&held).next() {
+        return Err(MergeError::EmptyUnit {
+            report: name.to_owned(),
+            root: (*root).to_owned(),
+            dir: (*dir).to_owned(),
+        });
+    }
+    let computed = super::summarize(r);
+    if r.recorded_summary.as_ref() != Some(&computed) {
+        return Err(MergeError::Summary {
+            report: name.to_owned(),
+            recorded: r
+                .recorded_summary
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), summary_line),
+            computed: summary_line(&computed),
+        });
+    }
+    Ok(())
+}
+
+/// A summary in a few words, for messages.
+fn summary_line(s: &super::Summary) -> String {
+    format!(
+        "{} files, {} bytes, verdict {}, {} unsafe, {} malformed, {} unsupported, {} clean, \
+         {} unreadable, findings {:?}",
+        s.files,
+        s.bytes,
+        s.verdict.map_or("none", |v| v.as_str()),
+        s.unsafe_files,
+        s.malformed,
+        s.unsupported,
+        s.clean,
+        s.unreadable,
+        s.findings
+    )
 }
 
 /// What identifies the configured exceptions (their outcomes aside).
@@ -257,8 +447,11 @@ mod tests {
             exceptions: Vec::new(),
             today: None,
             shard: Some(Shard { index: k, count: n }),
+            settings: Default::default(),
         };
-        (format!("s{k}"), scan(&[dir.to_path_buf()], &opts).unwrap())
+        // As `merge` reads it: the summary recorded, the facts kept as text.
+        let json = serde_json::to_vec(&scan(&[dir.to_path_buf()], &opts).unwrap()).unwrap();
+        (format!("s{k}"), serde_json::from_slice(&json).unwrap())
     }
 
     fn tree() -> tempfile::TempDir {
@@ -316,6 +509,31 @@ mod tests {
             merge(vec![shard(d.path(), 0, 2), strict]),
             Err(MergeError::Different { what: "strict", .. })
         ));
+    }
+
+    #[test]
+    fn refuses_units_of_another_shard_and_a_unit_list_of_another_tree() {
+        let d = tree();
+        let (mut s0, mut s1) = (shard(d.path(), 0, 2), shard(d.path(), 1, 2));
+        // "a" is shard 0's: moved to shard 1's claim, with its file.
+        if let (Some(i0), Some(i1)) = (s0.1.shard.as_mut(), s1.1.shard.as_mut()) {
+            let a = i0.units.remove(0);
+            assert_eq!(a.dir, "a");
+            i1.units.push(a);
+        }
+        let file = s0.1.targets[0].files.remove(0);
+        s1.1.targets[0].files.insert(0, file);
+        assert!(matches!(
+            merge(vec![s1, s0]),
+            Err(MergeError::Foreign { ref dir, owner: 0, count: 2, .. }) if dir == "a"
+        ));
+        let (mut s0, mut s1) = (shard(d.path(), 0, 2), shard(d.path(), 1, 2));
+        for s in [&mut s0, &mut s1] {
+            if let Some(i) = s.1.shard.as_mut() {
+                i.units_sha256 = crate::digest::Sha256::of(b"another tree");
+            }
+        }
+        assert!(matches!(merge(vec![s0, s1]), Err(MergeError::UnitList)));
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub struct TargetReport {
 }
 
 /// Totals of a scan.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub files: u64,
     pub bytes: u64,
@@ -153,6 +153,10 @@ pub struct ScanReport {
     pub exceptions: Vec<exceptions::Outcome>,
     #[serde(skip_deserializing)]
     pub summary: Summary,
+    /// The summary as a report read back wrote it (`aibom merge` checks it against the files);
+    /// `None` for a report of this run.
+    #[serde(rename = "summary", default, skip_serializing)]
+    pub recorded_summary: Option<Summary>,
     /// The part of the work a `--shard K/N` run did; absent from a whole run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<shard::ShardInfo>,
@@ -229,6 +233,9 @@ pub struct ScanOptions {
     pub today: Option<jiff::civil::Date>,
     /// `--shard K/N`: scan only this part of the models.
     pub shard: Option<shard::Shard>,
+    /// What a shard's report records of the settings (`allow-globals`, `skip`, `include-git`):
+    /// made by `aibom scan` from the same values as `policy` and `walk`.
+    pub settings: shard::Settings,
 }
 
 /// Verdict of one file from its findings and format.
@@ -325,7 +332,9 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         .iter()
         .map(|t| discover::discover(t, &opts.walk))
         .collect::<Result<_, _>>()?;
-    let shard = opts.shard.map(|s| shard::partition(&mut discoveries, s));
+    let shard = opts
+        .shard
+        .map(|s| shard::partition(&mut discoveries, s, &opts.settings));
     let total_bytes: u64 = discoveries
         .iter()
         .flat_map(|d| d.artifacts.iter())
@@ -384,6 +393,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         targets: out,
         exceptions: outcomes,
         summary: Summary::default(),
+        recorded_summary: None,
         shard,
     };
     report.summary = summarize(&report);
@@ -603,7 +613,7 @@ pub(crate) fn summarize(r: &ScanReport) -> Summary {
     let mut s = Summary::default();
     for f in r.files() {
         s.files += 1;
-        s.bytes += f.size;
+        s.bytes = s.bytes.saturating_add(f.size);
         match f.verdict {
             Verdict::Clean => s.clean += 1,
             Verdict::Unsupported => s.unsupported += 1,
@@ -643,6 +653,7 @@ mod tests {
             exceptions: Vec::new(),
             today: None,
             shard: None,
+            settings: Default::default(),
         }
     }
 

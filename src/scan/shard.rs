@@ -70,11 +70,53 @@ pub struct ShardInfo {
     pub units_sha256: Sha256,
     /// The units this shard scanned.
     pub units: Vec<Unit>,
+    /// The settings that change what a scan finds (shards of one scan have the same).
+    pub settings: Settings,
+}
+
+/// The user's settings that change which files a scan reads or what it finds in them,
+/// beside those the report records of every scan (`fail_on`, `strict`, `exceptions`): flags
+/// and `aibom.toml` together, in a canonical form (lists sorted, without repeats), so that
+/// `aibom merge` refuses shards scanned with different ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Pickle globals allowed beyond the built-in allowlist (`--allow-global`,
+    /// `[pickle] allow-globals`).
+    pub allow_globals: Vec<String>,
+    /// Globs of relative paths not scanned (`--skip`, `[scan] skip`).
+    pub skip: Vec<String>,
+    /// `.git` directories scanned (`--include-git`, `[scan] include-git`).
+    pub include_git: bool,
+}
+
+impl Settings {
+    pub fn new<'a>(
+        allow_globals: impl IntoIterator<Item = &'a str>,
+        skip: impl IntoIterator<Item = &'a str>,
+        include_git: bool,
+    ) -> Settings {
+        let canonical = |it: &mut dyn Iterator<Item = &'a str>| -> Vec<String> {
+            it.map(str::to_owned)
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect()
+        };
+        Settings {
+            allow_globals: canonical(&mut allow_globals.into_iter()),
+            skip: canonical(&mut skip.into_iter()),
+            include_git,
+        }
+    }
 }
 
 /// The unit name of a path relative to its root: its first directory, or `""`.
-fn unit_dir(rel: &str) -> &str {
+pub(crate) fn unit_dir(rel: &str) -> &str {
     rel.split_once('/').map(|(first, _)| first).unwrap_or("")
+}
+
+/// The SHA-256 of a unit list as a report records it (`units_sha256`).
+pub(crate) fn units_digest(all: &BTreeSet<Unit>) -> Sha256 {
+    Sha256::of(&serde_json::to_vec(all).unwrap_or_default())
 }
 
 /// The shard a unit goes to.
@@ -87,7 +129,7 @@ pub fn shard_of(dir: &str, count: u32) -> u32 {
 
 /// Keeps in `discoveries` only the artifacts and tree findings of `shard`'s units; returns
 /// what the report records.
-pub fn partition(discoveries: &mut [Discovery], shard: Shard) -> ShardInfo {
+pub fn partition(discoveries: &mut [Discovery], shard: Shard, settings: &Settings) -> ShardInfo {
     let mut all = BTreeSet::new();
     for d in discoveries.iter() {
         let dirs = d
@@ -107,14 +149,14 @@ pub fn partition(discoveries: &mut [Discovery], shard: Shard) -> ShardInfo {
         d.artifacts.retain(|a| mine(unit_dir(&a.rel)));
         d.findings.retain(|f| mine(unit_dir(&f.location.path)));
     }
-    let listed = serde_json::to_vec(&all).unwrap_or_default();
     ShardInfo {
         index: shard.index,
         count: shard.count,
         roots: discoveries.iter().map(|d| d.root.clone()).collect(),
         units_total: all.len() as u64,
-        units_sha256: Sha256::of(&listed),
+        units_sha256: units_digest(&all),
         units: all.into_iter().filter(|u| mine(&u.dir)).collect(),
+        settings: settings.clone(),
     }
 }
 

@@ -455,3 +455,226 @@ fn merge_of_a_directory_refuses_what_merge_of_files_refuses() {
     std::os::unix::fs::symlink(d.path().join("gone.json"), &dangling).unwrap();
     refused(&["merge", &s(&full)], &s(&dangling));
 }
+
+/// A pickle that calls `os.system` (unsafe) and one that imports a global of no list.
+const CALLS_SYSTEM: &[u8] = b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x11echo aibom-sample\x85R.";
+const IMPORTS_MYMOD: &[u8] = b"\x80\x04\x8c\x05mymod\x8c\x05Thing\x93.";
+
+/// `fleet/` under `dir`: models a, b, c, d, each `model.pkl` (unsafe) and `extra.pkl` (an
+/// unknown global), and a loose file. Of 2 shards, "", a, b, c land in shard 0, d in shard 1.
+fn small_fleet(dir: &Path) {
+    let fleet = dir.join("fleet");
+    for m in ["a", "b", "c", "d"] {
+        fs::create_dir_all(fleet.join(m)).unwrap();
+        fs::write(fleet.join(m).join("model.pkl"), CALLS_SYSTEM).unwrap();
+        fs::write(fleet.join(m).join("extra.pkl"), IMPORTS_MYMOD).unwrap();
+    }
+    fs::write(fleet.join("loose.pkl"), IMPORTS_MYMOD).unwrap();
+    fs::write(
+        dir.join("allow.toml"),
+        "[pickle]\nallow-globals = [\"mymod.Thing\"]\n",
+    )
+    .unwrap();
+    fs::write(dir.join("skip.toml"), "[scan]\nskip = [\"d/extra.pkl\"]\n").unwrap();
+}
+
+/// Shard `k` of 2 of `small_fleet`, scanned with `extra`, written to `dir/<name>`.
+fn small_shard(dir: &Path, k: u32, extra: &[&str], name: &str) -> String {
+    let shard = format!("{k}/2");
+    let mut args = vec!["scan", "-f", "json", "--shard", &shard, "fleet"];
+    args.extend_from_slice(extra);
+    let o = run(&args, dir);
+    assert!(o.status.code().unwrap() < 2, "{o:?}");
+    let f = dir.join(name);
+    fs::write(&f, &o.stdout).unwrap();
+    f.to_string_lossy().into_owned()
+}
+
+fn refused_in(dir: &Path, args: &[&str], says: &[&str]) {
+    let o = run(args, dir);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    for s in says {
+        assert!(err.contains(s), "{args:?}: {err}");
+    }
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn merge_refuses_shards_scanned_with_different_settings() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    small_fleet(dir);
+    let plain = small_shard(dir, 0, &[], "plain-0.json");
+    for (extra, setting) in [
+        (&["--allow-global", "mymod.Thing"][..], "allow-globals"),
+        (&["--config", "allow.toml"][..], "allow-globals"),
+        (&["--skip", "d/extra.pkl"][..], "skip"),
+        (&["--config", "skip.toml"][..], "skip"),
+        (&["--include-git"][..], "include-git"),
+    ] {
+        let other = small_shard(dir, 1, extra, "other-1.json");
+        refused_in(dir, &["merge", &plain, &other], &[setting, "other-1.json"]);
+    }
+
+    // The same settings, from flags on one shard and from the file on the other: the merge
+    // is the one run with them.
+    let a = small_shard(
+        dir,
+        0,
+        &["--allow-global", "mymod.Thing", "--config", "skip.toml"],
+        "same-0.json",
+    );
+    let b = small_shard(
+        dir,
+        1,
+        &["--config", "allow.toml", "--skip", "d/extra.pkl"],
+        "same-1.json",
+    );
+    let merged = run(&["merge", &a, &b], dir);
+    let whole = run(
+        &[
+            "scan",
+            "-f",
+            "json",
+            "fleet",
+            "--config",
+            "allow.toml",
+            "--skip",
+            "d/extra.pkl",
+        ],
+        dir,
+    );
+    assert_eq!(merged.status.code(), whole.status.code());
+    assert!(
+        merged.stdout == whole.stdout,
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert!(v.get("shard").is_none());
+    let paths: Vec<&str> = v["targets"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(!paths.contains(&"d/extra.pkl") && paths.contains(&"c/extra.pkl"));
+}
+
+#[test]
+fn merge_refuses_a_shard_report_over_the_size_cap_without_reading_it() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    small_fleet(dir);
+    let s0 = small_shard(dir, 0, &[], "s0.json");
+    // Sparse: no disk space, and no time if it is never read.
+    let big = dir.join("big.json");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    let t = std::time::Instant::now();
+    refused_in(
+        dir,
+        &["merge", &s0, "big.json"],
+        &["big.json", "over the limit"],
+    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn merge_refuses_shard_reports_whose_files_were_edited() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    small_fleet(dir);
+    let s0 = small_shard(dir, 0, &[], "s0.json");
+    let s1 = small_shard(dir, 1, &[], "s1.json");
+    let read =
+        |f: &str| -> serde_json::Value { serde_json::from_slice(&fs::read(f).unwrap()).unwrap() };
+    let file_of = |v: &serde_json::Value, path: &str| -> serde_json::Value {
+        v["targets"][0]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    let edited = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| -> String {
+        let mut v = read(&s1);
+        edit(&mut v);
+        let f = dir.join(name);
+        fs::write(&f, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+        f.to_string_lossy().into_owned()
+    };
+    fn files(v: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+        v["targets"][0]["files"].as_array_mut().unwrap()
+    }
+    // The unedited shards merge.
+    assert_eq!(run(&["merge", &s0, &s1], dir).status.code(), Some(1));
+
+    // (a) Another shard's file appended, and a file of its own listed twice.
+    let a = file_of(&read(&s0), "a/model.pkl");
+    let f = edited("appended.json", &|v| files(v).push(a.clone()));
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &["appended.json", "fleet/a/model.pkl", "outside the units"],
+    );
+    let own = file_of(&read(&s1), "d/model.pkl");
+    let f = edited("twice.json", &|v| files(v).push(own.clone()));
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &["twice.json", "fleet/d/model.pkl", "listed twice"],
+    );
+    // (b) A file of nobody's unit.
+    let mut nowhere = own.clone();
+    nowhere["path"] = "nowhere/model.pkl".into();
+    let f = edited("nowhere.json", &|v| files(v).push(nowhere.clone()));
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &[
+            "nowhere.json",
+            "fleet/nowhere/model.pkl",
+            "outside the units",
+        ],
+    );
+    // (c) A claimed unit's files removed: all of them, or the unsafe one (the summary it
+    // records still counts it), or its verdict edited.
+    let f = edited("emptied.json", &|v| files(v).clear());
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &["emptied.json", "fleet/d", "no file or finding"],
+    );
+    let f = edited("dropped.json", &|v| {
+        files(v).retain(|x| x["path"] != "d/model.pkl")
+    });
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &["dropped.json", "summary", "verdict unsafe"],
+    );
+    let f = edited("whitewashed.json", &|v| {
+        for x in files(v).iter_mut() {
+            x["verdict"] = "clean".into();
+        }
+    });
+    refused_in(
+        dir,
+        &["merge", &s0, &f],
+        &[
+            "whitewashed.json",
+            "is clean, where its findings make it unsafe",
+        ],
+    );
+    // (d) Another unit count.
+    let f = edited("count.json", &|v| {
+        let n = v["shard"]["units_total"].as_u64().unwrap();
+        v["shard"]["units_total"] = (n + 1).into();
+    });
+    refused_in(dir, &["merge", &s0, &f], &["count.json", "the unit count"]);
+}
