@@ -574,13 +574,11 @@ fn merge_refuses_a_shard_report_over_the_size_cap_without_reading_it() {
         .unwrap()
         .set_len((1 << 30) + 1)
         .unwrap();
-    let t = std::time::Instant::now();
     refused_in(
         dir,
         &["merge", &s0, "big.json"],
         &["big.json", "over the limit"],
     );
-    assert!(t.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[test]
