@@ -2,7 +2,7 @@
 //! kernels the interpreter runs. Builtin operators are part of the runtime; a model cannot carry
 //! code. What it can ask for:
 //! - **custom operators** (`builtin_code` CUSTOM with a `custom_code` name): native kernels the
-//!   application must register before the model loads;
+//!   application must register before the interpreter allocates tensors;
 //! - **Flex (select TensorFlow) operators** (`custom_code` `Flex<Op>`): full TensorFlow kernels
 //!   run through the Flex delegate, among them file and system operations (`ReadFile`,
 //!   `WriteFile`, `Save`, ...).
@@ -215,7 +215,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
                 Code::TfliteCustomOp,
                 None,
                 format!(
-                    "custom operator {name}: the application must register a native kernel for it before the model loads"
+                    "custom operator {name}: the application must register a native kernel for it before the interpreter allocates its tensors (TensorFlow's Interpreter refuses an unresolved custom op there)"
                 ),
             );
         }

@@ -408,7 +408,7 @@ impl Walk {
                 self.path()
             ),
             detail: format!(
-                "loads the SavedModel at {shown} with tf.saved_model.load when the model is deserialized: an artifact outside this file that aibom did not inspect"
+                "loads the SavedModel at {shown} with tf.saved_model.load when the model is deserialized with safe_mode=False (Keras 3 refuses a TFSMLayer in its default safe mode): an artifact outside this file that aibom did not inspect"
             ),
             severity: Code::KerasExternalLoad.default_severity(),
             module: Some("keras.layers".into()),
