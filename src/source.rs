@@ -8,6 +8,29 @@
 
 use std::io::{self, BufRead, Read};
 
+/// The whole content of an opened file, at most `cap` bytes: refused unread when its size is
+/// over the cap, and refused when the read passes it (a pipe, or a file that grows meanwhile).
+/// The one bounded whole-file read for the small files read beside a model (shard reports,
+/// signatures and policies, release manifests and evaluation results).
+pub fn read_capped(file: std::fs::File, cap: u64) -> io::Result<Vec<u8>> {
+    let too_big = |n: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{n} bytes or more, more than the limit of {cap} bytes"),
+        )
+    };
+    let len = file.metadata()?.len();
+    if len > cap {
+        return Err(too_big(len));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(cap.saturating_add(1)).read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(too_big(out.len() as u64));
+    }
+    Ok(out)
+}
+
 pub trait Source {
     /// Total length in bytes.
     fn len(&self) -> u64;

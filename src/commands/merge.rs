@@ -14,8 +14,18 @@ pub fn run(args: MergeArgs) -> Result<ExitStatus> {
     let limits = crate::limits::MergeLimits::default();
     let mut reports = Vec::new();
     for p in &report_files(&args.reports)? {
-        let bytes = read_capped(p, limits.max_report)
-            .with_context(|| format!("reading {}", p.display()))?;
+        let bytes = match std::fs::File::open(p)
+            .and_then(|f| crate::source::read_capped(f, limits.max_report))
+        {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                anyhow::bail!(
+                    "reading {}: {e}: over the limit for a shard report",
+                    p.display()
+                )
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
+        };
         let r: ScanReport = serde_json::from_slice(&bytes)
             .with_context(|| format!("{}: not a scan report of this aibom", p.display()))?;
         reports.push((p.display().to_string(), r));
@@ -28,29 +38,6 @@ pub fn run(args: MergeArgs) -> Result<ExitStatus> {
     );
     render(&merged, args.format, args.output.as_deref(), color)?;
     Ok(status(&merged, OnFindings::Fail))
-}
-
-/// A report's bytes, refused (without reading them) when there are more than `cap`: by the
-/// size the file has, and by what the read returns (a pipe, or a file that grows meanwhile).
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let too_big = |n: u64| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("{n} bytes or more, over the limit of {cap} bytes for a shard report"),
-        )
-    };
-    let len = file.metadata()?.len();
-    if len > cap {
-        return Err(too_big(len));
-    }
-    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(cap.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > cap {
-        return Err(too_big(out.len() as u64));
-    }
-    Ok(out)
 }
 
 /// The report files the arguments name: a file as given, a directory as the `*.json` files

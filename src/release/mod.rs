@@ -23,7 +23,6 @@ use crate::limits::ReleaseLimits;
 use evaluation::Evaluation;
 use manifest::{ListedFile, ManifestError, ManifestFormat};
 use rayon::prelude::*;
-use std::io::Read;
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -145,19 +144,6 @@ struct Done {
     manifest: Option<Vec<u8>>,
 }
 
-/// Reads a file of at most `max` bytes whole (a file that grew past it is refused).
-fn read_capped(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
-    let f = std::fs::File::open(path)?;
-    let mut out = Vec::new();
-    f.take(max.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > max {
-        return Err(std::io::Error::other(format!(
-            "the file grew past {max} bytes while being read"
-        )));
-    }
-    Ok(out)
-}
-
 fn hash_one(job: &Job, limits: &ReleaseLimits) -> Result<Done, ReleaseError> {
     let err = |source| ReleaseError::Read {
         path: job.path.clone(),
@@ -173,7 +159,9 @@ fn hash_one(job: &Job, limits: &ReleaseLimits) -> Result<Done, ReleaseError> {
             Handling::Manifest => limits.max_manifest,
             _ => limits.max_evaluation,
         };
-        let bytes = read_capped(&job.disk, max).map_err(err)?;
+        let bytes = std::fs::File::open(&job.disk)
+            .and_then(|f| crate::source::read_capped(f, max))
+            .map_err(err)?;
         (Sha256::of(&bytes), bytes.len() as u64, Some(bytes))
     } else {
         let (d, n) = digest::hash_file(&job.disk).map_err(err)?;

@@ -4,7 +4,7 @@
 //! refused instead of waited on, and read only up to its cap in [`crate::limits::VerifyLimits`].
 
 use std::fs::OpenOptions;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -35,21 +35,7 @@ pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
             format!("{} (only regular files are read)", kind(&meta.file_type())),
         ));
     }
-    let too_big = |n: u64| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{n} bytes, more than the limit of {cap} bytes"),
-        )
-    };
-    if meta.len() > cap {
-        return Err(too_big(meta.len()));
-    }
-    let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(cap.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > cap {
-        return Err(too_big(out.len() as u64));
-    }
-    Ok(out)
+    crate::source::read_capped(file, cap)
 }
 
 #[cfg(test)]
