@@ -303,41 +303,49 @@ pub fn apply(
     bom_sha256: Option<Sha256>,
 ) {
     let expected = "a release no listed revoker has revoked";
+    // Every failing check this adds refuses the release.
+    let refuse = |verdict: &mut Verdict, subject: &str, why: &str| {
+        verdict.checks.push(check(
+            CheckKind::ReleaseRevoked,
+            false,
+            true,
+            subject,
+            expected,
+            why,
+        ));
+        verdict.accepted = false;
+    };
     let dir = revocations.dir.display().to_string();
     let files = match &revocations.files {
         Ok(f) => f,
         Err(e) => {
-            verdict.checks.push(check(
-                CheckKind::ReleaseRevoked,
-                false,
-                true,
+            refuse(
+                verdict,
                 &dir,
-                expected,
-                &format!("the revocations directory cannot be read ({e}), so the release cannot be shown not to be revoked"),
-            ));
-            verdict.accepted = false;
+                &format!(
+                    "the revocations directory cannot be read ({e}), so the release cannot be shown not to be revoked"
+                ),
+            );
             return;
         }
     };
     let model: Option<Sha256> = verdict.model_digest.as_deref().and_then(|d| d.parse().ok());
     let ours = |d: &Sha256| Some(*d) == model || Some(*d) == bom_sha256;
-    let mut revoked = false;
+    let checks_before = verdict.checks.len();
     let mut counted = 0usize;
     for d in &revocations.subdirectories {
-        revoked = true;
         let what = if std::fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()) {
             "a link to a directory"
         } else {
             "a directory"
         };
-        verdict.checks.push(check(
-            CheckKind::ReleaseRevoked,
-            false,
-            true,
+        refuse(
+            verdict,
             &d.display().to_string(),
-            expected,
-            &format!("{what} inside the revocations directory: revocations are read from its top level only, so what it holds cannot be shown not to revoke the release (move its files up, or remove it)"),
-        ));
+            &format!(
+                "{what} inside the revocations directory: revocations are read from its top level only, so what it holds cannot be shown not to revoke the release (move its files up, or remove it)"
+            ),
+        );
     }
     for f in files {
         let shown = f.path.display().to_string();
@@ -345,15 +353,13 @@ pub fn apply(
             Ok(b) => b,
             Err(e) => {
                 // Like a subdirectory: nothing shows it is not a listed revoker's revocation.
-                revoked = true;
-                verdict.checks.push(check(
-                    CheckKind::ReleaseRevoked,
-                    false,
-                    true,
+                refuse(
+                    verdict,
                     &shown,
-                    expected,
-                    &format!("cannot be read in full as a regular file ({e}), so what it holds cannot be shown not to revoke the release (make it a readable file of at most {MAX_REVOCATION} bytes, or remove it)"),
-                ));
+                    &format!(
+                        "cannot be read in full as a regular file ({e}), so what it holds cannot be shown not to revoke the release (make it a readable file of at most {MAX_REVOCATION} bytes, or remove it)"
+                    ),
+                );
                 continue;
             }
         };
@@ -366,50 +372,45 @@ pub fn apply(
                 "a revocation signed by a listed revoker (ignored otherwise)",
                 &e,
             )),
-            Ok(Read::Unreadable(by, e)) => {
-                revoked = true;
-                verdict.checks.push(check(
-                    CheckKind::ReleaseRevoked,
-                    false,
-                    true,
-                    &shown,
-                    expected,
-                    &format!("signed by the listed revoker {by}, but not a revocation that can be read ({e}): taken to revoke every release"),
-                ));
-            }
+            Ok(Read::Unreadable(by, e)) => refuse(
+                verdict,
+                &shown,
+                &format!(
+                    "signed by the listed revoker {by}, but not a revocation that can be read ({e}): taken to revoke every release"
+                ),
+            ),
             Ok(Read::Revocation(by, rev)) => {
                 counted = counted.saturating_add(1);
                 if rev.digests.iter().any(ours) {
-                    revoked = true;
-                    verdict.checks.push(check(
-                        CheckKind::ReleaseRevoked,
-                        false,
-                        true,
+                    refuse(
+                        verdict,
                         &shown,
-                        expected,
                         &format!("revoked by {by} at {}: {}", rev.revoked_at, rev.reason),
-                    ));
+                    );
                 } else if verdict.bom_bound_as_json
                     && let Some(d) = rev.bom_digests.first()
                 {
                     // The revocation names an AIBOM's bytes; the AIBOM given is bound only as
                     // JSON, so the revoked one could be this document written out otherwise.
-                    revoked = true;
-                    verdict.checks.push(check(
-                        CheckKind::ReleaseRevoked,
-                        false,
-                        true,
+                    refuse(
+                        verdict,
                         &shown,
-                        expected,
-                        &format!("{by} revoked the AIBOM with SHA-256 {d} at {} ({}); the AIBOM given is bound to the signatures that count only as JSON (older attestations without its digest), not by its bytes, so it cannot be shown not to be that AIBOM written out differently (sign the release again: attestations now bind the AIBOM's bytes)", rev.revoked_at, rev.reason),
-                    ));
+                        &format!(
+                            "{by} revoked the AIBOM with SHA-256 {d} at {} ({}); the AIBOM given is bound to the signatures that count only as JSON (older attestations without its digest), not by its bytes, so it cannot be shown not to be that AIBOM written out differently (sign the release again: attestations now bind the AIBOM's bytes)",
+                            rev.revoked_at, rev.reason
+                        ),
+                    );
                 }
             }
         }
     }
-    if revoked {
-        verdict.accepted = false;
-    } else {
+    let revoked = verdict
+        .checks
+        .get(checks_before..)
+        .unwrap_or_default()
+        .iter()
+        .any(|c| c.check == CheckKind::ReleaseRevoked);
+    if !revoked {
         verdict.checks.push(check(
             CheckKind::ReleaseRevoked,
             true,
