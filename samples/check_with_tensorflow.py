@@ -82,41 +82,7 @@ HOST_OPS = {"ReadFile", "WriteFile", "PrintV2", "PyFunc", "PyFuncStateless", "Ea
 
 # --- guards ----------------------------------------------------------------------------------
 
-TRIPPED = []
-REAL_POPEN = subprocess.Popen
-
-
-def _tripwire(name):
-    def trip(*args, **kwargs):
-        TRIPPED.append((name, args))
-        raise RuntimeError(f"tripwire: {name} was called")
-
-    return trip
-
-
-for _name in (
-    "system",
-    "popen",
-    "execv",
-    "execve",
-    "execvp",
-    "execvpe",
-    "execl",
-    "execle",
-    "execlp",
-    "execlpe",
-    "spawnv",
-    "spawnve",
-    "spawnvp",
-    "spawnvpe",
-    "spawnl",
-    "spawnle",
-    "posix_spawn",
-    "posix_spawnp",
-):
-    if hasattr(os, _name):
-        setattr(os, _name, _tripwire(f"os.{_name}"))
-subprocess.Popen = _tripwire("subprocess.Popen")
+from tripwires import REAL_POPEN, TRIPPED, tripwire  # noqa: E402  (installs the tripwires)
 
 
 def stat_of(path):
@@ -354,7 +320,7 @@ def aibom_findings(path):
             timeout=120,
         )
     finally:
-        subprocess.Popen = _tripwire("subprocess.Popen")
+        subprocess.Popen = tripwire("subprocess.Popen")
     found = []
 
     def walk(o):

@@ -54,7 +54,6 @@ import json
 import os
 import pickle
 import struct
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -75,40 +74,7 @@ TENSOR = [0.5, -1.25, 2.0, 0.125]
 
 # --- guards ----------------------------------------------------------------------------------
 
-TRIPPED = []
-
-
-def _tripwire(name):
-    def trip(*args, **kwargs):
-        TRIPPED.append((name, args))
-        raise RuntimeError(f"tripwire: {name} was called")
-
-    return trip
-
-
-for _name in (
-    "system",
-    "popen",
-    "execv",
-    "execve",
-    "execvp",
-    "execvpe",
-    "execl",
-    "execle",
-    "execlp",
-    "execlpe",
-    "spawnv",
-    "spawnve",
-    "spawnvp",
-    "spawnvpe",
-    "spawnl",
-    "spawnle",
-    "posix_spawn",
-    "posix_spawnp",
-):
-    if hasattr(os, _name):
-        setattr(os, _name, _tripwire(f"os.{_name}"))
-subprocess.Popen = _tripwire("subprocess.Popen")
+from tripwires import TRIPPED  # noqa: E402  (installs the tripwires)
 
 
 # --- the recording pickle module -------------------------------------------------------------
