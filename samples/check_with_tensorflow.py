@@ -9,33 +9,45 @@ models with the aibom binary: `cargo build --release` first, or set AIBOM=/path/
     python3 -m venv /tmp/tfv && /tmp/tfv/bin/pip install tensorflow-cpu
     /tmp/tfv/bin/python samples/check_with_tensorflow.py
 
-Last run with tensorflow-cpu 2.21.0 (keras 3.15.1, numpy 2.4.6, protobuf 7.36.2) on Python
-3.11.7: 9 PASS, 0 FAIL.
+Last run with tensorflow-cpu 2.21.0 (keras 3.15.1, numpy 2.4.6, protobuf 7.36.2, flatbuffers
+25.12.19) on Python 3.11.7: 13 PASS, 0 FAIL.
 
 SavedModels (samples/formats/savedmodel/) are read with TF's loader internals:
 `loader_impl.parse_saved_model` (the first step of tf.saved_model.load and of the TF1 loader),
 the op list and op denylist scan of `saved_model_cli scan` (`_get_ops_in_metagraph`,
 `scan_meta_graph_def`), TF's op registry, `graph_util.extract_sub_graph` (the nodes a fetch of
-a node runs) and `import_graph_def` (graph construction, nothing runs). The ReadFile/WriteFile
-pair is run once, and only after its two path constants have been replaced (`input_map`) by
-paths in a temporary directory: the script checks that the WriteFile node's inputs are those
-tensors before it runs the session, and that `/tmp/aibom-sample.txt` is untouched after.
-Nothing else is run: no session on a sample graph, no tf.saved_model.load of a sample, no
-PyFunc. A fact is printed for each well-formed sample (`load:`): what the TF1 loader's graph
-import (`SavedModelLoader.load_graph`, which runs nothing) does with the whole graph. The
-generator writes minimal graphs, and TF refuses each of them there (a VarHandleOp without
-its shape attr, a SaveV2 input `w` the readfile graph lacks, a StatefulPartitionedCall
-without Tin/Tout): the ops are in the graph, but these files fail to load before any runs.
+a node runs) and `import_graph_def` (graph construction, nothing runs). Each well-formed sample
+must also pass both loaders' graph import (`Loaded`; the `load:` line says how far they get):
+the TF1 loader's `SavedModelLoader.load_graph` and `get_init_op` (what `loader.load` would run
+after importing), and the graph building of tf.saved_model.load for a SavedModel without an
+object graph (load_v1_in_v2: `wrap_function` over its `load_graph`, then the init op and the
+signatures pruned into functions, none of them called). A sample TF refuses there fails. The
+readfile sample's init op is a NoOp after its WriteFile, so both loaders would run
+ReadFile/WriteFile while loading; the pyfunc sample's PyFunc is reached by calling
+`serving_default`. The ReadFile/WriteFile pair is run once, through the init op, and only
+after its two path constants have been replaced (`input_map`) by paths in a temporary
+directory: the script checks that the WriteFile node's inputs are those tensors before it runs
+the session, and that `/tmp/aibom-sample.txt` is untouched after. Nothing else is run: no
+session on a sample graph, no tf.saved_model.load of a sample (its last step, which calls the
+init function, is never taken), no PyFunc. Before the samples were completed (VarHandleOp
+shape, the saver's variable, StatefulPartitionedCall Tin/Tout), load_graph refused all three.
 
 Checkpoints (samples/benign/tf_checkpoint/, samples/malformed/tf_checkpoint_truncated/) are
 read with `tf.train.load_checkpoint(...).get_tensor(name)`.
 
-TFLite: samples/ has no TFLite model, so two are made here in a temporary directory with TF's
-converter from a function that calls tf.io.read_file on its string input: one with select TF
-ops (FlexReadFile), one with allow_custom_ops (a custom operator ReadFile). aibom scans each
-(JSON report), and `tf.lite.Interpreter(model_path=...)` must refuse each as the finding says:
-the constructor accepts both, allocate_tensors refuses (no Flex delegate in the tensorflow-cpu
-wheel's interpreter; no kernel registered for the custom op). Nothing is invoked.
+TFLite (samples/formats/tflite/, FlatBuffers written by its standard-library generator): each
+is scanned by aibom (JSON report) and read by TF's generated schema reader
+(`schema_py_generated.ModelT`), then `tf.lite.Interpreter(model_path=...)` is constructed and
+allocate_tensors called, never invoke. The builtin-only model (ADD, RELU) gives no tflite
+finding and allocates (its constant tensor reads back); the custom-op model (`ReadFile`) is
+tflite-custom-op and allocate_tensors refuses the unresolved custom op; the Flex model
+(`FlexReadFile`, custom_options a FlexBuffer [op name, NodeDef] decoded with the `flatbuffers`
+package) is tflite-flex-op high and allocate_tensors refuses it (no Flex delegate in the
+tensorflow-cpu wheel's interpreter); the truncated model is tflite-malformed and the
+constructor refuses it. Two more models are made here in a temporary directory with TF's
+converter from a function that calls tf.io.read_file on its string input (select TF ops:
+FlexReadFile; allow_custom_ops: custom operator ReadFile) and checked the same way, to show the
+converter's own output is read alike.
 
 Keras TFSMLayer (samples/malicious/keras_tfsm_layer.keras): `keras.saving.load_model` (TF
 backend, compile=False) with `tf.saved_model.load` replaced by a recorder that raises. With
@@ -53,6 +65,7 @@ Prints one `PASS` / `FAIL` line per sample (what TensorFlow did) and exits 1 on 
 """
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -67,8 +80,11 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation note; errors are printed
 
 import tensorflow as tf  # noqa: E402
+from tensorflow.core.framework import node_def_pb2  # noqa: E402
+from tensorflow.lite.python import schema_py_generated as tflite_schema  # noqa: E402
+from tensorflow.python.eager import wrap_function  # noqa: E402
 from tensorflow.python.framework import op_def_registry  # noqa: E402
-from tensorflow.python.saved_model import loader_impl  # noqa: E402
+from tensorflow.python.saved_model import load_v1_in_v2, loader_impl  # noqa: E402
 from tensorflow.python.tools import saved_model_cli  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")  # extract_sub_graph's deprecation note
@@ -76,6 +92,7 @@ tf.get_logger().setLevel("ERROR")  # extract_sub_graph's deprecation note
 SAMPLES = Path(__file__).resolve().parent
 REPO = SAMPLES.parent
 SM = SAMPLES / "formats" / "savedmodel"
+TFL = SAMPLES / "formats" / "tflite"
 PAYLOAD_OUT = Path("/tmp/aibom-sample.txt")
 HOST_OPS = {"ReadFile", "WriteFile", "PrintV2", "PyFunc", "PyFuncStateless", "EagerPyFunc"}
 
@@ -124,14 +141,75 @@ def const_string(node):
     return node.attr["value"].tensor.string_val[0].decode()
 
 
-def load_fact(export_dir):
-    """What the TF1 loader's graph import does with the whole graph (runs nothing)."""
-    loader = loader_impl.SavedModelLoader(str(export_dir))
-    try:
-        loader.load_graph(tf.Graph(), ["serve"])
-        return "SavedModelLoader.load_graph imports the whole graph"
-    except Exception as e:
-        return f"SavedModelLoader.load_graph refuses the whole graph: {first_line(e)}"
+class Loaded:
+    """How far TensorFlow's two SavedModel loaders get with the whole graph, short of running
+    anything. Raises when the TF1 loader's graph import refuses the graph.
+
+    TF1 (`tf.compat.v1.saved_model.load`): `SavedModelLoader.load_graph` imports the meta graph
+    (graph construction, and a Saver only if the file names one), then the loader would restore
+    variables and run `get_init_op`'s op: here that op is looked up in the imported graph and
+    `extract_sub_graph` says which nodes running it runs.
+
+    TF2 (`tf.saved_model.load` of a SavedModel without an object graph goes to load_v1_in_v2):
+    `_EagerSavedModelLoader.load_graph` is traced by `wrap_function` (graph building in a
+    FuncGraph), then the init op and each signature are pruned into the functions the loader
+    would call (`wrapped.prune`, `_extract_signatures`). The loader's renaming of library
+    functions is skipped; the last steps (restore, `_Initializer._initialize`, which calls the
+    init function) are not taken.
+    """
+
+    def __init__(self, export_dir):
+        loader = loader_impl.SavedModelLoader(str(export_dir))
+        self.graph = tf.Graph()
+        try:
+            saver, _ = loader.load_graph(self.graph, ["serve"])
+        except Exception as e:
+            raise RuntimeError(f"SavedModelLoader.load_graph refuses it: {first_line(e)}") from e
+        self.saver = saver
+        self.mg = loader.get_meta_graph_def_from_tags(["serve"])
+        with self.graph.as_default():
+            init = loader_impl.get_init_op(self.mg)
+        self.init = init.name if init is not None else None
+        gd = self.graph.as_graph_def()
+        self.init_runs = []
+        if self.init:
+            sub = tf.compat.v1.graph_util.extract_sub_graph(gd, [self.init])
+            self.init_runs = sorted(n.name for n in sub.node)
+        self.signatures = {
+            k: {o: t.name for o, t in sig.outputs.items()}
+            for k, sig in self.mg.signature_def.items()
+        }
+        # TF2 path, built and never called.
+        v2 = load_v1_in_v2._EagerSavedModelLoader(str(export_dir))
+        mg = v2.get_meta_graph_def_from_tags(["serve"])
+        returns = [None]
+        wrapped = wrap_function.wrap_function(
+            functools.partial(v2.load_graph, returns, mg), signature=[]
+        )
+        self.v2 = {}
+        with wrapped.graph.as_default():
+            init = loader_impl.get_init_op(mg)
+        if init is not None:
+            fn = wrapped.prune(feeds=[], fetches=[wrapped.graph.as_graph_element(init)])
+            self.v2["init"] = self.function_ops(fn)
+        for key, fn in v2._extract_signatures(wrapped, mg).items():
+            self.v2[key] = self.function_ops(fn)
+
+    @staticmethod
+    def function_ops(fn):
+        gd = fn.graph.as_graph_def()
+        ops = sorted({n.op for n in gd.node})
+        called = sorted(f.signature.name for f in gd.library.function)
+        return ops + [f"calls {c}" for c in called]
+
+    def __str__(self):
+        return (
+            f"SavedModelLoader.load_graph imports the whole graph (Saver: {self.saver}); "
+            f"init op: {self.init}"
+            + (f", running it runs {self.init_runs}" if self.init else "")
+            + f"; signatures {self.signatures}; tf.saved_model.load would build (not call) "
+            f"{self.v2}"
+        )
 
 
 def check_savedmodel_benign():
@@ -140,16 +218,21 @@ def check_savedmodel_benign():
     ops = saved_model_cli._get_ops_in_metagraph(mg)
     unregistered = sorted(op for op in ops if op_def_registry.get(op) is None)
     scan = denylist_scan(mg)
+    loaded = Loaded(d)
+    serve = loaded.v2.get("serving_default", [])
     ok = (
         not unregistered
         and not ops & HOST_OPS
         and "does not contain the default denylisted ops" in scan
         and {"MatMul", "Relu", "SaveV2", "RestoreV2", "MergeV2Checkpoints"} <= ops
+        and loaded.init is None
+        and "calls __inference_serve_12" in serve
+        and not set(serve) & HOST_OPS
     )
     return ok, (
         f"parsed; ops {sorted(ops)} (all registered in TF), none touching the host; "
         f"cli scan: {scan}"
-    ), d
+    ), loaded
 
 
 def check_savedmodel_readfile():
@@ -171,8 +254,10 @@ def check_savedmodel_readfile():
         and read_path == "/etc/hostname"
         and write_path == str(PAYLOAD_OUT)
     )
-    # What fetching `drop` runs, per TF: the pruned subgraph.
-    sub = tf.compat.v1.graph_util.extract_sub_graph(gd, ["drop"])
+    # What both loaders run while loading: the init op and its pruned subgraph.
+    loaded = Loaded(d)
+    init = loaded.init
+    sub = tf.compat.v1.graph_util.extract_sub_graph(gd, [init]) if init else gd
     sub_nodes = sorted(n.name for n in sub.node)
     before = stat_of(PAYLOAD_OUT)
     with tempfile.TemporaryDirectory(prefix="aibom-tf-") as tmp:
@@ -187,6 +272,7 @@ def check_savedmodel_readfile():
             )
             w = g.get_operation_by_name("s/drop")
             r = g.get_operation_by_name("s/leak")
+            i = g.get_operation_by_name(f"s/{init}")
             writes = [op for op in g.get_operations() if op.type in ("WriteFile", "ReadFile")]
             # Only run when every file op in the graph points into tmp.
             redirected = (
@@ -197,17 +283,18 @@ def check_savedmodel_readfile():
             )
             if redirected:
                 with tf.compat.v1.Session(graph=g) as sess:
-                    sess.run(w)
+                    sess.run(i)
         copied = dst.exists() and dst.read_bytes() == src.read_bytes()
     untouched = stat_of(PAYLOAD_OUT) == before
-    ok = shape_ok and sub_nodes == ["drop", "leak", "out_path", "path"] and redirected and copied
-    ok = ok and untouched
+    ok = shape_ok and init == "init" and sub_nodes == ["drop", "init", "leak", "out_path", "path"]
+    ok = ok and {"ReadFile", "WriteFile"} <= set(loaded.v2.get("init", []))
+    ok = ok and redirected and copied and untouched
     return ok, (
         f"cli scan: {scan}; leak=ReadFile({read_path!r}) -> drop=WriteFile({write_path!r}, leak); "
-        f"fetching drop runs {sub_nodes}; run with both paths mapped into a temp dir, "
-        f"WriteFile {'wrote what ReadFile read' if copied else 'did NOT copy the file'}; "
+        f"the loaders' init op {init!r} runs {sub_nodes}; run with both paths mapped into a "
+        f"temp dir, WriteFile {'wrote what ReadFile read' if copied else 'did NOT copy the file'}; "
         f"{PAYLOAD_OUT} {'untouched' if untouched else 'CHANGED'}"
-    ), d
+    ), loaded
 
 
 def check_savedmodel_pyfunc():
@@ -229,6 +316,7 @@ def check_savedmodel_pyfunc():
         tf.compat.v1.import_graph_def(lib_only, name="")
     imported = [f.signature.name for f in g.as_graph_def().library.function]
     pyfunc_def = op_def_registry.get("PyFunc")
+    loaded = Loaded(d)
     ok = (
         "PyFunc" in ops
         and call.op == "StatefulPartitionedCall"
@@ -239,12 +327,17 @@ def check_savedmodel_pyfunc():
         and imported == [target]
         and pyfunc_def is not None
         and pyfunc_def.is_stateful
+        and loaded.init is None
+        and loaded.signatures == {"serving_default": {"output_0": "StatefulPartitionedCall:0"}}
+        and f"calls {target}" in loaded.v2.get("serving_default", [])
     )
     return ok, (
         f"StatefulPartitionedCall calls {target}, whose node py is {py.op if py else None} "
         f"(token {token!r}; PyFunc is a registered stateful TF op; TF imports the function); "
+        f"serving_default's output is that call (loading runs nothing, calling the signature "
+        f"reaches PyFunc); "
         f"not on saved_model_cli's denylist, which has {sorted(saved_model_cli._OP_DENYLIST)}"
-    ), d
+    ), loaded
 
 
 def check_savedmodel_malformed():
@@ -361,24 +454,120 @@ def interpreter_outcome(path):
     return "constructed and allocated (runnable)"
 
 
-def check_tflite(kind):
+REFUSE_FLEX = "Select TensorFlow op(s), included in the given model, is(are) not supported"
+REFUSE_CUSTOM = "Encountered unresolved custom op: ReadFile"
+
+
+def tflite_verdict(path, want):
+    """aibom's finding `want` = (code, severity, text in message) and the interpreter's outcome."""
+    findings = aibom_findings(path)
+    hit = [f for f in findings if f[0] == want[0] and f[1] == want[1] and want[2] in f[2]]
+    said = hit[0][2] if hit else f"no {want[0]} ({want[1]}) naming {want[2]}: {findings}"
+    return bool(hit), f"aibom: {want[0]} {want[1]}: {said}", interpreter_outcome(path)
+
+
+def check_tflite_converted(kind):
     with tempfile.TemporaryDirectory(prefix="aibom-tflite-") as tmp:
         path = Path(tmp) / f"{kind}.tflite"
         if kind == "flex":
             ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
             path.write_bytes(convert(ops, False))
             want = ("tflite-flex-op", "high", "FlexReadFile")
-            refusal = "Select TensorFlow op(s), included in the given model, is(are) not supported"
+            refusal = REFUSE_FLEX
         else:
             path.write_bytes(convert([tf.lite.OpsSet.TFLITE_BUILTINS], True))
             want = ("tflite-custom-op", "low", "custom operator ReadFile")
-            refusal = "Encountered unresolved custom op: ReadFile"
-        findings = aibom_findings(path)
-        outcome = interpreter_outcome(path)
-    hit = [f for f in findings if f[0] == want[0] and f[1] == want[1] and want[2] in f[2]]
-    ok = bool(hit) and refusal in outcome
-    said = hit[0][2] if hit else f"no {want[0]} ({want[1]}) naming {want[2]}: {findings}"
-    return ok, f"aibom: {want[0]} {want[1]}: {said}; tf.lite.Interpreter: {outcome}", None
+            refusal = REFUSE_CUSTOM
+        hit, said, outcome = tflite_verdict(path, want)
+    return hit and refusal in outcome, f"{said}; tf.lite.Interpreter: {outcome}", None
+
+
+def tflite_model(path):
+    """The model as TensorFlow's own generated schema reader sees it (nothing is built or run)."""
+    m = tflite_schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    codes = [
+        (c.builtinCode, c.customCode.decode() if c.customCode is not None else None)
+        for c in m.operatorCodes
+    ]
+    return m, codes
+
+
+def check_tflite_benign():
+    path = TFL / "benign" / "add_relu.tflite"
+    findings = aibom_findings(path)
+    m, codes = tflite_model(path)
+    interp = tf.lite.Interpreter(model_path=str(path))
+    interp.allocate_tensors()  # never invoked
+    ins = [(d["name"], d["shape"].tolist()) for d in interp.get_input_details()]
+    outs = [(d["name"], d["shape"].tolist()) for d in interp.get_output_details()]
+    w = interp.get_tensor(1).tolist()  # the constant tensor, read from buffer 1
+    B = tflite_schema.BuiltinOperator
+    ok = (
+        not [f for f in findings if f[0].startswith("tflite-")]
+        and codes == [(B.ADD, None), (B.RELU, None)]
+        and m.version == 3
+        and ins == [("x", [1, 4])]
+        and outs == [("y", [1, 4])]
+        and w == [[0.5, -1.0, 2.0, -3.0]]
+    )
+    return ok, (
+        f"aibom: no tflite finding ({findings or 'no findings'}); TF's schema reader: version "
+        f"{m.version}, operator codes {codes} (ADD, RELU); tf.lite.Interpreter constructs and "
+        f"allocates it (inputs {ins}, outputs {outs}, constant w = {w}); not invoked"
+    ), None
+
+
+def check_tflite_custom():
+    path = TFL / "benign" / "custom_readfile.tflite"
+    _, codes = tflite_model(path)
+    hit, said, outcome = tflite_verdict(
+        path, ("tflite-custom-op", "low", "custom operator ReadFile")
+    )
+    B = tflite_schema.BuiltinOperator
+    ok = hit and codes == [(B.CUSTOM, "ReadFile")] and REFUSE_CUSTOM in outcome
+    return ok, f"{said}; operator codes {codes}; tf.lite.Interpreter: {outcome}", None
+
+
+def check_tflite_flex():
+    import flatbuffers.flexbuffers as flexbuffers  # a dependency of tensorflow
+
+    path = TFL / "malicious" / "flex_readfile.tflite"
+    m, codes = tflite_model(path)
+    options = bytes(m.subgraphs[0].operators[0].customOptions)
+    vec = flexbuffers.GetRoot(options).AsVector
+    op_name, node = vec[0].AsString, node_def_pb2.NodeDef.FromString(vec[1].AsStringBytes)
+    hit, said, outcome = tflite_verdict(path, ("tflite-flex-op", "high", "FlexReadFile"))
+    B = tflite_schema.BuiltinOperator
+    ok = (
+        hit
+        and codes == [(B.CUSTOM, "FlexReadFile")]
+        and len(vec) == 2
+        and op_name == "ReadFile"
+        and node.op == "ReadFile"
+        and REFUSE_FLEX in outcome
+    )
+    return ok, (
+        f"{said}; operator codes {codes}; custom_options (FlexBuffer) name {op_name!r} and a "
+        f"NodeDef with op {node.op!r}, inputs {list(node.input)}; "
+        f"tf.lite.Interpreter: {outcome}"
+    ), None
+
+
+def check_tflite_truncated():
+    path = TFL / "malformed" / "truncated.tflite"
+    findings = aibom_findings(path)
+    hit = [f for f in findings if f[0] == "tflite-malformed"]
+    try:
+        tf.lite.Interpreter(model_path=str(path))
+        outcome, refused = "constructed (accepted the truncated file)", False
+    except ValueError as e:
+        outcome, refused = f"the constructor refuses it: {first_line(e)}", True
+    ok = bool(hit) and refused
+    said = hit[0][2] if hit else f"no tflite-malformed: {findings}"
+    return ok, (
+        f"{path.stat().st_size} bytes; aibom: tflite-malformed: {said}; "
+        f"tf.lite.Interpreter: {outcome}"
+    ), None
 
 
 # --- Keras TFSMLayer ---------------------------------------------------------------------------
@@ -435,8 +624,12 @@ def main():
         ("formats/savedmodel/malformed/", check_savedmodel_malformed),
         ("benign/tf_checkpoint/", check_checkpoint_benign),
         ("malformed/tf_checkpoint_truncated/", check_checkpoint_truncated),
-        ("(made here) FlexReadFile .tflite", lambda: check_tflite("flex")),
-        ("(made here) custom-op ReadFile .tflite", lambda: check_tflite("custom")),
+        ("formats/tflite/benign/add_relu.tflite", check_tflite_benign),
+        ("formats/tflite/benign/custom_readfile.tflite", check_tflite_custom),
+        ("formats/tflite/malicious/flex_readfile.tflite", check_tflite_flex),
+        ("formats/tflite/malformed/truncated.tflite", check_tflite_truncated),
+        ("(made here) FlexReadFile .tflite", lambda: check_tflite_converted("flex")),
+        ("(made here) custom-op ReadFile .tflite", lambda: check_tflite_converted("custom")),
         ("malicious/keras_tfsm_layer.keras", check_tfsm_layer),
     ]
     failed = 0
@@ -444,7 +637,7 @@ def main():
         load = None
         try:
             ok, what, load = check()
-        except Exception as e:  # a check that crashes is a failed check
+        except Exception as e:  # a check that crashes (or a loader that refuses) is a failure
             ok, what = False, f"check crashed: {first_line(e)}"
         if TRIPPED:
             ok, what = False, f"TRIPWIRE {TRIPPED}; {what}"
@@ -452,7 +645,7 @@ def main():
         failed += not ok
         print(f"{'PASS' if ok else 'FAIL'} {name}: {what}")
         if load is not None:
-            print(f"     load: {load_fact(load)}")
+            print(f"     load: {load}")
         for fact in SAFE_FACTS:
             print(f"     safe: {fact}")
         SAFE_FACTS.clear()
