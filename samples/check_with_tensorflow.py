@@ -237,6 +237,7 @@ def check_savedmodel_benign():
 
 def check_savedmodel_readfile():
     d = SM / "malicious" / "readfile"
+    before = stat_of(PAYLOAD_OUT)  # before both loaders' graph import and the redirected run
     mg = meta_graph(d)
     gd = mg.graph_def
     scan = denylist_scan(mg)
@@ -259,7 +260,6 @@ def check_savedmodel_readfile():
     init = loaded.init
     sub = tf.compat.v1.graph_util.extract_sub_graph(gd, [init]) if init else gd
     sub_nodes = sorted(n.name for n in sub.node)
-    before = stat_of(PAYLOAD_OUT)
     with tempfile.TemporaryDirectory(prefix="aibom-tf-") as tmp:
         src, dst = Path(tmp) / "in.txt", Path(tmp) / "out.txt"
         src.write_bytes(b"aibom-sample read through the graph\n")
