@@ -184,6 +184,22 @@ impl<'r> Input<'r> {
         Ok(out)
     }
 
+    /// The next `n` bytes when they are all in the buffer (not consumed: see
+    /// [`Input::skip_buffered`]); none otherwise (the caller then reads them with
+    /// [`Input::fill`]).
+    #[inline]
+    pub(super) fn buffered(&self, n: usize) -> Option<&[u8]> {
+        let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
+        self.buf.get(self.start..end)
+    }
+
+    /// Consumes `n` bytes [`Input::buffered`] returned.
+    #[inline]
+    pub(super) fn skip_buffered(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.end);
+        self.pos = self.pos.wrapping_add(n as u64);
+    }
+
     /// Fills `out` from the stream.
     #[inline]
     pub(super) fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {

@@ -62,7 +62,12 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) opcodes_left: u64,
     /// Opcodes run and not yet charged to the facts and the file's budget.
     pub(super) opcodes_run: u64,
+    /// The buffer of [`Machine::pop_mark_scratch`].
+    pub(super) scratch: Vec<Value>,
 }
+
+/// Items whose buffer [`Machine::recycle`] keeps (24 bytes each).
+const SCRATCH_KEPT: usize = 1 << 16;
 
 /// Positions (as opcode starts) that side readings have passed with nothing interesting on
 /// the stack, in the memo or in attributes. From such a position, any later reading in the
@@ -132,6 +137,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             wrappers: false,
             opcodes_left: 0,
             opcodes_run: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -181,6 +187,50 @@ impl<'c, 'a> Machine<'c, 'a> {
         self.stack
             .last()
             .map_or_else(|| invalid("unpickling stack underflow"), Ok)
+    }
+
+    /// The top `n` (1 to 3) values as a tuple's items, in one allocation of exactly their
+    /// size (TUPLE1-3, the commonest containers in opcode-heavy pickles). The caller checked
+    /// that the stack holds them above the fence and took their heat off `hot`.
+    #[inline]
+    pub(super) fn pop_tuple_items(&mut self, n: usize) -> Rc<[Value]> {
+        let mut take = || self.stack.pop().unwrap_or(Value::Opaque);
+        match n {
+            1 => Rc::new([take()]) as Rc<[Value]>,
+            2 => {
+                let b = take();
+                Rc::new([take(), b]) as Rc<[Value]>
+            }
+            _ => {
+                let c = take();
+                let b = take();
+                Rc::new([take(), b, c]) as Rc<[Value]>
+            }
+        }
+    }
+
+    /// As [`Machine::pop_mark`], into the reused buffer of a container the analysis does not
+    /// keep (APPENDS, SETITEMS, ADDITEMS, LIST, POP_MARK): no allocation per container. Hand
+    /// the buffer back with [`Machine::recycle`].
+    #[inline]
+    pub(super) fn pop_mark_scratch(&mut self) -> Res<Vec<Value>> {
+        let Some(k) = self.marks.pop() else {
+            return invalid("could not find MARK");
+        };
+        let mut items = std::mem::take(&mut self.scratch);
+        items.extend(self.stack.drain(k.min(self.stack.len())..));
+        self.cool(&items);
+        Ok(items)
+    }
+
+    /// Drops what a container's items were and keeps their buffer for the next one (up to a
+    /// size that a pickle of ordinary containers does not pass).
+    #[inline]
+    pub(super) fn recycle(&mut self, mut items: Vec<Value>) {
+        items.clear();
+        if items.capacity() <= SCRATCH_KEPT {
+            self.scratch = items;
+        }
     }
 
     #[inline]
@@ -241,11 +291,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
-    pub(super) fn dict_insert(&mut self, items: Vec<Value>) -> Res<()> {
+    pub(super) fn dict_insert(&mut self, items: &mut Vec<Value>) -> Res<()> {
         self.share_top()?;
         if let Value::Dict(d) = self.top()? {
             let mut d = d.borrow_mut();
-            let mut it = items.into_iter().map(Value::without_dicts);
+            let mut it = items.drain(..).map(Value::without_dicts);
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
                 d.insert(k, v);
             }
@@ -403,6 +453,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         let at = inp.pos;
         self.check_declared(inp, n, at, what);
         if n <= SHORT as u64 {
+            // The commonest value of opcode-heavy pickles: an ASCII name or key, in the buffer.
+            if let Some(s) = inp.buffered(n as usize).and_then(Short::ascii) {
+                inp.skip_buffered(n as usize);
+                return Ok(Value::Short(s));
+            }
             let mut buf = [0u8; SHORT];
             let short = buf.get_mut(..n as usize).unwrap_or(&mut []);
             inp.fill(short, what)?;

@@ -70,7 +70,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.frame_end = None;
             }
             let op = inp.byte("opcode")?;
-            let stop = self.step(op, at, inp)?;
+            let stop = !self.step_hot(op, at, inp)? && self.step(op, at, inp)?;
             if let Some(fe) = self.frame_end
                 && at < fe
                 && inp.pos > fe
@@ -97,8 +97,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    /// Executes one opcode; returns true on STOP.
-    fn step(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
+    /// The opcodes that make up most of an opcode-heavy pickle, dispatched in a small frame
+    /// of their own (the full [`Machine::step`] keeps a frame of kilobytes for its rarer
+    /// opcodes). Returns false for an opcode it does not handle.
+    #[inline(always)]
+    fn step_hot(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
         let limits = self.ctx.limits;
         match op {
             b'(' => {
@@ -110,33 +113,12 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 self.marks.push(self.stack.len());
             }
-            b'.' => {
-                self.pop()?;
-                return Ok(true);
-            }
             b'0' => {
                 if self.marks.last() == Some(&self.stack.len()) {
                     self.marks.pop();
                 } else {
                     self.pop()?;
                 }
-            }
-            b'1' => {
-                self.pop_mark()?;
-            }
-            b'2' => {
-                self.share_top()?;
-                let v = self.top()?.clone();
-                self.push(v)?;
-            }
-            // Numbers: arguments are framed, values do not matter.
-            b'F' => {
-                inp.line(limits.max_line, "FLOAT")?;
-                self.push(Value::Opaque)?;
-            }
-            b'I' | b'L' => {
-                let line = inp.line(limits.max_line, op_name(op))?;
-                self.push(int_line(&line))?;
             }
             b'J' => {
                 let n = i32::from_le_bytes(inp.array::<4>("BININT")?);
@@ -153,6 +135,102 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'G' => {
                 inp.array::<8>("BINFLOAT")?;
                 self.push(Value::Opaque)?;
+            }
+            b'N' => {
+                self.push(Value::None)?;
+            }
+            b'}' => {
+                self.push(Value::EmptyDict)?;
+            }
+            0x88 | 0x89 | b']' | 0x8f => {
+                self.push(Value::Opaque)?;
+            }
+            b')' => {
+                self.push(Value::EmptyTuple)?;
+            }
+            0x8c => {
+                let n = inp.byte("SHORT_BINUNICODE")?;
+                let v = self.read_text(inp, u64::from(n), "SHORT_BINUNICODE")?;
+                self.push(v)?;
+            }
+            0x85..=0x87 => {
+                let n = usize::from(op.saturating_sub(0x84)); // 1 to 3
+                if self.stack.len() < self.fence().saturating_add(n) {
+                    return invalid("unpickling stack underflow");
+                }
+                let from = self.stack.len().saturating_sub(n);
+                let items = self.stack.get(from..).unwrap_or(&[]);
+                let flags = TupleFlags::of(items);
+                // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
+                let v = if flags.opaque {
+                    self.stack.truncate(from);
+                    Value::Opaque
+                } else {
+                    self.hot = self.hot.saturating_sub(flags.hot);
+                    let t = self.pop_tuple_items(n);
+                    self.loose(&t, op_name(op), at);
+                    flags.tuple(t)
+                };
+                self.push(v)?;
+            }
+            b'e' => {
+                let items = self.pop_mark_scratch()?;
+                self.wrapper_escapes(&items, "APPENDS", at)?;
+                self.loose(&items, "APPENDS", at);
+                self.recycle(items);
+                self.mutate("APPENDS", at)?;
+            }
+            b'q' => {
+                let i = inp.byte("BINPUT")?;
+                self.memo_put(u64::from(i), at)?;
+            }
+            b'r' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINPUT")?);
+                self.memo_put(u64::from(i), at)?;
+            }
+            0x94 => {
+                let i = self.memo.len;
+                self.memo_put(i, at)?;
+            }
+            b'h' => {
+                let i = inp.byte("BINGET")?;
+                self.memo_get(u64::from(i))?;
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINGET")?);
+                self.memo_get(u64::from(i))?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Executes one opcode; returns true on STOP.
+    #[inline(never)]
+    fn step(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
+        let limits = self.ctx.limits;
+        match op {
+            b'.' => {
+                self.pop()?;
+                return Ok(true);
+            }
+            b'1' => {
+                let items = self.pop_mark_scratch()?;
+                self.recycle(items);
+            }
+            b'2' => {
+                self.share_top()?;
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+            // Numbers: arguments are framed, values do not matter.
+            b'F' => {
+                inp.line(limits.max_line, "FLOAT")?;
+                self.push(Value::Opaque)?;
+            }
+            b'I' | b'L' => {
+                let line = inp.line(limits.max_line, op_name(op))?;
+                self.push(int_line(&line))?;
             }
             0x8a => {
                 let n = inp.byte("LONG1")?;
@@ -179,18 +257,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 inp.take(n as u64, 0, "LONG4")?;
                 self.push(Value::Opaque)?;
-            }
-            b'N' => {
-                self.push(Value::None)?;
-            }
-            b'}' => {
-                self.push(Value::EmptyDict)?;
-            }
-            0x88 | 0x89 | b']' | 0x8f => {
-                self.push(Value::Opaque)?;
-            }
-            b')' => {
-                self.push(Value::EmptyTuple)?;
             }
             // Strings.
             b'S' => {
@@ -220,11 +286,6 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'X' => {
                 let n = u32::from_le_bytes(inp.array::<4>("BINUNICODE")?);
                 let v = self.read_text(inp, u64::from(n), "BINUNICODE")?;
-                self.push(v)?;
-            }
-            0x8c => {
-                let n = inp.byte("SHORT_BINUNICODE")?;
-                let v = self.read_text(inp, u64::from(n), "SHORT_BINUNICODE")?;
                 self.push(v)?;
             }
             0x8d => {
@@ -272,9 +333,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(Value::Dict(Rc::new(RefCell::new(dict))))?;
             }
             b'l' | 0x91 => {
-                let items = self.pop_mark()?;
+                let items = self.pop_mark_scratch()?;
                 self.wrapper_escapes(&items, op_name(op), at)?;
                 self.loose(&items, op_name(op), at);
+                self.recycle(items);
                 self.push(Value::Opaque)?;
             }
             b't' => {
@@ -282,37 +344,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.loose(&items, "TUPLE", at);
                 self.push(tuple(items))?;
             }
-            0x85..=0x87 => {
-                let n = usize::from(op.saturating_sub(0x84)); // 1 to 3
-                if self.stack.len() < self.fence().saturating_add(n) {
-                    return invalid("unpickling stack underflow");
-                }
-                let from = self.stack.len().saturating_sub(n);
-                let items = self.stack.get(from..).unwrap_or(&[]);
-                let flags = TupleFlags::of(items);
-                // As `tuple`: only a tuple of nothing at all is opaque (shapes are ints).
-                let v = if flags.opaque {
-                    self.stack.truncate(from);
-                    Value::Opaque
-                } else {
-                    self.hot = self.hot.saturating_sub(flags.hot);
-                    let t: Rc<[Value]> = self.stack.drain(from..).collect();
-                    self.loose(&t, op_name(op), at);
-                    flags.tuple(t)
-                };
-                self.push(v)?;
-            }
             b'a' => {
                 let v = self.pop()?;
                 self.wrapper_escapes(std::slice::from_ref(&v), "APPEND", at)?;
                 self.loose(std::slice::from_ref(&v), "APPEND", at);
                 self.mutate("APPEND", at)?;
-            }
-            b'e' => {
-                let items = self.pop_mark()?;
-                self.wrapper_escapes(&items, "APPENDS", at)?;
-                self.loose(&items, "APPENDS", at);
-                self.mutate("APPENDS", at)?;
             }
             b's' => {
                 let v = self.pop()?;
@@ -321,22 +357,24 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.loose(std::slice::from_ref(&k), "SETITEM", at);
                 self.loose(std::slice::from_ref(&v), "SETITEM", at);
                 self.mutate("SETITEM", at)?;
-                self.dict_insert(vec![k, v])?;
+                self.dict_insert(&mut vec![k, v])?;
             }
             b'u' => {
-                let items = self.pop_mark()?;
+                let mut items = self.pop_mark_scratch()?;
                 if items.len() % 2 != 0 {
                     return invalid("odd number of items for SETITEMS");
                 }
                 self.wrapper_escapes(&items, "SETITEMS", at)?;
                 self.loose(&items, "SETITEMS", at);
                 self.mutate("SETITEMS", at)?;
-                self.dict_insert(items)?;
+                self.dict_insert(&mut items)?;
+                self.recycle(items);
             }
             0x90 => {
-                let items = self.pop_mark()?;
+                let items = self.pop_mark_scratch()?;
                 self.wrapper_escapes(&items, "ADDITEMS", at)?;
                 self.loose(&items, "ADDITEMS", at);
+                self.recycle(items);
                 self.mutate("ADDITEMS", at)?;
             }
             b'b' => {
@@ -380,30 +418,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let i = parse_index(&line, "PUT")?;
                 self.memo_put(i, at)?;
             }
-            b'q' => {
-                let i = inp.byte("BINPUT")?;
-                self.memo_put(u64::from(i), at)?;
-            }
-            b'r' => {
-                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINPUT")?);
-                self.memo_put(u64::from(i), at)?;
-            }
-            0x94 => {
-                let i = self.memo.len;
-                self.memo_put(i, at)?;
-            }
             b'g' => {
                 let line = inp.line(limits.max_line, "GET")?;
                 let i = parse_index(&line, "GET")?;
                 self.memo_get(i)?;
-            }
-            b'h' => {
-                let i = inp.byte("BINGET")?;
-                self.memo_get(u64::from(i))?;
-            }
-            b'j' => {
-                let i = u32::from_le_bytes(inp.array::<4>("LONG_BINGET")?);
-                self.memo_get(u64::from(i))?;
             }
             // Imports.
             b'c' => {

@@ -332,6 +332,17 @@ impl Short {
         })
     }
 
+    /// `b` when it is ASCII and short enough.
+    #[inline]
+    pub(super) fn ascii(b: &[u8]) -> Option<Short> {
+        let mut bytes = [0u8; SHORT];
+        bytes.get_mut(..b.len())?.copy_from_slice(b);
+        b.is_ascii().then_some(Short {
+            len: u8::try_from(b.len()).ok()?,
+            bytes,
+        })
+    }
+
     /// The first `len` bytes of `bytes`, when they are UTF-8.
     #[inline]
     pub(super) fn from_utf8(bytes: [u8; SHORT], len: usize) -> Option<Short> {

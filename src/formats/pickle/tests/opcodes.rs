@@ -103,6 +103,29 @@ fn every_string_opcode_feeds_stack_global() {
 }
 
 #[test]
+fn short_strings_that_are_not_ascii_are_read_whole_and_keep_the_stream_in_step() {
+    // A UTF-8 module name, then a string that is not UTF-8 (lossily decoded, as the lossy
+    // reading of a surrogate), then os.system called: each read takes exactly its bytes.
+    let b = b"\x80\x04\x8c\x07mylib\xc3\xa9\x8c\x01x\x930\x8c\x01\xff0cos\nsystem\n\x8c\x01a\x85R.";
+    let s = scan(b);
+    assert_eq!(
+        s.codes,
+        sorted(&[
+            Code::PickleUnknownGlobal,
+            Code::PickleDangerousCall,
+            Code::PickleDangerousGlobal
+        ])
+    );
+    assert_eq!(
+        s.globals,
+        [
+            ("mylib\u{e9}.x".to_owned(), "unknown", "STACK_GLOBAL"),
+            ("os.system".to_owned(), "denied", "GLOBAL")
+        ]
+    );
+}
+
+#[test]
 fn strings_longer_than_the_inline_form_are_names_too() {
     let module = "x".repeat(40);
     let mut b = b"\x80\x04\x8c\x28".to_vec();
