@@ -13,6 +13,8 @@ checksums). This script checks, with python-lz4 (liblz4) and joblib:
 * liblz4 reads through a block that decodes to nothing, an empty frame before the payload
   frame and a skippable frame between two frames, and decodes a frame whose descriptor names a
   dictionary without one (aibom's decoder is wrapped so it does too);
+* liblz4 refuses a legacy frame (`lz4 -l`) after a frame, and aibom calls that stream
+  malformed without the payload in the legacy frame (which never loads);
 * aibom finds the payload in frames written by liblz4 itself (compressed blocks, linked blocks,
   content size and checksums) and reports nothing on a real `joblib.dump(compress='lz4')` of
   a NumPy array and an int.
@@ -30,6 +32,7 @@ import zlib
 from pathlib import Path
 
 import joblib
+import lz4.block
 import lz4.frame
 import numpy
 from joblib.numpy_pickle_utils import _detect_compressor, _validate_fileobject_and_memmap
@@ -92,6 +95,18 @@ def main() -> int:
     check(named[4] & 0x01 == 1, "the dictionary sample's frame names a dictionary")
     check(joblib_decompressed(named) == payload, "liblz4 decodes a frame naming a dictionary without it")
 
+    # A legacy frame (`lz4 -l`: magic, then each block's compressed size and the block) after a
+    # frame: liblz4's frame decoder stops at an unknown frame type, so the pickle in it never loads.
+    block = lz4.block.compress(payload, store_size=False)
+    legacy_after = lz4.frame.compress(b"") + struct.pack("<II", 0x184C2102, len(block)) + block
+    try:
+        joblib_decompressed(legacy_after)
+        refused = "read"
+    except RuntimeError as e:
+        refused = str(e)
+    check("frameType_unknown" in refused or "unknown" in refused.lower(),
+          f"liblz4 refuses a legacy frame after a frame ({refused})")
+
     if not AIBOM.is_file():
         print(f"{AIBOM} not found: run cargo build (or pass the binary's path)")
         return 1
@@ -114,6 +129,10 @@ def main() -> int:
             verdict, codes = aibom_scan(tmp / name)
             check(verdict == "unsafe" and "pickle-dangerous-global" in codes,
                   f"aibom {name}: {verdict} {sorted(codes)}")
+        (tmp / "legacy_after.joblib").write_bytes(legacy_after)
+        verdict, codes = aibom_scan(tmp / "legacy_after.joblib")
+        check(verdict == "malformed" and "archive-malformed" in codes and "pickle-dangerous-call" not in codes,
+              f"aibom legacy_after.joblib (a legacy frame after a frame, as liblz4 refuses it): {verdict} {sorted(codes)}")
         real = tmp / "real_dump.joblib"
         joblib.dump({"coef": numpy.arange(4.0), "n_iter": 3}, real, compress="lz4")
         check(real.read_bytes()[:4] == b"\x04\x22\x4d\x18", "joblib.dump(compress='lz4') writes an LZ4 frame")

@@ -115,8 +115,10 @@ impl<R: Read> Capped<R> {
 /// maximum size alone, which the BD byte can only set to 64 KiB, 256 KiB, 1 MiB or 4 MiB (other
 /// values are errors). On each frame header it reserves that much for compressed input, and
 /// that much (independent blocks) or twice that plus the 64 KiB window (linked blocks) for
-/// output: about 12 MiB at most. The legacy format (magic `02 21 4C 18`, 8 MiB independent
-/// blocks), which it also reads as a later concatenated frame, reserves about 16 MiB. A block's
+/// output: about 12 MiB at most. The legacy format (magic `02 21 4C 18`) is never decoded: a
+/// stream whose first frame is legacy is not detected as LZ4, and a legacy frame after a frame
+/// is an error, as liblz4's frame decoder has it (an unknown frame type; `FrameDecoder` alone
+/// would read it on, with 8 MiB blocks). A block's
 /// declared length is checked against the maximum before any buffer grows, buffers are reused
 /// from frame to frame, and the frame's content size field is only compared with the output at
 /// the end mark, never used to allocate. Output is capped by [`Capped`] as for every codec.
@@ -137,6 +139,10 @@ impl<R: Read> Capped<R> {
 ///   whole). The descriptor is handed on without the dictionary ID, so the frame is decoded the
 ///   same way; a reference before the start of the output is an error, reported as such.
 ///
+/// A frame of another kind after a frame: liblz4 reads only frames (and skippable frames), so a
+/// legacy frame there fails the load (`LZ4F_ERROR_frameType_unknown`); [`LZ4_LEGACY_MAGIC`] is
+/// looked for wherever `FrameDecoder` could start one.
+///
 /// Errors are sticky: `FrameDecoder` would read on past a failed content size or checksum check
 /// at an end mark as if nothing happened, so a later read (the drain after a pickle's STOP)
 /// would lose it.
@@ -148,6 +154,9 @@ struct Lz4<R: Read> {
     /// should that frame fail.
     dict_id: Option<u32>,
 }
+
+/// The magic number of the legacy LZ4 format (`lz4 -l`), little-endian.
+const LZ4_LEGACY_MAGIC: [u8; 4] = [0x02, 0x21, 0x4c, 0x18];
 
 /// The longest LZ4 frame header: magic, FLG, BD, content size, dictionary ID, checksum.
 const LZ4_MAX_HEADER: usize = 4 + 2 + 8 + 4 + 1;
@@ -248,6 +257,23 @@ fn without_dictionary(header: &[u8]) -> Option<(Vec<u8>, u32)> {
 }
 
 impl<R: Read> Ended<R> {
+    /// The next `n` bytes of the input (fewer at its end), read ahead into `pending` so that
+    /// the decoder still reads them; remembered as read, in input order.
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        let mut chunk = [0u8; LZ4_MAX_HEADER];
+        while self.pending.len() < n {
+            let want = n.saturating_sub(self.pending.len()).min(chunk.len());
+            let got = self.inner.read(chunk.get_mut(..want).unwrap_or_default())?;
+            if got == 0 {
+                break;
+            }
+            let got = chunk.get(..got).unwrap_or_default();
+            self.remember(got);
+            self.pending.extend_from_slice(got);
+        }
+        Ok(self.pending.get(..n).unwrap_or(&self.pending))
+    }
+
     /// Reads and drops `n` bytes; `false` when the input ends first.
     fn skip(&mut self, n: u64) -> io::Result<bool> {
         let skipped = io::copy(&mut self.by_ref().take(n), &mut io::sink())?;
@@ -307,6 +333,8 @@ impl<R: Read> Lz4<R> {
                 let Some((header, dict_id)) = header else {
                     return Ok(false);
                 };
+                let mut header = header;
+                header.append(&mut src.pending);
                 src.pending = header;
                 self.dict_id = Some(dict_id);
                 Ok(true)
@@ -348,6 +376,17 @@ impl<R: Read> Read for Lz4<R> {
             };
             if n > 0 || self.ended.get() {
                 return Ok(n);
+            }
+            // An end mark, or a block that decoded to nothing: where `FrameDecoder` reads a
+            // frame header next. (A block size equal to the magic is past every block maximum,
+            // an error to both decoders.)
+            if self.dec.get_mut().peek(LZ4_LEGACY_MAGIC.len())? == LZ4_LEGACY_MAGIC {
+                let e = io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a legacy LZ4 frame (magic 02 21 4C 18) follows a frame: liblz4's frame decoder (python-lz4's lz4.frame, which joblib uses) refuses it as an unknown frame type",
+                );
+                self.failed = Some((e.kind(), e.to_string()));
+                return Err(e);
             }
         }
     }
@@ -647,6 +686,37 @@ mod tests {
         cut.truncate(cut.len() - 1);
         let (_, codes) = run(&cut, Format::Lz4, Limits::default());
         assert_eq!(codes, [Code::ArchiveMalformed]);
+    }
+
+    /// `data` in the legacy LZ4 format: the magic, then one block (its compressed size, then
+    /// the block).
+    fn lz4_legacy(data: &[u8]) -> Vec<u8> {
+        let block = lz4_flex::block::compress(data);
+        let mut out = LZ4_LEGACY_MAGIC.to_vec();
+        out.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        out.extend_from_slice(&block);
+        out
+    }
+
+    #[test]
+    fn a_legacy_lz4_frame_after_a_frame_fails_as_liblz4_fails_it() {
+        // liblz4's frame decoder (lz4.frame, so joblib) stops at the legacy magic with "frame
+        // type unknown": a payload in a legacy frame never loads, and the stream is broken.
+        let mut bytes = lz4(b"");
+        bytes.extend(lz4_legacy(MAL));
+        let (_, codes) = run(&bytes, Format::Lz4, Limits::default());
+        assert!(codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        assert!(!codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        // After a frame that holds data.
+        let mut after_data = lz4(b"\x80\x02");
+        after_data.extend(lz4_legacy(b"}q\x00."));
+        let (_, codes) = run(&after_data, Format::Lz4, Limits::default());
+        assert!(codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        // The same pickle in two ordinary frames loads whole.
+        let mut whole = lz4(b"\x80\x02");
+        whole.extend(lz4(b"}q\x00."));
+        let (_, codes) = run(&whole, Format::Lz4, Limits::default());
+        assert!(codes.is_empty(), "{codes:?}");
     }
 
     #[test]
