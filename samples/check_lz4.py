@@ -98,14 +98,19 @@ def main() -> int:
     # A legacy frame (`lz4 -l`: magic, then each block's compressed size and the block) after a
     # frame: liblz4's frame decoder stops at an unknown frame type, so the pickle in it never loads.
     block = lz4.block.compress(payload, store_size=False)
-    legacy_after = lz4.frame.compress(b"") + struct.pack("<II", 0x184C2102, len(block)) + block
-    try:
-        joblib_decompressed(legacy_after)
-        refused = "read"
-    except RuntimeError as e:
-        refused = str(e)
-    check("frameType_unknown" in refused or "unknown" in refused.lower(),
-          f"liblz4 refuses a legacy frame after a frame ({refused})")
+    legacy = struct.pack("<II", 0x184C2102, len(block)) + block
+    legacy_after = {
+        "legacy_after.joblib": lz4.frame.compress(b"") + legacy,
+        # After a skippable frame of no data.
+        "legacy_after_skippable.joblib": lz4.frame.compress(b"") + struct.pack("<II", 0x184D2A50, 0) + legacy,
+    }
+    for name, data in legacy_after.items():
+        try:
+            joblib_decompressed(data)
+            refused = "read"
+        except RuntimeError as e:
+            refused = str(e)
+        check("frameType_unknown" in refused, f"liblz4 refuses {name} ({refused})")
 
     if not AIBOM.is_file():
         print(f"{AIBOM} not found: run cargo build (or pass the binary's path)")
@@ -129,10 +134,11 @@ def main() -> int:
             verdict, codes = aibom_scan(tmp / name)
             check(verdict == "unsafe" and "pickle-dangerous-global" in codes,
                   f"aibom {name}: {verdict} {sorted(codes)}")
-        (tmp / "legacy_after.joblib").write_bytes(legacy_after)
-        verdict, codes = aibom_scan(tmp / "legacy_after.joblib")
-        check(verdict == "malformed" and "archive-malformed" in codes and "pickle-dangerous-call" not in codes,
-              f"aibom legacy_after.joblib (a legacy frame after a frame, as liblz4 refuses it): {verdict} {sorted(codes)}")
+        for name, data in legacy_after.items():
+            (tmp / name).write_bytes(data)
+            verdict, codes = aibom_scan(tmp / name)
+            check(verdict == "malformed" and "archive-malformed" in codes and "pickle-dangerous-call" not in codes,
+                  f"aibom {name} (a legacy frame liblz4 refuses): {verdict} {sorted(codes)}")
         real = tmp / "real_dump.joblib"
         joblib.dump({"coef": numpy.arange(4.0), "n_iter": 3}, real, compress="lz4")
         check(real.read_bytes()[:4] == b"\x04\x22\x4d\x18", "joblib.dump(compress='lz4') writes an LZ4 frame")

@@ -299,6 +299,20 @@ impl<R: Read> Lz4<R> {
         }
     }
 
+    /// Fails the stream (sticky) when the next bytes start a legacy frame: called wherever
+    /// `FrameDecoder` could read a frame header next.
+    fn refuse_legacy_next(&mut self) -> io::Result<()> {
+        if self.dec.get_mut().peek(LZ4_LEGACY_MAGIC.len())? != LZ4_LEGACY_MAGIC {
+            return Ok(());
+        }
+        let e = io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a legacy LZ4 frame (magic 02 21 4C 18) follows a frame: liblz4's frame decoder (python-lz4's lz4.frame, which joblib uses) refuses it as an unknown frame type",
+        );
+        self.failed = Some((e.kind(), e.to_string()));
+        Err(e)
+    }
+
     /// Goes on after what `FrameDecoder` refused where liblz4 reads on: `Ok(true)` when it did.
     fn read_on(&mut self, e: &io::Error) -> io::Result<bool> {
         use lz4_flex::frame::Error as E;
@@ -358,6 +372,8 @@ impl<R: Read> Read for Lz4<R> {
                 Err(e) => {
                     let res = self.read_on(&e);
                     if matches!(res, Ok(true)) {
+                        // After a skippable frame, `FrameDecoder` reads the next magic itself.
+                        self.refuse_legacy_next()?;
                         continue;
                     }
                     let e = res.err().unwrap_or(e);
@@ -380,14 +396,7 @@ impl<R: Read> Read for Lz4<R> {
             // An end mark, or a block that decoded to nothing: where `FrameDecoder` reads a
             // frame header next. (A block size equal to the magic is past every block maximum,
             // an error to both decoders.)
-            if self.dec.get_mut().peek(LZ4_LEGACY_MAGIC.len())? == LZ4_LEGACY_MAGIC {
-                let e = io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a legacy LZ4 frame (magic 02 21 4C 18) follows a frame: liblz4's frame decoder (python-lz4's lz4.frame, which joblib uses) refuses it as an unknown frame type",
-                );
-                self.failed = Some((e.kind(), e.to_string()));
-                return Err(e);
-            }
+            self.refuse_legacy_next()?;
         }
     }
 }
@@ -712,6 +721,14 @@ mod tests {
         after_data.extend(lz4_legacy(b"}q\x00."));
         let (_, codes) = run(&after_data, Format::Lz4, Limits::default());
         assert!(codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        // After a skippable frame, where the decoder reads the next magic without ending a
+        // frame first.
+        let mut after_skippable = lz4(b"");
+        after_skippable.extend(skippable(0x184d_2a50, b""));
+        after_skippable.extend(lz4_legacy(MAL));
+        let (_, codes) = run(&after_skippable, Format::Lz4, Limits::default());
+        assert!(codes.contains(&Code::ArchiveMalformed), "{codes:?}");
+        assert!(!codes.contains(&Code::PickleDangerousCall), "{codes:?}");
         // The same pickle in two ordinary frames loads whole.
         let mut whole = lz4(b"\x80\x02");
         whole.extend(lz4(b"}q\x00."));
