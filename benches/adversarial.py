@@ -51,6 +51,15 @@ def overrun_line(size):
     return b"\x80\x04\x95" + struct.pack("<Q", 1) + b"I" * n + b"\n"
 
 
+def overrun_unicode(size):
+    """PROTO 4, FRAME 1, then one UNICODE line to the end whose every other byte is `V` and the
+    rest latin-1: every `V` starts a side reading of the rest of the line (found by fuzzing:
+    decoding was quadratic in a line of non-ASCII bytes, and each reading decoded the rest of
+    the line: 1 MB took 0.8 s, 400 KB of one reading 1 s)."""
+    n = (size - 14) // 2
+    return b"\x80\x04\x95" + struct.pack("<Q", 1) + b"V" + b"V\xe9" * n + b"\n."
+
+
 def finding_flood(size):
     """Unknown imports (each a medium finding) until `size`, then os.system called."""
     out = bytearray(b"\x80\x02")
@@ -159,6 +168,7 @@ SHAPES = [
     ("frame overrun, MARK flood", lambda n: frame_overrun(n, b"(")),
     ("frame overrun, REDUCE flood (every start breaks at once)", lambda n: frame_overrun(n, b"R")),
     ("frame overrun, one long INT line", overrun_line),
+    ("frame overrun, one long latin-1 UNICODE line of V", overrun_unicode),
     ("unknown-import flood + os.system", finding_flood),
     ("dotted-name imports + os.system", dotted_flood),
     ("denied imports (critical findings)", lambda n: denied_flood(n, 1)),

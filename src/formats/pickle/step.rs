@@ -267,7 +267,19 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'V' => {
                 let line = inp.line(limits.max_line, "UNICODE")?;
-                let v = self.string_from(raw_unicode_escape(&line).into_bytes());
+                let v = match line.get(..limits.max_global_name) {
+                    // A side reading decodes no more than the longest name: every position
+                    // of a long line is a start, and each would decode the rest of the line.
+                    // What is longer than a name is a string not kept whole (never a name).
+                    Some(prefix) if self.visited.is_some() && prefix.len() < line.len() => {
+                        let mut data = raw_unicode_escape(prefix).into_bytes();
+                        let rest = line.len().saturating_sub(prefix.len()) as u64;
+                        let len = (data.len() as u64).saturating_add(rest);
+                        data.truncate(self.keep(len));
+                        Value::string(data, len)
+                    }
+                    _ => self.string_from(raw_unicode_escape(&line).into_bytes()),
+                };
                 self.push(v)?;
             }
             b'T' => {

@@ -85,38 +85,36 @@ pub(super) fn unquote_string(line: &[u8]) -> Res<Vec<u8>> {
 }
 
 /// Protocol 0 `UNICODE`: raw-unicode-escape (`\uXXXX`, `\UXXXXXXXX`, other bytes latin-1).
+/// Linear in the line: every byte up to the next backslash is copied in one pass (a run that
+/// is not ASCII byte by byte, as latin-1), so no byte is searched twice.
 pub(super) fn raw_unicode_escape(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    while let Some((&c, tail)) = rest.split_first() {
-        // An ASCII run without a backslash is copied whole.
+    loop {
         let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
-        if let Some(text) = rest
-            .get(..run)
-            .filter(|r| r.len() > 1 && r.is_ascii())
-            .and_then(|r| std::str::from_utf8(r).ok())
-        {
-            out.push_str(text);
-            rest = rest.get(run..).unwrap_or_default();
-            continue;
+        let (text, tail) = rest.split_at(run);
+        match std::str::from_utf8(text) {
+            Ok(t) if t.is_ascii() => out.push_str(t),
+            _ => out.extend(text.iter().map(|&b| char::from(b))),
         }
-        if c == b'\\'
-            && let Some((&u @ (b'u' | b'U'), after)) = tail.split_first()
-        {
+        // `tail` is empty or starts with the backslash.
+        let Some((_, after)) = tail.split_first() else {
+            return out;
+        };
+        if let Some((&u @ (b'u' | b'U'), hex)) = after.split_first() {
             let n = if u == b'u' { 4 } else { 8 };
-            if let Some(ch) = after
+            if let Some(ch) = hex
                 .get(..n)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u32::from_str_radix(h, 16).ok())
                 .and_then(char::from_u32)
             {
                 out.push(ch);
-                rest = after.get(n..).unwrap_or_default();
+                rest = hex.get(n..).unwrap_or_default();
                 continue;
             }
         }
-        out.push(c as char);
-        rest = tail;
+        out.push('\\');
+        rest = after;
     }
-    out
 }

@@ -44,6 +44,40 @@ fn frame_overrun_hiding_a_call_is_found_by_rereading() {
 }
 
 #[test]
+fn side_readings_of_a_long_unicode_line_keep_a_prefix_that_is_never_a_name() {
+    // FRAME 1, then a UNICODE line of 1 MB that overruns it and whose every other byte is `V`:
+    // each `V` starts a side reading of the rest of the line. Each decodes at most a name's
+    // length (decoding the rest every time was 64 times the line's bytes of work: 0.8 s), and
+    // what it pushes is a string not kept whole: used as an import's module it fails closed.
+    let line = b"V\xe9".repeat(500_000);
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&1u64.to_le_bytes());
+    b.push(b'V');
+    b.extend_from_slice(&line);
+    b.extend_from_slice(b"\n\x8c\x06system\x93.");
+    let s = scan(&b);
+    // The main reading decodes the line whole: a module name past the limit stops it. The
+    // first side reading (at the first `V` inside the line) pushes a string not kept whole,
+    // so its STACK_GLOBAL is dangerous and it is read again in full, as its own member, where
+    // the same limit stops it.
+    assert_eq!(
+        s.codes,
+        sorted(&[
+            Code::PickleFrameOverrun,
+            Code::PickleLimitExceeded,
+            Code::PickleLimitExceeded
+        ])
+    );
+    let side: Vec<_> = s
+        .findings
+        .iter()
+        .filter_map(|f| f.location.member.clone())
+        .collect();
+    assert_eq!(side.len(), 1, "{:#?}", s.findings);
+    assert!(side[0].contains("pickle at 12"), "{side:?}");
+}
+
+#[test]
 fn spent_reread_budget_is_a_limit_finding() {
     let limits = Limits {
         max_reread_opcodes: 10,
@@ -139,7 +173,7 @@ fn readings_that_start_inside_a_line_already_read_reuse_its_end() {
 }
 
 #[test]
-fn text_arguments_decode_the_same_with_long_runs_and_escapes() {
+fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     use crate::formats::pickle::strings::{parse_index, raw_unicode_escape, unquote_string};
     let long = "a".repeat(100_000);
     for (line, want) in [
@@ -156,6 +190,14 @@ fn text_arguments_decode_the_same_with_long_runs_and_escapes() {
     assert_eq!(raw_unicode_escape(b"ab\xe9cd\\U00000041"), "ab\u{e9}cdA");
     assert_eq!(raw_unicode_escape(long.as_bytes()), long);
     assert_eq!(raw_unicode_escape(b"x\\z\\u00"), "x\\z\\u00");
+    // A long run of latin-1 and ASCII without a backslash (each start of such a run searched
+    // to its end again was quadratic: a 1 MB line took seconds), then an escape, then a
+    // backslash that ends the line.
+    let mixed: Vec<u8> = b"\xe9a".repeat(500_000);
+    let want: String = "\u{e9}a".repeat(500_000);
+    assert_eq!(raw_unicode_escape(&mixed), want);
+    let escaped = [&mixed[..4], b"\\u0041\xff\\"].concat();
+    assert_eq!(raw_unicode_escape(&escaped), "\u{e9}a\u{e9}aA\u{ff}\\");
     // Memo indices: whitespace and leading zeros as Python's int() reads them.
     assert_eq!(parse_index(b" 42 ", "PUT").ok(), Some(42));
     assert_eq!(parse_index(b"5000", "PUT").ok(), Some(5000));
