@@ -248,7 +248,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// `max_kept_value`; else a prefix, or nothing (a value not kept whole is never used
     /// as a name: it fails closed).
     #[inline]
-    pub(super) fn keep(&mut self, n: u64) -> usize {
+    fn keep(&mut self, n: u64) -> usize {
         let room = self
             .ctx
             .limits

@@ -5,7 +5,7 @@ use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
 use super::strings::{parse_index, raw_unicode_escape, unquote_string};
-use super::value::{DictVal, TupleFlags, Value, tuple};
+use super::value::{Blob, DictVal, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
@@ -267,18 +267,14 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'V' => {
                 let line = inp.line(limits.max_line, "UNICODE")?;
-                let v = match line.get(..limits.max_global_name) {
-                    // A side reading decodes no more than the longest name: every position
-                    // of a long line is a start, and each would decode the rest of the line.
-                    // What is longer than a name is a string not kept whole (never a name).
-                    Some(prefix) if self.visited.is_some() && prefix.len() < line.len() => {
-                        let mut data = raw_unicode_escape(prefix).into_bytes();
-                        let rest = line.len().saturating_sub(prefix.len()) as u64;
-                        let len = (data.len() as u64).saturating_add(rest);
-                        data.truncate(self.keep(len));
-                        Value::string(data, len)
-                    }
-                    _ => self.string_from(raw_unicode_escape(&line).into_bytes()),
+                let v = if self.visited.is_some() && line.len() > limits.max_global_name {
+                    // A side reading does not decode a line longer than any name: every
+                    // position of a long line is a start, and each would decode the rest of
+                    // it. Such a string is one not kept whole: never a name, never read (its
+                    // length is the line's, an upper bound of the decoded text's).
+                    Value::Str(Rc::new(Blob::new(Vec::new(), line.len() as u64)))
+                } else {
+                    self.string_from(raw_unicode_escape(&line).into_bytes())
                 };
                 self.push(v)?;
             }

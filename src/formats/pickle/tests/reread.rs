@@ -44,11 +44,11 @@ fn frame_overrun_hiding_a_call_is_found_by_rereading() {
 }
 
 #[test]
-fn side_readings_of_a_long_unicode_line_keep_a_prefix_that_is_never_a_name() {
+fn side_readings_do_not_decode_a_unicode_line_longer_than_a_name() {
     // FRAME 1, then a UNICODE line of 1 MB that overruns it and whose every other byte is `V`:
-    // each `V` starts a side reading of the rest of the line. Each decodes at most a name's
-    // length (decoding the rest every time was 64 times the line's bytes of work: 0.8 s), and
-    // what it pushes is a string not kept whole: used as an import's module it fails closed.
+    // each `V` starts a side reading of the rest of the line. None decodes it (decoding the
+    // rest every time was 64 times the line's bytes of work: 0.8 s); each pushes a string not
+    // kept whole, which used as an import's module fails closed.
     let line = b"V\xe9".repeat(500_000);
     let mut b = b"\x80\x04\x95".to_vec();
     b.extend_from_slice(&1u64.to_le_bytes());
