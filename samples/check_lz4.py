@@ -103,6 +103,8 @@ def main() -> int:
         "legacy_after.joblib": lz4.frame.compress(b"") + legacy,
         # After a skippable frame of no data.
         "legacy_after_skippable.joblib": lz4.frame.compress(b"") + struct.pack("<II", 0x184D2A50, 0) + legacy,
+        # The committed sample: the same, its legacy block of literals only.
+        "joblib_lz4_legacy_after_frame.joblib": (SAMPLES / "malformed/joblib_lz4_legacy_after_frame.joblib").read_bytes(),
     }
     for name, data in legacy_after.items():
         try:

@@ -63,7 +63,7 @@ CODES = {
     "config-embedded-payload",
     "tar-path-traversal", "tar-link-escape", "tar-special-file", "tar-duplicate-name",
     "tar-trailing-data", "tar-malformed", "joblib-array-unresolved", "joblib-external-array", "torch-storage-mismatch", "tf-checkpoint-data-mismatch", "hdf5-incomplete",
-    "hdf5-duplicate-heap-object",
+    "hdf5-duplicate-heap-object", "archive-malformed",
 }
 VERDICTS = {"clean", "unsafe", "malformed", "unsupported"}
 
@@ -569,6 +569,22 @@ def lz4_frame(data: bytes, dict_id: int | None = None) -> bytes:
         block = data[i:i + (64 << 10)]
         out += struct.pack("<I", len(block) | 0x80000000) + block
     return out + struct.pack("<I", 0) + struct.pack("<I", xxh32(data))
+
+
+def lz4_legacy(data: bytes) -> bytes:
+    """A frame of the legacy LZ4 format (`lz4 -l`: magic 0x184C2102, then each block's compressed
+    size and the block), one block of literals only (a token, the literal count past 15 in
+    bytes of 255, the literals), which liblz4's frame decoder refuses as an unknown frame type."""
+    n = len(data)
+    block = bytearray([min(n, 15) << 4])
+    if n >= 15:
+        rest = n - 15
+        while rest >= 255:
+            block.append(255)
+            rest -= 255
+        block.append(rest)
+    block += data
+    return struct.pack("<II", 0x184C2102, len(block)) + bytes(block)
 
 
 def lz4_skippable(data: bytes, magic: int = 0x184D2A50) -> bytes:
@@ -1280,6 +1296,10 @@ def malformed(c: Corpus) -> None:
           tzip([("data.pkl", DATA_PKL), ("data/0", TENSOR_BYTES), ("data/1", b"\x00" * 64)]),
           "malformed", ["torch-storage-mismatch"],
           "torch zip with a record data/1 that no persistent id of data.pkl names")
+    c.add(f + "joblib_lz4_legacy_after_frame.joblib", lz4_frame(b"") + lz4_legacy(MAL), "malformed",
+          ["archive-malformed"],
+          "an empty LZ4 frame, then the os.system pickle in a legacy LZ4 frame: liblz4's frame decoder (so "
+          "joblib) stops at the legacy magic (frame type unknown), so the pickle never loads")
     c.add(f + "empty_weights/pytorch_model.bin", b"", "malformed", ["empty-file"], "zero-byte weights file")
     c.exp(f + "empty_weights", "malformed", ["empty-file"], "directory whose only weights file is empty")
     c.add(f + "random.safetensors", prng(b"aibom-random-safetensors", 256), "malformed", ["safetensors-malformed"],
