@@ -196,8 +196,7 @@ impl<'r> Input<'r> {
     /// Consumes `n` bytes [`Input::buffered`] returned.
     #[inline]
     pub(super) fn skip_buffered(&mut self, n: usize) {
-        self.start = self.start.saturating_add(n).min(self.end);
-        self.pos = self.pos.wrapping_add(n as u64);
+        self.consume(n);
     }
 
     /// Fills `out` from the stream.
