@@ -305,12 +305,16 @@ impl<R: Read> Lz4<R> {
         if self.dec.get_mut().peek(LZ4_LEGACY_MAGIC.len())? != LZ4_LEGACY_MAGIC {
             return Ok(());
         }
-        let e = io::Error::new(
+        Err(self.fail(io::Error::new(
             io::ErrorKind::InvalidData,
             "a legacy LZ4 frame (magic 02 21 4C 18) follows a frame: liblz4's frame decoder (python-lz4's lz4.frame, which joblib uses) refuses it as an unknown frame type",
-        );
+        )))
+    }
+
+    /// Makes `e` the stream's sticky error (every later read returns it) and hands it back.
+    fn fail(&mut self, e: io::Error) -> io::Error {
         self.failed = Some((e.kind(), e.to_string()));
-        Err(e)
+        e
     }
 
     /// Goes on after what `FrameDecoder` refused where liblz4 reads on: `Ok(true)` when it did.
@@ -386,8 +390,7 @@ impl<R: Read> Read for Lz4<R> {
                         ),
                         None => e,
                     };
-                    self.failed = Some((e.kind(), e.to_string()));
-                    return Err(e);
+                    return Err(self.fail(e));
                 }
             };
             if n > 0 || self.ended.get() {
