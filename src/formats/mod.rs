@@ -269,6 +269,9 @@ pub struct Ctx<'a> {
     /// records against; at most `max_fact_entries`, then `storages_dropped`.
     pub storages: Vec<StorageRef>,
     pub storages_dropped: bool,
+    /// A side reading's share of the file's re-read budget: the opcodes it may run (see
+    /// [`Ctx::restart_side`]); unbounded otherwise.
+    side_opcodes: u64,
 }
 
 /// A storage a torch checkpoint's pickle loads through `persistent_load`.
@@ -308,6 +311,7 @@ impl<'a> Ctx<'a> {
             security_only: false,
             storages: Vec::new(),
             storages_dropped: false,
+            side_opcodes: u64::MAX,
         }
     }
 
@@ -317,8 +321,10 @@ impl<'a> Ctx<'a> {
         self
     }
 
-    /// A context for a side reading of the same file: its own findings (security ones only)
-    /// and facts, tighter `limits`, but the file's budget.
+    /// A context for the side readings of the same file: its own findings (security ones only)
+    /// and facts, tighter `limits`, but the file's budget. One context serves every reading of
+    /// a window, each readied by [`Ctx::restart_side`] (making a context per start cost more
+    /// than the readings that break at once).
     pub fn scratch<'b>(&'b self, limits: &'b Limits) -> Ctx<'b> {
         Ctx {
             member: self.member.clone(),
@@ -329,6 +335,29 @@ impl<'a> Ctx<'a> {
             security_only: true,
             ..Ctx::new(limits, self.policy, self.path)
         }
+    }
+
+    /// Readies a scratch context for its next side reading, which may run `opcodes` opcodes:
+    /// what earlier readings found and counted is forgotten, and the decompressed total is the
+    /// parent's (`decompressed`) again, as in a fresh scratch context.
+    pub fn restart_side(&mut self, decompressed: u64, opcodes: u64) {
+        self.findings.clear();
+        self.facts = Facts::default();
+        self.capped.clear();
+        self.listed.clear();
+        self.below_gate = 0;
+        self.at_gate = 0;
+        self.seen.clear();
+        self.decompressed = decompressed;
+        self.storages.clear();
+        self.storages_dropped = false;
+        self.side_opcodes = opcodes;
+    }
+
+    /// Pickle opcodes this context may interpret: `max_pickle_opcodes`, or a side reading's
+    /// share (the file's budget bounds both).
+    pub fn pickle_opcode_limit(&self) -> u64 {
+        self.limits.max_pickle_opcodes.min(self.side_opcodes)
     }
 
     /// The file's work budget.

@@ -264,9 +264,14 @@ impl<'r> Input<'r> {
         }
     }
 
-    /// Reads `n` bytes, keeping at most `keep` of them.
+    /// Reads `n` bytes, keeping at most `keep` of them. Nothing is reserved for what the
+    /// stream only declares: the first reservation is what is buffered now (a length far
+    /// past the data costs no allocation), and the rest grows as bytes arrive.
     pub(super) fn take(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
-        let mut data = Vec::with_capacity((n.min(keep as u64) as usize).min(1 << 16));
+        let first = n
+            .min(keep as u64)
+            .min(self.end.saturating_sub(self.start) as u64);
+        let mut data = Vec::with_capacity(usize::try_from(first).unwrap_or(0));
         let mut left = n;
         while left > 0 {
             let buf = self.avail()?;

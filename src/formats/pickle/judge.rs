@@ -241,7 +241,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             Helper::CallNow => {
                 if let Some(f @ (Value::Ref(_) | Value::Bound { .. })) = items.first() {
-                    let rest = tuple(items.get(1..).unwrap_or(&[]).to_vec());
+                    let rest = tuple(items.get(1..).unwrap_or(&[]));
                     return self.call(f.clone(), rest, opcode, at);
                 }
                 self.wrapped(r, items.first(), None, false, opcode, at)?;

@@ -62,7 +62,7 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) opcodes_left: u64,
     /// Opcodes run and not yet charged to the facts and the file's budget.
     pub(super) opcodes_run: u64,
-    /// The buffer of [`Machine::pop_mark_scratch`].
+    /// The buffer of [`Machine::pop_mark`].
     pub(super) scratch: Vec<Value>,
 }
 
@@ -114,14 +114,16 @@ impl Visited {
 
 impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        // One seed for every map of this machine (each is keyed by strings from the stream).
+        let hasher = foldhash::fast::RandomState::default();
         Machine {
             ctx,
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: Memo::default(),
+            memo: Memo::new(&hasher),
             frame_end: None,
             frame_overrun_reported: false,
-            seen_globals: foldhash::HashMap::default(),
+            seen_globals: foldhash::HashMap::with_hasher(hasher.clone()),
             key_buf: String::new(),
             line_bufs: [Vec::new(), Vec::new()],
             seen_calls: HashMap::new(),
@@ -133,7 +135,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             base: 0,
             exhaustion_reported: false,
             helpers: false,
-            judged: foldhash::HashSet::default(),
+            judged: foldhash::HashSet::with_hasher(hasher),
             wrappers: false,
             opcodes_left: 0,
             opcodes_run: 0,
@@ -209,11 +211,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    /// As [`Machine::pop_mark`], into the reused buffer of a container the analysis does not
-    /// keep (APPENDS, SETITEMS, ADDITEMS, LIST, POP_MARK): no allocation per container. Hand
-    /// the buffer back with [`Machine::recycle`].
+    /// Pops the items above the last MARK, into the reused buffer (no allocation per
+    /// container): what a container is built from is taken out or cloned, and the buffer handed
+    /// back with [`Machine::recycle`].
     #[inline]
-    pub(super) fn pop_mark_scratch(&mut self) -> Res<Vec<Value>> {
+    pub(super) fn pop_mark(&mut self) -> Res<Vec<Value>> {
         let Some(k) = self.marks.pop() else {
             return invalid("could not find MARK");
         };
@@ -233,22 +235,12 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    #[inline]
-    pub(super) fn pop_mark(&mut self) -> Res<Vec<Value>> {
-        let Some(k) = self.marks.pop() else {
-            return invalid("could not find MARK");
-        };
-        let items = self.stack.split_off(k.min(self.stack.len()));
-        self.cool(&items);
-        Ok(items)
-    }
-
     /// How many of `n` bytes to keep: all of them while the live kept bytes of this thread
     /// (this file) stay within `max_pickle_kept_bytes` and one value within
     /// `max_kept_value`; else a prefix, or nothing (a value not kept whole is never used
     /// as a name: it fails closed).
     #[inline]
-    fn keep(&mut self, n: u64) -> usize {
+    pub(super) fn keep(&mut self, n: u64) -> usize {
         let room = self
             .ctx
             .limits

@@ -10,7 +10,6 @@ use super::value::Value;
 /// References to globals and call results are always kept (up to the hard cap, which stops
 /// the analysis); strings, bytes, tuples and dicts only while the soft budget lasts, after
 /// which their slots are marked lost and read back as [`Value::Lost`].
-#[derive(Default)]
 pub(super) struct Memo {
     dense: Vec<u64>,
     lost: Vec<u64>,
@@ -61,6 +60,20 @@ fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) {
 }
 
 impl Memo {
+    /// An empty memo whose maps hash with `hasher` (seeded once per machine: seeding costs
+    /// more than a side reading that breaks at once).
+    pub(super) fn new(hasher: &foldhash::fast::RandomState) -> Self {
+        Memo {
+            dense: Vec::new(),
+            lost: Vec::new(),
+            sparse: foldhash::HashMap::with_hasher(hasher.clone()),
+            values: foldhash::HashMap::with_hasher(hasher.clone()),
+            len: 0,
+            cost: 0,
+            lost_any: false,
+        }
+    }
+
     #[inline]
     pub(super) fn contains(&self, i: u64) -> bool {
         if i < DENSE_MAX {

@@ -175,6 +175,15 @@ fn reinterpret(
     let window = src.read_vec(from, usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
     let mut found = None;
     let mut untried = 0u64;
+    // A side reading only asks whether anything dangerous is there: it keeps no value longer
+    // than a name (a longer one fails closed: an import operand or a nested loader's data not
+    // kept is itself a finding, and the reading is then read again in full).
+    let small = crate::limits::Limits {
+        max_pickle_streams: 2,
+        max_kept_value: ctx.limits.max_kept_value.min(ctx.limits.max_global_name),
+        ..ctx.limits.clone()
+    };
+    let mut scratch = ctx.scratch(&small);
     for (i, &b) in window.iter().enumerate() {
         let start = from.saturating_add(i as u64);
         let plausible = match only {
@@ -194,44 +203,35 @@ fn reinterpret(
             untried = untried.saturating_add(1);
             continue;
         }
-        let small = crate::limits::Limits {
-            max_pickle_opcodes: left,
-            max_pickle_streams: 2,
-            ..ctx.limits.clone()
-        };
-        let (spent, dangerous) = {
-            let mut scratch = ctx.scratch(&small);
-            // The window is in memory: the reading starts there and goes on into the rest of
-            // the file only if it gets that far (the reader allocates nothing until then).
-            let mut rest = SourceReader::new(src, to);
-            let read = read_streams_from(
-                &mut rest,
-                window.get(i..).unwrap_or(&[]),
-                src.len().checked_sub(start),
-                &mut scratch,
-                Some(Side {
-                    visited: &visited,
-                    lines: &lines,
-                    start,
-                }),
-            )?
-            .read;
-            let dangerous = scratch
-                .findings
-                .iter()
-                .any(|f| f.code.kind() == crate::finding::Kind::Security);
-            let bytes = read / crate::limits::REREAD_BYTES_PER_OPCODE;
-            (
-                scratch.facts.pickle_opcodes.saturating_add(bytes),
-                dangerous,
-            )
-        };
-        ctx.budget().spend_reread(spent);
+        scratch.restart_side(ctx.decompressed, left);
+        // The window is in memory: the reading starts there and goes on into the rest of
+        // the file only if it gets that far (the reader allocates nothing until then).
+        let mut rest = SourceReader::new(src, to);
+        let read = read_streams_from(
+            &mut rest,
+            window.get(i..).unwrap_or(&[]),
+            src.len().checked_sub(start),
+            &mut scratch,
+            Some(Side {
+                visited: &visited,
+                lines: &lines,
+                start,
+            }),
+        )?
+        .read;
+        let dangerous = scratch
+            .findings
+            .iter()
+            .any(|f| f.code.kind() == crate::finding::Kind::Security);
+        let bytes = read / crate::limits::REREAD_BYTES_PER_OPCODE;
+        ctx.budget()
+            .spend_reread(scratch.facts.pickle_opcodes.saturating_add(bytes));
         if dangerous {
             found = Some(start);
             break;
         }
     }
+    drop(scratch);
     let at = from.saturating_add(base);
     if untried > 0 {
         ctx.report(

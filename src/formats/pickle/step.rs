@@ -25,8 +25,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// (`max_pickle_opcodes`, tighter for a side reading) and of the file's budget.
     pub(super) fn opcode_allowance(&self) -> u64 {
         self.ctx
-            .limits
-            .max_pickle_opcodes
+            .pickle_opcode_limit()
             .saturating_sub(self.ctx.facts.pickle_opcodes)
             .min(self.ctx.budget().pickle_opcodes_left())
     }
@@ -45,11 +44,10 @@ impl<'c, 'a> Machine<'c, 'a> {
         loop {
             // The one opcode counter: a countdown of the allowance, charged in a batch.
             if self.opcodes_left == 0 {
-                let limits = self.ctx.limits;
                 return Err(Break::Limit(format!(
                     "more than {} opcodes in this file",
-                    limits
-                        .max_pickle_opcodes
+                    self.ctx
+                        .pickle_opcode_limit()
                         .min(self.ctx.budget().max_pickle_opcodes())
                 )));
             }
@@ -174,7 +172,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(v)?;
             }
             b'e' => {
-                let items = self.pop_mark_scratch()?;
+                let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "APPENDS", at)?;
                 self.loose(&items, "APPENDS", at);
                 self.recycle(items);
@@ -215,7 +213,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 return Ok(true);
             }
             b'1' => {
-                let items = self.pop_mark_scratch()?;
+                let items = self.pop_mark()?;
                 self.recycle(items);
             }
             b'2' => {
@@ -267,12 +265,13 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b'V' => {
                 let line = inp.line(limits.max_line, "UNICODE")?;
-                let v = if self.visited.is_some() && line.len() > limits.max_global_name {
-                    // A side reading does not decode a line longer than any name: every
-                    // position of a long line is a start, and each would decode the rest of
-                    // it. Such a string is one not kept whole: never a name, never read (its
-                    // length is the line's, an upper bound of the decoded text's).
-                    Value::Str(Rc::new(Blob::new(Vec::new(), line.len() as u64)))
+                let n = line.len() as u64;
+                let v = if self.keep(n) < line.len() {
+                    // A line longer than what may be kept is not decoded: a string not kept
+                    // whole is never a name and never read (its length is the line's, an
+                    // upper bound of the text's). Side readings keep no more than a name, so
+                    // the many starts inside one long line do not each decode the rest of it.
+                    Value::Str(Rc::new(Blob::new(Vec::new(), n)))
                 } else {
                     self.string_from(raw_unicode_escape(&line).into_bytes())
                 };
@@ -330,18 +329,20 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // Containers.
             b'd' => {
-                let items = self.pop_mark()?;
+                let mut items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "DICT", at)?;
                 self.loose(&items, "DICT", at);
                 let mut dict = DictVal::default();
-                let mut it = items.into_iter();
+                let mut it = items.drain(..);
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     dict.insert(k, v);
                 }
+                drop(it);
+                self.recycle(items);
                 self.push(Value::Dict(Rc::new(RefCell::new(dict))))?;
             }
             b'l' | 0x91 => {
-                let items = self.pop_mark_scratch()?;
+                let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, op_name(op), at)?;
                 self.loose(&items, op_name(op), at);
                 self.recycle(items);
@@ -350,7 +351,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             b't' => {
                 let items = self.pop_mark()?;
                 self.loose(&items, "TUPLE", at);
-                self.push(tuple(items))?;
+                let v = tuple(&items);
+                self.recycle(items);
+                self.push(v)?;
             }
             b'a' => {
                 let v = self.pop()?;
@@ -368,7 +371,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.dict_insert(&mut vec![k, v])?;
             }
             b'u' => {
-                let mut items = self.pop_mark_scratch()?;
+                let mut items = self.pop_mark()?;
                 if items.len() % 2 != 0 {
                     return invalid("odd number of items for SETITEMS");
                 }
@@ -379,7 +382,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.recycle(items);
             }
             0x90 => {
-                let items = self.pop_mark_scratch()?;
+                let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "ADDITEMS", at)?;
                 self.loose(&items, "ADDITEMS", at);
                 self.recycle(items);
@@ -489,17 +492,20 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let callee = self.import_lines(inp, "INST", at)?;
                 let args = self.pop_mark()?;
                 self.loose(&args, "INST", at);
-                let v = self.call(callee, tuple(args), "INST", at)?;
+                let t = tuple(&args);
+                self.recycle(args);
+                let v = self.call(callee, t, "INST", at)?;
                 self.push(v)?;
             }
             b'o' => {
-                let mut items = self.pop_mark()?;
-                if items.is_empty() {
+                let items = self.pop_mark()?;
+                let Some((callee, args)) = items.split_first() else {
                     return invalid("OBJ with no class");
-                }
-                let callee = items.remove(0);
-                self.loose(&items, "OBJ", at);
-                let v = self.call(callee, tuple(items), "OBJ", at)?;
+                };
+                self.loose(args, "OBJ", at);
+                let (callee, t) = (callee.clone(), tuple(args));
+                self.recycle(items);
+                let v = self.call(callee, t, "OBJ", at)?;
                 self.push(v)?;
             }
             0x81 => {

@@ -322,22 +322,23 @@ pub(super) struct Short {
 }
 
 impl Short {
+    /// `s` when it is short enough.
     pub(super) fn new(s: &str) -> Option<Short> {
-        let b = s.as_bytes();
-        let mut bytes = [0u8; SHORT];
-        bytes.get_mut(..b.len())?.copy_from_slice(b);
-        Some(Short {
-            len: u8::try_from(b.len()).ok()?,
-            bytes,
-        })
+        Short::inline(s.as_bytes())
     }
 
     /// `b` when it is ASCII and short enough.
     #[inline]
     pub(super) fn ascii(b: &[u8]) -> Option<Short> {
+        b.is_ascii().then(|| Short::inline(b))?
+    }
+
+    /// `b` held inline, when short enough (the caller knows it is UTF-8).
+    #[inline]
+    fn inline(b: &[u8]) -> Option<Short> {
         let mut bytes = [0u8; SHORT];
         bytes.get_mut(..b.len())?.copy_from_slice(b);
-        b.is_ascii().then_some(Short {
+        Some(Short {
             len: u8::try_from(b.len()).ok()?,
             bytes,
         })
@@ -358,13 +359,14 @@ impl Short {
     }
 }
 
-pub(super) fn tuple(items: Vec<Value>) -> Value {
+/// The tuple of `items` (its first [`MAX_TUPLE_KEPT`]).
+pub(super) fn tuple(items: &[Value]) -> Value {
     if items.is_empty() {
         Value::EmptyTuple
     } else if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
-        Value::tuple_of(items.into_iter().take(MAX_TUPLE_KEPT).collect())
+        Value::tuple_of(items.iter().take(MAX_TUPLE_KEPT).cloned().collect())
     }
 }
 

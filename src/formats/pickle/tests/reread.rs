@@ -78,6 +78,46 @@ fn side_readings_do_not_decode_a_unicode_line_longer_than_a_name() {
 }
 
 #[test]
+fn a_side_reading_passing_bytes_longer_than_a_name_to_a_loader_is_read_again_in_full() {
+    // Side readings keep no value longer than a name. The payload hidden past the frame hands
+    // 5 KB of pickle to torch's `_load_from_bytes`: the side reading cannot scan them, which
+    // fails closed, so the reading is read again in full and the nested pickle's call found.
+    let mut nested = b"\x80\x02X\x88\x13\x00\x00".to_vec();
+    nested.resize(nested.len() + 5_000, b'x');
+    nested.extend_from_slice(b"0cos\nsystem\nX\x04\x00\x00\x00echo\x85R.");
+    let mut hidden = b"ctorch.storage\n_load_from_bytes\nB".to_vec();
+    hidden.extend_from_slice(&(nested.len() as u32).to_le_bytes());
+    hidden.extend_from_slice(&nested);
+    hidden.extend_from_slice(b"\x85R.");
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&1u64.to_le_bytes());
+    b.push(b'B');
+    b.extend_from_slice(&(hidden.len() as u32 + 100).to_le_bytes());
+    b.extend_from_slice(&[b'N'; 100]);
+    b.extend_from_slice(&hidden);
+    b.push(b'.');
+    let s = scan(&b);
+    let inner: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::PickleDangerousCall)
+        .filter_map(|f| f.location.member.clone())
+        .collect();
+    assert!(
+        inner
+            .iter()
+            .any(|m| m.contains("pickle at") && m.contains("bytes passed to")),
+        "{:#?}",
+        s.findings
+    );
+    assert!(
+        !s.codes.contains(&Code::PickleNestedUnscannable),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
 fn spent_reread_budget_is_a_limit_finding() {
     let limits = Limits {
         max_reread_opcodes: 10,
