@@ -172,7 +172,17 @@ fn reinterpret(
 ) -> io::Result<()> {
     let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
     let lines = LineEnds::default();
-    let window = src.read_vec(from, usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
+    // The window's positions are tried as starts; the bytes after it, up to as many again as
+    // a window holds, are read with it, so the readings that run past the window go on in
+    // memory (a reader and its buffer per reading cost more than most readings).
+    let span = usize::try_from(to.saturating_sub(from)).unwrap_or(0);
+    let ahead = to
+        .saturating_sub(from)
+        .saturating_add(RESYNC_WINDOW)
+        .min(src.len().saturating_sub(from));
+    let data = src.read_vec(from, usize::try_from(ahead).unwrap_or(span))?;
+    let window = data.get(..span).unwrap_or(&data);
+    let after = from.saturating_add(data.len() as u64);
     let mut found = None;
     let mut untried = 0u64;
     // A side reading only asks whether anything dangerous is there: it keeps no value longer
@@ -187,7 +197,7 @@ fn reinterpret(
     for (i, &b) in window.iter().enumerate() {
         let start = from.saturating_add(i as u64);
         let plausible = match only {
-            Some(o) => b == o && window.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
+            Some(o) => b == o && data.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
             None => op_name(b) != "UNKNOWN",
         };
         if !plausible || visited.borrow().is_marked(start) {
@@ -204,12 +214,12 @@ fn reinterpret(
             continue;
         }
         scratch.restart_side(ctx.decompressed, left);
-        // The window is in memory: the reading starts there and goes on into the rest of
-        // the file only if it gets that far (the reader allocates nothing until then).
-        let mut rest = SourceReader::new(src, to);
+        // The reading starts in memory and goes on into the rest of the file only if it gets
+        // that far (the reader allocates nothing until then).
+        let mut rest = SourceReader::new(src, after);
         let read = read_streams_from(
             &mut rest,
-            window.get(i..).unwrap_or(&[]),
+            data.get(i..).unwrap_or(&[]),
             src.len().checked_sub(start),
             &mut scratch,
             Some(Side {
