@@ -22,12 +22,16 @@ pub struct Limits {
     /// file; values past it are not kept whole.
     pub max_pickle_kept_bytes: usize,
     /// Longest string or bytes value kept whole (longer ones keep a prefix and their length).
+    /// Side readings keep no more than `max_global_name`: they only ask whether anything
+    /// dangerous is there, and a value not kept fails closed.
     pub max_kept_value: usize,
     /// Longest text line (protocol 0 opcodes GLOBAL, INST, STRING, ...).
     pub max_line: usize,
     /// Longest import (module and name together, GLOBAL, INST, STACK_GLOBAL). No real module
     /// path comes near it; a longer one stops the analysis (`pickle-limit-exceeded`), so a
-    /// flood of long unique names cannot make the facts, findings and stack hold the file.
+    /// flood of long unique names cannot make the facts, findings and stack hold the file. (A
+    /// side reading does not keep such a name: for it the import is dynamic, which makes the
+    /// reading one read in full.)
     pub max_global_name: usize,
     /// Pickle streams read back to back from one file or member.
     pub max_pickle_streams: usize,

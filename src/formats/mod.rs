@@ -272,6 +272,8 @@ pub struct Ctx<'a> {
     /// A side reading's share of the file's re-read budget: the opcodes it may run (see
     /// [`Ctx::restart_side`]); unbounded otherwise.
     side_opcodes: u64,
+    /// Critical findings reported, listed or only counted.
+    criticals: u64,
 }
 
 /// A storage a torch checkpoint's pickle loads through `persistent_load`.
@@ -312,6 +314,7 @@ impl<'a> Ctx<'a> {
             storages: Vec::new(),
             storages_dropped: false,
             side_opcodes: u64::MAX,
+            criticals: 0,
         }
     }
 
@@ -341,17 +344,46 @@ impl<'a> Ctx<'a> {
     /// what earlier readings found and counted is forgotten, and the decompressed total is the
     /// parent's (`decompressed`) again, as in a fresh scratch context.
     pub fn restart_side(&mut self, decompressed: u64, opcodes: u64) {
-        self.findings.clear();
-        self.facts = Facts::default();
-        self.capped.clear();
-        self.listed.clear();
-        self.below_gate = 0;
-        self.at_gate = 0;
-        self.seen.clear();
-        self.decompressed = decompressed;
-        self.storages.clear();
-        self.storages_dropped = false;
-        self.side_opcodes = opcodes;
+        // Every field named: a new one is a compile error here until it is reset or kept.
+        let Ctx {
+            limits: _,
+            policy: _,
+            path: _,
+            member: _,
+            findings,
+            facts,
+            capped,
+            listed,
+            below_gate,
+            at_gate,
+            gate: _,
+            seen,
+            hasher: _,
+            decompressed: total,
+            budget: _,
+            security_only: _,
+            storages,
+            storages_dropped,
+            side_opcodes,
+            criticals,
+        } = self;
+        findings.clear();
+        *facts = Facts::default();
+        capped.clear();
+        listed.clear();
+        *below_gate = 0;
+        *at_gate = 0;
+        seen.clear();
+        *total = decompressed;
+        storages.clear();
+        *storages_dropped = false;
+        *side_opcodes = opcodes;
+        *criticals = 0;
+    }
+
+    /// Critical findings reported so far, listed or only counted (see [`Ctx::report_with`]).
+    pub fn criticals(&self) -> u64 {
+        self.criticals
     }
 
     /// Pickle opcodes this context may interpret: `max_pickle_opcodes`, or a side reading's
@@ -414,6 +446,9 @@ impl<'a> Ctx<'a> {
     ) {
         if self.security_only && code.kind() != crate::finding::Kind::Security {
             return;
+        }
+        if severity == Severity::Critical {
+            self.criticals = self.criticals.saturating_add(1);
         }
         let full = self.is_full(code, severity);
         let mut finding = Finding {
@@ -509,6 +544,9 @@ impl<'a> Ctx<'a> {
         if full {
             let capped = self.capped.entry(code).or_insert(0);
             *capped = capped.saturating_add(1);
+            if severity == Severity::Critical {
+                self.criticals = self.criticals.saturating_add(1);
+            }
         }
         full
     }

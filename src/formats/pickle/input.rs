@@ -54,17 +54,26 @@ pub(super) struct Input<'r> {
     lines: Option<(u64, LineEnds)>,
 }
 
-/// The last line end the side readings of one window found, as source offsets
-/// `(from, newline)`: no newline lies in `[from, newline)`. Every position inside a line is a
-/// possible start, and each reading that starts there reads to the same newline: it is found
-/// once, not once per start.
-pub(super) type LineEnds = Rc<Cell<(u64, u64)>>;
+/// What the side readings of one window last learnt of line ends, as source offsets
+/// `(from, to, newline)`: no newline lies in `[from, to)`, and one lies at `to` when `newline`.
+/// Every position inside a line is a possible start, and each reading that starts there reads
+/// to the same newline, or finds none as far as its bytes go: that is searched for once, not
+/// once per start.
+pub(super) type LineEnds = Rc<Cell<(u64, u64, bool)>>;
 
 const INPUT_BUF: usize = 64 << 10;
 
+#[cfg(test)]
+thread_local! {
+    /// Bytes the side readings of this thread searched for a newline (for tests of the work
+    /// they do).
+    pub(super) static NEWLINE_SEARCHED: Cell<u64> = const { Cell::new(0) };
+}
+
 impl<'r> Input<'r> {
-    /// `data`: bytes already in memory that come first (a side reading's window); `r` goes
-    /// on after them. The local buffer is only allocated when `r` is read.
+    /// `data`: bytes already in memory that come first (a side reading's window and the bytes
+    /// read ahead of it); `r` goes on after them. The local buffer is only allocated when `r`
+    /// is read.
     pub(super) fn new(r: &'r mut dyn BufRead, data: &'r [u8], len: Option<u64>) -> Self {
         Input {
             r,
@@ -84,7 +93,7 @@ impl<'r> Input<'r> {
     }
 
     /// Where the next newline is in the buffered bytes, from the shared line ends when the
-    /// position lies inside a line already read.
+    /// position lies inside a line already searched.
     #[inline]
     fn newline(&mut self) -> Option<usize> {
         let buf = self.buf.get(self.start..self.end)?;
@@ -92,18 +101,26 @@ impl<'r> Input<'r> {
             return memchr(buf);
         };
         let at = start.saturating_add(self.pos);
-        let (from, newline) = lines.get();
-        if let Some(i) = newline
+        let (from, to, newline) = lines.get();
+        if let Some(i) = to
             .checked_sub(at)
             .filter(|_| from <= at)
             .and_then(|i| usize::try_from(i).ok())
-            .filter(|&i| buf.get(i) == Some(&b'\n'))
         {
-            return Some(i);
+            if newline && buf.get(i) == Some(&b'\n') {
+                return Some(i);
+            }
+            // No newline as far as an earlier reading searched, and these bytes end there.
+            if !newline && i >= buf.len() {
+                return None;
+            }
         }
-        let i = memchr(buf)?;
-        lines.set((at, at.saturating_add(i as u64)));
-        Some(i)
+        #[cfg(test)]
+        NEWLINE_SEARCHED.with(|c| c.set(c.get().saturating_add(buf.len() as u64)));
+        let found = memchr(buf);
+        let end = found.unwrap_or(buf.len());
+        lines.set((at, at.saturating_add(end as u64), found.is_some()));
+        found
     }
 
     /// Bytes left after the current position, when the length is known.

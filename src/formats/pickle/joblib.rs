@@ -354,7 +354,8 @@ impl<'c, 'a> Machine<'c, 'a> {
 
 /// After `joblib-array-unresolved` at `from`: every later position, to the end of the file, is
 /// tried as a pickle start ([`super::reinterpret`]), one window of [`super::RESYNC_WINDOW`]
-/// positions at a time so that memory stays that of one window. Readings that leave a window
+/// positions at a time so that memory stays that of one window and the bytes read ahead of
+/// it (as many again). Readings that leave a window
 /// read on in the file. The work is one pass over the positions plus the file's budget of
 /// re-read opcodes (`max_reread_opcodes`), which all windows share: once it is spent, the
 /// positions not tried are `pickle-limit-exceeded` and the windows stop. They stop too at the

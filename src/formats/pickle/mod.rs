@@ -156,8 +156,30 @@ fn after_break(resync: bool) -> (Option<u8>, &'static str) {
     }
 }
 
+/// Dangerous readings of one window read in full. Past the first, another is read only when
+/// those before found nothing critical (a decoy in front of the payload); past the last, the
+/// starts left are a limit finding.
+const MAX_FULL_READINGS: usize = 8;
+
+/// The bytes of one window of side readings and what its readings share.
+struct Window<'a> {
+    src: &'a dyn Source,
+    /// The window's bytes and those after it read with them.
+    data: &'a [u8],
+    /// Positions tried as starts: `data[..span]`.
+    span: usize,
+    /// Offset of `data` in `src`, and of its end.
+    from: u64,
+    after: u64,
+    only: Option<u8>,
+    visited: Rc<RefCell<Visited>>,
+    lines: LineEnds,
+}
+
 /// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
-/// pickle, on the side; the first reading that finds something dangerous is reported in full.
+/// pickle, on the side; a reading that finds something dangerous is reported in full, and the
+/// search goes on after it until a full reading finds something critical (so a decoy cannot
+/// hide a payload behind it), [`MAX_FULL_READINGS`] are made or the budget is spent.
 /// `base` is where `src` starts in the stream the messages speak of (not 0 when `src` holds
 /// only the bytes after a break).
 #[allow(clippy::too_many_arguments)]
@@ -170,8 +192,6 @@ fn reinterpret(
     base: u64,
     ctx: &mut Ctx,
 ) -> io::Result<()> {
-    let visited = Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from))));
-    let lines = LineEnds::default();
     // The window's positions are tried as starts; the bytes after it, up to as many again as
     // a window holds, are read with it, so the readings that run past the window go on in
     // memory (a reader and its buffer per reading cost more than most readings).
@@ -181,10 +201,16 @@ fn reinterpret(
         .saturating_add(RESYNC_WINDOW)
         .min(src.len().saturating_sub(from));
     let data = src.read_vec(from, usize::try_from(ahead).unwrap_or(span))?;
-    let window = data.get(..span).unwrap_or(&data);
-    let after = from.saturating_add(data.len() as u64);
-    let mut found = None;
-    let mut untried = 0u64;
+    let w = Window {
+        src,
+        data: &data,
+        span: span.min(data.len()),
+        from,
+        after: from.saturating_add(data.len() as u64),
+        only,
+        visited: Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from)))),
+        lines: LineEnds::default(),
+    };
     // A side reading only asks whether anything dangerous is there: it keeps no value longer
     // than a name (a longer one fails closed: an import operand or a nested loader's data not
     // kept is itself a finding, and the reading is then read again in full).
@@ -193,14 +219,71 @@ fn reinterpret(
         max_kept_value: ctx.limits.max_kept_value.min(ctx.limits.max_global_name),
         ..ctx.limits.clone()
     };
-    let mut scratch = ctx.scratch(&small);
-    for (i, &b) in window.iter().enumerate() {
+    let at = from.saturating_add(base);
+    let mut untried = 0u64;
+    let mut next = 0;
+    let mut full = 0;
+    while let Some(i) = try_starts(&w, next, &small, ctx, &mut untried)? {
         let start = from.saturating_add(i as u64);
-        let plausible = match only {
-            Some(o) => b == o && data.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
+        if full >= MAX_FULL_READINGS {
+            ctx.report(
+                Code::PickleLimitExceeded,
+                Some(start.saturating_add(base)),
+                format!(
+                    "{MAX_FULL_READINGS} pickles {why} {at} were read in full and found nothing critical; the positions from {} on were not read in full",
+                    start.saturating_add(base)
+                ),
+            );
+            break;
+        }
+        full = full.saturating_add(1);
+        let criticals = ctx.criticals();
+        let opcodes = ctx.budget().pickle_opcodes();
+        let label = format!("<pickle at {}, {why} {at}>", start.saturating_add(base));
+        ctx.enter(&label, |ctx| {
+            let mut r = SourceReader::new(src, start);
+            read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
+        })?;
+        // Full readings spend the side readings' budget too: decoys cannot buy more of them.
+        let spent = ctx.budget().pickle_opcodes().saturating_sub(opcodes);
+        ctx.budget().spend_reread(spent);
+        if ctx.criticals() > criticals {
+            // Nothing found later could make the verdict worse.
+            break;
+        }
+        next = i.saturating_add(1);
+    }
+    if untried > 0 {
+        ctx.report(
+            Code::PickleLimitExceeded,
+            Some(at),
+            format!(
+                "{untried} possible pickle starts {why} {at} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
+                ctx.limits.max_reread_opcodes, ctx.limits.max_pickle_opcodes
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Reads on the side from each start of `w` from index `next` on, until one finds something
+/// dangerous (its index is returned). Starts the budget leaves no opcodes for are counted in
+/// `untried`.
+fn try_starts(
+    w: &Window<'_>,
+    next: usize,
+    small: &crate::limits::Limits,
+    ctx: &Ctx,
+    untried: &mut u64,
+) -> io::Result<Option<usize>> {
+    let mut scratch = ctx.scratch(small);
+    for (i, &b) in w.data.iter().enumerate().take(w.span).skip(next) {
+        let start = w.from.saturating_add(i as u64);
+        let plausible = match w.only {
+            Some(o) => b == o && w.data.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
             None => op_name(b) != "UNKNOWN",
         };
-        if !plausible || visited.borrow().is_marked(start) {
+        if !plausible || w.visited.borrow().is_marked(start) {
             continue;
         }
         let budget = ctx.budget();
@@ -210,21 +293,21 @@ fn reinterpret(
                 .saturating_sub(budget.pickle_opcodes()),
         );
         if left == 0 {
-            untried = untried.saturating_add(1);
+            *untried = untried.saturating_add(1);
             continue;
         }
         scratch.restart_side(ctx.decompressed, left);
         // The reading starts in memory and goes on into the rest of the file only if it gets
         // that far (the reader allocates nothing until then).
-        let mut rest = SourceReader::new(src, after);
+        let mut rest = SourceReader::new(w.src, w.after);
         let read = read_streams_from(
             &mut rest,
-            data.get(i..).unwrap_or(&[]),
-            src.len().checked_sub(start),
+            w.data.get(i..).unwrap_or(&[]),
+            w.src.len().checked_sub(start),
             &mut scratch,
             Some(Side {
-                visited: &visited,
-                lines: &lines,
+                visited: &w.visited,
+                lines: &w.lines,
                 start,
             }),
         )?
@@ -237,30 +320,10 @@ fn reinterpret(
         ctx.budget()
             .spend_reread(scratch.facts.pickle_opcodes.saturating_add(bytes));
         if dangerous {
-            found = Some(start);
-            break;
+            return Ok(Some(i));
         }
     }
-    drop(scratch);
-    let at = from.saturating_add(base);
-    if untried > 0 {
-        ctx.report(
-            Code::PickleLimitExceeded,
-            Some(at),
-            format!(
-                "{untried} possible pickle starts {why} {at} were not tried: the file's opcode budget ({} for such readings, {} in all) is spent",
-                ctx.limits.max_reread_opcodes, ctx.limits.max_pickle_opcodes
-            ),
-        );
-    }
-    if let Some(start) = found {
-        let label = format!("<pickle at {}, {why} {at}>", start.saturating_add(base));
-        ctx.enter(&label, |ctx| {
-            let mut r = SourceReader::new(src, start);
-            read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
-        })?;
-    }
-    Ok(())
+    Ok(None)
 }
 
 /// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).

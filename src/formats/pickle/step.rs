@@ -22,7 +22,8 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     /// Opcodes this machine may still run: what is left of this context's limit
-    /// (`max_pickle_opcodes`, tighter for a side reading) and of the file's budget.
+    /// ([`Ctx::pickle_opcode_limit`](crate::formats::Ctx::pickle_opcode_limit): a side reading
+    /// has its share of the re-read budget) and of the file's budget.
     pub(super) fn opcode_allowance(&self) -> u64 {
         self.ctx
             .pickle_opcode_limit()
