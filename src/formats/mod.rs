@@ -190,6 +190,8 @@ pub struct Budget {
     max_pickle_opcodes: u64,
     /// Opcodes left for side readings (frame-overrun and after-break re-readings).
     reread_left: Cell<u64>,
+    /// Dangerous side readings that may still be read in full.
+    full_readings_left: Cell<u32>,
 }
 
 impl Budget {
@@ -198,7 +200,16 @@ impl Budget {
             pickle_opcodes: Cell::new(0),
             max_pickle_opcodes: limits.max_pickle_opcodes,
             reread_left: Cell::new(limits.max_reread_opcodes),
+            full_readings_left: Cell::new(pickle::MAX_FULL_READINGS),
         }
+    }
+
+    /// Takes one of the file's full readings of a dangerous side reading; false when none is
+    /// left.
+    pub fn take_full_reading(&self) -> bool {
+        let left = self.full_readings_left.get();
+        self.full_readings_left.set(left.saturating_sub(1));
+        left > 0
     }
 
     /// Pickle opcodes the file may still interpret.
@@ -525,12 +536,18 @@ impl<'a> Ctx<'a> {
                 }
             }
             self.count(f, false);
+            if f.severity == Severity::Critical {
+                self.criticals = self.criticals.saturating_sub(1);
+            }
         }
         for f in tail {
             if keep(&f) {
                 let h = self.hasher.hash_one(&f);
                 self.seen.entry(h).or_default().push(self.findings.len());
                 self.count(&f, true);
+                if f.severity == Severity::Critical {
+                    self.criticals = self.criticals.saturating_add(1);
+                }
                 self.findings.push(f);
             }
         }

@@ -6,7 +6,7 @@
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
 use super::value::{Ref, Value};
-use crate::finding::{Code, Evidence, Kind};
+use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use crate::formats::member::escapes;
 use crate::source::Source;
@@ -358,8 +358,9 @@ impl<'c, 'a> Machine<'c, 'a> {
 /// it (as many again). Readings that leave a window
 /// read on in the file. The work is one pass over the positions plus the file's budget of
 /// re-read opcodes (`max_reread_opcodes`), which all windows share: once it is spent, the
-/// positions not tried are `pickle-limit-exceeded` and the windows stop. They stop too at the
-/// first reading that finds something dangerous (reported in full, as one reading is).
+/// positions not tried are `pickle-limit-exceeded` and the windows stop. They stop too once a
+/// dangerous reading read in full finds something critical, or the file's full readings are
+/// spent (see [`super::reinterpret`]): a decoy in one window does not end the search.
 pub(super) fn resync_to_end(src: &dyn Source, from: u64, ctx: &mut Ctx) -> io::Result<()> {
     let (only, why) = super::after_break(true);
     let mut at = from;
@@ -368,9 +369,7 @@ pub(super) fn resync_to_end(src: &dyn Source, from: u64, ctx: &mut Ctx) -> io::R
             return untried_rest(ctx, at, src.len(), from);
         }
         let stop = at.saturating_add(super::RESYNC_WINDOW).min(src.len());
-        let before = ctx.findings.len();
-        super::reinterpret(src, at, stop, only, why, 0, ctx)?;
-        if found_something(ctx, before) {
+        if super::reinterpret(src, at, stop, only, why, 0, ctx)? {
             return Ok(());
         }
         at = stop;
@@ -405,9 +404,9 @@ pub(super) fn resync_stream(
             return untried_rest(ctx, base, end, from);
         }
         let stop = window.min(tail.len() as u64);
-        let before = ctx.findings.len();
-        super::reinterpret(&tail, 0, stop, only, why, base, ctx)?;
-        if found_something(ctx, before) || (tail.len() as u64) <= window {
+        if super::reinterpret(&tail, 0, stop, only, why, base, ctx)?
+            || (tail.len() as u64) <= window
+        {
             return Ok(());
         }
         let n = usize::try_from(stop).unwrap_or(tail.len());
@@ -419,13 +418,6 @@ pub(super) fn resync_stream(
 fn budget_spent(ctx: &Ctx) -> bool {
     let b = ctx.budget();
     b.reread_left() == 0 || b.pickle_opcodes() >= b.max_pickle_opcodes()
-}
-
-/// A dangerous reading was reported since `before` findings.
-fn found_something(ctx: &Ctx, before: usize) -> bool {
-    ctx.findings
-        .get(before..)
-        .is_some_and(|new| new.iter().any(|f| f.code.kind() == Kind::Security))
 }
 
 fn untried_rest(ctx: &mut Ctx, at: u64, end: u64, from: u64) -> io::Result<()> {
@@ -490,6 +482,24 @@ mod tests {
         for stream in [false, true] {
             let found = codes(&bytes, &Limits::default(), stream);
             assert!(found.contains(&Code::JoblibArrayUnresolved), "{found:?}");
+            assert!(
+                found.contains(&Code::PickleDangerousCall),
+                "stream {stream}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_decoy_in_one_window_does_not_end_the_search_of_the_next() {
+        // An unknown import (medium) right after the array, then 3 MiB where no reading
+        // starts, then the payload, windows later.
+        let mut bytes = UNRESOLVED.to_vec();
+        bytes.extend_from_slice(b"cmylib\nx\n0.");
+        bytes.resize(bytes.len() + (3 << 20), 0xff);
+        bytes.extend_from_slice(MAL);
+        for stream in [false, true] {
+            let found = codes(&bytes, &Limits::default(), stream);
+            assert!(found.contains(&Code::PickleUnknownGlobal), "{found:?}");
             assert!(
                 found.contains(&Code::PickleDangerousCall),
                 "stream {stream}: {found:?}"

@@ -18,6 +18,9 @@ pub(super) enum End {
     /// A side reading reached a position an earlier reading passed in the same inert state:
     /// what follows was already analysed.
     Merged,
+    /// A side reading found something dangerous: that is all it asks (it goes no further, so
+    /// it marks no position past its finding as passed).
+    Found,
     /// The stream broke; what ran before the break is reported.
     Broken,
     /// A limit was hit; the rest was not analysed.

@@ -135,6 +135,16 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
         reinterpret(src, fe, stop, None, "after the FRAME ending at", 0, ctx)?;
     }
+    if let Some(&(fe, _)) = out.overruns.get(MAX_REINTERPRETATIONS) {
+        ctx.report(
+            Code::PickleLimitExceeded,
+            Some(fe),
+            format!(
+                "{} frame overruns; the bytes after the frames ending at {fe} and later were not read as a loader that resumes there would",
+                out.overruns.len()
+            ),
+        );
+    }
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
         joblib::resync_to_end(src, b, ctx)?;
     } else if let Some(b) = out.broken_at {
@@ -156,10 +166,10 @@ fn after_break(resync: bool) -> (Option<u8>, &'static str) {
     }
 }
 
-/// Dangerous readings of one window read in full. Past the first, another is read only when
-/// those before found nothing critical (a decoy in front of the payload); past the last, the
-/// starts left are a limit finding.
-const MAX_FULL_READINGS: usize = 8;
+/// Dangerous side readings read in full, per file. Past the first of a window, another is
+/// read only when those before found nothing critical (a decoy in front of the payload); when
+/// they are spent, the dangerous readings left are a limit finding.
+pub(crate) const MAX_FULL_READINGS: u32 = 16;
 
 /// The bytes of one window of side readings and what its readings share.
 struct Window<'a> {
@@ -179,9 +189,10 @@ struct Window<'a> {
 /// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
 /// pickle, on the side; a reading that finds something dangerous is reported in full, and the
 /// search goes on after it until a full reading finds something critical (so a decoy cannot
-/// hide a payload behind it), [`MAX_FULL_READINGS`] are made or the budget is spent.
+/// hide a payload behind it), the file's [`MAX_FULL_READINGS`] are spent or its budget is.
 /// `base` is where `src` starts in the stream the messages speak of (not 0 when `src` holds
-/// only the bytes after a break).
+/// only the bytes after a break). Returns true when later windows need not be tried: a full
+/// reading found something critical, or no more full readings are left (a finding).
 #[allow(clippy::too_many_arguments)]
 fn reinterpret(
     src: &dyn Source,
@@ -191,7 +202,7 @@ fn reinterpret(
     why: &str,
     base: u64,
     ctx: &mut Ctx,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     // The window's positions are tried as starts; the bytes after it, up to as many again as
     // a window holds, are read with it, so the readings that run past the window go on in
     // memory (a reader and its buffer per reading cost more than most readings).
@@ -222,33 +233,36 @@ fn reinterpret(
     let at = from.saturating_add(base);
     let mut untried = 0u64;
     let mut next = 0;
-    let mut full = 0;
+    let mut over = false;
     while let Some(i) = try_starts(&w, next, &small, ctx, &mut untried)? {
-        let start = from.saturating_add(i as u64);
-        if full >= MAX_FULL_READINGS {
+        let start = from.saturating_add(i as u64).saturating_add(base);
+        if !ctx.budget().take_full_reading() {
             ctx.report(
                 Code::PickleLimitExceeded,
-                Some(start.saturating_add(base)),
+                Some(start),
                 format!(
-                    "{MAX_FULL_READINGS} pickles {why} {at} were read in full and found nothing critical; the positions from {} on were not read in full",
-                    start.saturating_add(base)
+                    "the file's {MAX_FULL_READINGS} full readings of dangerous side readings were spent on readings that found nothing critical; the reading at {start}, {why} {at}, and any after it were not read in full"
                 ),
             );
+            over = true;
             break;
         }
-        full = full.saturating_add(1);
         let criticals = ctx.criticals();
         let opcodes = ctx.budget().pickle_opcodes();
-        let label = format!("<pickle at {}, {why} {at}>", start.saturating_add(base));
-        ctx.enter(&label, |ctx| {
-            let mut r = SourceReader::new(src, start);
-            read_streams(&mut r, src.len().checked_sub(start), ctx).map(|_| ())
+        let label = format!("<pickle at {start}, {why} {at}>");
+        let from_start = from.saturating_add(i as u64);
+        let read = ctx.enter(&label, |ctx| {
+            let mut r = SourceReader::new(src, from_start);
+            read_streams(&mut r, src.len().checked_sub(from_start), ctx).map(|s| s.read)
         })?;
-        // Full readings spend the side readings' budget too: decoys cannot buy more of them.
+        // Full readings spend the side readings' budget too, for their opcodes and bytes:
+        // decoys cannot buy more of them.
         let spent = ctx.budget().pickle_opcodes().saturating_sub(opcodes);
-        ctx.budget().spend_reread(spent);
+        let bytes = read.unwrap_or(0) / crate::limits::REREAD_BYTES_PER_OPCODE;
+        ctx.budget().spend_reread(spent.saturating_add(bytes));
         if ctx.criticals() > criticals {
             // Nothing found later could make the verdict worse.
+            over = true;
             break;
         }
         next = i.saturating_add(1);
@@ -263,7 +277,7 @@ fn reinterpret(
             ),
         );
     }
-    Ok(())
+    Ok(over)
 }
 
 /// Reads on the side from each start of `w` from index `next` on, until one finds something
@@ -467,7 +481,7 @@ fn read_streams_from(
         };
         match end {
             End::Stop => {}
-            End::Merged | End::Broken | End::Limited => break,
+            End::Merged | End::Found | End::Broken | End::Limited => break,
         }
     }
     let format = if legacy {

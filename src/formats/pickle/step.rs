@@ -55,13 +55,18 @@ impl<'c, 'a> Machine<'c, 'a> {
             self.opcodes_left = self.opcodes_left.saturating_sub(1);
             self.opcodes_run = self.opcodes_run.saturating_add(1);
             let at = inp.pos;
-            if let Some(v) = &self.visited
-                && self.hot == 0
-                && self.attrs.is_empty()
-                && self.memo.inert()
-                && v.borrow_mut().mark(self.base.saturating_add(at))
-            {
-                return Ok(End::Merged);
+            if let Some(v) = &self.visited {
+                // A side reading records security findings only, and one is its answer.
+                if !self.ctx.findings.is_empty() {
+                    return Ok(End::Found);
+                }
+                if self.hot == 0
+                    && self.attrs.is_empty()
+                    && self.memo.inert()
+                    && v.borrow_mut().mark(self.base.saturating_add(at))
+                {
+                    return Ok(End::Merged);
+                }
             }
             if let Some(fe) = self.frame_end
                 && at >= fe

@@ -77,7 +77,7 @@ fn side_readings_do_not_decode_a_unicode_line_longer_than_a_name() {
         .iter()
         .filter_map(|f| f.location.member.clone())
         .collect();
-    assert_eq!(side.len(), MAX_FULL_READINGS, "{:#?}", s.findings);
+    assert_eq!(side.len(), MAX_FULL_READINGS as usize, "{:#?}", s.findings);
     assert!(side[0].contains("pickle at 12"), "{side:?}");
     assert!(
         s.findings
@@ -198,6 +198,31 @@ fn a_decoy_reading_does_not_hide_a_payload_after_it() {
         !s.codes.contains(&Code::PickleLimitExceeded),
         "{:?}",
         s.codes
+    );
+}
+
+#[test]
+fn a_decoy_whose_full_reading_stops_early_does_not_hide_the_payload_it_passes() {
+    // The side reading at the decoy does not keep its 5,000-byte string, so its STACK_GLOBAL
+    // is dynamic: dangerous. Read in full, the string is kept and the name limit stops the
+    // reading before the payload. Had the side reading gone on after its finding, it would
+    // have marked the payload's start as passed and no reading would have tried it.
+    let mut hidden = b"X".to_vec();
+    hidden.extend_from_slice(&5000u32.to_le_bytes());
+    hidden.resize(hidden.len() + 5000, b'a');
+    hidden.extend_from_slice(b"\x8c\x01x\x930");
+    hidden.extend_from_slice(PAYLOAD);
+    let s = scan(&overrun_hiding(&hidden));
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.code == Code::PickleDangerousCall
+                && f.location
+                    .member
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("<pickle at "))),
+        "{:#?}",
+        s.findings
     );
 }
 
