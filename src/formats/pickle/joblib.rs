@@ -132,6 +132,9 @@ impl<'c, 'a> Machine<'c, 'a> {
         opcode: &str,
         at: u64,
     ) -> Res<()> {
+        if self.plain {
+            return Ok(());
+        }
         let items = args.items();
         if let Some(c) = callee
             && joblib_wrapper(c.path()).is_some()
@@ -217,7 +220,9 @@ impl<'c, 'a> Machine<'c, 'a> {
         };
         match layout? {
             Ok(Layout::Objects) => {
+                // joblib reads it with a plain `pickle.load`: a wrapper inside is no array.
                 let mut sub = Machine::new(&mut *self.ctx);
+                sub.plain = true;
                 match sub.run(inp)? {
                     End::Stop => Ok(()),
                     _ => invalid("embedded object-array pickle did not end"),

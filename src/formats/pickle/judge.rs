@@ -82,7 +82,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         at: u64,
         via: Option<&str>,
     ) -> &'static str {
-        if super::joblib::joblib_wrapper(r.path()).is_some() {
+        if !self.plain && super::joblib::joblib_wrapper(r.path()).is_some() {
             self.wrappers = true;
         }
         let class = self.ctx.policy.classify(r.module(), r.name());

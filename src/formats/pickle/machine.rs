@@ -61,6 +61,9 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) judged: foldhash::HashSet<Box<str>>,
     /// A joblib array wrapper class was imported in this stream.
     pub(super) wrappers: bool,
+    /// Read as a plain `pickle.load` reads it (an object array's pickle inside a joblib
+    /// file): array wrappers are ordinary objects, no array bytes follow their BUILD.
+    pub(super) plain: bool,
     /// Opcodes this machine may still run (see [`Machine::run`]).
     pub(super) opcodes_left: u64,
     /// Opcodes run and not yet charged to the facts and the file's budget.
@@ -140,6 +143,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             helpers: false,
             judged: foldhash::HashSet::with_hasher(hasher),
             wrappers: false,
+            plain: false,
             opcodes_left: 0,
             opcodes_run: 0,
             scratch: Vec::new(),

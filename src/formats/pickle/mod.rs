@@ -96,6 +96,8 @@ struct Streams {
     rest: Vec<u8>,
     /// Bytes the reading took from its input (charged to the re-read budget on the side).
     read: u64,
+    /// A stream stopped at an analysis limit.
+    limited: bool,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -129,9 +131,19 @@ const RESYNC_WINDOW: u64 = 1 << 20;
 /// dangerous (under the member `<pickle at N, ...>`); the overrun and the break are findings in
 /// any case.
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
-    let mut r = SourceReader::new(src, 0);
-    let out = read_streams(&mut r, Some(src.len()), ctx)?;
+    inspect_at(src, 0, ctx).map(|(format, _)| format)
+}
+
+/// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
+/// in full follows up its own overruns and breaks the same way); also returns the bytes the
+/// streams took.
+fn inspect_at(src: &dyn Source, start: u64, ctx: &mut Ctx) -> io::Result<(Format, u64)> {
+    let mut r = SourceReader::new(src, start);
+    let out = read_streams(&mut r, src.len().checked_sub(start), ctx)?;
+    // The reading's offsets count from `start`; windows are offsets in `src`.
+    let at = |o: u64| o.saturating_add(start);
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
+        let (fe, end) = (at(fe), at(end));
         let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
         reinterpret(src, fe, stop, None, "after the FRAME ending at", 0, ctx)?;
     }
@@ -146,13 +158,14 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         );
     }
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
-        joblib::resync_to_end(src, b, ctx)?;
+        joblib::resync_to_end(src, at(b), ctx)?;
     } else if let Some(b) = out.broken_at {
+        let b = at(b);
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
         let (only, why) = after_break(out.resync);
         reinterpret(src, b, stop, only, why, 0, ctx)?;
     }
-    Ok(out.format)
+    Ok((out.format, out.read))
 }
 
 /// Which positions after a break are tried as pickle starts, and how readings there are
@@ -241,7 +254,7 @@ fn reinterpret(
                 Code::PickleLimitExceeded,
                 Some(start),
                 format!(
-                    "the file's {MAX_FULL_READINGS} full readings of dangerous side readings were spent on readings that found nothing critical; the reading at {start}, {why} {at}, and any after it were not read in full"
+                    "the file's {MAX_FULL_READINGS} full readings of side readings that found something dangerous or stopped early are spent; the reading at {start}, {why} {at}, and any after it were not read in full"
                 ),
             );
             over = true;
@@ -252,8 +265,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            let mut r = SourceReader::new(src, from_start);
-            read_streams(&mut r, src.len().checked_sub(from_start), ctx).map(|s| s.read)
+            inspect_at(src, from_start, ctx).map(|(_, r)| r)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -281,8 +293,9 @@ fn reinterpret(
 }
 
 /// Reads on the side from each start of `w` from index `next` on, until one finds something
-/// dangerous (its index is returned). Starts the budget leaves no opcodes for are counted in
-/// `untried`.
+/// dangerous, stops at a limit or at an unresolved joblib array (where it goes on cannot be
+/// told on the side): its index is returned, for it to be read in full. Starts the budget
+/// leaves no opcodes for, and a reading that spends what was left, are counted in `untried`.
 fn try_starts(
     w: &Window<'_>,
     next: usize,
@@ -314,7 +327,7 @@ fn try_starts(
         // The reading starts in memory and goes on into the rest of the file only if it gets
         // that far (the reader allocates nothing until then).
         let mut rest = SourceReader::new(w.src, w.after);
-        let read = read_streams_from(
+        let out = read_streams_from(
             &mut rest,
             w.data.get(i..).unwrap_or(&[]),
             w.src.len().checked_sub(start),
@@ -324,16 +337,23 @@ fn try_starts(
                 lines: &w.lines,
                 start,
             }),
-        )?
-        .read;
+        )?;
+        let ran = scratch.facts.pickle_opcodes;
+        let bytes = out.read / crate::limits::REREAD_BYTES_PER_OPCODE;
+        ctx.budget().spend_reread(ran.saturating_add(bytes));
         let dangerous = scratch
             .findings
             .iter()
             .any(|f| f.code.kind() == crate::finding::Kind::Security);
-        let bytes = read / crate::limits::REREAD_BYTES_PER_OPCODE;
-        ctx.budget()
-            .spend_reread(scratch.facts.pickle_opcodes.saturating_add(bytes));
-        if dangerous {
+        if !dangerous && out.limited && ran >= left {
+            // Stopped by the budget: what it did not read is untried, as later starts are.
+            *untried = untried.saturating_add(1);
+            continue;
+        }
+        // A reading that stopped early at another limit or at an unresolved joblib array
+        // passed positions it marked, which no other reading then tries: it is read in full,
+        // where the limit is a finding and the array's later positions are tried.
+        if dangerous || out.limited || out.resync {
             return Ok(Some(i));
         }
     }
@@ -391,6 +411,7 @@ fn read_streams_from(
     let mut overruns = Vec::new();
     let mut broken_at = None;
     let mut resync = false;
+    let mut limited = false;
     loop {
         match inp.peek() {
             Ok(None) => break,
@@ -471,6 +492,7 @@ fn read_streams_from(
                 End::Broken
             }
             Err(Break::Limit(msg)) => {
+                limited = true;
                 ctx.report(
                     Code::PickleLimitExceeded,
                     Some(inp.pos),
@@ -511,6 +533,7 @@ fn read_streams_from(
         resync,
         rest,
         read: inp.pos,
+        limited,
     })
 }
 

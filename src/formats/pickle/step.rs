@@ -409,7 +409,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
-                    if let Some(wrapper) = joblib_wrapper(r.path()) {
+                    if let Some(wrapper) = joblib_wrapper(r.path()).filter(|_| !self.plain) {
                         match wrapper {
                             Wrapper::Inline => {
                                 // joblib ends the current frame before writing the array data.

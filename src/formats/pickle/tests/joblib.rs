@@ -320,3 +320,20 @@ fn a_wrapper_class_reached_through_getattr_is_watched_like_an_imported_one() {
         s.findings
     );
 }
+
+#[test]
+fn a_wrapper_inside_an_object_array_pickle_is_an_ordinary_object() {
+    // joblib reads an object array's pickle with a plain `pickle.load`: a wrapper inside it
+    // is built like any object and no array bytes follow it, so the 34 bytes a `u1` array of
+    // shape (34,) would take are opcodes, and they run.
+    let inner_state = dict(&[b"Vdtype\ncnumpy\ndtype\nVu1\n\x85R", b"Vshape\nK\x22\x85"]);
+    let mut inner = wrapper(&inner_state);
+    assert_eq!(PAYLOAD.len(), 34);
+    inner.extend_from_slice(PAYLOAD);
+    inner.extend_from_slice(b"N.");
+    let outer_state = dict(&[b"Vdtype\ncnumpy\ndtype\nVO\n\x85R", b"Vshape\nK\x01\x85"]);
+    let mut b = wrapper(&outer_state);
+    b.extend_from_slice(&inner);
+    b.extend_from_slice(b"N.");
+    assert_payload_found(&b);
+}

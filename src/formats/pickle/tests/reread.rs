@@ -145,7 +145,14 @@ fn side_readings_search_a_line_without_a_newline_once() {
         "{searched} bytes searched for a newline in a file of {}",
         b.len()
     );
-    assert_eq!(codes, vec![Code::PickleFrameOverrun]);
+    // Each reading that stops at the line limit marked what it passed: it is read in full,
+    // where the limit is a finding, until the file's full readings are spent (a finding too).
+    assert_eq!(codes.first(), Some(&Code::PickleFrameOverrun), "{codes:?}");
+    assert!(
+        codes[1..].iter().all(|c| *c == Code::PickleLimitExceeded),
+        "{codes:?}"
+    );
+    assert_eq!(codes.len(), 2 + MAX_FULL_READINGS as usize, "{codes:?}");
 }
 
 /// FRAME 1, then a BINBYTES overrunning it that holds `hidden`.
@@ -223,6 +230,44 @@ fn a_decoy_whose_full_reading_stops_early_does_not_hide_the_payload_it_passes() 
                     .is_some_and(|m| m.starts_with("<pickle at "))),
         "{:#?}",
         s.findings
+    );
+}
+
+#[test]
+fn a_side_reading_stopped_by_a_limit_is_read_in_full_where_the_limit_is_a_finding() {
+    // The reading from the first NONE pushes 999 of them, passes the payload's PROTO and
+    // first string (marking them) and stops at the stack limit on `system`, silently on the
+    // side; no other start reaches `os.system`. Read in full, the limit is a finding.
+    let limits = Limits {
+        max_pickle_stack: 1000,
+        ..Limits::default()
+    };
+    let mut hidden = vec![b'N'; 999];
+    hidden.extend_from_slice(b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R.");
+    let (codes, _) = run_with(&overrun_hiding(&hidden), &limits);
+    assert!(codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    assert!(!codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+}
+
+#[test]
+fn a_side_reading_stopped_by_an_unresolved_array_is_followed_to_the_end() {
+    // Inside the window a wrapper is stored in a list: an unresolved joblib array, past which
+    // a side reading cannot go. The main stream ends, bytes that are no pickle follow, then
+    // the payload, outside the window. Read in full, the reading after the array tries every
+    // later position and finds the payload.
+    let mut b = overrun_hiding(b"]cjoblib.numpy_pickle\nNumpyArrayWrapper\na");
+    b.push(0xff);
+    b.extend_from_slice(PAYLOAD);
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved),
+        "{:?}",
+        s.codes
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
     );
 }
 
