@@ -268,3 +268,27 @@ fn a_truncated_tar_gz_is_malformed_and_what_precedes_the_cut_is_scanned() {
     let members = only_file(&r)["facts"]["members"].as_array().unwrap();
     assert!(!members.is_empty(), "{r:#}");
 }
+
+/// The inputs the fuzzers found slow (kept in `fuzz/regressions/`, not as seeds: they are
+/// slow only under the sanitizer) scan to a report, as a pickle and under their own bytes.
+#[test]
+fn fuzz_regression_inputs_scan_to_a_report() {
+    let d = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for target in fs::read_dir(repo().join("fuzz/regressions")).unwrap() {
+        for input in fs::read_dir(target.unwrap().path()).unwrap() {
+            let input = input.unwrap().path();
+            // The `whole` target's first byte picks a name; the rest is the file.
+            let bytes = fs::read(&input).unwrap();
+            for (name, data) in [("input.pkl", &bytes[..]), ("input.bin", &bytes[1..])] {
+                let p = d.path().join(name);
+                fs::write(&p, data).unwrap();
+                let (code, r) = scan_json(&p, &[]);
+                assert!(matches!(code, 0 | 1), "{input:?} as {name}: exit {code}");
+                assert!(only_file(&r)["verdict"].is_string(), "{input:?}: {r:#}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 6, "{seen} inputs");
+}

@@ -548,6 +548,24 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let n = u64::from_le_bytes(inp.array::<8>("FRAME")?);
                 self.check_declared(inp, n, at, "FRAME");
                 let end = inp.pos.saturating_add(n);
+                // A FRAME before the current frame ends: the pure-Python unpickler refuses it,
+                // the C unpickler reads on, resuming where its buffering takes it (no writer
+                // makes one: each frame begins where the last ended).
+                if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
+                    && !self.frame_overrun_reported
+                {
+                    self.frame_overrun_reported = true;
+                    self.overruns.push((fe, end.max(fe)));
+                    self.ctx.report_with(
+                        Code::PickleFrameOverrun,
+                        Code::PickleFrameOverrun.default_severity(),
+                        Some(at),
+                        format!(
+                            "FRAME at {at} begins before the frame ending at {fe} ends; the pure-Python unpickler refuses it, CPython's C unpickler reads on"
+                        ),
+                        Evidence::mismatch(format!("FRAME at >= {fe}"), at.to_string()),
+                    );
+                }
                 self.frame_end = Some(end);
             }
             other => {

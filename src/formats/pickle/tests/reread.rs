@@ -272,6 +272,39 @@ fn a_side_reading_stopped_by_an_unresolved_array_is_followed_to_the_end() {
 }
 
 #[test]
+fn a_frame_inside_an_unfinished_frame_is_an_overrun_and_what_follows_the_outer_frame_is_read() {
+    // The outer frame holds a FRAME declaring more than the outer frame has left and a
+    // BINSTRING that, read on, swallows the payload sitting at the outer frame's end. The C
+    // unpickler runs the payload (it resumes at the outer frame's end); the pure-Python one
+    // refuses the inner FRAME. No opcode's argument crosses a frame end here.
+    let mut inner = b"T".to_vec();
+    inner.extend_from_slice(&(PAYLOAD.len() as u32 + 4).to_le_bytes());
+    let mut frame1 = vec![0x95];
+    frame1.extend_from_slice(&(inner.len() as u64 + PAYLOAD.len() as u64 + 69).to_le_bytes());
+    frame1.extend_from_slice(&inner);
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&(frame1.len() as u64).to_le_bytes());
+    b.extend_from_slice(&frame1);
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"AAAA.");
+    b.extend_from_slice(b"T\x50\x00\x00\x00");
+    b.extend_from_slice(&[b'A'; 0x50]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(
+        s.findings.iter().any(|f| f.code == Code::PickleFrameOverrun
+            && f.message.contains("begins before the frame ending at")),
+        "{:#?}",
+        s.findings
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
 fn decoys_past_the_full_readings_allowed_are_a_limit_finding() {
     // Nested decoys, each swallowing the next and the payload: more dangerous readings than
     // are read in full. The payload is not reached, and that is a finding.
