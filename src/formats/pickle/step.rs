@@ -81,24 +81,31 @@ impl<'c, 'a> Machine<'c, 'a> {
                 && !self.frame_overrun_reported
                 && op != 0x95
             {
-                self.frame_overrun_reported = true;
-                self.overruns.push((fe, inp.pos));
-                self.ctx.report_with(
-                        Code::PickleFrameOverrun,
-                        Code::PickleFrameOverrun.default_severity(),
-                        Some(at),
-                        format!(
-                            "opcode {} at {at} runs to {} past the frame ending at {fe}; CPython reads on, frame-honouring scanners stop",
-                            op_name(op),
-                            inp.pos
-                        ),
-                        Evidence::mismatch(format!("end <= {fe}"), inp.pos.to_string()),
-                    );
+                let end = inp.pos;
+                self.frame_overrun(
+                    (fe, end),
+                    at,
+                    format!(
+                        "opcode {} at {at} runs to {end} past the frame ending at {fe}; CPython reads on, frame-honouring scanners stop",
+                        op_name(op)
+                    ),
+                    Evidence::mismatch(format!("end <= {fe}"), end.to_string()),
+                );
             }
             if stop {
                 return Ok(End::Stop);
             }
         }
+    }
+
+    /// Reports the stream's (first) frame overrun at opcode `at` and keeps `window`, (frame
+    /// end, end of what ran past it), for the side readings tried there.
+    fn frame_overrun(&mut self, window: (u64, u64), at: u64, message: String, ev: Evidence) {
+        self.frame_overrun_reported = true;
+        self.overruns.push(window);
+        let code = Code::PickleFrameOverrun;
+        self.ctx
+            .report_with(code, code.default_severity(), Some(at), message, ev);
     }
 
     /// The opcodes that make up most of an opcode-heavy pickle, dispatched in a small frame
@@ -554,12 +561,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
                     && !self.frame_overrun_reported
                 {
-                    self.frame_overrun_reported = true;
-                    self.overruns.push((fe, end.max(fe)));
-                    self.ctx.report_with(
-                        Code::PickleFrameOverrun,
-                        Code::PickleFrameOverrun.default_severity(),
-                        Some(at),
+                    self.frame_overrun(
+                        (fe, end.max(fe)),
+                        at,
                         format!(
                             "FRAME at {at} begins before the frame ending at {fe} ends; the pure-Python unpickler refuses it, CPython's C unpickler reads on"
                         ),

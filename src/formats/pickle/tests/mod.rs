@@ -46,6 +46,21 @@ impl Scan {
             .unwrap_or_else(|| panic!("no {code:?} in {:?}", self.codes))
     }
 
+    /// The members of the findings with `code` (of every finding when none): where the side
+    /// readings read in full report (`<pickle at N, ...>`).
+    fn members(&self, code: Option<Code>) -> Vec<String> {
+        self.findings
+            .iter()
+            .filter(|f| code.is_none_or(|c| f.code == c))
+            .filter_map(|f| f.location.member.clone())
+            .collect()
+    }
+
+    /// Some finding's message holds `text`.
+    fn says(&self, text: &str) -> bool {
+        self.findings.iter().any(|f| f.message.contains(text))
+    }
+
     fn called(&self, callee: &str, opcode: &str) -> bool {
         self.calls.iter().any(|(c, o)| c == callee && *o == opcode)
     }
