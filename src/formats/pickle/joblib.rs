@@ -366,15 +366,26 @@ impl<'c, 'a> Machine<'c, 'a> {
 /// positions not tried are `pickle-limit-exceeded` and the windows stop. They stop too once a
 /// dangerous reading read in full finds something critical, or the file's full readings are
 /// spent (see [`super::reinterpret`]): a decoy in one window does not end the search.
-pub(super) fn resync_to_end(src: &dyn Source, from: u64, ctx: &mut Ctx) -> io::Result<()> {
+pub(super) fn resync_to_end(
+    src: &dyn Source,
+    from: u64,
+    search: super::Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
     let (only, why) = super::after_break(true);
     let mut at = from;
     while at < src.len() {
         if budget_spent(ctx) {
-            return untried_rest(ctx, at, src.len(), from);
+            let b = search.base;
+            return untried_rest(
+                ctx,
+                at.saturating_add(b),
+                src.len().saturating_add(b),
+                from.saturating_add(b),
+            );
         }
         let stop = at.saturating_add(super::RESYNC_WINDOW).min(src.len());
-        if super::reinterpret(src, at, stop, only, why, 0, ctx)? {
+        if super::reinterpret(src, at, stop, only, why, search, ctx)? {
             return Ok(());
         }
         at = stop;
@@ -395,6 +406,7 @@ pub(super) fn resync_stream(
     let (only, why) = super::after_break(true);
     let window = super::RESYNC_WINDOW;
     let mut base = from;
+    let searched = std::cell::RefCell::new(super::Searched::default());
     loop {
         let want = window.saturating_mul(2);
         let more = want.saturating_sub(tail.len() as u64);
@@ -409,7 +421,11 @@ pub(super) fn resync_stream(
             return untried_rest(ctx, base, end, from);
         }
         let stop = window.min(tail.len() as u64);
-        if super::reinterpret(&tail, 0, stop, only, why, base, ctx)?
+        let search = super::Search {
+            searched: &searched,
+            base,
+        };
+        if super::reinterpret(&tail, 0, stop, only, why, search, ctx)?
             || (tail.len() as u64) <= window
         {
             return Ok(());

@@ -109,6 +109,66 @@ struct Side<'a> {
     start: u64,
 }
 
+/// The windows of side readings one inspection has searched, as positions in the stream its
+/// messages speak of: a search nested in a full reading does not try again the starts that
+/// another search of the same source tries or has tried (nested full readings used to search
+/// one window up to [`MAX_FULL_READINGS`] times).
+///
+/// Skipping is sound because every search tries each of its starts, or ends with a finding
+/// that covers those it did not (a critical one, or `pickle-limit-exceeded`): a search of
+/// every position covers any search; one of `PROTO` positions only, one of the same kind.
+#[derive(Default)]
+struct Searched {
+    /// `(from, to, every position)`, sorted by `from`; adjacent spans of one kind merged.
+    spans: Vec<(u64, u64, bool)>,
+}
+
+impl Searched {
+    /// Claims `[from, to)` for a search of every position (`all`) or of `PROTO` positions;
+    /// returns the parts of it that an earlier search covers (sorted, not overlapping), whose
+    /// starts this one skips.
+    fn claim(&mut self, from: u64, to: u64, all: bool) -> Vec<(u64, u64)> {
+        let mut skip: Vec<(u64, u64)> = Vec::new();
+        for &(f, t, a) in &self.spans {
+            let (f, t) = (f.max(from), t.min(to));
+            if f < t && (a || !all) {
+                match skip.last_mut() {
+                    Some(last) if last.1 >= f => last.1 = last.1.max(t),
+                    _ => skip.push((f, t)),
+                }
+            }
+        }
+        let i = self.spans.partition_point(|s| s.0 < from);
+        self.spans.insert(i, (from, to, all));
+        // Windows searched one after another (after a joblib array, to the end of the file)
+        // make one span.
+        self.spans.dedup_by(|b, a| {
+            a.2 == b.2 && a.0 <= b.0 && b.0 <= a.1 && {
+                a.1 = a.1.max(b.1);
+                true
+            }
+        });
+        skip.sort_unstable();
+        skip
+    }
+}
+
+/// The search state of one inspection, and where its source starts in the stream the
+/// messages speak of (not 0 when the source holds only the bytes after a break).
+#[derive(Clone, Copy)]
+struct Search<'a> {
+    searched: &'a RefCell<Searched>,
+    base: u64,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Side readings this thread started, and starts it skipped because another search of the
+    /// inspection tries them (for tests of the work searches do).
+    static STARTS_TRIED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static STARTS_SKIPPED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// Frame overruns whose tails are re-read.
 const MAX_REINTERPRETATIONS: usize = 4;
 /// How far past a frame end or a break to look for another reading.
@@ -131,13 +191,23 @@ const RESYNC_WINDOW: u64 = 1 << 20;
 /// dangerous (under the member `<pickle at N, ...>`); the overrun and the break are findings in
 /// any case.
 pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
-    inspect_at(src, 0, ctx).map(|(format, _)| format)
+    let searched = RefCell::new(Searched::default());
+    let search = Search {
+        searched: &searched,
+        base: 0,
+    };
+    inspect_at(src, 0, search, ctx).map(|(format, _)| format)
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
 /// in full follows up its own overruns and breaks the same way); also returns the bytes the
 /// streams took.
-fn inspect_at(src: &dyn Source, start: u64, ctx: &mut Ctx) -> io::Result<(Format, u64)> {
+fn inspect_at(
+    src: &dyn Source,
+    start: u64,
+    search: Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<(Format, u64)> {
     let mut r = SourceReader::new(src, start);
     let out = read_streams(&mut r, src.len().checked_sub(start), ctx)?;
     // The reading's offsets count from `start`; windows are offsets in `src`.
@@ -145,9 +215,18 @@ fn inspect_at(src: &dyn Source, start: u64, ctx: &mut Ctx) -> io::Result<(Format
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
         let (fe, end) = (at(fe), at(end));
         let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
-        reinterpret(src, fe, stop, None, "after the FRAME ending at", 0, ctx)?;
+        reinterpret(
+            src,
+            fe,
+            stop,
+            None,
+            "after the FRAME ending at",
+            search,
+            ctx,
+        )?;
     }
     if let Some(&(fe, _)) = out.overruns.get(MAX_REINTERPRETATIONS) {
+        let fe = at(fe).saturating_add(search.base);
         ctx.report(
             Code::PickleLimitExceeded,
             Some(fe),
@@ -158,12 +237,12 @@ fn inspect_at(src: &dyn Source, start: u64, ctx: &mut Ctx) -> io::Result<(Format
         );
     }
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
-        joblib::resync_to_end(src, at(b), ctx)?;
+        joblib::resync_to_end(src, at(b), search, ctx)?;
     } else if let Some(b) = out.broken_at {
         let b = at(b);
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
         let (only, why) = after_break(out.resync);
-        reinterpret(src, b, stop, only, why, 0, ctx)?;
+        reinterpret(src, b, stop, only, why, search, ctx)?;
     }
     Ok((out.format, out.read))
 }
@@ -197,14 +276,15 @@ struct Window<'a> {
     only: Option<u8>,
     visited: Rc<RefCell<Visited>>,
     lines: LineEnds,
+    /// Spans of `src` (sorted) whose starts another search tries ([`Searched`]).
+    skip: Vec<(u64, u64)>,
 }
 
 /// Tries each position in `[from, to)` (those holding `only`, when given) as the start of a
 /// pickle, on the side; a reading that finds something dangerous is reported in full, and the
 /// search goes on after it until a full reading finds something critical (so a decoy cannot
 /// hide a payload behind it), the file's [`MAX_FULL_READINGS`] are spent or its budget is.
-/// `base` is where `src` starts in the stream the messages speak of (not 0 when `src` holds
-/// only the bytes after a break). Returns true when later windows need not be tried: a full
+/// Starts another search of the inspection tries are skipped ([`Searched`]). Returns true when later windows need not be tried: a full
 /// reading found something critical, or no more full readings are left (a finding).
 #[allow(clippy::too_many_arguments)]
 fn reinterpret(
@@ -213,9 +293,21 @@ fn reinterpret(
     to: u64,
     only: Option<u8>,
     why: &str,
-    base: u64,
+    search: Search<'_>,
     ctx: &mut Ctx,
 ) -> io::Result<bool> {
+    let base = search.base;
+    let skip = search
+        .searched
+        .borrow_mut()
+        .claim(
+            from.saturating_add(base),
+            to.saturating_add(base),
+            only.is_none(),
+        )
+        .into_iter()
+        .map(|(f, t)| (f.saturating_sub(base), t.saturating_sub(base)))
+        .collect();
     // The window's positions are tried as starts; the bytes after it, up to as many again as
     // a window holds, are read with it, so the readings that run past the window go on in
     // memory (a reader and its buffer per reading cost more than most readings).
@@ -234,6 +326,7 @@ fn reinterpret(
         only,
         visited: Rc::new(RefCell::new(Visited::new(from, to.saturating_sub(from)))),
         lines: LineEnds::default(),
+        skip,
     };
     // A side reading only asks whether anything dangerous is there: it keeps no value longer
     // than a name (a longer one fails closed: an import operand or a nested loader's data not
@@ -265,7 +358,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            inspect_at(src, from_start, ctx).map(|(_, r)| r)
+            inspect_at(src, from_start, search, ctx).map(|(_, r)| r)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -304,8 +397,15 @@ fn try_starts(
     untried: &mut u64,
 ) -> io::Result<Option<usize>> {
     let mut scratch = ctx.scratch(small);
+    let mut skip = w.skip.iter().peekable();
     for (i, &b) in w.data.iter().enumerate().take(w.span).skip(next) {
         let start = w.from.saturating_add(i as u64);
+        while skip.next_if(|s| s.1 <= start).is_some() {}
+        if skip.peek().is_some_and(|s| s.0 <= start) {
+            #[cfg(test)]
+            STARTS_SKIPPED.with(|c| c.set(c.get().saturating_add(1)));
+            continue;
+        }
         let plausible = match w.only {
             Some(o) => b == o && w.data.get(i.saturating_add(1)).is_some_and(|p| *p <= 5),
             None => op_name(b) != "UNKNOWN",
@@ -323,6 +423,8 @@ fn try_starts(
             *untried = untried.saturating_add(1);
             continue;
         }
+        #[cfg(test)]
+        STARTS_TRIED.with(|c| c.set(c.get().saturating_add(1)));
         scratch.restart_side(ctx.decompressed, left);
         // The reading starts in memory and goes on into the rest of the file only if it gets
         // that far (the reader allocates nothing until then).
@@ -368,6 +470,7 @@ fn try_starts(
 /// at its end (the payloads appended after a crashing stream are small).
 pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
     let out = read_streams(r, None, ctx)?;
+    let searched = RefCell::new(Searched::default());
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
         joblib::resync_stream(r, out.rest, b, ctx)?;
     } else if let Some(b) = out.broken_at {
@@ -379,7 +482,11 @@ pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> 
         let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
         let stop = RESYNC_WINDOW.min(tail.len() as u64);
         let (only, why) = after_break(out.resync);
-        reinterpret(&tail, 0, stop, only, why, b, ctx)?;
+        let search = Search {
+            searched: &searched,
+            base: b,
+        };
+        reinterpret(&tail, 0, stop, only, why, search, ctx)?;
     }
     Ok(out.format)
 }

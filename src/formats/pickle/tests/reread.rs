@@ -456,3 +456,40 @@ fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     assert!(parse_index("9".repeat(100_000).as_bytes(), "GET").is_err());
     assert!(parse_index(b"-1", "GET").is_err());
 }
+
+#[test]
+fn full_readings_nested_in_a_search_do_not_search_its_window_again() {
+    // Found by fuzzing (8 KB, 1 s under ASan): side readings that stop early are read in
+    // full, and each full reading follows up its own unresolved joblib arrays (or overruns,
+    // or breaks) with a search of its own,
+    // over the window its caller was already searching. Nested up to the file's 16 full
+    // readings, one window was searched again and again.
+    let b =
+        include_bytes!("../../../../fuzz/regressions/pickle/nested-full-readings-research-windows");
+    STARTS_TRIED.with(|c| c.set(0));
+    STARTS_SKIPPED.with(|c| c.set(0));
+    let (codes, _) = run(b);
+    let tried = STARTS_TRIED.with(|c| c.get());
+    let skipped = STARTS_SKIPPED.with(|c| c.get());
+    assert!(codes.contains(&Code::JoblibArrayUnresolved), "{codes:?}");
+    assert!(skipped > 0, "no search met another's window");
+    assert!(
+        tried <= b.len() as u64,
+        "{tried} side readings started in a file of {} bytes",
+        b.len()
+    );
+}
+
+#[test]
+fn a_search_skips_only_the_starts_an_earlier_search_of_as_many_positions_covers() {
+    let mut s = Searched::default();
+    // PROTO positions after a break, then every position after an overrun: not covered.
+    assert_eq!(s.claim(100, 200, false), vec![]);
+    assert_eq!(s.claim(150, 300, true), vec![]);
+    // PROTO positions are covered by both kinds.
+    assert_eq!(s.claim(120, 400, false), vec![(120, 300)]);
+    assert_eq!(s.claim(250, 500, true), vec![(250, 300)]);
+    // Windows one after another make one span.
+    assert_eq!(s.claim(500, 600, true), vec![]);
+    assert_eq!(s.claim(0, 1000, true), vec![(150, 600)]);
+}
