@@ -52,7 +52,14 @@ pub(super) struct Input<'r> {
     /// Side readings: where the reading starts in the source, and the line ends the readings
     /// of one window share.
     lines: Option<(u64, LineEnds)>,
+    /// Read as a loader that buffers each frame whole ([`Input::whole_frames`]): the end of
+    /// the frame buffered, while bytes of it are left; `NO_FRAME` otherwise (and always when
+    /// reading contiguously).
+    frame_buf_end: u64,
+    whole_frames: bool,
 }
+
+const NO_FRAME: u64 = u64::MAX;
 
 /// What the side readings of one window last learnt of line ends, as source offsets
 /// `(from, to, newline)`: no newline lies in `[from, to)`, and one lies at `to` when `newline`.
@@ -83,7 +90,91 @@ impl<'r> Input<'r> {
             pos: 0,
             len,
             lines: None,
+            frame_buf_end: NO_FRAME,
+            whole_frames: false,
         }
+    }
+
+    /// Reads as CPython's C unpickler reads a file object without `peek` (`io.BytesIO`, so
+    /// `torch.load`), or any frame of 8 KiB or more: a `FRAME` is read whole into a buffer of
+    /// its own, and a read that runs past that buffer's end drops what is left of it and
+    /// takes its bytes from the frame's end on; a stream that stops inside a frame leaves the
+    /// file at the frame's end, where the next `pickle.load` starts. Read otherwise (`peek`,
+    /// `pickle.loads`), the bytes run on across a frame's end.
+    pub(super) fn whole_frames(&mut self) {
+        self.whole_frames = true;
+    }
+
+    pub(super) fn reads_whole_frames(&self) -> bool {
+        self.whole_frames
+    }
+
+    /// A `FRAME` of `n` bytes whose header ends at the current position. Read whole, it is
+    /// buffered from here; or from the current buffer's end, when it does not fit in what is
+    /// left of that buffer (whose rest is dropped); one that fits is served from the current
+    /// buffer, which keeps its end. A frame longer than the data left cannot be read whole:
+    /// the loader stops.
+    pub(super) fn frame(&mut self, n: u64) -> Res<()> {
+        if !self.whole_frames {
+            return Ok(());
+        }
+        let e = self.frame_buf_end;
+        if e != NO_FRAME && self.pos < e {
+            if self.pos.saturating_add(n) <= e {
+                return Ok(());
+            }
+            self.skip_to(e)?;
+        }
+        if self.remaining().is_some_and(|r| r < n) {
+            return invalid(format!(
+                "pickle data was truncated (a FRAME of {n} bytes runs past the end of the data)"
+            ));
+        }
+        self.frame_buf_end = self.pos.saturating_add(n);
+        Ok(())
+    }
+
+    /// Before a read of `n` bytes: read whole frames, one that runs past the frame buffered
+    /// takes its bytes from the frame's end on (what is left of the buffer is dropped).
+    #[inline]
+    fn splice(&mut self, n: u64) -> Res<()> {
+        let e = self.frame_buf_end;
+        if e == NO_FRAME {
+            return Ok(());
+        }
+        if self.pos < e && self.pos.saturating_add(n) <= e {
+            return Ok(());
+        }
+        if self.pos < e {
+            self.skip_to(e)?;
+        }
+        self.frame_buf_end = NO_FRAME;
+        Ok(())
+    }
+
+    /// At the end of a stream read whole frames: the file is left at the end of the frame
+    /// buffered, where the next load starts.
+    pub(super) fn end_of_load(&mut self) -> Res<()> {
+        let e = std::mem::replace(&mut self.frame_buf_end, NO_FRAME);
+        if e != NO_FRAME && self.pos < e {
+            self.skip_to(e)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the bytes up to `e`.
+    fn skip_to(&mut self, e: u64) -> Res<()> {
+        let mut left = e.saturating_sub(self.pos);
+        while left > 0 {
+            let buf = self.avail()?;
+            if buf.is_empty() {
+                return invalid("pickle data was truncated (in a frame)");
+            }
+            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
+            self.consume(m);
+            left = left.saturating_sub(m as u64);
+        }
+        Ok(())
     }
 
     /// A side reading starting at `start` in the source, sharing `lines` with the other
@@ -190,6 +281,7 @@ impl<'r> Input<'r> {
         // The per-opcode path: the whole argument is in the buffer (a fixed-size copy).
         let end = self.start.wrapping_add(N);
         if end <= self.end
+            && self.pos.wrapping_add(N as u64) <= self.frame_buf_end
             && let Some(Ok(out)) = self.buf.get(self.start..end).map(<[u8; N]>::try_from)
         {
             self.start = end;
@@ -206,6 +298,9 @@ impl<'r> Input<'r> {
     /// [`Input::fill`]).
     #[inline]
     pub(super) fn buffered(&self, n: usize) -> Option<&[u8]> {
+        if self.pos.saturating_add(n as u64) > self.frame_buf_end {
+            return None;
+        }
         let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
         self.buf.get(self.start..end)
     }
@@ -219,6 +314,7 @@ impl<'r> Input<'r> {
     /// Fills `out` from the stream.
     #[inline]
     pub(super) fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {
+        self.splice(out.len() as u64)?;
         let mut done = 0;
         while let Some(rest) = out.get_mut(done..).filter(|r| !r.is_empty()) {
             let buf = self.avail()?;
@@ -239,6 +335,7 @@ impl<'r> Input<'r> {
     /// lies within it.
     pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Cow<'_, [u8]>> {
         if self.start < self.end
+            && self.frame_buf_end == NO_FRAME
             && let Some(i) = self.newline()
         {
             if i > max {
@@ -258,6 +355,9 @@ impl<'r> Input<'r> {
     /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
     pub(super) fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         out.clear();
+        if self.line_in_frame(out, max, what)? {
+            return Ok(());
+        }
         loop {
             if self.avail()?.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
@@ -281,10 +381,50 @@ impl<'r> Input<'r> {
         }
     }
 
+    /// Read whole frames, a line that ends in what is left of the frame buffered is read
+    /// from it (true); else what is left is dropped and the line is read from the frame's
+    /// end on, as the loader's `readline` does (false, nothing consumed past the frame).
+    fn line_in_frame(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<bool> {
+        let e = std::mem::replace(&mut self.frame_buf_end, NO_FRAME);
+        if e == NO_FRAME {
+            return Ok(false);
+        }
+        let mut long = false;
+        while let Some(left) = e.checked_sub(self.pos).filter(|&l| l > 0) {
+            let buf = self.avail()?;
+            if buf.is_empty() {
+                return invalid(format!("pickle data was truncated (in {what})"));
+            }
+            let n = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
+            let chunk = buf.get(..n).unwrap_or(&[]);
+            if let Some(i) = memchr(chunk) {
+                if long || out.len().saturating_add(i) > max {
+                    return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                }
+                out.extend_from_slice(chunk.get(..i).unwrap_or(&[]));
+                self.consume(i.saturating_add(1));
+                // The rest of the frame is still buffered.
+                self.frame_buf_end = e;
+                return Ok(true);
+            }
+            // Kept only while it could still be a line short enough to read.
+            if !long && out.len().saturating_add(n) <= max {
+                out.extend_from_slice(chunk);
+            } else {
+                long = true;
+                out.clear();
+            }
+            self.consume(n);
+        }
+        out.clear();
+        Ok(false)
+    }
+
     /// Reads `n` bytes, keeping at most `keep` of them. Nothing is reserved for what the
     /// stream only declares: the first reservation is what is buffered now (a length far
     /// past the data costs no allocation), and the rest grows as bytes arrive.
     pub(super) fn take(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
+        self.splice(n)?;
         let first = n
             .min(keep as u64)
             .min(self.end.saturating_sub(self.start) as u64);

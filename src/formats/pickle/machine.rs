@@ -34,6 +34,8 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) memo: Memo,
     pub(super) frame_end: Option<u64>,
     pub(super) frame_overrun_reported: bool,
+    /// The stream stopped inside a frame ([`Machine::stop_in_frame`]).
+    pub(super) stopped_in_frame: bool,
     /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
     pub(super) seen_globals: foldhash::HashMap<Box<str>, usize>,
     /// Reused for [`Machine::import`]'s lookup key and the two lines of `GLOBAL`/`INST`.
@@ -129,6 +131,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             memo: Memo::new(&hasher),
             frame_end: None,
             frame_overrun_reported: false,
+            stopped_in_frame: false,
             seen_globals: foldhash::HashMap::with_hasher(hasher.clone()),
             key_buf: String::new(),
             line_bufs: [Vec::new(), Vec::new()],

@@ -98,6 +98,8 @@ struct Streams {
     read: u64,
     /// A stream stopped at an analysis limit.
     limited: bool,
+    /// A stream stopped inside a frame.
+    stopped_in_frame: bool,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -196,7 +198,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         searched: &searched,
         base: 0,
     };
-    inspect_at(src, 0, search, ctx).map(|(format, _)| format)
+    inspect_at(src, 0, search, false, ctx).map(|(format, _)| format)
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
@@ -206,10 +208,15 @@ fn inspect_at(
     src: &dyn Source,
     start: u64,
     search: Search<'_>,
+    whole_frames: bool,
     ctx: &mut Ctx,
 ) -> io::Result<(Format, u64)> {
     let mut r = SourceReader::new(src, start);
-    let out = read_streams(&mut r, src.len().checked_sub(start), ctx)?;
+    let len = src.len().checked_sub(start);
+    let out = read_streams_from(&mut r, &[], len, ctx, None, whole_frames)?;
+    if !whole_frames && (!out.overruns.is_empty() || out.stopped_in_frame) {
+        read_whole_frames(src, start, search, ctx)?;
+    }
     // The reading's offsets count from `start`; windows are offsets in `src`.
     let at = |o: u64| o.saturating_add(start);
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
@@ -358,7 +365,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            inspect_at(src, from_start, search, ctx).map(|(_, r)| r)
+            inspect_at(src, from_start, search, false, ctx).map(|(_, r)| r)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -439,6 +446,7 @@ fn try_starts(
                 lines: &w.lines,
                 start,
             }),
+            false,
         )?;
         let ran = scratch.facts.pickle_opcodes;
         let bytes = out.read / crate::limits::REREAD_BYTES_PER_OPCODE;
@@ -492,7 +500,27 @@ pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> 
 }
 
 fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
-    read_streams_from(r, &[], len, ctx, None)
+    read_streams_from(r, &[], len, ctx, None, false)
+}
+
+/// Where frames and opcodes disagree, the streams from `start` are read again as a loader
+/// that reads each frame whole reads them ([`Input::whole_frames`]): it takes different bytes
+/// after an overrun, and starts its next load at the frame's end after a STOP inside a
+/// frame. What this reading finds that the first did not is reported under a member of its
+/// own; its overruns and breaks are followed up as any reading's are.
+fn read_whole_frames(
+    src: &dyn Source,
+    start: u64,
+    search: Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let key = |f: &crate::finding::Finding| (f.code, f.location.offset, f.message.clone());
+    let known: std::collections::HashSet<_> = ctx.findings.iter().map(key).collect();
+    let before = ctx.findings.len();
+    let label = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
+    ctx.enter(label, |ctx| inspect_at(src, start, search, true, ctx))?;
+    ctx.retain_findings_from(before, |f| !known.contains(&key(f)));
+    Ok(())
 }
 
 /// Reads back-to-back streams; `len` is the data's length when known, `side` what a side
@@ -503,6 +531,7 @@ fn read_streams_from(
     len: Option<u64>,
     ctx: &mut Ctx,
     side: Option<Side<'_>>,
+    whole_frames: bool,
 ) -> io::Result<Streams> {
     let legacy = if data.is_empty() {
         r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
@@ -510,6 +539,9 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
+    if whole_frames {
+        inp.whole_frames();
+    }
     if let Some(side) = side {
         inp.share_lines(side.start, Rc::clone(side.lines));
     }
@@ -519,6 +551,7 @@ fn read_streams_from(
     let mut broken_at = None;
     let mut resync = false;
     let mut limited = false;
+    let mut stopped_in_frame = false;
     loop {
         match inp.peek() {
             Ok(None) => break,
@@ -563,6 +596,7 @@ fn read_streams_from(
         }
         let res = m.run(&mut inp);
         let activity = m.activity;
+        stopped_in_frame |= m.stopped_in_frame;
         overruns.append(&mut m.overruns);
         drop(m);
         ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
@@ -609,7 +643,15 @@ fn read_streams_from(
             }
         };
         match end {
-            End::Stop => {}
+            End::Stop => {
+                // Read whole frames, the next load starts at the end of the frame buffered.
+                if let Err(e) = inp.end_of_load() {
+                    match e {
+                        Break::Io(e) => return Err(e),
+                        _ => break,
+                    }
+                }
+            }
             End::Merged | End::Found | End::Broken | End::Limited => break,
         }
     }
@@ -641,6 +683,7 @@ fn read_streams_from(
         rest,
         read: inp.pos,
         limited,
+        stopped_in_frame,
     })
 }
 

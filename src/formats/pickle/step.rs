@@ -80,13 +80,14 @@ impl<'c, 'a> Machine<'c, 'a> {
                 && inp.pos > fe
                 && !self.frame_overrun_reported
                 && op != 0x95
+                && !inp.reads_whole_frames()
             {
                 let end = inp.pos;
                 self.frame_overrun(
                     (fe, end),
                     at,
                     format!(
-                        "opcode {} at {at} runs to {end} past the frame ending at {fe}; CPython reads on, frame-honouring scanners stop",
+                        "opcode {} at {at} runs to {end} past the frame ending at {fe}; a loader that peeks reads on, one that reads the frame whole (io.BytesIO, torch.load) takes it from the frame end, frame-honouring scanners stop",
                         op_name(op)
                     ),
                     Evidence::mismatch(format!("end <= {fe}"), end.to_string()),
@@ -96,6 +97,39 @@ impl<'c, 'a> Machine<'c, 'a> {
                 return Ok(End::Stop);
             }
         }
+    }
+
+    /// A STOP with bytes of its frame left after it. A loader that reads the frame whole
+    /// leaves the file at the frame's end, where the next `pickle.load` starts; one that
+    /// peeks resumes right after the STOP: the two read different streams next (no writer
+    /// ends a stream inside a frame).
+    fn stop_in_frame(&mut self, at: u64, inp: &Input) {
+        // A frame that runs past the data stops CPython at its FRAME, however it reads.
+        let within = |fe: u64| {
+            inp.remaining()
+                .is_none_or(|r| fe <= inp.pos.saturating_add(r))
+        };
+        let Some(fe) = self.frame_end.filter(|&fe| inp.pos < fe && within(fe)) else {
+            return;
+        };
+        // Side readings look for payloads, not for this.
+        if inp.reads_whole_frames()
+            || self.visited.is_some()
+            || std::mem::replace(&mut self.stopped_in_frame, true)
+        {
+            return;
+        }
+        let code = Code::PickleFrameOverrun;
+        self.ctx.report_with(
+            code,
+            code.default_severity(),
+            Some(at),
+            format!(
+                "STOP at {at} ends the stream inside the frame ending at {fe}; a loader that reads the frame whole (io.BytesIO, torch.load) starts the next load at {fe}, one that peeks at {}",
+                inp.pos
+            ),
+            Evidence::mismatch(format!("STOP at {}", fe.saturating_sub(1)), at.to_string()),
+        );
     }
 
     /// Reports the stream's (first) frame overrun at opcode `at` and keeps `window`, (frame
@@ -223,6 +257,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         match op {
             b'.' => {
                 self.pop()?;
+                self.stop_in_frame(at, inp);
                 return Ok(true);
             }
             b'1' => {
@@ -560,6 +595,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // makes one: each frame begins where the last ended).
                 if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
                     && !self.frame_overrun_reported
+                    && !inp.reads_whole_frames()
                 {
                     self.frame_overrun(
                         (fe, end.max(fe)),
@@ -571,6 +607,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     );
                 }
                 self.frame_end = Some(end);
+                inp.frame(n)?;
             }
             other => {
                 return invalid(format!("invalid load key {:#04x}", other));

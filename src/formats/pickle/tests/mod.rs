@@ -4,6 +4,7 @@ use crate::limits::Limits;
 use crate::policy::Policy;
 
 mod breaks;
+mod frames;
 mod higher_order;
 mod joblib;
 mod limits;
