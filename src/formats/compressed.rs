@@ -481,7 +481,28 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
     let name = format!("<{what}>");
     let refined = match inner {
         Format::Pickle | Format::PytorchLegacy => {
-            ctx.enter(&name, |ctx| super::pickle::inspect_stream(&mut r, ctx))?;
+            // Read again from the start when frames and opcodes disagree: the same decoder
+            // and cap, made anew (the first reading already accounted for the bytes).
+            let mut reopen = || -> io::Result<Box<dyn BufRead + '_>> {
+                let io_failed = Rc::new(Cell::new(false));
+                let tagged = Tagged {
+                    inner: SourceReader::new(src, 0),
+                    failed: io_failed.clone(),
+                };
+                let capped = Capped {
+                    inner: decoder(format, tagged)?,
+                    cap,
+                    produced: 0,
+                    hit: false,
+                    io_failed,
+                    corrupt: None,
+                    failed: None,
+                };
+                Ok(Box::new(BufReader::with_capacity(256 << 10, capped)))
+            };
+            ctx.enter(&name, |ctx| {
+                super::pickle::inspect_stream(&mut r, Some(&mut reopen), ctx)
+            })?;
             Format::Joblib
         }
         // A .tar.gz: read as it is decompressed, never held whole.
@@ -565,6 +586,43 @@ mod tests {
         let mut ctx = Ctx::new(&limits, &policy, "m.joblib");
         let f = inspect(&bytes.to_vec(), &mut ctx, format).unwrap();
         (f, ctx.findings.iter().map(|f| f.code).collect())
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
+
+    const SYSTEM: &[u8] = b"cos\nsystem\n(S'echo aibom-sample'\ntR.";
+
+    #[test]
+    fn a_compressed_pickle_whose_frames_disagree_is_read_again_frame_by_frame() {
+        // SHORT_BINUNICODE of 8 with 4 bytes left in its frame: read frame by frame (as
+        // io.BytesIO is), the 8 come from the frame's end and the reading resumes inside the
+        // BINSTRING that follows, at the payload. Read on, the payload is a string.
+        let mut b = b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x08AAAAAAAAU".to_vec();
+        b.push(2 + SYSTEM.len() as u8);
+        b.extend_from_slice(b"AA");
+        b.extend_from_slice(SYSTEM);
+        b.push(b'.');
+        let (_, codes) = run(&gzip(&b), Format::Gzip, Limits::default());
+        assert!(codes.contains(&Code::PickleFrameOverrun), "{codes:?}");
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+        assert!(!codes.contains(&Code::PickleLimitExceeded), "{codes:?}");
+    }
+
+    #[test]
+    fn a_compressed_pickle_is_read_again_after_a_frame_overrun() {
+        // A one-byte frame whose BINBYTES runs past it holding the payload: a loader that
+        // resumes at the frame's end runs it; the window after the frame end is tried.
+        let mut b = b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00B".to_vec();
+        b.extend_from_slice(&(SYSTEM.len() as u32).to_le_bytes());
+        b.extend_from_slice(SYSTEM);
+        b.push(b'.');
+        let (_, codes) = run(&gzip(&b), Format::Gzip, Limits::default());
+        assert!(codes.contains(&Code::PickleFrameOverrun), "{codes:?}");
+        assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
     }
 
     #[test]

@@ -125,15 +125,18 @@ pub(super) fn read_capped(r: &mut impl Read, out: &mut Vec<u8>, max: u64) -> io:
 /// analysed as a stream (`det`, detected from its first bytes): pickles and tar archives.
 /// Returns the refined format, or `None` when nothing could be analysed this way (the caller
 /// decides whether that is a finding) or the depth limit stopped it.
+/// `reopen` opens the member again from its start, when it can be (see
+/// [`super::pickle::inspect_stream`]).
 pub(super) fn inspect_streamed(
     ctx: &mut Ctx,
     name: &str,
     det: Format,
     r: &mut dyn io::BufRead,
+    reopen: Option<&mut super::pickle::Reopen<'_>>,
 ) -> io::Result<Option<Format>> {
     match det {
         Format::Pickle | Format::PytorchLegacy => {
-            ctx.enter(name, |ctx| super::pickle::inspect_stream(r, ctx))
+            ctx.enter(name, |ctx| super::pickle::inspect_stream(r, reopen, ctx))
         }
         Format::Tar => ctx.enter(name, |ctx| super::tar::inspect_stream(r, ctx)),
         _ => Ok(None),

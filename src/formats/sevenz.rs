@@ -157,7 +157,8 @@ fn member(ctx: &mut Ctx, name: &str, size: u64, data: &mut dyn Read, max: u64) -
     let mut r = BufReader::with_capacity(256 << 10, capped);
     let head = r.fill_buf()?.to_vec();
     let fmt = detect::detect(&head, size, name);
-    super::member::inspect_streamed(ctx, name, fmt, &mut r)?;
+    // Read once, as the archive is decoded.
+    super::member::inspect_streamed(ctx, name, fmt, &mut r, None)?;
     let rest = io::copy(&mut r, &mut io::sink())?;
     ctx.spend_decompressed(rest.saturating_add(head.len() as u64));
     ctx.facts.members.push(super::Member {

@@ -401,12 +401,12 @@ pub(super) fn resync_stream(
     r: &mut dyn BufRead,
     mut tail: Vec<u8>,
     from: u64,
+    search: super::Search<'_>,
     ctx: &mut Ctx,
 ) -> io::Result<()> {
     let (only, why) = super::after_break(true);
     let window = super::RESYNC_WINDOW;
     let mut base = from;
-    let searched = std::cell::RefCell::new(super::Searched::default());
     loop {
         let want = window.saturating_mul(2);
         let more = want.saturating_sub(tail.len() as u64);
@@ -421,10 +421,7 @@ pub(super) fn resync_stream(
             return untried_rest(ctx, base, end, from);
         }
         let stop = window.min(tail.len() as u64);
-        let search = super::Search {
-            searched: &searched,
-            base,
-        };
+        let search = super::Search { base, ..search };
         if super::reinterpret(&tail, 0, stop, only, why, search, ctx)?
             || (tail.len() as u64) <= window
         {
@@ -488,7 +485,7 @@ mod tests {
         let policy = Policy::new(&[], false).unwrap();
         let mut ctx = Ctx::new(limits, &policy, "m.joblib");
         if stream {
-            super::super::inspect_stream(&mut &bytes[..], &mut ctx).unwrap();
+            super::super::inspect_stream(&mut &bytes[..], None, &mut ctx).unwrap();
         } else {
             super::super::inspect(&bytes.to_vec(), &mut ctx).unwrap();
         }

@@ -221,28 +221,13 @@ fn inspect_at(
     let at = |o: u64| o.saturating_add(start);
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
         let (fe, end) = (at(fe), at(end));
-        let stop = end.min(fe.saturating_add(RESYNC_WINDOW)).min(src.len());
-        reinterpret(
-            src,
-            fe,
-            stop,
-            None,
-            "after the FRAME ending at",
-            search,
-            ctx,
-        )?;
+        let end = end.min(src.len());
+        let stop = end.min(fe.saturating_add(RESYNC_WINDOW));
+        let why = "after the FRAME ending at";
+        reinterpret(src, fe, stop, None, why, search, ctx)?;
+        window_cut(ctx, (fe, stop, Some(end)), why, search.base);
     }
-    if let Some(&(fe, _)) = out.overruns.get(MAX_REINTERPRETATIONS) {
-        let fe = at(fe).saturating_add(search.base);
-        ctx.report(
-            Code::PickleLimitExceeded,
-            Some(fe),
-            format!(
-                "{} frame overruns; the bytes after the frames ending at {fe} and later were not read as a loader that resumes there would",
-                out.overruns.len()
-            ),
-        );
-    }
+    too_many_overruns(&out.overruns, start, search, ctx);
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
         joblib::resync_to_end(src, at(b), search, ctx)?;
     } else if let Some(b) = out.broken_at {
@@ -250,8 +235,31 @@ fn inspect_at(
         let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
         let (only, why) = after_break(out.resync);
         reinterpret(src, b, stop, only, why, search, ctx)?;
+        window_cut(ctx, (b, stop, Some(src.len())), why, search.base);
     }
     Ok((out.format, out.read))
+}
+
+/// Side readings try the first [`RESYNC_WINDOW`] positions after a frame end or a break
+/// (`from`): when the bytes go on past that (`to` < `end`; `None`: a stream that may go on),
+/// the rest is a limit finding. Offsets are in the source, `base` where it starts.
+fn window_cut(ctx: &mut Ctx, (from, to, end): (u64, u64, Option<u64>), why: &str, base: u64) {
+    if end.is_some_and(|e| to >= e) {
+        return;
+    }
+    let [from, to] = [from, to].map(|o| o.saturating_add(base));
+    let rest = match end {
+        Some(e) => format!("from {to} to {}", e.saturating_add(base)),
+        None => format!("from {to} on"),
+    };
+    ctx.report(
+        Code::PickleLimitExceeded,
+        Some(to),
+        format!(
+            "the positions {rest}, {why} {from}, were not tried as pickle starts: side readings try the first {} after it",
+            machine::human_bytes(RESYNC_WINDOW)
+        ),
+    );
 }
 
 /// Which positions after a break are tried as pickle starts, and how readings there are
@@ -470,17 +478,62 @@ fn try_starts(
     Ok(None)
 }
 
+/// Opens a stream again from its start (a decompressing reader made anew), for the readings
+/// that only a stream whose frames and opcodes disagree needs.
+pub type Reopen<'a> = dyn FnMut() -> io::Result<Box<dyn BufRead + 'a>> + 'a;
+
 /// Inspects back-to-back pickle streams read from `r` (for example a decompressing reader).
 ///
 /// Without random access, a break is followed up as [`inspect`] does it, over the bytes
 /// after the break kept in memory: a window of [`RESYNC_WINDOW`] positions tried as starts,
 /// and as much again for the readings to run on. A reading that needs more than that stops
-/// at its end (the payloads appended after a crashing stream are small).
-pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> {
-    let out = read_streams(r, None, ctx)?;
+/// at its end (the payloads appended after a crashing stream are small). Where frames and
+/// opcodes disagree, the stream is read again from its start through `reopen`: frame by frame
+/// ([`read_whole_frames`]), and to the windows after each frame overrun, kept in memory as
+/// after a break. A stream that cannot be read again (`reopen` is `None`: a member of a
+/// compressed tar or a 7z archive) gets a `pickle-limit-exceeded` finding instead.
+pub fn inspect_stream(
+    r: &mut dyn BufRead,
+    reopen: Option<&mut Reopen<'_>>,
+    ctx: &mut Ctx,
+) -> io::Result<Format> {
     let searched = RefCell::new(Searched::default());
+    let search = Search {
+        searched: &searched,
+        base: 0,
+    };
+    stream_at(r, reopen, false, search, ctx)
+}
+
+fn stream_at(
+    r: &mut dyn BufRead,
+    reopen: Option<&mut Reopen<'_>>,
+    whole_frames: bool,
+    search: Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<Format> {
+    let out = read_streams_from(r, &[], None, ctx, None, whole_frames)?;
+    let disagree = !out.overruns.is_empty() || out.stopped_in_frame;
+    match reopen {
+        Some(reopen) if disagree && !whole_frames => {
+            report_new(ctx, |ctx| match again(reopen)? {
+                Some(mut r) => stream_at(&mut *r, None, true, search, ctx).map(|_| ()),
+                None => Ok(()),
+            })?;
+            stream_windows(reopen, &out.overruns, search, ctx)?;
+        }
+        None if disagree && !whole_frames => {
+            ctx.report(
+                Code::PickleLimitExceeded,
+                None,
+                "frames and opcodes disagree in this stream, which is read once, as it is decompressed (a member of a compressed tar or a 7z archive): it was not read again frame by frame, as io.BytesIO and torch.load read it, nor from the frame ends on",
+            );
+        }
+        _ => {}
+    }
+    too_many_overruns(&out.overruns, 0, search, ctx);
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
-        joblib::resync_stream(r, out.rest, b, ctx)?;
+        joblib::resync_stream(r, out.rest, b, search, ctx)?;
     } else if let Some(b) = out.broken_at {
         let mut tail = out.rest;
         let want = RESYNC_WINDOW.saturating_mul(2);
@@ -490,35 +543,114 @@ pub fn inspect_stream(r: &mut dyn BufRead, ctx: &mut Ctx) -> io::Result<Format> 
         let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
         let stop = RESYNC_WINDOW.min(tail.len() as u64);
         let (only, why) = after_break(out.resync);
-        let search = Search {
-            searched: &searched,
-            base: b,
-        };
+        let search = Search { base: b, ..search };
         reinterpret(&tail, 0, stop, only, why, search, ctx)?;
+        // All that was read ahead came: the stream may go on past it.
+        let end = Some(tail.len() as u64).filter(|&n| n < want);
+        window_cut(ctx, (0, stop, end), why, b);
     }
     Ok(out.format)
 }
 
-fn read_streams(r: &mut dyn BufRead, len: Option<u64>, ctx: &mut Ctx) -> io::Result<Streams> {
-    read_streams_from(r, &[], len, ctx, None, false)
+/// The stream opened again; `None` when its data fails this time (it was read once already,
+/// and what it held then was reported).
+fn again<'a>(reopen: &mut Reopen<'a>) -> io::Result<Option<Box<dyn BufRead + 'a>>> {
+    match reopen() {
+        Ok(r) => Ok(Some(r)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The side readings after each frame overrun of a stream read without random access: the
+/// stream is opened again and read to the frame's end, and the window after it is tried from
+/// memory with the bytes after it, as after a break.
+fn stream_windows(
+    reopen: &mut Reopen<'_>,
+    overruns: &[(u64, u64)],
+    search: Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let mut open: Option<(Box<dyn BufRead + '_>, u64)> = None;
+    for &(fe, end) in overruns.iter().take(MAX_REINTERPRETATIONS) {
+        let (mut r, pos) = match open.take() {
+            Some((r, pos)) if pos <= fe => (r, pos),
+            _ => match again(reopen)? {
+                Some(r) => (r, 0),
+                None => return Ok(()),
+            },
+        };
+        let gap = fe.saturating_sub(pos);
+        // Best effort, as after a break: data that fails now ends the windows.
+        let skipped = io::copy(&mut io::Read::take(&mut *r, gap), &mut io::sink()).unwrap_or(0);
+        if skipped < gap {
+            return Ok(());
+        }
+        let span = end.min(fe.saturating_add(RESYNC_WINDOW)).saturating_sub(fe);
+        let mut tail = Vec::new();
+        let _ = io::Read::take(&mut *r, span.saturating_add(RESYNC_WINDOW)).read_to_end(&mut tail);
+        let stop = span.min(tail.len() as u64);
+        let at = Search { base: fe, ..search };
+        let why = "after the FRAME ending at";
+        reinterpret(&tail, 0, stop, None, why, at, ctx)?;
+        let end = end
+            .min(fe.saturating_add(tail.len() as u64))
+            .saturating_sub(fe);
+        window_cut(ctx, (0, stop, Some(end)), why, fe);
+        open = Some((r, fe.saturating_add(tail.len() as u64)));
+    }
+    Ok(())
+}
+
+/// More frame overruns than are followed up: a finding (`start` is where the reading began
+/// in its source).
+fn too_many_overruns(overruns: &[(u64, u64)], start: u64, search: Search<'_>, ctx: &mut Ctx) {
+    if let Some(&(fe, _)) = overruns.get(MAX_REINTERPRETATIONS) {
+        let fe = fe.saturating_add(start).saturating_add(search.base);
+        ctx.report(
+            Code::PickleLimitExceeded,
+            Some(fe),
+            format!(
+                "{} frame overruns; the bytes after the frames ending at {fe} and later were not read as a loader that resumes there would",
+                overruns.len()
+            ),
+        );
+    }
 }
 
 /// Where frames and opcodes disagree, the streams from `start` are read again as a loader
 /// that reads each frame whole reads them ([`Input::whole_frames`]): it takes different bytes
 /// after an overrun, and starts its next load at the frame's end after a STOP inside a
-/// frame. What this reading finds that the first did not is reported under a member of its
-/// own; its overruns and breaks are followed up as any reading's are.
+/// frame. Its overruns and breaks are followed up as any reading's are.
 fn read_whole_frames(
     src: &dyn Source,
     start: u64,
     search: Search<'_>,
     ctx: &mut Ctx,
 ) -> io::Result<()> {
+    report_new(ctx, |ctx| {
+        inspect_at(src, start, search, true, ctx).map(|_| ())
+    })
+}
+
+/// The member of what the reading frame by frame finds.
+const READ_WHOLE: &str = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
+
+/// Runs a second reading of the same bytes (frame by frame) under its own member, keeping
+/// only the findings it adds that the inspection has not already reported (the same code,
+/// offset and message): what both readings see is reported once.
+fn report_new(ctx: &mut Ctx, read: impl FnOnce(&mut Ctx) -> io::Result<()>) -> io::Result<()> {
     let key = |f: &crate::finding::Finding| (f.code, f.location.offset, f.message.clone());
     let known: std::collections::HashSet<_> = ctx.findings.iter().map(key).collect();
     let before = ctx.findings.len();
-    let label = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
-    ctx.enter(label, |ctx| inspect_at(src, start, search, true, ctx))?;
+    ctx.enter(READ_WHOLE, read)?;
     ctx.retain_findings_from(before, |f| !known.contains(&key(f)));
     Ok(())
 }

@@ -152,7 +152,8 @@ impl Input for Streamed<'_> {
         let mut r = BufReader::with_capacity(256 << 10, (&mut self.r).take(n));
         let head = r.fill_buf()?;
         let det = detect::detect(head.get(..detect::HEAD_LEN).unwrap_or(head), n, name);
-        let format = match inspect_streamed(ctx, name, det, &mut r)? {
+        // A member of a compressed tar is read once, as the tar is decompressed.
+        let format = match inspect_streamed(ctx, name, det, &mut r, None)? {
             Some(f) => f,
             None => {
                 if needs_content(det) {

@@ -354,7 +354,12 @@ impl Zip<'_> {
             let det = detect::detect(head, v.declared_usize.unwrap_or(u64::MAX), &v.name);
             if matches!(det, Format::Pickle | Format::PytorchLegacy | Format::Tar) {
                 let mut r = BufReader::with_capacity(CHUNK, io::Cursor::new(buf).chain(&mut inf));
-                let entered = inspect_streamed(ctx, &v.name, det, &mut r)?;
+                // Read again from the start through a new inflater, when needed.
+                let mut reopen = || -> io::Result<Box<dyn io::BufRead + '_>> {
+                    let again = Inflate::new(&win, cap, limits);
+                    Ok(Box::new(BufReader::with_capacity(CHUNK, again)))
+                };
+                let entered = inspect_streamed(ctx, &v.name, det, &mut r, Some(&mut reopen))?;
                 // The rest, for the CRC, the size and the end of the stream.
                 io::copy(&mut r, &mut io::sink())?;
                 entered.unwrap_or(det)

@@ -253,6 +253,34 @@ fn large_deflated_pickle_is_streamed() {
 }
 
 #[test]
+fn a_streamed_member_whose_frames_disagree_is_read_again_frame_by_frame() {
+    // torch.load reads data.pkl through io.BytesIO: frame by frame. A 300 KB frame padded
+    // with POPs of None, then a SHORT_BINUNICODE of 8 with 4 bytes left in the frame; read
+    // frame by frame, the 8 come from the frame's end and the reading resumes in the
+    // BINSTRING after it, at the payload.
+    let payload = b"cos\nsystem\n(S'echo aibom-sample'\ntR.";
+    let inner_len = 300_000 + 6;
+    let mut p = b"\x80\x04\x95".to_vec();
+    p.extend_from_slice(&(inner_len as u64).to_le_bytes());
+    for _ in 0..150_000 {
+        p.extend_from_slice(b"N0");
+    }
+    p.extend_from_slice(b"\x8c\x08AAAAAAAAU");
+    p.push(2 + payload.len() as u8);
+    p.extend_from_slice(b"AA");
+    p.extend_from_slice(payload);
+    p.push(b'.');
+    let limits = Limits {
+        max_in_memory: 1000,
+        ..Limits::default()
+    };
+    let r = run_with(&build(&[deflated("archive/data.pkl", &p)]), limits);
+    assert!(has(&r, Code::PickleFrameOverrun), "{:?}", r.codes);
+    assert!(has(&r, Code::PickleDangerousGlobal), "{:?}", r.findings);
+    assert!(!has(&r, Code::PickleLimitExceeded), "{:?}", r.findings);
+}
+
+#[test]
 fn crc_mismatch_is_reported_and_the_member_still_scanned() {
     let mut e = stored("archive/data.pkl", MAL);
     e.crc ^= 0xffff_ffff;

@@ -67,7 +67,7 @@ fn a_stream_read_without_random_access_is_reread_after_a_break() {
     let limits = Limits::default();
     let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
     let b = b"\x80\x02N\xff\x80\x02cos\nsystem\n.";
-    let format = inspect_stream(&mut &b[..], &mut ctx).unwrap();
+    let format = inspect_stream(&mut &b[..], None, &mut ctx).unwrap();
     let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
     codes.sort();
     assert_eq!(
@@ -90,7 +90,7 @@ fn a_stream_read_without_random_access_is_reread_after_a_break() {
     long.extend(std::iter::repeat_n(b'N', 200_000));
     long.extend_from_slice(b"\xff\x80\x02cos\nsystem\n.");
     let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
-    inspect_stream(&mut &long[..], &mut ctx).unwrap();
+    inspect_stream(&mut &long[..], None, &mut ctx).unwrap();
     assert!(
         ctx.findings
             .iter()
@@ -138,4 +138,45 @@ fn whitespace_after_the_last_stream_is_a_fact_not_trailing_data() {
     assert_eq!(ctx.facts.pickle_trailing_whitespace, 1);
     // Anything else after the stream still is.
     assert_eq!(run(b"\x80\x02N.\nx").0, vec![Code::PickleTrailingData]);
+}
+
+#[test]
+fn a_stream_read_once_whose_frames_disagree_is_a_limit() {
+    // A member of a compressed tar cannot be opened again: its frame overrun is not followed
+    // up, which is said.
+    let b = b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00\x8c\x01a.";
+    let policy = Policy::new(&[], false).unwrap();
+    let limits = Limits::default();
+    let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+    inspect_stream(&mut &b[..], None, &mut ctx).unwrap();
+    let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [Code::PickleFrameOverrun, Code::PickleLimitExceeded],
+        "{:?}",
+        ctx.findings
+    );
+}
+
+#[test]
+fn bytes_past_the_window_of_starts_tried_after_a_break_are_a_limit() {
+    // PROTO positions are tried for 1 MiB after a break; a file that goes on past that says
+    // so. One that ends within it does not.
+    let mut b = b"\x80\x02N\xff".to_vec();
+    b.resize(b.len() + (3 << 19), b'x');
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        [Code::PickleMalformed, Code::PickleLimitExceeded],
+        "{:?}",
+        s.findings
+    );
+    assert!(
+        s.says("were not tried as pickle starts"),
+        "{:?}",
+        s.findings
+    );
+    b.truncate(1 << 20);
+    assert_eq!(scan(&b).codes, [Code::PickleMalformed]);
 }
