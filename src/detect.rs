@@ -785,6 +785,32 @@ mod tests {
     }
 
     #[test]
+    fn protocol0_pickles_with_lines_cpython_accepts_are_pickles() {
+        // Each runs os.system in CPython 3.11 (the last then fails at its second import): a
+        // frozen module is found by what precedes a NUL, numbers may carry whitespace and stop
+        // at a NUL, names need not be ASCII, and no opcode needs a PROTO before it. The
+        // grammar refused them, and the files were only hashed.
+        for b in [
+            &b"cos\0x\nsystem\n(S'echo aibom-sample'\ntR."[..],
+            b"I 1 \n0cos\nsystem\n(S'echo aibom-sample'\ntR.",
+            b"I1\0zz\n0cos\nsystem\n(S'echo aibom-sample'\ntR.",
+            "cos\nsystem\n(S'echo aibom-sample'\ntR0cm\u{f3}dulo\nf\n.".as_bytes(),
+            b"\x8e\x01\x00\x00\x00\x00\x00\x00\x00x0cos\nsystem\n(S'echo aibom-sample'\ntR.",
+            b"\x8a\x01\x01\x8b\x01\x00\x00\x00\x01\x86\x940cos\nsystem\n(S'echo aibom-sample'\ntR.",
+        ] {
+            assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle, "{b:?}");
+        }
+        // Text is still text.
+        for t in ["config\nfoo bar\nbaz\n", "I am a line\nof text.\n"] {
+            assert_ne!(
+                detect(t.as_bytes(), t.len() as u64, "x"),
+                Format::Pickle,
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
     fn safetensors_whose_header_length_looks_like_a_pickle_proto_is_safetensors() {
         let mut b = 384u64.to_le_bytes().to_vec();
         b.push(b'{');

@@ -90,6 +90,29 @@ pub fn op_name(op: u8) -> &'static str {
     }
 }
 
+/// A number's line as CPython reads it: `strtol`, `int()` and `float()` stop at a NUL (what
+/// follows is never looked at: `I12\0zz` is 12) and allow whitespace around the number.
+fn numeric_line(arg: &[u8]) -> bool {
+    let number = arg.split(|&c| c == 0).next().unwrap_or(arg);
+    number
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c) || c.is_ascii_whitespace())
+}
+
+/// A `GLOBAL` or `INST` module or name line: UTF-8 (the loader decodes it strictly) and, up to
+/// any NUL, a dotted name of letters, digits and underscores (Python names need not be ASCII;
+/// a frozen module is found by what precedes a NUL: `os\0x` imports `os`).
+fn global_line(line: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(line) else {
+        return false;
+    };
+    let name = text.split('\0').next().unwrap_or(text);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+}
+
 /// Dry run of the opcode grammar over the first bytes: a protocol 0/1 pickle either reaches
 /// STOP inside the window or runs through it without an error and with a plausible start.
 pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
@@ -122,7 +145,12 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
                 | b'C'
                 | 0x88
                 | 0x89
+                | 0x8a
+                | 0x8b
                 | 0x8c
+                | 0x8d
+                | 0x8e
+                | 0x96
                 | 0x95
                 | 0x80
         )
@@ -143,22 +171,14 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
             b'.' => return ops >= 2,
             b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
             | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
-            | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 => Some(i),
+            | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 | 0x97 | 0x98 => Some(i),
             b'F' | b'I' | b'L' | b'g' | b'p' => line_at(i)
-                .filter(|(arg, _)| {
-                    arg.iter()
-                        .all(|c| c.is_ascii_alphanumeric() || b"+-._".contains(c))
-                })
+                .filter(|(arg, _)| numeric_line(arg))
                 .map(|(_, e)| e),
             b'S' | b'V' | b'P' => line_at(i).map(|(_, e)| e),
             b'c' | b'i' => line_at(i).and_then(|(module, e)| {
-                let ok = |s: &[u8]| {
-                    !s.is_empty()
-                        && s.iter()
-                            .all(|c| c.is_ascii_alphanumeric() || b"_.".contains(c))
-                };
                 let (name, e2) = line_at(e)?;
-                (ok(module) && ok(name)).then_some(e2)
+                (global_line(module) && global_line(name)).then_some(e2)
             }),
             b'K' | b'h' | b'q' | 0x82 => Some(i.saturating_add(1)),
             b'M' | 0x83 => Some(i.saturating_add(2)),
@@ -167,7 +187,7 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
             b'U' | b'C' | 0x8c | 0x8a => head
                 .get(i)
                 .map(|&n| i.saturating_add(1).saturating_add(usize::from(n))),
-            b'T' | b'X' | b'B' => head
+            b'T' | b'X' | b'B' | 0x8b => head
                 .get(i..i.saturating_add(4))
                 .and_then(|b| <[u8; 4]>::try_from(b).ok())
                 .map(|b| {
@@ -179,6 +199,11 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
                 .filter(|&&p| p <= 5)
                 .map(|_| i.saturating_add(1)),
             0x95 => Some(i.saturating_add(8)),
+            0x8d | 0x8e | 0x96 => head
+                .get(i..i.saturating_add(8))
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .and_then(|b| usize::try_from(u64::from_le_bytes(b)).ok())
+                .map(|n| i.saturating_add(8).saturating_add(n)),
             _ => return false,
         };
         match next {

@@ -20,6 +20,9 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
         self.activity = self.activity.saturating_add(1);
+        // CPython finds a frozen module (os, io, codecs, runpy, posixpath, ...) by the part of
+        // its name before a NUL: `os\0x` imports os. A module is judged by that part.
+        let module = module.split('\0').next().unwrap_or(module);
         let r = Ref::new(module, name);
         // The key (module, NUL, name) is unambiguous for names that can be imported at all; a
         // module or name holding NUL is never remembered, so it is reported every time.

@@ -568,3 +568,17 @@ fn rot13_is_recognised_under_every_spelling_the_codec_registry_accepts() {
         );
     }
 }
+
+#[test]
+fn a_module_name_with_a_nul_is_judged_by_what_precedes_it() {
+    // CPython 3.11 finds frozen modules (os, io, codecs, runpy, ...) by the part of the name
+    // before a NUL: this runs os.system. It was an unknown import of `os\0x`, a clean file.
+    let s = scan(b"\x80\x02cos\0x\nsystem\n(S'echo aibom-sample'\ntR.");
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+    assert!(s.called("os.system", "REDUCE"), "{:?}", s.calls);
+}
