@@ -52,11 +52,28 @@ pub(super) struct Input<'r> {
     /// Side readings: where the reading starts in the source, and the line ends the readings
     /// of one window share.
     lines: Option<(u64, LineEnds)>,
-    /// Read as a loader that buffers each frame whole ([`Input::whole_frames`]): the end of
-    /// the frame buffered, while bytes of it are left; `NO_FRAME` otherwise (and always when
-    /// reading contiguously).
+    /// Read by a plan ([`Input::read_frames`]): the end of the frame being read, while bytes
+    /// of it are left; `NO_FRAME` otherwise (and always without a plan).
     frame_buf_end: u64,
-    whole_frames: bool,
+    plan: Option<FramePlan>,
+    /// The frame being read is run on: its order among the smaller frames (its end is
+    /// watched: reading it whole would read other bytes past it).
+    watched: Option<u32>,
+    /// Smaller frames read so far, and those of them read run on that diverged.
+    small_frames: u32,
+    diverged: Vec<u32>,
+}
+
+/// How a loader reads the frames of a file object (`_pickle.c`): a frame of `PREFETCH`
+/// (8 KiB) or more, or any frame when the object cannot `peek` (`io.BytesIO`), is read whole
+/// with `read(n)`; a smaller one is peeked, and read run on when `peek` returns all of it,
+/// whole otherwise (which depends on where the file's buffer happens to end).
+#[derive(Clone, Debug, Default)]
+pub(super) struct FramePlan {
+    /// Frames of this many bytes or more are read whole.
+    pub(super) whole_from: u64,
+    /// The smaller frames, in order: read whole when true; run on past the list.
+    pub(super) small_whole: Vec<bool>,
 }
 
 const NO_FRAME: u64 = u64::MAX;
@@ -69,6 +86,43 @@ const NO_FRAME: u64 = u64::MAX;
 pub(super) type LineEnds = Rc<Cell<(u64, u64, bool)>>;
 
 const INPUT_BUF: usize = 64 << 10;
+
+/// The first bytes of a number's line could be a number's (`int(x, 0)`, `float`, a LONG's
+/// `L`): what `strtol` and its fallbacks read stops at a NUL.
+fn number(first: &[u8]) -> bool {
+    let number = first.split(|&c| c == 0).next().unwrap_or(first);
+    number.iter().all(|c| {
+        c.is_ascii_hexdigit() || b"xXoObBlLinftyINFTY_+-.".contains(c) || c.is_ascii_whitespace()
+    })
+}
+
+/// A line longer than `max` (its first bytes: `head`, then `more`): a limit, unless CPython
+/// could not read it anyway, whatever its length (its first bytes decide: a number with a
+/// byte no number holds before any NUL, a `GLOBAL`/`INST` name that is not UTF-8, a `PERSID`
+/// that is not ASCII, a `STRING` not quoted), which is where the stream breaks. Array bytes
+/// read as opcodes are full of such lines; they are no limit of the analysis.
+fn too_long(what: &str, max: usize, head: &[u8], more: &[u8]) -> Break {
+    const PROBE: usize = 64;
+    let mut probe = [0u8; PROBE];
+    let mut n = 0usize;
+    for (to, from) in probe.iter_mut().zip(head.iter().chain(more)) {
+        *to = *from;
+        n = n.saturating_add(1);
+    }
+    let first = probe.get(..n).unwrap_or(&[]);
+    let why = match what {
+        "INT" | "LONG" | "FLOAT" | "PUT" | "GET" if !number(first) => "not a number",
+        "GLOBAL" | "INST" if std::str::from_utf8(first).is_err_and(|e| e.error_len().is_some()) => {
+            "not UTF-8"
+        }
+        "PERSID" if !first.is_ascii() => "not ASCII",
+        "STRING" if !matches!(first.first(), Some(b'\'' | b'"')) => "not quoted",
+        _ => return Break::Limit(format!("{what} line longer than {max} bytes")),
+    };
+    Break::Invalid(format!(
+        "{what} line longer than {max} bytes that CPython cannot read: {why}"
+    ))
+}
 
 #[cfg(test)]
 thread_local! {
@@ -91,51 +145,91 @@ impl<'r> Input<'r> {
             len,
             lines: None,
             frame_buf_end: NO_FRAME,
-            whole_frames: false,
+            plan: None,
+            watched: None,
+            small_frames: 0,
+            diverged: Vec::new(),
         }
     }
 
-    /// Reads as CPython's C unpickler reads a file object without `peek` (`io.BytesIO`, so
-    /// `torch.load`), or any frame of 8 KiB or more: a `FRAME` is read whole into a buffer of
-    /// its own, and a read that runs past that buffer's end drops what is left of it and
-    /// takes its bytes from the frame's end on; a stream that stops inside a frame leaves the
-    /// file at the frame's end, where the next `pickle.load` starts. Read otherwise (`peek`,
-    /// `pickle.loads`), the bytes run on across a frame's end.
-    pub(super) fn whole_frames(&mut self) {
-        self.whole_frames = true;
+    /// Reads as CPython's C unpickler reads frames from a file object, by `plan`. A frame
+    /// read whole goes into a buffer of its own: a read that runs past its end drops what is
+    /// left of it and takes its bytes from the frame's end on (byte strings excepted: see
+    /// [`Input::take_run_on`]), a `FRAME` that does not fit what is left starts at the end,
+    /// and a stream that stops inside it leaves the file at its end, where the next
+    /// `pickle.load` starts. A frame read run on (peeked) is read as `pickle.loads` reads
+    /// every frame: its bytes run on across its end. Without a plan, every frame runs on.
+    pub(super) fn read_frames(&mut self, plan: FramePlan) {
+        self.plan = Some(plan);
     }
 
-    pub(super) fn reads_whole_frames(&self) -> bool {
-        self.whole_frames
+    /// Read by a [`FramePlan`].
+    pub(super) fn by_plan(&self) -> bool {
+        self.plan.is_some()
     }
 
-    /// A `FRAME` of `n` bytes whose header ends at the current position. Read whole, it is
-    /// buffered from here; or from the current buffer's end, when it does not fit in what is
-    /// left of that buffer (whose rest is dropped); one that fits is served from the current
-    /// buffer, which keeps its end. A frame longer than the data left cannot be read whole:
-    /// the loader stops.
+    /// The smaller frames read run on where reading them whole would have read other bytes
+    /// (by their order among the smaller frames; ascending).
+    pub(super) fn diverged(&self) -> &[u32] {
+        &self.diverged
+    }
+
+    /// The frame read run on being watched has come to where reading it whole would differ.
+    fn diverge(&mut self) {
+        if let Some(k) = self.watched.take()
+            && self.diverged.last().is_none_or(|&l| l < k)
+        {
+            self.diverged.push(k);
+        }
+        self.frame_buf_end = NO_FRAME;
+    }
+
+    /// A `FRAME` of `n` bytes whose header ends at the current position. One that fits what
+    /// is left of the frame being read is served from it; otherwise it is read from the file
+    /// (from the end of a frame read whole: what is left of it is dropped), whole or run on
+    /// as the plan says. A frame longer than the data left stops the loader, however it reads.
     pub(super) fn frame(&mut self, n: u64) -> Res<()> {
-        if !self.whole_frames {
+        let Some(whole_from) = self.plan.as_ref().map(|p| p.whole_from) else {
             return Ok(());
-        }
+        };
         let e = self.frame_buf_end;
         if e != NO_FRAME && self.pos < e {
             if self.pos.saturating_add(n) <= e {
                 return Ok(());
             }
-            self.skip_to(e)?;
+            if self.watched.is_some() {
+                self.diverge();
+            } else {
+                self.skip_to(e)?;
+            }
         }
         if self.remaining().is_some_and(|r| r < n) {
             return invalid(format!(
                 "pickle data was truncated (a FRAME of {n} bytes runs past the end of the data)"
             ));
         }
+        let whole = if n >= whole_from {
+            true
+        } else {
+            let k = self.small_frames;
+            self.small_frames = k.saturating_add(1);
+            let whole = usize::try_from(k)
+                .ok()
+                .and_then(|i| self.plan.as_ref()?.small_whole.get(i))
+                .copied()
+                .unwrap_or(false);
+            self.watched = (!whole).then_some(k);
+            whole
+        };
+        if whole {
+            self.watched = None;
+        }
         self.frame_buf_end = self.pos.saturating_add(n);
         Ok(())
     }
 
-    /// Before a read of `n` bytes: read whole frames, one that runs past the frame buffered
-    /// takes its bytes from the frame's end on (what is left of the buffer is dropped).
+    /// Before a read of `n` bytes with `_Unpickler_Read`: one that runs past a frame read
+    /// whole takes its bytes from the frame's end on (what is left of it is dropped).
     #[inline]
     fn splice(&mut self, n: u64) -> Res<()> {
         let e = self.frame_buf_end;
@@ -146,19 +240,30 @@ impl<'r> Input<'r> {
             return Ok(());
         }
         if self.pos < e {
+            if self.watched.is_some() {
+                self.diverge();
+                return Ok(());
+            }
             self.skip_to(e)?;
         }
         self.frame_buf_end = NO_FRAME;
+        self.watched = None;
         Ok(())
     }
 
-    /// At the end of a stream read whole frames: the file is left at the end of the frame
-    /// buffered, where the next load starts.
+    /// At the end of a stream: read whole, the file is left at the end of the frame, where
+    /// the next load starts; run on, right after the STOP.
     pub(super) fn end_of_load(&mut self) -> Res<()> {
-        let e = std::mem::replace(&mut self.frame_buf_end, NO_FRAME);
+        let e = self.frame_buf_end;
         if e != NO_FRAME && self.pos < e {
+            if self.watched.is_some() {
+                self.diverge();
+                return Ok(());
+            }
             self.skip_to(e)?;
         }
+        self.frame_buf_end = NO_FRAME;
+        self.watched = None;
         Ok(())
     }
 
@@ -339,7 +444,8 @@ impl<'r> Input<'r> {
             && let Some(i) = self.newline()
         {
             if i > max {
-                return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                let line = self.buf.get(self.start..).unwrap_or(&[]);
+                return Err(too_long(what, max, line, &[]));
             }
             let from = self.start;
             self.consume(i.saturating_add(1)); // with the newline at `i`
@@ -355,16 +461,33 @@ impl<'r> Input<'r> {
     /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
     pub(super) fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         out.clear();
+        // A frame read run on: the line is read on across its end, which a loader reading the
+        // frame whole would not do.
+        if let Some(e) =
+            Some(self.frame_buf_end).filter(|&e| self.watched.is_some() && self.pos < e)
+        {
+            self.line_run_on(out, max, what)?;
+            if self.pos > e {
+                self.diverge();
+            }
+            return Ok(());
+        }
         if self.line_in_frame(out, max, what)? {
             return Ok(());
         }
+        self.line_run_on(out, max, what)
+    }
+
+    /// [`Input::line_into`] with no frame in the way.
+    fn line_run_on(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         loop {
             if self.avail()?.is_empty() {
                 return invalid(format!("pickle data was truncated (in {what})"));
             }
             if let Some(i) = self.newline() {
                 if out.len().saturating_add(i) > max {
-                    return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                    let buf = self.buf.get(self.start..).unwrap_or(&[]);
+                    return Err(too_long(what, max, out, buf));
                 }
                 let from = self.start;
                 out.extend_from_slice(self.buf.get(from..from.saturating_add(i)).unwrap_or(&[]));
@@ -374,7 +497,7 @@ impl<'r> Input<'r> {
             let buf = self.avail()?;
             let n = buf.len();
             if out.len().saturating_add(n) > max {
-                return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                return Err(too_long(what, max, out, buf));
             }
             out.extend_from_slice(buf);
             self.consume(n);
@@ -399,7 +522,7 @@ impl<'r> Input<'r> {
             let chunk = buf.get(..n).unwrap_or(&[]);
             if let Some(i) = memchr(chunk) {
                 if long || out.len().saturating_add(i) > max {
-                    return Err(Break::Limit(format!("{what} line longer than {max} bytes")));
+                    return Err(too_long(what, max, out, chunk));
                 }
                 out.extend_from_slice(chunk.get(..i).unwrap_or(&[]));
                 self.consume(i.saturating_add(1));
@@ -418,6 +541,17 @@ impl<'r> Input<'r> {
         }
         out.clear();
         Ok(false)
+    }
+
+    /// [`Input::take`] as `_Unpickler_ReadInto` reads a byte string's data: what is left of
+    /// the frame being read is taken first and the rest read on from its end, however the
+    /// frame was read.
+    pub(super) fn take_run_on(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
+        if self.pos.saturating_add(n) > self.frame_buf_end {
+            self.frame_buf_end = NO_FRAME;
+            self.watched = None;
+        }
+        self.take(n, keep, what)
     }
 
     /// Reads `n` bytes, keeping at most `keep` of them. Nothing is reserved for what the

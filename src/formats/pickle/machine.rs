@@ -42,6 +42,8 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) key_buf: String,
     pub(super) line_bufs: [Vec<u8>; 2],
     pub(super) seen_calls: HashMap<(String, &'static str), usize>,
+    /// Extension codes already reported in this stream, and their fact.
+    pub(super) ext_seen: foldhash::HashMap<u32, usize>,
     /// Imports and calls this stream found (to tell a broken payload from trailing junk).
     pub(super) activity: u64,
     /// Frames an opcode ran past: (frame end, end of the opcode's argument).
@@ -136,6 +138,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             key_buf: String::new(),
             line_bufs: [Vec::new(), Vec::new()],
             seen_calls: HashMap::new(),
+            ext_seen: foldhash::HashMap::with_hasher(hasher.clone()),
             activity: 0,
             overruns: Vec::new(),
             attrs: HashMap::new(),
@@ -435,7 +438,14 @@ impl<'c, 'a> Machine<'c, 'a> {
         let at = inp.pos;
         self.check_declared(inp, n, at, what);
         let keep = self.keep(n);
-        let blob = Rc::new(inp.take(n, keep, what)?);
+        // A byte string's data is read with `_Unpickler_ReadInto` (on across a frame's end,
+        // however it is read), a Python 2 str's with `_Unpickler_Read`.
+        let blob = if text {
+            inp.take(n, keep, what)?
+        } else {
+            inp.take_run_on(n, keep, what)?
+        };
+        let blob = Rc::new(blob);
         Ok(if text {
             // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
             let s: String = blob.data.iter().map(|&b| b as char).collect();

@@ -43,7 +43,7 @@ use crate::detect::Format;
 use crate::detect::pickle::{LEGACY_TORCH_PREFIX, op_name};
 use crate::finding::{Code, Evidence};
 use crate::source::{Source, SourceReader};
-use input::{Break, Input, LineEnds};
+use input::{Break, FramePlan, Input, LineEnds};
 use machine::{End, Machine, Visited};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -100,6 +100,8 @@ struct Streams {
     limited: bool,
     /// A stream stopped inside a frame.
     stopped_in_frame: bool,
+    /// Read by a [`FramePlan`]: its smaller frames read run on that diverged.
+    diverged: Vec<u32>,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -198,24 +200,35 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         searched: &searched,
         base: 0,
     };
-    inspect_at(src, 0, search, false, ctx).map(|(format, _)| format)
+    inspect_at(src, 0, search, None, ctx).map(|out| out.format)
+}
+
+/// What one reading of the streams from a start found, besides findings.
+struct Reading {
+    format: Format,
+    /// Bytes the streams took.
+    read: u64,
+    /// Read by a [`FramePlan`]: its smaller frames read run on that diverged.
+    diverged: Vec<u32>,
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
-/// in full follows up its own overruns and breaks the same way); also returns the bytes the
-/// streams took.
+/// in full follows up its own overruns and breaks the same way), read by `plan` when given
+/// ([`frame_readings`]).
 fn inspect_at(
     src: &dyn Source,
     start: u64,
     search: Search<'_>,
-    whole_frames: bool,
+    plan: Option<&FramePlan>,
     ctx: &mut Ctx,
-) -> io::Result<(Format, u64)> {
+) -> io::Result<Reading> {
     let mut r = SourceReader::new(src, start);
     let len = src.len().checked_sub(start);
-    let out = read_streams_from(&mut r, &[], len, ctx, None, whole_frames)?;
-    if !whole_frames && (!out.overruns.is_empty() || out.stopped_in_frame) {
-        read_whole_frames(src, start, search, ctx)?;
+    let out = read_streams_from(&mut r, &[], len, ctx, None, plan)?;
+    if plan.is_none() && (!out.overruns.is_empty() || out.stopped_in_frame) {
+        frame_readings(ctx, &mut |ctx, plan| {
+            inspect_at(src, start, search, Some(plan), ctx).map(|out| out.diverged)
+        })?;
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
     let at = |o: u64| o.saturating_add(start);
@@ -237,7 +250,11 @@ fn inspect_at(
         reinterpret(src, b, stop, only, why, search, ctx)?;
         window_cut(ctx, (b, stop, Some(src.len())), why, search.base);
     }
-    Ok((out.format, out.read))
+    Ok(Reading {
+        format: out.format,
+        read: out.read,
+        diverged: out.diverged,
+    })
 }
 
 /// Side readings try the first [`RESYNC_WINDOW`] positions after a frame end or a break
@@ -373,7 +390,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            inspect_at(src, from_start, search, false, ctx).map(|(_, r)| r)
+            inspect_at(src, from_start, search, None, ctx).map(|out| out.read)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -454,7 +471,7 @@ fn try_starts(
                 lines: &w.lines,
                 start,
             }),
-            false,
+            None,
         )?;
         let ran = scratch.facts.pickle_opcodes;
         let bytes = out.read / crate::limits::REREAD_BYTES_PER_OPCODE;
@@ -489,7 +506,7 @@ pub type Reopen<'a> = dyn FnMut() -> io::Result<Box<dyn BufRead + 'a>> + 'a;
 /// and as much again for the readings to run on. A reading that needs more than that stops
 /// at its end (the payloads appended after a crashing stream are small). Where frames and
 /// opcodes disagree, the stream is read again from its start through `reopen`: frame by frame
-/// ([`read_whole_frames`]), and to the windows after each frame overrun, kept in memory as
+/// ([`frame_readings`]), and to the windows after each frame overrun, kept in memory as
 /// after a break. A stream that cannot be read again (`reopen` is `None`: a member of a
 /// compressed tar or a 7z archive) gets a `pickle-limit-exceeded` finding instead.
 pub fn inspect_stream(
@@ -502,27 +519,29 @@ pub fn inspect_stream(
         searched: &searched,
         base: 0,
     };
-    stream_at(r, reopen, false, search, ctx)
+    stream_at(r, reopen, None, search, ctx).map(|(format, _)| format)
 }
 
+/// [`inspect_stream`], read by `plan` when given; also returns the smaller frames that
+/// diverged ([`Reading::diverged`]).
 fn stream_at(
     r: &mut dyn BufRead,
     reopen: Option<&mut Reopen<'_>>,
-    whole_frames: bool,
+    plan: Option<&FramePlan>,
     search: Search<'_>,
     ctx: &mut Ctx,
-) -> io::Result<Format> {
-    let out = read_streams_from(r, &[], None, ctx, None, whole_frames)?;
+) -> io::Result<(Format, Vec<u32>)> {
+    let out = read_streams_from(r, &[], None, ctx, None, plan)?;
     let disagree = !out.overruns.is_empty() || out.stopped_in_frame;
     match reopen {
-        Some(reopen) if disagree && !whole_frames => {
-            report_new(ctx, |ctx| match again(reopen)? {
-                Some(mut r) => stream_at(&mut *r, None, true, search, ctx).map(|_| ()),
-                None => Ok(()),
+        Some(reopen) if disagree && plan.is_none() => {
+            frame_readings(ctx, &mut |ctx, plan| match again(reopen)? {
+                Some(mut r) => stream_at(&mut *r, None, Some(plan), search, ctx).map(|(_, d)| d),
+                None => Ok(Vec::new()),
             })?;
             stream_windows(reopen, &out.overruns, search, ctx)?;
         }
-        None if disagree && !whole_frames => {
+        None if disagree && plan.is_none() => {
             ctx.report(
                 Code::PickleLimitExceeded,
                 None,
@@ -549,7 +568,7 @@ fn stream_at(
         let end = Some(tail.len() as u64).filter(|&n| n < want);
         window_cut(ctx, (0, stop, end), why, b);
     }
-    Ok(out.format)
+    Ok((out.format, out.diverged))
 }
 
 /// The stream opened again; `None` when its data fails this time (it was read once already,
@@ -625,34 +644,101 @@ fn too_many_overruns(overruns: &[(u64, u64)], start: u64, search: Search<'_>, ct
     }
 }
 
-/// Where frames and opcodes disagree, the streams from `start` are read again as a loader
-/// that reads each frame whole reads them ([`Input::whole_frames`]): it takes different bytes
-/// after an overrun, and starts its next load at the frame's end after a STOP inside a
-/// frame. Its overruns and breaks are followed up as any reading's are.
-fn read_whole_frames(
-    src: &dyn Source,
-    start: u64,
-    search: Search<'_>,
+/// Frames of this many bytes or more are read whole from any file object (`PREFETCH` in
+/// `_pickle.c`: a smaller frame is peeked).
+const PREFETCH: u64 = 8192;
+/// Readings of a file object whose smaller frames are read one way or the other, per file.
+pub(crate) const MAX_FRAME_READINGS: usize = 8;
+
+/// Where frames and opcodes disagree, the streams are read again as the C unpickler reads
+/// them from a file object (`read` makes one reading by a plan and returns the smaller frames
+/// read run on that diverged): every frame whole, as from `io.BytesIO` (`torch.load`); then
+/// as from a file that peeks (`pickle.load(open(...))`), frames of 8 KiB or more whole and
+/// the smaller ones run on, then each smaller frame where that made a difference read whole
+/// too, in turn (whether `peek` returns a whole frame depends on where the file's buffer
+/// ends), up to [`MAX_FRAME_READINGS`]. What these readings find that the first did not is
+/// reported under members of their own.
+fn frame_readings(
     ctx: &mut Ctx,
+    read: &mut dyn FnMut(&mut Ctx, &FramePlan) -> io::Result<Vec<u32>>,
 ) -> io::Result<()> {
-    report_new(ctx, |ctx| {
-        inspect_at(src, start, search, true, ctx).map(|_| ())
-    })
+    let bytes_io = FramePlan {
+        whole_from: 0,
+        small_whole: Vec::new(),
+    };
+    report_new(ctx, READ_WHOLE, |ctx| read(ctx, &bytes_io))?;
+    let mut todo = vec![Vec::new()];
+    let mut done = 0usize;
+    while let Some(small_whole) = todo.pop() {
+        if done == MAX_FRAME_READINGS {
+            ctx.report(
+                Code::PickleLimitExceeded,
+                None,
+                format!(
+                    "frames and opcodes disagree in more smaller frames than the {MAX_FRAME_READINGS} readings of a file that peeks cover; the other ways of reading them were not tried"
+                ),
+            );
+            break;
+        }
+        done = done.saturating_add(1);
+        let plan = FramePlan {
+            whole_from: PREFETCH,
+            small_whole,
+        };
+        let diverged = report_new(ctx, &file_label(&plan), |ctx| read(ctx, &plan))?;
+        // Each smaller frame past the plan's choices that diverged, read whole: later frames
+        // first on the stack, so the earliest is tried next.
+        let decided = plan.small_whole.len();
+        for &k in diverged.iter().rev() {
+            let Ok(k) = usize::try_from(k) else { continue };
+            if k < decided {
+                continue;
+            }
+            let mut next = plan.small_whole.clone();
+            next.resize(k, false);
+            next.push(true);
+            todo.push(next);
+        }
+    }
+    Ok(())
 }
 
 /// The member of what the reading frame by frame finds.
 const READ_WHOLE: &str = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
 
-/// Runs a second reading of the same bytes (frame by frame) under its own member, keeping
-/// only the findings it adds that the inspection has not already reported (the same code,
-/// offset and message): what both readings see is reported once.
-fn report_new(ctx: &mut Ctx, read: impl FnOnce(&mut Ctx) -> io::Result<()>) -> io::Result<()> {
+/// The member of a reading of a file that peeks.
+fn file_label(plan: &FramePlan) -> String {
+    let whole: Vec<String> = plan
+        .small_whole
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w)
+        .map(|(i, _)| i.saturating_add(1).to_string())
+        .collect();
+    if whole.is_empty() {
+        "<pickle read as pickle.load reads a file: frames of 8 KiB or more whole, smaller ones peeked>".to_owned()
+    } else {
+        format!(
+            "<pickle read as pickle.load reads a file: frames of 8 KiB or more whole, and smaller frames {} whole>",
+            whole.join(", ")
+        )
+    }
+}
+
+/// Runs another reading of the same bytes under the member `label`, keeping only the
+/// findings it adds that the inspection has not already reported (the same code, offset and
+/// message): what several readings see is reported once.
+fn report_new<T: Default>(
+    ctx: &mut Ctx,
+    label: &str,
+    read: impl FnOnce(&mut Ctx) -> io::Result<T>,
+) -> io::Result<T> {
     let key = |f: &crate::finding::Finding| (f.code, f.location.offset, f.message.clone());
     let known: std::collections::HashSet<_> = ctx.findings.iter().map(key).collect();
     let before = ctx.findings.len();
-    ctx.enter(READ_WHOLE, read)?;
+    let out = ctx.enter(label, read)?;
     ctx.retain_findings_from(before, |f| !known.contains(&key(f)));
-    Ok(())
+    Ok(out.unwrap_or_default())
 }
 
 /// Reads back-to-back streams; `len` is the data's length when known, `side` what a side
@@ -663,7 +749,7 @@ fn read_streams_from(
     len: Option<u64>,
     ctx: &mut Ctx,
     side: Option<Side<'_>>,
-    whole_frames: bool,
+    plan: Option<&FramePlan>,
 ) -> io::Result<Streams> {
     let legacy = if data.is_empty() {
         r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
@@ -671,8 +757,8 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
-    if whole_frames {
-        inp.whole_frames();
+    if let Some(plan) = plan {
+        inp.read_frames(plan.clone());
     }
     if let Some(side) = side {
         inp.share_lines(side.start, Rc::clone(side.lines));
@@ -816,6 +902,7 @@ fn read_streams_from(
         read: inp.pos,
         limited,
         stopped_in_frame,
+        diverged: inp.diverged().to_vec(),
     })
 }
 

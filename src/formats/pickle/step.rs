@@ -12,6 +12,9 @@ use crate::finding::{Code, Evidence};
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Distinct extension codes (`EXT1/2/4`) one stream may name.
+const MAX_EXTENSION_CODES: usize = 4096;
+
 impl<'c, 'a> Machine<'c, 'a> {
     /// Runs one stream until STOP, a break or a limit.
     pub(super) fn run(&mut self, inp: &mut Input) -> Res<End> {
@@ -80,7 +83,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 && inp.pos > fe
                 && !self.frame_overrun_reported
                 && op != 0x95
-                && !inp.reads_whole_frames()
+                && !inp.by_plan()
             {
                 let end = inp.pos;
                 self.frame_overrun(
@@ -113,12 +116,15 @@ impl<'c, 'a> Machine<'c, 'a> {
             return;
         };
         // Side readings look for payloads, not for this.
-        if inp.reads_whole_frames()
+        if inp.by_plan()
             || self.visited.is_some()
             || std::mem::replace(&mut self.stopped_in_frame, true)
         {
             return;
         }
+        // The next load of a loader that reads the frame whole starts at its end, afresh:
+        // that is tried as a side reading.
+        self.overruns.push((fe, fe.saturating_add(1)));
         let code = Code::PickleFrameOverrun;
         self.ctx.report_with(
             code,
@@ -500,6 +506,24 @@ impl<'c, 'a> Machine<'c, 'a> {
                     _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
                 };
                 self.activity = self.activity.saturating_add(1);
+                // Each code is reported once per stream (its fact counts the rest): a stream of
+                // one opcode after another gave a finding each, and the side readings read in
+                // full multiplied them. A loader resolves only the codes registered in its
+                // process; a stream naming more than a few thousand is analysed no further.
+                if let Some(&i) = self.ext_seen.get(&code) {
+                    if let Some(g) = self.ctx.facts.globals.get_mut(i) {
+                        g.count = g.count.saturating_add(1);
+                    }
+                    self.push(Value::Call(None))?;
+                    return Ok(false);
+                }
+                if self.ext_seen.len() >= MAX_EXTENSION_CODES {
+                    return Err(Break::Limit(format!(
+                        "more than {MAX_EXTENSION_CODES} extension codes in one stream"
+                    )));
+                }
+                self.ext_seen
+                    .insert(code, self.ctx.facts.globals.len().min(MAX_GLOBAL_FACTS));
                 if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
                     let member = self.ctx.member();
                     self.ctx.facts.globals.push(GlobalUse {
@@ -595,7 +619,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // makes one: each frame begins where the last ended).
                 if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
                     && !self.frame_overrun_reported
-                    && !inp.reads_whole_frames()
+                    && !inp.by_plan()
                 {
                     self.frame_overrun(
                         (fe, end.max(fe)),

@@ -180,3 +180,40 @@ fn bytes_past_the_window_of_starts_tried_after_a_break_are_a_limit() {
     b.truncate(1 << 20);
     assert_eq!(scan(&b).codes, [Code::PickleMalformed]);
 }
+
+#[test]
+fn a_long_line_cpython_cannot_read_is_a_break_not_a_limit() {
+    // Array bytes read as opcodes: lines no loader reads, whatever their length, end the
+    // stream where they start; only a line the loader could read is a limit of the analysis.
+    let limits = Limits {
+        max_line: 1000,
+        ..Limits::default()
+    };
+    let line = |op: &[u8], fill: u8| {
+        let mut b = op.to_vec();
+        b.resize(2000, fill);
+        b.extend_from_slice(b"\nx\n.");
+        b
+    };
+    for b in [
+        line(b"I", 0xff),
+        line(b"I12 ", b'z'),
+        line(b"F", b'%'),
+        line(b"c", 0xff),
+        line(b"P", 0x80),
+        line(b"S", b'a'),
+    ] {
+        let s = scan_with(&b, &limits);
+        assert_eq!(s.codes, [Code::PickleMalformed], "{:?}", s.findings);
+        assert!(s.says("that CPython cannot read"), "{:?}", s.findings);
+    }
+    for b in [
+        line(b"I", b'1'),
+        line(b"I12\0", 0xff),
+        line(b"c", b'a'),
+        line(b"S'", 0xff),
+    ] {
+        let s = scan_with(&b, &limits);
+        assert_eq!(s.codes, [Code::PickleLimitExceeded], "{:?}", s.findings);
+    }
+}

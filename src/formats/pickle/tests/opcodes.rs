@@ -582,3 +582,39 @@ fn a_module_name_with_a_nul_is_judged_by_what_precedes_it() {
     );
     assert!(s.called("os.system", "REDUCE"), "{:?}", s.calls);
 }
+
+#[test]
+fn an_extension_code_is_reported_once_per_stream_and_too_many_are_a_limit() {
+    // A run of EXT1 opcodes gave a finding each, and every side reading read in full after a
+    // frame overrun gave them all again.
+    let mut b = b"\x80\x02".to_vec();
+    for _ in 0..1000 {
+        b.extend_from_slice(b"\x82\x010");
+    }
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    assert_eq!(s.codes, [Code::PickleExtensionCode], "{:?}", s.findings);
+    let ext: Vec<_> = s.globals.iter().filter(|g| g.2 == "EXT1").collect();
+    assert_eq!(ext.len(), 1, "{:?}", s.globals);
+    // A loader resolves only the codes registered in its process: thousands are no model.
+    let mut b = b"\x80\x02".to_vec();
+    for code in 0..5000u32 {
+        b.push(0x84);
+        b.extend_from_slice(&code.to_le_bytes());
+        b.push(b'0');
+    }
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    assert_eq!(
+        s.codes
+            .iter()
+            .filter(|c| **c == Code::PickleExtensionCode)
+            .count(),
+        4096
+    );
+    assert!(
+        s.codes.contains(&Code::PickleLimitExceeded),
+        "{:?}",
+        s.codes
+    );
+}
