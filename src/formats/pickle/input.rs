@@ -52,31 +52,39 @@ pub(super) struct Input<'r> {
     /// Side readings: where the reading starts in the source, and the line ends the readings
     /// of one window share.
     lines: Option<(u64, LineEnds)>,
-    /// Read by a plan ([`Input::read_frames`]): the end of the frame being read, while bytes
-    /// of it are left; `NO_FRAME` otherwise (and always without a plan).
-    frame_buf_end: u64,
-    plan: Option<FramePlan>,
-    /// The frame being read is run on: its order among the smaller frames (its end is
-    /// watched: reading it whole would read other bytes past it).
-    watched: Option<u32>,
-    /// Smaller frames read so far, and those of them read run on that diverged.
-    small_frames: u32,
-    diverged: Vec<u32>,
+    /// Read as a file object is read ([`Input::read_as`]): the end of the unpickler's buffer
+    /// (`ALL` without a model: everything is in reach).
+    ub_end: u64,
+    model: Option<FileModel>,
+    /// The file object is at `pos` (the unpickler's buffer was peeked, or is spent), not at
+    /// `ub_end` (it was read whole with `read(n)`, and bytes of it are left).
+    file_at_pos: bool,
+    /// The file object's position, and the end of what its own buffer holds.
+    fpos: u64,
+    br_end: u64,
 }
 
-/// How a loader reads the frames of a file object (`_pickle.c`): a frame of `PREFETCH`
-/// (8 KiB) or more, or any frame when the object cannot `peek` (`io.BytesIO`), is read whole
-/// with `read(n)`; a smaller one is peeked, and read run on when `peek` returns all of it,
-/// whole otherwise (which depends on where the file's buffer happens to end).
-#[derive(Clone, Debug, Default)]
-pub(super) struct FramePlan {
-    /// Frames of this many bytes or more are read whole.
-    pub(super) whole_from: u64,
-    /// The smaller frames, in order: read whole when true; run on past the list.
-    pub(super) small_whole: Vec<bool>,
+/// A file object as CPython's C unpickler reads it (`_pickle.c`). The unpickler has a buffer
+/// of its own and no notion of frames: a `FRAME` only fills that buffer. A read that the
+/// buffer cannot serve (`_Unpickler_ReadFromFile`) first skips what was consumed, then, for
+/// less than 8 KiB (`PREFETCH`) from an object that can `peek`, takes what `peek` returns when
+/// that holds it (the bytes then run on: the object's position follows the unpickler's);
+/// otherwise `read(n)` returns exactly the bytes asked for, and a later read past them drops
+/// what is left of them and goes on from their end. A byte string's data is read with
+/// `readinto` after what is buffered (on across the end), a line with `readline` from where
+/// the object is. `io.BytesIO` (so `torch.load`) cannot peek; a file from `open()` is a
+/// `BufferedReader` of some buffer size (`st_blksize`, often 4 KiB; joblib reads compressed
+/// files through one of 1 MiB), whose `peek` returns only what it holds.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FileModel {
+    /// The `BufferedReader`'s buffer size; `None`: `io.BytesIO`.
+    pub(super) buffer: Option<u64>,
 }
 
-const NO_FRAME: u64 = u64::MAX;
+/// Reads of less than this are peeked (`PREFETCH` in `_pickle.c`).
+const PREFETCH: u64 = 8192;
+
+const ALL: u64 = u64::MAX;
 
 /// What the side readings of one window last learnt of line ends, as source offsets
 /// `(from, to, newline)`: no newline lies in `[from, to)`, and one lies at `to` when `newline`.
@@ -144,126 +152,140 @@ impl<'r> Input<'r> {
             pos: 0,
             len,
             lines: None,
-            frame_buf_end: NO_FRAME,
-            plan: None,
-            watched: None,
-            small_frames: 0,
-            diverged: Vec::new(),
+            ub_end: ALL,
+            model: None,
+            file_at_pos: true,
+            fpos: 0,
+            br_end: 0,
         }
     }
 
-    /// Reads as CPython's C unpickler reads frames from a file object, by `plan`. A frame
-    /// read whole goes into a buffer of its own: a read that runs past its end drops what is
-    /// left of it and takes its bytes from the frame's end on (byte strings excepted: see
-    /// [`Input::take_run_on`]), a `FRAME` that does not fit what is left starts at the end,
-    /// and a stream that stops inside it leaves the file at its end, where the next
-    /// `pickle.load` starts. A frame read run on (peeked) is read as `pickle.loads` reads
-    /// every frame: its bytes run on across its end. Without a plan, every frame runs on.
-    pub(super) fn read_frames(&mut self, plan: FramePlan) {
-        self.plan = Some(plan);
+    /// Reads as CPython's C unpickler reads `model` from its start. Without a model, the
+    /// bytes are read one after another, as `pickle.loads` reads them.
+    pub(super) fn read_as(&mut self, model: FileModel) {
+        self.model = Some(model);
+        self.ub_end = self.pos;
+        self.file_at_pos = true;
+        self.fpos = self.pos;
+        self.br_end = self.pos;
     }
 
-    /// Read by a [`FramePlan`].
-    pub(super) fn by_plan(&self) -> bool {
-        self.plan.is_some()
+    /// Read as a file object is read.
+    pub(super) fn modelled(&self) -> bool {
+        self.model.is_some()
     }
 
-    /// The smaller frames read run on where reading them whole would have read other bytes
-    /// (by their order among the smaller frames; ascending).
-    pub(super) fn diverged(&self) -> &[u32] {
-        &self.diverged
+    fn capped(&self, end: u64) -> u64 {
+        self.len.map_or(end, |l| end.min(l))
     }
 
-    /// The frame read run on being watched has come to where reading it whole would differ.
-    fn diverge(&mut self) {
-        if let Some(k) = self.watched.take()
-            && self.diverged.last().is_none_or(|&l| l < k)
-        {
-            self.diverged.push(k);
-        }
-        self.frame_buf_end = NO_FRAME;
-    }
-
-    /// A `FRAME` of `n` bytes whose header ends at the current position. One that fits what
-    /// is left of the frame being read is served from it; otherwise it is read from the file
-    /// (from the end of a frame read whole: what is left of it is dropped), whole or run on
-    /// as the plan says. A frame longer than the data left stops the loader, however it reads.
-    pub(super) fn frame(&mut self, n: u64) -> Res<()> {
-        let Some(whole_from) = self.plan.as_ref().map(|p| p.whole_from) else {
+    /// Makes `n` bytes from `pos` readable (`_Unpickler_Read` past its buffer), as the model
+    /// says: from where the file object is, which after a buffer read whole is its end (what
+    /// is left of it is dropped, and `pos` moves there).
+    #[cold]
+    fn fetch(&mut self, n: u64) -> Res<()> {
+        let Some(model) = self.model else {
             return Ok(());
         };
-        let e = self.frame_buf_end;
-        if e != NO_FRAME && self.pos < e {
-            if self.pos.saturating_add(n) <= e {
-                return Ok(());
+        if self.pos.saturating_add(n) <= self.ub_end {
+            return Ok(());
+        }
+        self.skip_consumed()?;
+        let p = self.pos;
+        if let Some(b) = model.buffer
+            && n < PREFETCH
+        {
+            // `peek` returns what the file object holds, or fills its buffer.
+            if self.br_end <= p {
+                self.br_end = self.capped(p.saturating_add(b));
             }
-            if self.watched.is_some() {
-                self.diverge();
-            } else {
-                self.skip_to(e)?;
+            if self.br_end.saturating_sub(p) >= n {
+                self.ub_end = self.br_end;
+                return Ok(());
             }
         }
         if self.remaining().is_some_and(|r| r < n) {
             return invalid(format!(
-                "pickle data was truncated (a FRAME of {n} bytes runs past the end of the data)"
+                "pickle data was truncated (a read of {n} bytes from the file object runs past its end)"
             ));
         }
-        let whole = if n >= whole_from {
-            true
-        } else {
-            let k = self.small_frames;
-            self.small_frames = k.saturating_add(1);
-            let whole = usize::try_from(k)
-                .ok()
-                .and_then(|i| self.plan.as_ref()?.small_whole.get(i))
-                .copied()
-                .unwrap_or(false);
-            self.watched = (!whole).then_some(k);
-            whole
+        self.file_read(n, false);
+        self.ub_end = p.saturating_add(n);
+        self.file_at_pos = false;
+        Ok(())
+    }
+
+    /// `_Unpickler_SkipConsumed`: the file object goes to where the unpickler's reading goes
+    /// on; what is left of a buffer read whole is dropped. The unpickler's buffer is then
+    /// empty.
+    fn skip_consumed(&mut self) -> Res<()> {
+        if !self.file_at_pos && self.pos < self.ub_end {
+            self.skip_to(self.ub_end)?;
+        }
+        self.fpos = self.pos;
+        self.ub_end = self.pos;
+        self.file_at_pos = true;
+        Ok(())
+    }
+
+    /// `BufferedReader.read(n)` (or `readinto`, which reads directly what its buffer cannot
+    /// hold) from the file object's position: what the buffer holds, then whole buffers read
+    /// directly, then a buffer filled for the rest.
+    fn file_read(&mut self, n: u64, into: bool) {
+        let p = self.fpos;
+        self.fpos = p.saturating_add(n);
+        let Some(b) = self.model.and_then(|m| m.buffer).filter(|&b| b > 0) else {
+            self.br_end = self.fpos;
+            return;
         };
-        if whole {
-            self.watched = None;
+        let avail = self.br_end.saturating_sub(p);
+        if n <= avail {
+            return;
         }
-        self.frame_buf_end = self.pos.saturating_add(n);
+        let q = p.saturating_add(avail);
+        let rest = n.saturating_sub(avail);
+        let (direct, tail) = if into {
+            if rest > b { (rest, 0) } else { (0, rest) }
+        } else {
+            let tail = rest.checked_rem(b).unwrap_or(0);
+            (rest.saturating_sub(tail), tail)
+        };
+        self.br_end = if tail > 0 {
+            self.capped(q.saturating_add(direct).saturating_add(b))
+        } else {
+            self.fpos
+        };
+    }
+
+    /// `BufferedReader.readline()` from the file object's position to the newline at `nl`: its
+    /// buffer is refilled a buffer at a time until it holds the newline.
+    fn file_readline(&mut self, nl: u64) {
+        self.fpos = nl.saturating_add(1);
+        let Some(b) = self.model.and_then(|m| m.buffer).filter(|&b| b > 0) else {
+            self.br_end = self.fpos;
+            return;
+        };
+        if nl >= self.br_end {
+            let fills = (nl.saturating_add(1).saturating_sub(self.br_end)).div_ceil(b);
+            self.br_end = self.capped(self.br_end.saturating_add(fills.saturating_mul(b)));
+        }
+    }
+
+    /// A `FRAME` of `n` bytes whose header ends at `pos`: the loader reads it into its buffer
+    /// (`_Unpickler_Read`) unless the buffer already holds it, and reads on from there.
+    pub(super) fn frame(&mut self, n: u64) -> Res<()> {
+        if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
+            self.fetch(n)?;
+        }
         Ok(())
     }
 
-    /// Before a read of `n` bytes with `_Unpickler_Read`: one that runs past a frame read
-    /// whole takes its bytes from the frame's end on (what is left of it is dropped).
-    #[inline]
-    fn splice(&mut self, n: u64) -> Res<()> {
-        let e = self.frame_buf_end;
-        if e == NO_FRAME {
-            return Ok(());
-        }
-        if self.pos < e && self.pos.saturating_add(n) <= e {
-            return Ok(());
-        }
-        if self.pos < e {
-            if self.watched.is_some() {
-                self.diverge();
-                return Ok(());
-            }
-            self.skip_to(e)?;
-        }
-        self.frame_buf_end = NO_FRAME;
-        self.watched = None;
-        Ok(())
-    }
-
-    /// At the end of a stream: read whole, the file is left at the end of the frame, where
-    /// the next load starts; run on, right after the STOP.
+    /// At the end of a stream read as a file object: the next `pickle.load` starts where the
+    /// file object is (after a buffer read whole, at its end).
     pub(super) fn end_of_load(&mut self) -> Res<()> {
-        let e = self.frame_buf_end;
-        if e != NO_FRAME && self.pos < e {
-            if self.watched.is_some() {
-                self.diverge();
-                return Ok(());
-            }
-            self.skip_to(e)?;
+        if self.model.is_some() {
+            self.skip_consumed()?;
         }
-        self.frame_buf_end = NO_FRAME;
-        self.watched = None;
         Ok(())
     }
 
@@ -366,6 +388,9 @@ impl<'r> Input<'r> {
 
     #[inline]
     pub(super) fn byte(&mut self, what: &str) -> Res<u8> {
+        if self.pos >= self.ub_end {
+            self.fetch(1)?;
+        }
         if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
             // The per-opcode path: start < end <= buf.len(), and pos is a stream offset.
             self.start = self.start.wrapping_add(1);
@@ -384,9 +409,11 @@ impl<'r> Input<'r> {
     #[inline]
     pub(super) fn array<const N: usize>(&mut self, what: &str) -> Res<[u8; N]> {
         // The per-opcode path: the whole argument is in the buffer (a fixed-size copy).
+        if self.pos.wrapping_add(N as u64) > self.ub_end {
+            self.fetch(N as u64)?;
+        }
         let end = self.start.wrapping_add(N);
         if end <= self.end
-            && self.pos.wrapping_add(N as u64) <= self.frame_buf_end
             && let Some(Ok(out)) = self.buf.get(self.start..end).map(<[u8; N]>::try_from)
         {
             self.start = end;
@@ -403,7 +430,7 @@ impl<'r> Input<'r> {
     /// [`Input::fill`]).
     #[inline]
     pub(super) fn buffered(&self, n: usize) -> Option<&[u8]> {
-        if self.pos.saturating_add(n as u64) > self.frame_buf_end {
+        if self.pos.saturating_add(n as u64) > self.ub_end {
             return None;
         }
         let end = self.start.checked_add(n).filter(|&e| e <= self.end)?;
@@ -419,7 +446,9 @@ impl<'r> Input<'r> {
     /// Fills `out` from the stream.
     #[inline]
     pub(super) fn fill(&mut self, out: &mut [u8], what: &str) -> Res<()> {
-        self.splice(out.len() as u64)?;
+        if self.pos.saturating_add(out.len() as u64) > self.ub_end {
+            self.fetch(out.len() as u64)?;
+        }
         let mut done = 0;
         while let Some(rest) = out.get_mut(done..).filter(|r| !r.is_empty()) {
             let buf = self.avail()?;
@@ -440,7 +469,7 @@ impl<'r> Input<'r> {
     /// lies within it.
     pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Cow<'_, [u8]>> {
         if self.start < self.end
-            && self.frame_buf_end == NO_FRAME
+            && self.ub_end == ALL
             && let Some(i) = self.newline()
         {
             if i > max {
@@ -461,24 +490,27 @@ impl<'r> Input<'r> {
     /// Reads a `\n`-terminated line (without the newline) into `out`, which is cleared first.
     pub(super) fn line_into(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         out.clear();
-        // A frame read run on: the line is read on across its end, which a loader reading the
-        // frame whole would not do.
-        if let Some(e) =
-            Some(self.frame_buf_end).filter(|&e| self.watched.is_some() && self.pos < e)
-        {
-            self.line_run_on(out, max, what)?;
-            if self.pos > e {
-                self.diverge();
-            }
+        if self.model.is_none() {
+            return self.line_run_on(out, max, what);
+        }
+        // Read as a file object: a line in the unpickler's buffer is read from it; past a
+        // buffer read whole, what is left of it is dropped; then `readline` reads on from
+        // where the file object is.
+        if !self.file_at_pos && self.pos < self.ub_end && self.line_in_buffer(out, max, what)? {
             return Ok(());
         }
-        if self.line_in_frame(out, max, what)? {
-            return Ok(());
+        let held = self.ub_end;
+        self.line_run_on(out, max, what)?;
+        let nl = self.pos.saturating_sub(1);
+        if nl >= held {
+            self.file_readline(nl);
+            self.ub_end = self.pos;
+            self.file_at_pos = true;
         }
-        self.line_run_on(out, max, what)
+        Ok(())
     }
 
-    /// [`Input::line_into`] with no frame in the way.
+    /// [`Input::line_into`] of the bytes one after another.
     fn line_run_on(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<()> {
         loop {
             if self.avail()?.is_empty() {
@@ -504,14 +536,10 @@ impl<'r> Input<'r> {
         }
     }
 
-    /// Read whole frames, a line that ends in what is left of the frame buffered is read
-    /// from it (true); else what is left is dropped and the line is read from the frame's
-    /// end on, as the loader's `readline` does (false, nothing consumed past the frame).
-    fn line_in_frame(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<bool> {
-        let e = std::mem::replace(&mut self.frame_buf_end, NO_FRAME);
-        if e == NO_FRAME {
-            return Ok(false);
-        }
+    /// A line that ends in what is left of a buffer read whole is read from it (true); else
+    /// what is left is dropped (false: `pos` is the buffer's end).
+    fn line_in_buffer(&mut self, out: &mut Vec<u8>, max: usize, what: &str) -> Res<bool> {
+        let e = self.ub_end;
         let mut long = false;
         while let Some(left) = e.checked_sub(self.pos).filter(|&l| l > 0) {
             let buf = self.avail()?;
@@ -526,8 +554,6 @@ impl<'r> Input<'r> {
                 }
                 out.extend_from_slice(chunk.get(..i).unwrap_or(&[]));
                 self.consume(i.saturating_add(1));
-                // The rest of the frame is still buffered.
-                self.frame_buf_end = e;
                 return Ok(true);
             }
             // Kept only while it could still be a line short enough to read.
@@ -543,13 +569,16 @@ impl<'r> Input<'r> {
         Ok(false)
     }
 
-    /// [`Input::take`] as `_Unpickler_ReadInto` reads a byte string's data: what is left of
-    /// the frame being read is taken first and the rest read on from its end, however the
-    /// frame was read.
+    /// [`Input::take`] as `_Unpickler_ReadInto` reads a byte string's data: what the
+    /// unpickler's buffer holds, then the rest from where the file object is, which is the
+    /// buffer's end however it was filled: the bytes run on.
     pub(super) fn take_run_on(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
-        if self.pos.saturating_add(n) > self.frame_buf_end {
-            self.frame_buf_end = NO_FRAME;
-            self.watched = None;
+        if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
+            let held = self.ub_end.saturating_sub(self.pos);
+            self.fpos = self.ub_end;
+            self.file_read(n.saturating_sub(held), true);
+            self.ub_end = self.pos.saturating_add(n);
+            self.file_at_pos = true;
         }
         self.take(n, keep, what)
     }
@@ -558,7 +587,9 @@ impl<'r> Input<'r> {
     /// stream only declares: the first reservation is what is buffered now (a length far
     /// past the data costs no allocation), and the rest grows as bytes arrive.
     pub(super) fn take(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
-        self.splice(n)?;
+        if self.pos.saturating_add(n) > self.ub_end {
+            self.fetch(n)?;
+        }
         let first = n
             .min(keep as u64)
             .min(self.end.saturating_sub(self.start) as u64);

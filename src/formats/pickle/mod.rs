@@ -43,7 +43,7 @@ use crate::detect::Format;
 use crate::detect::pickle::{LEGACY_TORCH_PREFIX, op_name};
 use crate::finding::{Code, Evidence};
 use crate::source::{Source, SourceReader};
-use input::{Break, FramePlan, Input, LineEnds};
+use input::{Break, FileModel, Input, LineEnds};
 use machine::{End, Machine, Visited};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -100,8 +100,6 @@ struct Streams {
     limited: bool,
     /// A stream stopped inside a frame.
     stopped_in_frame: bool,
-    /// Read by a [`FramePlan`]: its smaller frames read run on that diverged.
-    diverged: Vec<u32>,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -200,34 +198,25 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         searched: &searched,
         base: 0,
     };
-    inspect_at(src, 0, search, None, ctx).map(|out| out.format)
-}
-
-/// What one reading of the streams from a start found, besides findings.
-struct Reading {
-    format: Format,
-    /// Bytes the streams took.
-    read: u64,
-    /// Read by a [`FramePlan`]: its smaller frames read run on that diverged.
-    diverged: Vec<u32>,
+    inspect_at(src, 0, search, None, ctx).map(|(format, _)| format)
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
-/// in full follows up its own overruns and breaks the same way), read by `plan` when given
-/// ([`frame_readings`]).
+/// in full follows up its own overruns and breaks the same way), read as `model` reads them
+/// when given ([`frame_readings`]); also returns the bytes the streams took.
 fn inspect_at(
     src: &dyn Source,
     start: u64,
     search: Search<'_>,
-    plan: Option<&FramePlan>,
+    model: Option<FileModel>,
     ctx: &mut Ctx,
-) -> io::Result<Reading> {
+) -> io::Result<(Format, u64)> {
     let mut r = SourceReader::new(src, start);
     let len = src.len().checked_sub(start);
-    let out = read_streams_from(&mut r, &[], len, ctx, None, plan)?;
-    if plan.is_none() && (!out.overruns.is_empty() || out.stopped_in_frame) {
-        frame_readings(ctx, &mut |ctx, plan| {
-            inspect_at(src, start, search, Some(plan), ctx).map(|out| out.diverged)
+    let out = read_streams_from(&mut r, &[], len, ctx, None, model)?;
+    if model.is_none() && (!out.overruns.is_empty() || out.stopped_in_frame) {
+        frame_readings(ctx, &mut |ctx, model| {
+            inspect_at(src, start, search, Some(model), ctx).map(drop)
         })?;
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
@@ -250,11 +239,7 @@ fn inspect_at(
         reinterpret(src, b, stop, only, why, search, ctx)?;
         window_cut(ctx, (b, stop, Some(src.len())), why, search.base);
     }
-    Ok(Reading {
-        format: out.format,
-        read: out.read,
-        diverged: out.diverged,
-    })
+    Ok((out.format, out.read))
 }
 
 /// Side readings try the first [`RESYNC_WINDOW`] positions after a frame end or a break
@@ -390,7 +375,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            inspect_at(src, from_start, search, None, ctx).map(|out| out.read)
+            inspect_at(src, from_start, search, None, ctx).map(|(_, r)| r)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -519,29 +504,28 @@ pub fn inspect_stream(
         searched: &searched,
         base: 0,
     };
-    stream_at(r, reopen, None, search, ctx).map(|(format, _)| format)
+    stream_at(r, reopen, None, search, ctx)
 }
 
-/// [`inspect_stream`], read by `plan` when given; also returns the smaller frames that
-/// diverged ([`Reading::diverged`]).
+/// [`inspect_stream`], read as `model` reads it when given.
 fn stream_at(
     r: &mut dyn BufRead,
     reopen: Option<&mut Reopen<'_>>,
-    plan: Option<&FramePlan>,
+    model: Option<FileModel>,
     search: Search<'_>,
     ctx: &mut Ctx,
-) -> io::Result<(Format, Vec<u32>)> {
-    let out = read_streams_from(r, &[], None, ctx, None, plan)?;
+) -> io::Result<Format> {
+    let out = read_streams_from(r, &[], None, ctx, None, model)?;
     let disagree = !out.overruns.is_empty() || out.stopped_in_frame;
     match reopen {
-        Some(reopen) if disagree && plan.is_none() => {
-            frame_readings(ctx, &mut |ctx, plan| match again(reopen)? {
-                Some(mut r) => stream_at(&mut *r, None, Some(plan), search, ctx).map(|(_, d)| d),
-                None => Ok(Vec::new()),
+        Some(reopen) if disagree && model.is_none() => {
+            frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
+                Some(mut r) => stream_at(&mut *r, None, Some(model), search, ctx).map(drop),
+                None => Ok(()),
             })?;
             stream_windows(reopen, &out.overruns, search, ctx)?;
         }
-        None if disagree && plan.is_none() => {
+        None if disagree && model.is_none() => {
             ctx.report(
                 Code::PickleLimitExceeded,
                 None,
@@ -568,7 +552,7 @@ fn stream_at(
         let end = Some(tail.len() as u64).filter(|&n| n < want);
         window_cut(ctx, (0, stop, end), why, b);
     }
-    Ok((out.format, out.diverged))
+    Ok(out.format)
 }
 
 /// The stream opened again; `None` when its data fails this time (it was read once already,
@@ -644,86 +628,36 @@ fn too_many_overruns(overruns: &[(u64, u64)], start: u64, search: Search<'_>, ct
     }
 }
 
-/// Frames of this many bytes or more are read whole from any file object (`PREFETCH` in
-/// `_pickle.c`: a smaller frame is peeked).
-const PREFETCH: u64 = 8192;
-/// Readings of a file object whose smaller frames are read one way or the other, per file.
-pub(crate) const MAX_FRAME_READINGS: usize = 8;
+/// The buffer sizes of the files a loader reads from that are tried: `open()` buffers by the
+/// file system's block size (4 KiB on most local file systems, 128 KiB on ZFS, up to 1 MiB on
+/// network file systems), or 8 KiB when it has none; joblib reads compressed files through a
+/// buffer of 1 MiB.
+const FILE_BUFFERS: [u64; 6] = [4 << 10, 8 << 10, 16 << 10, 64 << 10, 128 << 10, 1 << 20];
 
-/// Where frames and opcodes disagree, the streams are read again as the C unpickler reads
-/// them from a file object (`read` makes one reading by a plan and returns the smaller frames
-/// read run on that diverged): every frame whole, as from `io.BytesIO` (`torch.load`); then
-/// as from a file that peeks (`pickle.load(open(...))`), frames of 8 KiB or more whole and
-/// the smaller ones run on, then each smaller frame where that made a difference read whole
-/// too, in turn (whether `peek` returns a whole frame depends on where the file's buffer
-/// ends), up to [`MAX_FRAME_READINGS`]. What these readings find that the first did not is
+/// Where frames and opcodes disagree, the streams are read again as CPython's C unpickler
+/// reads them from a file object ([`FileModel`]; `read` makes one such reading): from
+/// `io.BytesIO` (`torch.load`), then from a file opened with each of [`FILE_BUFFERS`]. Read
+/// that way, a frame is taken whole or run on as the file object's buffer falls, and each of
+/// these readings is what that loader runs. What they find that the first reading did not is
 /// reported under members of their own.
 fn frame_readings(
     ctx: &mut Ctx,
-    read: &mut dyn FnMut(&mut Ctx, &FramePlan) -> io::Result<Vec<u32>>,
+    read: &mut dyn FnMut(&mut Ctx, FileModel) -> io::Result<()>,
 ) -> io::Result<()> {
-    let bytes_io = FramePlan {
-        whole_from: 0,
-        small_whole: Vec::new(),
-    };
-    report_new(ctx, READ_WHOLE, |ctx| read(ctx, &bytes_io))?;
-    let mut todo = vec![Vec::new()];
-    let mut done = 0usize;
-    while let Some(small_whole) = todo.pop() {
-        if done == MAX_FRAME_READINGS {
-            ctx.report(
-                Code::PickleLimitExceeded,
-                None,
-                format!(
-                    "frames and opcodes disagree in more smaller frames than the {MAX_FRAME_READINGS} readings of a file that peeks cover; the other ways of reading them were not tried"
-                ),
-            );
-            break;
-        }
-        done = done.saturating_add(1);
-        let plan = FramePlan {
-            whole_from: PREFETCH,
-            small_whole,
-        };
-        let diverged = report_new(ctx, &file_label(&plan), |ctx| read(ctx, &plan))?;
-        // Each smaller frame past the plan's choices that diverged, read whole: later frames
-        // first on the stack, so the earliest is tried next.
-        let decided = plan.small_whole.len();
-        for &k in diverged.iter().rev() {
-            let Ok(k) = usize::try_from(k) else { continue };
-            if k < decided {
-                continue;
-            }
-            let mut next = plan.small_whole.clone();
-            next.resize(k, false);
-            next.push(true);
-            todo.push(next);
-        }
+    let bytes_io = FileModel { buffer: None };
+    report_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
+    for b in FILE_BUFFERS {
+        let label = format!(
+            "<pickle read as pickle.load reads a file with a buffer of {}>",
+            machine::human_bytes(b)
+        );
+        report_new(ctx, &label, |ctx| read(ctx, FileModel { buffer: Some(b) }))?;
     }
     Ok(())
 }
 
-/// The member of what the reading frame by frame finds.
+/// The member of what the reading from `io.BytesIO` finds.
 const READ_WHOLE: &str = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
-
-/// The member of a reading of a file that peeks.
-fn file_label(plan: &FramePlan) -> String {
-    let whole: Vec<String> = plan
-        .small_whole
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| **w)
-        .map(|(i, _)| i.saturating_add(1).to_string())
-        .collect();
-    if whole.is_empty() {
-        "<pickle read as pickle.load reads a file: frames of 8 KiB or more whole, smaller ones peeked>".to_owned()
-    } else {
-        format!(
-            "<pickle read as pickle.load reads a file: frames of 8 KiB or more whole, and smaller frames {} whole>",
-            whole.join(", ")
-        )
-    }
-}
 
 /// Runs another reading of the same bytes under the member `label`, keeping only the
 /// findings it adds that the inspection has not already reported (the same code, offset and
@@ -749,7 +683,7 @@ fn read_streams_from(
     len: Option<u64>,
     ctx: &mut Ctx,
     side: Option<Side<'_>>,
-    plan: Option<&FramePlan>,
+    model: Option<FileModel>,
 ) -> io::Result<Streams> {
     let legacy = if data.is_empty() {
         r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
@@ -757,8 +691,8 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
-    if let Some(plan) = plan {
-        inp.read_frames(plan.clone());
+    if let Some(model) = model {
+        inp.read_as(model);
     }
     if let Some(side) = side {
         inp.share_lines(side.start, Rc::clone(side.lines));
@@ -902,7 +836,6 @@ fn read_streams_from(
         read: inp.pos,
         limited,
         stopped_in_frame,
-        diverged: inp.diverged().to_vec(),
     })
 }
 

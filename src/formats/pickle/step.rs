@@ -83,7 +83,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 && inp.pos > fe
                 && !self.frame_overrun_reported
                 && op != 0x95
-                && !inp.by_plan()
+                && !inp.modelled()
             {
                 let end = inp.pos;
                 self.frame_overrun(
@@ -116,7 +116,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             return;
         };
         // Side readings look for payloads, not for this.
-        if inp.by_plan()
+        if inp.modelled()
             || self.visited.is_some()
             || std::mem::replace(&mut self.stopped_in_frame, true)
         {
@@ -619,7 +619,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // makes one: each frame begins where the last ended).
                 if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
                     && !self.frame_overrun_reported
-                    && !inp.by_plan()
+                    && !inp.modelled()
                 {
                     self.frame_overrun(
                         (fe, end.max(fe)),
