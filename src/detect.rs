@@ -800,13 +800,30 @@ mod tests {
         ] {
             assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle, "{b:?}");
         }
-        // Text is still text.
-        for t in ["config\nfoo bar\nbaz\n", "I am a line\nof text.\n"] {
+        // Text is still text, also where it begins like a short pickle and its STOP.
+        for t in [
+            "config\nfoo bar\nbaz\n",
+            "I am a line\nof text.\n",
+            "N.B. This model is released under the MIT licence.\n",
+            "(1.5, 2.5)\n",
+        ] {
             assert_ne!(
                 detect(t.as_bytes(), t.len() as u64, "x"),
                 Format::Pickle,
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn short_pickles_and_pickles_back_to_back_are_pickles() {
+        for b in [
+            &b"N."[..],
+            b"N.\n",
+            b"N.(lp0\nI1\na.",
+            b"\x80\x02K\x01.\x80\x02M\xe9\x03.",
+        ] {
+            assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle, "{b:?}");
         }
     }
 

@@ -114,48 +114,147 @@ fn global_line(line: &[u8]) -> bool {
 }
 
 /// Dry run of the opcode grammar over the first bytes: a protocol 0/1 pickle either reaches
-/// STOP inside the window or runs through it without an error and with a plausible start.
+/// STOP inside the window or runs through it without an error and with a plausible start. A
+/// STOP after fewer than 8 opcodes, none of them an import or a call, is also how some text
+/// begins (`N.B.`, `(1.5, 2.5)`): what follows it must then be the end of the data,
+/// whitespace to the end, or another stream. (What follows a STOP is never read: a payload
+/// may be followed by anything.)
 pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
-    let mut i = 0usize;
-    let mut ops = 0usize;
     let whole = head.len() as u64 >= len;
+    match run(head, whole, 0, None) {
+        Run::Is(p) => p,
+        Run::Past { ops, .. } => !whole && ops >= 8,
+    }
+}
+
+/// [`looks_like_pickle`] that goes on where an argument runs past the window (a long string
+/// first, then the payload: the window alone cannot tell), from the bytes `read` gives at an
+/// offset, up to 8 times.
+pub fn looks_like_pickle_in(
+    head: &[u8],
+    len: u64,
+    read: &mut dyn FnMut(u64) -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<bool> {
+    let mut run_so_far = run(head, head.len() as u64 >= len, 0, None);
+    for _ in 0..8 {
+        let Run::Past { at, ops, calls } = run_so_far else {
+            break;
+        };
+        // An argument that runs past the data stops the loader.
+        if at >= len {
+            return Ok(false);
+        }
+        let window = read(at)?;
+        let whole = at.saturating_add(window.len() as u64) >= len;
+        run_so_far = run(&window, whole, at, Some((ops, calls)));
+    }
+    Ok(match run_so_far {
+        Run::Is(p) => p,
+        Run::Past { ops, .. } => ops >= 8,
+    })
+}
+
+/// What the dry run over one window found.
+enum Run {
+    Is(bool),
+    /// An argument ran past the window: the next opcode is at `at` (an offset in the data).
+    Past {
+        at: u64,
+        ops: usize,
+        calls: bool,
+    },
+}
+
+/// The dry run over `head`, which starts at `base` in the data, from the start of a stream or
+/// (`resume`) from the middle of one, with its count of opcodes and whether it called.
+fn run(head: &[u8], whole: bool, base: u64, mut resume: Option<(usize, bool)>) -> Run {
+    let mut at = 0usize;
+    loop {
+        let Some(rest) = head.get(at..) else {
+            return Run::Is(false);
+        };
+        match stream(rest, whole, resume.take()) {
+            Stream::Plausible(p) => return Run::Is(p),
+            Stream::Past { next, ops, calls } => {
+                let at = base.saturating_add(at as u64).saturating_add(next as u64);
+                return Run::Past { at, ops, calls };
+            }
+            Stream::Stop { next, ops, calls } => {
+                let after = rest.get(next..).unwrap_or(&[]);
+                if ops >= 8
+                    || calls
+                    || after.is_empty()
+                    || (whole && after.iter().all(u8::is_ascii_whitespace))
+                    || matches!(after, [0x80, p, ..] if *p <= 5)
+                {
+                    return Run::Is(true);
+                }
+                at = at.saturating_add(next);
+            }
+        }
+    }
+}
+
+/// What the dry run of one stream found.
+enum Stream {
+    Plausible(bool),
+    /// A STOP after `ops` opcodes, some of them imports or calls (`calls`); the next stream
+    /// would start at `next`.
+    Stop {
+        next: usize,
+        ops: usize,
+        calls: bool,
+    },
+    /// An argument runs past the window: the next opcode is at `next`.
+    Past {
+        next: usize,
+        ops: usize,
+        calls: bool,
+    },
+}
+
+fn stream(head: &[u8], whole: bool, resume: Option<(usize, bool)>) -> Stream {
+    let mut i = 0usize;
+    let (mut ops, mut calls) = resume.unwrap_or((0, false));
     // The first opcode of a stream pushes something or opens a MARK.
-    if !matches!(
-        head.first(),
-        Some(
-            b'(' | b'c'
-                | b'i'
-                | b'}'
-                | b']'
-                | b')'
-                | b'N'
-                | b'I'
-                | b'L'
-                | b'F'
-                | b'S'
-                | b'V'
-                | b'X'
-                | b'U'
-                | b'T'
-                | b'K'
-                | b'J'
-                | b'M'
-                | b'G'
-                | b'B'
-                | b'C'
-                | 0x88
-                | 0x89
-                | 0x8a
-                | 0x8b
-                | 0x8c
-                | 0x8d
-                | 0x8e
-                | 0x96
-                | 0x95
-                | 0x80
+    if resume.is_none()
+        && !matches!(
+            head.first(),
+            Some(
+                b'(' | b'c'
+                    | b'i'
+                    | b'}'
+                    | b']'
+                    | b')'
+                    | b'N'
+                    | b'I'
+                    | b'L'
+                    | b'F'
+                    | b'S'
+                    | b'V'
+                    | b'X'
+                    | b'U'
+                    | b'T'
+                    | b'K'
+                    | b'J'
+                    | b'M'
+                    | b'G'
+                    | b'B'
+                    | b'C'
+                    | 0x88
+                    | 0x89
+                    | 0x8a
+                    | 0x8b
+                    | 0x8c
+                    | 0x8d
+                    | 0x8e
+                    | 0x96
+                    | 0x95
+                    | 0x80
+            )
         )
-    ) {
-        return false;
+    {
+        return Stream::Plausible(false);
     }
     // The line at `i` (without its newline) and the position after it. Positions are below
     // `head.len()` plus an argument length of at most 2^32: they cannot overflow.
@@ -167,8 +266,16 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
     while let Some(&op) = head.get(i) {
         i = i.saturating_add(1);
         ops = ops.saturating_add(1);
+        calls |= matches!(op, b'c' | b'i' | b'R' | b'o' | 0x81..=0x84 | 0x92 | 0x93);
         let next = match op {
-            b'.' => return ops >= 2,
+            b'.' if ops >= 2 => {
+                return Stream::Stop {
+                    next: i,
+                    ops,
+                    calls,
+                };
+            }
+            b'.' => return Stream::Plausible(false),
             b'(' | b'0' | b'1' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'}' | b'e' | b'l'
             | b']' | b'o' | b's' | b't' | b')' | b'u' | b'Q' | 0x81 | 0x85 | 0x86 | 0x87 | 0x88
             | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94 | 0x97 | 0x98 => Some(i),
@@ -204,13 +311,20 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .and_then(|b| usize::try_from(u64::from_le_bytes(b)).ok())
                 .map(|n| i.saturating_add(8).saturating_add(n)),
-            _ => return false,
+            _ => return Stream::Plausible(false),
         };
         match next {
+            Some(n) if n > head.len() => {
+                return Stream::Past {
+                    next: n,
+                    ops,
+                    calls,
+                };
+            }
             Some(n) => i = n,
             // The argument runs past the window: plausible only if the file goes on.
-            None => return !whole && ops >= 4,
+            None => return Stream::Plausible(!whole && ops >= 4),
         }
     }
-    !whole && ops >= 8
+    Stream::Plausible(!whole && ops >= 8)
 }

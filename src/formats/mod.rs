@@ -623,6 +623,13 @@ fn also_as_pickle(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result
     Ok(())
 }
 
+/// The bytes read as pickle opcodes, through arguments longer than the head.
+fn pickle_past_head(src: &dyn Source, head: &[u8]) -> io::Result<bool> {
+    detect::pickle::looks_like_pickle_in(head, src.len(), &mut |at| {
+        src.read_vec(at, detect::HEAD_LEN)
+    })
+}
+
 /// Detects the format of `src` from its bytes (the name only breaks ties) and runs its parser.
 /// Returns the detected format.
 pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result<Format> {
@@ -772,6 +779,9 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             compressed::inspect(&body, ctx, Format::Zlib)?;
             format
         }
+        // A pickle whose first argument runs past the window detection reads (a long string,
+        // then the payload): the grammar goes on where that argument ends.
+        Format::Unknown if pickle_past_head(src, &head)? => pickle::inspect(src, ctx)?,
         Format::Unknown => {
             if !claimed.is_some_and(Claim::is_exclusive) {
                 let why = not_walked
@@ -782,6 +792,22 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
         }
         _ => format,
     };
+
+    // Another format's magic number at the start of bytes that are also a pickle (`CDF\x01`,
+    // `GGUF`, `BZh` and TFLite's root offset all read as opcodes): `pickle.load` runs them
+    // whatever they claim to be. (Safetensors and tar check their own way above.)
+    if !matches!(
+        format,
+        Format::Pickle
+            | Format::PytorchLegacy
+            | Format::Safetensors
+            | Format::Tar
+            | Format::Empty
+            | Format::Unknown
+    ) && pickle_past_head(src, &head)?
+    {
+        also_as_pickle(src, ctx, format)?;
+    }
 
     // A zip end-of-central-directory record behind bytes that are not a zip: a loader that
     // looks for the directory at the end (Python's zipfile, miniz) sees an archive where the
@@ -868,6 +894,59 @@ mod tests {
         );
         assert!(listed.contains(&Code::PickleDangerousCall));
         assert_eq!(c.capped.get(&Code::PickleUnknownGlobal), Some(&7));
+    }
+
+    /// What inspecting `b` as a file finds: its format and finding codes.
+    fn inspect_bytes(b: &[u8]) -> (Format, Vec<Code>) {
+        let limits = Limits::default();
+        let policy = Policy::new(&[], false).unwrap();
+        let mut c = ctx(&limits, &policy);
+        let f = inspect_source(&b.to_vec(), &mut c, "x").unwrap();
+        (f, c.findings.iter().map(|f| f.code).collect())
+    }
+
+    const PAYLOAD: &[u8] = b"cos\nsystem\n(S'echo aibom-sample'\ntR.";
+
+    #[test]
+    fn bytes_with_another_formats_magic_that_are_also_a_pickle_are_scanned_as_one() {
+        // Each runs os.system under pickle.load (CPython 3.11); detection took them for
+        // NetCDF, TFLite, GGUF and bzip2, whose parsers saw nothing.
+        let mut bzip2 = b"BZh1\x00".to_vec();
+        bzip2.resize(5 + 0x0031_685a, 0);
+        let cases: Vec<Vec<u8>> = vec![
+            [&b"CDF\x01"[..], &[0; 0x42], b"0"].concat(),
+            [&b"C\x07\0\0TFL3\0"[..], b"0"].concat(),
+            [&b"GGUF\x03\0\0\0\0"[..], b"0"].concat(),
+            [&bzip2[..], b"0"].concat(),
+        ];
+        for mut b in cases {
+            b.extend_from_slice(PAYLOAD);
+            let (f, codes) = inspect_bytes(&b);
+            assert!(codes.contains(&Code::Polyglot), "{f:?} {codes:?}");
+            assert!(
+                codes.contains(&Code::PickleDangerousCall),
+                "{f:?} {codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pickle_whose_first_argument_runs_past_the_head_is_a_pickle() {
+        // A 5,000-byte string first: the 4 KiB detection reads held one opcode.
+        let mut b = b"X".to_vec();
+        b.extend_from_slice(&5000u32.to_le_bytes());
+        b.resize(b.len() + 5000, b'a');
+        b.push(b'0');
+        b.extend_from_slice(PAYLOAD);
+        let (f, codes) = inspect_bytes(&b);
+        assert_eq!(f, Format::Pickle);
+        assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+        // Random bytes after a long first argument are still not a pickle.
+        let mut b = b"X".to_vec();
+        b.extend_from_slice(&5000u32.to_le_bytes());
+        b.resize(b.len() + 5000, b'a');
+        b.extend_from_slice(&[0xff; 100]);
+        assert_eq!(inspect_bytes(&b).0, Format::Unknown);
     }
 
     #[test]

@@ -204,11 +204,8 @@ impl<'r> Input<'r> {
                 return Ok(());
             }
         }
-        if self.remaining().is_some_and(|r| r < n) {
-            return invalid(format!(
-                "pickle data was truncated (a read of {n} bytes from the file object runs past its end)"
-            ));
-        }
+        // Bytes asked for past the end of the data: the read that follows fails as it does
+        // without a model.
         self.file_read(n, false);
         self.ub_end = p.saturating_add(n);
         self.file_at_pos = false;
@@ -276,6 +273,12 @@ impl<'r> Input<'r> {
     pub(super) fn frame(&mut self, n: u64) -> Res<()> {
         if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
             self.fetch(n)?;
+            // A frame longer than the data stops the loader, however it reads.
+            if self.remaining().is_some_and(|r| r < n) {
+                return invalid(format!(
+                    "pickle data was truncated (a FRAME of {n} bytes runs past the end of the data)"
+                ));
+            }
         }
         Ok(())
     }

@@ -42,6 +42,10 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) key_buf: String,
     pub(super) line_bufs: [Vec<u8>; 2],
     pub(super) seen_calls: HashMap<(String, &'static str), usize>,
+    /// Bytes handed to a loader and scanned already (by address; `nested_kept` keeps them
+    /// alive, so an address is never reused for other bytes).
+    pub(super) nested_seen: foldhash::HashSet<usize>,
+    pub(super) nested_kept: Vec<Rc<Blob>>,
     /// Extension codes already reported in this stream, and their fact.
     pub(super) ext_seen: foldhash::HashMap<u32, usize>,
     /// Imports and calls this stream found (to tell a broken payload from trailing junk).
@@ -139,6 +143,8 @@ impl<'c, 'a> Machine<'c, 'a> {
             line_bufs: [Vec::new(), Vec::new()],
             seen_calls: HashMap::new(),
             ext_seen: foldhash::HashMap::with_hasher(hasher.clone()),
+            nested_seen: foldhash::HashSet::with_hasher(hasher.clone()),
+            nested_kept: Vec::new(),
             activity: 0,
             overruns: Vec::new(),
             attrs: HashMap::new(),
@@ -154,6 +160,12 @@ impl<'c, 'a> Machine<'c, 'a> {
             opcodes_run: 0,
             scratch: Vec::new(),
         }
+    }
+
+    /// The memo, for the next stream of a loader that keeps it; this machine's is empty.
+    pub(super) fn take_memo(&mut self) -> Memo {
+        let empty = Memo::new(&foldhash::fast::RandomState::default());
+        std::mem::replace(&mut self.memo, empty)
     }
 
     #[inline]

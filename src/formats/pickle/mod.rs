@@ -704,6 +704,7 @@ fn read_streams_from(
     let mut resync = false;
     let mut limited = false;
     let mut stopped_in_frame = false;
+    let mut memo = None;
     loop {
         match inp.peek() {
             Ok(None) => break,
@@ -746,10 +747,21 @@ fn read_streams_from(
             m.visited = Some(Rc::clone(side.visited));
             m.base = side.start;
         }
+        // An `Unpickler` loaded again keeps its memo: a later stream may fetch what an earlier
+        // one put (`pickle.load` makes a new one each time, and there the fetch fails).
+        if let Some(kept) = memo.as_mut() {
+            std::mem::swap(&mut m.memo, kept);
+        }
         let res = m.run(&mut inp);
         let activity = m.activity;
         stopped_in_frame |= m.stopped_in_frame;
         overruns.append(&mut m.overruns);
+        if side.is_none() {
+            match memo.as_mut() {
+                Some(kept) => std::mem::swap(&mut m.memo, kept),
+                None => memo = Some(m.take_memo()),
+            }
+        }
         drop(m);
         ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
         streams = streams.saturating_add(1);

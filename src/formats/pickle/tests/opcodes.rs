@@ -618,3 +618,56 @@ fn an_extension_code_is_reported_once_per_stream_and_too_many_are_a_limit() {
         s.codes
     );
 }
+
+#[test]
+fn the_same_bytes_handed_to_a_loader_again_are_scanned_once() {
+    // A memoized pickle passed to torch's `_load_from_bytes` 2,000 times: each call loads the
+    // same bytes, so one scan says it all (a megabyte called 20,000 times took 75 s).
+    let inner = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";
+    let mut b = b"\x80\x02ctorch.storage\n_load_from_bytes\nq\x00C".to_vec();
+    b.push(inner.len() as u8);
+    b.extend_from_slice(inner);
+    b.extend_from_slice(b"q\x010");
+    for _ in 0..2000 {
+        b.extend_from_slice(b"h\x00h\x01\x85R0");
+    }
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    let nested = s
+        .findings
+        .iter()
+        .filter(|f| {
+            f.location
+                .member
+                .as_deref()
+                .is_some_and(|m| m.starts_with("<bytes passed to"))
+        })
+        .count();
+    assert_eq!(nested, 2, "{:?}", s.findings);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousGlobal),
+        "{:?}",
+        s.codes
+    );
+}
+
+#[test]
+fn a_later_stream_may_fetch_what_an_earlier_one_memoized() {
+    // `u = pickle.Unpickler(f); u.load(); u.load()` keeps the memo between the loads: the
+    // second stream imports os.system from strings the first put there (CPython 3.11 runs
+    // it). A fresh memo per stream made the second a memo miss, taken for trailing data.
+    let mut b = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x86\x94.".to_vec();
+    b.extend_from_slice(b"\x80\x04h\x00h\x01\x93\x8c\x11echo aibom-sample\x85R.");
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousGlobal),
+        "{:?}",
+        s.findings
+    );
+    assert!(s.called("os.system", "REDUCE"), "{:?}", s.calls);
+    assert!(
+        !s.codes.contains(&Code::PickleTrailingData),
+        "{:?}",
+        s.codes
+    );
+}
