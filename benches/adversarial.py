@@ -125,6 +125,37 @@ def memo_flood(size):
     return bytes(out + b"N.")
 
 
+def small_frames_overrun(size):
+    """Small frames each ending in a LONG1 that runs one byte past it (found by review): every
+    frame disagrees with its opcodes, so the file is read again as io.BytesIO and six buffered
+    files read it (a search over which frames to read whole took 3.1 s and 753 MB per MB)."""
+    out = bytearray(b"\x80\x04")
+    body = b"N0" * 40 + b"\x8a\x02\x00"
+    while len(out) < size - 1:
+        out += b"\x95" + struct.pack("<Q", len(body)) + body + b"\xff0"
+    return bytes(out + b".")
+
+
+def ext_flood_overrun(size):
+    """EXT1 after EXT1 inside the bytes that overrun a frame (found by review): each side
+    reading finds one and is read in full, and each reported every EXT of the rest (13 s for
+    500 KB before extension codes were reported once per stream)."""
+    n = size - 17
+    return (b"\x80\x04\x95" + struct.pack("<Q", 1) + b"B" + struct.pack("<I", n)
+            + b"\x82\x01" * (n // 2) + b"N" * (n % 2) + b".")
+
+
+def nested_bytes_reused(size):
+    """One memoized pickle of 100 KB handed to torch's `_load_from_bytes` again and again
+    through the memo (found by review: each call scanned it again, 49 s for 0.8 MB)."""
+    inner = b"\x80\x02X" + struct.pack("<I", 100_000) + b"a" * 100_000 + b"."
+    out = bytearray(b"\x80\x02ctorch.storage\n_load_from_bytes\nq\x00B"
+                    + struct.pack("<I", len(inner)) + inner + b"q\x010")
+    while len(out) < size - 2:
+        out += b"h\x00h\x01\x85R0"
+    return bytes(out + b"N.")
+
+
 def mark_flood(size):
     """Open MARKs and empty lists (the stack and mark stack grow with the input)."""
     return b"\x80\x02" + b"(]" * ((size - 3) // 2) + b"."
@@ -186,6 +217,9 @@ SHAPES = [
     ("dotted-name imports + os.system", dotted_flood),
     ("denied imports (critical findings)", lambda n: denied_flood(n, 1)),
     ("denied imports with 4 KB names", lambda n: denied_flood(n, 1900)),
+    ("small frames each overrun by a LONG1 (eight readings)", small_frames_overrun),
+    ("EXT1 flood behind a frame overrun", ext_flood_overrun),
+    ("one 100 KB pickle handed to a loader again and again", nested_bytes_reused),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),
