@@ -39,6 +39,20 @@ struct Capped<R> {
     failed: Option<(io::ErrorKind, String)>,
 }
 
+impl<R> Capped<R> {
+    fn new(inner: R, cap: u64, io_failed: Rc<Cell<bool>>) -> Self {
+        Capped {
+            inner,
+            cap,
+            produced: 0,
+            hit: false,
+            io_failed,
+            corrupt: None,
+            failed: None,
+        }
+    }
+}
+
 /// Marks real read failures of the underlying file, so they are not taken for corrupt data:
 /// any other error a decoder returns is about the data, whatever its `ErrorKind`.
 pub(super) struct Tagged<R> {
@@ -455,16 +469,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
         }
         Err(e) => return Err(e),
     };
-    let capped = Capped {
-        inner: dec,
-        cap,
-        produced: 0,
-        hit: false,
-        io_failed,
-        corrupt: None,
-        failed: None,
-    };
-    let mut r = BufReader::with_capacity(256 << 10, capped);
+    let mut r = BufReader::with_capacity(256 << 10, Capped::new(dec, cap, io_failed));
     let head = match r.fill_buf() {
         Ok(h) => h.get(..detect::HEAD_LEN.min(h.len())).unwrap_or(h).to_vec(),
         Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -489,15 +494,7 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result<Fo
                     inner: SourceReader::new(src, 0),
                     failed: io_failed.clone(),
                 };
-                let capped = Capped {
-                    inner: decoder(format, tagged)?,
-                    cap,
-                    produced: 0,
-                    hit: false,
-                    io_failed,
-                    corrupt: None,
-                    failed: None,
-                };
+                let capped = Capped::new(decoder(format, tagged)?, cap, io_failed);
                 Ok(Box::new(BufReader::with_capacity(256 << 10, capped)))
             };
             ctx.enter(&name, |ctx| {
