@@ -62,6 +62,8 @@ pub(super) struct Machine<'c, 'a> {
     /// Offset of this reading's start in the source (for `visited`).
     pub(super) base: u64,
     pub(super) exhaustion_reported: bool,
+    /// NEXT_BUFFER was reported in this stream.
+    pub(super) oob_reported: bool,
     /// A higher-order helper ([`Helper`](super::judge::Helper)) was imported or reached in
     /// this stream: its uses are judged ([`Machine::loose`] has nothing to look for until then).
     pub(super) helpers: bool,
@@ -152,6 +154,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             visited: None,
             base: 0,
             exhaustion_reported: false,
+            oob_reported: false,
             helpers: false,
             judged: foldhash::HashSet::with_hasher(hasher),
             wrappers: false,

@@ -671,3 +671,14 @@ fn a_later_stream_may_fetch_what_an_earlier_one_memoized() {
         s.codes
     );
 }
+
+#[test]
+fn next_buffer_is_reported_once_per_stream() {
+    // Found by fuzzing: a run of NEXT_BUFFER opcodes in bytes read again by several readings
+    // gave 886 findings in a 3.6 KB file (about 2 s under ASan).
+    let mut b = b"\x80\x05".to_vec();
+    b.extend_from_slice(&[0x97; 500]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert_eq!(s.codes, [Code::PickleOutOfBandBuffer], "{:?}", s.findings);
+}
