@@ -67,7 +67,7 @@ pub(super) struct Input<'r> {
 /// A file object as CPython's C unpickler reads it (`_pickle.c`). The unpickler has a buffer
 /// of its own and no notion of frames: a `FRAME` only fills that buffer. A read that the
 /// buffer cannot serve (`_Unpickler_ReadFromFile`) first skips what was consumed, then, for
-/// less than 8 KiB (`PREFETCH`) from an object that can `peek`, takes what `peek` returns when
+/// less than 128 KiB (`PREFETCH`) from an object that can `peek`, takes what `peek` returns when
 /// that holds it (the bytes then run on: the object's position follows the unpickler's);
 /// otherwise `read(n)` returns exactly the bytes asked for, and a later read past them drops
 /// what is left of them and goes on from their end. A byte string's data is read with
@@ -75,14 +75,18 @@ pub(super) struct Input<'r> {
 /// the object is. `io.BytesIO` (so `torch.load`) cannot peek; a file from `open()` is a
 /// `BufferedReader` of some buffer size (`st_blksize`, often 4 KiB; joblib reads compressed
 /// files through one of 1 MiB), whose `peek` returns only what it holds.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct FileModel {
     /// The `BufferedReader`'s buffer size; `None`: `io.BytesIO`.
     pub(super) buffer: Option<u64>,
+    /// The object has `readinto` (a byte string's data is read with it); `gzip.open`'s and
+    /// `lzma.open`'s do not, and the unpickler falls back to `read`.
+    pub(super) readinto: bool,
 }
 
-/// Reads of less than this are peeked (`PREFETCH` in `_pickle.c`).
-const PREFETCH: u64 = 8192;
+/// Reads of less than this are peeked (`PREFETCH` in `_pickle.c`, 8192 * 16: a frame of
+/// 131,071 bytes is peeked, one of 131,072 read whole, CPython 3.11).
+const PREFETCH: u64 = 8192 * 16;
 
 const ALL: u64 = u64::MAX;
 
@@ -579,7 +583,8 @@ impl<'r> Input<'r> {
         if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
             let held = self.ub_end.saturating_sub(self.pos);
             self.fpos = self.ub_end;
-            self.file_read(n.saturating_sub(held), true);
+            let readinto = self.model.is_some_and(|m| m.readinto);
+            self.file_read(n.saturating_sub(held), readinto);
             self.ub_end = self.pos.saturating_add(n);
             self.file_at_pos = true;
         }

@@ -62,6 +62,8 @@ pub(super) struct Machine<'c, 'a> {
     /// Offset of this reading's start in the source (for `visited`).
     pub(super) base: u64,
     pub(super) exhaustion_reported: bool,
+    /// A memo entry was fetched that this stream had not put.
+    pub(super) memo_missed: bool,
     /// NEXT_BUFFER was reported in this stream.
     pub(super) oob_reported: bool,
     /// A higher-order helper ([`Helper`](super::judge::Helper)) was imported or reached in
@@ -155,6 +157,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             base: 0,
             exhaustion_reported: false,
             oob_reported: false,
+            memo_missed: false,
             helpers: false,
             judged: foldhash::HashSet::with_hasher(hasher),
             wrappers: false,
@@ -431,7 +434,10 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn memo_get(&mut self, i: u64) -> Res<()> {
         match self.memo.get(i) {
             Some(v) => self.push(v),
-            None => invalid(format!("memo value not found at index {i}")),
+            None => {
+                self.memo_missed = true;
+                invalid(format!("memo value not found at index {i}"))
+            }
         }
     }
 

@@ -100,6 +100,8 @@ struct Streams {
     limited: bool,
     /// A stream stopped inside a frame.
     stopped_in_frame: bool,
+    /// A stream after the first fetched a memo entry it had not put.
+    memo_missed: bool,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -198,7 +200,18 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
         searched: &searched,
         base: 0,
     };
-    inspect_at(src, 0, search, None, ctx).map(|(format, _)| format)
+    inspect_at(src, 0, search, How::First, ctx).map(|(format, _)| format)
+}
+
+/// Which reading of the streams: the first (bytes one after another, as `pickle.loads`
+/// reads them, each stream with a memo of its own); one as CPython's C unpickler reads a
+/// file object ([`frame_readings`]); or one by an `Unpickler` whose `load()` is called again,
+/// which keeps its memo ([`READ_REUSED`]).
+#[derive(Clone, Copy, PartialEq)]
+enum How {
+    First,
+    Model(FileModel),
+    Reused,
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
@@ -208,15 +221,20 @@ fn inspect_at(
     src: &dyn Source,
     start: u64,
     search: Search<'_>,
-    model: Option<FileModel>,
+    how: How,
     ctx: &mut Ctx,
 ) -> io::Result<(Format, u64)> {
     let mut r = SourceReader::new(src, start);
     let len = src.len().checked_sub(start);
-    let out = read_streams_from(&mut r, &[], len, ctx, None, model)?;
-    if model.is_none() && (!out.overruns.is_empty() || out.stopped_in_frame) {
+    let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
+    if how == How::First && (!out.overruns.is_empty() || out.stopped_in_frame) {
         frame_readings(ctx, &mut |ctx, model| {
-            inspect_at(src, start, search, Some(model), ctx).map(drop)
+            inspect_at(src, start, search, How::Model(model), ctx).map(drop)
+        })?;
+    }
+    if how == How::First && out.memo_missed {
+        report_new(ctx, READ_REUSED, |ctx| {
+            inspect_at(src, start, search, How::Reused, ctx).map(drop)
         })?;
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
@@ -375,7 +393,7 @@ fn reinterpret(
         let label = format!("<pickle at {start}, {why} {at}>");
         let from_start = from.saturating_add(i as u64);
         let read = ctx.enter(&label, |ctx| {
-            inspect_at(src, from_start, search, None, ctx).map(|(_, r)| r)
+            inspect_at(src, from_start, search, How::First, ctx).map(|(_, r)| r)
         })?;
         // Full readings spend the side readings' budget too, for their opcodes and bytes:
         // decoys cannot buy more of them.
@@ -456,7 +474,7 @@ fn try_starts(
                 lines: &w.lines,
                 start,
             }),
-            None,
+            How::First,
         )?;
         let ran = scratch.facts.pickle_opcodes;
         let bytes = out.read / crate::limits::REREAD_BYTES_PER_OPCODE;
@@ -504,28 +522,38 @@ pub fn inspect_stream(
         searched: &searched,
         base: 0,
     };
-    stream_at(r, reopen, None, search, ctx)
+    stream_at(r, reopen, How::First, search, ctx)
 }
 
-/// [`inspect_stream`], read as `model` reads it when given.
+/// [`inspect_stream`], read as `how` says.
 fn stream_at(
     r: &mut dyn BufRead,
-    reopen: Option<&mut Reopen<'_>>,
-    model: Option<FileModel>,
+    mut reopen: Option<&mut Reopen<'_>>,
+    how: How,
     search: Search<'_>,
     ctx: &mut Ctx,
 ) -> io::Result<Format> {
-    let out = read_streams_from(r, &[], None, ctx, None, model)?;
+    let out = read_streams_from(r, &[], None, ctx, None, how)?;
+    let first = how == How::First;
+    if first
+        && out.memo_missed
+        && let Some(reopen) = reopen.as_deref_mut()
+    {
+        report_new(ctx, READ_REUSED, |ctx| match again(reopen)? {
+            Some(mut r) => stream_at(&mut *r, None, How::Reused, search, ctx).map(drop),
+            None => Ok(()),
+        })?;
+    }
     let disagree = !out.overruns.is_empty() || out.stopped_in_frame;
     match reopen {
-        Some(reopen) if disagree && model.is_none() => {
+        Some(reopen) if disagree && first => {
             frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
-                Some(mut r) => stream_at(&mut *r, None, Some(model), search, ctx).map(drop),
+                Some(mut r) => stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop),
                 None => Ok(()),
             })?;
             stream_windows(reopen, &out.overruns, search, ctx)?;
         }
-        None if disagree && model.is_none() => {
+        None if disagree && first => {
             ctx.report(
                 Code::PickleLimitExceeded,
                 None,
@@ -644,17 +672,37 @@ fn frame_readings(
     ctx: &mut Ctx,
     read: &mut dyn FnMut(&mut Ctx, FileModel) -> io::Result<()>,
 ) -> io::Result<()> {
-    let bytes_io = FileModel { buffer: None };
+    let bytes_io = FileModel {
+        buffer: None,
+        readinto: true,
+    };
     report_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
     for b in FILE_BUFFERS {
         let label = format!(
             "<pickle read as pickle.load reads a file with a buffer of {}>",
             machine::human_bytes(b)
         );
-        report_new(ctx, &label, |ctx| read(ctx, FileModel { buffer: Some(b) }))?;
+        let model = FileModel {
+            buffer: Some(b),
+            readinto: true,
+        };
+        report_new(ctx, &label, |ctx| read(ctx, model))?;
     }
+    // `gzip.open` (pandas.read_pickle) and `lzma.open`: an 8 KiB buffer with no `readinto`.
+    let gzip = FileModel {
+        buffer: Some(8 << 10),
+        readinto: false,
+    };
+    report_new(ctx, READ_GZIP, |ctx| read(ctx, gzip))?;
     Ok(())
 }
+
+/// The member of what the reading by an `Unpickler` loading again finds.
+const READ_REUSED: &str =
+    "<pickle read by one Unpickler whose load() is called again, keeping its memo>";
+
+/// The member of what the reading from `gzip.open` finds.
+const READ_GZIP: &str = "<pickle read as pickle.load reads gzip.open or lzma.open>";
 
 /// The member of what the reading from `io.BytesIO` finds.
 const READ_WHOLE: &str = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
@@ -683,7 +731,7 @@ fn read_streams_from(
     len: Option<u64>,
     ctx: &mut Ctx,
     side: Option<Side<'_>>,
-    model: Option<FileModel>,
+    how: How,
 ) -> io::Result<Streams> {
     let legacy = if data.is_empty() {
         r.fill_buf()?.starts_with(LEGACY_TORCH_PREFIX)
@@ -691,7 +739,7 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
-    if let Some(model) = model {
+    if let How::Model(model) = how {
         inp.read_as(model);
     }
     if let Some(side) = side {
@@ -704,6 +752,7 @@ fn read_streams_from(
     let mut resync = false;
     let mut limited = false;
     let mut stopped_in_frame = false;
+    let mut memo_missed = false;
     let mut memo = None;
     loop {
         match inp.peek() {
@@ -748,15 +797,17 @@ fn read_streams_from(
             m.base = side.start;
         }
         // An `Unpickler` loaded again keeps its memo: a later stream may fetch what an earlier
-        // one put (`pickle.load` makes a new one each time, and there the fetch fails).
+        // one put (`pickle.load` makes a new one each time, and there the fetch fails: a miss
+        // in a later stream is read again that way).
         if let Some(kept) = memo.as_mut() {
             std::mem::swap(&mut m.memo, kept);
         }
         let res = m.run(&mut inp);
         let activity = m.activity;
         stopped_in_frame |= m.stopped_in_frame;
+        memo_missed |= streams > 0 && m.memo_missed;
         overruns.append(&mut m.overruns);
-        if side.is_none() {
+        if how == How::Reused {
             match memo.as_mut() {
                 Some(kept) => std::mem::swap(&mut m.memo, kept),
                 None => memo = Some(m.take_memo()),
@@ -848,6 +899,7 @@ fn read_streams_from(
         read: inp.pos,
         limited,
         stopped_in_frame,
+        memo_missed,
     })
 }
 

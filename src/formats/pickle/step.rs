@@ -77,7 +77,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.frame_end = None;
             }
             let op = inp.byte("opcode")?;
-            let stop = !self.step_hot(op, at, inp)? && self.step(op, at, inp)?;
+            // An opcode that crosses a frame's end is an overrun even when it then fails: read
+            // from the frame's end, its argument may not fail.
+            let stepped = match self.step_hot(op, at, inp) {
+                Ok(true) => Ok(false),
+                Ok(false) => self.step(op, at, inp),
+                Err(e) => Err(e),
+            };
             if let Some(fe) = self.frame_end
                 && at < fe
                 && inp.pos > fe
@@ -96,7 +102,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     Evidence::mismatch(format!("end <= {fe}"), end.to_string()),
                 );
             }
-            if stop {
+            if stepped? {
                 return Ok(End::Stop);
             }
         }

@@ -257,3 +257,26 @@ fn the_load_after_a_stop_inside_a_large_frame_starts_at_its_end() {
     );
     assert!(s.called("os.system", "REDUCE"), "{:?}", s.findings);
 }
+
+#[test]
+fn an_opcode_that_crosses_a_frame_end_and_fails_there_is_still_an_overrun() {
+    // LONG_BINGET with 2 of its 4 index bytes in the frame: read on, the index is 65535 and
+    // the stream breaks; read from io.BytesIO, the 4 bytes come from the frame's end: index 0,
+    // `os`, then the payload runs. The failing opcode skipped the overrun check, so no
+    // reading from a file object was made.
+    let setup = b"\x8c\x02os\x94\x8c\x06system\x94\x8c\x11echo aibom-sample\x94000";
+    let mut body = setup.to_vec();
+    body.extend_from_slice(b"j\xff\xff");
+    let mut after = 0u32.to_le_bytes().to_vec();
+    after.extend_from_slice(b"0h\x00h\x01\x93h\x02\x85R0N.");
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(&frame(&body));
+    b.extend_from_slice(&after);
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::PickleFrameOverrun),
+        "{:?}",
+        s.findings
+    );
+    found_reading_whole(&s);
+}

@@ -655,20 +655,37 @@ fn the_same_bytes_handed_to_a_loader_again_are_scanned_once() {
 fn a_later_stream_may_fetch_what_an_earlier_one_memoized() {
     // `u = pickle.Unpickler(f); u.load(); u.load()` keeps the memo between the loads: the
     // second stream imports os.system from strings the first put there (CPython 3.11 runs
-    // it). A fresh memo per stream made the second a memo miss, taken for trailing data.
+    // it). `pickle.load` twice fails at the memo miss: trailing data to that reading.
     let mut b = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x86\x94.".to_vec();
     b.extend_from_slice(b"\x80\x04h\x00h\x01\x93\x8c\x11echo aibom-sample\x85R.");
     let s = scan(&b);
-    assert!(
-        s.codes.contains(&Code::PickleDangerousGlobal),
+    let reused = "<pickle read by one Unpickler whose load() is called again, keeping its memo>";
+    assert_eq!(
+        s.members(Some(Code::PickleDangerousGlobal)),
+        [reused],
         "{:?}",
         s.findings
     );
     assert!(s.called("os.system", "REDUCE"), "{:?}", s.calls);
+}
+
+#[test]
+fn each_stream_loaded_by_pickle_load_numbers_its_memo_from_zero() {
+    // Stream 1 memoizes `builtins` and `len`; stream 2 memoizes `os` and `system` at 0 and 1
+    // and fetches them: `pickle.load` twice runs os.system (a memo carried from stream 1 made
+    // it fetch `builtins.len`).
+    let mut b = b"\x80\x04\x8c\x08builtins\x94\x8c\x03len\x94\x93\x94.".to_vec();
+    b.extend_from_slice(b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94h\x00h\x01\x93");
+    b.extend_from_slice(b"\x8c\x11echo aibom-sample\x85R.");
+    let s = scan(&b);
     assert!(
-        !s.codes.contains(&Code::PickleTrailingData),
+        s.codes.contains(&Code::PickleDangerousCall),
         "{:?}",
-        s.codes
+        s.findings
+    );
+    assert_eq!(
+        s.members(Some(Code::PickleDangerousCall)),
+        Vec::<String>::new()
     );
 }
 
