@@ -669,14 +669,25 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// Records a call site; returns true the first time this callee and opcode are seen in
     /// the stream.
     pub(super) fn record_call(&mut self, callee: &str, opcode: &'static str, at: u64) -> bool {
-        let key = (callee.to_owned(), opcode);
-        if let Some(&i) = self.seen_calls.get(&key) {
+        // The key (callee, NUL, opcode) in a reused buffer: a repeat allocates nothing.
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        key.push_str(callee);
+        key.push('\0');
+        key.push_str(opcode);
+        let seen = self.seen_calls.get(key.as_str()).copied();
+        // Remembered while the facts have room for it (past that, every call is new).
+        let idx = self.ctx.facts.calls.len();
+        if seen.is_none() && idx < MAX_GLOBAL_FACTS {
+            self.seen_calls.insert(key.as_str().into(), idx);
+        }
+        self.key_buf = key;
+        if let Some(i) = seen {
             if let Some(c) = self.ctx.facts.calls.get_mut(i) {
                 c.count = c.count.saturating_add(1);
             }
             return false;
         }
-        let idx = self.ctx.facts.calls.len();
         if idx < MAX_GLOBAL_FACTS {
             let member = self.ctx.member();
             self.ctx.facts.calls.push(CallSite {
@@ -686,9 +697,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 offset: at,
                 count: 1,
             });
-        }
-        if idx < MAX_GLOBAL_FACTS {
-            self.seen_calls.insert(key, idx);
         }
         true
     }

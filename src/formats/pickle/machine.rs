@@ -41,7 +41,7 @@ pub(super) struct Machine<'c, 'a> {
     /// Reused for [`Machine::import`]'s lookup key and the two lines of `GLOBAL`/`INST`.
     pub(super) key_buf: String,
     pub(super) line_bufs: [Vec<u8>; 2],
-    pub(super) seen_calls: HashMap<(String, &'static str), usize>,
+    pub(super) seen_calls: foldhash::HashMap<Box<str>, usize>,
     /// Bytes handed to a loader and scanned already (by address; `nested_kept` keeps them
     /// alive, so an address is never reused for other bytes).
     pub(super) nested_seen: foldhash::HashSet<usize>,
@@ -145,7 +145,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             seen_globals: foldhash::HashMap::with_hasher(hasher.clone()),
             key_buf: String::new(),
             line_bufs: [Vec::new(), Vec::new()],
-            seen_calls: HashMap::new(),
+            seen_calls: foldhash::HashMap::with_hasher(hasher.clone()),
             ext_seen: foldhash::HashMap::with_hasher(hasher.clone()),
             nested_seen: foldhash::HashSet::with_hasher(hasher.clone()),
             nested_kept: Vec::new(),
