@@ -275,7 +275,8 @@ impl<'r> Input<'r> {
     /// A `FRAME` of `n` bytes whose header ends at `pos`: the loader reads it into its buffer
     /// (`_Unpickler_Read`) unless the buffer already holds it, and reads on from there.
     pub(super) fn frame(&mut self, n: u64) -> Res<()> {
-        if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
+        // Without a model `ub_end` is `ALL`: nothing to fetch.
+        if self.pos.saturating_add(n) > self.ub_end {
             self.fetch(n)?;
             // A frame longer than the data stops the loader, however it reads.
             if self.remaining().is_some_and(|r| r < n) {
@@ -476,7 +477,7 @@ impl<'r> Input<'r> {
     /// lies within it.
     pub(super) fn line(&mut self, max: usize, what: &str) -> Res<Cow<'_, [u8]>> {
         if self.start < self.end
-            && self.ub_end == ALL
+            && self.model.is_none()
             && let Some(i) = self.newline()
         {
             if i > max {
@@ -580,11 +581,12 @@ impl<'r> Input<'r> {
     /// unpickler's buffer holds, then the rest from where the file object is, which is the
     /// buffer's end however it was filled: the bytes run on.
     pub(super) fn take_run_on(&mut self, n: u64, keep: usize, what: &str) -> Res<Blob> {
-        if self.model.is_some() && self.pos.saturating_add(n) > self.ub_end {
+        if let Some(model) = self.model
+            && self.pos.saturating_add(n) > self.ub_end
+        {
             let held = self.ub_end.saturating_sub(self.pos);
             self.fpos = self.ub_end;
-            let readinto = self.model.is_some_and(|m| m.readinto);
-            self.file_read(n.saturating_sub(held), readinto);
+            self.file_read(n.saturating_sub(held), model.readinto);
             self.ub_end = self.pos.saturating_add(n);
             self.file_at_pos = true;
         }

@@ -569,10 +569,10 @@ impl<'c, 'a> Machine<'c, 'a> {
         match arg {
             // The same bytes handed to a loader again (through the memo) load the same way:
             // scanned once (20,000 calls on one memoized megabyte took 75 s).
-            Some(Value::Bytes(b)) if self.nested_seen.contains(&(Rc::as_ptr(b) as usize)) => {}
+            Some(Value::Bytes(b)) if self.nested_seen.contains_key(&(Rc::as_ptr(b) as usize)) => {}
             Some(Value::Bytes(b)) if !b.truncated() => {
-                self.nested_seen.insert(Rc::as_ptr(b) as usize);
-                self.nested_kept.push(Rc::clone(b));
+                self.nested_seen
+                    .insert(Rc::as_ptr(b) as usize, Rc::clone(b));
                 let name = format!("<bytes passed to {loader} at {at}>");
                 let data = b.data.clone();
                 // The nested inspection spends from the same allowance: what this stream ran

@@ -42,10 +42,9 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) key_buf: String,
     pub(super) line_bufs: [Vec<u8>; 2],
     pub(super) seen_calls: foldhash::HashMap<Box<str>, usize>,
-    /// Bytes handed to a loader and scanned already (by address; `nested_kept` keeps them
-    /// alive, so an address is never reused for other bytes).
-    pub(super) nested_seen: foldhash::HashSet<usize>,
-    pub(super) nested_kept: Vec<Rc<Blob>>,
+    /// Bytes handed to a loader and scanned already, by address (kept alive here, so an
+    /// address is never reused for other bytes).
+    pub(super) nested_seen: foldhash::HashMap<usize, Rc<Blob>>,
     /// Extension codes already reported in this stream, and their fact.
     pub(super) ext_seen: foldhash::HashMap<u32, usize>,
     /// Imports and calls this stream found (to tell a broken payload from trailing junk).
@@ -147,8 +146,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             line_bufs: [Vec::new(), Vec::new()],
             seen_calls: foldhash::HashMap::with_hasher(hasher.clone()),
             ext_seen: foldhash::HashMap::with_hasher(hasher.clone()),
-            nested_seen: foldhash::HashSet::with_hasher(hasher.clone()),
-            nested_kept: Vec::new(),
+            nested_seen: foldhash::HashMap::with_hasher(hasher.clone()),
             activity: 0,
             overruns: Vec::new(),
             attrs: HashMap::new(),

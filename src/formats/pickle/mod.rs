@@ -98,8 +98,6 @@ struct Streams {
     read: u64,
     /// A stream stopped at an analysis limit.
     limited: bool,
-    /// A stream stopped inside a frame.
-    stopped_in_frame: bool,
     /// A stream after the first fetched a memo entry it had not put.
     memo_missed: bool,
 }
@@ -227,47 +225,58 @@ fn inspect_at(
     let mut r = SourceReader::new(src, start);
     let len = src.len().checked_sub(start);
     let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
-    if how == How::First && (!out.overruns.is_empty() || out.stopped_in_frame) {
+    // An overrun, or a STOP inside a frame (which adds the frame's end as a window).
+    if how == How::First && !out.overruns.is_empty() {
         frame_readings(ctx, &mut |ctx, model| {
             inspect_at(src, start, search, How::Model(model), ctx).map(drop)
         })?;
     }
     if how == How::First && out.memo_missed {
-        report_new(ctx, READ_REUSED, |ctx| {
+        Known::of(ctx).read_new(ctx, READ_REUSED, |ctx| {
             inspect_at(src, start, search, How::Reused, ctx).map(drop)
         })?;
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
     let at = |o: u64| o.saturating_add(start);
     for &(fe, end) in out.overruns.iter().take(MAX_REINTERPRETATIONS) {
-        let (fe, end) = (at(fe), at(end));
-        let end = end.min(src.len());
-        let stop = end.min(fe.saturating_add(RESYNC_WINDOW));
-        let why = "after the FRAME ending at";
-        reinterpret(src, fe, stop, None, why, search, ctx)?;
-        window_cut(ctx, (fe, stop, Some(end)), why, search.base);
+        let end = at(end).min(src.len());
+        search_from(src, at(fe), Some(end), None, AFTER_FRAME, search, ctx)?;
     }
     too_many_overruns(&out.overruns, start, search, ctx);
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
         joblib::resync_to_end(src, at(b), search, ctx)?;
     } else if let Some(b) = out.broken_at {
-        let b = at(b);
-        let stop = b.saturating_add(RESYNC_WINDOW).min(src.len());
         let (only, why) = after_break(out.resync);
-        reinterpret(src, b, stop, only, why, search, ctx)?;
-        window_cut(ctx, (b, stop, Some(src.len())), why, search.base);
+        search_from(src, at(b), Some(src.len()), only, why, search, ctx)?;
     }
     Ok((out.format, out.read))
 }
 
-/// Side readings try the first [`RESYNC_WINDOW`] positions after a frame end or a break
-/// (`from`): when the bytes go on past that (`to` < `end`; `None`: a stream that may go on),
-/// the rest is a limit finding. Offsets are in the source, `base` where it starts.
-fn window_cut(ctx: &mut Ctx, (from, to, end): (u64, u64, Option<u64>), why: &str, base: u64) {
-    if end.is_some_and(|e| to >= e) {
-        return;
+/// How the readings after a frame's end are labelled.
+const AFTER_FRAME: &str = "after the FRAME ending at";
+
+/// Tries the first [`RESYNC_WINDOW`] positions of `src` from `from` on (up to `end`, the end of
+/// what may follow; `None`: a stream that may go on) as starts ([`reinterpret`]); positions
+/// past them, up to `end`, are a limit finding.
+fn search_from(
+    src: &dyn Source,
+    from: u64,
+    end: Option<u64>,
+    only: Option<u8>,
+    why: &str,
+    search: Search<'_>,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let stop = from
+        .saturating_add(RESYNC_WINDOW)
+        .min(end.unwrap_or(u64::MAX))
+        .min(src.len());
+    reinterpret(src, from, stop, only, why, search, ctx)?;
+    if end.is_some_and(|e| stop >= e) {
+        return Ok(());
     }
-    let [from, to] = [from, to].map(|o| o.saturating_add(base));
+    let [from, to] = [from, stop].map(|o| o.saturating_add(search.base));
+    let base = search.base;
     let rest = match end {
         Some(e) => format!("from {to} to {}", e.saturating_add(base)),
         None => format!("from {to} on"),
@@ -280,6 +289,7 @@ fn window_cut(ctx: &mut Ctx, (from, to, end): (u64, u64, Option<u64>), why: &str
             machine::human_bytes(RESYNC_WINDOW)
         ),
     );
+    Ok(())
 }
 
 /// Which positions after a break are tried as pickle starts, and how readings there are
@@ -539,12 +549,12 @@ fn stream_at(
         && out.memo_missed
         && let Some(reopen) = reopen.as_deref_mut()
     {
-        report_new(ctx, READ_REUSED, |ctx| match again(reopen)? {
+        Known::of(ctx).read_new(ctx, READ_REUSED, |ctx| match again(reopen)? {
             Some(mut r) => stream_at(&mut *r, None, How::Reused, search, ctx).map(drop),
             None => Ok(()),
         })?;
     }
-    let disagree = !out.overruns.is_empty() || out.stopped_in_frame;
+    let disagree = !out.overruns.is_empty();
     match reopen {
         Some(reopen) if disagree && first => {
             frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
@@ -572,13 +582,11 @@ fn stream_at(
         // Best effort: a decoder that fails past the break (corrupt data) leaves what it
         // produced in `tail`; the main reading already reported the stream's state.
         let _ = io::Read::take(&mut *r, more).read_to_end(&mut tail);
-        let stop = RESYNC_WINDOW.min(tail.len() as u64);
         let (only, why) = after_break(out.resync);
         let search = Search { base: b, ..search };
-        reinterpret(&tail, 0, stop, only, why, search, ctx)?;
         // All that was read ahead came: the stream may go on past it.
         let end = Some(tail.len() as u64).filter(|&n| n < want);
-        window_cut(ctx, (0, stop, end), why, b);
+        search_from(&tail, 0, end, only, why, search, ctx)?;
     }
     Ok(out.format)
 }
@@ -627,14 +635,9 @@ fn stream_windows(
         let span = end.min(fe.saturating_add(RESYNC_WINDOW)).saturating_sub(fe);
         let mut tail = Vec::new();
         let _ = io::Read::take(&mut *r, span.saturating_add(RESYNC_WINDOW)).read_to_end(&mut tail);
-        let stop = span.min(tail.len() as u64);
+        let end = end.saturating_sub(fe).min(tail.len() as u64);
         let at = Search { base: fe, ..search };
-        let why = "after the FRAME ending at";
-        reinterpret(&tail, 0, stop, None, why, at, ctx)?;
-        let end = end
-            .min(fe.saturating_add(tail.len() as u64))
-            .saturating_sub(fe);
-        window_cut(ctx, (0, stop, Some(end)), why, fe);
+        search_from(&tail, 0, Some(end), None, AFTER_FRAME, at, ctx)?;
         open = Some((r, fe.saturating_add(tail.len() as u64)));
     }
     Ok(())
@@ -676,7 +679,8 @@ fn frame_readings(
         buffer: None,
         readinto: true,
     };
-    report_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
+    let mut known = Known::of(ctx);
+    known.read_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
     for b in FILE_BUFFERS {
         let label = format!(
             "<pickle read as pickle.load reads a file with a buffer of {}>",
@@ -686,14 +690,14 @@ fn frame_readings(
             buffer: Some(b),
             readinto: true,
         };
-        report_new(ctx, &label, |ctx| read(ctx, model))?;
+        known.read_new(ctx, &label, |ctx| read(ctx, model))?;
     }
     // `gzip.open` (pandas.read_pickle) and `lzma.open`: an 8 KiB buffer with no `readinto`.
     let gzip = FileModel {
         buffer: Some(8 << 10),
         readinto: false,
     };
-    report_new(ctx, READ_GZIP, |ctx| read(ctx, gzip))?;
+    known.read_new(ctx, READ_GZIP, |ctx| read(ctx, gzip))?;
     Ok(())
 }
 
@@ -707,20 +711,40 @@ const READ_GZIP: &str = "<pickle read as pickle.load reads gzip.open or lzma.ope
 /// The member of what the reading from `io.BytesIO` finds.
 const READ_WHOLE: &str = "<pickle read frame by frame, as io.BytesIO and torch.load read it>";
 
-/// Runs another reading of the same bytes under the member `label`, keeping only the
-/// findings it adds that the inspection has not already reported (the same code, offset and
-/// message): what several readings see is reported once.
-fn report_new<T: Default>(
-    ctx: &mut Ctx,
-    label: &str,
-    read: impl FnOnce(&mut Ctx) -> io::Result<T>,
-) -> io::Result<T> {
-    let key = |f: &crate::finding::Finding| (f.code, f.location.offset, f.message.clone());
-    let known: std::collections::HashSet<_> = ctx.findings.iter().map(key).collect();
-    let before = ctx.findings.len();
-    let out = ctx.enter(label, read)?;
-    ctx.retain_findings_from(before, |f| !known.contains(&key(f)));
-    Ok(out.unwrap_or_default())
+/// The findings an inspection has reported, by code, offset and message: another reading of
+/// the same bytes reports only what is new ([`Known::read_new`]), so what several readings
+/// see is reported once.
+struct Known(std::collections::HashSet<(Code, Option<u64>, String)>);
+
+impl Known {
+    fn key(f: &crate::finding::Finding) -> (Code, Option<u64>, String) {
+        (f.code, f.location.offset, f.message.clone())
+    }
+
+    fn of(ctx: &Ctx) -> Self {
+        Known(ctx.findings.iter().map(Known::key).collect())
+    }
+
+    /// Runs another reading under the member `label`, keeping only the findings it adds that
+    /// are not known, which then are.
+    fn read_new<T: Default>(
+        &mut self,
+        ctx: &mut Ctx,
+        label: &str,
+        read: impl FnOnce(&mut Ctx) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let before = ctx.findings.len();
+        let out = ctx.enter(label, read)?;
+        ctx.retain_findings_from(before, |f| !self.0.contains(&Known::key(f)));
+        self.0.extend(
+            ctx.findings
+                .get(before..)
+                .unwrap_or(&[])
+                .iter()
+                .map(Known::key),
+        );
+        Ok(out.unwrap_or_default())
+    }
 }
 
 /// Reads back-to-back streams; `len` is the data's length when known, `side` what a side
@@ -751,7 +775,6 @@ fn read_streams_from(
     let mut broken_at = None;
     let mut resync = false;
     let mut limited = false;
-    let mut stopped_in_frame = false;
     let mut memo_missed = false;
     let mut memo = None;
     loop {
@@ -799,19 +822,15 @@ fn read_streams_from(
         // An `Unpickler` loaded again keeps its memo: a later stream may fetch what an earlier
         // one put (`pickle.load` makes a new one each time, and there the fetch fails: a miss
         // in a later stream is read again that way).
-        if let Some(kept) = memo.as_mut() {
-            std::mem::swap(&mut m.memo, kept);
+        if let Some(kept) = memo.take() {
+            m.memo = kept;
         }
         let res = m.run(&mut inp);
         let activity = m.activity;
-        stopped_in_frame |= m.stopped_in_frame;
         memo_missed |= streams > 0 && m.memo_missed;
         overruns.append(&mut m.overruns);
         if how == How::Reused {
-            match memo.as_mut() {
-                Some(kept) => std::mem::swap(&mut m.memo, kept),
-                None => memo = Some(m.take_memo()),
-            }
+            memo = Some(m.take_memo());
         }
         drop(m);
         ctx.facts.pickle_streams = ctx.facts.pickle_streams.saturating_add(1);
@@ -898,7 +917,6 @@ fn read_streams_from(
         rest,
         read: inp.pos,
         limited,
-        stopped_in_frame,
         memo_missed,
     })
 }
