@@ -630,18 +630,55 @@ fn looks_like_safetensors(head: &[u8], len: u64) -> bool {
     let n = u64::from_le_bytes(le);
     // A header that does not fit is still safetensors (a malformed one), as long as the JSON
     // object starts where it should.
-    n >= 2 && len >= 9 && head.get(8) == Some(&b'{') && n < (1 << 40)
+    // The JSON object opens with a key or closes (`{"` in every file the library writes): a
+    // gettext `.mo` file has `{` there by chance (its string count), then a NUL.
+    n >= 2
+        && len >= 10
+        && head.get(8) == Some(&b'{')
+        && matches!(
+            head.get(9),
+            Some(b'"' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+        )
+        && n < (1 << 40)
 }
 
-/// zlib: CMF/FLG with deflate, a window of at most 32 KiB and a valid check value.
+/// zlib: CMF/FLG with deflate, a window of at most 32 KiB and a valid check value, and a
+/// deflate stream that inflates without error as far as the head goes. The two header bytes
+/// alone are weak evidence: text starting `(S` or `x ` has them, and fails to inflate within
+/// a few bytes.
 fn looks_like_zlib(head: &[u8]) -> bool {
-    match head {
+    let header = match head {
         [cmf, flg, ..] => {
             cmf & 0x0f == 8
                 && (cmf >> 4) <= 7
                 && ((*cmf as u16) << 8 | *flg as u16).is_multiple_of(31)
         }
         _ => false,
+    };
+    header && inflates(head)
+}
+
+/// The zlib stream in `head` inflates without error up to its end or the end of `head`.
+/// The output is thrown away as it comes (a head of 4 KiB inflates to at most about 4 MiB).
+fn inflates(head: &[u8]) -> bool {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let mut d = Decompress::new(true);
+    let mut out = vec![0u8; 16 << 10];
+    let mut input = head;
+    loop {
+        let (was_in, was_out) = (d.total_in(), d.total_out());
+        match d.decompress(input, &mut out, FlushDecompress::None) {
+            Ok(Status::StreamEnd) => return true,
+            Ok(_) => {
+                let used = usize::try_from(d.total_in().saturating_sub(was_in)).unwrap_or(0);
+                input = input.get(used..).unwrap_or(&[]);
+                // All of the head taken, or no progress: nothing wrong so far.
+                if input.is_empty() || (used == 0 && d.total_out() == was_out) {
+                    return true;
+                }
+            }
+            Err(_) => return false,
+        }
     }
 }
 
@@ -813,6 +850,82 @@ mod tests {
                 "{t:?}"
             );
         }
+    }
+
+    #[test]
+    fn text_the_loader_fails_on_before_it_imports_anything_is_not_a_pickle() {
+        // Each fails in CPython's loader at its first opcodes, on an empty stack or a missing
+        // MARK, before anything is imported or called (pickletools.dis agrees): `NONE` then
+        // `OBJ` (a licence), `UNICODE` then `SETITEMS` (a vim spell file), `MARK` then `STOP`,
+        // an odd `SETITEMS`, `REDUCE` on one item, `APPEND` on one.
+        for t in [
+            &b"Node.js is licensed for use as follows:\n\n\"\"\"\nCopyright"[..],
+            b"VIMspell2\x00\x01\x00\x00\x00\nusaucagbnz\x01\x01\x00",
+            b"(.",
+            b"}(K\x01u.",
+            b"NR.",
+            b"Na.",
+            b"]e.",
+        ] {
+            assert_ne!(detect(t, t.len() as u64, "x"), Format::Pickle, "{t:?}");
+        }
+        // What imports before it fails still runs, and is a pickle; so are the stack shapes
+        // the loader accepts.
+        for b in [
+            &b"cos\nsystem\no."[..],
+            b"cos\nsystem\n(S'echo aibom-sample'\ntR.",
+            b"](K\x01K\x02e.",
+            b"}(K\x01K\x02u.",
+            b"N(0.",
+            b"(N1N.",
+            b"N2\x86.",
+            b"N\x94N\x86\x85.",
+        ] {
+            assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn a_stream_after_a_short_one_may_start_from_the_memo() {
+        // An Unpickler loaded again keeps its memo: the second stream fetches the string the
+        // first put (`BINGET 0`), then imports and calls. Rejected before, the file was hashed.
+        let b = b"\x8c\x02os\x94.h\x00\x8c\x06system\x93\x8c\x11echo aibom-sample\x85R.";
+        assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle);
+    }
+
+    #[test]
+    fn text_with_a_valid_zlib_header_that_does_not_inflate_is_text() {
+        // `(S` and `x ` are valid zlib headers; the deflate data after them fails at once.
+        for t in [
+            "(SSL Certificate Verification)=\n\nBy default, pip will perform SSL certificate verification\n",
+            "x = 1\nprint(\"x is:\", x)\n",
+        ] {
+            assert_ne!(
+                detect(t.as_bytes(), t.len() as u64, "x"),
+                Format::Zlib,
+                "{t:?}"
+            );
+        }
+        // A real stream, whole or cut at the head's end, is zlib.
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut e, &[7u8; 100_000]).unwrap();
+        let z = e.finish().unwrap();
+        assert_eq!(detect(&z, z.len() as u64, "x"), Format::Zlib);
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let noise: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        std::io::Write::write_all(&mut e, &noise).unwrap();
+        let z = e.finish().unwrap();
+        assert_eq!(detect(&z[..HEAD_LEN], z.len() as u64, "x"), Format::Zlib);
+    }
+
+    #[test]
+    fn a_gettext_catalog_is_not_safetensors() {
+        // Magic 0x950412de, revision 0, then 123 strings: `{` at byte 8 and a NUL after it.
+        let mut b = b"\xde\x12\x04\x95\x00\x00\x00\x00\x7b\x00\x00\x00\x1c\x00\x00\x00".to_vec();
+        b.resize(4096, 0);
+        assert_ne!(detect(&b, b.len() as u64, "x.mo"), Format::Safetensors);
     }
 
     #[test]

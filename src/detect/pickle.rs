@@ -123,7 +123,7 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
     let whole = head.len() as u64 >= len;
     match run(head, whole, 0, None) {
         Run::Is(p) => p,
-        Run::Past { ops, .. } => !whole && ops >= 8,
+        Run::Past { carry, .. } => !whole && carry.ops >= 8,
     }
 }
 
@@ -137,7 +137,7 @@ pub fn looks_like_pickle_in(
 ) -> std::io::Result<bool> {
     let mut run_so_far = run(head, head.len() as u64 >= len, 0, None);
     for _ in 0..8 {
-        let Run::Past { at, ops, calls } = run_so_far else {
+        let Run::Past { at, carry } = run_so_far else {
             break;
         };
         // An argument that runs past the data stops the loader.
@@ -146,11 +146,11 @@ pub fn looks_like_pickle_in(
         }
         let window = read(at)?;
         let whole = at.saturating_add(window.len() as u64) >= len;
-        run_so_far = run(&window, whole, at, Some((ops, calls)));
+        run_so_far = run(&window, whole, at, Some(carry));
     }
     Ok(match run_so_far {
         Run::Is(p) => p,
-        Run::Past { ops, .. } => ops >= 8,
+        Run::Past { carry, .. } => carry.ops >= 8,
     })
 }
 
@@ -160,24 +160,108 @@ enum Run {
     /// An argument ran past the window: the next opcode is at `at` (an offset in the data).
     Past {
         at: u64,
-        ops: usize,
-        calls: bool,
+        carry: Carry,
     },
+}
+
+/// Where a stream's dry run stands: its count of opcodes, whether one imported or called, and
+/// the loader's stack while it is followed ([`Shape`]).
+#[derive(Clone)]
+struct Carry {
+    ops: usize,
+    calls: bool,
+    shape: Option<Shape>,
+}
+
+/// Opcodes whose effect on the loader's stack is followed: where the loader fails within them
+/// (an empty stack, a missing MARK) and nothing was imported or called before, nothing runs,
+/// and the bytes are not a pickle (`Node.js is ...`: `NONE` then `OBJ`, which needs a MARK).
+const SHAPE_OPS: usize = 8;
+
+/// The loader's stack by counts, as CPython's `_pickle.c` checks it: the items above each
+/// MARK, and below every MARK. Only what makes the loader fail at once is modelled: popping
+/// past a MARK or the bottom (`Pdata_stack_underflow`), a MARK missing (`marker`), an odd
+/// `SETITEMS`.
+#[derive(Clone)]
+struct Shape {
+    bottom: u32,
+    marks: Vec<u32>,
+}
+
+impl Shape {
+    fn new() -> Self {
+        Shape {
+            bottom: 0,
+            marks: Vec::new(),
+        }
+    }
+
+    fn top(&mut self) -> &mut u32 {
+        self.marks.last_mut().unwrap_or(&mut self.bottom)
+    }
+
+    /// The items above the top MARK, which is popped; `None`: no MARK.
+    fn pop_mark(&mut self) -> Option<u32> {
+        self.marks.pop()
+    }
+
+    /// Pops `n` items above the top MARK and pushes `m`; false where the loader fails.
+    fn pop_push(&mut self, n: u32, m: u32) -> bool {
+        let top = self.top();
+        if *top < n {
+            return false;
+        }
+        *top = top.saturating_sub(n).saturating_add(m);
+        true
+    }
+
+    /// Applies `op`; false where the loader fails on it (before it imports or calls).
+    fn apply(&mut self, op: u8) -> bool {
+        match op {
+            b'(' => {
+                self.marks.push(0);
+                true
+            }
+            // `load_pop`: the top item, or else the top MARK.
+            b'0' => {
+                if *self.top() > 0 {
+                    self.pop_push(1, 0)
+                } else {
+                    self.pop_mark().is_some()
+                }
+            }
+            b'1' => self.pop_mark().is_some(),
+            b'd' | b'l' | b't' | b'i' | 0x91 => self.pop_mark().is_some() && self.pop_push(0, 1),
+            // `load_obj`: the class above the MARK.
+            b'o' => self.pop_mark().is_some_and(|n| n >= 1) && self.pop_push(0, 1),
+            // `do_append`, `do_setitems`, `load_additems`: the container below the MARK.
+            b'e' | 0x90 => self.pop_mark().is_some() && *self.top() >= 1,
+            b'u' => self.pop_mark().is_some_and(|n| n % 2 == 0) && *self.top() >= 1,
+            b'.' => self.pop_push(1, 0),
+            b'2' => self.pop_push(1, 2),
+            b'p' | b'q' | b'r' | 0x94 | 0x85 | b'Q' | 0x98 => self.pop_push(1, 1),
+            b'R' | b'b' | b'a' | 0x81 | 0x93 | 0x86 => self.pop_push(2, 1),
+            b's' | 0x92 | 0x87 => self.pop_push(3, 1),
+            0x80 | 0x95 => true,
+            _ => self.pop_push(0, 1),
+        }
+    }
 }
 
 /// The dry run over `head`, which starts at `base` in the data, from the start of a stream or
 /// (`resume`) from the middle of one, with its count of opcodes and whether it called.
-fn run(head: &[u8], whole: bool, base: u64, mut resume: Option<(usize, bool)>) -> Run {
+fn run(head: &[u8], whole: bool, base: u64, mut resume: Option<Carry>) -> Run {
     let mut at = 0usize;
+    let mut later = false;
     loop {
         let Some(rest) = head.get(at..) else {
             return Run::Is(false);
         };
-        match stream(rest, whole, resume.take()) {
+        match stream(rest, whole, resume.take(), later) {
             Stream::Plausible(p) => return Run::Is(p),
-            Stream::Past { next, ops, calls } => {
+            Stream::Past { next, carry } => {
                 let at = base.saturating_add(at as u64).saturating_add(next as u64);
-                return Run::Past { at, ops, calls };
+                return Run::Past { at, carry };
             }
             Stream::Stop { next, ops, calls } => {
                 let after = rest.get(next..).unwrap_or(&[]);
@@ -190,6 +274,7 @@ fn run(head: &[u8], whole: bool, base: u64, mut resume: Option<(usize, bool)>) -
                     return Run::Is(true);
                 }
                 at = at.saturating_add(next);
+                later = true;
             }
         }
     }
@@ -208,16 +293,28 @@ enum Stream {
     /// An argument runs past the window: the next opcode is at `next`.
     Past {
         next: usize,
-        ops: usize,
-        calls: bool,
+        carry: Carry,
     },
 }
 
-fn stream(head: &[u8], whole: bool, resume: Option<(usize, bool)>) -> Stream {
+/// The dry run of one stream from the start of `head`, or (`resume`) from the middle of one;
+/// `later`: a stream after another (an `Unpickler` loaded again keeps its memo, so it may
+/// start by fetching from it).
+fn stream(head: &[u8], whole: bool, resume: Option<Carry>, later: bool) -> Stream {
     let mut i = 0usize;
-    let (mut ops, mut calls) = resume.unwrap_or((0, false));
+    let fresh = resume.is_none();
+    let Carry {
+        mut ops,
+        mut calls,
+        mut shape,
+    } = resume.unwrap_or(Carry {
+        ops: 0,
+        calls: false,
+        shape: Some(Shape::new()),
+    });
     // The first opcode of a stream pushes something or opens a MARK.
-    if resume.is_none()
+    if fresh
+        && !(later && matches!(head.first(), Some(b'g' | b'h' | b'j')))
         && !matches!(
             head.first(),
             Some(
@@ -266,6 +363,18 @@ fn stream(head: &[u8], whole: bool, resume: Option<(usize, bool)>) -> Stream {
     while let Some(&op) = head.get(i) {
         i = i.saturating_add(1);
         ops = ops.saturating_add(1);
+        // The loader fails on this opcode's stack before it imports or calls anything.
+        if let Some(sh) = shape.as_mut()
+            && !sh.apply(op)
+        {
+            if !calls {
+                return Stream::Plausible(false);
+            }
+            shape = None;
+        }
+        if ops >= SHAPE_OPS {
+            shape = None;
+        }
         calls |= matches!(op, b'c' | b'i' | b'R' | b'o' | 0x81..=0x84 | 0x92 | 0x93);
         let next = match op {
             b'.' if ops >= 2 => {
@@ -317,8 +426,7 @@ fn stream(head: &[u8], whole: bool, resume: Option<(usize, bool)>) -> Stream {
             Some(n) if n > head.len() => {
                 return Stream::Past {
                     next: n,
-                    ops,
-                    calls,
+                    carry: Carry { ops, calls, shape },
                 };
             }
             Some(n) => i = n,
