@@ -100,6 +100,10 @@ struct Streams {
     limited: bool,
     /// A stream after the first fetched a memo entry it had not put.
     memo_missed: bool,
+    /// A stream imported a joblib array wrapper (joblib reads array data after its BUILD).
+    wrappers: bool,
+    /// A legacy torch file's five streams were read; where the storage bytes start.
+    legacy_end: Option<u64>,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -203,13 +207,15 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<Format> {
 
 /// Which reading of the streams: the first (bytes one after another, as `pickle.loads`
 /// reads them, each stream with a memo of its own); one as CPython's C unpickler reads a
-/// file object ([`frame_readings`]); or one by an `Unpickler` whose `load()` is called again,
-/// which keeps its memo ([`READ_REUSED`]).
+/// file object ([`frame_readings`]); one by an `Unpickler` whose `load()` is called again,
+/// which keeps its memo ([`READ_REUSED`]); or one of a joblib file as a plain `pickle.load`
+/// reads it, the array data as opcodes ([`READ_PLAIN`]), from bytes or (`Some`) a file.
 #[derive(Clone, Copy, PartialEq)]
 enum How {
     First,
     Model(FileModel),
     Reused,
+    Plain(Option<FileModel>),
 }
 
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
@@ -235,6 +241,32 @@ fn inspect_at(
         Known::of(ctx).read_new(ctx, READ_REUSED, |ctx| {
             inspect_at(src, start, search, How::Reused, ctx).map(drop)
         })?;
+    }
+    if how == How::First && out.wrappers {
+        plain_reading(ctx, READ_PLAIN, |ctx| {
+            inspect_at(src, start, search, How::Plain(None), ctx).map(drop)
+        })?;
+    }
+    if how == How::First
+        && let Some(end) = out.legacy_end
+    {
+        // torch.load stops after the fifth stream; a loader that reads on to the end of the
+        // file runs the storage bytes as the next.
+        let from = start.saturating_add(end);
+        plain_reading(ctx, READ_PAST_LEGACY, |ctx| {
+            let mut r = SourceReader::new(src, from);
+            let len = src.len().checked_sub(from);
+            read_streams_from(&mut r, &[], len, ctx, None, How::First).map(drop)
+        })?;
+    }
+    if let How::Plain(model) = how {
+        // A plain `pickle.load` stops at the break; the joblib reading searched after it.
+        if model.is_none() && !out.overruns.is_empty() {
+            frame_readings(ctx, &mut |ctx, model| {
+                inspect_at(src, start, search, How::Plain(Some(model)), ctx).map(drop)
+            })?;
+        }
+        return Ok((out.format, out.read));
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
     let at = |o: u64| o.saturating_add(start);
@@ -554,8 +586,32 @@ fn stream_at(
             None => Ok(()),
         })?;
     }
+    if first && out.wrappers {
+        match reopen.as_deref_mut() {
+            Some(reopen) => plain_reading(ctx, READ_PLAIN, |ctx| match again(reopen)? {
+                Some(mut r) => {
+                    stream_at(&mut *r, Some(reopen), How::Plain(None), search, ctx).map(drop)
+                }
+                None => Ok(()),
+            })?,
+            None => ctx.report(
+                Code::PickleLimitExceeded,
+                None,
+                "this stream uses joblib's array wrapper and is read once, as it is decompressed (a member of a compressed tar or a 7z archive): it was not read again as a plain pickle.load reads it, with the array data as opcodes",
+            ),
+        }
+    }
     let disagree = !out.overruns.is_empty();
+    let plain = matches!(how, How::Plain(_));
     match reopen {
+        Some(reopen) if disagree && how == How::Plain(None) => {
+            frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
+                Some(mut r) => {
+                    stream_at(&mut *r, None, How::Plain(Some(model)), search, ctx).map(drop)
+                }
+                None => Ok(()),
+            })?;
+        }
         Some(reopen) if disagree && first => {
             frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
                 Some(mut r) => stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop),
@@ -571,6 +627,10 @@ fn stream_at(
             );
         }
         _ => {}
+    }
+    if plain {
+        // A plain `pickle.load` stops at the break; the joblib reading searched after it.
+        return Ok(out.format);
     }
     too_many_overruns(&out.overruns, 0, search, ctx);
     if let Some(b) = out.broken_at.filter(|_| out.resync) {
@@ -705,6 +765,38 @@ fn frame_readings(
 const READ_REUSED: &str =
     "<pickle read by one Unpickler whose load() is called again, keeping its memo>";
 
+/// The member of what the plain reading of a joblib file finds.
+const READ_PLAIN: &str =
+    "<pickle read as a plain pickle.load reads a joblib file: array data as opcodes>";
+
+/// The member of what a reading past a legacy torch file's five streams finds.
+const READ_PAST_LEGACY: &str =
+    "<pickle read on past the five streams of a legacy torch file: storage bytes as opcodes>";
+
+/// A reading of bytes that the file's own loader reads as data, as a plain loader runs them as
+/// opcodes: a joblib file read by a plain `pickle.load` (or `pandas.read_pickle`, `torch.load`),
+/// where joblib's own loader reads each array's data from the file after the BUILD of its
+/// wrapper ([`READ_PLAIN`]); a legacy torch file read on past its five streams
+/// ([`READ_PAST_LEGACY`]). A payload there runs under that loader alone. The reading stops where
+/// its loader would (numbers are seldom opcodes); what it adds that is dangerous, or a limit it
+/// hit, is reported under `label`. Its breaks and other faults are what reading numbers as
+/// opcodes gives, not faults of the file, and are dropped.
+fn plain_reading(
+    ctx: &mut Ctx,
+    label: &str,
+    read: impl FnOnce(&mut Ctx) -> io::Result<()>,
+) -> io::Result<()> {
+    let before = ctx.findings.len();
+    // Its streams are not the file's: the facts count those its own loader reads.
+    let streams = ctx.facts.pickle_streams;
+    Known::of(ctx).read_new(ctx, label, read)?;
+    ctx.facts.pickle_streams = streams;
+    ctx.retain_findings_from(before, |f| {
+        f.code.kind() == crate::finding::Kind::Security || f.code == Code::PickleLimitExceeded
+    });
+    Ok(())
+}
+
 /// The member of what the reading from `gzip.open` finds.
 const READ_GZIP: &str = "<pickle read as pickle.load reads gzip.open or lzma.open>";
 
@@ -763,7 +855,7 @@ fn read_streams_from(
         data.starts_with(LEGACY_TORCH_PREFIX)
     };
     let mut inp = Input::new(r, data, len);
-    if let How::Model(model) = how {
+    if let How::Model(model) | How::Plain(Some(model)) = how {
         inp.read_as(model);
     }
     if let Some(side) = side {
@@ -776,6 +868,8 @@ fn read_streams_from(
     let mut resync = false;
     let mut limited = false;
     let mut memo_missed = false;
+    let mut wrappers = false;
+    let mut legacy_end = None;
     let mut memo = None;
     loop {
         match inp.peek() {
@@ -787,6 +881,7 @@ fn read_streams_from(
         // Legacy torch: magic, protocol, sys info, the object, the storage keys; then raw
         // storage bytes that no loader parses as pickle.
         if legacy && streams == 5 {
+            legacy_end = Some(inp.pos);
             break;
         }
         // Whitespace after the last stream (old NumPy wrote a newline after an object array's
@@ -815,6 +910,7 @@ fn read_streams_from(
         let start = inp.pos;
         let findings_before = ctx.findings.len();
         let mut m = Machine::new(ctx);
+        m.plain = matches!(how, How::Plain(_));
         if let Some(side) = side {
             m.visited = Some(Rc::clone(side.visited));
             m.base = side.start;
@@ -828,6 +924,7 @@ fn read_streams_from(
         let res = m.run(&mut inp);
         let activity = m.activity;
         memo_missed |= streams > 0 && m.memo_missed;
+        wrappers |= m.wrappers;
         overruns.append(&mut m.overruns);
         if how == How::Reused {
             memo = Some(m.take_memo());
@@ -918,6 +1015,8 @@ fn read_streams_from(
         read: inp.pos,
         limited,
         memo_missed,
+        wrappers,
+        legacy_end,
     })
 }
 

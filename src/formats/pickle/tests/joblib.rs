@@ -337,3 +337,74 @@ fn a_wrapper_inside_an_object_array_pickle_is_an_ordinary_object() {
     b.extend_from_slice(b"N.");
     assert_payload_found(&b);
 }
+
+/// `os.system("echo aibom-sample")` and STOP, padded with spaces to `n` bytes: array data a
+/// plain loader runs as opcodes.
+fn payload_as_data(n: usize) -> Vec<u8> {
+    let mut d = b"cos\nsystem\n(Vecho aibom-sample\ntR.".to_vec();
+    assert!(d.len() <= n);
+    d.resize(n, b' ');
+    d
+}
+
+#[test]
+fn a_payload_in_array_data_is_found_where_a_plain_pickle_load_runs_it() {
+    // joblib.load reads the 40 bytes as the array; pickle.load (or pandas.read_pickle, or
+    // torch.load without weights_only) runs them as opcodes: os.system, then STOP.
+    let state = dict(&[F8, b"Vshape\nK\x05\x85"]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(&payload_as_data(40));
+    b.push(b'.');
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+    assert_eq!(
+        s.members(None),
+        ["<pickle read as a plain pickle.load reads a joblib file: array data as opcodes>"; 2]
+    );
+    assert!(s.called("os.system", "REDUCE"));
+}
+
+#[test]
+fn array_data_a_plain_loader_cannot_read_adds_nothing() {
+    // Numbers are not opcodes: a plain pickle.load fails at the first byte of the data. Its
+    // break is not a fault of the joblib file, and is not reported.
+    let state = dict(&[F8, b"Vshape\nK\x05\x85"]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(&[0xff; 40]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}
+
+#[test]
+fn a_compressed_joblib_stream_is_read_again_as_a_plain_loader_reads_it() {
+    // joblib's compressed dumps (gzip, zlib, lz4, ...) are read as they are decompressed; the
+    // plain reading decompresses again. Read once only (a member of a compressed tar), the
+    // reading that was not made is a limit finding.
+    let state = dict(&[F8, b"Vshape\nK\x05\x85"]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(&payload_as_data(40));
+    b.push(b'.');
+    let policy = Policy::new(&[], false).unwrap();
+    let limits = Limits::default();
+    let codes = |reopen: bool| {
+        let mut ctx = Ctx::new(&limits, &policy, "t.pkl");
+        let mut again =
+            || -> std::io::Result<Box<dyn std::io::BufRead + '_>> { Ok(Box::new(&b[..])) };
+        let reopen: Option<&mut Reopen<'_>> = if reopen { Some(&mut again) } else { None };
+        inspect_stream(&mut &b[..], reopen, &mut ctx).unwrap();
+        let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(
+        codes(true),
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall]
+    );
+    assert_eq!(codes(false), [Code::PickleLimitExceeded]);
+}

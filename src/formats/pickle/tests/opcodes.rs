@@ -528,6 +528,29 @@ fn legacy_torch_reads_five_streams_and_leaves_the_storages() {
 }
 
 #[test]
+fn storage_bytes_a_loader_reading_on_runs_as_a_sixth_stream_are_read() {
+    // torch.load reads five streams; a loader that reads pickles to the end of the file runs
+    // the storage bytes next: os.system there is found (under a member of its own).
+    let mut b = LEGACY_TORCH_PREFIX.to_vec();
+    b.push(b'.');
+    for _ in 0..4 {
+        b.extend_from_slice(b"\x80\x02N.");
+    }
+    b.extend_from_slice(b"cos\nsystem\n(Vecho aibom-sample\ntR.");
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleDangerousCall])
+    );
+    assert_eq!(
+        s.members(None),
+        ["<pickle read on past the five streams of a legacy torch file: storage bytes as opcodes>";
+            2]
+    );
+    assert_eq!(s.format, Format::PytorchLegacy);
+}
+
+#[test]
 fn joblib_array_data_is_skipped_the_way_numpy_unpickler_reads_it() {
     // NumpyArrayWrapper() with state {dtype: numpy.dtype("f8"), shape: (2,)}, then 16 bytes
     // of array data that are no pickle at all, then STOP.
