@@ -17,6 +17,10 @@ pub(super) enum Break {
     /// Where the stream goes on cannot be told (a joblib array that cannot be sized; already
     /// reported): every later position is tried as a pickle start.
     Resync,
+    /// A reading as a file object is read has read the same bytes as the first reading, and
+    /// is past the last place the two could part ([`FileModel::converge`]): it would read on
+    /// as the first did, which found what is there.
+    Converged,
     /// Reading the underlying file failed: the tool cannot do its job.
     Io(io::Error),
 }
@@ -62,6 +66,9 @@ pub(super) struct Input<'r> {
     /// The file object's position, and the end of what its own buffer holds.
     fpos: u64,
     br_end: u64,
+    /// Bytes were dropped (what was left of a buffer read whole): this reading has parted
+    /// from the first.
+    dropped: bool,
 }
 
 /// A file object as CPython's C unpickler reads it (`_pickle.c`). The unpickler has a buffer
@@ -82,6 +89,11 @@ pub(super) struct FileModel {
     /// The object has `readinto` (a byte string's data is read with it); `gzip.open`'s and
     /// `lzma.open`'s do not, and the unpickler falls back to `read`.
     pub(super) readinto: bool,
+    /// Where the first reading (bytes one after another) last read an opcode across a frame's
+    /// end or stopped inside a frame: the only places a file object's reading can part from
+    /// it, by dropping bytes. A reading that has dropped none by then stops there
+    /// ([`Break::Converged`]). `None`: it reads to the end.
+    pub(super) converge: Option<u64>,
 }
 
 /// Reads of less than this are peeked (`PREFETCH` in `_pickle.c`, 8192 * 16: a frame of
@@ -161,6 +173,7 @@ impl<'r> Input<'r> {
             file_at_pos: true,
             fpos: 0,
             br_end: 0,
+            dropped: false,
         }
     }
 
@@ -193,6 +206,9 @@ impl<'r> Input<'r> {
         };
         if self.pos.saturating_add(n) <= self.ub_end {
             return Ok(());
+        }
+        if !self.dropped && model.converge.is_some_and(|c| self.pos >= c) {
+            return Err(Break::Converged);
         }
         self.skip_consumed()?;
         let p = self.pos;
@@ -300,6 +316,7 @@ impl<'r> Input<'r> {
     /// Drops the bytes up to `e`.
     fn skip_to(&mut self, e: u64) -> Res<()> {
         let mut left = e.saturating_sub(self.pos);
+        self.dropped |= left > 0;
         while left > 0 {
             let buf = self.avail()?;
             if buf.is_empty() {
@@ -572,6 +589,7 @@ impl<'r> Input<'r> {
                 out.clear();
             }
             self.consume(n);
+            self.dropped = true;
         }
         out.clear();
         Ok(false)

@@ -34,6 +34,9 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) memo: Memo,
     pub(super) frame_end: Option<u64>,
     pub(super) frame_overrun_reported: bool,
+    /// The end of the last opcode read across a frame's end, of the last STOP inside a frame
+    /// or FRAME inside a frame (see [`super::input::FileModel::converge`]).
+    pub(super) last_cross: Option<u64>,
     /// The stream stopped inside a frame ([`Machine::stop_in_frame`]).
     pub(super) stopped_in_frame: bool,
     /// (module, name) pairs and (callee, opcode) pairs already reported in this stream.
@@ -140,6 +143,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             memo: Memo::new(&hasher),
             frame_end: None,
             frame_overrun_reported: false,
+            last_cross: None,
             stopped_in_frame: false,
             seen_globals: foldhash::HashMap::with_hasher(hasher.clone()),
             key_buf: String::new(),

@@ -104,6 +104,8 @@ struct Streams {
     wrappers: bool,
     /// A legacy torch file's five streams were read; where the storage bytes start.
     legacy_end: Option<u64>,
+    /// Where an opcode last ran across a frame's end ([`FileModel::converge`]).
+    last_cross: Option<u64>,
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -233,7 +235,7 @@ fn inspect_at(
     let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
     // An overrun, or a STOP inside a frame (which adds the frame's end as a window).
     if how == How::First && !out.overruns.is_empty() {
-        frame_readings(ctx, &mut |ctx, model| {
+        frame_readings(ctx, out.last_cross, &mut |ctx, model| {
             inspect_at(src, start, search, How::Model(model), ctx).map(drop)
         })?;
     }
@@ -262,7 +264,7 @@ fn inspect_at(
     if let How::Plain(model) = how {
         // A plain `pickle.load` stops at the break; the joblib reading searched after it.
         if model.is_none() && !out.overruns.is_empty() {
-            frame_readings(ctx, &mut |ctx, model| {
+            frame_readings(ctx, out.last_cross, &mut |ctx, model| {
                 inspect_at(src, start, search, How::Plain(Some(model)), ctx).map(drop)
             })?;
         }
@@ -605,18 +607,28 @@ fn stream_at(
     let plain = matches!(how, How::Plain(_));
     match reopen {
         Some(reopen) if disagree && how == How::Plain(None) => {
-            frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
-                Some(mut r) => {
-                    stream_at(&mut *r, None, How::Plain(Some(model)), search, ctx).map(drop)
-                }
-                None => Ok(()),
-            })?;
+            frame_readings(
+                ctx,
+                out.last_cross,
+                &mut |ctx, model| match again(reopen)? {
+                    Some(mut r) => {
+                        stream_at(&mut *r, None, How::Plain(Some(model)), search, ctx).map(drop)
+                    }
+                    None => Ok(()),
+                },
+            )?;
         }
         Some(reopen) if disagree && first => {
-            frame_readings(ctx, &mut |ctx, model| match again(reopen)? {
-                Some(mut r) => stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop),
-                None => Ok(()),
-            })?;
+            frame_readings(
+                ctx,
+                out.last_cross,
+                &mut |ctx, model| match again(reopen)? {
+                    Some(mut r) => {
+                        stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop)
+                    }
+                    None => Ok(()),
+                },
+            )?;
             stream_windows(reopen, &out.overruns, search, ctx)?;
         }
         None if disagree && first => {
@@ -730,14 +742,17 @@ const FILE_BUFFERS: [u64; 6] = [4 << 10, 8 << 10, 16 << 10, 64 << 10, 128 << 10,
 /// `io.BytesIO` (`torch.load`), then from a file opened with each of [`FILE_BUFFERS`]. Read
 /// that way, a frame is taken whole or run on as the file object's buffer falls, and each of
 /// these readings is what that loader runs. What they find that the first reading did not is
-/// reported under members of their own.
+/// reported under members of their own. A reading that has read the same bytes as the first
+/// by `converge` stops there ([`FileModel::converge`]).
 fn frame_readings(
     ctx: &mut Ctx,
+    converge: Option<u64>,
     read: &mut dyn FnMut(&mut Ctx, FileModel) -> io::Result<()>,
 ) -> io::Result<()> {
     let bytes_io = FileModel {
         buffer: None,
         readinto: true,
+        converge,
     };
     let mut known = Known::of(ctx);
     known.read_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
@@ -749,6 +764,7 @@ fn frame_readings(
         let model = FileModel {
             buffer: Some(b),
             readinto: true,
+            converge,
         };
         known.read_new(ctx, &label, |ctx| read(ctx, model))?;
     }
@@ -756,6 +772,7 @@ fn frame_readings(
     let gzip = FileModel {
         buffer: Some(8 << 10),
         readinto: false,
+        converge,
     };
     known.read_new(ctx, READ_GZIP, |ctx| read(ctx, gzip))?;
     Ok(())
@@ -870,6 +887,7 @@ fn read_streams_from(
     let mut memo_missed = false;
     let mut wrappers = false;
     let mut legacy_end = None;
+    let mut last_cross: Option<u64> = None;
     let mut memo = None;
     loop {
         match inp.peek() {
@@ -925,6 +943,7 @@ fn read_streams_from(
         let activity = m.activity;
         memo_missed |= streams > 0 && m.memo_missed;
         wrappers |= m.wrappers;
+        last_cross = last_cross.max(m.last_cross);
         overruns.append(&mut m.overruns);
         if how == How::Reused {
             memo = Some(m.take_memo());
@@ -958,6 +977,8 @@ fn read_streams_from(
                 broken_at = Some(inp.pos);
                 End::Broken
             }
+            // Read on, this reading finds what the first did.
+            Err(Break::Converged) => break,
             Err(Break::Resync) => {
                 broken_at = Some(inp.pos);
                 resync = true;
@@ -1017,6 +1038,7 @@ fn read_streams_from(
         memo_missed,
         wrappers,
         legacy_end,
+        last_cross,
     })
 }
 

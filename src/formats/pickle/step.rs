@@ -87,8 +87,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             if let Some(fe) = self.frame_end
                 && at < fe
                 && inp.pos > fe
-                && !self.frame_overrun_reported
                 && op != 0x95
+                && self.crossed(inp.pos)
+                && !self.frame_overrun_reported
                 && !inp.modelled()
             {
                 let end = inp.pos;
@@ -121,6 +122,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(fe) = self.frame_end.filter(|&fe| inp.pos < fe && within(fe)) else {
             return;
         };
+        self.crossed(fe.saturating_add(1));
         // Side readings look for payloads, not for this.
         if inp.modelled()
             || self.visited.is_some()
@@ -142,6 +144,14 @@ impl<'c, 'a> Machine<'c, 'a> {
             ),
             Evidence::mismatch(format!("STOP at {}", fe.saturating_sub(1)), at.to_string()),
         );
+    }
+
+    /// Notes a place where a file object's reading may part from the first reading, up to
+    /// `end`; true.
+    #[cold]
+    fn crossed(&mut self, end: u64) -> bool {
+        self.last_cross = Some(self.last_cross.map_or(end, |c| c.max(end)));
+        true
     }
 
     /// Reports the stream's (first) frame overrun at opcode `at` and keeps `window`, (frame
@@ -627,6 +637,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // the C unpickler reads on, resuming where its buffering takes it (no writer
                 // makes one: each frame begins where the last ended).
                 if let Some(fe) = self.frame_end.filter(|&fe| at < fe)
+                    && self.crossed(end.max(fe))
                     && !self.frame_overrun_reported
                     && !inp.modelled()
                 {

@@ -280,3 +280,48 @@ fn an_opcode_that_crosses_a_frame_end_and_fails_there_is_still_an_overrun() {
     );
     found_reading_whole(&s);
 }
+
+#[test]
+fn readings_that_read_the_same_bytes_stop_after_the_last_frame_end_crossed() {
+    // One frame crossed at the start, then 1.1 M opcodes (2.2 MB) after it. Every
+    // file-object reading reads the same bytes as the first (a byte string's data runs on
+    // from the frame's end either way): each stops at its first read from the file after
+    // the crossing (a buffered one where its buffer ends, at most 1 MiB on) instead of
+    // reading the file again. Each used to read to the end: 10 MB took 0.9 s, 11 times a
+    // clean file. What is left: the first reading, and the side reading tried from the
+    // frame's end, which reads to the end too.
+    let mut body = Vec::new();
+    for _ in 0..1_100_000 {
+        body.extend_from_slice(b"N0");
+    }
+    body.push(b'N');
+    body.push(b'.');
+    let crossed = framed(b"C\x03", &[b"NNN0".as_slice(), &body].concat());
+    let clean = [b"\x80\x04".as_slice(), &body].concat();
+    let (codes, crossed_ops) = run(&crossed);
+    assert_eq!(codes, [Code::PickleFrameOverrun]);
+    let (codes, clean_ops) = run(&clean);
+    assert!(codes.is_empty(), "{codes:?}");
+    assert!(
+        crossed_ops < 3 * clean_ops,
+        "{crossed_ops} opcodes against {clean_ops} in one reading"
+    );
+}
+
+#[test]
+fn a_reading_that_dropped_bytes_reads_on_to_the_end() {
+    // The payload comes after 100,000 opcodes, behind a frame whose crossing argument the
+    // whole-frame reading takes from the frame's end: that reading parted from the first,
+    // and reads on to find it.
+    let mut tail = Vec::new();
+    for _ in 0..100_000 {
+        tail.extend_from_slice(b"N0");
+    }
+    tail.extend_from_slice(PAYLOAD);
+    // Read on, BININT takes the frame's 2 bytes and `ab`, and the stream stops at the `.`
+    // after them; read whole, the frame's bytes are dropped and BININT takes `ab.Z` from the
+    // frame's end: that reading reads the tail as opcodes.
+    let b = framed(b"J\x01\x02", &[b"ab.Z".as_slice(), &tail].concat());
+    let s = scan(&b);
+    found_reading_whole(&s);
+}
