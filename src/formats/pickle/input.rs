@@ -220,7 +220,15 @@ impl<'r> Input<'r> {
                 self.br_end = self.capped(p.saturating_add(b));
             }
             if self.br_end.saturating_sub(p) >= n {
-                self.ub_end = self.br_end;
+                // What `peek` returns is read on from where it starts, so its end may as well
+                // be where this reading could meet the first: a peek there again returns the
+                // rest, and the reading stops there if it has dropped nothing.
+                self.ub_end = match model.converge {
+                    Some(c) if !self.dropped && c > p && c.saturating_sub(p) >= n => {
+                        self.br_end.min(c)
+                    }
+                    _ => self.br_end,
+                };
                 return Ok(());
             }
         }

@@ -235,7 +235,7 @@ fn inspect_at(
     let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
     // An overrun, or a STOP inside a frame (which adds the frame's end as a window).
     if how == How::First && !out.overruns.is_empty() {
-        frame_readings(ctx, out.last_cross, &mut |ctx, model| {
+        frame_readings(ctx, out.last_cross, len, &mut |ctx, model| {
             inspect_at(src, start, search, How::Model(model), ctx).map(drop)
         })?;
     }
@@ -264,7 +264,7 @@ fn inspect_at(
     if let How::Plain(model) = how {
         // A plain `pickle.load` stops at the break; the joblib reading searched after it.
         if model.is_none() && !out.overruns.is_empty() {
-            frame_readings(ctx, out.last_cross, &mut |ctx, model| {
+            frame_readings(ctx, out.last_cross, len, &mut |ctx, model| {
                 inspect_at(src, start, search, How::Plain(Some(model)), ctx).map(drop)
             })?;
         }
@@ -610,6 +610,7 @@ fn stream_at(
             frame_readings(
                 ctx,
                 out.last_cross,
+                None,
                 &mut |ctx, model| match again(reopen)? {
                     Some(mut r) => {
                         stream_at(&mut *r, None, How::Plain(Some(model)), search, ctx).map(drop)
@@ -622,6 +623,7 @@ fn stream_at(
             frame_readings(
                 ctx,
                 out.last_cross,
+                None,
                 &mut |ctx, model| match again(reopen)? {
                     Some(mut r) => {
                         stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop)
@@ -731,11 +733,25 @@ fn too_many_overruns(overruns: &[(u64, u64)], start: u64, search: Search<'_>, ct
     }
 }
 
-/// The buffer sizes of the files a loader reads from that are tried: `open()` buffers by the
-/// file system's block size (4 KiB on most local file systems, 128 KiB on ZFS, up to 1 MiB on
-/// network file systems), or 8 KiB when it has none; joblib reads compressed files through a
-/// buffer of 1 MiB.
-const FILE_BUFFERS: [u64; 6] = [4 << 10, 8 << 10, 16 << 10, 64 << 10, 128 << 10, 1 << 20];
+/// The buffer sizes of the files a loader reads from that are tried: every power of two from
+/// 4 KiB to 16 MiB. `open()` buffers by the file system's block size (4 KiB on most local file
+/// systems, 128 KiB on ZFS, 1 MiB on NFS, 4 MiB on Lustre and CephFS, up to 16 MiB on GPFS),
+/// or 8 KiB when it has none; joblib reads compressed files through a buffer of 1 MiB.
+const FILE_BUFFERS: [u64; 13] = [
+    4 << 10,
+    8 << 10,
+    16 << 10,
+    32 << 10,
+    64 << 10,
+    128 << 10,
+    256 << 10,
+    512 << 10,
+    1 << 20,
+    2 << 20,
+    4 << 20,
+    8 << 20,
+    16 << 20,
+];
 
 /// Where frames and opcodes disagree, the streams are read again as CPython's C unpickler
 /// reads them from a file object ([`FileModel`]; `read` makes one such reading): from
@@ -743,10 +759,12 @@ const FILE_BUFFERS: [u64; 6] = [4 << 10, 8 << 10, 16 << 10, 64 << 10, 128 << 10,
 /// that way, a frame is taken whole or run on as the file object's buffer falls, and each of
 /// these readings is what that loader runs. What they find that the first reading did not is
 /// reported under members of their own. A reading that has read the same bytes as the first
-/// by `converge` stops there ([`FileModel::converge`]).
+/// by `converge` stops there ([`FileModel::converge`]). Buffers larger than the data (`len`,
+/// when known) hold all of it and read it alike: the first of them is read.
 fn frame_readings(
     ctx: &mut Ctx,
     converge: Option<u64>,
+    len: Option<u64>,
     read: &mut dyn FnMut(&mut Ctx, FileModel) -> io::Result<()>,
 ) -> io::Result<()> {
     let bytes_io = FileModel {
@@ -756,7 +774,11 @@ fn frame_readings(
     };
     let mut known = Known::of(ctx);
     known.read_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
-    for b in FILE_BUFFERS {
+    for (i, b) in FILE_BUFFERS.into_iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|i| FILE_BUFFERS.get(i));
+        if before.is_some_and(|&p| len.is_some_and(|l| p > l)) {
+            break;
+        }
         let label = format!(
             "<pickle read as pickle.load reads a file with a buffer of {}>",
             machine::human_bytes(b)

@@ -325,3 +325,41 @@ fn a_reading_that_dropped_bytes_reads_on_to_the_end() {
     let s = scan(&b);
     found_reading_whole(&s);
 }
+
+#[test]
+fn a_file_read_through_a_32_kib_buffer_is_read_as_that_buffer_falls() {
+    // Frame A straddles 16 KiB, frame B 32 KiB. Buffers of 16 KiB and less read A whole (its
+    // BININT cut at its end into 0xff: the load fails), 64 KiB and more read B run on (its
+    // BININT takes 2 bytes after it, and a SHORT_BINBYTES swallows the payload); only a
+    // 32 KiB buffer (st_blksize of some file systems) runs A on and reads B whole: os.system.
+    // CPython 3.11 agrees for io.BytesIO and buffers of 4 KiB to 1 MiB.
+    let mut b = memo_prelude();
+    while b.len() < 16300 {
+        b.extend_from_slice(b"\x880");
+    }
+    b.truncate(16300);
+    let mut a = b"N0".repeat(95);
+    a.extend_from_slice(b"JAA");
+    b.extend_from_slice(&frame(&a));
+    b.extend_from_slice(b"AAC\x01\xff00");
+    while b.len() + 2 <= 32700 {
+        b.extend_from_slice(b"N0");
+    }
+    if b.len() < 32700 {
+        b.push(b'N');
+    }
+    let mut body = b"N0".repeat(100);
+    body.extend_from_slice(b"JAA");
+    b.extend_from_slice(&frame(&body));
+    b.extend_from_slice(b"AA");
+    b.extend_from_slice(&memo_payload_in_bytes());
+    let s = scan(&b);
+    assert!(s.called("os.system", "REDUCE"), "{:?}", s.findings);
+    let member = "<pickle read as pickle.load reads a file with a buffer of 32 KiB>";
+    assert_eq!(
+        s.members(Some(Code::PickleDangerousGlobal)),
+        [member],
+        "{:?}",
+        s.findings
+    );
+}
