@@ -348,8 +348,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::EmptyTuple => "an empty tuple".to_owned(),
             Value::Dtype(_) => "a dtype".to_owned(),
             Value::Lost => format!(
-                "a memoized value not kept (the memo budget of {} was spent)",
-                human_bytes(self.ctx.limits.max_memo_kept_bytes as u64)
+                "a value not kept (a memoized value past the memo budget of {}, or tuples nested more than {} deep)",
+                human_bytes(self.ctx.limits.max_memo_kept_bytes as u64),
+                super::value::MAX_TUPLE_DEPTH
             ),
         }
     }

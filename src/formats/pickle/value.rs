@@ -156,6 +156,8 @@ pub(super) enum Value {
         hot: bool,
         refs: bool,
         dynamic: bool,
+        /// Tuples nested in it and it, at most [`MAX_TUPLE_DEPTH`].
+        depth: u8,
         cost: u32,
     },
     /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
@@ -172,7 +174,15 @@ pub(super) struct TupleFlags {
     cost: usize,
     /// Every item is [`Value::Opaque`].
     pub(super) opaque: bool,
+    /// The deepest tuple among the items, plus one.
+    depth: u8,
 }
+
+/// Tuples nested deeper than this are not kept: the tuple that would hold them is
+/// [`Value::Lost`] (used as an import operand or a callable, it fails closed). Values are
+/// dropped and walked recursively, and a pickle nests tuples as deep as it likes (40,000
+/// `TUPLE1` in 40 KB overflowed the stack).
+pub(super) const MAX_TUPLE_DEPTH: u8 = 64;
 
 impl TupleFlags {
     #[inline]
@@ -183,8 +193,12 @@ impl TupleFlags {
             dynamic: false,
             cost: VALUE_OVERHEAD,
             opaque: true,
+            depth: 1,
         };
         for v in items {
+            if let Value::Tuple { depth, .. } = v {
+                f.depth = f.depth.max(depth.saturating_add(1));
+            }
             f.hot = f.hot.saturating_add(usize::from(v.interesting()));
             f.refs |= v.holds_ref();
             f.dynamic |= matches!(v, Value::Dict(_) | Value::Tuple { dynamic: true, .. });
@@ -197,7 +211,11 @@ impl TupleFlags {
     /// The tuple of `items` (the items these flags were worked out from).
     #[inline]
     pub(super) fn tuple(&self, items: Rc<[Value]>) -> Value {
+        if self.depth > MAX_TUPLE_DEPTH {
+            return Value::Lost;
+        }
         Value::Tuple {
+            depth: self.depth,
             hot: self.hot > 0,
             refs: self.refs,
             dynamic: self.dynamic,

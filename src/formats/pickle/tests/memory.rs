@@ -156,3 +156,39 @@ fn kept_bytes_are_returned_when_values_are_dropped() {
     }
     assert_eq!(live_blob_bytes(), before);
 }
+
+#[test]
+fn tuples_nested_forty_thousand_deep_are_read_without_deep_recursion() {
+    // CPython builds them one at a time and loads them; dropping or walking them as nested
+    // values overflowed the stack (the process aborted, and the report was lost). Past 64
+    // levels a tuple is not kept; what follows is still read.
+    let mut b = b"\x80\x04cos\nsystem\n".to_vec();
+    b.extend_from_slice(&[0x85; 40_000]);
+    b.extend_from_slice(b"0N");
+    b.extend_from_slice(&[0x85; 40_000]);
+    b.extend_from_slice(b"0cos\nsystem\n(Vecho aibom-sample\ntR.");
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleDangerousCall]),
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_callable_behind_a_tuple_too_deep_to_keep_fails_closed() {
+    // `getattr` handed a 65-deep tuple as its object: what it reaches cannot be told.
+    let mut b = b"\x80\x04cbuiltins\ngetattr\nN".to_vec();
+    b.extend_from_slice(&[0x85; 65]);
+    b.extend_from_slice(b"Vsystem\n\x86R.");
+    let s = scan(&b);
+    assert!(
+        s.codes.iter().any(|c| matches!(
+            c,
+            Code::PickleDangerousCall | Code::PickleDynamicGlobal | Code::PickleDangerousGlobal
+        )),
+        "{:?}",
+        s.findings
+    );
+}
