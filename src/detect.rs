@@ -886,6 +886,47 @@ mod tests {
     }
 
     #[test]
+    fn pickles_cpython_runs_that_the_grammar_refused_are_pickles() {
+        // EMPTY_SET and PERSID first (a loader with persistent_load reads on), and an INST
+        // with no MARK: the pure-Python unpickler (joblib.load) imports its class first.
+        for b in [
+            &b"\x8f0cos\nsystem\n(S'echo aibom-sample'\ntR."[..],
+            b"P1\n0cos\nsystem\n(S'echo aibom-sample'\ntR.",
+            b"ios\nsystem\n.",
+        ] {
+            assert_eq!(detect(b, b.len() as u64, "x"), Format::Pickle, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_argument_longer_than_the_head_is_followed_to_its_newline() {
+        // `S'aaa...'` of 5,000 bytes, then the payload: the head holds no newline.
+        let mut b = b"S'".to_vec();
+        b.extend_from_slice(&[b'a'; 5000]);
+        b.extend_from_slice(b"'\n0cos\nsystem\n(S'echo aibom-sample'\ntR.");
+        let read = |b: &[u8]| {
+            let data = b.to_vec();
+            move |at: u64, n: usize| -> std::io::Result<Vec<u8>> {
+                let at = (at as usize).min(data.len());
+                Ok(data[at..(at + n).min(data.len())].to_vec())
+            }
+        };
+        let len = b.len() as u64;
+        assert!(!pickle::looks_like_pickle(&b[..HEAD_LEN], len));
+        assert!(pickle::looks_like_pickle_in(&b[..HEAD_LEN], len, &mut read(&b)).unwrap());
+        // Text with a long first line is still text: unquoted, or with no newline at all.
+        let mut t = b"Some words".to_vec();
+        t.extend_from_slice(&[b'a'; 5000]);
+        t.extend_from_slice(b"\nmore\n");
+        let len = t.len() as u64;
+        assert!(!pickle::looks_like_pickle_in(&t[..HEAD_LEN], len, &mut read(&t)).unwrap());
+        let mut v = b"V".to_vec();
+        v.extend_from_slice(&[b'a'; 9000]);
+        let len = v.len() as u64;
+        assert!(!pickle::looks_like_pickle_in(&v[..HEAD_LEN], len, &mut read(&v)).unwrap());
+    }
+
+    #[test]
     fn a_stream_after_a_short_one_may_start_from_the_memo() {
         // An Unpickler loaded again keeps its memo: the second stream fetches the string the
         // first put (`BINGET 0`), then imports and calls. Rejected before, the file was hashed.

@@ -129,22 +129,37 @@ pub fn looks_like_pickle(head: &[u8], len: u64) -> bool {
 
 /// [`looks_like_pickle`] that goes on where an argument runs past the window (a long string
 /// first, then the payload: the window alone cannot tell), from the bytes `read` gives at an
-/// offset, up to 8 times.
+/// offset (`read(at, n)`: up to `n` bytes), up to 8 times. A line argument (`S'...`, `V...`)
+/// is followed to its newline, however far: CPython reads lines of any length. Past
+/// [`LINE_SEARCH`] bytes with no newline, the bytes are taken for a pickle (the scan then
+/// reports the line as a limit); the end of the data with none stops the loader.
 pub fn looks_like_pickle_in(
     head: &[u8],
     len: u64,
-    read: &mut dyn FnMut(u64) -> std::io::Result<Vec<u8>>,
+    read: &mut dyn FnMut(u64, usize) -> std::io::Result<Vec<u8>>,
 ) -> std::io::Result<bool> {
     let mut run_so_far = run(head, head.len() as u64 >= len, 0, None);
     for _ in 0..8 {
-        let Run::Past { at, carry } = run_so_far else {
+        let Run::Past {
+            mut at,
+            carry,
+            line,
+        } = run_so_far
+        else {
             break;
         };
+        if line {
+            match newline_from(at, len, read)? {
+                Newline::At(nl) => at = nl.saturating_add(1),
+                Newline::None => return Ok(false),
+                Newline::TooFar => return Ok(true),
+            }
+        }
         // An argument that runs past the data stops the loader.
         if at >= len {
             return Ok(false);
         }
-        let window = read(at)?;
+        let window = read(at, HEAD_WINDOW)?;
         let whole = at.saturating_add(window.len() as u64) >= len;
         run_so_far = run(&window, whole, at, Some(carry));
     }
@@ -154,13 +169,63 @@ pub fn looks_like_pickle_in(
     })
 }
 
+/// Bytes read at a time after the head (its size).
+const HEAD_WINDOW: usize = 4096;
+
+/// How far a line argument's newline is looked for.
+pub const LINE_SEARCH: u64 = 64 << 20;
+
+enum Newline {
+    At(u64),
+    /// The data ends first.
+    None,
+    /// Not within [`LINE_SEARCH`] bytes.
+    TooFar,
+}
+
+/// The first newline at or after `at`.
+fn newline_from(
+    at: u64,
+    len: u64,
+    read: &mut dyn FnMut(u64, usize) -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<Newline> {
+    let mut pos = at;
+    while pos < len {
+        if pos.saturating_sub(at) >= LINE_SEARCH {
+            return Ok(Newline::TooFar);
+        }
+        let chunk = read(pos, 64 << 10)?;
+        if chunk.is_empty() {
+            break;
+        }
+        if let Some(i) = memchr(&chunk) {
+            return Ok(Newline::At(pos.saturating_add(i as u64)));
+        }
+        pos = pos.saturating_add(chunk.len() as u64);
+    }
+    Ok(Newline::None)
+}
+
+/// A line argument's first bytes (`rest`: all the window holds of it) are as CPython reads
+/// such a line: `STRING` quoted, `PERSID` ASCII, a number's digits.
+fn line_starts_well(op: u8, rest: &[u8]) -> bool {
+    match op {
+        b'S' => matches!(rest.first(), Some(b'\'' | b'"')),
+        b'P' => rest.is_ascii(),
+        b'F' | b'I' | b'L' => numeric_line(rest),
+        _ => true,
+    }
+}
+
 /// What the dry run over one window found.
 enum Run {
     Is(bool),
-    /// An argument ran past the window: the next opcode is at `at` (an offset in the data).
+    /// An argument ran past the window: the next opcode is at `at` (an offset in the data),
+    /// or (`line`) after the first newline from `at` on.
     Past {
         at: u64,
         carry: Carry,
+        line: bool,
     },
 }
 
@@ -259,9 +324,9 @@ fn run(head: &[u8], whole: bool, base: u64, mut resume: Option<Carry>) -> Run {
         };
         match stream(rest, whole, resume.take(), later) {
             Stream::Plausible(p) => return Run::Is(p),
-            Stream::Past { next, carry } => {
+            Stream::Past { next, carry, line } => {
                 let at = base.saturating_add(at as u64).saturating_add(next as u64);
-                return Run::Past { at, carry };
+                return Run::Past { at, carry, line };
             }
             Stream::Stop { next, ops, calls } => {
                 let after = rest.get(next..).unwrap_or(&[]);
@@ -290,10 +355,12 @@ enum Stream {
         ops: usize,
         calls: bool,
     },
-    /// An argument runs past the window: the next opcode is at `next`.
+    /// An argument runs past the window: the next opcode is at `next`, or (`line`) after the
+    /// first newline from `next` on.
     Past {
         next: usize,
         carry: Carry,
+        line: bool,
     },
 }
 
@@ -345,9 +412,11 @@ fn stream(head: &[u8], whole: bool, resume: Option<Carry>, later: bool) -> Strea
                     | 0x8c
                     | 0x8d
                     | 0x8e
+                    | 0x8f
                     | 0x96
                     | 0x95
                     | 0x80
+                    | b'P'
             )
         )
     {
@@ -363,6 +432,9 @@ fn stream(head: &[u8], whole: bool, resume: Option<Carry>, later: bool) -> Strea
     while let Some(&op) = head.get(i) {
         i = i.saturating_add(1);
         ops = ops.saturating_add(1);
+        // The pure-Python unpickler (joblib's `NumpyUnpickler` is one) imports an `INST`'s
+        // class before it looks for the MARK.
+        calls |= op == b'i';
         // The loader fails on this opcode's stack before it imports or calls anything.
         if let Some(sh) = shape.as_mut()
             && !sh.apply(op)
@@ -427,9 +499,22 @@ fn stream(head: &[u8], whole: bool, resume: Option<Carry>, later: bool) -> Strea
                 return Stream::Past {
                     next: n,
                     carry: Carry { ops, calls, shape },
+                    line: false,
                 };
             }
             Some(n) => i = n,
+            // A line argument with no newline in the window, that begins as CPython reads
+            // one: a quoted string, text, an ASCII persistent id, a number.
+            None if !whole
+                && matches!(op, b'S' | b'V' | b'P' | b'F' | b'I' | b'L')
+                && line_starts_well(op, head.get(i..).unwrap_or(&[])) =>
+            {
+                return Stream::Past {
+                    next: head.len(),
+                    carry: Carry { ops, calls, shape },
+                    line: true,
+                };
+            }
             // The argument runs past the window: plausible only if the file goes on.
             None => return Stream::Plausible(!whole && ops >= 4),
         }

@@ -625,9 +625,7 @@ fn also_as_pickle(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result
 
 /// The bytes read as pickle opcodes, through arguments longer than the head.
 fn pickle_past_head(src: &dyn Source, head: &[u8]) -> io::Result<bool> {
-    detect::pickle::looks_like_pickle_in(head, src.len(), &mut |at| {
-        src.read_vec(at, detect::HEAD_LEN)
-    })
+    detect::pickle::looks_like_pickle_in(head, src.len(), &mut |at, n| src.read_vec(at, n))
 }
 
 /// Detects the format of `src` from its bytes (the name only breaks ties) and runs its parser.

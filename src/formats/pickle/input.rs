@@ -111,6 +111,10 @@ pub(super) type LineEnds = Rc<Cell<(u64, u64, bool)>>;
 
 const INPUT_BUF: usize = 64 << 10;
 
+/// Longest file name and path (Linux `NAME_MAX`, `PATH_MAX`).
+const NAME_MAX: usize = 255;
+const PATH_MAX: usize = 4096;
+
 /// The first bytes of a number's line could be a number's (`int(x, 0)`, `float`, a LONG's
 /// `L`): what `strtol` and its fallbacks read stops at a NUL.
 fn number(first: &[u8]) -> bool {
@@ -125,8 +129,14 @@ fn number(first: &[u8]) -> bool {
 /// byte no number holds before any NUL, a `GLOBAL`/`INST` name that is not UTF-8, a `PERSID`
 /// that is not ASCII, a `STRING` not quoted), which is where the stream breaks. Array bytes
 /// read as opcodes are full of such lines; they are no limit of the analysis.
+///
+/// A `GLOBAL`/`INST` line of at least [`PATH_MAX`] bytes whose first [`NAME_MAX`] hold no dot
+/// and no NUL names no module and no attribute a loader finds: a module's first component is a
+/// file or directory name (at most 255 bytes), builtin and frozen modules have short names
+/// (a frozen one is found by what precedes a NUL, hence the NUL), and no module defines such
+/// an attribute. The import fails: a break, not a limit (array bytes of a constant 99, `c`).
 fn too_long(what: &str, max: usize, head: &[u8], more: &[u8]) -> Break {
-    const PROBE: usize = 64;
+    const PROBE: usize = NAME_MAX.saturating_add(1);
     let mut probe = [0u8; PROBE];
     let mut n = 0usize;
     for (to, from) in probe.iter_mut().zip(head.iter().chain(more)) {
@@ -138,6 +148,11 @@ fn too_long(what: &str, max: usize, head: &[u8], more: &[u8]) -> Break {
         "INT" | "LONG" | "FLOAT" | "PUT" | "GET" if !number(first) => "not a number",
         "GLOBAL" | "INST" if std::str::from_utf8(first).is_err_and(|e| e.error_len().is_some()) => {
             "not UTF-8"
+        }
+        "GLOBAL" | "INST"
+            if max >= PATH_MAX && n == PROBE && !first.iter().any(|&c| c == b'.' || c == 0) =>
+        {
+            "a name whose first component is longer than 255 bytes"
         }
         "PERSID" if !first.is_ascii() => "not ASCII",
         "STRING" if !matches!(first.first(), Some(b'\'' | b'"')) => "not quoted",

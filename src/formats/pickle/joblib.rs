@@ -6,6 +6,7 @@
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
 use super::value::{Ref, Value};
+use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use crate::formats::member::escapes;
@@ -166,6 +167,14 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
+    /// The first place this reading parts from a plain `pickle.load`'s: whether that loader
+    /// reads on there ([`Machine::plain_reads_on`]).
+    fn parts_from_plain(&mut self, reads_on: bool) {
+        if self.plain_reads_on.is_none() {
+            self.plain_reads_on = Some(reads_on);
+        }
+    }
+
     fn unresolved_wrapper(&mut self, at: u64, why: String) -> Res<()> {
         let message = format!(
             "{why} at offset {at}: an instance joblib reads an array after is not followed"
@@ -183,6 +192,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         opcode: Option<&str>,
     ) -> Res<()> {
         self.activity = self.activity.saturating_add(1);
+        self.parts_from_plain(true);
         self.ctx.report_with(
             Code::JoblibArrayUnresolved,
             Code::JoblibArrayUnresolved.default_severity(),
@@ -220,6 +230,8 @@ impl<'c, 'a> Machine<'c, 'a> {
         };
         match layout? {
             Ok(Layout::Objects) => {
+                // A plain loader runs it on the outer stack and memo.
+                self.parts_from_plain(true);
                 // joblib reads it with a plain `pickle.load`: a wrapper inside is no array.
                 let mut sub = Machine::new(&mut *self.ctx);
                 sub.plain = true;
@@ -229,6 +241,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
             }
             Ok(Layout::Raw { padded, nbytes }) => {
+                // A plain loader reads the padding length or the data as the next opcode.
+                if padded || nbytes > 0 {
+                    let next = inp.peek()?;
+                    self.parts_from_plain(next.is_some_and(|b| op_name(b) != "UNKNOWN"));
+                }
                 if padded {
                     let pad = inp.byte("joblib alignment padding")?;
                     inp.take(u64::from(pad), 0, "joblib alignment padding")?;

@@ -75,6 +75,10 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) judged: foldhash::HashSet<Box<str>>,
     /// A joblib array wrapper class was imported in this stream.
     pub(super) wrappers: bool,
+    /// Where this stream's reading first parts from a plain `pickle.load`'s (array data read,
+    /// or where it goes on unknown): whether that loader reads on there (the next byte is an
+    /// opcode; modern joblib writes an alignment length of 1 to 16 first, which is none).
+    pub(super) plain_reads_on: Option<bool>,
     /// Read as a plain `pickle.load` reads it (an object array's pickle inside a joblib
     /// file): array wrappers are ordinary objects, no array bytes follow their BUILD.
     pub(super) plain: bool,
@@ -163,6 +167,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             helpers: false,
             judged: foldhash::HashSet::with_hasher(hasher),
             wrappers: false,
+            plain_reads_on: None,
             plain: false,
             opcodes_left: 0,
             opcodes_run: 0,

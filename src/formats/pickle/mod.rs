@@ -100,8 +100,9 @@ struct Streams {
     limited: bool,
     /// A stream after the first fetched a memo entry it had not put.
     memo_missed: bool,
-    /// A stream imported a joblib array wrapper (joblib reads array data after its BUILD).
-    wrappers: bool,
+    /// A plain `pickle.load` reads on where joblib's reading of a stream first parts from it
+    /// (array data, or a place where the stream goes on unknown): [`READ_PLAIN`] is needed.
+    plain_reads_on: bool,
     /// A legacy torch file's five streams were read; where the storage bytes start.
     legacy_end: Option<u64>,
     /// Where an opcode last ran across a frame's end ([`FileModel::converge`]).
@@ -244,7 +245,7 @@ fn inspect_at(
             inspect_at(src, start, search, How::Reused, ctx).map(drop)
         })?;
     }
-    if how == How::First && out.wrappers {
+    if how == How::First && out.plain_reads_on {
         plain_reading(ctx, READ_PLAIN, |ctx| {
             inspect_at(src, start, search, How::Plain(None), ctx).map(drop)
         })?;
@@ -588,7 +589,7 @@ fn stream_at(
             None => Ok(()),
         })?;
     }
-    if first && out.wrappers {
+    if first && out.plain_reads_on {
         match reopen.as_deref_mut() {
             Some(reopen) => plain_reading(ctx, READ_PLAIN, |ctx| match again(reopen)? {
                 Some(mut r) => {
@@ -599,7 +600,7 @@ fn stream_at(
             None => ctx.report(
                 Code::PickleLimitExceeded,
                 None,
-                "this stream uses joblib's array wrapper and is read once, as it is decompressed (a member of a compressed tar or a 7z archive): it was not read again as a plain pickle.load reads it, with the array data as opcodes",
+                "a plain pickle.load reads on where joblib reads array data in this stream, which is read once, as it is decompressed (a member of a compressed tar or a 7z archive): it was not read again as that loader reads it, with the array data as opcodes",
             ),
         }
     }
@@ -817,9 +818,11 @@ const READ_PAST_LEGACY: &str =
 /// where joblib's own loader reads each array's data from the file after the BUILD of its
 /// wrapper ([`READ_PLAIN`]); a legacy torch file read on past its five streams
 /// ([`READ_PAST_LEGACY`]). A payload there runs under that loader alone. The reading stops where
-/// its loader would (numbers are seldom opcodes); what it adds that is dangerous, or a limit it
-/// hit, is reported under `label`. Its breaks and other faults are what reading numbers as
-/// opcodes gives, not faults of the file, and are dropped.
+/// its loader would (numbers are seldom opcodes); what it adds that is critical (an import or
+/// call that runs code), or a limit it hit, is reported under `label`. The rest is what reading
+/// numbers as opcodes gives, not faults of the file, and is dropped: its breaks, and the
+/// extension codes and unknown imports that bytes of data spell now and then (1 in 70 benign
+/// files of joblib's old layout, 3 in 256 legacy torch files).
 fn plain_reading(
     ctx: &mut Ctx,
     label: &str,
@@ -831,7 +834,9 @@ fn plain_reading(
     Known::of(ctx).read_new(ctx, label, read)?;
     ctx.facts.pickle_streams = streams;
     ctx.retain_findings_from(before, |f| {
-        f.code.kind() == crate::finding::Kind::Security || f.code == Code::PickleLimitExceeded
+        (f.code.kind() == crate::finding::Kind::Security
+            && f.severity == crate::finding::Severity::Critical)
+            || f.code == Code::PickleLimitExceeded
     });
     Ok(())
 }
@@ -907,7 +912,7 @@ fn read_streams_from(
     let mut resync = false;
     let mut limited = false;
     let mut memo_missed = false;
-    let mut wrappers = false;
+    let mut plain_reads_on = false;
     let mut legacy_end = None;
     let mut last_cross: Option<u64> = None;
     let mut memo = None;
@@ -964,7 +969,7 @@ fn read_streams_from(
         let res = m.run(&mut inp);
         let activity = m.activity;
         memo_missed |= streams > 0 && m.memo_missed;
-        wrappers |= m.wrappers;
+        plain_reads_on |= m.plain_reads_on == Some(true);
         last_cross = last_cross.max(m.last_cross);
         overruns.append(&mut m.overruns);
         if how == How::Reused {
@@ -1058,7 +1063,7 @@ fn read_streams_from(
         read: inp.pos,
         limited,
         memo_missed,
-        wrappers,
+        plain_reads_on,
         legacy_end,
         last_cross,
     })

@@ -520,9 +520,13 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             0x82..=0x84 => {
                 let code = match op {
-                    0x82 => u32::from(inp.byte("EXT1")?),
-                    0x83 => u32::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
-                    _ => i32::from_le_bytes(inp.array::<4>("EXT4")?) as u32,
+                    0x82 => i64::from(inp.byte("EXT1")?),
+                    0x83 => i64::from(u16::from_le_bytes(inp.array::<2>("EXT2")?)),
+                    _ => i64::from(i32::from_le_bytes(inp.array::<4>("EXT4")?)),
+                };
+                // `load_extension`: no code names anything there.
+                let Some(code) = u32::try_from(code).ok().filter(|&c| c > 0) else {
+                    return invalid("EXT specifies code <= 0");
                 };
                 self.activity = self.activity.saturating_add(1);
                 // Each code is reported once per stream (its fact counts the rest): a stream of

@@ -487,15 +487,22 @@ impl Value {
     /// Could be a `str` when loaded: a string, or a value whose type is only known at load
     /// time (a global, a call result, a memo entry not kept).
     pub(super) fn may_be_str(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            // A joblib array wrapper class, and what calling it makes, are no strings (a
+            // plain loader reading array data as opcodes meets them on the stack).
+            Value::Ref(r) | Value::Call(Some(r))
+                if super::joblib::joblib_wrapper(r.path()).is_some() =>
+            {
+                false
+            }
             Value::Str(_)
-                | Value::Short(_)
-                | Value::Ref(_)
-                | Value::Call(_)
-                | Value::Bound { .. }
-                | Value::Lost
-        )
+            | Value::Short(_)
+            | Value::Ref(_)
+            | Value::Call(_)
+            | Value::Bound { .. }
+            | Value::Lost => true,
+            _ => false,
+        }
     }
 
     /// The text of a string value kept whole.

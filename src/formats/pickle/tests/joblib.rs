@@ -408,3 +408,79 @@ fn a_compressed_joblib_stream_is_read_again_as_a_plain_loader_reads_it() {
     );
     assert_eq!(codes(false), [Code::PickleLimitExceeded]);
 }
+
+/// A wrapper whose state says joblib wrote an alignment padding before the data.
+fn padded(data_items: u8) -> Vec<u8> {
+    let shape = [b"Vshape\nK".as_slice(), &[data_items, 0x85]].concat();
+    dict(&[F8, &shape, b"Vnumpy_array_alignment_bytes\nK\x10"])
+}
+
+#[test]
+fn a_plain_loader_stops_at_the_alignment_padding_joblib_writes_and_is_not_read() {
+    // joblib >= 1.2 writes a padding length of 1 to 16 before each array's data: no opcode,
+    // so a plain pickle.load fails there and runs nothing after it; the file is read once.
+    let mut b = wrapper(&padded(5));
+    b.push(0x08);
+    b.extend_from_slice(&[0xff; 8]);
+    b.extend_from_slice(&payload_as_data(40));
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+    // With a padding length that is an opcode (`N`), the plain reading runs the wrapper's
+    // opcodes again.
+    let at = b.iter().rposition(|&c| c == 0x08).unwrap();
+    let mut opcode = b.clone();
+    opcode[at] = b'N';
+    let (_, once) = run(&b);
+    let (_, twice) = run(&opcode);
+    assert!(once + 10 < twice, "{once} opcodes against {twice}");
+}
+
+#[test]
+fn a_padding_length_that_is_an_opcode_is_read_as_a_plain_loader_reads_it() {
+    // Crafted: a padding of 0x28 bytes (`(`, MARK) that a plain loader runs as opcodes, the
+    // payload inside it.
+    let mut b = wrapper(&padded(1));
+    b.push(b'(');
+    let mut pad = b"0cos\nsystem\n(Vecho aibom-sample\ntR.".to_vec();
+    pad.resize(0x28, b' ');
+    b.extend_from_slice(&pad);
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        [Code::PickleDangerousGlobal, Code::PickleDangerousCall],
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn data_a_plain_loader_reads_as_a_stack_global_on_the_wrapper_fails_there() {
+    // joblib's old layout (no padding): a float whose first byte is 0x93 is STACK_GLOBAL to a
+    // plain loader, with the wrapper instance as its name: "STACK_GLOBAL requires str".
+    // Read as a computed import, benign files failed the gate.
+    let state = dict(&[F8, b"Vshape\nK\x01\x85"]);
+    let mut b = b"\x80\x04\x8c\x05coef_".to_vec();
+    b.extend_from_slice(&wrapper(&state)[2..]);
+    b.extend_from_slice(&[0x93, 0, 0, 0, 0, 0, 0, 0x40]);
+    b.extend_from_slice(b"\x86.");
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}
+
+#[test]
+fn array_data_of_one_repeated_c_is_no_limit_for_a_plain_loader() {
+    // 5,000 bytes of 99 read as a GLOBAL: a module name whose first component is longer
+    // than a file name can be; the import fails. It was a limit (high) on benign files.
+    let state = dict(&[
+        b"Vdtype\ncnumpy\ndtype\nVu1\n\x85R",
+        b"Vshape\nM\x88\x13\x85",
+    ]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(&[b'c'; 5000]);
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}

@@ -621,7 +621,7 @@ fn an_extension_code_is_reported_once_per_stream_and_too_many_are_a_limit() {
     assert_eq!(ext.len(), 1, "{:?}", s.globals);
     // A loader resolves only the codes registered in its process: thousands are no model.
     let mut b = b"\x80\x02".to_vec();
-    for code in 0..5000u32 {
+    for code in 1..5001u32 {
         b.push(0x84);
         b.extend_from_slice(&code.to_le_bytes());
         b.push(b'0');
@@ -640,6 +640,21 @@ fn an_extension_code_is_reported_once_per_stream_and_too_many_are_a_limit() {
         "{:?}",
         s.codes
     );
+}
+
+#[test]
+fn an_extension_code_of_zero_or_less_stops_the_loader() {
+    // `load_extension`: "EXT specifies code <= 0". Bytes of data read as opcodes spell such
+    // codes now and then; they fetch nothing.
+    for b in [
+        &b"\x80\x02\x82\x00."[..],
+        b"\x80\x02\x83\x00\x00.",
+        b"\x80\x02\x84\xff\xff\xff\xff.",
+    ] {
+        let s = scan(b);
+        assert_eq!(s.codes, [Code::PickleMalformed], "{:?}", s.findings);
+        assert!(s.says("EXT specifies code <= 0"), "{:?}", s.findings);
+    }
 }
 
 #[test]
