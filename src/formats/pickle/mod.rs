@@ -221,6 +221,22 @@ enum How {
     Plain(Option<FileModel>),
 }
 
+impl How {
+    /// A first reading, plain or not: where its frames and opcodes disagree, it is read again
+    /// as file objects read it ([`frame_readings`]).
+    fn first(self) -> bool {
+        matches!(self, How::First | How::Plain(None))
+    }
+
+    /// This reading, from a file object read as `model`.
+    fn through_file(self, model: FileModel) -> How {
+        match self {
+            How::Plain(_) => How::Plain(Some(model)),
+            _ => How::Model(model),
+        }
+    }
+}
+
 /// [`inspect`] of the streams that start at `start` in `src` (a dangerous side reading read
 /// in full follows up its own overruns and breaks the same way), read as `model` reads them
 /// when given ([`frame_readings`]); also returns the bytes the streams took.
@@ -235,9 +251,9 @@ fn inspect_at(
     let len = src.len().checked_sub(start);
     let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
     // An overrun, or a STOP inside a frame (which adds the frame's end as a window).
-    if how == How::First && !out.overruns.is_empty() {
+    if how.first() && !out.overruns.is_empty() {
         frame_readings(ctx, out.last_cross, len, &mut |ctx, model| {
-            inspect_at(src, start, search, How::Model(model), ctx).map(drop)
+            inspect_at(src, start, search, how.through_file(model), ctx).map(drop)
         })?;
     }
     if how == How::First && out.memo_missed {
@@ -262,13 +278,8 @@ fn inspect_at(
             read_streams_from(&mut r, &[], len, ctx, None, How::First).map(drop)
         })?;
     }
-    if let How::Plain(model) = how {
+    if let How::Plain(_) = how {
         // A plain `pickle.load` stops at the break; the joblib reading searched after it.
-        if model.is_none() && !out.overruns.is_empty() {
-            frame_readings(ctx, out.last_cross, len, &mut |ctx, model| {
-                inspect_at(src, start, search, How::Plain(Some(model)), ctx).map(drop)
-            })?;
-        }
         return Ok((out.format, out.read));
     }
     // The reading's offsets count from `start`; windows are offsets in `src`.
@@ -607,32 +618,21 @@ fn stream_at(
     let disagree = !out.overruns.is_empty();
     let plain = matches!(how, How::Plain(_));
     match reopen {
-        Some(reopen) if disagree && how == How::Plain(None) => {
+        Some(reopen) if disagree && how.first() => {
             frame_readings(
                 ctx,
                 out.last_cross,
                 None,
                 &mut |ctx, model| match again(reopen)? {
                     Some(mut r) => {
-                        stream_at(&mut *r, None, How::Plain(Some(model)), search, ctx).map(drop)
+                        stream_at(&mut *r, None, how.through_file(model), search, ctx).map(drop)
                     }
                     None => Ok(()),
                 },
             )?;
-        }
-        Some(reopen) if disagree && first => {
-            frame_readings(
-                ctx,
-                out.last_cross,
-                None,
-                &mut |ctx, model| match again(reopen)? {
-                    Some(mut r) => {
-                        stream_at(&mut *r, None, How::Model(model), search, ctx).map(drop)
-                    }
-                    None => Ok(()),
-                },
-            )?;
-            stream_windows(reopen, &out.overruns, search, ctx)?;
+            if first {
+                stream_windows(reopen, &out.overruns, search, ctx)?;
+            }
         }
         None if disagree && first => {
             ctx.report(

@@ -207,6 +207,15 @@ fn a_file_read_through_a_buffer_reads_a_frame_whole_where_the_buffer_ends() {
     b.extend_from_slice(&(pad as u32).to_le_bytes());
     b.resize(b.len() + pad, 0);
     b.push(b'0');
+    // Exactly as CPython 3.11 does: open() with a 4 KiB buffer runs it, 8 KiB and more not.
+    found_by_one_buffer(b, "4 KiB");
+}
+
+/// `b`, then a frame of 203 bytes whose BININT runs 2 bytes past it, then the payload as a
+/// SHORT_BINBYTES: run on, the BININT ends it; read whole (the frame straddles the file's
+/// buffer), the BININT takes the frame's end and the payload runs. It is found by the
+/// reading through a buffer of `size` alone.
+fn found_by_one_buffer(mut b: Vec<u8>, size: &str) {
     let mut body = b"N0".repeat(100);
     body.extend_from_slice(b"JAA");
     b.extend_from_slice(&frame(&body));
@@ -214,8 +223,7 @@ fn a_file_read_through_a_buffer_reads_a_frame_whole_where_the_buffer_ends() {
     b.extend_from_slice(&memo_payload_in_bytes());
     let s = scan(&b);
     assert!(s.called("os.system", "REDUCE"), "{:?}", s.findings);
-    // Exactly as CPython 3.11 does: open() with a 4 KiB buffer runs it, 8 KiB and more not.
-    let member = "<pickle read as pickle.load reads a file with a buffer of 4 KiB>";
+    let member = format!("<pickle read as pickle.load reads a file with a buffer of {size}>");
     assert_eq!(
         s.members(Some(Code::PickleDangerousGlobal)),
         [member],
@@ -348,18 +356,5 @@ fn a_file_read_through_a_32_kib_buffer_is_read_as_that_buffer_falls() {
     if b.len() < 32700 {
         b.push(b'N');
     }
-    let mut body = b"N0".repeat(100);
-    body.extend_from_slice(b"JAA");
-    b.extend_from_slice(&frame(&body));
-    b.extend_from_slice(b"AA");
-    b.extend_from_slice(&memo_payload_in_bytes());
-    let s = scan(&b);
-    assert!(s.called("os.system", "REDUCE"), "{:?}", s.findings);
-    let member = "<pickle read as pickle.load reads a file with a buffer of 32 KiB>";
-    assert_eq!(
-        s.members(Some(Code::PickleDangerousGlobal)),
-        [member],
-        "{:?}",
-        s.findings
-    );
+    found_by_one_buffer(b, "32 KiB");
 }
