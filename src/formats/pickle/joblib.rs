@@ -217,7 +217,10 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// the embedded pickle is analysed. When the count cannot be worked out from the pickle
     /// (a value not kept, a state not readable), `joblib-array-unresolved`: the stream stops
     /// here and every later position is tried as a pickle start.
-    pub(super) fn joblib_array(&mut self, state: &Value, at: u64, inp: &mut Input) -> Res<()> {
+    /// Returns what joblib puts on the stack in the wrapper's place: a numeric array, or what
+    /// an object array's pickle returned (anything: not followed, so [`Value::Lost`], which
+    /// fails closed as an import operand or a callable).
+    pub(super) fn joblib_array(&mut self, state: &Value, at: u64, inp: &mut Input) -> Res<Value> {
         // joblib's unpickler (the pure-Python one) has read the whole current frame into
         // memory; the array is read from the file after it, and the rest of the frame runs
         // as opcodes afterwards. A BUILD inside a frame is read in that order by no reading
@@ -236,7 +239,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let mut sub = Machine::new(&mut *self.ctx);
                 sub.plain = true;
                 match sub.run(inp)? {
-                    End::Stop => Ok(()),
+                    End::Stop => Ok(Value::Lost),
                     _ => invalid("embedded object-array pickle did not end"),
                 }
             }
@@ -252,13 +255,14 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 self.check_declared(inp, nbytes, inp.pos, "joblib array data");
                 inp.take(nbytes, 0, "joblib array data")?;
-                Ok(())
+                Ok(Value::Opaque)
             }
             Err(Unresolved(why)) => {
                 let message = format!(
                     "the joblib array built at offset {at} cannot be sized as joblib reads it ({why}): where its data ends and the pickle goes on is unknown"
                 );
                 self.array_unresolved(at, message, why, Some("BUILD"))
+                    .map(|()| Value::Opaque)
             }
         }
     }

@@ -101,12 +101,23 @@ struct Streams {
     /// A stream after the first fetched a memo entry it had not put.
     memo_missed: bool,
     /// A plain `pickle.load` reads on where joblib's reading of a stream first parts from it
-    /// (array data, or a place where the stream goes on unknown): [`READ_PLAIN`] is needed.
+    /// (array data, or a place where the stream goes on unknown).
     plain_reads_on: bool,
+    /// A stream imported a joblib array wrapper.
+    wrappers: bool,
     /// A legacy torch file's five streams were read; where the storage bytes start.
     legacy_end: Option<u64>,
     /// Where an opcode last ran across a frame's end ([`FileModel::converge`]).
     last_cross: Option<u64>,
+}
+
+impl Streams {
+    /// A plain `pickle.load` of the file may run what joblib's reading does not: it reads on
+    /// where that reading first parts from it, or (frames and opcodes disagree) a file
+    /// object's reading goes another way, which may meet another array ([`READ_PLAIN`]).
+    fn plain_needed(&self) -> bool {
+        self.plain_reads_on || (self.wrappers && !self.overruns.is_empty())
+    }
 }
 
 /// What the side readings of one window share: the positions passed in an inert state and the
@@ -261,7 +272,7 @@ fn inspect_at(
             inspect_at(src, start, search, How::Reused, ctx).map(drop)
         })?;
     }
-    if how == How::First && out.plain_reads_on {
+    if how == How::First && out.plain_needed() {
         plain_reading(ctx, READ_PLAIN, |ctx| {
             inspect_at(src, start, search, How::Plain(None), ctx).map(drop)
         })?;
@@ -600,7 +611,7 @@ fn stream_at(
             None => Ok(()),
         })?;
     }
-    if first && out.plain_reads_on {
+    if first && out.plain_needed() {
         match reopen.as_deref_mut() {
             Some(reopen) => plain_reading(ctx, READ_PLAIN, |ctx| match again(reopen)? {
                 Some(mut r) => {
@@ -913,6 +924,7 @@ fn read_streams_from(
     let mut limited = false;
     let mut memo_missed = false;
     let mut plain_reads_on = false;
+    let mut wrappers = false;
     let mut legacy_end = None;
     let mut last_cross: Option<u64> = None;
     let mut memo = None;
@@ -970,6 +982,7 @@ fn read_streams_from(
         let activity = m.activity;
         memo_missed |= streams > 0 && m.memo_missed;
         plain_reads_on |= m.plain_reads_on == Some(true);
+        wrappers |= m.wrappers;
         last_cross = last_cross.max(m.last_cross);
         overruns.append(&mut m.overruns);
         if how == How::Reused {
@@ -1064,6 +1077,7 @@ fn read_streams_from(
         limited,
         memo_missed,
         plain_reads_on,
+        wrappers,
         legacy_end,
         last_cross,
     })

@@ -406,7 +406,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.wrapper_escapes(&items, "DICT", at)?;
                 self.loose(&items, "DICT", at);
                 let mut dict = DictVal::default();
-                let mut it = items.drain(..);
+                // As SETITEM: a dict keeps no dict (nor one nested as deep as it likes).
+                let mut it = items.drain(..).map(Value::without_dicts);
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     dict.insert(k, v);
                 }
@@ -477,20 +478,23 @@ impl<'c, 'a> Machine<'c, 'a> {
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
                     if let Some(wrapper) = joblib_wrapper(r.path()).filter(|_| !self.plain) {
-                        match wrapper {
+                        let array = match wrapper {
                             Wrapper::Inline => {
                                 // joblib ends the current frame before writing the array data.
                                 if self.frame_end == Some(inp.pos) {
                                     self.frame_end = None;
                                 }
-                                self.joblib_array(&state, at, inp)?;
+                                self.joblib_array(&state, at, inp)?
                             }
-                            Wrapper::File => self.joblib_array_file(&state, at),
-                        }
+                            Wrapper::File => {
+                                self.joblib_array_file(&state, at);
+                                Value::Opaque
+                            }
+                        };
                         // NumpyUnpickler replaces the wrapper by the array it read: what is
                         // left on the stack is no wrapper (a wrapper seen later was not built).
                         if let Some(top) = self.stack.last_mut() {
-                            *top = Value::Opaque;
+                            *top = array;
                         }
                     }
                 }

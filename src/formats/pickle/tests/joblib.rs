@@ -484,3 +484,95 @@ fn array_data_of_one_repeated_c_is_no_limit_for_a_plain_loader() {
     let s = scan(&b);
     assert!(s.codes.is_empty(), "{:?}", s.findings);
 }
+
+#[test]
+fn what_an_object_array_pickle_returns_may_be_a_string() {
+    // joblib puts what an object array's pickle returns in the wrapper's place: two of them
+    // returning "os" and "system" give STACK_GLOBAL its strings (joblib.load with mmap_mode
+    // runs os.system). It was taken for an array, no string: "STACK_GLOBAL requires str".
+    let state = b"}(Vdtype\ncnumpy\ndtype\nVO\n\x85RVshape\nK\x01\x85Vallow_mmap\n\x89u";
+    let arr = |s: &[u8]| {
+        let mut b = wrapper(state)[2..].to_vec();
+        b.extend_from_slice(b"\x80\x04\x8c");
+        b.push(s.len() as u8);
+        b.extend_from_slice(s);
+        b.push(b'.');
+        b
+    };
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(&arr(b"os"));
+    b.extend_from_slice(&arr(b"system"));
+    b.extend_from_slice(b"\x93\x8c\x11echo aibom-sample\x85R.");
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::PickleDynamicGlobal),
+        "{:?}",
+        s.findings
+    );
+    assert_eq!(
+        s.finding(Code::PickleDynamicGlobal).severity,
+        Severity::Critical
+    );
+}
+
+#[test]
+fn a_plain_loader_that_reads_a_frame_whole_may_meet_another_array() {
+    // Read on, the stream meets wrapper X, whose padding length (8) is no opcode; a file
+    // object that reads the first frame whole drops its last bytes and meets wrapper Y, whose
+    // padding length is `(`: the payload in Y's padding runs under pickle.load(io.BytesIO)
+    // and open() with 4-32 KiB buffers. The plain reading ran only where the first reading
+    // said a plain loader reads on.
+    let w = b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81";
+    let state = |shape: &[u8]| {
+        [
+            b"}(".as_slice(),
+            F8,
+            b"Vshape\n",
+            shape,
+            b"\x85Vnumpy_array_alignment_bytes\nK\x10u",
+        ]
+        .concat()
+    };
+    let mut pad = b"0cos\nsystem\n(Vecho aibom-sample\ntR.".to_vec();
+    pad.resize(0x28, b' ');
+    let y = [
+        b"00".as_slice(),
+        w,
+        &state(b"K\x01"),
+        b"b(",
+        &pad,
+        &[0xff; 8],
+        b".",
+    ]
+    .concat();
+    let n_in = 200_000u32;
+    let mut body = vec![b'B'];
+    body.extend_from_slice(&n_in.to_le_bytes());
+    body.resize(body.len() + n_in as usize, b'x');
+    body.extend_from_slice(b"0Gabcd");
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    b.extend_from_slice(&body);
+    let mut tail = b"WXYZC\x07qqB".to_vec();
+    tail.extend_from_slice(&200u32.to_le_bytes());
+    let first = [b"00".as_slice(), w, &state(b"M\x00\x01"), b"b\x08", &[0; 8]].concat();
+    let at = 13 + 200 - tail.len() - first.len();
+    let mut data = vec![0; at];
+    data.extend_from_slice(&y);
+    data.resize(2048, 0);
+    b.extend_from_slice(&tail);
+    b.extend_from_slice(&first);
+    b.extend_from_slice(&data);
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(s.called("os.system", "REDUCE"), "{:?}", s.findings);
+    assert!(
+        s.members(Some(Code::PickleDangerousGlobal))
+            .iter()
+            .any(|m| m.starts_with(
+                "<pickle read as a plain pickle.load reads a joblib file: array data as opcodes>"
+            )),
+        "{:?}",
+        s.findings
+    );
+}

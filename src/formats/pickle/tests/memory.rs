@@ -192,3 +192,25 @@ fn a_callable_behind_a_tuple_too_deep_to_keep_fails_closed() {
         s.findings
     );
 }
+
+#[test]
+fn dicts_nested_a_hundred_thousand_deep_are_read_without_deep_recursion() {
+    // `(Vk\n` 100,000 times, NONE, then DICT 100,000 times: CPython loads it and runs what
+    // follows. A dict built by DICT kept the dict inside it, and dropping the chain overflowed
+    // the stack (a directory scan holding this file lost its whole report).
+    let n = 100_000;
+    let mut b = b"\x80\x04".to_vec();
+    for _ in 0..n {
+        b.extend_from_slice(b"(Vk\n");
+    }
+    b.push(b'N');
+    b.extend(std::iter::repeat_n(b'd', n));
+    b.extend_from_slice(b"0cos\nsystem\n(Vecho aibom-sample\ntR.");
+    let s = scan(&b);
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDangerousGlobal, Code::PickleDangerousCall]),
+        "{:?}",
+        s.findings
+    );
+}
