@@ -263,9 +263,15 @@ fn inspect_at(
     let out = read_streams_from(&mut r, &[], len, ctx, None, how)?;
     // An overrun, or a STOP inside a frame (which adds the frame's end as a window).
     if how.first() && !out.overruns.is_empty() {
-        frame_readings(ctx, out.last_cross, len, &mut |ctx, model| {
-            inspect_at(src, start, search, how.through_file(model), ctx).map(drop)
-        })?;
+        frame_readings(
+            ctx,
+            out.last_cross,
+            len,
+            &FILE_BUFFERS,
+            &mut |ctx, model| {
+                inspect_at(src, start, search, how.through_file(model), ctx).map(drop)
+            },
+        )?;
     }
     if how == How::First && out.memo_missed {
         Known::of(ctx).read_new(ctx, READ_REUSED, |ctx| {
@@ -634,6 +640,7 @@ fn stream_at(
                 ctx,
                 out.last_cross,
                 None,
+                &STREAM_BUFFERS,
                 &mut |ctx, model| match again(reopen)? {
                     Some(mut r) => {
                         stream_at(&mut *r, None, how.through_file(model), search, ctx).map(drop)
@@ -765,18 +772,25 @@ const FILE_BUFFERS: [u64; 13] = [
     16 << 20,
 ];
 
+/// The buffers a decompressed stream is read through: not a file system's block size, but the
+/// buffer its reader puts in front of the decompressor (8 KiB for `gzip.open`, `bz2.open`,
+/// `lzma.open`; 1 MiB for joblib), and those of its members' readers.
+const STREAM_BUFFERS: [u64; 6] = [4 << 10, 8 << 10, 16 << 10, 64 << 10, 128 << 10, 1 << 20];
+
 /// Where frames and opcodes disagree, the streams are read again as CPython's C unpickler
 /// reads them from a file object ([`FileModel`]; `read` makes one such reading): from
 /// `io.BytesIO` (`torch.load`), then from a file opened with each of [`FILE_BUFFERS`]. Read
 /// that way, a frame is taken whole or run on as the file object's buffer falls, and each of
 /// these readings is what that loader runs. What they find that the first reading did not is
 /// reported under members of their own. A reading that has read the same bytes as the first
-/// by `converge` stops there ([`FileModel::converge`]). Buffers larger than the data (`len`,
-/// when known) hold all of it and read it alike: the first of them is read.
+/// by `converge` stops there ([`FileModel::converge`]). The buffer sizes are `buffers`
+/// ([`FILE_BUFFERS`] or [`STREAM_BUFFERS`]); those larger than the data (`len`, when known)
+/// hold all of it and read it alike: the first of them is read.
 fn frame_readings(
     ctx: &mut Ctx,
     converge: Option<u64>,
     len: Option<u64>,
+    buffers: &[u64],
     read: &mut dyn FnMut(&mut Ctx, FileModel) -> io::Result<()>,
 ) -> io::Result<()> {
     let bytes_io = FileModel {
@@ -786,8 +800,8 @@ fn frame_readings(
     };
     let mut known = Known::of(ctx);
     known.read_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
-    for (i, b) in FILE_BUFFERS.into_iter().enumerate() {
-        let before = i.checked_sub(1).and_then(|i| FILE_BUFFERS.get(i));
+    for (i, &b) in buffers.iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|i| buffers.get(i));
         if before.is_some_and(|&p| len.is_some_and(|l| p > l)) {
             break;
         }
