@@ -159,7 +159,7 @@ pub fn looks_like_pickle_in(
         if at >= len {
             return Ok(false);
         }
-        let window = read(at, HEAD_WINDOW)?;
+        let window = read(at, super::HEAD_LEN)?;
         let whole = at.saturating_add(window.len() as u64) >= len;
         run_so_far = run(&window, whole, at, Some(carry));
     }
@@ -168,9 +168,6 @@ pub fn looks_like_pickle_in(
         Run::Past { carry, .. } => carry.ops >= 8,
     })
 }
-
-/// Bytes read at a time after the head (its size).
-const HEAD_WINDOW: usize = 4096;
 
 /// How far a line argument's newline is looked for.
 pub const LINE_SEARCH: u64 = 64 << 20;
@@ -447,7 +444,7 @@ fn stream(head: &[u8], whole: bool, resume: Option<Carry>, later: bool) -> Strea
         if ops >= SHAPE_OPS {
             shape = None;
         }
-        calls |= matches!(op, b'c' | b'i' | b'R' | b'o' | 0x81..=0x84 | 0x92 | 0x93);
+        calls |= matches!(op, b'c' | b'R' | b'o' | 0x81..=0x84 | 0x92 | 0x93);
         let next = match op {
             b'.' if ops >= 2 => {
                 return Stream::Stop {

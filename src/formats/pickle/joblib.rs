@@ -245,7 +245,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             Ok(Layout::Raw { padded, nbytes }) => {
                 // A plain loader reads the padding length or the data as the next opcode.
-                if padded || nbytes > 0 {
+                if (padded || nbytes > 0) && self.plain_reads_on.is_none() {
                     let next = inp.peek()?;
                     self.parts_from_plain(next.is_some_and(|b| op_name(b) != "UNKNOWN"));
                 }

@@ -800,11 +800,11 @@ fn frame_readings(
     };
     let mut known = Known::of(ctx);
     known.read_new(ctx, READ_WHOLE, |ctx| read(ctx, bytes_io))?;
-    for (i, &b) in buffers.iter().enumerate() {
-        let before = i.checked_sub(1).and_then(|i| buffers.get(i));
-        if before.is_some_and(|&p| len.is_some_and(|l| p > l)) {
-            break;
-        }
+    let larger = buffers
+        .iter()
+        .position(|&b| len.is_some_and(|l| b > l))
+        .map_or(buffers.len(), |i| i.saturating_add(1));
+    for &b in buffers.iter().take(larger) {
         let label = format!(
             "<pickle read as pickle.load reads a file with a buffer of {}>",
             machine::human_bytes(b)

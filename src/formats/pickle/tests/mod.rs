@@ -97,6 +97,11 @@ fn scan(bytes: &[u8]) -> Scan {
     scan_with(bytes, &Limits::default())
 }
 
+/// What `os.system(...)` called gives: its import and its call, sorted.
+fn system_called() -> Vec<Code> {
+    sorted(&[Code::PickleDangerousCall, Code::PickleDangerousGlobal])
+}
+
 /// `codes`, sorted as [`Scan::codes`] is.
 fn sorted(codes: &[Code]) -> Vec<Code> {
     let mut v = codes.to_vec();

@@ -3,11 +3,6 @@
 use super::*;
 
 const SYSTEM: &[Code] = &[Code::PickleDangerousGlobal];
-const SYSTEM_CALLED: &[Code] = &[Code::PickleDangerousCall, Code::PickleDangerousGlobal];
-
-fn system_called() -> Vec<Code> {
-    sorted(SYSTEM_CALLED)
-}
 
 // --- numbers, None, booleans -------------------------------------------------------------------
 
@@ -538,10 +533,7 @@ fn storage_bytes_a_loader_reading_on_runs_as_a_sixth_stream_are_read() {
     }
     b.extend_from_slice(b"cos\nsystem\n(Vecho aibom-sample\ntR.");
     let s = scan(&b);
-    assert_eq!(
-        s.codes,
-        sorted(&[Code::PickleDangerousGlobal, Code::PickleDangerousCall])
-    );
+    assert_eq!(s.codes, system_called());
     assert_eq!(
         s.members(None),
         ["<pickle read on past the five streams of a legacy torch file: storage bytes as opcodes>";
