@@ -434,13 +434,27 @@ impl<'r> Input<'r> {
         Ok(self.avail()?.first().copied())
     }
 
-    #[inline]
+    /// The next byte. The per-opcode path is inlined into the opcode loop; the rest (the
+    /// unpickler's buffer is spent, or the local one) is not.
+    #[inline(always)]
     pub(super) fn byte(&mut self, what: &str) -> Res<u8> {
+        if self.pos < self.ub_end
+            && let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end)
+        {
+            // start < end <= buf.len(), and pos is a stream offset.
+            self.start = self.start.wrapping_add(1);
+            self.pos = self.pos.wrapping_add(1);
+            return Ok(b);
+        }
+        self.byte_refill(what)
+    }
+
+    #[inline(never)]
+    fn byte_refill(&mut self, what: &str) -> Res<u8> {
         if self.pos >= self.ub_end {
             self.fetch(1)?;
         }
         if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
-            // The per-opcode path: start < end <= buf.len(), and pos is a stream offset.
             self.start = self.start.wrapping_add(1);
             self.pos = self.pos.wrapping_add(1);
             return Ok(b);
