@@ -442,10 +442,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Some(target) => Value::Bound { helper: p, target },
             None => Value::Call(Some(p)),
         };
-        if let Some(top) = self.stack.last_mut() {
-            *top = v;
-        }
-        Ok(())
+        self.replace_top(v)
     }
 
     /// What a few well-known callables return, so that what they reach is classified too.

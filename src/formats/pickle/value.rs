@@ -24,6 +24,15 @@ pub(super) struct Blob {
 /// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
 const VALUE_OVERHEAD: usize = 64;
 
+/// Heap bytes a dict costs besides its entries' data: its `Rc`, `RefCell` and counts, and room
+/// for four entries (its first allocation).
+const DICT_OVERHEAD: usize = 256;
+
+/// What a dict on the stack weighs there, whatever it holds now: it can be filled up to
+/// [`MAX_DICT_KEPT`] entries through another reference while it is there.
+pub(super) const DICT_STACK_BYTES: usize =
+    DICT_OVERHEAD + MAX_DICT_KEPT * std::mem::size_of::<(Value, Value)>();
+
 thread_local! {
     /// Bytes held by live [`Blob`]s on this thread. A file is inspected on one thread from
     /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
@@ -149,8 +158,12 @@ pub(super) enum Value {
     },
     /// A tuple's first [`MAX_TUPLE_KEPT`] items, with what [`Value::interesting`],
     /// [`Value::holds_ref`] and [`Value::cost`] say of them worked out once when it is built
-    /// (every push, pop and memo store asks). A tuple holding a dict asks its items each time
-    /// (`dynamic`): the dict can still be filled through another reference.
+    /// (every push, pop and memo store asks). A tuple holding a dict (`dynamic`, directly or
+    /// through a tuple) is interesting whatever the dict holds now, since it can still be
+    /// filled through another reference; what it holds of references and costs is what its
+    /// items held when it was built. Asking its items each time instead was exponential in
+    /// the nesting: one dict shared through five levels of 64-item tuples is 64^5 paths
+    /// (332 bytes took 41 s).
     Tuple {
         items: Rc<[Value]>,
         hot: bool,
@@ -216,7 +229,7 @@ impl TupleFlags {
         }
         Value::Tuple {
             depth: self.depth,
-            hot: self.hot > 0,
+            hot: self.hot > 0 || self.dynamic,
             refs: self.refs,
             dynamic: self.dynamic,
             cost: u32::try_from(self.cost).unwrap_or(u32::MAX),
@@ -225,26 +238,46 @@ impl TupleFlags {
     }
 }
 
-/// A dict's entries, the first [`MAX_DICT_KEPT`] of them.
+/// A dict's entries, the first [`MAX_DICT_KEPT`] of them, and what [`Value::interesting`],
+/// [`Value::holds_ref`] and [`Value::cost`] say of them, kept up to date as entries are added
+/// (no entry holds a dict: [`Value::without_dicts`]).
 #[derive(Debug, Default)]
 pub(super) struct DictVal {
-    pub(super) entries: Vec<(Value, Value)>,
+    entries: Vec<(Value, Value)>,
     /// Entries past the cap were dropped: a key not found may still be there.
     pub(super) dropped: bool,
+    hot: bool,
+    refs: bool,
+    cost: usize,
 }
 
 impl DictVal {
     pub(super) fn new(entries: Vec<(Value, Value)>, dropped: bool) -> Rc<RefCell<DictVal>> {
-        Rc::new(RefCell::new(DictVal { entries, dropped }))
+        let mut d = DictVal {
+            entries: Vec::with_capacity(entries.len()),
+            dropped,
+            ..DictVal::default()
+        };
+        for (k, v) in entries {
+            d.insert(k, v);
+        }
+        Rc::new(RefCell::new(d))
     }
 
     /// Adds an entry, or notes it was dropped when the dict is full.
     pub(super) fn insert(&mut self, k: Value, v: Value) {
         if self.entries.len() < MAX_DICT_KEPT {
+            self.hot |= k.interesting() || v.interesting();
+            self.refs |= k.holds_ref() || v.holds_ref();
+            self.cost = self.cost.saturating_add(k.cost()).saturating_add(v.cost());
             self.entries.push((k, v));
         } else {
             self.dropped = true;
         }
+    }
+
+    pub(super) fn entries(&self) -> &[(Value, Value)] {
+        &self.entries
     }
 }
 
@@ -402,14 +435,9 @@ impl Value {
             Value::Opaque | Value::None | Value::Int(_) | Value::EmptyDict | Value::EmptyTuple => {
                 false
             }
-            Value::Tuple { hot, dynamic, .. } if !dynamic => *hot,
-            Value::Tuple { items, .. } => items.iter().any(Value::interesting),
+            Value::Tuple { hot, .. } => *hot,
             Value::Lost => true,
-            Value::Dict(d) => d
-                .borrow()
-                .entries
-                .iter()
-                .any(|(k, v)| k.interesting() || v.interesting()),
+            Value::Dict(d) => d.borrow().hot,
             _ => true,
         }
     }
@@ -435,13 +463,8 @@ impl Value {
     pub(super) fn holds_ref(&self) -> bool {
         match self {
             Value::Ref(_) | Value::Call(_) | Value::Bound { .. } => true,
-            Value::Tuple { refs, dynamic, .. } if !dynamic => *refs,
-            Value::Tuple { items, .. } => items.iter().any(Value::holds_ref),
-            Value::Dict(d) => d
-                .borrow()
-                .entries
-                .iter()
-                .any(|(k, v)| k.holds_ref() || v.holds_ref()),
+            Value::Tuple { refs, .. } => *refs,
+            Value::Dict(d) => d.borrow().refs,
             _ => false,
         }
     }
@@ -451,29 +474,28 @@ impl Value {
         match self {
             Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
             Value::Short(_) => VALUE_OVERHEAD,
-            Value::Tuple { cost, dynamic, .. } if !dynamic => *cost as usize,
-            Value::Tuple { items, .. } => Value::items_cost(items),
-            Value::Dict(d) => d
-                .borrow()
-                .entries
-                .iter()
-                .map(|(k, v)| k.cost().saturating_add(v.cost()))
-                .fold(VALUE_OVERHEAD, usize::saturating_add),
+            Value::Tuple { cost, .. } => *cost as usize,
+            Value::Dict(d) => DICT_OVERHEAD.saturating_add(d.borrow().cost),
             Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.borrow().spec.len()),
             _ => VALUE_OVERHEAD,
+        }
+    }
+
+    /// Heap bytes this value holds on the stack besides its slot, for `max_pickle_stack_bytes`:
+    /// a tuple's cost (worked out when it was built), a dict's [`DICT_STACK_BYTES`]. Strings,
+    /// bytes and references count against `max_pickle_kept_bytes` instead.
+    #[inline]
+    pub(super) fn stack_bytes(&self) -> usize {
+        match self {
+            Value::Tuple { cost, .. } => *cost as usize,
+            Value::Dict(_) => DICT_STACK_BYTES,
+            _ => 0,
         }
     }
 
     /// A tuple of `items`, its flags worked out once.
     pub(super) fn tuple_of(items: Rc<[Value]>) -> Value {
         TupleFlags::of(&items).tuple(items)
-    }
-
-    fn items_cost(items: &[Value]) -> usize {
-        items
-            .iter()
-            .map(Value::cost)
-            .fold(VALUE_OVERHEAD, usize::saturating_add)
     }
 
     /// The items of a tuple; none for anything else.
@@ -529,7 +551,7 @@ impl Value {
     pub(super) fn dict_get(&self, key: &str) -> Option<Value> {
         let Value::Dict(d) = self else { return None };
         d.borrow()
-            .entries
+            .entries()
             .iter()
             .rev()
             .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
@@ -558,17 +580,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tuple_holding_a_dict_sees_what_is_put_into_the_dict_later() {
+    fn a_dict_sees_what_is_put_into_it_later_and_a_tuple_holding_it_is_interesting_from_the_start()
+    {
         let dict = Value::Dict(DictVal::new(Vec::new(), false));
         let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into());
-        assert!(!t.interesting() && !t.holds_ref());
+        assert!(!dict.interesting() && !dict.holds_ref());
+        // The dict can be filled later through another reference.
+        assert!(t.interesting() && !t.holds_ref());
         if let Value::Dict(d) = &dict {
             let target = Value::Ref(Rc::new(Ref::new("os", "system")));
             d.borrow_mut().insert(Value::Int(0), target);
         }
-        assert!(t.interesting() && t.holds_ref());
+        assert!(dict.interesting() && dict.holds_ref());
+        assert_eq!(dict.cost(), DICT_OVERHEAD + 2 * VALUE_OVERHEAD);
         // And through a tuple inside a tuple.
-        assert!(Value::tuple_of(vec![t].into()).holds_ref());
+        assert!(Value::tuple_of(vec![t].into()).interesting());
     }
 
     #[test]
