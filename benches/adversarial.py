@@ -145,6 +145,15 @@ def ext_flood_overrun(size):
             + b"\x82\x01" * (n // 2) + b"N" * (n % 2) + b".")
 
 
+def late_crossed_memo(size):
+    """One frame of NONE, MEMOIZE, POP crossed by a BININT at its very end (found by review):
+    every reading as a file object reads the same bytes as the first until the crossing, so
+    none stops early, and each rebuilds the memo of a third of a million entries."""
+    body = b"N\x940" * ((size - 20) // 3)
+    frame = body + b"J\x01\x02"
+    return b"\x80\x04\x95" + struct.pack("<Q", len(frame)) + frame + b"\x03\x04N."
+
+
 def nested_bytes_reused(size):
     """One memoized pickle of 100 KB handed to torch's `_load_from_bytes` again and again
     through the memo (found by review: each call scanned it again, 49 s for 0.8 MB)."""
@@ -220,6 +229,7 @@ SHAPES = [
     ("small frames each overrun by a LONG1 (eight readings)", small_frames_overrun),
     ("EXT1 flood behind a frame overrun", ext_flood_overrun),
     ("one 100 KB pickle handed to a loader again and again", nested_bytes_reused),
+    ("memo flood in one frame, crossed at its very end", late_crossed_memo),
     ("memo flood (fresh indices)", memo_flood),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),
