@@ -16,10 +16,6 @@ pub struct Limits {
     pub max_pickle_opcodes: u64,
     /// Objects on the pickle stack at once.
     pub max_pickle_stack: usize,
-    /// Heap bytes of the tuples and dicts on the pickle stack at once, as the pickle machine
-    /// estimates them (a stack slot itself is 24 bytes: `max_pickle_stack` bounds those).
-    /// Stack slots each holding a tuple of 64 one-entry dicts held 1.2 GiB for 16 MB.
-    pub max_pickle_stack_bytes: usize,
     /// Memo entries (MEMOIZE/PUT) per pickle stream.
     pub max_memo_entries: u64,
     /// Bytes of strings and bytes held at once (stack, memo, attributes) while inspecting one
@@ -154,7 +150,6 @@ impl Default for Limits {
         Limits {
             max_pickle_opcodes: 200_000_000,
             max_pickle_stack: 1_000_000,
-            max_pickle_stack_bytes: 32 << 20,
             max_memo_entries: 50_000_000,
             max_pickle_kept_bytes: 24 << 20,
             max_kept_value: 16 << 20,

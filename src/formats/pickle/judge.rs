@@ -442,7 +442,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             Some(target) => Value::Bound { helper: p, target },
             None => Value::Call(Some(p)),
         };
-        self.replace_top(v)
+        if let Some(top) = self.stack.last_mut() {
+            *top = v;
+        }
+        Ok(())
     }
 
     /// What a few well-known callables return, so that what they reach is classified too.

@@ -5,7 +5,7 @@
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
 use super::memo::{Memo, Put, bit_get};
-use super::value::{Blob, DICT_STACK_BYTES, DictVal, SHORT, Short, Value, live_blob_bytes};
+use super::value::{Blob, DictVal, SHORT, Short, Value, live_blob_bytes};
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use std::cell::RefCell;
@@ -59,9 +59,6 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) attrs: HashMap<String, Value>,
     /// Values on the stack that are [`Value::interesting`].
     pub(super) hot: usize,
-    /// Heap bytes of the tuples and dicts on the stack ([`Value::stack_bytes`]), held under
-    /// `max_pickle_stack_bytes`.
-    stack_bytes: usize,
     /// For side readings: positions passed in an inert state by earlier readings.
     pub(super) visited: Option<Rc<RefCell<Visited>>>,
     /// Offset of this reading's start in the source (for `visited`).
@@ -162,7 +159,6 @@ impl<'c, 'a> Machine<'c, 'a> {
             overruns: Vec::new(),
             attrs: HashMap::new(),
             hot: 0,
-            stack_bytes: 0,
             visited: None,
             base: 0,
             exhaustion_reported: false,
@@ -189,49 +185,6 @@ impl<'c, 'a> Machine<'c, 'a> {
     fn cool(&mut self, removed: &[Value]) {
         let n = removed.iter().filter(|v| v.interesting()).count();
         self.hot = self.hot.saturating_sub(n);
-        self.unweigh(removed);
-    }
-
-    /// Takes what `removed` (values taken off the stack) weighed off `stack_bytes`.
-    #[inline]
-    pub(super) fn unweigh(&mut self, removed: &[Value]) {
-        let b = removed
-            .iter()
-            .map(Value::stack_bytes)
-            .fold(0, usize::saturating_add);
-        self.stack_bytes = self.stack_bytes.saturating_sub(b);
-    }
-
-    /// Adds `bytes` to what the stack holds; past `max_pickle_stack_bytes` the analysis stops.
-    #[inline]
-    fn weigh(&mut self, bytes: usize) -> Res<()> {
-        self.stack_bytes = self.stack_bytes.saturating_add(bytes);
-        if self.stack_bytes > self.ctx.limits.max_pickle_stack_bytes {
-            return Err(Break::Limit(format!(
-                "the stack holds more than {} of tuples and dicts",
-                human_bytes(self.ctx.limits.max_pickle_stack_bytes as u64)
-            )));
-        }
-        Ok(())
-    }
-
-    /// Replaces the top of the stack (there is one) by `v`.
-    pub(super) fn replace_top(&mut self, v: Value) -> Res<()> {
-        let Some(top) = self.stack.last_mut() else {
-            return Ok(());
-        };
-        let old = std::mem::replace(top, v);
-        let (was_hot, now_hot) = (
-            old.interesting(),
-            self.stack.last().is_some_and(Value::interesting),
-        );
-        self.hot = self
-            .hot
-            .saturating_sub(usize::from(was_hot))
-            .saturating_add(usize::from(now_hot));
-        self.unweigh(std::slice::from_ref(&old));
-        let b = self.stack.last().map_or(0, Value::stack_bytes);
-        self.weigh(b)
     }
 
     #[inline]
@@ -250,11 +203,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         if v.interesting() {
             self.hot = self.hot.saturating_add(1);
         }
-        let b = v.stack_bytes();
         self.stack.push(v);
-        if b > 0 {
-            self.weigh(b)?;
-        }
         Ok(())
     }
 
@@ -267,8 +216,6 @@ impl<'c, 'a> Machine<'c, 'a> {
         if v.interesting() {
             self.hot = self.hot.saturating_sub(1);
         }
-        let b = v.stack_bytes();
-        self.stack_bytes = self.stack_bytes.saturating_sub(b);
         Ok(v)
     }
 
@@ -370,7 +317,6 @@ impl<'c, 'a> Machine<'c, 'a> {
         self.top()?;
         if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
             *v = Value::Dict(DictVal::new(Vec::new(), false));
-            self.weigh(DICT_STACK_BYTES)?;
         }
         Ok(())
     }

@@ -235,7 +235,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 } else {
                     self.hot = self.hot.saturating_sub(flags.hot);
                     let t = self.pop_tuple_items(n);
-                    self.unweigh(&t);
                     self.loose(&t, op_name(op), at);
                     flags.tuple(t)
                 };
@@ -494,7 +493,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                         };
                         // NumpyUnpickler replaces the wrapper by the array it read: what is
                         // left on the stack is no wrapper (a wrapper seen later was not built).
-                        self.replace_top(array)?;
+                        if let Some(top) = self.stack.last_mut() {
+                            *top = array;
+                        }
                     }
                 }
                 self.rebind(&state, at)?;

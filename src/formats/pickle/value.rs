@@ -24,15 +24,6 @@ pub(super) struct Blob {
 /// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
 const VALUE_OVERHEAD: usize = 64;
 
-/// Heap bytes a dict costs besides its entries' data: its `Rc`, `RefCell` and counts, and room
-/// for four entries (its first allocation).
-const DICT_OVERHEAD: usize = 256;
-
-/// What a dict on the stack weighs there, whatever it holds now: it can be filled up to
-/// [`MAX_DICT_KEPT`] entries through another reference while it is there.
-pub(super) const DICT_STACK_BYTES: usize =
-    DICT_OVERHEAD + MAX_DICT_KEPT * std::mem::size_of::<(Value, Value)>();
-
 thread_local! {
     /// Bytes held by live [`Blob`]s on this thread. A file is inspected on one thread from
     /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
@@ -475,21 +466,9 @@ impl Value {
             Value::Str(b) | Value::Bytes(b) => VALUE_OVERHEAD.saturating_add(b.data.len()),
             Value::Short(_) => VALUE_OVERHEAD,
             Value::Tuple { cost, .. } => *cost as usize,
-            Value::Dict(d) => DICT_OVERHEAD.saturating_add(d.borrow().cost),
+            Value::Dict(d) => VALUE_OVERHEAD.saturating_add(d.borrow().cost),
             Value::Dtype(d) => VALUE_OVERHEAD.saturating_add(d.borrow().spec.len()),
             _ => VALUE_OVERHEAD,
-        }
-    }
-
-    /// Heap bytes this value holds on the stack besides its slot, for `max_pickle_stack_bytes`:
-    /// a tuple's cost (worked out when it was built), a dict's [`DICT_STACK_BYTES`]. Strings,
-    /// bytes and references count against `max_pickle_kept_bytes` instead.
-    #[inline]
-    pub(super) fn stack_bytes(&self) -> usize {
-        match self {
-            Value::Tuple { cost, .. } => *cost as usize,
-            Value::Dict(_) => DICT_STACK_BYTES,
-            _ => 0,
         }
     }
 
@@ -592,7 +571,7 @@ mod tests {
             d.borrow_mut().insert(Value::Int(0), target);
         }
         assert!(dict.interesting() && dict.holds_ref());
-        assert_eq!(dict.cost(), DICT_OVERHEAD + 2 * VALUE_OVERHEAD);
+        assert_eq!(dict.cost(), 3 * VALUE_OVERHEAD);
         // And through a tuple inside a tuple.
         assert!(Value::tuple_of(vec![t].into()).interesting());
     }
