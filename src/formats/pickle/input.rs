@@ -454,11 +454,6 @@ impl<'r> Input<'r> {
         if self.pos >= self.ub_end {
             self.fetch(1)?;
         }
-        if let Some(&b) = self.buf.get(self.start).filter(|_| self.start < self.end) {
-            self.start = self.start.wrapping_add(1);
-            self.pos = self.pos.wrapping_add(1);
-            return Ok(b);
-        }
         match self.peek()? {
             Some(b) => {
                 self.consume(1);

@@ -316,7 +316,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn share_top(&mut self) -> Res<()> {
         self.top()?;
         if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
-            *v = Value::Dict(DictVal::new(Vec::new(), false));
+            *v = Value::Dict(DictVal::new());
         }
         Ok(())
     }

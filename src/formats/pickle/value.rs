@@ -243,16 +243,9 @@ pub(super) struct DictVal {
 }
 
 impl DictVal {
-    pub(super) fn new(entries: Vec<(Value, Value)>, dropped: bool) -> Rc<RefCell<DictVal>> {
-        let mut d = DictVal {
-            entries: Vec::with_capacity(entries.len()),
-            dropped,
-            ..DictVal::default()
-        };
-        for (k, v) in entries {
-            d.insert(k, v);
-        }
-        Rc::new(RefCell::new(d))
+    /// An empty dict (entries come through [`DictVal::insert`], which keeps the flags).
+    pub(super) fn new() -> Rc<RefCell<DictVal>> {
+        Rc::new(RefCell::new(DictVal::default()))
     }
 
     /// Adds an entry, or notes it was dropped when the dict is full.
@@ -561,7 +554,7 @@ mod tests {
     #[test]
     fn a_dict_sees_what_is_put_into_it_later_and_a_tuple_holding_it_is_interesting_from_the_start()
     {
-        let dict = Value::Dict(DictVal::new(Vec::new(), false));
+        let dict = Value::Dict(DictVal::new());
         let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into());
         assert!(!dict.interesting() && !dict.holds_ref());
         // The dict can be filled later through another reference.
