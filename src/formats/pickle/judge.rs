@@ -6,7 +6,7 @@
 
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{Machine, human_bytes};
-use super::value::{Blob, Dtype, Ref, Value, args_of, live_blob_bytes, tuple};
+use super::value::{Blob, Dtype, Ref, Value, args_of, live_kept_bytes, tuple};
 use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
@@ -244,7 +244,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             Helper::CallNow => {
                 if let Some(f @ (Value::Ref(_) | Value::Bound { .. })) = items.first() {
-                    let rest = tuple(items.get(1..).unwrap_or(&[]));
+                    let rest = tuple(
+                        items.get(1..).unwrap_or(&[]),
+                        self.ctx.limits.max_pickle_kept_bytes,
+                    );
                     return self.call(f.clone(), rest, opcode, at);
                 }
                 self.wrapped(r, items.first(), None, false, opcode, at)?;
@@ -537,7 +540,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             "numpy.dtype" | "numpy.core.multiarray.dtype" | "numpy._core.multiarray.dtype" => {
                 if let Some(d) = text(0) {
-                    return Ok(Dtype::value_of(&d));
+                    return Ok(Dtype::value_of(&d, self.ctx.limits.max_pickle_kept_bytes));
                 }
             }
             "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {
@@ -741,7 +744,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 limits.max_global_name
             )));
         }
-        if live_blob_bytes().saturating_add(len) > limits.max_pickle_kept_bytes {
+        if live_kept_bytes().saturating_add(len) > limits.max_pickle_kept_bytes {
             return Err(Break::Limit(format!(
                 "imports, strings and bytes held at once pass {}",
                 human_bytes(limits.max_pickle_kept_bytes as u64)

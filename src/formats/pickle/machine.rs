@@ -5,7 +5,7 @@
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
 use super::memo::{Memo, Put, bit_get};
-use super::value::{Blob, DictVal, SHORT, Short, Value, live_blob_bytes};
+use super::value::{Blob, DictVal, SHORT, Short, Value, live_kept_bytes};
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use std::cell::RefCell;
@@ -283,7 +283,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             .ctx
             .limits
             .max_pickle_kept_bytes
-            .saturating_sub(live_blob_bytes());
+            .saturating_sub(live_kept_bytes());
         let cap = u64::try_from(self.ctx.limits.max_kept_value.min(room)).unwrap_or(u64::MAX);
         usize::try_from(n.min(cap)).unwrap_or(0)
     }
@@ -315,21 +315,37 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// entries.
     pub(super) fn share_top(&mut self) -> Res<()> {
         self.top()?;
+        let budget = self.ctx.limits.max_pickle_kept_bytes;
         if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
-            *v = Value::Dict(DictVal::new());
+            // Past the kept-bytes budget the dict is not made: lost (it fails closed), and
+            // interesting where the empty dict was not.
+            *v = DictVal::new(budget).map_or(Value::Lost, Value::Dict);
+            if v.interesting() {
+                self.hot = self.hot.saturating_add(1);
+            }
         }
         Ok(())
     }
 
     pub(super) fn dict_insert(&mut self, items: &mut Vec<Value>) -> Res<()> {
         self.share_top()?;
+        let budget = self.ctx.limits.max_pickle_kept_bytes;
+        let mut warmed = 0;
         if let Value::Dict(d) = self.top()? {
-            let mut d = d.borrow_mut();
+            let was = d.borrow().hot();
+            let mut dict = d.borrow_mut();
             let mut it = items.drain(..).map(Value::without_dicts);
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                d.insert(k, v);
+                dict.insert(k, v, budget);
+            }
+            // The dict turned interesting: the stack slots that hold it were counted cold
+            // when pushed, and count as interesting when popped. Every holder is counted now
+            // (tuples holding it were counted already: that only delays a merge).
+            if !was && dict.hot() {
+                warmed = Rc::strong_count(d);
             }
         }
+        self.hot = self.hot.saturating_add(warmed);
         Ok(())
     }
 

@@ -118,6 +118,11 @@ impl Memo {
             }
             self.set_lost(i, false);
         }
+        if matches!(v, Value::Lost) {
+            // Read back as lost from its mark: no value to keep.
+            self.set_lost(i, true);
+            return Put::Done;
+        }
         if !v.interesting() && !v.kept_for_arrays() {
             return if self.cost > hard {
                 Put::Full

@@ -9,7 +9,6 @@ use super::value::{Blob, DictVal, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Distinct extension codes (`EXT1/2/4`) one stream may name.
@@ -236,7 +235,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.hot = self.hot.saturating_sub(flags.hot);
                     let t = self.pop_tuple_items(n);
                     self.loose(&t, op_name(op), at);
-                    flags.tuple(t)
+                    flags.tuple(t, self.ctx.limits.max_pickle_kept_bytes)
                 };
                 self.push(v)?;
             }
@@ -405,15 +404,21 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let mut items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "DICT", at)?;
                 self.loose(&items, "DICT", at);
-                let mut dict = DictVal::default();
-                // As SETITEM: a dict keeps no dict (nor one nested as deep as it likes).
-                let mut it = items.drain(..).map(Value::without_dicts);
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    dict.insert(k, v);
-                }
-                drop(it);
+                let budget = self.ctx.limits.max_pickle_kept_bytes;
+                // Past the kept-bytes budget the dict is not made: lost (it fails closed).
+                let v = match DictVal::new(budget) {
+                    Some(d) => {
+                        // As SETITEM: a dict keeps no dict (nor one nested as deep as it likes).
+                        let mut it = items.drain(..).map(Value::without_dicts);
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            d.borrow_mut().insert(k, v, budget);
+                        }
+                        Value::Dict(d)
+                    }
+                    None => Value::Lost,
+                };
                 self.recycle(items);
-                self.push(Value::Dict(Rc::new(RefCell::new(dict))))?;
+                self.push(v)?;
             }
             b'l' | 0x91 => {
                 let items = self.pop_mark()?;
@@ -423,10 +428,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.push(Value::Opaque)?;
             }
             b't' => {
-                let items = self.pop_mark()?;
-                self.loose(&items, "TUPLE", at);
-                let v = tuple(&items);
-                self.recycle(items);
+                // Made from the stack in place: a tuple of a million items is no copy of them.
+                let Some(k) = self.marks.pop() else {
+                    return invalid("could not find MARK");
+                };
+                let stack = std::mem::take(&mut self.stack);
+                let items = stack.get(k..).unwrap_or(&[]);
+                self.loose(items, "TUPLE", at);
+                let v = tuple(items, self.ctx.limits.max_pickle_kept_bytes);
+                let cooled = items.iter().filter(|v| v.interesting()).count();
+                self.stack = stack;
+                self.stack.truncate(k);
+                self.hot = self.hot.saturating_sub(cooled);
                 self.push(v)?;
             }
             b'a' => {
@@ -591,7 +604,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let callee = self.import_lines(inp, "INST", at)?;
                 let args = self.pop_mark()?;
                 self.loose(&args, "INST", at);
-                let t = tuple(&args);
+                let t = tuple(&args, self.ctx.limits.max_pickle_kept_bytes);
                 self.recycle(args);
                 let v = self.call(callee, t, "INST", at)?;
                 self.push(v)?;
@@ -602,7 +615,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return invalid("OBJ with no class");
                 };
                 self.loose(args, "OBJ", at);
-                let (callee, t) = (callee.clone(), tuple(args));
+                let (callee, t) = (
+                    callee.clone(),
+                    tuple(args, self.ctx.limits.max_pickle_kept_bytes),
+                );
                 self.recycle(items);
                 let v = self.call(callee, t, "OBJ", at)?;
                 self.push(v)?;

@@ -1,6 +1,8 @@
 //! Inert values: what the machine tracks in place of the objects a loader would build, and
-//! the accounting of the bytes they keep (strings, bytes and import paths count against
-//! `max_pickle_kept_bytes` while they live).
+//! the accounting of the memory they keep: strings, bytes, import paths, tuples, dicts and
+//! dtypes count against `max_pickle_kept_bytes` while they live. Past it, a new tuple, dict
+//! or dtype is not made ([`Value::Lost`]: used as a name, a callable or an argument, it fails
+//! closed) and a dict takes no more entries.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::cell::RefCell;
@@ -25,20 +27,69 @@ pub(super) struct Blob {
 const VALUE_OVERHEAD: usize = 64;
 
 thread_local! {
-    /// Bytes held by live [`Blob`]s on this thread. A file is inspected on one thread from
+    /// Heap bytes held by live values on this thread. A file is inspected on one thread from
     /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
-    static LIVE_BLOB_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static LIVE_KEPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The most [`LIVE_KEPT_BYTES`] has been since [`reset_peak`].
+    static PEAK_KEPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+pub(super) fn reset_peak() {
+    PEAK_KEPT_BYTES.with(|c| c.set(live_kept_bytes()));
+}
+
+#[cfg(test)]
+pub(super) fn peak_kept_bytes() -> usize {
+    PEAK_KEPT_BYTES.with(|c| c.get())
+}
+
+#[inline(always)]
+fn note_peak(_total: usize) {
+    #[cfg(test)]
+    PEAK_KEPT_BYTES.with(|c| c.set(c.get().max(_total)));
 }
 
 #[inline]
-pub(super) fn live_blob_bytes() -> usize {
-    LIVE_BLOB_BYTES.with(|c| c.get())
+pub(super) fn live_kept_bytes() -> usize {
+    LIVE_KEPT_BYTES.with(|c| c.get())
+}
+
+#[inline]
+fn charge(n: usize) {
+    LIVE_KEPT_BYTES.with(|c| {
+        c.set(c.get().saturating_add(n));
+        note_peak(c.get());
+    });
+}
+
+#[inline]
+fn discharge(n: usize) {
+    LIVE_KEPT_BYTES.with(|c| c.set(c.get().saturating_sub(n)));
+}
+
+/// Charges `n` bytes when they fit within `budget` with what is live.
+#[inline]
+fn charge_within(n: usize, budget: usize) -> bool {
+    LIVE_KEPT_BYTES.with(|c| {
+        let total = c.get().saturating_add(n);
+        let fits = total <= budget;
+        if fits {
+            c.set(total);
+            note_peak(total);
+        }
+        fits
+    })
 }
 
 impl Blob {
     pub(super) fn new(data: Vec<u8>, len: u64) -> Self {
         let charged = data.capacity().saturating_add(VALUE_OVERHEAD);
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
+        charge(charged);
         Blob { data, len, charged }
     }
 
@@ -56,8 +107,7 @@ impl Blob {
 
 impl Drop for Blob {
     fn drop(&mut self) {
-        let charged = self.charged;
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
+        discharge(self.charged);
     }
 }
 
@@ -75,8 +125,7 @@ const REF_OVERHEAD: usize = 64;
 
 impl Drop for Ref {
     fn drop(&mut self) {
-        let charged = self.path.len().saturating_add(REF_OVERHEAD);
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_sub(charged)));
+        discharge(self.path.len().saturating_add(REF_OVERHEAD));
     }
 }
 
@@ -89,8 +138,7 @@ impl Ref {
             path.push('.');
             path.push_str(name);
         }
-        let charged = path.len().saturating_add(REF_OVERHEAD);
-        LIVE_BLOB_BYTES.with(|c| c.set(c.get().saturating_add(charged)));
+        charge(path.len().saturating_add(REF_OVERHEAD));
         Ref {
             path: path.into_boxed_str(),
             module_len: module.len(),
@@ -156,7 +204,7 @@ pub(super) enum Value {
     /// the nesting: one dict shared through five levels of 64-item tuples is 64^5 paths
     /// (332 bytes took 41 s).
     Tuple {
-        items: Rc<[Value]>,
+        items: Items,
         hot: bool,
         refs: bool,
         dynamic: bool,
@@ -167,6 +215,39 @@ pub(super) enum Value {
     /// A memoized string, bytes, tuple or dict that was not kept (the memo budget was spent).
     /// Used as an import operand it fails closed (`pickle-dynamic-global`).
     Lost,
+}
+
+/// A tuple's kept items, shared by its copies. Their memory is charged to the live total
+/// when the tuple is made and returned when its last copy is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct Items(Rc<[Value]>);
+
+/// Heap bytes a tuple costs besides its items (the `Rc` counts, allocator headers).
+const ITEMS_OVERHEAD: usize = 32;
+
+impl Items {
+    #[inline]
+    fn charge_of(n: usize) -> usize {
+        n.saturating_mul(std::mem::size_of::<Value>())
+            .saturating_add(ITEMS_OVERHEAD)
+    }
+}
+
+impl std::ops::Deref for Items {
+    type Target = [Value];
+    #[inline(always)]
+    fn deref(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl Drop for Items {
+    #[inline]
+    fn drop(&mut self) {
+        if Rc::strong_count(&self.0) == 1 {
+            discharge(Items::charge_of(self.0.len()));
+        }
+    }
 }
 
 /// What a tuple's items say, worked out in one pass over them.
@@ -212,12 +293,14 @@ impl TupleFlags {
         f
     }
 
-    /// The tuple of `items` (the items these flags were worked out from).
+    /// The tuple of `items` (the items these flags were worked out from), when its memory
+    /// fits within `budget` with what is live.
     #[inline]
-    pub(super) fn tuple(&self, items: Rc<[Value]>) -> Value {
-        if self.depth > MAX_TUPLE_DEPTH {
+    pub(super) fn tuple(&self, items: Rc<[Value]>, budget: usize) -> Value {
+        if self.depth > MAX_TUPLE_DEPTH || !charge_within(Items::charge_of(items.len()), budget) {
             return Value::Lost;
         }
+        let items = Items(items);
         Value::Tuple {
             depth: self.depth,
             hot: self.hot > 0 || self.dynamic,
@@ -231,37 +314,78 @@ impl TupleFlags {
 
 /// A dict's entries, the first [`MAX_DICT_KEPT`] of them, and what [`Value::interesting`],
 /// [`Value::holds_ref`] and [`Value::cost`] say of them, kept up to date as entries are added
-/// (no entry holds a dict: [`Value::without_dicts`]).
-#[derive(Debug, Default)]
+/// (no entry holds a dict: [`Value::without_dicts`]). Its memory is charged to the live total
+/// as it grows, and returned when it is dropped.
+#[derive(Debug)]
 pub(super) struct DictVal {
     entries: Vec<(Value, Value)>,
-    /// Entries past the cap were dropped: a key not found may still be there.
+    /// Entries past the cap or the kept-bytes budget were dropped: a key not found may still
+    /// be there.
     pub(super) dropped: bool,
     hot: bool,
     refs: bool,
     cost: usize,
+    charged: usize,
 }
 
+/// Heap bytes a dict costs besides its entries (the `Rc`, the `RefCell`, the struct).
+const DICT_OVERHEAD: usize = 96;
+
 impl DictVal {
-    /// An empty dict (entries come through [`DictVal::insert`], which keeps the flags).
-    pub(super) fn new() -> Rc<RefCell<DictVal>> {
-        Rc::new(RefCell::new(DictVal::default()))
+    /// An empty dict (entries come through [`DictVal::insert`], which keeps the flags), when
+    /// it fits within `budget` with what is live.
+    pub(super) fn new(budget: usize) -> Option<Rc<RefCell<DictVal>>> {
+        charge_within(DICT_OVERHEAD, budget).then(|| {
+            Rc::new(RefCell::new(DictVal {
+                entries: Vec::new(),
+                dropped: false,
+                hot: false,
+                refs: false,
+                cost: 0,
+                charged: DICT_OVERHEAD,
+            }))
+        })
     }
 
-    /// Adds an entry, or notes it was dropped when the dict is full.
-    pub(super) fn insert(&mut self, k: Value, v: Value) {
-        if self.entries.len() < MAX_DICT_KEPT {
-            self.hot |= k.interesting() || v.interesting();
-            self.refs |= k.holds_ref() || v.holds_ref();
-            self.cost = self.cost.saturating_add(k.cost()).saturating_add(v.cost());
-            self.entries.push((k, v));
-        } else {
+    /// Adds an entry, or notes it was dropped when the dict is full or its room does not fit
+    /// within `budget`.
+    pub(super) fn insert(&mut self, k: Value, v: Value, budget: usize) {
+        let len = self.entries.len();
+        if len >= MAX_DICT_KEPT {
             self.dropped = true;
+            return;
         }
+        if len == self.entries.capacity() {
+            let grown = len.saturating_mul(2).clamp(4, MAX_DICT_KEPT);
+            let more = grown
+                .saturating_sub(len)
+                .saturating_mul(std::mem::size_of::<(Value, Value)>());
+            if !charge_within(more, budget) {
+                self.dropped = true;
+                return;
+            }
+            self.charged = self.charged.saturating_add(more);
+            self.entries.reserve_exact(grown.saturating_sub(len));
+        }
+        self.hot |= k.interesting() || v.interesting();
+        self.refs |= k.holds_ref() || v.holds_ref();
+        self.cost = self.cost.saturating_add(k.cost()).saturating_add(v.cost());
+        self.entries.push((k, v));
     }
 
     pub(super) fn entries(&self) -> &[(Value, Value)] {
         &self.entries
+    }
+
+    /// What [`Value::interesting`] says of the dict.
+    pub(super) fn hot(&self) -> bool {
+        self.hot
+    }
+}
+
+impl Drop for DictVal {
+    fn drop(&mut self) {
+        discharge(self.charged);
     }
 }
 
@@ -279,8 +403,16 @@ pub(super) struct Dtype {
     pub(super) unread_state: bool,
 }
 
+/// Heap bytes a dtype costs besides its spec.
+const DTYPE_OVERHEAD: usize = 64;
+
 impl Dtype {
-    pub(super) fn value_of(spec: &str) -> Value {
+    /// `numpy.dtype(spec)`, when it fits within `budget` with what is live (a spec copied
+    /// once per call, through the memo, was 400 MB from a 1 MB file).
+    pub(super) fn value_of(spec: &str, budget: usize) -> Value {
+        if !charge_within(spec.len().saturating_add(DTYPE_OVERHEAD), budget) {
+            return Value::Lost;
+        }
         Value::Dtype(Rc::new(RefCell::new(Dtype {
             spec: spec.into(),
             elsize: None,
@@ -347,6 +479,12 @@ impl Dtype {
     }
 }
 
+impl Drop for Dtype {
+    fn drop(&mut self) {
+        discharge(self.spec.len().saturating_add(DTYPE_OVERHEAD));
+    }
+}
+
 /// Longest string held inline in a [`Value::Short`].
 pub(super) const SHORT: usize = 22;
 
@@ -394,14 +532,15 @@ impl Short {
     }
 }
 
-/// The tuple of `items` (its first [`MAX_TUPLE_KEPT`]).
-pub(super) fn tuple(items: &[Value]) -> Value {
+/// The tuple of `items` (its first [`MAX_TUPLE_KEPT`]), within `budget` (see
+/// [`TupleFlags::tuple`]).
+pub(super) fn tuple(items: &[Value], budget: usize) -> Value {
     if items.is_empty() {
         Value::EmptyTuple
     } else if items.iter().all(|v| matches!(v, Value::Opaque)) {
         Value::Opaque
     } else {
-        Value::tuple_of(items.iter().take(MAX_TUPLE_KEPT).cloned().collect())
+        Value::tuple_of(items.iter().take(MAX_TUPLE_KEPT).cloned().collect(), budget)
     }
 }
 
@@ -421,7 +560,7 @@ impl Value {
             }
             Value::Tuple { hot, .. } => *hot,
             Value::Lost => true,
-            Value::Dict(d) => d.borrow().hot,
+            Value::Dict(d) => d.borrow().hot(),
             _ => true,
         }
     }
@@ -465,9 +604,10 @@ impl Value {
         }
     }
 
-    /// A tuple of `items`, its flags worked out once.
-    pub(super) fn tuple_of(items: Rc<[Value]>) -> Value {
-        TupleFlags::of(&items).tuple(items)
+    /// A tuple of `items`, its flags worked out once, within `budget` (see
+    /// [`TupleFlags::tuple`]).
+    pub(super) fn tuple_of(items: Rc<[Value]>, budget: usize) -> Value {
+        TupleFlags::of(&items).tuple(items, budget)
     }
 
     /// The items of a tuple; none for anything else.
@@ -554,26 +694,29 @@ mod tests {
     #[test]
     fn a_dict_sees_what_is_put_into_it_later_and_a_tuple_holding_it_is_interesting_from_the_start()
     {
-        let dict = Value::Dict(DictVal::new());
-        let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into());
+        let dict = Value::Dict(DictVal::new(usize::MAX).unwrap());
+        let t = Value::tuple_of(vec![Value::Int(1), dict.clone()].into(), usize::MAX);
         assert!(!dict.interesting() && !dict.holds_ref());
         // The dict can be filled later through another reference.
         assert!(t.interesting() && !t.holds_ref());
         if let Value::Dict(d) = &dict {
             let target = Value::Ref(Rc::new(Ref::new("os", "system")));
-            d.borrow_mut().insert(Value::Int(0), target);
+            d.borrow_mut().insert(Value::Int(0), target, usize::MAX);
         }
         assert!(dict.interesting() && dict.holds_ref());
         assert_eq!(dict.cost(), 3 * VALUE_OVERHEAD);
         // And through a tuple inside a tuple.
-        assert!(Value::tuple_of(vec![t].into()).interesting());
+        assert!(Value::tuple_of(vec![t].into(), usize::MAX).interesting());
     }
 
     #[test]
     fn a_tuple_of_plain_values_keeps_what_its_items_say() {
-        let t = Value::tuple_of(vec![Value::Int(1), Value::None].into());
+        let t = Value::tuple_of(vec![Value::Int(1), Value::None].into(), usize::MAX);
         assert!(!t.interesting() && !t.holds_ref());
-        let s = Value::tuple_of(vec![Value::Short(Short::new("k0").unwrap())].into());
+        let s = Value::tuple_of(
+            vec![Value::Short(Short::new("k0").unwrap())].into(),
+            usize::MAX,
+        );
         assert!(s.interesting() && !s.holds_ref());
         assert_eq!(s.cost(), 2 * VALUE_OVERHEAD);
     }

@@ -494,3 +494,31 @@ fn a_search_skips_only_the_starts_an_earlier_search_of_as_many_positions_covers(
     assert_eq!(s.claim(500, 600, true), vec![]);
     assert_eq!(s.claim(0, 1000, true), vec![(150, 600)]);
 }
+
+#[test]
+fn a_dict_filled_on_the_stack_keeps_a_side_reading_from_merging_while_it_is_there() {
+    // Found by review (69 bytes): SETITEM made a dict on the stack interesting without
+    // counting it; popping it then uncounted another value, so a side reading at B merged
+    // into an earlier one with the string "os" still on its stack, and the payload that a
+    // reading starting at B runs was not reported.
+    let b_part = b"\x8c\x02os}K\x01\x8c\x01xs0";
+    let mut w = b"\x8b".to_vec();
+    w.extend_from_slice(&(b_part.len() as i32).to_le_bytes());
+    w.extend_from_slice(b_part);
+    w.extend_from_slice(b"\x8c\x06system\x93\x8c\x11echo aibom-sample\x85R.");
+    let mut frame = b"X".to_vec();
+    frame.extend_from_slice(&((w.len() + 2) as u32).to_le_bytes());
+    frame.extend_from_slice(b"ab");
+    let mut b = b"\x80\x04\x95".to_vec();
+    b.extend_from_slice(&(frame.len() as u64).to_le_bytes());
+    b.extend_from_slice(&frame);
+    b.extend_from_slice(&w);
+    b.extend_from_slice(b".N.");
+    let s = scan(&b);
+    assert!(s.codes.contains(&Code::PickleFrameOverrun), "{:?}", s.codes);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
