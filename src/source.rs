@@ -185,6 +185,64 @@ impl BufRead for SourceReader<'_> {
     }
 }
 
+/// A reader that can pass over bytes: one over a [`Source`] moves its position without
+/// reading them; any other reads and drops them.
+pub trait Skip: BufRead {
+    /// Passes over `n` bytes; returns how many there were (fewer at the end of the data).
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        let mut done = 0u64;
+        while done < n {
+            let avail = self.fill_buf()?;
+            if avail.is_empty() {
+                break;
+            }
+            let m = usize::try_from((avail.len() as u64).min(n.saturating_sub(done))).unwrap_or(0);
+            self.consume(m);
+            done = done.saturating_add(m as u64);
+        }
+        Ok(done)
+    }
+}
+
+impl Skip for SourceReader<'_> {
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        let held = self.end.saturating_sub(self.start);
+        if let Ok(m) = usize::try_from(n)
+            && m <= held
+        {
+            self.consume(m);
+            return Ok(n);
+        }
+        self.start = self.end;
+        let rest = n.saturating_sub(held as u64);
+        let passed = rest.min(self.src.len().saturating_sub(self.pos));
+        self.pos = self.pos.saturating_add(passed);
+        Ok((held as u64).saturating_add(passed))
+    }
+}
+
+/// Any reader, passed over by reading ([`Skip`]'s default).
+pub struct ReadOver<'a>(pub &'a mut dyn BufRead);
+
+impl Read for ReadOver<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.0.read(out)
+    }
+}
+
+impl BufRead for ReadOver<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.0.consume(amt);
+    }
+}
+
+impl Skip for ReadOver<'_> {}
+
+impl Skip for &[u8] {}
+
 /// Copies as many bytes as both slices hold; returns how many.
 pub(crate) fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
     let n = dst.len().min(src.len());
@@ -224,5 +282,42 @@ mod tests {
         let mut out = Vec::new();
         r.read_to_end(&mut out).unwrap();
         assert_eq!(out, &data[5..]);
+    }
+
+    #[test]
+    fn a_source_reader_skips_without_reading_and_says_how_far_it_got() {
+        /// Counts what is read from it.
+        struct Counted(Vec<u8>, std::cell::Cell<u64>);
+        impl Source for Counted {
+            fn len(&self) -> u64 {
+                self.0.len() as u64
+            }
+            fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.read_at(off, buf)?;
+                self.1.set(self.1.get() + n as u64);
+                Ok(n)
+            }
+        }
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| i as u8).collect();
+        let src = Counted(data.clone(), std::cell::Cell::new(0));
+        let mut r = SourceReader::new(&src, 0);
+        assert_eq!(r.fill_buf().unwrap()[..2], [0, 1]);
+        // Within what is buffered, then far past it.
+        assert_eq!(r.skip(10).unwrap(), 10);
+        assert_eq!(r.fill_buf().unwrap()[0], 10);
+        assert_eq!(r.skip(900_000).unwrap(), 900_000);
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &data[900_010..]);
+        assert!(src.1.get() < 300_000, "{} bytes read", src.1.get());
+        // At the end of the data: fewer than asked.
+        let mut r = SourceReader::new(&src, 999_990);
+        assert_eq!(r.skip(100).unwrap(), 10);
+        // Any other reader reads what it skips, and stops at the end as well.
+        let mut slice: &[u8] = &data[..50];
+        let mut over = ReadOver(&mut slice);
+        assert_eq!(over.skip(40).unwrap(), 40);
+        assert_eq!(over.fill_buf().unwrap()[0], 40);
+        assert_eq!(over.skip(40).unwrap(), 10);
     }
 }

@@ -3,9 +3,10 @@
 
 use super::value::Blob;
 use crate::detect::pickle::memchr;
+use crate::source::Skip;
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::io::{self, BufRead};
+use std::io;
 use std::rc::Rc;
 
 /// Why a stream stopped early.
@@ -44,7 +45,7 @@ pub(super) fn invalid<T>(msg: impl Into<String>) -> Res<T> {
 }
 
 pub(super) struct Input<'r> {
-    r: &'r mut dyn BufRead,
+    r: &'r mut dyn Skip,
     /// Bytes taken from `r` and not yet consumed: `buf[start..end]`. Reading through a local
     /// buffer keeps the per-opcode cost to a bounds check instead of two dynamic calls.
     buf: Cow<'r, [u8]>,
@@ -174,7 +175,7 @@ impl<'r> Input<'r> {
     /// `data`: bytes already in memory that come first (a side reading's window and the bytes
     /// read ahead of it); `r` goes on after them. The local buffer is only allocated when `r`
     /// is read.
-    pub(super) fn new(r: &'r mut dyn BufRead, data: &'r [u8], len: Option<u64>) -> Self {
+    pub(super) fn new(r: &'r mut dyn Skip, data: &'r [u8], len: Option<u64>) -> Self {
         Input {
             r,
             buf: Cow::Borrowed(data),
@@ -338,18 +339,28 @@ impl<'r> Input<'r> {
 
     /// Drops the bytes up to `e`.
     fn skip_to(&mut self, e: u64) -> Res<()> {
-        let mut left = e.saturating_sub(self.pos);
+        let left = e.saturating_sub(self.pos);
         self.dropped |= left > 0;
-        while left > 0 {
-            let buf = self.avail()?;
-            if buf.is_empty() {
-                return invalid("pickle data was truncated (in a frame)");
-            }
-            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
-            self.consume(m);
-            left = left.saturating_sub(m as u64);
+        if self.pass(left)? < left {
+            return invalid("pickle data was truncated (in a frame)");
         }
         Ok(())
+    }
+
+    /// Passes over `n` bytes without keeping them: what is buffered, then the reader skips
+    /// the rest (a file's reader without reading it: a 100 MB string that is not kept costs
+    /// no read in each of the readings as file objects). Returns how many there were.
+    fn pass(&mut self, n: u64) -> Res<u64> {
+        let held = self.end.saturating_sub(self.start);
+        let local = usize::try_from(n).map_or(held, |n| n.min(held));
+        self.consume(local);
+        let rest = n.saturating_sub(local as u64);
+        if rest == 0 {
+            return Ok(n);
+        }
+        let skipped = self.r.skip(rest)?;
+        self.pos = self.pos.saturating_add(skipped); // a stream offset
+        Ok((local as u64).saturating_add(skipped))
     }
 
     /// A side reading starting at `start` in the source, sharing `lines` with the other
@@ -650,23 +661,29 @@ impl<'r> Input<'r> {
         if self.pos.saturating_add(n) > self.ub_end {
             self.fetch(n)?;
         }
-        let first = n
-            .min(keep as u64)
-            .min(self.end.saturating_sub(self.start) as u64);
+        let want = n.min(keep as u64);
+        let first = want.min(self.end.saturating_sub(self.start) as u64);
         let mut data = Vec::with_capacity(usize::try_from(first).unwrap_or(0));
-        let mut left = n;
-        while left > 0 {
+        let truncated = |left: u64| {
+            invalid(format!(
+                "pickle data was truncated ({what} declares {n} bytes, {left} missing)"
+            ))
+        };
+        while (data.len() as u64) < want {
             let buf = self.avail()?;
             if buf.is_empty() {
-                return invalid(format!(
-                    "pickle data was truncated ({what} declares {n} bytes, {left} missing)"
-                ));
+                return truncated(n.saturating_sub(data.len() as u64));
             }
-            let m = usize::try_from((buf.len() as u64).min(left)).unwrap_or(0);
-            let room = keep.saturating_sub(data.len()).min(m);
-            data.extend_from_slice(buf.get(..room).unwrap_or(&[]));
+            let m = usize::try_from((buf.len() as u64).min(want.saturating_sub(data.len() as u64)))
+                .unwrap_or(0);
+            data.extend_from_slice(buf.get(..m).unwrap_or(&[]));
             self.consume(m);
-            left = left.saturating_sub(m as u64); // m <= left
+        }
+        // What is not kept is passed over.
+        let left = n.saturating_sub(data.len() as u64);
+        let passed = self.pass(left)?;
+        if passed < left {
+            return truncated(left.saturating_sub(passed));
         }
         Ok(Blob::new(data, n))
     }

@@ -42,7 +42,7 @@ use super::Ctx;
 use crate::detect::Format;
 use crate::detect::pickle::{LEGACY_TORCH_PREFIX, op_name};
 use crate::finding::{Code, Evidence};
-use crate::source::{Source, SourceReader};
+use crate::source::{ReadOver, Skip, Source, SourceReader};
 use input::{Break, FileModel, Input, LineEnds};
 use machine::{End, Machine, Visited};
 use serde::Serialize;
@@ -606,7 +606,7 @@ fn stream_at(
     search: Search<'_>,
     ctx: &mut Ctx,
 ) -> io::Result<Format> {
-    let out = read_streams_from(r, &[], None, ctx, None, how)?;
+    let out = read_streams_from(&mut ReadOver(r), &[], None, ctx, None, how)?;
     let first = how == How::First;
     if first
         && out.memo_missed
@@ -911,7 +911,7 @@ impl Known {
 /// Reads back-to-back streams; `len` is the data's length when known, `side` what a side
 /// reading shares with the other readings of its window.
 fn read_streams_from(
-    r: &mut dyn BufRead,
+    r: &mut dyn Skip,
     data: &[u8],
     len: Option<u64>,
     ctx: &mut Ctx,
