@@ -582,10 +582,18 @@ impl Value {
         }
     }
 
-    /// Holds a reference to a global or a call result: such values are always kept.
+    /// Holds a reference to a global, a partial object, or the result of calling a
+    /// higher-order helper or a joblib array wrapper (later opcodes judge what they do): such
+    /// values are always kept in the memo. Other call results are kept while the memo budget
+    /// lasts, as strings are; one not kept reads back as lost (a list of 700,000 dates, each
+    /// memoized, passed the cap that stops the analysis).
     pub(super) fn holds_ref(&self) -> bool {
         match self {
-            Value::Ref(_) | Value::Call(_) | Value::Bound { .. } => true,
+            Value::Ref(_) | Value::Bound { .. } => true,
+            Value::Call(Some(r)) => {
+                super::judge::Helper::of(r.path()).is_some()
+                    || super::joblib::joblib_wrapper(r.path()).is_some()
+            }
             Value::Tuple { refs, .. } => *refs,
             Value::Dict(d) => d.borrow().refs,
             _ => false,

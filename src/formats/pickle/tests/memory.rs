@@ -357,3 +357,34 @@ fn numpy_dtype_specs_called_again_and_again_count_against_the_budget() {
     );
     assert_eq!(live_kept_bytes(), before);
 }
+
+/// A list of `n` `datetime.date` objects, each memoized as `pickle.dumps` memoizes them.
+fn memoized_dates(n: u32) -> Vec<u8> {
+    let mut b = b"\x80\x02]q\x00cdatetime\ndate\nq\x010".to_vec();
+    for i in 0..n {
+        b.extend_from_slice(b"h\x01C\x04\x07\xd0\x01\x01\x85R");
+        b.push(b'r');
+        b.extend_from_slice(&(i + 2).to_le_bytes());
+        b.push(b'a');
+    }
+    b.push(b'.');
+    b
+}
+
+#[test]
+fn many_memoized_call_results_are_kept_within_the_budget_not_stopped_at_the_cap() {
+    // A list of 700,000 dates (or Decimals), each memoized, passed the cap on references the
+    // memo holds: the analysis stopped and a benign file failed the default gate.
+    let tight = Limits {
+        max_memo_kept_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    let s = scan_with(&memoized_dates(5000), &tight);
+    assert!(s.codes.is_empty(), "{:?}", s.findings.first());
+    // A call result not kept reads back as lost: used as a name, it fails closed.
+    let mut b = memoized_dates(5000);
+    b.pop();
+    b.extend_from_slice(b"j\x80\x13\x00\x00\x8c\x06system\x93.");
+    let (codes, _) = run_with(&b, &tight);
+    assert_eq!(codes, [Code::PickleDynamicGlobal]);
+}
