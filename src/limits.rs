@@ -21,6 +21,11 @@ pub struct Limits {
     /// Bytes of strings and bytes held at once (stack, memo, attributes) while inspecting one
     /// file; values past it are not kept whole.
     pub max_pickle_kept_bytes: usize,
+    /// Bytes of tuples, dicts and dtypes held at once while inspecting one file, counted apart
+    /// from strings so that a file of many containers leaves its names whole. Past it, a new
+    /// one is not made (lost: used as a name, a callable or an argument it fails closed) and a
+    /// dict takes no more entries; the analysis goes on.
+    pub max_pickle_container_bytes: usize,
     /// Longest string or bytes value kept whole (longer ones keep a prefix and their length).
     /// Side readings keep no more than `max_global_name`: they only ask whether anything
     /// dangerous is there, and a value not kept fails closed.
@@ -152,6 +157,7 @@ impl Default for Limits {
             max_pickle_stack: 1_000_000,
             max_memo_entries: 50_000_000,
             max_pickle_kept_bytes: 24 << 20,
+            max_pickle_container_bytes: 16 << 20,
             max_kept_value: 16 << 20,
             max_line: 1 << 20,
             max_global_name: 4096,

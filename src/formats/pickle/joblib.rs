@@ -112,6 +112,20 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// A tuple holding a wrapper class or unbuilt instance that was not kept (nested too
+    /// deep, or past the containers' budget): where the wrapper goes from there is not
+    /// followed.
+    #[inline(always)]
+    pub(super) fn wrapper_lost(&mut self, made: &Value, items: &[Value], at: u64) -> Res<()> {
+        if self.wrappers && matches!(made, Value::Lost) && items.iter().any(wrapper_like) {
+            return self.unresolved_wrapper(
+                at,
+                "a joblib array wrapper is held in a tuple that is not kept (nested too deep, or past the budget)".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
     fn wrapper_stored(&mut self, items: &[Value], opcode: &str, at: u64) -> Res<()> {
         if items.iter().any(wrapper_like) {
             return self.unresolved_wrapper(

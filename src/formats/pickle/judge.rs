@@ -171,8 +171,26 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    /// A call made while loading: `callee(*args)`.
+    /// A call made while loading: `callee(*args)`. A joblib array wrapper instance it makes
+    /// awaits its BUILD ([`Machine::container_budget`]).
     pub(super) fn call(
+        &mut self,
+        callee: Value,
+        args: Value,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        let v = self.call_judged(callee, args, opcode, at)?;
+        if self.wrappers
+            && let Value::Call(Some(r)) = &v
+            && super::joblib::joblib_wrapper(r.path()).is_some()
+        {
+            self.awaiting_build = self.awaiting_build.saturating_add(1);
+        }
+        Ok(v)
+    }
+
+    fn call_judged(
         &mut self,
         callee: Value,
         args: Value,
@@ -244,10 +262,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             Helper::CallNow => {
                 if let Some(f @ (Value::Ref(_) | Value::Bound { .. })) = items.first() {
-                    let rest = tuple(
-                        items.get(1..).unwrap_or(&[]),
-                        self.ctx.limits.max_pickle_kept_bytes,
-                    );
+                    let args = items.get(1..).unwrap_or(&[]);
+                    let rest = tuple(args, self.container_budget());
+                    self.wrapper_lost(&rest, args, at)?;
                     return self.call(f.clone(), rest, opcode, at);
                 }
                 self.wrapped(r, items.first(), None, false, opcode, at)?;
@@ -540,7 +557,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             "numpy.dtype" | "numpy.core.multiarray.dtype" | "numpy._core.multiarray.dtype" => {
                 if let Some(d) = text(0) {
-                    return Ok(Dtype::value_of(&d, self.ctx.limits.max_pickle_kept_bytes));
+                    return Ok(Dtype::value_of(&d, self.container_budget()));
                 }
             }
             "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {
@@ -663,8 +680,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// `assert isinstance(saved_id, tuple)`, and what follows is still read (a superset).
     pub(super) fn persistent(&mut self, pid: &Value, opcode: &'static str, at: u64) -> Res<()> {
         self.record_call("<persistent_load>", opcode, at);
-        match pid.items() {
-            [tag, obj, ..] if matches!(tag.text(), Some("module") | None) => self.push(obj.clone()),
+        match (pid, pid.items()) {
+            (_, [tag, obj, ..]) if matches!(tag.text(), Some("module") | None) => {
+                self.push(obj.clone())
+            }
+            // An id not kept, or made at load time: what the loader's `persistent_load` returns
+            // for it (torch's legacy loader returns a module's name for `('module', ...)`)
+            // cannot be told, so it fails closed where it is used.
+            (Value::Lost | Value::Call(_) | Value::Bound { .. }, _) => {
+                self.activity = self.activity.saturating_add(1);
+                self.push(Value::Lost)
+            }
             _ => self.push(Value::Opaque),
         }
     }

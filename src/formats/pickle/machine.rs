@@ -88,7 +88,16 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) opcodes_run: u64,
     /// The buffer of [`Machine::pop_mark`].
     pub(super) scratch: Vec<Value>,
+    /// joblib array wrapper instances made and not yet built (see
+    /// [`Machine::container_budget`]).
+    pub(super) awaiting_build: usize,
 }
+
+/// Bytes of containers past `max_pickle_container_bytes` that the state of a joblib array
+/// wrapper awaiting its BUILD may take (its dict, shape and dtype), so that a file of many
+/// containers does not leave its arrays unreadable. A wrapper made and never built keeps it
+/// open; it stays bounded.
+const WRAPPER_STATE_RESERVE: usize = 4 << 20;
 
 /// Items whose buffer [`Machine::recycle`] keeps (24 bytes each).
 const SCRATCH_KEPT: usize = 1 << 16;
@@ -172,6 +181,19 @@ impl<'c, 'a> Machine<'c, 'a> {
             opcodes_left: 0,
             opcodes_run: 0,
             scratch: Vec::new(),
+            awaiting_build: 0,
+        }
+    }
+
+    /// What tuples, dicts and dtypes may hold at once: `max_pickle_container_bytes`, and
+    /// [`WRAPPER_STATE_RESERVE`] more while a joblib array wrapper awaits its BUILD.
+    #[inline]
+    pub(super) fn container_budget(&self) -> usize {
+        let budget = self.ctx.limits.max_pickle_container_bytes;
+        if self.awaiting_build > 0 {
+            budget.saturating_add(WRAPPER_STATE_RESERVE)
+        } else {
+            budget
         }
     }
 
@@ -315,7 +337,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// entries.
     pub(super) fn share_top(&mut self) -> Res<()> {
         self.top()?;
-        let budget = self.ctx.limits.max_pickle_kept_bytes;
+        let budget = self.container_budget();
         if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
             // Past the kept-bytes budget the dict is not made: lost (it fails closed), and
             // interesting where the empty dict was not.
@@ -329,7 +351,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     pub(super) fn dict_insert(&mut self, items: &mut Vec<Value>) -> Res<()> {
         self.share_top()?;
-        let budget = self.ctx.limits.max_pickle_kept_bytes;
+        let budget = self.container_budget();
         let mut warmed = 0;
         if let Value::Dict(d) = self.top()? {
             let was = d.borrow().hot();

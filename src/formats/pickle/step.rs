@@ -235,7 +235,15 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.hot = self.hot.saturating_sub(flags.hot);
                     let t = self.pop_tuple_items(n);
                     self.loose(&t, op_name(op), at);
-                    flags.tuple(t, self.ctx.limits.max_pickle_kept_bytes)
+                    let budget = self.container_budget();
+                    if self.wrappers {
+                        let items = Rc::clone(&t);
+                        let v = flags.tuple(t, budget);
+                        self.wrapper_lost(&v, &items, at)?;
+                        v
+                    } else {
+                        flags.tuple(t, budget)
+                    }
                 };
                 self.push(v)?;
             }
@@ -404,7 +412,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let mut items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "DICT", at)?;
                 self.loose(&items, "DICT", at);
-                let budget = self.ctx.limits.max_pickle_kept_bytes;
+                let budget = self.container_budget();
                 // Past the kept-bytes budget the dict is not made: lost (it fails closed).
                 let v = match DictVal::new(budget) {
                     Some(d) => {
@@ -435,9 +443,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let stack = std::mem::take(&mut self.stack);
                 let items = stack.get(k..).unwrap_or(&[]);
                 self.loose(items, "TUPLE", at);
-                let v = tuple(items, self.ctx.limits.max_pickle_kept_bytes);
+                let v = tuple(items, self.container_budget());
                 let cooled = items.iter().filter(|v| v.interesting()).count();
+                let lost = self.wrapper_lost(&v, items, at);
                 self.stack = stack;
+                lost?;
                 self.stack.truncate(k);
                 self.hot = self.hot.saturating_sub(cooled);
                 self.push(v)?;
@@ -491,6 +501,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
                     if let Some(wrapper) = joblib_wrapper(r.path()).filter(|_| !self.plain) {
+                        self.awaiting_build = self.awaiting_build.saturating_sub(1);
                         let array = match wrapper {
                             Wrapper::Inline => {
                                 // joblib ends the current frame before writing the array data.
@@ -604,7 +615,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let callee = self.import_lines(inp, "INST", at)?;
                 let args = self.pop_mark()?;
                 self.loose(&args, "INST", at);
-                let t = tuple(&args, self.ctx.limits.max_pickle_kept_bytes);
+                let t = tuple(&args, self.container_budget());
+                self.wrapper_lost(&t, &args, at)?;
                 self.recycle(args);
                 let v = self.call(callee, t, "INST", at)?;
                 self.push(v)?;
@@ -615,10 +627,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return invalid("OBJ with no class");
                 };
                 self.loose(args, "OBJ", at);
-                let (callee, t) = (
-                    callee.clone(),
-                    tuple(args, self.ctx.limits.max_pickle_kept_bytes),
-                );
+                let (callee, t) = (callee.clone(), tuple(args, self.container_budget()));
+                self.wrapper_lost(&t, args, at)?;
                 self.recycle(items);
                 let v = self.call(callee, t, "OBJ", at)?;
                 self.push(v)?;

@@ -1,8 +1,9 @@
 //! Inert values: what the machine tracks in place of the objects a loader would build, and
-//! the accounting of the memory they keep: strings, bytes, import paths, tuples, dicts and
-//! dtypes count against `max_pickle_kept_bytes` while they live. Past it, a new tuple, dict
-//! or dtype is not made ([`Value::Lost`]: used as a name, a callable or an argument, it fails
-//! closed) and a dict takes no more entries.
+//! the accounting of the memory they keep while they live: strings, bytes and import paths
+//! against `max_pickle_kept_bytes`; tuples, dicts and dtypes against
+//! `max_pickle_container_bytes`. Past the latter, a new tuple, dict or dtype is not made
+//! ([`Value::Lost`]: used as a name, a callable or an argument, it fails closed) and a dict
+//! takes no more entries.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::cell::RefCell;
@@ -30,28 +31,29 @@ thread_local! {
     /// Heap bytes held by live values on this thread. A file is inspected on one thread from
     /// start to end, so this is the file's kept memory; it shrinks as values are dropped.
     static LIVE_KEPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Heap bytes held by live tuples, dicts and dtypes on this thread.
+    static LIVE_CONTAINER_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
 thread_local! {
-    /// The most [`LIVE_KEPT_BYTES`] has been since [`reset_peak`].
-    static PEAK_KEPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The most [`LIVE_CONTAINER_BYTES`] has been since [`reset_peak`].
+    static PEAK_CONTAINER_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
 pub(super) fn reset_peak() {
-    PEAK_KEPT_BYTES.with(|c| c.set(live_kept_bytes()));
+    PEAK_CONTAINER_BYTES.with(|c| c.set(live_container_bytes()));
 }
 
 #[cfg(test)]
-pub(super) fn peak_kept_bytes() -> usize {
-    PEAK_KEPT_BYTES.with(|c| c.get())
+pub(super) fn peak_container_bytes() -> usize {
+    PEAK_CONTAINER_BYTES.with(|c| c.get())
 }
 
-#[inline(always)]
-fn note_peak(_total: usize) {
-    #[cfg(test)]
-    PEAK_KEPT_BYTES.with(|c| c.set(c.get().max(_total)));
+#[cfg(test)]
+pub(super) fn live_container_bytes() -> usize {
+    LIVE_CONTAINER_BYTES.with(|c| c.get())
 }
 
 #[inline]
@@ -61,10 +63,7 @@ pub(super) fn live_kept_bytes() -> usize {
 
 #[inline]
 fn charge(n: usize) {
-    LIVE_KEPT_BYTES.with(|c| {
-        c.set(c.get().saturating_add(n));
-        note_peak(c.get());
-    });
+    LIVE_KEPT_BYTES.with(|c| c.set(c.get().saturating_add(n)));
 }
 
 #[inline]
@@ -72,18 +71,24 @@ fn discharge(n: usize) {
     LIVE_KEPT_BYTES.with(|c| c.set(c.get().saturating_sub(n)));
 }
 
-/// Charges `n` bytes when they fit within `budget` with what is live.
+/// Charges a container's `n` bytes when they fit within `budget` with the live containers.
 #[inline]
-fn charge_within(n: usize, budget: usize) -> bool {
-    LIVE_KEPT_BYTES.with(|c| {
+fn charge_container(n: usize, budget: usize) -> bool {
+    LIVE_CONTAINER_BYTES.with(|c| {
         let total = c.get().saturating_add(n);
         let fits = total <= budget;
         if fits {
             c.set(total);
-            note_peak(total);
+            #[cfg(test)]
+            PEAK_CONTAINER_BYTES.with(|p| p.set(p.get().max(total)));
         }
         fits
     })
+}
+
+#[inline]
+fn discharge_container(n: usize) {
+    LIVE_CONTAINER_BYTES.with(|c| c.set(c.get().saturating_sub(n)));
 }
 
 impl Blob {
@@ -245,7 +250,7 @@ impl Drop for Items {
     #[inline]
     fn drop(&mut self) {
         if Rc::strong_count(&self.0) == 1 {
-            discharge(Items::charge_of(self.0.len()));
+            discharge_container(Items::charge_of(self.0.len()));
         }
     }
 }
@@ -297,7 +302,8 @@ impl TupleFlags {
     /// fits within `budget` with what is live.
     #[inline]
     pub(super) fn tuple(&self, items: Rc<[Value]>, budget: usize) -> Value {
-        if self.depth > MAX_TUPLE_DEPTH || !charge_within(Items::charge_of(items.len()), budget) {
+        if self.depth > MAX_TUPLE_DEPTH || !charge_container(Items::charge_of(items.len()), budget)
+        {
             return Value::Lost;
         }
         let items = Items(items);
@@ -335,7 +341,7 @@ impl DictVal {
     /// An empty dict (entries come through [`DictVal::insert`], which keeps the flags), when
     /// it fits within `budget` with what is live.
     pub(super) fn new(budget: usize) -> Option<Rc<RefCell<DictVal>>> {
-        charge_within(DICT_OVERHEAD, budget).then(|| {
+        charge_container(DICT_OVERHEAD, budget).then(|| {
             Rc::new(RefCell::new(DictVal {
                 entries: Vec::new(),
                 dropped: false,
@@ -360,7 +366,7 @@ impl DictVal {
             let more = grown
                 .saturating_sub(len)
                 .saturating_mul(std::mem::size_of::<(Value, Value)>());
-            if !charge_within(more, budget) {
+            if !charge_container(more, budget) {
                 self.dropped = true;
                 return;
             }
@@ -385,7 +391,7 @@ impl DictVal {
 
 impl Drop for DictVal {
     fn drop(&mut self) {
-        discharge(self.charged);
+        discharge_container(self.charged);
     }
 }
 
@@ -410,7 +416,7 @@ impl Dtype {
     /// `numpy.dtype(spec)`, when it fits within `budget` with what is live (a spec copied
     /// once per call, through the memo, was 400 MB from a 1 MB file).
     pub(super) fn value_of(spec: &str, budget: usize) -> Value {
-        if !charge_within(spec.len().saturating_add(DTYPE_OVERHEAD), budget) {
+        if !charge_container(spec.len().saturating_add(DTYPE_OVERHEAD), budget) {
             return Value::Lost;
         }
         Value::Dtype(Rc::new(RefCell::new(Dtype {
@@ -481,7 +487,7 @@ impl Dtype {
 
 impl Drop for Dtype {
     fn drop(&mut self) {
-        discharge(self.spec.len().saturating_add(DTYPE_OVERHEAD));
+        discharge_container(self.spec.len().saturating_add(DTYPE_OVERHEAD));
     }
 }
 
