@@ -88,10 +88,15 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) opcodes_run: u64,
     /// The buffer of [`Machine::pop_mark`].
     pub(super) scratch: Vec<Value>,
+    /// Bytes of the names in `attrs`.
+    pub(super) attr_bytes: usize,
     /// joblib array wrapper instances made and not yet built (see
     /// [`Machine::container_budget`]).
     pub(super) awaiting_build: usize,
 }
+
+/// Bytes of attribute names BUILD on globals may record in one stream.
+const MAX_ATTR_NAME_BYTES: usize = 1 << 20;
 
 /// Bytes of containers past `max_pickle_container_bytes` that the state of a joblib array
 /// wrapper awaiting its BUILD may take (its dict, shape and dtype), so that a file of many
@@ -182,6 +187,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             opcodes_run: 0,
             scratch: Vec::new(),
             awaiting_build: 0,
+            attr_bytes: 0,
         }
     }
 
@@ -310,20 +316,29 @@ impl<'c, 'a> Machine<'c, 'a> {
         usize::try_from(n.min(cap)).unwrap_or(0)
     }
 
-    /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`.
+    /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`. Names longer than
+    /// an import can be are not recorded (no import reads them), nor past
+    /// [`MAX_ATTR_NAME_BYTES`] in all: a BUILD on a global is critical already, and 200 BUILDs
+    /// of one state of 32 keys of 100 KB each held 640 MB.
     pub(super) fn record_attrs(&mut self, base: &str, state: &Value) {
         let dicts: Vec<&Value> = match state {
             Value::Tuple { items, .. } => items.iter().take(2).collect(),
             other => vec![other],
         };
+        let max = self.ctx.limits.max_global_name;
         for d in dicts {
             if let Value::Dict(entries) = d {
                 for (k, v) in entries.borrow().entries() {
-                    if let Some(k) = k.text()
-                        && self.attrs.len() < MAX_GLOBAL_FACTS
+                    let Some(k) = k.text() else { continue };
+                    let len = base.len().saturating_add(k.len()).saturating_add(1);
+                    if len > max
+                        || self.attrs.len() >= MAX_GLOBAL_FACTS
+                        || self.attr_bytes.saturating_add(len) > MAX_ATTR_NAME_BYTES
                     {
-                        self.attrs.insert(format!("{base}.{k}"), v.clone());
+                        continue;
                     }
+                    self.attr_bytes = self.attr_bytes.saturating_add(len);
+                    self.attrs.insert(format!("{base}.{k}"), v.clone());
                 }
             }
         }
