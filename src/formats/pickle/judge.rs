@@ -594,13 +594,15 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.nested_seen
                     .insert(Rc::as_ptr(b) as usize, Rc::clone(b));
                 let name = format!("<bytes passed to {loader} at {at}>");
-                let data = b.data.clone();
+                let blob = Rc::clone(b);
                 // The nested inspection spends from the same allowance: what this stream ran
                 // is charged first, and what is left is read again after.
                 self.charge_opcodes();
-                let nested = self
-                    .ctx
-                    .enter(&name, |ctx| crate::formats::inspect_source(&data, ctx, ""));
+                let nested = self.suspended(|m| {
+                    m.ctx.enter(&name, |ctx| {
+                        crate::formats::inspect_source(&blob.data, ctx, "")
+                    })
+                });
                 self.opcodes_left = self.opcode_allowance();
                 nested.map_err(Break::Io)?;
             }

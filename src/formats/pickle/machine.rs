@@ -90,9 +90,76 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) scratch: Vec<Value>,
     /// Bytes of the names in `attrs`.
     pub(super) attr_bytes: usize,
+    /// What this machine's stack, MARKs and memo may hold ([`Room`]).
+    pub(super) room: Room,
     /// joblib array wrapper instances made and not yet built (see
     /// [`Machine::container_budget`]).
     pub(super) awaiting_build: usize,
+}
+
+thread_local! {
+    /// Stack slots and MARKs, and memo bytes, held by machines of this thread that wait for a
+    /// nested inspection to end (bytes handed to `pickle.loads`, six levels deep at most).
+    static SUSPENDED: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// What one machine's stack and MARKs (each), and memo, may hold: the limits, less what the
+/// machines waiting for it hold (their memory is alive as long as it runs).
+#[derive(Clone, Copy)]
+pub(super) struct Room {
+    pub(super) slots: usize,
+    memo_soft: usize,
+    memo_hard: usize,
+    /// Slots and memo bytes taken by the machines waiting.
+    taken: (usize, usize),
+}
+
+impl Room {
+    fn left(limits: &crate::limits::Limits) -> Room {
+        let taken = SUSPENDED.with(|c| c.get());
+        Room {
+            slots: limits.max_pickle_stack.saturating_sub(taken.0),
+            memo_soft: limits.max_memo_kept_bytes.saturating_sub(taken.1),
+            memo_hard: limits
+                .max_memo_kept_bytes
+                .saturating_mul(2)
+                .saturating_sub(taken.1),
+            taken,
+        }
+    }
+
+    /// For messages: what the waiting machines hold, when they hold anything.
+    fn nested(&self) -> String {
+        if self.taken == (0, 0) {
+            String::new()
+        } else {
+            format!(
+                " (the pickles this one is nested in hold {} stack slots and MARKs and {} of memo)",
+                self.taken.0,
+                human_bytes(self.taken.1 as u64)
+            )
+        }
+    }
+}
+
+impl Machine<'_, '_> {
+    /// Runs `f` (a nested inspection) with what this machine holds counted as taken.
+    pub(super) fn suspended<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let held = (
+            self.stack.len().saturating_add(self.marks.len()),
+            self.memo.cost(),
+        );
+        SUSPENDED.with(|c| {
+            let (s, m) = c.get();
+            c.set((s.saturating_add(held.0), m.saturating_add(held.1)));
+        });
+        let out = f(self);
+        SUSPENDED.with(|c| {
+            let (s, m) = c.get();
+            c.set((s.saturating_sub(held.0), m.saturating_sub(held.1)));
+        });
+        out
+    }
 }
 
 /// Bytes of attribute names BUILD on globals may record in one stream.
@@ -152,6 +219,7 @@ impl Visited {
 
 impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        let ctx_limits = ctx.limits;
         // One seed for every map of this machine (each is keyed by strings from the stream).
         let hasher = foldhash::fast::RandomState::default();
         Machine {
@@ -188,6 +256,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             scratch: Vec::new(),
             awaiting_build: 0,
             attr_bytes: 0,
+            room: Room::left(ctx_limits),
         }
     }
 
@@ -222,10 +291,11 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     #[inline(always)]
     pub(super) fn push(&mut self, v: Value) -> Res<()> {
-        if self.stack.len() >= self.ctx.limits.max_pickle_stack {
+        if self.stack.len() >= self.room.slots {
             return Err(Break::Limit(format!(
-                "stack deeper than {} objects",
-                self.ctx.limits.max_pickle_stack
+                "stack deeper than {} objects{}",
+                self.room.slots,
+                self.room.nested()
             )));
         }
         if v.interesting() {
@@ -437,21 +507,19 @@ impl<'c, 'a> Machine<'c, 'a> {
                 i.to_string(),
             );
         }
-        let limits = self.ctx.limits;
         // `share_top` checked there is a top.
         let Some(v) = self.stack.last() else {
             return invalid("unpickling stack underflow");
         };
-        match self.memo.put(
-            i,
-            v,
-            limits.max_memo_kept_bytes,
-            limits.max_memo_kept_bytes.saturating_mul(2),
-        ) {
+        match self
+            .memo
+            .put(i, v, self.room.memo_soft, self.room.memo_hard)
+        {
             Put::Done => Ok(()),
             Put::Full => Err(Break::Limit(format!(
-                "the memo holds more than {} of references to globals and call results",
-                human_bytes(limits.max_memo_kept_bytes.saturating_mul(2) as u64)
+                "the memo holds more than {} of references to globals and call results{}",
+                human_bytes(self.room.memo_hard as u64),
+                self.room.nested()
             ))),
         }
     }

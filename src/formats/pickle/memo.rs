@@ -161,6 +161,11 @@ impl Memo {
         )
     }
 
+    /// Heap bytes of kept values and sparse entries.
+    pub(super) fn cost(&self) -> usize {
+        self.cost
+    }
+
     /// No value worth tracking is kept (only inert ones).
     pub(super) fn inert(&self) -> bool {
         self.values.is_empty() && !self.lost_any

@@ -168,13 +168,12 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// opcodes). Returns false for an opcode it does not handle.
     #[inline(always)]
     fn step_hot(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
-        let limits = self.ctx.limits;
         match op {
             b'(' => {
-                if self.marks.len() >= limits.max_pickle_stack {
+                if self.marks.len() >= self.room.slots {
                     return Err(Break::Limit(format!(
                         "more than {} open MARKs",
-                        limits.max_pickle_stack
+                        self.room.slots
                     )));
                 }
                 self.marks.push(self.stack.len());

@@ -448,3 +448,40 @@ fn a_joblib_wrapper_in_a_tuple_not_kept_fails_closed() {
     let (codes, _) = run_with(&b, &tight);
     assert!(codes.contains(&Code::JoblibArrayUnresolved), "{codes:?}");
 }
+
+#[test]
+fn a_nested_pickle_has_the_stack_room_its_outer_pickles_leave() {
+    // Found by review: each level of bytes handed to pickle.loads had a stack, MARKs and memo
+    // of its own, all alive at once (10 MB of four levels held 351 MB).
+    let mut inner = b"\x80\x04".to_vec();
+    inner.extend_from_slice(&[b'N'; 50]);
+    inner.push(b'.');
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(&[b'N'; 80]);
+    b.extend_from_slice(b"\x8c\x06pickle\x8c\x05loads\x93C");
+    b.push(inner.len() as u8);
+    b.extend_from_slice(&inner);
+    b.extend_from_slice(b"\x85R.");
+    let small = Limits {
+        max_pickle_stack: 100,
+        ..Limits::default()
+    };
+    let s = scan_with(&b, &small);
+    let limit = s.finding(Code::PickleLimitExceeded);
+    assert!(
+        limit.message.contains("nested in hold 80 stack slots"),
+        "{}",
+        limit.message
+    );
+    // With room for both, the inner pickle is read to its end.
+    let roomy = Limits {
+        max_pickle_stack: 200,
+        ..Limits::default()
+    };
+    let s = scan_with(&b, &roomy);
+    assert!(
+        !s.codes.contains(&Code::PickleLimitExceeded),
+        "{:?}",
+        s.codes
+    );
+}
