@@ -180,6 +180,38 @@ def shared_dict_nesting(size):
     return b"\x80\x04" + block * ((size - 3) // len(block)) + b"."
 
 
+def nested_loads(size):
+    """Pickles handed to pickle.loads inside pickles, four levels, each holding a full stack,
+    open MARKs and a memo of one import when the next is loaded (found by review: every level
+    had room of its own, all alive at once; 10 MB held 351 MB)."""
+    per = max(size // 4, 64)
+    n = per // 4
+
+    def level(inner):
+        b = bytearray(b"\x80\x04\x8c\x08builtins\x8c\x03int\x93" + b"\x94" * n + b"0")
+        b += b"N" * n + b"(" * n
+        if inner is not None:
+            b += b"\x8c\x06pickle\x8c\x05loads\x93\x8e" + struct.pack("<Q", len(inner))
+            b += inner + b"\x85R"
+        return bytes(b + b".")
+
+    data = None
+    for _ in range(4):
+        data = level(data)
+    return data
+
+
+def memoized_calls(size):
+    """A benign list of datetime.date objects, each memoized as pickle.dumps memoizes it (700,000
+    of them passed the cap on references the memo holds, and the analysis stopped)."""
+    out = bytearray(b"\x80\x02]q\x00cdatetime\ndate\nq\x010")
+    i = 2
+    while len(out) < size - 17:
+        out += b"h\x01C\x04\x07\xd0\x01\x01\x85Rr" + struct.pack("<I", i) + b"a"
+        i += 1
+    return bytes(out + b".")
+
+
 def mark_flood(size):
     """Open MARKs and empty lists (the stack and mark stack grow with the input)."""
     return b"\x80\x02" + b"(]" * ((size - 3) // 2) + b"."
@@ -248,6 +280,8 @@ SHAPES = [
     ("memo flood (fresh indices)", memo_flood),
     ("tuples of 64 dicts on the stack", dicts_in_tuples),
     ("one dict shared through five levels of tuples", shared_dict_nesting),
+    ("pickles nested four deep through pickle.loads, each level full", nested_loads),
+    ("benign: memoized datetime.date objects", memoized_calls),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),
     ("opcode-heavy benign tuples", opcode_heavy),

@@ -202,7 +202,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::Ref(r) => Some(r.clone()),
             // Calling a partial object calls what it wraps.
             Value::Bound { target, .. } => Some(target.clone()),
-            Value::Call(_) => None,
+            // A call result, or a value not kept (it may be one: call results past the memo
+            // budget are not kept): what it calls is not known.
+            Value::Call(_) | Value::Lost => None,
             // Calling a string or a number fails in the loader; nothing runs.
             _ => return Ok(Value::Opaque),
         };
@@ -598,13 +600,31 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // The nested inspection spends from the same allowance: what this stream ran
                 // is charged first, and what is left is read again after.
                 self.charge_opcodes();
-                let nested = self.suspended(|m| {
+                let (nested, cramped) = self.suspended(|m| {
                     m.ctx.enter(&name, |ctx| {
                         crate::formats::inspect_source(&blob.data, ctx, "")
                     })
                 });
                 self.opcodes_left = self.opcode_allowance();
                 nested.map_err(Break::Io)?;
+                if cramped {
+                    // What the loader runs was not analysed to its end for want of the room
+                    // this pickle holds: it fails closed.
+                    let ev = Evidence {
+                        opcode: Some(opcode.to_owned()),
+                        name: Some(loader.to_owned()),
+                        ..Evidence::default()
+                    };
+                    self.ctx.report_with(
+                        Code::PickleNestedUnscannable,
+                        Severity::Critical,
+                        Some(at),
+                        format!(
+                            "{loader} loads a pickle whose analysis stopped at a limit: the pickles it is nested in hold the room (stack, MARKs, memo) it would have had alone"
+                        ),
+                        ev,
+                    );
+                }
             }
             other => {
                 let why = match other {

@@ -101,6 +101,8 @@ thread_local! {
     /// Stack slots and MARKs, and memo bytes, held by machines of this thread that wait for a
     /// nested inspection to end (bytes handed to `pickle.loads`, six levels deep at most).
     static SUSPENDED: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// A nested machine stopped at a limit of its [`Room`] while machines waited for it.
+    static CRAMPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// What one machine's stack and MARKs (each), and memo, may hold: the limits, less what the
@@ -119,12 +121,22 @@ impl Room {
         let taken = SUSPENDED.with(|c| c.get());
         Room {
             slots: limits.max_pickle_stack.saturating_sub(taken.0),
-            memo_soft: limits.max_memo_kept_bytes.saturating_sub(taken.1),
+            // The soft budget is not shared: past it values are only marked, and a nested
+            // pickle's own names would fail closed for what its outer pickles memoized.
+            memo_soft: limits.max_memo_kept_bytes,
             memo_hard: limits
                 .max_memo_kept_bytes
                 .saturating_mul(2)
                 .saturating_sub(taken.1),
             taken,
+        }
+    }
+
+    /// A limit of this room was reached: noted when machines wait for this one (the nested
+    /// inspection then fails closed, [`Machine::suspended`]).
+    pub(super) fn reached(&self) {
+        if self.taken != (0, 0) {
+            CRAMPED.with(|c| c.set(true));
         }
     }
 
@@ -143,8 +155,10 @@ impl Room {
 }
 
 impl Machine<'_, '_> {
-    /// Runs `f` (a nested inspection) with what this machine holds counted as taken.
-    pub(super) fn suspended<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+    /// Runs `f` (a nested inspection) with what this machine holds counted as taken; also
+    /// returns whether a machine in it stopped at a limit of the room left ([`Room::reached`]).
+    pub(super) fn suspended<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> (T, bool) {
+        let before = CRAMPED.with(|c| c.replace(false));
         let held = (
             self.stack.len().saturating_add(self.marks.len()),
             self.memo.cost(),
@@ -158,7 +172,8 @@ impl Machine<'_, '_> {
             let (s, m) = c.get();
             c.set((s.saturating_sub(held.0), m.saturating_sub(held.1)));
         });
-        out
+        let cramped = CRAMPED.with(|c| c.replace(before));
+        (out, cramped)
     }
 }
 
@@ -292,6 +307,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     #[inline(always)]
     pub(super) fn push(&mut self, v: Value) -> Res<()> {
         if self.stack.len() >= self.room.slots {
+            self.room.reached();
             return Err(Break::Limit(format!(
                 "stack deeper than {} objects{}",
                 self.room.slots,
@@ -516,11 +532,14 @@ impl<'c, 'a> Machine<'c, 'a> {
             .put(i, v, self.room.memo_soft, self.room.memo_hard)
         {
             Put::Done => Ok(()),
-            Put::Full => Err(Break::Limit(format!(
-                "the memo holds more than {} of references to globals and call results{}",
-                human_bytes(self.room.memo_hard as u64),
-                self.room.nested()
-            ))),
+            Put::Full => {
+                self.room.reached();
+                Err(Break::Limit(format!(
+                    "the memo holds more than {} of references to globals and call results{}",
+                    human_bytes(self.room.memo_hard as u64),
+                    self.room.nested()
+                )))
+            }
         }
     }
 

@@ -15,7 +15,8 @@ pub(super) struct Memo {
     lost: Vec<u64>,
     /// Indices at or above `DENSE_MAX`, with their lost mark.
     sparse: foldhash::HashMap<u64, bool>,
-    values: foldhash::HashMap<u64, (Value, usize)>,
+    /// Kept values, by index (see [`Values`]).
+    values: Values,
     pub(super) len: u64,
     /// Heap bytes of kept values and sparse entries.
     cost: usize,
@@ -67,7 +68,12 @@ impl Memo {
             dense: Vec::new(),
             lost: Vec::new(),
             sparse: foldhash::HashMap::with_hasher(hasher.clone()),
-            values: foldhash::HashMap::with_hasher(hasher.clone()),
+            values: Values {
+                dense: Vec::new(),
+                costs: Vec::new(),
+                in_dense: 0,
+                sparse: foldhash::HashMap::with_hasher(hasher.clone()),
+            },
             len: 0,
             cost: 0,
             lost_any: false,
@@ -113,7 +119,7 @@ impl Memo {
             }
         }
         if existed {
-            if let Some((_, c)) = self.values.remove(&i) {
+            if let Some(c) = self.values.remove(i) {
                 self.cost = self.cost.saturating_sub(c);
             }
             self.set_lost(i, false);
@@ -141,7 +147,7 @@ impl Memo {
             return Put::Done;
         }
         self.cost = total;
-        self.values.insert(i, (v.clone(), c));
+        self.values.insert(i, v.clone(), c);
         Put::Done
     }
 
@@ -153,12 +159,7 @@ impl Memo {
         if self.is_lost(i) {
             return Some(Value::Lost);
         }
-        Some(
-            self.values
-                .get(&i)
-                .map(|(v, _)| v.clone())
-                .unwrap_or(Value::Opaque),
-        )
+        Some(self.values.get(i))
     }
 
     /// Heap bytes of kept values and sparse entries.
@@ -169,5 +170,89 @@ impl Memo {
     /// No value worth tracking is kept (only inert ones).
     pub(super) fn inert(&self) -> bool {
         self.values.is_empty() && !self.lost_any
+    }
+}
+
+/// Kept memo values by index: in an array while the indices are about as many as the values
+/// (a pickler numbers its memo in order), else in a map. An array slot holding
+/// [`Value::Opaque`] holds nothing (opaque values are never kept); a value lives in one place.
+struct Values {
+    dense: Vec<Value>,
+    costs: Vec<u32>,
+    /// Values in `dense`.
+    in_dense: usize,
+    sparse: foldhash::HashMap<u64, (Value, usize)>,
+}
+
+/// Array slots beyond twice the values it holds that the array may cover.
+const DENSE_SLACK: usize = 4096;
+
+impl Values {
+    fn is_empty(&self) -> bool {
+        self.in_dense == 0 && self.sparse.is_empty()
+    }
+
+    #[inline]
+    fn get(&self, i: u64) -> Value {
+        if let Some(v) = usize::try_from(i).ok().and_then(|i| self.dense.get(i))
+            && !matches!(v, Value::Opaque)
+        {
+            return v.clone();
+        }
+        if self.sparse.is_empty() {
+            return Value::Opaque;
+        }
+        self.sparse
+            .get(&i)
+            .map_or(Value::Opaque, |(v, _)| v.clone())
+    }
+
+    /// Takes the value at `i` out; returns its cost.
+    fn remove(&mut self, i: u64) -> Option<usize> {
+        if let Ok(j) = usize::try_from(i)
+            && let Some(v) = self.dense.get_mut(j)
+            && !matches!(v, Value::Opaque)
+        {
+            *v = Value::Opaque;
+            self.in_dense = self.in_dense.saturating_sub(1);
+            return self.costs.get(j).map(|&c| c as usize);
+        }
+        self.sparse.remove(&i).map(|(_, c)| c)
+    }
+
+    /// Keeps `v` at `i` (nothing is kept there: [`Values::remove`] came first).
+    fn insert(&mut self, i: u64, v: Value, cost: usize) {
+        if matches!(v, Value::Opaque) {
+            return;
+        }
+        let cost32 = u32::try_from(cost).unwrap_or(u32::MAX);
+        if let Ok(j) = usize::try_from(i) {
+            let room = self
+                .in_dense
+                .saturating_add(1)
+                .saturating_mul(2)
+                .saturating_add(DENSE_SLACK);
+            if j < self.dense.len() || j < room {
+                if j >= self.dense.len() {
+                    let len = j.saturating_add(1);
+                    // Grown by half at a time (not doubled): the array stays near its length.
+                    let more = len.saturating_sub(self.dense.len());
+                    if len > self.dense.capacity() {
+                        let grow = more.max(self.dense.capacity() / 2).max(1024);
+                        self.dense.reserve_exact(grow);
+                        self.costs.reserve_exact(grow);
+                    }
+                    self.dense.resize(len, Value::Opaque);
+                    self.costs.resize(len, 0);
+                }
+                if let (Some(slot), Some(c)) = (self.dense.get_mut(j), self.costs.get_mut(j)) {
+                    *slot = v;
+                    *c = cost32;
+                    self.in_dense = self.in_dense.saturating_add(1);
+                    return;
+                }
+            }
+        }
+        self.sparse.insert(i, (v, cost));
     }
 }

@@ -171,6 +171,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         match op {
             b'(' => {
                 if self.marks.len() >= self.room.slots {
+                    self.room.reached();
                     return Err(Break::Limit(format!(
                         "more than {} open MARKs",
                         self.room.slots

@@ -473,6 +473,13 @@ fn a_nested_pickle_has_the_stack_room_its_outer_pickles_leave() {
         "{}",
         limit.message
     );
+    // What the loader runs was not analysed for want of the room the outer pickle holds: it
+    // fails closed (found by review: a payload after a million MARKs in the outer pickle
+    // passed `--fail-on critical`).
+    assert_eq!(
+        s.finding(Code::PickleNestedUnscannable).severity,
+        Severity::Critical
+    );
     // With room for both, the inner pickle is read to its end.
     let roomy = Limits {
         max_pickle_stack: 200,
@@ -484,4 +491,49 @@ fn a_nested_pickle_has_the_stack_room_its_outer_pickles_leave() {
         "{:?}",
         s.codes
     );
+}
+
+#[test]
+fn a_call_result_not_kept_called_with_a_joblib_wrapper_fails_closed() {
+    // Found by review: a call result past the memo budget (typing.NewType hands its argument
+    // back when called) read back as lost, and calling it judged nothing: the wrapper it
+    // handed back was built, and joblib read array data the analysis read as opcodes.
+    let tight = Limits {
+        max_memo_kept_bytes: 64 << 10,
+        ..Limits::default()
+    };
+    let mut b = memoized_dates(5000);
+    b.pop();
+    b.extend_from_slice(b"j\x80\x13\x00\x00cjoblib.numpy_pickle\nNumpyArrayWrapper\n\x85R.");
+    let (codes, _) = run_with(&b, &tight);
+    assert!(codes.contains(&Code::JoblibArrayUnresolved), "{codes:?}");
+}
+
+#[test]
+fn memo_values_are_found_wherever_they_are_kept_array_or_map() {
+    use super::super::memo::Memo;
+    use super::super::value::{Short, Value};
+    let name = |i: u64| Value::Short(Short::new(&format!("v{i}")).unwrap());
+    let text = |v: Option<Value>| v.and_then(|v| v.text().map(str::to_owned));
+    let mut m = Memo::new(&foldhash::fast::RandomState::default());
+    let put = |m: &mut Memo, i: u64| {
+        m.put(i, &name(i), usize::MAX, usize::MAX);
+    };
+    // Far past what the array covers: kept in the map.
+    put(&mut m, 100_000);
+    // In order, as a pickler numbers them: the array, which then grows over the map's index.
+    for i in 0..60_000 {
+        put(&mut m, i);
+    }
+    for i in (60_000..110_000).filter(|&i| i != 100_000) {
+        put(&mut m, i);
+    }
+    assert_eq!(text(m.get(100_000)), Some("v100000".to_owned()));
+    assert_eq!(text(m.get(59_999)), Some("v59999".to_owned()));
+    // Set again: the new value is found, in whichever place.
+    m.put(100_000, &name(7), usize::MAX, usize::MAX);
+    assert_eq!(text(m.get(100_000)), Some("v7".to_owned()));
+    m.put(5, &Value::Opaque, usize::MAX, usize::MAX);
+    assert!(matches!(m.get(5), Some(Value::Opaque)));
+    assert!(m.get(200_000).is_none());
 }
