@@ -499,6 +499,25 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// PUT at an index whose value is not tracked ([`super::strings::HUGE_INDEX`]): a GET
+    /// there reads back lost.
+    pub(super) fn memo_put_untracked(&mut self, i: u64) -> Res<()> {
+        self.top()?;
+        match self
+            .memo
+            .put(i, &Value::Lost, self.room.memo_soft, self.room.memo_hard)
+        {
+            Put::Done => Ok(()),
+            Put::Full => {
+                self.room.reached();
+                Err(Break::Limit(format!(
+                    "the memo holds more than {} of references to globals and call results",
+                    human_bytes(self.room.memo_hard as u64)
+                )))
+            }
+        }
+    }
+
     pub(super) fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
         self.share_top()?;
         if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {

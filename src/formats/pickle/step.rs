@@ -4,7 +4,7 @@
 use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
-use super::strings::{parse_index, raw_unicode_escape, unquote_string};
+use super::strings::{HUGE_INDEX, parse_index, raw_unicode_escape, unquote_string};
 use super::value::{Blob, DictVal, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
@@ -528,7 +528,11 @@ impl<'c, 'a> Machine<'c, 'a> {
             b'p' => {
                 let line = inp.line(limits.max_line, "PUT")?;
                 let i = parse_index(&line, "PUT")?;
-                self.memo_put(i, at)?;
+                if i == HUGE_INDEX {
+                    self.memo_put_untracked(i)?;
+                } else {
+                    self.memo_put(i, at)?;
+                }
             }
             b'g' => {
                 let line = inp.line(limits.max_line, "GET")?;

@@ -4,19 +4,46 @@
 
 use super::input::{Res, invalid};
 
+/// A memo index past 64 bits: only the pure-Python unpickler (joblib's) takes it, as a dict
+/// key. Nothing is tracked there: what GET reads back fails closed.
+pub(super) const HUGE_INDEX: u64 = u64::MAX;
+
+/// A PUT/GET index line as Python's `int()` reads it, which both unpicklers use: whitespace
+/// around it (space, tab, newline, vertical tab, form feed, carriage return), a sign, decimal
+/// digits with single underscores between them (`1_0` is 10), of any length. An index past
+/// an i64 is [`HUGE_INDEX`] (CPython's C unpickler fails on it; the pure-Python one does not).
 pub(super) fn parse_index(line: &[u8], what: &str) -> Res<u64> {
-    let t = line.trim_ascii();
-    // Leading zeros aside, no index is longer than an i64 (lines can be a megabyte long).
-    let zeros = t.iter().take_while(|&&b| b == b'0').count();
-    let t = t.get(zeros.min(t.len().saturating_sub(1))..).unwrap_or(t);
-    if t.len() > 24 {
-        return invalid(format!("invalid {what} argument ({} bytes)", line.len()));
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let start = line.iter().position(|b| !space(b)).unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |e| e.saturating_add(1));
+    let t = line.get(start..end).unwrap_or_default();
+    let (negative, digits) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, t),
+    };
+    let well_formed = digits.first().is_some_and(u8::is_ascii_digit)
+        && digits.last().is_some_and(u8::is_ascii_digit)
+        && digits.iter().all(|b| b.is_ascii_digit() || *b == b'_')
+        && !digits.windows(2).any(|w| w == b"__");
+    if !well_formed {
+        let shown = String::from_utf8_lossy(t.get(..t.len().min(40)).unwrap_or_default());
+        return invalid(format!("invalid {what} argument {shown:?}"));
     }
-    let s = std::str::from_utf8(t).unwrap_or("");
-    match s.parse::<i64>() {
-        Ok(i) if i >= 0 => Ok(i as u64),
-        Ok(_) => invalid(format!("negative {what} argument")),
-        Err(_) => invalid(format!("invalid {what} argument {s:?}")),
+    let mut value: Option<u64> = Some(0);
+    for d in digits.iter().filter(|&&b| b != b'_') {
+        value = value
+            .and_then(|v| v.checked_mul(10))
+            .and_then(|v| v.checked_add(u64::from(d.saturating_sub(b'0'))));
+    }
+    match value {
+        Some(0) => Ok(0),
+        _ if negative => invalid(format!("negative {what} argument")),
+        Some(v) if v <= i64::MAX as u64 => Ok(v),
+        _ => Ok(HUGE_INDEX),
     }
 }
 

@@ -454,8 +454,41 @@ fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     assert_eq!(parse_index(b"0", "PUT").ok(), Some(0));
     let zeros = format!("{}7", "0".repeat(100_000));
     assert_eq!(parse_index(zeros.as_bytes(), "GET").ok(), Some(7));
-    assert!(parse_index("9".repeat(100_000).as_bytes(), "GET").is_err());
     assert!(parse_index(b"-1", "GET").is_err());
+    // Underscores between digits, a vertical tab or form feed around them, a sign (found by
+    // review: `p1_0` and `p1\x0b` are PUTs CPython runs, and the stream was read as broken
+    // there, with a payload after it).
+    assert_eq!(parse_index(b"1_0", "PUT").ok(), Some(10));
+    assert_eq!(parse_index(b"\x0c+7\x0b\r", "PUT").ok(), Some(7));
+    assert_eq!(parse_index(b"-0", "PUT").ok(), Some(0));
+    for bad in [
+        &b"1__0"[..],
+        b"_1",
+        b"1_",
+        b"1 2",
+        b"",
+        b"+",
+        b"1\x1c",
+        b"\xd9\xa1",
+    ] {
+        assert!(parse_index(bad, "PUT").is_err(), "{bad:?}");
+    }
+    // Past 64 bits: joblib's pure-Python unpickler takes it as a dict key.
+    use crate::formats::pickle::strings::HUGE_INDEX;
+    let nines = "9".repeat(100_000);
+    assert_eq!(parse_index(nines.as_bytes(), "GET").ok(), Some(HUGE_INDEX));
+    assert_eq!(
+        parse_index(b"9223372036854775808", "GET").ok(),
+        Some(HUGE_INDEX)
+    );
+}
+
+#[test]
+fn a_memo_index_past_64_bits_reads_back_lost() {
+    // joblib.load (the pure-Python unpickler) keeps it; what GET reads there fails closed.
+    let b = b"(S'os'\np99999999999999999999\n0g99999999999999999999\nS'system'\n\x93.";
+    let (codes, _) = run(&b[..]);
+    assert!(codes.contains(&Code::PickleDynamicGlobal), "{codes:?}");
 }
 
 #[test]
