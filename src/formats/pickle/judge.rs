@@ -610,19 +610,14 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if cramped {
                     // What the loader runs was not analysed to its end for want of the room
                     // this pickle holds: it fails closed.
-                    let ev = Evidence {
-                        opcode: Some(opcode.to_owned()),
-                        name: Some(loader.to_owned()),
-                        ..Evidence::default()
-                    };
-                    self.ctx.report_with(
-                        Code::PickleNestedUnscannable,
+                    self.unscannable(
+                        loader,
+                        opcode,
+                        at,
                         Severity::Critical,
-                        Some(at),
                         format!(
                             "{loader} loads a pickle whose analysis stopped at a limit: the pickles it is nested in hold the room (stack, MARKs, memo) it would have had alone"
                         ),
-                        ev,
                     );
                 }
             }
@@ -634,21 +629,39 @@ impl<'c, 'a> Machine<'c, 'a> {
                     ),
                     _ => "its argument is computed at load time".to_owned(),
                 };
-                let ev = Evidence {
-                    opcode: Some(opcode.to_owned()),
-                    name: Some(loader.to_owned()),
-                    ..Evidence::default()
-                };
-                self.ctx.report_with(
-                    Code::PickleNestedUnscannable,
+                self.unscannable(
+                    loader,
+                    opcode,
+                    at,
                     Code::PickleNestedUnscannable.default_severity(),
-                    Some(at),
                     format!("{loader} loads data that could not be scanned: {why}"),
-                    ev,
                 );
             }
         }
         Ok(())
+    }
+
+    /// `pickle-nested-unscannable`: what `loader` loads was not scanned (to its end).
+    fn unscannable(
+        &mut self,
+        loader: &str,
+        opcode: &'static str,
+        at: u64,
+        severity: Severity,
+        message: String,
+    ) {
+        let ev = Evidence {
+            opcode: Some(opcode.to_owned()),
+            name: Some(loader.to_owned()),
+            ..Evidence::default()
+        };
+        self.ctx.report_with(
+            Code::PickleNestedUnscannable,
+            severity,
+            Some(at),
+            message,
+            ev,
+        );
     }
 
     /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
