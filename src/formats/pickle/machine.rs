@@ -503,16 +503,22 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// there reads back lost.
     pub(super) fn memo_put_untracked(&mut self, i: u64) -> Res<()> {
         self.top()?;
-        match self
+        let put = self
             .memo
-            .put(i, &Value::Lost, self.room.memo_soft, self.room.memo_hard)
-        {
+            .put(i, &Value::Lost, self.room.memo_soft, self.room.memo_hard);
+        self.memo_stored(put)
+    }
+
+    /// What a memo put gives: past the hard cap on references, the analysis stops.
+    fn memo_stored(&self, put: Put) -> Res<()> {
+        match put {
             Put::Done => Ok(()),
             Put::Full => {
                 self.room.reached();
                 Err(Break::Limit(format!(
-                    "the memo holds more than {} of references to globals and call results",
-                    human_bytes(self.room.memo_hard as u64)
+                    "the memo holds more than {} of references to globals and call results{}",
+                    human_bytes(self.room.memo_hard as u64),
+                    self.room.nested()
                 )))
             }
         }
@@ -546,20 +552,10 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(v) = self.stack.last() else {
             return invalid("unpickling stack underflow");
         };
-        match self
+        let put = self
             .memo
-            .put(i, v, self.room.memo_soft, self.room.memo_hard)
-        {
-            Put::Done => Ok(()),
-            Put::Full => {
-                self.room.reached();
-                Err(Break::Limit(format!(
-                    "the memo holds more than {} of references to globals and call results{}",
-                    human_bytes(self.room.memo_hard as u64),
-                    self.room.nested()
-                )))
-            }
-        }
+            .put(i, v, self.room.memo_soft, self.room.memo_hard);
+        self.memo_stored(put)
     }
 
     /// A count or length that would make the loader allocate far past the file: the load

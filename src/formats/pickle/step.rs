@@ -235,15 +235,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                     self.hot = self.hot.saturating_sub(flags.hot);
                     let t = self.pop_tuple_items(n);
                     self.loose(&t, op_name(op), at);
-                    let budget = self.container_budget();
-                    if self.wrappers {
-                        let items = Rc::clone(&t);
-                        let v = flags.tuple(t, budget);
+                    // The items are looked at again only when a wrapper could be among them.
+                    let items = self.wrappers.then(|| Rc::clone(&t));
+                    let v = flags.tuple(t, self.container_budget());
+                    if let Some(items) = items {
                         self.wrapper_lost(&v, &items, at)?;
-                        v
-                    } else {
-                        flags.tuple(t, budget)
                     }
+                    v
                 };
                 self.push(v)?;
             }
