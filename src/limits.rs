@@ -89,6 +89,12 @@ pub struct Limits {
     /// marked); references to globals and call results always are. A later import whose
     /// operand was not kept is reported as dynamic (critical): it fails closed.
     pub max_memo_kept_bytes: usize,
+    /// Bytes of memo values kept past `max_memo_kept_bytes` because a judge took them from the
+    /// stack just after they were memoized (a module or attribute name that `STACK_GLOBAL`
+    /// imports, bytes a nested loader reads): a pickler memoizes such a value when it first
+    /// writes it and fetches it from the memo each time after, so a later import or load of
+    /// it resolves instead of failing closed because data memoized before it spent the budget.
+    pub max_memo_rescued_bytes: usize,
     /// Metadata key-value pairs declared in one GGUF file (published models have a few dozen).
     pub max_gguf_kv: u64,
     /// Tensors declared in one GGUF file (the largest published models have a few thousand).
@@ -177,6 +183,7 @@ impl Default for Limits {
             max_gate_findings: 10_000,
             max_reread_opcodes: 4_000_000,
             max_memo_kept_bytes: 16 << 20,
+            max_memo_rescued_bytes: 4 << 20,
             max_gguf_kv: 1 << 16,
             max_gguf_tensors: 1 << 20,
             max_gguf_string: 64 << 20,

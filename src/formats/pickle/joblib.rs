@@ -5,7 +5,7 @@
 
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{End, Machine};
-use super::value::{Ref, Value};
+use super::value::{Lookup, Ref, Value};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
@@ -53,7 +53,8 @@ fn attr(state: &Value, name: &str) -> Attr {
             // Entries past the cap were dropped: a later one may set the name (again).
             Value::Dict(entries) if entries.borrow().dropped => Attr::Unknown,
             Value::Dict(_) => match d.dict_get(name) {
-                Some(v) => Attr::Set(v),
+                Some(Lookup::Set(v)) => Attr::Set(v),
+                Some(Lookup::Unknown) => Attr::Unknown,
                 None => Attr::Missing,
             },
             _ => Attr::Unknown,

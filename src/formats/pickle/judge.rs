@@ -595,6 +595,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             Some(Value::Bytes(b)) if !b.truncated() => {
                 self.nested_seen
                     .insert(Rc::as_ptr(b) as usize, Rc::clone(b));
+                if let Some(v) = arg {
+                    // Handed to a loader again through the memo, they are seen (above).
+                    self.memo.rescue(v, self.ctx.limits.max_memo_rescued_bytes);
+                }
                 let name = format!("<bytes passed to {loader} at {at}>");
                 let blob = Rc::clone(b);
                 // The nested inspection spends from the same allowance: what this stream ran
@@ -817,6 +821,11 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
         match (&module, &name) {
             (m, n) if m.text().is_some() && n.text().is_some() => {
+                // A pickler memoizes a module's name as it imports from it the first time and
+                // fetches it from the memo for the next import from that module.
+                let budget = self.ctx.limits.max_memo_rescued_bytes;
+                self.memo.rescue(m, budget);
+                self.memo.rescue(n, budget);
                 let (m, n) = (
                     m.text().unwrap_or("").to_owned(),
                     n.text().unwrap_or("").to_owned(),

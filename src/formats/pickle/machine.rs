@@ -453,6 +453,14 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn dict_insert(&mut self, items: &mut Vec<Value>) -> Res<()> {
         self.share_top()?;
         let budget = self.container_budget();
+        if self.awaiting_build > 0 {
+            // The state of a joblib array wrapper, most likely: the next wrappers' states
+            // fetch its keys from the memo.
+            let rescue = self.ctx.limits.max_memo_rescued_bytes;
+            for v in items.iter() {
+                self.memo.rescue(v, rescue);
+            }
+        }
         let mut warmed = 0;
         if let Value::Dict(d) = self.top()? {
             let was = d.borrow().hot();

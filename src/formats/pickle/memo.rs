@@ -1,7 +1,7 @@
 //! The memo (`PUT`/`GET` and friends): every index set, and the values worth keeping.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::value::Value;
+use super::value::{Identity, Value};
 
 /// The memo: which indices are set (all of them), and the values worth keeping.
 ///
@@ -9,7 +9,9 @@ use super::value::Value;
 /// they can name, carry or build something a loader resolves ([`Value::interesting`]).
 /// References to globals and call results are always kept (up to the hard cap, which stops
 /// the analysis); strings, bytes, tuples and dicts only while the soft budget lasts, after
-/// which their slots are marked lost and read back as [`Value::Lost`].
+/// which their slots are marked lost and read back as [`Value::Lost`]. The last few strings
+/// and bytes marked so are remembered: one a judge then takes from the stack is kept after all
+/// ([`Memo::rescue`]).
 pub(super) struct Memo {
     dense: Vec<u64>,
     lost: Vec<u64>,
@@ -22,7 +24,18 @@ pub(super) struct Memo {
     cost: usize,
     /// Some slot was marked lost.
     lost_any: bool,
+    /// The last slots marked lost past the soft budget, with what they would have held,
+    /// oldest first.
+    recent: Vec<(u64, Identity)>,
+    /// Bytes kept by [`Memo::rescue`] (never given back: a budget of rescues, not of memory).
+    rescued: usize,
 }
+
+/// Slots [`Memo::recent`] remembers: a pickler memoizes a name (or bytes) and hands it to the
+/// opcode that uses it within the next few opcodes; a joblib array wrapper's state dict,
+/// fetched through the memo for every array after the first, has six keys and three strings
+/// among its values.
+const RECENT_LOST: usize = 16;
 
 const DENSE_MAX: u64 = 1 << 25;
 const SPARSE_ENTRY_COST: usize = 48;
@@ -77,6 +90,8 @@ impl Memo {
             len: 0,
             cost: 0,
             lost_any: false,
+            recent: Vec::new(),
+            rescued: 0,
         }
     }
 
@@ -109,6 +124,9 @@ impl Memo {
 
     pub(super) fn put(&mut self, i: u64, v: &Value, soft: usize, hard: usize) -> Put {
         let existed = self.contains(i);
+        if existed && !self.recent.is_empty() {
+            self.recent.retain(|(j, _)| *j != i);
+        }
         if !existed {
             self.len = self.len.saturating_add(1);
             if i < DENSE_MAX {
@@ -144,11 +162,47 @@ impl Memo {
             }
         } else if total > soft {
             self.set_lost(i, true);
+            self.remember(i, v);
             return Put::Done;
         }
         self.cost = total;
         self.values.insert(i, v.clone(), c);
         Put::Done
+    }
+
+    /// Remembers what slot `i`, just marked lost, would have held.
+    fn remember(&mut self, i: u64, v: &Value) {
+        let Some(id) = v.identity() else { return };
+        if self.recent.len() >= RECENT_LOST {
+            self.recent.remove(0);
+        }
+        self.recent.push((i, id));
+    }
+
+    /// `v` was taken from the stack by a judge that resolves it (an import's module or name,
+    /// bytes a nested loader reads, a joblib array wrapper's state): slots marked lost that would have held it keep it after
+    /// all, within `budget` bytes of such rescues. Exact: the slot holds that very object.
+    pub(super) fn rescue(&mut self, v: &Value, budget: usize) {
+        if self.recent.is_empty() {
+            return;
+        }
+        let c = v.cost();
+        let mut k = 0;
+        while let Some((i, id)) = self.recent.get(k) {
+            if !id.is(v) {
+                k = k.saturating_add(1);
+                continue;
+            }
+            let i = *i;
+            self.recent.remove(k);
+            let Some(rescued) = self.rescued.checked_add(c).filter(|&n| n <= budget) else {
+                return;
+            };
+            self.rescued = rescued;
+            self.cost = self.cost.saturating_add(c);
+            self.set_lost(i, false);
+            self.values.insert(i, v.clone(), c);
+        }
     }
 
     #[inline]

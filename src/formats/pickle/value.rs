@@ -674,13 +674,20 @@ impl Value {
     }
 
     /// The value of `key` in a dict (the last one set, as a loader's dict keeps it).
-    pub(super) fn dict_get(&self, key: &str) -> Option<Value> {
+    pub(super) fn dict_get(&self, key: &str) -> Option<Lookup> {
         let Value::Dict(d) = self else { return None };
+        // The last entry whose key is `key` sets it, unless a later key may be `key` at load
+        // time without the analysis knowing its text (a memoized string not kept, a call).
         d.borrow()
             .entries()
             .iter()
             .rev()
-            .find_map(|(k, v)| (k.text() == Some(key)).then(|| v.clone()))
+            .find_map(|(k, v)| match k.text() {
+                Some(t) if t == key => Some(Lookup::Set(v.clone())),
+                Some(_) => None,
+                None if k.may_be_str() => Some(Lookup::Unknown),
+                None => None,
+            })
     }
 
     /// Kept in the memo although not [`Value::interesting`]: numbers and tuples of numbers
@@ -695,6 +702,55 @@ impl Value {
             _ => false,
         }
     }
+}
+
+/// Which object a value is, without keeping it alive: an inline string by its text, a string,
+/// bytes, dtype or tuple by a weak reference (its contents are freed with it, and its address
+/// cannot be reused while the reference lives, so [`Identity::is`] never mistakes another
+/// object for it).
+pub(super) enum Identity {
+    Short(Short),
+    Blob(std::rc::Weak<Blob>),
+    Dtype(std::rc::Weak<RefCell<Dtype>>),
+    Items(std::rc::Weak<[Value]>),
+}
+
+impl Identity {
+    /// `v` is that object (or, inline, that text).
+    pub(super) fn is(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Identity::Short(a), Value::Short(b)) => a.text() == b.text(),
+            (Identity::Blob(w), Value::Str(b) | Value::Bytes(b)) => {
+                std::ptr::eq(w.as_ptr(), Rc::as_ptr(b))
+            }
+            (Identity::Dtype(w), Value::Dtype(d)) => std::ptr::eq(w.as_ptr(), Rc::as_ptr(d)),
+            (Identity::Items(w), Value::Tuple { items, .. }) => {
+                std::ptr::eq(w.as_ptr().cast::<Value>(), items.0.as_ptr())
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Value {
+    /// Which object this is ([`Identity`]); none for values that are not objects the
+    /// analysis tells apart.
+    pub(super) fn identity(&self) -> Option<Identity> {
+        Some(match self {
+            Value::Short(s) => Identity::Short(*s),
+            Value::Str(b) | Value::Bytes(b) => Identity::Blob(Rc::downgrade(b)),
+            Value::Dtype(d) => Identity::Dtype(Rc::downgrade(d)),
+            Value::Tuple { items, .. } => Identity::Items(Rc::downgrade(&items.0)),
+            _ => return None,
+        })
+    }
+}
+
+/// What [`Value::dict_get`] finds for a key that some entry sets or may set.
+pub(super) enum Lookup {
+    Set(Value),
+    /// A key the analysis cannot read may be the one asked for.
+    Unknown,
 }
 
 pub(super) fn args_of(v: &Value) -> &[Value] {

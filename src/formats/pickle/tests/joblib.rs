@@ -561,3 +561,83 @@ fn a_plain_loader_that_reads_a_frame_whole_may_meet_another_array() {
         s.findings
     );
 }
+
+/// Protocol 2, then `n` strings memoized at 0..n (`LONG_BINPUT`) and popped: they spend a
+/// tight memo budget.
+fn memo_flood(n: u32) -> Vec<u8> {
+    let mut b = b"\x80\x02".to_vec();
+    for i in 0..n {
+        b.extend_from_slice(format!("Vword{i}\nr").as_bytes());
+        b.extend_from_slice(&i.to_le_bytes());
+        b.push(b'0');
+    }
+    b
+}
+
+fn put(i: u32) -> Vec<u8> {
+    [b"r".as_slice(), &i.to_le_bytes()].concat()
+}
+
+fn get(i: u32) -> Vec<u8> {
+    [b"j".as_slice(), &i.to_le_bytes()].concat()
+}
+
+fn tight_memo() -> Limits {
+    Limits {
+        max_memo_kept_bytes: 4096,
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn a_wrapper_state_memoized_past_the_budget_sizes_the_next_arrays() {
+    // As joblib dumps arrays after a large vocabulary: the first array's state keys, dtype
+    // and shape are memoized past the budget; the second array fetches them all from the memo.
+    let n = 1000;
+    let mut b = memo_flood(n);
+    let first = [
+        b"Vdtype\n".as_slice(),
+        &put(n),
+        b"cnumpy\ndtype\nVf8\n\x85R",
+        &put(n + 1),
+        b"Vshape\n",
+        &put(n + 2),
+        b"K\x02\x85",
+        &put(n + 3),
+    ]
+    .concat();
+    b.extend_from_slice(&wrapper(&dict(&[&first]))[2..]);
+    b.extend_from_slice(&[0xff; 16]);
+    b.push(b'0');
+    let again = [get(n), get(n + 1), get(n + 2), get(n + 3)].concat();
+    b.extend_from_slice(&wrapper(&dict(&[&again]))[2..]);
+    b.extend_from_slice(&[0xff; 16]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    let s = scan_with(&b, &tight_memo());
+    assert_eq!(s.codes, system_called(), "{:?}", s.findings);
+}
+
+#[test]
+fn a_key_not_kept_may_be_the_shape_joblib_reads() {
+    // `shape` memoized past the budget and popped, then fetched as a state key: the loader
+    // finds its shape there, so the array is not sized, not malformed.
+    let n = 1000;
+    let mut b = memo_flood(n);
+    b.extend_from_slice(b"Vshape\n");
+    b.extend_from_slice(&put(n));
+    b.push(b'0');
+    let key = [get(n).as_slice(), b"K\x02\x85"].concat();
+    b.extend_from_slice(&wrapper(&dict(&[F8, &key]))[2..]);
+    b.extend_from_slice(&[0xff; 16]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    let s = scan_with(&b, &tight_memo());
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved) && !s.codes.contains(&Code::PickleMalformed),
+        "{:?}",
+        s.findings
+    );
+}

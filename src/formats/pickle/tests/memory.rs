@@ -537,3 +537,105 @@ fn memo_values_are_found_wherever_they_are_kept_array_or_map() {
     assert!(matches!(m.get(5), Some(Value::Opaque)));
     assert!(m.get(200_000).is_none());
 }
+
+/// Protocol 4, then `n` strings memoized at 0..n and popped: they spend a tight memo budget.
+fn memo_flood(n: u32) -> Vec<u8> {
+    let mut b = b"\x80\x04".to_vec();
+    for i in 0..n {
+        let s = format!("word{i}");
+        b.push(0x8c);
+        b.push(s.len() as u8);
+        b.extend_from_slice(s.as_bytes());
+        b.extend_from_slice(b"\x940");
+    }
+    b
+}
+
+/// `LONG_BINGET i`.
+fn get(i: u32) -> Vec<u8> {
+    [b"j".as_slice(), &i.to_le_bytes()].concat()
+}
+
+fn tight_memo() -> Limits {
+    Limits {
+        max_memo_kept_bytes: 4096,
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn a_module_name_memoized_past_the_budget_resolves_when_fetched_for_the_next_import() {
+    // As `pickle.dumps` writes two imports from one module after a vocabulary: the module's
+    // name is memoized with the first import and fetched from the memo for the second.
+    let mut b = memo_flood(1000);
+    b.extend_from_slice(b"\x8c\x08builtins\x94\x8c\x03len\x94\x93\x940");
+    b.extend_from_slice(&get(1000));
+    b.extend_from_slice(b"\x8c\x04eval\x94\x930N.");
+    let s = scan_with(&b, &tight_memo());
+    let both = sorted(&[Code::PickleDangerousGlobal, Code::PickleUnknownGlobal]);
+    assert_eq!(s.codes, both, "{:?}", s.findings);
+    assert!(
+        s.globals.iter().any(|g| g.0 == "builtins.eval"),
+        "{:?}",
+        s.globals
+    );
+    // A name memoized past the budget that no import took from the stack is still lost.
+    let mut b = memo_flood(1000);
+    b.extend_from_slice(b"\x8c\x08builtins\x940");
+    b.extend_from_slice(&get(1000));
+    b.extend_from_slice(b"\x8c\x04eval\x94\x930N.");
+    let s = scan_with(&b, &tight_memo());
+    assert_eq!(s.codes, [Code::PickleDynamicGlobal], "{:?}", s.findings);
+}
+
+#[test]
+fn a_slot_memoized_again_is_not_rescued_with_what_it_held_before() {
+    // `builtins` memoized at 1000, then 1000 memoized again as `os` (also past the budget)
+    // before the import takes `builtins` from the stack: the slot holds `os`, not kept.
+    let mut b = memo_flood(1000);
+    b.extend_from_slice(b"\x8c\x08builtins\x94\x8c\x02os");
+    b.extend_from_slice(b"r\xe8\x03\x00\x000\x8c\x03len\x93");
+    b.extend_from_slice(b"0");
+    b.extend_from_slice(&get(1000));
+    b.extend_from_slice(b"\x8c\x06system\x93.");
+    let s = scan_with(&b, &tight_memo());
+    let dynamic = sorted(&[Code::PickleDynamicGlobal, Code::PickleUnknownGlobal]);
+    assert_eq!(s.codes, dynamic, "{:?}", s.findings);
+}
+
+#[test]
+fn bytes_memoized_past_the_budget_and_loaded_again_are_scanned_once() {
+    // `pickle.loads(b)` twice on one bytes object memoized past the budget: the second call
+    // fetches it from the memo. It loads the same way: no unscannable nested load.
+    let inner = b"\x80\x02cbuiltins\nlen\n.";
+    let mut b = memo_flood(1000);
+    b.extend_from_slice(b"\x8c\x06pickle\x94\x8c\x05loads\x94\x93\x94");
+    b.push(b'C');
+    b.push(inner.len() as u8);
+    b.extend_from_slice(inner);
+    b.extend_from_slice(b"\x94\x85R0");
+    b.extend_from_slice(&get(1002));
+    b.extend_from_slice(&get(1003));
+    b.extend_from_slice(b"\x85R0N.");
+    let s = scan_with(&b, &tight_memo());
+    let found = [
+        Code::PickleDangerousCall,
+        Code::PickleDangerousGlobal,
+        Code::PickleUnknownGlobal,
+    ];
+    assert_eq!(s.codes, sorted(&found), "{:?}", s.findings);
+    // The nested pickle's import, once.
+    assert_eq!(s.members(Some(Code::PickleUnknownGlobal)).len(), 1);
+    // Bytes no loader took from the stack before the memo handed them over stay lost.
+    let mut b = memo_flood(1000);
+    b.extend_from_slice(b"\x8c\x06pickle\x94\x8c\x05loads\x94\x93\x94C\x02ab\x940");
+    b.extend_from_slice(&get(1002));
+    b.extend_from_slice(&get(1003));
+    b.extend_from_slice(b"\x85R0N.");
+    let s = scan_with(&b, &tight_memo());
+    assert!(
+        s.codes.contains(&Code::PickleNestedUnscannable),
+        "{:?}",
+        s.findings
+    );
+}
