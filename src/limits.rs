@@ -26,6 +26,15 @@ pub struct Limits {
     /// one is not made (lost: used as a name, a callable or an argument it fails closed) and a
     /// dict takes no more entries; the analysis goes on.
     pub max_pickle_container_bytes: usize,
+    /// Bytes one pickle's analysis holds at once, everything counted: its stack, MARKs and
+    /// memo (those of the pickles it is nested in too) and the strings, bytes and containers
+    /// alive. The stack, MARKs and memo stop at their own limits; strings, bytes and containers
+    /// get what they leave, so a pickle that fills every limit at once stays within this
+    /// (past it they are not kept, and fail closed where used).
+    pub max_pickle_memory: usize,
+    /// Of `max_pickle_memory`, bytes strings, bytes and containers always leave to the stack,
+    /// MARKs and memo: a tuple of a million items is read whatever the strings alive.
+    pub min_pickle_table_bytes: usize,
     /// Longest string or bytes value kept whole (longer ones keep a prefix and their length).
     /// Side readings keep no more than `max_global_name`: they only ask whether anything
     /// dangerous is there, and a value not kept fails closed.
@@ -164,6 +173,8 @@ impl Default for Limits {
             max_memo_entries: 50_000_000,
             max_pickle_kept_bytes: 24 << 20,
             max_pickle_container_bytes: 16 << 20,
+            max_pickle_memory: 46 << 20,
+            min_pickle_table_bytes: 24 << 20,
             max_kept_value: 16 << 20,
             max_line: 1 << 20,
             max_global_name: 4096,

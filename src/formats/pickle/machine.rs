@@ -4,8 +4,10 @@
 
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
-use super::memo::{Memo, Put, bit_get};
-use super::value::{Blob, DictVal, SHORT, Short, Value, live_kept_bytes};
+use super::memo::{Memo, Put, Slot, bit_get};
+use super::value::{
+    Blob, DictVal, SHORT, Short, VALUE_OVERHEAD, Value, live_container_bytes, live_kept_bytes,
+};
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
 use std::cell::RefCell;
@@ -30,7 +32,8 @@ pub(super) enum End {
 pub(super) struct Machine<'c, 'a> {
     pub(super) ctx: &'c mut Ctx<'a>,
     pub(super) stack: Vec<Value>,
-    pub(super) marks: Vec<usize>,
+    /// Stack lengths where MARKs were pushed (at most `max_pickle_stack`).
+    pub(super) marks: Vec<u32>,
     pub(super) memo: Memo,
     pub(super) frame_end: Option<u64>,
     pub(super) frame_overrun_reported: bool,
@@ -101,6 +104,8 @@ thread_local! {
     /// Stack slots and MARKs, and memo bytes, held by machines of this thread that wait for a
     /// nested inspection to end (bytes handed to `pickle.loads`, six levels deep at most).
     static SUSPENDED: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// Heap bytes the stacks, MARKs and memos of those machines hold ([`Machine::held_bytes`]).
+    static SUSPENDED_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// A nested machine stopped at a limit of its [`Room`] while machines waited for it.
     static CRAMPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -163,18 +168,38 @@ impl Machine<'_, '_> {
             self.stack.len().saturating_add(self.marks.len()),
             self.memo.cost(),
         );
+        let bytes = self.own_bytes();
         SUSPENDED.with(|c| {
             let (s, m) = c.get();
             c.set((s.saturating_add(held.0), m.saturating_add(held.1)));
         });
+        SUSPENDED_HELD.with(|c| c.set(c.get().saturating_add(bytes)));
         let out = f(self);
         SUSPENDED.with(|c| {
             let (s, m) = c.get();
             c.set((s.saturating_sub(held.0), m.saturating_sub(held.1)));
         });
+        SUSPENDED_HELD.with(|c| c.set(c.get().saturating_sub(bytes)));
         let cramped = CRAMPED.with(|c| c.replace(before));
         (out, cramped)
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The most a machine of this thread was seen to hold, everything counted (as
+    /// `max_pickle_memory` counts it), since [`reset_peak_held`].
+    static PEAK_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+pub(super) fn reset_peak_held() {
+    PEAK_HELD.with(|p| p.set(0));
+}
+
+#[cfg(test)]
+pub(super) fn peak_held() -> usize {
+    PEAK_HELD.with(|p| p.get())
 }
 
 /// Bytes of attribute names BUILD on globals may record in one stream.
@@ -185,6 +210,10 @@ const MAX_ATTR_NAME_BYTES: usize = 1 << 20;
 /// containers does not leave its arrays unreadable. A wrapper made and never built keeps it
 /// open; it stays bounded.
 const WRAPPER_STATE_RESERVE: usize = 4 << 20;
+
+/// Bytes of `min_pickle_table_bytes` that strings short enough to be a name may take when
+/// strings and containers have taken the rest of `max_pickle_memory` ([`Machine::keep`]).
+const NAME_SLACK: usize = 1 << 20;
 
 /// Items whose buffer [`Machine::recycle`] keeps (24 bytes each).
 const SCRATCH_KEPT: usize = 1 << 16;
@@ -280,11 +309,113 @@ impl<'c, 'a> Machine<'c, 'a> {
     #[inline]
     pub(super) fn container_budget(&self) -> usize {
         let budget = self.ctx.limits.max_pickle_container_bytes;
-        if self.awaiting_build > 0 {
+        let budget = if self.awaiting_build > 0 {
             budget.saturating_add(WRAPPER_STATE_RESERVE)
         } else {
             budget
+        };
+        budget.min(live_container_bytes().saturating_add(self.memory_left()))
+    }
+
+    /// Heap bytes this machine's stack, MARKs, scratch buffer and memo hold.
+    fn own_bytes(&self) -> usize {
+        self.stack
+            .capacity()
+            .saturating_add(self.scratch.capacity())
+            .saturating_mul(std::mem::size_of::<Value>())
+            .saturating_add(self.marks.capacity().saturating_mul(4))
+            .saturating_add(self.memo.heap_bytes())
+    }
+
+    /// Bytes strings, bytes and containers may still take within `max_pickle_memory`: what
+    /// the stacks, MARKs and memos of this machine and those waiting for it (at least
+    /// `min_pickle_table_bytes`), and the strings, bytes and containers alive, leave.
+    pub(super) fn memory_left(&self) -> usize {
+        self.free_bytes(self.ctx.limits.min_pickle_table_bytes)
+    }
+
+    /// `max_pickle_memory` less what is held, the tables counted as at least `tables`.
+    fn free_bytes(&self, tables: usize) -> usize {
+        let own = self.own_bytes();
+        let values = live_kept_bytes().saturating_add(live_container_bytes());
+        let suspended = SUSPENDED_HELD.with(|c| c.get());
+        #[cfg(test)]
+        PEAK_HELD.with(|p| {
+            p.set(
+                p.get()
+                    .max(suspended.saturating_add(own).saturating_add(values)),
+            )
+        });
+        let held = suspended
+            .saturating_add(own.max(tables))
+            .saturating_add(values);
+        self.ctx.limits.max_pickle_memory.saturating_sub(held)
+    }
+
+    /// Whether the stack, MARKs or memo may take `n` bytes more within `max_pickle_memory`;
+    /// when they may not, memo values past references (strings, bytes, containers: a GET of
+    /// them then reads back lost) are let go first.
+    fn table_room(&mut self, n: usize) -> bool {
+        if self.free_bytes(0) >= n {
+            return true;
         }
+        self.memo.shed();
+        self.free_bytes(0) >= n
+    }
+
+    /// The limit error for tables that found no room ([`Machine::table_room`]).
+    fn out_of_memory(&self, what: &str) -> Break {
+        self.room.reached();
+        Break::Limit(format!(
+            "{what}: the analysis of this pickle would hold more than {} at once{}",
+            human_bytes(self.ctx.limits.max_pickle_memory as u64),
+            self.room.nested()
+        ))
+    }
+
+    /// Grows the stack for its next push: by half (a few slots at first), within
+    /// `max_pickle_memory`.
+    #[cold]
+    fn grow_stack(&mut self) -> Res<()> {
+        let len = self.stack.len();
+        let more = (len / 2)
+            .max(256)
+            .min(self.room.slots.saturating_sub(len))
+            .max(1);
+        if !self.table_room(more.saturating_mul(std::mem::size_of::<Value>())) {
+            return Err(self.out_of_memory(&format!("a stack of {len} objects")));
+        }
+        self.stack.reserve_exact(more);
+        Ok(())
+    }
+
+    /// Pushes a MARK at the stack's length, growing the MARK stack as [`Machine::grow_stack`]
+    /// grows the stack.
+    pub(super) fn push_mark(&mut self) -> Res<()> {
+        if self.marks.len() >= self.room.slots {
+            self.room.reached();
+            return Err(Break::Limit(format!(
+                "more than {} open MARKs{}",
+                self.room.slots,
+                self.room.nested()
+            )));
+        }
+        let Ok(k) = u32::try_from(self.stack.len()) else {
+            return Err(Break::Limit("a MARK past 2^32 stack slots".to_owned()));
+        };
+        if self.marks.len() == self.marks.capacity() {
+            let len = self.marks.len();
+            let more = (len / 2)
+                .max(64)
+                .min(self.room.slots.saturating_sub(len))
+                .max(1);
+            if !self.table_room(more.saturating_mul(4)) {
+                return Err(self.out_of_memory(&format!("{len} open MARKs")));
+            }
+            self.marks.reserve_exact(more);
+        }
+        self.marks.push(k);
+        Ok(())
     }
 
     /// The memo, for the next stream of a loader that keeps it; this machine's is empty.
@@ -301,7 +432,7 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     #[inline]
     pub(super) fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
+        self.marks.last().map_or(0, |&k| k as usize)
     }
 
     #[inline(always)]
@@ -313,6 +444,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.room.slots,
                 self.room.nested()
             )));
+        }
+        if self.stack.len() == self.stack.capacity() {
+            self.grow_stack()?;
         }
         if v.interesting() {
             self.hot = self.hot.saturating_add(1);
@@ -368,11 +502,26 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// back with [`Machine::recycle`].
     #[inline]
     pub(super) fn pop_mark(&mut self) -> Res<Vec<Value>> {
-        let Some(k) = self.marks.pop() else {
+        let Some(k) = self.marks.pop().map(|k| k as usize) else {
             return invalid("could not find MARK");
         };
-        let mut items = std::mem::take(&mut self.scratch);
-        items.extend(self.stack.drain(k.min(self.stack.len())..));
+        let k = k.min(self.stack.len());
+        let items = if self.stack.len().saturating_sub(k) > SCRATCH_KEPT.max(k) {
+            // Most of a large stack: it becomes the items (no copy of a million values beside
+            // them), and what lies below the MARK a new stack.
+            let mut all = std::mem::take(&mut self.stack);
+            self.stack = all.drain(..k).collect();
+            all
+        } else {
+            let n = self.stack.len().saturating_sub(k);
+            let more = n.saturating_sub(self.scratch.capacity());
+            if more > 0 && !self.table_room(more.saturating_mul(std::mem::size_of::<Value>())) {
+                return Err(self.out_of_memory(&format!("a container of {n} items")));
+            }
+            let mut items = std::mem::take(&mut self.scratch);
+            items.extend(self.stack.drain(k..));
+            items
+        };
         self.cool(&items);
         Ok(items)
     }
@@ -393,11 +542,20 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// as a name: it fails closed).
     #[inline]
     pub(super) fn keep(&mut self, n: u64) -> usize {
-        let room = self
-            .ctx
-            .limits
+        let limits = &self.ctx.limits;
+        // A string short enough to be an import's name may take a little of what the stack
+        // and memo have not taken of their share: strings and containers that fill theirs do
+        // not leave the next import unresolved (it is dropped as soon as the import is made).
+        let mut free = self.memory_left();
+        if n <= limits.max_global_name as u64 {
+            free = free.saturating_add(NAME_SLACK).min(self.free_bytes(0));
+        }
+        let room = limits
             .max_pickle_kept_bytes
-            .saturating_sub(live_kept_bytes());
+            .saturating_sub(live_kept_bytes())
+            .min(free)
+            // What the value itself takes besides its data.
+            .saturating_sub(VALUE_OVERHEAD);
         let cap = u64::try_from(self.ctx.limits.max_kept_value.min(room)).unwrap_or(u64::MAX);
         usize::try_from(n.min(cap)).unwrap_or(0)
     }
@@ -500,7 +658,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::EmptyTuple => "an empty tuple".to_owned(),
             Value::Dtype(_) => "a dtype".to_owned(),
             Value::Lost => format!(
-                "a value not kept (a memoized value past the memo budget of {}, or tuples nested more than {} deep)",
+                "a value not kept (a memoized value past the memo budget of {}, tuples nested more than {} deep, or a string read when the memory budget was spent)",
                 human_bytes(self.ctx.limits.max_memo_kept_bytes as u64),
                 super::value::MAX_TUPLE_DEPTH
             ),
@@ -560,9 +718,42 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(v) = self.stack.last() else {
             return invalid("unpickling stack underflow");
         };
-        let put = self
-            .memo
-            .put(i, v, self.room.memo_soft, self.room.memo_hard);
+        let mut slot = Slot::of(v);
+        let grow = self.memo.growth(i, matches!(slot, Slot::Value { .. }));
+        if grow > 0 && !self.table_room(grow) {
+            match slot {
+                // Not kept, for want of room for it.
+                Slot::Value { refs: false, .. } if self.table_room(self.memo.growth(i, false)) => {
+                    slot = Slot::Lost;
+                }
+                _ => return Err(self.out_of_memory("the memo's tables")),
+            }
+        }
+        let Some(v) = self.stack.last() else {
+            return invalid("unpickling stack underflow");
+        };
+        let Slot::Value { refs, cost } = slot else {
+            // Nothing kept but its index (or its lost mark).
+            let put = self
+                .memo
+                .put_as(i, v, slot, self.room.memo_soft, self.room.memo_hard);
+            return self.memo_stored(put);
+        };
+        let soft = self
+            .room
+            .memo_soft
+            .min(self.memo.cost().saturating_add(self.memory_left()));
+        if refs {
+            // A reference must be kept (or the analysis stops): within the memory left, once
+            // other memo values are let go.
+            if !self.table_room(cost) {
+                return Err(self.out_of_memory("memo references to globals and call results"));
+            }
+        }
+        let Some(v) = self.stack.last() else {
+            return invalid("unpickling stack underflow");
+        };
+        let put = self.memo.put_as(i, v, slot, soft, self.room.memo_hard);
         self.memo_stored(put)
     }
 
@@ -637,6 +828,9 @@ impl<'c, 'a> Machine<'c, 'a> {
         } else {
             inp.take_run_on(n, keep, what)?
         };
+        if blob.data.is_empty() && blob.truncated() {
+            return Ok(Value::Lost);
+        }
         let blob = Rc::new(blob);
         Ok(if text {
             // Python 2 str: decoded by the loader (ASCII/latin-1), usable as a name.
@@ -675,6 +869,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
         let keep = self.keep(n);
         let mut blob = inp.take(n, keep, what)?;
+        if blob.data.is_empty() && blob.truncated() {
+            // Nothing kept: no value of its own (a stack of a million of them would hold 64 MB
+            // more than the stack itself). Lost fails closed wherever a string is needed.
+            return Ok(Value::Lost);
+        }
         if blob.truncated() {
             return Ok(Value::Str(Rc::new(blob)));
         }

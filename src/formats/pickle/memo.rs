@@ -29,6 +29,8 @@ pub(super) struct Memo {
     recent: Vec<(u64, Identity)>,
     /// Bytes kept by [`Memo::rescue`] (never given back: a budget of rescues, not of memory).
     rescued: usize,
+    /// [`Memo::heap_bytes`], worked out again when a table grows.
+    heap: usize,
 }
 
 /// Slots [`Memo::recent`] remembers: a pickler memoizes a name (or bytes) and hands it to the
@@ -39,6 +41,33 @@ const RECENT_LOST: usize = 16;
 
 const DENSE_MAX: u64 = 1 << 25;
 const SPARSE_ENTRY_COST: usize = 48;
+
+/// What a memo slot keeps of a value.
+#[derive(Clone, Copy)]
+pub(super) enum Slot {
+    /// Nothing: it reads back lost ([`Value::Lost`]).
+    Lost,
+    /// Nothing: the value is inert, only the index is set.
+    Index,
+    /// The value, of `cost` bytes; `refs`: it holds a reference (kept up to the hard cap).
+    Value { refs: bool, cost: usize },
+}
+
+impl Slot {
+    #[inline]
+    pub(super) fn of(v: &Value) -> Slot {
+        if matches!(v, Value::Lost) {
+            Slot::Lost
+        } else if !v.interesting() && !v.kept_for_arrays() {
+            Slot::Index
+        } else {
+            Slot::Value {
+                refs: v.holds_ref(),
+                cost: v.cost(),
+            }
+        }
+    }
+}
 
 pub(super) enum Put {
     Done,
@@ -54,15 +83,19 @@ pub(super) fn bit_get(bits: &[u64], i: u64) -> bool {
         .is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
-fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) {
+/// Sets or clears bit `i`; whether the bitset's buffer grew.
+fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) -> bool {
     let Ok(w) = usize::try_from(i / 64) else {
-        return;
+        return false;
     };
+    let mut grew = false;
     if bits.len() <= w {
         if !on {
-            return;
+            return false;
         }
+        let cap = bits.capacity();
         bits.resize(w.saturating_add(1), 0);
+        grew = bits.capacity() != cap;
     }
     if let Some(word) = bits.get_mut(w) {
         if on {
@@ -71,6 +104,7 @@ fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) {
             *word &= !(1 << (i % 64));
         }
     }
+    grew
 }
 
 impl Memo {
@@ -92,6 +126,7 @@ impl Memo {
             lost_any: false,
             recent: Vec::new(),
             rescued: 0,
+            heap: 0,
         }
     }
 
@@ -116,13 +151,27 @@ impl Memo {
     fn set_lost(&mut self, i: u64, lost: bool) {
         self.lost_any |= lost;
         if i < DENSE_MAX {
-            bit_set(&mut self.lost, i, lost);
+            if bit_set(&mut self.lost, i, lost) {
+                self.refresh_heap();
+            }
         } else if let Some(l) = self.sparse.get_mut(&i) {
             *l = lost;
         }
     }
 
     pub(super) fn put(&mut self, i: u64, v: &Value, soft: usize, hard: usize) -> Put {
+        self.put_as(i, v, Slot::of(v), soft, hard)
+    }
+
+    /// [`Memo::put`] of `v`, which is `slot`.
+    pub(super) fn put_as(
+        &mut self,
+        i: u64,
+        v: &Value,
+        slot: Slot,
+        soft: usize,
+        hard: usize,
+    ) -> Put {
         let existed = self.contains(i);
         if existed && !self.recent.is_empty() {
             self.recent.retain(|(j, _)| *j != i);
@@ -130,10 +179,17 @@ impl Memo {
         if !existed {
             self.len = self.len.saturating_add(1);
             if i < DENSE_MAX {
-                bit_set(&mut self.dense, i, true);
+                if bit_set(&mut self.dense, i, true) {
+                    // The lost marks get room as the index bits do, so that marking slots
+                    // lost (when memo values are let go to make room) never allocates.
+                    let cap = self.dense.capacity();
+                    self.lost.reserve_exact(cap.saturating_sub(self.lost.len()));
+                    self.refresh_heap();
+                }
             } else {
                 self.sparse.insert(i, false);
                 self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
+                self.refresh_heap();
             }
         }
         if existed {
@@ -142,21 +198,23 @@ impl Memo {
             }
             self.set_lost(i, false);
         }
-        if matches!(v, Value::Lost) {
-            // Read back as lost from its mark: no value to keep.
-            self.set_lost(i, true);
-            return Put::Done;
-        }
-        if !v.interesting() && !v.kept_for_arrays() {
-            return if self.cost > hard {
-                Put::Full
-            } else {
-                Put::Done
-            };
-        }
-        let c = v.cost();
+        let (refs, c) = match slot {
+            Slot::Lost => {
+                // Read back as lost from its mark: no value to keep.
+                self.set_lost(i, true);
+                return Put::Done;
+            }
+            Slot::Index => {
+                return if self.cost > hard {
+                    Put::Full
+                } else {
+                    Put::Done
+                };
+            }
+            Slot::Value { refs, cost } => (refs, cost),
+        };
         let total = self.cost.saturating_add(c);
-        if v.holds_ref() {
+        if refs {
             if total > hard {
                 return Put::Full;
             }
@@ -166,7 +224,9 @@ impl Memo {
             return Put::Done;
         }
         self.cost = total;
-        self.values.insert(i, v.clone(), c);
+        if self.values.insert(i, v.clone(), c) {
+            self.refresh_heap();
+        }
         Put::Done
     }
 
@@ -201,7 +261,9 @@ impl Memo {
             self.rescued = rescued;
             self.cost = self.cost.saturating_add(c);
             self.set_lost(i, false);
-            self.values.insert(i, v.clone(), c);
+            if self.values.insert(i, v.clone(), c) {
+                self.refresh_heap();
+            }
         }
     }
 
@@ -219,6 +281,127 @@ impl Memo {
     /// Heap bytes of kept values and sparse entries.
     pub(super) fn cost(&self) -> usize {
         self.cost
+    }
+
+    /// Lets every kept value go but references to globals and call results (they stop the
+    /// analysis when not kept): their slots read back lost.
+    pub(super) fn shed(&mut self) {
+        let mut shed = Vec::new();
+        for (i, v) in self.values.dense.iter_mut().enumerate() {
+            if !matches!(v, Value::Opaque) && !v.holds_ref() {
+                *v = Value::Opaque;
+                shed.push(i as u64);
+            }
+        }
+        self.values.in_dense = self.values.in_dense.saturating_sub(shed.len());
+        for &i in &shed {
+            if let Some(c) = usize::try_from(i)
+                .ok()
+                .and_then(|j| self.values.costs.get(j))
+            {
+                self.cost = self.cost.saturating_sub(*c as usize);
+            }
+        }
+        self.values.sparse.retain(|&i, (v, c)| {
+            if v.holds_ref() {
+                true
+            } else {
+                shed.push(i);
+                self.cost = self.cost.saturating_sub(*c);
+                false
+            }
+        });
+        for i in shed {
+            self.set_lost(i, true);
+        }
+        if self.values.in_dense == 0 {
+            self.values.dense = Vec::new();
+            self.values.costs = Vec::new();
+        }
+        self.refresh_heap();
+        self.recent.clear();
+    }
+
+    /// Heap bytes the memo's own tables hold (what its values hold besides is counted where
+    /// they are made): bitsets, the value array, the maps (a hash table slot is its entry and a
+    /// control byte).
+    /// Bytes the tables would grow by to put a value at `i` (`kept`: the value is kept, not
+    /// only its index), at most: what [`Memo::put`] may allocate.
+    #[inline]
+    pub(super) fn growth(&self, i: u64, kept: bool) -> usize {
+        let words = |bits: &Vec<u64>| {
+            let w = usize::try_from(i / 64).unwrap_or(usize::MAX);
+            if w < bits.capacity() {
+                0
+            } else {
+                // `Vec::resize` at least doubles.
+                w.saturating_add(1)
+                    .max(bits.capacity().saturating_mul(2))
+                    .saturating_sub(bits.capacity())
+                    .saturating_mul(8)
+            }
+        };
+        let map = |len: usize, cap: usize, entry: usize| {
+            if len < cap {
+                0
+            } else {
+                cap.max(4).saturating_mul(entry.saturating_add(1))
+            }
+        };
+        let mut n = if i < DENSE_MAX {
+            // The lost marks grow only once one is set: they may lag far behind.
+            words(&self.dense).saturating_add(words(&self.lost))
+        } else {
+            map(self.sparse.len(), self.sparse.capacity(), 16)
+        };
+        if kept {
+            let j = usize::try_from(i).unwrap_or(usize::MAX);
+            let cap = self.values.dense.capacity();
+            n = n.saturating_add(if j < cap {
+                0
+            } else if self.values.in_array(j) {
+                // Grown as `Values::insert` grows it.
+                j.saturating_add(1)
+                    .saturating_sub(self.values.dense.len())
+                    .max(cap / 2)
+                    .max(1024)
+                    .saturating_mul(std::mem::size_of::<Value>().saturating_add(4))
+            } else {
+                map(
+                    self.values.sparse.len(),
+                    self.values.sparse.capacity(),
+                    std::mem::size_of::<(u64, (Value, usize))>(),
+                )
+            });
+        }
+        n
+    }
+
+    #[inline]
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.heap
+    }
+
+    fn refresh_heap(&mut self) {
+        let map = |cap: usize, entry: usize| cap.saturating_mul(entry.saturating_add(1));
+        let heap = self
+            .dense
+            .capacity()
+            .saturating_add(self.lost.capacity())
+            .saturating_mul(8)
+            .saturating_add(map(self.sparse.capacity(), 16))
+            .saturating_add(
+                self.values
+                    .dense
+                    .capacity()
+                    .saturating_mul(std::mem::size_of::<Value>()),
+            )
+            .saturating_add(self.values.costs.capacity().saturating_mul(4))
+            .saturating_add(map(
+                self.values.sparse.capacity(),
+                std::mem::size_of::<(u64, (Value, usize))>(),
+            ));
+        self.heap = heap;
     }
 
     /// No value worth tracking is kept (only inert ones).
@@ -261,6 +444,17 @@ impl Values {
             .map_or(Value::Opaque, |(v, _)| v.clone())
     }
 
+    /// A value at `j` goes in the array (else in the map).
+    #[inline]
+    fn in_array(&self, j: usize) -> bool {
+        let room = self
+            .in_dense
+            .saturating_add(1)
+            .saturating_mul(2)
+            .saturating_add(DENSE_SLACK);
+        j < self.dense.len() || j < room
+    }
+
     /// Takes the value at `i` out; returns its cost.
     fn remove(&mut self, i: u64) -> Option<usize> {
         if let Ok(j) = usize::try_from(i)
@@ -274,39 +468,39 @@ impl Values {
         self.sparse.remove(&i).map(|(_, c)| c)
     }
 
-    /// Keeps `v` at `i` (nothing is kept there: [`Values::remove`] came first).
-    fn insert(&mut self, i: u64, v: Value, cost: usize) {
+    /// Keeps `v` at `i` (nothing is kept there: [`Values::remove`] came first); whether a
+    /// table grew.
+    fn insert(&mut self, i: u64, v: Value, cost: usize) -> bool {
         if matches!(v, Value::Opaque) {
-            return;
+            return false;
         }
+        let mut grew = false;
         let cost32 = u32::try_from(cost).unwrap_or(u32::MAX);
-        if let Ok(j) = usize::try_from(i) {
-            let room = self
-                .in_dense
-                .saturating_add(1)
-                .saturating_mul(2)
-                .saturating_add(DENSE_SLACK);
-            if j < self.dense.len() || j < room {
-                if j >= self.dense.len() {
-                    let len = j.saturating_add(1);
-                    // Grown by half at a time (not doubled): the array stays near its length.
-                    let more = len.saturating_sub(self.dense.len());
-                    if len > self.dense.capacity() {
-                        let grow = more.max(self.dense.capacity() / 2).max(1024);
-                        self.dense.reserve_exact(grow);
-                        self.costs.reserve_exact(grow);
-                    }
-                    self.dense.resize(len, Value::Opaque);
-                    self.costs.resize(len, 0);
+        if let Ok(j) = usize::try_from(i)
+            && self.in_array(j)
+        {
+            if j >= self.dense.len() {
+                let len = j.saturating_add(1);
+                // Grown by half at a time (not doubled): the array stays near its length.
+                let more = len.saturating_sub(self.dense.len());
+                if len > self.dense.capacity() {
+                    let grow = more.max(self.dense.capacity() / 2).max(1024);
+                    self.dense.reserve_exact(grow);
+                    self.costs.reserve_exact(grow);
+                    grew = true;
                 }
-                if let (Some(slot), Some(c)) = (self.dense.get_mut(j), self.costs.get_mut(j)) {
-                    *slot = v;
-                    *c = cost32;
-                    self.in_dense = self.in_dense.saturating_add(1);
-                    return;
-                }
+                self.dense.resize(len, Value::Opaque);
+                self.costs.resize(len, 0);
+            }
+            if let (Some(slot), Some(c)) = (self.dense.get_mut(j), self.costs.get_mut(j)) {
+                *slot = v;
+                *c = cost32;
+                self.in_dense = self.in_dense.saturating_add(1);
+                return grew;
             }
         }
+        let cap = self.sparse.capacity();
         self.sparse.insert(i, (v, cost));
+        grew || self.sparse.capacity() != cap
     }
 }

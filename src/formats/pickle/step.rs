@@ -169,18 +169,9 @@ impl<'c, 'a> Machine<'c, 'a> {
     #[inline(always)]
     fn step_hot(&mut self, op: u8, at: u64, inp: &mut Input) -> Res<bool> {
         match op {
-            b'(' => {
-                if self.marks.len() >= self.room.slots {
-                    self.room.reached();
-                    return Err(Break::Limit(format!(
-                        "more than {} open MARKs",
-                        self.room.slots
-                    )));
-                }
-                self.marks.push(self.stack.len());
-            }
+            b'(' => self.push_mark()?,
             b'0' => {
-                if self.marks.last() == Some(&self.stack.len()) {
+                if self.marks.last().map(|&k| k as usize) == Some(self.stack.len()) {
                     self.marks.pop();
                 } else {
                     self.pop()?;
@@ -435,7 +426,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             b't' => {
                 // Made from the stack in place: a tuple of a million items is no copy of them.
-                let Some(k) = self.marks.pop() else {
+                let Some(k) = self.marks.pop().map(|k| k as usize) else {
                     return invalid("could not find MARK");
                 };
                 let stack = std::mem::take(&mut self.stack);

@@ -25,7 +25,7 @@ pub(super) struct Blob {
 }
 
 /// Heap bytes one kept value costs besides its data (the `Rc` and `Vec` headers).
-const VALUE_OVERHEAD: usize = 64;
+pub(super) const VALUE_OVERHEAD: usize = 64;
 
 thread_local! {
     /// Heap bytes held by live values on this thread. A file is inspected on one thread from
@@ -51,7 +51,7 @@ pub(super) fn peak_container_bytes() -> usize {
     PEAK_CONTAINER_BYTES.with(|c| c.get())
 }
 
-#[cfg(test)]
+#[inline]
 pub(super) fn live_container_bytes() -> usize {
     LIVE_CONTAINER_BYTES.with(|c| c.get())
 }

@@ -1,6 +1,7 @@
 //! Kept bytes and the memo budget: values past a budget fail closed, and every kept byte is
 //! returned when its value is dropped.
 
+use super::super::machine::{peak_held, reset_peak_held};
 use super::super::value::{
     Blob, live_container_bytes, live_kept_bytes, peak_container_bytes, reset_peak,
 };
@@ -638,4 +639,88 @@ fn bytes_memoized_past_the_budget_and_loaded_again_are_scanned_once() {
         "{:?}",
         s.findings
     );
+}
+
+/// `\x8c` + `s` (SHORT_BINUNICODE).
+fn su(s: &str) -> Vec<u8> {
+    [&[0x8c, s.len() as u8][..], s.as_bytes()].concat()
+}
+
+/// Every part of a machine's memory at its limit at once (as review built it with the
+/// default limits: 101 MB): references pinned in the memo, long strings memoized, dicts with
+/// a joblib wrapper's reserve open, a deep stack, a million MARKs; then a payload.
+fn every_limit_at_once(refs: usize, strings: usize, dicts: usize, slots: usize) -> Vec<u8> {
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(&[su("builtins"), su("int")].concat());
+    b.push(0x93);
+    b.extend(std::iter::repeat_n(0x94, refs));
+    b.push(b'0');
+    b.extend_from_slice(&[su("joblib.numpy_pickle"), su("NumpyArrayWrapper")].concat());
+    b.extend_from_slice(b"\x93)\x81");
+    for i in 0..strings {
+        b.push(b'X');
+        b.extend_from_slice(&(64u32 << 10).to_le_bytes());
+        b.extend(std::iter::repeat_n(b'A' + (i % 26) as u8, 64 << 10));
+        b.push(0x94);
+    }
+    for _ in 0..dicts {
+        b.extend_from_slice(b"}NNs");
+    }
+    b.extend(std::iter::repeat_n(b'N', slots));
+    b.extend(std::iter::repeat_n(b'(', slots));
+    b.extend_from_slice(b"cos\nsystem\n(Vecho aibom-sample\ntR.");
+    b
+}
+
+#[test]
+fn a_pickle_filling_every_limit_at_once_stays_within_the_memory_budget() {
+    let limits = Limits {
+        max_pickle_memory: 4 << 20,
+        min_pickle_table_bytes: 2 << 20,
+        ..Limits::default()
+    };
+    // Each part alone fits within its own limit, and all of them together twice over.
+    let b = every_limit_at_once(60_000, 60, 40_000, 90_000);
+    reset_peak_held();
+    let s = scan_with(&b, &limits);
+    let peak = peak_held();
+    assert!(peak <= 4 << 20, "{peak} bytes held at once");
+    assert!(
+        peak > 3 << 20,
+        "{peak} bytes held at once: the budget was not reached"
+    );
+    // The stack, MARKs or memo found no room: the analysis stopped, and says so.
+    assert!(
+        s.codes.contains(&Code::PickleLimitExceeded),
+        "{:?}",
+        s.findings
+    );
+    assert!(s.says("would hold more than 4 MiB"), "{:?}", s.findings);
+    // The same pickle within the default budget: read to its end, the payload found.
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn a_deep_stack_after_a_full_memo_lets_the_memo_values_go_rather_than_stop() {
+    // 16 MiB of long strings memoized (the soft budget), then a tuple of 990,000 items: the
+    // stack needs its whole share; the memoized strings are let go to make room.
+    let mut b = b"\x80\x04".to_vec();
+    for i in 0..17u8 {
+        b.push(b'X');
+        b.extend_from_slice(&(1u32 << 20).to_le_bytes());
+        b.extend(std::iter::repeat_n(b'a' + i, 1 << 20));
+        b.extend_from_slice(b"\x940");
+    }
+    b.push(b'(');
+    b.extend(std::iter::repeat_n(b'N', 990_000));
+    b.extend_from_slice(b"t0N.");
+    reset_peak_held();
+    let s = scan(&b);
+    assert!(s.findings.is_empty(), "{:?}", s.findings);
+    assert!(peak_held() <= Limits::default().max_pickle_memory);
 }
