@@ -250,6 +250,31 @@ def tar_many(size):
     return buf.getvalue()
 
 
+def every_limit_at_once(size):
+    """Every part of the analysis's memory at its limit at once (found by review: 101 MB of
+    RSS from 35 MB): references memoized up to the memo's cap, memoized 1 MiB strings, dicts
+    with a joblib wrapper's reserve open, a deep stack, open MARKs; a quarter of the input each
+    (past 35 MB, NONE and POP to the size)."""
+    def su(s):
+        return b"\x8c" + bytes([len(s)]) + s
+    q = min(size, 35 * MB) // 4
+    out = bytearray(b"\x80\x04" + su(b"builtins") + su(b"int") + b"\x93" + b"\x94" * min(q, 520_000)
+                    + b"0" + su(b"joblib.numpy_pickle") + su(b"NumpyArrayWrapper") + b"\x93)\x81")
+    one = min(1 << 20, q // 2)
+    for i in range(max(q // (one + 6), 1)):
+        out += b"X" + struct.pack("<I", one) + bytes([65 + i % 26]) * one + b"\x94"
+    out += b"}NNs" * (q // 4) + b"N" * (q // 2) + b"(" * (q // 2)
+    out += b"N0" * max((size - len(out) - 2) // 2, 0)
+    return bytes(out + b"N.")
+
+
+def late_crossed_memo_bz2(size):
+    """The memo flood crossed at its frame's very end, bzip2'd (found by fuzzing: 108 bytes that
+    decompress to 16 MB took 0.7 s): every reading as a file object decompresses it again."""
+    import bz2
+    return bz2.compress(late_crossed_memo(size), 9)
+
+
 def tar_many_gz(size):
     """The tar of tiny members gzip'd: `size` is the tar's, the file about a hundredth of it
     (read as it is decompressed; the floor is decompressing and hashing, not hashing the file)."""
@@ -259,6 +284,8 @@ def tar_many_gz(size):
 
 # Shapes whose floor is not hashing the file: (shell command on "$1", what it is, file suffix).
 FLOORS = {
+    "memo flood crossed at its frame's end, bzip2'd (size: the pickle's)":
+        ('bzip2 -dc "$1" | openssl dgst -sha256', "bzip2 -dc | openssl", ".pkl.bz2"),
     "tar of tiny members, gzip'd (size: the tar's)":
         ('gzip -dc "$1" | openssl dgst -sha256', "gzip -dc | openssl", ".tar.gz"),
 }
@@ -277,6 +304,7 @@ SHAPES = [
     ("EXT1 flood behind a frame overrun", ext_flood_overrun),
     ("one 100 KB pickle handed to a loader again and again", nested_bytes_reused),
     ("memo flood in one frame, crossed at its very end", late_crossed_memo),
+    ("memo flood crossed at its frame's end, bzip2'd (size: the pickle's)", late_crossed_memo_bz2),
     ("memo flood (fresh indices)", memo_flood),
     ("tuples of 64 dicts on the stack", dicts_in_tuples),
     ("one dict shared through five levels of tuples", shared_dict_nesting),
@@ -284,6 +312,7 @@ SHAPES = [
     ("benign: memoized datetime.date objects", memoized_calls),
     ("MARK + list flood", mark_flood),
     ("EMPTY_DICT flood", dict_flood),
+    ("every memory limit at once", every_limit_at_once),
     ("opcode-heavy benign tuples", opcode_heavy),
     ("zip of tiny members", zip_many),
     ("tar of tiny members", tar_many),
