@@ -251,9 +251,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // A plain loader runs it on the outer stack and memo.
                 self.parts_from_plain(true);
                 // joblib reads it with a plain `pickle.load`: a wrapper inside is no array.
-                let mut sub = Machine::new(&mut *self.ctx);
-                sub.plain = true;
-                match sub.run(inp)? {
+                // This machine waits for it (its memory counts against the one budget).
+                let (end, _) = self.suspended(|m| {
+                    let mut sub = Machine::new(&mut *m.ctx);
+                    sub.plain = true;
+                    sub.run(inp)
+                });
+                match end? {
                     End::Stop => Ok(Value::Lost),
                     _ => invalid("embedded object-array pickle did not end"),
                 }

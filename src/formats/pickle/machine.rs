@@ -596,8 +596,11 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// entries.
     pub(super) fn share_top(&mut self) -> Res<()> {
         self.top()?;
-        let budget = self.container_budget();
-        if let Some(v @ Value::EmptyDict) = self.stack.last_mut() {
+        if matches!(self.stack.last(), Some(Value::EmptyDict)) {
+            let budget = self.container_budget();
+            let Some(v) = self.stack.last_mut() else {
+                return Ok(());
+            };
             // Past the kept-bytes budget the dict is not made: lost (it fails closed), and
             // interesting where the empty dict was not.
             *v = DictVal::new(budget).map_or(Value::Lost, Value::Dict);
