@@ -394,6 +394,25 @@ pub const MAX_EVIDENCE: usize = 256;
 
 impl Finding {
     /// Cuts the message and every evidence field to [`MAX_MESSAGE`] / [`MAX_EVIDENCE`] bytes.
+    /// Heap bytes this finding holds, itself included (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let e = &self.evidence;
+        [
+            self.message.capacity(),
+            self.location.path.capacity(),
+            text(&self.location.member),
+            text(&e.module),
+            text(&e.name),
+            text(&e.opcode),
+            text(&e.rule),
+            text(&e.expected),
+            text(&e.actual),
+        ]
+        .iter()
+        .fold(std::mem::size_of::<Self>(), |n, &b| n.saturating_add(b))
+    }
+
     pub fn clip(&mut self) {
         if let std::borrow::Cow::Owned(m) =
             crate::units::clip_noting_len(&self.message, MAX_MESSAGE)

@@ -255,6 +255,9 @@ pub struct Ctx<'a> {
     /// Members entered so far (archive members, nested pickles).
     member: Vec<String>,
     pub findings: Vec<Finding>,
+    /// Heap bytes the listed findings hold (a pickle's analysis counts them against its
+    /// memory budget: 10,000 critical findings of long names hold tens of MB).
+    pub findings_bytes: usize,
     pub facts: Facts,
     /// Findings not listed because a cap was reached, per code (see [`Ctx::report_with`]).
     pub capped: BTreeMap<Code, u64>,
@@ -311,6 +314,7 @@ impl<'a> Ctx<'a> {
             path,
             member: Vec::new(),
             findings: Vec::new(),
+            findings_bytes: 0,
             facts: Facts::default(),
             capped: BTreeMap::new(),
             listed: BTreeMap::new(),
@@ -362,6 +366,7 @@ impl<'a> Ctx<'a> {
             path: _,
             member: _,
             findings,
+            findings_bytes,
             facts,
             capped,
             listed,
@@ -379,6 +384,7 @@ impl<'a> Ctx<'a> {
             criticals,
         } = self;
         findings.clear();
+        *findings_bytes = 0;
         *facts = Facts::default();
         capped.clear();
         listed.clear();
@@ -488,6 +494,11 @@ impl<'a> Ctx<'a> {
         }
         self.seen.entry(h).or_default().push(self.findings.len());
         self.count(&finding, true);
+        // Its entry in `seen` too.
+        self.findings_bytes = self
+            .findings_bytes
+            .saturating_add(finding.heap_bytes())
+            .saturating_add(32);
         self.findings.push(finding);
     }
 
@@ -527,6 +538,9 @@ impl<'a> Ctx<'a> {
         let start = start.min(self.findings.len());
         let tail = self.findings.split_off(start);
         for (k, f) in tail.iter().enumerate() {
+            self.findings_bytes = self
+                .findings_bytes
+                .saturating_sub(f.heap_bytes().saturating_add(32));
             let i = start.saturating_add(k);
             let h = self.hasher.hash_one(f);
             if let Some(v) = self.seen.get_mut(&h) {
@@ -548,6 +562,9 @@ impl<'a> Ctx<'a> {
                 if f.severity == Severity::Critical {
                     self.criticals = self.criticals.saturating_add(1);
                 }
+                self.findings_bytes = self
+                    .findings_bytes
+                    .saturating_add(f.heap_bytes().saturating_add(32));
                 self.findings.push(f);
             }
         }

@@ -16,6 +16,15 @@ use std::rc::Rc;
 /// Longest import (module and name) a fact records whole and the scan remembers as seen.
 const SHOWN_NAME: usize = 512;
 
+/// Heap bytes a fact of an import or call and its remembered key hold, for a key of `len`
+/// bytes: the names twice (the fact's and the key's), the fact, a map slot.
+fn fact_cost(len: usize) -> usize {
+    len.min(SHOWN_NAME)
+        .saturating_mul(2)
+        .saturating_add(std::mem::size_of::<super::GlobalUse>())
+        .saturating_add(48)
+}
+
 impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
@@ -64,6 +73,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if rememberable {
                     self.seen_globals.insert(key.as_str().into(), idx);
                 }
+                self.fact_bytes = self.fact_bytes.saturating_add(fact_cost(key.len()));
             }
         }
         self.key_buf = key;
@@ -478,6 +488,18 @@ impl<'c, 'a> Machine<'c, 'a> {
         match path.as_str() {
             "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
                 if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
+                    if base.path().len().saturating_add(attr.len())
+                        >= self.ctx.limits.max_global_name
+                    {
+                        // Longer than any name an import may have (each getattr of a chain
+                        // would hold the whole path): not followed, it fails closed.
+                        let what = format!(
+                            "an attribute path of {} bytes, longer than any import's",
+                            base.path().len().saturating_add(attr.len())
+                        );
+                        self.unresolved(r, &what, opcode, at);
+                        return Ok(Value::Lost);
+                    }
                     let derived = Rc::new(base.attr(&attr));
                     self.reached(&derived, opcode, at, &path);
                     return Ok(Value::Ref(derived));
@@ -487,14 +509,18 @@ impl<'c, 'a> Machine<'c, 'a> {
             | "builtins.__import__"
             | "__builtin__.__import__"
             | "importlib.__import__" => {
-                if let Some(m) = text(0) {
+                if let Some(m) = text(0)
+                    && m.len() < self.ctx.limits.max_global_name
+                {
                     let derived = Rc::new(Ref::new(&m, ""));
                     self.reached(&derived, opcode, at, &path);
                     return Ok(Value::Ref(derived));
                 }
             }
             "pkgutil.resolve_name" => {
-                if let Some(spec) = text(0) {
+                if let Some(spec) = text(0)
+                    && spec.len() < self.ctx.limits.max_global_name
+                {
                     let (module, name) = match spec.split_once(':') {
                         Some((m, n)) => (m.to_owned(), n.to_owned()),
                         None => match spec.rsplit_once('.') {
@@ -670,6 +696,12 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
     pub(super) fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        if self.alias_fetched && matches!(self.top()?, Value::Lost) {
+            // What it changes may be a dict or dtype tracked through another copy: those
+            // copies are no longer trusted for an array's layout, nor for a rescue.
+            self.unseen_change = true;
+            self.memo.forget_recent();
+        }
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
             self.activity = self.activity.saturating_add(1);
@@ -743,11 +775,18 @@ impl<'c, 'a> Machine<'c, 'a> {
         key.push_str(callee);
         key.push('\0');
         key.push_str(opcode);
-        let seen = self.seen_calls.get(key.as_str()).copied();
+        // A callee longer than a fact keeps whole is never remembered, as for imports.
+        let rememberable = callee.len() <= SHOWN_NAME;
+        let seen = if rememberable {
+            self.seen_calls.get(key.as_str()).copied()
+        } else {
+            None
+        };
         // Remembered while the facts have room for it (past that, every call is new).
         let idx = self.ctx.facts.calls.len();
-        if seen.is_none() && idx < MAX_GLOBAL_FACTS {
+        if rememberable && seen.is_none() && idx < MAX_GLOBAL_FACTS {
             self.seen_calls.insert(key.as_str().into(), idx);
+            self.fact_bytes = self.fact_bytes.saturating_add(fact_cost(key.len()));
         }
         self.key_buf = key;
         if let Some(i) = seen {
@@ -759,7 +798,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         if idx < MAX_GLOBAL_FACTS {
             let member = self.ctx.member();
             self.ctx.facts.calls.push(CallSite {
-                callee: callee.to_owned(),
+                callee: clip_noting_len(callee, SHOWN_NAME).into_owned(),
                 opcode,
                 member,
                 offset: at,

@@ -98,6 +98,15 @@ pub(super) struct Machine<'c, 'a> {
     /// joblib array wrapper instances made and not yet built (see
     /// [`Machine::container_budget`]).
     pub(super) awaiting_build: usize,
+    /// Heap bytes of the import and call facts this machine recorded and the keys it
+    /// remembers them by (counted against `max_pickle_memory`).
+    pub(super) fact_bytes: usize,
+    /// A memo slot that held a dict, dtype or tuple holding a dict, not kept, was fetched: a
+    /// `Value::Lost` on the stack may be an object the analysis tracks through another copy.
+    pub(super) alias_fetched: bool,
+    /// SETITEM(S), BUILD or the like acted on such a value: a tracked dict or dtype may have
+    /// changed unseen (a joblib array's layout read from one is then unresolved).
+    pub(super) unseen_change: bool,
 }
 
 thread_local! {
@@ -299,6 +308,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             opcodes_run: 0,
             scratch: Vec::new(),
             awaiting_build: 0,
+            fact_bytes: 0,
+            alias_fetched: false,
+            unseen_change: false,
             attr_bytes: 0,
             room: Room::left(ctx_limits),
         }
@@ -337,7 +349,12 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// `max_pickle_memory` less what is held, the tables counted as at least `tables`.
     fn free_bytes(&self, tables: usize) -> usize {
         let own = self.own_bytes();
-        let values = live_kept_bytes().saturating_add(live_container_bytes());
+        // The findings listed so far count too (10,000 critical ones of long names hold
+        // tens of MB).
+        let values = live_kept_bytes()
+            .saturating_add(live_container_bytes())
+            .saturating_add(self.ctx.findings_bytes)
+            .saturating_add(self.fact_bytes);
         let suspended = SUSPENDED_HELD.with(|c| c.get());
         #[cfg(test)]
         PEAK_HELD.with(|p| {
@@ -378,15 +395,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     #[cold]
     fn grow_stack(&mut self) -> Res<()> {
         let len = self.stack.len();
-        let more = (len / 2)
-            .max(256)
-            .min(self.room.slots.saturating_sub(len))
-            .max(1);
-        if !self.table_room(more.saturating_mul(std::mem::size_of::<Value>())) {
-            return Err(self.out_of_memory(&format!("a stack of {len} objects")));
+        let left = self.room.slots.saturating_sub(len).max(1);
+        // By half while there is room; by less as room runs out (the last slots within the
+        // budget are used, not refused for want of half again).
+        for more in [len / 2, len / 16, 256] {
+            let more = more.max(256).min(left);
+            if self.table_room(more.saturating_mul(std::mem::size_of::<Value>())) {
+                self.stack.reserve_exact(more);
+                return Ok(());
+            }
         }
-        self.stack.reserve_exact(more);
-        Ok(())
+        Err(self.out_of_memory(&format!("a stack of {len} objects")))
     }
 
     /// Pushes a MARK at the stack's length, growing the MARK stack as [`Machine::grow_stack`]
@@ -798,7 +817,12 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     pub(super) fn memo_get(&mut self, i: u64) -> Res<()> {
         match self.memo.get(i) {
-            Some(v) => self.push(v),
+            Some(v) => {
+                if matches!(v, Value::Lost) && self.memo.aliases(i) {
+                    self.alias_fetched = true;
+                }
+                self.push(v)
+            }
             None => {
                 self.memo_missed = true;
                 invalid(format!("memo value not found at index {i}"))

@@ -15,8 +15,11 @@ use super::value::{Identity, Value};
 pub(super) struct Memo {
     dense: Vec<u64>,
     lost: Vec<u64>,
-    /// Indices at or above `DENSE_MAX`, with their lost mark.
-    sparse: foldhash::HashMap<u64, bool>,
+    /// Lost slots that held a dict, a dtype or a tuple holding a dict: what a GET of them
+    /// reads back (lost) may be an object the analysis still tracks through another copy.
+    alias: Vec<u64>,
+    /// Indices at or above `DENSE_MAX`, with their marks ([`LOST`], [`ALIAS`]).
+    sparse: foldhash::HashMap<u64, u8>,
     /// Kept values, by index (see [`Values`]).
     values: Values,
     pub(super) len: u64,
@@ -31,6 +34,8 @@ pub(super) struct Memo {
     rescued: usize,
     /// [`Memo::heap_bytes`], worked out again when a table grows.
     heap: usize,
+    /// Some kept value is not a reference ([`Memo::shed`] has something to let go).
+    sheddable: bool,
 }
 
 /// Slots [`Memo::recent`] remembers: a pickler memoizes a name (or bytes) and hands it to the
@@ -40,6 +45,8 @@ pub(super) struct Memo {
 const RECENT_LOST: usize = 16;
 
 const DENSE_MAX: u64 = 1 << 25;
+const LOST: u8 = 1;
+const ALIAS: u8 = 2;
 const SPARSE_ENTRY_COST: usize = 48;
 
 /// What a memo slot keeps of a value.
@@ -114,6 +121,7 @@ impl Memo {
         Memo {
             dense: Vec::new(),
             lost: Vec::new(),
+            alias: Vec::new(),
             sparse: foldhash::HashMap::with_hasher(hasher.clone()),
             values: Values {
                 dense: Vec::new(),
@@ -127,6 +135,7 @@ impl Memo {
             recent: Vec::new(),
             rescued: 0,
             heap: 0,
+            sheddable: false,
         }
     }
 
@@ -144,18 +153,38 @@ impl Memo {
         if i < DENSE_MAX {
             bit_get(&self.lost, i)
         } else {
-            self.sparse.get(&i).copied().unwrap_or(false)
+            self.sparse.get(&i).is_some_and(|m| m & LOST != 0)
+        }
+    }
+
+    /// Slot `i` is lost, and held a mutable object ([`Memo::alias`]).
+    pub(super) fn aliases(&self, i: u64) -> bool {
+        if i < DENSE_MAX {
+            bit_get(&self.alias, i)
+        } else {
+            self.sparse.get(&i).is_some_and(|m| m & ALIAS != 0)
         }
     }
 
     fn set_lost(&mut self, i: u64, lost: bool) {
+        self.set_marks(i, lost, false);
+    }
+
+    /// Marks slot `i` lost (or not), and as holding a mutable object (`alias`, when lost).
+    fn set_marks(&mut self, i: u64, lost: bool, alias: bool) {
         self.lost_any |= lost;
+        let alias = lost && alias;
         if i < DENSE_MAX {
-            if bit_set(&mut self.lost, i, lost) {
+            let grew = bit_set(&mut self.lost, i, lost) | bit_set(&mut self.alias, i, alias);
+            if grew {
                 self.refresh_heap();
             }
-        } else if let Some(l) = self.sparse.get_mut(&i) {
-            *l = lost;
+        } else if let Some(m) = self.sparse.get_mut(&i) {
+            *m = match (lost, alias) {
+                (false, _) => 0,
+                (true, false) => LOST,
+                (true, true) => LOST | ALIAS,
+            };
         }
     }
 
@@ -184,10 +213,12 @@ impl Memo {
                     // lost (when memo values are let go to make room) never allocates.
                     let cap = self.dense.capacity();
                     self.lost.reserve_exact(cap.saturating_sub(self.lost.len()));
+                    self.alias
+                        .reserve_exact(cap.saturating_sub(self.alias.len()));
                     self.refresh_heap();
                 }
             } else {
-                self.sparse.insert(i, false);
+                self.sparse.insert(i, 0);
                 self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
                 self.refresh_heap();
             }
@@ -219,15 +250,21 @@ impl Memo {
                 return Put::Full;
             }
         } else if total > soft {
-            self.set_lost(i, true);
+            self.set_marks(i, true, v.mutable());
             self.remember(i, v);
             return Put::Done;
         }
         self.cost = total;
+        self.sheddable |= !refs;
         if self.values.insert(i, v.clone(), c) {
             self.refresh_heap();
         }
         Put::Done
+    }
+
+    /// Forgets the slots [`Memo::rescue`] could give their values back to.
+    pub(super) fn forget_recent(&mut self) {
+        self.recent.clear();
     }
 
     /// Remembers what slot `i`, just marked lost, would have held.
@@ -261,6 +298,7 @@ impl Memo {
             self.rescued = rescued;
             self.cost = self.cost.saturating_add(c);
             self.set_lost(i, false);
+            self.sheddable |= !v.holds_ref();
             if self.values.insert(i, v.clone(), c) {
                 self.refresh_heap();
             }
@@ -286,15 +324,20 @@ impl Memo {
     /// Lets every kept value go but references to globals and call results (they stop the
     /// analysis when not kept): their slots read back lost.
     pub(super) fn shed(&mut self) {
+        // Nothing kept since the last time but references: nothing to walk for.
+        if !self.sheddable {
+            return;
+        }
+        self.sheddable = false;
         let mut shed = Vec::new();
         for (i, v) in self.values.dense.iter_mut().enumerate() {
             if !matches!(v, Value::Opaque) && !v.holds_ref() {
+                shed.push((i as u64, v.mutable()));
                 *v = Value::Opaque;
-                shed.push(i as u64);
             }
         }
         self.values.in_dense = self.values.in_dense.saturating_sub(shed.len());
-        for &i in &shed {
+        for &(i, _) in &shed {
             if let Some(c) = usize::try_from(i)
                 .ok()
                 .and_then(|j| self.values.costs.get(j))
@@ -306,13 +349,13 @@ impl Memo {
             if v.holds_ref() {
                 true
             } else {
-                shed.push(i);
+                shed.push((i, v.mutable()));
                 self.cost = self.cost.saturating_sub(*c);
                 false
             }
         });
-        for i in shed {
-            self.set_lost(i, true);
+        for (i, mutable) in shed {
+            self.set_marks(i, true, mutable);
         }
         if self.values.in_dense == 0 {
             self.values.dense = Vec::new();
@@ -350,7 +393,9 @@ impl Memo {
         };
         let mut n = if i < DENSE_MAX {
             // The lost marks grow only once one is set: they may lag far behind.
-            words(&self.dense).saturating_add(words(&self.lost))
+            words(&self.dense)
+                .saturating_add(words(&self.lost))
+                .saturating_add(words(&self.alias))
         } else {
             map(self.sparse.len(), self.sparse.capacity(), 16)
         };
@@ -388,6 +433,7 @@ impl Memo {
             .dense
             .capacity()
             .saturating_add(self.lost.capacity())
+            .saturating_add(self.alias.capacity())
             .saturating_mul(8)
             .saturating_add(map(self.sparse.capacity(), 16))
             .saturating_add(

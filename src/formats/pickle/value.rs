@@ -593,6 +593,14 @@ impl Value {
     /// values are always kept in the memo. Other call results are kept while the memo budget
     /// lasts, as strings are; one not kept reads back as lost (a list of 700,000 dates, each
     /// memoized, passed the cap that stops the analysis).
+    /// An object opcodes can change (SETITEM(S), BUILD) that the analysis tracks.
+    pub(super) fn mutable(&self) -> bool {
+        matches!(
+            self,
+            Value::Dict(_) | Value::Dtype(_) | Value::Tuple { dynamic: true, .. }
+        )
+    }
+
     pub(super) fn holds_ref(&self) -> bool {
         match self {
             Value::Ref(_) | Value::Bound { .. } => true,

@@ -219,3 +219,25 @@ fn every_higher_order_entry_of_the_denylist_has_a_judge() {
         assert!(marked.contains(path), "{path} is judged but not marked");
     }
 }
+
+#[test]
+fn a_getattr_path_longer_than_any_import_fails_closed_and_holds_nothing() {
+    // Found by review: each getattr of a chain held the whole path (50 calls of one memoized
+    // 1 MiB name held 173 MB). Past the longest name an import may have, it is not followed.
+    let mut b = b"\x80\x02cbuiltins\ngetattr\nq\x00ccollections\nOrderedDict\nX".to_vec();
+    b.extend_from_slice(&5000u32.to_le_bytes());
+    b.extend(std::iter::repeat_n(b'a', 5000));
+    b.extend_from_slice(b"\x86R.");
+    let s = scan(&b);
+    let f = s.finding(Code::PickleDangerousCall);
+    assert!(
+        f.message.contains("longer than any import's"),
+        "{:?}",
+        s.findings
+    );
+    assert!(
+        s.globals.iter().all(|g| g.0.len() < 4096),
+        "{:?}",
+        s.globals
+    );
+}

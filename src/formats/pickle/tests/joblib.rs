@@ -641,3 +641,53 @@ fn a_key_not_kept_may_be_the_shape_joblib_reads() {
         s.findings
     );
 }
+
+/// `numpy.dtype("V8")`'s BUILD state setting its item size to `size`.
+fn void_state(size: u16) -> Vec<u8> {
+    [
+        b"(K\x03V|\nNNNM".as_slice(),
+        &size.to_le_bytes(),
+        b"K\x01K\x00tb",
+    ]
+    .concat()
+}
+
+#[test]
+fn a_dtype_changed_through_a_memo_entry_not_kept_is_not_trusted_for_the_array() {
+    // Found by review: a dtype memoized past the budget, its item size changed through the
+    // lost read-back (numpy applies it, the analysis cannot), then handed to the wrapper's
+    // state. The analysis' copy says 8000 bytes, joblib reads 8: the payload lies between.
+    let n = 1000;
+    let mut b = memo_flood(n);
+    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
+    b.extend_from_slice(b"}(Vk\ncnumpy\ndtype\nV8\n\x85R");
+    b.extend_from_slice(&void_state(8000));
+    b.extend_from_slice(&put(n));
+    b.extend_from_slice(&get(n));
+    b.extend_from_slice(&void_state(8));
+    b.extend_from_slice(b"0u0");
+    let state = [b"Vshape\nK\x01\x85Vorder\nVC\nVdtype\n".as_slice(), &get(n)].concat();
+    b.extend_from_slice(&dict(&[&state]));
+    b.push(b'b');
+    b.extend_from_slice(&[0; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend(std::iter::repeat_n(b'N', 8000));
+    b.push(b'.');
+    let s = scan_with(&b, &tight_memo());
+    // The array is not sized from the dtype the analysis holds: the positions after it are
+    // tried, and the payload is found there.
+    let unresolved = s.finding(Code::JoblibArrayUnresolved);
+    assert!(
+        unresolved
+            .message
+            .contains("changed through a memo entry that was not kept"),
+        "{:?}",
+        s.findings
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
