@@ -290,11 +290,6 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// loader itself fails (the load stops there).
     fn array_layout(&self, state: &Value) -> Res<Result<Layout, Unresolved>> {
         let unresolved = |why: &str| Ok(Err(Unresolved(why.to_owned())));
-        if self.unseen_change {
-            return unresolved(
-                "a dict or dtype it is read from may have been changed through a memo entry that was not kept",
-            );
-        }
         let dtype = match attr(state, "dtype") {
             Attr::Set(Value::Dtype(d)) => d,
             Attr::Missing => return invalid("joblib array wrapper has no dtype"),

@@ -587,8 +587,16 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if let Some(d) = text(0) {
                     return Ok(Dtype::value_of(&d, self.container_budget()));
                 }
+                // `numpy.dtype(d)` is `d` itself: a BUILD on the result changes `d`. Of
+                // anything else not kept, the result may be a dtype tracked elsewhere.
+                return Ok(match args.first() {
+                    Some(d @ Value::Dtype(_)) => d.clone(),
+                    _ => Value::Lost,
+                });
             }
-            "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" | "builtins.bytearray" => {
+            // A bytearray can be changed after it is made (SETITEM on it): not the bytes it
+            // was made from.
+            "io.BytesIO" | "_io.BytesIO" | "builtins.bytes" => {
                 if let Some(v @ Value::Bytes(_)) = args.first() {
                     return Ok(v.clone());
                 }
@@ -696,12 +704,6 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
     pub(super) fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
-        if self.alias_fetched && matches!(self.top()?, Value::Lost) {
-            // What it changes may be a dict or dtype tracked through another copy: those
-            // copies are no longer trusted for an array's layout, nor for a rescue.
-            self.unseen_change = true;
-            self.memo.forget_recent();
-        }
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
             self.activity = self.activity.saturating_add(1);

@@ -101,12 +101,6 @@ pub(super) struct Machine<'c, 'a> {
     /// Heap bytes of the import and call facts this machine recorded and the keys it
     /// remembers them by (counted against `max_pickle_memory`).
     pub(super) fact_bytes: usize,
-    /// A memo slot that held a dict, dtype or tuple holding a dict, not kept, was fetched: a
-    /// `Value::Lost` on the stack may be an object the analysis tracks through another copy.
-    pub(super) alias_fetched: bool,
-    /// SETITEM(S), BUILD or the like acted on such a value: a tracked dict or dtype may have
-    /// changed unseen (a joblib array's layout read from one is then unresolved).
-    pub(super) unseen_change: bool,
 }
 
 thread_local! {
@@ -309,8 +303,6 @@ impl<'c, 'a> Machine<'c, 'a> {
             scratch: Vec::new(),
             awaiting_build: 0,
             fact_bytes: 0,
-            alias_fetched: false,
-            unseen_change: false,
             attr_bytes: 0,
             room: Room::left(ctx_limits),
         }
@@ -690,7 +682,8 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// PUT at an index whose value is not tracked ([`super::strings::HUGE_INDEX`]): a GET
     /// there reads back lost.
     pub(super) fn memo_put_untracked(&mut self, i: u64) -> Res<()> {
-        self.top()?;
+        // A GET of it reads back lost: what it holds may change unseen through that.
+        self.top()?.distrust();
         let put = self
             .memo
             .put(i, &Value::Lost, self.room.memo_soft, self.room.memo_hard);
@@ -744,8 +737,12 @@ impl<'c, 'a> Machine<'c, 'a> {
         let grow = self.memo.growth(i, matches!(slot, Slot::Value { .. }));
         if grow > 0 && !self.table_room(grow) {
             match slot {
-                // Not kept, for want of room for it.
+                // Not kept, for want of room for it: a dict or dtype it is may then change
+                // unseen through a GET of the slot, and is no longer trusted.
                 Slot::Value { refs: false, .. } if self.table_room(self.memo.growth(i, false)) => {
+                    if let Some(v) = self.stack.last() {
+                        v.distrust();
+                    }
                     slot = Slot::Lost;
                 }
                 _ => return Err(self.out_of_memory("the memo's tables")),
@@ -818,8 +815,10 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn memo_get(&mut self, i: u64) -> Res<()> {
         match self.memo.get(i) {
             Some(v) => {
-                if matches!(v, Value::Lost) && self.memo.aliases(i) {
-                    self.alias_fetched = true;
+                if matches!(v, Value::Lost) {
+                    // Read back lost, it may be changed unseen: the slot is no longer given
+                    // back what it held ([`Memo::rescue`]).
+                    self.memo.forget(i);
                 }
                 self.push(v)
             }

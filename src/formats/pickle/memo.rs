@@ -15,11 +15,8 @@ use super::value::{Identity, Value};
 pub(super) struct Memo {
     dense: Vec<u64>,
     lost: Vec<u64>,
-    /// Lost slots that held a dict, a dtype or a tuple holding a dict: what a GET of them
-    /// reads back (lost) may be an object the analysis still tracks through another copy.
-    alias: Vec<u64>,
-    /// Indices at or above `DENSE_MAX`, with their marks ([`LOST`], [`ALIAS`]).
-    sparse: foldhash::HashMap<u64, u8>,
+    /// Indices at or above `DENSE_MAX`, with their lost mark.
+    sparse: foldhash::HashMap<u64, bool>,
     /// Kept values, by index (see [`Values`]).
     values: Values,
     pub(super) len: u64,
@@ -45,8 +42,6 @@ pub(super) struct Memo {
 const RECENT_LOST: usize = 16;
 
 const DENSE_MAX: u64 = 1 << 25;
-const LOST: u8 = 1;
-const ALIAS: u8 = 2;
 const SPARSE_ENTRY_COST: usize = 48;
 
 /// What a memo slot keeps of a value.
@@ -121,7 +116,6 @@ impl Memo {
         Memo {
             dense: Vec::new(),
             lost: Vec::new(),
-            alias: Vec::new(),
             sparse: foldhash::HashMap::with_hasher(hasher.clone()),
             values: Values {
                 dense: Vec::new(),
@@ -153,38 +147,18 @@ impl Memo {
         if i < DENSE_MAX {
             bit_get(&self.lost, i)
         } else {
-            self.sparse.get(&i).is_some_and(|m| m & LOST != 0)
-        }
-    }
-
-    /// Slot `i` is lost, and held a mutable object ([`Memo::alias`]).
-    pub(super) fn aliases(&self, i: u64) -> bool {
-        if i < DENSE_MAX {
-            bit_get(&self.alias, i)
-        } else {
-            self.sparse.get(&i).is_some_and(|m| m & ALIAS != 0)
+            self.sparse.get(&i).copied().unwrap_or(false)
         }
     }
 
     fn set_lost(&mut self, i: u64, lost: bool) {
-        self.set_marks(i, lost, false);
-    }
-
-    /// Marks slot `i` lost (or not), and as holding a mutable object (`alias`, when lost).
-    fn set_marks(&mut self, i: u64, lost: bool, alias: bool) {
         self.lost_any |= lost;
-        let alias = lost && alias;
         if i < DENSE_MAX {
-            let grew = bit_set(&mut self.lost, i, lost) | bit_set(&mut self.alias, i, alias);
-            if grew {
+            if bit_set(&mut self.lost, i, lost) {
                 self.refresh_heap();
             }
-        } else if let Some(m) = self.sparse.get_mut(&i) {
-            *m = match (lost, alias) {
-                (false, _) => 0,
-                (true, false) => LOST,
-                (true, true) => LOST | ALIAS,
-            };
+        } else if let Some(l) = self.sparse.get_mut(&i) {
+            *l = lost;
         }
     }
 
@@ -213,12 +187,10 @@ impl Memo {
                     // lost (when memo values are let go to make room) never allocates.
                     let cap = self.dense.capacity();
                     self.lost.reserve_exact(cap.saturating_sub(self.lost.len()));
-                    self.alias
-                        .reserve_exact(cap.saturating_sub(self.alias.len()));
                     self.refresh_heap();
                 }
             } else {
-                self.sparse.insert(i, 0);
+                self.sparse.insert(i, false);
                 self.cost = self.cost.saturating_add(SPARSE_ENTRY_COST);
                 self.refresh_heap();
             }
@@ -250,7 +222,7 @@ impl Memo {
                 return Put::Full;
             }
         } else if total > soft {
-            self.set_marks(i, true, v.mutable());
+            self.set_lost(i, true);
             self.remember(i, v);
             return Put::Done;
         }
@@ -262,9 +234,12 @@ impl Memo {
         Put::Done
     }
 
-    /// Forgets the slots [`Memo::rescue`] could give their values back to.
-    pub(super) fn forget_recent(&mut self) {
-        self.recent.clear();
+    /// Slot `i` was read back lost: [`Memo::rescue`] no longer gives it back what it held
+    /// (it may have changed through the read-back, unseen).
+    pub(super) fn forget(&mut self, i: u64) {
+        if !self.recent.is_empty() {
+            self.recent.retain(|(j, _)| *j != i);
+        }
     }
 
     /// Remembers what slot `i`, just marked lost, would have held.
@@ -332,12 +307,15 @@ impl Memo {
         let mut shed = Vec::new();
         for (i, v) in self.values.dense.iter_mut().enumerate() {
             if !matches!(v, Value::Opaque) && !v.holds_ref() {
-                shed.push((i as u64, v.mutable()));
+                // A dict or dtype let go may change unseen through a GET of its slot: its
+                // other copies are no longer trusted.
+                v.distrust();
+                shed.push(i as u64);
                 *v = Value::Opaque;
             }
         }
         self.values.in_dense = self.values.in_dense.saturating_sub(shed.len());
-        for &(i, _) in &shed {
+        for &i in &shed {
             if let Some(c) = usize::try_from(i)
                 .ok()
                 .and_then(|j| self.values.costs.get(j))
@@ -349,13 +327,14 @@ impl Memo {
             if v.holds_ref() {
                 true
             } else {
-                shed.push((i, v.mutable()));
+                v.distrust();
+                shed.push(i);
                 self.cost = self.cost.saturating_sub(*c);
                 false
             }
         });
-        for (i, mutable) in shed {
-            self.set_marks(i, true, mutable);
+        for i in shed {
+            self.set_lost(i, true);
         }
         if self.values.in_dense == 0 {
             self.values.dense = Vec::new();
@@ -393,9 +372,7 @@ impl Memo {
         };
         let mut n = if i < DENSE_MAX {
             // The lost marks grow only once one is set: they may lag far behind.
-            words(&self.dense)
-                .saturating_add(words(&self.lost))
-                .saturating_add(words(&self.alias))
+            words(&self.dense).saturating_add(words(&self.lost))
         } else {
             map(self.sparse.len(), self.sparse.capacity(), 16)
         };
@@ -433,7 +410,6 @@ impl Memo {
             .dense
             .capacity()
             .saturating_add(self.lost.capacity())
-            .saturating_add(self.alias.capacity())
             .saturating_mul(8)
             .saturating_add(map(self.sparse.capacity(), 16))
             .saturating_add(

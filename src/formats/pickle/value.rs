@@ -593,12 +593,20 @@ impl Value {
     /// values are always kept in the memo. Other call results are kept while the memo budget
     /// lasts, as strings are; one not kept reads back as lost (a list of 700,000 dates, each
     /// memoized, passed the cap that stops the analysis).
-    /// An object opcodes can change (SETITEM(S), BUILD) that the analysis tracks.
-    pub(super) fn mutable(&self) -> bool {
-        matches!(
-            self,
-            Value::Dict(_) | Value::Dtype(_) | Value::Tuple { dynamic: true, .. }
-        )
+    /// A dict or dtype (or one a tuple holds) that may change unseen from now on (its memo
+    /// slot reads back lost, and SETITEM or BUILD on the read-back is not followed): a key
+    /// looked up in the dict, or the dtype's layout, is unknown from then on.
+    pub(super) fn distrust(&self) {
+        match self {
+            Value::Dict(d) => d.borrow_mut().dropped = true,
+            Value::Dtype(d) => d.borrow_mut().unread_state = true,
+            Value::Tuple {
+                items,
+                dynamic: true,
+                ..
+            } => items.iter().for_each(Value::distrust),
+            _ => {}
+        }
     }
 
     pub(super) fn holds_ref(&self) -> bool {

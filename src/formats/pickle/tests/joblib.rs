@@ -653,14 +653,14 @@ fn void_state(size: u16) -> Vec<u8> {
 }
 
 #[test]
-fn a_dtype_changed_through_a_memo_entry_not_kept_is_not_trusted_for_the_array() {
+fn a_dtype_read_back_lost_and_changed_is_not_given_back_to_its_slot() {
     // Found by review: a dtype memoized past the budget, its item size changed through the
     // lost read-back (numpy applies it, the analysis cannot), then handed to the wrapper's
     // state. The analysis' copy says 8000 bytes, joblib reads 8: the payload lies between.
     let n = 1000;
     let mut b = memo_flood(n);
     b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
-    b.extend_from_slice(b"}(Vk\ncnumpy\ndtype\nV8\n\x85R");
+    b.extend_from_slice(b"}(Vk\ncnumpy\ndtype\nVV8\n\x85R");
     b.extend_from_slice(&void_state(8000));
     b.extend_from_slice(&put(n));
     b.extend_from_slice(&get(n));
@@ -675,13 +675,11 @@ fn a_dtype_changed_through_a_memo_entry_not_kept_is_not_trusted_for_the_array() 
     b.extend(std::iter::repeat_n(b'N', 8000));
     b.push(b'.');
     let s = scan_with(&b, &tight_memo());
-    // The array is not sized from the dtype the analysis holds: the positions after it are
-    // tried, and the payload is found there.
+    // The slot, read back lost, is not given the analysis' dtype back: the array is not
+    // sized from it, the positions after it are tried, and the payload is found there.
     let unresolved = s.finding(Code::JoblibArrayUnresolved);
     assert!(
-        unresolved
-            .message
-            .contains("changed through a memo entry that was not kept"),
+        unresolved.message.contains("its state is not readable"),
         "{:?}",
         s.findings
     );
@@ -690,4 +688,24 @@ fn a_dtype_changed_through_a_memo_entry_not_kept_is_not_trusted_for_the_array() 
         "{:?}",
         s.findings
     );
+}
+
+#[test]
+fn numpy_dtype_of_a_dtype_is_that_dtype_and_a_build_on_it_changes_it() {
+    // Found by review: `numpy.dtype(d) is d`, so a BUILD on the result sets d's item size
+    // (8000 -> 8); read as a new dtype, the array was sized 8000 bytes and the payload after
+    // its 8 bytes was skipped.
+    let mut b = b"\x80\x02cnumpy\ndtype\nVV8\n\x85Rq\x02".to_vec();
+    b.extend_from_slice(&void_state(8000));
+    b.extend_from_slice(b"cnumpy\ndtype\nh\x02\x85R");
+    b.extend_from_slice(&void_state(8));
+    b.push(b'0');
+    let state = dict(&[b"Vshape\nK\x01\x85Vorder\nVC\nVdtype\nh\x02"]);
+    b.extend_from_slice(&wrapper(&state)[2..]);
+    b.extend_from_slice(&[0; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend(std::iter::repeat_n(b'N', 8000));
+    b.push(b'.');
+    assert_payload_found(&b);
 }
