@@ -734,7 +734,19 @@ impl<'c, 'a> Machine<'c, 'a> {
             return invalid("unpickling stack underflow");
         };
         let mut slot = Slot::of(v);
-        let grow = self.memo.growth(i, matches!(slot, Slot::Value { .. }));
+        self.memo.wrapper_state = self.awaiting_build > 0;
+        // Past the soft budget only a reference is kept: the others set only their index (and
+        // their lost mark), and need no room in the value table.
+        let mut soft = self.room.memo_soft;
+        let kept = match slot {
+            Slot::Value { refs: true, .. } => true,
+            Slot::Value { refs: false, cost } => {
+                soft = soft.min(self.memo.cost().saturating_add(self.memory_left()));
+                self.memo.cost().saturating_add(cost) <= soft
+            }
+            _ => false,
+        };
+        let grow = self.memo.growth(i, kept);
         if grow > 0 && !self.table_room(grow) {
             match slot {
                 // Not kept, for want of room for it: a dict or dtype it is may then change
@@ -758,10 +770,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 .put_as(i, v, slot, self.room.memo_soft, self.room.memo_hard);
             return self.memo_stored(put);
         };
-        let soft = self
-            .room
-            .memo_soft
-            .min(self.memo.cost().saturating_add(self.memory_left()));
         if refs {
             // A reference must be kept (or the analysis stops): within the memory left, once
             // other memo values are let go.

@@ -26,14 +26,20 @@ pub(super) struct Memo {
     lost_any: bool,
     /// The last slots marked lost past the soft budget, with what they would have held,
     /// oldest first.
-    recent: Vec<(u64, Identity)>,
+    recent: std::collections::VecDeque<(u64, Identity)>,
     /// Bytes kept by [`Memo::rescue`] (never given back: a budget of rescues, not of memory).
     rescued: usize,
+    /// A joblib array wrapper awaits its BUILD: its state's dtype and shape are worth
+    /// remembering when their slots are lost (set by the machine before each put).
+    pub(super) wrapper_state: bool,
     /// [`Memo::heap_bytes`], worked out again when a table grows.
     heap: usize,
     /// Some kept value is not a reference ([`Memo::shed`] has something to let go).
     sheddable: bool,
 }
+
+/// Longest string [`Memo::remember`] remembers: longer than any import's module or name.
+const NAME_REMEMBERED: usize = 4096;
 
 /// Slots [`Memo::recent`] remembers: a pickler memoizes a name (or bytes) and hands it to the
 /// opcode that uses it within the next few opcodes; a joblib array wrapper's state dict,
@@ -126,8 +132,9 @@ impl Memo {
             len: 0,
             cost: 0,
             lost_any: false,
-            recent: Vec::new(),
+            recent: std::collections::VecDeque::new(),
             rescued: 0,
+            wrapper_state: false,
             heap: 0,
             sheddable: false,
         }
@@ -244,11 +251,23 @@ impl Memo {
 
     /// Remembers what slot `i`, just marked lost, would have held.
     fn remember(&mut self, i: u64, v: &Value) {
+        // What a judge can take: a name (short), bytes (a nested loader's), and while a joblib
+        // array wrapper awaits its BUILD, the dtype and shape of its state. Nothing else is
+        // remembered (a weak reference keeps a freed tuple's block from being reused).
+        let worth = match v {
+            Value::Short(_) | Value::Bytes(_) => true,
+            Value::Str(b) => b.data.len() <= NAME_REMEMBERED,
+            Value::Dtype(_) | Value::Tuple { .. } => self.wrapper_state,
+            _ => false,
+        };
+        if !worth {
+            return;
+        }
         let Some(id) = v.identity() else { return };
         if self.recent.len() >= RECENT_LOST {
-            self.recent.remove(0);
+            self.recent.pop_front();
         }
-        self.recent.push((i, id));
+        self.recent.push_back((i, id));
     }
 
     /// `v` was taken from the stack by a judge that resolves it (an import's module or name,
