@@ -574,21 +574,6 @@ fn memo_flood(n: u32) -> Vec<u8> {
     b
 }
 
-fn put(i: u32) -> Vec<u8> {
-    [b"r".as_slice(), &i.to_le_bytes()].concat()
-}
-
-fn get(i: u32) -> Vec<u8> {
-    [b"j".as_slice(), &i.to_le_bytes()].concat()
-}
-
-fn tight_memo() -> Limits {
-    Limits {
-        max_memo_kept_bytes: 4096,
-        ..Limits::default()
-    }
-}
-
 #[test]
 fn a_wrapper_state_memoized_past_the_budget_sizes_the_next_arrays() {
     // As joblib dumps arrays after a large vocabulary: the first array's state keys, dtype

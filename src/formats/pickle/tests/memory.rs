@@ -61,6 +61,13 @@ fn an_import_name_past_the_limit_stops_the_analysis() {
 /// `n` memoized strings, then an import whose module string comes back from the memo.
 fn memo_then_import(n: u32) -> Vec<u8> {
     let mut b = b"\x80\x04\x8c\x02os\x94".to_vec();
+    memoize_words(&mut b, n);
+    b.extend_from_slice(b"h\x00\x8c\x06system\x93\x8c\x04echo\x85R.");
+    b
+}
+
+/// Appends `n` strings, each memoized (MEMOIZE) and popped.
+fn memoize_words(b: &mut Vec<u8>, n: u32) {
     for i in 0..n {
         let s = format!("word{i}");
         b.push(0x8c);
@@ -68,8 +75,6 @@ fn memo_then_import(n: u32) -> Vec<u8> {
         b.extend_from_slice(s.as_bytes());
         b.extend_from_slice(b"\x940");
     }
-    b.extend_from_slice(b"h\x00\x8c\x06system\x93\x8c\x04echo\x85R.");
-    b
 }
 
 #[test]
@@ -542,26 +547,8 @@ fn memo_values_are_found_wherever_they_are_kept_array_or_map() {
 /// Protocol 4, then `n` strings memoized at 0..n and popped: they spend a tight memo budget.
 fn memo_flood(n: u32) -> Vec<u8> {
     let mut b = b"\x80\x04".to_vec();
-    for i in 0..n {
-        let s = format!("word{i}");
-        b.push(0x8c);
-        b.push(s.len() as u8);
-        b.extend_from_slice(s.as_bytes());
-        b.extend_from_slice(b"\x940");
-    }
+    memoize_words(&mut b, n);
     b
-}
-
-/// `LONG_BINGET i`.
-fn get(i: u32) -> Vec<u8> {
-    [b"j".as_slice(), &i.to_le_bytes()].concat()
-}
-
-fn tight_memo() -> Limits {
-    Limits {
-        max_memo_kept_bytes: 4096,
-        ..Limits::default()
-    }
 }
 
 #[test]

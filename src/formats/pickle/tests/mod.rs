@@ -108,3 +108,21 @@ fn sorted(codes: &[Code]) -> Vec<Code> {
     v.sort();
     v
 }
+
+/// `LONG_BINPUT i`.
+fn put(i: u32) -> Vec<u8> {
+    [b"r".as_slice(), &i.to_le_bytes()].concat()
+}
+
+/// `LONG_BINGET i`.
+fn get(i: u32) -> Vec<u8> {
+    [b"j".as_slice(), &i.to_le_bytes()].concat()
+}
+
+/// A memo budget a thousand memoized strings spend.
+fn tight_memo() -> Limits {
+    Limits {
+        max_memo_kept_bytes: 4096,
+        ..Limits::default()
+    }
+}
