@@ -741,8 +741,13 @@ impl<'c, 'a> Machine<'c, 'a> {
         let kept = match slot {
             Slot::Value { refs: true, .. } => true,
             Slot::Value { refs: false, cost } => {
-                soft = soft.min(self.memo.cost().saturating_add(self.memory_left()));
-                self.memo.cost().saturating_add(cost) <= soft
+                let total = self.memo.cost().saturating_add(cost);
+                // Past the soft budget it is not kept whatever memory is left (the commonest
+                // case in a large pickle: no need to work that out).
+                if total <= soft {
+                    soft = soft.min(self.memo.cost().saturating_add(self.memory_left()));
+                }
+                total <= soft
             }
             _ => false,
         };

@@ -158,6 +158,7 @@ impl Memo {
         }
     }
 
+    #[inline]
     fn set_lost(&mut self, i: u64, lost: bool) {
         self.lost_any |= lost;
         if i < DENSE_MAX {
