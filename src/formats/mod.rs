@@ -494,11 +494,7 @@ impl<'a> Ctx<'a> {
         }
         self.seen.entry(h).or_default().push(self.findings.len());
         self.count(&finding, true);
-        // Its entry in `seen` too.
-        self.findings_bytes = self
-            .findings_bytes
-            .saturating_add(finding.heap_bytes())
-            .saturating_add(32);
+        self.findings_bytes = self.findings_bytes.saturating_add(listed_cost(&finding));
         self.findings.push(finding);
     }
 
@@ -538,9 +534,7 @@ impl<'a> Ctx<'a> {
         let start = start.min(self.findings.len());
         let tail = self.findings.split_off(start);
         for (k, f) in tail.iter().enumerate() {
-            self.findings_bytes = self
-                .findings_bytes
-                .saturating_sub(f.heap_bytes().saturating_add(32));
+            self.findings_bytes = self.findings_bytes.saturating_sub(listed_cost(f));
             let i = start.saturating_add(k);
             let h = self.hasher.hash_one(f);
             if let Some(v) = self.seen.get_mut(&h) {
@@ -562,9 +556,7 @@ impl<'a> Ctx<'a> {
                 if f.severity == Severity::Critical {
                     self.criticals = self.criticals.saturating_add(1);
                 }
-                self.findings_bytes = self
-                    .findings_bytes
-                    .saturating_add(f.heap_bytes().saturating_add(32));
+                self.findings_bytes = self.findings_bytes.saturating_add(listed_cost(&f));
                 self.findings.push(f);
             }
         }
@@ -871,6 +863,11 @@ fn inspect_walked(src: &dyn Source, ctx: &mut Ctx, format: Format) -> io::Result
         Format::Matlab4 => matlab4::inspect(src, ctx),
         _ => Ok(Walked::Is(format)),
     }
+}
+
+/// Heap bytes a listed finding holds, with its entry in `Ctx::seen`.
+fn listed_cost(f: &Finding) -> usize {
+    f.heap_bytes().saturating_add(32)
 }
 
 #[cfg(test)]

@@ -382,26 +382,31 @@ impl<'c, 'a> Machine<'c, 'a> {
         ))
     }
 
-    /// Grows the stack for its next push: by half (a few slots at first), within
-    /// `max_pickle_memory`.
+    /// How many slots of `unit` bytes a full buffer of `len` (at most `room.slots`) grows by:
+    /// by half while there is room within `max_pickle_memory`, by less as room runs out (the
+    /// last slots within the budget are used, not refused for want of half again); none when
+    /// even `min` slots find no room.
+    #[cold]
+    fn growth_step(&mut self, len: usize, unit: usize, min: usize) -> Option<usize> {
+        let left = self.room.slots.saturating_sub(len).max(1);
+        [len / 2, len / 16, min].into_iter().find_map(|more| {
+            let more = more.max(min).min(left);
+            self.table_room(more.saturating_mul(unit)).then_some(more)
+        })
+    }
+
+    /// Grows the stack for its next push ([`Machine::growth_step`]).
     #[cold]
     fn grow_stack(&mut self) -> Res<()> {
         let len = self.stack.len();
-        let left = self.room.slots.saturating_sub(len).max(1);
-        // By half while there is room; by less as room runs out (the last slots within the
-        // budget are used, not refused for want of half again).
-        for more in [len / 2, len / 16, 256] {
-            let more = more.max(256).min(left);
-            if self.table_room(more.saturating_mul(std::mem::size_of::<Value>())) {
-                self.stack.reserve_exact(more);
-                return Ok(());
-            }
-        }
-        Err(self.out_of_memory(&format!("a stack of {len} objects")))
+        let Some(more) = self.growth_step(len, std::mem::size_of::<Value>(), 256) else {
+            return Err(self.out_of_memory(&format!("a stack of {len} objects")));
+        };
+        self.stack.reserve_exact(more);
+        Ok(())
     }
 
-    /// Pushes a MARK at the stack's length, growing the MARK stack as [`Machine::grow_stack`]
-    /// grows the stack.
+    /// Pushes a MARK at the stack's length, growing the MARK stack as the stack grows.
     pub(super) fn push_mark(&mut self) -> Res<()> {
         if self.marks.len() >= self.room.slots {
             self.room.reached();
@@ -416,13 +421,9 @@ impl<'c, 'a> Machine<'c, 'a> {
         };
         if self.marks.len() == self.marks.capacity() {
             let len = self.marks.len();
-            let more = (len / 2)
-                .max(64)
-                .min(self.room.slots.saturating_sub(len))
-                .max(1);
-            if !self.table_room(more.saturating_mul(4)) {
+            let Some(more) = self.growth_step(len, 4, 64) else {
                 return Err(self.out_of_memory(&format!("{len} open MARKs")));
-            }
+            };
             self.marks.reserve_exact(more);
         }
         self.marks.push(k);

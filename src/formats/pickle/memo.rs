@@ -325,24 +325,18 @@ impl Memo {
         }
         self.sheddable = false;
         let mut shed = Vec::new();
-        for (i, v) in self.values.dense.iter_mut().enumerate() {
+        let values = self.values.dense.iter_mut().zip(&self.values.costs);
+        for (i, (v, &c)) in values.enumerate() {
             if !matches!(v, Value::Opaque) && !v.holds_ref() {
                 // A dict or dtype let go may change unseen through a GET of its slot: its
                 // other copies are no longer trusted.
                 v.distrust();
                 shed.push(i as u64);
+                self.cost = self.cost.saturating_sub(c as usize);
                 *v = Value::Opaque;
             }
         }
         self.values.in_dense = self.values.in_dense.saturating_sub(shed.len());
-        for &i in &shed {
-            if let Some(c) = usize::try_from(i)
-                .ok()
-                .and_then(|j| self.values.costs.get(j))
-            {
-                self.cost = self.cost.saturating_sub(*c as usize);
-            }
-        }
         self.values.sparse.retain(|&i, (v, c)| {
             if v.holds_ref() {
                 true
