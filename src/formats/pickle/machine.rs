@@ -606,21 +606,30 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// Gives an [`Value::EmptyDict`] on top of the stack its allocation, before a second
     /// reference to it is made or something is inserted: every reference then sees the same
     /// entries.
+    #[inline]
     pub(super) fn share_top(&mut self) -> Res<()> {
-        self.top()?;
+        if self.stack.len() <= self.fence() {
+            return invalid("unpickling stack underflow");
+        }
         if matches!(self.stack.last(), Some(Value::EmptyDict)) {
-            let budget = self.container_budget();
-            let Some(v) = self.stack.last_mut() else {
-                return Ok(());
-            };
-            // Past the kept-bytes budget the dict is not made: lost (it fails closed), and
-            // interesting where the empty dict was not.
-            *v = DictVal::new(budget).map_or(Value::Lost, Value::Dict);
-            if v.interesting() {
-                self.hot = self.hot.saturating_add(1);
-            }
+            self.share_empty_dict();
         }
         Ok(())
+    }
+
+    /// [`Machine::share_top`] of an empty dict on top.
+    #[inline(never)]
+    fn share_empty_dict(&mut self) {
+        let budget = self.container_budget();
+        let Some(v) = self.stack.last_mut() else {
+            return;
+        };
+        // Past the kept-bytes budget the dict is not made: lost (it fails closed), and
+        // interesting where the empty dict was not.
+        *v = DictVal::new(budget).map_or(Value::Lost, Value::Dict);
+        if v.interesting() {
+            self.hot = self.hot.saturating_add(1);
+        }
     }
 
     pub(super) fn dict_insert(&mut self, items: &mut Vec<Value>) -> Res<()> {
@@ -692,18 +701,22 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     /// What a memo put gives: past the hard cap on references, the analysis stops.
+    #[inline]
     fn memo_stored(&self, put: Put) -> Res<()> {
         match put {
             Put::Done => Ok(()),
-            Put::Full => {
-                self.room.reached();
-                Err(Break::Limit(format!(
-                    "the memo holds more than {} of references to globals and call results{}",
-                    human_bytes(self.room.memo_hard as u64),
-                    self.room.nested()
-                )))
-            }
+            Put::Full => self.memo_full(),
         }
+    }
+
+    #[cold]
+    fn memo_full(&self) -> Res<()> {
+        self.room.reached();
+        Err(Break::Limit(format!(
+            "the memo holds more than {} of references to globals and call results{}",
+            human_bytes(self.room.memo_hard as u64),
+            self.room.nested()
+        )))
     }
 
     pub(super) fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
@@ -734,8 +747,24 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(v) = self.stack.last() else {
             return invalid("unpickling stack underflow");
         };
-        let mut slot = Slot::of(v);
         self.memo.wrapper_state = self.awaiting_build > 0;
+        if let Some(put) = self
+            .memo
+            .put_quick(i, v, self.room.memo_soft, self.room.memo_hard)
+        {
+            return self.memo_stored(put);
+        }
+        self.memo_put_slow(i)
+    }
+
+    /// [`Machine::memo_put`] of the top at `i` when [`Memo::put_quick`] cannot: the value's
+    /// slot, and room for it, are worked out.
+    #[inline(never)]
+    fn memo_put_slow(&mut self, i: u64) -> Res<()> {
+        let Some(v) = self.stack.last() else {
+            return invalid("unpickling stack underflow");
+        };
+        let mut slot = Slot::of(v);
         // Past the soft budget only a reference is kept: the others set only their index (and
         // their lost mark), and need no room in the value table.
         let mut soft = self.room.memo_soft;
@@ -744,8 +773,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             Slot::Value { refs: false, cost } => {
                 let total = self.memo.cost().saturating_add(cost);
                 // Past the soft budget it is not kept whatever memory is left (the commonest
-                // case in a large pickle: no need to work that out).
-                if total <= soft {
+                // case in a large pickle: no need to work that out). A value held inline takes
+                // nothing but its slot in the tables, which `growth` counts.
+                if total <= soft && !v.inline() {
                     soft = soft.min(self.memo.cost().saturating_add(self.memory_left()));
                 }
                 total <= soft

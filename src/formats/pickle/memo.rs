@@ -1,7 +1,7 @@
 //! The memo (`PUT`/`GET` and friends): every index set, and the values worth keeping.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::value::{Identity, Value};
+use super::value::{Identity, VALUE_OVERHEAD, Value};
 
 /// The memo: which indices are set (all of them), and the values worth keeping.
 ///
@@ -91,6 +91,18 @@ pub(super) fn bit_get(bits: &[u64], i: u64) -> bool {
         .is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
+/// Sets bit `i` of word `w` (`i / 64`), which is within the bitset's capacity: it does not
+/// reallocate.
+#[inline]
+fn bit_on_within(bits: &mut Vec<u64>, w: usize, i: u64) {
+    while bits.len() <= w {
+        bits.push(0);
+    }
+    if let Some(word) = bits.get_mut(w) {
+        *word |= 1 << (i % 64);
+    }
+}
+
 /// Sets or clears bit `i`; whether the bitset's buffer grew.
 fn bit_set(bits: &mut Vec<u64>, i: u64, on: bool) -> bool {
     let Ok(w) = usize::try_from(i / 64) else {
@@ -168,6 +180,54 @@ impl Memo {
         } else if let Some(l) = self.sparse.get_mut(&i) {
             *l = lost;
         }
+    }
+
+    /// [`Memo::put`] of the commonest puts of a large pickle, when nothing has to be worked
+    /// out: an index not set before, in a bitset with room for it, of a value that is lost,
+    /// inert, or not a reference once the soft budget is spent (only its index and its lost
+    /// mark are set). `None`: [`Memo::put`] decides.
+    #[inline]
+    pub(super) fn put_quick(&mut self, i: u64, v: &Value, soft: usize, hard: usize) -> Option<Put> {
+        let w = usize::try_from(i / 64).ok()?;
+        if i >= DENSE_MAX
+            || w >= self.dense.capacity()
+            || w >= self.lost.capacity()
+            || bit_get(&self.dense, i)
+        {
+            return None;
+        }
+        let lost = match v {
+            Value::Lost => true,
+            _ if !v.interesting() && !v.kept_for_arrays() => false,
+            // Past the soft budget, whatever the value's cost (at least `VALUE_OVERHEAD`).
+            _ if self.cost >= soft && !v.holds_ref() => true,
+            // A value held inline within the soft budget, at the value array's next slot,
+            // which has room: kept.
+            _ if v.inline()
+                && self.cost.saturating_add(VALUE_OVERHEAD) <= soft
+                && self.values.push_next(i, v) =>
+            {
+                self.cost = self.cost.saturating_add(VALUE_OVERHEAD);
+                self.sheddable = true;
+                false
+            }
+            _ => return None,
+        };
+        self.len = self.len.saturating_add(1);
+        bit_on_within(&mut self.dense, w, i);
+        if lost {
+            self.lost_any = true;
+            bit_on_within(&mut self.lost, w, i);
+            if !matches!(v, Value::Lost) {
+                self.remember(i, v);
+            }
+            return Some(Put::Done);
+        }
+        Some(if self.cost > hard {
+            Put::Full
+        } else {
+            Put::Done
+        })
     }
 
     pub(super) fn put(&mut self, i: u64, v: &Value, soft: usize, hard: usize) -> Put {
@@ -491,6 +551,26 @@ impl Values {
         j < self.dense.len() || j < room
     }
 
+    /// Keeps `v`, of cost [`VALUE_OVERHEAD`], at `i` when that is the array's next slot and
+    /// the array has room for it (nothing is kept there yet); whether it did.
+    #[inline]
+    fn push_next(&mut self, i: u64, v: &Value) -> bool {
+        let Ok(j) = usize::try_from(i) else {
+            return false;
+        };
+        if j != self.dense.len()
+            || j >= self.dense.capacity()
+            || j >= self.costs.capacity()
+            || !self.in_array(j)
+        {
+            return false;
+        }
+        self.dense.push(v.clone());
+        self.costs.push(VALUE_OVERHEAD as u32);
+        self.in_dense = self.in_dense.saturating_add(1);
+        true
+    }
+
     /// Takes the value at `i` out; returns its cost.
     fn remove(&mut self, i: u64) -> Option<usize> {
         if let Ok(j) = usize::try_from(i)
@@ -515,6 +595,13 @@ impl Values {
         if let Ok(j) = usize::try_from(i)
             && self.in_array(j)
         {
+            if j == self.dense.len() && j < self.dense.capacity() && j < self.costs.capacity() {
+                // The next index, with room (a pickler numbers its memo in order).
+                self.dense.push(v);
+                self.costs.push(cost32);
+                self.in_dense = self.in_dense.saturating_add(1);
+                return false;
+            }
             if j >= self.dense.len() {
                 let len = j.saturating_add(1);
                 // Grown by half at a time (not doubled): the array stays near its length.

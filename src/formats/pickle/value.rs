@@ -286,6 +286,25 @@ impl TupleFlags {
             depth: 1,
         };
         for v in items {
+            // The commonest items of opcode-heavy pickles: one match, no flag but the cost.
+            match v {
+                Value::Opaque => {
+                    f.cost = f.cost.saturating_add(VALUE_OVERHEAD);
+                    continue;
+                }
+                Value::None | Value::Int(_) | Value::EmptyTuple => {
+                    f.cost = f.cost.saturating_add(VALUE_OVERHEAD);
+                    f.opaque = false;
+                    continue;
+                }
+                Value::Short(_) => {
+                    f.cost = f.cost.saturating_add(VALUE_OVERHEAD);
+                    f.opaque = false;
+                    f.hot = f.hot.saturating_add(1);
+                    continue;
+                }
+                _ => {}
+            }
             if let Value::Tuple { depth, .. } = v {
                 f.depth = f.depth.max(depth.saturating_add(1));
             }
@@ -609,17 +628,34 @@ impl Value {
         }
     }
 
+    #[inline]
     pub(super) fn holds_ref(&self) -> bool {
+        #[inline(never)]
+        fn kept_call(r: &Ref) -> bool {
+            super::judge::Helper::of(r.path()).is_some()
+                || super::joblib::joblib_wrapper(r.path()).is_some()
+        }
         match self {
             Value::Ref(_) | Value::Bound { .. } => true,
-            Value::Call(Some(r)) => {
-                super::judge::Helper::of(r.path()).is_some()
-                    || super::joblib::joblib_wrapper(r.path()).is_some()
-            }
+            Value::Call(Some(r)) => kept_call(r),
             Value::Tuple { refs, .. } => *refs,
             Value::Dict(d) => d.borrow().refs,
             _ => false,
         }
+    }
+
+    /// Holds no heap memory of its own (its cost is its slot, [`VALUE_OVERHEAD`]).
+    #[inline]
+    pub(super) fn inline(&self) -> bool {
+        matches!(
+            self,
+            Value::Opaque
+                | Value::None
+                | Value::Int(_)
+                | Value::EmptyDict
+                | Value::EmptyTuple
+                | Value::Short(_)
+        )
     }
 
     /// Approximate heap bytes a memo entry for this value costs.
