@@ -97,6 +97,18 @@ macro_rules! codes {
             pub fn kind(self) -> Kind {
                 match self { $( Code::$variant => Kind::$kind, )* }
             }
+            /// The analysis stopped at one of the tool's limits: what was not read may hold
+            /// anything, so the finding meets whatever gate the run sets (its severity is raised
+            /// to `--fail-on` when that is higher).
+            pub fn cuts_analysis(self) -> bool {
+                matches!(
+                    self,
+                    Code::PickleLimitExceeded
+                        | Code::TarLimitExceeded
+                        | Code::ArchiveDepthExceeded
+                        | Code::ZipBomb
+                )
+            }
             /// Severity unless the policy says otherwise.
             pub fn default_severity(self) -> Severity {
                 match self { $( Code::$variant => Severity::$sev, )* }

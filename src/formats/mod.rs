@@ -464,6 +464,13 @@ impl<'a> Ctx<'a> {
         if self.security_only && code.kind() != crate::finding::Kind::Security {
             return;
         }
+        // A limit never makes the verdict better: an analysis cut short meets the gate, however
+        // high it is set (`--fail-on critical` does not pass what was never read).
+        let severity = if code.cuts_analysis() {
+            severity.max(self.gate)
+        } else {
+            severity
+        };
         if severity == Severity::Critical {
             self.criticals = self.criticals.saturating_add(1);
         }

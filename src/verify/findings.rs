@@ -5,7 +5,7 @@ use super::checks::{CheckKind, Checks};
 use crate::bom::read::{Document, FileRule, PathRule, Sha256Rule};
 use crate::config::{Exception, NumericVersion, Subject};
 use crate::digest::Sha256;
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::sign::statement::Resource;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +36,15 @@ pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<St
         }
     }
     out
+}
+
+/// The finding code `id` says the analysis stopped at a limit ([`Code::cuts_analysis`]): it
+/// refuses the release whatever its recorded severity and the policy's level, as it fails a
+/// scan whatever `--fail-on` is.
+fn cuts_analysis(id: &str) -> bool {
+    Code::ALL
+        .iter()
+        .any(|c| c.as_str() == id && c.cuts_analysis())
 }
 
 /// Whether `x` has expired: past its date, or dated while the clock cannot be read.
@@ -79,7 +88,8 @@ pub fn findings_policy(
 ) {
     for v in &bom.findings().0 {
         let sev = v.severity_fail_closed();
-        if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) {
+        let cut = v.get("id").str().is_some_and(cuts_analysis);
+        if sev.as_ref().is_ok_and(|s| *s < policy.fail_on) && !cut {
             continue;
         }
         let sev_text = match &sev {
@@ -145,7 +155,7 @@ pub fn rescan_policy(
         .collect();
     let mut seen = BTreeSet::new();
     for (path, f) in found {
-        if f.severity < policy.fail_on {
+        if f.severity < policy.fail_on && !f.code.cuts_analysis() {
             continue;
         }
         let code = f.code.as_str();

@@ -292,3 +292,29 @@ fn fuzz_regression_inputs_scan_to_a_report() {
     }
     assert!(seen >= 6, "{seen} inputs");
 }
+
+/// A pickle whose analysis stops at a limit (a tuple of more items than the stack holds) meets
+/// whatever gate the scan sets: with `--fail-on critical` the limit finding is critical and the
+/// scan fails, since what was not read may be the payload; with the default gate it is high.
+#[test]
+fn an_analysis_stopped_at_a_limit_fails_even_a_critical_gate() {
+    let mut b = b"\x80\x02(".to_vec();
+    b.resize(b.len() + 1_100_000, b'N');
+    b.extend_from_slice(b"t.");
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("long.pkl");
+    fs::write(&p, &b).unwrap();
+    for (gate, severity) in [
+        ("critical", "critical"),
+        ("high", "high"),
+        ("medium", "high"),
+    ] {
+        let (code, r) = scan_json(&p, &["--fail-on", gate]);
+        assert_eq!(code, 1, "--fail-on {gate}: {r:#}");
+        assert_eq!(file_codes(&r), ["pickle-limit-exceeded"], "{r:#}");
+        let f = only_file(&r);
+        assert_eq!(f["verdict"], "unsupported", "--fail-on {gate}");
+        assert_eq!(f["findings"][0]["severity"], severity, "--fail-on {gate}");
+        assert_valid(&r);
+    }
+}

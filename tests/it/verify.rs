@@ -547,6 +547,78 @@ fn findings_in_the_aibom_refuse_the_release_unless_excepted_with_a_reason() {
     assert!(serde_json::to_string(&v).unwrap().contains("expired"));
 }
 
+/// An AIBOM recording an analysis stopped at a limit (high at the default gate) refuses the
+/// release under a policy that lets high findings through: what was not read may be the
+/// payload. Only an exception for it lets the release through.
+#[test]
+fn a_limit_recorded_in_the_aibom_refuses_the_release_under_a_critical_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    fs::create_dir(&model).unwrap();
+    // A tuple of more items than the stack holds: the analysis stops there.
+    let mut b = b"\x80\x02(".to_vec();
+    b.resize(b.len() + 1_100_000, b'N');
+    b.extend_from_slice(b"t.");
+    fs::write(model.join("weights.pkl"), &b).unwrap();
+    let (key, pubkey) = (tmp.path().join("k.pem"), tmp.path().join("k.pub"));
+    aibom(&[
+        "keygen",
+        "--private-key",
+        s(&key),
+        "--public-key",
+        s(&pubkey),
+    ]);
+    let bom = tmp.path().join("model.cdx.json");
+    let (code, _, err) = aibom(&["generate", s(&model), "-o", s(&bom), "--no-progress"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        fs::read_to_string(&bom)
+            .unwrap()
+            .contains("pickle-limit-exceeded")
+    );
+    let sig = tmp.path().join("model.sig");
+    let signed = [
+        "sign",
+        s(&model),
+        "--private-key",
+        s(&key),
+        "--signature",
+        s(&sig),
+        "--bom",
+        s(&bom),
+    ];
+    assert_eq!(aibom(&signed).0, 0);
+    let policy = tmp.path().join("aibom.toml");
+    let verify = |policy_text: &str| {
+        fs::write(&policy, policy_text).unwrap();
+        let (code, out, _) = aibom(&[
+            "verify",
+            s(&model),
+            "--signature",
+            s(&sig),
+            "--public-key",
+            s(&pubkey),
+            "--bom",
+            s(&bom),
+            "--policy",
+            s(&policy),
+            "--format",
+            "json",
+        ]);
+        (
+            code,
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        )
+    };
+    let (code, v) = verify("[verify]\nfail-on = \"critical\"\n");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(failed(&v), ["finding"], "{v:#}");
+    let (code, v) = verify(
+        "[verify]\nfail-on = \"critical\"\n[[verify.exception]]\ncode = \"pickle-limit-exceeded\"\npath = \"weights.pkl\"\nreason = \"a vocabulary tuple, read in a sandbox, ticket SEC-2\"\n",
+    );
+    assert_eq!(code, 0, "{v:#}");
+}
+
 #[test]
 fn signing_refuses_symlinks_and_an_aibom_of_other_files() {
     let r = release();
