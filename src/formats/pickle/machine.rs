@@ -101,7 +101,17 @@ pub(super) struct Machine<'c, 'a> {
     /// Heap bytes of the import and call facts this machine recorded and the keys it
     /// remembers them by (counted against `max_pickle_memory`).
     pub(super) fact_bytes: usize,
+    /// Memo indices past an i64 met so far, by digest, and the memo slot each was given
+    /// ([`Machine::memo_put_huge`]).
+    pub(super) huge: foldhash::HashMap<u128, u64>,
 }
+
+/// The memo slot of the first index past an i64 ([`Machine::memo_put_huge`]); no index a
+/// pickle gives in full reaches it.
+const HUGE_SLOTS: u64 = i64::MAX as u64 + 1;
+
+/// Heap bytes an entry of [`Machine::huge`] takes (its key, its value and a control byte).
+const HUGE_ENTRY: usize = 16 + 8 + 1;
 
 thread_local! {
     /// Stack slots and MARKs, and memo bytes, held by machines of this thread that wait for a
@@ -283,6 +293,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             line_bufs: [Vec::new(), Vec::new()],
             seen_calls: foldhash::HashMap::with_hasher(hasher.clone()),
             ext_seen: foldhash::HashMap::with_hasher(hasher.clone()),
+            huge: foldhash::HashMap::with_hasher(hasher.clone()),
             nested_seen: foldhash::HashMap::with_hasher(hasher.clone()),
             activity: 0,
             overruns: Vec::new(),
@@ -329,6 +340,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             .saturating_mul(std::mem::size_of::<Value>())
             .saturating_add(self.marks.capacity().saturating_mul(4))
             .saturating_add(self.memo.heap_bytes())
+            .saturating_add(self.huge.capacity().saturating_mul(HUGE_ENTRY))
     }
 
     /// Bytes strings, bytes and containers may still take within `max_pickle_memory`: what
@@ -689,15 +701,53 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    /// PUT at an index whose value is not tracked ([`super::strings::HUGE_INDEX`]): a GET
-    /// there reads back lost.
-    pub(super) fn memo_put_untracked(&mut self, i: u64) -> Res<()> {
+    /// PUT at an index past an i64 ([`Index::Huge`](super::strings::Index)): a memo slot of its
+    /// own, numbered from [`HUGE_SLOTS`] on in the order such indices first come, whose value
+    /// is not tracked (a GET there reads back lost). Each distinct index is an entry, as in the
+    /// pure-Python unpickler's memo dict: MEMOIZE numbers on from their count.
+    pub(super) fn memo_put_huge(&mut self, digest: u128) -> Res<()> {
         // A GET of it reads back lost: what it holds may change unseen through that.
         self.top()?.distrust();
+        let i = match self.huge.get(&digest) {
+            Some(&i) => i,
+            None => {
+                if self.memo.len >= self.ctx.limits.max_memo_entries {
+                    return Err(Break::Limit(format!(
+                        "more than {} memo entries",
+                        self.ctx.limits.max_memo_entries
+                    )));
+                }
+                if self.huge.len() == self.huge.capacity() {
+                    let more = self.huge.capacity().max(4).saturating_mul(HUGE_ENTRY);
+                    if !self.table_room(more) {
+                        return Err(self.out_of_memory("the memo's indices past 64 bits"));
+                    }
+                }
+                let i = HUGE_SLOTS.saturating_add(self.huge.len() as u64);
+                self.huge.insert(digest, i);
+                i
+            }
+        };
+        let grow = self.memo.growth(i, false);
+        if grow > 0 && !self.table_room(grow) {
+            return Err(self.out_of_memory("the memo's tables"));
+        }
         let put = self
             .memo
             .put(i, &Value::Lost, self.room.memo_soft, self.room.memo_hard);
         self.memo_stored(put)
+    }
+
+    /// GET at an index past an i64: the slot [`Machine::memo_put_huge`] gave it, or none (the
+    /// loader's `KeyError`).
+    pub(super) fn memo_get_huge(&mut self, digest: u128) -> Res<()> {
+        match self.huge.get(&digest) {
+            Some(&i) => self.memo_get(i),
+            None => {
+                self.memo_missed = true;
+                invalid("memo value not found at an index past 64 bits")
+            }
+        }
     }
 
     /// What a memo put gives: past the hard cap on references, the analysis stops.

@@ -4,7 +4,7 @@
 use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
-use super::strings::{HUGE_INDEX, parse_index, raw_unicode_escape, unquote_string};
+use super::strings::{Index, parse_index, raw_unicode_escape, unquote_string};
 use super::value::{Blob, DictVal, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
@@ -516,17 +516,17 @@ impl<'c, 'a> Machine<'c, 'a> {
             // Memo.
             b'p' => {
                 let line = inp.line(limits.max_line, "PUT")?;
-                let i = parse_index(&line, "PUT")?;
-                if i == HUGE_INDEX {
-                    self.memo_put_untracked(i)?;
-                } else {
-                    self.memo_put(i, at)?;
+                match parse_index(&line, "PUT")? {
+                    Index::Small(i) => self.memo_put(i, at)?,
+                    Index::Huge(d) => self.memo_put_huge(d)?,
                 }
             }
             b'g' => {
                 let line = inp.line(limits.max_line, "GET")?;
-                let i = parse_index(&line, "GET")?;
-                self.memo_get(i)?;
+                match parse_index(&line, "GET")? {
+                    Index::Small(i) => self.memo_get(i)?,
+                    Index::Huge(d) => self.memo_get_huge(d)?,
+                }
             }
             // Imports.
             b'c' => {

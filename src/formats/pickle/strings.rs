@@ -4,15 +4,21 @@
 
 use super::input::{Res, invalid};
 
-/// A memo index past 64 bits: only the pure-Python unpickler (joblib's) takes it, as a dict
-/// key. Nothing is tracked there: what GET reads back fails closed.
-pub(super) const HUGE_INDEX: u64 = u64::MAX;
+/// A PUT/GET index as the pure-Python unpickler (joblib's) keys its memo dict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Index {
+    /// At most `i64::MAX`: both unpicklers take it.
+    Small(u64),
+    /// Past an i64: only the pure-Python unpickler takes it (CPython's C unpickler fails on
+    /// it), as a dict key of its own. Named by the first 16 bytes of the SHA-256 of its digits
+    /// (no sign, underscore or leading zero): distinct indices stay distinct, however long.
+    Huge(u128),
+}
 
 /// A PUT/GET index line as Python's `int()` reads it, which both unpicklers use: whitespace
 /// around it (space, tab, newline, vertical tab, form feed, carriage return), a sign, decimal
-/// digits with single underscores between them (`1_0` is 10), of any length. An index past
-/// an i64 is [`HUGE_INDEX`] (CPython's C unpickler fails on it; the pure-Python one does not).
-pub(super) fn parse_index(line: &[u8], what: &str) -> Res<u64> {
+/// digits with single underscores between them (`1_0` is 10), of any length.
+pub(super) fn parse_index(line: &[u8], what: &str) -> Res<Index> {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
     let start = line.iter().position(|b| !space(b)).unwrap_or(line.len());
     let end = line
@@ -40,10 +46,23 @@ pub(super) fn parse_index(line: &[u8], what: &str) -> Res<u64> {
             .and_then(|v| v.checked_add(u64::from(d.saturating_sub(b'0'))));
     }
     match value {
-        Some(0) => Ok(0),
+        Some(0) => Ok(Index::Small(0)),
         _ if negative => invalid(format!("negative {what} argument")),
-        Some(v) if v <= i64::MAX as u64 => Ok(v),
-        _ => Ok(HUGE_INDEX),
+        Some(v) if v <= i64::MAX as u64 => Ok(Index::Small(v)),
+        _ => {
+            use sha2::Digest;
+            // The digits as `int()` reads them: no underscore, no leading zero.
+            let canonical: Vec<u8> = digits
+                .iter()
+                .copied()
+                .filter(|&b| b != b'_')
+                .skip_while(|&b| b == b'0')
+                .collect();
+            let d = sha2::Sha256::digest(&canonical);
+            let mut first = [0u8; 16];
+            first.copy_from_slice(d.get(..16).unwrap_or(&[0; 16]));
+            Ok(Index::Huge(u128::from_le_bytes(first)))
+        }
     }
 }
 

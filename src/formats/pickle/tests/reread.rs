@@ -424,7 +424,7 @@ fn readings_that_start_inside_a_line_already_read_reuse_its_end() {
 
 #[test]
 fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
-    use crate::formats::pickle::strings::{parse_index, raw_unicode_escape, unquote_string};
+    use crate::formats::pickle::strings::{Index, parse_index, raw_unicode_escape, unquote_string};
     let long = "a".repeat(100_000);
     for (line, want) in [
         (format!("'{long}'"), long.clone().into_bytes()),
@@ -449,18 +449,24 @@ fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     let escaped = [&mixed[..4], b"\\u0041\xff\\"].concat();
     assert_eq!(raw_unicode_escape(&escaped), "\u{e9}a\u{e9}aA\u{ff}\\");
     // Memo indices: whitespace and leading zeros as Python's int() reads them.
-    assert_eq!(parse_index(b" 42 ", "PUT").ok(), Some(42));
-    assert_eq!(parse_index(b"5000", "PUT").ok(), Some(5000));
-    assert_eq!(parse_index(b"0", "PUT").ok(), Some(0));
+    assert_eq!(parse_index(b" 42 ", "PUT").ok(), Some(Index::Small(42)));
+    assert_eq!(parse_index(b"5000", "PUT").ok(), Some(Index::Small(5000)));
+    assert_eq!(parse_index(b"0", "PUT").ok(), Some(Index::Small(0)));
     let zeros = format!("{}7", "0".repeat(100_000));
-    assert_eq!(parse_index(zeros.as_bytes(), "GET").ok(), Some(7));
+    assert_eq!(
+        parse_index(zeros.as_bytes(), "GET").ok(),
+        Some(Index::Small(7))
+    );
     assert!(parse_index(b"-1", "GET").is_err());
     // Underscores between digits, a vertical tab or form feed around them, a sign (found by
     // review: `p1_0` and `p1\x0b` are PUTs CPython runs, and the stream was read as broken
     // there, with a payload after it).
-    assert_eq!(parse_index(b"1_0", "PUT").ok(), Some(10));
-    assert_eq!(parse_index(b"\x0c+7\x0b\r", "PUT").ok(), Some(7));
-    assert_eq!(parse_index(b"-0", "PUT").ok(), Some(0));
+    assert_eq!(parse_index(b"1_0", "PUT").ok(), Some(Index::Small(10)));
+    assert_eq!(
+        parse_index(b"\x0c+7\x0b\r", "PUT").ok(),
+        Some(Index::Small(7))
+    );
+    assert_eq!(parse_index(b"-0", "PUT").ok(), Some(Index::Small(0)));
     for bad in [
         &b"1__0"[..],
         b"_1",
@@ -473,14 +479,19 @@ fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     ] {
         assert!(parse_index(bad, "PUT").is_err(), "{bad:?}");
     }
-    // Past 64 bits: joblib's pure-Python unpickler takes it as a dict key.
-    use crate::formats::pickle::strings::HUGE_INDEX;
+    // Past 64 bits: joblib's pure-Python unpickler takes it as a dict key, each its own
+    // (found by review: all such indices were one slot, and MEMOIZE numbered on from one
+    // entry where joblib's memo had two).
     let nines = "9".repeat(100_000);
-    assert_eq!(parse_index(nines.as_bytes(), "GET").ok(), Some(HUGE_INDEX));
-    assert_eq!(
-        parse_index(b"9223372036854775808", "GET").ok(),
-        Some(HUGE_INDEX)
-    );
+    let huge = |t: &[u8]| match parse_index(t, "GET").ok() {
+        Some(Index::Huge(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    let max = huge(b"9223372036854775808");
+    assert_ne!(huge(nines.as_bytes()), max);
+    assert_eq!(huge(b"00_9223372036854775808 "), max);
+    assert_ne!(huge(b"9223372036854775809"), max);
+    assert_ne!(huge(b"92233720368547758080"), max);
 }
 
 #[test]
@@ -489,6 +500,41 @@ fn a_memo_index_past_64_bits_reads_back_lost() {
     let b = b"(S'os'\np99999999999999999999\n0g99999999999999999999\nS'system'\n\x93.";
     let (codes, _) = run(&b[..]);
     assert!(codes.contains(&Code::PickleDynamicGlobal), "{codes:?}");
+}
+
+#[test]
+fn distinct_memo_indices_past_64_bits_are_distinct_entries_and_memoize_numbers_on_from_them() {
+    // The pure-Python unpickler (joblib.load) keys its memo dict by each index: two huge PUTs
+    // are two entries, so the MEMOIZE after them is index 2 and the one after that index 3.
+    // Counted as one entry, the first MEMOIZE was index 1: the GETs of 2 and 3 read `system`
+    // and `OrderedDict` (an unknown import, `system.OrderedDict`) where joblib.load imports and calls `os.system`.
+    let (h1, h2) = (&"1".repeat(30).into_bytes(), &"2".repeat(30).into_bytes());
+    let b = [
+        &b"\x80\x04Np"[..],
+        h1,
+        b"\np",
+        h2,
+        b"\n0\x8c\x02os\x94\x8c\x06system\x94\x8c\x0bOrderedDict\x940g2\ng3\n\x93N\x85R.",
+    ]
+    .concat();
+    let (codes, _) = run(&b);
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+    // The same huge index twice is one entry: MEMOIZE goes on from 1.
+    let b = [
+        &b"\x80\x04Np"[..],
+        h1,
+        b"\np",
+        h1,
+        b"\n0\x8c\x02os\x94\x8c\x06system\x940g1\ng2\n\x93N\x85R.",
+    ]
+    .concat();
+    let (codes, _) = run(&b);
+    assert!(codes.contains(&Code::PickleDangerousGlobal), "{codes:?}");
+    // A GET of a huge index never put is the loader's KeyError: the stream breaks there.
+    let b = [&b"\x80\x04Np"[..], h1, b"\n0g", h2, b"\n."].concat();
+    let (codes, _) = run(&b);
+    assert!(codes.contains(&Code::PickleMalformed), "{codes:?}");
 }
 
 #[test]
