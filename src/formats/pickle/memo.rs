@@ -36,7 +36,48 @@ pub(super) struct Memo {
     heap: usize,
     /// Some kept value is not a reference ([`Memo::shed`] has something to let go).
     sheddable: bool,
+    /// Dicts and dtypes put in slots that keep no value ([`Alias`]), and the order they came.
+    aliases: foldhash::HashMap<u64, Alias>,
+    alias_order: std::collections::VecDeque<u64>,
 }
+
+/// A dict or dtype put in a memo slot that keeps no value (inert when put, as an empty dict
+/// is, or past the soft budget), held weakly: a GET of the slot gives back that very object
+/// while anything else holds it, so a SETITEM or BUILD through the read-back changes what the
+/// other holders see, as at load time. Once nothing else holds it, the slot reads back lost
+/// (no other holder can see a change). At most [`ALIASES_KEPT`] are held; the oldest goes
+/// first, and an object it names that is still alive is then no longer trusted
+/// ([`Value::distrust`]).
+enum Alias {
+    Dict(std::rc::Weak<std::cell::RefCell<super::value::DictVal>>),
+    Dtype(std::rc::Weak<std::cell::RefCell<super::value::Dtype>>),
+}
+
+impl Alias {
+    fn of(v: &Value) -> Option<Alias> {
+        match v {
+            Value::Dict(d) => Some(Alias::Dict(std::rc::Rc::downgrade(d))),
+            Value::Dtype(d) => Some(Alias::Dtype(std::rc::Rc::downgrade(d))),
+            _ => None,
+        }
+    }
+
+    /// The object, while something else holds it.
+    fn get(&self) -> Option<Value> {
+        match self {
+            Alias::Dict(w) => w.upgrade().map(Value::Dict),
+            Alias::Dtype(w) => w.upgrade().map(Value::Dtype),
+        }
+    }
+}
+
+/// Aliases a memo holds at most: a pickler fetches a dict or dtype it shares soon after it
+/// memoized it, and a joblib array wrapper's state dict within a few opcodes.
+const ALIASES_KEPT: usize = 4096;
+
+/// Heap bytes an alias holds at most: its map entry and order slot, and the block of the
+/// object it names, which a weak reference keeps allocated (not its contents).
+const ALIAS_COST: usize = 8 + 16 + 1 + 8 + 160;
 
 /// Longest string [`Memo::remember`] remembers: longer than any import's module or name.
 const NAME_REMEMBERED: usize = 4096;
@@ -149,6 +190,8 @@ impl Memo {
             wrapper_state: false,
             heap: 0,
             sheddable: false,
+            aliases: foldhash::HashMap::with_hasher(hasher.clone()),
+            alias_order: std::collections::VecDeque::new(),
         }
     }
 
@@ -198,6 +241,8 @@ impl Memo {
         }
         let lost = match v {
             Value::Lost => true,
+            // An alias may be kept ([`Memo::put`]).
+            Value::Dict(_) | Value::Dtype(_) => return None,
             _ if !v.interesting() && !v.kept_for_arrays() => false,
             // Past the soft budget, whatever the value's cost (at least `VALUE_OVERHEAD`).
             _ if self.cost >= soft && !v.holds_ref() => true,
@@ -247,6 +292,9 @@ impl Memo {
         if existed && !self.recent.is_empty() {
             self.recent.retain(|(j, _)| *j != i);
         }
+        if existed && !self.aliases.is_empty() {
+            self.aliases.remove(&i);
+        }
         if !existed {
             self.len = self.len.saturating_add(1);
             if i < DENSE_MAX {
@@ -275,6 +323,15 @@ impl Memo {
                 self.set_lost(i, true);
                 return Put::Done;
             }
+            Slot::Index if self.alias(i, v) => {
+                // An empty dict: it reads back as itself while something holds it, else lost.
+                self.set_lost(i, true);
+                return if self.cost > hard {
+                    Put::Full
+                } else {
+                    Put::Done
+                };
+            }
             Slot::Index => {
                 return if self.cost > hard {
                     Put::Full
@@ -292,6 +349,7 @@ impl Memo {
         } else if total > soft {
             self.set_lost(i, true);
             self.remember(i, v);
+            self.alias(i, v);
             return Put::Done;
         }
         self.cost = total;
@@ -300,6 +358,35 @@ impl Memo {
             self.refresh_heap();
         }
         Put::Done
+    }
+
+    /// Holds `v` weakly for slot `i` when it is a dict or dtype ([`Alias`]); whether it is one.
+    fn alias(&mut self, i: u64, v: &Value) -> bool {
+        let Some(a) = Alias::of(v) else {
+            return false;
+        };
+        if self.aliases.is_empty() && self.aliases.capacity() == 0 {
+            // All the room it may take, at once: counted from the start, and no table grows
+            // while the memory budget is not looked at.
+            self.aliases.reserve(ALIASES_KEPT);
+            self.alias_order.reserve_exact(ALIASES_KEPT);
+            self.refresh_heap();
+        }
+        while self.alias_order.len() >= ALIASES_KEPT {
+            let Some(old) = self.alias_order.pop_front() else {
+                break;
+            };
+            // Still alive, and its slot still keeps no value: a GET of the slot now reads back
+            // lost, and a change through that is not seen.
+            if let Some(live) = self.aliases.remove(&old).and_then(|a| a.get())
+                && self.is_lost(old)
+            {
+                live.distrust();
+            }
+        }
+        self.aliases.insert(i, a);
+        self.alias_order.push_back(i);
+        true
     }
 
     /// Slot `i` was read back lost: [`Memo::rescue`] no longer gives it back what it held
@@ -353,6 +440,8 @@ impl Memo {
             self.rescued = rescued;
             self.cost = self.cost.saturating_add(c);
             self.set_lost(i, false);
+            // The slot keeps the object itself now.
+            self.aliases.remove(&i);
             self.sheddable |= !v.holds_ref();
             if self.values.insert(i, v.clone(), c) {
                 self.refresh_heap();
@@ -366,6 +455,11 @@ impl Memo {
             return None;
         }
         if self.is_lost(i) {
+            if !self.aliases.is_empty()
+                && let Some(v) = self.aliases.get(&i).and_then(Alias::get)
+            {
+                return Some(v);
+            }
             return Some(Value::Lost);
         }
         Some(self.values.get(i))
@@ -496,7 +590,13 @@ impl Memo {
             .saturating_add(map(
                 self.values.sparse.capacity(),
                 std::mem::size_of::<(u64, (Value, usize))>(),
-            ));
+            ))
+            .saturating_add(
+                self.aliases
+                    .capacity()
+                    .max(self.alias_order.capacity())
+                    .saturating_mul(ALIAS_COST),
+            );
         self.heap = heap;
     }
 

@@ -638,10 +638,10 @@ fn void_state(size: u16) -> Vec<u8> {
 }
 
 #[test]
-fn a_dtype_read_back_lost_and_changed_is_not_given_back_to_its_slot() {
+fn a_dtype_in_a_state_dict_changed_through_its_read_back_sizes_the_array_as_joblib_does() {
     // Found by review: a dtype memoized past the budget, its item size changed through the
-    // lost read-back (numpy applies it, the analysis cannot), then handed to the wrapper's
-    // state. The analysis' copy says 8000 bytes, joblib reads 8: the payload lies between.
+    // lost read-back (numpy applies it; the analysis could not), then handed to the wrapper's
+    // state. The analysis' copy said 8000 bytes, joblib reads 8: the payload lies between.
     let n = 1000;
     let mut b = memo_flood(n);
     b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
@@ -660,19 +660,10 @@ fn a_dtype_read_back_lost_and_changed_is_not_given_back_to_its_slot() {
     b.extend(std::iter::repeat_n(b'N', 8000));
     b.push(b'.');
     let s = scan_with(&b, &tight_memo());
-    // The slot, read back lost, is not given the analysis' dtype back: the array is not
-    // sized from it, the positions after it are tried, and the payload is found there.
-    let unresolved = s.finding(Code::JoblibArrayUnresolved);
-    assert!(
-        unresolved.message.contains("its state is not readable"),
-        "{:?}",
-        s.findings
-    );
-    assert!(
-        s.codes.contains(&Code::PickleDangerousCall),
-        "{:?}",
-        s.findings
-    );
+    // The read-back is the dtype itself while the dict holds it: the BUILD through it is
+    // seen, and the slot is given that dtype back when the state takes it. The array is 8
+    // bytes, and the payload after it is found.
+    assert_eq!(s.codes, system_called(), "{:?}", s.findings);
 }
 
 #[test]
@@ -693,4 +684,71 @@ fn numpy_dtype_of_a_dtype_is_that_dtype_and_a_build_on_it_changes_it() {
     b.extend(std::iter::repeat_n(b'N', 8000));
     b.push(b'.');
     assert_payload_found(&b);
+}
+
+#[test]
+fn a_state_dict_memoized_empty_and_changed_through_its_read_back_is_the_dict_joblib_reads() {
+    // Found by review: an empty dict memoized (a slot that keeps no value: it was inert) read
+    // back as an opaque object, so a SETITEM through the read-back was not seen. The state
+    // says 1000 items (8000 bytes); the SETITEM through the memo makes it 1 (8 bytes), which is
+    // what joblib reads, and the payload follows.
+    let mut b = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}q\x05(".to_vec();
+    b.extend_from_slice(F8);
+    b.extend_from_slice(b"Vorder\nVC\nVshape\nM\xe8\x03\x85u");
+    b.extend_from_slice(b"h\x05Vshape\nK\x01\x85s0b");
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend(std::iter::repeat_n(b'N', 8000));
+    b.push(b'.');
+    assert_payload_found(&b);
+}
+
+#[test]
+fn a_dtype_memoized_past_the_budget_and_changed_through_its_read_back_is_the_one_joblib_reads() {
+    // Found by review: a dtype memoized past the soft budget read back lost, so a BUILD
+    // through the read-back (item size 8000 -> 8) was not seen, while the state dict's own
+    // reference to it stayed trusted: the array was sized 8000 bytes, joblib reads 8.
+    let n = 1000;
+    let mut b = memo_flood(n);
+    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
+    b.extend_from_slice(b"}(Vdtype\ncnumpy\ndtype\nVV8\n\x85R");
+    b.extend_from_slice(&void_state(8000));
+    b.extend_from_slice(&put(n));
+    b.extend_from_slice(&get(n));
+    b.extend_from_slice(&void_state(8));
+    b.extend_from_slice(b"0Vshape\nK\x01\x85Vorder\nVC\nub");
+    b.extend_from_slice(&[0; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend(std::iter::repeat_n(b'N', 8000));
+    b.push(b'.');
+    let s = scan_with(&b, &tight_memo());
+    assert_eq!(s.codes, system_called(), "{:?}", s.findings);
+}
+
+#[test]
+fn a_dict_held_past_the_last_aliases_is_no_longer_trusted() {
+    // More dicts memoized without a kept value than the memo holds aliases for: the first,
+    // still on the stack, can no longer be followed through its slot, so a key looked up in
+    // it is unknown from then on (the array is unresolved, never sized from a stale shape).
+    let mut b =
+        b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}r\xa0\x86\x01\x00(".to_vec();
+    b.extend_from_slice(F8);
+    b.extend_from_slice(b"Vorder\nVC\nVshape\nK\x01\x85u");
+    for _ in 0..5000 {
+        b.extend_from_slice(b"}\x940");
+    }
+    b.extend_from_slice(b"b");
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved)
+            && s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
 }
