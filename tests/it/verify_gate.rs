@@ -596,14 +596,14 @@ fn fifos_sockets_and_device_nodes_in_the_directory_are_refused_2f_2g_2h() {
 #[test]
 fn a_listed_file_swapped_for_a_link_to_dev_zero_is_refused_not_read_forever_2r_zero() {
     // Deterministic form of the race: with one hashing thread, files are hashed largest
-    // first, so a.bin is opened only after big.bin (512 MiB, sparse) has been read; it is
+    // first, so a.bin is opened only after big.bin (64 MiB, sparse) has been read; it is
     // swapped for a link to /dev/zero once verify has big.bin open (after the walk listed
     // a.bin as a regular file). A fixed sleep lost the race to a release build.
     let lab = Lab::new();
     let m = lab.mk("m");
     fs::File::create(m.join("big.bin"))
         .unwrap()
-        .set_len(512 << 20)
+        .set_len(64 << 20)
         .unwrap();
     fs::write(m.join("a.bin"), "x").unwrap();
     assert_eq!(lab.sign(&m, "k", "m.sig", &[]).0, 0);
@@ -633,7 +633,7 @@ fn a_listed_file_swapped_for_a_link_to_dev_zero_is_refused_not_read_forever_2r_z
     };
     let waiting = Instant::now();
     while !hashing_big() && waiting.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(100));
     }
     let tmp = m.join(".swap");
     std::os::unix::fs::symlink("/dev/zero", &tmp).unwrap();

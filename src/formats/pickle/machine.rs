@@ -4,7 +4,7 @@
 
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
-use super::memo::{Memo, Put, Slot, bit_get};
+use super::memo::{Memo, Put, Slot, bit_get, map_bytes};
 use super::value::{
     Blob, DictVal, SHORT, Short, VALUE_OVERHEAD, Value, live_container_bytes, live_kept_bytes,
 };
@@ -110,8 +110,8 @@ pub(super) struct Machine<'c, 'a> {
 /// pickle gives in full reaches it.
 const HUGE_SLOTS: u64 = i64::MAX as u64 + 1;
 
-/// Heap bytes an entry of [`Machine::huge`] takes (its key, its value and a control byte).
-const HUGE_ENTRY: usize = 16 + 8 + 1;
+/// Bytes an entry of [`Machine::huge`] takes in its table (aligned to its key's 16 bytes).
+const HUGE_ENTRY: usize = std::mem::size_of::<(u128, u64)>();
 
 thread_local! {
     /// Stack slots and MARKs, and memo bytes, held by machines of this thread that wait for a
@@ -340,7 +340,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             .saturating_mul(std::mem::size_of::<Value>())
             .saturating_add(self.marks.capacity().saturating_mul(4))
             .saturating_add(self.memo.heap_bytes())
-            .saturating_add(self.huge.capacity().saturating_mul(HUGE_ENTRY))
+            .saturating_add(map_bytes(self.huge.capacity(), HUGE_ENTRY))
     }
 
     /// Bytes strings, bytes and containers may still take within `max_pickle_memory`: what
@@ -706,7 +706,11 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// is not tracked (a GET there reads back lost). Each distinct index is an entry, as in the
     /// pure-Python unpickler's memo dict: MEMOIZE numbers on from their count.
     pub(super) fn memo_put_huge(&mut self, digest: u128) -> Res<()> {
-        // A GET of it reads back lost: what it holds may change unseen through that.
+        // An empty dict is made now (it is shared from here on: found by review, an empty
+        // dict left inline was given an allocation of its own, trusted, by the SETITEMs after
+        // this PUT), and a GET of it reads back lost: what it holds may change unseen through
+        // that.
+        self.share_top()?;
         self.top()?.distrust();
         let i = match self.huge.get(&digest) {
             Some(&i) => i,
@@ -718,7 +722,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                     )));
                 }
                 if self.huge.len() == self.huge.capacity() {
-                    let more = self.huge.capacity().max(4).saturating_mul(HUGE_ENTRY);
+                    // The table it grows into, while this one is alive too.
+                    let more = map_bytes(self.huge.capacity().max(3).saturating_mul(2), HUGE_ENTRY);
                     if !self.table_room(more) {
                         return Err(self.out_of_memory("the memo's indices past 64 bits"));
                     }

@@ -132,6 +132,19 @@ pub(super) fn bit_get(bits: &[u64], i: u64) -> bool {
         .is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
+/// Heap bytes a hash table of `capacity` entries of `entry` bytes holds: its buckets (at least
+/// 8/7 of its capacity, a power of two in hashbrown) and a control byte each.
+pub(super) fn map_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    capacity
+        .saturating_mul(8)
+        .div_ceil(7)
+        .next_power_of_two()
+        .saturating_mul(entry.saturating_add(1))
+}
+
 /// Sets bit `i` of word `w` (`i / 64`), which is within the bitset's capacity: it does not
 /// reallocate.
 #[inline]
@@ -531,11 +544,12 @@ impl Memo {
                     .saturating_mul(8)
             }
         };
+        // A full table grows into one of twice its buckets, allocated while it is alive.
         let map = |len: usize, cap: usize, entry: usize| {
             if len < cap {
                 0
             } else {
-                cap.max(4).saturating_mul(entry.saturating_add(1))
+                map_bytes(cap.max(3).saturating_mul(2), entry)
             }
         };
         let mut n = if i < DENSE_MAX {
@@ -573,7 +587,7 @@ impl Memo {
     }
 
     fn refresh_heap(&mut self) {
-        let map = |cap: usize, entry: usize| cap.saturating_mul(entry.saturating_add(1));
+        let map = map_bytes;
         let heap = self
             .dense
             .capacity()

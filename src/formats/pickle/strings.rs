@@ -18,7 +18,13 @@ pub(super) enum Index {
 /// A PUT/GET index line as Python's `int()` reads it, which both unpicklers use: whitespace
 /// around it (space, tab, newline, vertical tab, form feed, carriage return), a sign, decimal
 /// digits with single underscores between them (`1_0` is 10), of any length.
+///
+/// CPython's C unpickler reads the line as a C string (`PyLong_FromString`): a NUL ends it, so
+/// `1\0x` is index 1 there while `int()` fails on it. The bytes before a NUL are read, so that
+/// the stream goes on as it does under `pickle.load` (found by review: a payload after such a
+/// PUT ran under `pickle.load` while the analysis stopped at a break).
 pub(super) fn parse_index(line: &[u8], what: &str) -> Res<Index> {
+    let line = line.split(|&b| b == 0).next().unwrap_or(line);
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
     let start = line.iter().position(|b| !space(b)).unwrap_or(line.len());
     let end = line

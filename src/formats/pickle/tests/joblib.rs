@@ -752,3 +752,30 @@ fn a_dict_held_past_the_last_aliases_is_no_longer_trusted() {
         s.findings
     );
 }
+
+#[test]
+fn an_empty_state_dict_put_past_64_bits_and_changed_through_its_read_back_is_not_trusted() {
+    // Found by review: a PUT at an index past an i64 of a dict not yet filled left it inline;
+    // the SETITEMs after gave it an allocation of its own, trusted, while the loader changed
+    // its shape through the memo (1000 items -> 1): the payload after the 8 bytes was skipped.
+    let h = "9".repeat(30);
+    let mut b = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}p".to_vec();
+    b.extend_from_slice(h.as_bytes());
+    b.extend_from_slice(b"\n(");
+    b.extend_from_slice(F8);
+    b.extend_from_slice(b"Vorder\nVC\nVshape\nM\xe8\x03\x85ug");
+    b.extend_from_slice(h.as_bytes());
+    b.extend_from_slice(b"\nVshape\nK\x01\x85s0b");
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend(std::iter::repeat_n(b'N', 8000));
+    b.push(b'.');
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved)
+            && s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}

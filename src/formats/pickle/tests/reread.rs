@@ -490,6 +490,13 @@ fn text_arguments_decode_the_same_with_long_latin1_runs_and_escapes() {
     let max = huge(b"9223372036854775808");
     assert_ne!(huge(nines.as_bytes()), max);
     assert_eq!(huge(b"00_9223372036854775808 "), max);
+    // CPython's C unpickler reads the line as a C string: a NUL ends it (found by review).
+    assert_eq!(parse_index(b"1\x00x", "PUT").ok(), Some(Index::Small(1)));
+    assert_eq!(
+        parse_index(b" 7 \x00\xff", "GET").ok(),
+        Some(Index::Small(7))
+    );
+    assert!(parse_index(b"\x001", "PUT").is_err());
     assert_ne!(huge(b"9223372036854775809"), max);
     assert_ne!(huge(b"92233720368547758080"), max);
 }
@@ -500,6 +507,15 @@ fn a_memo_index_past_64_bits_reads_back_lost() {
     let b = b"(S'os'\np99999999999999999999\n0g99999999999999999999\nS'system'\n\x93.";
     let (codes, _) = run(&b[..]);
     assert!(codes.contains(&Code::PickleDynamicGlobal), "{codes:?}");
+}
+
+#[test]
+fn a_put_line_ending_at_a_nul_goes_on_as_pickle_load_reads_it() {
+    // Found by review: `p1\0x` is PUT 1 under pickle.load (the line is a C string there); read
+    // as broken, the payload after it was never read and the file was only high.
+    let (codes, _) = run(b"\x80\x02Np1\x00x\n0cos\nsystem\n(Vecho aibom-sample\ntR.");
+    assert!(codes.contains(&Code::PickleDangerousCall), "{codes:?}");
+    assert!(!codes.contains(&Code::PickleMalformed), "{codes:?}");
 }
 
 #[test]
