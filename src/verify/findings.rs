@@ -42,9 +42,7 @@ pub fn bom_file_mismatches(bom: &Document<'_>, resources: &[Resource]) -> Vec<St
 /// refuses the release whatever its recorded severity and the policy's level, as it fails a
 /// scan whatever `--fail-on` is.
 fn cuts_analysis(id: &str) -> bool {
-    Code::ALL
-        .iter()
-        .any(|c| c.as_str() == id && c.cuts_analysis())
+    id.parse::<Code>().is_ok_and(Code::cuts_analysis)
 }
 
 /// Whether `x` has expired: past its date, or dated while the clock cannot be read.
