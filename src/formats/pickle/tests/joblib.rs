@@ -637,19 +637,28 @@ fn void_state(size: u16) -> Vec<u8> {
     .concat()
 }
 
+/// After a memo flood of `n` strings, a joblib array wrapper and its state dict opened with
+/// the key `key`, whose value is a void dtype of item size 8000, memoized at `n` past the
+/// budget and changed to item size 8 through a GET of it (the read-back left on the stack).
+fn dtype_changed_through_its_read_back(key: &[u8], n: u32) -> Vec<u8> {
+    let mut b = memo_flood(n);
+    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(V");
+    b.extend_from_slice(key);
+    b.extend_from_slice(b"\ncnumpy\ndtype\nVV8\n\x85R");
+    b.extend_from_slice(&void_state(8000));
+    b.extend_from_slice(&put(n));
+    b.extend_from_slice(&get(n));
+    b.extend_from_slice(&void_state(8));
+    b
+}
+
 #[test]
 fn a_dtype_in_a_state_dict_changed_through_its_read_back_sizes_the_array_as_joblib_does() {
     // Found by review: a dtype memoized past the budget, its item size changed through the
     // lost read-back (numpy applies it; the analysis could not), then handed to the wrapper's
     // state. The analysis' copy said 8000 bytes, joblib reads 8: the payload lies between.
     let n = 1000;
-    let mut b = memo_flood(n);
-    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
-    b.extend_from_slice(b"}(Vk\ncnumpy\ndtype\nVV8\n\x85R");
-    b.extend_from_slice(&void_state(8000));
-    b.extend_from_slice(&put(n));
-    b.extend_from_slice(&get(n));
-    b.extend_from_slice(&void_state(8));
+    let mut b = dtype_changed_through_its_read_back(b"k", n);
     b.extend_from_slice(b"0u0");
     let state = [b"Vshape\nK\x01\x85Vorder\nVC\nVdtype\n".as_slice(), &get(n)].concat();
     b.extend_from_slice(&dict(&[&state]));
@@ -710,13 +719,7 @@ fn a_dtype_memoized_past_the_budget_and_changed_through_its_read_back_is_the_one
     // through the read-back (item size 8000 -> 8) was not seen, while the state dict's own
     // reference to it stayed trusted: the array was sized 8000 bytes, joblib reads 8.
     let n = 1000;
-    let mut b = memo_flood(n);
-    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81");
-    b.extend_from_slice(b"}(Vdtype\ncnumpy\ndtype\nVV8\n\x85R");
-    b.extend_from_slice(&void_state(8000));
-    b.extend_from_slice(&put(n));
-    b.extend_from_slice(&get(n));
-    b.extend_from_slice(&void_state(8));
+    let mut b = dtype_changed_through_its_read_back(b"dtype", n);
     b.extend_from_slice(b"0Vshape\nK\x01\x85Vorder\nVC\nub");
     b.extend_from_slice(&[0; 8]);
     b.push(b'0');
