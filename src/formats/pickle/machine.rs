@@ -4,7 +4,7 @@
 
 use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
-use super::memo::{Memo, Put, Slot, bit_get, map_bytes};
+use super::memo::{Memo, Put, Slot, bit_get, map_bytes, map_growth};
 use super::value::{
     Blob, DictVal, SHORT, Short, VALUE_OVERHEAD, Value, live_container_bytes, live_kept_bytes,
 };
@@ -491,7 +491,6 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(v)
     }
 
-    #[inline]
     pub(super) fn top(&self) -> Res<&Value> {
         if self.stack.len() <= self.fence() {
             return invalid("unpickling stack underflow");
@@ -620,6 +619,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// entries.
     #[inline]
     pub(super) fn share_top(&mut self) -> Res<()> {
+        // `top`'s check, without making the value it returns (every memo put passes here).
         if self.stack.len() <= self.fence() {
             return invalid("unpickling stack underflow");
         }
@@ -716,17 +716,11 @@ impl<'c, 'a> Machine<'c, 'a> {
             Some(&i) => i,
             None => {
                 if self.memo.len >= self.ctx.limits.max_memo_entries {
-                    return Err(Break::Limit(format!(
-                        "more than {} memo entries",
-                        self.ctx.limits.max_memo_entries
-                    )));
+                    return Err(self.too_many_memo_entries());
                 }
-                if self.huge.len() == self.huge.capacity() {
-                    // The table it grows into, while this one is alive too.
-                    let more = map_bytes(self.huge.capacity().max(3).saturating_mul(2), HUGE_ENTRY);
-                    if !self.table_room(more) {
-                        return Err(self.out_of_memory("the memo's indices past 64 bits"));
-                    }
+                let more = map_growth(self.huge.len(), self.huge.capacity(), HUGE_ENTRY);
+                if more > 0 && !self.table_room(more) {
+                    return Err(self.out_of_memory("the memo's indices past 64 bits"));
                 }
                 let i = HUGE_SLOTS.saturating_add(self.huge.len() as u64);
                 self.huge.insert(digest, i);
@@ -764,6 +758,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// The limit on memo entries, reached.
+    #[cold]
+    fn too_many_memo_entries(&self) -> Break {
+        Break::Limit(format!(
+            "more than {} memo entries",
+            self.ctx.limits.max_memo_entries
+        ))
+    }
+
     #[cold]
     fn memo_full(&self) -> Res<()> {
         self.room.reached();
@@ -777,10 +780,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn memo_put(&mut self, i: u64, at: u64) -> Res<()> {
         self.share_top()?;
         if !self.memo.contains(i) && self.memo.len >= self.ctx.limits.max_memo_entries {
-            return Err(Break::Limit(format!(
-                "more than {} memo entries",
-                self.ctx.limits.max_memo_entries
-            )));
+            return Err(self.too_many_memo_entries());
         }
         // CPython's C unpickler keeps the memo as an array and grows it to twice the index
         // (`_Unpickler_MemoPut`): 16 bytes per index. A pickler numbers its memo entries in

@@ -145,6 +145,17 @@ pub(super) fn map_bytes(capacity: usize, entry: usize) -> usize {
         .saturating_mul(entry.saturating_add(1))
 }
 
+/// Heap bytes a hash table of `len` entries in `capacity` takes to hold one more: none while
+/// it has room; a full table grows into one of twice its buckets, allocated while it is alive.
+#[inline]
+pub(super) fn map_growth(len: usize, capacity: usize, entry: usize) -> usize {
+    if len < capacity {
+        0
+    } else {
+        map_bytes(capacity.max(3).saturating_mul(2), entry)
+    }
+}
+
 /// Sets bit `i` of word `w` (`i / 64`), which is within the bitset's capacity: it does not
 /// reallocate.
 #[inline]
@@ -544,14 +555,7 @@ impl Memo {
                     .saturating_mul(8)
             }
         };
-        // A full table grows into one of twice its buckets, allocated while it is alive.
-        let map = |len: usize, cap: usize, entry: usize| {
-            if len < cap {
-                0
-            } else {
-                map_bytes(cap.max(3).saturating_mul(2), entry)
-            }
-        };
+        let map = map_growth;
         let mut n = if i < DENSE_MAX {
             // The lost marks grow only once one is set: they may lag far behind.
             words(&self.dense).saturating_add(words(&self.lost))
