@@ -840,8 +840,10 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     /// An import the analysis can hold: a name of at most `max_global_name` bytes, and room
-    /// for it among the kept bytes (imports left on the stack or in the memo are kept).
-    fn check_global_name(&self, module: &str, name: &str, what: &str) -> Res<()> {
+    /// for it among the kept bytes (imports left on the stack or in the memo are kept),
+    /// made by letting go of strings deep in the stack when there is none
+    /// ([`Machine::shed_stack_strings`]).
+    fn check_global_name(&mut self, module: &str, name: &str, what: &str) -> Res<()> {
         let limits = &self.ctx.limits;
         let len = module.len().saturating_add(name.len());
         if len > limits.max_global_name {
@@ -850,10 +852,12 @@ impl<'c, 'a> Machine<'c, 'a> {
                 limits.max_global_name
             )));
         }
-        if live_kept_bytes().saturating_add(len) > limits.max_pickle_kept_bytes {
+        let max = limits.max_pickle_kept_bytes;
+        let over = |len: usize| live_kept_bytes().saturating_add(len) > max;
+        if over(len) && (!self.shed_stack_strings(len) || over(len)) {
             return Err(Break::Limit(format!(
                 "imports, strings and bytes held at once pass {}",
-                human_bytes(limits.max_pickle_kept_bytes as u64)
+                human_bytes(max as u64)
             )));
         }
         Ok(())

@@ -104,6 +104,8 @@ pub(super) struct Machine<'c, 'a> {
     /// Memo indices past an i64 met so far, by digest, and the memo slot each was given
     /// ([`Machine::memo_put_huge`]).
     pub(super) huge: foldhash::HashMap<u128, u64>,
+    /// Where [`Machine::shed_stack_strings`] goes on (stack slots below it were looked at).
+    pub(super) shed_from: usize,
 }
 
 /// The memo slot of the first index past an i64 ([`Machine::memo_put_huge`]); no index a
@@ -228,6 +230,10 @@ const WRAPPER_STATE_RESERVE: usize = 4 << 20;
 /// strings and containers have taken the rest of `max_pickle_memory` ([`Machine::keep`]).
 const NAME_SLACK: usize = 1 << 20;
 
+/// Stack slots at the top that [`Machine::shed_stack_strings`] never lets go (a name and
+/// the module pushed before it, the items of the call or tuple being built).
+const SHED_KEPT_TOP: usize = 64;
+
 /// Items whose buffer [`Machine::recycle`] keeps (24 bytes each).
 const SCRATCH_KEPT: usize = 1 << 16;
 
@@ -316,6 +322,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             fact_bytes: 0,
             attr_bytes: 0,
             room: Room::left(ctx_limits),
+            shed_from: 0,
         }
     }
 
@@ -563,8 +570,23 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// (this file) stay within `max_pickle_kept_bytes` and one value within
     /// `max_kept_value`; else a prefix, or nothing (a value not kept whole is never used
     /// as a name: it fails closed).
-    #[inline]
     pub(super) fn keep(&mut self, n: u64) -> usize {
+        let kept = self.kept_room(n);
+        if kept as u64 >= n || n > self.ctx.limits.max_global_name as u64 {
+            return kept;
+        }
+        let need = usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .saturating_add(VALUE_OVERHEAD);
+        if self.shed_stack_strings(need) {
+            self.kept_room(n)
+        } else {
+            kept
+        }
+    }
+
+    #[inline]
+    fn kept_room(&self, n: u64) -> usize {
         let limits = &self.ctx.limits;
         // A string short enough to be an import's name may take a little of what the stack
         // and memo have not taken of their share: strings and containers that fill theirs do
@@ -581,6 +603,36 @@ impl<'c, 'a> Machine<'c, 'a> {
             .saturating_sub(VALUE_OVERHEAD);
         let cap = u64::try_from(self.ctx.limits.max_kept_value.min(room)).unwrap_or(u64::MAX);
         usize::try_from(n.min(cap)).unwrap_or(0)
+    }
+
+    /// Makes room for a name that the kept strings leave none for: strings deep in the
+    /// stack (below its top [`SHED_KEPT_TOP`] slots) that nothing else holds are let go,
+    /// oldest first, and read back lost, until `need` bytes are freed; true when any were.
+    /// A pickler pushes a name just before the opcode that uses it, so the names a load
+    /// resolves are near the top, and a vocabulary pushed item by item for one tuple or set
+    /// (a `tuple` of 300,000 words, then an object of a class of its own) no longer takes
+    /// the room the class's name needs. A string let go that is used as a name after all
+    /// fails closed, as one not kept does. Each slot is looked at once (the cursor only goes
+    /// back when the stack shrinks below it), so the work stays linear.
+    pub(super) fn shed_stack_strings(&mut self, need: usize) -> bool {
+        let end = self.stack.len().saturating_sub(SHED_KEPT_TOP);
+        let mut i = self.shed_from.min(self.stack.len());
+        let mut freed = 0usize;
+        while i < end && freed < need {
+            if let Some(slot) = self.stack.get_mut(i)
+                && let Value::Str(b) = slot
+                && Rc::strong_count(b) == 1
+            {
+                freed = freed
+                    .saturating_add(b.data.capacity())
+                    .saturating_add(VALUE_OVERHEAD);
+                // Lost is as interesting as a string: `hot` stays.
+                *slot = Value::Lost;
+            }
+            i = i.saturating_add(1);
+        }
+        self.shed_from = i;
+        freed > 0
     }
 
     /// BUILD state is a dict of attributes, or `(dict or None, slot dict)`. Names longer than

@@ -711,3 +711,71 @@ fn a_deep_stack_after_a_full_memo_lets_the_memo_values_go_rather_than_stop() {
     assert!(s.findings.is_empty(), "{:?}", s.findings);
     assert!(peak_held() <= Limits::default().max_pickle_memory);
 }
+
+/// Kept bytes 2,000 strings of 30 characters pass.
+fn tight_kept() -> Limits {
+    Limits {
+        max_pickle_kept_bytes: 64 << 10,
+        ..Limits::default()
+    }
+}
+
+/// Protocol 4, a MARK, then `n` distinct strings of 30 characters (too long to be held
+/// inline), none memoized: a vocabulary pushed item by item for one tuple.
+fn vocabulary(n: u32) -> Vec<u8> {
+    let mut b = b"\x80\x04(".to_vec();
+    for i in 0..n {
+        let s = format!("w{i:029}");
+        b.push(0x8c);
+        b.push(s.len() as u8);
+        b.extend_from_slice(s.as_bytes());
+    }
+    b
+}
+
+#[test]
+fn a_class_named_after_a_vocabulary_that_spent_the_kept_bytes_resolves() {
+    // `pickle.dumps(tuple(words + [Tokenizer()]))`: the class's module and name come after
+    // the words, which took every kept byte (a benign tuple of 300,000 words of 23
+    // characters was critical). The words deep in the stack are let go for them.
+    let module = "tokenizer_configuration_module";
+    let mut b = vocabulary(2_000);
+    b.extend_from_slice(&[0x8c, module.len() as u8]);
+    b.extend_from_slice(module.as_bytes());
+    b.extend_from_slice(b"\x8c\x09Tokenizer\x93)\x81t.");
+    let s = scan_with(&b, &tight_kept());
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal], "{:?}", s.findings);
+    assert!(
+        s.globals
+            .iter()
+            .any(|g| g.0 == format!("{module}.Tokenizer"))
+    );
+    // Protocol 2 names it on a GLOBAL line: room is made for the import the same way.
+    let mut b = vocabulary(2_000);
+    b.extend_from_slice(format!("c{module}\nTokenizer\n").as_bytes());
+    b.extend_from_slice(b")\x81t.");
+    let s = scan_with(&b, &tight_kept());
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal], "{:?}", s.findings);
+    assert_eq!(live_kept_bytes(), 0, "every kept byte is returned");
+}
+
+#[test]
+fn a_name_pushed_before_a_vocabulary_and_let_go_for_it_fails_closed_when_used() {
+    // The module's name goes first, the words after it push it deep, the words are popped
+    // and the name is used: it was let go (the room went to the words), so the import is
+    // one the analysis cannot name, as when a name is not kept.
+    let module = "subprocess_with_a_long_name";
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(&[0x8c, module.len() as u8]);
+    b.extend_from_slice(module.as_bytes());
+    b.extend_from_slice(&vocabulary(2_000)[2..]);
+    b.extend_from_slice(b"1\x8c\x06system\x93\x8c\x04echo\x85R.");
+    let s = scan_with(&b, &tight_kept());
+    assert_eq!(s.codes, [Code::PickleDynamicGlobal], "{:?}", s.findings);
+    // Short names are held inline and never let go: `os` resolves.
+    let mut b = b"\x80\x04\x8c\x02os".to_vec();
+    b.extend_from_slice(&vocabulary(2_000)[2..]);
+    b.extend_from_slice(b"1\x8c\x06system\x93\x8c\x04echo\x85R.");
+    let s = scan_with(&b, &tight_kept());
+    assert_eq!(s.codes, system_called(), "{:?}", s.findings);
+}
