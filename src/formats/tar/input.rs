@@ -78,7 +78,11 @@ impl Input for Positioned<'_> {
 
     fn unlisted(&mut self, ctx: &mut Ctx, from: u64) -> io::Result<()> {
         let win = Window::new(self.src, from, self.src.len().saturating_sub(from));
-        if !win.is_empty() {
+        // From the start (no header was read): these are the bytes just inspected as this
+        // archive, pickle readings included. A member of them would be detected as this
+        // archive again, in itself, as deep as the depth limit goes (a 14 KB file ran its
+        // pickle readings six times and ended at `archive-depth-exceeded`).
+        if !win.is_empty() && from > 0 {
             let name = format!("<{} bytes after the archive at offset {from}>", win.len());
             inspect_member(ctx, &win, &name, false)?;
         }

@@ -468,3 +468,21 @@ fn a_tar_whose_first_name_is_a_pickle_is_a_polyglot() {
     r.has(Code::Polyglot);
     r.has(Code::PickleDangerousCall);
 }
+
+#[test]
+fn bytes_with_a_tar_magic_and_no_header_are_inspected_once_not_as_a_member_of_themselves() {
+    // A pickle whose first block carries `ustar` at 257 and no valid checksum: detected as
+    // a tar, whose first header is broken. Its bytes "after the archive" are all of it: they
+    // were inspected as a member of itself, detected as a tar again, as deep as the depth
+    // limit (a 14 KB input ran its pickle readings six times, then `archive-depth-exceeded`).
+    let mut b = MAL.to_vec();
+    b.resize(1024, 0);
+    b[257..263].copy_from_slice(b"ustar\0");
+    assert_eq!(detect::detect(&b, b.len() as u64, "x"), Format::Tar);
+    let r = run_file(&b, "model.pkl", Limits::default());
+    r.has(Code::TarMalformed);
+    // The pickle a loader runs is found by the archive's own reading of it as a pickle.
+    r.has(Code::PickleDangerousCall);
+    r.lacks(Code::ArchiveDepthExceeded);
+    assert!(r.members.is_empty(), "{:?}", r.members);
+}
