@@ -741,9 +741,10 @@ pub fn inspect_source(src: &dyn Source, ctx: &mut Ctx, name: &str) -> io::Result
             let refined = t.format;
             tar_layout = Some(t);
             // A first member name can be a whole pickle: `pickle.load` runs it, torch.load
-            // reads the tar.
+            // reads the tar; so can a pickle whose first string carries the tar magic.
             if head.first() == Some(&0x80)
                 || detect::pickle::looks_like_pickle(head.get(..100).unwrap_or(&head), src.len())
+                || pickle_past_head(src, &head)?
             {
                 also_as_pickle(src, ctx, format)?;
             }

@@ -485,6 +485,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         let path = r.path().to_owned();
         let args = args_of(args);
         let text = |i: usize| args.get(i).and_then(Value::text).map(str::to_owned);
+        // Data made from a value the analysis did not keep (a memory budget was spent) is not
+        // known either: it stays lost, and fails closed where a loader takes it.
+        if matches!(
+            path.as_str(),
+            "_codecs.encode" | "codecs.encode" | "io.BytesIO" | "_io.BytesIO" | "builtins.bytes"
+        ) && matches!(args.first(), Some(Value::Lost))
+        {
+            return Ok(Value::Lost);
+        }
         match path.as_str() {
             "builtins.getattr" | "__builtin__.getattr" | "inspect.getattr_static" => {
                 if let (Some(Value::Ref(base)), Some(attr)) = (args.first(), text(1)) {
@@ -660,18 +669,31 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
             }
             other => {
-                let why = match other {
-                    Some(Value::Bytes(b)) => format!(
-                        "its {} bytes exceed the kept-value limit ({} bytes)",
-                        b.len, self.ctx.limits.max_kept_value
+                let (why, severity) = match other {
+                    Some(Value::Bytes(b)) => (
+                        format!(
+                            "its {} bytes exceed the kept-value limit ({} bytes)",
+                            b.len, self.ctx.limits.max_kept_value
+                        ),
+                        Code::PickleNestedUnscannable.default_severity(),
                     ),
-                    _ => "its argument is computed at load time".to_owned(),
+                    // A value the analysis did not keep (a memory budget was spent) may be
+                    // one it would have read in full: not knowing it fails closed, as a name
+                    // not kept does.
+                    Some(Value::Lost) => (
+                        "its argument is a value the analysis did not keep (a memory budget was spent)".to_owned(),
+                        Severity::Critical,
+                    ),
+                    _ => (
+                        "its argument is computed at load time".to_owned(),
+                        Code::PickleNestedUnscannable.default_severity(),
+                    ),
                 };
                 self.unscannable(
                     loader,
                     opcode,
                     at,
-                    Code::PickleNestedUnscannable.default_severity(),
+                    severity,
                     format!("{loader} loads data that could not be scanned: {why}"),
                 );
             }

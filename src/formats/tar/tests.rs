@@ -486,3 +486,20 @@ fn bytes_with_a_tar_magic_and_no_header_are_inspected_once_not_as_a_member_of_th
     r.lacks(Code::ArchiveDepthExceeded);
     assert!(r.members.is_empty(), "{:?}", r.members);
 }
+
+#[test]
+fn a_pickle_whose_first_string_carries_the_tar_magic_is_also_read_as_a_pickle() {
+    // No PROTO: a long string first, `ustar` in it at 257, then the payload. Detected as a
+    // tar (with a broken header); `pickle.load` runs it.
+    let mut text = vec![b'a'; 600];
+    text[252..258].copy_from_slice(b"ustar\0");
+    let mut b = b"X".to_vec();
+    b.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    b.extend_from_slice(&text);
+    b.push(b'0');
+    b.extend_from_slice(&MAL[2..]);
+    assert_eq!(detect::detect(&b, b.len() as u64, "x"), Format::Tar);
+    let r = run_file(&b, "model.pkl", Limits::default());
+    r.has(Code::TarMalformed);
+    r.has(Code::PickleDangerousCall);
+}

@@ -779,3 +779,28 @@ fn a_name_pushed_before_a_vocabulary_and_let_go_for_it_fails_closed_when_used() 
     let s = scan_with(&b, &tight_kept());
     assert_eq!(s.codes, system_called(), "{:?}", s.findings);
 }
+
+#[test]
+fn bytes_for_a_loader_made_from_a_string_let_go_fail_closed() {
+    // A nested pickle's text goes first, the words after it push it deep and take the room,
+    // so it is let go; popped back, it is encoded to bytes and handed to a loader. What the
+    // loader runs is not known: critical, as a name not kept is (it was high: the bytes
+    // looked computed at load time).
+    let inner = "\u{80}\u{2}cos\nsystem\nX\u{4}\0\0\0echoR.";
+    let mut b = b"\x80\x02ctorch.storage\n_load_from_bytes\nc_codecs\nencode\n".to_vec();
+    b.push(b'X');
+    b.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+    b.extend_from_slice(inner.as_bytes());
+    b.extend_from_slice(&vocabulary(2_000)[2..]);
+    b.extend_from_slice(b"1X\x06\x00\x00\x00latin1\x86R\x85R.");
+    let s = scan_with(&b, &tight_kept());
+    let f = s.finding(Code::PickleNestedUnscannable);
+    assert_eq!(f.severity, Severity::Critical, "{:?}", s.findings);
+    // Kept, the same bytes are scanned and what they run is found.
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
