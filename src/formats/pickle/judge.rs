@@ -549,7 +549,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             | "copyreg.__newobj__"
             | "copyreg.__newobj_ex__" => {
                 if let Some(Value::Ref(cls)) = args.first() {
-                    return Ok(self.made(cls));
+                    return Ok(Value::Call(Some(cls.clone())));
                 }
             }
             // rot13 is the one codec that turns a str into a str.
@@ -616,18 +616,6 @@ impl<'c, 'a> Machine<'c, 'a> {
             _ => {}
         }
         Ok(Value::Call(Some(r.clone())))
-    }
-
-    /// An instance of `cls` (NEWOBJ, a copyreg reconstructor): marked as one in a plain
-    /// reading ([`Ref::made`]), where a joblib object array's pickle fetches it from the outer
-    /// stream's memo and hands it to STACK_GLOBAL (which fails: nothing is imported); else
-    /// the result of calling `cls`.
-    pub(super) fn made(&self, cls: &Rc<Ref>) -> Value {
-        if self.plain && !cls.made_not_str() {
-            Value::Call(Some(Rc::new(cls.made())))
-        } else {
-            Value::Call(Some(cls.clone()))
-        }
     }
 
     /// Something reached at load time through an import helper: classify it like an import.

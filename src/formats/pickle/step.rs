@@ -145,16 +145,6 @@ impl<'c, 'a> Machine<'c, 'a> {
         );
     }
 
-    /// What NEWOBJ made: `cls.__new__(cls, ...)`, an instance of the class it was called on
-    /// ([`Machine::made`]).
-    #[inline]
-    fn newobj(&self, v: Value) -> Value {
-        match &v {
-            Value::Call(Some(r)) if self.plain => self.made(r),
-            _ => v,
-        }
-    }
-
     /// Notes a place where a file object's reading may part from the first reading, up to
     /// `end`; true.
     #[cold]
@@ -640,7 +630,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let args = self.pop()?;
                 let cls = self.pop()?;
                 let v = self.call(cls, args, "NEWOBJ", at)?;
-                let v = self.newobj(v);
                 self.push(v)?;
             }
             0x92 => {
@@ -648,7 +637,6 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let args = self.pop()?;
                 let cls = self.pop()?;
                 let v = self.call(cls, args, "NEWOBJ_EX", at)?;
-                let v = self.newobj(v);
                 self.push(v)?;
             }
             // Persistent ids: resolved by the loader's persistent_load (torch: storages).

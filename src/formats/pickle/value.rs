@@ -123,9 +123,6 @@ impl Drop for Blob {
 pub(super) struct Ref {
     path: Box<str>,
     module_len: usize,
-    /// An instance of the class at `path`, made by NEWOBJ (`cls.__new__(cls, ...)`) or a
-    /// copyreg reconstructor, rather than the result of calling it ([`Ref::made`]).
-    made: bool,
 }
 
 /// Heap bytes a [`Ref`] costs besides its path (its `Rc`, the struct, allocator headers).
@@ -150,29 +147,7 @@ impl Ref {
         Ref {
             path: path.into_boxed_str(),
             module_len: module.len(),
-            made: false,
         }
-    }
-
-    /// An instance of this class, as NEWOBJ or a copyreg reconstructor makes one.
-    pub(super) fn made(&self) -> Ref {
-        charge(self.path.len().saturating_add(REF_OVERHEAD));
-        Ref {
-            path: self.path.clone(),
-            module_len: self.module_len,
-            made: true,
-        }
-    }
-
-    /// An instance made of this class ([`Ref::made`]) is no `str` (what STACK_GLOBAL takes):
-    /// `cls.__new__(cls)` gives an instance of `cls`, which is a `str` only for `str` itself
-    /// (a subclass's instance is not the exact `str` STACK_GLOBAL requires).
-    pub(super) fn made_not_str(&self) -> bool {
-        self.made
-            && !matches!(
-                self.path(),
-                "builtins.str" | "__builtin__.str" | "__builtin__.unicode"
-            )
     }
     pub(super) fn module(&self) -> &str {
         self.path.get(..self.module_len).unwrap_or("")
@@ -720,10 +695,6 @@ impl Value {
             {
                 false
             }
-            // An instance a plain reading made of a class (a joblib file's object array read
-            // as opcodes by a plain `pickle.load`: its pickle's memo indices fetch the outer
-            // stream's objects).
-            Value::Call(Some(r)) if r.made_not_str() => false,
             Value::Str(_)
             | Value::Short(_)
             | Value::Ref(_)
@@ -858,18 +829,6 @@ mod tests {
         assert_eq!(dict.cost(), 3 * VALUE_OVERHEAD);
         // And through a tuple inside a tuple.
         assert!(Value::tuple_of(vec![t].into(), usize::MAX).interesting());
-    }
-
-    #[test]
-    fn an_instance_made_of_a_class_is_no_string_unless_the_class_is_str() {
-        let made = |m: &str, n: &str| Value::Call(Some(Rc::new(Ref::new(m, n).made())));
-        assert!(!made("sklearn.preprocessing", "LabelEncoder").may_be_str());
-        // `str.__new__(str, "os")` is the string "os".
-        assert!(made("builtins", "str").may_be_str());
-        assert!(made("__builtin__", "unicode").may_be_str());
-        // What calling a global returns may be a string.
-        let called = Value::Call(Some(Rc::new(Ref::new("mylib", "name_of"))));
-        assert!(called.may_be_str());
     }
 
     #[test]

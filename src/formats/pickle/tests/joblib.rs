@@ -782,29 +782,3 @@ fn an_empty_state_dict_put_past_64_bits_and_changed_through_its_read_back_is_not
         s.findings
     );
 }
-
-#[test]
-fn an_object_array_read_on_by_a_plain_load_with_the_outer_memo_imports_nothing_computed() {
-    // joblib pickles an object array's data as a pickle of its own after its wrapper. A plain
-    // `pickle.load` reads that pickle on in the outer stream: its BINGETs fetch the outer
-    // objects at their indices (here the estimator or DataFrame NEWOBJ made) and STACK_GLOBAL
-    // gets one as its module, which CPython refuses (no import happens). An instance NEWOBJ
-    // made is no string: these files were critical (`pickle-dynamic-global`).
-    for (name, bytes) in [
-        (
-            "label_encoder",
-            include_bytes!("../../../../tests/fixtures/label_encoder.joblib").as_slice(),
-        ),
-        (
-            "dataframe_strings",
-            include_bytes!("../../../../tests/fixtures/dataframe_strings.joblib").as_slice(),
-        ),
-    ] {
-        let s = scan(bytes);
-        assert!(
-            s.codes.iter().all(|c| *c == Code::PickleUnknownGlobal),
-            "{name}: {:?}",
-            s.findings
-        );
-    }
-}
