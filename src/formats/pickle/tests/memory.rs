@@ -69,10 +69,7 @@ fn memo_then_import(n: u32) -> Vec<u8> {
 /// Appends `n` strings, each memoized (MEMOIZE) and popped.
 fn memoize_words(b: &mut Vec<u8>, n: u32) {
     for i in 0..n {
-        let s = format!("word{i}");
-        b.push(0x8c);
-        b.push(s.len() as u8);
-        b.extend_from_slice(s.as_bytes());
+        short_unicode(b, &format!("word{i}"));
         b.extend_from_slice(b"\x940");
     }
 }
@@ -92,10 +89,7 @@ fn memo_values_past_the_budget_fail_closed() {
     // A string memoized after the budget is spent comes back as lost: dynamic, critical.
     let mut b = b"\x80\x04".to_vec();
     for i in 0..1000u32 {
-        let s = format!("word{i}");
-        b.push(0x8c);
-        b.push(s.len() as u8);
-        b.extend_from_slice(s.as_bytes());
+        short_unicode(&mut b, &format!("word{i}"));
         b.extend_from_slice(b"r");
         b.extend_from_slice(&i.to_le_bytes());
         b.push(b'0');
@@ -725,12 +719,16 @@ fn tight_kept() -> Limits {
 fn vocabulary(n: u32) -> Vec<u8> {
     let mut b = b"\x80\x04(".to_vec();
     for i in 0..n {
-        let s = format!("w{i:029}");
-        b.push(0x8c);
-        b.push(s.len() as u8);
-        b.extend_from_slice(s.as_bytes());
+        short_unicode(&mut b, &format!("w{i:029}"));
     }
     b
+}
+
+/// Appends `SHORT_BINUNICODE s`.
+fn short_unicode(b: &mut Vec<u8>, s: &str) {
+    b.push(0x8c);
+    b.push(s.len() as u8);
+    b.extend_from_slice(s.as_bytes());
 }
 
 #[test]
