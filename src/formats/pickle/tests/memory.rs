@@ -69,7 +69,7 @@ fn memo_then_import(n: u32) -> Vec<u8> {
 /// Appends `n` strings, each memoized (MEMOIZE) and popped.
 fn memoize_words(b: &mut Vec<u8>, n: u32) {
     for i in 0..n {
-        short_unicode(b, &format!("word{i}"));
+        b.extend_from_slice(&su(&format!("word{i}")));
         b.extend_from_slice(b"\x940");
     }
 }
@@ -89,7 +89,7 @@ fn memo_values_past_the_budget_fail_closed() {
     // A string memoized after the budget is spent comes back as lost: dynamic, critical.
     let mut b = b"\x80\x04".to_vec();
     for i in 0..1000u32 {
-        short_unicode(&mut b, &format!("word{i}"));
+        b.extend_from_slice(&su(&format!("word{i}")));
         b.extend_from_slice(b"r");
         b.extend_from_slice(&i.to_le_bytes());
         b.push(b'0');
@@ -719,16 +719,9 @@ fn tight_kept() -> Limits {
 fn vocabulary(n: u32) -> Vec<u8> {
     let mut b = b"\x80\x04(".to_vec();
     for i in 0..n {
-        short_unicode(&mut b, &format!("w{i:029}"));
+        b.extend_from_slice(&su(&format!("w{i:029}")));
     }
     b
-}
-
-/// Appends `SHORT_BINUNICODE s`.
-fn short_unicode(b: &mut Vec<u8>, s: &str) {
-    b.push(0x8c);
-    b.push(s.len() as u8);
-    b.extend_from_slice(s.as_bytes());
 }
 
 #[test]
@@ -738,8 +731,7 @@ fn a_class_named_after_a_vocabulary_that_spent_the_kept_bytes_resolves() {
     // characters was critical). The words deep in the stack are let go for them.
     let module = "tokenizer_configuration_module";
     let mut b = vocabulary(2_000);
-    b.extend_from_slice(&[0x8c, module.len() as u8]);
-    b.extend_from_slice(module.as_bytes());
+    b.extend_from_slice(&su(module));
     b.extend_from_slice(b"\x8c\x09Tokenizer\x93)\x81t.");
     let s = scan_with(&b, &tight_kept());
     assert_eq!(s.codes, [Code::PickleUnknownGlobal], "{:?}", s.findings);
@@ -764,8 +756,7 @@ fn a_name_pushed_before_a_vocabulary_and_let_go_for_it_fails_closed_when_used() 
     // one the analysis cannot name, as when a name is not kept.
     let module = "subprocess_with_a_long_name";
     let mut b = b"\x80\x04".to_vec();
-    b.extend_from_slice(&[0x8c, module.len() as u8]);
-    b.extend_from_slice(module.as_bytes());
+    b.extend_from_slice(&su(module));
     b.extend_from_slice(&vocabulary(2_000)[2..]);
     b.extend_from_slice(b"1\x8c\x06system\x93\x8c\x04echo\x85R.");
     let s = scan_with(&b, &tight_kept());
