@@ -29,6 +29,10 @@ const DENYLIST: &str = include_str!("denylist.txt");
 const ALLOWLIST: &str = include_str!("allowlist.txt");
 /// Marks a denylist entry as a higher-order helper (the reason follows).
 const HIGHER_ORDER: &str = "higher-order:";
+/// Marks an allowlist entry as a class whose `cls.__new__(cls)` may be an exact `str`, or
+/// whose `__new__` returns its argument (the reason follows; see
+/// [`Policy::instance_never_str`]).
+const MAKES_STR: &str = "makes-str:";
 
 /// The policy's verdict on one global.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +141,9 @@ pub struct Policy {
     higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
     allow_filter: Filter,
+    /// Built-in allowlist entries not marked `makes-str:` (see
+    /// [`Policy::instance_never_str`]); the user's additions are not vetted for it.
+    instances: foldhash::HashSet<String>,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
     version: String,
@@ -171,8 +178,17 @@ impl Policy {
             };
             deny_map.insert(e.path, reason);
         }
-        let mut allow: HashMap<String, String> =
-            allow.into_iter().map(|e| (e.path, e.reason)).collect();
+        let mut instances = foldhash::HashSet::default();
+        let mut allow: HashMap<String, String> = allow
+            .into_iter()
+            .map(|e| match e.reason.strip_prefix(MAKES_STR) {
+                Some(r) => (e.path, r.trim().to_owned()),
+                None => {
+                    instances.insert(e.path.clone());
+                    (e.path, e.reason)
+                }
+            })
+            .collect();
         for g in extra_allow {
             allow.insert(
                 g.0.clone(),
@@ -191,6 +207,7 @@ impl Policy {
             higher_order,
             allow_filter: Filter::of(allow.keys()),
             allow,
+            instances,
             strict,
             version,
         })
@@ -212,6 +229,24 @@ impl Policy {
     /// The denylist entries that are higher-order helpers, in no particular order.
     pub fn higher_order(&self) -> impl Iterator<Item = &str> {
         self.higher_order.iter().map(String::as_str)
+    }
+
+    /// `cls.__new__(cls)`, made with no arguments (NEWOBJ of an empty tuple), is never an
+    /// exact `str` for this global: it is on the built-in allowlist, as written and as
+    /// `fix_imports` maps it, and not marked `makes-str:` there. The allowlist's classes are a
+    /// fixed, known set: `src/policy/check_instances.py` makes each one it can import with no
+    /// arguments and checks that only the marked ones give a `str` (`str` itself gives `""`;
+    /// `numpy.object_` returns its argument). What the user allows is not vetted for it. A
+    /// global that is no class makes the loader fail (NEWOBJ needs a type).
+    pub fn instance_never_str(&self, module: &str, name: &str) -> bool {
+        let vetted = |m: &str, n: &str| {
+            let mut path = String::with_capacity(m.len().saturating_add(n.len()).saturating_add(1));
+            path.push_str(m);
+            path.push('.');
+            path.push_str(n);
+            self.instances.contains(&path)
+        };
+        vetted(module, name) && fix_imports(module, name).is_none_or(|(m, n)| vetted(&m, &n))
     }
 
     /// Severity of an import that is on neither list.
@@ -675,6 +710,34 @@ mod tests {
             " mylib.Dense ".parse::<AllowedGlobal>().unwrap().as_str(),
             "mylib.Dense"
         );
+    }
+
+    #[test]
+    fn only_unmarked_builtin_allowlist_classes_make_instances_that_are_no_string() {
+        let p = Policy::new(&["mylib.layers.Dense".parse().unwrap()], false).unwrap();
+        assert!(p.instance_never_str("sklearn.preprocessing._label", "LabelEncoder"));
+        assert!(p.instance_never_str("joblib.numpy_pickle", "NumpyArrayWrapper"));
+        // Marked `makes-str:`, as written or as fix_imports maps it.
+        for (m, n) in [
+            ("builtins", "str"),
+            ("__builtin__", "str"),
+            ("__builtin__", "unicode"),
+            ("__builtin__", "basestring"),
+            ("numpy", "object_"),
+        ] {
+            assert!(!p.instance_never_str(m, n), "{m}.{n}");
+        }
+        // Not vetted: on neither list, denied, or allowed by the user only.
+        for (m, n) in [
+            ("typing", "Text"),
+            ("os", "system"),
+            ("mylib.layers", "Dense"),
+        ] {
+            assert!(!p.instance_never_str(m, n), "{m}.{n}");
+        }
+        // The reason is read without its mark.
+        assert_eq!(p.classify("numpy", "object_"), Class::Allowed);
+        assert!(!p.allow["numpy.object_"].starts_with(MAKES_STR));
     }
 
     #[test]

@@ -81,7 +81,7 @@ struct Unresolved(String);
 /// replaces it, as `NumpyUnpickler` replaces it by the array).
 fn wrapper_like(v: &Value) -> bool {
     match v {
-        Value::Ref(r) | Value::Call(Some(r)) => joblib_wrapper(r.path()).is_some(),
+        Value::Ref(r) | Value::Call(Some(r), _) => joblib_wrapper(r.path()).is_some(),
         Value::Tuple { items, .. } => items.iter().any(wrapper_like),
         _ => false,
     }

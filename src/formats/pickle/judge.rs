@@ -6,7 +6,7 @@
 
 use super::input::{Break, Input, Res, invalid};
 use super::machine::{Machine, human_bytes};
-use super::value::{Blob, Dtype, Ref, Value, args_of, live_kept_bytes, tuple};
+use super::value::{Blob, Dtype, Made, Ref, Value, args_of, live_kept_bytes, tuple};
 use super::{CallSite, GlobalUse, MAX_GLOBAL_FACTS};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
@@ -192,7 +192,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     ) -> Res<Value> {
         let v = self.call_judged(callee, args, opcode, at)?;
         if self.wrappers
-            && let Value::Call(Some(r)) = &v
+            && let Value::Call(Some(r), _) = &v
             && super::joblib::joblib_wrapper(r.path()).is_some()
         {
             self.awaiting_build = self.awaiting_build.saturating_add(1);
@@ -214,7 +214,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::Bound { target, .. } => Some(target.clone()),
             // A call result, or a value not kept (it may be one: call results past the memo
             // budget are not kept): what it calls is not known.
-            Value::Call(_) | Value::Lost => None,
+            Value::Call(..) | Value::Lost => None,
             // Calling a string or a number fails in the loader; nothing runs.
             _ => return Ok(Value::Opaque),
         };
@@ -235,7 +235,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
         self.wrapper_call(r.as_deref(), &args, opcode, at)?;
         let Some(r) = r else {
-            return Ok(Value::Call(None));
+            return Ok(Value::Call(None, Made::Call));
         };
         if self.helpers
             && let Some(h) = Helper::of(r.path())
@@ -295,7 +295,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
             }
         }
-        Ok(Value::Call(Some(r.clone())))
+        Ok(Value::Call(Some(r.clone()), Made::Call))
     }
 
     /// Judges the callable `fun` handed to `helper` as if the helper called it (with `data`
@@ -459,7 +459,7 @@ impl<'c, 'a> Machine<'c, 'a> {
     pub(super) fn rebind(&mut self, state: &Value, at: u64) -> Res<()> {
         let (p, bound) = match self.top()? {
             Value::Bound { helper, .. } => (helper.clone(), true),
-            Value::Call(Some(r)) if Helper::of(r.path()) == Some(Helper::Partial) => {
+            Value::Call(Some(r), _) if Helper::of(r.path()) == Some(Helper::Partial) => {
                 (r.clone(), false)
             }
             _ => return Ok(()),
@@ -472,7 +472,7 @@ impl<'c, 'a> Machine<'c, 'a> {
         let data = items.get(1).map(args_of).and_then(<[Value]>::first);
         let v = match self.wrapped(&p, items.first(), data, false, "BUILD", at)? {
             Some(target) => Value::Bound { helper: p, target },
-            None => Value::Call(Some(p)),
+            None => Value::Call(Some(p), Made::Call),
         };
         if let Some(top) = self.stack.last_mut() {
             *top = v;
@@ -543,13 +543,25 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
             }
             // `copyreg._reconstructor(cls, base, state)`, `copyreg.__newobj__(cls, *args)`: an
-            // instance of `cls` (what an isinstance check after BUILD sees).
+            // instance of `cls` (what an isinstance check after BUILD sees). With `object` as
+            // the base, `_reconstructor` is `object.__new__(cls)`, and `__newobj__(cls)` is
+            // NEWOBJ with no arguments: see [`Made::Instance`].
             "copyreg._reconstructor"
             | "copy_reg._reconstructor"
             | "copyreg.__newobj__"
             | "copyreg.__newobj_ex__" => {
                 if let Some(Value::Ref(cls)) = args.first() {
-                    return Ok(Value::Call(Some(cls.clone())));
+                    let made = match (path.as_str(), args) {
+                        (
+                            "copyreg._reconstructor" | "copy_reg._reconstructor",
+                            [_, Value::Ref(base), _],
+                        ) if matches!(base.path(), "builtins.object" | "__builtin__.object") => {
+                            Made::Instance
+                        }
+                        ("copyreg.__newobj__", [_]) => self.made_by_new(cls),
+                        _ => Made::Call,
+                    };
+                    return Ok(Value::Call(Some(cls.clone()), made));
                 }
             }
             // rot13 is the one codec that turns a str into a str.
@@ -610,12 +622,24 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return Ok(v.clone());
                 }
             }
+            // A Cython class's unpickle helper, `__pyx_unpickle_X(type, checksum, state)`,
+            // returns `X.__new__(type)` (after checking the checksum): an instance of a Cython
+            // class, and Cython makes no class derived from `str`. Judged as `cls.__new__(cls)`
+            // is ([`Made`]), by what the policy says of the helper.
+            _ if args.len() == 3
+                && r.name()
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|n| n.starts_with("__pyx_unpickle_")) =>
+            {
+                return Ok(Value::Call(Some(r.clone()), self.made_by_new(r)));
+            }
             p if is_loader(p) => {
                 self.nested(&path, args.first(), opcode, at)?;
             }
             _ => {}
         }
-        Ok(Value::Call(Some(r.clone())))
+        Ok(Value::Call(Some(r.clone()), Made::Call))
     }
 
     /// Something reached at load time through an import helper: classify it like an import.
@@ -782,7 +806,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             // An id not kept, or made at load time: what the loader's `persistent_load` returns
             // for it (torch's legacy loader returns a module's name for `('module', ...)`)
             // cannot be told, so it fails closed where it is used.
-            (Value::Lost | Value::Call(_) | Value::Bound { .. }, _) => {
+            (Value::Lost | Value::Call(..) | Value::Bound { .. }, _) => {
                 self.activity = self.activity.saturating_add(1);
                 self.push(Value::Lost)
             }
@@ -885,6 +909,37 @@ impl<'c, 'a> Machine<'c, 'a> {
         Ok(())
     }
 
+    /// NEWOBJ and NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`, a call judged as any
+    /// other. With no arguments, of a class the built-in allowlist vets, the result is an
+    /// instance that is no `str` ([`Made::Instance`]).
+    pub(super) fn new_object(
+        &mut self,
+        cls: Value,
+        args: Value,
+        no_kwargs: bool,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
+        let made = match (&cls, &args) {
+            (Value::Ref(r), Value::EmptyTuple) if no_kwargs => self.made_by_new(r),
+            _ => Made::Call,
+        };
+        Ok(match self.call(cls, args, opcode, at)? {
+            Value::Call(Some(r), Made::Call) => Value::Call(Some(r), made),
+            v => v,
+        })
+    }
+
+    /// How `cls.__new__(cls)`, with no arguments, makes its value.
+    fn made_by_new(&self, cls: &Ref) -> Made {
+        let policy = &self.ctx.policy;
+        match policy.classify(cls.module(), cls.name()) {
+            Class::Allowed if policy.instance_never_str(cls.module(), cls.name()) => Made::Instance,
+            Class::Allowed | Class::Unknown => Made::Unvetted,
+            _ => Made::Call,
+        }
+    }
+
     pub(super) fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
         match (&module, &name) {
             (m, n) if m.text().is_some() && n.text().is_some() => {
@@ -913,16 +968,31 @@ impl<'c, 'a> Machine<'c, 'a> {
                     actual: Some(format!("module: {m}; name: {n}")),
                     ..Evidence::default()
                 };
+                // An operand that is an unvetted class's instance made from nothing, the
+                // other a known string or one too: a str only if that class makes one, so the
+                // import is as dangerous as the class is unknown (the loader refuses it
+                // otherwise: "STACK_GLOBAL requires str"). Any other operand not known fails
+                // closed.
+                let unvetted = |v: &Value| matches!(v, Value::Call(Some(_), Made::Unvetted));
+                let judged = |v: &Value| unvetted(v) || v.text().is_some();
+                let (severity, why) = if judged(&module) && judged(&name) {
+                    (
+                        self.ctx.policy.unknown_severity(),
+                        ": the loader refuses it unless a class on neither list makes a str with no arguments, so it is judged as that class",
+                    )
+                } else {
+                    (Severity::Critical, "")
+                };
                 self.ctx.report_with(
                     Code::PickleDynamicGlobal,
-                    Severity::Critical,
+                    severity,
                     Some(at),
                     format!(
-                        "STACK_GLOBAL imports a name computed at load time (module: {m}, name: {n})"
+                        "STACK_GLOBAL imports a name computed at load time (module: {m}, name: {n}){why}"
                     ),
                     ev,
                 );
-                Ok(Value::Call(None))
+                Ok(Value::Call(None, Made::Call))
             }
         }
     }

@@ -6,7 +6,7 @@ use super::MAX_GLOBAL_FACTS;
 use super::input::{Break, Input, Res, invalid};
 use super::memo::{Memo, Put, Slot, bit_get, map_bytes, map_growth};
 use super::value::{
-    Blob, DictVal, SHORT, Short, VALUE_OVERHEAD, Value, live_container_bytes, live_kept_bytes,
+    Blob, DictVal, Made, SHORT, Short, VALUE_OVERHEAD, Value, live_container_bytes, live_kept_bytes,
 };
 use crate::finding::{Code, Evidence};
 use crate::formats::Ctx;
@@ -731,8 +731,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         match v {
             Value::Str(b) => format!("a string of {} bytes", b.len),
             Value::Short(s) => format!("a string of {} bytes", s.len),
-            Value::Call(Some(r)) => format!("the result of calling {}", r.path()),
-            Value::Call(None) => "the result of a dynamic call".to_owned(),
+            Value::Call(Some(r), Made::Instance | Made::Unvetted) => {
+                format!("an instance of {} made with no arguments", r.path())
+            }
+            Value::Call(Some(r), _) => format!("the result of calling {}", r.path()),
+            Value::Call(None, _) => "the result of a dynamic call".to_owned(),
             Value::Ref(r) => format!("the object {}", r.path()),
             Value::Bound { helper, target } => {
                 format!("a {} of {}", helper.path(), target.path())
@@ -970,6 +973,15 @@ impl<'c, 'a> Machine<'c, 'a> {
                     // Read back lost, it may be changed unseen: the slot is no longer given
                     // back what it held ([`Memo::rescue`]).
                     self.memo.forget(i);
+                    // A dict nothing held any more is a dict still, its entries unknown (no
+                    // string: joblib's object-array data, read by a plain loader, fetches the
+                    // outer stream's array header this way as a module name).
+                    if self.memo.holds_dict_let_go(i)
+                        && let Some(d) = DictVal::new(self.container_budget())
+                    {
+                        d.borrow_mut().dropped = true;
+                        return self.push(Value::Dict(d));
+                    }
                 }
                 self.push(v)
             }

@@ -413,6 +413,12 @@ impl Memo {
         true
     }
 
+    /// Slot `i`, read back lost, holds a dict that nothing else held any more (its alias
+    /// outlived it): a dict still, whose entries are not known.
+    pub(super) fn holds_dict_let_go(&self, i: u64) -> bool {
+        matches!(self.aliases.get(&i), Some(Alias::Dict(w)) if w.strong_count() == 0)
+    }
+
     /// Slot `i` was read back lost: [`Memo::rescue`] no longer gives it back what it held
     /// (it may have changed through the read-back, unseen).
     pub(super) fn forget(&mut self, i: u64) {

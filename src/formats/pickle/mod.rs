@@ -844,7 +844,9 @@ const READ_PAST_LEGACY: &str =
 /// wrapper ([`READ_PLAIN`]); a legacy torch file read on past its five streams
 /// ([`READ_PAST_LEGACY`]). A payload there runs under that loader alone. The reading stops where
 /// its loader would (numbers are seldom opcodes); what it adds that is critical (an import or
-/// call that runs code), or a limit it hit, is reported under `label`. The rest is what reading
+/// call that runs code), an import named by values made at load time (whatever its severity:
+/// one that rests on an unknown class is below critical), or a limit it hit, is reported under
+/// `label`. The rest is what reading
 /// numbers as opcodes gives, not faults of the file, and is dropped: its breaks, and the
 /// extension codes and unknown imports that bytes of data spell now and then (1 in 70 benign
 /// files of joblib's old layout, 3 in 256 legacy torch files).
@@ -861,7 +863,10 @@ fn plain_reading(
     ctx.retain_findings_from(before, |f| {
         (f.code.kind() == crate::finding::Kind::Security
             && f.severity == crate::finding::Severity::Critical)
-            || f.code == Code::PickleLimitExceeded
+            || matches!(
+                f.code,
+                Code::PickleLimitExceeded | Code::PickleDynamicGlobal
+            )
     });
     Ok(())
 }

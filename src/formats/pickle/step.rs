@@ -5,7 +5,7 @@ use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
 use super::strings::{Index, parse_index, raw_unicode_escape, unquote_string};
-use super::value::{Blob, DictVal, TupleFlags, Value, tuple};
+use super::value::{Blob, DictVal, Made, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence};
@@ -485,7 +485,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if let Value::Dtype(d) = self.top()? {
                     d.borrow_mut().set_state(&state);
                 }
-                if let Value::Call(Some(r)) = self.top()? {
+                if let Value::Call(Some(r), _) = self.top()? {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
@@ -558,7 +558,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     if let Some(g) = self.ctx.facts.globals.get_mut(i) {
                         g.count = g.count.saturating_add(1);
                     }
-                    self.push(Value::Call(None))?;
+                    self.push(Value::Call(None, Made::Call))?;
                     return Ok(false);
                 }
                 if self.ext_seen.len() >= MAX_EXTENSION_CODES {
@@ -595,7 +595,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                     ),
                     ev,
                 );
-                self.push(Value::Call(None))?;
+                self.push(Value::Call(None, Made::Call))?;
             }
             // Calls.
             b'R' => {
@@ -629,14 +629,15 @@ impl<'c, 'a> Machine<'c, 'a> {
             0x81 => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let v = self.call(cls, args, "NEWOBJ", at)?;
+                let v = self.new_object(cls, args, true, "NEWOBJ", at)?;
                 self.push(v)?;
             }
             0x92 => {
-                let _kwargs = self.pop()?;
+                let kwargs = self.pop()?;
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let v = self.call(cls, args, "NEWOBJ_EX", at)?;
+                let no_kwargs = matches!(kwargs, Value::EmptyDict);
+                let v = self.new_object(cls, args, no_kwargs, "NEWOBJ_EX", at)?;
                 self.push(v)?;
             }
             // Persistent ids: resolved by the loader's persistent_load (torch: storages).

@@ -193,7 +193,7 @@ pub(super) enum Value {
     Bytes(Rc<Blob>),
     Ref(Rc<Ref>),
     /// The result of a call; `callee` is None when the callable was not resolvable.
-    Call(Option<Rc<Ref>>),
+    Call(Option<Rc<Ref>>, Made),
     /// A callable object made by a higher-order helper (`functools.partial`) that calls
     /// `target` when it is called; `target` was judged when the object was made.
     Bound {
@@ -569,6 +569,26 @@ pub(super) fn tuple(items: &[Value], budget: usize) -> Value {
     }
 }
 
+/// How a [`Value::Call`] was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Made {
+    /// By a call whose result may be of any type, a `str` included.
+    Call,
+    /// By `cls.__new__(cls)` with no arguments (NEWOBJ or NEWOBJ_EX of an empty tuple,
+    /// `copyreg.__newobj__(cls)`) of a class the built-in allowlist vets for it
+    /// ([`Policy::instance_never_str`](crate::policy::Policy::instance_never_str)), or by
+    /// `copyreg._reconstructor(cls, object, state)`, which is `object.__new__(cls)`: an
+    /// instance of that class, never an exact `str` (`object.__new__` refuses `str` and its
+    /// subclasses). What a plain loader meets when joblib's object-array data, a pickle of its
+    /// own, fetches the outer stream's estimator or DataFrame from the memo as a module name.
+    Instance,
+    /// By `cls.__new__(cls)` with no arguments of a class on neither list (or allowed by the
+    /// user only): a `str` only if that class's `__new__` makes one from nothing, so an
+    /// import named by it is judged as the unknown class is
+    /// ([`Machine::stack_global`](super::machine::Machine::stack_global)).
+    Unvetted,
+}
+
 // Every push, pop and copy moves one of these: it stays three words.
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
@@ -637,7 +657,7 @@ impl Value {
         }
         match self {
             Value::Ref(_) | Value::Bound { .. } => true,
-            Value::Call(Some(r)) => kept_call(r),
+            Value::Call(Some(r), _) => kept_call(r),
             Value::Tuple { refs, .. } => *refs,
             Value::Dict(d) => d.borrow().refs,
             _ => false,
@@ -684,21 +704,24 @@ impl Value {
         }
     }
 
-    /// Could be a `str` when loaded: a string, or a value whose type is only known at load
-    /// time (a global, a call result, a memo entry not kept).
+    /// Could be an exact `str` when loaded (what `STACK_GLOBAL` requires): a string, or a
+    /// value whose type is only known at load time (a global, a call result, a memo entry
+    /// not kept).
     pub(super) fn may_be_str(&self) -> bool {
         match self {
             // A joblib array wrapper class, and what calling it makes, are no strings (a
             // plain loader reading array data as opcodes meets them on the stack).
-            Value::Ref(r) | Value::Call(Some(r))
+            Value::Ref(r) | Value::Call(Some(r), _)
                 if super::joblib::joblib_wrapper(r.path()).is_some() =>
             {
                 false
             }
+            // An instance of a vetted class made with no arguments ([`Made::Instance`]).
+            Value::Call(_, Made::Instance) => false,
             Value::Str(_)
             | Value::Short(_)
             | Value::Ref(_)
-            | Value::Call(_)
+            | Value::Call(..)
             | Value::Bound { .. }
             | Value::Lost => true,
             _ => false,
@@ -737,7 +760,8 @@ impl Value {
             .find_map(|(k, v)| match k.text() {
                 Some(t) if t == key => Some(Lookup::Set(v.clone())),
                 Some(_) => None,
-                None if k.may_be_str() => Some(Lookup::Unknown),
+                // An instance may compare equal to a string (its class's `__eq__`).
+                None if k.may_be_str() || matches!(k, Value::Call(..)) => Some(Lookup::Unknown),
                 None => None,
             })
     }

@@ -500,6 +500,128 @@ fn what_an_object_array_pickle_returns_may_be_a_string() {
     );
 }
 
+/// A joblib file whose first object is what `first` makes, in memo slot 3 (`first` sets
+/// slots 0 to 3), then an object array. The array's data is a pickle of its own that memoizes
+/// "numpy" in its slot 3 and imports `numpy.dtype` through it: read by a plain
+/// `pickle.load`, with the outer memo, that fetch returns the outer slot 3 as a module name.
+fn object_array_after(first: &[u8]) -> Vec<u8> {
+    let mut b = b"\x80\x04".to_vec();
+    b.extend_from_slice(first);
+    b.push(b'0');
+    let state = b"}(Vdtype\ncnumpy\ndtype\nVO\n\x85RVshape\nK\x01\x85Vallow_mmap\n\x89u";
+    b.extend_from_slice(&wrapper(state)[2..]);
+    b.extend_from_slice(b"\x80\x04\x8c\x01a\x94\x8c\x01b\x94\x8c\x01c\x94\x8c\x05numpy\x94");
+    b.extend_from_slice(b"h\x03\x8c\x05dtype\x93.0N.");
+    b
+}
+
+/// `sklearn.preprocessing._label.LabelEncoder`, imported with memoized strings.
+const LABEL_ENCODER: &[u8] =
+    b"\x8c\x1csklearn.preprocessing._label\x94\x8c\x0cLabelEncoder\x94\x93\x94";
+
+#[test]
+fn an_allowlisted_estimator_an_object_array_fetches_as_a_module_name_is_no_string() {
+    // joblib.dump of a LabelEncoder fitted on object labels (and of OneHotEncoder, a
+    // categorical pipeline, ...): a plain pickle.load meets STACK_GLOBAL with the estimator
+    // as its module and fails ("STACK_GLOBAL requires str"). It was a computed import, and
+    // benign files were critical.
+    let b = object_array_after(&[LABEL_ENCODER, b")\x81\x94"].concat());
+    let s = scan(&b);
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+    // copyreg.__newobj__(cls) is NEWOBJ with no arguments.
+    let first = b"\x8c\x07copyreg\x94\x8c\x0a__newobj__\x94\x93\x94\x8c\x1csklearn.preprocessing._label\x8c\x0cLabelEncoder\x93\x85R\x94";
+    let s = scan(&object_array_after(first));
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}
+
+#[test]
+fn an_unknown_class_made_from_nothing_as_a_module_name_is_judged_as_that_class() {
+    // Of a class on neither list, `cls.__new__(cls)` is a str only if that class makes one:
+    // the computed import is as severe as an unknown global (medium; high with --strict).
+    let first = b"\x8c\x0cmylib.models\x94\x8c\x05Model\x94\x93\x94)\x81\x94";
+    let s = scan(&object_array_after(first));
+    assert_eq!(
+        s.codes,
+        sorted(&[Code::PickleDynamicGlobal, Code::PickleUnknownGlobal]),
+        "{:?}",
+        s.findings
+    );
+    let f = s.finding(Code::PickleDynamicGlobal);
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(
+        f.message
+            .contains("an instance of mylib.models.Model made with no arguments")
+    );
+    // A Cython class's unpickle helper on neither list: judged the same way.
+    let first = b"cpandas._libs.arrays\n__pyx_unpickle_NDArrayBacked\nq\x00cpandas.arrays\nStringArray\nq\x01K\x00Nq\x02\x87Rq\x03";
+    let s = scan(&object_array_after(first));
+    assert_eq!(
+        s.finding(Code::PickleDynamicGlobal).severity,
+        Severity::Medium
+    );
+}
+
+#[test]
+fn a_class_made_from_arguments_as_a_module_name_is_critical_whatever_its_class() {
+    // `typing.Text("os")` is "os", and so is `numpy.object_("os")` (allowlisted): with
+    // arguments, what `__new__` returns may be a str.
+    for first in [
+        b"\x8c\x06typing\x94\x8c\x04Text\x94\x93\x94\x8c\x02os\x85\x81\x94".as_slice(),
+        b"\x8c\x05numpy\x94\x8c\x07object_\x94\x93\x94\x8c\x02os\x85\x81\x94",
+        b"\x8c\x06typing\x94\x8c\x04Text\x94\x93\x94\x8c\x02os\x85}\x92\x94",
+        // NEWOBJ_EX with keywords.
+        b"\x8c\x0cmylib.models\x94\x8c\x05Model\x94\x93\x94)}\x8c\x01k\x8c\x02os\x73\x92\x94",
+        // copyreg._reconstructor(cls, base, state) is base.__new__(cls, state) unless base is
+        // object.
+        b"ccopyreg\n_reconstructor\nq\x00ctyping\nText\nq\x01h\x01\x8c\x02osq\x02\x87Rq\x03",
+        // A Cython unpickle helper given other than its three arguments.
+        b"cpandas._libs.arrays\n__pyx_unpickle_NDArrayBacked\nq\x00cpandas.arrays\nStringArray\nq\x01Nq\x02\x86Rq\x03",
+    ] {
+        let s = scan(&object_array_after(first));
+        let f = s.finding(Code::PickleDynamicGlobal);
+        assert_eq!(f.severity, Severity::Critical, "{first:?}: {:?}", s.findings);
+    }
+}
+
+#[test]
+fn an_instance_made_by_object_new_as_a_module_name_is_no_string() {
+    // copyreg._reconstructor(cls, object, state) is object.__new__(cls), which refuses str
+    // and its subclasses: whatever the class, it is no string (protocols 0 and 1).
+    let first = b"ccopyreg\n_reconstructor\nq\x00cmylib.models\nModel\nq\x01c__builtin__\nobject\nq\x02N\x87Rq\x03";
+    let s = scan(&object_array_after(first));
+    assert_eq!(s.codes, [Code::PickleUnknownGlobal], "{:?}", s.findings);
+}
+
+#[test]
+fn a_dict_nothing_holds_read_back_as_a_module_name_is_no_string() {
+    // joblib.dump([obj_arr, obj_arr, ints], protocol=2): the second array's pickle fetches
+    // slot 3, the first wrapper's state dict, which BUILD consumed. It read back as a value
+    // not kept, which may be a string: critical on a benign file.
+    let s = scan(&object_array_after(b"}q\x00}q\x01}q\x02}q\x03"));
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+}
+
+#[test]
+fn a_dict_nothing_holds_read_back_as_an_array_header_is_not_trusted() {
+    // The dict is a dict still, but what was set in it is not known: an array whose header it
+    // is cannot be sized, and every later start is tried.
+    let mut b = b"\x80\x02}q\x05(".to_vec();
+    b.extend_from_slice(F8);
+    b.extend_from_slice(b"Vorder\nVC\nVshape\nK\x01\x85u0");
+    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81h\x05b");
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    let s = scan(&b);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved)
+            && s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
+
 #[test]
 fn a_plain_loader_that_reads_a_frame_whole_may_meet_another_array() {
     // Read on, the stream meets wrapper X, whose padding length (8) is no opcode; a file
