@@ -74,6 +74,8 @@ def objects(n):
         "categorical": pd.Categorical(colours),
         "object_array": colours,
         "list_of_arrays": [colours, labels, np.arange(3)],
+        "list_encoder_then_array": [LabelEncoder().fit(labels), colours],
+        "list_of_encoders": [OneHotEncoder().fit(df[["colour", "size"]])],
         "dict_of_mixed": {"encoder": LabelEncoder().fit(labels), "frame": df, "array": colours},
     }
 

@@ -8,7 +8,8 @@ allowlisted class to be no `str` (a STACK_GLOBAL handed one as a module or name 
 load), unless the class's entry is marked `makes-str:` (src/policy/mod.rs,
 Policy::instance_never_str). For every allowlist entry that imports in this interpreter and is
 a class, this makes `cls.__new__(cls)` and `cls.__new__(cls, "aibom")` and fails when either is
-an exact `str` and the entry is not marked, or when a marked entry does neither. Allowlisted
+an exact `str` and the entry is not marked, or when a marked entry does neither; and it fails
+when any entry that imports is itself a `str` (the scanner takes none to be one). Allowlisted
 names are inert to import and to call with arguments taken from a file (that is what the
 allowlist says of them); nothing else is imported or called. Entries that do not import here
 (another version, a library not installed) are counted and skipped.
@@ -69,6 +70,9 @@ def main():
             if obj is None:
                 skipped += 1
                 continue
+            if type(obj) is str:
+                errors.append(f"allowlist.txt:{lineno}: {path} is a str ({obj!r}); the scanner takes "
+                              "no allowlisted global to be one")
             if not isinstance(obj, type):
                 continue
             classes += 1

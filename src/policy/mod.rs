@@ -141,9 +141,9 @@ pub struct Policy {
     higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
     allow_filter: Filter,
-    /// Built-in allowlist entries not marked `makes-str:` (see
-    /// [`Policy::instance_never_str`]); the user's additions are not vetted for it.
-    instances: foldhash::HashSet<String>,
+    /// The built-in allowlist's entries, each with its `makes-str:` mark (see
+    /// [`Policy::instance_never_str`]); the user's additions are not vetted as they are.
+    builtin_allow: foldhash::HashMap<String, bool>,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
     version: String,
@@ -178,15 +178,16 @@ impl Policy {
             };
             deny_map.insert(e.path, reason);
         }
-        let mut instances = foldhash::HashSet::default();
+        let mut builtin_allow = foldhash::HashMap::default();
         let mut allow: HashMap<String, String> = allow
             .into_iter()
-            .map(|e| match e.reason.strip_prefix(MAKES_STR) {
-                Some(r) => (e.path, r.trim().to_owned()),
-                None => {
-                    instances.insert(e.path.clone());
-                    (e.path, e.reason)
-                }
+            .map(|e| {
+                let (reason, makes_str) = match e.reason.strip_prefix(MAKES_STR) {
+                    Some(r) => (r.trim().to_owned(), true),
+                    None => (e.reason, false),
+                };
+                builtin_allow.insert(e.path.clone(), makes_str);
+                (e.path, reason)
             })
             .collect();
         for g in extra_allow {
@@ -207,7 +208,7 @@ impl Policy {
             higher_order,
             allow_filter: Filter::of(allow.keys()),
             allow,
-            instances,
+            builtin_allow,
             strict,
             version,
         })
@@ -239,14 +240,31 @@ impl Policy {
     /// `numpy.object_` returns its argument). What the user allows is not vetted for it. A
     /// global that is no class makes the loader fail (NEWOBJ needs a type).
     pub fn instance_never_str(&self, module: &str, name: &str) -> bool {
-        let vetted = |m: &str, n: &str| {
+        self.vetted(module, name, |makes_str| !makes_str)
+    }
+
+    /// This global is never a `str` itself: it is on the built-in allowlist, as written and
+    /// as `fix_imports` maps it (its entries are classes and functions;
+    /// `src/policy/check_instances.py` checks that none it can import is a `str`). A global
+    /// on neither list may be one (`email.charset.DEFAULT_CHARSET`), and so may one the user
+    /// allows.
+    pub fn global_never_str(&self, module: &str, name: &str) -> bool {
+        self.vetted(module, name, |_| true)
+    }
+
+    /// On the built-in allowlist as written and as `fix_imports` maps it, with a mark that
+    /// `ok` accepts each time.
+    fn vetted(&self, module: &str, name: &str, ok: impl Fn(bool) -> bool) -> bool {
+        let on = |m: &str, n: &str| {
             let mut path = String::with_capacity(m.len().saturating_add(n.len()).saturating_add(1));
             path.push_str(m);
             path.push('.');
             path.push_str(n);
-            self.instances.contains(&path)
+            self.builtin_allow
+                .get(&path)
+                .is_some_and(|&marked| ok(marked))
         };
-        vetted(module, name) && fix_imports(module, name).is_none_or(|(m, n)| vetted(&m, &n))
+        on(module, name) && fix_imports(module, name).is_none_or(|(m, n)| on(&m, &n))
     }
 
     /// Severity of an import that is on neither list.
@@ -735,6 +753,11 @@ mod tests {
         ] {
             assert!(!p.instance_never_str(m, n), "{m}.{n}");
         }
+        // A global itself: on the built-in allowlist, marked or not.
+        assert!(p.global_never_str("builtins", "str"));
+        assert!(p.global_never_str("sklearn.preprocessing._label", "LabelEncoder"));
+        assert!(!p.global_never_str("email.charset", "DEFAULT_CHARSET"));
+        assert!(!p.global_never_str("mylib.layers", "Dense"));
         // The reason is read without its mark.
         assert_eq!(p.classify("numpy", "object_"), Class::Allowed);
         assert!(!p.allow["numpy.object_"].starts_with(MAKES_STR));

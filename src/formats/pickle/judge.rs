@@ -243,7 +243,19 @@ impl<'c, 'a> Machine<'c, 'a> {
         {
             return self.higher_order(h, &r, &args, opcode, at);
         }
-        self.evaluate(&r, &args, opcode, at)
+        let v = self.evaluate(&r, &args, opcode, at)?;
+        if matches!(callee, Value::Bound { .. }) {
+            // A partial object passes its own arguments first, and they are not kept: what
+            // the call returns is not what these arguments alone make
+            // (`partial(_codecs.encode, "bf")("rot13")` is "os", not the bytes of "rot13";
+            // `partial(copyreg.__newobj__, str, b"os")(enc)` is a str). What it reaches was
+            // judged, and a loader it is handed bytes to was read, all the same.
+            return Ok(match v {
+                Value::Lost => Value::Lost,
+                _ => Value::Call(Some(r), Made::Call),
+            });
+        }
+        Ok(v)
     }
 
     /// A call of a higher-order helper, judged by what it is given (see [`Helper`]).
@@ -940,6 +952,16 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// A value that is no exact `str` when loaded: one that cannot be ([`Value::may_be_str`]),
+    /// or a global on the built-in allowlist (a class or function: a plain loader of a joblib
+    /// file with an object array fetches the outer stream's class this way as a module name).
+    fn never_str(&self, v: &Value) -> bool {
+        match v {
+            Value::Ref(r) => self.ctx.policy.global_never_str(r.module(), r.name()),
+            v => !v.may_be_str(),
+        }
+    }
+
     pub(super) fn stack_global(&mut self, module: Value, name: Value, at: u64) -> Res<Value> {
         match (&module, &name) {
             (m, n) if m.text().is_some() && n.text().is_some() => {
@@ -959,7 +981,9 @@ impl<'c, 'a> Machine<'c, 'a> {
             // knows are not strings: bytes, numbers, None, tuples, dicts, dtypes and the
             // opaque ones (floats, booleans, lists, sets: no string is ever opaque). Globals,
             // call results and memo entries not kept may be strings at load time.
-            (m, n) if !m.may_be_str() || !n.may_be_str() => invalid("STACK_GLOBAL requires str"),
+            (m, n) if self.never_str(m) || self.never_str(n) => {
+                invalid("STACK_GLOBAL requires str")
+            }
             _ => {
                 self.activity = self.activity.saturating_add(1);
                 let (m, n) = (self.describe(&module), self.describe(&name));

@@ -241,3 +241,58 @@ fn a_getattr_path_longer_than_any_import_fails_closed_and_holds_nothing() {
         s.globals
     );
 }
+
+#[test]
+fn a_partial_object_s_result_is_not_what_its_call_arguments_alone_make() {
+    // Found by review: a partial object's own arguments come first, and the call was
+    // evaluated with the call's arguments alone. `partial(_codecs.encode, "bf")("rot13")` is
+    // "os" (read as the bytes of "rot13": "STACK_GLOBAL requires str", a break), and
+    // `partial(copyreg.__newobj__, str, b"builtins")(email.charset.DEFAULT_CHARSET)` is
+    // `str(b"builtins", "us-ascii")` (read as an instance made from nothing: medium). A
+    // plain pickle.load runs the payload after each.
+    let s = |x: &[u8]| [&[0x8c, x.len() as u8][..], x].concat();
+    let partial = [s(b"functools"), s(b"partial"), b"\x93".to_vec()].concat();
+    let tail = [
+        s(b"system"),
+        b"\x93".to_vec(),
+        s(b"echo aibom-sample"),
+        b"\x85R.".to_vec(),
+    ]
+    .concat();
+    let rot13 = [
+        b"\x80\x04".to_vec(),
+        partial.clone(),
+        s(b"_codecs"),
+        s(b"encode"),
+        b"\x93".to_vec(),
+        s(b"bf"),
+        b"\x86R".to_vec(),
+        s(b"rot13"),
+        b"\x85R".to_vec(),
+        tail.clone(),
+    ]
+    .concat();
+    let newobj = [
+        b"\x80\x04".to_vec(),
+        partial,
+        s(b"copyreg"),
+        s(b"__newobj__"),
+        b"\x93".to_vec(),
+        s(b"builtins"),
+        s(b"str"),
+        b"\x93C\x08builtins\x87R".to_vec(),
+        s(b"email.charset"),
+        s(b"DEFAULT_CHARSET"),
+        b"\x93\x85R".to_vec(),
+        s(b"eval"),
+        b"\x93".to_vec(),
+        s(b"echo aibom-sample"),
+        b"\x85R.".to_vec(),
+    ]
+    .concat();
+    for b in [rot13, newobj] {
+        let scan = scan(&b);
+        let f = scan.finding(Code::PickleDynamicGlobal);
+        assert_eq!(f.severity, Severity::Critical, "{:?}", scan.findings);
+    }
+}

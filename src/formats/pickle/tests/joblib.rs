@@ -535,6 +535,21 @@ fn an_allowlisted_estimator_an_object_array_fetches_as_a_module_name_is_no_strin
 }
 
 #[test]
+fn an_allowlisted_class_an_object_array_fetches_as_a_module_name_is_no_string() {
+    // joblib.dump([x, object_array]) at protocol 4 or 5: slot 3 holds the class of x, which a
+    // plain pickle.load fetches as a module name and refuses. A global on neither list may be
+    // a str (`email.charset.DEFAULT_CHARSET`): critical still.
+    let s = scan(&object_array_after(
+        &[b"N\x940".as_slice(), LABEL_ENCODER].concat(),
+    ));
+    assert!(s.codes.is_empty(), "{:?}", s.findings);
+    let first = b"N\x940\x8c\x0demail.charset\x94\x8c\x0fDEFAULT_CHARSET\x94\x93\x94";
+    let s = scan(&object_array_after(first));
+    let f = s.finding(Code::PickleDynamicGlobal);
+    assert_eq!(f.severity, Severity::Critical, "{:?}", s.findings);
+}
+
+#[test]
 fn an_unknown_class_made_from_nothing_as_a_module_name_is_judged_as_that_class() {
     // Of a class on neither list, `cls.__new__(cls)` is a str only if that class makes one:
     // the computed import is as severe as an unknown global (medium; high with --strict).
