@@ -283,6 +283,12 @@ pub struct Ctx<'a> {
     /// records against; at most `max_fact_entries`, then `storages_dropped`.
     pub storages: Vec<StorageRef>,
     pub storages_dropped: bool,
+    /// A pickle's BUILD may have set attributes on a module or class (its target may be one:
+    /// a call result not known to be a new object, a global, a value not kept). From then on
+    /// the analysis no longer takes the built-in allowlist's globals, and what its classes
+    /// make from nothing, to be no strings (`setattr(collections, "UserString", "os")`, or a
+    /// class's `__new__` replaced), for any reading of the file.
+    pub pickle_globals_changed: bool,
     /// A side reading's share of the file's re-read budget: the opcodes it may run (see
     /// [`Ctx::restart_side`]); unbounded otherwise.
     side_opcodes: u64,
@@ -324,6 +330,7 @@ impl<'a> Ctx<'a> {
             seen: HashMap::new(),
             hasher: RandomState::new(),
             decompressed: 0,
+            pickle_globals_changed: false,
             budget: Rc::new(Budget::new(limits)),
             security_only: false,
             storages: Vec::new(),
@@ -351,6 +358,7 @@ impl<'a> Ctx<'a> {
             decompressed: self.decompressed,
             budget: Rc::clone(&self.budget),
             security_only: true,
+            pickle_globals_changed: self.pickle_globals_changed,
             ..Ctx::new(limits, self.policy, self.path)
         }
     }
@@ -380,6 +388,8 @@ impl<'a> Ctx<'a> {
             security_only: _,
             storages,
             storages_dropped,
+            // Kept: what a reading may have changed stays changed (it fails closed).
+            pickle_globals_changed: _,
             side_opcodes,
             criticals,
         } = self;

@@ -29,10 +29,10 @@ const DENYLIST: &str = include_str!("denylist.txt");
 const ALLOWLIST: &str = include_str!("allowlist.txt");
 /// Marks a denylist entry as a higher-order helper (the reason follows).
 const HIGHER_ORDER: &str = "higher-order:";
-/// Marks an allowlist entry as a class whose `cls.__new__(cls)` may be an exact `str`, or
-/// whose `__new__` returns its argument (the reason follows; see
-/// [`Policy::instance_never_str`]).
-const MAKES_STR: &str = "makes-str:";
+/// Marks an allowlist entry whose result may be a `str` or one of its arguments (or what an
+/// argument makes) rather than a new object of its own (the reason follows; see
+/// [`Policy::makes_new_objects`]).
+const NOT_FRESH: &str = "not-fresh:";
 
 /// The policy's verdict on one global.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +141,8 @@ pub struct Policy {
     higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
     allow_filter: Filter,
-    /// The built-in allowlist's entries, each with its `makes-str:` mark (see
-    /// [`Policy::instance_never_str`]); the user's additions are not vetted as they are.
+    /// The built-in allowlist's entries, each with its `not-fresh:` mark (see
+    /// [`Policy::makes_new_objects`]); the user's additions are not vetted as they are.
     builtin_allow: foldhash::HashMap<String, bool>,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
@@ -182,11 +182,11 @@ impl Policy {
         let mut allow: HashMap<String, String> = allow
             .into_iter()
             .map(|e| {
-                let (reason, makes_str) = match e.reason.strip_prefix(MAKES_STR) {
+                let (reason, not_fresh) = match e.reason.strip_prefix(NOT_FRESH) {
                     Some(r) => (r.trim().to_owned(), true),
                     None => (e.reason, false),
                 };
-                builtin_allow.insert(e.path.clone(), makes_str);
+                builtin_allow.insert(e.path.clone(), not_fresh);
                 (e.path, reason)
             })
             .collect();
@@ -232,15 +232,17 @@ impl Policy {
         self.higher_order.iter().map(String::as_str)
     }
 
-    /// `cls.__new__(cls)`, made with no arguments (NEWOBJ of an empty tuple), is never an
-    /// exact `str` for this global: it is on the built-in allowlist, as written and as
-    /// `fix_imports` maps it, and not marked `makes-str:` there. The allowlist's classes are a
-    /// fixed, known set: `src/policy/check_instances.py` makes each one it can import with no
-    /// arguments and checks that only the marked ones give a `str` (`str` itself gives `""`;
-    /// `numpy.object_` returns its argument). What the user allows is not vetted for it. A
-    /// global that is no class makes the loader fail (NEWOBJ needs a type).
-    pub fn instance_never_str(&self, module: &str, name: &str) -> bool {
-        self.vetted(module, name, |makes_str| !makes_str)
+    /// What this global makes when called, or `cls.__new__(cls)` when it is a class, is a new
+    /// object of its own, never a `str` nor one of its arguments: it is on the built-in
+    /// allowlist, as written and as `fix_imports` maps it, and not marked `not-fresh:` there
+    /// (`str` makes a `str`; `numpy.object_(x)` and `numpy.core.multiarray.scalar(O, x)`
+    /// return `x`; `copyreg._reconstructor` and `__newobj__` return what a class given to them
+    /// makes). The allowlist's entries are a fixed, known set: `src/policy/check_instances.py`
+    /// calls each one it can import with an argument that is checked for and without, and
+    /// checks that only the marked ones give a `str` or their argument back. What the user
+    /// allows is not vetted for it.
+    pub fn makes_new_objects(&self, module: &str, name: &str) -> bool {
+        self.vetted(module, name, |not_fresh| !not_fresh)
     }
 
     /// This global is never a `str` itself: it is on the built-in allowlist, as written and
@@ -731,19 +733,23 @@ mod tests {
     }
 
     #[test]
-    fn only_unmarked_builtin_allowlist_classes_make_instances_that_are_no_string() {
+    fn only_unmarked_builtin_allowlist_entries_make_new_objects() {
         let p = Policy::new(&["mylib.layers.Dense".parse().unwrap()], false).unwrap();
-        assert!(p.instance_never_str("sklearn.preprocessing._label", "LabelEncoder"));
-        assert!(p.instance_never_str("joblib.numpy_pickle", "NumpyArrayWrapper"));
-        // Marked `makes-str:`, as written or as fix_imports maps it.
+        assert!(p.makes_new_objects("sklearn.preprocessing._label", "LabelEncoder"));
+        assert!(p.makes_new_objects("joblib.numpy_pickle", "NumpyArrayWrapper"));
+        // Marked `not-fresh:`, as written or as fix_imports maps it.
         for (m, n) in [
             ("builtins", "str"),
             ("__builtin__", "str"),
             ("__builtin__", "unicode"),
             ("__builtin__", "basestring"),
             ("numpy", "object_"),
+            ("numpy.core.multiarray", "scalar"),
+            ("copyreg", "_reconstructor"),
+            ("copy_reg", "_reconstructor"),
+            ("copyreg", "__newobj__"),
         ] {
-            assert!(!p.instance_never_str(m, n), "{m}.{n}");
+            assert!(!p.makes_new_objects(m, n), "{m}.{n}");
         }
         // Not vetted: on neither list, denied, or allowed by the user only.
         for (m, n) in [
@@ -751,7 +757,7 @@ mod tests {
             ("os", "system"),
             ("mylib.layers", "Dense"),
         ] {
-            assert!(!p.instance_never_str(m, n), "{m}.{n}");
+            assert!(!p.makes_new_objects(m, n), "{m}.{n}");
         }
         // A global itself: on the built-in allowlist, marked or not.
         assert!(p.global_never_str("builtins", "str"));
@@ -760,7 +766,7 @@ mod tests {
         assert!(!p.global_never_str("mylib.layers", "Dense"));
         // The reason is read without its mark.
         assert_eq!(p.classify("numpy", "object_"), Class::Allowed);
-        assert!(!p.allow["numpy.object_"].starts_with(MAKES_STR));
+        assert!(!p.allow["numpy.object_"].starts_with(NOT_FRESH));
     }
 
     #[test]

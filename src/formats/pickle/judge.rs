@@ -567,7 +567,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                         (
                             "copyreg._reconstructor" | "copy_reg._reconstructor",
                             [_, Value::Ref(base), _],
-                        ) if matches!(base.path(), "builtins.object" | "__builtin__.object") => {
+                        ) if matches!(base.path(), "builtins.object" | "__builtin__.object")
+                            && !self.ctx.pickle_globals_changed =>
+                        {
                             Made::Instance
                         }
                         ("copyreg.__newobj__", [_]) => self.made_by_new(cls),
@@ -762,6 +764,9 @@ impl<'c, 'a> Machine<'c, 'a> {
 
     /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
     pub(super) fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
+        if !self.ctx.pickle_globals_changed && self.build_may_change_globals(self.top()?) {
+            self.ctx.pickle_globals_changed = true;
+        }
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
             self.activity = self.activity.saturating_add(1);
@@ -942,11 +947,34 @@ impl<'c, 'a> Machine<'c, 'a> {
         })
     }
 
-    /// How `cls.__new__(cls)`, with no arguments, makes its value.
+    /// BUILD (or SETITEM, APPEND, ...) on `target` may set attributes on a module or class: it
+    /// is a global (reported already), or may be one (a value not kept, a call result that is
+    /// not a new object of a vetted class: `numpy.object_(module)` is the module,
+    /// `vars(module)` its namespace). See
+    /// [`Ctx::pickle_globals_changed`](crate::formats::Ctx::pickle_globals_changed).
+    pub(super) fn build_may_change_globals(&self, target: &Value) -> bool {
+        match target {
+            // A vetted class's instance; or one of a class on neither list made from nothing,
+            // which is a module or class only if that class makes one from nothing (judged as
+            // that class is, like the str it could be: see [`Made::Unvetted`]).
+            Value::Call(Some(_), Made::Instance | Made::Unvetted) => false,
+            Value::Call(Some(r), Made::Call) => {
+                !self.ctx.policy.makes_new_objects(r.module(), r.name())
+            }
+            Value::Call(..) | Value::Ref(_) | Value::Lost | Value::Bound { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How `cls.__new__(cls)`, with no arguments, makes its value. Once a BUILD may have
+    /// changed a module or class, not even an allowlisted class's `__new__` is known.
     fn made_by_new(&self, cls: &Ref) -> Made {
         let policy = &self.ctx.policy;
+        if self.ctx.pickle_globals_changed {
+            return Made::Call;
+        }
         match policy.classify(cls.module(), cls.name()) {
-            Class::Allowed if policy.instance_never_str(cls.module(), cls.name()) => Made::Instance,
+            Class::Allowed if policy.makes_new_objects(cls.module(), cls.name()) => Made::Instance,
             Class::Allowed | Class::Unknown => Made::Unvetted,
             _ => Made::Call,
         }
@@ -957,7 +985,10 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// file with an object array fetches the outer stream's class this way as a module name).
     fn never_str(&self, v: &Value) -> bool {
         match v {
-            Value::Ref(r) => self.ctx.policy.global_never_str(r.module(), r.name()),
+            Value::Ref(r) => {
+                !self.ctx.pickle_globals_changed
+                    && self.ctx.policy.global_never_str(r.module(), r.name())
+            }
             v => !v.may_be_str(),
         }
     }
@@ -997,7 +1028,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // import is as dangerous as the class is unknown (the loader refuses it
                 // otherwise: "STACK_GLOBAL requires str"). Any other operand not known fails
                 // closed.
-                let unvetted = |v: &Value| matches!(v, Value::Call(Some(_), Made::Unvetted));
+                let changed = self.ctx.pickle_globals_changed;
+                let unvetted =
+                    |v: &Value| !changed && matches!(v, Value::Call(Some(_), Made::Unvetted));
                 let judged = |v: &Value| unvetted(v) || v.text().is_some();
                 let (severity, why) = if judged(&module) && judged(&name) {
                     (

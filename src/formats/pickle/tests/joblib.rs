@@ -599,6 +599,81 @@ fn a_class_made_from_arguments_as_a_module_name_is_critical_whatever_its_class()
 }
 
 #[test]
+fn after_a_build_that_may_change_a_module_or_class_no_global_is_trusted_to_be_no_string() {
+    // Found by review: `numpy.object_(x)` is `x` itself, so a BUILD on what it returns sets
+    // attributes on a module or class (`setattr(collections, "UserString", "os")`, or a class's
+    // `__new__` replaced by `partial(str.format, "os")`). An allowlisted global, or what an
+    // allowlisted (or unknown) class makes from nothing, is "os" then: a plain pickle.load
+    // runs `os.system`. They were read as "STACK_GLOBAL requires str" (a break, dropped in a
+    // joblib file's array data) or medium.
+    let s = |x: &[u8]| [&[0x8c, x.len() as u8][..], x].concat();
+    let sg = |m: &[u8], n: &[u8]| [s(m), s(n), b"\x93".to_vec()].concat();
+    let object_of =
+        |m: &[u8], n: &[u8]| [sg(b"numpy", b"object_"), sg(m, n), b"\x85R".to_vec()].concat();
+    let call = [
+        s(b"system"),
+        b"\x93".to_vec(),
+        s(b"echo aibom-sample"),
+        b"\x85R.".to_vec(),
+    ]
+    .concat();
+    let format_os = [
+        sg(b"functools", b"partial"),
+        sg(b"builtins", b"str.format"),
+        s(b"os"),
+        b"\x86R".to_vec(),
+    ]
+    .concat();
+    let rebound_global = [
+        b"\x80\x04".to_vec(),
+        object_of(b"typing", b"collections"),
+        b"N}".to_vec(),
+        s(b"UserString"),
+        s(b"os"),
+        b"s\x86b0".to_vec(),
+        sg(b"collections", b"UserString"),
+        call.clone(),
+    ]
+    .concat();
+    let rebound_new = |m: &[u8], n: &[u8]| {
+        [
+            b"\x80\x04".to_vec(),
+            object_of(m, n),
+            b"N}".to_vec(),
+            s(b"__new__"),
+            format_os.clone(),
+            b"s\x86b0".to_vec(),
+            sg(m, n),
+            b")\x81".to_vec(),
+            call.clone(),
+        ]
+        .concat()
+    };
+    for b in [
+        rebound_global,
+        rebound_new(b"collections", b"UserString"),
+        rebound_new(b"textwrap", b"TextWrapper"),
+    ] {
+        let scan = scan(&b);
+        let f = scan.finding(Code::PickleDynamicGlobal);
+        assert_eq!(f.severity, Severity::Critical, "{:?}", scan.findings);
+        // The same as a joblib file's array data, which only a plain pickle.load runs.
+        let data = &b[2..];
+        let shape = [
+            b"Vshape\nM".as_slice(),
+            &(data.len() as u16).to_le_bytes(),
+            b"\x85",
+        ]
+        .concat();
+        let state = dict(&[b"Vdtype\ncnumpy\ndtype\nVu1\n\x85R", &shape]);
+        let j = [wrapper(&state).as_slice(), data, b"."].concat();
+        let scan = self::scan(&j);
+        let f = scan.finding(Code::PickleDynamicGlobal);
+        assert_eq!(f.severity, Severity::Critical, "{:?}", scan.findings);
+    }
+}
+
+#[test]
 fn an_instance_made_by_object_new_as_a_module_name_is_no_string() {
     // copyreg._reconstructor(cls, object, state) is object.__new__(cls), which refuses str
     // and its subclasses: whatever the class, it is no string (protocols 0 and 1).
