@@ -283,11 +283,14 @@ pub struct Ctx<'a> {
     /// records against; at most `max_fact_entries`, then `storages_dropped`.
     pub storages: Vec<StorageRef>,
     pub storages_dropped: bool,
-    /// A pickle's BUILD may have set attributes on a module or class (its target may be one:
-    /// a call result not known to be a new object, a global, a value not kept). From then on
-    /// the analysis no longer takes the built-in allowlist's globals, and what its classes
-    /// make from nothing, to be no strings (`setattr(collections, "UserString", "os")`, or a
-    /// class's `__new__` replaced), for any reading of the file.
+    /// A pickle may have set attributes on a module or class: it called something other than
+    /// an unmarked entry of the built-in allowlist, or a BUILD (SETITEM, APPEND, ...) had a
+    /// target that may be a module or class (a call result not known to be a new object, a
+    /// global, a value not kept). From then on the analysis no longer takes the allowlist's
+    /// globals, and what its classes make from nothing, to be no strings
+    /// (`setattr(collections, "UserString", "os")`, or a class's `__new__` replaced), for the
+    /// rest of this reading of the file; a reading of it in a process of its own starts
+    /// without (the plain reading of a joblib file).
     pub pickle_globals_changed: bool,
     /// A side reading's share of the file's re-read budget: the opcodes it may run (see
     /// [`Ctx::restart_side`]); unbounded otherwise.

@@ -207,6 +207,30 @@ impl<'c, 'a> Machine<'c, 'a> {
         opcode: &'static str,
         at: u64,
     ) -> Res<Value> {
+        // A callable not vetted to only make new objects may set attributes on a module or
+        // class as it runs (`dataclasses._set_new_attribute(cls, "__new__", f)`, on neither
+        // list, is `setattr`): see [`Ctx::pickle_globals_changed`](crate::formats::Ctx). What
+        // it returns is judged first, as the callable is.
+        let vetted = |r: &Ref| self.ctx.policy.makes_new_objects(r.module(), r.name());
+        let changes = match &callee {
+            Value::Ref(r) | Value::Bound { target: r, .. } => !vetted(r),
+            Value::Call(..) | Value::Lost => true,
+            _ => false,
+        };
+        let v = self.call_resolved(callee, args, opcode, at);
+        if changes {
+            self.ctx.pickle_globals_changed = true;
+        }
+        v
+    }
+
+    fn call_resolved(
+        &mut self,
+        callee: Value,
+        args: Value,
+        opcode: &'static str,
+        at: u64,
+    ) -> Res<Value> {
         self.activity = self.activity.saturating_add(1);
         let r = match &callee {
             Value::Ref(r) => Some(r.clone()),
@@ -1028,9 +1052,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // import is as dangerous as the class is unknown (the loader refuses it
                 // otherwise: "STACK_GLOBAL requires str"). Any other operand not known fails
                 // closed.
-                let changed = self.ctx.pickle_globals_changed;
-                let unvetted =
-                    |v: &Value| !changed && matches!(v, Value::Call(Some(_), Made::Unvetted));
+                // Made before any change or not, what it is was settled when it was made.
+                let unvetted = |v: &Value| matches!(v, Value::Call(Some(_), Made::Unvetted));
                 let judged = |v: &Value| unvetted(v) || v.text().is_some();
                 let (severity, why) = if judged(&module) && judged(&name) {
                     (

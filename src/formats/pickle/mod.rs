@@ -280,7 +280,9 @@ fn inspect_at(
     }
     if how == How::First && out.plain_needed() {
         plain_reading(ctx, READ_PLAIN, |ctx| {
-            inspect_at(src, start, search, How::Plain(None), ctx).map(drop)
+            in_a_fresh_process(ctx, |ctx| {
+                inspect_at(src, start, search, How::Plain(None), ctx).map(drop)
+            })
         })?;
     }
     if how == How::First
@@ -619,11 +621,13 @@ fn stream_at(
     }
     if first && out.plain_needed() {
         match reopen.as_deref_mut() {
-            Some(reopen) => plain_reading(ctx, READ_PLAIN, |ctx| match again(reopen)? {
-                Some(mut r) => {
-                    stream_at(&mut *r, Some(reopen), How::Plain(None), search, ctx).map(drop)
-                }
-                None => Ok(()),
+            Some(reopen) => plain_reading(ctx, READ_PLAIN, |ctx| {
+                in_a_fresh_process(ctx, |ctx| match again(reopen)? {
+                    Some(mut r) => {
+                        stream_at(&mut *r, Some(reopen), How::Plain(None), search, ctx).map(drop)
+                    }
+                    None => Ok(()),
+                })
             })?,
             None => ctx.report(
                 Code::PickleLimitExceeded,
@@ -869,6 +873,17 @@ fn plain_reading(
             )
     });
     Ok(())
+}
+
+/// A reading of the whole file as another loader reads it, in a process of its own: what the
+/// readings before may have changed in modules and classes
+/// ([`Ctx::pickle_globals_changed`]) is not changed there (the joblib reading of a pandas
+/// DataFrame calls pandas' helpers, on neither list; the plain reading has not yet).
+fn in_a_fresh_process<T>(ctx: &mut Ctx, read: impl FnOnce(&mut Ctx) -> T) -> T {
+    let before = std::mem::replace(&mut ctx.pickle_globals_changed, false);
+    let out = read(ctx);
+    ctx.pickle_globals_changed = before;
+    out
 }
 
 /// The member of what the reading from `gzip.open` finds.

@@ -33,6 +33,18 @@ fn assert_payload_found(bytes: &[u8]) -> Scan {
     s
 }
 
+/// The array could not be sized, and the payload after it was found all the same (every later
+/// start is tried).
+fn assert_unresolved_and_payload_found(bytes: &[u8]) {
+    let s = scan(bytes);
+    assert!(
+        s.codes.contains(&Code::JoblibArrayUnresolved)
+            && s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
+
 fn dict(entries: &[&[u8]]) -> Vec<u8> {
     let mut b = b"}(".to_vec();
     for e in entries {
@@ -649,10 +661,28 @@ fn after_a_build_that_may_change_a_module_or_class_no_global_is_trusted_to_be_no
         ]
         .concat()
     };
+    // Found by the next review: a call of a global on neither list may set attributes too
+    // (`dataclasses._set_new_attribute` is `setattr`).
+    let set_new = |m: &[u8], n: &[u8]| {
+        [
+            b"\x80\x04".to_vec(),
+            sg(b"dataclasses", b"_set_new_attribute"),
+            sg(m, n),
+            s(b"__new__"),
+            format_os.clone(),
+            b"\x87R0".to_vec(),
+            sg(m, n),
+            b")\x81".to_vec(),
+            call.clone(),
+        ]
+        .concat()
+    };
     for b in [
         rebound_global,
         rebound_new(b"collections", b"UserString"),
         rebound_new(b"textwrap", b"TextWrapper"),
+        set_new(b"collections", b"UserString"),
+        set_new(b"email.message", b"Message"),
     ] {
         let scan = scan(&b);
         let f = scan.finding(Code::PickleDynamicGlobal);
@@ -695,21 +725,13 @@ fn a_dict_nothing_holds_read_back_as_a_module_name_is_no_string() {
 fn a_dict_nothing_holds_read_back_as_an_array_header_is_not_trusted() {
     // The dict is a dict still, but what was set in it is not known: an array whose header it
     // is cannot be sized, and every later start is tried.
-    let mut b = b"\x80\x02}q\x05(".to_vec();
-    b.extend_from_slice(F8);
-    b.extend_from_slice(b"Vorder\nVC\nVshape\nK\x01\x85u0");
-    b.extend_from_slice(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81h\x05b");
-    b.extend_from_slice(&[0xff; 8]);
-    b.push(b'0');
-    b.extend_from_slice(PAYLOAD);
-    b.extend_from_slice(b"N.");
-    let s = scan(&b);
-    assert!(
-        s.codes.contains(&Code::JoblibArrayUnresolved)
-            && s.codes.contains(&Code::PickleDangerousCall),
-        "{:?}",
-        s.findings
-    );
+    let header = [
+        b"\x80\x02}q\x05(".as_slice(),
+        F8,
+        b"Vorder\nVC\nVshape\nK\x01\x85u0",
+    ]
+    .concat();
+    assert_unresolved_and_payload_found(&[header, joblib(b"h\x05", &[0xff; 8])].concat());
 }
 
 #[test]
@@ -959,13 +981,7 @@ fn a_dict_held_past_the_last_aliases_is_no_longer_trusted() {
     b.push(b'0');
     b.extend_from_slice(PAYLOAD);
     b.extend_from_slice(b"N.");
-    let s = scan(&b);
-    assert!(
-        s.codes.contains(&Code::JoblibArrayUnresolved)
-            && s.codes.contains(&Code::PickleDangerousCall),
-        "{:?}",
-        s.findings
-    );
+    assert_unresolved_and_payload_found(&b);
 }
 
 #[test]
@@ -986,11 +1002,5 @@ fn an_empty_state_dict_put_past_64_bits_and_changed_through_its_read_back_is_not
     b.extend_from_slice(PAYLOAD);
     b.extend(std::iter::repeat_n(b'N', 8000));
     b.push(b'.');
-    let s = scan(&b);
-    assert!(
-        s.codes.contains(&Code::JoblibArrayUnresolved)
-            && s.codes.contains(&Code::PickleDangerousCall),
-        "{:?}",
-        s.findings
-    );
+    assert_unresolved_and_payload_found(&b);
 }
