@@ -257,14 +257,25 @@ impl Policy {
     /// On the built-in allowlist as written and as `fix_imports` maps it, with a mark that
     /// `ok` accepts each time.
     fn vetted(&self, module: &str, name: &str, ok: impl Fn(bool) -> bool) -> bool {
+        // The dotted path in a buffer this thread reuses, as `classify` does: the judge asks
+        // once per call opcode until a call may have changed a global.
+        thread_local! {
+            static PATH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
         let on = |m: &str, n: &str| {
-            let mut path = String::with_capacity(m.len().saturating_add(n.len()).saturating_add(1));
-            path.push_str(m);
-            path.push('.');
-            path.push_str(n);
-            self.builtin_allow
-                .get(&path)
-                .is_some_and(|&marked| ok(marked))
+            let look = |path: &mut String| {
+                path.clear();
+                path.push_str(m);
+                path.push('.');
+                path.push_str(n);
+                self.builtin_allow
+                    .get(path.as_str())
+                    .is_some_and(|&marked| ok(marked))
+            };
+            PATH.with(|p| match p.try_borrow_mut() {
+                Ok(mut p) => look(&mut p),
+                Err(_) => look(&mut String::new()),
+            })
         };
         on(module, name) && fix_imports(module, name).is_none_or(|(m, n)| on(&m, &n))
     }

@@ -211,12 +211,14 @@ impl<'c, 'a> Machine<'c, 'a> {
         // class as it runs (`dataclasses._set_new_attribute(cls, "__new__", f)`, on neither
         // list, is `setattr`): see [`Ctx::pickle_globals_changed`](crate::formats::Ctx). What
         // it returns is judged first, as the callable is.
+        // Once set, it stays set: no lookup per call after that.
         let vetted = |r: &Ref| self.ctx.policy.makes_new_objects(r.module(), r.name());
-        let changes = match &callee {
-            Value::Ref(r) | Value::Bound { target: r, .. } => !vetted(r),
-            Value::Call(..) | Value::Lost => true,
-            _ => false,
-        };
+        let changes = !self.ctx.pickle_globals_changed
+            && match &callee {
+                Value::Ref(r) | Value::Bound { target: r, .. } => !vetted(r),
+                Value::Call(..) | Value::Lost => true,
+                _ => false,
+            };
         let v = self.call_resolved(callee, args, opcode, at);
         if changes {
             self.ctx.pickle_globals_changed = true;

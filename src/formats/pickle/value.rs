@@ -576,7 +576,7 @@ pub(super) enum Made {
     Call,
     /// By `cls.__new__(cls)` with no arguments (NEWOBJ or NEWOBJ_EX of an empty tuple,
     /// `copyreg.__newobj__(cls)`) of a class the built-in allowlist vets for it
-    /// ([`Policy::instance_never_str`](crate::policy::Policy::instance_never_str)), or by
+    /// ([`Policy::makes_new_objects`](crate::policy::Policy::makes_new_objects)), or by
     /// `copyreg._reconstructor(cls, object, state)`, which is `object.__new__(cls)`: an
     /// instance of that class, never an exact `str` (`object.__new__` refuses `str` and its
     /// subclasses). What a plain loader meets when joblib's object-array data, a pickle of its
