@@ -52,7 +52,7 @@ pub(super) struct Machine<'c, 'a> {
     /// address is never reused for other bytes).
     pub(super) nested_seen: foldhash::HashMap<usize, Rc<Blob>>,
     /// Extension codes already reported in this stream, and their fact.
-    pub(super) ext_seen: foldhash::HashMap<u32, usize>,
+    pub(super) ext_seen: foldhash::HashMap<(u32, bool), usize>,
     /// Imports and calls this stream found (to tell a broken payload from trailing junk).
     pub(super) activity: u64,
     /// Frames an opcode ran past: (frame end, end of the opcode's argument).

@@ -8,7 +8,7 @@ use super::strings::{Index, parse_index, raw_unicode_escape, unquote_string};
 use super::value::{Blob, DictVal, Made, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
-use crate::finding::{Code, Evidence};
+use crate::finding::{Code, Evidence, Severity};
 use std::rc::Rc;
 
 /// Distinct extension codes (`EXT1/2/4`) one stream may name.
@@ -550,11 +550,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                     return invalid("EXT specifies code <= 0");
                 };
                 self.activity = self.activity.saturating_add(1);
+                // Once a call or BUILD may have changed a module's state, the registry may have
+                // been filled by the file itself (`operator.setitem(copyreg._inverted_registry,
+                // 0x42, ("os", "system"))`, then `EXT1 0x42`): what the code resolves to is then
+                // the file's choice, an import it names by values made at load time, and that
+                // is critical in every reading (the plain reading of a joblib file drops
+                // extension codes that bytes of data spell, not this one).
+                let changed = self.ctx.pickle_globals_changed;
                 // Each code is reported once per stream (its fact counts the rest): a stream of
                 // one opcode after another gave a finding each, and the side readings read in
                 // full multiplied them. A loader resolves only the codes registered in its
                 // process; a stream naming more than a few thousand is analysed no further.
-                if let Some(&i) = self.ext_seen.get(&code) {
+                if let Some(&i) = self.ext_seen.get(&(code, changed)) {
                     if let Some(g) = self.ctx.facts.globals.get_mut(i) {
                         g.count = g.count.saturating_add(1);
                     }
@@ -566,8 +573,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                         "more than {MAX_EXTENSION_CODES} extension codes in one stream"
                     )));
                 }
-                self.ext_seen
-                    .insert(code, self.ctx.facts.globals.len().min(MAX_GLOBAL_FACTS));
+                self.ext_seen.insert(
+                    (code, changed),
+                    self.ctx.facts.globals.len().min(MAX_GLOBAL_FACTS),
+                );
                 if self.ctx.facts.globals.len() < MAX_GLOBAL_FACTS {
                     let member = self.ctx.member();
                     self.ctx.facts.globals.push(GlobalUse {
@@ -585,16 +594,25 @@ impl<'c, 'a> Machine<'c, 'a> {
                     actual: Some(code.to_string()),
                     ..Evidence::default()
                 };
-                self.ctx.report_with(
-                    Code::PickleExtensionCode,
-                    Code::PickleExtensionCode.default_severity(),
-                    Some(at),
-                    format!(
-                        "{} fetches extension code {code} from the copyreg registry: what it resolves to depends on the loading process",
-                        op_name(op)
-                    ),
-                    ev,
-                );
+                let (severity, message) = if changed {
+                    (
+                        Severity::Critical,
+                        format!(
+                            "{} fetches extension code {code} from the copyreg registry after a call or BUILD that may have changed it: the file may have registered what it resolves to",
+                            op_name(op)
+                        ),
+                    )
+                } else {
+                    (
+                        Code::PickleExtensionCode.default_severity(),
+                        format!(
+                            "{} fetches extension code {code} from the copyreg registry: what it resolves to depends on the loading process",
+                            op_name(op)
+                        ),
+                    )
+                };
+                self.ctx
+                    .report_with(Code::PickleExtensionCode, severity, Some(at), message, ev);
                 self.push(Value::Call(None, Made::Call))?;
             }
             // Calls.

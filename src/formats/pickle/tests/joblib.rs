@@ -373,6 +373,27 @@ fn a_payload_in_array_data_is_found_where_a_plain_pickle_load_runs_it() {
 }
 
 #[test]
+fn an_extension_code_array_data_registers_for_itself_is_found_by_the_plain_reading() {
+    // Read by pickle.load, the 104 bytes fill copyreg's registry
+    // (`operator.setitem(copyreg._inverted_registry, 0x42, ("os", "system"))`) and fetch code
+    // 0x42: os.system. The plain reading drops the extension codes that bytes of data spell;
+    // not one fetched after a call that may have filled the registry.
+    let mut d = b"\x80\x04\x8c\x08operator\x8c\x07setitem\x93\x8c\x07copyreg\x8c\x12_inverted_registry\x93K\x42\x8c\x02os\x8c\x06system\x86\x87R0\x82\x42\x8c\x11echo aibom-sample\x85R.".to_vec();
+    d.resize(104, b' ');
+    let state = dict(&[F8, b"Vshape\nK\x0d\x85"]);
+    let mut b = wrapper(&state);
+    b.extend_from_slice(&d);
+    b.push(b'.');
+    let s = scan(&b);
+    let ext = s.finding(Code::PickleExtensionCode);
+    assert_eq!(ext.severity, Severity::Critical, "{:?}", s.findings);
+    assert_eq!(
+        ext.location.member.as_deref(),
+        Some("<pickle read as a plain pickle.load reads a joblib file: array data as opcodes>")
+    );
+}
+
+#[test]
 fn array_data_a_plain_loader_cannot_read_adds_nothing() {
     // Numbers are not opcodes: a plain pickle.load fails at the first byte of the data. Its
     // break is not a fault of the joblib file, and is not reported.

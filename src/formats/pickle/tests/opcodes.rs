@@ -635,6 +635,38 @@ fn an_extension_code_is_reported_once_per_stream_and_too_many_are_a_limit() {
 }
 
 #[test]
+fn an_extension_code_after_a_call_that_may_fill_the_registry_is_critical() {
+    // `operator.setitem(copyreg._inverted_registry, 0x42, ("os", "system"))`, then `EXT1 0x42`:
+    // the loader imports os.system. The same code fetched before the call, in the same stream,
+    // is the loading process's (high) and does not hide the one after it.
+    let fill = b"\x8c\x08operator\x8c\x07setitem\x93\x8c\x07copyreg\x8c\x12_inverted_registry\x93K\x42\x8c\x02os\x8c\x06system\x86\x87R0";
+    let b = [&b"\x80\x04\x82\x420"[..], fill, b"\x82\x42."].concat();
+    let s = scan(&b);
+    let ext: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::PickleExtensionCode)
+        .map(|f| (f.severity, f.location.offset))
+        .collect();
+    assert_eq!(
+        ext,
+        [
+            (Severity::High, Some(2)),
+            (Severity::Critical, Some(b.len() as u64 - 3))
+        ],
+        "{:?}",
+        s.findings
+    );
+    assert!(s.says("may have registered what it resolves to"));
+    // With no call or BUILD before it, the code is the loading process's: high.
+    let s = scan(b"\x80\x04\x82\x42.");
+    assert_eq!(
+        s.finding(Code::PickleExtensionCode).severity,
+        Severity::High
+    );
+}
+
+#[test]
 fn an_extension_code_of_zero_or_less_stops_the_loader() {
     // `load_extension`: "EXT specifies code <= 0". Bytes of data read as opcodes spell such
     // codes now and then; they fetch nothing.
