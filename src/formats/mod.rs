@@ -349,6 +349,13 @@ impl<'a> Ctx<'a> {
         self
     }
 
+    /// The severity of a finding that says analysis stopped at a limit where it may have missed
+    /// anything: `floor`, raised to the run's gate, so that a limit hit never lets a file pass
+    /// a gate that what was not analysed might have failed.
+    pub fn at_least_gate(&self, floor: Severity) -> Severity {
+        floor.max(self.gate)
+    }
+
     /// A context for the side readings of the same file: its own findings (security ones only)
     /// and facts, tighter `limits`, but the file's budget. One context serves every reading of
     /// a window, each readied by [`Ctx::restart_side`] (making a context per start cost more

@@ -739,7 +739,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                             "its {} bytes exceed the kept-value limit ({} bytes)",
                             b.len, self.ctx.limits.max_kept_value
                         ),
-                        Code::PickleNestedUnscannable.default_severity(),
+                        // A limit: what was not scanned may be anything, at any gate.
+                        self.ctx
+                            .at_least_gate(Code::PickleNestedUnscannable.default_severity()),
                     ),
                     // A value the analysis did not keep (a memory budget was spent) may be
                     // one it would have read in full: not knowing it fails closed, as a name
@@ -788,10 +790,16 @@ impl<'c, 'a> Machine<'c, 'a> {
         );
     }
 
-    /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS).
-    pub(super) fn mutate(&mut self, opcode: &'static str, at: u64) -> Res<()> {
-        if !self.ctx.pickle_globals_changed && self.build_may_change_globals(self.top()?) {
-            self.ctx.pickle_globals_changed = true;
+    /// Records mutation of a global object (BUILD, SETITEM(S), APPEND(S), ADDITEMS) of
+    /// `stored` (the state, items or entries).
+    pub(super) fn mutate(&mut self, opcode: &'static str, at: u64, stored: &[Value]) -> Res<()> {
+        if !self.ctx.pickle_globals_changed {
+            let target = self.top()?.clone();
+            if self.build_may_change_globals(&target)
+                || self.stores_what_may_be_a_global(&target, stored)
+            {
+                self.ctx.pickle_globals_changed = true;
+            }
         }
         if let Value::Ref(r) = self.top()? {
             let r = r.clone();
@@ -988,6 +996,80 @@ impl<'c, 'a> Machine<'c, 'a> {
                 !self.ctx.policy.makes_new_objects(r.module(), r.name())
             }
             Value::Call(..) | Value::Ref(_) | Value::Lost | Value::Bound { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// BUILD (or SETITEM, APPEND, ...) hands an object (an instance, or what a vetted class
+    /// made) a value that is or holds a global not on the allowlist, or may be one (not kept,
+    /// or what a callable not vetted returned): the object may change it later through its
+    /// own methods, which this analysis does not follow (`collections.UserDict` whose `data`
+    /// BUILD sets to `copyreg._inverted_registry`: its SETITEM fills the registry). A dict
+    /// only holds what it is given (what it does not keep is [`Machine::hidden`]); an
+    /// allowlisted class or function changes through no item or attribute an object sets on
+    /// what it holds. A list or set (not kept) hides what it is given.
+    fn stores_what_may_be_a_global(&mut self, target: &Value, stored: &[Value]) -> bool {
+        matches!(target, Value::Call(Some(_), _) | Value::Opaque)
+            && self.any_may_be_a_global(stored.iter())
+    }
+
+    /// `values` go where the analysis sees them no more (a list or set, a tuple's items past
+    /// the kept ones, a dict's entries past its cap, a dict inside a dict): one that may be a
+    /// global not on the allowlist may be changed by whatever reaches it there, so it ends the
+    /// trust in globals as a call would ([`Ctx::pickle_globals_changed`](crate::formats::Ctx)).
+    pub(super) fn hidden<'v>(&mut self, values: impl IntoIterator<Item = &'v Value>) {
+        if !self.ctx.pickle_globals_changed && self.any_may_be_a_global(values) {
+            self.ctx.pickle_globals_changed = true;
+        }
+    }
+
+    /// [`Machine::hidden`] for one dict entry, telling instead of setting.
+    pub(super) fn hidden_pair(&mut self, pair: &(Value, Value)) -> bool {
+        self.any_may_be_a_global([&pair.0, &pair.1])
+    }
+
+    /// Whether any of `values` is or holds a global not on the allowlist, or may be one.
+    /// Values walked per stream: at most 16 per opcode run (linear in the stream, however
+    /// often one container is looked at), past which a value fails closed as a global.
+    fn any_may_be_a_global<'v>(&mut self, values: impl IntoIterator<Item = &'v Value>) -> bool {
+        let opcodes = self
+            .ctx
+            .facts
+            .pickle_opcodes
+            .saturating_add(self.opcodes_run);
+        let allowance = opcodes.saturating_mul(16).saturating_add(4096);
+        let mut left = allowance.saturating_sub(self.store_walked);
+        let found = values
+            .into_iter()
+            .any(|v| self.may_hold_a_global(v, &mut left));
+        self.store_walked = allowance.saturating_sub(left);
+        found
+    }
+
+    fn may_hold_a_global(&self, v: &Value, left: &mut u64) -> bool {
+        if *left == 0 {
+            return true;
+        }
+        *left = left.saturating_sub(1);
+        let unvetted = |r: &Ref| {
+            !matches!(
+                self.ctx.policy.classify(r.module(), r.name()),
+                Class::Allowed
+            )
+        };
+        match v {
+            Value::Lost | Value::Call(None, _) => true,
+            Value::Call(Some(r), Made::Call) => {
+                !self.ctx.policy.makes_new_objects(r.module(), r.name())
+            }
+            Value::Ref(r) => unvetted(r),
+            Value::Bound { target, .. } => unvetted(target),
+            Value::Tuple { items, .. } => items.iter().any(|v| self.may_hold_a_global(v, left)),
+            Value::Dict(d) => {
+                d.borrow().entries().iter().any(|(k, v)| {
+                    self.may_hold_a_global(k, left) || self.may_hold_a_global(v, left)
+                })
+            }
             _ => false,
         }
     }

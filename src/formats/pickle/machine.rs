@@ -106,6 +106,9 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) huge: foldhash::HashMap<u128, u64>,
     /// Where [`Machine::shed_stack_strings`] goes on (stack slots below it were looked at).
     pub(super) shed_from: usize,
+    /// Values walked to tell whether what a BUILD or SETITEM stores may be a global (see
+    /// [`Machine::stores_what_may_be_a_global`]).
+    pub(super) store_walked: u64,
 }
 
 /// The memo slot of the first index past an i64 ([`Machine::memo_put_huge`]); no index a
@@ -323,6 +326,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             attr_bytes: 0,
             room: Room::left(ctx_limits),
             shed_from: 0,
+            store_walked: 0,
         }
     }
 
@@ -709,21 +713,51 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
         let mut warmed = 0;
         if let Value::Dict(d) = self.top()? {
+            let d = Rc::clone(d);
             let was = d.borrow().hot();
-            let mut dict = d.borrow_mut();
-            let mut it = items.drain(..).map(Value::without_dicts);
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                dict.insert(k, v, budget);
-            }
+            self.fill_dict(&d, items, budget);
             // The dict turned interesting: the stack slots that hold it were counted cold
             // when pushed, and count as interesting when popped. Every holder is counted now
-            // (tuples holding it were counted already: that only delays a merge).
-            if !was && dict.hot() {
-                warmed = Rc::strong_count(d);
+            // (tuples holding it were counted already: that only delays a merge). The clone
+            // made here is not one of them.
+            if !was && d.borrow().hot() {
+                warmed = Rc::strong_count(&d).saturating_sub(1);
             }
         }
         self.hot = self.hot.saturating_add(warmed);
         Ok(())
+    }
+
+    /// Puts `items` (key, value, key, value, ...) in `d` as a dict is kept: no dict inside it
+    /// (nor one nested as deep as it likes: [`Value::without_dicts`]) and no entry past its
+    /// cap. What it does not keep is [`Machine::hidden`].
+    pub(super) fn fill_dict(
+        &mut self,
+        d: &Rc<std::cell::RefCell<DictVal>>,
+        items: &mut Vec<Value>,
+        budget: usize,
+    ) {
+        if !self.ctx.pickle_globals_changed {
+            // Before `d` is borrowed: a dict may be put in itself.
+            self.hidden(items.iter().filter(|v| v.holds_dict()));
+        }
+        let mut dropped = false;
+        {
+            let mut dict = d.borrow_mut();
+            let mut it = items.drain(..).map(Value::without_dicts);
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                if let Some(pair) = dict.insert(k, v, budget)
+                    && !dropped
+                    && !self.ctx.pickle_globals_changed
+                {
+                    // Walked now, one pair at a time (a flood past the cap is no list).
+                    dropped = self.hidden_pair(&pair);
+                }
+            }
+        }
+        if dropped {
+            self.ctx.pickle_globals_changed = true;
+        }
     }
 
     /// What a value is, for messages.

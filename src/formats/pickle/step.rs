@@ -5,7 +5,7 @@ use super::input::{Break, Input, Res, invalid};
 use super::joblib::{Wrapper, joblib_wrapper};
 use super::machine::{End, Machine};
 use super::strings::{Index, parse_index, raw_unicode_escape, unquote_string};
-use super::value::{Blob, DictVal, Made, TupleFlags, Value, tuple};
+use super::value::{Blob, DictVal, MAX_TUPLE_KEPT, Made, TupleFlags, Value, tuple};
 use super::{GlobalUse, MAX_GLOBAL_FACTS};
 use crate::detect::pickle::op_name;
 use crate::finding::{Code, Evidence, Severity};
@@ -240,8 +240,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "APPENDS", at)?;
                 self.loose(&items, "APPENDS", at);
+                self.mutate("APPENDS", at, &items)?;
                 self.recycle(items);
-                self.mutate("APPENDS", at)?;
             }
             b'q' => {
                 let i = inp.byte("BINPUT")?;
@@ -405,11 +405,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 // Past the kept-bytes budget the dict is not made: lost (it fails closed).
                 let v = match DictVal::new(budget) {
                     Some(d) => {
-                        // As SETITEM: a dict keeps no dict (nor one nested as deep as it likes).
-                        let mut it = items.drain(..).map(Value::without_dicts);
-                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                            d.borrow_mut().insert(k, v, budget);
-                        }
+                        self.fill_dict(&d, &mut items, budget);
                         Value::Dict(d)
                     }
                     None => Value::Lost,
@@ -421,6 +417,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, op_name(op), at)?;
                 self.loose(&items, op_name(op), at);
+                // A list or set is not kept.
+                self.hidden(&items);
                 self.recycle(items);
                 self.push(Value::Opaque)?;
             }
@@ -432,6 +430,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let stack = std::mem::take(&mut self.stack);
                 let items = stack.get(k..).unwrap_or(&[]);
                 self.loose(items, "TUPLE", at);
+                // Items past the kept ones are seen no more.
+                self.hidden(items.get(MAX_TUPLE_KEPT..).unwrap_or(&[]));
                 let v = tuple(items, self.container_budget());
                 let cooled = items.iter().filter(|v| v.interesting()).count();
                 let lost = self.wrapper_lost(&v, items, at);
@@ -445,7 +445,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let v = self.pop()?;
                 self.wrapper_escapes(std::slice::from_ref(&v), "APPEND", at)?;
                 self.loose(std::slice::from_ref(&v), "APPEND", at);
-                self.mutate("APPEND", at)?;
+                self.mutate("APPEND", at, std::slice::from_ref(&v))?;
             }
             b's' => {
                 let v = self.pop()?;
@@ -453,8 +453,9 @@ impl<'c, 'a> Machine<'c, 'a> {
                 self.wrapper_escapes(&[k.clone(), v.clone()], "SETITEM", at)?;
                 self.loose(std::slice::from_ref(&k), "SETITEM", at);
                 self.loose(std::slice::from_ref(&v), "SETITEM", at);
-                self.mutate("SETITEM", at)?;
-                self.dict_insert(&mut vec![k, v])?;
+                let mut kv = vec![k, v];
+                self.mutate("SETITEM", at, &kv)?;
+                self.dict_insert(&mut kv)?;
             }
             b'u' => {
                 let mut items = self.pop_mark()?;
@@ -463,7 +464,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 self.wrapper_escapes(&items, "SETITEMS", at)?;
                 self.loose(&items, "SETITEMS", at);
-                self.mutate("SETITEMS", at)?;
+                self.mutate("SETITEMS", at, &items)?;
                 self.dict_insert(&mut items)?;
                 self.recycle(items);
             }
@@ -471,13 +472,13 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let items = self.pop_mark()?;
                 self.wrapper_escapes(&items, "ADDITEMS", at)?;
                 self.loose(&items, "ADDITEMS", at);
+                self.mutate("ADDITEMS", at, &items)?;
                 self.recycle(items);
-                self.mutate("ADDITEMS", at)?;
             }
             b'b' => {
                 let state = self.pop()?;
                 self.loose(std::slice::from_ref(&state), "BUILD", at);
-                self.mutate("BUILD", at)?;
+                self.mutate("BUILD", at, std::slice::from_ref(&state))?;
                 if let Value::Ref(r) = self.top()? {
                     let base = r.path().to_owned();
                     self.record_attrs(&base, &state);

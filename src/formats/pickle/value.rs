@@ -374,11 +374,13 @@ impl DictVal {
 
     /// Adds an entry, or notes it was dropped when the dict is full or its room does not fit
     /// within `budget`.
-    pub(super) fn insert(&mut self, k: Value, v: Value, budget: usize) {
+    /// Keeps the entry, or gives it back when it is dropped (past the cap or the budget).
+    #[must_use]
+    pub(super) fn insert(&mut self, k: Value, v: Value, budget: usize) -> Option<(Value, Value)> {
         let len = self.entries.len();
         if len >= MAX_DICT_KEPT {
             self.dropped = true;
-            return;
+            return Some((k, v));
         }
         if len == self.entries.capacity() {
             let grown = len.saturating_mul(2).clamp(4, MAX_DICT_KEPT);
@@ -387,7 +389,7 @@ impl DictVal {
                 .saturating_mul(std::mem::size_of::<(Value, Value)>());
             if !charge_container(more, budget) {
                 self.dropped = true;
-                return;
+                return Some((k, v));
             }
             self.charged = self.charged.saturating_add(more);
             self.entries.reserve_exact(grown.saturating_sub(len));
@@ -396,6 +398,7 @@ impl DictVal {
         self.refs |= k.holds_ref() || v.holds_ref();
         self.cost = self.cost.saturating_add(k.cost()).saturating_add(v.cost());
         self.entries.push((k, v));
+        None
     }
 
     pub(super) fn entries(&self) -> &[(Value, Value)] {
@@ -610,17 +613,19 @@ impl Value {
         }
     }
 
+    /// Is or holds a dict.
+    pub(super) fn holds_dict(&self) -> bool {
+        match self {
+            Value::Dict(_) | Value::EmptyDict => true,
+            Value::Tuple { dynamic, .. } => *dynamic,
+            _ => false,
+        }
+    }
+
     /// The value, or opaque when it is or holds a dict (see
     /// [`Machine::dict_insert`](super::machine::Machine::dict_insert)).
     pub(super) fn without_dicts(self) -> Value {
-        fn holds_dict(v: &Value) -> bool {
-            match v {
-                Value::Dict(_) | Value::EmptyDict => true,
-                Value::Tuple { dynamic, .. } => *dynamic,
-                _ => false,
-            }
-        }
-        if holds_dict(&self) {
+        if self.holds_dict() {
             Value::Opaque
         } else {
             self
@@ -847,7 +852,11 @@ mod tests {
         assert!(t.interesting() && !t.holds_ref());
         if let Value::Dict(d) = &dict {
             let target = Value::Ref(Rc::new(Ref::new("os", "system")));
-            d.borrow_mut().insert(Value::Int(0), target, usize::MAX);
+            assert!(
+                d.borrow_mut()
+                    .insert(Value::Int(0), target, usize::MAX)
+                    .is_none()
+            );
         }
         assert!(dict.interesting() && dict.holds_ref());
         assert_eq!(dict.cost(), 3 * VALUE_OVERHEAD);

@@ -315,8 +315,11 @@ fn tuples_dicts_and_dtypes_return_their_bytes_when_dropped() {
         assert_eq!(live_container_bytes(), before);
         let d = DictVal::new(usize::MAX).unwrap();
         for i in 0..40 {
-            d.borrow_mut()
+            let back = d
+                .borrow_mut()
                 .insert(Value::Int(i), Value::None, usize::MAX);
+            // What is dropped is given back.
+            assert_eq!(back.is_some(), i >= 32);
         }
         assert!(d.borrow().dropped, "entries past the cap are dropped");
         assert!(live_container_bytes() >= before + 32 * 48);
@@ -491,6 +494,34 @@ fn a_nested_pickle_has_the_stack_room_its_outer_pickles_leave() {
         "{:?}",
         s.codes
     );
+}
+
+#[test]
+fn a_nested_pickle_past_the_kept_value_limit_fails_the_gate_whatever_it_is() {
+    // `pickle.loads(<bytes longer than any kept value>)`: what it runs was not scanned. High by
+    // default; a run that fails only at critical fails on it too (a limit hit never lets a
+    // file pass a gate that what was not analysed might have failed).
+    let mut b = b"\x80\x04\x8c\x06pickle\x8c\x05loads\x93C\x80".to_vec();
+    b.extend_from_slice(&[b'N'; 0x80]);
+    b.extend_from_slice(b"\x85R.");
+    let small = Limits {
+        max_kept_value: 64,
+        ..Limits::default()
+    };
+    for (gate, severity) in [
+        (Severity::Medium, Severity::High),
+        (Severity::High, Severity::High),
+        (Severity::Critical, Severity::Critical),
+    ] {
+        let s = scan_gated(&b, &small, gate);
+        let f = s.finding(Code::PickleNestedUnscannable);
+        assert!(
+            f.message.contains("exceed the kept-value limit"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.severity, severity, "{gate:?}");
+    }
 }
 
 #[test]

@@ -68,8 +68,13 @@ impl Scan {
 }
 
 fn scan_with(bytes: &[u8], limits: &Limits) -> Scan {
+    scan_gated(bytes, limits, Severity::High)
+}
+
+/// A scan whose run fails at `gate` (`--fail-on`).
+fn scan_gated(bytes: &[u8], limits: &Limits, gate: Severity) -> Scan {
     let policy = Policy::new(&[], false).unwrap();
-    let mut ctx = Ctx::new(limits, &policy, "t.pkl");
+    let mut ctx = Ctx::new(limits, &policy, "t.pkl").with_gate(gate);
     let format = inspect(&bytes.to_vec(), &mut ctx).unwrap();
     let mut codes: Vec<Code> = ctx.findings.iter().map(|f| f.code).collect();
     codes.sort();

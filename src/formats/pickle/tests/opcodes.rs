@@ -666,6 +666,129 @@ fn an_extension_code_after_a_call_that_may_fill_the_registry_is_critical() {
     );
 }
 
+/// `collections.UserDict()` (NEWOBJ), BUILD `{"data": <held>}`, then `inst[0x42] = ("os",
+/// "system")` (forwarded to what it holds), then `EXT1 0x42`: the severity of the extension code.
+fn extension_code_after_a_userdict_holding(held: &[u8]) -> Severity {
+    let mut b = b"\x80\x04\x8c\x0bcollections\x8c\x08UserDict\x93)\x81}\x8c\x04data".to_vec();
+    b.extend_from_slice(held);
+    b.extend_from_slice(b"sbK\x42\x8c\x02os\x8c\x06system\x86s0\x82\x42.");
+    let s = scan(&b);
+    s.finding(Code::PickleExtensionCode).severity
+}
+
+#[test]
+fn an_object_given_a_global_not_on_the_allowlist_may_change_it_later() {
+    // Found by review: `UserDict.data` set by BUILD to `copyreg._inverted_registry` (now on the
+    // denylist), then SETITEM on the instance, filled the registry with no call and no BUILD
+    // on a global, and `EXT1` stayed high (dropped by the plain reading of joblib array data).
+    // Any global not on the allowlist handed to an object is one it may change.
+    assert_eq!(
+        extension_code_after_a_userdict_holding(b"\x8c\x05mylib\x8c\x08REGISTRY\x93"),
+        Severity::Critical
+    );
+    // Held in a tuple in the state, the same.
+    assert_eq!(
+        extension_code_after_a_userdict_holding(b"\x8c\x05mylib\x8c\x08REGISTRY\x93\x85"),
+        Severity::Critical
+    );
+    // An allowlisted class held changes through no item an object sets on it.
+    assert_eq!(
+        extension_code_after_a_userdict_holding(b"\x8c\x0bcollections\x8c\x0bOrderedDict\x93"),
+        Severity::High
+    );
+    // Nor does a string.
+    assert_eq!(
+        extension_code_after_a_userdict_holding(b"\x8c\x01x"),
+        Severity::High
+    );
+}
+
+#[test]
+fn what_an_object_is_given_is_walked_at_most_sixteen_values_per_opcode_then_fails_closed() {
+    // A tuple of 64 tuples of 64 allowlisted classes (4,160 values, made by 140 opcodes),
+    // given to one object `n` times through BUILD: each look walks it all. Past 16 values per
+    // opcode run, what is given may be a global.
+    let rounds = |n: usize| {
+        let mut b = b"\x80\x04\x8c\x0bcollections\x8c\x0bOrderedDict\x93\x94(".to_vec();
+        b.extend_from_slice(&b"h\x00".repeat(64));
+        b.extend_from_slice(b"t\x94(");
+        b.extend_from_slice(&b"h\x01".repeat(64));
+        b.extend_from_slice(b"t\x94\x8c\x0bcollections\x8c\x08UserDict\x93)\x81\x940");
+        b.extend_from_slice(&b"h\x03}\x8c\x01dh\x02sb0".repeat(n));
+        b.extend_from_slice(b"\x82\x42.");
+        scan(&b).finding(Code::PickleExtensionCode).severity
+    };
+    assert_eq!(rounds(1), Severity::High);
+    assert_eq!(rounds(3), Severity::Critical);
+}
+
+/// `mylib.REGISTRY` (on neither list) put where the analysis sees it no more, then `EXT1`.
+fn extension_code_after(hiding: &[u8]) -> Severity {
+    let b = [
+        &b"\x80\x04\x8c\x05mylib\x8c\x08REGISTRY\x93\x940"[..],
+        hiding,
+        b"0\x82\x42.",
+    ]
+    .concat();
+    scan(&b).finding(Code::PickleExtensionCode).severity
+}
+
+#[test]
+fn a_global_put_where_the_analysis_sees_it_no_more_ends_the_trust_in_globals() {
+    // Whatever reaches it there may change it: a list or set, a tuple's items past the 64
+    // kept, a dict's entries past the 32 kept, a dict inside a dict.
+    let mut tuple = b"(".to_vec();
+    tuple.extend_from_slice(&b"K\x01".repeat(70));
+    tuple.extend_from_slice(b"h\x00t");
+    let mut dict = b"(".to_vec();
+    for i in 0..40u8 {
+        dict.extend_from_slice(&[b'K', i, b'K', 0]);
+    }
+    dict.extend_from_slice(b"K\x63h\x00d");
+    for hiding in [
+        &b"]h\x00a"[..],
+        b"(h\x00l",
+        b"\x8f(h\x00\x90",
+        &tuple,
+        &dict,
+        b"}K\x01}K\x02h\x00ss",
+    ] {
+        assert_eq!(
+            extension_code_after(hiding),
+            Severity::Critical,
+            "{}",
+            String::from_utf8_lossy(hiding)
+        );
+    }
+    // Kept where it is seen, it stays seen: a tuple, a dict.
+    assert_eq!(extension_code_after(b"h\x00\x85"), Severity::High);
+    assert_eq!(extension_code_after(b"}K\x01h\x00s"), Severity::High);
+}
+
+#[test]
+fn the_extension_registry_and_the_reducer_table_are_denied_by_name() {
+    for (module, name) in [
+        ("copyreg", "_inverted_registry"),
+        ("copyreg", "_extension_registry"),
+        ("copyreg", "_extension_cache"),
+        ("copyreg", "dispatch_table"),
+        ("copy", "dispatch_table"),
+        ("pickle", "_inverted_registry"),
+        // Under a module that imported copyreg.
+        ("re", "copyreg._inverted_registry"),
+    ] {
+        let mut b = b"\x80\x04".to_vec();
+        for t in [module, name] {
+            b.push(0x8c);
+            b.push(t.len() as u8);
+            b.extend_from_slice(t.as_bytes());
+        }
+        b.extend_from_slice(b"\x93.");
+        let s = scan(&b);
+        assert_eq!(s.codes, [Code::PickleDangerousGlobal], "{module}.{name}");
+    }
+}
+
 #[test]
 fn an_extension_code_of_zero_or_less_stops_the_loader() {
     // `load_extension`: "EXT specifies code <= 0". Bytes of data read as opcodes spell such
