@@ -27,6 +27,7 @@ use foldhash::HashMap;
 
 const DENYLIST: &str = include_str!("denylist.txt");
 const ALLOWLIST: &str = include_str!("allowlist.txt");
+const ALIASES: &str = include_str!("aliases.txt");
 /// Marks a denylist entry as a higher-order helper (the reason follows).
 const HIGHER_ORDER: &str = "higher-order:";
 /// Marks an allowlist entry whose result may be a `str` or one of its arguments (or what an
@@ -144,6 +145,12 @@ pub struct Policy {
     /// The built-in allowlist's entries, each with its `not-fresh:` mark (see
     /// [`Policy::makes_new_objects`]); the user's additions are not vetted as they are.
     builtin_allow: foldhash::HashMap<String, bool>,
+    /// Other names of modules ([`Policy::via_aliases`]): a name component read as each of
+    /// these modules too (`np`: `numpy`).
+    module_aliases: foldhash::HashMap<String, Vec<String>>,
+    /// Other names of denied objects, by path (`joblib._memmapping_reducer.loads`:
+    /// `_pickle.loads`).
+    object_aliases: foldhash::HashMap<String, String>,
     /// Unknown globals fail the scan (`--strict`).
     pub strict: bool,
     version: String,
@@ -190,6 +197,15 @@ impl Policy {
                 (e.path, reason)
             })
             .collect();
+        let mut module_aliases: foldhash::HashMap<String, Vec<String>> = Default::default();
+        let mut object_aliases = foldhash::HashMap::default();
+        for e in parse_list(ALIASES).map_err(|e| format!("built-in aliases: {e}"))? {
+            if e.path.contains('.') {
+                object_aliases.insert(e.path, e.reason);
+            } else {
+                module_aliases.entry(e.path).or_default().push(e.reason);
+            }
+        }
         for g in extra_allow {
             allow.insert(
                 g.0.clone(),
@@ -209,6 +225,8 @@ impl Policy {
             allow_filter: Filter::of(allow.keys()),
             allow,
             builtin_allow,
+            module_aliases,
+            object_aliases,
             strict,
             version,
         })
@@ -304,7 +322,68 @@ impl Policy {
                 _ => worst,
             };
         }
+        if !matches!(worst, Class::Denied { .. })
+            && let Some(denied) = self.via_aliases(module, name)
+        {
+            return denied;
+        }
         worst
+    }
+
+    /// A module's attributes include what it imported: `argparse._os` is the module `os`,
+    /// `enum.bltns` is `builtins`, `joblib._memmapping_reducer.loads` is `pickle.loads`, and a
+    /// pickle may import through them (`argparse._os.system`: protocol 4 names are attribute
+    /// paths). The path is denied when, read with another name of what a prefix of it is, it
+    /// is: a prefix listed in `aliases.txt` as another name of a denied object, or a component
+    /// of the name listed there as another name of modules, or one with a leading underscore
+    /// (`_os`, `_sys`, `_importlib`) read without it. `src/policy/check_aliases.py` finds the
+    /// aliases of denied names in the standard library, numpy, scipy, scikit-learn, pandas and
+    /// joblib, and checks that each one is denied.
+    fn via_aliases(&self, module: &str, name: &str) -> Option<Class> {
+        if name.is_empty() {
+            return None;
+        }
+        let denied = |path: &str| match self.classify_one(path, "") {
+            c @ Class::Denied { .. } => Some(c),
+            _ => None,
+        };
+        let mut prefix =
+            String::with_capacity(module.len().saturating_add(name.len()).saturating_add(1));
+        prefix.push_str(module);
+        let mut start: usize = 0;
+        for comp in name.split('.') {
+            let end = start.saturating_add(comp.len());
+            let rest = name.get(end..).unwrap_or("");
+            prefix.push('.');
+            prefix.push_str(comp);
+            // Read as the object's own module and name (its last component a name, as a
+            // pickler writes it), so that each rule that a name alone meets applies too.
+            if let Some(target) = self.object_aliases.get(prefix.as_str())
+                && let Some((m, n)) = target.rsplit_once('.')
+                && let c @ Class::Denied { .. } = self.classify_one(m, &format!("{n}{rest}"))
+            {
+                return Some(c);
+            }
+            if !is_dunder(comp.as_bytes()) {
+                let bare = comp.trim_start_matches('_');
+                let mut modules: Vec<&str> = Vec::new();
+                for key in [comp, bare] {
+                    if let Some(ms) = self.module_aliases.get(key) {
+                        modules.extend(ms.iter().map(String::as_str));
+                    }
+                }
+                if bare != comp && !bare.is_empty() {
+                    modules.push(bare);
+                }
+                for m in modules {
+                    if let Some(c) = denied(&format!("{m}{rest}")) {
+                        return Some(c);
+                    }
+                }
+            }
+            start = end.saturating_add(1);
+        }
+        None
     }
 
     fn classify_one(&self, module: &str, name: &str) -> Class {
@@ -598,6 +677,45 @@ mod tests {
             p.allowlist_len()
         );
         assert_ne!(p.version(), "unversioned");
+    }
+
+    #[test]
+    fn a_denied_module_or_object_reached_under_another_modules_name_is_denied() {
+        // Found by review: each was medium, and each runs code when loaded.
+        let p = policy();
+        for (m, n) in [
+            // A leading underscore: `argparse._os` is `os`.
+            ("argparse", "_os.system"),
+            ("random", "_os.system"),
+            ("collections", "_sys.modules"),
+            ("sklearn", "_importlib.import_module"),
+            // The module alias itself.
+            ("argparse", "_os"),
+            // A name listed as another name of a module.
+            ("enum", "bltns.eval"),
+            ("sklearn.utils.validation", "np.DataSource"),
+            // Another name of a denied object, and attributes below it.
+            ("joblib._memmapping_reducer", "loads"),
+            ("joblib._memmapping_reducer", "load"),
+            ("bz2", "_builtin_open"),
+            ("collections", "_itemgetter"),
+            ("joblib._memmapping_reducer", "loads.__call__"),
+        ] {
+            assert!(
+                matches!(p.classify(m, n), Class::Denied { .. }),
+                "{m}.{n} should be denied"
+            );
+        }
+        // Names of the same shape that are no alias stay what they were.
+        for (m, n, want) in [
+            ("numpy.core.multiarray", "_reconstruct", "allowed"),
+            ("torch._utils", "_rebuild_tensor_v2", "allowed"),
+            ("collections", "OrderedDict", "allowed"),
+            ("mylib", "_helper.run", "unknown"),
+            ("mylib", "np_utils.fit", "unknown"),
+        ] {
+            assert_eq!(p.classify(m, n).label(), want, "{m}.{n}");
+        }
     }
 
     #[test]
