@@ -7,16 +7,18 @@ A pickle names what it imports by module and attribute path, and a module's attr
 what it imported: `argparse._os` is the module `os`, `joblib._memmapping_reducer.loads` is
 `pickle.loads`, `enum.bltns` is `builtins`. The denylist is a list of names, so each such alias
 must be denied too. This imports every module of the standard library and of the installed
-numpy, scipy, scikit-learn, pandas and joblib (their submodules included), looks at every
+numpy, scipy, scikit-learn, pandas and joblib (their submodules and test suites included;
+CPython's own `test` package is denied whole), looks at every
 attribute of each, and asks the scanner (AIBOM: the release binary) how it classifies both the
 alias and the object's own name, by scanning pickles that import them (nothing is loaded):
 
   * an object (function, class) whose own name (`__module__.__qualname__`) is denied and whose
     alias is not: the alias belongs in the denylist's generated section (`--print` prints the
     entries);
-  * a module reached under another name whose own name has denied names below it: the
-    scanner must read the alias as that module (`src/policy/aliases.txt`, or a leading
-    underscore dropped), which is checked by asking it about `<alias>.<denied name>`.
+  * a module reached under another name whose own name has denied names (or other names of
+    denied objects) below it: the scanner must read the alias as that module
+    (`src/policy/aliases.txt`, modules section), which is checked by asking it about
+    `<alias>.<denied name>`.
 
 Exits 1 listing what is missing. Importing runs module code: only the libraries named above
 (pinned in CI), and no module that starts programs, opens windows or prints on import.
@@ -53,7 +55,8 @@ def import_everything():
         if mod is None or not hasattr(mod, "__path__"):
             continue
         for info in pkgutil.walk_packages(mod.__path__, p + ".", onerror=lambda _: None):
-            if any(part in SKIP for part in info.name.split(".")):
+            # Test suites of the libraries are installed with them and importable: walked too.
+            if any(part in SKIP - {"test"} for part in info.name.split(".")):
                 continue
             try:
                 importlib.import_module(info.name)
@@ -141,11 +144,14 @@ def main():
     # Objects: the alias and the object's own name.
     objects = [(p, t) for p, k, t in found if k == "object"]
     modules = [(p, t) for p, k, t in found if k == "module"]
-    # Modules: the alias followed by a denied name below its module (a made-up one below a
-    # module denied whole).
+    # Modules: the alias followed by a denied name below its module, or another name of a
+    # denied object below it (a made-up name below a module denied whole).
+    here = os.path.dirname(os.path.abspath(__file__))
+    listed = [ln.split()[0] for ln in open(os.path.join(here, "aliases.txt"))
+              if ln.strip() and not ln.startswith("#") and "." in ln.split()[0]]
     probes = {}
     for (m, a), t in modules:
-        below = sorted(n for n in denied_names if n.startswith(t + ".") and not n.endswith(".*"))
+        below = sorted(n for n in denied_names + listed if n.startswith(t + ".") and not n.endswith(".*"))
         if any(n in (t, t + ".*") for n in denied_names):
             probes[((m, a), t)] = (m, f"{a}.system_probe")
         elif below:
