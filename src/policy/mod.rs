@@ -148,10 +148,13 @@ pub struct Policy {
     /// Other names of modules ([`Policy::via_aliases`]): a name component read as each of
     /// these modules too (`np`: `numpy`).
     module_aliases: foldhash::HashMap<String, Vec<String>>,
+    module_alias_filter: Filter,
     /// Other names of denied objects, by path (`joblib._memmapping_reducer.loads`:
     /// `_pickle.loads`), with a filter and the most components and bytes of a path.
     object_aliases: foldhash::HashMap<String, String>,
     alias_filter: Filter,
+    /// The first components of `object_aliases`' paths (most starts are none of them).
+    alias_heads: Filter,
     alias_parts: usize,
     alias_len: usize,
     /// Unknown globals fail the scan (`--strict`).
@@ -228,8 +231,14 @@ impl Policy {
             allow_filter: Filter::of(allow.keys()),
             allow,
             builtin_allow,
+            module_alias_filter: Filter::of(module_aliases.keys()),
             module_aliases,
             alias_filter: Filter::of(object_aliases.keys()),
+            alias_heads: Filter::of(
+                object_aliases
+                    .keys()
+                    .map(|k| k.split('.').next().unwrap_or("")),
+            ),
             alias_parts: object_aliases
                 .keys()
                 .map(|k| k.split('.').count())
@@ -365,6 +374,7 @@ impl Policy {
             }
             if start >= name_at
                 && let Some((comp, rest)) = cand.split_once('.')
+                && self.module_alias_filter.may_hold(comp)
                 && let Some(modules) = self.module_aliases.get(comp)
             {
                 for m in modules {
@@ -396,6 +406,12 @@ impl Policy {
     /// an alias has) listed as another name of a denied object makes it that object, with the
     /// rest of the path read as attributes of it.
     fn object_alias_in(&self, path: &str) -> Option<Class> {
+        if !self
+            .alias_heads
+            .may_hold(path.split('.').next().unwrap_or(""))
+        {
+            return None;
+        }
         let mut from = 0;
         for _ in 0..self.alias_parts {
             let end = path
