@@ -412,30 +412,17 @@ impl Policy {
         {
             return None;
         }
-        let mut from = 0;
-        for _ in 0..self.alias_parts {
-            let end = path
-                .get(from..)
-                .and_then(dot)
-                .map_or(path.len(), |i| from.saturating_add(i));
-            if end > self.alias_len {
-                break;
-            }
-            let prefix = path.get(..end).unwrap_or("");
+        for prefix in prefixes(path, self.alias_parts, self.alias_len) {
             // Read as the object's own module and name (its last component a name, as a
             // pickler writes it), so that each rule that a name alone meets applies too.
             if self.alias_filter.may_hold(prefix)
                 && let Some(target) = self.object_aliases.get(prefix)
                 && let Some((m, n)) = target.rsplit_once('.')
                 && let c @ Class::Denied { .. } =
-                    self.classify_one(m, &format!("{n}{}", path.get(end..).unwrap_or("")))
+                    self.classify_one(m, &format!("{n}{}", path.get(prefix.len()..).unwrap_or("")))
             {
                 return Some(c);
             }
-            if end >= path.len() {
-                break;
-            }
-            from = end.saturating_add(1);
         }
         None
     }
@@ -474,20 +461,14 @@ impl Policy {
         let mut start = 0;
         loop {
             let cand = path.get(start..).unwrap_or("");
-            let mut from = 0;
-            for _ in 0..self.deny_parts {
-                let end = cand
-                    .get(from..)
-                    .and_then(dot)
-                    .map_or(cand.len(), |i| from.saturating_add(i));
-                if end > self.deny_len {
-                    break;
-                }
-                let prefix = cand.get(..end).unwrap_or("");
+            for prefix in prefixes(cand, self.deny_parts, self.deny_len) {
                 if self.deny_filter.may_hold(prefix)
                     && let Some(reason) = self.deny.get(prefix)
                 {
-                    if start == 0 && end == cand.len() && self.higher_order.contains(prefix) {
+                    if start == 0
+                        && prefix.len() == cand.len()
+                        && self.higher_order.contains(prefix)
+                    {
                         helper = Some((prefix, reason));
                     } else {
                         return Class::Denied {
@@ -496,10 +477,6 @@ impl Policy {
                         };
                     }
                 }
-                if end >= cand.len() {
-                    break;
-                }
-                from = end.saturating_add(1);
             }
             start = if start < name_at {
                 name_at
@@ -570,6 +547,27 @@ impl Filter {
         self.first.get(i).is_some_and(|m| m & first != 0)
             && self.last.get(i).is_some_and(|m| m & last != 0)
     }
+}
+
+/// The prefixes of `s` that end at a component's end (a dot or the end), shortest first, at
+/// most `parts` of them and none longer than `max_len` bytes: no key has more components or
+/// bytes, so each start of a path looks that far at most (linear in the path, not quadratic).
+fn prefixes(s: &str, parts: usize, max_len: usize) -> impl Iterator<Item = &str> {
+    let mut from = Some(0usize);
+    std::iter::from_fn(move || {
+        let f = from?;
+        let end = s
+            .get(f..)
+            .and_then(dot)
+            .map_or(s.len(), |i| f.saturating_add(i));
+        if end > max_len {
+            from = None;
+            return None;
+        }
+        from = (end < s.len()).then(|| end.saturating_add(1));
+        s.get(..end)
+    })
+    .take(parts)
 }
 
 /// The first dot in `s` (a byte loop: the strings are short, too short for `memchr`).
