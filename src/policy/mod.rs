@@ -366,8 +366,7 @@ impl Policy {
         }
         let full = format!("{module}.{name}");
         let name_at = module.len().saturating_add(1);
-        let mut start = 0;
-        loop {
+        for start in starts(&full, name_at) {
             let cand = full.get(start..).unwrap_or("");
             if let Some(c) = self.object_alias_in(cand) {
                 return Some(c);
@@ -386,17 +385,6 @@ impl Policy {
                         return Some(c);
                     }
                 }
-            }
-            start = if start < name_at {
-                name_at
-            } else {
-                match dot(cand) {
-                    Some(i) => start.saturating_add(i).saturating_add(1),
-                    None => break,
-                }
-            };
-            if start >= full.len() {
-                break;
             }
         }
         None
@@ -458,8 +446,7 @@ impl Policy {
         let path = full.as_str();
         // A higher-order helper is the whole path as written; any other match denies.
         let mut helper = None;
-        let mut start = 0;
-        loop {
+        for start in starts(path, name_at) {
             let cand = path.get(start..).unwrap_or("");
             for prefix in prefixes(cand, self.deny_parts, self.deny_len) {
                 if self.deny_filter.may_hold(prefix)
@@ -477,17 +464,6 @@ impl Policy {
                         };
                     }
                 }
-            }
-            start = if start < name_at {
-                name_at
-            } else {
-                match dot(cand) {
-                    Some(i) => start.saturating_add(i).saturating_add(1),
-                    None => break,
-                }
-            };
-            if start >= path.len() {
-                break;
             }
         }
         if let Some((rule, reason)) = helper {
@@ -547,6 +523,24 @@ impl Filter {
         self.first.get(i).is_some_and(|m| m & first != 0)
             && self.last.get(i).is_some_and(|m| m & last != 0)
     }
+}
+
+/// Where a path is read from, as the denylist is: its start, the byte after the module
+/// (`name_at`), and the byte after each dot in the name.
+fn starts(path: &str, name_at: usize) -> impl Iterator<Item = usize> {
+    let mut next = Some(0usize);
+    std::iter::from_fn(move || {
+        let start = next?;
+        next = if start < name_at {
+            Some(name_at)
+        } else {
+            path.get(start..)
+                .and_then(dot)
+                .map(|i| start.saturating_add(i).saturating_add(1))
+        }
+        .filter(|&n| n < path.len());
+        Some(start)
+    })
 }
 
 /// The prefixes of `s` that end at a component's end (a dot or the end), shortest first, at
