@@ -361,7 +361,16 @@ impl Policy {
     /// finds the aliases of denied names in the standard library, numpy, scipy, scikit-learn,
     /// pandas and joblib, and checks that each one is denied.
     fn via_aliases(&self, module: &str, name: &str) -> Option<Class> {
-        if name.is_empty() {
+        // Most paths hold no component that could begin an alias: they are let go without
+        // building anything (`classify` runs per import, call and value walked).
+        let could_begin =
+            |c: &str| self.alias_heads.may_hold(c) || self.module_alias_filter.may_hold(c);
+        if name.is_empty()
+            || !(self
+                .alias_heads
+                .may_hold(module.split('.').next().unwrap_or(""))
+                || name.split('.').any(could_begin))
+        {
             return None;
         }
         let full = format!("{module}.{name}");

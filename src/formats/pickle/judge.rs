@@ -794,11 +794,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// `stored` (the state, items or entries).
     pub(super) fn mutate(&mut self, opcode: &'static str, at: u64, stored: &[Value]) -> Res<()> {
         if !self.ctx.pickle_globals_changed {
-            let target = self.top()?.clone();
-            if self.build_may_change_globals(&target)
-                || self.stores_what_may_be_a_global(&target, stored)
-            {
+            // An object (an instance, what a vetted class made) or a list or set given a
+            // value that may be a global may change it later through its own methods, which
+            // this analysis does not follow (`collections.UserDict` whose `data` BUILD sets to
+            // `copyreg._inverted_registry`: its SETITEM fills the registry). A dict only holds
+            // what it is given (what it does not keep is hidden in `fill_dict`).
+            let top = self.top()?;
+            let holder = matches!(top, Value::Call(Some(_), _) | Value::Opaque);
+            if self.build_may_change_globals(top) {
                 self.ctx.pickle_globals_changed = true;
+            } else if holder {
+                self.hidden(stored);
             }
         }
         if let Value::Ref(r) = self.top()? {
@@ -1000,32 +1006,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
-    /// BUILD (or SETITEM, APPEND, ...) hands an object (an instance, or what a vetted class
-    /// made) a value that is or holds a global not on the allowlist, or may be one (not kept,
-    /// or what a callable not vetted returned): the object may change it later through its
-    /// own methods, which this analysis does not follow (`collections.UserDict` whose `data`
-    /// BUILD sets to `copyreg._inverted_registry`: its SETITEM fills the registry). A dict
-    /// only holds what it is given (what it does not keep is [`Machine::hidden`]); an
-    /// allowlisted class or function changes through no item or attribute an object sets on
-    /// what it holds. A list or set (not kept) hides what it is given.
-    fn stores_what_may_be_a_global(&mut self, target: &Value, stored: &[Value]) -> bool {
-        matches!(target, Value::Call(Some(_), _) | Value::Opaque)
-            && self.any_may_be_a_global(stored.iter())
-    }
-
-    /// `values` go where the analysis sees them no more (a list or set, a tuple's items past
-    /// the kept ones, a dict's entries past its cap, a dict inside a dict): one that may be a
-    /// global not on the allowlist may be changed by whatever reaches it there, so it ends the
-    /// trust in globals as a call would ([`Ctx::pickle_globals_changed`](crate::formats::Ctx)).
+    /// `values` go where the analysis sees them no more (a list or set, an object, a tuple's
+    /// items past the kept ones, a dict's entries past its cap, a dict inside a dict): one that
+    /// is or holds a global not on the allowlist, or may be one (not kept, what a callable not
+    /// vetted returned), may be changed by whatever reaches it there, so it ends the trust in
+    /// globals as a call would ([`Ctx::pickle_globals_changed`](crate::formats::Ctx)).
     pub(super) fn hidden<'v>(&mut self, values: impl IntoIterator<Item = &'v Value>) {
         if !self.ctx.pickle_globals_changed && self.any_may_be_a_global(values) {
             self.ctx.pickle_globals_changed = true;
         }
-    }
-
-    /// [`Machine::hidden`] for one dict entry, telling instead of setting.
-    pub(super) fn hidden_pair(&mut self, pair: &(Value, Value)) -> bool {
-        self.any_may_be_a_global([&pair.0, &pair.1])
     }
 
     /// Whether any of `values` is or holds a global not on the allowlist, or may be one.

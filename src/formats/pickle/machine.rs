@@ -106,8 +106,8 @@ pub(super) struct Machine<'c, 'a> {
     pub(super) huge: foldhash::HashMap<u128, u64>,
     /// Where [`Machine::shed_stack_strings`] goes on (stack slots below it were looked at).
     pub(super) shed_from: usize,
-    /// Values walked to tell whether what a BUILD or SETITEM stores may be a global (see
-    /// [`Machine::stores_what_may_be_a_global`]).
+    /// Values walked to tell whether what goes out of sight may be a global (see
+    /// [`Machine::hidden`]).
     pub(super) store_walked: u64,
 }
 
@@ -737,26 +737,15 @@ impl<'c, 'a> Machine<'c, 'a> {
         items: &mut Vec<Value>,
         budget: usize,
     ) {
-        if !self.ctx.pickle_globals_changed {
-            // Before `d` is borrowed: a dict may be put in itself.
-            self.hidden(items.iter().filter(|v| v.holds_dict()));
-        }
-        let mut dropped = false;
-        {
-            let mut dict = d.borrow_mut();
-            let mut it = items.drain(..).map(Value::without_dicts);
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                if let Some(pair) = dict.insert(k, v, budget)
-                    && !dropped
-                    && !self.ctx.pickle_globals_changed
-                {
-                    // Walked now, one pair at a time (a flood past the cap is no list).
-                    dropped = self.hidden_pair(&pair);
-                }
+        // Before `d` is borrowed: a dict may be put in itself.
+        self.hidden(items.iter().filter(|v| v.holds_dict()));
+        let mut dict = d.borrow_mut();
+        let mut it = items.drain(..).map(Value::without_dicts);
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            // Walked as it is dropped (a flood past the cap is no list); it holds no dict.
+            if let Some((k, v)) = dict.insert(k, v, budget) {
+                self.hidden([&k, &v]);
             }
-        }
-        if dropped {
-            self.ctx.pickle_globals_changed = true;
         }
     }
 

@@ -595,23 +595,21 @@ impl<'c, 'a> Machine<'c, 'a> {
                     actual: Some(code.to_string()),
                     ..Evidence::default()
                 };
-                let (severity, message) = if changed {
+                let (severity, whence) = if changed {
                     (
                         Severity::Critical,
-                        format!(
-                            "{} fetches extension code {code} from the copyreg registry after a call or BUILD that may have changed it: the file may have registered what it resolves to",
-                            op_name(op)
-                        ),
+                        " after a call or BUILD that may have changed it: the file may have registered what it resolves to",
                     )
                 } else {
                     (
                         Code::PickleExtensionCode.default_severity(),
-                        format!(
-                            "{} fetches extension code {code} from the copyreg registry: what it resolves to depends on the loading process",
-                            op_name(op)
-                        ),
+                        ": what it resolves to depends on the loading process",
                     )
                 };
+                let message = format!(
+                    "{} fetches extension code {code} from the copyreg registry{whence}",
+                    op_name(op)
+                );
                 self.ctx
                     .report_with(Code::PickleExtensionCode, severity, Some(at), message, ev);
                 self.push(Value::Call(None, Made::Call))?;

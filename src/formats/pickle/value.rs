@@ -372,9 +372,8 @@ impl DictVal {
         })
     }
 
-    /// Adds an entry, or notes it was dropped when the dict is full or its room does not fit
-    /// within `budget`.
-    /// Keeps the entry, or gives it back when it is dropped (past the cap or the budget).
+    /// Adds an entry, or notes it was dropped and gives it back when the dict is full or its
+    /// room does not fit within `budget`.
     #[must_use]
     pub(super) fn insert(&mut self, k: Value, v: Value, budget: usize) -> Option<(Value, Value)> {
         let len = self.entries.len();
