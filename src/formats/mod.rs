@@ -109,6 +109,11 @@ pub struct Facts {
     /// Callables named by Hydra/OmegaConf `_target_` keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hydra: Option<hydra::HydraFacts>,
+    /// Files legacy joblib `NDArrayWrapper`s load with `numpy.load(allow_pickle=True)`, as the
+    /// pickle names them (relative to its directory): `scan` checks that each is a file it
+    /// inspected.
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub joblib_array_files: std::collections::BTreeSet<String>,
     /// Bytes of ASCII whitespace after the last pickle stream (old NumPy wrote a newline after
     /// an object array's pickle): no loader reads them.
     #[serde(skip_serializing_if = "is_zero")]

@@ -78,6 +78,12 @@ impl P<'_> {
                 if self.s.get(self.i) != Some(&q) {
                     return Err("unterminated string".into());
                 }
+                // Python reads escapes (`'\x4f'` is `'O'`, `\'` does not end the string);
+                // numpy never writes one, and a header read otherwise than numpy reads it is
+                // not trusted.
+                if body.contains(&b'\\') {
+                    return Err("a string holds a backslash escape".into());
+                }
                 self.bump();
                 Ok(Lit::Str(String::from_utf8_lossy(body).into_owned()))
             }
@@ -162,15 +168,55 @@ pub(crate) fn itemsize(descr: &str) -> Option<u64> {
     }
 }
 
-/// Whether a dtype description (a string, or a structured list of `(name, dtype[, shape])`)
-/// holds Python objects anywhere.
-fn has_object(d: &Lit) -> bool {
+/// The kind letter of a dtype string in the one form numpy writes (`dtype.str`, `descr`, and
+/// the spec `dtype.__reduce__` gives): an optional byte order (`<`, `>`, `|`, `=`), a kind
+/// letter, the item size in digits, and for datetimes a unit in brackets (`<M8[ns]`). Any
+/// other string (`'object'`, `'u1,O'`, `'(2,)O'`, `'float64'`) is one `numpy.dtype` also
+/// takes, and may hold objects: `None`, never a guess.
+pub(crate) fn dtype_kind(spec: &str) -> Option<char> {
+    let body = spec.strip_prefix(['<', '>', '|', '=']).unwrap_or(spec);
+    let mut chars = body.chars();
+    let kind = chars.next().filter(|k| "biufcSaUVMmO".contains(*k))?;
+    let after = chars
+        .as_str()
+        .trim_start_matches(|c: char| c.is_ascii_digit());
+    let unit_ok = match after {
+        "" => true,
+        u if matches!(kind, 'M' | 'm') => u
+            .strip_prefix('[')
+            .and_then(|u| u.strip_suffix(']'))
+            .is_some_and(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric())),
+        _ => false,
+    };
+    unit_ok.then_some(kind)
+}
+
+/// Whether a dtype description is proven free of Python objects: a string in numpy's own
+/// form ([`dtype_kind`]) of a kind other than `O`, or a structured list of `(name, dtype)` or
+/// `(name, dtype, shape)` fields (a name may be a `(title, name)` pair) each free of them.
+/// Anything else (`'object'`, `'u1,O'`, a tuple form, a shape where a dtype goes) is read as
+/// holding objects: the data is then scanned as the pickle numpy would unpickle.
+fn object_free(d: &Lit) -> bool {
+    let name = |n: &Lit| match n {
+        Lit::Str(_) => true,
+        Lit::Seq(pair) => matches!(pair.as_slice(), [Lit::Str(_), Lit::Str(_)]),
+        _ => false,
+    };
+    let dims = |s: &Lit| match s {
+        Lit::Int(_) => true,
+        Lit::Seq(d) => d.iter().all(|x| matches!(x, Lit::Int(_))),
+        _ => false,
+    };
     match d {
-        Lit::Str(s) => s.trim_start_matches(['<', '>', '|', '=']).starts_with('O'),
-        Lit::Seq(items) => match items.as_slice() {
-            [Lit::Str(_), dtype, ..] => has_object(dtype),
-            items => items.iter().any(has_object),
-        },
+        Lit::Str(s) => dtype_kind(s).is_some_and(|k| k != 'O'),
+        Lit::Seq(fields) => fields.iter().all(|f| match f {
+            Lit::Seq(parts) => match parts.as_slice() {
+                [n, dtype] => name(n) && object_free(dtype),
+                [n, dtype, shape] => name(n) && object_free(dtype) && dims(shape),
+                _ => false,
+            },
+            _ => false,
+        }),
         _ => false,
     }
 }
@@ -221,8 +267,10 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
             return Ok(());
         }
     };
+    // A key given twice is the last one given, as in Python's dict literal.
     let get = |k: &str| {
         dict.iter()
+            .rev()
             .find(|(key, _)| *key == Lit::Str(k.into()))
             .map(|(_, v)| v.clone())
     };
@@ -250,8 +298,9 @@ pub fn inspect(src: &dyn Source, ctx: &mut Ctx) -> io::Result<()> {
         Lit::Str(s) => s.clone(),
         other => format!("{other:?}"),
     };
-    // Object dtypes: `|O`, `O8`, or any field of a structured dtype.
-    let object = has_object(&descr);
+    // Object dtypes: `|O`, `O8`, any field of a structured dtype, and every description not
+    // in the form numpy writes (numpy reads `'object'` or `'u1,O'` as holding objects too).
+    let object = !object_free(&descr);
     ctx.facts.arrays.push(NpyFacts {
         member: ctx.member(),
         descr: descr_text.clone(),
@@ -356,6 +405,56 @@ mod tests {
         assert!(codes.contains(&Code::NpyObjectArray));
         assert!(codes.contains(&Code::PickleDangerousGlobal));
         assert!(codes.contains(&Code::PickleDangerousCall));
+    }
+
+    /// Found by review: numpy reads each of these as an object array (a duplicate key is the
+    /// last one given), and each was clean with the pickle in its data never scanned.
+    #[test]
+    fn every_description_numpy_may_read_as_objects_has_its_data_scanned() {
+        let mal = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";
+        for descr in [
+            "'object'",
+            "'u1,O'",
+            "'(1,)O'",
+            "'<f4', 'descr': '|O'",
+            "[('a', '<f4'), ('b', 'O')]",
+            "[(('t', 'a'), '|O')]",
+            "[('a', '<f4', (2,)), ('b', [('c', '|O')])]",
+            "('<f4', (2,))",
+            "'float64'",
+        ] {
+            let h = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}");
+            let codes = run(&npy(&h, mal));
+            assert!(codes.contains(&Code::NpyObjectArray), "{descr}: {codes:?}");
+            assert!(
+                codes.contains(&Code::PickleDangerousCall),
+                "{descr}: {codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_string_with_an_escape_is_malformed() {
+        for descr in ["'\\x4f'", "'<f4\\', 'descr': '|O'"] {
+            let h = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}");
+            assert_eq!(run(&npy(&h, &[0; 4])), vec![Code::NpyMalformed], "{descr}");
+        }
+    }
+
+    #[test]
+    fn descriptions_in_numpys_own_form_are_read_as_numbers() {
+        for (descr, size) in [
+            ("'<f8'", 8),
+            ("'|b1'", 1),
+            ("'<M8[ns]'", 8),
+            ("'<U3'", 12),
+            ("[('a', '<i4'), ('', '|V4'), ('b', '<f8', (2,))]", 0),
+            ("[(('title', 'a'), '<f4')]", 0),
+        ] {
+            let h = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}");
+            let codes = run(&npy(&h, &vec![0; size]));
+            assert!(!codes.contains(&Code::NpyObjectArray), "{descr}: {codes:?}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::policy::Policy;
 use crate::source::Source;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -332,6 +333,14 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         .iter()
         .map(|t| discover::discover(t, &opts.walk))
         .collect::<Result<_, _>>()?;
+    // What every shard inspects, for the checks of one file's references to another (a
+    // file another shard inspects is inspected).
+    let whole_targets: Option<Vec<BTreeSet<String>>> = opts.shard.map(|_| {
+        discoveries
+            .iter()
+            .map(|d| d.artifacts.iter().map(|a| a.rel.clone()).collect())
+            .collect()
+    });
     let shard = opts
         .shard
         .map(|s| shard::partition(&mut discoveries, s, &opts.settings));
@@ -345,7 +354,7 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
     let done_bytes = AtomicU64::new(0);
 
     let mut out = Vec::new();
-    for d in discoveries {
+    for (target, d) in discoveries.into_iter().enumerate() {
         // Largest files first, one task each: a few multi-GB shards among small files keep
         // every core busy to the end (the report is sorted by path afterwards).
         let mut order: Vec<&Artifact> = d.artifacts.iter().collect();
@@ -365,6 +374,11 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         onnx_external_data(&mut files, opts.fail_on);
         tf_checkpoint_data(&mut files, opts.fail_on);
         coreml_package_weights(&mut files, opts.fail_on);
+        let inspected = match whole_targets.as_ref().and_then(|w| w.get(target)) {
+            Some(all) => all.clone(),
+            None => files.iter().map(|f| f.path.clone()).collect(),
+        };
+        joblib_array_files(&mut files, &inspected, opts.fail_on);
         if !opts.keep_metadata {
             for f in &mut files {
                 f.content = None;
@@ -539,6 +553,58 @@ fn tf_checkpoint_data(files: &mut [FileReport], fail_on: Severity) {
     }
 }
 
+/// A legacy joblib `NDArrayWrapper` (joblib < 0.10) makes `joblib.load` load the file its
+/// pickle names, relative to the pickle's directory, with `numpy.load(allow_pickle=True)`: a
+/// pickle in that file runs. The file's own report stands for it when this scan inspected it;
+/// when not (outside the target, skipped as `.git/` is by default, or absent), the pickle gets
+/// `joblib-external-array`: what runs was never looked at (found by review: a wrapper naming
+/// `.git/x` was clean, file and directory scans alike). Names that leave the directory are
+/// the pickle's own finding already.
+fn joblib_array_files(files: &mut [FileReport], inspected: &BTreeSet<String>, fail_on: Severity) {
+    for f in files.iter_mut() {
+        if f.facts.joblib_array_files.is_empty() {
+            continue;
+        }
+        let dir = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let mut unseen: Vec<(String, String)> = Vec::new();
+        for name in &f.facts.joblib_array_files {
+            let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+            let mut leaves = false;
+            for p in name.split('/') {
+                match p {
+                    "" | "." => {}
+                    ".." => leaves = true,
+                    p => parts.push(p),
+                }
+            }
+            let path = parts.join("/");
+            if leaves || !inspected.contains(&path) {
+                unseen.push((name.clone(), path));
+            }
+        }
+        for (name, path) in unseen {
+            f.findings.push(Finding {
+                code: Code::JoblibExternalArray,
+                severity: Code::JoblibExternalArray.default_severity(),
+                location: crate::finding::Location {
+                    path: f.path.clone(),
+                    member: None,
+                    offset: None,
+                },
+                message: format!(
+                    "a legacy joblib NDArrayWrapper loads {name:?} ({path}) with allow_pickle=True, a file this scan did not inspect (not in the target, skipped, or absent): a pickle in it would run"
+                ),
+                evidence: crate::finding::Evidence {
+                    rule: Some("NDArrayWrapper.filename".into()),
+                    actual: Some(name),
+                    ..Default::default()
+                },
+            });
+        }
+        f.verdict = verdict(&f.findings, f.format, fail_on);
+    }
+}
+
 fn remote_code(files: &mut [FileReport], fail_on: Severity) {
     let py: std::collections::BTreeSet<String> = files
         .iter()
@@ -673,6 +739,60 @@ mod tests {
         assert!(r.sha256.is_none());
         assert!(r.findings.iter().any(|f| f.code == Code::ReadError));
         assert_ne!(r.verdict, Verdict::Clean);
+    }
+
+    /// A legacy joblib `NDArrayWrapper` pickle naming `name` (loaded beside it with
+    /// `allow_pickle=True`).
+    fn legacy_wrapper(name: &str) -> Vec<u8> {
+        let mut b =
+            b"\x80\x02cjoblib.numpy_pickle_compat\nNDArrayWrapper\n)\x81}(Vfilename\nV".to_vec();
+        b.extend_from_slice(name.as_bytes());
+        b.extend_from_slice(b"\nub.");
+        b
+    }
+
+    fn wrapper_findings(target: &std::path::Path) -> Vec<Finding> {
+        let r = scan(&[target.to_path_buf()], &opts()).unwrap();
+        r.targets
+            .iter()
+            .flat_map(|t| t.files.iter())
+            .filter(|f| f.path.ends_with("model.pkl"))
+            .flat_map(|f| f.findings.iter().cloned())
+            .collect()
+    }
+
+    /// Found by review: a wrapper naming `.git/x` (a pickle the walk skips) was clean, in a
+    /// file scan and a directory scan alike.
+    #[test]
+    fn a_legacy_joblib_array_file_the_scan_did_not_inspect_fails_the_gate() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join(".git")).unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join(".git/x"), b"\x80\x02N.").unwrap();
+        std::fs::write(d.path().join("sub/a.npy"), b"\x80\x02N.").unwrap();
+        for (name, inspected) in [
+            (".git/x", false),
+            ("absent.npy", false),
+            ("sub/a.npy", true),
+            ("./sub//a.npy", true),
+            ("sub/../sub/a.npy", false),
+        ] {
+            std::fs::write(d.path().join("model.pkl"), legacy_wrapper(name)).unwrap();
+            let dir_scan = wrapper_findings(d.path());
+            let external = dir_scan
+                .iter()
+                .filter(|f| f.code == Code::JoblibExternalArray)
+                .count();
+            assert_eq!(external, usize::from(!inspected), "{name}: {dir_scan:?}");
+            // Alone, the pickle's side file is never inspected.
+            let file_scan = wrapper_findings(&d.path().join("model.pkl"));
+            assert!(
+                file_scan
+                    .iter()
+                    .any(|f| f.code == Code::JoblibExternalArray && f.severity == Severity::High),
+                "{name}: {file_scan:?}"
+            );
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub(super) fn joblib_wrapper(path: &str) -> Option<Wrapper> {
 /// An attribute of the wrapper after BUILD, as `pickle._Unpickler.load_build` sets them: a
 /// dict state updates `__dict__`; a 2-tuple `(dict or None, slot dict)` does that and then
 /// `setattr`s the slot dict's items (so they win).
-enum Attr {
+pub(super) enum Attr {
     Set(Value),
     /// Not set: reading it raises `AttributeError` (or gives the default).
     Missing,
@@ -46,7 +46,7 @@ enum Attr {
     Unknown,
 }
 
-fn attr(state: &Value, name: &str) -> Attr {
+pub(super) fn attr(state: &Value, name: &str) -> Attr {
     fn in_dict(d: &Value, name: &str) -> Attr {
         match d {
             Value::None | Value::EmptyDict => Attr::Missing,
@@ -368,7 +368,25 @@ impl<'c, 'a> Machine<'c, 'a> {
             Attr::Unknown => Err("a state that is not readable".to_owned()),
         };
         let (message, actual) = match name {
-            Ok(n) if !escapes(n.as_bytes()) && !n.contains("://") => return,
+            Ok(n) if !escapes(n.as_bytes()) && !n.contains("://") => {
+                // Whether the scan inspected that file is told once every file is read
+                // (`scan`): here only the name is known. A wrapper inside an archive member,
+                // or one past the facts' cap, names a file no other file report stands for.
+                let facts = &mut self.ctx.facts.joblib_array_files;
+                if self.ctx.member.is_empty()
+                    && (facts.contains(&n) || facts.len() < self.ctx.limits.max_fact_entries)
+                {
+                    facts.insert(n);
+                    return;
+                }
+                (
+                    format!(
+                        "a legacy joblib NDArrayWrapper at offset {at} loads {n:?} with allow_pickle=True, a file this scan does not follow from here (inside an archive member, or past {} such names)",
+                        self.ctx.limits.max_fact_entries
+                    ),
+                    n,
+                )
+            }
             Ok(n) => (
                 format!(
                     "a legacy joblib NDArrayWrapper at offset {at} loads {n:?} with allow_pickle=True: the path leaves the pickle's directory"

@@ -34,6 +34,7 @@ mod joblib;
 mod judge;
 mod machine;
 mod memo;
+mod state_code;
 mod step;
 mod strings;
 mod value;

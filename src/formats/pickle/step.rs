@@ -486,6 +486,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 if let Value::Dtype(d) = self.top()? {
                     d.borrow_mut().set_state(&state);
                 }
+                let class = match self.top()? {
+                    Value::Call(Some(r), _) => Some(r.path().to_owned()),
+                    _ => None,
+                };
+                self.state_code(class.as_deref(), &state, at);
                 if let Value::Call(Some(r), _) = self.top()? {
                     let r = r.clone();
                     // BUILD calls the object's __setstate__ (or sets its attributes).

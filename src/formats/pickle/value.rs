@@ -449,11 +449,14 @@ impl Dtype {
     }
 
     /// `dtype.__setstate__(state)`: `(version, endian, subarray, names, fields, elsize,
-    /// alignment, flags[, metadata])`.
+    /// alignment, flags[, metadata])`. numpy takes the flags only from a version 3 or 4
+    /// state: for an older version it works `hasobject` out from the fields the state gives
+    /// (found by review: `V8` with a version 2 state holding an `O` field and flags 0 made
+    /// joblib unpickle what was read as raw numbers), so such a state is not read.
     pub(super) fn set_state(&mut self, state: &Value) {
         let items = state.items();
-        match (items.len(), items.get(5), items.get(7)) {
-            (8 | 9, Some(Value::Int(e)), Some(Value::Int(f))) => {
+        match (items.len(), items.first(), items.get(5), items.get(7)) {
+            (8 | 9, Some(Value::Int(3 | 4)), Some(Value::Int(e)), Some(Value::Int(f))) => {
                 self.elsize = Some(*e);
                 self.flags = Some(*f);
             }
@@ -461,12 +464,11 @@ impl Dtype {
         }
     }
 
-    /// The kind letter of the spec (`f` of `<f8`).
+    /// The kind letter of the spec (`f` of `<f8`), when the spec is in the form numpy's own
+    /// pickles give ([`dtype_kind`](crate::formats::npy::dtype_kind)): `numpy.dtype('object')`
+    /// or `numpy.dtype('u1,O')` hold objects too, and have none.
     fn kind(&self) -> Option<char> {
-        self.spec
-            .trim_start_matches(['<', '>', '|', '='])
-            .chars()
-            .next()
+        crate::formats::npy::dtype_kind(&self.spec)
     }
 
     fn flexible(&self) -> bool {
@@ -480,7 +482,7 @@ impl Dtype {
         if self.unread_state {
             return None;
         }
-        let natural = self.kind() == Some('O');
+        let natural = self.kind()? == 'O';
         match self.flags {
             None if self.flexible() => Some(false),
             None => Some(natural),

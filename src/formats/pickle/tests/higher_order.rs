@@ -296,3 +296,39 @@ fn a_partial_object_s_result_is_not_what_its_call_arguments_alone_make() {
         assert_eq!(f.severity, Severity::Critical, "{:?}", scan.findings);
     }
 }
+
+/// `scipy.stats` distributions `exec` their state's `_parse_arg_template` when unpickled
+/// (found by review: a `norm_gen` state carrying a payload there gave one medium finding).
+#[test]
+fn a_distribution_state_whose_argument_parser_is_not_scipys_is_a_dangerous_call() {
+    let scipys = "\ndef _parse_args(self, a,  loc=0, scale=1):\n    return (a, ), loc, scale\n\ndef _parse_args_rvs(self, a,  loc=0, scale=1, size=None):\n    return self._argcheck_rvs(a,  loc, scale, size=size)\n\ndef _parse_args_stats(self, a,  loc=0, scale=1, moments='mv'):\n    return (a, ), loc, scale, moments\n";
+    let build = |code: &str, class: &str| {
+        let mut b = b"\x80\x02c".to_vec();
+        b.extend_from_slice(class.as_bytes());
+        b.extend_from_slice(b"\n)\x81}X");
+        b.extend_from_slice(&(19u32).to_le_bytes());
+        b.extend_from_slice(b"_parse_arg_template");
+        b.push(b'X');
+        b.extend_from_slice(&(code.len() as u32).to_le_bytes());
+        b.extend_from_slice(code.as_bytes());
+        b.extend_from_slice(b"sb.");
+        scan(&b)
+    };
+    let norm = "scipy.stats._continuous_distns\nnorm_gen";
+    let s = build(scipys, norm);
+    assert!(
+        !s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+    let payload = scipys.replace(
+        "return (a, ), loc, scale\n",
+        "return __import__('os').system('echo aibom-sample')\n",
+    );
+    for class in [norm, "types\nSimpleNamespace"] {
+        let s = build(&payload, class);
+        let f = s.finding(Code::PickleDangerousCall);
+        assert_eq!(f.severity, Severity::Critical, "{class}");
+        assert!(f.message.contains("_parse_arg_template"), "{}", f.message);
+    }
+}

@@ -101,6 +101,31 @@ fn a_void_dtype_whose_state_sets_the_object_flag_reads_a_whole_pickle() {
 }
 
 #[test]
+fn a_dtype_state_older_than_version_3_is_unresolved() {
+    // numpy.dtype("V8"), then BUILD (2, '|', None, None, None, 8, 1, 0): for a version below
+    // 3 numpy works `hasobject` out from the fields, not from the flags word (found by review:
+    // an `O` field with flags 0 made joblib unpickle what was skipped as raw numbers).
+    let dtype = b"Vdtype\ncnumpy\ndtype\nVV8\n\x85R(K\x02V|\nNNNK\x08K\x01K\x00tb";
+    let state = dict(&[dtype, b"Vshape\nK\x01\x85"]);
+    assert_unresolved_and_payload_found(&joblib(&state, &[0xff; 8]));
+}
+
+#[test]
+fn a_dtype_spec_not_in_numpys_own_form_is_unresolved() {
+    // numpy.dtype('object') and numpy.dtype('u1,O') hold objects: only the form numpy's
+    // pickles give (`O8`, `f8`, `V8`) is read.
+    for spec in ["object", "u1,O", "(1,)O", "float64", "f8 "] {
+        let dtype = [
+            format!("Vdtype\ncnumpy\ndtype\nV{spec}\n").as_bytes(),
+            b"\x85R",
+        ]
+        .concat();
+        let state = dict(&[&dtype, b"Vshape\nK\x01\x85"]);
+        assert_unresolved_and_payload_found(&joblib(&state, &[0xff; 8]));
+    }
+}
+
+#[test]
 fn a_flexible_dtype_takes_its_item_size_from_its_state() {
     // numpy.dtype("S1") with state item size 16: two items are 32 bytes.
     let dtype = b"Vdtype\ncnumpy\ndtype\nVS1\n\x85R(K\x03V|\nNNNK\x10K\x01K\x00tb";
