@@ -317,6 +317,11 @@ impl<'c, 'a> Machine<'c, 'a> {
         let Some(shape) = shape else {
             return unresolved("its shape is not a tuple of integers kept by the analysis");
         };
+        if self.dtype_may_have_changed {
+            return unresolved(
+                "a BUILD before it gave an object not known exactly a state numpy.dtype.__setstate__ takes: the dtype may have changed unseen",
+            );
+        }
         match dtype.has_object() {
             Some(true) => return Ok(Ok(Layout::Objects)),
             Some(false) => {}

@@ -98,6 +98,11 @@ pub(super) struct Machine<'c, 'a> {
     /// joblib array wrapper instances made and not yet built (see
     /// [`Machine::container_budget`]).
     pub(super) awaiting_build: usize,
+    /// A BUILD gave an object the analysis does not know exactly (what an unvetted call
+    /// returned: `numpy.result_type(d)` is `d`) a state `dtype.__setstate__` takes (a tuple of 7
+    /// to 9 items) or one not readable: a dtype may have changed unseen, so no dtype's layout
+    /// is told from then on (found by review: joblib then unpickled what was skipped as raw).
+    pub(super) dtype_may_have_changed: bool,
     /// Heap bytes of the import and call facts this machine recorded and the keys it
     /// remembers them by (counted against `max_pickle_memory`).
     pub(super) fact_bytes: usize,
@@ -322,6 +327,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             opcodes_run: 0,
             scratch: Vec::new(),
             awaiting_build: 0,
+            dtype_may_have_changed: false,
             fact_bytes: 0,
             attr_bytes: 0,
             room: Room::left(ctx_limits),

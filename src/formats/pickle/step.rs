@@ -485,6 +485,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 if let Value::Dtype(d) = self.top()? {
                     d.borrow_mut().set_state(&state);
+                } else if !self.dtype_may_have_changed && self.build_may_change_a_dtype(&state)? {
+                    self.dtype_may_have_changed = true;
                 }
                 let class = match self.top()? {
                     Value::Call(Some(r), _) => Some(r.path().to_owned()),

@@ -125,6 +125,25 @@ fn a_dtype_spec_not_in_numpys_own_form_is_unresolved() {
     }
 }
 
+/// Found by review: `numpy.result_type(d)` returns `d` itself, and a BUILD on what it returned
+/// gave the wrapper's `V8` dtype an `O` field: joblib unpickled what was skipped as raw.
+#[test]
+fn a_dtype_state_given_to_what_an_unvetted_call_returned_makes_later_arrays_unresolved() {
+    // numpy.dtype("V8") memoized; numpy.result_type(it), BUILD (3, '|', None, None, None, 8,
+    // 1, 1) on the result; then the wrapper's dtype is the memoized one.
+    let mut b = b"\x80\x02cnumpy\ndtype\nVV8\n\x85Rq\x010cnumpy\nresult_type\nh\x01\x85R".to_vec();
+    b.extend_from_slice(b"(K\x03V|\nNNNK\x08K\x01K\x01tb0");
+    let state = dict(&[b"Vdtype\nh\x01", b"Vshape\nK\x01\x85"]);
+    let mut w = wrapper(&state);
+    w.drain(..2);
+    b.extend_from_slice(&w);
+    b.extend_from_slice(&[0xff; 8]);
+    b.push(b'0');
+    b.extend_from_slice(PAYLOAD);
+    b.extend_from_slice(b"N.");
+    assert_unresolved_and_payload_found(&b);
+}
+
 #[test]
 fn a_flexible_dtype_takes_its_item_size_from_its_state() {
     // numpy.dtype("S1") with state item size 16: two items are 32 bytes.
