@@ -156,15 +156,15 @@ impl P<'_> {
     }
 }
 
-/// Bytes per element of a simple dtype string such as `<f4`, `|S10`, `<U3`, `|b1`.
+/// Bytes per element of a simple dtype string such as `<f4`, `|S10`, `<U3`, `|b1` (in
+/// numpy's own form, [`dtype_kind`]; not for objects or a datetime with a unit).
 pub(crate) fn itemsize(descr: &str) -> Option<u64> {
-    let body = descr.trim_start_matches(['<', '>', '|', '=']);
-    let kind = body.chars().next()?;
-    let n: u64 = body.get(1..)?.parse().ok()?;
+    let (kind, digits, unit) = dtype_parts(descr)?;
+    let n: u64 = digits.parse().ok().filter(|_| unit.is_empty())?;
     match kind {
         'U' => n.checked_mul(4),
-        'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'a' | 'V' | 'M' | 'm' => Some(n),
-        _ => None,
+        'O' => None,
+        _ => Some(n),
     }
 }
 
@@ -174,21 +174,26 @@ pub(crate) fn itemsize(descr: &str) -> Option<u64> {
 /// other string (`'object'`, `'u1,O'`, `'(2,)O'`, `'float64'`) is one `numpy.dtype` also
 /// takes, and may hold objects: `None`, never a guess.
 pub(crate) fn dtype_kind(spec: &str) -> Option<char> {
+    dtype_parts(spec).map(|(kind, _, _)| kind)
+}
+
+/// A dtype string in numpy's own form as (kind, item size digits, datetime unit).
+fn dtype_parts(spec: &str) -> Option<(char, &str, &str)> {
     let body = spec.strip_prefix(['<', '>', '|', '=']).unwrap_or(spec);
     let mut chars = body.chars();
     let kind = chars.next().filter(|k| "biufcSaUVMmO".contains(*k))?;
-    let after = chars
-        .as_str()
-        .trim_start_matches(|c: char| c.is_ascii_digit());
-    let unit_ok = match after {
-        "" => true,
+    let rest = chars.as_str();
+    let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let digits = rest.strip_suffix(after).unwrap_or_default();
+    let unit = match after {
+        "" => "",
         u if matches!(kind, 'M' | 'm') => u
             .strip_prefix('[')
             .and_then(|u| u.strip_suffix(']'))
-            .is_some_and(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric())),
-        _ => false,
+            .filter(|u| !u.is_empty() && u.bytes().all(|b| b.is_ascii_alphanumeric()))?,
+        _ => return None,
     };
-    unit_ok.then_some(kind)
+    Some((kind, digits, unit))
 }
 
 /// Whether a dtype description is proven free of Python objects: a string in numpy's own

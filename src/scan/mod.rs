@@ -374,11 +374,8 @@ pub fn scan(targets: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Disco
         onnx_external_data(&mut files, opts.fail_on);
         tf_checkpoint_data(&mut files, opts.fail_on);
         coreml_package_weights(&mut files, opts.fail_on);
-        let inspected = match whole_targets.as_ref().and_then(|w| w.get(target)) {
-            Some(all) => all.clone(),
-            None => files.iter().map(|f| f.path.clone()).collect(),
-        };
-        joblib_array_files(&mut files, &inspected, opts.fail_on);
+        let shards = whole_targets.as_ref().and_then(|w| w.get(target));
+        joblib_array_files(&mut files, shards, opts.fail_on);
         if !opts.keep_metadata {
             for f in &mut files {
                 f.content = None;
@@ -531,23 +528,18 @@ fn tf_checkpoint_data(files: &mut [FileReport], fail_on: Severity) {
             f.findings.retain(|x| x.code != Code::UnknownFormat);
         }
         if f.format == Format::TfCheckpointData && f.size < *end {
-            f.findings.push(Finding {
-                code: Code::TfCheckpointDataMismatch,
-                severity: Code::TfCheckpointDataMismatch.default_severity(),
-                location: crate::finding::Location {
-                    path: f.path.clone(),
-                    member: None,
-                    offset: None,
-                },
-                message: format!(
+            f.findings.push(file_finding(
+                &f.path,
+                Code::TfCheckpointDataMismatch,
+                format!(
                     "{index} places tensor bytes up to offset {end} in this shard, but it holds {} bytes",
                     f.size
                 ),
-                evidence: crate::finding::Evidence::mismatch(
+                crate::finding::Evidence::mismatch(
                     format!("at least {end} bytes"),
                     f.size.to_string(),
                 ),
-            });
+            ));
         }
         f.verdict = verdict(&f.findings, f.format, fail_on);
     }
@@ -560,14 +552,29 @@ fn tf_checkpoint_data(files: &mut [FileReport], fail_on: Severity) {
 /// `joblib-external-array`: what runs was never looked at (found by review: a wrapper naming
 /// `.git/x` was clean, file and directory scans alike). Names that leave the directory are
 /// the pickle's own finding already.
-fn joblib_array_files(files: &mut [FileReport], inspected: &BTreeSet<String>, fail_on: Severity) {
+fn joblib_array_files(
+    files: &mut [FileReport],
+    shards: Option<&BTreeSet<String>>,
+    fail_on: Severity,
+) {
+    if files.iter().all(|f| f.facts.joblib_array_files.is_empty()) {
+        return;
+    }
+    let own: BTreeSet<String>;
+    let inspected = match shards {
+        Some(all) => all,
+        None => {
+            own = files.iter().map(|f| f.path.clone()).collect();
+            &own
+        }
+    };
     for f in files.iter_mut() {
         if f.facts.joblib_array_files.is_empty() {
             continue;
         }
         let dir = f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let mut unseen: Vec<(String, String)> = Vec::new();
         for name in &f.facts.joblib_array_files {
+            // `..` is not resolved by its text: through a symlink it goes elsewhere.
             let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
             let mut leaves = false;
             for p in name.split('/') {
@@ -579,30 +586,45 @@ fn joblib_array_files(files: &mut [FileReport], inspected: &BTreeSet<String>, fa
             }
             let path = parts.join("/");
             if leaves || !inspected.contains(&path) {
-                unseen.push((name.clone(), path));
+                f.findings.push(file_finding(
+                    &f.path,
+                    Code::JoblibExternalArray,
+                    format!(
+                        "a legacy joblib NDArrayWrapper loads {name:?} ({path}) with allow_pickle=True, a file this scan did not inspect (not in the target, skipped, or absent): a pickle in it would run"
+                    ),
+                    crate::finding::Evidence {
+                        rule: Some("NDArrayWrapper.filename".into()),
+                        actual: Some(name.clone()),
+                        ..Default::default()
+                    },
+                ));
             }
-        }
-        for (name, path) in unseen {
-            f.findings.push(Finding {
-                code: Code::JoblibExternalArray,
-                severity: Code::JoblibExternalArray.default_severity(),
-                location: crate::finding::Location {
-                    path: f.path.clone(),
-                    member: None,
-                    offset: None,
-                },
-                message: format!(
-                    "a legacy joblib NDArrayWrapper loads {name:?} ({path}) with allow_pickle=True, a file this scan did not inspect (not in the target, skipped, or absent): a pickle in it would run"
-                ),
-                evidence: crate::finding::Evidence {
-                    rule: Some("NDArrayWrapper.filename".into()),
-                    actual: Some(name),
-                    ..Default::default()
-                },
-            });
         }
         f.verdict = verdict(&f.findings, f.format, fail_on);
     }
+}
+
+/// A finding of a directory-level check about the whole file at `path` (no member, no
+/// offset), cut as every finding is ([`Finding::clip`]).
+fn file_finding(
+    path: &str,
+    code: Code,
+    message: String,
+    evidence: crate::finding::Evidence,
+) -> Finding {
+    let mut f = Finding {
+        code,
+        severity: code.default_severity(),
+        location: crate::finding::Location {
+            path: path.to_owned(),
+            member: None,
+            offset: None,
+        },
+        message,
+        evidence,
+    };
+    f.clip();
+    f
 }
 
 fn remote_code(files: &mut [FileReport], fail_on: Severity) {
@@ -654,23 +676,18 @@ fn remote_code(files: &mut [FileReport], fail_on: Severity) {
             continue;
         }
         let list = targets.join("; ");
-        f.findings.push(Finding {
-            code: Code::RemoteCode,
-            severity: Code::RemoteCode.default_severity(),
-            location: crate::finding::Location {
-                path: f.path.clone(),
-                member: None,
-                offset: None,
-            },
-            message: format!(
+        f.findings.push(file_finding(
+            &f.path,
+            Code::RemoteCode,
+            format!(
                 "loading needs trust_remote_code and runs the repository's Python code: {list}"
             ),
-            evidence: crate::finding::Evidence {
+            crate::finding::Evidence {
                 rule: Some("auto_map".into()),
                 actual: Some(list.chars().take(500).collect()),
                 ..Default::default()
             },
-        });
+        ));
         f.verdict = verdict(&f.findings, f.format, fail_on);
     }
 }
@@ -793,6 +810,50 @@ mod tests {
                 "{name}: {file_scan:?}"
             );
         }
+    }
+
+    /// Facts keep no name longer than `max_fact_string` (a name as long as the file would be
+    /// kept whole): a longer one is reported at once, and no finding is longer than
+    /// `MAX_MESSAGE` plus the note of what was cut.
+    #[test]
+    fn a_legacy_joblib_array_file_name_longer_than_facts_keep_is_reported_short() {
+        let d = tempfile::tempdir().unwrap();
+        let name = "a".repeat(Limits::default().max_fact_string + 1);
+        std::fs::write(d.path().join("model.pkl"), legacy_wrapper(&name)).unwrap();
+        let r = scan(&[d.path().to_path_buf()], &opts()).unwrap();
+        let f = r.targets[0]
+            .files
+            .iter()
+            .find(|f| f.path == "model.pkl")
+            .unwrap();
+        assert!(f.facts.joblib_array_files.is_empty());
+        let external: Vec<&Finding> = f
+            .findings
+            .iter()
+            .filter(|x| x.code == Code::JoblibExternalArray)
+            .collect();
+        assert_eq!(external.len(), 1, "{:?}", f.findings);
+        assert!(external[0].message.len() < 2 * crate::finding::MAX_MESSAGE);
+        // As long as facts keep: checked after the walk, and cut there as well.
+        let name = "a".repeat(Limits::default().max_fact_string);
+        std::fs::write(d.path().join("model.pkl"), legacy_wrapper(&name)).unwrap();
+        let r = scan(&[d.path().to_path_buf()], &opts()).unwrap();
+        let f = r.targets[0]
+            .files
+            .iter()
+            .find(|f| f.path == "model.pkl")
+            .unwrap();
+        assert_eq!(f.facts.joblib_array_files.len(), 1);
+        let x = f
+            .findings
+            .iter()
+            .find(|x| x.code == Code::JoblibExternalArray)
+            .unwrap();
+        assert!(
+            x.message.len() < 2 * crate::finding::MAX_MESSAGE,
+            "{}",
+            x.message.len()
+        );
     }
 
     #[test]

@@ -286,6 +286,47 @@ impl<'c, 'a> Machine<'c, 'a> {
         }
     }
 
+    /// BUILD with `state` on the stack top, which is no dtype the analysis tracks: whether it
+    /// may be a dtype all the same (anything but what a vetted call or class made fresh) given
+    /// a state `dtype.__setstate__` takes (a tuple of 7 to 9 items, a version first, integers
+    /// where the item size and alignment go) or one not readable.
+    pub(super) fn build_may_change_a_dtype(&self, state: &Value) -> Res<bool> {
+        let fresh = match self.top()? {
+            Value::Call(Some(r), _) => self.ctx.policy.makes_new_objects(r.module(), r.name()),
+            _ => false,
+        };
+        // `(version, endian, subarray, names, fields, elsize, alignment[, flags[, metadata]])`
+        // (numpy 2 refuses the shorter forms): a version, and an item size and alignment that
+        // may be integers (anything with `__index__`).
+        let int_like = |v: Option<&Value>| {
+            !matches!(
+                v,
+                None | Some(
+                    Value::Str(_)
+                        | Value::Short(_)
+                        | Value::Bytes(_)
+                        | Value::Tuple { .. }
+                        | Value::EmptyTuple
+                        | Value::Dict(_)
+                        | Value::EmptyDict
+                        | Value::None
+                )
+            )
+        };
+        let dtype_like = |items: &[Value]| {
+            (7..=9).contains(&items.len())
+                && matches!(items.first(), Some(Value::Int(_)))
+                && int_like(items.get(5))
+                && int_like(items.get(6))
+        };
+        Ok(!fresh
+            && match state {
+                Value::Tuple { .. } => dtype_like(state.items()),
+                Value::Lost | Value::Call(..) => true,
+                _ => false,
+            })
+    }
+
     /// How the array's data is laid out, or why that cannot be told. `Err` only where the
     /// loader itself fails (the load stops there).
     fn array_layout(&self, state: &Value) -> Res<Result<Layout, Unresolved>> {
@@ -376,18 +417,21 @@ impl<'c, 'a> Machine<'c, 'a> {
             Ok(n) if !escapes(n.as_bytes()) && !n.contains("://") => {
                 // Whether the scan inspected that file is told once every file is read
                 // (`scan`): here only the name is known. A wrapper inside an archive member,
-                // or one past the facts' cap, names a file no other file report stands for.
+                // a name longer than facts keep, or one past the facts' cap names a file no
+                // other file report stands for.
+                let limits = self.ctx.limits;
                 let facts = &mut self.ctx.facts.joblib_array_files;
                 if self.ctx.member.is_empty()
-                    && (facts.contains(&n) || facts.len() < self.ctx.limits.max_fact_entries)
+                    && n.len() <= limits.max_fact_string
+                    && (facts.contains(&n) || facts.len() < limits.max_fact_entries)
                 {
                     facts.insert(n);
                     return;
                 }
                 (
                     format!(
-                        "a legacy joblib NDArrayWrapper at offset {at} loads {n:?} with allow_pickle=True, a file this scan does not follow from here (inside an archive member, or past {} such names)",
-                        self.ctx.limits.max_fact_entries
+                        "a legacy joblib NDArrayWrapper at offset {at} loads {n:?} with allow_pickle=True, a file this scan does not follow from here (inside an archive member, a name over {} bytes, or past {} such names)",
+                        limits.max_fact_string, limits.max_fact_entries
                     ),
                     n,
                 )

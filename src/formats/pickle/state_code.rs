@@ -72,47 +72,6 @@ fn identifier(s: &str) -> bool {
 }
 
 impl Machine<'_, '_> {
-    /// BUILD with `state` on the stack top, which is no dtype the analysis tracks: whether it
-    /// may be a dtype all the same (anything but what a vetted call or class made fresh) given
-    /// a state `dtype.__setstate__` takes (a tuple of 7 to 9 items, a version first, integers
-    /// where the item size and alignment go) or one not readable.
-    pub(super) fn build_may_change_a_dtype(&self, state: &Value) -> super::input::Res<bool> {
-        let fresh = match self.top()? {
-            Value::Call(Some(r), _) => self.ctx.policy.makes_new_objects(r.module(), r.name()),
-            _ => false,
-        };
-        // `(version, endian, subarray, names, fields, elsize, alignment[, flags[, metadata]])`
-        // (numpy 2 refuses the shorter forms): a version, and an item size and alignment that
-        // may be integers (anything with `__index__`).
-        let int_like = |v: Option<&Value>| {
-            !matches!(
-                v,
-                None | Some(
-                    Value::Str(_)
-                        | Value::Short(_)
-                        | Value::Bytes(_)
-                        | Value::Tuple { .. }
-                        | Value::EmptyTuple
-                        | Value::Dict(_)
-                        | Value::EmptyDict
-                        | Value::None
-                )
-            )
-        };
-        let dtype_like = |items: &[Value]| {
-            (7..=9).contains(&items.len())
-                && matches!(items.first(), Some(Value::Int(_)))
-                && int_like(items.get(5))
-                && int_like(items.get(6))
-        };
-        Ok(!fresh
-            && match state {
-                Value::Tuple { .. } => dtype_like(state.items()),
-                Value::Lost | Value::Call(..) => true,
-                _ => false,
-            })
-    }
-
     /// BUILD of `target` (named `path` when the analysis knows its class) with `state`: a
     /// `_parse_arg_template` that is not scipy's own code is a dangerous call (whatever the
     /// class: `_attach_argparser_methods` may be called on any object later); one that cannot

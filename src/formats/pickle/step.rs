@@ -483,18 +483,18 @@ impl<'c, 'a> Machine<'c, 'a> {
                     let base = r.path().to_owned();
                     self.record_attrs(&base, &state);
                 }
-                if let Value::Dtype(d) = self.top()? {
+                let top = self.top()?;
+                let class = match top {
+                    Value::Call(Some(r), _) => Some(r.clone()),
+                    _ => None,
+                };
+                if let Value::Dtype(d) = top {
                     d.borrow_mut().set_state(&state);
                 } else if !self.dtype_may_have_changed && self.build_may_change_a_dtype(&state)? {
                     self.dtype_may_have_changed = true;
                 }
-                let class = match self.top()? {
-                    Value::Call(Some(r), _) => Some(r.path().to_owned()),
-                    _ => None,
-                };
-                self.state_code(class.as_deref(), &state, at);
-                if let Value::Call(Some(r), _) = self.top()? {
-                    let r = r.clone();
+                self.state_code(class.as_deref().map(|r| r.path()), &state, at);
+                if let Some(r) = class {
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
                     if let Some(wrapper) = joblib_wrapper(r.path()).filter(|_| !self.plain) {
