@@ -289,7 +289,9 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// BUILD with `state` on the stack top, which is no dtype the analysis tracks: whether it
     /// may be a dtype all the same (anything but what a vetted call or class made fresh) given
     /// a state `dtype.__setstate__` takes (a tuple of 7 to 9 items, a version first, integers
-    /// where the item size and alignment go) or one not readable.
+    /// where the item size and alignment go) or one not readable. Unlike
+    /// [`Machine::build_may_change_globals`], an instance of a class on neither list made from
+    /// nothing counts: `numpy.dtypes.Float64DType()` is numpy's one `float64` dtype.
     pub(super) fn build_may_change_a_dtype(&self, state: &Value) -> Res<bool> {
         let fresh = match self.top()? {
             Value::Call(Some(r), _) => self.ctx.policy.makes_new_objects(r.module(), r.name()),
