@@ -52,7 +52,7 @@ OUTPUT_DIRS = ("benign", "malicious", "malformed", "release")
 # use these).
 CODES = {
     "pickle-dangerous-global", "pickle-dangerous-call", "pickle-unknown-global",
-    "pickle-dynamic-global", "pickle-dunder-access", "pickle-build-on-global",
+    "pickle-dynamic-global", "pickle-dynamic-call", "pickle-dunder-access", "pickle-build-on-global",
     "pickle-extension-code", "pickle-frame-overrun", "pickle-malformed", "pickle-trailing-data",
     "polyglot", "zip-crc-mismatch", "zip-header-mismatch", "zip-duplicate-name",
     "zip-path-traversal", "zip-encrypted-flag", "zip-hidden-entry", "zip-trailing-data",

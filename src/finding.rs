@@ -135,6 +135,8 @@ codes! {
         "the pickle imports a global that is not on the allowlist of globals known to be safe in model files";
     PickleDynamicGlobal = "pickle-dynamic-global", Security, Critical, Some(502),
         "STACK_GLOBAL operands are not constant strings: the imported name is computed at load time";
+    PickleDynamicCall = "pickle-dynamic-call", Security, High, Some(502),
+        "the pickle calls what a callable not on the allowlist returned: what runs is chosen while loading";
     PickleDunderAccess = "pickle-dunder-access", Security, Critical, Some(502),
         "a global's dotted name or an attribute lookup reaches interpreter internals (dunder attributes)";
     PickleBuildOnGlobal = "pickle-build-on-global", Security, Critical, Some(502),

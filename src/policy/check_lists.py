@@ -9,7 +9,8 @@ Parses denylist.txt and allowlist.txt with the same rules as the scanner:
   * entry = `<qualified-name><TAB or 2+ spaces><reason>`;
   * qualified-name = dotted Python identifiers; in the denylist `module` alone or
     `module.*` means the whole module and its submodules; anything else is an exact
-    global, which (denylist only) also covers attribute paths below it.
+    global, which (denylist only) also covers attribute paths below it; `*.attr` (denylist
+    only) is an attribute of that name on any object.
 
 Checks (any failure makes the exit status 1):
 
@@ -21,7 +22,8 @@ Checks (any failure makes the exit status 1):
      order) inside each section;
   6. no denylist entry is redundant (already covered by another denylist entry);
   7. no allowlist entry is covered by a denylist entry (same name, inside a wildcard
-     module, or an attribute path below a denied exact name).
+     module, an attribute path below a denied exact name, or an attribute denied on any
+     object).
 
 Prints per-file and per-section counts, plus informational notes.
 """
@@ -32,6 +34,8 @@ import sys
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 NAME_RE = re.compile(rf"^{IDENT}(?:\.{IDENT})*(?:\.\*)?$")
+# `*.attr` (denylist only): an attribute of that name on any object.
+ATTR_RE = re.compile(rf"^\*\.({IDENT})$")
 ENTRY_RE = re.compile(r"^(\S+)(?:\t| {2})[ \t]*(\S.*?)\s*$")
 VERSION_RE = re.compile(r"^#\s*policy-version:\s*(\S+)\s*$")
 SECTION_RE = re.compile(r"^#\s*section:\s*(\S.*?)\s*$")
@@ -88,6 +92,9 @@ def parse(path, is_deny, errors):
             errors.append(f"{label}:{lineno}: cannot parse (need name, TAB or 2+ spaces, reason): {raw!r}")
             continue
         name, reason = m.group(1), m.group(2)
+        if is_deny and ATTR_RE.match(name):
+            entries.append(Entry(name, reason, section, lineno, wildcard_allowed=False))
+            continue
         if not NAME_RE.match(name):
             errors.append(f"{label}:{lineno}: invalid qualified name {name!r}")
             continue
@@ -164,8 +171,13 @@ def main(argv):
             errors.append(f"denylist.txt:{d.lineno}: {d.name} is redundant, already covered by "
                           f"line {other.lineno} ({other.name})")
 
-    # 7. allowlist entries covered by the denylist
+    # 7. allowlist entries covered by the denylist (or holding an attribute denied on any object)
+    deny_attrs = {d.key[2:]: d for d in deny if d.key.startswith("*.")}
     for a in allow:
+        for part in a.key.split(".")[1:]:
+            if part in deny_attrs:
+                d = deny_attrs[part]
+                errors.append(f"allowlist.txt:{a.lineno}: {a.name} is covered by denylist line {d.lineno} ({d.name})")
         for d in deny_hits(a.key):
             errors.append(f"allowlist.txt:{a.lineno}: {a.name} is covered by denylist line {d.lineno} ({d.name})")
 

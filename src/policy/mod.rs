@@ -19,6 +19,9 @@
 //!    is exactly that entry: such a helper runs nothing by being imported, only what it is
 //!    given does, so the scanner judges each use of it by its arguments. Below it
 //!    (`functools.partial.func`) or reached through another module, it stays denied.
+//!    An attribute listed as `*.name` is denied wherever it is reached: a name component
+//!    equal to it denies the path (scipy distributions' argument-parser builders are reached
+//!    under every subclass, instance and re-export).
 //! 3. Allowlist: exact paths only.
 //! 4. Everything else is [`Class::Unknown`].
 
@@ -34,6 +37,8 @@ const HIGHER_ORDER: &str = "higher-order:";
 /// argument makes) rather than a new object of its own (the reason follows; see
 /// [`Policy::makes_new_objects`]).
 const NOT_FRESH: &str = "not-fresh:";
+/// Begins a denylist entry that names an attribute on any object (`*._construct_argparser`).
+const ANY_OBJECT: &str = "*.";
 
 /// The policy's verdict on one global.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,9 +96,11 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, String> {
         let path = line[..split].trim();
         let reason = line[split..].trim();
         let path = path.strip_suffix(".*").unwrap_or(path);
-        if path.is_empty()
+        // `*.attr`: an attribute name wherever it is reached (checked where it is used).
+        let dotted = path.strip_prefix(ANY_OBJECT).unwrap_or(path);
+        if dotted.is_empty()
             || reason.is_empty()
-            || !path
+            || !dotted
                 .split('.')
                 .all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
         {
@@ -138,6 +145,11 @@ pub struct Policy {
     /// The most components and bytes any denylist key has.
     deny_parts: usize,
     deny_len: usize,
+    /// Attributes denied on any object (`*.name` entries), by name, with a filter: a path
+    /// with such a component is denied whatever it starts with (a scipy distribution is
+    /// reached as a subclass, an instance or a re-export of either).
+    deny_attrs: HashMap<String, String>,
+    deny_attr_filter: Filter,
     /// Denylist entries marked `higher-order:` (see [`Class::HigherOrder`]).
     higher_order: foldhash::HashSet<String>,
     allow: HashMap<String, String>,
@@ -174,7 +186,18 @@ impl Policy {
             .unwrap_or_else(|| "unversioned".to_owned());
         let mut higher_order = foldhash::HashSet::default();
         let mut deny_map = HashMap::default();
+        let mut deny_attrs = HashMap::default();
         for e in deny {
+            if let Some(attr) = e.path.strip_prefix(ANY_OBJECT) {
+                if attr.contains('.') || e.reason.starts_with(HIGHER_ORDER) {
+                    return Err(format!(
+                        "built-in denylist: {} must name one attribute, with a reason",
+                        e.path
+                    ));
+                }
+                deny_attrs.insert(attr.to_owned(), e.reason);
+                continue;
+            }
             let reason = match e.reason.strip_prefix(HIGHER_ORDER) {
                 Some(r) => {
                     // A whole module is never a helper: only exact names are.
@@ -190,6 +213,9 @@ impl Policy {
                 None => e.reason,
             };
             deny_map.insert(e.path, reason);
+        }
+        if let Some(e) = allow.iter().find(|e| e.path.starts_with(ANY_OBJECT)) {
+            return Err(format!("built-in allowlist: {} is no exact path", e.path));
         }
         let mut builtin_allow = foldhash::HashMap::default();
         let mut allow: HashMap<String, String> = allow
@@ -227,6 +253,8 @@ impl Policy {
                 .unwrap_or(0),
             deny_len: deny_map.keys().map(String::len).max().unwrap_or(0),
             deny: deny_map,
+            deny_attr_filter: Filter::of(deny_attrs.keys()),
+            deny_attrs,
             higher_order,
             allow_filter: Filter::of(allow.keys()),
             allow,
@@ -257,7 +285,7 @@ impl Policy {
     }
 
     pub fn denylist_len(&self) -> usize {
-        self.deny.len()
+        self.deny.len().saturating_add(self.deny_attrs.len())
     }
 
     pub fn allowlist_len(&self) -> usize {
@@ -474,6 +502,16 @@ impl Policy {
                     }
                 }
             }
+        }
+        if let Some((attr, reason)) = name
+            .split('.')
+            .filter(|c| self.deny_attr_filter.may_hold(c))
+            .find_map(|c| self.deny_attrs.get_key_value(c))
+        {
+            return Class::Denied {
+                rule: format!("{ANY_OBJECT}{attr}"),
+                reason: reason.clone(),
+            };
         }
         if let Some((rule, reason)) = helper {
             return Class::HigherOrder {
@@ -732,6 +770,54 @@ mod tests {
             p.allowlist_len()
         );
         assert_ne!(p.version(), "unversioned");
+    }
+
+    #[test]
+    fn an_attribute_denied_on_any_object_denies_each_path_holding_it_as_a_name_component() {
+        let p = policy();
+        for (module, name) in [
+            (
+                "scipy.stats._distn_infrastructure",
+                "rv_generic._construct_argparser",
+            ),
+            (
+                "scipy.stats._continuous_distns",
+                "norm_gen._attach_argparser_methods",
+            ),
+            ("mylib", "dist._attach_methods.__call__"),
+        ] {
+            match p.classify(module, name) {
+                Class::Denied { rule, .. } => assert!(rule.starts_with("*._"), "{rule}"),
+                other => panic!("{module}.{name}: {other:?}"),
+            }
+        }
+        // A component that only begins with the name is another name.
+        assert_eq!(p.classify("mylib", "x._attach_methods_v2"), Class::Unknown);
+    }
+
+    #[test]
+    fn test_runners_and_helpers_that_run_commands_or_source_are_denied() {
+        // Each ran `echo aibom-sample` under pickle.load (pytest-based ones with pytest
+        // installed): scikit-learn's runs any Python source, joblib's any command, and
+        // pytest.main imports conftest.py from any path it is handed.
+        let p = policy();
+        for (module, name) in [
+            (
+                "sklearn.utils._testing",
+                "assert_run_python_script_without_output",
+            ),
+            ("joblib.testing", "check_subprocess_call"),
+            ("pytest", "main"),
+            ("numpy._pytesttester", "PytestTester"),
+            ("pandas.util._tester", "test"),
+            ("pandas", "test"),
+            ("scipy._lib._testutils", "_test_cython_extension"),
+        ] {
+            assert!(
+                matches!(p.classify(module, name), Class::Denied { .. }),
+                "{module}.{name}"
+            );
+        }
     }
 
     #[test]

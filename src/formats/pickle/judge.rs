@@ -238,9 +238,15 @@ impl<'c, 'a> Machine<'c, 'a> {
             Value::Ref(r) => Some(r.clone()),
             // Calling a partial object calls what it wraps.
             Value::Bound { target, .. } => Some(target.clone()),
-            // A call result, or a value not kept (it may be one: call results past the memo
-            // budget are not kept): what it calls is not known.
-            Value::Call(..) | Value::Lost => None,
+            // A call result: what it calls was chosen while loading, by what made it.
+            Value::Call(made_by, _) => {
+                if let Some(r) = made_by {
+                    self.dynamic_call(r, &callee, opcode, at);
+                }
+                None
+            }
+            // A value not kept: a string, bytes, tuple or dict, which fail in the loader.
+            Value::Lost => None,
             // Calling a string or a number fails in the loader; nothing runs.
             _ => return Ok(Value::Opaque),
         };
@@ -282,6 +288,31 @@ impl<'c, 'a> Machine<'c, 'a> {
             });
         }
         Ok(v)
+    }
+
+    /// A call of what a call of `made_by` returned. What runs is chosen while loading: by a
+    /// callable on the allowlist, vetted with what it returns, it is judged there; by anything
+    /// else (`scipy._lib._uarray._backend.unpickle_function("os", "system", None)` imports any
+    /// module and walks to any attribute, on neither list) it is not known, and high. (What a
+    /// dynamic import, an extension code or such a call returned was reported where it was
+    /// made.)
+    fn dynamic_call(&mut self, made_by: &Ref, callee: &Value, opcode: &'static str, at: u64) {
+        if self.ctx.policy.classify(made_by.module(), made_by.name()) == Class::Allowed
+            || !self.first_judgement(made_by.path(), "()")
+        {
+            return;
+        }
+        let message = format!(
+            "calls {} ({opcode}): what runs is chosen while loading, by a callable not on the allowlist",
+            self.describe(callee)
+        );
+        self.ctx.report_with(
+            Code::PickleDynamicCall,
+            Code::PickleDynamicCall.default_severity(),
+            Some(at),
+            message,
+            Evidence::global(made_by.module(), made_by.name(), opcode),
+        );
     }
 
     /// A call of a higher-order helper, judged by what it is given (see [`Helper`]).

@@ -52,6 +52,7 @@ pub const MAPPINGS: &[Mapping] = &[
     mapping!(PickleDangerousCall, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(PickleUnknownGlobal, &[502], &["AML.T0011.000", "AML.T0010.003"], SUPPLY_CHAIN, SECURITY_NIST, ART15_5),
     mapping!(PickleDynamicGlobal, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
+    mapping!(PickleDynamicCall, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(PickleDunderAccess, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(PickleBuildOnGlobal, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),
     mapping!(PickleExtensionCode, &[502], CODE_ON_LOAD_ATLAS, POISONING, SECURITY_NIST, ART15_5),

@@ -332,3 +332,137 @@ fn a_distribution_state_whose_argument_parser_is_not_scipys_is_a_dangerous_call(
         assert!(f.message.contains("_parse_arg_template"), "{}", f.message);
     }
 }
+
+/// Protocol 4: `STACK_GLOBAL` of `module` and the dotted `name`.
+fn stack_global(module: &str, name: &str) -> Vec<u8> {
+    let mut b = Vec::new();
+    for s in [module, name] {
+        b.push(0x8c);
+        b.push(u8::try_from(s.len()).unwrap());
+        b.extend_from_slice(s.as_bytes());
+    }
+    b.push(0x93);
+    b
+}
+
+/// `BINUNICODE` of `s`.
+fn text(s: &str) -> Vec<u8> {
+    let mut b = vec![b'X'];
+    b.extend_from_slice(&u32::try_from(s.len()).unwrap().to_le_bytes());
+    b.extend_from_slice(s.as_bytes());
+    b
+}
+
+/// scipy's code generators reached by name: each one runs `echo aibom-sample` under
+/// `pickle.load` with scipy 1.17.1 (found by review; each was two unknown imports, medium).
+#[test]
+fn scipy_code_generators_are_denied_under_any_name_they_are_reached_by() {
+    let payload = "import os\nos.system('echo aibom-sample')\n";
+    // rv_generic._attach_argparser_methods(StrEnum("X", {"_parse_arg_template": payload})):
+    // a str subclass member is exec'd, with no BUILD anywhere.
+    let mut attach = b"\x80\x04".to_vec();
+    attach.extend(stack_global(
+        "scipy.stats._distn_infrastructure",
+        "rv_generic._attach_argparser_methods",
+    ));
+    attach.extend(stack_global("enum", "StrEnum"));
+    attach.extend(text("X"));
+    attach.push(b'}');
+    attach.extend(text("_parse_arg_template"));
+    attach.extend(text(payload));
+    attach.extend_from_slice(b"s\x86R\x85R.");
+    // _nonlin_wrapper(name, Anderson) formats `name` into the source it execs.
+    let mut nonlin = b"\x80\x04".to_vec();
+    nonlin.extend(stack_global("scipy.optimize._nonlin", "_nonlin_wrapper"));
+    nonlin.extend(text(
+        "x(F, xin, iter=None, **kw):\n    pass\n__import__('os').system('echo aibom-sample')\ndef y",
+    ));
+    nonlin.extend(stack_global("scipy.optimize._nonlin", "Anderson"));
+    nonlin.extend_from_slice(b"\x86R.");
+    for bytes in [attach, nonlin] {
+        let s = scan(&bytes);
+        assert!(
+            s.codes.contains(&Code::PickleDangerousGlobal),
+            "{:?}",
+            s.findings
+        );
+        assert!(
+            s.codes.contains(&Code::PickleDangerousCall),
+            "{:?}",
+            s.findings
+        );
+    }
+    // Under a subclass, an instance or another module's name for either.
+    for (module, name) in [
+        (
+            "scipy.stats._continuous_distns",
+            "norm_gen._construct_argparser",
+        ),
+        ("scipy.stats", "norm._attach_argparser_methods"),
+        ("sklearn.utils.fixes", "randint._attach_methods"),
+    ] {
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global(module, name));
+        b.extend_from_slice(b")R.");
+        let s = scan(&b);
+        let f = s.finding(Code::PickleDangerousCall);
+        assert_eq!(f.severity, Severity::Critical, "{name}");
+        assert!(
+            f.message.contains("scipy.stats distribution method"),
+            "{}",
+            f.message
+        );
+    }
+}
+
+/// `unpickle_function("os", "system", None)("echo aibom-sample")`: a helper that imports
+/// any object by name, then a call of what it returned. Denied by name, and the call of
+/// the result is high for any helper on neither list.
+#[test]
+fn a_call_of_what_a_callable_not_on_the_allowlist_returned_is_high() {
+    let resolve_then_call = |module: &str, name: &str| {
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global(module, name));
+        b.extend(text("os"));
+        b.extend(text("system"));
+        b.extend_from_slice(b"N\x87R");
+        b.extend(text("echo aibom-sample"));
+        b.extend_from_slice(b"\x85R.");
+        scan(&b)
+    };
+    let s = resolve_then_call("scipy._lib._uarray._backend", "unpickle_function");
+    assert!(
+        s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+    assert!(
+        s.codes.contains(&Code::PickleDynamicCall),
+        "{:?}",
+        s.findings
+    );
+    let s = resolve_then_call("mylib", "resolve");
+    assert_eq!(
+        s.codes,
+        vec![Code::PickleUnknownGlobal, Code::PickleDynamicCall],
+        "{:?}",
+        s.findings
+    );
+    let f = s.finding(Code::PickleDynamicCall);
+    assert_eq!(f.severity, Severity::High);
+    assert!(
+        f.message.contains("the result of calling mylib.resolve"),
+        "{}",
+        f.message
+    );
+    // What a callable on the allowlist returned is judged where it was made.
+    let mut b = b"\x80\x04".to_vec();
+    b.extend(stack_global("collections", "OrderedDict"));
+    b.extend_from_slice(b")R)R.");
+    let s = scan(&b);
+    assert!(
+        !s.codes.contains(&Code::PickleDynamicCall),
+        "{:?}",
+        s.findings
+    );
+}
