@@ -796,7 +796,7 @@ mod tests {
     }
 
     #[test]
-    fn test_runners_and_helpers_that_run_commands_or_source_are_denied() {
+    fn test_helpers_and_file_and_network_io_of_scipy_and_sklearn_are_denied() {
         // Each ran `echo aibom-sample` under pickle.load (pytest-based ones with pytest
         // installed): scikit-learn's runs any Python source, joblib's any command, and
         // pytest.main imports conftest.py from any path it is handed.
@@ -812,6 +812,11 @@ mod tests {
             ("pandas.util._tester", "test"),
             ("pandas", "test"),
             ("scipy._lib._testutils", "_test_cython_extension"),
+            // Files at any path and the network (hb_write wrote a .pth line that runs).
+            ("scipy.io._harwell_boeing.hb", "hb_write"),
+            ("scipy.io.matlab._mio", "savemat"),
+            ("sklearn.datasets", "fetch_openml"),
+            ("sklearn.datasets._base", "clear_data_home"),
         ] {
             assert!(
                 matches!(p.classify(module, name), Class::Denied { .. }),

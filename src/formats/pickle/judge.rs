@@ -291,19 +291,22 @@ impl<'c, 'a> Machine<'c, 'a> {
     }
 
     /// A call of what a call of `made_by` returned. What runs is chosen while loading: by a
-    /// callable on the allowlist, vetted with what it returns, it is judged there; by anything
-    /// else (`scipy._lib._uarray._backend.unpickle_function("os", "system", None)` imports any
-    /// module and walks to any attribute, on neither list) it is not known, and high. (What a
-    /// dynamic import, an extension code or such a call returned was reported where it was
-    /// made.)
+    /// callable on the allowlist vetted to make new objects, it is judged there; by anything
+    /// else it is not known, and high: `scipy._lib._uarray._backend.unpickle_function("os",
+    /// "system", None)` imports any module and walks to any attribute, and `numpy.object_(f)`,
+    /// allowed but marked `not-fresh:`, is `f` itself. (What a dynamic import, an extension
+    /// code or such a call returned was reported where it was made.)
     fn dynamic_call(&mut self, made_by: &Ref, callee: &Value, opcode: &'static str, at: u64) {
-        if self.ctx.policy.classify(made_by.module(), made_by.name()) == Class::Allowed
+        if self
+            .ctx
+            .policy
+            .makes_new_objects(made_by.module(), made_by.name())
             || !self.first_judgement(made_by.path(), "()")
         {
             return;
         }
         let message = format!(
-            "calls {} ({opcode}): what runs is chosen while loading, by a callable not on the allowlist",
+            "calls {} ({opcode}): what runs is chosen while loading, by a callable not vetted to make new objects",
             self.describe(callee)
         );
         self.ctx.report_with(

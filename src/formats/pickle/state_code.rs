@@ -9,8 +9,9 @@
 
 use super::joblib::{Attr, attr};
 use super::machine::Machine;
-use super::value::Value;
+use super::value::{Ref, Value};
 use crate::finding::{Code, Evidence, Severity};
+use crate::policy::Class;
 
 /// The state key scipy's distributions `exec`.
 const TEMPLATE_KEY: &str = "_parse_arg_template";
@@ -72,12 +73,21 @@ fn identifier(s: &str) -> bool {
 }
 
 impl Machine<'_, '_> {
-    /// BUILD of `target` (named `path` when the analysis knows its class) with `state`: a
-    /// `_parse_arg_template` that is not scipy's own code is a dangerous call (whatever the
-    /// class: `_attach_argparser_methods` may be called on any object later); one that cannot
-    /// be read, on a scipy class, fails closed.
-    pub(super) fn state_code(&mut self, path: Option<&str>, state: &Value, at: u64) {
-        let scipy = path.is_some_and(|p| p.starts_with("scipy."));
+    /// BUILD with `state` of an object (what `class` made or returned, when the analysis
+    /// knows): a `_parse_arg_template` that is not scipy's own code is a dangerous call
+    /// (whatever the class: `_attach_argparser_methods` may be called on any object later);
+    /// one that cannot be read fails closed on a scipy class, and on what an allowed callable
+    /// marked `not-fresh:` returned, which may be any object the file holds
+    /// (`numpy.object_(scipy.stats.norm)` is `scipy.stats.norm`).
+    pub(super) fn state_code(&mut self, class: Option<&Ref>, state: &Value, at: u64) {
+        let path = class.map(Ref::path);
+        let may_be_scipy = || {
+            class.is_some_and(|r| {
+                r.path().starts_with("scipy.")
+                    || (!self.ctx.policy.makes_new_objects(r.module(), r.name())
+                        && self.ctx.policy.classify(r.module(), r.name()) == Class::Allowed)
+            })
+        };
         let (severity, message, actual) = match attr(state, TEMPLATE_KEY) {
             Attr::Missing => return,
             Attr::Set(v) => match v.text() {
@@ -100,11 +110,15 @@ impl Machine<'_, '_> {
                     self.describe(&v),
                 ),
             },
-            Attr::Unknown if scipy => (
+            Attr::Unknown if may_be_scipy() => (
                 Severity::High,
                 format!(
                     "BUILD gives {} a state that cannot be read whole: its {TEMPLATE_KEY}, which scipy.stats distributions exec() when unpickled, is not known",
-                    path.unwrap_or("an object")
+                    match path {
+                        Some(p) if p.starts_with("scipy.") => p.to_owned(),
+                        Some(p) => format!("what {p} returned (any object the file holds)"),
+                        None => "an object".to_owned(),
+                    }
                 ),
                 "a state not kept whole".to_owned(),
             ),

@@ -493,7 +493,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 } else if !self.dtype_may_have_changed && self.build_may_change_a_dtype(&state)? {
                     self.dtype_may_have_changed = true;
                 }
-                self.state_code(class.as_deref().map(|r| r.path()), &state, at);
+                self.state_code(class.as_deref(), &state, at);
                 if let Some(r) = class {
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);

@@ -466,3 +466,48 @@ fn a_call_of_what_a_callable_not_on_the_allowlist_returned_is_high() {
         s.findings
     );
 }
+
+/// `numpy.object_(x)` is `x` (allowed, marked `not-fresh:`): what it hands back was not made
+/// by it. Found by review: a resolver's result passed through it was called unreported, and
+/// a scipy distribution passed through it took a BUILD state not read whole (both ran
+/// `echo aibom-sample` under `pickle.load`).
+#[test]
+fn what_an_allowed_callable_that_returns_its_argument_returned_is_not_vetted() {
+    let mut b = b"\x80\x04".to_vec();
+    b.extend(stack_global("numpy", "object_"));
+    b.extend(stack_global("mylib", "resolve"));
+    b.extend(text("os"));
+    b.extend(text("system"));
+    b.extend_from_slice(b"\x86R\x85R");
+    b.extend(text("echo aibom-sample"));
+    b.extend_from_slice(b"\x85R.");
+    let s = scan(&b);
+    assert_eq!(s.finding(Code::PickleDynamicCall).severity, Severity::High);
+    // BUILD on numpy.object_(scipy.stats.norm) with a state made by a call: not readable.
+    let mut b = b"\x80\x04".to_vec();
+    b.extend(stack_global("numpy", "object_"));
+    b.extend(stack_global("scipy.stats", "norm"));
+    b.extend_from_slice(b"\x85R");
+    b.extend(stack_global("mylib", "state"));
+    b.extend_from_slice(b")Rb.");
+    let s = scan(&b);
+    let f = s.finding(Code::PickleDangerousCall);
+    assert_eq!(f.severity, Severity::High, "{:?}", s.findings);
+    assert!(
+        f.message.contains("what numpy.object_ returned"),
+        "{}",
+        f.message
+    );
+    // The same BUILD on an object an allowed class made fresh is not judged so.
+    let mut b = b"\x80\x04".to_vec();
+    b.extend(stack_global("collections", "OrderedDict"));
+    b.extend_from_slice(b")R");
+    b.extend(stack_global("mylib", "state"));
+    b.extend_from_slice(b")Rb.");
+    let s = scan(&b);
+    assert!(
+        !s.codes.contains(&Code::PickleDangerousCall),
+        "{:?}",
+        s.findings
+    );
+}
