@@ -335,14 +335,7 @@ fn a_distribution_state_whose_argument_parser_is_not_scipys_is_a_dangerous_call(
 
 /// Protocol 4: `STACK_GLOBAL` of `module` and the dotted `name`.
 fn stack_global(module: &str, name: &str) -> Vec<u8> {
-    let mut b = Vec::new();
-    for s in [module, name] {
-        b.push(0x8c);
-        b.push(u8::try_from(s.len()).unwrap());
-        b.extend_from_slice(s.as_bytes());
-    }
-    b.push(0x93);
-    b
+    [su(module), su(name), vec![0x93]].concat()
 }
 
 /// `BINUNICODE` of `s`.

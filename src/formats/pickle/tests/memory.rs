@@ -653,11 +653,6 @@ fn bytes_memoized_past_the_budget_and_loaded_again_are_scanned_once() {
     );
 }
 
-/// `\x8c` + `s` (SHORT_BINUNICODE).
-fn su(s: &str) -> Vec<u8> {
-    [&[0x8c, s.len() as u8][..], s.as_bytes()].concat()
-}
-
 /// Every part of a machine's memory at its limit at once (as review built it with the
 /// default limits: 101 MB): references pinned in the memo, long strings memoized, dicts with
 /// a joblib wrapper's reserve open, a deep stack, a million MARKs; then a payload.

@@ -114,6 +114,11 @@ fn sorted(codes: &[Code]) -> Vec<Code> {
     v
 }
 
+/// `\x8c` + `s` (SHORT_BINUNICODE).
+fn su(s: &str) -> Vec<u8> {
+    [&[0x8c, s.len() as u8][..], s.as_bytes()].concat()
+}
+
 /// `LONG_BINPUT i`.
 fn put(i: u32) -> Vec<u8> {
     [b"r".as_slice(), &i.to_le_bytes()].concat()
