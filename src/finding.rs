@@ -136,7 +136,7 @@ codes! {
     PickleDynamicGlobal = "pickle-dynamic-global", Security, Critical, Some(502),
         "STACK_GLOBAL operands are not constant strings: the imported name is computed at load time";
     PickleDynamicCall = "pickle-dynamic-call", Security, High, Some(502),
-        "the pickle calls what a callable not on the allowlist returned: what runs is chosen while loading";
+        "the pickle calls what a callable not on the allowlist returned, or hands what a function on neither list returned to another callable: what runs is chosen while loading";
     PickleDunderAccess = "pickle-dunder-access", Security, Critical, Some(502),
         "a global's dotted name or an attribute lookup reaches interpreter internals (dunder attributes)";
     PickleBuildOnGlobal = "pickle-build-on-global", Security, Critical, Some(502),

@@ -826,6 +826,44 @@ mod tests {
     }
 
     #[test]
+    fn writers_under_any_class_and_importers_that_call_what_they_name_are_denied() {
+        // Found by review 31: each ran `echo aibom-sample` under pickle.load (the writers
+        // wrote a .pth line that runs at the next start), each was medium before.
+        let p = policy();
+        for (module, name) in [
+            ("hydra._internal.instantiate._instantiate2", "instantiate"),
+            ("hydra.utils", "instantiate"),
+            ("hydra.core.plugins", "instantiate"),
+            ("hydra.utils", "_locate"),
+            ("numpy", "bytes_.tofile"),
+            ("numpy", "recarray.tofile"),
+            ("numpy._core.records", "recarray.dump"),
+            ("numpy.ma", "MaskedArray.dump"),
+            ("pandas.core.series", "Series.to_csv"),
+            ("pandas.core.series", "Series.to_pickle"),
+            ("pandas.io.formats.style", "Styler.to_html"),
+            ("pathlib._local", "Path.write_text"),
+            ("tracemalloc", "Snapshot.load"),
+            ("omegaconf", "OmegaConf.save"),
+            ("scipy._lib.array_api_compat._internal", "clone_module"),
+            ("scipy._lib.array_api_compat.numpy", "clone_module"),
+            ("numpy.lib._utils_impl", "_makenamedict"),
+        ] {
+            assert!(
+                matches!(p.classify(module, name), Class::Denied { .. }),
+                "{module}.{name}"
+            );
+        }
+        // The classes themselves, and a name that only begins with a writer's, are not.
+        assert_eq!(
+            p.classify("pandas.core.series", "Series"),
+            Class::Unknown,
+            "pandas.core.series.Series"
+        );
+        assert_eq!(p.classify("mylib", "x.to_csv_path"), Class::Unknown);
+    }
+
+    #[test]
     fn a_denied_module_or_object_reached_under_another_modules_name_is_denied() {
         // Found by review: each was medium, and each runs code when loaded.
         let p = policy();

@@ -266,6 +266,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             );
         }
         self.wrapper_call(r.as_deref(), &args, opcode, at)?;
+        self.handed_results(r.as_deref(), &args, opcode, at);
         let Some(r) = r else {
             return Ok(Value::Call(None, Made::Call));
         };
@@ -316,6 +317,73 @@ impl<'c, 'a> Machine<'c, 'a> {
             message,
             Evidence::global(made_by.module(), made_by.name(), opcode),
         );
+    }
+
+    /// Whether what a call of `r` returned may be any object the file holds, not a new one
+    /// of a class of its own: a function on neither list (by its name: a class is
+    /// capitalised, a function is not), or an allowed callable marked `not-fresh:`
+    /// (`numpy.object_(x)` is `x`). Not a callable vetted to make new objects, and not a
+    /// Cython class's unpickle helper (`__pyx_unpickle_X(type, checksum, state)` is
+    /// `X.__new__(type)`, a new instance of `X` or a subclass; see [`Machine::evaluate`]).
+    pub(super) fn returns_any_object(&self, r: &Ref) -> bool {
+        let (module, name) = (r.module(), r.name());
+        if self.ctx.policy.makes_new_objects(module, name) {
+            return false;
+        }
+        let last = name.rsplit('.').next().unwrap_or(name);
+        match self.ctx.policy.classify(module, name) {
+            Class::Unknown => {
+                !last.starts_with("__pyx_unpickle_")
+                    && last
+                        .trim_start_matches('_')
+                        .chars()
+                        .next()
+                        .is_some_and(|c| !c.is_ascii_uppercase())
+            }
+            Class::Allowed => true,
+            _ => false,
+        }
+    }
+
+    /// What a callable returned that may be any object the file holds (a function on
+    /// neither list, by its lower-case name, or an allowed one marked `not-fresh:`), handed
+    /// as an argument to a callable that may call it: high, as a call of it would be. Found
+    /// by review: `dict.get(ns, "system")`, on a namespace `clone_module("os", ns)` filled,
+    /// handed to `heapq.nsmallest(1, ["echo ..."], f)` ran it with nothing above medium. A
+    /// class on neither list (`mylib.Color(1)`, capitalised) makes an instance of its own,
+    /// and a callable vetted to make new objects is inert with what it is given; neither
+    /// is reported.
+    fn handed_results(
+        &mut self,
+        callee: Option<&Ref>,
+        args: &Value,
+        opcode: &'static str,
+        at: u64,
+    ) {
+        if callee.is_some_and(|c| self.ctx.policy.makes_new_objects(c.module(), c.name())) {
+            return;
+        }
+        for v in args_of(args) {
+            let Value::Call(Some(made_by), Made::Call) = v else {
+                continue;
+            };
+            if !self.returns_any_object(made_by) || !self.first_judgement(made_by.path(), "(arg)") {
+                continue;
+            }
+            let (module, name) = (made_by.module(), made_by.name());
+            let message = format!(
+                "hands {} to {} as an argument ({opcode}): what it is was chosen while loading, and a callable that calls its arguments runs it",
+                self.describe(v),
+                callee.map_or("a callable not resolved", Ref::path)
+            );
+            self.ctx.report_with(
+                Code::PickleDynamicCall,
+                Code::PickleDynamicCall.default_severity(),
+                Some(at),
+                message,
+                Evidence::global(module, name, opcode),
+            );
+        }
     }
 
     /// A call of a higher-order helper, judged by what it is given (see [`Helper`]).
@@ -707,6 +775,16 @@ impl<'c, 'a> Machine<'c, 'a> {
                     .is_some_and(|n| n.starts_with("__pyx_unpickle_")) =>
             {
                 return Ok(Value::Call(Some(r.clone()), self.made_by_new(r)));
+            }
+            // `__generator_ctor(name, ctor)` and `__randomstate_ctor(name, ctor)` call
+            // `ctor(name)` (the legacy path numpy 1 wrote): judged as that call.
+            "numpy.random._pickle.__generator_ctor" | "numpy.random._pickle.__randomstate_ctor"
+                if args.len() > 1 =>
+            {
+                if let Some(ctor) = args.get(1) {
+                    let name = tuple(args.get(..1).unwrap_or_default(), self.container_budget());
+                    self.call_judged(ctor.clone(), name, opcode, at)?;
+                }
             }
             p if is_loader(p) => {
                 self.nested(&path, args.first(), opcode, at)?;

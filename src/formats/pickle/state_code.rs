@@ -9,7 +9,7 @@
 
 use super::joblib::{Attr, attr};
 use super::machine::Machine;
-use super::value::{Ref, Value};
+use super::value::{Made, Ref, Value};
 use crate::finding::{Code, Evidence, Severity};
 use crate::policy::Class;
 
@@ -72,18 +72,34 @@ fn identifier(s: &str) -> bool {
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
+/// `rv_generic.__setstate__` is `self.__dict__.update(state)`, then the `exec`: a state that
+/// `dict.update` refuses (a number, `None`, a string or bytes, a tuple holding a number or
+/// `None`: no key-value pair) raises before it. numpy's array state `(1, shape, dtype,
+/// fortran, data)` is one.
+fn update_fails(state: &Value) -> bool {
+    match state {
+        Value::Int(_) | Value::None | Value::Str(_) | Value::Short(_) | Value::Bytes(_) => true,
+        Value::Tuple { items, .. } => items
+            .iter()
+            .any(|v| matches!(v, Value::Int(_) | Value::None)),
+        _ => false,
+    }
+}
+
 impl Machine<'_, '_> {
     /// BUILD with `state` of an object (what `class` made or returned, when the analysis
     /// knows): a `_parse_arg_template` that is not scipy's own code is a dangerous call
     /// (whatever the class: `_attach_argparser_methods` may be called on any object later);
-    /// one that cannot be read fails closed on a scipy class, and on what an allowed callable
-    /// marked `not-fresh:` returned, which may be any object the file holds
-    /// (`numpy.object_(scipy.stats.norm)` is `scipy.stats.norm`).
-    pub(super) fn state_code(&mut self, class: Option<&Ref>, state: &Value, at: u64) {
-        let path = class.map(Ref::path);
+    /// one that cannot be read fails closed on a scipy class, and on what may be any object
+    /// the file holds: what an allowed callable marked `not-fresh:` returned
+    /// (`numpy.object_(scipy.stats.norm)` is `scipy.stats.norm`), and what a function on
+    /// neither list returned (`dict.get({}, "x", scipy.stats.norm)`, found by review).
+    pub(super) fn state_code(&mut self, class: Option<(&Ref, Made)>, state: &Value, at: u64) {
+        let path = class.map(|(r, _)| r.path());
         let may_be_scipy = || {
-            class.is_some_and(|r| {
+            class.is_some_and(|(r, made)| {
                 r.path().starts_with("scipy.")
+                    || (made == Made::Call && self.returns_any_object(r) && !update_fails(state))
                     || (!self.ctx.policy.makes_new_objects(r.module(), r.name())
                         && self.ctx.policy.classify(r.module(), r.name()) == Class::Allowed)
             })

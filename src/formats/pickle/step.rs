@@ -485,7 +485,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                 }
                 let top = self.top()?;
                 let class = match top {
-                    Value::Call(Some(r), _) => Some(r.clone()),
+                    Value::Call(Some(r), made) => Some((r.clone(), *made)),
                     _ => None,
                 };
                 if let Value::Dtype(d) = top {
@@ -493,8 +493,8 @@ impl<'c, 'a> Machine<'c, 'a> {
                 } else if !self.dtype_may_have_changed && self.build_may_change_a_dtype(&state)? {
                     self.dtype_may_have_changed = true;
                 }
-                self.state_code(class.as_deref(), &state, at);
-                if let Some(r) = class {
+                self.state_code(class.as_ref().map(|(r, m)| (&**r, *m)), &state, at);
+                if let Some((r, _)) = class {
                     // BUILD calls the object's __setstate__ (or sets its attributes).
                     self.record_call(&format!("{}.__setstate__", r.path()), "BUILD", at);
                     if let Some(wrapper) = joblib_wrapper(r.path()).filter(|_| !self.plain) {

@@ -504,3 +504,109 @@ fn what_an_allowed_callable_that_returns_its_argument_returned_is_not_vetted() {
         s.findings
     );
 }
+
+/// `heapq.nsmallest(1, ["echo aibom-sample"], f)` with `f` what a function on neither list
+/// returned: nsmallest calls `f` on each item. Found by review 31 (`f` was
+/// `dict.get(ns, "system")` on a namespace `clone_module("os", ns)` filled; it ran).
+#[test]
+fn what_a_function_on_neither_list_returned_handed_as_an_argument_is_high() {
+    let handed = |maker: (&str, &str), callee: (&str, &str)| {
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global(callee.0, callee.1));
+        b.extend_from_slice(b"(K\x01]");
+        b.extend(text("echo aibom-sample"));
+        b.push(b'a');
+        b.extend(stack_global(maker.0, maker.1));
+        b.extend(text("system"));
+        b.extend_from_slice(b"\x85RtR.");
+        scan(&b)
+    };
+    let s = handed(("mylib", "fetch"), ("heapq", "nsmallest"));
+    let f = s.finding(Code::PickleDynamicCall);
+    assert_eq!(f.severity, Severity::High, "{:?}", s.findings);
+    assert!(
+        f.message
+            .contains("hands the result of calling mylib.fetch to heapq.nsmallest"),
+        "{}",
+        f.message
+    );
+    // A class on neither list makes an instance of its own (an enum member, say), and a
+    // callable vetted to make new objects is inert with what it is given.
+    for (maker, callee) in [
+        (("mylib", "Color"), ("heapq", "nsmallest")),
+        (("mylib", "fetch"), ("collections", "OrderedDict")),
+    ] {
+        let s = handed(maker, callee);
+        assert!(
+            !s.codes.contains(&Code::PickleDynamicCall),
+            "{maker:?} {callee:?}: {:?}",
+            s.findings
+        );
+    }
+}
+
+/// numpy's `__generator_ctor(name, ctor)` and `__randomstate_ctor(name, ctor)` (allowed)
+/// return `Generator(ctor(name))`: the call of `ctor` is judged. Found by review 31: a
+/// resolved `os.system` handed to it as `ctor` ran.
+#[test]
+fn numpy_random_state_constructors_are_judged_by_the_callable_they_call() {
+    for ctor in ["__generator_ctor", "__randomstate_ctor"] {
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global("numpy.random._pickle", ctor));
+        b.extend(text("echo aibom-sample"));
+        b.extend(stack_global("mylib", "resolve"));
+        b.extend(text("os"));
+        b.extend(text("system"));
+        b.extend_from_slice(b"\x86R\x86R.");
+        let s = scan(&b);
+        let f = s.finding(Code::PickleDynamicCall);
+        assert_eq!(f.severity, Severity::High, "{ctor}: {:?}", s.findings);
+        assert!(f.message.contains("mylib.resolve"), "{}", f.message);
+        // What numpy 1 wrote: a bit generator's name and numpy's own constructor.
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global("numpy.random._pickle", ctor));
+        b.extend(text("PCG64"));
+        b.extend(stack_global("numpy.random._pickle", "__bit_generator_ctor"));
+        b.extend_from_slice(b"\x86R.");
+        let s = scan(&b);
+        assert!(s.codes.is_empty(), "{ctor}: {:?}", s.findings);
+    }
+}
+
+/// `dict.get({}, "x", scipy.stats.norm)` is `norm` itself: a BUILD on what a function on
+/// neither list returned, with a state not read whole, may set the `_parse_arg_template`
+/// scipy execs. Found by review 31 (it ran under pickle.load, joblib.load and
+/// numpy.load). A state `dict.update` refuses (numpy's array state starts with a number)
+/// runs nothing: numpy 0's `numpy.core._internal._reconstruct` writes one.
+#[test]
+fn a_build_on_what_a_function_on_neither_list_returned_with_an_unread_state_fails_closed() {
+    let built = |maker: (&str, &str), state: &[u8]| {
+        let mut b = b"\x80\x04".to_vec();
+        b.extend(stack_global(maker.0, maker.1));
+        b.extend(text("x"));
+        b.extend_from_slice(b"\x85R");
+        b.extend_from_slice(state);
+        b.extend_from_slice(b"b.");
+        scan(&b)
+    };
+    let made_state = [stack_global("builtins", "dict"), b")R".to_vec()].concat();
+    let s = built(("mylib", "get"), &made_state);
+    let f = s.finding(Code::PickleDangerousCall);
+    assert_eq!(f.severity, Severity::High, "{:?}", s.findings);
+    assert!(
+        f.message.contains("what mylib.get returned"),
+        "{}",
+        f.message
+    );
+    for (maker, state) in [
+        (("mylib", "get"), b"(K\x01)N\x89C\x00t".to_vec()),
+        (("mylib", "Thing"), made_state.clone()),
+    ] {
+        let s = built(maker, &state);
+        assert!(
+            !s.codes.contains(&Code::PickleDangerousCall),
+            "{maker:?}: {:?}",
+            s.findings
+        );
+    }
+}
