@@ -39,18 +39,38 @@ SKIP = {
     "__mp_main__", "pydoc_data", "ensurepip", "venv", "lib2to3",
 }
 PACKAGES = ["numpy", "scipy", "sklearn", "pandas", "joblib"]
+# Other packages installed beside them are walked too (their dependencies: narwhals re-exports
+# operator.attrgetter and importlib.import_module), but not the installer's own.
+NOT_WALKED = {"pip", "setuptools", "_distutils_hack", "pkg_resources", "wheel"}
+
+
+def installed_packages():
+    import importlib.metadata as md
+    names = set()
+    for dist in md.distributions():
+        top = dist.read_text("top_level.txt")
+        if top:
+            names.update(t.strip() for t in top.split() if t.strip())
+        else:
+            for f in dist.files or []:
+                parts = f.parts
+                if len(parts) > 1 and parts[1] == "__init__.py":
+                    names.add(parts[0])
+    return sorted(n for n in names if n.isidentifier() and n not in NOT_WALKED
+                  and n not in PACKAGES and n not in SKIP)
 BATCH = 2000
 
 
 def import_everything():
     warnings.simplefilter("ignore")
     names = sorted(n for n in sys.stdlib_module_names if n not in SKIP)
-    for n in names + PACKAGES:
+    walked = PACKAGES + installed_packages()
+    for n in names + walked:
         try:
             importlib.import_module(n)
         except BaseException:
             pass
-    for p in PACKAGES:
+    for p in walked:
         mod = sys.modules.get(p)
         if mod is None or not hasattr(mod, "__path__"):
             continue
@@ -71,9 +91,38 @@ def own_name(v):
     return None
 
 
-def aliases():
+def denied_objects(denied_names):
+    """{id(object): (module, name)} of each exact denylist entry that resolves here to a class
+    or function whose own name is not that entry (`types.FunctionType` is `builtins.function`):
+    its other names are found by identity."""
+    out = {}
+    for entry in denied_names:
+        if entry.startswith("*.") or entry.endswith(".*"):
+            continue
+        parts = entry.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            mod = sys.modules.get(".".join(parts[:i]))
+            if mod is None:
+                continue
+            v = mod
+            try:
+                for a in parts[i:]:
+                    v = getattr(v, a)
+            except Exception:
+                break
+            if callable(v) and not isinstance(v, types.ModuleType):
+                own = own_name(v)
+                key = (".".join(parts[:i]), ".".join(parts[i:]))
+                if own != key:
+                    out.setdefault(id(v), key)
+            break
+    return out
+
+
+def aliases(by_identity):
     """((module, attribute), kind, target) for every module attribute that is another name:
-    kind "module" with the module's name, or "object" with its own (module, qualname)."""
+    kind "module" with the module's name, or "object" with its own (module, qualname), or the
+    denylist entry it is (by identity)."""
     out = set()
     for mname, mod in sorted(sys.modules.items()):
         if not isinstance(mod, types.ModuleType) or mname.split(".")[0] in SKIP:
@@ -95,6 +144,9 @@ def aliases():
                     target = None
                 if target and target != (mname, a):
                     out.add(((mname, a), "object", target))
+                entry = by_identity.get(id(v))
+                if entry and entry != (mname, a):
+                    out.add(((mname, a), "object", entry))
     return sorted(out)
 
 
@@ -138,9 +190,9 @@ def main():
     aibom = sys.argv[1]
     printing = "--print" in sys.argv[2:]
     import_everything()
-    found = aliases()
     denied_names = [ln.split()[0] for ln in open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "denylist.txt"))
                     if ln.strip() and not ln.startswith("#")]
+    found = aliases(denied_objects(denied_names))
     # Objects: the alias and the object's own name.
     objects = [(p, t) for p, k, t in found if k == "object"]
     modules = [(p, t) for p, k, t in found if k == "module"]

@@ -848,6 +848,20 @@ mod tests {
             ("scipy._lib.array_api_compat._internal", "clone_module"),
             ("scipy._lib.array_api_compat.numpy", "clone_module"),
             ("numpy.lib._utils_impl", "_makenamedict"),
+            // Review 31, second round: string-named method calls, a call trampoline, a
+            // deprecated shim module, an unbound method that calls what its object holds,
+            // and other names found by identity in packages installed beside the libraries.
+            ("pandas.core.apply", "Apply._apply_str"),
+            ("pandas.core.common", "apply_if_callable"),
+            ("pandas.core.series", "Series.apply"),
+            ("pandas.core.series", "Series.transform"),
+            ("scipy.io.netcdf", "netcdf_file"),
+            (
+                "sklearn.preprocessing._function_transformer",
+                "FunctionTransformer.transform",
+            ),
+            ("narwhals._spark_like.utils", "attrgetter"),
+            ("dataclasses", "FunctionType"),
         ] {
             assert!(
                 matches!(p.classify(module, name), Class::Denied { .. }),

@@ -266,7 +266,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             );
         }
         self.wrapper_call(r.as_deref(), &args, opcode, at)?;
-        self.handed_results(r.as_deref(), &args, opcode, at);
+        self.handed_results(r.as_deref(), args_of(&args), opcode, at);
         let Some(r) = r else {
             return Ok(Value::Call(None, Made::Call));
         };
@@ -353,17 +353,17 @@ impl<'c, 'a> Machine<'c, 'a> {
     /// class on neither list (`mylib.Color(1)`, capitalised) makes an instance of its own,
     /// and a callable vetted to make new objects is inert with what it is given; neither
     /// is reported.
-    fn handed_results(
+    pub(super) fn handed_results(
         &mut self,
         callee: Option<&Ref>,
-        args: &Value,
+        args: &[Value],
         opcode: &'static str,
         at: u64,
     ) {
         if callee.is_some_and(|c| self.ctx.policy.makes_new_objects(c.module(), c.name())) {
             return;
         }
-        for v in args_of(args) {
+        for v in args {
             let Value::Call(Some(made_by), Made::Call) = v else {
                 continue;
             };
@@ -689,7 +689,10 @@ impl<'c, 'a> Machine<'c, 'a> {
             "copyreg._reconstructor"
             | "copy_reg._reconstructor"
             | "copyreg.__newobj__"
-            | "copyreg.__newobj_ex__" => {
+            | "copyreg.__newobj_ex__"
+            | "sklearn.metrics._dist_metrics.newObj"
+            | "sklearn.neighbors._dist_metrics.newObj"
+            | "sklearn.neighbors.dist_metrics.newObj" => {
                 if let Some(Value::Ref(cls)) = args.first() {
                     let made = match (path.as_str(), args) {
                         (
@@ -700,7 +703,15 @@ impl<'c, 'a> Machine<'c, 'a> {
                         {
                             Made::Instance
                         }
-                        ("copyreg.__newobj__", [_]) => self.made_by_new(cls),
+                        // scikit-learn's distance metrics pickle as `newObj(cls)`, which is
+                        // `cls.__new__(cls)`.
+                        (
+                            "copyreg.__newobj__"
+                            | "sklearn.metrics._dist_metrics.newObj"
+                            | "sklearn.neighbors._dist_metrics.newObj"
+                            | "sklearn.neighbors.dist_metrics.newObj",
+                            [_],
+                        ) => self.made_by_new(cls),
                         _ => Made::Call,
                     };
                     return Ok(Value::Call(Some(cls.clone()), made));

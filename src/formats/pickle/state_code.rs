@@ -75,7 +75,8 @@ fn identifier(s: &str) -> bool {
 /// `rv_generic.__setstate__` is `self.__dict__.update(state)`, then the `exec`: a state that
 /// `dict.update` refuses (a number, `None`, a string or bytes, a tuple holding a number or
 /// `None`: no key-value pair) raises before it. numpy's array state `(1, shape, dtype,
-/// fortran, data)` is one.
+/// fortran, data)` is one, and so are scipy's `cKDTree`, `KDTree` and `Rotation` states
+/// (tuples of sizes and arrays), which failed closed before.
 fn update_fails(state: &Value) -> bool {
     match state {
         Value::Int(_) | Value::None | Value::Str(_) | Value::Short(_) | Value::Bytes(_) => true,
@@ -97,12 +98,13 @@ impl Machine<'_, '_> {
     pub(super) fn state_code(&mut self, class: Option<(&Ref, Made)>, state: &Value, at: u64) {
         let path = class.map(|(r, _)| r.path());
         let may_be_scipy = || {
-            class.is_some_and(|(r, made)| {
-                r.path().starts_with("scipy.")
-                    || (made == Made::Call && self.returns_any_object(r) && !update_fails(state))
-                    || (!self.ctx.policy.makes_new_objects(r.module(), r.name())
-                        && self.ctx.policy.classify(r.module(), r.name()) == Class::Allowed)
-            })
+            !update_fails(state)
+                && class.is_some_and(|(r, made)| {
+                    r.path().starts_with("scipy.")
+                        || (made == Made::Call && self.returns_any_object(r))
+                        || (!self.ctx.policy.makes_new_objects(r.module(), r.name())
+                            && self.ctx.policy.classify(r.module(), r.name()) == Class::Allowed)
+                })
         };
         let (severity, message, actual) = match attr(state, TEMPLATE_KEY) {
             Attr::Missing => return,

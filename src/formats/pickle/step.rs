@@ -661,6 +661,22 @@ impl<'c, 'a> Machine<'c, 'a> {
                 let args = self.pop()?;
                 let cls = self.pop()?;
                 let no_kwargs = matches!(kwargs, Value::EmptyDict);
+                if let Value::Dict(d) = &kwargs {
+                    // Keyword arguments are handed over as positional ones are (a partial made
+                    // with `key=f` calls `f`).
+                    let values: Vec<Value> = d
+                        .borrow()
+                        .entries()
+                        .iter()
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    self.loose(&values, "NEWOBJ_EX", at);
+                    let callee = match &cls {
+                        Value::Ref(r) => Some(r.clone()),
+                        _ => None,
+                    };
+                    self.handed_results(callee.as_deref(), &values, "NEWOBJ_EX", at);
+                }
                 let v = self.new_object(cls, args, no_kwargs, "NEWOBJ_EX", at)?;
                 self.push(v)?;
             }
