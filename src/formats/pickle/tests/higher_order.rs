@@ -537,11 +537,7 @@ fn what_a_function_on_neither_list_returned_handed_as_an_argument_is_high() {
         (("mylib", "fetch"), ("collections", "OrderedDict")),
     ] {
         let s = handed(maker, callee);
-        assert!(
-            !s.codes.contains(&Code::PickleDynamicCall),
-            "{maker:?} {callee:?}: {:?}",
-            s.findings
-        );
+        s.lacks(Code::PickleDynamicCall, &format!("{maker:?} {callee:?}"));
     }
 }
 
@@ -603,11 +599,7 @@ fn a_build_on_what_a_function_on_neither_list_returned_with_an_unread_state_fail
         (("mylib", "Thing"), made_state.clone()),
     ] {
         let s = built(maker, &state);
-        assert!(
-            !s.codes.contains(&Code::PickleDangerousCall),
-            "{maker:?}: {:?}",
-            s.findings
-        );
+        s.lacks(Code::PickleDangerousCall, &format!("{maker:?}"));
     }
 }
 
@@ -628,11 +620,7 @@ fn time_zones_distance_metrics_and_kd_trees_are_not_dynamic_calls() {
     b.extend(text("Europe/Paris"));
     b.extend_from_slice(b"K\x01\x86RK\x0atR.");
     let s = scan(&b);
-    assert!(
-        !s.codes.contains(&Code::PickleDynamicCall),
-        "{:?}",
-        s.findings
-    );
+    s.lacks(Code::PickleDynamicCall, "a Timestamp with a zoneinfo tz");
     let tuple_state = [
         b"(K\x1eK\x03".to_vec(),
         stack_global("mylib", "array"),
@@ -660,11 +648,7 @@ fn time_zones_distance_metrics_and_kd_trees_are_not_dynamic_calls() {
         b.extend_from_slice(state);
         b.extend_from_slice(b"b.");
         let s = scan(&b);
-        assert!(
-            !s.codes.contains(&Code::PickleDangerousCall),
-            "{module}.{name}: {:?}",
-            s.findings
-        );
+        s.lacks(Code::PickleDangerousCall, &format!("{module}.{name}"));
     }
     let mut b = b"\x80\x04".to_vec();
     b.extend(stack_global("scipy.spatial._ckdtree", "cKDTree"));
@@ -672,11 +656,7 @@ fn time_zones_distance_metrics_and_kd_trees_are_not_dynamic_calls() {
     b.extend_from_slice(&tuple_state);
     b.extend_from_slice(b"b.");
     let s = scan(&b);
-    assert!(
-        !s.codes.contains(&Code::PickleDangerousCall),
-        "{:?}",
-        s.findings
-    );
+    s.lacks(Code::PickleDangerousCall, "a cKDTree state");
 }
 
 /// Keyword arguments are handed over as positional ones are: NEWOBJ_EX of

@@ -57,6 +57,15 @@ impl Scan {
             .collect()
     }
 
+    /// No finding has `code` (`what` names the case in the failure).
+    fn lacks(&self, code: Code, what: &str) {
+        assert!(
+            !self.codes.contains(&code),
+            "{what}: no {code:?} expected in {:?}",
+            self.findings
+        );
+    }
+
     /// Some finding's message holds `text`.
     fn says(&self, text: &str) -> bool {
         self.findings.iter().any(|f| f.message.contains(text))
