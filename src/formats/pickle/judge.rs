@@ -25,6 +25,15 @@ fn fact_cost(len: usize) -> usize {
         .saturating_add(48)
 }
 
+/// Callables that are `cls.__new__(cls, *args)` of the class they are handed first:
+/// `copyreg.__newobj__`, and scikit-learn's `newObj(cls)`, how its distance metrics pickle.
+const NEW_OF_CLASS: [&str; 4] = [
+    "copyreg.__newobj__",
+    "sklearn.metrics._dist_metrics.newObj",
+    "sklearn.neighbors._dist_metrics.newObj",
+    "sklearn.neighbors.dist_metrics.newObj",
+];
+
 impl<'c, 'a> Machine<'c, 'a> {
     /// A loader's `find_class(module, name)`: classify and record.
     fn import(&mut self, module: &str, name: &str, opcode: &'static str, at: u64) -> Value {
@@ -360,14 +369,20 @@ impl<'c, 'a> Machine<'c, 'a> {
         opcode: &'static str,
         at: u64,
     ) {
-        if callee.is_some_and(|c| self.ctx.policy.makes_new_objects(c.module(), c.name())) {
-            return;
-        }
+        // The callee is looked up only when an argument is a call result: most calls (a
+        // `datetime.date` every few bytes) hand over none.
+        let mut callee_vetted = None;
         for v in args {
             let Value::Call(Some(made_by), Made::Call) = v else {
                 continue;
             };
-            if !self.returns_any_object(made_by) || !self.first_judgement(made_by.path(), "(arg)") {
+            let vetted = *callee_vetted.get_or_insert_with(|| {
+                callee.is_some_and(|c| self.ctx.policy.makes_new_objects(c.module(), c.name()))
+            });
+            if vetted
+                || !self.returns_any_object(made_by)
+                || !self.first_judgement(made_by.path(), "(arg)")
+            {
                 continue;
             }
             let (module, name) = (made_by.module(), made_by.name());
@@ -686,13 +701,11 @@ impl<'c, 'a> Machine<'c, 'a> {
             // instance of `cls` (what an isinstance check after BUILD sees). With `object` as
             // the base, `_reconstructor` is `object.__new__(cls)`, and `__newobj__(cls)` is
             // NEWOBJ with no arguments: see [`Made::Instance`].
-            "copyreg._reconstructor"
-            | "copy_reg._reconstructor"
-            | "copyreg.__newobj__"
-            | "copyreg.__newobj_ex__"
-            | "sklearn.metrics._dist_metrics.newObj"
-            | "sklearn.neighbors._dist_metrics.newObj"
-            | "sklearn.neighbors.dist_metrics.newObj" => {
+            p if matches!(
+                p,
+                "copyreg._reconstructor" | "copy_reg._reconstructor" | "copyreg.__newobj_ex__"
+            ) || NEW_OF_CLASS.contains(&p) =>
+            {
                 if let Some(Value::Ref(cls)) = args.first() {
                     let made = match (path.as_str(), args) {
                         (
@@ -703,15 +716,7 @@ impl<'c, 'a> Machine<'c, 'a> {
                         {
                             Made::Instance
                         }
-                        // scikit-learn's distance metrics pickle as `newObj(cls)`, which is
-                        // `cls.__new__(cls)`.
-                        (
-                            "copyreg.__newobj__"
-                            | "sklearn.metrics._dist_metrics.newObj"
-                            | "sklearn.neighbors._dist_metrics.newObj"
-                            | "sklearn.neighbors.dist_metrics.newObj",
-                            [_],
-                        ) => self.made_by_new(cls),
+                        (p, [_]) if NEW_OF_CLASS.contains(&p) => self.made_by_new(cls),
                         _ => Made::Call,
                     };
                     return Ok(Value::Call(Some(cls.clone()), made));
@@ -789,9 +794,7 @@ impl<'c, 'a> Machine<'c, 'a> {
             }
             // `__generator_ctor(name, ctor)` and `__randomstate_ctor(name, ctor)` call
             // `ctor(name)` (the legacy path numpy 1 wrote): judged as that call.
-            "numpy.random._pickle.__generator_ctor" | "numpy.random._pickle.__randomstate_ctor"
-                if args.len() > 1 =>
-            {
+            "numpy.random._pickle.__generator_ctor" | "numpy.random._pickle.__randomstate_ctor" => {
                 if let Some(ctor) = args.get(1) {
                     let name = tuple(args.get(..1).unwrap_or_default(), self.container_budget());
                     self.call_judged(ctor.clone(), name, opcode, at)?;

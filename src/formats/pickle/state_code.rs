@@ -97,7 +97,7 @@ impl Machine<'_, '_> {
     /// neither list returned (`dict.get({}, "x", scipy.stats.norm)`, found by review).
     pub(super) fn state_code(&mut self, class: Option<(&Ref, Made)>, state: &Value, at: u64) {
         let path = class.map(|(r, _)| r.path());
-        let may_be_scipy = || {
+        let may_be_distribution = || {
             !update_fails(state)
                 && class.is_some_and(|(r, made)| {
                     r.path().starts_with("scipy.")
@@ -128,7 +128,7 @@ impl Machine<'_, '_> {
                     self.describe(&v),
                 ),
             },
-            Attr::Unknown if may_be_scipy() => (
+            Attr::Unknown if may_be_distribution() => (
                 Severity::High,
                 format!(
                     "BUILD gives {} a state that cannot be read whole: its {TEMPLATE_KEY}, which scipy.stats distributions exec() when unpickled, is not known",

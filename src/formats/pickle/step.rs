@@ -672,10 +672,10 @@ impl<'c, 'a> Machine<'c, 'a> {
                         .collect();
                     self.loose(&values, "NEWOBJ_EX", at);
                     let callee = match &cls {
-                        Value::Ref(r) => Some(r.clone()),
+                        Value::Ref(r) => Some(&**r),
                         _ => None,
                     };
-                    self.handed_results(callee.as_deref(), &values, "NEWOBJ_EX", at);
+                    self.handed_results(callee, &values, "NEWOBJ_EX", at);
                 }
                 let v = self.new_object(cls, args, no_kwargs, "NEWOBJ_EX", at)?;
                 self.push(v)?;
